@@ -1,0 +1,306 @@
+// Pure decisions: (command, read model, now) -> events, or the error to answer. No I/O, no clock,
+// no randomness: whatever a command needs from the outside world (resolved paths, detected
+// branches) is filled in before it gets here.
+import {
+  type Command,
+  DEFAULT_SETUP_TIMEOUT_SECONDS,
+  type EventDraft,
+  type Project,
+  type ProjectId,
+  SpindleError,
+  type Thread,
+  type ThreadId,
+  TurnId
+} from "@spindle/contracts"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import type { ReadModel } from "./readModel.ts"
+
+export interface DecideContext {
+  /** The ISO timestamp the resulting events will carry. */
+  readonly now: string
+}
+
+export type Decision = Result.Result<ReadonlyArray<EventDraft>, SpindleError>
+
+const accept = (...events: ReadonlyArray<EventDraft>): Decision => Result.succeed(events)
+const reject = (fields: ConstructorParameters<typeof SpindleError>[0]): Decision =>
+  Result.fail(new SpindleError(fields))
+
+const findProject = (model: ReadModel, id: ProjectId) => Option.getOrUndefined(HashMap.get(model.projects, id))
+const findThread = (model: ReadModel, id: ThreadId) => Option.getOrUndefined(HashMap.get(model.threads, id))
+
+const projectNotFound = (projectId: ProjectId): Decision =>
+  reject({
+    reason: "not-found",
+    projectId,
+    message: `Project ${projectId} does not exist. List projects with 'spindle project list' or register one with 'spindle project add <path>'.`
+  })
+
+const threadNotFound = (threadId: ThreadId): Decision =>
+  reject({
+    reason: "not-found",
+    threadId,
+    message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
+  })
+
+const basename = (path: string) => path.replace(/\/+$/, "").split("/").pop() || path
+
+/** A thread's decisions that need it to exist (and, unless said otherwise, be active). */
+const withThread = (
+  model: ReadModel,
+  threadId: ThreadId,
+  f: (thread: Thread) => Decision,
+  options?: { readonly allowArchived?: boolean }
+): Decision => {
+  const thread = findThread(model, threadId)
+  if (thread === undefined) return threadNotFound(threadId)
+  if (thread.status === "archived" && options?.allowArchived !== true) {
+    return reject({
+      reason: "conflict",
+      threadId,
+      message: `Thread ${threadId} is archived. Start a new thread instead.`
+    })
+  }
+  return f(thread)
+}
+
+const inBootstrap = (thread: Thread, f: () => Decision): Decision =>
+  thread.bootstrap.status === "running"
+    ? f()
+    : reject({
+        reason: "conflict",
+        threadId: thread.id,
+        message: `Thread ${thread.id} is not being bootstrapped (bootstrap status: ${thread.bootstrap.status}).`
+      })
+
+export const decide = (command: Command, model: ReadModel, context: DecideContext): Decision => {
+  const { now } = context
+  switch (command.type) {
+    case "project.create": {
+      if (findProject(model, command.projectId) !== undefined) {
+        return reject({
+          reason: "conflict",
+          projectId: command.projectId,
+          message: `Project ${command.projectId} already exists. Choose another id, or update it with project.update.`
+        })
+      }
+      const existing = HashMap.findFirst(model.projects, (p) => p.workspaceRoot === command.workspaceRoot)
+      if (Option.isSome(existing)) {
+        const [id] = existing.value
+        return reject({
+          reason: "conflict",
+          projectId: id,
+          path: command.workspaceRoot,
+          message: `The repository ${command.workspaceRoot} is already registered as project ${id}. Use that project instead.`
+        })
+      }
+      const project: Project = {
+        id: command.projectId,
+        title: command.title ?? basename(command.workspaceRoot),
+        workspaceRoot: command.workspaceRoot,
+        defaultBranch: command.defaultBranch ?? null,
+        setupScript: command.setupScript ?? null,
+        setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
+        initSubmodules: command.initSubmodules ?? false,
+        defaultProvider: command.defaultProvider ?? "codex",
+        defaultModel: command.defaultModel ?? null,
+        createdAt: now,
+        updatedAt: now
+      }
+      return accept({ type: "project.created", payload: { project } })
+    }
+
+    case "project.update": {
+      if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
+      const { type: _type, commandId: _commandId, projectId, ...changes } = command
+      if (Object.keys(changes).length === 0) {
+        return reject({
+          reason: "validation",
+          projectId,
+          message: "project.update changes nothing: give at least one setting to change."
+        })
+      }
+      return accept({ type: "project.updated", payload: { projectId, changes } })
+    }
+
+    case "project.delete": {
+      if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
+      const threads = HashMap.filter(model.threads, (t) => t.projectId === command.projectId)
+      if (HashMap.size(threads) > 0) {
+        return reject({
+          reason: "conflict",
+          projectId: command.projectId,
+          message: `Project ${command.projectId} still has ${HashMap.size(threads)} thread(s). Delete them first.`
+        })
+      }
+      return accept({ type: "project.deleted", payload: { projectId: command.projectId } })
+    }
+
+    case "thread.create":
+    case "thread.bootstrap.begin": {
+      const project = findProject(model, command.projectId)
+      if (project === undefined) return projectNotFound(command.projectId)
+      if (findThread(model, command.threadId) !== undefined) {
+        return reject({
+          reason: "conflict",
+          threadId: command.threadId,
+          message: `Thread ${command.threadId} already exists. Choose another thread id.`
+        })
+      }
+      const bootstrapping = command.type === "thread.bootstrap.begin"
+      const thread: Thread = {
+        id: command.threadId,
+        projectId: project.id,
+        parentThreadId: bootstrapping ? command.parentThreadId : null,
+        title: command.title,
+        tags: command.tags ?? [],
+        provider: command.provider ?? project.defaultProvider,
+        model: command.model ?? project.defaultModel,
+        runtimeMode: command.runtimeMode ?? "full-access",
+        interactionMode: command.interactionMode ?? "default",
+        status: "active",
+        workspace: bootstrapping
+          ? { mode: command.workspaceMode, branch: null, worktreePath: null, baseBranch: null, createdByUs: false }
+          : {
+              mode: "current_checkout",
+              branch: null,
+              worktreePath: project.workspaceRoot,
+              baseBranch: null,
+              createdByUs: false
+            },
+        bootstrap: { status: bootstrapping ? "running" : "none", stage: null, error: null },
+        setup: {
+          status: bootstrapping && command.runSetupScript ? "pending" : "not-requested",
+          runs: 0,
+          exitCode: null,
+          signal: null,
+          durationMs: null,
+          logTail: ""
+        },
+        session: { status: "none", providerSessionId: null },
+        latestTurn: null,
+        createdAt: now,
+        updatedAt: now,
+        archivedAt: null
+      }
+      return accept({ type: "thread.created", payload: { thread } })
+    }
+
+    case "thread.turn.start": {
+      if (command.bootstrap !== undefined) {
+        return reject({
+          reason: "validation",
+          threadId: command.threadId,
+          field: "bootstrap",
+          message: "A thread.turn.start with bootstrap is handled by the bootstrap dispatcher, not the engine."
+        })
+      }
+      return withThread(model, command.threadId, (thread) => {
+        if (thread.bootstrap.status === "running") {
+          return reject({
+            reason: "conflict",
+            threadId: thread.id,
+            message: `Thread ${thread.id} is still being bootstrapped; its first turn starts when that finishes.`
+          })
+        }
+        const turnId = command.turnId ?? TurnId.make(command.commandId)
+        return accept({
+          type: "thread.turn-start-requested",
+          payload: { threadId: thread.id, turnId, prompt: command.prompt.trim() }
+        })
+      })
+    }
+
+    case "thread.archive":
+      return withThread(model, command.threadId, (thread) =>
+        accept({ type: "thread.archived", payload: { threadId: thread.id } })
+      )
+
+    case "thread.delete":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) => accept({ type: "thread.deleted", payload: { threadId: thread.id } }),
+        { allowArchived: true }
+      )
+
+    case "thread.workspace.record":
+      return withThread(model, command.threadId, (thread) =>
+        inBootstrap(thread, () =>
+          accept({
+            type: "thread.workspace-prepared",
+            payload: { threadId: thread.id, workspace: command.workspace, warnings: command.warnings }
+          })
+        )
+      )
+
+    case "thread.setup.start":
+      return withThread(model, command.threadId, (thread) => {
+        if (command.run !== thread.setup.runs + 1) {
+          return reject({
+            reason: "conflict",
+            threadId: thread.id,
+            message: `Setup run ${command.run} is out of order: thread ${thread.id} has had ${thread.setup.runs} run(s).`
+          })
+        }
+        if (thread.setup.status === "running") {
+          return reject({
+            reason: "conflict",
+            threadId: thread.id,
+            message: `Setup is already running for thread ${thread.id}.`
+          })
+        }
+        return accept({
+          type: "thread.setup-started",
+          payload: { threadId: thread.id, run: command.run, logPath: command.logPath }
+        })
+      })
+
+    case "thread.setup.finish":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) => {
+          if (command.run !== thread.setup.runs || thread.setup.status !== "running") {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message: `Setup run ${command.run} of thread ${thread.id} is not the one running.`
+            })
+          }
+          const { type: _type, commandId: _commandId, ...payload } = command
+          return accept({ type: "thread.setup-completed", payload })
+        },
+        { allowArchived: true }
+      )
+
+    case "thread.turn.request":
+      return withThread(model, command.threadId, (thread) =>
+        accept({
+          type: "thread.turn-start-requested",
+          payload: { threadId: thread.id, turnId: command.turnId, prompt: command.prompt.trim() }
+        })
+      )
+
+    case "thread.bootstrap.fail":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          inBootstrap(thread, () =>
+            accept({
+              type: "thread.bootstrap-failed",
+              payload: { threadId: thread.id, stage: command.stage, error: command.error }
+            })
+          ),
+        { allowArchived: true }
+      )
+
+    case "thread.bootstrap.complete":
+      return withThread(model, command.threadId, (thread) =>
+        inBootstrap(thread, () => accept({ type: "thread.bootstrap-completed", payload: { threadId: thread.id } }))
+      )
+  }
+}

@@ -1,0 +1,96 @@
+// Pure fold of one event into the read model. No I/O, no clock: everything it needs is in the
+// event, so replaying the log always rebuilds the same model.
+import type { SpindleEvent, Thread } from "@spindle/contracts"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import type { ReadModel } from "./readModel.ts"
+
+const updateThread = (
+  model: ReadModel,
+  event: SpindleEvent & { readonly payload: { readonly threadId: Thread["id"] } },
+  f: (thread: Thread) => Thread
+): ReadModel =>
+  Option.match(HashMap.get(model.threads, event.payload.threadId), {
+    onNone: () => model,
+    onSome: (thread) => ({
+      ...model,
+      threads: HashMap.set(model.threads, thread.id, { ...f(thread), updatedAt: event.occurredAt })
+    })
+  })
+
+const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
+  switch (event.type) {
+    case "project.created":
+      return { ...model, projects: HashMap.set(model.projects, event.payload.project.id, event.payload.project) }
+    case "project.updated":
+      return Option.match(HashMap.get(model.projects, event.payload.projectId), {
+        onNone: () => model,
+        onSome: (project) => ({
+          ...model,
+          projects: HashMap.set(model.projects, project.id, {
+            ...project,
+            ...event.payload.changes,
+            updatedAt: event.occurredAt
+          })
+        })
+      })
+    case "project.deleted":
+      return { ...model, projects: HashMap.remove(model.projects, event.payload.projectId) }
+    case "thread.created":
+      return { ...model, threads: HashMap.set(model.threads, event.payload.thread.id, event.payload.thread) }
+    case "thread.deleted":
+      return { ...model, threads: HashMap.remove(model.threads, event.payload.threadId) }
+    case "thread.archived":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "archived",
+        archivedAt: event.occurredAt
+      }))
+    case "thread.workspace-prepared":
+      return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
+    case "thread.setup-started":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        setup: {
+          status: "running",
+          runs: event.payload.run,
+          exitCode: null,
+          signal: null,
+          durationMs: null,
+          logTail: ""
+        }
+      }))
+    case "thread.setup-completed": {
+      const { status, run, exitCode, signal, durationMs, logTail } = event.payload
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        setup: { status, runs: run, exitCode, signal, durationMs, logTail }
+      }))
+    }
+    case "thread.turn-start-requested":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        latestTurn: {
+          turnId: event.payload.turnId,
+          status: "requested",
+          requestedAt: event.occurredAt,
+          completedAt: null
+        }
+      }))
+    case "thread.bootstrap-failed":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        bootstrap: { status: "failed", stage: event.payload.stage, error: event.payload.error }
+      }))
+    case "thread.bootstrap-completed":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        bootstrap: { status: "completed", stage: null, error: null }
+      }))
+  }
+}
+
+export const project = (model: ReadModel, event: SpindleEvent): ReadModel => ({
+  ...fold(model, event),
+  sequence: event.sequence
+})

@@ -1,0 +1,36 @@
+// The in-memory read model the decider decides against and the projector folds events into.
+// Persistent maps keep each update O(log n) without copying every thread.
+import type { EventDraft, Project, ProjectId, Thread, ThreadId } from "@spindle/contracts"
+import * as HashMap from "effect/HashMap"
+
+export interface ReadModel {
+  /** The sequence of the last event folded in. */
+  readonly sequence: number
+  readonly projects: HashMap.HashMap<ProjectId, Project>
+  readonly threads: HashMap.HashMap<ThreadId, Thread>
+}
+
+export const emptyReadModel: ReadModel = {
+  sequence: 0,
+  projects: HashMap.empty(),
+  threads: HashMap.empty()
+}
+
+export type AggregateRef =
+  | { readonly kind: "project"; readonly id: ProjectId }
+  | { readonly kind: "thread"; readonly id: ThreadId }
+
+/** The one project or thread an event changes. */
+export const aggregateOf = (event: EventDraft): AggregateRef => {
+  switch (event.type) {
+    case "project.created":
+      return { kind: "project", id: event.payload.project.id }
+    case "project.updated":
+    case "project.deleted":
+      return { kind: "project", id: event.payload.projectId }
+    case "thread.created":
+      return { kind: "thread", id: event.payload.thread.id }
+    default:
+      return { kind: "thread", id: event.payload.threadId }
+  }
+}

@@ -1,0 +1,67 @@
+// Versioned schema migrations. Refuses, without touching the file, a database that is not SQLite
+// or that a newer Spindle has migrated past what this build knows.
+import * as Effect from "effect/Effect"
+import * as Migrator from "effect/sql/Migrator"
+import * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import * as Schema from "effect/Schema"
+import eventStore from "./migrations/0001_event_store.ts"
+
+const MIGRATIONS_TABLE = "spindle_migrations"
+
+const migrations = {
+  "1_event_store": eventStore
+}
+
+export const LATEST_SCHEMA_VERSION = Math.max(...Object.keys(migrations).map((key) => Number.parseInt(key, 10)))
+
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  reason: Schema.Literals(["unreadable", "newer-schema", "migration-failed"]),
+  message: Schema.String
+}) {}
+
+const run = Migrator.make({})
+
+/** Brings the schema up to date; returns the ids of the migrations it applied. */
+export const migrate = (databasePath: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const known = yield* sql<{ readonly version: number | null }>`
+      SELECT MAX(migration_id) AS version FROM ${sql(MIGRATIONS_TABLE)}
+    `.pipe(
+      Effect.map((rows) => rows[0]?.version ?? 0),
+      // No migrations table yet: a new database.
+      Effect.catchIf(
+        (error: SqlError) => /no such table/i.test(String(error.reason.message ?? error.message)),
+        () => Effect.succeed(0)
+      )
+    )
+    if (known > LATEST_SCHEMA_VERSION) {
+      return yield* new DatabaseError({
+        reason: "newer-schema",
+        message:
+          `The database ${databasePath} has schema version ${known}, but this Spindle knows only up to ` +
+          `${LATEST_SCHEMA_VERSION}. It was written by a newer Spindle: upgrade Spindle, or use another ` +
+          "--home. The file was left untouched."
+      })
+    }
+    const applied = yield* run({ loader: Migrator.fromRecord(migrations), table: MIGRATIONS_TABLE }).pipe(
+      Effect.mapError(
+        (error) =>
+          new DatabaseError({
+            reason: "migration-failed",
+            message: `Migrating ${databasePath} failed: ${error.message}. The transaction was rolled back.`
+          })
+      )
+    )
+    return applied.map(([id]) => id)
+  })
+
+/** A failure to open the database file, phrased for the person who has to fix it. */
+export const unreadable = (databasePath: string, error: SqlError) =>
+  new DatabaseError({
+    reason: "unreadable",
+    message:
+      `Cannot open the database ${databasePath}: ${error.reason.message ?? error.message}. ` +
+      "Spindle does not overwrite it: move the file aside (or restore a backup), or start with another --home."
+  })

@@ -1,0 +1,211 @@
+// Commands: imperative and dotted. Client commands are what the app, the CLI and agents may send;
+// internal commands are issued only by the server itself (the bootstrap dispatcher) and are never
+// accepted from a transport.
+import * as Schema from "effect/Schema"
+import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { BootstrapStage, SetupStatus, ThreadWorkspace } from "./thread.ts"
+import { ErrorReason } from "./errors.ts"
+import {
+  AbsolutePath,
+  InteractionMode,
+  ModelName,
+  Prompt,
+  ProviderKind,
+  RuntimeMode,
+  SetupScript,
+  SetupTimeoutSeconds,
+  Tags,
+  Title,
+  WorkspaceMode
+} from "./values.ts"
+
+/** A git branch name as typed by a user; checked against `git check-ref-format` before use. */
+export const BranchName = Schema.String.check(
+  Schema.isMaxLength(250, { message: "branch names must be at most 250 characters" }),
+  Schema.isPattern(/^[^-\s]/, { message: "branch names must not start with '-' or whitespace" }),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  Schema.isPattern(/^[^\x00-\x1f\x7f]*$/, { message: "branch names must not contain control characters" })
+)
+
+/** A git ref (branch, remote-tracking branch, tag or commit) to start a worktree from. */
+export const BaseRef = BranchName
+
+const command = <const T extends string, const F extends Schema.Struct.Fields>(type: T, fields: F) =>
+  Schema.Struct({ type: Schema.Literal(type), commandId: CommandId, ...fields })
+
+// ---- client commands ------------------------------------------------------------------------
+
+export const ProjectCreate = command("project.create", {
+  projectId: ProjectId,
+  workspaceRoot: AbsolutePath,
+  title: Schema.optionalKey(Title),
+  defaultBranch: Schema.optionalKey(BranchName),
+  setupScript: Schema.optionalKey(SetupScript),
+  setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
+  initSubmodules: Schema.optionalKey(Schema.Boolean),
+  defaultProvider: Schema.optionalKey(ProviderKind),
+  defaultModel: Schema.optionalKey(ModelName)
+}).annotate({ identifier: "ProjectCreate", description: "Register a git repository as a project" })
+
+export const ProjectUpdate = command("project.update", {
+  projectId: ProjectId,
+  title: Schema.optionalKey(Title),
+  defaultBranch: Schema.optionalKey(Schema.NullOr(BranchName)),
+  /** null clears the setting (then `.spindle/setup.sh` is used when present). */
+  setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),
+  setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
+  initSubmodules: Schema.optionalKey(Schema.Boolean),
+  defaultProvider: Schema.optionalKey(ProviderKind),
+  defaultModel: Schema.optionalKey(Schema.NullOr(ModelName))
+}).annotate({ identifier: "ProjectUpdate", description: "Change a project's settings" })
+
+export const ProjectDelete = command("project.delete", { projectId: ProjectId }).annotate({
+  identifier: "ProjectDelete",
+  description: "Unregister a project (its repository and worktrees are left on disk)"
+})
+
+const threadSettings = {
+  tags: Schema.optionalKey(Tags),
+  provider: Schema.optionalKey(ProviderKind),
+  model: Schema.optionalKey(ModelName),
+  runtimeMode: Schema.optionalKey(RuntimeMode),
+  interactionMode: Schema.optionalKey(InteractionMode)
+}
+
+export const ThreadCreate = command("thread.create", {
+  threadId: ThreadId,
+  projectId: ProjectId,
+  title: Title,
+  ...threadSettings
+}).annotate({
+  identifier: "ThreadCreate",
+  description: "Create a thread that works in the project's own checkout, without starting a turn"
+})
+
+export const BootstrapRequest = Schema.Struct({
+  createThread: Schema.Struct({
+    projectId: ProjectId,
+    /** Defaults to the prompt, whitespace collapsed, cut to 80 characters. */
+    title: Schema.optionalKey(Title),
+    ...threadSettings
+  }),
+  workspace: Schema.Struct({
+    mode: WorkspaceMode,
+    /** New branch name for `new_worktree` (default `spindle/<8 hex>`). */
+    branch: Schema.optionalKey(BranchName),
+    /** Ref to branch from for `new_worktree` (default: the project's default branch). */
+    baseBranch: Schema.optionalKey(BaseRef),
+    /** Fetch the base branch from origin first (bounded; falls back to the local ref). */
+    fetchBase: Schema.optionalKey(Schema.Boolean),
+    /** Required for `existing_worktree`: a worktree registered in the project's repository. */
+    worktreePath: Schema.optionalKey(AbsolutePath)
+  }),
+  /** Default: true for `new_worktree`, false otherwise. */
+  runSetupScript: Schema.optionalKey(Schema.Boolean),
+  /** `stop` (default): no turn until setup succeeds. `continue`: start the turn anyway. */
+  onSetupFailure: Schema.optionalKey(Schema.Literals(["stop", "continue"]))
+}).annotate({ identifier: "BootstrapRequest" })
+export type BootstrapRequest = typeof BootstrapRequest.Type
+
+export const ThreadTurnStart = command("thread.turn.start", {
+  threadId: ThreadId,
+  turnId: Schema.optionalKey(TurnId),
+  prompt: Prompt,
+  /** Present when the thread does not exist yet: create it, prepare its workspace, run setup. */
+  bootstrap: Schema.optionalKey(BootstrapRequest)
+}).annotate({ identifier: "ThreadTurnStart", description: "Start a turn, bootstrapping the thread first" })
+
+export const ThreadArchive = command("thread.archive", { threadId: ThreadId }).annotate({
+  identifier: "ThreadArchive",
+  description: "Archive a thread (its worktree is kept)"
+})
+
+export const ThreadDelete = command("thread.delete", { threadId: ThreadId }).annotate({
+  identifier: "ThreadDelete",
+  description: "Delete a thread from the read model (its events stay in the log)"
+})
+
+export const ClientCommandSchemas = {
+  "project.create": ProjectCreate,
+  "project.update": ProjectUpdate,
+  "project.delete": ProjectDelete,
+  "thread.create": ThreadCreate,
+  "thread.turn.start": ThreadTurnStart,
+  "thread.archive": ThreadArchive,
+  "thread.delete": ThreadDelete
+} as const
+
+export const ClientCommand = Schema.Union(Object.values(ClientCommandSchemas)).annotate({
+  identifier: "ClientCommand"
+})
+export type ClientCommand = typeof ClientCommand.Type
+export type ClientCommandType = ClientCommand["type"]
+
+// ---- internal commands ----------------------------------------------------------------------
+
+export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
+  threadId: ThreadId,
+  projectId: ProjectId,
+  parentThreadId: Schema.NullOr(ThreadId),
+  title: Title,
+  tags: Tags,
+  provider: ProviderKind,
+  model: Schema.NullOr(ModelName),
+  runtimeMode: RuntimeMode,
+  interactionMode: InteractionMode,
+  workspaceMode: WorkspaceMode,
+  runSetupScript: Schema.Boolean
+}).annotate({ identifier: "ThreadBootstrapBegin" })
+
+export const ThreadWorkspaceRecord = command("thread.workspace.record", {
+  threadId: ThreadId,
+  workspace: ThreadWorkspace,
+  warnings: Schema.Array(Schema.String)
+}).annotate({ identifier: "ThreadWorkspaceRecord" })
+
+export const ThreadSetupStart = command("thread.setup.start", {
+  threadId: ThreadId,
+  run: Schema.Int,
+  logPath: AbsolutePath
+}).annotate({ identifier: "ThreadSetupStart" })
+
+export const ThreadSetupFinish = command("thread.setup.finish", {
+  threadId: ThreadId,
+  run: Schema.Int,
+  status: SetupStatus,
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
+  durationMs: Schema.NullOr(Schema.Number),
+  logTail: Schema.String
+}).annotate({ identifier: "ThreadSetupFinish" })
+
+export const ThreadTurnRequest = command("thread.turn.request", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  prompt: Prompt
+}).annotate({ identifier: "ThreadTurnRequest" })
+
+export const ThreadBootstrapFail = command("thread.bootstrap.fail", {
+  threadId: ThreadId,
+  stage: BootstrapStage,
+  error: Schema.Struct({ reason: ErrorReason, message: Schema.String })
+}).annotate({ identifier: "ThreadBootstrapFail" })
+
+export const ThreadBootstrapComplete = command("thread.bootstrap.complete", { threadId: ThreadId }).annotate({
+  identifier: "ThreadBootstrapComplete"
+})
+
+export const InternalCommand = Schema.Union([
+  ThreadBootstrapBegin,
+  ThreadWorkspaceRecord,
+  ThreadSetupStart,
+  ThreadSetupFinish,
+  ThreadTurnRequest,
+  ThreadBootstrapFail,
+  ThreadBootstrapComplete
+]).annotate({ identifier: "InternalCommand" })
+export type InternalCommand = typeof InternalCommand.Type
+
+export const Command = Schema.Union([ClientCommand, InternalCommand])
+export type Command = ClientCommand | InternalCommand
+export type CommandType = Command["type"]

@@ -1,0 +1,98 @@
+// Events: past tense, append-only. Every event carries its global gapless `sequence`, who caused
+// it (`actor`) and the `commandId` it came from, so the log doubles as an audit trail.
+import * as Schema from "effect/Schema"
+import { ErrorReason } from "./errors.ts"
+import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
+import { Project } from "./project.ts"
+import { BootstrapStage, SetupStatus, Thread, ThreadWorkspace } from "./thread.ts"
+import { AbsolutePath, Actor, IsoTimestamp, ModelName, Prompt, ProviderKind, SetupScript, SetupTimeoutSeconds, Title } from "./values.ts"
+
+export const EventEnvelope = {
+  sequence: Sequence,
+  eventId: EventId,
+  occurredAt: IsoTimestamp,
+  commandId: CommandId,
+  actor: Actor
+}
+
+const event = <const T extends string, const P extends Schema.Struct.Fields>(type: T, payload: P) =>
+  Schema.Struct({ type: Schema.Literal(type), ...EventEnvelope, payload: Schema.Struct(payload) })
+
+export const ProjectCreated = event("project.created", { project: Project })
+
+export const ProjectUpdated = event("project.updated", {
+  projectId: ProjectId,
+  changes: Schema.Struct({
+    title: Schema.optionalKey(Title),
+    defaultBranch: Schema.optionalKey(Schema.NullOr(Schema.String)),
+    setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),
+    setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
+    initSubmodules: Schema.optionalKey(Schema.Boolean),
+    defaultProvider: Schema.optionalKey(ProviderKind),
+    defaultModel: Schema.optionalKey(Schema.NullOr(ModelName))
+  })
+})
+
+export const ProjectDeleted = event("project.deleted", { projectId: ProjectId })
+
+export const ThreadCreated = event("thread.created", { thread: Thread })
+
+export const ThreadArchived = event("thread.archived", { threadId: ThreadId })
+
+export const ThreadDeleted = event("thread.deleted", { threadId: ThreadId })
+
+export const ThreadWorkspacePrepared = event("thread.workspace-prepared", {
+  threadId: ThreadId,
+  workspace: ThreadWorkspace,
+  warnings: Schema.Array(Schema.String)
+})
+
+export const ThreadSetupStarted = event("thread.setup-started", {
+  threadId: ThreadId,
+  run: Schema.Int,
+  logPath: AbsolutePath
+})
+
+export const ThreadSetupCompleted = event("thread.setup-completed", {
+  threadId: ThreadId,
+  run: Schema.Int,
+  status: SetupStatus,
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
+  durationMs: Schema.NullOr(Schema.Number),
+  logTail: Schema.String
+})
+
+export const ThreadTurnStartRequested = event("thread.turn-start-requested", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  prompt: Prompt
+})
+
+export const ThreadBootstrapFailed = event("thread.bootstrap-failed", {
+  threadId: ThreadId,
+  stage: BootstrapStage,
+  error: Schema.Struct({ reason: ErrorReason, message: Schema.String })
+})
+
+export const ThreadBootstrapCompleted = event("thread.bootstrap-completed", { threadId: ThreadId })
+
+export const SpindleEvent = Schema.Union([
+  ProjectCreated,
+  ProjectUpdated,
+  ProjectDeleted,
+  ThreadCreated,
+  ThreadArchived,
+  ThreadDeleted,
+  ThreadWorkspacePrepared,
+  ThreadSetupStarted,
+  ThreadSetupCompleted,
+  ThreadTurnStartRequested,
+  ThreadBootstrapFailed,
+  ThreadBootstrapCompleted
+]).annotate({ identifier: "SpindleEvent" })
+export type SpindleEvent = typeof SpindleEvent.Type
+export type SpindleEventType = SpindleEvent["type"]
+
+/** What the decider produces: an event before the engine gives it an id, a time and a sequence. */
+export type EventDraft = SpindleEvent extends infer E ? (E extends SpindleEvent ? Pick<E, "type" | "payload"> : never) : never

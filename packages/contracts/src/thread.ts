@@ -1,0 +1,107 @@
+// The Thread read model: one conversation with a coding agent inside a git checkout.
+import * as Schema from "effect/Schema"
+import { ErrorReason } from "./errors.ts"
+import { ProjectId, ThreadId, TurnId } from "./ids.ts"
+import {
+  AbsolutePath,
+  InteractionMode,
+  IsoTimestamp,
+  ModelName,
+  ProviderKind,
+  RuntimeMode,
+  Tags,
+  Title,
+  WorkspaceMode
+} from "./values.ts"
+
+export const ThreadWorkspace = Schema.Struct({
+  mode: WorkspaceMode,
+  /** The checked-out branch; null on a detached HEAD or before the workspace exists. */
+  branch: Schema.NullOr(Schema.String),
+  /** The real path the agent works in; never null once a worktree exists. */
+  worktreePath: Schema.NullOr(AbsolutePath),
+  baseBranch: Schema.NullOr(Schema.String),
+  /** True when Spindle created the worktree and branch (and so may remove them). */
+  createdByUs: Schema.Boolean
+})
+export type ThreadWorkspace = typeof ThreadWorkspace.Type
+
+export const BootstrapStage = Schema.Literals(["validate", "create-thread", "workspace", "setup", "turn"])
+export type BootstrapStage = typeof BootstrapStage.Type
+
+export const BootstrapStatus = Schema.Literals(["none", "running", "completed", "failed"])
+export type BootstrapStatus = typeof BootstrapStatus.Type
+
+export const ThreadBootstrap = Schema.Struct({
+  status: BootstrapStatus,
+  stage: Schema.NullOr(BootstrapStage),
+  error: Schema.NullOr(Schema.Struct({ reason: ErrorReason, message: Schema.String }))
+})
+
+export const SetupStatus = Schema.Literals([
+  "not-requested",
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "timed-out",
+  "cancelled",
+  "interrupted",
+  "no-script"
+])
+export type SetupStatus = typeof SetupStatus.Type
+
+export const ThreadSetup = Schema.Struct({
+  status: SetupStatus,
+  /** How many setup runs this thread has had; the current run's number. */
+  runs: Schema.Int,
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
+  durationMs: Schema.NullOr(Schema.Number),
+  /** The last lines of output (at most 8 KiB). */
+  logTail: Schema.String
+})
+export type ThreadSetup = typeof ThreadSetup.Type
+
+export const SessionStatus = Schema.Literals(["none", "starting", "running", "stopped", "error"])
+
+export const ThreadSession = Schema.Struct({
+  status: SessionStatus,
+  providerSessionId: Schema.NullOr(Schema.String)
+})
+
+export const TurnStatus = Schema.Literals(["requested", "running", "completed", "failed", "interrupted"])
+export type TurnStatus = typeof TurnStatus.Type
+
+export const ThreadTurn = Schema.Struct({
+  turnId: TurnId,
+  status: TurnStatus,
+  requestedAt: IsoTimestamp,
+  completedAt: Schema.NullOr(IsoTimestamp)
+})
+export type ThreadTurn = typeof ThreadTurn.Type
+
+export const ThreadStatus = Schema.Literals(["active", "archived"])
+
+export const Thread = Schema.Struct({
+  id: ThreadId,
+  projectId: ProjectId,
+  /** Set when an agent spawned this thread from another one. */
+  parentThreadId: Schema.NullOr(ThreadId),
+  title: Title,
+  tags: Tags,
+  provider: ProviderKind,
+  model: Schema.NullOr(ModelName),
+  runtimeMode: RuntimeMode,
+  interactionMode: InteractionMode,
+  status: ThreadStatus,
+  workspace: ThreadWorkspace,
+  bootstrap: ThreadBootstrap,
+  setup: ThreadSetup,
+  session: ThreadSession,
+  latestTurn: Schema.NullOr(ThreadTurn),
+  createdAt: IsoTimestamp,
+  updatedAt: IsoTimestamp,
+  archivedAt: Schema.NullOr(IsoTimestamp)
+}).annotate({ identifier: "Thread", description: "A conversation with a coding agent in a git checkout" })
+export type Thread = typeof Thread.Type
