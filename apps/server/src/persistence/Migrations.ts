@@ -55,7 +55,7 @@ export const migrate = (databasePath: string) =>
       )
     )
     return applied.map(([id]) => id)
-  })
+  }).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(unreadable(databasePath, error))))
 
 /** A failure to open the database file, phrased for the person who has to fix it. */
 export const unreadable = (databasePath: string, error: SqlError) =>

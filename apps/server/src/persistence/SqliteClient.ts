@@ -127,10 +127,17 @@ export const make = Effect.fnUntraced(function* (options: SqliteOptions) {
   return { client, db }
 })
 
+/** The services one database file provides: `SqlClient` and the raw `SqliteDatabase`. */
+export const makeContext = (options: SqliteOptions) =>
+  Effect.map(make(options), ({ client, db }) =>
+    Context.make(SqlClient.SqlClient, client).pipe(Context.add(SqliteDatabase, { db }))
+  )
+
 /** Provides `SqlClient` (and the raw `SqliteDatabase`) for one database file. */
-export const layer = (options: SqliteOptions): Layer.Layer<SqlClient.SqlClient | SqliteDatabase, SqlError> =>
+export const layer = <E = SqlError>(
+  options: SqliteOptions,
+  onOpenError?: (error: SqlError) => E
+): Layer.Layer<SqlClient.SqlClient | SqliteDatabase, E> =>
   Layer.effectContext(
-    Effect.map(make(options), ({ client, db }) =>
-      Context.make(SqlClient.SqlClient, client).pipe(Context.add(SqliteDatabase, { db }))
-    )
+    Effect.mapError(makeContext(options), (error) => (onOpenError ? onOpenError(error) : (error as E)))
   ).pipe(Layer.provide(Reactivity.layer))

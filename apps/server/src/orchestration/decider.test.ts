@@ -1,0 +1,250 @@
+import type { Command, SpindleEvent } from "@spindle/contracts"
+import { assert, describe, it } from "@effect/vitest"
+import * as Result from "effect/Result"
+import { ids } from "../testing/fixtures.ts"
+import { decide } from "./decider.ts"
+import { project } from "./projector.ts"
+import { emptyReadModel, type ReadModel } from "./readModel.ts"
+
+const now = "2026-01-01T00:00:00.000Z"
+
+/** Decides and folds, as the engine does, numbering events from the model's sequence. */
+const run = (model: ReadModel, command: Command): ReadModel => {
+  const decision = decide(command, model, { now })
+  if (Result.isFailure(decision)) throw new Error(`unexpected rejection: ${decision.failure.message}`)
+  return decision.success.reduce(
+    (m, draft, i) =>
+      project(m, {
+        ...draft,
+        sequence: model.sequence + i + 1,
+        eventId: `e${model.sequence + i + 1}`,
+        occurredAt: now,
+        commandId: command.commandId,
+        actor: { kind: "server" }
+      } as SpindleEvent),
+    model
+  )
+}
+
+const rejection = (model: ReadModel, command: Command) => {
+  const decision = decide(command, model, { now })
+  if (Result.isSuccess(decision)) throw new Error("expected a rejection")
+  return decision.failure
+}
+
+const createProject: Command = {
+  type: "project.create",
+  commandId: ids.command("c1"),
+  projectId: ids.project("p1"),
+  workspaceRoot: "/repos/alpha"
+}
+
+const withProject = run(emptyReadModel, createProject)
+
+const createThread: Command = {
+  type: "thread.create",
+  commandId: ids.command("c2"),
+  threadId: ids.thread("t1"),
+  projectId: ids.project("p1"),
+  title: "First"
+}
+
+describe("decider", () => {
+  it("creates a project with defaults from its path", () => {
+    const p = withProject.projects.pipe((m) => [...m][0]![1])
+    assert.strictEqual(p.title, "alpha")
+    assert.strictEqual(p.setupTimeoutSeconds, 900)
+    assert.strictEqual(p.defaultProvider, "codex")
+    assert.strictEqual(p.createdAt, now)
+    assert.strictEqual(withProject.sequence, 1)
+  })
+
+  it("refuses a second project with the same id or the same repository", () => {
+    assert.strictEqual(rejection(withProject, createProject).reason, "conflict")
+    const samePath = rejection(withProject, { ...createProject, projectId: ids.project("p2") })
+    assert.strictEqual(samePath.reason, "conflict")
+    assert.include(samePath.message, "/repos/alpha")
+  })
+
+  it("updates only what is given and refuses an empty update", () => {
+    const updated = run(withProject, {
+      type: "project.update",
+      commandId: ids.command("u1"),
+      projectId: ids.project("p1"),
+      setupScript: "npm ci"
+    })
+    const p = [...updated.projects][0]![1]
+    assert.strictEqual(p.setupScript, "npm ci")
+    assert.strictEqual(p.title, "alpha")
+    const empty = rejection(withProject, { type: "project.update", commandId: ids.command("u2"), projectId: ids.project("p1") })
+    assert.strictEqual(empty.reason, "validation")
+  })
+
+  it("creates a thread in the project's checkout with the project's defaults", () => {
+    const model = run(withProject, createThread)
+    const thread = [...model.threads][0]![1]
+    assert.strictEqual(thread.workspace.worktreePath, "/repos/alpha")
+    assert.strictEqual(thread.workspace.mode, "current_checkout")
+    assert.strictEqual(thread.provider, "codex")
+    assert.strictEqual(thread.bootstrap.status, "none")
+    assert.strictEqual(rejection(model, createThread).reason, "conflict")
+  })
+
+  it("refuses a thread in a project that does not exist", () => {
+    const error = rejection(emptyReadModel, createThread)
+    assert.strictEqual(error.reason, "not-found")
+    assert.strictEqual(error.projectId, "p1")
+  })
+
+  it("refuses to delete a project that still has threads", () => {
+    const model = run(withProject, createThread)
+    const error = rejection(model, { type: "project.delete", commandId: ids.command("d"), projectId: ids.project("p1") })
+    assert.strictEqual(error.reason, "conflict")
+    const gone = run(withProject, { type: "project.delete", commandId: ids.command("d"), projectId: ids.project("p1") })
+    assert.strictEqual(gone.projects.pipe((m) => [...m].length), 0)
+  })
+
+  it("requests a turn, trimmed, with a turn id derived from the command id", () => {
+    const model = run(run(withProject, createThread), {
+      type: "thread.turn.start",
+      commandId: ids.command("turn-1"),
+      threadId: ids.thread("t1"),
+      prompt: "  fix the bug  "
+    })
+    const thread = [...model.threads][0]![1]
+    assert.deepStrictEqual(thread.latestTurn, {
+      turnId: "turn-1" as never,
+      status: "requested",
+      requestedAt: now,
+      completedAt: null
+    })
+  })
+
+  it("leaves bootstrapped turn starts to the bootstrap dispatcher", () => {
+    const error = rejection(withProject, {
+      type: "thread.turn.start",
+      commandId: ids.command("b"),
+      threadId: ids.thread("t9"),
+      prompt: "go",
+      bootstrap: { createThread: { projectId: ids.project("p1") }, workspace: { mode: "current_checkout" } }
+    })
+    assert.strictEqual(error.reason, "validation")
+    assert.strictEqual(error.field, "bootstrap")
+  })
+
+  it("archives, then refuses turns on the archived thread, and deletes it", () => {
+    const archived = run(run(withProject, createThread), {
+      type: "thread.archive",
+      commandId: ids.command("a"),
+      threadId: ids.thread("t1")
+    })
+    const thread = [...archived.threads][0]![1]
+    assert.strictEqual(thread.status, "archived")
+    assert.strictEqual(thread.archivedAt, now)
+    const turn = rejection(archived, {
+      type: "thread.turn.start",
+      commandId: ids.command("x"),
+      threadId: ids.thread("t1"),
+      prompt: "hi"
+    })
+    assert.strictEqual(turn.reason, "conflict")
+    const deleted = run(archived, { type: "thread.delete", commandId: ids.command("del"), threadId: ids.thread("t1") })
+    assert.strictEqual([...deleted.threads].length, 0)
+  })
+
+  describe("bootstrap steps", () => {
+    const begun = run(withProject, {
+      type: "thread.bootstrap.begin",
+      commandId: ids.command("bb"),
+      threadId: ids.thread("t2"),
+      projectId: ids.project("p1"),
+      parentThreadId: null,
+      title: "Child",
+      tags: ["x"],
+      provider: "codex",
+      model: null,
+      runtimeMode: "full-access",
+      interactionMode: "default",
+      workspaceMode: "new_worktree",
+      runSetupScript: true
+    })
+    const thread = (m: ReadModel) => [...m.threads][0]![1]
+
+    it("walks workspace, setup and turn, and completes", () => {
+      assert.strictEqual(thread(begun).bootstrap.status, "running")
+      assert.strictEqual(thread(begun).setup.status, "pending")
+      const prepared = run(begun, {
+        type: "thread.workspace.record",
+        commandId: ids.command("w"),
+        threadId: ids.thread("t2"),
+        workspace: {
+          mode: "new_worktree",
+          branch: "spindle/abcd1234",
+          worktreePath: "/home/w/t2",
+          baseBranch: "main",
+          createdByUs: true
+        },
+        warnings: []
+      })
+      assert.strictEqual(thread(prepared).workspace.worktreePath, "/home/w/t2")
+      const started = run(prepared, {
+        type: "thread.setup.start",
+        commandId: ids.command("s1"),
+        threadId: ids.thread("t2"),
+        run: 1,
+        logPath: "/home/logs/t2/setup-1.log"
+      })
+      assert.strictEqual(thread(started).setup.status, "running")
+      assert.strictEqual(
+        rejection(started, {
+          type: "thread.setup.start",
+          commandId: ids.command("s2"),
+          threadId: ids.thread("t2"),
+          run: 2,
+          logPath: "/home/logs/t2/setup-2.log"
+        }).reason,
+        "conflict"
+      )
+      const finished = run(started, {
+        type: "thread.setup.finish",
+        commandId: ids.command("sf"),
+        threadId: ids.thread("t2"),
+        run: 1,
+        status: "succeeded",
+        exitCode: 0,
+        signal: null,
+        durationMs: 12,
+        logTail: "ok\n"
+      })
+      assert.strictEqual(thread(finished).setup.status, "succeeded")
+      assert.strictEqual(thread(finished).setup.logTail, "ok\n")
+      const done = run(finished, { type: "thread.bootstrap.complete", commandId: ids.command("bc"), threadId: ids.thread("t2") })
+      assert.strictEqual(thread(done).bootstrap.status, "completed")
+      assert.strictEqual(
+        rejection(done, {
+          type: "thread.workspace.record",
+          commandId: ids.command("w2"),
+          threadId: ids.thread("t2"),
+          workspace: thread(done).workspace,
+          warnings: []
+        }).reason,
+        "conflict"
+      )
+    })
+
+    it("records a failed stage with its error", () => {
+      const failed = run(begun, {
+        type: "thread.bootstrap.fail",
+        commandId: ids.command("f"),
+        threadId: ids.thread("t2"),
+        stage: "workspace",
+        error: { reason: "git", message: "base branch missing" }
+      })
+      assert.deepStrictEqual(thread(failed).bootstrap, {
+        status: "failed",
+        stage: "workspace",
+        error: { reason: "git", message: "base branch missing" }
+      })
+    })
+  })
+})

@@ -1,0 +1,29 @@
+// The database as the rest of the server sees it: the SQLite file opened, migrated and wrapped
+// in the stores. Opening or migrating failures become a `DatabaseError` that says what to do.
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { CommandReceipts } from "./CommandReceipts.ts"
+import { EventStore } from "./EventStore.ts"
+import { type DatabaseError, migrate, unreadable } from "./Migrations.ts"
+import { ProjectionStore } from "./ProjectionStore.ts"
+import * as SqliteClient from "./SqliteClient.ts"
+
+/** SqlClient over `filename`, migrated to the latest schema. */
+export const layerClient = (filename: string) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const applied = yield* migrate(filename)
+      if (applied.length > 0) yield* Effect.logInfo("Database migrated").pipe(Effect.annotateLogs({ applied }))
+    })
+  ).pipe(
+    Layer.provideMerge(SqliteClient.layer({ filename }, (error) => unreadable(filename, error)))
+  )
+
+/** The event store, command receipts and projections over one migrated database file. */
+export const layer = (filename: string): Layer.Layer<
+  EventStore | CommandReceipts | ProjectionStore | Layer.Success<ReturnType<typeof layerClient>>,
+  DatabaseError
+> =>
+  Layer.mergeAll(EventStore.layer, CommandReceipts.layer, ProjectionStore.layer).pipe(
+    Layer.provideMerge(layerClient(filename))
+  )

@@ -1,0 +1,88 @@
+// The persisted read model (projects, threads) and the last sequence folded into it. Written in
+// the same transaction as the events, so after a crash it is never ahead of or behind the log
+// except where catch-up says so.
+import { Project, Thread } from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import { type AggregateRef, emptyReadModel, type ReadModel } from "../orchestration/readModel.ts"
+
+const PROJECTION = "read-model"
+
+const decodeProject = Schema.decodeUnknownOption(Schema.fromJsonString(Project))
+const decodeThread = Schema.decodeUnknownOption(Schema.fromJsonString(Thread))
+
+export class ProjectionStore extends Context.Service<
+  ProjectionStore,
+  {
+    /** The stored read model, or `undefined` when a row no longer decodes (rebuild from the log). */
+    readonly load: Effect.Effect<ReadModel | undefined, SqlError>
+    /** Writes the given aggregates as they are in `model`, and `model.sequence`; inside a transaction. */
+    readonly save: (model: ReadModel, changed: Iterable<AggregateRef>) => Effect.Effect<void, SqlError>
+    /** Empties the projection so it can be rebuilt from sequence 0. */
+    readonly reset: Effect.Effect<void, SqlError>
+  }
+>()("spindle/persistence/ProjectionStore") {
+  static readonly layer = Layer.effect(
+    ProjectionStore,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+
+      const load = Effect.gen(function* () {
+        const state = yield* sql<{ readonly last_sequence: number }>`
+          SELECT last_sequence FROM projection_state WHERE name = ${PROJECTION}`
+        const projectRows = yield* sql<{ readonly data: string }>`SELECT data FROM projection_projects`
+        const threadRows = yield* sql<{ readonly data: string }>`SELECT data FROM projection_threads`
+        let model: ReadModel = { ...emptyReadModel, sequence: state[0]?.last_sequence ?? 0 }
+        for (const row of projectRows) {
+          const project = decodeProject(row.data)
+          if (Option.isNone(project)) return undefined
+          model = { ...model, projects: HashMap.set(model.projects, project.value.id, project.value) }
+        }
+        for (const row of threadRows) {
+          const thread = decodeThread(row.data)
+          if (Option.isNone(thread)) return undefined
+          model = { ...model, threads: HashMap.set(model.threads, thread.value.id, thread.value) }
+        }
+        return model
+      }).pipe(Effect.withSpan("ProjectionStore.load"))
+
+      const save = Effect.fn("ProjectionStore.save")(function* (model: ReadModel, changed: Iterable<AggregateRef>) {
+        for (const ref of changed) {
+          if (ref.kind === "project") {
+            const project = HashMap.get(model.projects, ref.id)
+            yield* Option.isSome(project)
+              ? sql`INSERT INTO projection_projects (id, workspace_root, data, sequence)
+                    VALUES (${ref.id}, ${project.value.workspaceRoot}, ${JSON.stringify(project.value)}, ${model.sequence})
+                    ON CONFLICT (id) DO UPDATE SET workspace_root = excluded.workspace_root,
+                      data = excluded.data, sequence = excluded.sequence`
+              : sql`DELETE FROM projection_projects WHERE id = ${ref.id}`
+          } else {
+            const thread = HashMap.get(model.threads, ref.id)
+            yield* Option.isSome(thread)
+              ? sql`INSERT INTO projection_threads (id, project_id, data, sequence)
+                    VALUES (${ref.id}, ${thread.value.projectId}, ${JSON.stringify(thread.value)}, ${model.sequence})
+                    ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id,
+                      data = excluded.data, sequence = excluded.sequence`
+              : sql`DELETE FROM projection_threads WHERE id = ${ref.id}`
+          }
+        }
+        yield* sql`INSERT INTO projection_state (name, last_sequence) VALUES (${PROJECTION}, ${model.sequence})
+                   ON CONFLICT (name) DO UPDATE SET last_sequence = excluded.last_sequence`
+      })
+
+      const reset = Effect.gen(function* () {
+        yield* sql`DELETE FROM projection_projects`
+        yield* sql`DELETE FROM projection_threads`
+        yield* sql`DELETE FROM projection_state WHERE name = ${PROJECTION}`
+      })
+
+      return { load, save, reset }
+    })
+  )
+}
