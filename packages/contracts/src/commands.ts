@@ -2,9 +2,9 @@
 // internal commands are issued only by the server itself (the bootstrap dispatcher) and are never
 // accepted from a transport.
 import * as Schema from "effect/Schema"
+import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { BootstrapStage, SetupStatus, ThreadWorkspace } from "./thread.ts"
-import { ErrorReason } from "./errors.ts"
 import {
   AbsolutePath,
   InteractionMode,

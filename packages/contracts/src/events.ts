@@ -5,7 +5,17 @@ import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
 import { Project } from "./project.ts"
 import { BootstrapStage, SetupStatus, Thread, ThreadWorkspace } from "./thread.ts"
-import { AbsolutePath, Actor, IsoTimestamp, ModelName, Prompt, ProviderKind, SetupScript, SetupTimeoutSeconds, Title } from "./values.ts"
+import {
+  AbsolutePath,
+  Actor,
+  IsoTimestamp,
+  ModelName,
+  Prompt,
+  ProviderKind,
+  SetupScript,
+  SetupTimeoutSeconds,
+  Title
+} from "./values.ts"
 
 export const EventEnvelope = {
   sequence: Sequence,
@@ -95,4 +105,8 @@ export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]
 
 /** What the decider produces: an event before the engine gives it an id, a time and a sequence. */
-export type EventDraft = SpindleEvent extends infer E ? (E extends SpindleEvent ? Pick<E, "type" | "payload"> : never) : never
+export type EventDraft = SpindleEvent extends infer E
+  ? E extends SpindleEvent
+    ? Pick<E, "type" | "payload">
+    : never
+  : never

@@ -1,7 +1,15 @@
 // The Project read model: a git repository the user registered.
 import * as Schema from "effect/Schema"
 import { ProjectId } from "./ids.ts"
-import { AbsolutePath, IsoTimestamp, ModelName, ProviderKind, SetupScript, SetupTimeoutSeconds, Title } from "./values.ts"
+import {
+  AbsolutePath,
+  IsoTimestamp,
+  ModelName,
+  ProviderKind,
+  SetupScript,
+  SetupTimeoutSeconds,
+  Title
+} from "./values.ts"
 
 export const Project = Schema.Struct({
   id: ProjectId,

@@ -206,7 +206,9 @@ export class Engine extends Context.Service<
           yield* PubSub.publishAll(pubsub, outcome.events)
           yield* Deferred.succeed(envelope.done, { sequence: outcome.model.sequence })
         }).pipe(
-          Effect.catch((error: SqlError) => Deferred.fail(envelope.done, internalError(error, envelope.command.commandId))),
+          Effect.catch((error: SqlError) =>
+            Deferred.fail(envelope.done, internalError(error, envelope.command.commandId))
+          ),
           Effect.withSpan("Engine.process", { attributes: { "command.type": envelope.command.type } })
         )
 
@@ -246,11 +248,18 @@ export class Engine extends Context.Service<
         return yield* Deferred.await(done)
       })
 
-      const snapshot = Effect.map(Ref.get(model), (m): Snapshot => ({
-        sequence: m.sequence,
-        projects: Array.from(HashMap.values(m.projects)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
-        threads: Array.from(HashMap.values(m.threads)).sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-      }))
+      const snapshot = Effect.map(
+        Ref.get(model),
+        (m): Snapshot => ({
+          sequence: m.sequence,
+          projects: Array.from(HashMap.values(m.projects)).sort((a, b) =>
+            a.createdAt.localeCompare(b.createdAt)
+          ),
+          threads: Array.from(HashMap.values(m.threads)).sort((a, b) =>
+            a.createdAt.localeCompare(b.createdAt)
+          )
+        })
+      )
 
       const events = (after: number): Stream.Stream<SpindleEvent, SpindleError> =>
         Stream.unwrap(
@@ -274,7 +283,10 @@ export class Engine extends Context.Service<
             const backlog = Stream.paginate(after, (cursor: number) =>
               Effect.map(eventStore.readAfter(cursor, PAGE_SIZE), (page) => {
                 const tail = page.at(-1)
-                return [page, page.length === PAGE_SIZE && tail ? Option.some(tail.sequence) : Option.none()] as const
+                return [
+                  page,
+                  page.length === PAGE_SIZE && tail ? Option.some(tail.sequence) : Option.none()
+                ] as const
               })
             )
             return Stream.concat(backlog, Stream.fromSubscription(subscription)).pipe(
@@ -290,7 +302,8 @@ export class Engine extends Context.Service<
         ready: Deferred.await(caughtUp),
         readModel: Ref.get(model),
         snapshot,
-        getThread: (id: ThreadId) => Effect.map(Ref.get(model), (m) => Option.getOrUndefined(HashMap.get(m.threads, id))),
+        getThread: (id: ThreadId) =>
+          Effect.map(Ref.get(model), (m) => Option.getOrUndefined(HashMap.get(m.threads, id))),
         getProject: (id: ProjectId) =>
           Effect.map(Ref.get(model), (m) => Option.getOrUndefined(HashMap.get(m.projects, id))),
         events

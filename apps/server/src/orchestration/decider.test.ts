@@ -1,5 +1,5 @@
-import type { Command, SpindleEvent } from "@spindle/contracts"
 import { assert, describe, it } from "@effect/vitest"
+import type { Command, SpindleEvent } from "@spindle/contracts"
 import * as Result from "effect/Result"
 import { ids } from "../testing/fixtures.ts"
 import { decide } from "./decider.ts"
@@ -76,7 +76,11 @@ describe("decider", () => {
     const p = [...updated.projects][0]![1]
     assert.strictEqual(p.setupScript, "npm ci")
     assert.strictEqual(p.title, "alpha")
-    const empty = rejection(withProject, { type: "project.update", commandId: ids.command("u2"), projectId: ids.project("p1") })
+    const empty = rejection(withProject, {
+      type: "project.update",
+      commandId: ids.command("u2"),
+      projectId: ids.project("p1")
+    })
     assert.strictEqual(empty.reason, "validation")
   })
 
@@ -98,10 +102,21 @@ describe("decider", () => {
 
   it("refuses to delete a project that still has threads", () => {
     const model = run(withProject, createThread)
-    const error = rejection(model, { type: "project.delete", commandId: ids.command("d"), projectId: ids.project("p1") })
+    const error = rejection(model, {
+      type: "project.delete",
+      commandId: ids.command("d"),
+      projectId: ids.project("p1")
+    })
     assert.strictEqual(error.reason, "conflict")
-    const gone = run(withProject, { type: "project.delete", commandId: ids.command("d"), projectId: ids.project("p1") })
-    assert.strictEqual(gone.projects.pipe((m) => [...m].length), 0)
+    const gone = run(withProject, {
+      type: "project.delete",
+      commandId: ids.command("d"),
+      projectId: ids.project("p1")
+    })
+    assert.strictEqual(
+      gone.projects.pipe((m) => [...m].length),
+      0
+    )
   })
 
   it("requests a turn, trimmed, with a turn id derived from the command id", () => {
@@ -148,7 +163,11 @@ describe("decider", () => {
       prompt: "hi"
     })
     assert.strictEqual(turn.reason, "conflict")
-    const deleted = run(archived, { type: "thread.delete", commandId: ids.command("del"), threadId: ids.thread("t1") })
+    const deleted = run(archived, {
+      type: "thread.delete",
+      commandId: ids.command("del"),
+      threadId: ids.thread("t1")
+    })
     assert.strictEqual([...deleted.threads].length, 0)
   })
 
@@ -218,7 +237,11 @@ describe("decider", () => {
       })
       assert.strictEqual(thread(finished).setup.status, "succeeded")
       assert.strictEqual(thread(finished).setup.logTail, "ok\n")
-      const done = run(finished, { type: "thread.bootstrap.complete", commandId: ids.command("bc"), threadId: ids.thread("t2") })
+      const done = run(finished, {
+        type: "thread.bootstrap.complete",
+        commandId: ids.command("bc"),
+        threadId: ids.thread("t2")
+      })
       assert.strictEqual(thread(done).bootstrap.status, "completed")
       assert.strictEqual(
         rejection(done, {

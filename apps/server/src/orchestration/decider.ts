@@ -28,7 +28,8 @@ const accept = (...events: ReadonlyArray<EventDraft>): Decision => Result.succee
 const reject = (fields: ConstructorParameters<typeof SpindleError>[0]): Decision =>
   Result.fail(new SpindleError(fields))
 
-const findProject = (model: ReadModel, id: ProjectId) => Option.getOrUndefined(HashMap.get(model.projects, id))
+const findProject = (model: ReadModel, id: ProjectId) =>
+  Option.getOrUndefined(HashMap.get(model.projects, id))
 const findThread = (model: ReadModel, id: ThreadId) => Option.getOrUndefined(HashMap.get(model.threads, id))
 
 const projectNotFound = (projectId: ProjectId): Decision =>
@@ -162,7 +163,13 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         interactionMode: command.interactionMode ?? "default",
         status: "active",
         workspace: bootstrapping
-          ? { mode: command.workspaceMode, branch: null, worktreePath: null, baseBranch: null, createdByUs: false }
+          ? {
+              mode: command.workspaceMode,
+              branch: null,
+              worktreePath: null,
+              baseBranch: null,
+              createdByUs: false
+            }
           : {
               mode: "current_checkout",
               branch: null,
@@ -194,7 +201,8 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
           reason: "validation",
           threadId: command.threadId,
           field: "bootstrap",
-          message: "A thread.turn.start with bootstrap is handled by the bootstrap dispatcher, not the engine."
+          message:
+            "A thread.turn.start with bootstrap is handled by the bootstrap dispatcher, not the engine."
         })
       }
       return withThread(model, command.threadId, (thread) => {
@@ -300,7 +308,9 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
 
     case "thread.bootstrap.complete":
       return withThread(model, command.threadId, (thread) =>
-        inBootstrap(thread, () => accept({ type: "thread.bootstrap-completed", payload: { threadId: thread.id } }))
+        inBootstrap(thread, () =>
+          accept({ type: "thread.bootstrap-completed", payload: { threadId: thread.id } })
+        )
       )
   }
 }

@@ -21,7 +21,10 @@ const updateThread = (
 const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
   switch (event.type) {
     case "project.created":
-      return { ...model, projects: HashMap.set(model.projects, event.payload.project.id, event.payload.project) }
+      return {
+        ...model,
+        projects: HashMap.set(model.projects, event.payload.project.id, event.payload.project)
+      }
     case "project.updated":
       return Option.match(HashMap.get(model.projects, event.payload.projectId), {
         onNone: () => model,

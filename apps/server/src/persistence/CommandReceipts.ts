@@ -39,7 +39,11 @@ export class CommandReceipts extends Context.Service<
   {
     readonly get: (commandId: string) => Effect.Effect<Receipt | undefined, SqlError>
     /** Records a receipt; call inside the transaction that applied (or refused) the command. */
-    readonly record: (commandId: string, receipt: Receipt, recordedAt: string) => Effect.Effect<void, SqlError>
+    readonly record: (
+      commandId: string,
+      receipt: Receipt,
+      recordedAt: string
+    ) => Effect.Effect<void, SqlError>
   }
 >()("spindle/persistence/CommandReceipts") {
   static readonly layer = Layer.effect(

@@ -13,14 +13,15 @@ export const layerClient = (filename: string) =>
   Layer.effectDiscard(
     Effect.gen(function* () {
       const applied = yield* migrate(filename)
-      if (applied.length > 0) yield* Effect.logInfo("Database migrated").pipe(Effect.annotateLogs({ applied }))
+      if (applied.length > 0)
+        yield* Effect.logInfo("Database migrated").pipe(Effect.annotateLogs({ applied }))
     })
-  ).pipe(
-    Layer.provideMerge(SqliteClient.layer({ filename }, (error) => unreadable(filename, error)))
-  )
+  ).pipe(Layer.provideMerge(SqliteClient.layer({ filename }, (error) => unreadable(filename, error))))
 
 /** The event store, command receipts and projections over one migrated database file. */
-export const layer = (filename: string): Layer.Layer<
+export const layer = (
+  filename: string
+): Layer.Layer<
   EventStore | CommandReceipts | ProjectionStore | Layer.Success<ReturnType<typeof layerClient>>,
   DatabaseError
 > =>

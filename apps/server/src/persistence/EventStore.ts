@@ -68,14 +68,16 @@ export class EventStore extends Context.Service<
             occurredAt: row.occurred_at,
             payload: JSON.parse(row.payload)
           }).pipe(
-            Effect.catch((issue) => Effect.die(new Error(`event ${row.sequence} in the log is malformed: ${issue}`)))
+            Effect.catch((issue) =>
+              Effect.die(new Error(`event ${row.sequence} in the log is malformed: ${issue}`))
+            )
           )
         )
       })
 
-      const latestSequence = sql<{ readonly sequence: number | null }>`SELECT MAX(sequence) AS sequence FROM events`.pipe(
-        Effect.map((rows) => rows[0]?.sequence ?? 0)
-      )
+      const latestSequence = sql<{
+        readonly sequence: number | null
+      }>`SELECT MAX(sequence) AS sequence FROM events`.pipe(Effect.map((rows) => rows[0]?.sequence ?? 0))
 
       return { append, readAfter, latestSequence }
     })

@@ -1,10 +1,10 @@
 // Versioned schema migrations. Refuses, without touching the file, a database that is not SQLite
 // or that a newer Spindle has migrated past what this build knows.
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as Migrator from "effect/sql/Migrator"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import * as Schema from "effect/Schema"
 import eventStore from "./migrations/0001_event_store.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
@@ -13,7 +13,9 @@ const migrations = {
   "1_event_store": eventStore
 }
 
-export const LATEST_SCHEMA_VERSION = Math.max(...Object.keys(migrations).map((key) => Number.parseInt(key, 10)))
+export const LATEST_SCHEMA_VERSION = Math.max(
+  ...Object.keys(migrations).map((key) => Number.parseInt(key, 10))
+)
 
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   reason: Schema.Literals(["unreadable", "newer-schema", "migration-failed"]),

@@ -52,7 +52,10 @@ export class ProjectionStore extends Context.Service<
         return model
       }).pipe(Effect.withSpan("ProjectionStore.load"))
 
-      const save = Effect.fn("ProjectionStore.save")(function* (model: ReadModel, changed: Iterable<AggregateRef>) {
+      const save = Effect.fn("ProjectionStore.save")(function* (
+        model: ReadModel,
+        changed: Iterable<AggregateRef>
+      ) {
         for (const ref of changed) {
           if (ref.kind === "project") {
             const project = HashMap.get(model.projects, ref.id)

@@ -7,8 +7,8 @@ import { join } from "node:path"
 import type { Actor, CommandId, ProjectId, ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Database from "../persistence/Database.ts"
 import { Engine } from "../orchestration/Engine.ts"
+import * as Database from "../persistence/Database.ts"
 
 /** A temporary directory removed when the scope closes. */
 export const tempDir = (prefix = "spindle-test-") =>
@@ -41,7 +41,8 @@ export const gitRepo = Effect.gen(function* () {
 })
 
 /** Engine + stores over the database file `filename` (created and migrated as needed). */
-export const engineLayer = (filename: string) => Engine.layer.pipe(Layer.provideMerge(Database.layer(filename)))
+export const engineLayer = (filename: string) =>
+  Engine.layer.pipe(Layer.provideMerge(Database.layer(filename)))
 
 export const serverActor: Actor = { kind: "server" }
 

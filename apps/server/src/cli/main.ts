@@ -1,0 +1,47 @@
+// The `spindle` command: picks the subcommand, turns usage mistakes into exit code 2 and
+// startup failures into a one-line message and exit code 1.
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Effect from "effect/Effect"
+import { serve, teardown } from "../main.ts"
+import { EXIT, HELP, parseServeArgs, UsageError } from "./usage.ts"
+
+const fail = (code: number, message: string): never => {
+  process.stderr.write(`spindle: ${message}\n`)
+  process.exit(code)
+}
+
+export const main = (argv: ReadonlyArray<string>) => {
+  const [command, ...rest] = argv
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP)
+      return process.exit(command === undefined ? EXIT.usage : EXIT.ok)
+    case "serve": {
+      let settings: ReturnType<typeof parseServeArgs>
+      try {
+        settings = parseServeArgs(rest, process.env)
+      } catch (error) {
+        return fail(error instanceof UsageError ? EXIT.usage : EXIT.failed, (error as Error).message)
+      }
+      const program = serve(settings).pipe(
+        Effect.catchTags({
+          DatabaseError: (error) => Effect.sync(() => fail(EXIT.failed, error.message)),
+          ServeError: (error) =>
+            Effect.sync(() =>
+              fail(
+                EXIT.failed,
+                `cannot listen on ${settings.host}:${settings.port} (${String(error.cause ?? error.message)}). ` +
+                  "Is another server running there? Pass --port 0 or another port."
+              )
+            )
+        })
+      )
+      return NodeRuntime.runMain(program, { teardown })
+    }
+    default:
+      return fail(EXIT.usage, `unknown command '${command}'. Run 'spindle help' for the commands.`)
+  }
+}

@@ -1,0 +1,89 @@
+// Parsing of the `spindle` command line into settings, with usage errors that say what to type.
+import { parseArgs } from "node:util"
+import {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  type LogFormat,
+  type LogLevel,
+  resolveHome,
+  type ServerSettings
+} from "../config/ServerConfig.ts"
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const
+
+export class UsageError extends Error {
+  override readonly name = "UsageError"
+}
+
+export const HELP = `spindle: thread orchestration server for coding agents
+
+Usage:
+  spindle serve [options]     run the server (also: npm start)
+  spindle help                show this help
+
+Options for serve (flags win over environment variables):
+  --host <addr>          address to bind (SPINDLE_HOST, default ${DEFAULT_HOST})
+  --port <n>             port, 0 for any free one (SPINDLE_PORT, default ${DEFAULT_PORT})
+  --home <dir>           state directory (SPINDLE_HOME, default ~/.spindle)
+  --log-level <level>    debug | info | warn | error (SPINDLE_LOG_LEVEL, default info)
+  --log-format <format>  pretty | json (SPINDLE_LOG_FORMAT, default pretty)
+  --allow-origin <url>   let a browser origin reach the server (repeatable)
+
+Exit codes: 0 success, 1 failure, 2 bad usage, 3 server unreachable or unauthorized.
+`
+
+const oneOf = <T extends string>(name: string, value: string, allowed: ReadonlyArray<T>): T => {
+  if ((allowed as ReadonlyArray<string>).includes(value)) return value as T
+  throw new UsageError(`${name} must be one of ${allowed.join(", ")} (got '${value}').`)
+}
+
+const parsePort = (value: string): number => {
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new UsageError(`--port must be a number from 0 to 65535 (got '${value}'); 0 picks a free port.`)
+  }
+  return port
+}
+
+export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ServerSettings => {
+  let parsed: ReturnType<typeof parse>
+  function parse() {
+    return parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        home: { type: "string" },
+        "log-level": { type: "string" },
+        "log-format": { type: "string" },
+        "allow-origin": { type: "string", multiple: true }
+      }
+    })
+  }
+  try {
+    parsed = parse()
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. Run 'spindle help' for the options.`)
+  }
+  const { values } = parsed
+  const host = values.host ?? env.SPINDLE_HOST ?? DEFAULT_HOST
+  const portText = values.port ?? env.SPINDLE_PORT
+  return {
+    host,
+    port: portText === undefined ? DEFAULT_PORT : parsePort(portText),
+    home: resolveHome(values.home, env),
+    logLevel: oneOf<LogLevel>("--log-level", values["log-level"] ?? env.SPINDLE_LOG_LEVEL ?? "info", [
+      "debug",
+      "info",
+      "warn",
+      "error"
+    ]),
+    logFormat: oneOf<LogFormat>("--log-format", values["log-format"] ?? env.SPINDLE_LOG_FORMAT ?? "pretty", [
+      "pretty",
+      "json"
+    ]),
+    allowedOrigins: values["allow-origin"] ?? []
+  }
+}

@@ -1,0 +1,37 @@
+// Server settings, resolved once from flags and environment at start. It only holds values;
+// parsing lives in cli/, directory creation in main.ts.
+import { homedir } from "node:os"
+import { join, resolve } from "node:path"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+
+export const DEFAULT_PORT = 5757
+export const DEFAULT_HOST = "127.0.0.1"
+
+export type LogLevel = "debug" | "info" | "warn" | "error"
+export type LogFormat = "pretty" | "json"
+
+export interface ServerSettings {
+  readonly host: string
+  /** 0 asks the system for a free port. */
+  readonly port: number
+  /** Holds the database, logs, tokens and worktrees. */
+  readonly home: string
+  readonly logLevel: LogLevel
+  readonly logFormat: LogFormat
+  /** Extra `Origin` values allowed to reach the HTTP server (browsers). */
+  readonly allowedOrigins: ReadonlyArray<string>
+}
+
+export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()(
+  "spindle/config/ServerConfig"
+) {
+  static readonly layer = (settings: ServerSettings) => Layer.succeed(ServerConfig, settings)
+}
+
+/** `<home>` from `--home`, then `SPINDLE_HOME`, then `~/.spindle`. */
+export const resolveHome = (flag: string | undefined, env: NodeJS.ProcessEnv): string =>
+  resolve(flag ?? env.SPINDLE_HOME ?? join(homedir(), ".spindle"))
+
+export const databasePath = (settings: Pick<ServerSettings, "home">) => join(settings.home, "spindle.db")
+export const serverInfoPath = (settings: Pick<ServerSettings, "home">) => join(settings.home, "server.json")

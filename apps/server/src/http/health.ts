@@ -1,0 +1,33 @@
+// GET /health: the startup state, version and uptime. Never waits for anything.
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { StartupGate } from "../orchestration/StartupGate.ts"
+import { VERSION } from "../version.ts"
+
+export const healthRoute = HttpRouter.use((router) =>
+  Effect.gen(function* () {
+    const gate = yield* StartupGate
+    const startedAt = yield* Clock.currentTimeMillis
+    yield* router.add(
+      "GET",
+      "/health",
+      Effect.gen(function* () {
+        const state = yield* gate.state
+        const now = yield* Clock.currentTimeMillis
+        return HttpServerResponse.jsonUnsafe(
+          {
+            status: state.status,
+            version: VERSION,
+            uptimeMs: now - startedAt,
+            ...(state.status === "failed"
+              ? { error: { reason: state.error.reason, message: state.error.message } }
+              : {})
+          },
+          { status: state.status === "failed" ? 503 : 200, headers: { "cache-control": "no-store" } }
+        )
+      })
+    )
+  })
+)

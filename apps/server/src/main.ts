@@ -1,0 +1,118 @@
+// The composition root: every layer of the server wired together, and the startup sequence
+// (listen, catch up, ready). Nothing here holds domain logic.
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createServer } from "node:http"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { SpindleError } from "@spindle/contracts"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServer from "effect/http/HttpServer"
+import * as Layer from "effect/Layer"
+import { databasePath, ServerConfig, type ServerSettings, serverInfoPath } from "./config/ServerConfig.ts"
+import { GitCli } from "./git/GitCli.ts"
+import { healthRoute } from "./http/health.ts"
+import { hostGuard } from "./http/hostGuard.ts"
+import * as Logging from "./logging.ts"
+import { Commands } from "./orchestration/Commands.ts"
+import { Engine } from "./orchestration/Engine.ts"
+import { StartupGate } from "./orchestration/StartupGate.ts"
+import * as Database from "./persistence/Database.ts"
+import { VERSION } from "./version.ts"
+
+/** Creates `<home>` (mode 0700) if needed; warns when an existing one is open to others. */
+export const prepareHome = (home: string) =>
+  Effect.gen(function* () {
+    const existed = (() => {
+      try {
+        return statSync(home).isDirectory()
+      } catch {
+        return false
+      }
+    })()
+    if (!existed) {
+      mkdirSync(home, { recursive: true, mode: 0o700 })
+      chmodSync(home, 0o700)
+      return
+    }
+    const mode = statSync(home).mode & 0o777
+    if ((mode & 0o077) !== 0) {
+      yield* Effect.logWarning(
+        `${home} is readable by other users (mode ${mode.toString(8)}); run 'chmod 700 ${home}' to keep tokens private.`
+      )
+    }
+  })
+
+/** Domain services over the database: engine, gate, command door. */
+export const CoreLayer = (settings: ServerSettings) =>
+  Commands.layer.pipe(
+    Layer.provideMerge(Engine.layer),
+    Layer.provideMerge(Database.layer(databasePath(settings))),
+    Layer.provideMerge(StartupGate.layer),
+    Layer.provideMerge(GitCli.layer),
+    Layer.provide(NodeServices.layer)
+  )
+
+/** Runs after the port listens: catch up, then open the gate; writes `<home>/server.json`. */
+const Startup = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const config = yield* ServerConfig
+    const engine = yield* Engine
+    const gate = yield* StartupGate
+    const server = yield* HttpServer.HttpServer
+    const url = HttpServer.formatAddress(server.address)
+    const infoPath = serverInfoPath(config)
+    const startup = Effect.gen(function* () {
+      yield* engine.ready
+      writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
+        mode: 0o600
+      })
+      yield* gate.markReady
+      yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)
+    }).pipe(
+      Effect.catchCause((cause) => {
+        const error = Cause.squash(cause)
+        const failure =
+          error instanceof SpindleError
+            ? error
+            : new SpindleError({ reason: "internal", message: `Startup failed: ${String(error)}` })
+        return Effect.andThen(gate.markFailed(failure), Effect.logError(`Startup failed: ${failure.message}`))
+      })
+    )
+    yield* Effect.forkScoped(startup)
+    yield* Effect.addFinalizer(() =>
+      Effect.andThen(
+        Effect.sync(() => rmSync(infoPath, { force: true })),
+        Effect.logInfo("Spindle stopped")
+      )
+    )
+  })
+)
+
+export const ServerLayer = (settings: ServerSettings) => {
+  const http = NodeHttpServer.layer(() => createServer(), {
+    host: settings.host,
+    port: settings.port,
+    gracefulShutdownTimeout: "5 seconds"
+  })
+  const routes = Layer.mergeAll(healthRoute, hostGuard)
+  return Layer.mergeAll(
+    HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }),
+    Startup
+  ).pipe(Layer.provide(http), Layer.provide(CoreLayer(settings)), Layer.provide(ServerConfig.layer(settings)))
+}
+
+/** `spindle serve`: runs until SIGINT/SIGTERM, then finishes in-flight commands and exits 0. */
+export const serve = (settings: ServerSettings) =>
+  Effect.gen(function* () {
+    yield* prepareHome(settings.home)
+    return yield* Layer.launch(ServerLayer(settings))
+  }).pipe(Effect.provide(Logging.layer({ level: settings.logLevel, format: settings.logFormat })))
+
+/** Shutdown by signal is a clean exit; anything else keeps its failure exit code. */
+export const teardown = <E, A>(exit: Exit.Exit<E, A>, onExit: (code: number) => void) => {
+  if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return onExit(0)
+  return onExit(1)
+}

@@ -1,0 +1,48 @@
+// Turns untrusted input into a client command, or a `validation` error that names the field.
+// Internal commands are never accepted here, whatever their shape.
+import { type ClientCommand, ClientCommandSchemas, SpindleError } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const knownTypes = Object.keys(ClientCommandSchemas)
+
+const invalid = (message: string, field?: string) =>
+  new SpindleError({ reason: "validation", message, ...(field === undefined ? {} : { field }) })
+
+/** The first problem with `input` as a dotted field path and a sentence. */
+export const describeIssue = (
+  issue: SchemaIssue.Issue
+): { readonly field: string; readonly message: string } => {
+  const first = formatter(issue).issues[0]
+  const field = (first?.path ?? []).map((key) => String(typeof key === "object" ? key.key : key)).join(".")
+  const detail = first?.message ?? "is invalid"
+  return { field, message: field === "" ? detail : `${field}: ${detail}` }
+}
+
+export const decodeClientCommand = (input: unknown): Effect.Effect<ClientCommand, SpindleError> => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return Effect.fail(invalid("A command must be a JSON object with a 'type' field.", "type"))
+  }
+  const type = (input as { readonly type?: unknown }).type
+  if (typeof type !== "string") {
+    return Effect.fail(invalid(`A command needs a string 'type', one of: ${knownTypes.join(", ")}.`, "type"))
+  }
+  const schema = ClientCommandSchemas[type as keyof typeof ClientCommandSchemas]
+  if (schema === undefined) {
+    return Effect.fail(
+      invalid(
+        `Unknown command type '${type.slice(0, 80)}'. Expected one of: ${knownTypes.join(", ")}.`,
+        "type"
+      )
+    )
+  }
+  return Schema.decodeUnknownEffect(schema)(input, { onExcessProperty: "error", errors: "first" }).pipe(
+    Effect.mapError((error) => {
+      const { field, message } = describeIssue(error.issue)
+      return invalid(`Invalid ${type} command: ${message}`, field)
+    })
+  ) as Effect.Effect<ClientCommand, SpindleError>
+}

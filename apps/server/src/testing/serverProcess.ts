@@ -1,0 +1,85 @@
+// Starts the real server the way a user does (`npm start -- …`) in its own process group, and
+// waits for its "ready" line. Only loopback, an ephemeral port, bounded waits.
+import { type ChildProcess, spawn } from "node:child_process"
+import { resolve } from "node:path"
+import * as Effect from "effect/Effect"
+
+export const REPO_ROOT = resolve(import.meta.dirname, "../../../..")
+
+export interface ServerProcess {
+  readonly child: ChildProcess
+  readonly url: string
+  /** Everything the process wrote to stderr so far. */
+  readonly output: () => string
+  /** Resolves with the exit code (or the signal's name). */
+  readonly exited: Promise<number | string>
+  /** SIGTERM to the whole process group, as a terminal's Ctrl-C or a service manager does. */
+  readonly terminate: (signal?: NodeJS.Signals) => void
+}
+
+export interface StartedCommand {
+  readonly child: ChildProcess
+  readonly output: () => string
+  readonly exited: Promise<number | string>
+}
+
+/** Runs `npm <args>` from the repository root in a new process group. */
+export const startNpm = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): StartedCommand => {
+  const child = spawn("npm", ["--silent", ...args], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env }
+  })
+  let output = ""
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    output += chunk
+  })
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    output += chunk
+  })
+  const exited = new Promise<number | string>((resolveExit) => {
+    child.on("exit", (code, signal) => resolveExit(code ?? signal ?? "unknown"))
+  })
+  return { child, output: () => output, exited }
+}
+
+const killGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+/** `npm start -- --port 0 --home <home> …`, resolved once it logs that it is ready. */
+export const startServer = (home: string, extraArgs: ReadonlyArray<string> = [], timeoutMs = 20_000) =>
+  Effect.acquireRelease(
+    Effect.callback<ServerProcess, Error>((resume) => {
+      const started = startNpm(["start", "--", "--port", "0", "--home", home, ...extraArgs])
+      const terminate = (signal: NodeJS.Signals = "SIGTERM") => killGroup(started.child, signal)
+      const timer = setTimeout(() => {
+        terminate("SIGKILL")
+        resume(Effect.fail(new Error(`server not ready after ${timeoutMs} ms:\n${started.output()}`)))
+      }, timeoutMs)
+      const poll = setInterval(() => {
+        const match = /ready on (http:\/\/\S+)/.exec(started.output())
+        if (match?.[1] !== undefined) {
+          clearInterval(poll)
+          clearTimeout(timer)
+          resume(Effect.succeed({ ...started, url: match[1], terminate }))
+        }
+      }, 25)
+      void started.exited.then((code) => {
+        clearInterval(poll)
+        clearTimeout(timer)
+        resume(Effect.fail(new Error(`server exited (${code}) before ready:\n${started.output()}`)))
+      })
+    }),
+    // Whatever the test did, leave no process behind.
+    (server) =>
+      Effect.promise(async () => {
+        server.terminate("SIGKILL")
+        await Promise.race([server.exited, new Promise((r) => setTimeout(r, 5_000))])
+      })
+  )
