@@ -22,9 +22,9 @@ import {
 /** A git branch name as typed by a user; checked against `git check-ref-format` before use. */
 export const BranchName = Schema.String.check(
   Schema.isMaxLength(250, { message: "branch names must be at most 250 characters" }),
-  Schema.isPattern(/^[^-\s]/, { message: "branch names must not start with '-' or whitespace" }),
+  Schema.isPattern(/^[^-\s]/u, { message: "branch names must not start with '-' or whitespace" }),
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  Schema.isPattern(/^[^\x00-\x1f\x7f]*$/, { message: "branch names must not contain control characters" })
+  Schema.isPattern(/^[^\x00-\x1f\x7f]*$/u, { message: "branch names must not contain control characters" })
 )
 
 /** A git ref (branch, remote-tracking branch, tag or commit) to start a worktree from. */

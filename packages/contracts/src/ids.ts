@@ -4,7 +4,7 @@ import * as Schema from "effect/Schema"
 
 const idString = (brand: string) =>
   Schema.String.check(
-    Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, {
+    Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/u, {
       message: `${brand} must be 1-128 characters of letters, digits, '-' or '_', starting with a letter or digit`
     })
   ).annotate({ description: `${brand}: 1-128 of [A-Za-z0-9_-], starting alphanumeric` })

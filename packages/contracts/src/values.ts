@@ -3,7 +3,7 @@ import * as Schema from "effect/Schema"
 
 /** An ISO-8601 timestamp in UTC, as produced by `DateTime.formatIso`. */
 export const IsoTimestamp = Schema.String.check(
-  Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, {
+  Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/u, {
     message: "expected an ISO-8601 UTC timestamp such as 2026-01-01T00:00:00.000Z"
   })
 )
@@ -12,7 +12,7 @@ export const IsoTimestamp = Schema.String.check(
 export const boundedText = (max: number) =>
   Schema.String.check(
     Schema.isMaxLength(max, { message: `must be at most ${max} characters` }),
-    Schema.isPattern(/\S/, { message: "must not be empty or only whitespace" })
+    Schema.isPattern(/\S/u, { message: "must not be empty or only whitespace" })
   )
 
 export const Title = boundedText(200)

@@ -75,12 +75,9 @@ export class Commands extends Context.Service<
               "This server cannot bootstrap threads yet. Create the thread with thread.create, then start a turn without bootstrap."
           })
         }
-        return yield* gate.enqueue(
-          Effect.gen(function* () {
-            const resolved = command.type === "project.create" ? yield* resolveProject(command) : command
-            return yield* engine.dispatch(resolved, actor)
-          })
-        )
+        // Resolving paths only reads, so it does not wait; the mutation waits in the gate.
+        const resolved = command.type === "project.create" ? yield* resolveProject(command) : command
+        return yield* gate.enqueue(engine.dispatch(resolved, actor))
       })
 
       return { dispatch }

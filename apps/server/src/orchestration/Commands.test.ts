@@ -1,0 +1,140 @@
+import { execFileSync } from "node:child_process"
+import { mkdirSync, realpathSync, symlinkSync } from "node:fs"
+import { join } from "node:path"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import { GitCli } from "../git/GitCli.ts"
+import * as Database from "../persistence/Database.ts"
+import { gitRepo, serverActor, tempDir } from "../testing/fixtures.ts"
+import { Commands } from "./Commands.ts"
+import { Engine } from "./Engine.ts"
+import { StartupGate } from "./StartupGate.ts"
+
+const setup = (file: string, options: { readonly ready?: boolean } = {}) =>
+  Effect.gen(function* () {
+    const layer = Commands.layer.pipe(
+      Layer.provideMerge(Engine.layer),
+      Layer.provideMerge(Database.layer(file)),
+      Layer.provideMerge(StartupGate.layer),
+      Layer.provideMerge(GitCli.layer),
+      Layer.provide(NodeServices.layer)
+    )
+    const context = yield* Layer.build(layer)
+    const gate = Context.get(context, StartupGate)
+    if (options.ready !== false) yield* gate.markReady
+    return {
+      commands: Context.get(context, Commands),
+      engine: Context.get(context, Engine),
+      gate
+    }
+  })
+
+const register = (workspaceRoot: string, n = 1) => ({
+  type: "project.create",
+  commandId: `register-${n}`,
+  projectId: `p${n}`,
+  workspaceRoot
+})
+
+describe("Commands", () => {
+  it.live("registers a repository by its real top-level path and detects its default branch", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir()
+      const repo = yield* gitRepo
+      const sub = join(repo, "src", "deep")
+      mkdirSync(sub, { recursive: true })
+      const link = join(dir, "link-to-repo")
+      symlinkSync(repo, link)
+      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      yield* commands.dispatch(register(join(link, "src", "deep")), serverActor)
+      const project = (yield* engine.snapshot).projects[0]!
+      assert.strictEqual(project.workspaceRoot, realpathSync(repo))
+      assert.strictEqual(project.defaultBranch, "main")
+      // The same repository by another spelling is the same project.
+      const again = yield* Effect.flip(commands.dispatch(register(sub, 2), serverActor))
+      assert.strictEqual(again.reason, "conflict")
+      assert.include(again.message, realpathSync(repo))
+    })
+  )
+
+  it.live("refuses a path that does not exist or is not a git repository, writing nothing", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir()
+      const plain = join(dir, "plain")
+      mkdirSync(plain)
+      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      const missing = yield* Effect.flip(commands.dispatch(register(join(dir, "nope")), serverActor))
+      assert.strictEqual(missing.reason, "validation")
+      assert.strictEqual(missing.field, "workspaceRoot")
+      assert.include(missing.message, join(dir, "nope"))
+      const notGit = yield* Effect.flip(commands.dispatch(register(plain, 2), serverActor))
+      assert.strictEqual(notGit.reason, "validation")
+      assert.include(notGit.message, "git")
+      assert.strictEqual((yield* engine.snapshot).sequence, 0)
+    })
+  )
+
+  it.live("refuses malformed input with a validation error and writes nothing", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir()
+      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      const inputs: ReadonlyArray<unknown> = [
+        { type: "thread.create", commandId: "c", projectId: 7, threadId: "t", title: "x" },
+        { type: "no.such.thing", commandId: "c" },
+        { type: "project.delete", commandId: "c", projectId: "p", extra: 1 },
+        { type: "thread.create", commandId: "c", projectId: "p", threadId: "t", title: "x".repeat(10_000) },
+        null
+      ]
+      for (const input of inputs) {
+        const error = yield* Effect.flip(commands.dispatch(input, serverActor))
+        assert.strictEqual(error.reason, "validation")
+        assert.isString(error.field)
+      }
+      assert.strictEqual((yield* engine.snapshot).sequence, 0)
+    })
+  )
+
+  it.live("detects master and the current branch when there is no main", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir()
+      const repo = yield* gitRepo
+      execFileSync("git", ["branch", "-m", "main", "trunk"], { cwd: repo })
+      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      yield* commands.dispatch(register(repo), serverActor)
+      assert.strictEqual((yield* engine.snapshot).projects[0]!.defaultBranch, "trunk")
+    })
+  )
+
+  it.live("holds commands while starting and runs them in order once ready", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir()
+      const repo = yield* gitRepo
+      const { commands, engine, gate } = yield* setup(join(dir, "db.sqlite"), { ready: false })
+      const waitingReaches = (n: number) =>
+        gate.waiting.pipe(
+          Effect.repeat({ until: (waiting) => waiting >= n, schedule: Schedule.spaced("5 millis") }),
+          Effect.timeout("10 seconds")
+        )
+      const first = yield* Effect.forkChild(commands.dispatch(register(repo), serverActor))
+      yield* waitingReaches(1)
+      const second = yield* Effect.forkChild(
+        commands.dispatch(
+          { type: "thread.create", commandId: "t-1", threadId: "t1", projectId: "p1", title: "first" },
+          serverActor
+        )
+      )
+      yield* waitingReaches(2)
+      assert.strictEqual((yield* engine.snapshot).sequence, 0)
+      yield* gate.markReady
+      // The thread needs the project: it only succeeds if the project command ran first.
+      assert.deepStrictEqual(yield* Fiber.join(first), { sequence: 1 })
+      assert.deepStrictEqual(yield* Fiber.join(second), { sequence: 2 })
+      assert.strictEqual((yield* engine.snapshot).threads.length, 1)
+    })
+  )
+})
