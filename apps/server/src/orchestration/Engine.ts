@@ -43,6 +43,7 @@ import { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel } from "
 
 const PAGE_SIZE = 500
 const QUEUE_CAPACITY = 4_096
+const MAX_BATCH = 128
 
 interface Envelope {
   readonly command: Command
@@ -50,9 +51,12 @@ interface Envelope {
   readonly done: Deferred.Deferred<DispatchResult, SpindleError>
 }
 
-type Outcome =
-  | { readonly kind: "applied"; readonly model: ReadModel; readonly events: ReadonlyArray<SpindleEvent> }
-  | { readonly kind: "answered"; readonly result: Result.Result<DispatchResult, SpindleError> }
+interface Outcome {
+  readonly result: Result.Result<DispatchResult, SpindleError>
+  /** The model after this command (unchanged unless it was applied). */
+  readonly model: ReadModel
+  readonly events: ReadonlyArray<SpindleEvent>
+}
 
 const internalError = (error: SqlError, commandId?: string) =>
   new SpindleError({
@@ -137,33 +141,31 @@ export class Engine extends Context.Service<
         Effect.withSpan("Engine.catchUp")
       )
 
-      const apply = (envelope: Envelope, payloadHash: string) =>
+      const apply = (envelope: Envelope, current: ReadModel) =>
         Effect.gen(function* () {
           const { command, actor } = envelope
+          const payloadHash = hashCommand(command)
+          const answer = (result: Outcome["result"]): Outcome => ({ result, model: current, events: [] })
           const now = DateTime.formatIso(yield* DateTime.now)
           const receipt = yield* receipts.get(command.commandId)
           if (receipt !== undefined) {
             if (receipt.payloadHash !== payloadHash) {
-              return {
-                kind: "answered",
-                result: Result.fail(
+              return answer(
+                Result.fail(
                   new SpindleError({
                     reason: "conflict",
                     commandId: command.commandId,
                     message: `commandId ${command.commandId} was already used for a different ${receipt.commandType} command. Use a new commandId for a new command.`
                   })
                 )
-              } satisfies Outcome
+              )
             }
-            return {
-              kind: "answered",
-              result:
-                receipt.status === "accepted"
-                  ? Result.succeed({ sequence: receipt.sequence })
-                  : Result.fail(receipt.error)
-            } satisfies Outcome
+            return answer(
+              receipt.status === "accepted"
+                ? Result.succeed({ sequence: receipt.sequence })
+                : Result.fail(receipt.error)
+            )
           }
-          const current = yield* Ref.get(model)
           const decision = decide(command, current, { now })
           if (Result.isFailure(decision)) {
             yield* receipts.record(
@@ -171,7 +173,7 @@ export class Engine extends Context.Service<
               { status: "rejected", commandType: command.type, payloadHash, error: decision.failure },
               now
             )
-            return { kind: "answered", result: Result.fail(decision.failure) } satisfies Outcome
+            return answer(Result.fail(decision.failure))
           }
           const drafts = yield* Effect.forEach(decision.success, (draft) =>
             Effect.map(randomHex(16), (hex) => ({
@@ -189,39 +191,67 @@ export class Engine extends Context.Service<
             { status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence },
             now
           )
-          return { kind: "applied", model: next, events: stored } satisfies Outcome
+          return {
+            result: Result.succeed({ sequence: next.sequence }),
+            model: next,
+            events: stored
+          } satisfies Outcome
         })
 
-      const process = (envelope: Envelope) =>
+      // Group commit: whatever is queued when the writer comes round is applied in order in one
+      // transaction; each command still gets its own outcome.
+      const processBatch = (batch: ReadonlyArray<Envelope>) =>
         Effect.gen(function* () {
-          const payloadHash = hashCommand(envelope.command)
-          const outcome = yield* sql.withTransaction(apply(envelope, payloadHash))
-          if (outcome.kind === "answered") {
-            yield* Result.isSuccess(outcome.result)
-              ? Deferred.succeed(envelope.done, outcome.result.success)
-              : Deferred.fail(envelope.done, outcome.result.failure)
-            return
-          }
-          yield* Ref.set(model, outcome.model)
-          yield* PubSub.publishAll(pubsub, outcome.events)
-          yield* Deferred.succeed(envelope.done, { sequence: outcome.model.sequence })
+          const applied = yield* sql.withTransaction(
+            Effect.gen(function* () {
+              let current = yield* Ref.get(model)
+              const outcomes: Array<Outcome> = []
+              for (const envelope of batch) {
+                const outcome = yield* apply(envelope, current)
+                current = outcome.model
+                outcomes.push(outcome)
+              }
+              return { model: current, outcomes }
+            })
+          )
+          yield* Ref.set(model, applied.model)
+          yield* PubSub.publishAll(
+            pubsub,
+            applied.outcomes.flatMap((outcome) => outcome.events)
+          )
+          yield* Effect.forEach(
+            batch,
+            (envelope, i) => {
+              const { result } = applied.outcomes[i]!
+              return Result.isSuccess(result)
+                ? Deferred.succeed(envelope.done, result.success)
+                : Deferred.fail(envelope.done, result.failure)
+            },
+            { discard: true }
+          )
         }).pipe(
           Effect.catch((error: SqlError) =>
-            Deferred.fail(envelope.done, internalError(error, envelope.command.commandId))
+            Effect.forEach(
+              batch,
+              (envelope) => Deferred.fail(envelope.done, internalError(error, envelope.command.commandId)),
+              { discard: true }
+            )
           ),
-          Effect.withSpan("Engine.process", { attributes: { "command.type": envelope.command.type } })
+          Effect.withSpan("Engine.processBatch", { attributes: { "batch.size": batch.length } })
         )
 
       const writer = Effect.gen(function* () {
         const startup = yield* Effect.exit(catchUp)
         yield* Deferred.done(caughtUp, startup)
         while (true) {
-          const envelope = yield* Queue.take(queue)
+          const batch = yield* Queue.takeBetween(queue, 1, MAX_BATCH)
           if (startup._tag === "Failure") {
-            yield* Deferred.failCause(envelope.done, startup.cause)
+            yield* Effect.forEach(batch, (envelope) => Deferred.failCause(envelope.done, startup.cause), {
+              discard: true
+            })
             continue
           }
-          yield* process(envelope)
+          yield* processBatch(batch)
         }
       }).pipe(Effect.catchTag("Done", () => Effect.void))
 

@@ -7,7 +7,7 @@ export default Effect.gen(function* () {
   yield* sql`
     CREATE TABLE events (
       sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-      event_id TEXT NOT NULL UNIQUE,
+      event_id TEXT NOT NULL,
       type TEXT NOT NULL,
       aggregate_kind TEXT NOT NULL CHECK (aggregate_kind IN ('project', 'thread')),
       aggregate_id TEXT NOT NULL,
@@ -17,7 +17,6 @@ export default Effect.gen(function* () {
       payload TEXT NOT NULL
     ) STRICT`
   yield* sql`CREATE INDEX events_by_aggregate ON events (aggregate_kind, aggregate_id, sequence)`
-  yield* sql`CREATE INDEX events_by_command ON events (command_id)`
   // The log is an audit trail: SQLite itself refuses to change or remove a recorded event.
   yield* sql`
     CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
@@ -35,7 +34,7 @@ export default Effect.gen(function* () {
       result_sequence INTEGER,
       error TEXT,
       recorded_at TEXT NOT NULL
-    ) STRICT`
+    ) STRICT, WITHOUT ROWID`
 
   yield* sql`
     CREATE TABLE projection_projects (
@@ -43,18 +42,18 @@ export default Effect.gen(function* () {
       workspace_root TEXT NOT NULL,
       data TEXT NOT NULL,
       sequence INTEGER NOT NULL
-    ) STRICT`
+    ) STRICT, WITHOUT ROWID`
   yield* sql`
     CREATE TABLE projection_threads (
       id TEXT PRIMARY KEY,
       project_id TEXT NOT NULL,
       data TEXT NOT NULL,
       sequence INTEGER NOT NULL
-    ) STRICT`
+    ) STRICT, WITHOUT ROWID`
   yield* sql`CREATE INDEX projection_threads_by_project ON projection_threads (project_id)`
   yield* sql`
     CREATE TABLE projection_state (
       name TEXT PRIMARY KEY,
       last_sequence INTEGER NOT NULL
-    ) STRICT`
+    ) STRICT, WITHOUT ROWID`
 })
