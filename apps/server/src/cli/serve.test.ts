@@ -31,6 +31,20 @@ describe("spindle serve (real process through npm start)", () => {
     })
   )
 
+  it.live("writes one JSON object per log line with --log-format json", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir()
+      const server = yield* startServer(join(dir, "home"), ["--log-format", "json"])
+      const lines = server
+        .output()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+      assert.isAtLeast(lines.length, 1)
+      const entries = lines.map((line) => JSON.parse(line) as { message: unknown; level: string })
+      assert.isTrue(entries.some((entry) => String(entry.message).includes("ready on")))
+    })
+  )
+
   it.live("exits 2 with a usage message for a bad flag", () =>
     Effect.gen(function* () {
       const started = startNpm(["start", "--", "--port", "not-a-port"])
