@@ -5,6 +5,7 @@ import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { SpindleError } from "@spindle/contracts"
+import { isDirectory } from "@spindle/shared/fs"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -25,14 +26,7 @@ import { VERSION } from "./version.ts"
 /** Creates `<home>` (mode 0700) if needed; warns when an existing one is open to others. */
 export const prepareHome = (home: string) =>
   Effect.gen(function* () {
-    const existed = (() => {
-      try {
-        return statSync(home).isDirectory()
-      } catch {
-        return false
-      }
-    })()
-    if (!existed) {
+    if (!isDirectory(home)) {
       mkdirSync(home, { recursive: true, mode: 0o700 })
       chmodSync(home, 0o700)
       return

@@ -1,9 +1,9 @@
 // The one door for client commands, whatever transport they came by: decode and validate,
 // resolve what needs the outside world (paths, git), pass the startup gate, then the engine.
-import { statSync } from "node:fs"
 import { realpath } from "node:fs/promises"
 import type { Actor, ClientCommand, DispatchResult } from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
+import { isDirectory } from "@spindle/shared/fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -31,14 +31,7 @@ export class Commands extends Context.Service<
         command: Extract<ClientCommand, { type: "project.create" }>
       ) {
         const given = command.workspaceRoot
-        const isDirectory = (() => {
-          try {
-            return statSync(given).isDirectory()
-          } catch {
-            return false
-          }
-        })()
-        if (!isDirectory) {
+        if (!isDirectory(given)) {
           return yield* new SpindleError({
             reason: "validation",
             field: "workspaceRoot",
