@@ -13,7 +13,7 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
 import { databasePath, ServerConfig, type ServerSettings, serverInfoPath } from "./config/ServerConfig.ts"
-import { GitCli } from "./git/GitCli.ts"
+import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
 import * as Logging from "./logging.ts"
@@ -45,7 +45,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     Layer.provideMerge(Engine.layer),
     Layer.provideMerge(Database.layer(databasePath(settings))),
     Layer.provideMerge(StartupGate.layer),
-    Layer.provideMerge(GitCli.layer),
+    Layer.provideMerge(GitLayer),
     Layer.provide(NodeServices.layer)
   )
 

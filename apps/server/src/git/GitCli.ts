@@ -1,6 +1,6 @@
-// The only place that runs git. Every call has a timeout, no prompt, no pager, and keeps stderr
-// for the error message. It knows git's command line, not what Spindle does with it.
-import { SpindleError } from "@spindle/contracts"
+// The only place that runs git. Every call has a timeout, no prompt, no pager, a stable locale,
+// and keeps stderr for the error message. It knows git's command line, not what Spindle does
+// with it (that is Repositories and Worktrees).
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -9,6 +9,7 @@ import type { PlatformError } from "effect/PlatformError"
 import * as ChildProcess from "effect/process/ChildProcess"
 import { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import * as Stream from "effect/Stream"
+import { GitError } from "./GitError.ts"
 
 export interface GitResult {
   readonly exitCode: number
@@ -25,10 +26,13 @@ const DEFAULT_TIMEOUT = Duration.seconds(60)
 
 const gitEnv = {
   GIT_TERMINAL_PROMPT: "0",
+  GIT_ASKPASS: "",
+  SSH_ASKPASS: "",
   GIT_PAGER: "cat",
   PAGER: "cat",
   GIT_OPTIONAL_LOCKS: "0",
-  LC_ALL: "C"
+  LC_ALL: "C",
+  LANGUAGE: "C"
 }
 
 const collect = (stream: Stream.Stream<Uint8Array, PlatformError>) =>
@@ -38,14 +42,9 @@ export class GitCli extends Context.Service<
   GitCli,
   {
     /** Runs `git <args>` in `cwd`; a non-zero exit is a result, not an error. */
-    readonly run: (
-      args: ReadonlyArray<string>,
-      options: GitRunOptions
-    ) => Effect.Effect<GitResult, SpindleError>
-    /** The top-level directory of the work tree containing `path`, or undefined outside a repository. */
-    readonly toplevel: (path: string) => Effect.Effect<string | undefined, SpindleError>
-    /** The branch new worktrees start from: origin/HEAD, then main/master/init.defaultBranch, then HEAD's branch. */
-    readonly defaultBranch: (repo: string) => Effect.Effect<string | undefined, SpindleError>
+    readonly run: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
+    /** Runs `git <args>` and answers its stdout; a non-zero exit is a `command-failed` GitError. */
+    readonly runOk: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<string, GitError>
   }
 >()("spindle/git/GitCli") {
   static readonly layer = Layer.effect(
@@ -58,7 +57,8 @@ export class GitCli extends Context.Service<
           cwd: options.cwd,
           env: gitEnv,
           extendEnv: true,
-          stdin: "ignore"
+          stdin: "ignore",
+          forceKillAfter: "2 seconds"
         })
         return yield* Effect.scoped(
           Effect.gen(function* () {
@@ -74,53 +74,41 @@ export class GitCli extends Context.Service<
             duration: options.timeout ?? DEFAULT_TIMEOUT,
             orElse: () =>
               Effect.fail(
-                new SpindleError({
-                  reason: "git",
+                new GitError({
+                  reason: "timeout",
                   path: options.cwd,
-                  message: `git ${args[0] ?? ""} timed out in ${options.cwd}. Check for a stuck git process or a slow filesystem, then retry.`
+                  message: `git ${args[0] ?? ""} did not finish in time in ${options.cwd}. Check for a stuck git process, a hook or a slow filesystem, then retry.`
                 })
               )
           }),
           Effect.catchTag("PlatformError", (error) =>
             Effect.fail(
-              new SpindleError({
-                reason: "git",
+              new GitError({
+                reason: "command-failed",
                 path: options.cwd,
-                message: `Could not run git in ${options.cwd}: ${error.message}. Is git installed and on PATH?`
+                message: `Could not run git in ${options.cwd}: ${error.message}. Check that git is installed and on PATH and that the directory exists.`
               })
             )
           )
         )
       })
 
-      const toplevel = Effect.fn("GitCli.toplevel")(function* (path: string) {
-        const result = yield* run(["rev-parse", "--show-toplevel"], { cwd: path })
-        return result.exitCode === 0 ? result.stdout.trim() : undefined
+      const runOk = Effect.fn("GitCli.runOk")(function* (
+        args: ReadonlyArray<string>,
+        options: GitRunOptions
+      ) {
+        const result = yield* run(args, options)
+        if (result.exitCode === 0) return result.stdout
+        const stderr = result.stderr.trim()
+        return yield* new GitError({
+          reason: "command-failed",
+          path: options.cwd,
+          stderr,
+          message: `git ${args.slice(0, 2).join(" ")} failed in ${options.cwd}: ${stderr || `exit code ${result.exitCode}`}`
+        })
       })
 
-      const firstLine = (args: ReadonlyArray<string>, cwd: string) =>
-        Effect.map(run(args, { cwd }), (r) => (r.exitCode === 0 ? r.stdout.trim() || undefined : undefined))
-
-      const hasLocalBranch = (repo: string, branch: string) =>
-        Effect.map(
-          run(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: repo }),
-          (r) => r.exitCode === 0
-        )
-
-      const defaultBranch = Effect.fn("GitCli.defaultBranch")(function* (repo: string) {
-        const remoteHead = yield* firstLine(
-          ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
-          repo
-        )
-        if (remoteHead !== undefined) return remoteHead.replace(/^origin\//, "")
-        const configured = yield* firstLine(["config", "--get", "init.defaultBranch"], repo)
-        for (const candidate of ["main", "master", ...(configured ? [configured] : [])]) {
-          if (yield* hasLocalBranch(repo, candidate)) return candidate
-        }
-        return yield* firstLine(["symbolic-ref", "--quiet", "--short", "HEAD"], repo)
-      })
-
-      return { run, toplevel, defaultBranch }
+      return { run, runOk }
     })
   )
 }

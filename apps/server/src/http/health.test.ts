@@ -9,6 +9,7 @@ import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
+import { testSettings } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
 import { healthRoute } from "./health.ts"
 import { hostGuard } from "./hostGuard.ts"
@@ -22,14 +23,7 @@ const serveHealth = Effect.gen(function* () {
     Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { host: "127.0.0.1", port: 0 })),
     Layer.provideMerge(StartupGate.layer),
     Layer.provide(
-      ServerConfig.layer({
-        host: "127.0.0.1",
-        port: 0,
-        home: "/nonexistent",
-        logLevel: "error",
-        logFormat: "json",
-        allowedOrigins: ["http://app.example"]
-      })
+      ServerConfig.layer({ ...testSettings("/nonexistent"), allowedOrigins: ["http://app.example"] })
     )
   )
   const context = yield* Layer.build(app)

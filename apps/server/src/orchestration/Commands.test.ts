@@ -8,9 +8,9 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { GitCli } from "../git/GitCli.ts"
+import { GitLayer } from "../git/GitLayer.ts"
 import * as Database from "../persistence/Database.ts"
-import { gitRepo, serverActor, tempDir } from "../testing/fixtures.ts"
+import { gitRepo, serverActor, tempDir, testConfig } from "../testing/fixtures.ts"
 import { Commands } from "./Commands.ts"
 import { Engine } from "./Engine.ts"
 import { StartupGate } from "./StartupGate.ts"
@@ -21,7 +21,8 @@ const setup = (file: string, options: { readonly ready?: boolean } = {}) =>
       Layer.provideMerge(Engine.layer),
       Layer.provideMerge(Database.layer(file)),
       Layer.provideMerge(StartupGate.layer),
-      Layer.provideMerge(GitCli.layer),
+      Layer.provideMerge(GitLayer),
+      Layer.provide(testConfig(join(file, "..", "home"))),
       Layer.provide(NodeServices.layer)
     )
     const context = yield* Layer.build(layer)

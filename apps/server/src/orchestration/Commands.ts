@@ -1,13 +1,13 @@
 // The one door for client commands, whatever transport they came by: decode and validate,
 // resolve what needs the outside world (paths, git), pass the startup gate, then the engine.
-import { realpath } from "node:fs/promises"
 import type { Actor, ClientCommand, DispatchResult } from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { GitCli } from "../git/GitCli.ts"
+import { toSpindleError } from "../git/GitError.ts"
+import { Repositories } from "../git/Repositories.ts"
 import { decodeClientCommand } from "./decodeCommand.ts"
 import { Engine } from "./Engine.ts"
 import { StartupGate } from "./StartupGate.ts"
@@ -24,38 +24,30 @@ export class Commands extends Context.Service<
     Effect.gen(function* () {
       const engine = yield* Engine
       const gate = yield* StartupGate
-      const git = yield* GitCli
+      const repositories = yield* Repositories
 
       /** A registered project's root is the real path of its repository's top level. */
-      const resolveProject = Effect.fn("Commands.resolveProject")(function* (
-        command: Extract<ClientCommand, { type: "project.create" }>
-      ) {
-        const given = command.workspaceRoot
-        if (!isDirectory(given)) {
-          return yield* new SpindleError({
-            reason: "validation",
-            field: "workspaceRoot",
-            path: given,
-            message: `${given} is not an existing directory. Pass the path of a git repository.`
-          })
-        }
-        const top = yield* git.toplevel(given)
-        if (top === undefined) {
-          return yield* new SpindleError({
-            reason: "validation",
-            field: "workspaceRoot",
-            path: given,
-            message: `${given} is not inside a git repository. Run 'git init' there first, or pass a repository's path.`
-          })
-        }
-        const workspaceRoot = yield* Effect.promise(() => realpath(top))
-        const defaultBranch = command.defaultBranch ?? (yield* git.defaultBranch(workspaceRoot))
-        return {
-          ...command,
-          workspaceRoot,
-          ...(defaultBranch === undefined ? {} : { defaultBranch })
-        }
-      })
+      const resolveProject = Effect.fn("Commands.resolveProject")(
+        function* (command: Extract<ClientCommand, { type: "project.create" }>) {
+          const given = command.workspaceRoot
+          if (!isDirectory(given)) {
+            return yield* new SpindleError({
+              reason: "validation",
+              field: "workspaceRoot",
+              path: given,
+              message: `${given} is not an existing directory. Pass the path of a git repository.`
+            })
+          }
+          const workspaceRoot = yield* repositories.root(given)
+          const defaultBranch = command.defaultBranch ?? (yield* repositories.defaultBranch(workspaceRoot))
+          return {
+            ...command,
+            workspaceRoot,
+            ...(defaultBranch === undefined ? {} : { defaultBranch })
+          }
+        },
+        Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "workspaceRoot")))
+      )
 
       const dispatch = Effect.fn("Commands.dispatch")(function* (input: unknown, actor: Actor) {
         const command = yield* decodeClientCommand(input)

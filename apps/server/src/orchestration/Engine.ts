@@ -17,6 +17,7 @@ import {
   type ThreadId
 } from "@spindle/contracts"
 import { stableStringify } from "@spindle/shared/json"
+import { randomHex } from "@spindle/shared/random"
 import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
@@ -38,7 +39,6 @@ import { EventStore } from "../persistence/EventStore.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { decide } from "./decider.ts"
 import { project } from "./projector.ts"
-import { randomHex } from "./randomId.ts"
 import { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel } from "./readModel.ts"
 
 const PAGE_SIZE = 500

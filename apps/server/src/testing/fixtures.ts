@@ -1,23 +1,25 @@
 // Test fixtures shared across capabilities: scoped temp dirs, real git repositories and an
 // engine over a real SQLite file. Not shipped.
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import type { Actor, CommandId, ProjectId, ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import * as Database from "../persistence/Database.ts"
 
 /** A temporary directory removed when the scope closes. */
 export const tempDir = (prefix = "spindle-test-") =>
   Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
+    Effect.sync(() => realpathSync(mkdtempSync(join(tmpdir(), prefix)))),
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
 
-const git = (cwd: string, ...args: Array<string>) =>
+/** Runs git synchronously for test set-up, with a fixed identity. */
+export const git = (cwd: string, ...args: Array<string>) =>
   execFileSync("git", args, {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
@@ -30,15 +32,26 @@ const git = (cwd: string, ...args: Array<string>) =>
     }
   }).toString()
 
-/** A real git repository with one commit on `main`, inside a scoped temp dir. */
-export const gitRepo = Effect.gen(function* () {
-  const dir = yield* tempDir("spindle-repo-")
+/** Creates a repository at `dir` with one commit on `main`. */
+export const initRepo = (dir: string) => {
+  mkdirSync(dir, { recursive: true })
   git(dir, "init", "--quiet", "--initial-branch=main")
   writeFileSync(join(dir, "README.md"), "# test repository\n")
   git(dir, "add", "README.md")
   git(dir, "commit", "--quiet", "-m", "initial commit")
   return dir
-})
+}
+
+/** Commits a file with the given content on the current branch of `dir`. */
+export const commitFile = (dir: string, name: string, content: string) => {
+  mkdirSync(dirname(join(dir, name)), { recursive: true })
+  writeFileSync(join(dir, name), content)
+  git(dir, "add", "--", name)
+  git(dir, "commit", "--quiet", "-m", `add ${name}`)
+}
+
+/** A real git repository with one commit on `main`, inside a scoped temp dir. */
+export const gitRepo = Effect.map(tempDir("spindle-repo-"), (dir) => initRepo(dir))
 
 /** Engine + stores over the database file `filename` (created and migrated as needed). */
 export const engineLayer = (filename: string) =>
@@ -51,3 +64,15 @@ export const ids = {
   project: (s: string) => s as ProjectId,
   thread: (s: string) => s as ThreadId
 }
+
+/** ServerConfig for in-process tests: loopback, ephemeral port, the given home. */
+export const testSettings = (home: string): ServerSettings => ({
+  host: "127.0.0.1",
+  port: 0,
+  home,
+  logLevel: "error",
+  logFormat: "json",
+  allowedOrigins: []
+})
+
+export const testConfig = (home: string) => ServerConfig.layer(testSettings(home))

@@ -4,6 +4,6 @@ import * as Random from "effect/Random"
 
 /** `bytes` random bytes as lowercase hex. */
 export const randomHex = (bytes: number): Effect.Effect<string> =>
-  Effect.map(Effect.all(Array.from({ length: bytes }, () => Random.nextIntBetween(0, 256))), (values) =>
+  Effect.map(Effect.all(Array.from({ length: bytes }, () => Random.nextIntBetween(0, 255))), (values) =>
     values.map((v) => v.toString(16).padStart(2, "0")).join("")
   )

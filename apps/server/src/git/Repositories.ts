@@ -1,0 +1,255 @@
+// Read-only questions about a repository: where its root is, whether it has commits, which
+// branch is its default, what a base ref resolves to (optionally fetching it first), which
+// worktrees it has and how one of them stands. Only the bounded fetch changes anything.
+import { realpath } from "node:fs/promises"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { GitCli } from "./GitCli.ts"
+import { GitError } from "./GitError.ts"
+import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntry } from "./porcelain.ts"
+import { RepoLocks } from "./RepoLocks.ts"
+
+export interface ResolvedBase {
+  /** What to hand to git (a full ref name or a commit id). */
+  readonly ref: string
+  /** The name as the user knows it (`main`, `origin/main`, `v1.2`, a short sha). */
+  readonly name: string
+  readonly sha: string
+  readonly warnings: ReadonlyArray<string>
+}
+
+export interface WorktreeStatus extends StatusSummary {
+  /** Commits on HEAD not on the base, and on the base not on HEAD; null without a base. */
+  readonly ahead: number | null
+  readonly behind: number | null
+}
+
+export const FETCH_TIMEOUT = "30 seconds"
+
+const realPath = (path: string) => Effect.promise(() => realpath(path).catch(() => path))
+
+export class Repositories extends Context.Service<
+  Repositories,
+  {
+    /** The real path of the top level of the repository containing `path`. */
+    readonly root: (path: string) => Effect.Effect<string, GitError>
+    readonly hasCommits: (repo: string) => Effect.Effect<boolean, GitError>
+    /** origin/HEAD, then a local main/master/init.defaultBranch, then the current branch. */
+    readonly defaultBranch: (repo: string) => Effect.Effect<string | undefined, GitError>
+    readonly resolveBase: (
+      repo: string,
+      base: string,
+      options?: { readonly fetch?: boolean }
+    ) => Effect.Effect<ResolvedBase, GitError>
+    readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
+    readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
+    readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
+    /** `git check-ref-format --branch`, plus no leading '-' and no control characters. */
+    readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
+    /** Commits reachable from `branch` and from no other branch or remote-tracking ref. */
+    readonly uniqueCommits: (repo: string, branch: string) => Effect.Effect<number, GitError>
+  }
+>()("spindle/git/Repositories") {
+  static readonly layer = Layer.effect(
+    Repositories,
+    Effect.gen(function* () {
+      const git = yield* GitCli
+      const locks = yield* RepoLocks
+
+      const succeeds = (args: ReadonlyArray<string>, cwd: string) =>
+        Effect.map(git.run(args, { cwd }), (r) => r.exitCode === 0)
+      const firstLine = (args: ReadonlyArray<string>, cwd: string) =>
+        Effect.map(git.run(args, { cwd }), (r) =>
+          r.exitCode === 0 ? r.stdout.trim() || undefined : undefined
+        )
+
+      const root = Effect.fn("Repositories.root")(function* (path: string) {
+        const result = yield* git
+          .run(["rev-parse", "--show-toplevel"], { cwd: path })
+          .pipe(
+            Effect.catchTag("GitError", (error) =>
+              error.reason === "command-failed"
+                ? Effect.succeed({ exitCode: 128, stdout: "", stderr: "" })
+                : Effect.fail(error)
+            )
+          )
+        const top = result.stdout.trim()
+        if (result.exitCode !== 0 || top === "") {
+          return yield* new GitError({
+            reason: "not-a-repository",
+            path,
+            message: `${path} is not inside a git repository (or does not exist). Pass the path of a git repository, or run 'git init' there.`
+          })
+        }
+        return yield* realPath(top)
+      })
+
+      const hasCommits = (repo: string) =>
+        succeeds(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], repo)
+
+      const branchExists = (repo: string, branch: string) =>
+        succeeds(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], repo)
+
+      const defaultBranch = Effect.fn("Repositories.defaultBranch")(function* (repo: string) {
+        const remoteHead = yield* firstLine(
+          ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
+          repo
+        )
+        if (remoteHead !== undefined) return remoteHead.replace(/^origin\//, "")
+        const configured = yield* firstLine(["config", "--get", "init.defaultBranch"], repo)
+        for (const candidate of ["main", "master", ...(configured ? [configured] : [])]) {
+          if (yield* branchExists(repo, candidate)) return candidate
+        }
+        return yield* firstLine(["symbolic-ref", "--quiet", "--short", "HEAD"], repo)
+      })
+
+      const commitOf = (repo: string, ref: string) =>
+        firstLine(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], repo)
+
+      const fetchBranch = (repo: string, branch: string) =>
+        Effect.gen(function* () {
+          const hasOrigin = yield* succeeds(["remote", "get-url", "origin"], repo)
+          if (!hasOrigin) return `No remote 'origin' to fetch ${branch} from; using the local ${branch}.`
+          const result = yield* locks.withLock(
+            repo,
+            git.run(
+              [
+                "fetch",
+                "--no-tags",
+                "--quiet",
+                "origin",
+                `+refs/heads/${branch}:refs/remotes/origin/${branch}`
+              ],
+              {
+                cwd: repo,
+                timeout: FETCH_TIMEOUT
+              }
+            )
+          )
+          if (result.exitCode === 0) return undefined
+          const reason = result.stderr.trim().split("\n")[0] ?? `exit code ${result.exitCode}`
+          return `Could not fetch ${branch} from origin (${reason}); using the local ${branch}.`
+        }).pipe(
+          Effect.catchTag("GitError", (error) =>
+            Effect.succeed(
+              `Could not fetch ${branch} from origin (${error.reason}); using the local ${branch}.`
+            )
+          )
+        )
+
+      const resolveBase = Effect.fn("Repositories.resolveBase")(function* (
+        repo: string,
+        base: string,
+        options?: { readonly fetch?: boolean }
+      ) {
+        const warnings: Array<string> = []
+        if (options?.fetch === true) {
+          const warning = yield* fetchBranch(repo, base)
+          if (warning === undefined) {
+            const sha = yield* commitOf(repo, `refs/remotes/origin/${base}`)
+            if (sha !== undefined)
+              return { ref: `refs/remotes/origin/${base}`, name: `origin/${base}`, sha, warnings }
+          } else {
+            warnings.push(warning)
+          }
+        }
+        const candidates: ReadonlyArray<readonly [ref: string, name: string]> = [
+          [`refs/heads/${base}`, base],
+          [`refs/remotes/${base}`, base],
+          [`refs/remotes/origin/${base}`, `origin/${base}`],
+          [`refs/tags/${base}`, base]
+        ]
+        for (const [ref, name] of candidates) {
+          const sha = yield* commitOf(repo, ref)
+          if (sha !== undefined) return { ref, name, sha, warnings }
+        }
+        const sha = yield* commitOf(repo, base)
+        if (sha !== undefined) return { ref: sha, name: base, sha, warnings }
+        return yield* new GitError({
+          reason: "base-not-found",
+          path: repo,
+          message: `The base '${base}' is not a branch, remote-tracking branch, tag or commit in ${repo}${
+            options?.fetch === true ? " (and it could not be fetched from origin)" : ""
+          }. Pass an existing base branch, or fetch it first.`
+        })
+      })
+
+      const listWorktrees = Effect.fn("Repositories.listWorktrees")(function* (repo: string) {
+        const withNul = yield* git.run(["worktree", "list", "--porcelain", "-z"], { cwd: repo })
+        if (withNul.exitCode === 0) return parseWorktreeList(withNul.stdout, true)
+        // git before 2.36 has no -z here.
+        const plain = yield* git.runOk(["worktree", "list", "--porcelain"], { cwd: repo })
+        return parseWorktreeList(plain, false)
+      })
+
+      const status = Effect.fn("Repositories.status")(function* (worktree: string, base?: string) {
+        const summary = parseStatusV2(
+          yield* git.runOk(["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"], {
+            cwd: worktree
+          })
+        )
+        if (base === undefined || summary.head === null) return { ...summary, ahead: null, behind: null }
+        const counts = yield* git.runOk(
+          ["rev-list", "--left-right", "--count", "--end-of-options", `${base}...HEAD`],
+          {
+            cwd: worktree
+          }
+        )
+        const [behind, ahead] = counts.trim().split(/\s+/).map(Number)
+        return { ...summary, ahead: ahead ?? 0, behind: behind ?? 0 }
+      })
+
+      const checkBranchName = Effect.fn("Repositories.checkBranchName")(function* (
+        repo: string,
+        branch: string
+      ) {
+        const invalid = (why: string) =>
+          new GitError({
+            reason: "invalid-branch-name",
+            message: `'${branch.slice(0, 100)}' is not a usable branch name: ${why}. Use letters, digits, '/', '-', '_' and '.', for example spindle/fix-login.`
+          })
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+        if (/[\x00-\x1f\x7f]/u.test(branch)) return yield* invalid("it contains control characters")
+        if (branch.startsWith("-")) return yield* invalid("it starts with '-'")
+        if (branch === "@" || branch.includes("@{"))
+          return yield* invalid("git reads '@' and '@{…}' as shorthands")
+        const checked = yield* git.run(["check-ref-format", "--branch", branch], { cwd: repo })
+        if (checked.exitCode !== 0) return yield* invalid("git check-ref-format refuses it")
+        // --branch expands shorthands to another branch's name; anything rewritten is refused.
+        if (checked.stdout.trim() !== branch)
+          return yield* invalid("git reads it as a shorthand for another branch")
+      })
+
+      const uniqueCommits = Effect.fn("Repositories.uniqueCommits")(function* (repo: string, branch: string) {
+        const out = yield* git.runOk(
+          [
+            "rev-list",
+            "--count",
+            `refs/heads/${branch}`,
+            "--not",
+            // --branches matches short names; branch names cannot hold glob characters.
+            `--exclude=${branch}`,
+            "--branches",
+            "--remotes",
+            "--tags"
+          ],
+          { cwd: repo }
+        )
+        return Number(out.trim())
+      })
+
+      return {
+        root,
+        hasCommits,
+        defaultBranch,
+        resolveBase,
+        listWorktrees,
+        status,
+        branchExists,
+        checkBranchName,
+        uniqueCommits
+      }
+    })
+  )
+}

@@ -1,0 +1,297 @@
+// Creates, adopts and removes the worktrees threads work in. Metadata changes go through the
+// repository's lock (RepoLocks); copying `.worktreeinclude` files runs outside it. A failed
+// create leaves no branch or directory behind; remove never deletes work that is not elsewhere.
+import { existsSync, rmSync } from "node:fs"
+import { mkdir, realpath } from "node:fs/promises"
+import { join, sep } from "node:path"
+import { randomHex } from "@spindle/shared/random"
+import { slugify } from "@spindle/shared/slug"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { ServerConfig } from "../config/ServerConfig.ts"
+import { GitCli } from "./GitCli.ts"
+import { GitError } from "./GitError.ts"
+import { RepoLocks, retryTransient } from "./RepoLocks.ts"
+import { Repositories } from "./Repositories.ts"
+import { copyIncludedFiles } from "./worktreeInclude.ts"
+
+export interface CreateOptions {
+  readonly repo: string
+  /** Names the folder under `<home>/worktrees/` (a project id or title). */
+  readonly projectKey: string
+  /** The new branch; `spindle/<8 hex>` when absent. */
+  readonly branch?: string
+  /** The ref to branch from; the repository's default branch when absent. */
+  readonly base?: string
+  /** Fetch the base from origin first (bounded; falls back to the local ref with a warning). */
+  readonly fetchBase?: boolean
+  readonly initSubmodules?: boolean
+}
+
+export interface PreparedWorktree {
+  readonly worktreePath: string
+  /** null on a detached HEAD (adopted worktrees only). */
+  readonly branch: string | null
+  readonly baseBranch: string | null
+  readonly createdByUs: boolean
+  readonly warnings: ReadonlyArray<string>
+}
+
+export interface RemoveOptions {
+  readonly repo: string
+  readonly worktreePath: string
+  readonly branch: string | null
+  /** Delete the branch too, if it holds nothing that is not on another branch. */
+  readonly deleteBranch: boolean
+  /** Remove even with uncommitted changes or commits found nowhere else (the branch is then kept). */
+  readonly force?: boolean
+}
+
+const inside = (root: string, path: string) => path === root || path.startsWith(root + sep)
+
+const realPath = (path: string) => Effect.promise(() => realpath(path).catch(() => path))
+
+export class Worktrees extends Context.Service<
+  Worktrees,
+  {
+    readonly create: (options: CreateOptions) => Effect.Effect<PreparedWorktree, GitError>
+    /** Checks that `path` is a worktree registered in `repo` (not its main checkout) and reads its branch. */
+    readonly adopt: (repo: string, path: string) => Effect.Effect<PreparedWorktree, GitError>
+    readonly remove: (options: RemoveOptions) => Effect.Effect<{ readonly branchDeleted: boolean }, GitError>
+    /** `git worktree prune`: forgets worktrees whose directory is gone, nothing else. */
+    readonly pruneMissing: (repo: string) => Effect.Effect<void, GitError>
+    /** Where new worktrees go: `<home>/worktrees`. */
+    readonly root: string
+  }
+>()("spindle/git/Worktrees") {
+  static readonly layer = Layer.effect(
+    Worktrees,
+    Effect.gen(function* () {
+      const git = yield* GitCli
+      const repositories = yield* Repositories
+      const locks = yield* RepoLocks
+      const config = yield* ServerConfig
+      const worktreesRoot = join(config.home, "worktrees")
+
+      const chooseBranch = Effect.fn("Worktrees.chooseBranch")(function* (repo: string, requested?: string) {
+        if (requested !== undefined) {
+          yield* repositories.checkBranchName(repo, requested)
+          if (yield* repositories.branchExists(repo, requested)) {
+            const holder = (yield* repositories.listWorktrees(repo)).find((w) => w.branch === requested)
+            return yield* holder === undefined
+              ? new GitError({
+                  reason: "branch-exists",
+                  message: `Branch ${requested} already exists. Choose another branch name, or adopt its worktree with mode existing_worktree.`
+                })
+              : new GitError({
+                  reason: "branch-checked-out",
+                  path: holder.path,
+                  message: `Branch ${requested} is already checked out in ${holder.path}. Use that worktree (mode existing_worktree) or choose another branch name.`
+                })
+          }
+          return requested
+        }
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const candidate = `spindle/${yield* randomHex(4)}`
+          if (!(yield* repositories.branchExists(repo, candidate))) return candidate
+        }
+        return yield* new GitError({
+          reason: "branch-exists",
+          message: "Could not find a free spindle/<id> branch name after 5 tries. Pass a branch name."
+        })
+      })
+
+      /** `<root>/<project>/<branch>`, with `-2`, `-3`… when taken; never inside the repository. */
+      const choosePath = Effect.fn("Worktrees.choosePath")(function* (
+        repo: string,
+        projectKey: string,
+        branch: string
+      ) {
+        const parent = join(worktreesRoot, slugify(projectKey))
+        yield* Effect.promise(() => mkdir(parent, { recursive: true, mode: 0o700 }))
+        const realParent = yield* realPath(parent)
+        if (inside(repo, realParent)) {
+          return yield* new GitError({
+            reason: "path-exists",
+            path: realParent,
+            message: `Worktrees would be created in ${realParent}, inside the repository ${repo}. Start the server with a --home outside the repository.`
+          })
+        }
+        const base = slugify(branch)
+        for (let n = 1; n < 1_000; n++) {
+          const candidate = join(realParent, n === 1 ? base : `${base}-${n}`)
+          if (!existsSync(candidate)) return candidate
+        }
+        return yield* new GitError({
+          reason: "path-exists",
+          path: join(realParent, base),
+          message: `Too many worktrees named ${base} in ${realParent}. Remove old ones or choose another branch name.`
+        })
+      })
+
+      const create = Effect.fn("Worktrees.create")(function* (options: CreateOptions) {
+        const repo = yield* repositories.root(options.repo)
+        if (!(yield* repositories.hasCommits(repo))) {
+          return yield* new GitError({
+            reason: "no-commits",
+            path: repo,
+            message: `The repository ${repo} has no commits yet, so there is nothing to branch from. Make a first commit, then retry.`
+          })
+        }
+        const baseName = options.base ?? (yield* repositories.defaultBranch(repo))
+        if (baseName === undefined) {
+          return yield* new GitError({
+            reason: "base-not-found",
+            path: repo,
+            message: `Could not tell the default branch of ${repo} (detached HEAD, no main or master). Pass a base branch.`
+          })
+        }
+        const base = yield* repositories.resolveBase(repo, baseName, { fetch: options.fetchBase === true })
+        const warnings = [...base.warnings]
+
+        const added = yield* locks.withLock(
+          repo,
+          Effect.gen(function* () {
+            const branch = yield* chooseBranch(repo, options.branch)
+            const path = yield* choosePath(repo, options.projectKey, branch)
+            // Undo a failed attempt completely, so a retry (or the caller) starts clean.
+            const cleanup = Effect.gen(function* () {
+              if (existsSync(path)) {
+                yield* git.run(["worktree", "remove", "--force", "--", path], { cwd: repo })
+                rmSync(path, { recursive: true, force: true })
+              }
+              yield* git.run(["worktree", "prune"], { cwd: repo })
+              if (yield* repositories.branchExists(repo, branch)) {
+                yield* git.run(["branch", "-D", "--", branch], { cwd: repo })
+              }
+            }).pipe(Effect.ignore)
+            yield* retryTransient(
+              git.runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, base.sha], { cwd: repo }),
+              cleanup
+            )
+            return { branch, path }
+          })
+        )
+
+        const included = yield* copyIncludedFiles(git, repo, added.path)
+        warnings.push(...included.warnings)
+        if (options.initSubmodules === true) {
+          const submodules = yield* locks
+            .withLock(
+              repo,
+              git.run(["submodule", "update", "--init", "--recursive"], {
+                cwd: added.path,
+                timeout: "5 minutes"
+              })
+            )
+            .pipe(
+              Effect.catchTag("GitError", (error) =>
+                Effect.succeed({ exitCode: 1, stdout: "", stderr: error.message })
+              )
+            )
+          if (submodules.exitCode !== 0) {
+            warnings.push(
+              `Submodules were not initialised: ${submodules.stderr.trim().split("\n")[0] ?? "git failed"}`
+            )
+          }
+        }
+        return {
+          worktreePath: added.path,
+          branch: added.branch,
+          baseBranch: base.name,
+          createdByUs: true,
+          warnings
+        } satisfies PreparedWorktree
+      })
+
+      const adopt = Effect.fn("Worktrees.adopt")(function* (repoPath: string, path: string) {
+        const repo = yield* repositories.root(repoPath)
+        const wanted = yield* realPath(path)
+        const entries = yield* repositories.listWorktrees(repo)
+        const resolved = yield* Effect.forEach(entries, (entry) =>
+          Effect.map(realPath(entry.path), (real) => ({ ...entry, real }))
+        )
+        const match = resolved.find((entry) => entry.real === wanted && !entry.bare)
+        if (match === undefined) {
+          return yield* new GitError({
+            reason: "not-a-worktree",
+            path,
+            message: `${path} is not a worktree of ${repo}. List them with 'git -C ${repo} worktree list', or use mode new_worktree.`
+          })
+        }
+        if (match === resolved[0]) {
+          return yield* new GitError({
+            reason: "not-a-worktree",
+            path,
+            message: `${path} is the repository's main checkout, not a linked worktree. Use mode current_checkout for it.`
+          })
+        }
+        const warnings =
+          match.branch === null
+            ? [`${match.real} has a detached HEAD; commits made there belong to no branch.`]
+            : []
+        return {
+          worktreePath: match.real,
+          branch: match.branch,
+          baseBranch: null,
+          createdByUs: false,
+          warnings
+        } satisfies PreparedWorktree
+      })
+
+      const remove = Effect.fn("Worktrees.remove")(function* (options: RemoveOptions) {
+        const repo = yield* repositories.root(options.repo)
+        const path = yield* realPath(options.worktreePath)
+        const force = options.force === true
+        const present = existsSync(path)
+        if (present && !force) {
+          const status = yield* repositories.status(path)
+          if (status.changedFiles > 0) {
+            return yield* new GitError({
+              reason: "dirty",
+              path,
+              message: `${path} has ${status.changedFiles} uncommitted change(s). Commit or stash them, or remove it with force.`
+            })
+          }
+        }
+        const branch = options.branch
+        const unique =
+          branch !== null && (yield* repositories.branchExists(repo, branch))
+            ? yield* repositories.uniqueCommits(repo, branch)
+            : 0
+        if (unique > 0 && !force) {
+          return yield* new GitError({
+            reason: "dirty",
+            path,
+            message: `Branch ${branch} has ${unique} commit(s) that are on no other branch. Push or merge them first, or remove the worktree with force (the branch is then kept).`
+          })
+        }
+        return yield* locks.withLock(
+          repo,
+          Effect.gen(function* () {
+            if (present) {
+              yield* retryTransient(
+                git.runOk(["worktree", "remove", ...(force ? ["--force"] : []), "--", path], { cwd: repo })
+              )
+            }
+            yield* git.runOk(["worktree", "prune"], { cwd: repo })
+            const deletable = branch !== null && options.deleteBranch && unique === 0
+            if (deletable && (yield* repositories.branchExists(repo, branch))) {
+              yield* retryTransient(git.runOk(["branch", "-D", "--", branch], { cwd: repo }))
+              return { branchDeleted: true }
+            }
+            return { branchDeleted: false }
+          })
+        )
+      })
+
+      const pruneMissing = Effect.fn("Worktrees.pruneMissing")(function* (repo: string) {
+        const root = yield* repositories.root(repo)
+        yield* locks.withLock(root, retryTransient(git.runOk(["worktree", "prune"], { cwd: root })))
+      })
+
+      return { create, adopt, remove, pruneMissing, root: worktreesRoot }
+    })
+  )
+}
