@@ -3,7 +3,8 @@
 import type { BenchResult } from "./report.ts"
 
 const scenarios: Record<string, () => Promise<BenchResult>> = {
-  engine: async () => (await import("./engine.ts")).run()
+  engine: async () => (await import("./engine.ts")).run(),
+  worktree: async () => (await import("./worktree.ts")).run()
 }
 
 const requested = process.argv.slice(2)

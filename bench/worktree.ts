@@ -1,0 +1,112 @@
+// Scenario "worktree": our Worktrees.create (new_worktree, no setup) against a plain
+// `git worktree add -b` on the same generated repositories, alternating, in the same run.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { summarize } from "@spindle/shared/stats"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { ServerConfig } from "../apps/server/src/config/ServerConfig.ts"
+import { GitLayer } from "../apps/server/src/git/GitLayer.ts"
+import { Worktrees } from "../apps/server/src/git/Worktrees.ts"
+import { generateRepo, git } from "./gitRepo.ts"
+import { type BenchResult, formatMs, ratio } from "./report.ts"
+
+const ROUNDS = 5
+const CONCURRENT = 16
+
+const timed = async <A>(f: () => Promise<A> | A) => {
+  const t0 = performance.now()
+  const value = await f()
+  return { ms: performance.now() - t0, value }
+}
+
+const resetWorktrees = (repo: string) => {
+  for (const line of git(repo, "worktree", "list", "--porcelain").split("\n")) {
+    const path = line.startsWith("worktree ") ? line.slice(9) : undefined
+    if (path !== undefined && path !== repo) git(repo, "worktree", "remove", "--force", path)
+  }
+  git(repo, "worktree", "prune")
+  for (const branch of git(repo, "branch", "--format=%(refname:short)").split("\n")) {
+    if (branch !== "" && branch !== "main") git(repo, "branch", "-D", branch)
+  }
+}
+
+export const run = async (): Promise<BenchResult> => {
+  const dir = mkdtempSync(join(tmpdir(), "spindle-bench-worktree-"))
+  const lines: Array<string> = []
+  try {
+    const layer = GitLayer.pipe(
+      Layer.provide(
+        ServerConfig.layer({
+          host: "127.0.0.1",
+          port: 0,
+          home: join(dir, "home"),
+          logLevel: "error",
+          logFormat: "json",
+          allowedOrigins: []
+        })
+      ),
+      Layer.provide(NodeServices.layer)
+    )
+    const context = await Effect.runPromise(Layer.build(layer).pipe(Effect.scoped))
+    const worktrees = Context.get(context, Worktrees)
+    const ours = (repo: string, n: number) =>
+      Effect.runPromise(worktrees.create({ repo, projectKey: "bench", branch: `ours/${n}` }))
+    const plain = (repo: string, n: number) =>
+      git(
+        repo,
+        "worktree",
+        "add",
+        "--quiet",
+        "--no-track",
+        "-b",
+        `plain/${n}`,
+        join(dir, "plain", `${n}`),
+        "main"
+      )
+
+    for (const files of [1_000, 20_000]) {
+      const repo = generateRepo(join(dir, `repo-${files}`), files)
+      const oursMs: Array<number> = []
+      const plainMs: Array<number> = []
+      // A warm-up of each, then alternate so caches and disk state favour neither.
+      await ours(repo, 0)
+      plain(repo, 0)
+      resetWorktrees(repo)
+      for (let round = 1; round <= ROUNDS; round++) {
+        if (round % 2 === 0) {
+          oursMs.push((await timed(() => ours(repo, round))).ms)
+          plainMs.push((await timed(() => plain(repo, round))).ms)
+        } else {
+          plainMs.push((await timed(() => plain(repo, round))).ms)
+          oursMs.push((await timed(() => ours(repo, round))).ms)
+        }
+        resetWorktrees(repo)
+      }
+      const o = summarize(oursMs)
+      const p = summarize(plainMs)
+      lines.push(
+        `${files} files: create p50 ${formatMs(o.p50)}, plain git worktree add p50 ${formatMs(p.p50)}, ratio ${ratio(o.p50, p.p50)} (${ROUNDS} rounds)`
+      )
+      if (files === 20_000) {
+        const concurrent = await timed(() =>
+          Promise.all(Array.from({ length: CONCURRENT }, (_, i) => ours(repo, 100 + i)))
+        )
+        resetWorktrees(repo)
+        const sequential = await timed(() => {
+          for (let i = 0; i < CONCURRENT; i++) plain(repo, 100 + i)
+        })
+        resetWorktrees(repo)
+        lines.push(
+          `${files} files: ${CONCURRENT} concurrent creates ${formatMs(concurrent.ms)}, ${CONCURRENT} sequential plain adds ${formatMs(sequential.ms)}, ratio ${ratio(concurrent.ms, sequential.ms)}`
+        )
+      }
+    }
+    return { name: "worktree", lines }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
