@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import { ServerConfig } from "../apps/server/src/config/ServerConfig.ts"
 import { GitLayer } from "../apps/server/src/git/GitLayer.ts"
 import { Worktrees } from "../apps/server/src/git/Worktrees.ts"
+import { testSettings } from "../apps/server/src/testing/fixtures.ts"
 import { generateRepo, git } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 
@@ -39,16 +40,7 @@ export const run = async (): Promise<BenchResult> => {
   const lines: Array<string> = []
   try {
     const layer = GitLayer.pipe(
-      Layer.provide(
-        ServerConfig.layer({
-          host: "127.0.0.1",
-          port: 0,
-          home: join(dir, "home"),
-          logLevel: "error",
-          logFormat: "json",
-          allowedOrigins: []
-        })
-      ),
+      Layer.provide(ServerConfig.layer(testSettings(join(dir, "home")))),
       Layer.provide(NodeServices.layer)
     )
     const context = await Effect.runPromise(Layer.build(layer).pipe(Effect.scoped))

@@ -17,10 +17,14 @@ import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
 import * as Logging from "./logging.ts"
+import { BootstrapRecovery } from "./orchestration/BootstrapRecovery.ts"
+import { BootstrapTurnStartDispatcher } from "./orchestration/BootstrapTurnStartDispatcher.ts"
 import { Commands } from "./orchestration/Commands.ts"
 import { Engine } from "./orchestration/Engine.ts"
+import { SetupRunner } from "./orchestration/SetupRunner.ts"
 import { StartupGate } from "./orchestration/StartupGate.ts"
 import * as Database from "./persistence/Database.ts"
+import { SetupScripts } from "./setup/SetupScripts.ts"
 import { VERSION } from "./version.ts"
 
 /** Creates `<home>` (mode 0700) if needed; warns when an existing one is open to others. */
@@ -39,13 +43,17 @@ export const prepareHome = (home: string) =>
     }
   })
 
-/** Domain services over the database: engine, gate, command door. */
+/** Domain services over the database: engine, gate, git, setup, bootstrap, command door. */
 export const CoreLayer = (settings: ServerSettings) =>
-  Commands.layer.pipe(
+  Layer.mergeAll(Commands.layer, BootstrapRecovery.layer).pipe(
+    Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
+    Layer.provideMerge(SetupRunner.layer),
+    Layer.provideMerge(SetupScripts.layer),
     Layer.provideMerge(Engine.layer),
     Layer.provideMerge(Database.layer(databasePath(settings))),
     Layer.provideMerge(StartupGate.layer),
     Layer.provideMerge(GitLayer),
+    Layer.provideMerge(ServerConfig.layer(settings)),
     Layer.provide(NodeServices.layer)
   )
 
@@ -54,12 +62,14 @@ const Startup = Layer.effectDiscard(
   Effect.gen(function* () {
     const config = yield* ServerConfig
     const engine = yield* Engine
+    const recovery = yield* BootstrapRecovery
     const gate = yield* StartupGate
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
     const startup = Effect.gen(function* () {
       yield* engine.ready
+      yield* recovery.recover
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600
       })

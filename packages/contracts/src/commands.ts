@@ -125,6 +125,11 @@ export const ThreadDelete = command("thread.delete", { threadId: ThreadId }).ann
   description: "Delete a thread from the read model (its events stay in the log)"
 })
 
+export const ThreadSetupRerun = command("thread.setup.rerun", { threadId: ThreadId }).annotate({
+  identifier: "ThreadSetupRerun",
+  description: "Run the thread's setup script again in its worktree (joins a run already in progress)"
+})
+
 export const ClientCommandSchemas = {
   "project.create": ProjectCreate,
   "project.update": ProjectUpdate,
@@ -132,7 +137,8 @@ export const ClientCommandSchemas = {
   "thread.create": ThreadCreate,
   "thread.turn.start": ThreadTurnStart,
   "thread.archive": ThreadArchive,
-  "thread.delete": ThreadDelete
+  "thread.delete": ThreadDelete,
+  "thread.setup.rerun": ThreadSetupRerun
 } as const
 
 export const ClientCommand = Schema.Union(Object.values(ClientCommandSchemas)).annotate({

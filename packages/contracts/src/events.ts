@@ -14,7 +14,8 @@ import {
   ProviderKind,
   SetupScript,
   SetupTimeoutSeconds,
-  Title
+  Title,
+  WorkspaceMode
 } from "./values.ts"
 
 export const EventEnvelope = {
@@ -87,6 +88,13 @@ export const ThreadBootstrapFailed = event("thread.bootstrap-failed", {
 
 export const ThreadBootstrapCompleted = event("thread.bootstrap-completed", { threadId: ThreadId })
 
+/** A thread whose bootstrap failed is bootstrapped again (with a new commandId). */
+export const ThreadBootstrapRestarted = event("thread.bootstrap-restarted", {
+  threadId: ThreadId,
+  workspaceMode: WorkspaceMode,
+  runSetupScript: Schema.Boolean
+})
+
 export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
@@ -99,7 +107,8 @@ export const SpindleEvent = Schema.Union([
   ThreadSetupCompleted,
   ThreadTurnStartRequested,
   ThreadBootstrapFailed,
-  ThreadBootstrapCompleted
+  ThreadBootstrapCompleted,
+  ThreadBootstrapRestarted
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

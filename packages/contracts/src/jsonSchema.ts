@@ -1,6 +1,7 @@
 // JSON Schema documents generated from the Effect Schemas, so clients in other languages (and
 // MCP tool definitions) share one source of truth. Pure: the script in scripts/ writes files.
 import * as Schema from "effect/Schema"
+import { BootstrapResult } from "./bootstrap.ts"
 import * as Commands from "./commands.ts"
 import { SpindleError } from "./errors.ts"
 import * as Events from "./events.ts"
@@ -26,6 +27,7 @@ export const publicSchemas: Readonly<Record<string, Schema.Top>> = {
   Thread,
   Snapshot,
   DispatchResult,
+  BootstrapResult,
   SpindleError,
   ClientCommand: Commands.ClientCommand,
   InternalCommand: Commands.InternalCommand,

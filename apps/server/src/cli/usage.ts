@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util"
 import {
   DEFAULT_HOST,
+  DEFAULT_LIMITS,
   DEFAULT_PORT,
   type LogFormat,
   type LogLevel,
@@ -28,6 +29,10 @@ Options for serve (flags win over environment variables):
   --log-level <level>    debug | info | warn | error (SPINDLE_LOG_LEVEL, default info)
   --log-format <format>  pretty | json (SPINDLE_LOG_FORMAT, default pretty)
   --allow-origin <url>   let a browser origin reach the server (repeatable)
+  --max-bootstraps-per-project <n>
+                         bootstraps at once in one project (SPINDLE_MAX_BOOTSTRAPS_PER_PROJECT, default ${DEFAULT_LIMITS.bootstrapsPerProject})
+  --max-threads-per-project <n>
+                         active threads in one project (SPINDLE_MAX_THREADS_PER_PROJECT, default ${DEFAULT_LIMITS.activeThreadsPerProject})
 
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 server unreachable or unauthorized.
 `
@@ -45,6 +50,15 @@ const parsePort = (value: string): number => {
   return port
 }
 
+const parseLimit = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < 1 || n > 100_000) {
+    throw new UsageError(`${name} must be a whole number from 1 to 100000 (got '${value}').`)
+  }
+  return n
+}
+
 export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ServerSettings => {
   let parsed: ReturnType<typeof parse>
   function parse() {
@@ -58,7 +72,9 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
         home: { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
-        "allow-origin": { type: "string", multiple: true }
+        "allow-origin": { type: "string", multiple: true },
+        "max-bootstraps-per-project": { type: "string" },
+        "max-threads-per-project": { type: "string" }
       }
     })
   }
@@ -84,6 +100,18 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
       "pretty",
       "json"
     ]),
-    allowedOrigins: values["allow-origin"] ?? []
+    allowedOrigins: values["allow-origin"] ?? [],
+    limits: {
+      bootstrapsPerProject: parseLimit(
+        "--max-bootstraps-per-project",
+        values["max-bootstraps-per-project"] ?? env.SPINDLE_MAX_BOOTSTRAPS_PER_PROJECT,
+        DEFAULT_LIMITS.bootstrapsPerProject
+      ),
+      activeThreadsPerProject: parseLimit(
+        "--max-threads-per-project",
+        values["max-threads-per-project"] ?? env.SPINDLE_MAX_THREADS_PER_PROJECT,
+        DEFAULT_LIMITS.activeThreadsPerProject
+      )
+    }
   }
 }

@@ -21,7 +21,18 @@ export interface ServerSettings {
   readonly logFormat: LogFormat
   /** Extra `Origin` values allowed to reach the HTTP server (browsers). */
   readonly allowedOrigins: ReadonlyArray<string>
+  /** Per-project limits; past them commands answer `capacity`. */
+  readonly limits: Limits
 }
+
+export interface Limits {
+  /** Bootstraps running at once in one project. */
+  readonly bootstrapsPerProject: number
+  /** Active (not archived) threads in one project. */
+  readonly activeThreadsPerProject: number
+}
+
+export const DEFAULT_LIMITS: Limits = { bootstrapsPerProject: 16, activeThreadsPerProject: 200 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()(
   "spindle/config/ServerConfig"

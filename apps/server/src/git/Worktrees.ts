@@ -59,6 +59,8 @@ export class Worktrees extends Context.Service<
     /** Checks that `path` is a worktree registered in `repo` (not its main checkout) and reads its branch. */
     readonly adopt: (repo: string, path: string) => Effect.Effect<PreparedWorktree, GitError>
     readonly remove: (options: RemoveOptions) => Effect.Effect<{ readonly branchDeleted: boolean }, GitError>
+    /** Deletes a branch no worktree has checked out, only if all its commits are on another ref. */
+    readonly deleteBranch: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /** `git worktree prune`: forgets worktrees whose directory is gone, nothing else. */
     readonly pruneMissing: (repo: string) => Effect.Effect<void, GitError>
     /** Where new worktrees go: `<home>/worktrees`. */
@@ -291,7 +293,15 @@ export class Worktrees extends Context.Service<
         yield* locks.withLock(root, retryTransient(git.runOk(["worktree", "prune"], { cwd: root })))
       })
 
-      return { create, adopt, remove, pruneMissing, root: worktreesRoot }
+      const deleteBranch = Effect.fn("Worktrees.deleteBranch")(function* (repoPath: string, branch: string) {
+        const repo = yield* repositories.root(repoPath)
+        if (!(yield* repositories.branchExists(repo, branch))) return false
+        if ((yield* repositories.uniqueCommits(repo, branch)) > 0) return false
+        yield* locks.withLock(repo, retryTransient(git.runOk(["branch", "-D", "--", branch], { cwd: repo })))
+        return true
+      })
+
+      return { create, adopt, remove, deleteBranch, pruneMissing, root: worktreesRoot }
     })
   )
 }

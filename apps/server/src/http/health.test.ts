@@ -8,6 +8,7 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { BootstrapRecovery } from "../orchestration/BootstrapRecovery.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import { testSettings } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
@@ -22,6 +23,13 @@ const serveHealth = Effect.gen(function* () {
   }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { host: "127.0.0.1", port: 0 })),
     Layer.provideMerge(StartupGate.layer),
+    Layer.provide(
+      BootstrapRecovery.layerTest({
+        orphanedWorktrees: [
+          { projectId: "p1", path: "/w/p1/x", branch: "x", action: "kept", reason: "dirty" }
+        ]
+      })
+    ),
     Layer.provide(
       ServerConfig.layer({ ...testSettings("/nonexistent"), allowedOrigins: ["http://app.example"] })
     )
@@ -45,6 +53,9 @@ describe("GET /health", () => {
       yield* gate.markReady
       const ready = yield* get(`${url}/health`)
       assert.strictEqual(ready.body.status, "ready")
+      assert.deepStrictEqual(ready.body.orphanedWorktrees, [
+        { projectId: "p1", path: "/w/p1/x", branch: "x", action: "kept", reason: "dirty" }
+      ])
     })
   )
 

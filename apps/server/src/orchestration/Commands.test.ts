@@ -1,30 +1,21 @@
 import { execFileSync } from "node:child_process"
 import { mkdirSync, realpathSync, symlinkSync } from "node:fs"
 import { join } from "node:path"
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { GitLayer } from "../git/GitLayer.ts"
-import * as Database from "../persistence/Database.ts"
-import { gitRepo, serverActor, tempDir, testConfig } from "../testing/fixtures.ts"
+import { CoreLayer } from "../main.ts"
+import { gitRepo, serverActor, tempDir, tempHome, testSettings } from "../testing/fixtures.ts"
 import { Commands } from "./Commands.ts"
 import { Engine } from "./Engine.ts"
 import { StartupGate } from "./StartupGate.ts"
 
-const setup = (file: string, options: { readonly ready?: boolean } = {}) =>
+const setup = (options: { readonly ready?: boolean } = {}) =>
   Effect.gen(function* () {
-    const layer = Commands.layer.pipe(
-      Layer.provideMerge(Engine.layer),
-      Layer.provideMerge(Database.layer(file)),
-      Layer.provideMerge(StartupGate.layer),
-      Layer.provideMerge(GitLayer),
-      Layer.provide(testConfig(join(file, "..", "home"))),
-      Layer.provide(NodeServices.layer)
-    )
+    const layer = CoreLayer(testSettings(yield* tempHome))
     const context = yield* Layer.build(layer)
     const gate = Context.get(context, StartupGate)
     if (options.ready !== false) yield* gate.markReady
@@ -51,7 +42,7 @@ describe("Commands", () => {
       mkdirSync(sub, { recursive: true })
       const link = join(dir, "link-to-repo")
       symlinkSync(repo, link)
-      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      const { commands, engine } = yield* setup()
       yield* commands.dispatch(register(join(link, "src", "deep")), serverActor)
       const project = (yield* engine.snapshot).projects[0]!
       assert.strictEqual(project.workspaceRoot, realpathSync(repo))
@@ -68,7 +59,7 @@ describe("Commands", () => {
       const dir = yield* tempDir()
       const plain = join(dir, "plain")
       mkdirSync(plain)
-      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      const { commands, engine } = yield* setup()
       const missing = yield* Effect.flip(commands.dispatch(register(join(dir, "nope")), serverActor))
       assert.strictEqual(missing.reason, "validation")
       assert.strictEqual(missing.field, "workspaceRoot")
@@ -83,7 +74,7 @@ describe("Commands", () => {
   it.live("refuses malformed input with a validation error and writes nothing", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir()
-      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      const { commands, engine } = yield* setup()
       const inputs: ReadonlyArray<unknown> = [
         { type: "thread.create", commandId: "c", projectId: 7, threadId: "t", title: "x" },
         { type: "no.such.thing", commandId: "c" },
@@ -105,7 +96,7 @@ describe("Commands", () => {
       const dir = yield* tempDir()
       const repo = yield* gitRepo
       execFileSync("git", ["branch", "-m", "main", "trunk"], { cwd: repo })
-      const { commands, engine } = yield* setup(join(dir, "db.sqlite"))
+      const { commands, engine } = yield* setup()
       yield* commands.dispatch(register(repo), serverActor)
       assert.strictEqual((yield* engine.snapshot).projects[0]!.defaultBranch, "trunk")
     })
@@ -115,7 +106,7 @@ describe("Commands", () => {
     Effect.gen(function* () {
       const dir = yield* tempDir()
       const repo = yield* gitRepo
-      const { commands, engine, gate } = yield* setup(join(dir, "db.sqlite"), { ready: false })
+      const { commands, engine, gate } = yield* setup({ ready: false })
       const waitingReaches = (n: number) =>
         gate.waiting.pipe(
           Effect.repeat({ until: (waiting) => waiting >= n, schedule: Schedule.spaced("5 millis") }),

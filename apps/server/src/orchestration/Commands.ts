@@ -1,6 +1,12 @@
 // The one door for client commands, whatever transport they came by: decode and validate,
 // resolve what needs the outside world (paths, git), pass the startup gate, then the engine.
-import type { Actor, ClientCommand, DispatchResult } from "@spindle/contracts"
+import type {
+  Actor,
+  BootstrapAwait,
+  BootstrapResult,
+  ClientCommand,
+  DispatchResult
+} from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
 import * as Context from "effect/Context"
@@ -8,15 +14,33 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
+import { SetupScripts } from "../setup/SetupScripts.ts"
+import { BootstrapTurnStartDispatcher } from "./BootstrapTurnStartDispatcher.ts"
+import type { BootstrapParent } from "./bootstrapPlan.ts"
 import { decodeClientCommand } from "./decodeCommand.ts"
 import { Engine } from "./Engine.ts"
+import { SetupRunner } from "./SetupRunner.ts"
 import { StartupGate } from "./StartupGate.ts"
+
+export interface DispatchOptions {
+  /** For bootstraps: answer once the workspace exists, or (default) once the turn is requested. */
+  readonly await?: BootstrapAwait
+  /** For bootstraps started by an agent: the thread it runs in. */
+  readonly parent?: BootstrapParent
+}
 
 export class Commands extends Context.Service<
   Commands,
   {
-    /** Validates untrusted input and dispatches it; bad input changes nothing. */
-    readonly dispatch: (input: unknown, actor: Actor) => Effect.Effect<DispatchResult, SpindleError>
+    /**
+     * Validates untrusted input and dispatches it; bad input changes nothing. A bootstrapped
+     * `thread.turn.start` answers a BootstrapResult, every other command a DispatchResult.
+     */
+    readonly dispatch: (
+      input: unknown,
+      actor: Actor,
+      options?: DispatchOptions
+    ) => Effect.Effect<DispatchResult | BootstrapResult, SpindleError>
   }
 >()("spindle/orchestration/Commands") {
   static readonly layer = Layer.effect(
@@ -25,6 +49,9 @@ export class Commands extends Context.Service<
       const engine = yield* Engine
       const gate = yield* StartupGate
       const repositories = yield* Repositories
+      const bootstrapper = yield* BootstrapTurnStartDispatcher
+      const setupRunner = yield* SetupRunner
+      const setupScripts = yield* SetupScripts
 
       /** A registered project's root is the real path of its repository's top level. */
       const resolveProject = Effect.fn("Commands.resolveProject")(
@@ -49,20 +76,36 @@ export class Commands extends Context.Service<
         Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "workspaceRoot")))
       )
 
-      const dispatch = Effect.fn("Commands.dispatch")(function* (input: unknown, actor: Actor) {
+      const dispatch = Effect.fn("Commands.dispatch")(function* (
+        input: unknown,
+        actor: Actor,
+        options?: DispatchOptions
+      ) {
         const command = yield* decodeClientCommand(input)
-        if (command.type === "thread.turn.start" && command.bootstrap !== undefined) {
-          return yield* new SpindleError({
-            reason: "unavailable",
-            commandId: command.commandId,
-            threadId: command.threadId,
-            message:
-              "This server cannot bootstrap threads yet. Create the thread with thread.create, then start a turn without bootstrap."
-          })
+        switch (command.type) {
+          case "thread.turn.start":
+            if (command.bootstrap !== undefined) {
+              return yield* bootstrapper.dispatch({
+                command: { ...command, bootstrap: command.bootstrap },
+                actor,
+                ...(options?.await === undefined ? {} : { await: options.await }),
+                ...(options?.parent === undefined ? {} : { parent: options.parent })
+              })
+            }
+            break
+          case "thread.setup.rerun":
+            return yield* gate.enqueue(setupRunner.rerun(command.threadId, command.commandId, actor))
+          case "project.create":
+            // Resolving paths only reads, so it does not wait; the mutation waits in the gate.
+            return yield* gate.enqueue(engine.dispatch(yield* resolveProject(command), actor))
+          case "thread.delete": {
+            const result = yield* gate.enqueue(engine.dispatch(command, actor))
+            // A deleted thread's setup has no one left to report to.
+            yield* setupScripts.cancel(command.threadId)
+            return result
+          }
         }
-        // Resolving paths only reads, so it does not wait; the mutation waits in the gate.
-        const resolved = command.type === "project.create" ? yield* resolveProject(command) : command
-        return yield* gate.enqueue(engine.dispatch(resolved, actor))
+        return yield* gate.enqueue(engine.dispatch(command, actor))
       })
 
       return { dispatch }

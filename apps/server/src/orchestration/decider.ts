@@ -143,7 +143,23 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
     case "thread.bootstrap.begin": {
       const project = findProject(model, command.projectId)
       if (project === undefined) return projectNotFound(command.projectId)
-      if (findThread(model, command.threadId) !== undefined) {
+      const existing = findThread(model, command.threadId)
+      if (
+        existing !== undefined &&
+        command.type === "thread.bootstrap.begin" &&
+        existing.bootstrap.status === "failed" &&
+        existing.projectId === command.projectId
+      ) {
+        return accept({
+          type: "thread.bootstrap-restarted",
+          payload: {
+            threadId: existing.id,
+            workspaceMode: command.workspaceMode,
+            runSetupScript: command.runSetupScript
+          }
+        })
+      }
+      if (existing !== undefined) {
         return reject({
           reason: "conflict",
           threadId: command.threadId,
@@ -220,6 +236,13 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         })
       })
     }
+
+    case "thread.setup.rerun":
+      return reject({
+        reason: "validation",
+        threadId: command.threadId,
+        message: "thread.setup.rerun is handled by the bootstrap dispatcher, not the engine."
+      })
 
     case "thread.archive":
       return withThread(model, command.threadId, (thread) =>

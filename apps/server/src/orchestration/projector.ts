@@ -85,6 +85,28 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         ...thread,
         bootstrap: { status: "failed", stage: event.payload.stage, error: event.payload.error }
       }))
+    case "thread.bootstrap-restarted":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "active",
+        archivedAt: null,
+        workspace: {
+          mode: event.payload.workspaceMode,
+          branch: null,
+          worktreePath: null,
+          baseBranch: null,
+          createdByUs: false
+        },
+        bootstrap: { status: "running", stage: null, error: null },
+        setup: {
+          ...thread.setup,
+          status: event.payload.runSetupScript ? "pending" : "not-requested",
+          exitCode: null,
+          signal: null,
+          durationMs: null,
+          logTail: ""
+        }
+      }))
     case "thread.bootstrap-completed":
       return updateThread(model, event, (thread) => ({
         ...thread,

@@ -2,6 +2,7 @@
 // in the stores. Opening or migrating failures become a `DatabaseError` that says what to do.
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { BootstrapJournal } from "./BootstrapJournal.ts"
 import { CommandReceipts } from "./CommandReceipts.ts"
 import { EventStore } from "./EventStore.ts"
 import { type DatabaseError, migrate, unreadable } from "./Migrations.ts"
@@ -22,9 +23,13 @@ export const layerClient = (filename: string) =>
 export const layer = (
   filename: string
 ): Layer.Layer<
-  EventStore | CommandReceipts | ProjectionStore | Layer.Success<ReturnType<typeof layerClient>>,
+  | EventStore
+  | CommandReceipts
+  | ProjectionStore
+  | BootstrapJournal
+  | Layer.Success<ReturnType<typeof layerClient>>,
   DatabaseError
 > =>
-  Layer.mergeAll(EventStore.layer, CommandReceipts.layer, ProjectionStore.layer).pipe(
+  Layer.mergeAll(EventStore.layer, CommandReceipts.layer, ProjectionStore.layer, BootstrapJournal.layer).pipe(
     Layer.provideMerge(layerClient(filename))
   )

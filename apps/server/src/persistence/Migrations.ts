@@ -6,11 +6,13 @@ import * as Migrator from "effect/sql/Migrator"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import eventStore from "./migrations/0001_event_store.ts"
+import bootstrapOperations from "./migrations/0002_bootstrap_operations.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
 const migrations = {
-  "1_event_store": eventStore
+  "1_event_store": eventStore,
+  "2_bootstrap_operations": bootstrapOperations
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path"
 import type { Actor, CommandId, ProjectId, ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
+import { DEFAULT_LIMITS, ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import * as Database from "../persistence/Database.ts"
 
@@ -17,6 +17,13 @@ export const tempDir = (prefix = "spindle-test-") =>
     Effect.sync(() => realpathSync(mkdtempSync(join(tmpdir(), prefix)))),
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
+
+/** A Spindle home (mode 0700) inside a scoped temp dir. */
+export const tempHome = Effect.map(tempDir("spindle-home-"), (dir) => {
+  const home = join(dir, "home")
+  mkdirSync(home, { mode: 0o700 })
+  return home
+})
 
 /** Runs git synchronously for test set-up, with a fixed identity. */
 export const git = (cwd: string, ...args: Array<string>) =>
@@ -72,7 +79,8 @@ export const testSettings = (home: string): ServerSettings => ({
   home,
   logLevel: "error",
   logFormat: "json",
-  allowedOrigins: []
+  allowedOrigins: [],
+  limits: DEFAULT_LIMITS
 })
 
 export const testConfig = (home: string) => ServerConfig.layer(testSettings(home))

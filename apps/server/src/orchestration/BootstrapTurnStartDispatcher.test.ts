@@ -1,0 +1,309 @@
+import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { type BootstrapResult, SpindleError } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import { git, serverActor, tempDir } from "../testing/fixtures.ts"
+import { bootstrapWorld, threadId } from "./bootstrapTesting.ts"
+
+const branches = (repo: string) =>
+  git(repo, "branch", "--format=%(refname:short)")
+    .trim()
+    .split("\n")
+    .filter((b) => b !== "")
+const worktreeCount = (repo: string) =>
+  git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length
+
+const SETUP_ENV =
+  'echo "setup for $SPINDLE_THREAD_ID"; printf "%s|%s|%s" "$SPINDLE_WORKTREE_PATH" "$SPINDLE_PROJECT_ROOT" "$T3CODE_WORKTREE_PATH" > "$SPINDLE_WORKTREE_PATH/.seen"'
+
+describe("BootstrapTurnStartDispatcher", () => {
+  it.live("new_worktree: every step in order, the real worktree path, setup, then the turn", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({ setupScript: SETUP_ENV })
+      const result = yield* world.bootstrap("t1", { prompt: "  fix   the\nlogin bug  " })
+      assert.strictEqual(result.mode, "new_worktree")
+      assert.match(result.branch!, /^spindle\/[0-9a-f]{8}$/)
+      assert.strictEqual(result.baseBranch, "main")
+      assert.isTrue(existsSync(join(result.worktreePath, "README.md")))
+      assert.strictEqual(result.worktreePath, realpathSync(result.worktreePath))
+      assert.strictEqual(result.setup.status, "succeeded")
+      assert.strictEqual(result.turn.status, "started")
+      assert.strictEqual(
+        readFileSync(join(result.worktreePath, ".seen"), "utf8"),
+        `${result.worktreePath}|${world.repo}|${result.worktreePath}`
+      )
+      assert.deepStrictEqual(yield* world.eventTypes("t1"), [
+        "thread.created",
+        "thread.workspace-prepared",
+        "thread.setup-started",
+        "thread.setup-completed",
+        "thread.turn-start-requested",
+        "thread.bootstrap-completed"
+      ])
+      const thread = (yield* world.engine.getThread(threadId("t1")))!
+      assert.strictEqual(thread.title, "fix the login bug")
+      assert.strictEqual(thread.workspace.worktreePath, result.worktreePath)
+      assert.isTrue(thread.workspace.createdByUs)
+      assert.strictEqual(thread.latestTurn?.status, "requested")
+      assert.strictEqual(thread.bootstrap.status, "completed")
+      assert.include(thread.setup.logTail, "setup for t1")
+    })
+  )
+
+  it.live("existing_worktree with runSetupScript: setup runs there and sees its path", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({ setupScript: SETUP_ENV })
+      const path = join(yield* tempDir(), "mine")
+      git(world.repo, "worktree", "add", "--quiet", "-b", "mine", path)
+      const result = yield* world.bootstrap("t1", {
+        workspace: { mode: "existing_worktree", worktreePath: path },
+        runSetupScript: true
+      })
+      assert.strictEqual(result.worktreePath, path)
+      assert.strictEqual(result.branch, "mine")
+      assert.strictEqual(result.setup.status, "succeeded")
+      assert.strictEqual(readFileSync(join(path, ".seen"), "utf8").split("|")[0], path)
+      assert.isFalse((yield* world.engine.getThread(threadId("t1")))!.workspace.createdByUs)
+      // Without the flag, existing worktrees skip setup.
+      const other = join(yield* tempDir(), "other")
+      git(world.repo, "worktree", "add", "--quiet", "-b", "other", other)
+      const skipped = yield* world.bootstrap("t2", {
+        workspace: { mode: "existing_worktree", worktreePath: other }
+      })
+      assert.strictEqual(skipped.setup.status, "not-requested")
+      assert.isFalse(existsSync(join(other, ".seen")))
+    })
+  )
+
+  it.live("current_checkout: the project root, with a warning; setup only when asked", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({ setupScript: SETUP_ENV })
+      const result = yield* world.bootstrap("t1", { workspace: { mode: "current_checkout" } })
+      assert.strictEqual(result.worktreePath, world.repo)
+      assert.strictEqual(result.branch, "main")
+      assert.isTrue(result.warnings.some((w) => w.includes("concurrent writes may conflict")))
+      assert.strictEqual(result.setup.status, "not-requested")
+      const withSetup = yield* world.bootstrap("t2", {
+        workspace: { mode: "current_checkout" },
+        runSetupScript: true
+      })
+      assert.strictEqual(withSetup.setup.status, "succeeded")
+      assert.isTrue(existsSync(join(world.repo, ".seen")))
+    })
+  )
+
+  it.live("a failed setup starts no turn; a rerun and then a plain turn start carry on", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({
+        setupScript: 'echo broken; test -f "$SPINDLE_WORKTREE_PATH/fixed"'
+      })
+      const result = yield* world.bootstrap("t1")
+      assert.strictEqual(result.setup.status, "failed")
+      assert.strictEqual(result.turn.status, "not-started")
+      const thread = (yield* world.engine.getThread(threadId("t1")))!
+      assert.isNull(thread.latestTurn)
+      assert.strictEqual(thread.setup.exitCode, 1)
+      assert.include(thread.setup.logTail, "broken")
+      assert.notInclude(yield* world.eventTypes("t1"), "thread.turn-start-requested")
+      writeFileSync(join(result.worktreePath, "fixed"), "")
+      yield* world.commands.dispatch(
+        { type: "thread.setup.rerun", commandId: "rerun-1", threadId: "t1" },
+        serverActor
+      )
+      const completed = yield* world
+        .waitFor("t1", "thread.setup-completed")
+        .pipe(Effect.andThen(() => world.engine.getThread(threadId("t1"))))
+      yield* Effect.repeat(world.engine.getThread(threadId("t1")), {
+        until: (t) => t?.setup.runs === 2 && t.setup.status !== "running",
+        schedule: Schedule.spaced("10 millis")
+      }).pipe(Effect.timeout("20 seconds"))
+      void completed
+      const rerun = (yield* world.engine.getThread(threadId("t1")))!
+      assert.strictEqual(rerun.setup.status, "succeeded")
+      assert.strictEqual(rerun.setup.runs, 2)
+      yield* world.commands.dispatch(
+        { type: "thread.turn.start", commandId: "turn-after-setup", threadId: "t1", prompt: "now go" },
+        serverActor
+      )
+      assert.strictEqual((yield* world.engine.getThread(threadId("t1")))!.latestTurn?.status, "requested")
+    })
+  )
+
+  it.live(
+    "a setup timeout records timed-out and starts no turn; onSetupFailure continue starts it anyway",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* bootstrapWorld({ setupScript: "echo waiting; sleep 30", setupTimeoutSeconds: 1 })
+        const timedOut = yield* world.bootstrap("t1")
+        assert.strictEqual(timedOut.setup.status, "timed-out")
+        assert.strictEqual(timedOut.turn.status, "not-started")
+        const continued = yield* world.bootstrap("t2", { onSetupFailure: "continue" })
+        assert.strictEqual(continued.setup.status, "timed-out")
+        assert.strictEqual(continued.turn.status, "started")
+        assert.isTrue(continued.warnings.some((w) => w.includes("onSetupFailure")))
+      })
+  )
+
+  it.live("await workspace answers before setup ends, and setup goes on without the caller", () =>
+    Effect.gen(function* () {
+      const gate = join(yield* tempDir(), "release")
+      const world = yield* bootstrapWorld({
+        setupScript: `while [ ! -f '${gate}' ]; do sleep 0.05; done; echo released`
+      })
+      const result = yield* world.bootstrap("t1", { dispatch: { await: "workspace" } })
+      assert.strictEqual(result.turn.status, "waiting-for-setup")
+      assert.isTrue(existsSync(result.worktreePath))
+      assert.notInclude(yield* world.eventTypes("t1"), "thread.turn-start-requested")
+      writeFileSync(gate, "")
+      yield* world.waitFor("t1", "thread.turn-start-requested")
+      assert.strictEqual((yield* world.engine.getThread(threadId("t1")))!.setup.status, "succeeded")
+    })
+  )
+
+  it.live("refuses a base that does not resolve before any side effect", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const error = yield* Effect.flip(world.bootstrap("t1", { workspace: { baseBranch: "no-such-branch" } }))
+      assert.strictEqual(error.reason, "validation")
+      assert.strictEqual(error.field, "bootstrap.workspace.baseBranch")
+      assert.strictEqual(error.threadId, "t1")
+      assert.isUndefined(yield* world.engine.getThread(threadId("t1")))
+      assert.deepStrictEqual(branches(world.repo), ["main"])
+      assert.strictEqual(worktreeCount(world.repo), 1)
+    })
+  )
+
+  it.live(
+    "a failure while creating the worktree leaves nothing on disk and the thread failed at that stage",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* bootstrapWorld()
+        // Another git process holds the branch's ref lock for good.
+        writeFileSync(join(world.repo, ".git", "refs", "heads", "stuck.lock"), "")
+        const error = yield* Effect.flip(world.bootstrap("t1", { workspace: { branch: "stuck" } }))
+        assert.strictEqual(error.threadId, "t1")
+        const thread = (yield* world.engine.getThread(threadId("t1")))!
+        assert.strictEqual(thread.bootstrap.status, "failed")
+        assert.strictEqual(thread.bootstrap.stage, "workspace")
+        assert.isString(thread.bootstrap.error?.message)
+        assert.deepStrictEqual(branches(world.repo), ["main"])
+        assert.strictEqual(worktreeCount(world.repo), 1)
+        // The same thread can be bootstrapped again with a new commandId once the cause is gone.
+        const again = yield* Effect.flip(world.bootstrap("t1", { workspace: { branch: "stuck" } }))
+        assert.strictEqual(again.message, error.message)
+        const retried = yield* world.bootstrap("t1", {
+          commandId: "retry-t1",
+          workspace: { branch: "unstuck" }
+        })
+        assert.strictEqual(retried.branch, "unstuck")
+        assert.strictEqual((yield* world.engine.getThread(threadId("t1")))!.bootstrap.status, "completed")
+      })
+  )
+
+  it.live("100 identical concurrent sends make one thread and one worktree", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const results = yield* Effect.all(
+        Array.from({ length: 100 }, () => world.bootstrap("t1")),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(new Set(results.map((r: BootstrapResult) => r.worktreePath)).size, 1)
+      assert.strictEqual(worktreeCount(world.repo), 2)
+      assert.strictEqual((yield* world.eventTypes("t1")).filter((t) => t === "thread.created").length, 1)
+      // And again after it finished: the recorded result.
+      const later = yield* world.bootstrap("t1")
+      assert.strictEqual(later.worktreePath, results[0]!.worktreePath)
+      assert.strictEqual(worktreeCount(world.repo), 2)
+      // The same commandId with another payload is a conflict.
+      const conflict = yield* Effect.flip(world.bootstrap("t1", { prompt: "something else" }))
+      assert.strictEqual(conflict.reason, "conflict")
+    })
+  )
+
+  it.live("16 different bootstraps in one repository at once all succeed", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const results = yield* Effect.all(
+        Array.from({ length: 16 }, (_, i) => world.bootstrap(`t${i}`)),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(new Set(results.map((r) => r.branch)).size, 16)
+      assert.strictEqual(new Set(results.map((r) => r.worktreePath)).size, 16)
+      assert.strictEqual(worktreeCount(world.repo), 17)
+      assert.isTrue(results.every((r) => r.turn.status === "started"))
+    })
+  )
+
+  it.live("refuses an existing worktree bound to an active thread", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const first = yield* world.bootstrap("t1")
+      const error = yield* Effect.flip(
+        world.bootstrap("t2", { workspace: { mode: "existing_worktree", worktreePath: first.worktreePath } })
+      )
+      assert.strictEqual(error.reason, "conflict")
+      assert.include(error.message, "t1")
+      assert.isUndefined(yield* world.engine.getThread(threadId("t2")))
+    })
+  )
+
+  it.live("answers capacity past the per-project limits", () =>
+    Effect.gen(function* () {
+      const release = join(yield* tempDir(), "release")
+      const world = yield* bootstrapWorld({
+        setupScript: `while [ ! -f '${release}' ]; do sleep 0.05; done`,
+        limits: { bootstrapsPerProject: 1, activeThreadsPerProject: 2 }
+      })
+      const slow = yield* Effect.forkChild(world.bootstrap("t1"))
+      yield* world.waitFor("t1", "thread.setup-started")
+      const busy = yield* Effect.flip(world.bootstrap("t2"))
+      assert.strictEqual(busy.reason, "capacity")
+      assert.include(busy.message, "--max-bootstraps-per-project")
+      writeFileSync(release, "")
+      yield* Fiber.join(slow)
+      yield* world.bootstrap("t2")
+      const full = yield* Effect.flip(world.bootstrap("t3"))
+      assert.strictEqual(full.reason, "capacity")
+      assert.include(full.message, "2 active threads")
+    })
+  )
+
+  it.live("while starting, bootstraps wait in the gate and run in arrival order once ready", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({ ready: false })
+      const fibers: Array<Fiber.Fiber<BootstrapResult, SpindleError>> = []
+      for (const id of ["t1", "t2", "t3"]) {
+        fibers.push(yield* Effect.forkChild(world.bootstrap(id)))
+        yield* Effect.repeat(world.gate.waiting, {
+          until: (n) => n === fibers.length,
+          schedule: Schedule.spaced("5 millis")
+        }).pipe(Effect.timeout("5 seconds"))
+      }
+      assert.strictEqual((yield* world.engine.readModel).sequence, 1)
+      yield* world.gate.markReady
+      const results = yield* Effect.forEach(fibers, Fiber.join)
+      assert.isTrue(results.every((r) => r.turn.status === "started"))
+      const created = (yield* world.engine.snapshot).threads.map((t) => t.id)
+      assert.deepStrictEqual(created, ["t1", "t2", "t3"])
+    })
+  )
+
+  it.live("a failed startup fails the bootstraps waiting for it, changing nothing", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({ ready: false })
+      const waiting = yield* Effect.forkChild(world.bootstrap("t1"))
+      yield* Effect.repeat(world.gate.waiting, {
+        until: (n) => n === 1,
+        schedule: Schedule.spaced("5 millis")
+      }).pipe(Effect.timeout("5 seconds"))
+      yield* world.gate.markFailed(new SpindleError({ reason: "unavailable", message: "recovery failed" }))
+      const error = yield* Effect.flip(Fiber.join(waiting))
+      assert.strictEqual(error.message, "recovery failed")
+      assert.isUndefined(yield* world.engine.getThread(threadId("t1")))
+      assert.strictEqual(worktreeCount(world.repo), 1)
+    })
+  )
+})

@@ -1,0 +1,245 @@
+// Step 1 of a bootstrap: check everything before any side effect and turn the request into a
+// plan the dispatcher carries out. Reads only (git queries, the read model); a bootstrap that
+// fails here has changed nothing on disk or in the database.
+import {
+  type BootstrapRequest,
+  type Project,
+  SpindleError,
+  type Thread,
+  type ThreadId,
+  type ThreadTurnStart,
+  TurnId,
+  type WorkspaceMode
+} from "@spindle/contracts"
+import { randomHex } from "@spindle/shared/random"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import type { Limits } from "../config/ServerConfig.ts"
+import { type GitError, toSpindleError } from "../git/GitError.ts"
+import type { Repositories, ResolvedBase } from "../git/Repositories.ts"
+import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
+import type { ReadModel } from "./readModel.ts"
+
+export type BootstrapCommand = typeof ThreadTurnStart.Type & { readonly bootstrap: BootstrapRequest }
+
+/** Who asked, when it was an agent: its thread becomes the parent, its checkout `current_checkout`. */
+export interface BootstrapParent {
+  readonly threadId: ThreadId
+  readonly worktreePath: string | null
+}
+
+export type WorkspacePlan =
+  | {
+      readonly mode: "new_worktree"
+      readonly branch: string
+      readonly base: ResolvedBase
+      readonly initSubmodules: boolean
+    }
+  | { readonly mode: "existing_worktree"; readonly adopted: PreparedWorktree }
+  | { readonly mode: "current_checkout"; readonly path: string; readonly branch: string | null }
+
+export interface BootstrapPlan {
+  readonly project: Project
+  readonly threadId: ThreadId
+  readonly parentThreadId: ThreadId | null
+  /** True when the thread exists from an earlier, failed bootstrap. */
+  readonly retry: boolean
+  readonly title: string
+  readonly tags: ReadonlyArray<string>
+  readonly provider: Thread["provider"]
+  readonly model: string | null
+  readonly runtimeMode: Thread["runtimeMode"]
+  readonly interactionMode: Thread["interactionMode"]
+  readonly mode: WorkspaceMode
+  readonly workspace: WorkspacePlan
+  readonly runSetupScript: boolean
+  readonly onSetupFailure: "stop" | "continue"
+  readonly prompt: string
+  readonly turnId: TurnId
+  readonly warnings: ReadonlyArray<string>
+}
+
+export interface PlanServices {
+  readonly repositories: Repositories["Service"]
+  readonly worktrees: Worktrees["Service"]
+  readonly limits: Limits
+  /** Bootstraps of each project running now (this one not counted). */
+  readonly bootstrapsInFlight: (projectId: Project["id"]) => number
+}
+
+/** The default title: the prompt with whitespace collapsed, cut to 80 characters. */
+export const titleFromPrompt = (prompt: string) => {
+  const collapsed = prompt.replace(/\s+/g, " ").trim()
+  return collapsed.length <= 80 ? collapsed : `${collapsed.slice(0, 79).trimEnd()}…`
+}
+
+const gitFailure = (field: string) => (error: GitError) => Effect.fail(toSpindleError(error, field))
+
+const fail = (fields: ConstructorParameters<typeof SpindleError>[0]) => Effect.fail(new SpindleError(fields))
+
+/** The thread an active thread's worktree is bound to, if any. */
+const boundTo = (model: ReadModel, path: string) =>
+  HashMap.findFirst(
+    model.threads,
+    (t) => t.status === "active" && t.workspace.worktreePath === path && t.bootstrap.status !== "failed"
+  )
+
+export const planBootstrap = (
+  services: PlanServices,
+  model: ReadModel,
+  command: BootstrapCommand,
+  parent: BootstrapParent | undefined
+): Effect.Effect<BootstrapPlan, SpindleError> =>
+  Effect.gen(function* () {
+    const { bootstrap, threadId } = command
+    const request = bootstrap.createThread
+    const project = HashMap.get(model.projects, request.projectId).pipe((o) =>
+      o._tag === "Some" ? o.value : undefined
+    )
+    if (project === undefined) {
+      return yield* fail({
+        reason: "not-found",
+        projectId: request.projectId,
+        field: "bootstrap.createThread.projectId",
+        message: `Project ${request.projectId} does not exist. Register the repository with 'spindle project add <path>' first.`
+      })
+    }
+    const existing = HashMap.get(model.threads, threadId).pipe((o) =>
+      o._tag === "Some" ? o.value : undefined
+    )
+    if (
+      existing !== undefined &&
+      (existing.bootstrap.status !== "failed" || existing.projectId !== project.id)
+    ) {
+      return yield* fail({
+        reason: "conflict",
+        threadId,
+        message: `Thread ${threadId} already exists. Use a new threadId, or start a turn on it without bootstrap.`
+      })
+    }
+    const active = HashMap.size(
+      HashMap.filter(model.threads, (t) => t.projectId === project.id && t.status === "active")
+    )
+    if (existing === undefined && active >= services.limits.activeThreadsPerProject) {
+      return yield* fail({
+        reason: "capacity",
+        projectId: project.id,
+        message: `Project ${project.id} already has ${active} active threads (the limit is ${services.limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
+      })
+    }
+    if (services.bootstrapsInFlight(project.id) >= services.limits.bootstrapsPerProject) {
+      return yield* fail({
+        reason: "capacity",
+        projectId: project.id,
+        message: `Project ${project.id} is already bootstrapping ${services.limits.bootstrapsPerProject} threads. Retry when one finishes, or raise --max-bootstraps-per-project.`
+      })
+    }
+
+    const prompt = command.prompt.trim()
+    const mode = bootstrap.workspace.mode
+    const warnings: Array<string> = []
+    const repo = project.workspaceRoot
+    const { repositories } = services
+
+    const workspace: WorkspacePlan = yield* Effect.gen(function* () {
+      switch (mode) {
+        case "new_worktree": {
+          if (!(yield* repositories.hasCommits(repo))) {
+            return yield* fail({
+              reason: "validation",
+              path: repo,
+              message: `The repository ${repo} has no commits yet, so there is nothing to branch from. Make a first commit, then retry.`
+            })
+          }
+          let branch = bootstrap.workspace.branch
+          if (branch === undefined) {
+            branch = `spindle/${yield* randomHex(4)}`
+          } else {
+            yield* repositories.checkBranchName(repo, branch)
+            if (yield* repositories.branchExists(repo, branch)) {
+              const holder = (yield* repositories.listWorktrees(repo)).find((w) => w.branch === branch)
+              return yield* fail({
+                reason: "conflict",
+                field: "bootstrap.workspace.branch",
+                message:
+                  holder === undefined
+                    ? `Branch ${branch} already exists. Choose another branch name.`
+                    : `Branch ${branch} is already checked out in ${holder.path}. Use mode existing_worktree with that path, or choose another branch name.`
+              })
+            }
+          }
+          const baseName =
+            bootstrap.workspace.baseBranch ??
+            project.defaultBranch ??
+            (yield* repositories.defaultBranch(repo))
+          if (baseName === undefined) {
+            return yield* fail({
+              reason: "validation",
+              field: "bootstrap.workspace.baseBranch",
+              message: `Could not tell the default branch of ${repo}. Pass bootstrap.workspace.baseBranch.`
+            })
+          }
+          const base = yield* repositories
+            .resolveBase(repo, baseName, { fetch: bootstrap.workspace.fetchBase === true })
+            .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace.baseBranch")))
+          warnings.push(...base.warnings)
+          return { mode, branch, base, initSubmodules: project.initSubmodules } as const
+        }
+        case "existing_worktree": {
+          const path = bootstrap.workspace.worktreePath
+          if (path === undefined) {
+            return yield* fail({
+              reason: "validation",
+              field: "bootstrap.workspace.worktreePath",
+              message:
+                "Mode existing_worktree needs bootstrap.workspace.worktreePath: the path of a worktree of the project's repository."
+            })
+          }
+          const adopted = yield* services.worktrees
+            .adopt(repo, path)
+            .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace.worktreePath")))
+          const holder = boundTo(model, adopted.worktreePath)
+          if (holder._tag === "Some" && holder.value[0] !== threadId) {
+            return yield* fail({
+              reason: "conflict",
+              field: "bootstrap.workspace.worktreePath",
+              path: adopted.worktreePath,
+              message: `${adopted.worktreePath} is already the workspace of active thread ${holder.value[0]}. Archive that thread first, or use another worktree.`
+            })
+          }
+          warnings.push(...adopted.warnings)
+          return { mode, adopted } as const
+        }
+        case "current_checkout": {
+          const path = parent?.worktreePath ?? repo
+          const status = yield* repositories
+            .status(path)
+            .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace")))
+          warnings.push(
+            `The thread works in the same checkout (${path}) as ${parent === undefined ? "the project" : `thread ${parent.threadId}`}; concurrent writes may conflict.`
+          )
+          return { mode, path, branch: status.branch } as const
+        }
+      }
+    }).pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace")))
+
+    return {
+      project,
+      threadId,
+      parentThreadId: parent?.threadId ?? null,
+      retry: existing !== undefined,
+      title: request.title ?? titleFromPrompt(prompt),
+      tags: request.tags ?? [],
+      provider: request.provider ?? project.defaultProvider,
+      model: request.model ?? project.defaultModel,
+      runtimeMode: request.runtimeMode ?? "full-access",
+      interactionMode: request.interactionMode ?? "default",
+      mode,
+      workspace,
+      runSetupScript: bootstrap.runSetupScript ?? mode === "new_worktree",
+      onSetupFailure: bootstrap.onSetupFailure ?? "stop",
+      prompt,
+      turnId: command.turnId ?? TurnId.make(command.commandId),
+      warnings
+    } satisfies BootstrapPlan
+  })
