@@ -26,7 +26,6 @@ import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalPatch, type JournalStage } from "../persistence/BootstrapJournal.ts"
-import { SetupScripts } from "../setup/SetupScripts.ts"
 import {
   type BootstrapCommand,
   type BootstrapParent,
@@ -34,6 +33,7 @@ import {
   planBootstrap
 } from "./bootstrapPlan.ts"
 import { payloadHash, stepCommandId } from "./bootstrapSteps.ts"
+import { crashPoint } from "./crashPoint.ts"
 import { Engine } from "./Engine.ts"
 import { SetupRunner } from "./SetupRunner.ts"
 import { StartupGate } from "./StartupGate.ts"
@@ -202,6 +202,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
           const prepared = yield* prepareWorkspace(plan).pipe(
             Effect.mapError((error) => new StepFailure({ stage: "workspace", error }))
           )
+          yield* crashPoint("worktree-created")
           workspace = {
             branch: prepared.branch,
             worktreePath: prepared.worktreePath,
@@ -275,6 +276,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
 
           // Step 5: the first turn.
           yield* record({ stage: "requesting-turn" }).pipe(Effect.orDie)
+          yield* crashPoint("before-turn")
           yield* send("turn", "turn", {
             type: "thread.turn.request",
             commandId: step("turn"),

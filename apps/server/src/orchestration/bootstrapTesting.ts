@@ -13,7 +13,9 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import type { Limits } from "../config/ServerConfig.ts"
 import { CoreLayer } from "../main.ts"
+import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
 import { gitRepo, serverActor, tempHome, testSettings } from "../testing/fixtures.ts"
+import { BootstrapRecovery } from "./BootstrapRecovery.ts"
 import { BootstrapTurnStartDispatcher } from "./BootstrapTurnStartDispatcher.ts"
 import { Commands, type DispatchOptions } from "./Commands.ts"
 import { Engine } from "./Engine.ts"
@@ -26,6 +28,8 @@ export interface BootstrapWorld {
   readonly engine: Engine["Service"]
   readonly gate: StartupGate["Service"]
   readonly dispatcher: BootstrapTurnStartDispatcher["Service"]
+  readonly recovery: BootstrapRecovery["Service"]
+  readonly journal: BootstrapJournal["Service"]
   /** Sends a bootstrapped thread.turn.start; `workspace` and the rest override the defaults. */
   readonly bootstrap: (
     threadId: string,
@@ -98,6 +102,8 @@ export const bootstrapWorld = (
       engine,
       gate,
       dispatcher: Context.get(context, BootstrapTurnStartDispatcher),
+      recovery: Context.get(context, BootstrapRecovery),
+      journal: Context.get(context, BootstrapJournal),
       bootstrap: (threadId, o = {}) =>
         commands.dispatch(
           {

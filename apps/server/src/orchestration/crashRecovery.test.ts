@@ -1,0 +1,155 @@
+// Crash tests: a real process runs a bootstrap and is killed with SIGKILL at a step; then the
+// real server (npm start) starts on the same home, recovers before it is ready, and the state on
+// disk and in the database must be explained, with nothing orphaned and no event lost.
+import { spawn } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { DatabaseSync } from "node:sqlite"
+import { assert, describe, it } from "@effect/vitest"
+import type { Thread } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import { git, gitRepo, tempDir, tempHome } from "../testing/fixtures.ts"
+import { getJson } from "../testing/http.ts"
+import { startServer } from "../testing/serverProcess.ts"
+
+const BOOTSTRAP_PROCESS = resolve(import.meta.dirname, "../testing/bootstrapProcess.ts")
+
+const command = JSON.stringify({
+  type: "thread.turn.start",
+  commandId: "crash-1",
+  threadId: "t1",
+  prompt: "survive the crash",
+  bootstrap: {
+    createThread: { projectId: "p1" },
+    workspace: { mode: "new_worktree", branch: "crash/branch" }
+  }
+})
+
+/** Runs the bootstrap in its own process; resolves with how it ended. */
+const runBootstrap = (home: string, repo: string, setupScript: string, crashAt?: string) => {
+  const child = spawn(process.execPath, [BOOTSTRAP_PROCESS, home, repo, setupScript, command], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...(crashAt === undefined ? {} : { SPINDLE_TEST_CRASH_AT: crashAt }) }
+  })
+  let output = ""
+  child.stdout.on("data", (chunk) => {
+    output += chunk
+  })
+  child.stderr.on("data", (chunk) => {
+    output += chunk
+  })
+  const exited = new Promise<string>((done) =>
+    child.on("exit", (code, signal) => done(signal ?? String(code)))
+  )
+  return { child, exited, output: () => output }
+}
+
+const readDatabase = (home: string) => {
+  const db = new DatabaseSync(join(home, "spindle.db"), { readOnly: true })
+  try {
+    const row = db.prepare("SELECT data FROM projection_threads WHERE id = 't1'").get() as
+      | { data: string }
+      | undefined
+    const sequences = db.prepare("SELECT sequence, type FROM events ORDER BY sequence").all() as Array<{
+      sequence: number
+      type: string
+    }>
+    return { thread: row === undefined ? undefined : (JSON.parse(row.data) as Thread), events: sequences }
+  } finally {
+    db.close()
+  }
+}
+
+const worktreePaths = (repo: string) =>
+  git(repo, "worktree", "list", "--porcelain")
+    .split("\n")
+    .filter((line) => line.startsWith("worktree "))
+    .map((line) => line.slice("worktree ".length))
+
+const branches = (repo: string) => git(repo, "branch", "--format=%(refname:short)").trim().split("\n")
+
+/** Crash at `point`, restart the real server, and hand back what it left. */
+const crashAndRecover = (point: string, setupScript = "-", killWhen?: (home: string) => boolean) =>
+  Effect.gen(function* () {
+    const repo = yield* gitRepo
+    const home = yield* tempHome
+    const run = runBootstrap(home, repo, setupScript, killWhen === undefined ? point : undefined)
+    if (killWhen !== undefined) {
+      yield* Effect.sync(() => killWhen(home)).pipe(
+        Effect.repeat({ until: (ready) => ready, schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("20 seconds")
+      )
+      run.child.kill("SIGKILL")
+    }
+    const ended = yield* Effect.promise(() => run.exited)
+    assert.strictEqual(ended, "SIGKILL", run.output())
+    const before = readDatabase(home)
+    const server = yield* startServer(home)
+    const health = yield* getJson(`${server.url}/health`)
+    assert.strictEqual(health.body.status, "ready")
+    const after = readDatabase(home)
+    // Every event committed before the crash is still there, and the log has no hole.
+    assert.deepStrictEqual(after.events.slice(0, before.events.length), before.events)
+    assert.deepStrictEqual(
+      after.events.map((e) => e.sequence),
+      after.events.map((_, i) => i + 1)
+    )
+    return { repo, home, server, health, before, after }
+  })
+
+describe("crash recovery (kill -9 of a real process, then the real server)", () => {
+  it.live("killed while the worktree is being created: rolled back, thread failed with the stage", () =>
+    Effect.gen(function* () {
+      const { repo, health, before, after } = yield* crashAndRecover("worktree-created")
+      // The crash came after git made the worktree and before the thread heard of it.
+      assert.deepStrictEqual(
+        before.events.map((e) => e.type),
+        ["project.created", "thread.created"]
+      )
+      assert.deepStrictEqual(worktreePaths(repo), [repo])
+      assert.notInclude(branches(repo), "crash/branch")
+      assert.strictEqual(after.thread?.bootstrap.status, "failed")
+      assert.strictEqual(after.thread?.bootstrap.stage, "workspace")
+      assert.include(after.thread?.bootstrap.error?.message ?? "", "server stopped")
+      assert.deepStrictEqual(health.body.orphanedWorktrees, [])
+    })
+  )
+
+  it.live("killed while setup runs: setup interrupted and rerunnable, the worktree kept", () =>
+    Effect.gen(function* () {
+      const marker = join(yield* tempDir(), "setup-running")
+      const script = `echo $$ > '${marker}.pid'; touch '${marker}'; exec sleep 600`
+      const { repo, after, health } = yield* crashAndRecover("setup", script, () => existsSync(marker))
+      // The setup script's own process group outlived the server; end it (this test started it).
+      const pid = Number(readFileSync(`${marker}.pid`, "utf8").trim())
+      yield* Effect.sync(() => {
+        try {
+          process.kill(-pid, "SIGKILL")
+        } catch {}
+      })
+      assert.strictEqual(after.thread?.setup.status, "interrupted")
+      assert.include(after.thread?.setup.logTail ?? "", "thread.setup.rerun")
+      assert.strictEqual(after.thread?.bootstrap.status, "completed")
+      assert.isNull(after.thread?.latestTurn ?? null)
+      const path = after.thread?.workspace.worktreePath ?? ""
+      assert.isTrue(existsSync(join(path, "README.md")))
+      assert.include(worktreePaths(repo), path)
+      assert.deepStrictEqual(health.body.orphanedWorktrees, [])
+    })
+  )
+
+  it.live("killed just before the turn request: the turn is requested on restart", () =>
+    Effect.gen(function* () {
+      const { repo, before, after } = yield* crashAndRecover("before-turn")
+      assert.notInclude(
+        before.events.map((e) => e.type),
+        "thread.turn-start-requested"
+      )
+      assert.strictEqual(after.thread?.latestTurn?.status, "requested")
+      assert.strictEqual(after.thread?.latestTurn?.turnId, "crash-1")
+      assert.strictEqual(after.thread?.bootstrap.status, "completed")
+      assert.include(worktreePaths(repo), after.thread?.workspace.worktreePath ?? "")
+    })
+  )
+})
