@@ -34,3 +34,51 @@ export const generateRepo = (dir: string, files: number) => {
   git(dir, "commit", "--quiet", "-m", `generated ${files} files`)
   return dir
 }
+
+/** Removes every linked worktree and every branch but main, so the next round starts the same. */
+export const resetWorktrees = (repo: string) => {
+  for (const line of git(repo, "worktree", "list", "--porcelain").split("\n")) {
+    const path = line.startsWith("worktree ") ? line.slice(9) : undefined
+    if (path !== undefined && path !== repo) git(repo, "worktree", "remove", "--force", path)
+  }
+  git(repo, "worktree", "prune")
+  for (const branch of git(repo, "branch", "--format=%(refname:short)").split("\n")) {
+    if (branch !== "" && branch !== "main") git(repo, "branch", "-D", branch)
+  }
+}
+
+export const timed = async <A>(f: () => Promise<A> | A) => {
+  const t0 = performance.now()
+  const value = await f()
+  return { ms: performance.now() - t0, value }
+}
+
+/**
+ * `rounds` timings of `ours` and of a plain `git worktree add -b`, alternating which goes first,
+ * after one warm-up of each; the worktrees are removed between rounds, outside the timings.
+ */
+export const alternate = async (
+  repo: string,
+  rounds: number,
+  ours: (n: number) => Promise<unknown>,
+  plain: (n: number) => unknown
+) => {
+  const oursMs: Array<number> = []
+  const plainMs: Array<number> = []
+  await ours(0)
+  plain(0)
+  resetWorktrees(repo)
+  for (let round = 1; round <= rounds; round++) {
+    const a = async () => oursMs.push((await timed(() => ours(round))).ms)
+    const b = async () => plainMs.push((await timed(() => plain(round))).ms)
+    if (round % 2 === 0) {
+      await a()
+      await b()
+    } else {
+      await b()
+      await a()
+    }
+    resetWorktrees(repo)
+  }
+  return { oursMs, plainMs }
+}

@@ -7,43 +7,29 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { summarize } from "@spindle/shared/stats"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import { ServerConfig } from "../apps/server/src/config/ServerConfig.ts"
 import { GitLayer } from "../apps/server/src/git/GitLayer.ts"
 import { Worktrees } from "../apps/server/src/git/Worktrees.ts"
 import { testSettings } from "../apps/server/src/testing/fixtures.ts"
-import { generateRepo, git } from "./gitRepo.ts"
+import { alternate, generateRepo, git, resetWorktrees, timed } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 
 const ROUNDS = 5
 const CONCURRENT = 16
 
-const timed = async <A>(f: () => Promise<A> | A) => {
-  const t0 = performance.now()
-  const value = await f()
-  return { ms: performance.now() - t0, value }
-}
-
-const resetWorktrees = (repo: string) => {
-  for (const line of git(repo, "worktree", "list", "--porcelain").split("\n")) {
-    const path = line.startsWith("worktree ") ? line.slice(9) : undefined
-    if (path !== undefined && path !== repo) git(repo, "worktree", "remove", "--force", path)
-  }
-  git(repo, "worktree", "prune")
-  for (const branch of git(repo, "branch", "--format=%(refname:short)").split("\n")) {
-    if (branch !== "" && branch !== "main") git(repo, "branch", "-D", branch)
-  }
-}
-
 export const run = async (): Promise<BenchResult> => {
   const dir = mkdtempSync(join(tmpdir(), "spindle-bench-worktree-"))
   const lines: Array<string> = []
+  const scope = Effect.runSync(Scope.make())
   try {
     const layer = GitLayer.pipe(
       Layer.provide(ServerConfig.layer(testSettings(join(dir, "home")))),
       Layer.provide(NodeServices.layer)
     )
-    const context = await Effect.runPromise(Layer.build(layer).pipe(Effect.scoped))
+    const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
     const worktrees = Context.get(context, Worktrees)
     const ours = (repo: string, n: number) =>
       Effect.runPromise(worktrees.create({ repo, projectKey: "bench", branch: `ours/${n}` }))
@@ -62,22 +48,12 @@ export const run = async (): Promise<BenchResult> => {
 
     for (const files of [1_000, 20_000]) {
       const repo = generateRepo(join(dir, `repo-${files}`), files)
-      const oursMs: Array<number> = []
-      const plainMs: Array<number> = []
-      // A warm-up of each, then alternate so caches and disk state favour neither.
-      await ours(repo, 0)
-      plain(repo, 0)
-      resetWorktrees(repo)
-      for (let round = 1; round <= ROUNDS; round++) {
-        if (round % 2 === 0) {
-          oursMs.push((await timed(() => ours(repo, round))).ms)
-          plainMs.push((await timed(() => plain(repo, round))).ms)
-        } else {
-          plainMs.push((await timed(() => plain(repo, round))).ms)
-          oursMs.push((await timed(() => ours(repo, round))).ms)
-        }
-        resetWorktrees(repo)
-      }
+      const { oursMs, plainMs } = await alternate(
+        repo,
+        ROUNDS,
+        (n) => ours(repo, n),
+        (n) => plain(repo, n)
+      )
       const o = summarize(oursMs)
       const p = summarize(plainMs)
       lines.push(
@@ -99,6 +75,7 @@ export const run = async (): Promise<BenchResult> => {
     }
     return { name: "worktree", lines }
   } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
     rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -12,6 +12,7 @@ import * as Exit from "effect/Exit"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
+import { ClientTokens } from "./auth/ClientTokens.ts"
 import { databasePath, ServerConfig, type ServerSettings, serverInfoPath } from "./config/ServerConfig.ts"
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
@@ -26,6 +27,8 @@ import { StartupGate } from "./orchestration/StartupGate.ts"
 import * as Database from "./persistence/Database.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
 import { VERSION } from "./version.ts"
+import { SUBPROTOCOL } from "./ws/credentials.ts"
+import { MAX_FRAME_BYTES, WsLayer } from "./ws/WsServer.ts"
 
 /** Creates `<home>` (mode 0700) if needed; warns when an existing one is open to others. */
 export const prepareHome = (home: string) =>
@@ -45,7 +48,7 @@ export const prepareHome = (home: string) =>
 
 /** Domain services over the database: engine, gate, git, setup, bootstrap, command door. */
 export const CoreLayer = (settings: ServerSettings) =>
-  Layer.mergeAll(Commands.layer, BootstrapRecovery.layer).pipe(
+  Layer.mergeAll(Commands.layer, BootstrapRecovery.layer, ClientTokens.layer).pipe(
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),
@@ -64,6 +67,7 @@ const Startup = Layer.effectDiscard(
     const engine = yield* Engine
     const recovery = yield* BootstrapRecovery
     const gate = yield* StartupGate
+    const tokens = yield* ClientTokens
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
@@ -73,8 +77,12 @@ const Startup = Layer.effectDiscard(
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600
       })
+      const owner = yield* tokens.ensureOwnerToken()
       yield* gate.markReady
       yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)
+      yield* Effect.logInfo(
+        `${owner.created ? "Created the" : "The"} owner token is in ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`
+      )
     }).pipe(
       Effect.catchCause((cause) => {
         const error = Cause.squash(cause)
@@ -99,9 +107,14 @@ export const ServerLayer = (settings: ServerSettings) => {
   const http = NodeHttpServer.layer(() => createServer(), {
     host: settings.host,
     port: settings.port,
-    gracefulShutdownTimeout: "5 seconds"
+    gracefulShutdownTimeout: "5 seconds",
+    websocket: {
+      maxPayload: MAX_FRAME_BYTES,
+      // Browsers offer `spindle` plus `bearer.<token>`; answer with `spindle`, never the token.
+      handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false)
+    }
   })
-  const routes = Layer.mergeAll(healthRoute, hostGuard)
+  const routes = Layer.mergeAll(healthRoute, hostGuard, WsLayer)
   return Layer.mergeAll(
     HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }),
     Startup

@@ -26,5 +26,7 @@ export class SpindleError extends Schema.TaggedError<SpindleError>()("SpindleErr
   commandId: Schema.optionalKey(CommandId),
   projectId: Schema.optionalKey(ProjectId),
   threadId: Schema.optionalKey(ThreadId),
-  path: Schema.optionalKey(Schema.String)
+  path: Schema.optionalKey(Schema.String),
+  /** For a subscriber cut off for being slow: the last sequence it received; resume from there. */
+  sequence: Schema.optionalKey(Schema.Int)
 }) {}

@@ -1,0 +1,34 @@
+// A typed client of the WebSocket API, for the CLI and the tests: Effect RPC over a WebSocket
+// that carries the token in its Authorization header.
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { SpindleRpcs } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as RpcClient from "effect/rpc/RpcClient"
+import * as RpcSerialization from "effect/rpc/RpcSerialization"
+
+export interface Connection {
+  /** The server's http(s) base URL, e.g. http://127.0.0.1:5757 */
+  readonly url: string
+  readonly token: string
+}
+
+export const wsUrl = (url: string) => `${url.replace(/^http/, "ws").replace(/\/+$/, "")}/ws`
+
+/** A connected client; the socket closes with the scope. */
+export const makeClient = (connection: Connection) =>
+  RpcClient.make(SpindleRpcs).pipe(
+    Effect.provide(
+      RpcClient.layerProtocolSocket({ retryTransientErrors: false }).pipe(
+        Layer.provide(
+          NodeSocket.layerWebSocket(wsUrl(connection.url), {
+            headers: { authorization: `Bearer ${connection.token}` },
+            openTimeout: "5 seconds"
+          })
+        ),
+        Layer.provide(RpcSerialization.layerJson)
+      )
+    )
+  )
+
+export type SpindleClient = Effect.Success<ReturnType<typeof makeClient>>

@@ -1,0 +1,51 @@
+// GET /ws: refuses a missing or bad token with 401 before the upgrade, then serves the Effect RPC
+// group over the WebSocket. The Host/Origin guard in http/ runs before this for every request.
+import { SpindleRpcs } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Layer from "effect/Layer"
+import * as RpcSerialization from "effect/rpc/RpcSerialization"
+import * as RpcServer from "effect/rpc/RpcServer"
+import { ClientTokens } from "../auth/ClientTokens.ts"
+import { tokenFromHeaders } from "./credentials.ts"
+import { HandlersLayer } from "./handlers.ts"
+
+/** Frames larger than this close the connection with code 1009. */
+export const MAX_FRAME_BYTES = 1024 * 1024
+
+export const WsLayer = Layer.unwrap(
+  Effect.gen(function* () {
+    const { httpEffect, protocol } = yield* RpcServer.makeProtocolWithHttpEffectWebsocket
+    const route = HttpRouter.use((router) =>
+      Effect.gen(function* () {
+        const tokens = yield* ClientTokens
+        yield* router.add(
+          "GET",
+          "/ws",
+          Effect.gen(function* () {
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const refused = yield* tokens.resolve(tokenFromHeaders(request.headers)).pipe(
+              Effect.as(undefined),
+              Effect.catch((error) =>
+                Effect.succeed(
+                  HttpServerResponse.jsonUnsafe(
+                    { reason: "unauthorized", message: error.message },
+                    { status: 401, headers: { "www-authenticate": 'Bearer realm="spindle"' } }
+                  )
+                )
+              )
+            )
+            return refused ?? (yield* httpEffect)
+          })
+        )
+      })
+    )
+    const server = RpcServer.layer(SpindleRpcs, { disableTracing: true }).pipe(
+      Layer.provide(HandlersLayer),
+      Layer.provide(Layer.succeed(RpcServer.Protocol, protocol))
+    )
+    return Layer.mergeAll(route, server)
+  })
+).pipe(Layer.provide(RpcSerialization.layerJson))

@@ -1,0 +1,119 @@
+// The RPC handlers: authorize each call against the client's token and scope, then call one
+// service. No domain logic lives here; errors are the services' own SpindleErrors.
+import { RpcScopes, SpindleError, SpindleRpcs, type SpindleRpcTag, type ThreadId } from "@spindle/contracts"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as Headers from "effect/http/Headers"
+import * as Stream from "effect/Stream"
+import { ClientTokens } from "../auth/ClientTokens.ts"
+import { Commands } from "../orchestration/Commands.ts"
+import { Engine } from "../orchestration/Engine.ts"
+import { StartupGate } from "../orchestration/StartupGate.ts"
+import { SetupScripts } from "../setup/SetupScripts.ts"
+import { VERSION } from "../version.ts"
+import { tokenFromHeaders } from "./credentials.ts"
+import { boundedEvents } from "./subscription.ts"
+
+const asWire = (error: unknown): SpindleError =>
+  error instanceof SpindleError
+    ? error
+    : new SpindleError({ reason: "internal", message: "The server failed; see its log. Retry the request." })
+
+export const HandlersLayer = SpindleRpcs.toLayer(
+  Effect.gen(function* () {
+    const tokens = yield* ClientTokens
+    const commands = yield* Commands
+    const engine = yield* Engine
+    const gate = yield* StartupGate
+    const setupScripts = yield* SetupScripts
+    const startedAt = yield* Clock.currentTimeMillis
+
+    /**
+     * Every call is authorized from its own headers: the handshake's come first, but a client
+     * may add its own per call, so whatever token is there is checked in full.
+     */
+    const authorized = (tag: SpindleRpcTag, headers: Headers.Headers) =>
+      Effect.gen(function* () {
+        const principal = yield* tokens.resolve(tokenFromHeaders(headers))
+        yield* tokens.authorize(principal, RpcScopes[tag])
+        return principal
+      }).pipe(Effect.mapError(asWire))
+
+    return {
+      "server.getStatus": (_, { headers }) =>
+        Effect.gen(function* () {
+          yield* authorized("server.getStatus", headers)
+          const state = yield* gate.state
+          const model = yield* engine.readModel
+          return {
+            status: state.status,
+            version: VERSION,
+            uptimeMs: (yield* Clock.currentTimeMillis) - startedAt,
+            sequence: model.sequence
+          }
+        }),
+      "orchestration.dispatchCommand": ({ command, await: awaitWhat }, { headers }) =>
+        Effect.gen(function* () {
+          const principal = yield* authorized("orchestration.dispatchCommand", headers)
+          return yield* commands.dispatch(
+            command,
+            { kind: "client", tokenId: principal.tokenId },
+            awaitWhat === undefined ? {} : { await: awaitWhat }
+          )
+        }),
+      "orchestration.getSnapshot": (_, { headers }) =>
+        Effect.andThen(authorized("orchestration.getSnapshot", headers), engine.snapshot),
+      "orchestration.subscribe": ({ fromSequence }, { headers }) =>
+        Stream.unwrap(
+          Effect.map(authorized("orchestration.subscribe", headers), () =>
+            boundedEvents(engine, fromSequence)
+          )
+        ),
+      "thread.get": ({ threadId }, { headers }) =>
+        Effect.gen(function* () {
+          yield* authorized("thread.get", headers)
+          const thread = yield* engine.getThread(threadId)
+          if (thread === undefined) {
+            return yield* new SpindleError({
+              reason: "not-found",
+              threadId,
+              message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
+            })
+          }
+          return thread
+        }),
+      "thread.streamSetupLog": ({ threadId }, { headers }) =>
+        Stream.unwrap(
+          Effect.gen(function* () {
+            yield* authorized("thread.streamSetupLog", headers)
+            const thread = yield* engine.getThread(threadId as ThreadId)
+            if (thread === undefined) {
+              return yield* new SpindleError({
+                reason: "not-found",
+                threadId,
+                message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
+              })
+            }
+            const follow = yield* setupScripts.follow(threadId)
+            // Nothing running: the last run's file, if any, is the whole log.
+            const run = follow.run ?? (thread.setup.runs > 0 ? thread.setup.runs : null)
+            const text =
+              follow.run === null && run !== null
+                ? yield* setupScripts.readLog(threadId, run).pipe(Effect.orElseSucceed(() => ""))
+                : follow.logSoFar
+            const head = Stream.make({ kind: "log" as const, run, text })
+            if (follow.run === null) return head
+            return Stream.concat(
+              head,
+              Stream.map(follow.lines, (line) => ({ kind: "line" as const, ...line }))
+            )
+          })
+        ),
+      "project.list": (_, { headers }) =>
+        Effect.andThen(
+          authorized("project.list", headers),
+          Effect.map(engine.snapshot, (snapshot) => snapshot.projects)
+        )
+    }
+  })
+)

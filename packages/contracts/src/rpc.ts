@@ -1,0 +1,90 @@
+// The WebSocket API as an Effect RPC group: one definition for the server, the TypeScript client
+// and the JSON frames documented in docs/protocol.md. Each method names the client scope it
+// needs in `RpcScopes`.
+import * as Rpc from "effect/rpc/Rpc"
+import * as RpcGroup from "effect/rpc/RpcGroup"
+import * as Schema from "effect/Schema"
+import { BootstrapAwait, BootstrapResult } from "./bootstrap.ts"
+import { SpindleError } from "./errors.ts"
+import { SpindleEvent } from "./events.ts"
+import { Sequence, ThreadId } from "./ids.ts"
+import { Project } from "./project.ts"
+import { DispatchResult, Snapshot } from "./readModel.ts"
+import { Thread } from "./thread.ts"
+
+export const ServerStatus = Schema.Struct({
+  status: Schema.Literals(["starting", "ready", "failed"]),
+  version: Schema.String,
+  uptimeMs: Schema.Number,
+  /** The last event sequence. */
+  sequence: Sequence
+}).annotate({ identifier: "ServerStatus" })
+
+export const CommandResult = Schema.Union([BootstrapResult, DispatchResult]).annotate({
+  identifier: "CommandResult",
+  description: "A BootstrapResult for a bootstrapped thread.turn.start, a DispatchResult otherwise"
+})
+
+export const SetupLogItem = Schema.Union([
+  /** The run's log file as written so far (first item). */
+  Schema.Struct({ kind: Schema.Literal("log"), run: Schema.NullOr(Schema.Int), text: Schema.String }),
+  Schema.Struct({
+    kind: Schema.Literal("line"),
+    run: Schema.Int,
+    stream: Schema.Literals(["stdout", "stderr"]),
+    line: Schema.String
+  })
+]).annotate({ identifier: "SetupLogItem" })
+export type SetupLogItem = typeof SetupLogItem.Type
+
+export const SpindleRpcs = RpcGroup.make(
+  Rpc.make("server.getStatus", { success: ServerStatus, error: SpindleError }),
+  Rpc.make("orchestration.dispatchCommand", {
+    payload: {
+      /** Any client command; validated by the server, which names the field at fault. */
+      command: Schema.Unknown,
+      /** For bootstraps: answer once the workspace exists, or (default) once the turn is requested. */
+      await: Schema.optionalKey(BootstrapAwait)
+    },
+    success: CommandResult,
+    error: SpindleError
+  }),
+  Rpc.make("orchestration.getSnapshot", { success: Snapshot, error: SpindleError }),
+  Rpc.make("orchestration.subscribe", {
+    payload: {
+      /** Events after this sequence are replayed, then live ones follow. 0 for everything. */
+      fromSequence: Sequence
+    },
+    success: SpindleEvent,
+    error: SpindleError,
+    stream: true
+  }),
+  Rpc.make("thread.get", { payload: { threadId: ThreadId }, success: Thread, error: SpindleError }),
+  Rpc.make("thread.streamSetupLog", {
+    payload: { threadId: ThreadId },
+    success: SetupLogItem,
+    error: SpindleError,
+    stream: true
+  }),
+  Rpc.make("project.list", { success: Schema.Array(Project), error: SpindleError })
+)
+
+export type SpindleRpcTag =
+  | "server.getStatus"
+  | "orchestration.dispatchCommand"
+  | "orchestration.getSnapshot"
+  | "orchestration.subscribe"
+  | "thread.get"
+  | "thread.streamSetupLog"
+  | "project.list"
+
+/** The client scope each method needs: reads need `read`, commands `operate`. */
+export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
+  "server.getStatus": "read",
+  "orchestration.dispatchCommand": "operate",
+  "orchestration.getSnapshot": "read",
+  "orchestration.subscribe": "read",
+  "thread.get": "read",
+  "thread.streamSetupLog": "read",
+  "project.list": "read"
+}
