@@ -81,7 +81,7 @@ const Startup = Layer.effectDiscard(
       yield* gate.markReady
       yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)
       yield* Effect.logInfo(
-        `${owner.created ? "Created the" : "The"} owner token is in ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`
+        `${owner.created ? "Created an owner token in" : "The owner token is in"} ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`
       )
     }).pipe(
       Effect.catchCause((cause) => {
