@@ -118,7 +118,7 @@ export const ServerLayer = (settings: ServerSettings) => {
   return Layer.mergeAll(
     HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }),
     Startup
-  ).pipe(Layer.provide(http), Layer.provide(CoreLayer(settings)), Layer.provide(ServerConfig.layer(settings)))
+  ).pipe(Layer.provideMerge(http), Layer.provideMerge(CoreLayer(settings)))
 }
 
 /** `spindle serve`: runs until SIGINT/SIGTERM, then finishes in-flight commands and exits 0. */

@@ -15,10 +15,12 @@ export interface Connection {
 
 export const wsUrl = (url: string) => `${url.replace(/^http/, "ws").replace(/\/+$/, "")}/ws`
 
-/** A connected client; the socket closes with the scope. */
+/** A connected client; the socket closes with the caller's scope. */
 export const makeClient = (connection: Connection) =>
-  RpcClient.make(SpindleRpcs).pipe(
-    Effect.provide(
+  Effect.gen(function* () {
+    // Built into the caller's scope: providing the layer directly would close the socket as
+    // soon as the client was made.
+    const protocol = yield* Layer.build(
       RpcClient.layerProtocolSocket({ retryTransientErrors: false }).pipe(
         Layer.provide(
           NodeSocket.layerWebSocket(wsUrl(connection.url), {
@@ -29,6 +31,7 @@ export const makeClient = (connection: Connection) =>
         Layer.provide(RpcSerialization.layerJson)
       )
     )
-  )
+    return yield* RpcClient.make(SpindleRpcs).pipe(Effect.provideContext(protocol))
+  })
 
 export type SpindleClient = Effect.Success<ReturnType<typeof makeClient>>

@@ -1,0 +1,34 @@
+// The whole server (HTTP, /ws, core) in the test's process on 127.0.0.1 and an ephemeral port,
+// over a temp home; resolved once it is ready, with its URL and owner token. Not shipped.
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as HttpServer from "effect/http/HttpServer"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type { ServerSettings } from "../config/ServerConfig.ts"
+import { ServerLayer } from "../main.ts"
+import { Engine } from "../orchestration/Engine.ts"
+import { StartupGate } from "../orchestration/StartupGate.ts"
+import { tempHome, testSettings } from "./fixtures.ts"
+
+export const inProcessServer = (overrides: Partial<ServerSettings> = {}) =>
+  Effect.gen(function* () {
+    const home = yield* tempHome
+    const context = yield* Layer.build(ServerLayer({ ...testSettings(home), ...overrides }))
+    const gate = Context.get(context, StartupGate)
+    yield* gate.state.pipe(
+      Effect.repeat({ until: (s) => s.status !== "starting", schedule: Schedule.spaced("5 millis") }),
+      Effect.timeout("10 seconds"),
+      Effect.orDie
+    )
+    const url = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
+    return {
+      home,
+      url,
+      ownerToken: readFileSync(join(home, "owner-token"), "utf8").trim(),
+      engine: Context.get(context, Engine),
+      context
+    }
+  })
