@@ -11,6 +11,7 @@ import { Sequence, ThreadId } from "./ids.ts"
 import { Project } from "./project.ts"
 import { DispatchResult, Snapshot } from "./readModel.ts"
 import { Thread } from "./thread.ts"
+import { ClientTokenInfo, CreatedClientToken } from "./tokens.ts"
 
 export const ServerStatus = Schema.Struct({
   status: Schema.Literals(["starting", "ready", "failed"]),
@@ -66,19 +67,20 @@ export const SpindleRpcs = RpcGroup.make(
     error: SpindleError,
     stream: true
   }),
-  Rpc.make("project.list", { success: Schema.Array(Project), error: SpindleError })
+  Rpc.make("project.list", { success: Schema.Array(Project), error: SpindleError }),
+  Rpc.make("token.create", {
+    /** Validated by the server (ClientTokenCreateInput), which names the field at fault. */
+    payload: { input: Schema.Unknown },
+    success: CreatedClientToken,
+    error: SpindleError
+  }),
+  Rpc.make("token.list", { success: Schema.Array(ClientTokenInfo), error: SpindleError }),
+  Rpc.make("token.revoke", { payload: { id: Schema.String }, success: ClientTokenInfo, error: SpindleError })
 )
 
-export type SpindleRpcTag =
-  | "server.getStatus"
-  | "orchestration.dispatchCommand"
-  | "orchestration.getSnapshot"
-  | "orchestration.subscribe"
-  | "thread.get"
-  | "thread.streamSetupLog"
-  | "project.list"
+export type SpindleRpcTag = typeof SpindleRpcs extends RpcGroup.RpcGroup<infer R> ? R["_tag"] : never
 
-/** The client scope each method needs: reads need `read`, commands `operate`. */
+/** The client scope each method needs: reads need `read`, commands `operate`, tokens `admin`. */
 export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "server.getStatus": "read",
   "orchestration.dispatchCommand": "operate",
@@ -86,5 +88,8 @@ export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "orchestration.subscribe": "read",
   "thread.get": "read",
   "thread.streamSetupLog": "read",
-  "project.list": "read"
+  "project.list": "read",
+  "token.create": "admin",
+  "token.list": "admin",
+  "token.revoke": "admin"
 }

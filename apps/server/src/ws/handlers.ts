@@ -113,7 +113,15 @@ export const HandlersLayer = SpindleRpcs.toLayer(
         Effect.andThen(
           authorized("project.list", headers),
           Effect.map(engine.snapshot, (snapshot) => snapshot.projects)
-        )
+        ),
+      "token.create": ({ input }, { headers }) =>
+        Effect.andThen(authorized("token.create", headers), tokens.create(input)).pipe(
+          Effect.mapError(asWire)
+        ),
+      "token.list": (_, { headers }) =>
+        Effect.andThen(authorized("token.list", headers), tokens.list()).pipe(Effect.mapError(asWire)),
+      "token.revoke": ({ id }, { headers }) =>
+        Effect.andThen(authorized("token.revoke", headers), tokens.revoke(id)).pipe(Effect.mapError(asWire))
     }
   })
 )

@@ -1,8 +1,11 @@
 // An event subscription for one WebSocket client: replay then live, through a bounded buffer so
-// a slow client cannot hold memory or slow anyone else; when the buffer overflows the stream
-// ends with an error naming the last sequence delivered, from which the client resumes.
+// a slow client cannot hold memory or slow anyone else. When the buffer overflows, the feed
+// stops at once; the client still gets what was buffered, then an error naming the last
+// sequence it was sent, from which it resubscribes.
 import { SpindleError, type SpindleEvent } from "@spindle/contracts"
+import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import type { Engine } from "../orchestration/Engine.ts"
 
@@ -12,23 +15,34 @@ export const boundedEvents = (
   engine: Engine["Service"],
   fromSequence: number,
   capacity = SUBSCRIBER_BUFFER
-): Stream.Stream<SpindleEvent, SpindleError> => {
-  let delivered = fromSequence
-  return engine.events(fromSequence).pipe(
-    Stream.buffer({ capacity, strategy: "dropping" }),
-    // A dropped event shows up as a hole in the sequence: stop there, before the hole.
-    Stream.mapEffect((event) => {
-      if (event.sequence !== delivered + 1) {
-        return Effect.fail(
-          new SpindleError({
-            reason: "unavailable",
-            message: `This subscriber fell more than ${capacity} events behind and was cut off. Subscribe again from sequence ${delivered}.`,
-            sequence: delivered
+): Stream.Stream<SpindleEvent, SpindleError> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const buffer = yield* Queue.dropping<SpindleEvent, SpindleError | Cause.Done>(capacity)
+      let enqueued = fromSequence
+      const feed = engine.events(fromSequence).pipe(
+        Stream.runForEachWhile((event) =>
+          Effect.suspend(() => {
+            if (Queue.offerUnsafe(buffer, event)) {
+              enqueued = event.sequence
+              return Effect.succeed(true)
+            }
+            return Effect.as(
+              Queue.fail(
+                buffer,
+                new SpindleError({
+                  reason: "unavailable",
+                  message: `This subscriber fell ${capacity} events behind and was cut off. Subscribe again from sequence ${enqueued}.`,
+                  sequence: enqueued
+                })
+              ),
+              false
+            )
           })
-        )
-      }
-      delivered = event.sequence
-      return Effect.succeed(event)
+        ),
+        Effect.catch((error) => Queue.fail(buffer, error))
+      )
+      yield* Effect.forkScoped(feed)
+      return Stream.fromQueue(buffer)
     })
   )
-}

@@ -44,7 +44,10 @@ describe("WebSocket API", () => {
       })
       assert.strictEqual(created.sequence, 1)
       const projects = yield* client["project.list"]()
-      assert.deepStrictEqual(projects.map((p) => p.id), ["p1"])
+      assert.deepStrictEqual(
+        projects.map((p) => p.id),
+        ["p1"]
+      )
       const started = yield* client["orchestration.dispatchCommand"]({
         command: {
           type: "thread.turn.start",
@@ -79,14 +82,25 @@ describe("WebSocket API", () => {
     Effect.gen(function* () {
       const server = yield* inProcessServer()
       assert.strictEqual(yield* upgradeStatus(server.url, {}), 401)
-      assert.strictEqual(yield* upgradeStatus(server.url, { authorization: "Bearer spc_not-a-real-token-at-all" }), 401)
-      assert.strictEqual(yield* upgradeStatus(server.url, { authorization: `Bearer ${server.ownerToken}` }), 101)
       assert.strictEqual(
-        yield* upgradeStatus(server.url, { "sec-websocket-protocol": `spindle, bearer.${server.ownerToken}` }),
+        yield* upgradeStatus(server.url, { authorization: "Bearer spc_not-a-real-token-at-all" }),
+        401
+      )
+      assert.strictEqual(
+        yield* upgradeStatus(server.url, { authorization: `Bearer ${server.ownerToken}` }),
         101
       )
       assert.strictEqual(
-        yield* upgradeStatus(server.url, { authorization: `Bearer ${server.ownerToken}`, origin: "https://evil.example" }),
+        yield* upgradeStatus(server.url, {
+          "sec-websocket-protocol": `spindle, bearer.${server.ownerToken}`
+        }),
+        101
+      )
+      assert.strictEqual(
+        yield* upgradeStatus(server.url, {
+          authorization: `Bearer ${server.ownerToken}`,
+          origin: "https://evil.example"
+        }),
         403
       )
     })
