@@ -1,8 +1,9 @@
 // The `spindle` command: picks the subcommand, turns usage mistakes into exit code 2 and
-// startup failures into a one-line message and exit code 1.
+// startup failures into a one-line message and exit code 1. Client subcommands are in commands.ts.
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import { serve, teardown } from "../main.ts"
+import { projectCommand, setupCommand, threadCommand, tokenCommand } from "./commands.ts"
 import { EXIT, HELP, parseServeArgs, UsageError } from "./usage.ts"
 
 const fail = (code: number, message: string): never => {
@@ -40,6 +41,22 @@ export const main = (argv: ReadonlyArray<string>) => {
         })
       )
       return NodeRuntime.runMain(program, { teardown })
+    }
+    case "project":
+    case "thread":
+    case "setup":
+    case "token": {
+      const run = {
+        project: projectCommand,
+        thread: threadCommand,
+        setup: setupCommand,
+        token: tokenCommand
+      }[command]
+      try {
+        return run(rest)
+      } catch (error) {
+        return fail(error instanceof UsageError ? EXIT.usage : EXIT.failed, (error as Error).message)
+      }
     }
     default:
       return fail(EXIT.usage, `unknown command '${command}'. Run 'spindle help' for the commands.`)

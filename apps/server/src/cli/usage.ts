@@ -20,7 +20,20 @@ export const HELP = `spindle: thread orchestration server for coding agents
 
 Usage:
   spindle serve [options]     run the server (also: npm start)
+  spindle project add <path> [--id ID] [--title T] [--setup-script CMD] [--setup-timeout S] [--default-branch B]
+  spindle project list
+  spindle thread start --project ID --prompt TEXT [--mode new_worktree|existing_worktree|current_checkout]
+                       [--branch B] [--base B] [--worktree PATH] [--title T] [--thread-id ID]
+                       [--setup | --no-setup] [--follow]
+  spindle thread list | show <id> | logs <id> [--follow]
+  spindle setup rerun <thread> [--follow]
+  spindle token create [--name N] --scope read|operate|admin ... [--expires-in SECONDS]
+  spindle token list | revoke <id>
   spindle help                show this help
+
+Client commands find the server through --url, SPINDLE_URL or <home>/server.json, and
+authenticate with --token, SPINDLE_TOKEN or <home>/owner-token (<home>: --home, SPINDLE_HOME,
+~/.spindle). --json prints machine-readable results.
 
 Options for serve (flags win over environment variables):
   --host <addr>          address to bind (SPINDLE_HOST, default ${DEFAULT_HOST})

@@ -95,14 +95,17 @@ export const HandlersLayer = SpindleRpcs.toLayer(
               })
             }
             const follow = yield* setupScripts.follow(threadId)
-            // Nothing running: the last run's file, if any, is the whole log.
-            const run = follow.run ?? (thread.setup.runs > 0 ? thread.setup.runs : null)
+            const live =
+              follow.run !== null || thread.setup.status === "running" || thread.setup.status === "pending"
+            // Nothing running or about to: the last run's file, if any, is the whole log.
+            const run =
+              follow.run ?? (live ? thread.setup.runs : thread.setup.runs > 0 ? thread.setup.runs : null)
             const text =
-              follow.run === null && run !== null
+              follow.run === null && !live && run !== null
                 ? yield* setupScripts.readLog(threadId, run).pipe(Effect.orElseSucceed(() => ""))
                 : follow.logSoFar
             const head = Stream.make({ kind: "log" as const, run, text })
-            if (follow.run === null) return head
+            if (!live) return head
             return Stream.concat(
               head,
               Stream.map(follow.lines, (line) => ({ kind: "line" as const, ...line }))

@@ -1,0 +1,335 @@
+// The client subcommands of `spindle`: parse their flags, send one request (or follow a thread),
+// print a readable answer or JSON. Each is a thin layer over the WebSocket API.
+import { randomBytes } from "node:crypto"
+import { basename, resolve } from "node:path"
+import { parseArgs } from "node:util"
+import type { BootstrapResult, Project, Thread, ThreadId } from "@spindle/contracts"
+import { slugify } from "@spindle/shared/slug"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
+import { ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
+import { followThread } from "./follow.ts"
+import { EXIT, UsageError } from "./usage.ts"
+
+const commandId = (prefix: string) => `${prefix}-${randomBytes(6).toString("hex")}`
+
+const globalFlags = {
+  url: { type: "string" },
+  token: { type: "string" },
+  home: { type: "string" },
+  json: { type: "boolean" }
+} as const
+
+type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>
+
+const parse = <F extends FlagSpec>(args: ReadonlyArray<string>, flags: F, positionals: number) => {
+  let parsed: { values: Record<string, unknown>; positionals: Array<string> }
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { ...globalFlags, ...flags },
+      strict: true,
+      allowPositionals: true
+    })
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. Run 'spindle help' for the options.`)
+  }
+  if (parsed.positionals.length !== positionals) {
+    throw new UsageError(
+      `expected ${positionals} argument(s), got ${parsed.positionals.length}. Run 'spindle help'.`
+    )
+  }
+  const values = parsed.values as Record<string, unknown>
+  const global: GlobalOptions = {
+    url: values.url as string | undefined,
+    token: values.token as string | undefined,
+    home: values.home as string | undefined,
+    json: values.json === true
+  }
+  return { values, positionals: parsed.positionals, global }
+}
+
+const str = (values: Record<string, unknown>, name: string) => values[name] as string | undefined
+
+const formatThread = (t: Thread) =>
+  [
+    `${t.id}  ${t.title}`,
+    `  project ${t.projectId}  status ${t.status}  bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}`,
+    `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
+    `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${t.latestTurn?.status ?? "none"}`,
+    ...(t.bootstrap.error ? [`  error: ${t.bootstrap.error.message}`] : [])
+  ].join("\n")
+
+const formatProject = (p: Project) =>
+  `${p.id}  ${p.workspaceRoot}  default branch ${p.defaultBranch ?? "-"}${p.setupScript ? `  setup: ${p.setupScript}` : ""}`
+
+const write = (line: string) => process.stdout.write(`${line}\n`)
+
+export const projectCommand = (args: ReadonlyArray<string>) => {
+  const [sub, ...rest] = args
+  if (sub === "add") {
+    const { values, positionals, global } = parse(
+      rest,
+      {
+        id: { type: "string" },
+        title: { type: "string" },
+        "setup-script": { type: "string" },
+        "setup-timeout": { type: "string" },
+        "default-branch": { type: "string" }
+      },
+      1
+    )
+    const path = resolve(positionals[0]!)
+    const timeout = str(values, "setup-timeout")
+    const command = {
+      type: "project.create",
+      commandId: commandId("project"),
+      projectId: str(values, "id") ?? slugify(basename(path)).replace(/\./g, "-"),
+      workspaceRoot: path,
+      ...(str(values, "title") === undefined ? {} : { title: str(values, "title") }),
+      ...(str(values, "setup-script") === undefined ? {} : { setupScript: str(values, "setup-script") }),
+      ...(timeout === undefined ? {} : { setupTimeoutSeconds: Number(timeout) }),
+      ...(str(values, "default-branch") === undefined ? {} : { defaultBranch: str(values, "default-branch") })
+    }
+    return runWithClient(
+      global,
+      (client) =>
+        Effect.gen(function* () {
+          yield* client["orchestration.dispatchCommand"]({ command })
+          return (yield* client["project.list"]()).find((p) => p.id === command.projectId)!
+        }),
+      (project) => `Registered project ${project.id}\n${formatProject(project)}`
+    )
+  }
+  if (sub === "list") {
+    const { global } = parse(rest, {}, 0)
+    return runWithClient(
+      global,
+      (client) => client["project.list"](),
+      (projects) =>
+        projects.length === 0
+          ? "No projects. Add one with 'spindle project add <path>'."
+          : projects.map(formatProject).join("\n")
+    )
+  }
+  throw new UsageError(
+    "usage: spindle project add <path> [--id ID] [--setup-script CMD] | spindle project list"
+  )
+}
+
+export const threadCommand = (args: ReadonlyArray<string>) => {
+  const [sub, ...rest] = args
+  switch (sub) {
+    case "start":
+      return threadStart(rest)
+    case "list": {
+      const { global } = parse(rest, {}, 0)
+      return runWithClient(
+        global,
+        (client) => Effect.map(client["orchestration.getSnapshot"](), (s) => s.threads),
+        (threads) => (threads.length === 0 ? "No threads." : threads.map(formatThread).join("\n"))
+      )
+    }
+    case "show": {
+      const { positionals, global } = parse(rest, {}, 1)
+      return runWithClient(
+        global,
+        (client) => client["thread.get"]({ threadId: positionals[0] as ThreadId }),
+        formatThread
+      )
+    }
+    case "logs": {
+      const { values, positionals, global } = parse(rest, { follow: { type: "boolean" } }, 1)
+      const threadId = positionals[0] as ThreadId
+      return runWithClient(
+        global,
+        (client) =>
+          Effect.gen(function* () {
+            yield* client["thread.get"]({ threadId })
+            const items = client["thread.streamSetupLog"]({ threadId })
+            const stream = values.follow === true ? items : Stream.take(items, 1)
+            const lines: Array<string> = []
+            yield* Stream.runForEach(stream, (item) =>
+              Effect.sync(() => {
+                const text = item.kind === "log" ? item.text.replace(/\n$/, "") : item.line
+                if (global.json) lines.push(text)
+                else if (text !== "") write(text)
+              })
+            )
+            return global.json ? { lines } : undefined
+          }),
+        () => ""
+      )
+    }
+  }
+  throw new UsageError("usage: spindle thread start|list|show <id>|logs <id> [--follow]")
+}
+
+const threadStart = (args: ReadonlyArray<string>) => {
+  const { values, global } = parse(
+    args,
+    {
+      project: { type: "string" },
+      prompt: { type: "string" },
+      mode: { type: "string" },
+      branch: { type: "string" },
+      base: { type: "string" },
+      worktree: { type: "string" },
+      title: { type: "string" },
+      "thread-id": { type: "string" },
+      setup: { type: "boolean" },
+      "no-setup": { type: "boolean" },
+      follow: { type: "boolean" }
+    },
+    0
+  )
+  const project = str(values, "project")
+  const prompt = str(values, "prompt")
+  if (project === undefined || prompt === undefined) {
+    throw new UsageError("thread start needs --project <id> and --prompt <text>.")
+  }
+  const worktree = str(values, "worktree")
+  const mode = str(values, "mode") ?? (worktree === undefined ? "new_worktree" : "existing_worktree")
+  const threadId = str(values, "thread-id") ?? `t-${randomBytes(5).toString("hex")}`
+  const runSetup = values["no-setup"] === true ? false : values.setup === true ? true : undefined
+  const command = {
+    type: "thread.turn.start",
+    commandId: commandId("start"),
+    threadId,
+    prompt,
+    bootstrap: {
+      createThread: {
+        projectId: project,
+        ...(str(values, "title") === undefined ? {} : { title: str(values, "title") })
+      },
+      workspace: {
+        mode,
+        ...(str(values, "branch") === undefined ? {} : { branch: str(values, "branch") }),
+        ...(str(values, "base") === undefined ? {} : { baseBranch: str(values, "base") }),
+        ...(worktree === undefined ? {} : { worktreePath: resolve(worktree) })
+      },
+      ...(runSetup === undefined ? {} : { runSetupScript: runSetup })
+    }
+  }
+  const follow = values.follow === true && !global.json
+  return runWithClient(
+    global,
+    (client) =>
+      Effect.gen(function* () {
+        if (!follow) return (yield* client["orchestration.dispatchCommand"]({ command })) as BootstrapResult
+        const from = (yield* client["server.getStatus"]()).sequence
+        const progress = yield* Effect.forkChild(followThread(client, threadId, from, write))
+        const result = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
+          Effect.tapError(() => Effect.ignore(Fiber.await(progress)))
+        )) as BootstrapResult
+        yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
+        if (result.turn.status === "not-started") {
+          return yield* new ExitWith({
+            code: EXIT.failed,
+            message: `setup ${result.setup.status}: no turn was started. See 'spindle thread logs ${threadId}', then 'spindle setup rerun ${threadId}'.`
+          })
+        }
+        return result
+      }),
+    (result) =>
+      follow
+        ? `✓ thread ${result.threadId} is running its first turn in ${result.worktreePath}`
+        : [
+            `Started thread ${result.threadId} (${result.mode})`,
+            `  worktree ${result.worktreePath}${result.branch ? ` on ${result.branch}` : ""}${result.baseBranch ? ` from ${result.baseBranch}` : ""}`,
+            `  setup ${result.setup.status}, turn ${result.turn.status}`,
+            ...result.warnings.map((w) => `  ! ${w}`)
+          ].join("\n")
+  )
+}
+
+export const setupCommand = (args: ReadonlyArray<string>) => {
+  const [sub, ...rest] = args
+  if (sub !== "rerun") throw new UsageError("usage: spindle setup rerun <thread> [--follow]")
+  const { values, positionals, global } = parse(rest, { follow: { type: "boolean" } }, 1)
+  const threadId = positionals[0]!
+  return runWithClient(
+    global,
+    (client) =>
+      Effect.gen(function* () {
+        const from = (yield* client["server.getStatus"]()).sequence
+        const progress =
+          values.follow === true && !global.json
+            ? yield* Effect.forkChild(
+                followThread(client, threadId, from, write, { untilSetupFinished: true })
+              )
+            : undefined
+        const result = yield* client["orchestration.dispatchCommand"]({
+          command: { type: "thread.setup.rerun", commandId: commandId("rerun"), threadId }
+        })
+        if (progress !== undefined) yield* Effect.ignore(Fiber.await(progress))
+        const thread = yield* client["thread.get"]({ threadId: threadId as ThreadId })
+        if (
+          progress !== undefined &&
+          thread.setup.status !== "succeeded" &&
+          thread.setup.status !== "no-script"
+        ) {
+          return yield* new ExitWith({
+            code: EXIT.failed,
+            message: `setup ${thread.setup.status}. See 'spindle thread logs ${threadId}'.`
+          })
+        }
+        return { sequence: result.sequence, setup: thread.setup.status }
+      }),
+    (r) => `Setup ${r.setup} for ${threadId}`
+  )
+}
+
+export const tokenCommand = (args: ReadonlyArray<string>) => {
+  const [sub, ...rest] = args
+  switch (sub) {
+    case "create": {
+      const { values, global } = parse(
+        rest,
+        {
+          name: { type: "string" },
+          scope: { type: "string", multiple: true },
+          "expires-in": { type: "string" }
+        },
+        0
+      )
+      const expires = str(values, "expires-in")
+      const input = {
+        name: str(values, "name") ?? "cli",
+        scopes: (values.scope as Array<string> | undefined) ?? ["read"],
+        ...(expires === undefined ? {} : { expiresInSeconds: Number(expires) })
+      }
+      return runWithClient(
+        global,
+        (client) => client["token.create"]({ input }),
+        (t) => [`Created token ${t.id} (${t.scopes.join(", ")}). It is shown only now:`, t.token].join("\n")
+      )
+    }
+    case "list": {
+      const { global } = parse(rest, {}, 0)
+      return runWithClient(
+        global,
+        (client) => client["token.list"](),
+        (tokens) =>
+          tokens
+            .map(
+              (t) =>
+                `${t.id}  ${t.name}  ${t.scopes.join(",")}${t.owner ? "  owner" : ""}${t.revokedAt ? "  revoked" : ""}${t.expiresAt ? `  expires ${t.expiresAt}` : ""}`
+            )
+            .join("\n")
+      )
+    }
+    case "revoke": {
+      const { positionals, global } = parse(rest, {}, 1)
+      return runWithClient(
+        global,
+        (client) => client["token.revoke"]({ id: positionals[0]! }),
+        (t) => `Revoked ${t.id}`
+      )
+    }
+  }
+  throw new UsageError(
+    "usage: spindle token create --name N --scope read [--scope operate] [--expires-in S] | list | revoke <id>"
+  )
+}
