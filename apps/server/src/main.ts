@@ -28,6 +28,7 @@ import * as Database from "./persistence/Database.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
 import { VERSION } from "./version.ts"
 import { SUBPROTOCOL } from "./ws/credentials.ts"
+import { DEFAULT_HEARTBEAT, heartbeatSocket } from "./ws/heartbeat.ts"
 import { MAX_FRAME_BYTES, WsLayer } from "./ws/WsServer.ts"
 
 /** Creates `<home>` (mode 0700) if needed; warns when an existing one is open to others. */
@@ -110,6 +111,7 @@ export const ServerLayer = (settings: ServerSettings) => {
     gracefulShutdownTimeout: "5 seconds",
     websocket: {
       maxPayload: MAX_FRAME_BYTES,
+      WebSocket: heartbeatSocket(settings.heartbeat ?? DEFAULT_HEARTBEAT),
       // Browsers offer `spindle` plus `bearer.<token>`; answer with `spindle`, never the token.
       handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false)
     }

@@ -37,7 +37,10 @@ describe("spindle CLI against a real server", () => {
       )
       assert.strictEqual(added.code, 0, added.stderr)
       assert.include(added.stdout, "Registered project demo")
-      const started = yield* spindle(["thread", "start", "--project", "demo", "--prompt", "do it", "--thread-id", "t1", "--follow"], env)
+      const started = yield* spindle(
+        ["thread", "start", "--project", "demo", "--prompt", "do it", "--thread-id", "t1", "--follow"],
+        env
+      )
       assert.strictEqual(started.code, 0, started.stderr)
       const lines = started.stdout.split("\n")
       const at = (text: string) => lines.findIndex((line) => line.includes(text))
@@ -51,7 +54,10 @@ describe("spindle CLI against a real server", () => {
       const listed = yield* spindle(["thread", "list", "--json"], env)
       assert.strictEqual(listed.code, 0)
       const threads = JSON.parse(listed.stdout) as Array<{ id: string; setup: { status: string } }>
-      assert.deepStrictEqual(threads.map((t) => [t.id, t.setup.status]), [["t1", "succeeded"]])
+      assert.deepStrictEqual(
+        threads.map((t) => [t.id, t.setup.status]),
+        [["t1", "succeeded"]]
+      )
       const shown = yield* spindle(["thread", "show", "t1", "--json"], env)
       assert.strictEqual(JSON.parse(shown.stdout).latestTurn.status, "requested")
       const logs = yield* spindle(["thread", "logs", "t1"], env)
@@ -65,7 +71,10 @@ describe("spindle CLI against a real server", () => {
       const repo = yield* gitRepo
       const env = { SPINDLE_HOME: server.home }
       yield* spindle(["project", "add", repo, "--id", "demo", "--setup-script", "echo broken; exit 3"], env)
-      const failedSetup = yield* spindle(["thread", "start", "--project", "demo", "--prompt", "x", "--follow"], env)
+      const failedSetup = yield* spindle(
+        ["thread", "start", "--project", "demo", "--prompt", "x", "--follow"],
+        env
+      )
       assert.strictEqual(failedSetup.code, 1)
       assert.include(failedSetup.stdout, "│ broken")
       assert.include(failedSetup.stderr, "setup rerun")
@@ -83,8 +92,9 @@ describe("spindle CLI against a real server", () => {
       assert.strictEqual(nowhere.code, 3)
       assert.include(nowhere.stderr, "npm start")
       // A read-only token may read but not operate: forbidden is an operation failure.
-      const token = JSON.parse((yield* spindle(["token", "create", "--name", "ro", "--scope", "read", "--json"], env)).stdout)
-        .token as string
+      const token = JSON.parse(
+        (yield* spindle(["token", "create", "--name", "ro", "--scope", "read", "--json"], env)).stdout
+      ).token as string
       const readOnly = { ...env, SPINDLE_TOKEN: token }
       assert.strictEqual((yield* spindle(["project", "list"], readOnly)).code, 0)
       const forbidden = yield* spindle(["thread", "start", "--project", "demo", "--prompt", "x"], readOnly)

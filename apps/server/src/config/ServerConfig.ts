@@ -23,6 +23,8 @@ export interface ServerSettings {
   readonly allowedOrigins: ReadonlyArray<string>
   /** Per-project limits; past them commands answer `capacity`. */
   readonly limits: Limits
+  /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
+  readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
 }
 
 export interface Limits {

@@ -1,0 +1,37 @@
+// Server-side heartbeats: every WebSocket the server accepts pings its peer on an interval and is
+// dropped only after several pings in a row went unanswered, so a flaky link or a busy client
+// survives a late pong while a dead peer does not hold a connection forever.
+import { WebSocket } from "ws"
+
+export interface HeartbeatOptions {
+  readonly intervalMs: number
+  /** Pings in a row without a pong before the connection is closed. */
+  readonly maxMissed: number
+}
+
+export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 15_000, maxMissed: 3 }
+
+/** A `ws` socket class for the server's WebSocketServer that keeps the heartbeat. */
+export const heartbeatSocket = (options: HeartbeatOptions): typeof WebSocket =>
+  class HeartbeatSocket extends WebSocket {
+    // biome-ignore lint/suspicious/noExplicitAny: ws's constructor overloads are passed through
+    constructor(...args: Array<any>) {
+      super(...(args as ConstructorParameters<typeof WebSocket>))
+      let missed = 0
+      const timer = setInterval(() => {
+        if (this.readyState !== WebSocket.OPEN) return
+        if (missed >= options.maxMissed) {
+          clearInterval(timer)
+          this.terminate()
+          return
+        }
+        missed++
+        this.ping()
+      }, options.intervalMs)
+      timer.unref()
+      this.on("pong", () => {
+        missed = 0
+      })
+      this.on("close", () => clearInterval(timer))
+    }
+  }
