@@ -5,7 +5,8 @@ import type { BenchResult } from "./report.ts"
 const scenarios: Record<string, () => Promise<BenchResult>> = {
   engine: async () => (await import("./engine.ts")).run(),
   worktree: async () => (await import("./worktree.ts")).run(),
-  bootstrap: async () => (await import("./bootstrap.ts")).run()
+  bootstrap: async () => (await import("./bootstrap.ts")).run(),
+  ws: async () => (await import("./ws.ts")).run()
 }
 
 const requested = process.argv.slice(2)
