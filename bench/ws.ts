@@ -1,8 +1,8 @@
 // Scenario "ws": round trips of a cheap command over the WebSocket API against a raw `ws` echo on
 // the same machine, and event fan-out to 20 subscribers, all in one run.
 import { once } from "node:events"
-import { summarize } from "@spindle/shared/stats"
 import type { Command } from "@spindle/contracts"
+import { summarize } from "@spindle/shared/stats"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -26,7 +26,12 @@ const echoBaseline = async () => {
   const client = new WebSocket(`ws://127.0.0.1:${port}`)
   await once(client, "open")
   const latencies: Array<number> = []
-  const payload = JSON.stringify({ _tag: "Request", id: "1", tag: "orchestration.dispatchCommand", payload: {} })
+  const payload = JSON.stringify({
+    _tag: "Request",
+    id: "1",
+    tag: "orchestration.dispatchCommand",
+    payload: {}
+  })
   for (let i = 0; i < ROUND_TRIPS; i++) {
     const t0 = performance.now()
     client.send(payload)
@@ -43,10 +48,17 @@ export const run = async (): Promise<BenchResult> => {
   const scope = Effect.runSync(Scope.make())
   try {
     const server = await Effect.runPromise(Scope.provide(inProcessServer(), scope))
-    const client = await Effect.runPromise(Scope.provide(makeClient({ url: server.url, token: server.ownerToken }), scope))
+    const client = await Effect.runPromise(
+      Scope.provide(makeClient({ url: server.url, token: server.ownerToken }), scope)
+    )
     await Effect.runPromise(
       server.engine.dispatch(
-        { type: "project.create", commandId: "bench", projectId: "bench", workspaceRoot: "/bench" } as Command,
+        {
+          type: "project.create",
+          commandId: "bench",
+          projectId: "bench",
+          workspaceRoot: "/bench"
+        } as Command,
         serverActor
       )
     )
@@ -66,7 +78,9 @@ export const run = async (): Promise<BenchResult> => {
     const delays: Array<number> = []
     const subscribers = await Promise.all(
       Array.from({ length: SUBSCRIBERS }, async () => {
-        const c = await Effect.runPromise(Scope.provide(makeClient({ url: server.url, token: server.ownerToken }), scope))
+        const c = await Effect.runPromise(
+          Scope.provide(makeClient({ url: server.url, token: server.ownerToken }), scope)
+        )
         return Effect.runFork(
           c["orchestration.subscribe"]({ fromSequence: from }).pipe(
             Stream.takeUntil((e) => e.sequence >= target),

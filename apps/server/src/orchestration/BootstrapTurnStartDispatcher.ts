@@ -25,7 +25,7 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
-import { BootstrapJournal, type JournalPatch, type JournalStage } from "../persistence/BootstrapJournal.ts"
+import { BootstrapJournal, type JournalPatch } from "../persistence/BootstrapJournal.ts"
 import {
   type BootstrapCommand,
   type BootstrapParent,
@@ -152,7 +152,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
                 durationMs: t - startedAt
               })
             )
-          const send = (stage: BootstrapStage, name: string, cmd: Parameters<typeof engine.dispatch>[0]) =>
+          const send = (stage: BootstrapStage, cmd: Parameters<typeof engine.dispatch>[0]) =>
             engine.dispatch(cmd, actor).pipe(
               Effect.tap((r) => Effect.sync(() => (sequence = r.sequence))),
               Effect.mapError((error) => new StepFailure({ stage, error }))
@@ -181,7 +181,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             .pipe(Effect.orDie)
 
           // Step 2: the thread, so clients see it at once.
-          yield* send("create-thread", "begin", {
+          yield* send("create-thread", {
             type: "thread.bootstrap.begin",
             commandId: step("begin"),
             threadId,
@@ -226,7 +226,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             createdByUs: prepared.createdByUs,
             result: workspaceReady
           }).pipe(Effect.orDie)
-          yield* send("workspace", "workspace", {
+          yield* send("workspace", {
             type: "thread.workspace.record",
             commandId: step("workspace"),
             threadId,
@@ -259,7 +259,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             setupStatus = outcome.status
             const passed = outcome.status === "succeeded" || outcome.status === "no-script"
             if (!passed && plan.onSetupFailure === "stop") {
-              yield* send("setup", "complete", {
+              yield* send("setup", {
                 type: "thread.bootstrap.complete",
                 commandId: step("complete"),
                 threadId
@@ -277,14 +277,14 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
           // Step 5: the first turn.
           yield* record({ stage: "requesting-turn" }).pipe(Effect.orDie)
           yield* crashPoint("before-turn")
-          yield* send("turn", "turn", {
+          yield* send("turn", {
             type: "thread.turn.request",
             commandId: step("turn"),
             threadId,
             turnId: plan.turnId,
             prompt: plan.prompt
           })
-          yield* send("turn", "complete", {
+          yield* send("turn", {
             type: "thread.bootstrap.complete",
             commandId: step("complete"),
             threadId

@@ -73,7 +73,7 @@ describe("Commands", () => {
 
   it.live("refuses malformed input with a validation error and writes nothing", () =>
     Effect.gen(function* () {
-      const dir = yield* tempDir()
+      const _dir = yield* tempDir()
       const { commands, engine } = yield* setup()
       const inputs: ReadonlyArray<unknown> = [
         { type: "thread.create", commandId: "c", projectId: 7, threadId: "t", title: "x" },
@@ -93,7 +93,7 @@ describe("Commands", () => {
 
   it.live("detects master and the current branch when there is no main", () =>
     Effect.gen(function* () {
-      const dir = yield* tempDir()
+      const _dir = yield* tempDir()
       const repo = yield* gitRepo
       execFileSync("git", ["branch", "-m", "main", "trunk"], { cwd: repo })
       const { commands, engine } = yield* setup()
@@ -104,7 +104,7 @@ describe("Commands", () => {
 
   it.live("holds commands while starting and runs them in order once ready", () =>
     Effect.gen(function* () {
-      const dir = yield* tempDir()
+      const _dir = yield* tempDir()
       const repo = yield* gitRepo
       const { commands, engine, gate } = yield* setup({ ready: false })
       const waitingReaches = (n: number) =>

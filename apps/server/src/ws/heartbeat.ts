@@ -14,7 +14,6 @@ export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 15_000, maxMiss
 /** A `ws` socket class for the server's WebSocketServer that keeps the heartbeat. */
 export const heartbeatSocket = (options: HeartbeatOptions): typeof WebSocket =>
   class HeartbeatSocket extends WebSocket {
-    // biome-ignore lint/suspicious/noExplicitAny: ws's constructor overloads are passed through
     constructor(...args: Array<any>) {
       super(...(args as ConstructorParameters<typeof WebSocket>))
       let missed = 0
