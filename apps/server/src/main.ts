@@ -13,11 +13,13 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
 import { ClientTokens } from "./auth/ClientTokens.ts"
+import { ProviderTokens } from "./auth/ProviderTokens.ts"
 import { databasePath, ServerConfig, type ServerSettings, serverInfoPath } from "./config/ServerConfig.ts"
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
 import * as Logging from "./logging.ts"
+import { mcpRoute } from "./mcp/McpEndpoint.ts"
 import { BootstrapRecovery } from "./orchestration/BootstrapRecovery.ts"
 import { BootstrapTurnStartDispatcher } from "./orchestration/BootstrapTurnStartDispatcher.ts"
 import { Commands } from "./orchestration/Commands.ts"
@@ -49,7 +51,7 @@ export const prepareHome = (home: string) =>
 
 /** Domain services over the database: engine, gate, git, setup, bootstrap, command door. */
 export const CoreLayer = (settings: ServerSettings) =>
-  Layer.mergeAll(Commands.layer, BootstrapRecovery.layer, ClientTokens.layer).pipe(
+  Layer.mergeAll(Commands.layer, BootstrapRecovery.layer, ClientTokens.layer, ProviderTokens.layer).pipe(
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),
@@ -116,7 +118,7 @@ export const ServerLayer = (settings: ServerSettings) => {
       handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false)
     }
   })
-  const routes = Layer.mergeAll(healthRoute, hostGuard, WsLayer)
+  const routes = Layer.mergeAll(healthRoute, hostGuard, WsLayer, mcpRoute)
   return Layer.mergeAll(
     HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }),
     Startup

@@ -8,6 +8,7 @@ import { BootstrapAwait, BootstrapResult } from "./bootstrap.ts"
 import { SpindleError } from "./errors.ts"
 import { SpindleEvent } from "./events.ts"
 import { Sequence, ThreadId } from "./ids.ts"
+import { IssuedProviderToken, ProviderCapability } from "./mcp.ts"
 import { Project } from "./project.ts"
 import { DispatchResult, Snapshot } from "./readModel.ts"
 import { Thread } from "./thread.ts"
@@ -75,7 +76,13 @@ export const SpindleRpcs = RpcGroup.make(
     error: SpindleError
   }),
   Rpc.make("token.list", { success: Schema.Array(ClientTokenInfo), error: SpindleError }),
-  Rpc.make("token.revoke", { payload: { id: Schema.String }, success: ClientTokenInfo, error: SpindleError })
+  Rpc.make("token.revoke", { payload: { id: Schema.String }, success: ClientTokenInfo, error: SpindleError }),
+  Rpc.make("token.issueMcp", {
+    /** A provider session token for an agent working in `threadId` (default capabilities: both). */
+    payload: { threadId: ThreadId, capabilities: Schema.optionalKey(Schema.Array(ProviderCapability)) },
+    success: IssuedProviderToken,
+    error: SpindleError
+  })
 )
 
 export type SpindleRpcTag = typeof SpindleRpcs extends RpcGroup.RpcGroup<infer R> ? R["_tag"] : never
@@ -91,5 +98,6 @@ export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "project.list": "read",
   "token.create": "admin",
   "token.list": "admin",
-  "token.revoke": "admin"
+  "token.revoke": "admin",
+  "token.issueMcp": "admin"
 }

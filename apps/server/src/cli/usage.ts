@@ -124,7 +124,9 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
         "--max-threads-per-project",
         values["max-threads-per-project"] ?? env.SPINDLE_MAX_THREADS_PER_PROJECT,
         DEFAULT_LIMITS.activeThreadsPerProject
-      )
+      ),
+      spawnDepth: DEFAULT_LIMITS.spawnDepth,
+      childrenPerThread: DEFAULT_LIMITS.childrenPerThread
     }
   }
 }

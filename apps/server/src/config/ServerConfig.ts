@@ -23,6 +23,11 @@ export interface ServerSettings {
   readonly allowedOrigins: ReadonlyArray<string>
   /** Per-project limits; past them commands answer `capacity`. */
   readonly limits: Limits
+  /**
+   * "off" serves /mcp without provider tokens (tools then refuse to act): only for protocol
+   * conformance runs against a throwaway instance. Default "required".
+   */
+  readonly mcpAuth?: "required" | "off"
   /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
   readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
 }
@@ -32,9 +37,18 @@ export interface Limits {
   readonly bootstrapsPerProject: number
   /** Active (not archived) threads in one project. */
   readonly activeThreadsPerProject: number
+  /** How deep agents may nest threads (a thread an agent started is at depth 1). */
+  readonly spawnDepth: number
+  /** Active child threads one thread may have. */
+  readonly childrenPerThread: number
 }
 
-export const DEFAULT_LIMITS: Limits = { bootstrapsPerProject: 16, activeThreadsPerProject: 200 }
+export const DEFAULT_LIMITS: Limits = {
+  bootstrapsPerProject: 16,
+  activeThreadsPerProject: 200,
+  spawnDepth: 3,
+  childrenPerThread: 8
+}
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()(
   "spindle/config/ServerConfig"

@@ -8,13 +8,15 @@ import type { SqlError } from "effect/sql/SqlError"
 import eventStore from "./migrations/0001_event_store.ts"
 import bootstrapOperations from "./migrations/0002_bootstrap_operations.ts"
 import clientTokens from "./migrations/0003_client_tokens.ts"
+import providerTokens from "./migrations/0004_provider_tokens.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
 const migrations = {
   "1_event_store": eventStore,
   "2_bootstrap_operations": bootstrapOperations,
-  "3_client_tokens": clientTokens
+  "3_client_tokens": clientTokens,
+  "4_provider_tokens": providerTokens
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(

@@ -1,11 +1,13 @@
 // The RPC handlers: authorize each call against the client's token and scope, then call one
 // service. No domain logic lives here; errors are the services' own SpindleErrors.
 import { RpcScopes, SpindleError, SpindleRpcs, type SpindleRpcTag, type ThreadId } from "@spindle/contracts"
+import { randomHex } from "@spindle/shared/random"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Headers from "effect/http/Headers"
 import * as Stream from "effect/Stream"
 import { ClientTokens } from "../auth/ClientTokens.ts"
+import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
@@ -22,6 +24,7 @@ const asWire = (error: unknown): SpindleError =>
 export const HandlersLayer = SpindleRpcs.toLayer(
   Effect.gen(function* () {
     const tokens = yield* ClientTokens
+    const providerTokens = yield* ProviderTokens
     const commands = yield* Commands
     const engine = yield* Engine
     const gate = yield* StartupGate
@@ -124,7 +127,25 @@ export const HandlersLayer = SpindleRpcs.toLayer(
       "token.list": (_, { headers }) =>
         Effect.andThen(authorized("token.list", headers), tokens.list()).pipe(Effect.mapError(asWire)),
       "token.revoke": ({ id }, { headers }) =>
-        Effect.andThen(authorized("token.revoke", headers), tokens.revoke(id)).pipe(Effect.mapError(asWire))
+        Effect.andThen(authorized("token.revoke", headers), tokens.revoke(id)).pipe(Effect.mapError(asWire)),
+      "token.issueMcp": ({ threadId, capabilities }, { headers }) =>
+        Effect.gen(function* () {
+          yield* authorized("token.issueMcp", headers)
+          const thread = yield* engine.getThread(threadId)
+          if (thread === undefined) {
+            return yield* new SpindleError({
+              reason: "not-found",
+              threadId,
+              message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
+            })
+          }
+          return yield* providerTokens.issue({
+            threadId,
+            projectId: thread.projectId,
+            providerSessionId: `manual-${yield* randomHex(6)}`,
+            capabilities: capabilities ?? ["thread-management", "thread-read"]
+          })
+        }).pipe(Effect.mapError(asWire))
     }
   })
 )

@@ -1,0 +1,246 @@
+// /mcp: the MCP Streamable HTTP endpoint, served by the SDK's low-level Server on the same Effect
+// HTTP server as /health and /ws. It checks the provider token (401 + WWW-Authenticate), binds
+// each MCP session to the token that opened it, drops idle sessions, and passes tool calls to
+// threadTools. No domain logic here.
+import { randomUUID } from "node:crypto"
+import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError
+} from "@modelcontextprotocol/sdk/types.js"
+import { SpindleError, ThreadStartInput, ThreadStatusInput } from "@spindle/contracts"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import { ProviderTokens } from "../auth/ProviderTokens.ts"
+import { ServerConfig } from "../config/ServerConfig.ts"
+import { describeIssue } from "../orchestration/decodeCommand.ts"
+import { VERSION } from "../version.ts"
+import type { McpInvocationContext } from "./McpInvocationContext.ts"
+import { listThreads, startThread, threadStatus } from "./threadTools.ts"
+import { THREAD_LIST, THREAD_START, THREAD_STATUS, toolDefinitions } from "./toolDefinitions.ts"
+
+/** Sessions unused this long are closed. */
+export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000
+
+interface Session {
+  readonly transport: WebStandardStreamableHTTPServerTransport
+  /** The token that opened the session; no other token may use it. */
+  readonly tokenId: string | null
+  lastUsed: number
+}
+
+const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]
+
+const decodeInput = <S extends Schema.Top>(schema: S, input: unknown) =>
+  Schema.decodeUnknownEffect(schema)(input ?? {}, { onExcessProperty: "error", errors: "first" }).pipe(
+    Effect.mapError((error) => {
+      const { message } = describeIssue(error.issue)
+      // Malformed calls are JSON-RPC errors, not tool results.
+      return new McpError(ErrorCode.InvalidParams, `Invalid arguments: ${message}`)
+    })
+  )
+
+/** A tool failure as a result the model can act on: what failed, the thread if any, what to try. */
+const toolError = (error: SpindleError) => ({
+  isError: true,
+  content: [
+    {
+      type: "text" as const,
+      text: JSON.stringify({
+        error: error.reason,
+        message: error.message,
+        ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
+        ...(error.field === undefined ? {} : { field: error.field })
+      })
+    }
+  ]
+})
+
+const toolResult = (value: Record<string, unknown>) => ({
+  structuredContent: value,
+  content: [{ type: "text" as const, text: JSON.stringify(value) }]
+})
+
+/** SSE responses get a comment first, so their headers go out now rather than with the first event. */
+const primeEventStream = (response: Response): Response => {
+  if (!response.headers.get("content-type")?.includes("text/event-stream") || response.body === null)
+    return response
+  const body = response.body
+  const primed = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(new TextEncoder().encode(": spindle\n\n"))
+      const reader = body.getReader()
+      try {
+        while (true) {
+          const { done, value } = await reader.read()
+          if (done) break
+          controller.enqueue(value)
+        }
+        controller.close()
+      } catch (error) {
+        controller.error(error)
+      }
+    },
+    cancel(reason) {
+      return body.cancel(reason)
+    }
+  })
+  return new Response(primed, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  })
+}
+
+export const mcpRoute = HttpRouter.use((router) =>
+  Effect.gen(function* () {
+    const tokens = yield* ProviderTokens
+    const config = yield* ServerConfig
+    const services = yield* Effect.context<Effect.Services<ReturnType<typeof startThread>>>()
+    const authRequired = config.mcpAuth !== "off"
+    const sessions = new Map<string, Session>()
+
+    const run = <A>(
+      effect: Effect.Effect<A, SpindleError | McpError, Effect.Services<ReturnType<typeof startThread>>>
+    ) =>
+      Effect.runPromise(
+        effect.pipe(
+          Effect.map((value) => toolResult(value as Record<string, unknown>)),
+          Effect.catch((error) =>
+            error instanceof McpError ? Effect.fail(error) : Effect.succeed(toolError(error))
+          ),
+          Effect.provideContext(services)
+        )
+      )
+
+    const makeServer = () => {
+      const server = new Server({ name: "spindle", version: VERSION }, { capabilities: { tools: {} } })
+      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...toolDefinitions] }))
+      server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+        const context = extra.authInfo?.extra?.context as McpInvocationContext | undefined
+        if (context === undefined) {
+          return toolError(
+            new SpindleError({
+              reason: "unauthorized",
+              message:
+                "This MCP session has no provider token, so it cannot act for a thread. Connect with a token from 'spindle token issue-mcp'."
+            })
+          )
+        }
+        const args = request.params.arguments
+        switch (request.params.name) {
+          case THREAD_START:
+            return run(
+              Effect.flatMap(decodeInput(ThreadStartInput, args), (input) => startThread(context, input))
+            )
+          case THREAD_STATUS:
+            return run(
+              Effect.flatMap(decodeInput(ThreadStatusInput, args), (input) =>
+                threadStatus(context, input.threadId)
+              )
+            )
+          case THREAD_LIST:
+            return run(listThreads(context))
+          default:
+            throw new McpError(
+              ErrorCode.InvalidParams,
+              `Unknown tool ${request.params.name}. Call tools/list for the tools.`
+            )
+        }
+      })
+      return server
+    }
+
+    // Idle sessions are closed, so an agent that went away does not hold one forever.
+    yield* Effect.forkScoped(
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        for (const [id, session] of sessions) {
+          if (now - session.lastUsed > MCP_SESSION_IDLE_MS) {
+            sessions.delete(id)
+            yield* Effect.promise(() => session.transport.close())
+          }
+        }
+      }).pipe(Effect.repeat(Schedule.spaced("1 minute")))
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(() => Promise.all([...sessions.values()].map((s) => s.transport.close()))).pipe(
+        Effect.ignore
+      )
+    )
+
+    const unauthorized = (message: string) =>
+      HttpServerResponse.jsonUnsafe(
+        { jsonrpc: "2.0", error: { code: -32001, message }, id: null },
+        { status: 401, headers: { "www-authenticate": 'Bearer realm="spindle-mcp"' } }
+      )
+
+    const handler = Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      let context: McpInvocationContext | undefined
+      if (authRequired) {
+        const resolved = yield* Effect.result(tokens.resolve(bearer(request.headers.authorization)))
+        if (resolved._tag === "Failure") {
+          const error = resolved.failure
+          return unauthorized(
+            error instanceof SpindleError ? error.message : "The token could not be checked. Retry."
+          )
+        }
+        const { tokenId, threadId, projectId, providerSessionId, capabilities } = resolved.success
+        context = { tokenId, threadId, projectId, providerSessionId, capabilities }
+      }
+      const now = yield* Clock.currentTimeMillis
+      const sessionId = request.headers["mcp-session-id"]
+      let session = sessionId === undefined ? undefined : sessions.get(sessionId)
+      if (session !== undefined && session.tokenId !== (context?.tokenId ?? null)) {
+        return HttpServerResponse.jsonUnsafe(
+          {
+            jsonrpc: "2.0",
+            error: { code: -32001, message: "This MCP session belongs to another token." },
+            id: null
+          },
+          { status: 403 }
+        )
+      }
+      if (session === undefined) {
+        const transport: WebStandardStreamableHTTPServerTransport =
+          new WebStandardStreamableHTTPServerTransport({
+            sessionIdGenerator: () => randomUUID(),
+            onsessioninitialized: (id) => {
+              sessions.set(id, { transport, tokenId: context?.tokenId ?? null, lastUsed: now })
+            },
+            onsessionclosed: (id) => {
+              sessions.delete(id)
+            }
+          })
+        yield* Effect.promise(() => makeServer().connect(transport))
+        session = { transport, tokenId: context?.tokenId ?? null, lastUsed: now }
+      }
+      session.lastUsed = now
+      const webRequest = yield* HttpServerRequest.toWeb(request).pipe(Effect.orDie)
+      const live = session
+      const response = yield* Effect.promise(() =>
+        live.transport.handleRequest(webRequest, {
+          // The SDK never sees the token itself, only who it stands for.
+          authInfo: {
+            token: "redacted",
+            clientId: context?.providerSessionId ?? "anonymous",
+            scopes: [...(context?.capabilities ?? [])],
+            extra: { context }
+          }
+        })
+      )
+      return HttpServerResponse.fromWeb(primeEventStream(response))
+    })
+
+    yield* router.add("*", "/mcp", handler)
+  })
+)

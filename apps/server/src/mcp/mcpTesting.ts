@@ -1,0 +1,69 @@
+// Test wiring for MCP: a real server in-process, a registered project on a real repository, a
+// parent thread, a provider token for it, and the SDK's real client. Not shipped.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import type { ProviderCapability, ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import { ProviderTokens } from "../auth/ProviderTokens.ts"
+import type { ServerSettings } from "../config/ServerConfig.ts"
+import { Commands } from "../orchestration/Commands.ts"
+import { gitRepo, serverActor } from "../testing/fixtures.ts"
+import { inProcessServer } from "../testing/inProcessServer.ts"
+
+export const mcpClient = (url: string, token: string | undefined) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new Client({ name: "spindle-test", version: "1.0.0" })
+      const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+        requestInit: { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } }
+      })
+      await client.connect(transport)
+      return client
+    }),
+    (client) => Effect.promise(() => client.close()).pipe(Effect.ignore)
+  )
+
+/** A server, a project `p1` over a fresh repository, a parent thread `parent` in its checkout. */
+export const mcpWorld = (
+  options: { readonly setupScript?: string; readonly settings?: Partial<ServerSettings> } = {}
+) =>
+  Effect.gen(function* () {
+    const server = yield* inProcessServer(options.settings)
+    const repo = yield* gitRepo
+    const commands = Context.get(server.context, Commands)
+    const providerTokens = Context.get(server.context, ProviderTokens)
+    yield* commands.dispatch(
+      {
+        type: "project.create",
+        commandId: "register",
+        projectId: "p1",
+        workspaceRoot: repo,
+        ...(options.setupScript === undefined ? {} : { setupScript: options.setupScript })
+      },
+      serverActor
+    )
+    yield* commands.dispatch(
+      { type: "thread.create", commandId: "parent", threadId: "parent", projectId: "p1", title: "parent" },
+      serverActor
+    )
+    const issue = (
+      threadId = "parent",
+      capabilities: ReadonlyArray<ProviderCapability> = ["thread-management", "thread-read"]
+    ) =>
+      Effect.map(
+        providerTokens.issue({
+          threadId: threadId as ThreadId,
+          projectId: "p1" as never,
+          providerSessionId: `session-${threadId}`,
+          capabilities: [...capabilities]
+        }),
+        (issued) => issued.token
+      )
+    const token = yield* issue()
+    return { ...server, repo, commands, providerTokens, issue, token }
+  })
+
+/** structuredContent of a successful call, or a failure with the tool's error text. */
+export const callTool = (client: Client, name: string, args: Record<string, unknown>) =>
+  Effect.promise(() => client.callTool({ name, arguments: args }))

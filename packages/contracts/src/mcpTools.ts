@@ -1,0 +1,109 @@
+// Input and output of the MCP thread tools. The tools' JSON Schemas are generated from these,
+// so the model, the SDK and the server read one definition.
+import * as Schema from "effect/Schema"
+import { BootstrapTurnStatus } from "./bootstrap.ts"
+import { BaseRef, BranchName } from "./commands.ts"
+import { ProjectId, ThreadId } from "./ids.ts"
+import { BootstrapStatus, SetupStatus, TurnStatus } from "./thread.ts"
+import {
+  AbsolutePath,
+  InteractionMode,
+  ModelName,
+  Prompt,
+  ProviderKind,
+  RuntimeMode,
+  Title,
+  WorkspaceMode
+} from "./values.ts"
+
+export const ClientRequestId = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u, {
+    message: "clientRequestId must be 1-128 characters of letters, digits, '.', '_', ':' or '-'"
+  })
+)
+
+export const ThreadStartInput = Schema.Struct({
+  prompt: Prompt.annotate({
+    description: "The first message for the new thread's agent (required, non-empty)."
+  }),
+  title: Schema.optionalKey(
+    Title.annotate({ description: "Defaults to the prompt, whitespace collapsed, cut to 80 characters." })
+  ),
+  mode: Schema.optionalKey(
+    WorkspaceMode.annotate({
+      description:
+        "new_worktree (default): a new branch and worktree; existing_worktree: a worktree given by worktreePath; current_checkout: your own checkout (concurrent writes may conflict)."
+    })
+  ),
+  worktreePath: Schema.optionalKey(
+    AbsolutePath.annotate({ description: "Required for existing_worktree: a worktree of this repository." })
+  ),
+  branch: Schema.optionalKey(
+    BranchName.annotate({ description: "New branch name for new_worktree (default spindle/<8 hex>)." })
+  ),
+  baseBranch: Schema.optionalKey(BaseRef.annotate({ description: "Branch to start the new worktree from." })),
+  baseBranchSource: Schema.optionalKey(
+    Schema.Literals(["default", "source"]).annotate({
+      description:
+        "Without baseBranch: 'source' branches from your thread's branch, 'default' (default) from the project's default branch."
+    })
+  ),
+  runSetupScript: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description: "Run the project's setup script (default: true for new_worktree)."
+    })
+  ),
+  provider: Schema.optionalKey(ProviderKind),
+  model: Schema.optionalKey(ModelName),
+  runtimeMode: Schema.optionalKey(RuntimeMode),
+  interactionMode: Schema.optionalKey(InteractionMode),
+  tags: Schema.optionalKey(
+    Schema.Array(Schema.String.check(Schema.isMaxLength(64), Schema.isPattern(/\S/u))).annotate({
+      description: 'A JSON array of strings, e.g. ["auth","refactor"] (not a comma-separated string).'
+    })
+  ),
+  clientRequestId: Schema.optionalKey(
+    ClientRequestId.annotate({
+      description: "Retries with the same clientRequestId return the same thread instead of starting another."
+    })
+  )
+}).annotate({ identifier: "ThreadStartInput" })
+export type ThreadStartInput = typeof ThreadStartInput.Type
+
+export const ThreadStartOutput = Schema.Struct({
+  threadId: ThreadId,
+  projectId: ProjectId,
+  parentThreadId: Schema.NullOr(ThreadId),
+  mode: WorkspaceMode,
+  branch: Schema.NullOr(Schema.String),
+  worktreePath: AbsolutePath,
+  baseBranch: Schema.NullOr(Schema.String),
+  setup: Schema.Struct({ status: SetupStatus }),
+  turn: Schema.Struct({ status: BootstrapTurnStatus }),
+  warnings: Schema.Array(Schema.String)
+}).annotate({ identifier: "ThreadStartOutput" })
+export type ThreadStartOutput = typeof ThreadStartOutput.Type
+
+export const ThreadStatusInput = Schema.Struct({ threadId: ThreadId }).annotate({
+  identifier: "ThreadStatusInput"
+})
+
+export const ChildThreadStatus = Schema.Struct({
+  threadId: ThreadId,
+  title: Schema.String,
+  status: Schema.Literals(["active", "archived"]),
+  bootstrap: Schema.Struct({
+    status: BootstrapStatus,
+    stage: Schema.NullOr(Schema.String),
+    error: Schema.NullOr(Schema.String)
+  }),
+  setup: Schema.Struct({ status: SetupStatus, logTail: Schema.String }),
+  turn: Schema.Struct({ status: Schema.NullOr(TurnStatus) }),
+  worktreePath: Schema.NullOr(AbsolutePath),
+  branch: Schema.NullOr(Schema.String)
+}).annotate({ identifier: "ChildThreadStatus" })
+export type ChildThreadStatus = typeof ChildThreadStatus.Type
+
+export const ThreadListOutput = Schema.Struct({ threads: Schema.Array(ChildThreadStatus) }).annotate({
+  identifier: "ThreadListOutput"
+})
