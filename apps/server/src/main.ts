@@ -1,6 +1,6 @@
 // The composition root: every layer of the server wired together, and the startup sequence
 // (listen, catch up, ready). Nothing here holds domain logic.
-import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeServices from "@effect/platform-node/NodeServices"
@@ -12,6 +12,7 @@ import * as Exit from "effect/Exit"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import { ClientTokens } from "./auth/ClientTokens.ts"
 import { ProviderTokens } from "./auth/ProviderTokens.ts"
 import { databasePath, ServerConfig, type ServerSettings, serverInfoPath } from "./config/ServerConfig.ts"
@@ -63,6 +64,20 @@ export const CoreLayer = (settings: ServerSettings) =>
     Layer.provide(NodeServices.layer)
   )
 
+/**
+ * Test-only: with SPINDLE_TEST_HOLD_STARTUP naming a file, startup stays in `starting` until that
+ * file exists (at most 30 s), so tests can observe the gate. Unset, it does nothing.
+ */
+const holdForTests = Effect.suspend(() => {
+  const hold = process.env.SPINDLE_TEST_HOLD_STARTUP
+  if (hold === undefined) return Effect.void
+  return Effect.sync(() => existsSync(hold)).pipe(
+    Effect.repeat({ until: (present) => present, schedule: Schedule.spaced("10 millis") }),
+    Effect.timeout("30 seconds"),
+    Effect.ignore
+  )
+})
+
 /** Runs after the port listens: catch up, then open the gate; writes `<home>/server.json`. */
 const Startup = Layer.effectDiscard(
   Effect.gen(function* () {
@@ -76,6 +91,7 @@ const Startup = Layer.effectDiscard(
     const infoPath = serverInfoPath(config)
     const startup = Effect.gen(function* () {
       yield* engine.ready
+      yield* holdForTests
       yield* recovery.recover
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600

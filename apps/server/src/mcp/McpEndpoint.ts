@@ -42,7 +42,13 @@ const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exe
 const decodeInput = <S extends Schema.Top>(schema: S, input: unknown) =>
   Schema.decodeUnknownEffect(schema)(input ?? {}, { onExcessProperty: "error", errors: "first" }).pipe(
     Effect.mapError((error) => {
-      const { message } = describeIssue(error.issue)
+      const { field, message } = describeIssue(error.issue)
+      if (field === "tags" && typeof (input as { tags?: unknown } | undefined)?.tags === "string") {
+        return new McpError(
+          ErrorCode.InvalidParams,
+          'Invalid arguments: tags must be a JSON array of strings, e.g. ["auth","refactor"], not a comma-separated string.'
+        )
+      }
       // Malformed calls are JSON-RPC errors, not tool results.
       return new McpError(ErrorCode.InvalidParams, `Invalid arguments: ${message}`)
     })

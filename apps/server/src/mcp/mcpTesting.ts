@@ -2,7 +2,7 @@
 // parent thread, a provider token for it, and the SDK's real client. Not shipped.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import type { ProviderCapability, ThreadId } from "@spindle/contracts"
+import { CommandId, ProjectId, type ProviderCapability, type ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
@@ -26,25 +26,38 @@ export const mcpClient = (url: string, token: string | undefined) =>
 
 /** A server, a project `p1` over a fresh repository, a parent thread `parent` in its checkout. */
 export const mcpWorld = (
-  options: { readonly setupScript?: string; readonly settings?: Partial<ServerSettings> } = {}
+  options: {
+    readonly setupScript?: string
+    readonly settings?: Partial<ServerSettings>
+    readonly waitReady?: boolean
+  } = {}
 ) =>
   Effect.gen(function* () {
-    const server = yield* inProcessServer(options.settings)
+    const server = yield* inProcessServer(options.settings, { waitReady: options.waitReady ?? true })
     const repo = yield* gitRepo
     const commands = Context.get(server.context, Commands)
     const providerTokens = Context.get(server.context, ProviderTokens)
-    yield* commands.dispatch(
+    // Straight through the engine, so a world can be set up while the server is still starting.
+    yield* server.engine.ready
+    yield* server.engine.dispatch(
       {
         type: "project.create",
-        commandId: "register",
-        projectId: "p1",
+        commandId: CommandId.make("register"),
+        projectId: ProjectId.make("p1"),
         workspaceRoot: repo,
+        defaultBranch: "main",
         ...(options.setupScript === undefined ? {} : { setupScript: options.setupScript })
       },
       serverActor
     )
-    yield* commands.dispatch(
-      { type: "thread.create", commandId: "parent", threadId: "parent", projectId: "p1", title: "parent" },
+    yield* server.engine.dispatch(
+      {
+        type: "thread.create",
+        commandId: CommandId.make("parent"),
+        threadId: "parent" as ThreadId,
+        projectId: ProjectId.make("p1"),
+        title: "parent"
+      },
       serverActor
     )
     const issue = (

@@ -1,6 +1,6 @@
 // The whole server (HTTP, /ws, core) in the test's process on 127.0.0.1 and an ephemeral port,
 // over a temp home; resolved once it is ready, with its URL and owner token. Not shipped.
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -13,21 +13,28 @@ import { Engine } from "../orchestration/Engine.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import { tempHome, testSettings } from "./fixtures.ts"
 
-export const inProcessServer = (overrides: Partial<ServerSettings> = {}) =>
+export const inProcessServer = (
+  overrides: Partial<ServerSettings> = {},
+  options: { readonly waitReady?: boolean } = {}
+) =>
   Effect.gen(function* () {
     const home = yield* tempHome
     const context = yield* Layer.build(ServerLayer({ ...testSettings(home), ...overrides }))
     const gate = Context.get(context, StartupGate)
-    yield* gate.state.pipe(
-      Effect.repeat({ until: (s) => s.status !== "starting", schedule: Schedule.spaced("5 millis") }),
-      Effect.timeout("10 seconds"),
-      Effect.orDie
-    )
+    if (options.waitReady !== false) {
+      yield* gate.state.pipe(
+        Effect.repeat({ until: (s) => s.status !== "starting", schedule: Schedule.spaced("5 millis") }),
+        Effect.timeout("10 seconds"),
+        Effect.orDie
+      )
+    }
     const url = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
+    const ownerTokenPath = join(home, "owner-token")
     return {
       home,
       url,
-      ownerToken: readFileSync(join(home, "owner-token"), "utf8").trim(),
+      gate,
+      ownerToken: existsSync(ownerTokenPath) ? readFileSync(ownerTokenPath, "utf8").trim() : "",
       engine: Context.get(context, Engine),
       context
     }

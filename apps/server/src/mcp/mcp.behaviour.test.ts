@@ -1,0 +1,237 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import type { ThreadId } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import { git, tempDir } from "../testing/fixtures.ts"
+import { callTool, mcpClient, mcpWorld } from "./mcpTesting.ts"
+
+const worktreeCount = (repo: string) =>
+  git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length
+const text = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]!.text
+
+/** A raw MCP initialize POST; answers status and headers. */
+const rawInitialize = (url: string, headers: Record<string, string>) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${url}/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...headers
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+      })
+    })
+    const body = await response.text()
+    return {
+      status: response.status,
+      authenticate: response.headers.get("www-authenticate"),
+      session: response.headers.get("mcp-session-id"),
+      body
+    }
+  })
+
+describe("MCP tokens and capabilities", () => {
+  it.live(
+    "no, bad, revoked or expired tokens get 401 with WWW-Authenticate; sessions stay with their token",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* mcpWorld()
+        const none = yield* rawInitialize(world.url, {})
+        assert.strictEqual(none.status, 401)
+        assert.include(none.authenticate ?? "", "Bearer")
+        assert.strictEqual(
+          (yield* rawInitialize(world.url, { authorization: "Bearer spn_nope" })).status,
+          401
+        )
+        const revoked = yield* world.issue()
+        yield* world.providerTokens.revokeSession("session-parent")
+        assert.strictEqual(
+          (yield* rawInitialize(world.url, { authorization: `Bearer ${revoked}` })).status,
+          401
+        )
+        const fresh = yield* world.issue()
+        const opened = yield* rawInitialize(world.url, { authorization: `Bearer ${fresh}` })
+        assert.strictEqual(opened.status, 200)
+        const other = yield* world.issue("parent", ["thread-read"])
+        const hijack = yield* rawInitialize(world.url, {
+          authorization: `Bearer ${other}`,
+          "mcp-session-id": opened.session!
+        })
+        assert.strictEqual(hijack.status, 403)
+      })
+  )
+
+  it.live(
+    "a token without thread-management gets a tool error naming the capability; reads are limited to children",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* mcpWorld()
+        const reader = yield* mcpClient(world.url, yield* world.issue("parent", ["thread-read"]))
+        const refused = yield* callTool(reader, "t3_thread_start", { prompt: "go" })
+        assert.isTrue(refused.isError)
+        assert.include(text(refused), "thread-management")
+        const writer = yield* mcpClient(world.url, world.token)
+        const child = (yield* callTool(writer, "t3_thread_start", {
+          prompt: "child",
+          mode: "current_checkout"
+        })).structuredContent as { threadId: string }
+        const status = yield* callTool(reader, "t3_thread_status", { threadId: child.threadId })
+        assert.strictEqual((status.structuredContent as { threadId: string }).threadId, child.threadId)
+        const list = yield* callTool(reader, "t3_thread_list", {})
+        assert.deepStrictEqual(
+          (list.structuredContent as { threads: Array<{ threadId: string }> }).threads.map((t) => t.threadId),
+          [child.threadId]
+        )
+        const notMine = yield* callTool(reader, "t3_thread_status", { threadId: "parent" })
+        assert.isTrue(notMine.isError)
+        assert.include(text(notMine), "forbidden")
+        const noRead = yield* mcpClient(world.url, yield* world.issue("parent", ["thread-management"]))
+        assert.include(text(yield* callTool(noRead, "t3_thread_list", {})), "thread-read")
+      })
+  )
+})
+
+describe("MCP t3_thread_start modes and retries", () => {
+  it.live("existing_worktree with runSetupScript runs setup there; current_checkout warns", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld({ setupScript: 'echo ran > "$SPINDLE_WORKTREE_PATH/setup-ran"' })
+      const client = yield* mcpClient(world.url, world.token)
+      const path = join(yield* tempDir(), "feature")
+      git(world.repo, "worktree", "add", "--quiet", "-b", "feature", path)
+      const existing = (yield* callTool(client, "t3_thread_start", {
+        prompt: "in the feature worktree",
+        mode: "existing_worktree",
+        worktreePath: path,
+        runSetupScript: true
+      })).structuredContent as Record<string, any>
+      assert.strictEqual(existing.worktreePath, path)
+      assert.strictEqual(existing.branch, "feature")
+      // The tool answers once the workspace exists; setup finishes in the background.
+      yield* Effect.sync(() => existsSync(join(path, "setup-ran"))).pipe(
+        Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("10 seconds")
+      )
+      assert.strictEqual(readFileSync(join(path, "setup-ran"), "utf8"), "ran\n")
+      const here = (yield* callTool(client, "t3_thread_start", { prompt: "here", mode: "current_checkout" }))
+        .structuredContent as Record<string, any>
+      assert.strictEqual(here.worktreePath, world.repo)
+      assert.isTrue(
+        (here.warnings as Array<string>).some((w) => w.includes("concurrent writes may conflict"))
+      )
+    })
+  )
+
+  it.live("20 concurrent retries with one clientRequestId make one thread", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld()
+      const client = yield* mcpClient(world.url, world.token)
+      const results = yield* Effect.all(
+        Array.from({ length: 20 }, () =>
+          callTool(client, "t3_thread_start", { prompt: "once", clientRequestId: "req-1" })
+        ),
+        { concurrency: "unbounded" }
+      )
+      const ids = new Set(results.map((r) => (r.structuredContent as { threadId: string }).threadId))
+      assert.strictEqual(ids.size, 1)
+      assert.strictEqual(worktreeCount(world.repo), 2)
+      const snapshot = yield* world.engine.snapshot
+      assert.strictEqual(snapshot.threads.filter((t) => t.parentThreadId === "parent").length, 1)
+    })
+  )
+
+  it.live("answers capacity past the depth and children limits", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld({
+        settings: {
+          limits: {
+            bootstrapsPerProject: 16,
+            activeThreadsPerProject: 200,
+            spawnDepth: 1,
+            childrenPerThread: 2
+          }
+        }
+      })
+      const client = yield* mcpClient(world.url, world.token)
+      const first = (yield* callTool(client, "t3_thread_start", { prompt: "one", mode: "current_checkout" }))
+        .structuredContent as { threadId: string }
+      yield* callTool(client, "t3_thread_start", { prompt: "two", mode: "current_checkout" })
+      const third = yield* callTool(client, "t3_thread_start", { prompt: "three", mode: "current_checkout" })
+      assert.isTrue(third.isError)
+      assert.include(text(third), "capacity")
+      const childClient = yield* mcpClient(world.url, yield* world.issue(first.threadId))
+      const grandchild = yield* callTool(childClient, "t3_thread_start", {
+        prompt: "deeper",
+        mode: "current_checkout"
+      })
+      assert.isTrue(grandchild.isError)
+      assert.include(text(grandchild), "nested 1 deep")
+    })
+  )
+
+  it.live("bad input is a clear error and leaves nothing on disk", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld()
+      const client = yield* mcpClient(world.url, world.token)
+      const outside = yield* tempDir()
+      const attempt = (args: Record<string, unknown>) =>
+        Effect.promise(() =>
+          client.callTool({ name: "t3_thread_start", arguments: args }).then(
+            (result) => ({ kind: "result" as const, isError: result.isError === true, text: text(result) }),
+            (error: Error) => ({ kind: "rpc-error" as const, isError: true, text: error.message })
+          )
+        )
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ prompt: "x".repeat(120_001) }, "120000"],
+        [{ prompt: "   " }, "prompt"],
+        [{ prompt: "go", tags: "a,b" }, "JSON array"],
+        [{ prompt: "go", mode: "existing_worktree", worktreePath: outside }, "not a worktree"],
+        [{ prompt: "go", branch: "--upload-pack=x" }, "branch"],
+        [{ prompt: "go", mode: "existing_worktree" }, "worktreePath"],
+        [{ prompt: "go", projectId: "elsewhere" }, "projectId"]
+      ]
+      for (const [args, expected] of cases) {
+        const outcome = yield* attempt(args)
+        assert.isTrue(outcome.isError, JSON.stringify(args).slice(0, 80))
+        assert.include(outcome.text, expected, JSON.stringify(args).slice(0, 80))
+      }
+      assert.strictEqual(worktreeCount(world.repo), 1)
+      assert.strictEqual((yield* world.engine.snapshot).threads.length, 1)
+    })
+  )
+})
+
+describe("MCP while the server starts", () => {
+  it.live("tools/list answers at once; tools/call waits in the gate and runs after ready", () =>
+    Effect.gen(function* () {
+      const hold = join(yield* tempDir(), "release-startup")
+      process.env.SPINDLE_TEST_HOLD_STARTUP = hold
+      yield* Effect.addFinalizer(() => Effect.sync(() => delete process.env.SPINDLE_TEST_HOLD_STARTUP))
+      const world = yield* mcpWorld({ waitReady: false })
+      assert.strictEqual((yield* world.gate.state).status, "starting")
+      const client = yield* mcpClient(world.url, world.token)
+      const { tools } = yield* Effect.promise(() => client.listTools())
+      assert.strictEqual(tools.length, 3)
+      const call = yield* Effect.forkChild(
+        callTool(client, "t3_thread_start", { prompt: "after ready", mode: "current_checkout" })
+      )
+      yield* world.gate.waiting.pipe(
+        Effect.repeat({ until: (n) => n === 1, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeout("10 seconds")
+      )
+      assert.strictEqual((yield* world.engine.snapshot).threads.length, 1)
+      writeFileSync(hold, "")
+      const result = yield* Fiber.join(call)
+      assert.isUndefined(result.isError)
+      const child = (result.structuredContent as { threadId: ThreadId }).threadId
+      assert.strictEqual((yield* world.engine.getThread(child))?.parentThreadId, "parent")
+    })
+  )
+})
