@@ -128,7 +128,10 @@ export const mcpRoute = HttpRouter.use((router) =>
       )
 
     const makeServer = () => {
-      const server = new Server({ name: "spindle", version: VERSION }, { capabilities: { tools: {} } })
+      const server = new Server(
+        { name: "spindle", version: VERSION },
+        { capabilities: { tools: {}, logging: {} } }
+      )
       server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...toolDefinitions] }))
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         const context = extra.authInfo?.extra?.context as McpInvocationContext | undefined
