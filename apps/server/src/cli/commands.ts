@@ -8,7 +8,7 @@ import { slugify } from "@spindle/shared/slug"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
+import { discover, ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
 import { followThread } from "./follow.ts"
 import { EXIT, UsageError } from "./usage.ts"
 

@@ -29,6 +29,8 @@ Usage:
   spindle setup rerun <thread> [--follow]
   spindle token create [--name N] --scope read|operate|admin ... [--expires-in SECONDS]
   spindle token list | revoke <id>
+  spindle token issue-mcp --thread ID [--capability thread-management|thread-read ...]
+                       a provider token for an agent working in that thread (connects Codex by hand)
   spindle help                show this help
 
 Client commands find the server through --url, SPINDLE_URL or <home>/server.json, and
