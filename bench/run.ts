@@ -6,7 +6,8 @@ const scenarios: Record<string, () => Promise<BenchResult>> = {
   engine: async () => (await import("./engine.ts")).run(),
   worktree: async () => (await import("./worktree.ts")).run(),
   bootstrap: async () => (await import("./bootstrap.ts")).run(),
-  ws: async () => (await import("./ws.ts")).run()
+  ws: async () => (await import("./ws.ts")).run(),
+  mcp: async () => (await import("./mcp.ts")).run()
 }
 
 const requested = process.argv.slice(2)
