@@ -2,6 +2,7 @@ import { spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { mcpClient } from "../mcp/mcpTesting.ts"
 import { gitRepo, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
 
@@ -62,6 +63,20 @@ describe("spindle CLI against a real server", () => {
       assert.strictEqual(JSON.parse(shown.stdout).latestTurn.status, "requested")
       const logs = yield* spindle(["thread", "logs", "t1"], env)
       assert.strictEqual(logs.stdout, "first\nsecond\nthird\n")
+
+      // An MCP token for an agent in that thread, which the MCP endpoint accepts.
+      const issued = yield* spindle(["token", "issue-mcp", "--thread", "t1", "--json"], env)
+      assert.strictEqual(issued.code, 0, issued.stderr)
+      const mcp = JSON.parse(issued.stdout) as { token: string; mcpUrl: string; capabilities: Array<string> }
+      assert.match(mcp.token, /^spn_/)
+      assert.strictEqual(mcp.mcpUrl, `${server.url}/mcp`)
+      assert.deepStrictEqual(mcp.capabilities, ["thread-management", "thread-read"])
+      const client = yield* mcpClient(server.url, mcp.token)
+      const { tools } = yield* Effect.promise(() => client.listTools())
+      assert.include(
+        tools.map((t) => t.name),
+        "t3_thread_start"
+      )
     })
   )
 

@@ -22,6 +22,7 @@ import * as Schema from "effect/Schema"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { describeIssue } from "../orchestration/decodeCommand.ts"
+import { Engine } from "../orchestration/Engine.ts"
 import { VERSION } from "../version.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { listThreads, startThread, threadStatus } from "./threadTools.ts"
@@ -54,8 +55,8 @@ const decodeInput = <S extends Schema.Top>(schema: S, input: unknown) =>
     })
   )
 
-/** A tool failure as a result the model can act on: what failed, the thread if any, what to try. */
-const toolError = (error: SpindleError) => ({
+/** A tool failure as a result the model can act on: what failed, at which stage, the thread if any, what to try. */
+const toolError = (error: SpindleError, stage?: string | null) => ({
   isError: true,
   content: [
     {
@@ -63,6 +64,7 @@ const toolError = (error: SpindleError) => ({
       text: JSON.stringify({
         error: error.reason,
         message: error.message,
+        ...(stage === undefined || stage === null ? {} : { stage }),
         ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
         ...(error.field === undefined ? {} : { field: error.field })
       })
@@ -109,6 +111,7 @@ const primeEventStream = (response: Response): Response => {
 export const mcpRoute = HttpRouter.use((router) =>
   Effect.gen(function* () {
     const tokens = yield* ProviderTokens
+    const engine = yield* Engine
     const config = yield* ServerConfig
     const services = yield* Effect.context<Effect.Services<ReturnType<typeof startThread>>>()
     const authRequired = config.mcpAuth !== "off"
@@ -121,7 +124,17 @@ export const mcpRoute = HttpRouter.use((router) =>
         effect.pipe(
           Effect.map((value) => toolResult(value as Record<string, unknown>)),
           Effect.catch((error) =>
-            error instanceof McpError ? Effect.fail(error) : Effect.succeed(toolError(error))
+            error instanceof McpError
+              ? Effect.fail(error)
+              : // A bootstrap that got as far as creating the thread records the stage it failed at.
+                Effect.map(
+                  error.threadId === undefined ? Effect.succeed(undefined) : engine.getThread(error.threadId),
+                  (thread) =>
+                    toolError(
+                      error,
+                      thread?.bootstrap.status === "failed" ? thread.bootstrap.stage : "validate"
+                    )
+                )
           ),
           Effect.provideContext(services)
         )

@@ -204,9 +204,48 @@ describe("MCP t3_thread_start modes and retries", () => {
       }
       assert.strictEqual(worktreeCount(world.repo), 1)
       assert.strictEqual((yield* world.engine.snapshot).threads.length, 1)
+      // A failure after the thread exists names it and the stage it failed at.
+      writeFileSync(join(world.repo, ".git", "refs", "heads", "locked.lock"), "")
+      const failed = yield* attempt({ prompt: "go", branch: "locked" })
+      assert.isTrue(failed.isError)
+      const body = JSON.parse(failed.text) as { stage?: string; threadId?: string; message: string }
+      assert.strictEqual(body.stage, "workspace")
+      assert.isString(body.threadId)
+      assert.strictEqual(worktreeCount(world.repo), 1)
+    })
+  )
+
+  it.live("branches from the calling thread's branch with baseBranchSource: source", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld()
+      const client = yield* mcpClient(world.url, world.token)
+      git(world.repo, "checkout", "--quiet", "-b", "topic")
+      commitFileIn(world.repo)
+      // The parent thread works in the project checkout, now on `topic`.
+      const onTopic = (yield* callTool(client, "t3_thread_start", { prompt: "p", mode: "current_checkout" }))
+        .structuredContent as { branch: string; threadId: string }
+      assert.strictEqual(onTopic.branch, "topic")
+      // That thread's own agent starts children: by default from main, or from its branch.
+      const child = yield* mcpClient(world.url, yield* world.issue(onTopic.threadId))
+      const fromDefault = (yield* callTool(child, "t3_thread_start", { prompt: "a" }))
+        .structuredContent as Record<string, any>
+      assert.strictEqual(fromDefault.baseBranch, "main")
+      assert.isFalse(existsSync(join(fromDefault.worktreePath, "topic.txt")))
+      const fromSource = (yield* callTool(child, "t3_thread_start", {
+        prompt: "b",
+        baseBranchSource: "source"
+      })).structuredContent as Record<string, any>
+      assert.strictEqual(fromSource.baseBranch, "topic")
+      assert.isTrue(existsSync(join(fromSource.worktreePath, "topic.txt")))
     })
   )
 })
+
+const commitFileIn = (repo: string) => {
+  writeFileSync(join(repo, "topic.txt"), "on topic\n")
+  git(repo, "add", "topic.txt")
+  git(repo, "commit", "--quiet", "-m", "topic work")
+}
 
 describe("MCP while the server starts", () => {
   it.live("tools/list answers at once; tools/call waits in the gate and runs after ready", () =>
