@@ -328,8 +328,40 @@ export const tokenCommand = (args: ReadonlyArray<string>) => {
         (t) => `Revoked ${t.id}`
       )
     }
+    case "issue-mcp": {
+      const { values, global } = parse(
+        rest,
+        { thread: { type: "string" }, capability: { type: "string", multiple: true } },
+        0
+      )
+      const threadId = str(values, "thread")
+      if (threadId === undefined)
+        throw new UsageError("token issue-mcp needs --thread <id>: the thread the agent works in.")
+      const capabilities = values.capability as Array<"thread-management" | "thread-read"> | undefined
+      return runWithClient(
+        global,
+        (client) =>
+          Effect.gen(function* () {
+            const issued = yield* client["token.issueMcp"]({
+              threadId: threadId as ThreadId,
+              ...(capabilities === undefined ? {} : { capabilities })
+            })
+            const { url } = discover(global, process.env)
+            return { ...issued, mcpUrl: `${url}/mcp` }
+          }),
+        (t) =>
+          [
+            `Issued MCP token ${t.id} for thread ${t.threadId} (${t.capabilities.join(", ")}), valid until ${t.expiresAt}. It is shown only now:`,
+            t.token,
+            "",
+            "Connect Codex to it:",
+            `  export SPINDLE_MCP_TOKEN=${t.token}`,
+            `  codex -c mcp_servers.spindle.url=${t.mcpUrl} -c mcp_servers.spindle.bearer_token_env_var=SPINDLE_MCP_TOKEN`
+          ].join("\n")
+      )
+    }
   }
   throw new UsageError(
-    "usage: spindle token create --name N --scope read [--scope operate] [--expires-in S] | list | revoke <id>"
+    "usage: spindle token create --name N --scope read [--scope operate] [--expires-in S] | list | revoke <id> | issue-mcp --thread <id>"
   )
 }
