@@ -1,7 +1,7 @@
 // Client tokens for the app and the CLI: issue, list, revoke, resolve a presented token to a
 // principal, check its scope, and decide when `<home>/owner-token` needs a new token. Reading headers and turning errors
 // into HTTP statuses is the transport's (ws/), not this file's.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import {
   type ClientScope,
@@ -22,6 +22,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { describeIssue } from "../orchestration/decodeCommand.ts"
 import { readOwnerTokenFile, writeOwnerTokenFile } from "./ownerTokenFile.ts"
+import { sameHash, sha256 } from "./tokenHash.ts"
 
 /** Who a resolved token speaks for. Carries the token's id, never the token. */
 export interface ClientPrincipal {
@@ -64,14 +65,6 @@ const TOKEN_PREFIX = "spc_"
 const TOKEN_PATTERN = /^spc_[A-Za-z0-9_-]{43}$/u
 /** `last_used_at` is written at most this often per token, not on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000
-
-const sha256 = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest()
-
-/** Both hashes as bytes, compared in constant time (the SQL lookup alone is not). */
-const sameHash = (storedHex: string, computed: Buffer): boolean => {
-  const stored = Buffer.from(storedHex, "hex")
-  return stored.length === computed.length && timingSafeEqual(stored, computed)
-}
 
 interface Row {
   readonly id: string

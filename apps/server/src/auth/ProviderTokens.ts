@@ -2,7 +2,7 @@
 // presented token to the session it speaks for, check its capabilities, revoke a session's or a
 // thread's tokens. Reading the bearer header, answering 401/403 and limiting what a capability may
 // reach (project, spawn depth) are the MCP transport's and the dispatcher's, not this file's.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import {
   boundedText,
   type IssuedProviderToken,
@@ -23,6 +23,7 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { describeIssue } from "../orchestration/decodeCommand.ts"
+import { sameHash, sha256 } from "./tokenHash.ts"
 
 /** Who a resolved token speaks for. Carries the token's id, never the token. */
 export interface ProviderPrincipal {
@@ -67,14 +68,6 @@ const TOKEN_PATTERN = /^spn_[A-Za-z0-9_-]{43}$/u
  */
 const LAST_USED_RESOLUTION_MS = 60_000
 const HOW_TO_RENEW = "Restart this thread's provider session in Spindle to get a new token"
-
-const sha256 = (token: string): Buffer => createHash("sha256").update(token, "utf8").digest()
-
-/** Both hashes as bytes, compared in constant time (the SQL lookup alone is not). */
-const sameHash = (storedHex: string, computed: Buffer): boolean => {
-  const stored = Buffer.from(storedHex, "hex")
-  return stored.length === computed.length && timingSafeEqual(stored, computed)
-}
 
 interface Row {
   readonly id: string

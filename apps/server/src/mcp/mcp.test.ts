@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { git, tempDir } from "../testing/fixtures.ts"
+import { git } from "../testing/fixtures.ts"
 import { callTool, mcpClient, mcpWorld } from "./mcpTesting.ts"
 
-const worktreeCount = (repo: string) =>
+const _worktreeCount = (repo: string) =>
   git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length
 
 describe("MCP t3_thread_start", () => {

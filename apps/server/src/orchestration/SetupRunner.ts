@@ -11,6 +11,7 @@ import { SetupScripts } from "../setup/SetupScripts.ts"
 import type { SetupResult } from "../setup/setupModel.ts"
 import { stepCommandId } from "./bootstrapSteps.ts"
 import { Engine } from "./Engine.ts"
+import { threadNotFound } from "./notFound.ts"
 
 export interface SetupRun {
   readonly threadId: ThreadId
@@ -116,11 +117,7 @@ export class SetupRunner extends Context.Service<
         const thread = yield* engine.getThread(threadId)
         const project = thread === undefined ? undefined : yield* engine.getProject(thread.projectId)
         if (thread === undefined || project === undefined) {
-          return yield* new SpindleError({
-            reason: "not-found",
-            threadId,
-            message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
-          })
+          return yield* threadNotFound(threadId)
         }
         if (
           thread.status !== "active" ||

@@ -15,6 +15,7 @@ import {
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as notFound from "./notFound.ts"
 import type { ReadModel } from "./readModel.ts"
 
 export interface DecideContext {
@@ -32,19 +33,9 @@ const findProject = (model: ReadModel, id: ProjectId) =>
   Option.getOrUndefined(HashMap.get(model.projects, id))
 const findThread = (model: ReadModel, id: ThreadId) => Option.getOrUndefined(HashMap.get(model.threads, id))
 
-const projectNotFound = (projectId: ProjectId): Decision =>
-  reject({
-    reason: "not-found",
-    projectId,
-    message: `Project ${projectId} does not exist. List projects with 'spindle project list' or register one with 'spindle project add <path>'.`
-  })
+const projectNotFound = (projectId: ProjectId): Decision => Result.fail(notFound.projectNotFound(projectId))
 
-const threadNotFound = (threadId: ThreadId): Decision =>
-  reject({
-    reason: "not-found",
-    threadId,
-    message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
-  })
+const threadNotFound = (threadId: ThreadId): Decision => Result.fail(notFound.threadNotFound(threadId))
 
 const basename = (path: string) => path.replace(/\/+$/, "").split("/").pop() || path
 

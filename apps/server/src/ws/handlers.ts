@@ -10,6 +10,7 @@ import { ClientTokens } from "../auth/ClientTokens.ts"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
+import { threadNotFound } from "../orchestration/notFound.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { VERSION } from "../version.ts"
@@ -77,11 +78,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           yield* authorized("thread.get", headers)
           const thread = yield* engine.getThread(threadId)
           if (thread === undefined) {
-            return yield* new SpindleError({
-              reason: "not-found",
-              threadId,
-              message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
-            })
+            return yield* threadNotFound(threadId)
           }
           return thread
         }),
@@ -91,11 +88,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
             yield* authorized("thread.streamSetupLog", headers)
             const thread = yield* engine.getThread(threadId as ThreadId)
             if (thread === undefined) {
-              return yield* new SpindleError({
-                reason: "not-found",
-                threadId,
-                message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
-              })
+              return yield* threadNotFound(threadId)
             }
             const follow = yield* setupScripts.follow(threadId)
             const live =
@@ -133,11 +126,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           yield* authorized("token.issueMcp", headers)
           const thread = yield* engine.getThread(threadId)
           if (thread === undefined) {
-            return yield* new SpindleError({
-              reason: "not-found",
-              threadId,
-              message: `Thread ${threadId} does not exist. List threads with 'spindle thread list'.`
-            })
+            return yield* threadNotFound(threadId)
           }
           return yield* providerTokens.issue({
             threadId,
