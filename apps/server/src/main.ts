@@ -102,6 +102,9 @@ const Startup = Layer.effectDiscard(
       yield* Effect.logInfo(
         `${owner.created ? "Created an owner token in" : "The owner token is in"} ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`
       )
+      yield* Effect.logInfo(
+        `Agents (Codex) connect over MCP to ${url}/mcp with a provider token: 'npx spindle token issue-mcp --thread <id>' prints one and the codex flags.`
+      )
     }).pipe(
       Effect.catchCause((cause) => {
         const error = Cause.squash(cause)

@@ -232,6 +232,17 @@ export const mcpRoute = HttpRouter.use((router) =>
           { status: 403 }
         )
       }
+      if (sessionId !== undefined && session === undefined) {
+        // An ended or unknown session: the client starts a new one (MCP says 404 here).
+        return HttpServerResponse.jsonUnsafe(
+          {
+            jsonrpc: "2.0",
+            error: { code: -32001, message: "Session not found; initialize a new session." },
+            id: null
+          },
+          { status: 404 }
+        )
+      }
       if (session === undefined) {
         const transport: WebStandardStreamableHTTPServerTransport =
           new WebStandardStreamableHTTPServerTransport({
