@@ -1,7 +1,8 @@
 // Input and output of the MCP thread tools. The tools' JSON Schemas are generated from these,
 // so the model, the SDK and the server read one definition.
 import * as Schema from "effect/Schema"
-import { BootstrapTurnStatus } from "./bootstrap.ts"
+import * as Struct from "effect/Struct"
+import { BootstrapResult } from "./bootstrap.ts"
 import { BaseRef, BranchName } from "./commands.ts"
 import { ProjectId, ThreadId } from "./ids.ts"
 import { BootstrapStatus, SetupStatus, TurnStatus } from "./thread.ts"
@@ -70,18 +71,10 @@ export const ThreadStartInput = Schema.Struct({
 }).annotate({ identifier: "ThreadStartInput" })
 export type ThreadStartInput = typeof ThreadStartInput.Type
 
-export const ThreadStartOutput = Schema.Struct({
-  threadId: ThreadId,
-  projectId: ProjectId,
-  parentThreadId: Schema.NullOr(ThreadId),
-  mode: WorkspaceMode,
-  branch: Schema.NullOr(Schema.String),
-  worktreePath: AbsolutePath,
-  baseBranch: Schema.NullOr(Schema.String),
-  setup: Schema.Struct({ status: SetupStatus }),
-  turn: Schema.Struct({ status: BootstrapTurnStatus }),
-  warnings: Schema.Array(Schema.String)
-}).annotate({ identifier: "ThreadStartOutput" })
+/** What the tool answers: the bootstrap's result, without the engine's sequence and the timing. */
+export const ThreadStartOutput = BootstrapResult.mapFields(Struct.omit(["sequence", "durationMs"])).annotate({
+  identifier: "ThreadStartOutput"
+})
 export type ThreadStartOutput = typeof ThreadStartOutput.Type
 
 export const ThreadStatusInput = Schema.Struct({ threadId: ThreadId }).annotate({

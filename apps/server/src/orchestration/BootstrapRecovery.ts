@@ -4,7 +4,7 @@
 // removed only when clean and created by us. Nothing with uncommitted or unique work is removed.
 import { realpath } from "node:fs/promises"
 import { sep } from "node:path"
-import { type Actor, type ThreadId, TurnId } from "@spindle/contracts"
+import { type Actor, type BootstrapResult, type ThreadId, TurnId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -14,6 +14,7 @@ import * as Ref from "effect/Ref"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalEntry } from "../persistence/BootstrapJournal.ts"
+import { rollBackBootstrap } from "./bootstrapRollback.ts"
 import { stepCommandId } from "./bootstrapSteps.ts"
 import { Engine } from "./Engine.ts"
 
@@ -79,43 +80,14 @@ export class BootstrapRecovery extends Context.Service<
             )
           )
 
-      /** Removes what a bootstrap created (if still clean) and marks its thread failed. */
       const rollBack = (entry: JournalEntry, stage: "workspace" | "setup" | "create-thread") =>
-        Effect.gen(function* () {
-          if (entry.branch !== null && entry.mode === "new_worktree") {
-            const listed = yield* repositories.listWorktrees(entry.repo).pipe(Effect.orElseSucceed(() => []))
-            const created = listed.find((w) => w.branch === entry.branch)
-            if (created !== undefined) {
-              yield* worktrees
-                .remove({
-                  repo: entry.repo,
-                  worktreePath: created.path,
-                  branch: entry.branch,
-                  deleteBranch: true
-                })
-                .pipe(Effect.catch((e) => Effect.logWarning(`Recovery kept ${created.path}: ${e.message}`)))
-            } else {
-              yield* worktrees.deleteBranch(entry.repo, entry.branch).pipe(Effect.ignore)
-            }
-          }
-          const thread = yield* engine.getThread(entry.threadId as ThreadId)
-          if (thread?.bootstrap.status === "running") {
-            yield* send({
-              type: "thread.bootstrap.fail",
-              commandId: stepCommandId(entry.commandId, "fail"),
-              threadId: thread.id,
-              stage,
-              error: { reason: "unavailable", message: INTERRUPTED }
-            })
-          }
-          yield* journal
-            .update(
-              entry.commandId,
-              { stage: "failed", error: { reason: "unavailable", message: INTERRUPTED } },
-              yield* now
-            )
-            .pipe(Effect.orDie)
-        })
+        rollBackBootstrap(
+          { engine, journal, worktrees, repositories },
+          entry,
+          stage,
+          { reason: "unavailable", message: INTERRUPTED },
+          server
+        )
 
       /** Only the turn request was left: send it, as the bootstrap would have. */
       const finishTurn = (entry: JournalEntry) =>
@@ -130,6 +102,16 @@ export class BootstrapRecovery extends Context.Service<
               prompt: entry.prompt
             })
           }
+          yield* completeBootstrap(entry, { turn: { status: "started" } })
+        })
+
+      /** Marks the thread's bootstrap completed (if it still runs) and the journal entry done. */
+      const completeBootstrap = (
+        entry: JournalEntry,
+        outcome: Partial<Pick<BootstrapResult, "setup" | "turn">>
+      ) =>
+        Effect.gen(function* () {
+          const thread = yield* engine.getThread(entry.threadId as ThreadId)
           if (thread?.bootstrap.status === "running") {
             yield* send({
               type: "thread.bootstrap.complete",
@@ -137,8 +119,7 @@ export class BootstrapRecovery extends Context.Service<
               threadId: thread.id
             })
           }
-          const result =
-            entry.result === null ? null : { ...entry.result, turn: { status: "started" as const } }
+          const result = entry.result === null ? null : { ...entry.result, ...outcome }
           yield* journal.update(entry.commandId, { stage: "done", result }, yield* now).pipe(Effect.orDie)
         })
 
@@ -185,23 +166,10 @@ export class BootstrapRecovery extends Context.Service<
             case "running-setup": {
               if (yield* interruptSetup(entry.threadId as ThreadId, entry.commandId))
                 interruptedSetups.push(entry.threadId)
-              const thread = yield* engine.getThread(entry.threadId as ThreadId)
-              if (thread?.bootstrap.status === "running") {
-                yield* send({
-                  type: "thread.bootstrap.complete",
-                  commandId: stepCommandId(entry.commandId, "complete"),
-                  threadId: thread.id
-                })
-              }
-              const result =
-                entry.result === null
-                  ? null
-                  : {
-                      ...entry.result,
-                      setup: { status: "interrupted" as const },
-                      turn: { status: "not-started" as const }
-                    }
-              yield* journal.update(entry.commandId, { stage: "done", result }, yield* now).pipe(Effect.orDie)
+              yield* completeBootstrap(entry, {
+                setup: { status: "interrupted" },
+                turn: { status: "not-started" }
+              })
               break
             }
             case "requesting-turn":

@@ -29,9 +29,10 @@ import { BootstrapJournal, type JournalPatch } from "../persistence/BootstrapJou
 import {
   type BootstrapCommand,
   type BootstrapParent,
-  type BootstrapPlan,
-  planBootstrap
+  planBootstrap,
+  prepareWorkspace
 } from "./bootstrapPlan.ts"
+import { rollBackBootstrap } from "./bootstrapRollback.ts"
 import { payloadHash, stepCommandId } from "./bootstrapSteps.ts"
 import { crashPoint } from "./crashPoint.ts"
 import { Engine } from "./Engine.ts"
@@ -199,7 +200,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
 
           // Step 3: the workspace, by mode. What this bootstrap creates it also removes on failure.
           yield* record({ stage: "creating-worktree" }).pipe(Effect.orDie)
-          const prepared = yield* prepareWorkspace(plan).pipe(
+          const prepared = yield* prepareWorkspace(worktrees, plan).pipe(
             Effect.mapError((error) => new StepFailure({ stage: "workspace", error }))
           )
           yield* crashPoint("worktree-created")
@@ -313,73 +314,16 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       /** Undo what this bootstrap created on disk and mark the thread failed, with the stage. */
       const rollback = (invocation: BootstrapInvocation, stage: BootstrapStage, error: SpindleError) =>
         Effect.gen(function* () {
-          const { commandId, threadId } = invocation.command
-          const entry = yield* journal.get(commandId).pipe(Effect.orDie)
-          if (entry?.createdByUs && entry.worktreePath !== null) {
-            yield* worktrees
-              .remove({
-                repo: entry.repo,
-                worktreePath: entry.worktreePath,
-                branch: entry.branch,
-                deleteBranch: true
-              })
-              .pipe(
-                Effect.catch((e) =>
-                  Effect.logWarning(`Kept ${entry.worktreePath} after a failed bootstrap: ${e.message}`)
-                )
-              )
-          }
-          const thread = yield* engine.getThread(threadId)
-          if (thread?.bootstrap.status === "running") {
-            yield* engine
-              .dispatch(
-                {
-                  type: "thread.bootstrap.fail",
-                  commandId: stepCommandId(commandId, "fail"),
-                  threadId,
-                  stage,
-                  error: { reason: error.reason, message: error.message }
-                },
-                invocation.actor
-              )
-              .pipe(Effect.ignore)
-          }
-          if (entry !== undefined) {
-            yield* journal
-              .update(
-                commandId,
-                { stage: "failed", error: { reason: error.reason, message: error.message } },
-                yield* now
-              )
-              .pipe(Effect.orDie)
-          }
+          const entry = yield* journal.get(invocation.command.commandId).pipe(Effect.orDie)
+          if (entry === undefined) return
+          yield* rollBackBootstrap(
+            { engine, journal, worktrees, repositories },
+            entry,
+            stage,
+            error,
+            invocation.actor
+          )
         })
-
-      const prepareWorkspace = (plan: BootstrapPlan) => {
-        const { workspace } = plan
-        switch (workspace.mode) {
-          case "new_worktree":
-            return worktrees
-              .create({
-                repo: plan.project.workspaceRoot,
-                projectKey: plan.project.id,
-                branch: workspace.branch,
-                base: workspace.base.name,
-                initSubmodules: workspace.initSubmodules
-              })
-              .pipe(Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace")))
-          case "existing_worktree":
-            return Effect.succeed(workspace.adopted)
-          case "current_checkout":
-            return Effect.succeed({
-              worktreePath: workspace.path,
-              branch: workspace.branch,
-              baseBranch: null,
-              createdByUs: false,
-              warnings: []
-            })
-        }
-      }
 
       /** A repeated commandId: the recorded outcome, or a conflict when the payload differs. */
       const recorded = (commandId: string, hash: string) =>

@@ -1,5 +1,5 @@
 // Step 1 of a bootstrap: check everything before any side effect and turn the request into a
-// plan the dispatcher carries out. Reads only (git queries, the read model); a bootstrap that
+// plan the dispatcher carries out (and step 3's workspace from that plan). Reads only (git queries, the read model); a bootstrap that
 // fails here has changed nothing on disk or in the database.
 import {
   type BootstrapRequest,
@@ -243,3 +243,30 @@ export const planBootstrap = (
       warnings
     } satisfies BootstrapPlan
   })
+
+/** Step 3: the workspace the plan names, created (new_worktree) or as validated. */
+export const prepareWorkspace = (worktrees: Worktrees["Service"], plan: BootstrapPlan) => {
+  const { workspace } = plan
+  switch (workspace.mode) {
+    case "new_worktree":
+      return worktrees
+        .create({
+          repo: plan.project.workspaceRoot,
+          projectKey: plan.project.id,
+          branch: workspace.branch,
+          base: workspace.base.name,
+          initSubmodules: workspace.initSubmodules
+        })
+        .pipe(Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace")))
+    case "existing_worktree":
+      return Effect.succeed(workspace.adopted)
+    case "current_checkout":
+      return Effect.succeed({
+        worktreePath: workspace.path,
+        branch: workspace.branch,
+        baseBranch: null,
+        createdByUs: false,
+        warnings: []
+      } satisfies PreparedWorktree)
+  }
+}

@@ -1,0 +1,73 @@
+// Undoing a bootstrap that failed before its turn, whether it failed now (the dispatcher) or a
+// crash interrupted it (recovery): remove the worktree and branch it created, only while they
+// hold no new work, mark the thread failed with the stage, and close the journal entry.
+import type { Actor, BootstrapStage, ErrorReason, ThreadId } from "@spindle/contracts"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import type { Repositories } from "../git/Repositories.ts"
+import type { Worktrees } from "../git/Worktrees.ts"
+import type { BootstrapJournal, JournalEntry } from "../persistence/BootstrapJournal.ts"
+import { stepCommandId } from "./bootstrapSteps.ts"
+import type { Engine } from "./Engine.ts"
+
+export interface RollbackServices {
+  readonly engine: Engine["Service"]
+  readonly journal: BootstrapJournal["Service"]
+  readonly worktrees: Worktrees["Service"]
+  readonly repositories: Repositories["Service"]
+}
+
+export const rollBackBootstrap = (
+  services: RollbackServices,
+  entry: JournalEntry,
+  stage: BootstrapStage,
+  error: { readonly reason: ErrorReason; readonly message: string },
+  actor: Actor
+) =>
+  Effect.gen(function* () {
+    const { engine, journal, worktrees, repositories } = services
+    // The branch is journaled before git runs, so what this bootstrap made is found by it even
+    // when the crash came before the worktree's path was recorded.
+    if (entry.branch !== null && entry.mode === "new_worktree") {
+      const listed = yield* repositories.listWorktrees(entry.repo).pipe(Effect.orElseSucceed(() => []))
+      const created = listed.find((w) => w.branch === entry.branch)
+      if (created !== undefined) {
+        yield* worktrees
+          .remove({ repo: entry.repo, worktreePath: created.path, branch: entry.branch, deleteBranch: true })
+          .pipe(
+            Effect.catch((e) =>
+              Effect.logWarning(`Kept ${created.path} after a failed bootstrap: ${e.message}`)
+            )
+          )
+      } else {
+        yield* worktrees.deleteBranch(entry.repo, entry.branch).pipe(Effect.ignore)
+      }
+    }
+    const thread = yield* engine.getThread(entry.threadId as ThreadId)
+    if (thread?.bootstrap.status === "running") {
+      yield* engine
+        .dispatch(
+          {
+            type: "thread.bootstrap.fail",
+            commandId: stepCommandId(entry.commandId, "fail"),
+            threadId: thread.id,
+            stage,
+            error: { reason: error.reason, message: error.message }
+          },
+          actor
+        )
+        .pipe(
+          Effect.catch((e) =>
+            Effect.logWarning(`Could not record the failed bootstrap of ${thread.id}: ${e.message}`)
+          )
+        )
+    }
+    const at = DateTime.formatIso(yield* DateTime.now)
+    yield* journal
+      .update(
+        entry.commandId,
+        { stage: "failed", error: { reason: error.reason, message: error.message } },
+        at
+      )
+      .pipe(Effect.orDie)
+  })
