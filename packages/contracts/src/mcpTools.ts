@@ -4,7 +4,7 @@ import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { BootstrapResult } from "./bootstrap.ts"
 import { BaseRef, BranchName } from "./commands.ts"
-import { ProjectId, ThreadId } from "./ids.ts"
+import { ThreadId } from "./ids.ts"
 import { BootstrapStatus, SetupStatus, TurnStatus } from "./thread.ts"
 import {
   AbsolutePath,
