@@ -14,6 +14,7 @@ import * as Ref from "effect/Ref"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalEntry } from "../persistence/BootstrapJournal.ts"
+import { SetupScripts } from "../setup/SetupScripts.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
 import { stepCommandId } from "./bootstrapSteps.ts"
 import { Engine } from "./Engine.ts"
@@ -68,6 +69,7 @@ export class BootstrapRecovery extends Context.Service<
       const journal = yield* BootstrapJournal
       const worktrees = yield* Worktrees
       const repositories = yield* Repositories
+      const setupScripts = yield* SetupScripts
       const last = yield* Ref.make(emptyReport)
       const now = Effect.map(DateTime.now, DateTime.formatIso)
 
@@ -128,6 +130,12 @@ export class BootstrapRecovery extends Context.Service<
         Effect.gen(function* () {
           const thread = yield* engine.getThread(threadId)
           if (thread === undefined || thread.setup.status !== "running") return false
+          // Its process group may have outlived the server: end it before saying it stopped.
+          if (yield* setupScripts.endOrphan(threadId, thread.setup.runs)) {
+            yield* Effect.logWarning(
+              `Ended the setup of ${threadId} that was still running from before the restart`
+            )
+          }
           yield* send({
             type: "thread.setup.finish",
             commandId: stepCommandId(commandId, `interrupted-${thread.setup.runs}`),

@@ -121,13 +121,28 @@ describe("crash recovery (kill -9 of a real process, then the real server)", () 
       const marker = join(yield* tempDir(), "setup-running")
       const script = `echo $$ > '${marker}.pid'; touch '${marker}'; exec sleep 600`
       const { repo, after, health } = yield* crashAndRecover("setup", script, () => existsSync(marker))
-      // The setup script's own process group outlived the server; end it (this test started it).
+      // The setup script's process group outlived the killed process; recovery ended it.
       const pid = Number(readFileSync(`${marker}.pid`, "utf8").trim())
-      yield* Effect.sync(() => {
+      const groupAlive = () => {
         try {
-          process.kill(-pid, "SIGKILL")
-        } catch {}
-      })
+          process.kill(-pid, 0)
+          return true
+        } catch {
+          return false
+        }
+      }
+      // Whatever happens below, leave no process of this test behind.
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          if (groupAlive()) process.kill(-pid, "SIGKILL")
+        })
+      )
+      const ended = yield* Effect.sync(() => !groupAlive()).pipe(
+        Effect.repeat({ until: (gone) => gone, schedule: Schedule.spaced("50 millis") }),
+        Effect.timeout("10 seconds"),
+        Effect.orElseSucceed(() => false)
+      )
+      assert.isTrue(ended, "the orphaned setup group is still running after recovery")
       assert.strictEqual(after.thread?.setup.status, "interrupted")
       assert.include(after.thread?.setup.logTail ?? "", "thread.setup.rerun")
       assert.strictEqual(after.thread?.bootstrap.status, "completed")

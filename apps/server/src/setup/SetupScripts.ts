@@ -15,6 +15,7 @@ import { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { endOrphanedGroup } from "./orphanedGroup.ts"
 import { DEFAULT_MAX_LOG_BYTES, OutputLog } from "./outputLog.ts"
 import type { SetupFollow, SetupLine, SetupRequest, SetupResult } from "./setupModel.ts"
 import { setupError, superviseScript } from "./superviseScript.ts"
@@ -45,6 +46,8 @@ export class SetupScripts extends Context.Service<
     /** The log file of a run, as far as it is written. */
     readonly readLog: (threadId: ThreadId, run: number) => Effect.Effect<string, SpindleError>
     readonly logPath: (threadId: ThreadId, run: number) => string
+    /** After a crash: ends the run's process group if it outlived the server. True if it did. */
+    readonly endOrphan: (threadId: ThreadId, run: number) => Effect.Effect<boolean>
   }
 >()("spindle/setup/SetupScripts") {
   static readonly layerWith = (options: SetupScriptsOptions) =>
@@ -273,7 +276,10 @@ export class SetupScripts extends Context.Service<
           return { run: running?.run ?? null, logSoFar, lines: liveLines(subscription) } satisfies SetupFollow
         })
 
-        return { run, cancel, lines, follow, readLog, logPath }
+        const endOrphan = (threadId: ThreadId, run: number) =>
+          endOrphanedGroup(logPath(threadId, run), threadId, options.killGrace ?? "3 seconds")
+
+        return { run, cancel, lines, follow, readLog, logPath, endOrphan }
       })
     )
 

@@ -16,6 +16,7 @@ import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { LineSplitter } from "./lineSplitter.ts"
+import { recordGroup } from "./orphanedGroup.ts"
 import type { OutputLog } from "./outputLog.ts"
 import type { OutputStream, SetupRequest, SetupResult, SetupRunStatus } from "./setupModel.ts"
 
@@ -117,6 +118,9 @@ export const superviseScript = Effect.fnUntraced(function* (
         )
       )
     )
+
+  // While the group runs, its id sits next to the log, for recovery after a crash of the server.
+  yield* recordGroup(run.logPath, handle.pid)
 
   let writable = true
   const append = (stream: OutputStream, lines: ReadonlyArray<string>) =>
