@@ -27,6 +27,11 @@ export interface CreateOptions {
   /** Fetch the base from origin first (bounded; falls back to the local ref with a warning). */
   readonly fetchBase?: boolean
   readonly initSubmodules?: boolean
+  /**
+   * Called under the repository's lock once the branch and path are chosen, before git creates
+   * anything: the moment to journal them, so a rollback knows exactly what this create made.
+   */
+  readonly onPlanned?: (planned: { readonly branch: string; readonly path: string }) => Effect.Effect<void>
 }
 
 export interface PreparedWorktree {
@@ -157,6 +162,7 @@ export class Worktrees extends Context.Service<
           Effect.gen(function* () {
             const branch = yield* chooseBranch(repo, options.branch)
             const path = yield* choosePath(repo, options.projectKey, branch)
+            if (options.onPlanned !== undefined) yield* options.onPlanned({ branch, path })
             // Undo a failed attempt completely, so a retry (or the caller) starts clean.
             const cleanup = Effect.gen(function* () {
               if (existsSync(path)) {

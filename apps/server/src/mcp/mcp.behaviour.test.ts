@@ -147,6 +147,32 @@ describe("MCP t3_thread_start modes and retries", () => {
     })
   )
 
+  it.live("a thread cannot start a child with more autonomy than its own", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld()
+      const client = yield* mcpClient(world.url, world.token)
+      const careful = (yield* callTool(client, "t3_thread_start", {
+        prompt: "careful",
+        mode: "current_checkout",
+        runtimeMode: "approval-required"
+      })).structuredContent as { threadId: string }
+      const child = yield* mcpClient(world.url, yield* world.issue(careful.threadId))
+      const escalate = yield* callTool(child, "t3_thread_start", {
+        prompt: "x",
+        mode: "current_checkout",
+        runtimeMode: "full-access"
+      })
+      assert.isTrue(escalate.isError)
+      assert.include(text(escalate), "approval-required")
+      const inherited = (yield* callTool(child, "t3_thread_start", { prompt: "y", mode: "current_checkout" }))
+        .structuredContent as { threadId: ThreadId }
+      assert.strictEqual(
+        (yield* world.engine.getThread(inherited.threadId))?.runtimeMode,
+        "approval-required"
+      )
+    })
+  )
+
   it.live("answers capacity past the depth and children limits", () =>
     Effect.gen(function* () {
       const world = yield* mcpWorld({

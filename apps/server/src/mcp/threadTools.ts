@@ -18,6 +18,7 @@ import * as Option from "effect/Option"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
+import { StartupGate } from "../orchestration/StartupGate.ts"
 import type { McpInvocationContext, ProviderCapability } from "./McpInvocationContext.ts"
 
 const forbidden = (capability: ProviderCapability) =>
@@ -55,10 +56,37 @@ const depthOf = (threads: HashMap.HashMap<ThreadId, Thread>, thread: Thread) => 
   return depth
 }
 
+const AUTONOMY: Record<Thread["runtimeMode"], number> = {
+  "approval-required": 0,
+  "auto-accept-edits": 1,
+  "full-access": 2
+}
+
 const hashId = (prefix: string, ...parts: Array<string>) =>
   `${prefix}${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 20)}`
 
+/** The whole start waits in the startup gate: its checks read state that is only whole once ready. */
 export const startThread = (context: McpInvocationContext, input: ThreadStartInput) =>
+  Effect.gen(function* () {
+    const gate = yield* StartupGate
+    return yield* gate.enqueue(startThreadNow(context, input))
+  })
+
+/** Reads answer at once, but not from a model that is still catching up. */
+const whenReady = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const gate = yield* StartupGate
+    const state = yield* gate.state
+    if (state.status !== "ready") {
+      return yield* new SpindleError({
+        reason: "unavailable",
+        message: "Spindle is still starting (or failed to start); try again in a few seconds."
+      })
+    }
+    return yield* effect
+  })
+
+const startThreadNow = (context: McpInvocationContext, input: ThreadStartInput) =>
   Effect.gen(function* () {
     const engine = yield* Engine
     const commands = yield* Commands
@@ -91,6 +119,14 @@ export const startThread = (context: McpInvocationContext, input: ThreadStartInp
         reason: "capacity",
         threadId: parent.id,
         message: `This thread already has ${children} active child threads (the limit is ${config.limits.childrenPerThread}). Wait for one to finish or ask the user to archive some.`
+      })
+    }
+    // An agent may hand its child less autonomy than it has, never more.
+    if (input.runtimeMode !== undefined && AUTONOMY[input.runtimeMode] > AUTONOMY[parent.runtimeMode]) {
+      return yield* new SpindleError({
+        reason: "forbidden",
+        field: "runtimeMode",
+        message: `This thread runs in ${parent.runtimeMode} mode and cannot start a child in ${input.runtimeMode} mode. Leave runtimeMode out, or ask the user to start that thread from the Spindle app or CLI.`
       })
     }
     const project = yield* engine.getProject(context.projectId)
@@ -179,27 +215,31 @@ const statusOf = (thread: Thread): ChildThreadStatus => ({
 })
 
 export const threadStatus = (context: McpInvocationContext, threadId: ThreadId) =>
-  Effect.gen(function* () {
-    const engine = yield* Engine
-    yield* requireCapability(context, "thread-read")
-    const thread = yield* engine.getThread(threadId)
-    if (thread === undefined || thread.parentThreadId !== context.threadId) {
-      return yield* new SpindleError({
-        reason: "forbidden",
-        threadId,
-        message: `Thread ${threadId} is not one this thread started; only its own child threads can be read. List them with t3_thread_list.`
-      })
-    }
-    return statusOf(thread)
-  })
+  whenReady(
+    Effect.gen(function* () {
+      const engine = yield* Engine
+      yield* requireCapability(context, "thread-read")
+      const thread = yield* engine.getThread(threadId)
+      if (thread === undefined || thread.parentThreadId !== context.threadId) {
+        return yield* new SpindleError({
+          reason: "forbidden",
+          threadId,
+          message: `Thread ${threadId} is not one this thread started; only its own child threads can be read. List them with t3_thread_list.`
+        })
+      }
+      return statusOf(thread)
+    })
+  )
 
 export const listThreads = (context: McpInvocationContext) =>
-  Effect.gen(function* () {
-    const engine = yield* Engine
-    yield* requireCapability(context, "thread-read")
-    const model = yield* engine.readModel
-    const children = Array.from(HashMap.values(model.threads))
-      .filter((t) => t.parentThreadId === context.threadId)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-    return { threads: children.map(statusOf) }
-  })
+  whenReady(
+    Effect.gen(function* () {
+      const engine = yield* Engine
+      yield* requireCapability(context, "thread-read")
+      const model = yield* engine.readModel
+      const children = Array.from(HashMap.values(model.threads))
+        .filter((t) => t.parentThreadId === context.threadId)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      return { threads: children.map(statusOf) }
+    })
+  )

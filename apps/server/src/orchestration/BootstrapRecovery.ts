@@ -91,9 +91,34 @@ export class BootstrapRecovery extends Context.Service<
           server
         )
 
+      /**
+       * The journal says the workspace was ready; make sure the thread heard of it too (a crash
+       * can fall between the journal write and the event), so it is neither lost nor orphaned.
+       */
+      const ensureWorkspaceRecorded = (entry: JournalEntry) =>
+        Effect.gen(function* () {
+          const thread = yield* engine.getThread(entry.threadId as ThreadId)
+          const ready = entry.result
+          if (thread === undefined || thread.workspace.worktreePath !== null || ready === null) return
+          yield* send({
+            type: "thread.workspace.record",
+            commandId: stepCommandId(entry.commandId, "workspace"),
+            threadId: thread.id,
+            workspace: {
+              mode: ready.mode,
+              branch: ready.branch,
+              worktreePath: ready.worktreePath,
+              baseBranch: ready.baseBranch,
+              createdByUs: entry.createdByUs
+            },
+            warnings: ready.warnings
+          })
+        })
+
       /** Only the turn request was left: send it, as the bootstrap would have. */
       const finishTurn = (entry: JournalEntry) =>
         Effect.gen(function* () {
+          yield* ensureWorkspaceRecorded(entry)
           const thread = yield* engine.getThread(entry.threadId as ThreadId)
           if (thread !== undefined && thread.latestTurn?.turnId !== entry.turnId) {
             yield* send({
@@ -145,7 +170,7 @@ export class BootstrapRecovery extends Context.Service<
             exitCode: null,
             signal: null,
             durationMs: null,
-            logTail: `${thread.setup.logTail}[setup interrupted: the server stopped while it ran; rerun it with thread.setup.rerun]\\n`
+            logTail: `${thread.setup.logTail}[setup interrupted: the server stopped while it ran; rerun it with thread.setup.rerun]\n`
           })
           return true
         })
@@ -172,6 +197,7 @@ export class BootstrapRecovery extends Context.Service<
               }
               break
             case "running-setup": {
+              yield* ensureWorkspaceRecorded(entry)
               if (yield* interruptSetup(entry.threadId as ThreadId, entry.commandId))
                 interruptedSetups.push(entry.threadId)
               yield* completeBootstrap(entry, {

@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { type BootstrapResult, SpindleError } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import type * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import { git, serverActor, tempDir } from "../testing/fixtures.ts"
 import { bootstrapWorld, threadId } from "./bootstrapTesting.ts"
@@ -234,6 +235,52 @@ describe("BootstrapTurnStartDispatcher", () => {
       assert.strictEqual(new Set(results.map((r) => r.worktreePath)).size, 16)
       assert.strictEqual(worktreeCount(world.repo), 17)
       assert.isTrue(results.every((r) => r.turn.status === "started"))
+    })
+  )
+
+  it.live("two bootstraps racing for one branch: the loser removes nothing of the winner's", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const [a, b] = yield* Effect.all(
+        [
+          Effect.result(world.bootstrap("t1", { workspace: { branch: "feature/same" } })),
+          Effect.result(world.bootstrap("t2", { workspace: { branch: "feature/same" } }))
+        ],
+        { concurrency: "unbounded" }
+      )
+      const outcomes = [a, b]
+      const won = outcomes.filter((o) => o._tag === "Success")
+      const lost = outcomes.filter((o) => o._tag === "Failure")
+      assert.strictEqual(won.length, 1)
+      assert.strictEqual(lost.length, 1)
+      const winner = (won[0] as { success: BootstrapResult }).success
+      assert.isTrue(existsSync(join(winner.worktreePath, "README.md")))
+      assert.include(branches(world.repo), "feature/same")
+      assert.strictEqual(worktreeCount(world.repo), 2)
+    })
+  )
+
+  it.live("a burst of bootstraps cannot slip past the per-project limit", () =>
+    Effect.gen(function* () {
+      const release = join(yield* tempDir(), "release")
+      const world = yield* bootstrapWorld({
+        setupScript: `while [ ! -f '${release}' ]; do sleep 0.05; done`,
+        limits: { bootstrapsPerProject: 2 }
+      })
+      const runs: Array<Fiber.Fiber<Result.Result<BootstrapResult, SpindleError>>> = []
+      for (const id of ["t1", "t2", "t3", "t4", "t5", "t6"]) {
+        runs.push(yield* Effect.forkChild(Effect.result(world.bootstrap(id))))
+      }
+      // Four are refused at once; the two that got in wait for setup until released.
+      yield* Effect.sync(() => runs.filter((fiber) => fiber.pollUnsafe() !== undefined).length).pipe(
+        Effect.repeat({ until: (done) => done >= 4, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeout("10 seconds")
+      )
+      writeFileSync(release, "")
+      const all = yield* Effect.forEach(runs, Fiber.join)
+      const capacity = all.filter((r) => r._tag === "Failure" && r.failure.reason === "capacity")
+      assert.strictEqual(all.filter((r) => r._tag === "Success").length, 2)
+      assert.strictEqual(capacity.length, 4)
     })
   )
 

@@ -3,8 +3,6 @@
 // first turn. Each step is journaled before it runs and recorded as an event. Setup and the turn
 // go on in a fiber the dispatcher owns, so a caller that goes away does not stop them.
 import {
-  type Actor,
-  type BootstrapAwait,
   type BootstrapResult,
   type BootstrapStage,
   type ProjectId,
@@ -13,7 +11,6 @@ import {
 } from "@spindle/contracts"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -25,39 +22,22 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalPatch } from "../persistence/BootstrapJournal.ts"
-import {
-  type BootstrapCommand,
-  type BootstrapParent,
-  planBootstrap,
-  prepareWorkspace
-} from "./bootstrapPlan.ts"
+import { planBootstrap, prepareWorkspace } from "./bootstrapPlan.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
-import { payloadHash, stepCommandId } from "./bootstrapSteps.ts"
+
+export type { BootstrapInvocation } from "./bootstrapSteps.ts"
+
+import {
+  type BootstrapInvocation,
+  type InFlight,
+  payloadHash,
+  StepFailure,
+  stepCommandId
+} from "./bootstrapSteps.ts"
 import { crashPoint } from "./crashPoint.ts"
 import { Engine } from "./Engine.ts"
 import { SetupRunner } from "./SetupRunner.ts"
 import { StartupGate } from "./StartupGate.ts"
-
-export interface BootstrapInvocation {
-  readonly command: BootstrapCommand
-  readonly actor: Actor
-  /** Answer once the workspace exists, or (default) once the first turn is requested or setup failed. */
-  readonly await?: BootstrapAwait
-  /** Set when an agent asks: the parent thread, and its checkout for `current_checkout`. */
-  readonly parent?: BootstrapParent
-}
-
-interface InFlight {
-  readonly hash: string
-  readonly workspace: Deferred.Deferred<BootstrapResult, SpindleError>
-  readonly final: Deferred.Deferred<BootstrapResult, SpindleError>
-}
-
-/** A step failed: which stage, and the error to record and answer. */
-class StepFailure extends Data.TaggedError("StepFailure")<{
-  readonly stage: BootstrapStage
-  readonly error: SpindleError
-}> {}
 
 export class BootstrapTurnStartDispatcher extends Context.Service<
   BootstrapTurnStartDispatcher,
@@ -78,7 +58,8 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       const scope: Scope.Scope = yield* Effect.scope
 
       const inFlight = new Map<string, InFlight>()
-      const perProject = new Map<ProjectId, number>()
+      /** The threads each project is bootstrapping right now. */
+      const perProject = new Map<ProjectId, Set<ThreadId>>()
       const threadLocks = new Map<ThreadId, Semaphore.Semaphore>()
       const withThreadLock = <A, E, R>(threadId: ThreadId, effect: Effect.Effect<A, E, R>) => {
         let lock = threadLocks.get(threadId)
@@ -99,8 +80,10 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             })
 
       /** The bootstrap's own run: everything after the caller's checks, in the dispatcher's scope. */
-      const run = (invocation: BootstrapInvocation, hash: string, flight: InFlight) =>
-        Effect.gen(function* () {
+      const run = (invocation: BootstrapInvocation, hash: string, flight: InFlight) => {
+        // Where the bootstrap is, so that even an unexpected failure is rolled back with its stage.
+        const progress: { stage: BootstrapStage } = { stage: "validate" }
+        return Effect.gen(function* () {
           const { command, actor } = invocation
           const commandId = command.commandId
           const threadId = command.threadId
@@ -109,22 +92,33 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
           const record = (patch: JournalPatch) =>
             Effect.flatMap(now, (at) => journal.update(commandId, patch, at))
 
+          // The project's bootstrap slot is taken before anything yields, so a burst cannot
+          // slip past the limit while each one is still validating.
+          const projectId = command.bootstrap.createThread.projectId
+          const running = perProject.get(projectId) ?? new Set<ThreadId>()
+          if (running.size >= config.limits.bootstrapsPerProject) {
+            return yield* new StepFailure({
+              stage: "validate",
+              error: new SpindleError({
+                reason: "capacity",
+                projectId,
+                message: `Project ${projectId} is already bootstrapping ${config.limits.bootstrapsPerProject} threads. Retry when one finishes, or raise --max-bootstraps-per-project.`
+              })
+            })
+          }
+          perProject.set(projectId, running.add(threadId))
+          yield* Effect.addFinalizer(() => Effect.sync(() => running.delete(threadId)))
           const plan = yield* planBootstrap(
             {
               repositories,
               worktrees,
               limits: config.limits,
-              bootstrapsInFlight: (projectId) => perProject.get(projectId) ?? 0
+              bootstrapsInFlight: (id) => [...(perProject.get(id) ?? [])].filter((t) => t !== threadId)
             },
             yield* engine.readModel,
             command,
             invocation.parent
           ).pipe(Effect.mapError((error) => new StepFailure({ stage: "validate", error })))
-          const projectId = plan.project.id
-          perProject.set(projectId, (perProject.get(projectId) ?? 0) + 1)
-          yield* Effect.addFinalizer(() =>
-            Effect.sync(() => perProject.set(projectId, (perProject.get(projectId) ?? 1) - 1))
-          )
 
           const warnings = [...plan.warnings]
           let sequence = 0
@@ -181,6 +175,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             .pipe(Effect.orDie)
 
           // Step 2: the thread, so clients see it at once.
+          progress.stage = "create-thread"
           yield* send("create-thread", {
             type: "thread.bootstrap.begin",
             commandId: step("begin"),
@@ -198,10 +193,11 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
           })
 
           // Step 3: the workspace, by mode. What this bootstrap creates it also removes on failure.
+          progress.stage = "workspace"
           yield* record({ stage: "creating-worktree" }).pipe(Effect.orDie)
-          const prepared = yield* prepareWorkspace(worktrees, plan).pipe(
-            Effect.mapError((error) => new StepFailure({ stage: "workspace", error }))
-          )
+          const prepared = yield* prepareWorkspace(worktrees, plan, ({ path }) =>
+            record({ worktreePath: path }).pipe(Effect.orDie)
+          ).pipe(Effect.mapError((error) => new StepFailure({ stage: "workspace", error })))
           yield* crashPoint("worktree-created")
           workspace = {
             branch: prepared.branch,
@@ -226,6 +222,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             createdByUs: prepared.createdByUs,
             result: workspaceReady
           }).pipe(Effect.orDie)
+          yield* crashPoint("workspace-journaled")
           yield* send("workspace", {
             type: "thread.workspace.record",
             commandId: step("workspace"),
@@ -243,6 +240,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             yield* Deferred.succeed(flight.workspace, yield* result("waiting-for-setup"))
 
           // Step 4: setup, in every mode that has a path, when asked.
+          progress.stage = "setup"
           if (plan.runSetupScript) {
             yield* record({ stage: "running-setup" }).pipe(Effect.orDie)
             const outcome = yield* setupRunner
@@ -275,6 +273,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
           }
 
           // Step 5: the first turn.
+          progress.stage = "turn"
           yield* record({ stage: "requesting-turn" }).pipe(Effect.orDie)
           yield* crashPoint("before-turn")
           yield* send("turn", {
@@ -293,6 +292,9 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
           yield* record({ stage: "done", result: final }).pipe(Effect.orDie)
           return final
         }).pipe(
+          Effect.catchDefect((defect) =>
+            Effect.fail(new StepFailure({ stage: progress.stage, error: internal(defect) }))
+          ),
           Effect.scoped,
           Effect.catch((failure: StepFailure) =>
             Effect.gen(function* () {
@@ -309,6 +311,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             })
           )
         )
+      }
 
       /** Undo what this bootstrap created on disk and mark the thread failed, with the stage. */
       const rollback = (invocation: BootstrapInvocation, stage: BootstrapStage, error: SpindleError) =>

@@ -237,6 +237,27 @@ export class Engine extends Context.Service<
               { discard: true }
             )
           ),
+          // Anything else that goes wrong fails this batch's commands; the writer lives on. The
+          // transaction rolled back and the in-memory model was not touched, so nothing is half-applied.
+          Effect.catchCause((cause) =>
+            Effect.andThen(
+              Effect.logError("The engine failed on a batch of commands", cause),
+              Effect.forEach(
+                batch,
+                (envelope) =>
+                  Deferred.fail(
+                    envelope.done,
+                    new SpindleError({
+                      reason: "internal",
+                      commandId: envelope.command.commandId,
+                      message:
+                        "The server failed while applying this command; nothing was applied. Retry it; see the server log."
+                    })
+                  ),
+                { discard: true }
+              )
+            )
+          ),
           Effect.withSpan("Engine.processBatch", { attributes: { "batch.size": batch.length } })
         )
 

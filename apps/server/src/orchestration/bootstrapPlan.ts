@@ -63,8 +63,8 @@ export interface PlanServices {
   readonly repositories: Repositories["Service"]
   readonly worktrees: Worktrees["Service"]
   readonly limits: Limits
-  /** Bootstraps of each project running now (this one not counted). */
-  readonly bootstrapsInFlight: (projectId: Project["id"]) => number
+  /** The threads other bootstraps of the project are creating right now. */
+  readonly bootstrapsInFlight: (projectId: Project["id"]) => ReadonlyArray<ThreadId>
 }
 
 /** The default title: the prompt with whitespace collapsed, cut to 80 characters. */
@@ -120,18 +120,15 @@ export const planBootstrap = (
     const active = HashMap.size(
       HashMap.filter(model.threads, (t) => t.projectId === project.id && t.status === "active")
     )
-    if (existing === undefined && active >= services.limits.activeThreadsPerProject) {
+    // Bootstraps still validating have no thread yet but will: they count as active.
+    const pending = services
+      .bootstrapsInFlight(project.id)
+      .filter((id) => !HashMap.has(model.threads, id)).length
+    if (existing === undefined && active + pending >= services.limits.activeThreadsPerProject) {
       return yield* fail({
         reason: "capacity",
         projectId: project.id,
-        message: `Project ${project.id} already has ${active} active threads (the limit is ${services.limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
-      })
-    }
-    if (services.bootstrapsInFlight(project.id) >= services.limits.bootstrapsPerProject) {
-      return yield* fail({
-        reason: "capacity",
-        projectId: project.id,
-        message: `Project ${project.id} is already bootstrapping ${services.limits.bootstrapsPerProject} threads. Retry when one finishes, or raise --max-bootstraps-per-project.`
+        message: `Project ${project.id} already has ${active} active threads${pending > 0 ? ` and ${pending} starting` : ""} (the limit is ${services.limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
       })
     }
 
@@ -245,7 +242,11 @@ export const planBootstrap = (
   })
 
 /** Step 3: the workspace the plan names, created (new_worktree) or as validated. */
-export const prepareWorkspace = (worktrees: Worktrees["Service"], plan: BootstrapPlan) => {
+export const prepareWorkspace = (
+  worktrees: Worktrees["Service"],
+  plan: BootstrapPlan,
+  onPlanned?: (planned: { readonly branch: string; readonly path: string }) => Effect.Effect<void>
+) => {
   const { workspace } = plan
   switch (workspace.mode) {
     case "new_worktree":
@@ -255,7 +256,8 @@ export const prepareWorkspace = (worktrees: Worktrees["Service"], plan: Bootstra
           projectKey: plan.project.id,
           branch: workspace.branch,
           base: workspace.base.name,
-          initSubmodules: workspace.initSubmodules
+          initSubmodules: workspace.initSubmodules,
+          ...(onPlanned === undefined ? {} : { onPlanned })
         })
         .pipe(Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace")))
     case "existing_worktree":

@@ -26,11 +26,13 @@ export const rollBackBootstrap = (
 ) =>
   Effect.gen(function* () {
     const { engine, journal, worktrees, repositories } = services
-    // The branch is journaled before git runs, so what this bootstrap made is found by it even
-    // when the crash came before the worktree's path was recorded.
-    if (entry.branch !== null && entry.mode === "new_worktree") {
+    // Only what this bootstrap planned under the repository's lock is touched: the exact path
+    // and branch journaled just before git ran. A bootstrap that failed before planning (say,
+    // because the branch belonged to someone else) made nothing and removes nothing.
+    if (entry.mode === "new_worktree" && entry.branch !== null && entry.worktreePath !== null) {
+      const planned = entry.worktreePath
       const listed = yield* repositories.listWorktrees(entry.repo).pipe(Effect.orElseSucceed(() => []))
-      const created = listed.find((w) => w.branch === entry.branch)
+      const created = listed.find((w) => w.path === planned && w.branch === entry.branch)
       if (created !== undefined) {
         yield* worktrees
           .remove({ repo: entry.repo, worktreePath: created.path, branch: entry.branch, deleteBranch: true })
@@ -39,7 +41,8 @@ export const rollBackBootstrap = (
               Effect.logWarning(`Kept ${created.path} after a failed bootstrap: ${e.message}`)
             )
           )
-      } else {
+      } else if (!listed.some((w) => w.branch === entry.branch)) {
+        // git made the branch but not the worktree (a crash mid-add): delete it if it holds nothing new.
         yield* worktrees.deleteBranch(entry.repo, entry.branch).pipe(Effect.ignore)
       }
     }

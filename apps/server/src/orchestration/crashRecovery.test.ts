@@ -15,6 +15,15 @@ import { startServer } from "../testing/serverProcess.ts"
 
 const BOOTSTRAP_PROCESS = resolve(import.meta.dirname, "../testing/bootstrapProcess.ts")
 
+const commandWith = (bootstrap: Record<string, unknown>) =>
+  JSON.stringify({
+    type: "thread.turn.start",
+    commandId: "crash-1",
+    threadId: "t1",
+    prompt: "survive the crash",
+    bootstrap: { createThread: { projectId: "p1" }, ...bootstrap }
+  })
+
 const command = JSON.stringify({
   type: "thread.turn.start",
   commandId: "crash-1",
@@ -27,8 +36,8 @@ const command = JSON.stringify({
 })
 
 /** Runs the bootstrap in its own process; resolves with how it ended. */
-const runBootstrap = (home: string, repo: string, setupScript: string, crashAt?: string) => {
-  const child = spawn(process.execPath, [BOOTSTRAP_PROCESS, home, repo, setupScript, command], {
+const runBootstrap = (home: string, repo: string, setupScript: string, crashAt?: string, sent = command) => {
+  const child = spawn(process.execPath, [BOOTSTRAP_PROCESS, home, repo, setupScript, sent], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...(crashAt === undefined ? {} : { SPINDLE_TEST_CRASH_AT: crashAt }) }
   })
@@ -70,11 +79,16 @@ const worktreePaths = (repo: string) =>
 const branches = (repo: string) => git(repo, "branch", "--format=%(refname:short)").trim().split("\n")
 
 /** Crash at `point`, restart the real server, and hand back what it left. */
-const crashAndRecover = (point: string, setupScript = "-", killWhen?: (home: string) => boolean) =>
+const crashAndRecover = (
+  point: string,
+  setupScript = "-",
+  killWhen?: (home: string) => boolean,
+  sent = command
+) =>
   Effect.gen(function* () {
     const repo = yield* gitRepo
     const home = yield* tempHome
-    const run = runBootstrap(home, repo, setupScript, killWhen === undefined ? point : undefined)
+    const run = runBootstrap(home, repo, setupScript, killWhen === undefined ? point : undefined, sent)
     if (killWhen !== undefined) {
       yield* Effect.sync(() => killWhen(home)).pipe(
         Effect.repeat({ until: (ready) => ready, schedule: Schedule.spaced("20 millis") }),
@@ -152,6 +166,26 @@ describe("crash recovery (kill -9 of a real process, then the real server)", () 
       assert.include(worktreePaths(repo), path)
       assert.deepStrictEqual(health.body.orphanedWorktrees, [])
     })
+  )
+
+  it.live(
+    "killed after the workspace was journaled but before the thread heard of it: both kept, turn requested",
+    () =>
+      Effect.gen(function* () {
+        const { repo, health, after } = yield* crashAndRecover(
+          "workspace-journaled",
+          "-",
+          undefined,
+          commandWith({ workspace: { mode: "new_worktree", branch: "crash/branch" }, runSetupScript: false })
+        )
+        const path = after.thread?.workspace.worktreePath ?? ""
+        assert.isTrue(existsSync(join(path, "README.md")))
+        assert.include(worktreePaths(repo), path)
+        assert.strictEqual(after.thread?.workspace.branch, "crash/branch")
+        assert.strictEqual(after.thread?.latestTurn?.status, "requested")
+        assert.strictEqual(after.thread?.bootstrap.status, "completed")
+        assert.deepStrictEqual(health.body.orphanedWorktrees, [])
+      })
   )
 
   it.live("killed just before the turn request: the turn is requested on restart", () =>

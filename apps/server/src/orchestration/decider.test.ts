@@ -268,6 +268,9 @@ describe("decider", () => {
         stage: "workspace",
         error: { reason: "git", message: "base branch missing" }
       })
+      // The setup that waited for the workspace will not run: it no longer shows as pending.
+      assert.strictEqual(thread(begun).setup.status, "pending")
+      assert.strictEqual(thread(failed).setup.status, "not-requested")
     })
   })
 })

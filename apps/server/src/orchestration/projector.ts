@@ -83,7 +83,9 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
     case "thread.bootstrap-failed":
       return updateThread(model, event, (thread) => ({
         ...thread,
-        bootstrap: { status: "failed", stage: event.payload.stage, error: event.payload.error }
+        bootstrap: { status: "failed", stage: event.payload.stage, error: event.payload.error },
+        // A setup that was only waiting for the workspace will not run now.
+        setup: thread.setup.status === "pending" ? { ...thread.setup, status: "not-requested" } : thread.setup
       }))
     case "thread.bootstrap-restarted":
       return updateThread(model, event, (thread) => ({

@@ -16,6 +16,16 @@ export const recordGroup = (logPath: string, pid: number) =>
     () => Effect.sync(() => rmSync(groupFilePath(logPath), { force: true }))
   )
 
+/** Signals the group; a group that is already gone is not an error. */
+const signalGroup = (pgid: number, signal: NodeJS.Signals) =>
+  Effect.sync(() => {
+    try {
+      process.kill(-pgid, signal)
+    } catch {
+      // ESRCH: it ended between the check and the signal.
+    }
+  })
+
 const alive = (pgid: number) => {
   try {
     process.kill(-pgid, 0)
@@ -47,12 +57,12 @@ export const endOrphanedGroup = (logPath: string, threadId: string, grace: Durat
     const pgid = Number(readFileSync(file, "utf8").trim())
     rmSync(file, { force: true })
     if (!Number.isInteger(pgid) || pgid <= 1 || !alive(pgid) || !belongsTo(pgid, threadId)) return false
-    yield* Effect.sync(() => process.kill(-pgid, "SIGTERM")).pipe(Effect.ignore)
+    yield* signalGroup(pgid, "SIGTERM")
     const gone = yield* Effect.sync(() => !alive(pgid)).pipe(
       Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("50 millis") }),
       Effect.timeout(grace),
       Effect.orElseSucceed(() => false)
     )
-    if (!gone) yield* Effect.sync(() => process.kill(-pgid, "SIGKILL")).pipe(Effect.ignore)
+    if (!gone) yield* signalGroup(pgid, "SIGKILL")
     return true
   })
