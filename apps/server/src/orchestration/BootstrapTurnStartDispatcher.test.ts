@@ -125,6 +125,12 @@ describe("BootstrapTurnStartDispatcher", () => {
       const rerun = (yield* world.engine.getThread(threadId("t1")))!
       assert.strictEqual(rerun.setup.status, "succeeded")
       assert.strictEqual(rerun.setup.runs, 2)
+      // The same rerun sent again (a retry after a lost answer) starts nothing new.
+      yield* world.commands.dispatch(
+        { type: "thread.setup.rerun", commandId: "rerun-1", threadId: "t1" },
+        serverActor
+      )
+      assert.strictEqual((yield* world.engine.getThread(threadId("t1")))!.setup.runs, 2)
       yield* world.commands.dispatch(
         { type: "thread.turn.start", commandId: "turn-after-setup", threadId: "t1", prompt: "now go" },
         serverActor

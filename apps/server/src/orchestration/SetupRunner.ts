@@ -45,13 +45,17 @@ export class SetupRunner extends Context.Service<
       const setupScripts = yield* SetupScripts
       const scope: Scope.Scope = yield* Effect.scope
 
-      const start = Effect.fn("SetupRunner.start")(function* (run: SetupRun) {
+      /**
+       * Records the next run's start. `perCommand`: one start per commandId at most (reruns), so a
+       * retried rerun finds its earlier start instead of beginning another run.
+       */
+      const start = Effect.fn("SetupRunner.start")(function* (run: SetupRun, perCommand = false) {
         const thread = yield* engine.getThread(run.threadId)
         const number = (thread?.setup.runs ?? 0) + 1
         const started = yield* engine.dispatch(
           {
             type: "thread.setup.start",
-            commandId: stepCommandId(run.commandId, `start-${number}`),
+            commandId: stepCommandId(run.commandId, perCommand ? "start" : `start-${number}`),
             threadId: run.threadId,
             run: number,
             logPath: setupScripts.logPath(run.threadId, number)
@@ -143,7 +147,15 @@ export class SetupRunner extends Context.Service<
           commandId,
           actor
         }
-        const { number, sequence } = yield* start(run)
+        // A conflict here means this rerun already started (a retry), or another just did: join it.
+        const started = yield* start(run, true).pipe(
+          Effect.catchIf(
+            (error) => error.reason === "conflict",
+            () => Effect.succeed(undefined)
+          )
+        )
+        if (started === undefined) return { sequence: (yield* engine.readModel).sequence }
+        const { number, sequence } = started
         yield* Effect.forkIn(
           finish(run, number).pipe(
             Effect.catch((error) => Effect.logWarning(`Setup rerun of ${threadId}: ${error.message}`))
