@@ -14,7 +14,7 @@ import { Commands } from "../apps/server/src/orchestration/Commands.ts"
 import { Engine } from "../apps/server/src/orchestration/Engine.ts"
 import { StartupGate } from "../apps/server/src/orchestration/StartupGate.ts"
 import { serverActor, testSettings } from "../apps/server/src/testing/fixtures.ts"
-import { alternate, generateRepo, git, resetWorktrees, timed } from "./gitRepo.ts"
+import { alternate, generateRepo, plainWorktreeAdd, resetWorktrees, timed } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 
 const ROUNDS = 5
@@ -54,18 +54,7 @@ export const run = async (): Promise<BenchResult> => {
         )
       )
     }
-    const plain = (n: number) =>
-      git(
-        repo,
-        "worktree",
-        "add",
-        "--quiet",
-        "--no-track",
-        "-b",
-        `plain/${n}`,
-        join(dir, "plain", `${n}`),
-        "main"
-      )
+    const plain = (n: number) => plainWorktreeAdd(repo, dir, n)
 
     const { oursMs, plainMs } = await alternate(repo, ROUNDS, () => bootstrap(), plain)
     const o = summarize(oursMs)

@@ -82,3 +82,17 @@ export const alternate = async (
   }
   return { oursMs, plainMs }
 }
+
+/** The baseline: a plain `git worktree add -b plain/<n> <dir>/plain/<n> main`. */
+export const plainWorktreeAdd = (repo: string, dir: string, n: number) =>
+  git(
+    repo,
+    "worktree",
+    "add",
+    "--quiet",
+    "--no-track",
+    "-b",
+    `plain/${n}`,
+    join(dir, "plain", `${n}`),
+    "main"
+  )

@@ -14,7 +14,7 @@ import { ServerConfig } from "../apps/server/src/config/ServerConfig.ts"
 import { GitLayer } from "../apps/server/src/git/GitLayer.ts"
 import { Worktrees } from "../apps/server/src/git/Worktrees.ts"
 import { testSettings } from "../apps/server/src/testing/fixtures.ts"
-import { alternate, generateRepo, git, resetWorktrees, timed } from "./gitRepo.ts"
+import { alternate, generateRepo, plainWorktreeAdd, resetWorktrees, timed } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 
 const ROUNDS = 5
@@ -33,18 +33,7 @@ export const run = async (): Promise<BenchResult> => {
     const worktrees = Context.get(context, Worktrees)
     const ours = (repo: string, n: number) =>
       Effect.runPromise(worktrees.create({ repo, projectKey: "bench", branch: `ours/${n}` }))
-    const plain = (repo: string, n: number) =>
-      git(
-        repo,
-        "worktree",
-        "add",
-        "--quiet",
-        "--no-track",
-        "-b",
-        `plain/${n}`,
-        join(dir, "plain", `${n}`),
-        "main"
-      )
+    const plain = (repo: string, n: number) => plainWorktreeAdd(repo, dir, n)
 
     for (const files of [1_000, 20_000]) {
       const repo = generateRepo(join(dir, `repo-${files}`), files)

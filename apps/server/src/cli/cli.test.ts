@@ -1,30 +1,16 @@
-import { spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { mcpClient } from "../mcp/mcpTesting.ts"
 import { gitRepo, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
+import { runProcess } from "../testing/serverProcess.ts"
 
 const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
 
 /** Runs the real `spindle` bin; answers its exit code and output. */
 const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.callback<{ code: number; stdout: string; stderr: string }>((resume) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk
-    })
-    child.on("exit", (code) => resume(Effect.succeed({ code: code ?? -1, stdout, stderr })))
-  }).pipe(Effect.timeout("30 seconds"), Effect.orDie)
+  runProcess(process.execPath, [BIN, ...args], { env })
 
 describe("spindle CLI against a real server", () => {
   it.live("adds a project and starts a thread, following workspace, setup output in order and the turn", () =>

@@ -1,7 +1,7 @@
 // Who is calling an MCP tool: the thread its session runs in, that thread's project, the
 // provider session and what its token allows. Built from the resolved token only, so tool input
 // can never widen it.
-import type { ProjectId, ProviderCapability, SpindleError, Thread, ThreadId } from "@spindle/contracts"
+import type { ProjectId, ProviderCapability, ThreadId } from "@spindle/contracts"
 
 export type { ProviderCapability }
 
@@ -12,11 +12,3 @@ export interface McpInvocationContext {
   readonly providerSessionId: string
   readonly capabilities: ReadonlyArray<ProviderCapability>
 }
-
-/** The context as the invoking thread stands now (it must still exist). */
-export interface InvokingThread {
-  readonly context: McpInvocationContext
-  readonly thread: Thread
-}
-
-export type ToolFailure = SpindleError

@@ -1,12 +1,11 @@
 // The MCP conformance suite (@modelcontextprotocol/conformance) against a real server on
 // 127.0.0.1 with provider tokens off (the suite cannot send one), checked against a committed
 // baseline that lists only scenarios needing the reference server's fixtures.
-import { spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { inProcessServer } from "../testing/inProcessServer.ts"
-import { REPO_ROOT } from "../testing/serverProcess.ts"
+import { REPO_ROOT, runProcess } from "../testing/serverProcess.ts"
 
 const CLI = resolve(REPO_ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js")
 const BASELINE = resolve(import.meta.dirname, "conformance-baseline.yml")
@@ -17,24 +16,11 @@ describe("MCP conformance", () => {
     () =>
       Effect.gen(function* () {
         const server = yield* inProcessServer({ mcpAuth: "off" })
-        const run = yield* Effect.callback<{ code: number; output: string }>((resume) => {
-          const child = spawn(
-            process.execPath,
-            [CLI, "server", "--url", `${server.url}/mcp`, "--expected-failures", BASELINE],
-            {
-              cwd: REPO_ROOT,
-              stdio: ["ignore", "pipe", "pipe"]
-            }
-          )
-          let output = ""
-          child.stdout.on("data", (chunk) => {
-            output += chunk
-          })
-          child.stderr.on("data", (chunk) => {
-            output += chunk
-          })
-          child.on("exit", (code) => resume(Effect.succeed({ code: code ?? -1, output })))
-        }).pipe(Effect.timeout("240 seconds"), Effect.orDie)
+        const run = yield* runProcess(
+          process.execPath,
+          [CLI, "server", "--url", `${server.url}/mcp`, "--expected-failures", BASELINE],
+          { timeout: "240 seconds" }
+        )
         for (const scenario of [
           "server-initialize",
           "ping",

@@ -1,7 +1,6 @@
 // Crash tests: a real process runs a bootstrap and is killed with SIGKILL at a step; then the
 // real server (npm start) starts on the same home, recovers before it is ready, and the state on
 // disk and in the database must be explained, with nothing orphaned and no event lost.
-import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { DatabaseSync } from "node:sqlite"
@@ -11,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { git, gitRepo, tempDir, tempHome } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
-import { startServer } from "../testing/serverProcess.ts"
+import { startProcess, startServer } from "../testing/serverProcess.ts"
 
 const BOOTSTRAP_PROCESS = resolve(import.meta.dirname, "../testing/bootstrapProcess.ts")
 
@@ -35,24 +34,11 @@ const command = JSON.stringify({
   }
 })
 
-/** Runs the bootstrap in its own process; resolves with how it ended. */
-const runBootstrap = (home: string, repo: string, setupScript: string, crashAt?: string, sent = command) => {
-  const child = spawn(process.execPath, [BOOTSTRAP_PROCESS, home, repo, setupScript, sent], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...(crashAt === undefined ? {} : { SPINDLE_TEST_CRASH_AT: crashAt }) }
+/** Runs the bootstrap in its own process; `exited` resolves with how it ended. */
+const runBootstrap = (home: string, repo: string, setupScript: string, crashAt?: string, sent = command) =>
+  startProcess(process.execPath, [BOOTSTRAP_PROCESS, home, repo, setupScript, sent], {
+    env: crashAt === undefined ? {} : { SPINDLE_TEST_CRASH_AT: crashAt }
   })
-  let output = ""
-  child.stdout.on("data", (chunk) => {
-    output += chunk
-  })
-  child.stderr.on("data", (chunk) => {
-    output += chunk
-  })
-  const exited = new Promise<string>((done) =>
-    child.on("exit", (code, signal) => done(signal ?? String(code)))
-  )
-  return { child, exited, output: () => output }
-}
 
 const readDatabase = (home: string) => {
   const db = new DatabaseSync(join(home, "spindle.db"), { readOnly: true })

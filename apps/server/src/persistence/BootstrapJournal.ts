@@ -17,8 +17,6 @@ export type JournalStage =
   | "done"
   | "failed"
 
-export const FINISHED_STAGES: ReadonlyArray<JournalStage> = ["done", "failed"]
-
 export interface JournalEntry {
   readonly commandId: string
   readonly payloadHash: string

@@ -2,7 +2,6 @@
 // It owns one connection per database file, WAL mode and a statement cache; it does not know
 // about migrations or any table.
 import { DatabaseSync, type StatementSync } from "node:sqlite"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Reactivity from "effect/reactivity/Reactivity"
@@ -29,11 +28,6 @@ const toSqlError = (cause: unknown, operation: string) =>
       operation
     })
   })
-
-/** The raw database, for the few places (health checks, tests) that need it. */
-export class SqliteDatabase extends Context.Service<SqliteDatabase, { readonly db: DatabaseSync }>()(
-  "spindle/persistence/SqliteDatabase"
-) {}
 
 const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
   const cache = new Map<string, StatementSync>()
@@ -124,20 +118,15 @@ export const make = Effect.fnUntraced(function* (options: SqliteOptions) {
     releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
     spanAttributes: [["db.system.name", "sqlite"]]
   })
-  return { client, db }
+  return client
 })
 
-/** The services one database file provides: `SqlClient` and the raw `SqliteDatabase`. */
-export const makeContext = (options: SqliteOptions) =>
-  Effect.map(make(options), ({ client, db }) =>
-    Context.make(SqlClient.SqlClient, client).pipe(Context.add(SqliteDatabase, { db }))
-  )
-
-/** Provides `SqlClient` (and the raw `SqliteDatabase`) for one database file. */
+/** Provides `SqlClient` for one database file. */
 export const layer = <E = SqlError>(
   options: SqliteOptions,
   onOpenError?: (error: SqlError) => E
-): Layer.Layer<SqlClient.SqlClient | SqliteDatabase, E> =>
-  Layer.effectContext(
-    Effect.mapError(makeContext(options), (error) => (onOpenError ? onOpenError(error) : (error as E)))
+): Layer.Layer<SqlClient.SqlClient, E> =>
+  Layer.effect(
+    SqlClient.SqlClient,
+    Effect.mapError(make(options), (error) => (onOpenError ? onOpenError(error) : (error as E)))
   ).pipe(Layer.provide(Reactivity.layer))

@@ -1,7 +1,9 @@
-// Starts the real server the way a user does (`npm start -- …`) in its own process group, and
-// waits for its "ready" line. Only loopback, an ephemeral port, bounded waits.
+// Real child processes for tests: any command with its output collected, and the real server
+// started the way a user does (`npm start -- …`) in its own process group, resolved on its
+// "ready" line. Only loopback, an ephemeral port, bounded waits.
 import { type ChildProcess, spawn } from "node:child_process"
 import { resolve } from "node:path"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../../../..")
@@ -19,30 +21,63 @@ export interface ServerProcess {
 
 export interface StartedCommand {
   readonly child: ChildProcess
+  /** stdout and stderr as they arrived, together. */
   readonly output: () => string
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** Resolves with the exit code, or the name of the signal that ended it. */
   readonly exited: Promise<number | string>
 }
 
-/** Runs `npm <args>` from the repository root in a new process group. */
-export const startNpm = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): StartedCommand => {
-  const child = spawn("npm", ["--silent", ...args], {
-    cwd: REPO_ROOT,
-    detached: true,
+/** Starts a process with stdin closed and its output collected. */
+export const startProcess = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv; readonly detached?: boolean } = {}
+): StartedCommand => {
+  const child = spawn(command, [...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    detached: options.detached === true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env }
+    env: { ...process.env, ...options.env }
   })
   let output = ""
+  let stdout = ""
+  let stderr = ""
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
     output += chunk
+    stdout += chunk
   })
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     output += chunk
+    stderr += chunk
   })
   const exited = new Promise<number | string>((resolveExit) => {
     child.on("exit", (code, signal) => resolveExit(code ?? signal ?? "unknown"))
   })
-  return { child, output: () => output, exited }
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited }
 }
+
+/** Runs `npm <args>` from the repository root in a new process group. */
+export const startNpm = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): StartedCommand =>
+  startProcess("npm", ["--silent", ...args], { env, detached: true })
+
+/** Runs a process to its end (bounded): its exit code (-1 for a signal) and output. */
+export const runProcess = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly env?: NodeJS.ProcessEnv; readonly timeout?: Duration.Input } = {}
+) =>
+  Effect.promise(async () => {
+    const started = startProcess(command, args, options.env === undefined ? {} : { env: options.env })
+    const ended = await started.exited
+    return {
+      code: typeof ended === "number" ? ended : -1,
+      stdout: started.stdout(),
+      stderr: started.stderr(),
+      output: started.output()
+    }
+  }).pipe(Effect.timeout(options.timeout ?? "30 seconds"), Effect.orDie)
 
 const killGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
   try {
