@@ -1,9 +1,10 @@
 // Copies the ignored files a repository lists in `.worktreeinclude` (gitignore syntax, e.g.
-// `.env`) into a new worktree. Best effort: every problem is a warning, never a failure, and
-// nothing that resolves outside the repository is ever read.
-import { existsSync } from "node:fs"
+// `.env`) into a new worktree. Best effort: every problem is a warning, never a failure. Nothing
+// that resolves outside the repository is read, and nothing is written except a new file inside
+// the worktree: a destination reached through a symlink, or one that already exists, is refused.
+import { existsSync, constants as fsConstants } from "node:fs"
 import { copyFile, lstat, mkdir, realpath } from "node:fs/promises"
-import { dirname, join, sep } from "node:path"
+import { join, sep } from "node:path"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
 
@@ -18,6 +19,57 @@ export interface IncludeResult {
 
 const inside = (root: string, path: string) => path === root || path.startsWith(root + sep)
 
+const lstatOrUndefined = (path: string) =>
+  lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined
+    throw error
+  })
+
+/**
+ * Makes the folders above `relative` inside `worktree`, one component at a time and without ever
+ * following a link: answers why not when a component is a symlink (dangling or not, wherever it
+ * points) or not a folder. `mkdir` of a single component fails on anything already there.
+ */
+const prepareParents = async (worktree: string, relative: string): Promise<string | undefined> => {
+  const parts = relative.split("/")
+  if (parts.some((part) => part === "" || part === "." || part === "..")) return "not a plain relative path"
+  for (let depth = 1; depth < parts.length; depth++) {
+    const folder = parts.slice(0, depth).join("/")
+    const current = join(worktree, folder)
+    const stat = await lstatOrUndefined(current)
+    if (stat === undefined) {
+      await mkdir(current)
+      continue
+    }
+    if (stat.isSymbolicLink()) return `${folder} is a symlink in the worktree; nothing is copied through it`
+    if (!stat.isDirectory()) return `${folder} is not a folder in the worktree`
+  }
+  return undefined
+}
+
+/** Copies one file; answers a warning instead when it must not. */
+const copyOne = async (realRepo: string, repo: string, worktree: string, relative: string) => {
+  const skipped = (why: string) => `Skipped ${relative} from ${INCLUDE_FILE}: ${why}.`
+  const resolved = await realpath(join(repo, relative)).catch(() => undefined)
+  if (resolved === undefined || !inside(realRepo, resolved))
+    return skipped("it resolves outside the repository")
+  if (!(await lstat(resolved)).isFile()) return skipped("not a regular file")
+  const refused = await prepareParents(worktree, relative)
+  if (refused !== undefined) return skipped(refused)
+  const target = join(worktree, relative)
+  const existing = await lstatOrUndefined(target)
+  if (existing !== undefined) {
+    return skipped(
+      existing.isSymbolicLink()
+        ? "the worktree has a symlink there; nothing is copied through it"
+        : "the worktree already has it (checked out from the base branch), and it is never overwritten"
+    )
+  }
+  // EXCL: fails if anything appeared there meanwhile, a dangling symlink included (O_CREAT|O_EXCL).
+  await copyFile(resolved, target, fsConstants.COPYFILE_EXCL)
+  return undefined
+}
+
 export const copyIncludedFiles = (git: GitCli["Service"], repo: string, worktree: string) =>
   Effect.gen(function* () {
     const copied: Array<string> = []
@@ -26,9 +78,7 @@ export const copyIncludedFiles = (git: GitCli["Service"], repo: string, worktree
     // Untracked files matching the include patterns, then keep only those the repository ignores.
     const listed = yield* git.runOk(
       ["ls-files", "--others", "--ignored", "-z", `--exclude-from=${INCLUDE_FILE}`],
-      {
-        cwd: repo
-      }
+      { cwd: repo }
     )
     const candidates = listed.split("\0").filter((path) => path !== "")
     if (candidates.length === 0) return { copied, warnings } satisfies IncludeResult
@@ -51,23 +101,12 @@ export const copyIncludedFiles = (git: GitCli["Service"], repo: string, worktree
         `${INCLUDE_FILE} matches ${candidates.length} files; only the first ${MAX_FILES} were considered.`
       )
     }
-    const realRepo = yield* Effect.promise(() => realpath(repo))
+    const [realRepo, realWorktree] = yield* Effect.tryPromise({
+      try: () => Promise.all([realpath(repo), realpath(worktree)]),
+      catch: (error) => error as Error
+    })
     for (const relative of ignored) {
-      const source = join(repo, relative)
-      const target = join(worktree, relative)
-      const outcome = yield* Effect.promise(async () => {
-        const resolved = await realpath(source).catch(() => undefined)
-        if (resolved === undefined || !inside(realRepo, resolved)) {
-          return `Skipped ${relative} from ${INCLUDE_FILE}: it resolves outside the repository.`
-        }
-        const stat = await lstat(resolved)
-        if (!stat.isFile()) return `Skipped ${relative} from ${INCLUDE_FILE}: not a regular file.`
-        if (existsSync(target))
-          return `Skipped ${relative} from ${INCLUDE_FILE}: the worktree already has it.`
-        await mkdir(dirname(target), { recursive: true })
-        await copyFile(resolved, target)
-        return undefined
-      }).pipe(
+      const outcome = yield* Effect.promise(() => copyOne(realRepo, repo, realWorktree, relative)).pipe(
         Effect.catchDefect((error) =>
           Effect.succeed(
             `Could not copy ${relative} from ${INCLUDE_FILE}: ${(error as Error).message ?? String(error)}`
@@ -79,7 +118,7 @@ export const copyIncludedFiles = (git: GitCli["Service"], repo: string, worktree
     }
     return { copied, warnings } satisfies IncludeResult
   }).pipe(
-    Effect.catchTag("GitError", (error) =>
+    Effect.catch((error) =>
       Effect.succeed({
         copied: [],
         warnings: [`Could not read ${INCLUDE_FILE}: ${error.message}`]
