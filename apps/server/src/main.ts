@@ -28,6 +28,7 @@ import { Engine } from "./orchestration/Engine.ts"
 import { SetupRunner } from "./orchestration/SetupRunner.ts"
 import { StartupGate } from "./orchestration/StartupGate.ts"
 import * as Database from "./persistence/Database.ts"
+import { holdHomeLock } from "./persistence/HomeLock.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
 import { VERSION } from "./version.ts"
 import { SUBPROTOCOL } from "./ws/credentials.ts"
@@ -148,8 +149,13 @@ export const ServerLayer = (settings: ServerSettings) => {
 export const serve = (settings: ServerSettings) =>
   Effect.gen(function* () {
     yield* prepareHome(settings.home)
+    // Before the database, migrations, recovery or server.json: a second server touches nothing.
+    yield* holdHomeLock(settings.home)
     return yield* Layer.launch(ServerLayer(settings))
-  }).pipe(Effect.provide(Logging.layer({ level: settings.logLevel, format: settings.logFormat })))
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(Logging.layer({ level: settings.logLevel, format: settings.logFormat }))
+  )
 
 /** Shutdown by signal is a clean exit; anything else keeps its failure exit code. */
 export const teardown = <E, A>(exit: Exit.Exit<E, A>, onExit: (code: number) => void) => {

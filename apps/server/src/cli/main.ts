@@ -30,6 +30,7 @@ export const main = (argv: ReadonlyArray<string>) => {
       const program = serve(settings).pipe(
         Effect.catchTags({
           DatabaseError: (error) => Effect.sync(() => fail(EXIT.failed, error.message)),
+          HomeLockError: (error) => Effect.sync(() => fail(EXIT.failed, error.message)),
           ServeError: (error) =>
             Effect.sync(() =>
               fail(
