@@ -3,7 +3,7 @@
 import * as Schema from "effect/Schema"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
-import { Project } from "./project.ts"
+import { Project, SetupEnv } from "./project.ts"
 import { BootstrapStage, SetupStatus, Thread, ThreadWorkspace } from "./thread.ts"
 import {
   AbsolutePath,
@@ -38,6 +38,7 @@ export const ProjectUpdated = event("project.updated", {
     defaultBranch: Schema.optionalKey(Schema.NullOr(Schema.String)),
     setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),
     setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
+    setupEnv: Schema.optionalKey(SetupEnv),
     initSubmodules: Schema.optionalKey(Schema.Boolean),
     defaultProvider: Schema.optionalKey(ProviderKind),
     defaultModel: Schema.optionalKey(Schema.NullOr(ModelName))
@@ -92,6 +93,8 @@ export const ThreadBootstrapCompleted = event("thread.bootstrap-completed", { th
 export const ThreadBootstrapRestarted = event("thread.bootstrap-restarted", {
   threadId: ThreadId,
   workspaceMode: WorkspaceMode,
+  /** The checkout it binds to, when known before the workspace step (absent in older logs). */
+  worktreePath: Schema.optionalKey(Schema.NullOr(Schema.String)),
   runSetupScript: Schema.Boolean
 })
 

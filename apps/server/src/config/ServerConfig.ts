@@ -50,10 +50,16 @@ export const DEFAULT_LIMITS: Limits = {
   childrenPerThread: 8
 }
 
+/** The limits admission decides against; the defaults unless the server's settings say otherwise. */
+export const AdmissionLimits = Context.Reference<Limits>("spindle/config/AdmissionLimits", {
+  defaultValue: () => DEFAULT_LIMITS
+})
+
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()(
   "spindle/config/ServerConfig"
 ) {
-  static readonly layer = (settings: ServerSettings) => Layer.succeed(ServerConfig, settings)
+  static readonly layer = (settings: ServerSettings) =>
+    Layer.mergeAll(Layer.succeed(ServerConfig, settings), Layer.succeed(AdmissionLimits, settings.limits))
 }
 
 /** `<home>` from `--home`, then `SPINDLE_HOME`, then `~/.spindle`. */

@@ -173,6 +173,48 @@ describe("MCP t3_thread_start modes and retries", () => {
     })
   )
 
+  it.live("a plan thread's children plan too; asking for more is refused", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld()
+      const client = yield* mcpClient(world.url, world.token)
+      const planner = (yield* callTool(client, "t3_thread_start", {
+        prompt: "plan it",
+        mode: "current_checkout",
+        interactionMode: "plan"
+      })).structuredContent as { threadId: ThreadId }
+      const child = yield* mcpClient(world.url, yield* world.issue(planner.threadId))
+      const widen = yield* callTool(child, "t3_thread_start", {
+        prompt: "do it",
+        mode: "current_checkout",
+        interactionMode: "default"
+      })
+      assert.isTrue(widen.isError)
+      assert.include(text(widen), "plan mode")
+      const inherited = (yield* callTool(child, "t3_thread_start", { prompt: "sub-plan", mode: "current_checkout" }))
+        .structuredContent as { threadId: ThreadId }
+      assert.strictEqual((yield* world.engine.getThread(inherited.threadId))?.interactionMode, "plan")
+    })
+  )
+
+  it.live("14 concurrent starts against a limit of 8 children give exactly 8", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld()
+      const clients = yield* Effect.forEach([1, 2, 3, 4], () => mcpClient(world.url, world.token))
+      const results = yield* Effect.forEach(
+        Array.from({ length: 14 }, (_, i) => i),
+        (i) => callTool(clients[i % clients.length]!, "t3_thread_start", { prompt: `child ${i}`, mode: "current_checkout" }),
+        { concurrency: "unbounded" }
+      )
+      const started = results.filter((r) => r.isError !== true)
+      const refused = results.filter((r) => r.isError === true)
+      assert.strictEqual(started.length, 8)
+      assert.strictEqual(refused.length, 6)
+      for (const r of refused) assert.include(text(r), "limit is 8")
+      const snapshot = yield* world.engine.snapshot
+      assert.strictEqual(snapshot.threads.filter((t) => t.parentThreadId === "parent").length, 8)
+    })
+  )
+
   it.live("answers capacity past the depth and children limits", () =>
     Effect.gen(function* () {
       const world = yield* mcpWorld({

@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
-import { git, serverActor, tempDir } from "../testing/fixtures.ts"
+import { git, gitRepo, serverActor, tempDir } from "../testing/fixtures.ts"
 import { bootstrapWorld, threadId } from "./bootstrapTesting.ts"
 
 const branches = (repo: string) =>
@@ -300,6 +300,96 @@ describe("BootstrapTurnStartDispatcher", () => {
       assert.strictEqual(error.reason, "conflict")
       assert.include(error.message, "t1")
       assert.isUndefined(yield* world.engine.getThread(threadId("t2")))
+    })
+  )
+
+  it.live("three concurrent bootstraps of one existing worktree: exactly one gets it", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const path = join(yield* tempDir(), "shared")
+      git(world.repo, "worktree", "add", "-q", "-b", "shared", path)
+      const results = yield* Effect.forEach(
+        ["t1", "t2", "t3"],
+        (id) =>
+          Effect.result(
+            world.bootstrap(id, { workspace: { mode: "existing_worktree", worktreePath: path } })
+          ),
+        { concurrency: "unbounded" }
+      )
+      const won = results.filter((r) => r._tag === "Success")
+      const lost = results.filter((r) => r._tag === "Failure")
+      assert.strictEqual(won.length, 1)
+      assert.deepStrictEqual(
+        lost.map((r) => (r as { failure: SpindleError }).failure.reason),
+        ["conflict", "conflict"]
+      )
+      const threads = (yield* world.engine.snapshot).threads
+      assert.strictEqual(threads.length, 1)
+      assert.strictEqual(threads[0]!.workspace.worktreePath, realpathSync(path))
+      // Refused before anything was made: no journal entry is left to recover.
+      const refused = lost.map((r) => (r as { failure: SpindleError }).failure.threadId!)
+      for (const id of refused) assert.isUndefined(yield* world.engine.getThread(threadId(id)))
+    })
+  )
+
+  it.live("a plain thread.create counts against the active-thread limit too", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({ limits: { activeThreadsPerProject: 2 } })
+      const create = (id: string) =>
+        world.commands.dispatch(
+          { type: "thread.create", commandId: `c-${id}`, threadId: id, projectId: "p1", title: id },
+          serverActor
+        )
+      yield* world.bootstrap("t1", { workspace: { mode: "current_checkout" } })
+      yield* create("t2")
+      const full = yield* Effect.flip(create("t3"))
+      assert.strictEqual(full.reason, "capacity")
+      const alsoFull = yield* Effect.flip(world.bootstrap("t4", { workspace: { mode: "current_checkout" } }))
+      assert.strictEqual(alsoFull.reason, "capacity")
+      // Capacity is not an outcome: the same command goes through once there is room.
+      yield* world.commands.dispatch(
+        { type: "thread.archive", commandId: "arch-t2", threadId: "t2" },
+        serverActor
+      )
+      yield* create("t3")
+    })
+  )
+
+  it.live("while starting, a project.create sent before a bootstrap on it runs first", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld({ ready: false })
+      const other = yield* gitRepo
+      const register = yield* Effect.forkChild(
+        world.commands.dispatch(
+          { type: "project.create", commandId: "reg-p2", projectId: "p2", workspaceRoot: other },
+          serverActor
+        )
+      )
+      yield* Effect.repeat(world.gate.waiting, {
+        until: (n) => n === 1,
+        schedule: Schedule.spaced("5 millis")
+      }).pipe(Effect.timeout("5 seconds"))
+      const start = yield* Effect.forkChild(
+        world.commands.dispatch(
+          {
+            type: "thread.turn.start",
+            commandId: "start-p2",
+            threadId: "t-p2",
+            prompt: "go",
+            bootstrap: { createThread: { projectId: "p2" }, workspace: { mode: "current_checkout" } }
+          },
+          serverActor
+        )
+      )
+      yield* Effect.repeat(world.gate.waiting, {
+        until: (n) => n === 2,
+        schedule: Schedule.spaced("5 millis")
+      }).pipe(Effect.timeout("5 seconds"))
+      yield* world.gate.markReady
+      yield* Fiber.join(register)
+      const started = (yield* Fiber.join(start)) as BootstrapResult
+      assert.strictEqual(started.projectId, "p2")
+      assert.strictEqual(started.turn.status, "started")
     })
   )
 

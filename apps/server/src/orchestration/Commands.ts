@@ -96,8 +96,10 @@ export class Commands extends Context.Service<
           case "thread.setup.rerun":
             return yield* gate.enqueue(setupRunner.rerun(command.threadId, command.commandId, actor))
           case "project.create":
-            // Resolving paths only reads, so it does not wait; the mutation waits in the gate.
-            return yield* gate.enqueue(engine.dispatch(yield* resolveProject(command), actor))
+            // Resolved inside the gate, so it keeps its place in line behind and ahead of other commands.
+            return yield* gate.enqueue(
+              Effect.flatMap(resolveProject(command), (resolved) => engine.dispatch(resolved, actor))
+            )
           case "thread.delete": {
             const result = yield* gate.enqueue(engine.dispatch(command, actor))
             // A deleted thread's setup has no one left to report to.

@@ -34,6 +34,7 @@ import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { CommandReceipts } from "../persistence/CommandReceipts.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
@@ -89,6 +90,7 @@ export class Engine extends Context.Service<
       const eventStore = yield* EventStore
       const receipts = yield* CommandReceipts
       const projections = yield* ProjectionStore
+      const limits = yield* AdmissionLimits
 
       const model = yield* Ref.make<ReadModel>(emptyReadModel)
       const queue = yield* Queue.bounded<Envelope, Cause.Done>(QUEUE_CAPACITY)
@@ -166,8 +168,11 @@ export class Engine extends Context.Service<
                 : Result.fail(receipt.error)
             )
           }
-          const decision = decide(command, current, { now })
+          const decision = decide(command, current, { now, limits })
           if (Result.isFailure(decision)) {
+            // A full project is not this command's outcome, only its moment: a retry with the same
+            // commandId is decided again once there is room.
+            if (decision.failure.reason === "capacity") return answer(Result.fail(decision.failure))
             yield* receipts.record(
               command.commandId,
               { status: "rejected", commandType: command.type, payloadHash, error: decision.failure },

@@ -1,6 +1,7 @@
 // Step 1 of a bootstrap: check everything before any side effect and turn the request into a
-// plan the dispatcher carries out (and step 3's workspace from that plan). Reads only (git queries, the read model); a bootstrap that
-// fails here has changed nothing on disk or in the database.
+// plan the dispatcher carries out (and step 3's workspace from that plan). Reads only (git
+// queries, the read model); a bootstrap that fails here has changed nothing on disk or in the
+// database. Limits and rights are not checked here but by admission, in the single writer.
 import {
   type BootstrapRequest,
   type Project,
@@ -14,7 +15,7 @@ import {
 import { randomHex } from "@spindle/shared/random"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
-import type { Limits } from "../config/ServerConfig.ts"
+import * as Option from "effect/Option"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import type { Repositories, ResolvedBase } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
@@ -42,8 +43,6 @@ export interface BootstrapPlan {
   readonly project: Project
   readonly threadId: ThreadId
   readonly parentThreadId: ThreadId | null
-  /** True when the thread exists from an earlier, failed bootstrap. */
-  readonly retry: boolean
   readonly title: string
   readonly tags: ReadonlyArray<string>
   readonly provider: Thread["provider"]
@@ -62,9 +61,6 @@ export interface BootstrapPlan {
 export interface PlanServices {
   readonly repositories: Repositories["Service"]
   readonly worktrees: Worktrees["Service"]
-  readonly limits: Limits
-  /** The threads other bootstraps of the project are creating right now. */
-  readonly bootstrapsInFlight: (projectId: Project["id"]) => ReadonlyArray<ThreadId>
 }
 
 /** The default title: the prompt with whitespace collapsed, cut to 80 characters. */
@@ -76,13 +72,6 @@ export const titleFromPrompt = (prompt: string) => {
 const gitFailure = (field: string) => (error: GitError) => Effect.fail(toSpindleError(error, field))
 
 const fail = (fields: ConstructorParameters<typeof SpindleError>[0]) => Effect.fail(new SpindleError(fields))
-
-/** The thread an active thread's worktree is bound to, if any. */
-const boundTo = (model: ReadModel, path: string) =>
-  HashMap.findFirst(
-    model.threads,
-    (t) => t.status === "active" && t.workspace.worktreePath === path && t.bootstrap.status !== "failed"
-  )
 
 export const planBootstrap = (
   services: PlanServices,
@@ -117,21 +106,9 @@ export const planBootstrap = (
         message: `Thread ${threadId} already exists. Use a new threadId, or start a turn on it without bootstrap.`
       })
     }
-    const active = HashMap.size(
-      HashMap.filter(model.threads, (t) => t.projectId === project.id && t.status === "active")
-    )
-    // Bootstraps still validating have no thread yet but will: they count as active.
-    const pending = services
-      .bootstrapsInFlight(project.id)
-      .filter((id) => !HashMap.has(model.threads, id)).length
-    if (existing === undefined && active + pending >= services.limits.activeThreadsPerProject) {
-      return yield* fail({
-        reason: "capacity",
-        projectId: project.id,
-        message: `Project ${project.id} already has ${active} active threads${pending > 0 ? ` and ${pending} starting` : ""} (the limit is ${services.limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
-      })
-    }
-
+    // An agent's child inherits its settings; admission checks it gets no more than the parent has.
+    const from =
+      parent === undefined ? undefined : Option.getOrUndefined(HashMap.get(model.threads, parent.threadId))
     const prompt = command.prompt.trim()
     const mode = bootstrap.workspace.mode
     const warnings: Array<string> = []
@@ -195,15 +172,6 @@ export const planBootstrap = (
           const adopted = yield* services.worktrees
             .adopt(repo, path)
             .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace.worktreePath")))
-          const holder = boundTo(model, adopted.worktreePath)
-          if (holder._tag === "Some" && holder.value[0] !== threadId) {
-            return yield* fail({
-              reason: "conflict",
-              field: "bootstrap.workspace.worktreePath",
-              path: adopted.worktreePath,
-              message: `${adopted.worktreePath} is already the workspace of active thread ${holder.value[0]}. Archive that thread first, or use another worktree.`
-            })
-          }
           warnings.push(...adopted.warnings)
           return { mode, adopted } as const
         }
@@ -224,13 +192,13 @@ export const planBootstrap = (
       project,
       threadId,
       parentThreadId: parent?.threadId ?? null,
-      retry: existing !== undefined,
       title: request.title ?? titleFromPrompt(prompt),
       tags: request.tags ?? [],
-      provider: request.provider ?? project.defaultProvider,
-      model: request.model ?? project.defaultModel,
-      runtimeMode: request.runtimeMode ?? "full-access",
-      interactionMode: request.interactionMode ?? "default",
+      provider: request.provider ?? from?.provider ?? project.defaultProvider,
+      model:
+        request.model ?? (request.provider === undefined ? from?.model : undefined) ?? project.defaultModel,
+      runtimeMode: request.runtimeMode ?? from?.runtimeMode ?? "full-access",
+      interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
       mode,
       workspace,
       runSetupScript: bootstrap.runSetupScript ?? mode === "new_worktree",

@@ -101,7 +101,7 @@ const crashAndRecover = (
 describe("crash recovery (kill -9 of a real process, then the real server)", () => {
   it.live("killed while the worktree is being created: rolled back, thread failed with the stage", () =>
     Effect.gen(function* () {
-      const { repo, health, before, after } = yield* crashAndRecover("worktree-created")
+      const { repo, health, before, after } = yield* crashAndRecover("worktree-added")
       // The crash came after git made the worktree and before the thread heard of it.
       assert.deepStrictEqual(
         before.events.map((e) => e.type),
@@ -174,13 +174,18 @@ describe("crash recovery (kill -9 of a real process, then the real server)", () 
       })
   )
 
-  it.live("killed just before the turn request: the turn is requested on restart", () =>
+  it.live("killed just after the turn request: the bootstrap completes on restart, one turn", () =>
     Effect.gen(function* () {
-      const { repo, before, after } = yield* crashAndRecover("before-turn")
-      assert.notInclude(
+      const { repo, before, after } = yield* crashAndRecover("turn-requested")
+      assert.include(
         before.events.map((e) => e.type),
         "thread.turn-start-requested"
       )
+      assert.notInclude(
+        before.events.map((e) => e.type),
+        "thread.bootstrap-completed"
+      )
+      assert.strictEqual(after.events.filter((e) => e.type === "thread.turn-start-requested").length, 1)
       assert.strictEqual(after.thread?.latestTurn?.status, "requested")
       assert.strictEqual(after.thread?.latestTurn?.turnId, "crash-1")
       assert.strictEqual(after.thread?.bootstrap.status, "completed")

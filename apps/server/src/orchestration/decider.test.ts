@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Command, SpindleEvent } from "@spindle/contracts"
 import * as Result from "effect/Result"
+import { DEFAULT_LIMITS } from "../config/ServerConfig.ts"
 import { ids } from "../testing/fixtures.ts"
 import { decide } from "./decider.ts"
 import { project } from "./projector.ts"
@@ -10,7 +11,7 @@ const now = "2026-01-01T00:00:00.000Z"
 
 /** Decides and folds, as the engine does, numbering events from the model's sequence. */
 const run = (model: ReadModel, command: Command): ReadModel => {
-  const decision = decide(command, model, { now })
+  const decision = decide(command, model, { now, limits: DEFAULT_LIMITS })
   if (Result.isFailure(decision)) throw new Error(`unexpected rejection: ${decision.failure.message}`)
   return decision.success.reduce(
     (m, draft, i) =>
@@ -27,7 +28,7 @@ const run = (model: ReadModel, command: Command): ReadModel => {
 }
 
 const rejection = (model: ReadModel, command: Command) => {
-  const decision = decide(command, model, { now })
+  const decision = decide(command, model, { now, limits: DEFAULT_LIMITS })
   if (Result.isSuccess(decision)) throw new Error("expected a rejection")
   return decision.failure
 }
@@ -185,6 +186,7 @@ describe("decider", () => {
       runtimeMode: "full-access",
       interactionMode: "default",
       workspaceMode: "new_worktree",
+      worktreePath: null,
       runSetupScript: true
     })
     const thread = (m: ReadModel) => [...m.threads][0]![1]

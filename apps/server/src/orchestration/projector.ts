@@ -95,7 +95,7 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         workspace: {
           mode: event.payload.workspaceMode,
           branch: null,
-          worktreePath: null,
+          worktreePath: event.payload.worktreePath ?? null,
           baseBranch: null,
           createdByUs: false
         },

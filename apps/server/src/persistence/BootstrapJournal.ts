@@ -80,6 +80,8 @@ export class BootstrapJournal extends Context.Service<
     readonly get: (commandId: string) => Effect.Effect<JournalEntry | undefined, SqlError>
     readonly begin: (entry: JournalEntry, at: string) => Effect.Effect<void, SqlError>
     readonly update: (commandId: string, patch: JournalPatch, at: string) => Effect.Effect<void, SqlError>
+    /** Forgets a bootstrap that was refused before it made anything (still `creating-thread`). */
+    readonly discard: (commandId: string) => Effect.Effect<void, SqlError>
     /** Entries not done or failed: what a crash interrupted. */
     readonly inFlight: Effect.Effect<ReadonlyArray<JournalEntry>, SqlError>
     /** Every branch a bootstrap created, with its repository (to recognise our own worktrees). */
@@ -126,6 +128,10 @@ export class BootstrapJournal extends Context.Service<
           WHERE command_id = ${commandId}`
       })
 
+      const discard = Effect.fn("BootstrapJournal.discard")(function* (commandId: string) {
+        yield* sql`DELETE FROM bootstrap_operations WHERE command_id = ${commandId} AND stage = 'creating-thread'`
+      })
+
       const inFlight = Effect.map(
         sql<Row>`SELECT * FROM bootstrap_operations WHERE stage NOT IN ('done', 'failed') ORDER BY updated_at`,
         (rows) => rows.map(fromRow)
@@ -134,7 +140,7 @@ export class BootstrapJournal extends Context.Service<
       const createdBranches = sql<{ readonly repo: string; readonly branch: string }>`
         SELECT repo, branch FROM bootstrap_operations WHERE created_by_us = 1 AND branch IS NOT NULL`
 
-      return { get, begin, update, inFlight, createdBranches }
+      return { get, begin, update, discard, inFlight, createdBranches }
     })
   )
 }
