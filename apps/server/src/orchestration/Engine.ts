@@ -40,7 +40,7 @@ import { EventStore } from "../persistence/EventStore.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { decide } from "./decider.ts"
 import { project } from "./projector.ts"
-import { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel } from "./readModel.ts"
+import { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 
 const PAGE_SIZE = 500
 const QUEUE_CAPACITY = 4_096

@@ -8,7 +8,7 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { Limits } from "../config/ServerConfig.ts"
-import type { ReadModel } from "./readModel.ts"
+import type { ReadModel } from "../domain/readModel.ts"
 
 export interface AdmissionRequest {
   readonly threadId: ThreadId

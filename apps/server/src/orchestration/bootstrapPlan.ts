@@ -19,7 +19,7 @@ import * as Option from "effect/Option"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import type { Repositories, ResolvedBase } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
-import type { ReadModel } from "./readModel.ts"
+import type { ReadModel } from "../domain/readModel.ts"
 
 export type BootstrapCommand = typeof ThreadTurnStart.Type & { readonly bootstrap: BootstrapRequest }
 

@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from "../config/ServerConfig.ts"
 import { ids } from "../testing/fixtures.ts"
 import { decide } from "./decider.ts"
 import { project } from "./projector.ts"
-import { emptyReadModel, type ReadModel } from "./readModel.ts"
+import { emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 
 const now = "2026-01-01T00:00:00.000Z"
 

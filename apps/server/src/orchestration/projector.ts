@@ -3,7 +3,7 @@
 import type { SpindleEvent, Thread } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
-import type { ReadModel } from "./readModel.ts"
+import type { ReadModel } from "../domain/readModel.ts"
 
 const updateThread = (
   model: ReadModel,

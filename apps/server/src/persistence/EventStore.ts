@@ -7,7 +7,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { aggregateOf } from "../orchestration/readModel.ts"
+import { aggregateOf } from "../domain/readModel.ts"
 
 type Envelope = Omit<SpindleEvent, "type" | "payload" | "sequence">
 

@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { type AggregateRef, emptyReadModel, type ReadModel } from "../orchestration/readModel.ts"
+import { type AggregateRef, emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 
 const PROJECTION = "read-model"
 

@@ -1,4 +1,5 @@
-// The in-memory read model the decider decides against and the projector folds events into.
+// The in-memory read model the decider decides against, the projector folds events into and
+// persistence stores: plain types below every service, so no layer reaches up for them.
 // Persistent maps keep each update O(log n) without copying every thread.
 import type { EventDraft, Project, ProjectId, Thread, ThreadId } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
