@@ -154,6 +154,7 @@ export const serve = (settings: ServerSettings) =>
     return yield* Layer.launch(ServerLayer(settings))
   }).pipe(
     Effect.scoped,
+    Logging.logDefects,
     Effect.provide(Logging.layer({ level: settings.logLevel, format: settings.logFormat }))
   )
 
