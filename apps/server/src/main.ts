@@ -15,6 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { ClientTokens } from "./auth/ClientTokens.ts"
 import { ProviderTokens } from "./auth/ProviderTokens.ts"
+import { ThreadProviderTokens } from "./auth/ThreadProviderTokens.ts"
 import { databasePath, ServerConfig, type ServerSettings, serverInfoPath } from "./config/ServerConfig.ts"
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
@@ -53,7 +54,12 @@ export const prepareHome = (home: string) =>
 
 /** Domain services over the database: engine, gate, git, setup, bootstrap, command door. */
 export const CoreLayer = (settings: ServerSettings) =>
-  Layer.mergeAll(Commands.layer, BootstrapRecovery.layer, ClientTokens.layer, ProviderTokens.layer).pipe(
+  Layer.mergeAll(
+    Commands.layer,
+    BootstrapRecovery.layer,
+    ClientTokens.layer,
+    ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))
+  ).pipe(
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),

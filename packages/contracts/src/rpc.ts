@@ -12,7 +12,7 @@ import { IssuedProviderToken, ProviderCapability } from "./mcp.ts"
 import { Project } from "./project.ts"
 import { DispatchResult, Snapshot } from "./readModel.ts"
 import { Thread } from "./thread.ts"
-import { ClientTokenInfo, CreatedClientToken } from "./tokens.ts"
+import { CreatedClientToken, ListedToken, OwnerTokenRotation, TokenRevokeInput } from "./tokens.ts"
 
 export const ServerStatus = Schema.Struct({
   status: Schema.Literals(["starting", "ready", "failed"]),
@@ -75,8 +75,12 @@ export const SpindleRpcs = RpcGroup.make(
     success: CreatedClientToken,
     error: SpindleError
   }),
-  Rpc.make("token.list", { success: Schema.Array(ClientTokenInfo), error: SpindleError }),
-  Rpc.make("token.revoke", { payload: { id: Schema.String }, success: ClientTokenInfo, error: SpindleError }),
+  /** Tokens of both kinds (client and provider), revoked and expired ones included, newest first. */
+  Rpc.make("token.list", { success: Schema.Array(ListedToken), error: SpindleError }),
+  /** Revokes a token of either kind by id; the owner token only with `force`. Idempotent. */
+  Rpc.make("token.revoke", { payload: TokenRevokeInput, success: ListedToken, error: SpindleError }),
+  /** Writes a new owner token to <home>/owner-token, then revokes the previous one. */
+  Rpc.make("token.rotateOwner", { success: OwnerTokenRotation, error: SpindleError }),
   Rpc.make("token.issueMcp", {
     /** A provider session token for an agent working in `threadId` (default capabilities: both). */
     payload: { threadId: ThreadId, capabilities: Schema.optionalKey(Schema.Array(ProviderCapability)) },
@@ -99,5 +103,6 @@ export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "token.create": "admin",
   "token.list": "admin",
   "token.revoke": "admin",
+  "token.rotateOwner": "admin",
   "token.issueMcp": "admin"
 }

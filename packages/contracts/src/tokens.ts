@@ -1,5 +1,7 @@
-// Client token schemas: scopes, what a listing shows, what creation answers. Never the stored hash.
+// Client token schemas: scopes, what a listing shows, what creation answers; and the admin view
+// over both token kinds (one listing, revoke by id, owner rotation). Never the stored hash.
 import * as Schema from "effect/Schema"
+import { ProviderTokenInfo } from "./mcp.ts"
 import { boundedText, IsoTimestamp } from "./values.ts"
 
 /** What a client token may do. `admin` and `operate` each include `read`; nothing else is implied. */
@@ -67,3 +69,41 @@ export const ClientTokenCreateInput = Schema.Struct({
   )
 }).annotate({ identifier: "ClientTokenCreateInput", description: "Create a client token" })
 export type ClientTokenCreateInput = typeof ClientTokenCreateInput.Type
+
+/** A token of either kind as an admin lists it, tagged by `kind`. */
+export const ListedToken = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("client"), ...clientTokenInfoFields }).annotate({
+    identifier: "ListedClientToken",
+    description: "A client token (tok_…) of the app, the CLI or a script"
+  }),
+  Schema.Struct({ kind: Schema.Literal("provider"), ...ProviderTokenInfo.fields }).annotate({
+    identifier: "ListedProviderToken",
+    description: "A provider session token (ptk_…) an agent uses over MCP in one thread"
+  })
+]).annotate({
+  identifier: "ListedToken",
+  description: "A token of either kind as listed, never the token itself"
+})
+export type ListedToken = typeof ListedToken.Type
+
+export const TokenRevokeInput = Schema.Struct({
+  id: Schema.String.annotate({ description: "A client token id (tok_…) or a provider token id (ptk_…)" }),
+  force: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description: "Required to revoke the owner token, which locks out whoever uses <home>/owner-token"
+    })
+  )
+}).annotate({ identifier: "TokenRevokeInput" })
+export type TokenRevokeInput = typeof TokenRevokeInput.Type
+
+export const OwnerTokenRotation = Schema.Struct({
+  /** Where the new owner token was written (mode 0600) before the old one was revoked. */
+  path: Schema.String,
+  token: ClientTokenInfo,
+  /** The owner tokens revoked after the new file was in place. */
+  revoked: Schema.Array(ClientTokenId)
+}).annotate({
+  identifier: "OwnerTokenRotation",
+  description: "A new owner token written to <home>/owner-token; the previous ones revoked afterwards"
+})
+export type OwnerTokenRotation = typeof OwnerTokenRotation.Type

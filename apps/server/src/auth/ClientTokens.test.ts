@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/testing/TestClock"
 import { tempHome } from "../testing/fixtures.ts"
-import { allRows, assertNoSecret, failure, readOwnerToken, withTokens } from "./tokensTesting.ts"
+import { allRows, assertNoSecret, failure, readOwnerToken, withTokens } from "../testing/tokens.ts"
 
 describe("ClientTokens issuing", () => {
   it.effect("creates, lists newest first and revokes idempotently", () =>

@@ -1,28 +1,31 @@
 // Client tokens for the app and the CLI: issue, list, revoke, resolve a presented token to a
-// principal, check its scope, and decide when `<home>/owner-token` needs a new token. Reading headers and turning errors
-// into HTTP statuses is the transport's (ws/), not this file's.
-import { randomBytes } from "node:crypto"
+// principal, check its scope, and keep `<home>/owner-token` holding a valid owner token (rotating
+// it new-file-first). The shared token mechanics are tokenStore.ts'; reading headers and turning
+// errors into HTTP statuses is the transport's (ws/), not this file's.
 import { join } from "node:path"
 import {
   type ClientScope,
+  ClientScope as ClientScopeSchema,
   ClientTokenCreateInput,
   ClientTokenId,
   type ClientTokenInfo,
   type CreatedClientToken,
+  IsoTimestamp,
+  type OwnerTokenRotation,
   SpindleError
 } from "@spindle/contracts"
+import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { ServerConfig } from "../config/ServerConfig.ts"
-import { describeIssue } from "../orchestration/decodeCommand.ts"
 import { readOwnerTokenFile, writeOwnerTokenFile } from "./ownerTokenFile.ts"
-import { sameHash, sha256 } from "./tokenHash.ts"
+import { makeTokenStore, STORED_TOKEN_COLUMNS } from "./tokenStore.ts"
 
 /** Who a resolved token speaks for. Carries the token's id, never the token. */
 export interface ClientPrincipal {
@@ -37,12 +40,9 @@ export interface OwnerTokenFile {
   readonly created: boolean
 }
 
-export interface CreateOptions {
-  /**
-   * Make it the owner token, revoking earlier owner tokens in the same transaction. Only
-   * `ensureOwnerToken` should pass this: it also writes the token to `<home>/owner-token`.
-   */
-  readonly owner?: boolean
+export interface RevokeOptions {
+  /** Revoke the owner token too; without it, revoking the owner token is refused. */
+  readonly force?: boolean
 }
 
 /**
@@ -61,54 +61,46 @@ export const hasScope = (principal: ClientPrincipal, scope: ClientScope): boolea
 
 const OWNER_SCOPES: ReadonlyArray<ClientScope> = ["read", "operate", "admin"]
 const TOKEN_PREFIX = "spc_"
-/** `spc_` + base64url of 32 random bytes (256 bits). */
-const TOKEN_PATTERN = /^spc_[A-Za-z0-9_-]{43}$/u
-/** `last_used_at` is written at most this often per token, not on every request. */
-const LAST_USED_RESOLUTION_MS = 60_000
 
-interface Row {
-  readonly id: string
-  readonly name: string
-  readonly token_hash: string
-  readonly scopes: string
-  readonly owner: number
-  readonly created_at: string
-  readonly expires_at: string | null
-  readonly revoked_at: string | null
-  readonly last_used_at: string | null
-}
+/** A `client_tokens` row, decoded: JSON scopes parsed, the owner bit a boolean. */
+const Row = Schema.Struct({
+  id: ClientTokenId,
+  name: Schema.String,
+  tokenHash: Schema.String,
+  scopes: Schema.fromJsonString(Schema.Array(ClientScopeSchema)),
+  owner: Schema.BooleanFromBit,
+  createdAt: IsoTimestamp,
+  expiresAt: Schema.NullOr(IsoTimestamp),
+  revokedAt: Schema.NullOr(IsoTimestamp),
+  lastUsedAt: Schema.NullOr(IsoTimestamp)
+}).pipe(Schema.encodeKeys({ ...STORED_TOKEN_COLUMNS, createdAt: "created_at" }))
+type Row = typeof Row.Type
 
-const fromRow = (row: Row): ClientTokenInfo => ({
-  id: row.id,
-  name: row.name,
-  scopes: JSON.parse(row.scopes),
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  revokedAt: row.revoked_at,
-  lastUsedAt: row.last_used_at,
-  owner: row.owner === 1
-})
-
-const millis = (iso: string) => DateTime.toEpochMillis(DateTime.makeUnsafe(iso))
-
-const isExpired = (row: Row, nowMs: number) => row.expires_at !== null && nowMs >= millis(row.expires_at)
-
-const unauthorized = (message: string) => new SpindleError({ reason: "unauthorized", message })
+const fromRow = ({ tokenHash: _, ...info }: Row): ClientTokenInfo => info
 
 export class ClientTokens extends Context.Service<
   ClientTokens,
   {
-    /** At start: keep the valid owner token in `<home>/owner-token`, or issue and write a new one. */
+    /**
+     * At start: keep the valid owner token in `<home>/owner-token` (revoking any other owner token a
+     * crash mid-rotation left live), or rotate to a new one.
+     */
     readonly ensureOwnerToken: () => Effect.Effect<OwnerTokenFile, SpindleError | SqlError>
+    /**
+     * Issues a new owner token, writes it to `<home>/owner-token` (temp file + rename, mode 0600),
+     * and only then revokes the previous owner tokens: a failure on the way never leaves the file
+     * holding a revoked token.
+     */
+    readonly rotateOwnerToken: () => Effect.Effect<OwnerTokenRotation, SpindleError | SqlError>
     /** Validates `input` (a `ClientTokenCreateInput`); the answer is the only place the token appears. */
-    readonly create: (
-      input: unknown,
-      options?: CreateOptions
-    ) => Effect.Effect<CreatedClientToken, SpindleError | SqlError>
+    readonly create: (input: unknown) => Effect.Effect<CreatedClientToken, SpindleError | SqlError>
     /** Every token, revoked and expired ones included, newest first. */
     readonly list: () => Effect.Effect<ReadonlyArray<ClientTokenInfo>, SqlError>
-    /** Idempotent: revoking twice keeps the first revocation time. */
-    readonly revoke: (id: string) => Effect.Effect<ClientTokenInfo, SpindleError | SqlError>
+    /** Idempotent: revoking twice keeps the first revocation time. The owner token needs `force`. */
+    readonly revoke: (
+      id: string,
+      options?: RevokeOptions
+    ) => Effect.Effect<ClientTokenInfo, SpindleError | SqlError>
     /** The principal behind a presented token, or `unauthorized` saying what to do (never echoing it). */
     readonly resolve: (token: string | undefined) => Effect.Effect<ClientPrincipal, SpindleError | SqlError>
     /** Succeeds when `principal` holds `scope` (see the scope rule above), else `forbidden`. */
@@ -123,52 +115,49 @@ export class ClientTokens extends Context.Service<
       const ownerPath = join(home, "owner-token")
       const howToAuthenticate = `send Authorization: Bearer <token>; the owner token is in ${ownerPath}`
       const decodeInput = Schema.decodeUnknownEffect(ClientTokenCreateInput)
-      const isTokenId = (id: string): boolean => Schema.is(ClientTokenId)(id)
-
-      const findByToken = Effect.fn("ClientTokens.findByToken")(function* (token: string) {
-        const computed = sha256(token)
-        const rows =
-          yield* sql<Row>`SELECT * FROM client_tokens WHERE token_hash = ${computed.toString("hex")}`
-        const row = rows[0]
-        return row !== undefined && sameHash(row.token_hash, computed) ? row : undefined
+      // One owner rotation at a time: two interleaved ones could each revoke the other's token.
+      const ownerLock = yield* Semaphore.make(1)
+      const store = makeTokenStore(sql, {
+        table: "client_tokens",
+        label: "client token",
+        secretPrefix: TOKEN_PREFIX,
+        idPrefix: "tok_",
+        Row,
+        issuedColumn: "created_at",
+        issuedAt: (row) => row.createdAt,
+        lastUsedResolutionMs: 60_000,
+        refuse: {
+          missing: `Missing client token: ${howToAuthenticate}.`,
+          malformed: `Malformed client token: a Spindle client token is spc_ followed by 43 base64url characters; ${howToAuthenticate}.`,
+          unknown:
+            "Unknown client token: this server did not issue it (another --home, or a token since deleted). " +
+            `Use the owner token in ${ownerPath}, or ask an admin to create a token.`,
+          revoked: (row) =>
+            `Client token ${row.id} was revoked at ${row.revokedAt}. Ask an admin for a new token, ` +
+            `or use the owner token in ${ownerPath}.`,
+          expired: (row) =>
+            `Client token ${row.id} expired at ${row.expiresAt}. Ask an admin for a new token, ` +
+            `or use the owner token in ${ownerPath}.`,
+          idle: () => "Client tokens have no idle timeout."
+        }
       })
 
-      const newId = Effect.map(
-        Effect.all([Random.nextIntBetween(0, 0xffffff), Random.nextIntBetween(0, 0xffffff)]),
-        ([high, low]) => `tok_${high.toString(16).padStart(6, "0")}${low.toString(16).padStart(6, "0")}`
-      )
-
-      const create = Effect.fn("ClientTokens.create")(function* (input: unknown, options?: CreateOptions) {
-        const valid = yield* decodeInput(input, { onExcessProperty: "error", errors: "first" }).pipe(
-          Effect.mapError((error) => {
-            const { field, message } = describeIssue(error.issue)
-            return new SpindleError({
-              reason: "validation",
-              message: `Invalid client token request: ${message}`,
-              ...(field === "" ? {} : { field })
-            })
-          })
-        )
-        const owner = options?.owner === true
+      const insert = Effect.fn("ClientTokens.insert")(function* (
+        valid: ClientTokenCreateInput,
+        owner: boolean
+      ) {
         const now = yield* DateTime.now
-        const id = yield* newId
-        const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`
+        const id = yield* store.newId
+        const { token, hash } = store.newSecret()
         const createdAt = DateTime.formatIso(now)
         const expiresAt =
           valid.expiresInSeconds === undefined
             ? null
             : DateTime.formatIso(DateTime.add(now, { seconds: valid.expiresInSeconds }))
-        yield* sql.withTransaction(
-          Effect.gen(function* () {
-            if (owner) {
-              yield* sql`UPDATE client_tokens SET revoked_at = ${createdAt} WHERE owner = 1 AND revoked_at IS NULL`
-            }
-            yield* sql`
-              INSERT INTO client_tokens (id, name, token_hash, scopes, owner, created_at, expires_at)
-              VALUES (${id}, ${valid.name}, ${sha256(token).toString("hex")}, ${JSON.stringify(valid.scopes)},
-                ${owner ? 1 : 0}, ${createdAt}, ${expiresAt})`
-          })
-        )
+        yield* sql`
+          INSERT INTO client_tokens (id, name, token_hash, scopes, owner, created_at, expires_at)
+          VALUES (${id}, ${valid.name}, ${hash}, ${JSON.stringify(valid.scopes)},
+            ${owner ? 1 : 0}, ${createdAt}, ${expiresAt})`
         const created: CreatedClientToken = {
           id,
           name: valid.name,
@@ -183,14 +172,27 @@ export class ClientTokens extends Context.Service<
         return created
       })
 
-      const list = Effect.fn("ClientTokens.list")(function* () {
-        const rows = yield* sql<Row>`SELECT * FROM client_tokens ORDER BY created_at DESC, rowid DESC`
-        return rows.map(fromRow)
+      const create = Effect.fn("ClientTokens.create")(function* (input: unknown) {
+        const valid = yield* decodeInput(input, { onExcessProperty: "error", errors: "first" }).pipe(
+          Effect.mapError((error) => {
+            const { field, message } = describeIssue(error.issue)
+            return new SpindleError({
+              reason: "validation",
+              message: `Invalid client token request: ${message}`,
+              ...(field === "" ? {} : { field })
+            })
+          })
+        )
+        return yield* insert(valid, false)
       })
 
-      const revoke = Effect.fn("ClientTokens.revoke")(function* (id: string) {
+      const list = Effect.fn("ClientTokens.list")(function* () {
+        return (yield* store.list()).map(fromRow)
+      })
+
+      const revoke = Effect.fn("ClientTokens.revoke")(function* (id: string, options?: RevokeOptions) {
         // Never echo what was passed unless it is an id: a token pasted by mistake must not leak.
-        if (!isTokenId(id)) {
+        if (!store.isId(id)) {
           return yield* new SpindleError({
             reason: "not-found",
             message: id.startsWith(TOKEN_PREFIX)
@@ -198,63 +200,30 @@ export class ClientTokens extends Context.Service<
               : "Not a client token id: expected tok_ followed by 12 hex digits, as listed."
           })
         }
-        const now = DateTime.formatIso(yield* DateTime.now)
-        yield* sql`UPDATE client_tokens SET revoked_at = COALESCE(revoked_at, ${now}) WHERE id = ${id}`
-        const rows = yield* sql<Row>`SELECT * FROM client_tokens WHERE id = ${id}`
-        if (rows[0] === undefined) {
+        const existing = yield* store.findById(id)
+        if (existing?.owner === true && existing.revokedAt === null && options?.force !== true) {
+          return yield* new SpindleError({
+            reason: "conflict",
+            message:
+              `${id} is the owner token (kept in ${ownerPath}); revoking it locks out every client that uses ` +
+              "that file. To replace it safely, run 'spindle token rotate-owner' (writes a new owner token, " +
+              "then revokes this one). To revoke it anyway, pass --force (force: true); restarting the " +
+              "server then writes a new owner token."
+          })
+        }
+        const revoked = yield* store.revokeById(id)
+        if (revoked === undefined) {
           return yield* new SpindleError({
             reason: "not-found",
             message: `No client token has the id ${id}. List the tokens to find the right id.`
           })
         }
-        return fromRow(rows[0])
+        return fromRow(revoked)
       })
 
       const resolve = Effect.fn("ClientTokens.resolve")(function* (token: string | undefined) {
-        if (token === undefined || token.trim() === "") {
-          return yield* unauthorized(`Missing client token: ${howToAuthenticate}.`)
-        }
-        if (!TOKEN_PATTERN.test(token)) {
-          return yield* unauthorized(
-            `Malformed client token: a Spindle client token is spc_ followed by 43 base64url characters; ${howToAuthenticate}.`
-          )
-        }
-        const row = yield* findByToken(token)
-        if (row === undefined) {
-          return yield* unauthorized(
-            "Unknown client token: this server did not issue it (another --home, or a token since deleted). " +
-              `Use the owner token in ${ownerPath}, or ask an admin to create a token.`
-          )
-        }
-        if (row.revoked_at !== null) {
-          return yield* unauthorized(
-            `Client token ${row.id} was revoked at ${row.revoked_at}. Ask an admin for a new token, ` +
-              `or use the owner token in ${ownerPath}.`
-          )
-        }
-        const now = yield* DateTime.now
-        const nowMs = DateTime.toEpochMillis(now)
-        if (isExpired(row, nowMs)) {
-          return yield* unauthorized(
-            `Client token ${row.id} expired at ${row.expires_at}. Ask an admin for a new token, ` +
-              `or use the owner token in ${ownerPath}.`
-          )
-        }
-        if (row.last_used_at === null || nowMs - millis(row.last_used_at) >= LAST_USED_RESOLUTION_MS) {
-          // Bookkeeping only: a failed write must not turn a valid token away.
-          yield* sql`UPDATE client_tokens SET last_used_at = ${DateTime.formatIso(now)} WHERE id = ${row.id}`.pipe(
-            Effect.catch((error) =>
-              Effect.logWarning("Could not record a client token's last use").pipe(
-                Effect.annotateLogs({ tokenId: row.id, error: error.message })
-              )
-            )
-          )
-        }
-        const principal: ClientPrincipal = {
-          tokenId: row.id,
-          scopes: JSON.parse(row.scopes),
-          owner: row.owner === 1
-        }
+        const row = yield* store.resolve(token)
+        const principal: ClientPrincipal = { tokenId: row.id, scopes: row.scopes, owner: row.owner }
         return principal
       })
 
@@ -271,31 +240,64 @@ export class ClientTokens extends Context.Service<
         })
       })
 
-      const ensureOwnerToken = Effect.fn("ClientTokens.ensureOwnerToken")(function* () {
-        const existing = yield* readOwnerTokenFile(ownerPath)
-        if (existing !== undefined && TOKEN_PATTERN.test(existing)) {
-          const row = yield* findByToken(existing)
-          const nowMs = DateTime.toEpochMillis(yield* DateTime.now)
-          if (row !== undefined && row.owner === 1 && row.revoked_at === null && !isExpired(row, nowMs)) {
-            const kept: OwnerTokenFile = { path: ownerPath, created: false }
-            return kept
-          }
-        }
-        if (existing !== undefined) {
-          yield* Effect.logWarning("The owner token file holds no valid owner token; issuing a new one").pipe(
-            Effect.annotateLogs({ path: ownerPath })
-          )
-        }
-        const created = yield* create({ name: "owner", scopes: OWNER_SCOPES }, { owner: true })
-        yield* writeOwnerTokenFile(ownerPath, created.token)
-        yield* Effect.logInfo("Issued a new owner token").pipe(
-          Effect.annotateLogs({ path: ownerPath, tokenId: created.id })
+      /** Revokes every live owner token but `keep`; answers the revoked ids. */
+      const revokeOtherOwners = (keep: string) =>
+        Effect.gen(function* () {
+          const now = DateTime.formatIso(yield* DateTime.now)
+          const rows = yield* sql<{ readonly id: string }>`
+            UPDATE client_tokens SET revoked_at = ${now}
+            WHERE owner = 1 AND revoked_at IS NULL AND id != ${keep}
+            RETURNING id`
+          return rows.map((row) => row.id)
+        })
+
+      const rotate = Effect.fn("ClientTokens.rotateOwnerToken")(function* () {
+        const created = yield* insert({ name: "owner", scopes: OWNER_SCOPES }, true)
+        yield* writeOwnerTokenFile(ownerPath, created.token).pipe(
+          // The new secret is lost with the failed write: retire it; the old owner token stays valid.
+          Effect.tapError(() => Effect.ignore(store.revokeById(created.id)))
         )
-        const written: OwnerTokenFile = { path: ownerPath, created: true }
-        return written
+        const revoked = yield* revokeOtherOwners(created.id)
+        yield* Effect.logInfo("Issued a new owner token").pipe(
+          Effect.annotateLogs({ path: ownerPath, tokenId: created.id, revoked: revoked.join(",") })
+        )
+        const { token: _, ...info } = created
+        const rotation: OwnerTokenRotation = { path: ownerPath, token: info, revoked }
+        return rotation
       })
 
-      return { ensureOwnerToken, create, list, revoke, resolve, authorize }
+      const rotateOwnerToken = () => ownerLock.withPermit(rotate())
+
+      const ensureOwnerToken = Effect.fn("ClientTokens.ensureOwnerToken")(
+        function* () {
+          const existing = yield* readOwnerTokenFile(ownerPath)
+          if (existing !== undefined && store.isSecretShaped(existing)) {
+            const row = yield* store.findByToken(existing)
+            const nowMs = DateTime.toEpochMillis(yield* DateTime.now)
+            if (row?.owner === true && store.isLive(row, nowMs)) {
+              const stale = yield* revokeOtherOwners(row.id)
+              if (stale.length > 0) {
+                yield* Effect.logWarning(
+                  "Revoked owner tokens other than the one in the owner token file"
+                ).pipe(Effect.annotateLogs({ path: ownerPath, revoked: stale.join(",") }))
+              }
+              const kept: OwnerTokenFile = { path: ownerPath, created: false }
+              return kept
+            }
+          }
+          if (existing !== undefined) {
+            yield* Effect.logWarning(
+              "The owner token file holds no valid owner token; issuing a new one"
+            ).pipe(Effect.annotateLogs({ path: ownerPath }))
+          }
+          yield* rotate()
+          const written: OwnerTokenFile = { path: ownerPath, created: true }
+          return written
+        },
+        (effect) => ownerLock.withPermit(effect)
+      )
+
+      return { ensureOwnerToken, rotateOwnerToken, create, list, revoke, resolve, authorize }
     })
   )
 }

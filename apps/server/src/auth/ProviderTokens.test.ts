@@ -6,9 +6,9 @@ import type { ProviderCapability } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/testing/TestClock"
 import { ids, tempHome } from "../testing/fixtures.ts"
+import { providerTokenRows, withProviderTokens } from "../testing/providerTokens.ts"
+import { assertNoSecret, failure } from "../testing/tokens.ts"
 import type { ProviderTokens } from "./ProviderTokens.ts"
-import { providerTokenRows, withProviderTokens } from "./providerTokensTesting.ts"
-import { assertNoSecret, failure } from "./tokensTesting.ts"
 
 const thread = ids.thread("thread-parent")
 const project = ids.project("project-1")

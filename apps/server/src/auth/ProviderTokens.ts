@@ -1,29 +1,28 @@
 // Provider session tokens for MCP: issue one when a provider session starts for a thread, resolve a
-// presented token to the session it speaks for, check its capabilities, revoke a session's or a
-// thread's tokens. Reading the bearer header, answering 401/403 and limiting what a capability may
-// reach (project, spawn depth) are the MCP transport's and the dispatcher's, not this file's.
-import { randomBytes } from "node:crypto"
+// presented token to the session it speaks for, check its capabilities, revoke a token, a session's
+// or a thread's tokens. The shared token mechanics are tokenStore.ts'. Reading the bearer header,
+// answering 401/403 and limiting what a capability may reach (project, spawn depth) are the MCP
+// transport's and the dispatcher's; revoking when a thread ends is ThreadProviderTokens'.
 import {
   boundedText,
   type IssuedProviderToken,
   ProjectId,
   ProviderCapability,
-  type ProviderTokenInfo,
+  ProviderTokenInfo,
   SpindleError,
   ThreadId
 } from "@spindle/contracts"
+import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { describeIssue } from "../orchestration/decodeCommand.ts"
-import { sameHash, sha256 } from "./tokenHash.ts"
+import { makeTokenStore, STORED_TOKEN_COLUMNS } from "./tokenStore.ts"
 
 /** Who a resolved token speaks for. Carries the token's id, never the token. */
 export interface ProviderPrincipal {
@@ -59,8 +58,6 @@ export const DEFAULT_PROVIDER_TOKEN_LIFETIME: Duration.Input = "24 hours"
 export const DEFAULT_PROVIDER_TOKEN_IDLE_TIMEOUT: Duration.Input = "2 hours"
 
 const TOKEN_PREFIX = "spn_"
-/** `spn_` + base64url of 32 random bytes (256 bits). */
-const TOKEN_PATTERN = /^spn_[A-Za-z0-9_-]{43}$/u
 /**
  * `last_used_at` is written at most this often per token, not on every call. The idle timeout
  * counts from the recorded use, so it may end up to this much early; with an idle timeout under two
@@ -69,34 +66,23 @@ const TOKEN_PATTERN = /^spn_[A-Za-z0-9_-]{43}$/u
 const LAST_USED_RESOLUTION_MS = 60_000
 const HOW_TO_RENEW = "Restart this thread's provider session in Spindle to get a new token"
 
-interface Row {
-  readonly id: string
-  readonly token_hash: string
-  readonly thread_id: string
-  readonly project_id: string
-  readonly provider_session_id: string
-  readonly capabilities: string
-  readonly issued_at: string
-  readonly expires_at: string
-  readonly last_used_at: string | null
-  readonly revoked_at: string | null
-}
+/** A `provider_tokens` row, decoded: JSON capabilities parsed. */
+const Row = Schema.Struct({
+  ...ProviderTokenInfo.fields,
+  tokenHash: Schema.String,
+  capabilities: Schema.fromJsonString(Schema.Array(ProviderCapability))
+}).pipe(
+  Schema.encodeKeys({
+    ...STORED_TOKEN_COLUMNS,
+    threadId: "thread_id",
+    projectId: "project_id",
+    providerSessionId: "provider_session_id",
+    issuedAt: "issued_at"
+  })
+)
+type Row = typeof Row.Type
 
-const fromRow = (row: Row): ProviderTokenInfo => ({
-  id: row.id,
-  threadId: row.thread_id as ThreadId,
-  projectId: row.project_id as ProjectId,
-  providerSessionId: row.provider_session_id,
-  capabilities: JSON.parse(row.capabilities),
-  issuedAt: row.issued_at,
-  expiresAt: row.expires_at,
-  lastUsedAt: row.last_used_at,
-  revokedAt: row.revoked_at
-})
-
-const millis = (iso: string) => DateTime.toEpochMillis(DateTime.makeUnsafe(iso))
-
-const unauthorized = (message: string) => new SpindleError({ reason: "unauthorized", message })
+const fromRow = ({ tokenHash: _, ...info }: Row): ProviderTokenInfo => info
 
 /** A positive, finite duration, or a defect: a bad lifetime is a wiring mistake, not user input. */
 const positiveDuration = (name: string, input: Duration.Input) =>
@@ -122,6 +108,8 @@ export class ProviderTokens extends Context.Service<
       principal: ProviderPrincipal,
       capability: ProviderCapability
     ) => Effect.Effect<void, SpindleError>
+    /** Revokes one token by its id (ptk_…); idempotent, keeping the first revocation time. */
+    readonly revoke: (id: string) => Effect.Effect<ProviderTokenInfo, SpindleError | SqlError>
     /** Revokes the session's live tokens; answers how many. Idempotent. */
     readonly revokeSession: (providerSessionId: string) => Effect.Effect<number, SqlError>
     /** Revokes every live token of the thread's sessions; answers how many. Idempotent. */
@@ -144,21 +132,39 @@ export class ProviderTokens extends Context.Service<
           options.idleTimeout ?? DEFAULT_PROVIDER_TOKEN_IDLE_TIMEOUT
         )
         const idleMs = Duration.toMillis(idle)
-        const lastUsedResolutionMs = Math.min(LAST_USED_RESOLUTION_MS, Math.floor(idleMs / 2))
         const decodeInput = Schema.decodeUnknownEffect(ProviderTokenIssueInput)
-
-        const findByToken = Effect.fn("ProviderTokens.findByToken")(function* (token: string) {
-          const computed = sha256(token)
-          const rows =
-            yield* sql<Row>`SELECT * FROM provider_tokens WHERE token_hash = ${computed.toString("hex")}`
-          const row = rows[0]
-          return row !== undefined && sameHash(row.token_hash, computed) ? row : undefined
+        const store = makeTokenStore(sql, {
+          table: "provider_tokens",
+          label: "provider session token",
+          secretPrefix: TOKEN_PREFIX,
+          idPrefix: "ptk_",
+          Row,
+          issuedColumn: "issued_at",
+          issuedAt: (row) => row.issuedAt,
+          idleTimeoutMs: idleMs,
+          lastUsedResolutionMs: Math.min(LAST_USED_RESOLUTION_MS, Math.floor(idleMs / 2)),
+          refuse: {
+            missing:
+              "Missing provider session token: send Authorization: Bearer <token> with the token Spindle gave " +
+              "this provider session when it started.",
+            malformed:
+              "Malformed provider session token: a Spindle provider session token is spn_ followed by 43 " +
+              "base64url characters (client tokens, spc_…, do not work here). Send the token Spindle gave " +
+              "this provider session when it started.",
+            unknown:
+              "Unknown provider session token: this server did not issue it (another --home, or a database " +
+              `since reset). ${HOW_TO_RENEW}.`,
+            revoked: (row) =>
+              `Provider session token ${row.id} was revoked at ${row.revokedAt}: its provider session stopped ` +
+              `or its thread ended. ${HOW_TO_RENEW}.`,
+            expired: (row) =>
+              `Provider session token ${row.id} expired at ${row.expiresAt}; these tokens last at most ` +
+              `${Duration.format(lifetime)}. ${HOW_TO_RENEW}.`,
+            idle: (row, lastUse) =>
+              `Provider session token ${row.id} went unused for more than ${Duration.format(idle)} ` +
+              `(last used at ${lastUse}) and is no longer accepted. ${HOW_TO_RENEW}.`
+          }
         })
-
-        const newId = Effect.map(
-          Effect.all([Random.nextIntBetween(0, 0xffffff), Random.nextIntBetween(0, 0xffffff)]),
-          ([high, low]) => `ptk_${high.toString(16).padStart(6, "0")}${low.toString(16).padStart(6, "0")}`
-        )
 
         const issue = Effect.fn("ProviderTokens.issue")(function* (input: ProviderTokenIssueInput) {
           const valid = yield* decodeInput(input, { onExcessProperty: "error", errors: "first" }).pipe(
@@ -172,14 +178,14 @@ export class ProviderTokens extends Context.Service<
             })
           )
           const now = yield* DateTime.now
-          const id = yield* newId
-          const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`
+          const id = yield* store.newId
+          const { token, hash } = store.newSecret()
           const issuedAt = DateTime.formatIso(now)
           const expiresAt = DateTime.formatIso(DateTime.addDuration(now, lifetime))
           yield* sql`
             INSERT INTO provider_tokens
               (id, token_hash, thread_id, project_id, provider_session_id, capabilities, issued_at, expires_at)
-            VALUES (${id}, ${sha256(token).toString("hex")}, ${valid.threadId}, ${valid.projectId},
+            VALUES (${id}, ${hash}, ${valid.threadId}, ${valid.projectId},
               ${valid.providerSessionId}, ${JSON.stringify(valid.capabilities)}, ${issuedAt}, ${expiresAt})`
           const issued: IssuedProviderToken = {
             id,
@@ -197,65 +203,15 @@ export class ProviderTokens extends Context.Service<
         })
 
         const resolve = Effect.fn("ProviderTokens.resolve")(function* (token: string | undefined) {
-          if (token === undefined || token.trim() === "") {
-            return yield* unauthorized(
-              "Missing provider session token: send Authorization: Bearer <token> with the token Spindle gave " +
-                "this provider session when it started."
-            )
-          }
-          if (!TOKEN_PATTERN.test(token)) {
-            return yield* unauthorized(
-              "Malformed provider session token: a Spindle provider session token is spn_ followed by 43 " +
-                "base64url characters (client tokens, spc_…, do not work here). Send the token Spindle gave " +
-                "this provider session when it started."
-            )
-          }
-          const row = yield* findByToken(token)
-          if (row === undefined) {
-            return yield* unauthorized(
-              "Unknown provider session token: this server did not issue it (another --home, or a database " +
-                `since reset). ${HOW_TO_RENEW}.`
-            )
-          }
-          if (row.revoked_at !== null) {
-            return yield* unauthorized(
-              `Provider session token ${row.id} was revoked at ${row.revoked_at}: its provider session stopped. ` +
-                `${HOW_TO_RENEW}.`
-            )
-          }
-          const now = yield* DateTime.now
-          const nowMs = DateTime.toEpochMillis(now)
-          if (nowMs >= millis(row.expires_at)) {
-            return yield* unauthorized(
-              `Provider session token ${row.id} expired at ${row.expires_at}; these tokens last at most ` +
-                `${Duration.format(lifetime)}. ${HOW_TO_RENEW}.`
-            )
-          }
-          const lastUse = row.last_used_at ?? row.issued_at
-          if (nowMs - millis(lastUse) >= idleMs) {
-            return yield* unauthorized(
-              `Provider session token ${row.id} went unused for more than ${Duration.format(idle)} ` +
-                `(last used at ${lastUse}) and is no longer accepted. ${HOW_TO_RENEW}.`
-            )
-          }
-          if (row.last_used_at === null || nowMs - millis(row.last_used_at) >= lastUsedResolutionMs) {
-            // Bookkeeping only: a failed write must not turn a valid token away.
-            yield* sql`UPDATE provider_tokens SET last_used_at = ${DateTime.formatIso(now)} WHERE id = ${row.id}`.pipe(
-              Effect.catch((error) =>
-                Effect.logWarning("Could not record a provider session token's last use").pipe(
-                  Effect.annotateLogs({ tokenId: row.id, error: error.message })
-                )
-              )
-            )
-          }
+          const row = yield* store.resolve(token)
           const principal: ProviderPrincipal = {
             tokenId: row.id,
-            threadId: row.thread_id as ThreadId,
-            projectId: row.project_id as ProjectId,
-            providerSessionId: row.provider_session_id,
-            capabilities: JSON.parse(row.capabilities),
-            issuedAt: row.issued_at,
-            expiresAt: row.expires_at
+            threadId: row.threadId,
+            projectId: row.projectId,
+            providerSessionId: row.providerSessionId,
+            capabilities: row.capabilities,
+            issuedAt: row.issuedAt,
+            expiresAt: row.expiresAt
           }
           return principal
         })
@@ -276,36 +232,44 @@ export class ProviderTokens extends Context.Service<
           })
         })
 
-        const revokeWhere = (column: "provider_session_id" | "thread_id", value: string) =>
-          Effect.gen(function* () {
-            const now = DateTime.formatIso(yield* DateTime.now)
-            const revoked = yield* sql<{ readonly id: string }>`
-              UPDATE provider_tokens SET revoked_at = ${now}
-              WHERE ${sql(column)} = ${value} AND revoked_at IS NULL
-              RETURNING id`
-            return revoked.length
-          })
+        const revoke = Effect.fn("ProviderTokens.revoke")(function* (id: string) {
+          // Never echo what was passed unless it is an id: a token pasted by mistake must not leak.
+          if (!store.isId(id)) {
+            return yield* new SpindleError({
+              reason: "not-found",
+              message: id.startsWith(TOKEN_PREFIX)
+                ? "That is a token, not a token id: revoke by id (ptk_ followed by 12 hex digits), as listed."
+                : "Not a provider token id: expected ptk_ followed by 12 hex digits, as listed."
+            })
+          }
+          const revoked = yield* store.revokeById(id)
+          if (revoked === undefined) {
+            return yield* new SpindleError({
+              reason: "not-found",
+              message: `No provider token has the id ${id}. List the tokens to find the right id.`
+            })
+          }
+          return fromRow(revoked)
+        })
 
         const revokeSession = Effect.fn("ProviderTokens.revokeSession")(function* (
           providerSessionId: string
         ) {
-          return yield* revokeWhere("provider_session_id", providerSessionId)
+          return (yield* store.revokeWhere("provider_session_id", providerSessionId)).length
         })
 
         const revokeThread = Effect.fn("ProviderTokens.revokeThread")(function* (threadId: ThreadId) {
-          return yield* revokeWhere("thread_id", threadId)
+          return (yield* store.revokeWhere("thread_id", threadId)).length
         })
 
         const list = Effect.fn("ProviderTokens.list")(function* (threadId?: ThreadId) {
-          const rows =
-            threadId === undefined
-              ? yield* sql<Row>`SELECT * FROM provider_tokens ORDER BY issued_at DESC, rowid DESC`
-              : yield* sql<Row>`
-                  SELECT * FROM provider_tokens WHERE thread_id = ${threadId} ORDER BY issued_at DESC, rowid DESC`
+          const rows = yield* store.list(
+            threadId === undefined ? undefined : { column: "thread_id", value: threadId }
+          )
           return rows.map(fromRow)
         })
 
-        return { issue, resolve, require, revokeSession, revokeThread, list }
+        return { issue, resolve, require, revoke, revokeSession, revokeThread, list }
       })
     )
 

@@ -1,5 +1,6 @@
 // The client subcommands of `spindle`: parse their flags, send one request (or follow a thread),
-// print a readable answer or JSON. Each is a thin layer over the WebSocket API.
+// print a readable answer or JSON. Each is a thin layer over the WebSocket API. The token
+// subcommands are in tokenCommands.ts.
 import { randomBytes } from "node:crypto"
 import { basename, resolve } from "node:path"
 import { parseArgs } from "node:util"
@@ -8,7 +9,7 @@ import { slugify } from "@spindle/shared/slug"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { discover, ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
+import { ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
 import { followThread } from "./follow.ts"
 import { EXIT, UsageError } from "./usage.ts"
 
@@ -23,7 +24,7 @@ const globalFlags = {
 
 type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>
 
-const parse = <F extends FlagSpec>(args: ReadonlyArray<string>, flags: F, positionals: number) => {
+export const parse = <F extends FlagSpec>(args: ReadonlyArray<string>, flags: F, positionals: number) => {
   let parsed: { values: Record<string, unknown>; positionals: Array<string> }
   try {
     parsed = parseArgs({
@@ -50,7 +51,7 @@ const parse = <F extends FlagSpec>(args: ReadonlyArray<string>, flags: F, positi
   return { values, positionals: parsed.positionals, global }
 }
 
-const str = (values: Record<string, unknown>, name: string) => values[name] as string | undefined
+export const str = (values: Record<string, unknown>, name: string) => values[name] as string | undefined
 
 const formatThread = (t: Thread) =>
   [
@@ -278,90 +279,5 @@ export const setupCommand = (args: ReadonlyArray<string>) => {
         return { sequence: result.sequence, setup: thread.setup.status }
       }),
     (r) => `Setup ${r.setup} for ${threadId}`
-  )
-}
-
-export const tokenCommand = (args: ReadonlyArray<string>) => {
-  const [sub, ...rest] = args
-  switch (sub) {
-    case "create": {
-      const { values, global } = parse(
-        rest,
-        {
-          name: { type: "string" },
-          scope: { type: "string", multiple: true },
-          "expires-in": { type: "string" }
-        },
-        0
-      )
-      const expires = str(values, "expires-in")
-      const input = {
-        name: str(values, "name") ?? "cli",
-        scopes: (values.scope as Array<string> | undefined) ?? ["read"],
-        ...(expires === undefined ? {} : { expiresInSeconds: Number(expires) })
-      }
-      return runWithClient(
-        global,
-        (client) => client["token.create"]({ input }),
-        (t) => [`Created token ${t.id} (${t.scopes.join(", ")}). It is shown only now:`, t.token].join("\n")
-      )
-    }
-    case "list": {
-      const { global } = parse(rest, {}, 0)
-      return runWithClient(
-        global,
-        (client) => client["token.list"](),
-        (tokens) =>
-          tokens
-            .map(
-              (t) =>
-                `${t.id}  ${t.name}  ${t.scopes.join(",")}${t.owner ? "  owner" : ""}${t.revokedAt ? "  revoked" : ""}${t.expiresAt ? `  expires ${t.expiresAt}` : ""}`
-            )
-            .join("\n")
-      )
-    }
-    case "revoke": {
-      const { positionals, global } = parse(rest, {}, 1)
-      return runWithClient(
-        global,
-        (client) => client["token.revoke"]({ id: positionals[0]! }),
-        (t) => `Revoked ${t.id}`
-      )
-    }
-    case "issue-mcp": {
-      const { values, global } = parse(
-        rest,
-        { thread: { type: "string" }, capability: { type: "string", multiple: true } },
-        0
-      )
-      const threadId = str(values, "thread")
-      if (threadId === undefined)
-        throw new UsageError("token issue-mcp needs --thread <id>: the thread the agent works in.")
-      const capabilities = values.capability as Array<"thread-management" | "thread-read"> | undefined
-      return runWithClient(
-        global,
-        (client) =>
-          Effect.gen(function* () {
-            const issued = yield* client["token.issueMcp"]({
-              threadId: threadId as ThreadId,
-              ...(capabilities === undefined ? {} : { capabilities })
-            })
-            const { url } = discover(global, process.env)
-            return { ...issued, mcpUrl: `${url}/mcp` }
-          }),
-        (t) =>
-          [
-            `Issued MCP token ${t.id} for thread ${t.threadId} (${t.capabilities.join(", ")}), valid until ${t.expiresAt}. It is shown only now:`,
-            t.token,
-            "",
-            "Connect Codex to it:",
-            `  export SPINDLE_MCP_TOKEN=${t.token}`,
-            `  codex -c mcp_servers.spindle.url=${t.mcpUrl} -c mcp_servers.spindle.bearer_token_env_var=SPINDLE_MCP_TOKEN`
-          ].join("\n")
-      )
-    }
-  }
-  throw new UsageError(
-    "usage: spindle token create --name N --scope read [--scope operate] [--expires-in S] | list | revoke <id> | issue-mcp --thread <id>"
   )
 }

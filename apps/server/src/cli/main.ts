@@ -3,7 +3,8 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import { serve, teardown } from "../main.ts"
-import { projectCommand, setupCommand, threadCommand, tokenCommand } from "./commands.ts"
+import { projectCommand, setupCommand, threadCommand } from "./commands.ts"
+import { tokenCommand } from "./tokenCommands.ts"
 import { EXIT, HELP, parseServeArgs, UsageError } from "./usage.ts"
 
 const fail = (code: number, message: string): never => {

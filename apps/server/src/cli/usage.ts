@@ -28,7 +28,10 @@ Usage:
   spindle thread list | show <id> | logs <id> [--follow]
   spindle setup rerun <thread> [--follow]
   spindle token create [--name N] --scope read|operate|admin ... [--expires-in SECONDS]
-  spindle token list | revoke <id>
+  spindle token list          client and provider tokens: kind, id, name or thread, scopes, expiry, state
+  spindle token revoke <id> [--force]
+                       revoke a client (tok_…) or provider (ptk_…) token; the owner token needs --force
+  spindle token rotate-owner  write a new owner token to <home>/owner-token, then revoke the old one
   spindle token issue-mcp --thread ID [--capability thread-management|thread-read ...]
                        a provider token for an agent working in that thread (connects Codex by hand)
   spindle help                show this help

@@ -1,26 +1,16 @@
 // Turns untrusted input into a client command, or a `validation` error that names the field.
 // Internal commands are never accepted here, whatever their shape.
 import { type ClientCommand, ClientCommandSchemas, SpindleError } from "@spindle/contracts"
+import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import * as SchemaIssue from "effect/SchemaIssue"
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+export { describeIssue }
 
 const knownTypes = Object.keys(ClientCommandSchemas)
 
 const invalid = (message: string, field?: string) =>
   new SpindleError({ reason: "validation", message, ...(field === undefined ? {} : { field }) })
-
-/** The first problem with `input` as a dotted field path and a sentence. */
-export const describeIssue = (
-  issue: SchemaIssue.Issue
-): { readonly field: string; readonly message: string } => {
-  const first = formatter(issue).issues[0]
-  const field = (first?.path ?? []).map((key) => String(typeof key === "object" ? key.key : key)).join(".")
-  const detail = first?.message ?? "is invalid"
-  return { field, message: field === "" ? detail : `${field}: ${detail}` }
-}
 
 export const decodeClientCommand = (input: unknown): Effect.Effect<ClientCommand, SpindleError> => {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {

@@ -8,6 +8,8 @@ import type * as Headers from "effect/http/Headers"
 import * as Stream from "effect/Stream"
 import { ClientTokens } from "../auth/ClientTokens.ts"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
+import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
+import { listTokens, revokeToken } from "../auth/tokenAdmin.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { threadNotFound } from "../orchestration/notFound.ts"
@@ -26,6 +28,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
   Effect.gen(function* () {
     const tokens = yield* ClientTokens
     const providerTokens = yield* ProviderTokens
+    const threadTokens = yield* ThreadProviderTokens
     const commands = yield* Commands
     const engine = yield* Engine
     const gate = yield* StartupGate
@@ -118,19 +121,22 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           Effect.mapError(asWire)
         ),
       "token.list": (_, { headers }) =>
-        Effect.andThen(authorized("token.list", headers), tokens.list()).pipe(Effect.mapError(asWire)),
-      "token.revoke": ({ id }, { headers }) =>
-        Effect.andThen(authorized("token.revoke", headers), tokens.revoke(id)).pipe(Effect.mapError(asWire)),
+        Effect.andThen(authorized("token.list", headers), listTokens(tokens, providerTokens)).pipe(
+          Effect.mapError(asWire)
+        ),
+      "token.revoke": (input, { headers }) =>
+        Effect.andThen(authorized("token.revoke", headers), revokeToken(tokens, providerTokens, input)).pipe(
+          Effect.mapError(asWire)
+        ),
+      "token.rotateOwner": (_, { headers }) =>
+        Effect.andThen(authorized("token.rotateOwner", headers), tokens.rotateOwnerToken()).pipe(
+          Effect.mapError(asWire)
+        ),
       "token.issueMcp": ({ threadId, capabilities }, { headers }) =>
         Effect.gen(function* () {
           yield* authorized("token.issueMcp", headers)
-          const thread = yield* engine.getThread(threadId)
-          if (thread === undefined) {
-            return yield* threadNotFound(threadId)
-          }
-          return yield* providerTokens.issue({
+          return yield* threadTokens.issueForThread({
             threadId,
-            projectId: thread.projectId,
             providerSessionId: `manual-${yield* randomHex(6)}`,
             capabilities: capabilities ?? ["thread-management", "thread-read"]
           })

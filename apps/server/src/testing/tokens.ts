@@ -1,4 +1,4 @@
-// Shared set-up for the ClientTokens tests: one "server start" over a real home and SQLite file,
+// Shared set-up for the token tests (both kinds): one "server start" over a real home and SQLite file,
 // log capture and secret checks. Not shipped; the behaviour under test lives in the test files.
 import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
@@ -9,9 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as SqlClient from "effect/sql/SqlClient"
+import { ClientTokens } from "../auth/ClientTokens.ts"
 import * as Database from "../persistence/Database.ts"
-import { testConfig } from "../testing/fixtures.ts"
-import { ClientTokens } from "./ClientTokens.ts"
+import { testConfig } from "./fixtures.ts"
 
 export const tokensLayer = (home: string) =>
   ClientTokens.layer.pipe(

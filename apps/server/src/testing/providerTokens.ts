@@ -5,8 +5,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as SqlClient from "effect/sql/SqlClient"
+import { ProviderTokens, type ProviderTokensOptions } from "../auth/ProviderTokens.ts"
 import * as Database from "../persistence/Database.ts"
-import { ProviderTokens, type ProviderTokensOptions } from "./ProviderTokens.ts"
 
 export const providerTokensLayer = (home: string, options?: ProviderTokensOptions) =>
   ProviderTokens.layerWith(options).pipe(Layer.provideMerge(Database.layerClient(join(home, "spindle.db"))))
