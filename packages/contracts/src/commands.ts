@@ -4,6 +4,7 @@
 import * as Schema from "effect/Schema"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { SetupEnv } from "./project.ts"
 import { BootstrapStage, SetupStatus, ThreadWorkspace } from "./thread.ts"
 import {
   AbsolutePath,
@@ -42,6 +43,7 @@ export const ProjectCreate = command("project.create", {
   defaultBranch: Schema.optionalKey(BranchName),
   setupScript: Schema.optionalKey(SetupScript),
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
+  setupEnv: Schema.optionalKey(SetupEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(ModelName)
@@ -51,9 +53,11 @@ export const ProjectUpdate = command("project.update", {
   projectId: ProjectId,
   title: Schema.optionalKey(Title),
   defaultBranch: Schema.optionalKey(Schema.NullOr(BranchName)),
-  /** null clears the setting (then `.spindle/setup.sh` is used when present). */
+  /** null clears the setting (then `.spindle/setup.sh` committed on the default branch is used when present). */
   setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
+  /** Replaces the whole set; `{}` clears it. */
+  setupEnv: Schema.optionalKey(SetupEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(Schema.NullOr(ModelName))

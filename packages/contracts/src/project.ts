@@ -1,4 +1,6 @@
-// The Project read model: a git repository the user registered.
+// The Project read model: a git repository the user registered, and the bounded values its
+// settings may hold (the setup script's extra environment).
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ProjectId } from "./ids.ts"
 import {
@@ -11,6 +13,55 @@ import {
   Title
 } from "./values.ts"
 
+/** Variables Spindle itself gives every setup run; a project cannot set them. */
+export const SPINDLE_SETUP_VARIABLES = [
+  "SPINDLE_PROJECT_ROOT",
+  "SPINDLE_WORKTREE_PATH",
+  "SPINDLE_THREAD_ID",
+  "SPINDLE_BRANCH",
+  "T3CODE_PROJECT_ROOT",
+  "T3CODE_WORKTREE_PATH"
+] as const
+
+export const MAX_SETUP_ENV_ENTRIES = 64
+export const MAX_SETUP_ENV_VALUE_LENGTH = 8_192
+
+/** A portable shell variable name. */
+export const SetupEnvName = Schema.String.check(
+  Schema.isMaxLength(128, { message: "setup variable names must be at most 128 characters" }),
+  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/u, {
+    message: "setup variable names must be letters, digits and '_', not starting with a digit"
+  })
+)
+
+export const SetupEnvValue = Schema.String.check(
+  Schema.isMaxLength(MAX_SETUP_ENV_VALUE_LENGTH, {
+    message: `setup variable values must be at most ${MAX_SETUP_ENV_VALUE_LENGTH} characters`
+  }),
+  Schema.isPattern(/^[^\0]*$/u, { message: "setup variable values must not contain NUL" })
+)
+
+const reserved = new Set<string>([...SPINDLE_SETUP_VARIABLES, "__proto__"])
+
+/** Extra variables for the project's setup script, on top of the allowlisted server variables. */
+export const SetupEnv = Schema.Record(SetupEnvName, SetupEnvValue)
+  .check(
+    Schema.isMaxProperties(MAX_SETUP_ENV_ENTRIES, {
+      message: `at most ${MAX_SETUP_ENV_ENTRIES} setup variables`
+    }),
+    Schema.makeFilter((env: { readonly [name: string]: string }) => {
+      const taken = Object.keys(env).filter((name) => reserved.has(name))
+      return taken.length === 0
+        ? true
+        : `${taken.join(", ")} cannot be set: Spindle sets ${SPINDLE_SETUP_VARIABLES.join(", ")} itself`
+    })
+  )
+  .annotate({
+    description:
+      "Variables (NAME -> value) added to the setup script's environment; they are stored in the event log and shown to clients, so keep secrets out"
+  })
+export type SetupEnv = typeof SetupEnv.Type
+
 export const Project = Schema.Struct({
   id: ProjectId,
   title: Title,
@@ -18,9 +69,14 @@ export const Project = Schema.Struct({
   workspaceRoot: AbsolutePath,
   /** Detected at registration (origin/HEAD, main, master, ...), overridable; null when unknown. */
   defaultBranch: Schema.NullOr(Schema.String),
-  /** Shell command run in each new worktree; when null, an executable `.spindle/setup.sh` is used. */
+  /**
+   * Shell command run in each new worktree; when null, `.spindle/setup.sh` as committed on the
+   * default branch is run (never a copy in a worktree or on another ref).
+   */
   setupScript: Schema.NullOr(SetupScript),
   setupTimeoutSeconds: SetupTimeoutSeconds,
+  /** Extra variables for the setup script; absent in projects recorded before it existed. */
+  setupEnv: SetupEnv.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
   /** Whether new worktrees get `git submodule update --init --recursive`. */
   initSubmodules: Schema.Boolean,
   defaultProvider: ProviderKind,

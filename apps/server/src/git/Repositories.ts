@@ -1,6 +1,7 @@
 // Read-only questions about a repository: where its root is, whether it has commits, which
 // branch is its default, what a base ref resolves to (optionally fetching it first), which
-// worktrees it has and how one of them stands. Only the bounded fetch changes anything.
+// worktrees it has and how one of them stands, what a file holds as committed on a ref. Only the
+// bounded fetch changes anything.
 import { realpath } from "node:fs/promises"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -27,6 +28,37 @@ export interface WorktreeStatus extends StatusSummary {
 
 export const FETCH_TIMEOUT = "30 seconds"
 
+/** What `readCommittedFile` found: a regular file's content, or why the entry is not read. */
+export type CommittedFile =
+  | {
+      readonly _tag: "file"
+      readonly content: string
+      readonly mode: "100644" | "100755"
+      readonly oid: string
+    }
+  | { readonly _tag: "refused"; readonly message: string }
+
+/** `ls-tree -l -z` entries: `<mode> <type> <oid> <size>\t<name>`. */
+const parseTreeEntries = (output: string) =>
+  output
+    .split("\0")
+    .filter((entry) => entry !== "")
+    .flatMap((entry) => {
+      const tab = entry.indexOf("\t")
+      const [mode, type, oid, size] = entry.slice(0, tab).trim().split(/\s+/)
+      return tab < 0 || mode === undefined || type === undefined || oid === undefined
+        ? []
+        : [
+            {
+              mode,
+              type,
+              oid,
+              size: size === "-" || size === undefined ? null : Number(size),
+              name: entry.slice(tab + 1)
+            }
+          ]
+    })
+
 const realPath = (path: string) => Effect.promise(() => realpath(path).catch(() => path))
 
 export class Repositories extends Context.Service<
@@ -49,6 +81,17 @@ export class Repositories extends Context.Service<
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
     /** Commits reachable from `branch` and from no other branch or remote-tracking ref. */
     readonly uniqueCommits: (repo: string, branch: string) => Effect.Effect<number, GitError>
+    /**
+     * The blob at `path` in the commit `ref` points to, read from git's objects (never from a
+     * checkout). Undefined when the ref or the path does not exist; refused when the entry is a
+     * symlink, a directory or a submodule, or larger than `maxBytes`.
+     */
+    readonly readCommittedFile: (
+      repo: string,
+      ref: string,
+      path: string,
+      maxBytes: number
+    ) => Effect.Effect<CommittedFile | undefined, GitError>
   }
 >()("spindle/git/Repositories") {
   static readonly layer = Layer.effect(
@@ -239,7 +282,44 @@ export class Repositories extends Context.Service<
         return Number(out.trim())
       })
 
+      const readCommittedFile = Effect.fn("Repositories.readCommittedFile")(function* (
+        repo: string,
+        ref: string,
+        path: string,
+        maxBytes: number
+      ) {
+        const parts = path.split("/")
+        if (parts.some((part) => part === "" || part === "." || part === "..")) {
+          return { _tag: "refused", message: `${path} is not a plain path inside the repository.` } as const
+        }
+        const sha = yield* commitOf(repo, ref)
+        if (sha === undefined) return undefined
+        const name = parts.pop() as string
+        // Listing the parent tree and matching the name exactly: no pathspec magic, and a symlinked
+        // parent directory is not a tree, so nothing is looked up through it.
+        const listed = yield* git.run(
+          ["ls-tree", "-l", "-z", parts.length === 0 ? `${sha}^{tree}` : `${sha}:${parts.join("/")}`],
+          { cwd: repo }
+        )
+        if (listed.exitCode !== 0) return undefined
+        const entry = parseTreeEntries(listed.stdout).find((e) => e.name === name)
+        if (entry === undefined) return undefined
+        const where = `${path} on ${ref}`
+        if (entry.mode === "120000")
+          return { _tag: "refused", message: `${where} is a symbolic link; it is not followed.` } as const
+        if (entry.type !== "blob" || (entry.mode !== "100644" && entry.mode !== "100755"))
+          return { _tag: "refused", message: `${where} is not a regular file (mode ${entry.mode}).` } as const
+        if (entry.size === null || entry.size > maxBytes)
+          return {
+            _tag: "refused",
+            message: `${where} is ${entry.size ?? "of unknown"} bytes, over the ${maxBytes}-byte limit.`
+          } as const
+        const content = yield* git.runOk(["cat-file", "blob", entry.oid], { cwd: repo })
+        return { _tag: "file", content, mode: entry.mode, oid: entry.oid } as const
+      })
+
       return {
+        readCommittedFile,
         root,
         hasCommits,
         defaultBranch,

@@ -52,6 +52,7 @@ export const bootstrapWorld = (
   options: {
     readonly setupScript?: string
     readonly setupTimeoutSeconds?: number
+    readonly setupEnv?: Record<string, string>
     readonly limits?: Partial<Limits>
     readonly ready?: boolean
   } = {}
@@ -79,7 +80,8 @@ export const bootstrapWorld = (
           ...(options.setupScript === undefined ? {} : { setupScript: options.setupScript }),
           ...(options.setupTimeoutSeconds === undefined
             ? {}
-            : { setupTimeoutSeconds: options.setupTimeoutSeconds })
+            : { setupTimeoutSeconds: options.setupTimeoutSeconds }),
+          ...(options.setupEnv === undefined ? {} : { setupEnv: options.setupEnv })
         },
         serverActor
       )

@@ -95,6 +95,7 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         defaultBranch: command.defaultBranch ?? null,
         setupScript: command.setupScript ?? null,
         setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
+        setupEnv: command.setupEnv ?? {},
         initSubmodules: command.initSubmodules ?? false,
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,

@@ -1,4 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeFileSync
+} from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
@@ -100,20 +108,27 @@ describe("SetupScripts", () => {
     })
   )
 
-  it.live("runs an executable .spindle/setup.sh when there is no setting", () =>
+  it.live("never runs a .spindle/setup.sh it finds in the worktree", () =>
     Effect.gen(function* () {
       const { service, worktree, request } = yield* setupFixture()
       mkdirSync(join(worktree, ".spindle"))
       const file = join(worktree, ".spindle", "setup.sh")
-      writeFileSync(file, '#!/bin/sh\necho "from file in $(pwd) for $SPINDLE_THREAD_ID"\n')
-      chmodSync(file, 0o644)
-      assert.strictEqual((yield* service.run(request("t1", null))).status, "no-script")
+      writeFileSync(file, `#!/bin/sh\ntouch "${join(worktree, "ran")}"\n`)
       chmodSync(file, 0o755)
-      const result = yield* service.run(request("t1", null))
-      assert.strictEqual(result.status, "succeeded")
-      assert.strictEqual(result.logTail, `from file in ${worktree} for t1\n`)
-      const configured = yield* service.run(request("t1", "echo from setting"))
-      assert.strictEqual(configured.logTail, "from setting\n")
+      assert.strictEqual((yield* service.run(request("t1", null))).status, "no-script")
+      assert.isFalse(existsSync(join(worktree, "ran")))
+    })
+  )
+
+  it.live("runs a private copy of the text it was given, whatever the script does to the worktree", () =>
+    Effect.gen(function* () {
+      const { service, logsDir, request } = yield* setupFixture()
+      const script = 'echo "ran as $0"'
+      const result = yield* service.run(request("t1", script))
+      const copy = join(logsDir, "t1", "setup-1.sh")
+      assert.strictEqual(result.logTail, `ran as ${copy}\n`)
+      assert.strictEqual(readFileSync(copy, "utf8"), script)
+      assert.strictEqual(statSync(copy).mode & 0o777, 0o700)
     })
   )
 

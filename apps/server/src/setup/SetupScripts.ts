@@ -1,6 +1,7 @@
-// Owns setup runs per thread: picking the script, joining a second request to the running one,
-// cancelling, and fanning out live lines. How one script is supervised lives in superviseScript.ts;
-// what the thread records about a run (events, status) is the caller's business.
+// Owns setup runs per thread: running the script text it is given (never a file it finds in the
+// worktree), joining a second request to the running one, cancelling, and fanning out live lines.
+// How one script is supervised lives in superviseScript.ts; which script a project runs lives in
+// setupSource.ts; what the thread records about a run (events, status) is the caller's business.
 import { dirname, join } from "node:path"
 import { SpindleError, type ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
@@ -30,13 +31,13 @@ export interface SetupScriptsOptions {
   readonly killGrace?: Duration.Input
 }
 
-/** Runs without `.spindle/setup.sh` by path, so the worktree path never needs shell quoting. */
-const SETUP_FILE_SCRIPT = '"$SPINDLE_WORKTREE_PATH/.spindle/setup.sh"'
 export class SetupScripts extends Context.Service<
   SetupScripts,
   {
     /** Runs the thread's setup script, or joins the run already in progress for the thread. */
     readonly run: (request: SetupRequest) => Effect.Effect<SetupResult, SpindleError>
+    /** Whether a run of the thread is in progress in this server (joined, not yet ended). */
+    readonly isRunning: (threadId: ThreadId) => Effect.Effect<boolean>
     /** Stops the thread's run (its whole process group); false when none was running. */
     readonly cancel: (threadId: ThreadId) => Effect.Effect<boolean>
     /** Live lines of the current run, or of the next one if none is running; ends with that run. */
@@ -80,21 +81,12 @@ export class SetupScripts extends Context.Service<
             })
           )
 
-        const setupFile = (worktreePath: string) =>
-          fs.stat(join(worktreePath, ".spindle", "setup.sh")).pipe(
-            Effect.map((info) =>
-              info.type === "File" && (info.mode & 0o111) !== 0 ? SETUP_FILE_SCRIPT : undefined
-            ),
-            Effect.orElseSucceed(() => undefined)
-          )
-
         const execute = (topic: Topic, running: Running, request: SetupRequest) =>
           Effect.gen(function* () {
             const run = request.run ?? (yield* nextRun(request.threadId))
             running.run = run
             lastRun.set(request.threadId, Math.max(lastRun.get(request.threadId) ?? 0, run))
-            const configured = request.script?.trim() ? request.script : undefined
-            const script = configured ?? (yield* setupFile(request.worktreePath))
+            const script = request.script?.trim() ? request.script : undefined
             if (script === undefined) {
               return {
                 status: "no-script",
@@ -118,6 +110,18 @@ export class SetupScripts extends Context.Service<
                   )
                 )
               )
+            // The text runs from our own copy, so nothing in the worktree can change what runs.
+            const scriptPath = path.replace(/\.log$/, ".sh")
+            yield* fs.writeFileString(scriptPath, script, { mode: 0o700 }).pipe(
+              Effect.andThen(fs.chmod(scriptPath, 0o700)),
+              Effect.mapError((error) =>
+                setupError(
+                  request.threadId,
+                  `Could not write the setup script ${scriptPath}: ${error.message}. Check that the Spindle home is writable.`,
+                  scriptPath
+                )
+              )
+            )
             const log = new OutputLog(maxLogBytes)
             yield* topic.lock.withPermit(
               Effect.sync(() => {
@@ -128,7 +132,7 @@ export class SetupScripts extends Context.Service<
               superviseScript(supervisor, {
                 request,
                 run,
-                script,
+                scriptPath,
                 logPath: path,
                 log,
                 stop: running.stop,
@@ -216,6 +220,8 @@ export class SetupScripts extends Context.Service<
           return yield* awaitRun(yield* currentOrStart(request))
         })
 
+        const isRunning = (threadId: ThreadId) => Effect.sync(() => topics.current(threadId) !== undefined)
+
         const cancel = Effect.fn("SetupScripts.cancel")(function* (threadId: ThreadId) {
           const running = topics.current(threadId)
           if (running === undefined) return false
@@ -279,7 +285,7 @@ export class SetupScripts extends Context.Service<
         const endOrphan = (threadId: ThreadId, run: number) =>
           endOrphanedGroup(logPath(threadId, run), threadId, options.killGrace ?? "3 seconds")
 
-        return { run, cancel, lines, follow, readLog, logPath, endOrphan }
+        return { run, isRunning, cancel, lines, follow, readLog, logPath, endOrphan }
       })
     )
 

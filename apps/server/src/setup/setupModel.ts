@@ -10,8 +10,13 @@ export interface SetupRequest {
   readonly worktreePath: string
   /** Exported as SPINDLE_BRANCH ("" when the worktree has no branch). */
   readonly branch: string | null
-  /** The project's `setupScript`; when null, an executable `.spindle/setup.sh` in the worktree. */
+  /**
+   * The script's text, run with /bin/sh from a copy under the logs dir; null runs nothing
+   * (`no-script`). Which text that is (setting or committed file) is the caller's choice.
+   */
   readonly script: string | null
+  /** The project's extra variables; see setupEnvironment.ts for everything the script gets. */
+  readonly setupEnv?: Readonly<Record<string, string>>
   /** Projects default to DEFAULT_SETUP_TIMEOUT_SECONDS (900). */
   readonly timeoutSeconds: number
   /** The run's number, as recorded on the thread; defaults to one past the last run seen for it. */

@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import { LineSplitter } from "./lineSplitter.ts"
 import { recordGroup } from "./orphanedGroup.ts"
 import type { OutputLog } from "./outputLog.ts"
+import { setupEnvironment } from "./setupEnvironment.ts"
 import type { OutputStream, SetupRequest, SetupResult, SetupRunStatus } from "./setupModel.ts"
 
 /** Once the group is dead its pipes reach EOF at once; only a process that left the group can hold them. */
@@ -33,7 +34,8 @@ export interface Supervisor {
 export interface SupervisedRun {
   readonly request: SetupRequest
   readonly run: number
-  readonly script: string
+  /** A private copy of the script's text, passed to /bin/sh as a file. */
+  readonly scriptPath: string
   readonly logPath: string
   readonly log: OutputLog
   /** Completed to stop the script early; the result is then `cancelled`. */
@@ -52,15 +54,6 @@ const signalOf = (error: PlatformError): string | null => {
   const message = cause instanceof Error ? cause.message : ""
   return /signal: '(\w+)'/.exec(message)?.[1] ?? null
 }
-
-const environment = (request: SetupRequest) => ({
-  SPINDLE_PROJECT_ROOT: request.projectRoot,
-  SPINDLE_WORKTREE_PATH: request.worktreePath,
-  SPINDLE_THREAD_ID: request.threadId,
-  SPINDLE_BRANCH: request.branch ?? "",
-  T3CODE_PROJECT_ROOT: request.projectRoot,
-  T3CODE_WORKTREE_PATH: request.worktreePath
-})
 
 type Outcome =
   | { readonly _tag: "exited"; readonly exit: Result.Result<number, PlatformError> }
@@ -100,10 +93,11 @@ export const superviseScript = Effect.fnUntraced(function* (
 
   const handle = yield* supervisor.spawner
     .spawn(
-      ChildProcess.make("/bin/sh", ["-c", run.script], {
+      ChildProcess.make("/bin/sh", [run.scriptPath], {
         cwd: request.worktreePath,
-        env: environment(request),
-        extendEnv: true,
+        // Only this environment: never extendEnv, so the server's own secrets stay with it.
+        env: setupEnvironment(request, process.env),
+        extendEnv: false,
         stdin: "ignore",
         killSignal: "SIGTERM",
         forceKillAfter: supervisor.killGrace

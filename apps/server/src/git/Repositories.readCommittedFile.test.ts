@@ -1,0 +1,71 @@
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
+import { gitServices } from "./testing.ts"
+
+const SETUP = ".spindle/setup.sh"
+
+describe("Repositories.readCommittedFile", () => {
+  it.live("reads the blob as committed on the ref, not the checkout or another branch", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { repositories } = yield* gitServices(join(yield* tempDir(), "home"))
+      commitFile(repo, SETUP, "echo from main\n")
+      git(repo, "checkout", "--quiet", "-b", "topic")
+      commitFile(repo, SETUP, "echo from topic\n")
+      chmodSync(join(repo, SETUP), 0o755)
+      git(repo, "commit", "--quiet", "-am", "executable")
+      writeFileSync(join(repo, SETUP), "echo from the checkout\n")
+      const main = yield* repositories.readCommittedFile(repo, "refs/heads/main", SETUP, 1000)
+      assert.deepInclude(main, { _tag: "file", content: "echo from main\n", mode: "100644" })
+      const topic = yield* repositories.readCommittedFile(repo, "refs/heads/topic", SETUP, 1000)
+      assert.deepInclude(topic, { _tag: "file", content: "echo from topic\n", mode: "100755" })
+    })
+  )
+
+  it.live("answers undefined for a missing ref, a missing path, or a path under a symlinked folder", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { repositories } = yield* gitServices(join(yield* tempDir(), "home"))
+      assert.isUndefined(yield* repositories.readCommittedFile(repo, "refs/heads/main", SETUP, 1000))
+      assert.isUndefined(yield* repositories.readCommittedFile(repo, "refs/heads/nope", "README.md", 1000))
+      mkdirSync(join(repo, "real"))
+      writeFileSync(join(repo, "real", "setup.sh"), "echo through a link\n")
+      symlinkSync("real", join(repo, ".spindle"))
+      git(repo, "add", "real", ".spindle")
+      git(repo, "commit", "--quiet", "-m", "linked folder")
+      assert.isUndefined(yield* repositories.readCommittedFile(repo, "refs/heads/main", SETUP, 1000))
+      const top = yield* repositories.readCommittedFile(repo, "refs/heads/main", "README.md", 1000)
+      assert.deepInclude(top, { _tag: "file", content: "# test repository\n" })
+    })
+  )
+
+  it.live("refuses a symlink, a folder, a submodule-like entry and a blob over the size cap", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { repositories } = yield* gitServices(join(yield* tempDir(), "home"))
+      const read = (path: string, max = 1000) =>
+        repositories.readCommittedFile(repo, "refs/heads/main", path, max)
+      mkdirSync(join(repo, ".spindle"))
+      symlinkSync("/etc/passwd", join(repo, SETUP))
+      mkdirSync(join(repo, ".spindle", "folder"))
+      writeFileSync(join(repo, ".spindle", "folder", "x"), "x")
+      writeFileSync(join(repo, ".spindle", "big.sh"), "x".repeat(2000))
+      git(repo, "add", ".spindle")
+      const head = git(repo, "rev-parse", "HEAD").trim()
+      git(repo, "update-index", "--add", "--cacheinfo", `160000,${head},.spindle/module`)
+      git(repo, "commit", "--quiet", "-m", "odd entries")
+      const link = yield* read(SETUP)
+      assert.strictEqual(link?._tag, "refused")
+      assert.include(link?._tag === "refused" ? link.message : "", "symbolic link")
+      assert.strictEqual((yield* read(".spindle/folder"))?._tag, "refused")
+      assert.strictEqual((yield* read(".spindle/module"))?._tag, "refused")
+      const big = yield* read(".spindle/big.sh")
+      assert.include(big?._tag === "refused" ? big.message : "", "over the 1000-byte limit")
+      assert.strictEqual((yield* read(".spindle/big.sh", 5000))?._tag, "file")
+      assert.strictEqual((yield* read("../outside"))?._tag, "refused")
+    })
+  )
+})
