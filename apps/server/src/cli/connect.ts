@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import { resolveHome } from "../config/ServerConfig.ts"
+import { exitWhenFlushed } from "./exit.ts"
 import { makeClient, type SpindleClient } from "./rpcClient.ts"
 import { EXIT, UsageError } from "./usage.ts"
 
@@ -41,7 +42,7 @@ export class ExitWith extends Data.TaggedError("ExitWith")<{
   readonly message: string
 }> {}
 
-/** Runs `program` with a connected client; never returns: exits with the right code. */
+/** Runs `program` with a connected client, prints its answer, then exits with the right code. */
 export const runWithClient = <A>(
   options: GlobalOptions,
   program: (client: SpindleClient) => Effect.Effect<A, unknown, Scope.Scope>,
@@ -88,7 +89,7 @@ const describe = (error: unknown) => {
   return text.split("\n")[0]?.slice(0, 200) ?? "unknown error"
 }
 
-const finish = (code: number, message?: string, json = false): never => {
+const finish = (code: number, message?: string, json = false): void => {
   if (message !== undefined && !(json && code === EXIT.ok)) process.stderr.write(`spindle: ${message}\n`)
-  process.exit(code)
+  exitWhenFlushed(code)
 }

@@ -4,12 +4,19 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import { serve, teardown } from "../main.ts"
 import { projectCommand, setupCommand, threadCommand } from "./commands.ts"
+import { exitWhenFlushed } from "./exit.ts"
 import { tokenCommand } from "./tokenCommands.ts"
 import { EXIT, HELP, parseServeArgs, UsageError } from "./usage.ts"
 
+/** For `serve`, whose runtime would otherwise end the process with its own code. */
 const fail = (code: number, message: string): never => {
   process.stderr.write(`spindle: ${message}\n`)
   process.exit(code)
+}
+
+const usageFailure = (code: number, message: string) => {
+  process.stderr.write(`spindle: ${message}\n`)
+  exitWhenFlushed(code)
 }
 
 export const main = (argv: ReadonlyArray<string>) => {
@@ -20,7 +27,7 @@ export const main = (argv: ReadonlyArray<string>) => {
     case "--help":
     case "-h":
       process.stdout.write(HELP)
-      return process.exit(command === undefined ? EXIT.usage : EXIT.ok)
+      return exitWhenFlushed(command === undefined ? EXIT.usage : EXIT.ok)
     case "serve": {
       let settings: ReturnType<typeof parseServeArgs>
       try {
@@ -57,10 +64,10 @@ export const main = (argv: ReadonlyArray<string>) => {
       try {
         return run(rest)
       } catch (error) {
-        return fail(error instanceof UsageError ? EXIT.usage : EXIT.failed, (error as Error).message)
+        return usageFailure(error instanceof UsageError ? EXIT.usage : EXIT.failed, (error as Error).message)
       }
     }
     default:
-      return fail(EXIT.usage, `unknown command '${command}'. Run 'spindle help' for the commands.`)
+      return usageFailure(EXIT.usage, `unknown command '${command}'. Run 'spindle help' for the commands.`)
   }
 }
