@@ -27,12 +27,7 @@ export const MAX_SETUP_ENV_ENTRIES = 64
 export const MAX_SETUP_ENV_VALUE_LENGTH = 8_192
 
 /** A portable shell variable name. */
-export const SetupEnvName = Schema.String.check(
-  Schema.isMaxLength(128, { message: "setup variable names must be at most 128 characters" }),
-  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/u, {
-    message: "setup variable names must be letters, digits and '_', not starting with a digit"
-  })
-)
+const SETUP_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/u
 
 export const SetupEnvValue = Schema.String.check(
   Schema.isMaxLength(MAX_SETUP_ENV_VALUE_LENGTH, {
@@ -43,14 +38,22 @@ export const SetupEnvValue = Schema.String.check(
 
 const reserved = new Set<string>([...SPINDLE_SETUP_VARIABLES, "__proto__"])
 
-/** Extra variables for the project's setup script, on top of the allowlisted server variables. */
-export const SetupEnv = Schema.Record(SetupEnvName, SetupEnvValue)
+/**
+ * Extra variables for the project's setup script, on top of the allowlisted server variables.
+ * Names are checked here rather than by the record's key schema, so a bad one is named in the
+ * error instead of being reported as an excess property.
+ */
+export const SetupEnv = Schema.Record(Schema.String, SetupEnvValue)
   .check(
     Schema.isMaxProperties(MAX_SETUP_ENV_ENTRIES, {
       message: `at most ${MAX_SETUP_ENV_ENTRIES} setup variables`
     }),
     Schema.makeFilter((env: { readonly [name: string]: string }) => {
-      const taken = Object.keys(env).filter((name) => reserved.has(name))
+      const names = Object.keys(env)
+      const bad = names.find((name) => !SETUP_ENV_NAME.test(name))
+      if (bad !== undefined)
+        return `setup variable names must be letters, digits and '_', not starting with a digit, at most 128 characters: '${bad.slice(0, 128)}' is not`
+      const taken = names.filter((name) => reserved.has(name))
       return taken.length === 0
         ? true
         : `${taken.join(", ")} cannot be set: Spindle sets ${SPINDLE_SETUP_VARIABLES.join(", ")} itself`

@@ -63,35 +63,58 @@ const formatThread = (t: Thread) =>
   ].join("\n")
 
 const formatProject = (p: Project) =>
-  `${p.id}  ${p.workspaceRoot}  default branch ${p.defaultBranch ?? "-"}${p.setupScript ? `  setup: ${p.setupScript}` : ""}`
+  `${p.id}  ${p.workspaceRoot}  default branch ${p.defaultBranch ?? "-"}${p.setupScript ? `  setup: ${p.setupScript}` : ""}${
+    Object.keys(p.setupEnv).length > 0 ? `  setup env: ${Object.keys(p.setupEnv).join(", ")}` : ""
+  }`
+
+/** `--setup-env NAME=VALUE`, repeated; the server checks names and values. */
+const setupEnvFlag = (values: Record<string, unknown>) => {
+  const pairs = values["setup-env"] as Array<string> | undefined
+  if (pairs === undefined) return undefined
+  const env: Record<string, string> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf("=")
+    const name = at < 0 ? "" : pair.slice(0, at)
+    if (name === "") throw new UsageError(`--setup-env takes NAME=VALUE, got '${pair}'.`)
+    if (Object.hasOwn(env, name)) throw new UsageError(`--setup-env sets ${name} twice.`)
+    Object.defineProperty(env, name, { value: pair.slice(at + 1), enumerable: true, writable: true })
+  }
+  return env
+}
+
+const projectSettingFlags = {
+  title: { type: "string" },
+  "setup-script": { type: "string" },
+  "setup-timeout": { type: "string" },
+  "setup-env": { type: "string", multiple: true },
+  "default-branch": { type: "string" }
+} as const
+
+const projectSettings = (values: Record<string, unknown>) => {
+  const timeout = str(values, "setup-timeout")
+  const setupEnv = setupEnvFlag(values)
+  return {
+    ...(str(values, "title") === undefined ? {} : { title: str(values, "title") }),
+    ...(str(values, "setup-script") === undefined ? {} : { setupScript: str(values, "setup-script") }),
+    ...(timeout === undefined ? {} : { setupTimeoutSeconds: Number(timeout) }),
+    ...(setupEnv === undefined ? {} : { setupEnv }),
+    ...(str(values, "default-branch") === undefined ? {} : { defaultBranch: str(values, "default-branch") })
+  }
+}
 
 const write = (line: string) => process.stdout.write(`${line}\n`)
 
 export const projectCommand = (args: ReadonlyArray<string>) => {
   const [sub, ...rest] = args
   if (sub === "add") {
-    const { values, positionals, global } = parse(
-      rest,
-      {
-        id: { type: "string" },
-        title: { type: "string" },
-        "setup-script": { type: "string" },
-        "setup-timeout": { type: "string" },
-        "default-branch": { type: "string" }
-      },
-      1
-    )
+    const { values, positionals, global } = parse(rest, { id: { type: "string" }, ...projectSettingFlags }, 1)
     const path = resolve(positionals[0]!)
-    const timeout = str(values, "setup-timeout")
     const command = {
       type: "project.create",
       commandId: commandId("project"),
       projectId: str(values, "id") ?? slugify(basename(path)).replace(/\./g, "-"),
       workspaceRoot: path,
-      ...(str(values, "title") === undefined ? {} : { title: str(values, "title") }),
-      ...(str(values, "setup-script") === undefined ? {} : { setupScript: str(values, "setup-script") }),
-      ...(timeout === undefined ? {} : { setupTimeoutSeconds: Number(timeout) }),
-      ...(str(values, "default-branch") === undefined ? {} : { defaultBranch: str(values, "default-branch") })
+      ...projectSettings(values)
     }
     return runWithClient(
       global,
@@ -101,6 +124,34 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
           return (yield* client["project.list"]()).find((p) => p.id === command.projectId)!
         }),
       (project) => `Registered project ${project.id}\n${formatProject(project)}`
+    )
+  }
+  if (sub === "update") {
+    const { values, positionals, global } = parse(
+      rest,
+      {
+        ...projectSettingFlags,
+        "clear-setup-script": { type: "boolean" },
+        "clear-setup-env": { type: "boolean" }
+      },
+      1
+    )
+    const command = {
+      type: "project.update",
+      commandId: commandId("project-update"),
+      projectId: positionals[0]!,
+      ...projectSettings(values),
+      ...(values["clear-setup-script"] === true ? { setupScript: null } : {}),
+      ...(values["clear-setup-env"] === true ? { setupEnv: {} } : {})
+    }
+    return runWithClient(
+      global,
+      (client) =>
+        Effect.gen(function* () {
+          yield* client["orchestration.dispatchCommand"]({ command })
+          return (yield* client["project.list"]()).find((p) => p.id === command.projectId)!
+        }),
+      (project) => `Updated project ${project.id}\n${formatProject(project)}`
     )
   }
   if (sub === "list") {
@@ -115,7 +166,7 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
     )
   }
   throw new UsageError(
-    "usage: spindle project add <path> [--id ID] [--setup-script CMD] | spindle project list"
+    "usage: spindle project add <path> [--id ID] [--setup-script CMD] [--setup-env NAME=VALUE ...] | spindle project update <id> [...] | spindle project list"
   )
 }
 

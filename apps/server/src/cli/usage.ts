@@ -21,6 +21,9 @@ export const HELP = `spindle: thread orchestration server for coding agents
 Usage:
   spindle serve [options]     run the server (also: npm start)
   spindle project add <path> [--id ID] [--title T] [--setup-script CMD] [--setup-timeout S] [--default-branch B]
+                       [--setup-env NAME=VALUE ...]
+  spindle project update <id> [--title T] [--setup-script CMD | --clear-setup-script] [--setup-timeout S]
+                       [--default-branch B] [--setup-env NAME=VALUE ... (replaces the set) | --clear-setup-env]
   spindle project list
   spindle thread start --project ID --prompt TEXT [--mode new_worktree|existing_worktree|current_checkout]
                        [--branch B] [--base B] [--worktree PATH] [--title T] [--thread-id ID]

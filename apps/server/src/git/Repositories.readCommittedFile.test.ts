@@ -1,3 +1,4 @@
+// Reading a file as committed on a ref: the blob, never the checkout; symlinks, folders, submodules and big blobs refused.
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"

@@ -1,3 +1,4 @@
+// The environment a setup script really gets, seen from inside a real script.
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { SETUP_ENV_ALLOWLIST } from "./setupEnvironment.ts"
