@@ -23,13 +23,41 @@ import {
 /** A git branch name as typed by a user; checked against `git check-ref-format` before use. */
 export const BranchName = Schema.String.check(
   Schema.isMaxLength(250, { message: "branch names must be at most 250 characters" }),
-  Schema.isPattern(/^[^-\s]/u, { message: "branch names must not start with '-' or whitespace" }),
+  // One pattern check, so the JSON Schema stays flat (some MCP clients drop `allOf`).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  Schema.isPattern(/^[^\x00-\x1f\x7f]*$/u, { message: "branch names must not contain control characters" })
+  Schema.isPattern(/^[^-\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$/u, {
+    message: "branch names must not start with '-' or whitespace, nor contain control characters"
+  })
 )
 
 /** A git ref (branch, remote-tracking branch, tag or commit) to start a worktree from. */
 export const BaseRef = BranchName
+
+/**
+ * Refuses fields that do not apply to the chosen workspace mode (rather than ignoring them) and
+ * requires the ones it needs, naming the field. `mode` absent means `new_worktree`.
+ */
+export const fieldsForMode = <K extends string>(
+  rules: Record<
+    typeof WorkspaceMode.Type,
+    { readonly refused: ReadonlyArray<K>; readonly required?: ReadonlyArray<K> }
+  >
+) =>
+  Schema.makeFilter(
+    (value: { readonly mode?: typeof WorkspaceMode.Type | undefined } & { readonly [k in K]?: unknown }) => {
+      const mode = value.mode ?? "new_worktree"
+      const rule = rules[mode]
+      const extra = rule.refused.find((field) => value[field] !== undefined)
+      if (extra !== undefined) {
+        return { path: [extra], issue: `does not apply to mode ${mode}; leave it out or choose another mode` }
+      }
+      const missing = rule.required?.find((field) => value[field] === undefined)
+      if (missing !== undefined) {
+        return { path: [missing], issue: `is required with mode ${mode}` }
+      }
+      return undefined
+    }
+  )
 
 const command = <const T extends string, const F extends Schema.Struct.Fields>(type: T, fields: F) =>
   Schema.Struct({ type: Schema.Literal(type), commandId: CommandId, ...fields })
@@ -103,7 +131,13 @@ export const BootstrapRequest = Schema.Struct({
     fetchBase: Schema.optionalKey(Schema.Boolean),
     /** Required for `existing_worktree`: a worktree registered in the project's repository. */
     worktreePath: Schema.optionalKey(AbsolutePath)
-  }),
+  }).check(
+    fieldsForMode({
+      new_worktree: { refused: ["worktreePath"] },
+      existing_worktree: { refused: ["branch", "baseBranch", "fetchBase"], required: ["worktreePath"] },
+      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "fetchBase"] }
+    })
+  ),
   /** Default: true for `new_worktree`, false otherwise. */
   runSetupScript: Schema.optionalKey(Schema.Boolean),
   /** `stop` (default): no turn until setup succeeds. `continue`: start the turn anyway. */

@@ -3,7 +3,7 @@
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { BootstrapResult } from "./bootstrap.ts"
-import { BaseRef, BranchName } from "./commands.ts"
+import { BaseRef, BranchName, fieldsForMode } from "./commands.ts"
 import { ThreadId } from "./ids.ts"
 import { BootstrapStatus, SetupStatus, TurnStatus } from "./thread.ts"
 import {
@@ -13,6 +13,7 @@ import {
   Prompt,
   ProviderKind,
   RuntimeMode,
+  Tags,
   Title,
   WorkspaceMode
 } from "./values.ts"
@@ -25,10 +26,14 @@ export const ClientRequestId = Schema.String.check(
 
 export const ThreadStartInput = Schema.Struct({
   prompt: Prompt.annotate({
-    description: "The first message for the new thread's agent (required, non-empty)."
+    description:
+      "The first message for the new thread's agent (required): at most 120000 characters, with a visible character; newlines and tabs are fine, other control characters are not."
   }),
   title: Schema.optionalKey(
-    Title.annotate({ description: "Defaults to the prompt, whitespace collapsed, cut to 80 characters." })
+    Title.annotate({
+      description:
+        "One line of at most 200 characters. Defaults to the prompt, whitespace collapsed, cut to 80 characters."
+    })
   ),
   mode: Schema.optionalKey(
     WorkspaceMode.annotate({
@@ -37,16 +42,22 @@ export const ThreadStartInput = Schema.Struct({
     })
   ),
   worktreePath: Schema.optionalKey(
-    AbsolutePath.annotate({ description: "Required for existing_worktree: a worktree of this repository." })
+    AbsolutePath.annotate({
+      description: "Required for existing_worktree (and only then): a worktree of this repository."
+    })
   ),
   branch: Schema.optionalKey(
-    BranchName.annotate({ description: "New branch name for new_worktree (default spindle/<8 hex>)." })
+    BranchName.annotate({
+      description: "New branch name, only for new_worktree (default spindle/<8 hex>)."
+    })
   ),
-  baseBranch: Schema.optionalKey(BaseRef.annotate({ description: "Branch to start the new worktree from." })),
+  baseBranch: Schema.optionalKey(
+    BaseRef.annotate({ description: "Branch to start the new worktree from, only for new_worktree." })
+  ),
   baseBranchSource: Schema.optionalKey(
     Schema.Literals(["default", "source"]).annotate({
       description:
-        "Without baseBranch: 'source' branches from your thread's branch, 'default' (default) from the project's default branch."
+        "Only for new_worktree and without baseBranch: 'source' branches from your thread's branch, 'default' (default) from the project's default branch."
     })
   ),
   runSetupScript: Schema.optionalKey(
@@ -59,8 +70,9 @@ export const ThreadStartInput = Schema.Struct({
   runtimeMode: Schema.optionalKey(RuntimeMode),
   interactionMode: Schema.optionalKey(InteractionMode),
   tags: Schema.optionalKey(
-    Schema.Array(Schema.String.check(Schema.isMaxLength(64), Schema.isPattern(/\S/u))).annotate({
-      description: 'A JSON array of strings, e.g. ["auth","refactor"] (not a comma-separated string).'
+    Tags.annotate({
+      description:
+        'A JSON array of up to 32 one-line strings of at most 64 characters, e.g. ["auth","refactor"] (not a comma-separated string).'
     })
   ),
   clientRequestId: Schema.optionalKey(
@@ -68,7 +80,26 @@ export const ThreadStartInput = Schema.Struct({
       description: "Retries with the same clientRequestId return the same thread instead of starting another."
     })
   )
-}).annotate({ identifier: "ThreadStartInput" })
+})
+  .check(
+    fieldsForMode({
+      new_worktree: { refused: ["worktreePath"] },
+      existing_worktree: {
+        refused: ["branch", "baseBranch", "baseBranchSource"],
+        required: ["worktreePath"]
+      },
+      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "baseBranchSource"] }
+    }),
+    Schema.makeFilter((input: { readonly baseBranch?: string; readonly baseBranchSource?: string }) =>
+      input.baseBranch !== undefined && input.baseBranchSource !== undefined
+        ? {
+            path: ["baseBranchSource"],
+            issue: "applies only without baseBranch; pass one of the two"
+          }
+        : undefined
+    )
+  )
+  .annotate({ identifier: "ThreadStartInput" })
 export type ThreadStartInput = typeof ThreadStartInput.Type
 
 /** What the tool answers: the bootstrap's result, without the engine's sequence and the timing. */
@@ -96,6 +127,18 @@ export const ChildThreadStatus = Schema.Struct({
   branch: Schema.NullOr(Schema.String)
 }).annotate({ identifier: "ChildThreadStatus" })
 export type ChildThreadStatus = typeof ChildThreadStatus.Type
+
+/** t3_thread_list takes no arguments; any given are refused rather than ignored. */
+export const ThreadListInput = Schema.Record(Schema.String, Schema.Unknown)
+  .check(
+    Schema.makeFilter((input: { readonly [key: string]: unknown }) => {
+      const given = Object.keys(input)[0]
+      return given === undefined
+        ? undefined
+        : { path: [given], issue: "t3_thread_list takes no arguments; leave it out" }
+    })
+  )
+  .annotate({ identifier: "ThreadListInput" })
 
 export const ThreadListOutput = Schema.Struct({ threads: Schema.Array(ChildThreadStatus) }).annotate({
   identifier: "ThreadListOutput"

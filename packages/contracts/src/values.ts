@@ -8,19 +8,81 @@ export const IsoTimestamp = Schema.String.check(
   })
 )
 
-/** A bounded, non-empty string that must not be only whitespace. */
-export const boundedText = (max: number) =>
-  Schema.String.check(
-    Schema.isMaxLength(max, { message: `must be at most ${max} characters` }),
-    Schema.isPattern(/\S/u, { message: "must not be empty or only whitespace" })
+// C0 controls, DEL and C1 controls. Multi-line text keeps tab, line feed and carriage return;
+// single-line text also refuses the Unicode line and paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const MULTILINE_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u
+/**
+ * A character a reader can see: not whitespace, not a control, format or combining character,
+ * not default-ignorable (U+200B, U+2060, U+FEFF, U+3164, ...) and not the blank braille cell.
+ */
+const VISIBLE = /[^\s\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/u
+/** Half of a surrogate pair on its own: not text, and JSON parsers in other languages refuse it. */
+const LONE_SURROGATE = /\p{Cs}/u
+
+interface TextRules {
+  /** The most characters once leading and trailing whitespace is trimmed. */
+  readonly max: number
+  /** Newlines and tabs are allowed (prompts, scripts); labels are one line. */
+  readonly multiline: boolean
+}
+
+/**
+ * One check for a human-written text field: no control characters, at least one visible
+ * character, and a length bound on the trimmed text. One check, so a JSON Schema keeps one flat
+ * `pattern` per property (some MCP clients drop `allOf`).
+ */
+const textCheck = ({ max, multiline }: TextRules) =>
+  Schema.makeFilter<string>(
+    (text) => {
+      if ((multiline ? MULTILINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(text)) {
+        return multiline
+          ? "must not contain NUL or other control characters (newlines and tabs are fine); remove them"
+          : "must be one line without NUL, tabs, line breaks or other control characters; remove them"
+      }
+      if (LONE_SURROGATE.test(text)) {
+        return "must be valid Unicode text (it holds a lone surrogate such as \\ud800); send the text as UTF-8"
+      }
+      if (!VISIBLE.test(text)) {
+        return "must contain at least one visible character, not only whitespace or invisible characters such as U+200B or U+FEFF"
+      }
+      if (text.trim().length > max) {
+        return `must be at most ${max} characters (leading and trailing whitespace not counted); shorten it`
+      }
+      return undefined
+    },
+    {
+      expected: `${multiline ? "text" : "a single line"} with a visible character, at most ${max} characters trimmed`,
+      // What JSON Schema can say cheaply; the server checks the rest and names the field.
+      toJsonSchema: () => ({ pattern: "\\S" })
+    }
   )
 
-export const Title = boundedText(200)
+/** Single-line text (titles, tags, names): at most `max` characters once trimmed. */
+export const boundedText = (max: number) => Schema.String.check(textCheck({ max, multiline: false }))
+
+/** Text that may span lines (prompts): at most `max` characters once trimmed. */
+export const multilineText = (max: number) => Schema.String.check(textCheck({ max, multiline: true }))
+
+export const Title = boundedText(200).annotate({
+  description: "One line, at most 200 characters (trimmed), with a visible character"
+})
 
 /** An absolute path on the server's machine. */
 export const AbsolutePath = Schema.String.check(
   Schema.isMaxLength(4096, { message: "paths must be at most 4096 characters" }),
-  Schema.isStartingWith("/", { message: "must be an absolute path (starting with '/')" })
+  Schema.isStartingWith("/", { message: "must be an absolute path (starting with '/')" }),
+  Schema.makeFilter(
+    (path: string) =>
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+      /[\u0000-\u001f\u007f]/u.test(path)
+        ? "paths must not contain NUL or other control characters"
+        : undefined,
+    // Nothing to add to the JSON Schema, but exporting the check keeps a description on the path.
+    { expected: "a path without control characters", toJsonSchema: () => ({}) }
+  )
 )
 
 export const ProviderKind = Schema.Literals(["codex", "command"]).annotate({
@@ -28,7 +90,22 @@ export const ProviderKind = Schema.Literals(["codex", "command"]).annotate({
 })
 export type ProviderKind = typeof ProviderKind.Type
 
-export const ModelName = boundedText(200)
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/u
+
+/**
+ * A model name as a safe token (`gpt-5-codex`, `openai/gpt-4o`, `llama3:8b`,
+ * `us.anthropic.claude-v1:0`) until a provider registry checks names for real: never a flag,
+ * never more than one shell word, never a `..` path step.
+ */
+export const ModelName = Schema.String.check(
+  Schema.makeFilter(
+    (name: string) =>
+      MODEL_NAME.test(name) && !name.includes("..")
+        ? undefined
+        : "model names must be 1-200 characters of letters, digits, '.', '_', ':', '/' or '-', starting with a letter or digit, without '..'",
+    { expected: "a model name such as gpt-5-codex", toJsonSchema: () => ({ pattern: MODEL_NAME.source }) }
+  )
+).annotate({ description: "A model name such as gpt-5-codex: 1-200 of letters, digits and . _ : / -" })
 
 export const RuntimeMode = Schema.Literals(["approval-required", "auto-accept-edits", "full-access"])
 export type RuntimeMode = typeof RuntimeMode.Type
@@ -41,13 +118,15 @@ export type WorkspaceMode = typeof WorkspaceMode.Type
 
 /** A tag on a thread; a list of tags is always a JSON array, never a comma-separated string. */
 export const Tag = boundedText(64)
-export const Tags = Schema.Array(Tag).check(Schema.isMaxLength(32, { message: "at most 32 tags" }))
+export const Tags = Schema.Array(Tag).check(Schema.isMaxLength(32, { message: "at most 32 tags; drop some" }))
 
 /** The longest first prompt we accept (trimmed). */
 export const MAX_PROMPT_LENGTH = 120_000
-export const Prompt = boundedText(MAX_PROMPT_LENGTH)
+export const Prompt = multilineText(MAX_PROMPT_LENGTH).annotate({
+  description: `The agent's message: at most ${MAX_PROMPT_LENGTH} characters (trimmed), with a visible character`
+})
 
-export const SetupScript = boundedText(20_000).annotate({
+export const SetupScript = multilineText(20_000).annotate({
   description: "A shell command run with /bin/sh -c in the new worktree"
 })
 
@@ -61,3 +140,46 @@ export const Actor = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("server") })
 ])
 export type Actor = typeof Actor.Type
+
+/** Own keys that reach prototype machinery when a decoded object is merged or indexed by key. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"])
+
+/** Input decoded from JSON may nest this deep (commands need 4 levels). */
+export const MAX_INPUT_DEPTH = 32
+
+export interface UnsafeInput {
+  /** Dotted path of the offending key, or of the value nested too deep. */
+  readonly field: string
+  readonly message: string
+}
+
+/**
+ * The first own key named `__proto__`, `constructor` or `prototype` anywhere in a value decoded
+ * from JSON, or the first value nested deeper than MAX_INPUT_DEPTH. Every transport runs this
+ * before decoding, so no such key reaches a schema, a merge or a lookup.
+ */
+export const findUnsafeInput = (value: unknown): UnsafeInput | undefined => {
+  const walk = (node: unknown, path: ReadonlyArray<string>): UnsafeInput | undefined => {
+    if (node === null || typeof node !== "object") return undefined
+    if (path.length >= MAX_INPUT_DEPTH) {
+      return {
+        field: path.join("."),
+        message: `input is nested more than ${MAX_INPUT_DEPTH} levels deep; send a flatter value`
+      }
+    }
+    const keys = Array.isArray(node) ? node.keys() : Object.keys(node)
+    for (const key of keys) {
+      const name = String(key)
+      if (FORBIDDEN_KEYS.has(name)) {
+        return {
+          field: [...path, name].join("."),
+          message: `the key '${name}' is not allowed anywhere in the input; remove it`
+        }
+      }
+      const found = walk((node as Record<string, unknown>)[name], [...path, name])
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  return walk(value, [])
+}

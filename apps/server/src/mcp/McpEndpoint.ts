@@ -6,12 +6,20 @@ import { randomUUID } from "node:crypto"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
-  McpError
+  McpError,
+  RequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import { SpindleError, ThreadStartInput, ThreadStatusInput } from "@spindle/contracts"
+import {
+  findUnsafeInput,
+  SpindleError,
+  ThreadListInput,
+  ThreadStartInput,
+  ThreadStatusInput
+} from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -28,6 +36,15 @@ import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { listThreads, startThread, threadStatus } from "./threadTools.ts"
 import { THREAD_LIST, THREAD_START, THREAD_STATUS, toolDefinitions } from "./toolDefinitions.ts"
 
+/**
+ * tools/call with its params left as sent. The SDK parses a request with the handler's schema
+ * before its own tools/call check, so with CallToolRequestSchema a non-object `arguments` threw
+ * a parse error (-32603, "internal") and `arguments` reached us as a copy. With this schema the
+ * SDK's check answers -32602 (invalid params), and the arguments arrive as parsed from JSON, so a
+ * `__proto__` key in them is seen and refused rather than silently turned into a prototype.
+ */
+const LooseCallToolRequestSchema = CallToolRequestSchema.extend({ params: RequestSchema.shape.params })
+
 /** Sessions unused this long are closed. */
 export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000
 
@@ -40,20 +57,36 @@ interface Session {
 
 const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]
 
-const decodeInput = <S extends Schema.Top>(schema: S, input: unknown) =>
-  Schema.decodeUnknownEffect(schema)(input ?? {}, { onExcessProperty: "error", errors: "first" }).pipe(
+const invalidArguments = (message: string, field: string) =>
+  new SpindleError({
+    reason: "validation",
+    message: `Invalid arguments: ${message}`,
+    ...(field === "" ? {} : { field })
+  })
+
+/**
+ * Tool arguments as the tool's input type, or a `validation` SpindleError naming the field. Bad
+ * arguments are tool results the model reads and corrects (MCP 2025-11-25, SEP-1303), not
+ * JSON-RPC errors. Keys such as `__proto__` are refused first, by the same check as commands.
+ */
+const decodeInput = <S extends Schema.Top>(schema: S, input: unknown) => {
+  const unsafe = findUnsafeInput(input)
+  if (unsafe !== undefined) {
+    return Effect.fail(invalidArguments(`${unsafe.field}: ${unsafe.message}`, unsafe.field))
+  }
+  return Schema.decodeUnknownEffect(schema)(input ?? {}, { onExcessProperty: "error", errors: "first" }).pipe(
     Effect.mapError((error) => {
       const { field, message } = describeIssue(error.issue)
       if (field === "tags" && typeof (input as { tags?: unknown } | undefined)?.tags === "string") {
-        return new McpError(
-          ErrorCode.InvalidParams,
-          'Invalid arguments: tags must be a JSON array of strings, e.g. ["auth","refactor"], not a comma-separated string.'
+        return invalidArguments(
+          'tags must be a JSON array of strings, e.g. ["auth","refactor"], not a comma-separated string.',
+          field
         )
       }
-      // Malformed calls are JSON-RPC errors, not tool results.
-      return new McpError(ErrorCode.InvalidParams, `Invalid arguments: ${message}`)
+      return invalidArguments(message, field)
     })
   )
+}
 
 /** A tool failure as a result the model can act on: what failed, at which stage, the thread if any, what to try. */
 const toolError = (error: SpindleError, stage?: string | null) => ({
@@ -136,6 +169,19 @@ export const mcpRoute = HttpRouter.use((router) =>
                     )
                 )
           ),
+          // A bug still answers the call, with a result the model can report.
+          Effect.catchDefect((defect) =>
+            Effect.as(
+              Effect.logError("MCP tool call failed", defect),
+              toolError(
+                new SpindleError({
+                  reason: "internal",
+                  message:
+                    "The server failed on this call; see its log. Retry, or ask the user to check Spindle."
+                })
+              )
+            )
+          ),
           Effect.provideContext(services)
         )
       )
@@ -146,7 +192,9 @@ export const mcpRoute = HttpRouter.use((router) =>
         { capabilities: { tools: {}, logging: {} } }
       )
       server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...toolDefinitions] }))
-      server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      server.setRequestHandler(LooseCallToolRequestSchema, async (loose, extra) => {
+        // The SDK has checked the request against CallToolRequestSchema by now (-32602 if not).
+        const request = loose as CallToolRequest
         const context = extra.authInfo?.extra?.context as McpInvocationContext | undefined
         if (context === undefined) {
           return toolError(
@@ -170,7 +218,7 @@ export const mcpRoute = HttpRouter.use((router) =>
               )
             )
           case THREAD_LIST:
-            return run(listThreads(context))
+            return run(Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context)))
           default:
             throw new McpError(
               ErrorCode.InvalidParams,

@@ -1,6 +1,6 @@
 // Turns untrusted input into a client command, or a `validation` error that names the field.
 // Internal commands are never accepted here, whatever their shape.
-import { type ClientCommand, ClientCommandSchemas, SpindleError } from "@spindle/contracts"
+import { type ClientCommand, ClientCommandSchemas, findUnsafeInput, SpindleError } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -16,12 +16,16 @@ export const decodeClientCommand = (input: unknown): Effect.Effect<ClientCommand
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return Effect.fail(invalid("A command must be a JSON object with a 'type' field.", "type"))
   }
+  const unsafe = findUnsafeInput(input)
+  if (unsafe !== undefined) {
+    return Effect.fail(invalid(`Invalid command: ${unsafe.field}: ${unsafe.message}`, unsafe.field))
+  }
   const type = (input as { readonly type?: unknown }).type
   if (typeof type !== "string") {
     return Effect.fail(invalid(`A command needs a string 'type', one of: ${knownTypes.join(", ")}.`, "type"))
   }
-  const schema = ClientCommandSchemas[type as keyof typeof ClientCommandSchemas]
-  if (schema === undefined) {
+  // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+  if (!Object.hasOwn(ClientCommandSchemas, type)) {
     return Effect.fail(
       invalid(
         `Unknown command type '${type.slice(0, 80)}'. Expected one of: ${knownTypes.join(", ")}.`,
@@ -29,6 +33,7 @@ export const decodeClientCommand = (input: unknown): Effect.Effect<ClientCommand
       )
     )
   }
+  const schema = ClientCommandSchemas[type as keyof typeof ClientCommandSchemas]
   return Schema.decodeUnknownEffect(schema)(input, { onExcessProperty: "error", errors: "first" }).pipe(
     Effect.mapError((error) => {
       const { field, message } = describeIssue(error.issue)

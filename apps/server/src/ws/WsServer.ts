@@ -11,6 +11,7 @@ import * as RpcServer from "effect/rpc/RpcServer"
 import { ClientTokens } from "../auth/ClientTokens.ts"
 import { tokenFromHeaders } from "./credentials.ts"
 import { HandlersLayer } from "./handlers.ts"
+import { validatingPayloads } from "./payloadValidation.ts"
 
 /** Frames larger than this close the connection with code 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024
@@ -44,7 +45,8 @@ export const WsLayer = Layer.unwrap(
     )
     const server = RpcServer.layer(SpindleRpcs, { disableTracing: true }).pipe(
       Layer.provide(HandlersLayer),
-      Layer.provide(Layer.succeed(RpcServer.Protocol, protocol))
+      // Bad payloads and unknown methods get a `validation` SpindleError, not the server's defect.
+      Layer.provide(Layer.succeed(RpcServer.Protocol, validatingPayloads(SpindleRpcs, protocol)))
     )
     return Layer.mergeAll(route, server)
   })

@@ -1,0 +1,117 @@
+// Wraps the RPC server's protocol so that a request whose payload does not decode, or which names
+// no method, is answered with a `validation` SpindleError naming the field, instead of the RPC
+// server's defect (which carries no reason and no field). Every other message passes untouched;
+// the handlers still decode their payloads themselves.
+import { findUnsafeInput, SpindleError } from "@spindle/contracts"
+import { describeIssue } from "@spindle/shared/schemaIssue"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Rpc from "effect/rpc/Rpc"
+import type * as RpcGroup from "effect/rpc/RpcGroup"
+import type { FromClientEncoded, RequestEncoded } from "effect/rpc/RpcMessage"
+import type * as RpcServer from "effect/rpc/RpcServer"
+import * as Schema from "effect/Schema"
+
+type Protocol = RpcServer.Protocol["Service"]
+
+const invalid = (message: string, field: string) => new SpindleError({ reason: "validation", message, field })
+
+export const validatingPayloads = <R extends Rpc.Any>(
+  group: RpcGroup.RpcGroup<R>,
+  protocol: Protocol
+): Protocol => {
+  const methods = [...group.requests.keys()]
+  const codecs = new Map<
+    string,
+    {
+      readonly decode: (payload: unknown) => Exit.Exit<unknown, Schema.SchemaError>
+      readonly encodeExit: (exit: Exit.Exit<never, SpindleError>) => unknown
+      /** Fields the payload leaves unknown (`command`): their own decoder checks them and names their fields. */
+      readonly opaque: ReadonlySet<string>
+    }
+  >()
+  for (const [tag, rpc] of group.requests as unknown as ReadonlyMap<string, Rpc.AnyWithProps>) {
+    const fields = (rpc.payloadSchema as { readonly fields?: Record<string, Schema.Top> }).fields ?? {}
+    codecs.set(tag, {
+      opaque: new Set(Object.keys(fields).filter((key) => fields[key]?.ast._tag === "Unknown")),
+      // Stricter than the server's own decode: a field the method does not take is refused, not dropped.
+      decode: Schema.decodeUnknownExit(
+        protocol.codecFor(rpc.payloadSchema) as Schema.Codec<unknown, unknown>,
+        {
+          errors: "first",
+          onExcessProperty: "error"
+        }
+      ),
+      encodeExit: Schema.encodeSync(
+        protocol.codecFor(Rpc.exitSchema(rpc as never)) as Schema.Codec<unknown, unknown>
+      )
+    })
+  }
+  const encodeUnknownMethodExit = Schema.encodeSync(
+    protocol.codecFor(Schema.Exit(Schema.Void, SpindleError, Schema.Defect())) as Schema.Codec<
+      unknown,
+      unknown
+    >
+  )
+
+  /** The first problem with a payload as a field and a message (without the field), if any. */
+  const problem = (codec: NonNullable<ReturnType<typeof codecs.get>>, payload: unknown) => {
+    const typed =
+      payload !== null && typeof payload === "object" && !Array.isArray(payload)
+        ? Object.fromEntries(Object.entries(payload).filter(([key]) => !codec.opaque.has(key)))
+        : payload
+    const unsafe = findUnsafeInput(typed)
+    if (unsafe !== undefined) return unsafe
+    const error = Option.getOrUndefined(Exit.findErrorOption(codec.decode(payload)))
+    if (error === undefined) return undefined
+    const { field, message } = describeIssue(error.issue)
+    // describeIssue puts the field first; the message below names it once.
+    return { field, message: field === "" ? message : message.slice(field.length + 2) }
+  }
+
+  /** The encoded failure to answer `request` with, or undefined when it may go on to the server. */
+  const refusal = (request: RequestEncoded): unknown => {
+    const codec = typeof request.tag === "string" ? codecs.get(request.tag) : undefined
+    if (codec === undefined) {
+      return encodeUnknownMethodExit(
+        Exit.fail(
+          invalid(
+            `Unknown method '${String(request.tag).slice(0, 80)}'. Expected one of: ${methods.join(", ")}.`,
+            "tag"
+          )
+        )
+      )
+    }
+    const found = problem(codec, request.payload)
+    if (found === undefined) return undefined
+    // A payload that is not an object at all is named as the envelope calls it.
+    const field = found.field === "" ? "payload" : found.field
+    return codec.encodeExit(
+      Exit.fail(invalid(`Invalid ${request.tag} request: ${field}: ${found.message}`, field))
+    )
+  }
+
+  return {
+    ...protocol,
+    run: (handle) =>
+      protocol.run((clientId, message: FromClientEncoded) => {
+        // A notification has no reply to carry an error, and a request without a usable id
+        // cannot be answered by id: the server deals with both itself.
+        if (
+          message._tag !== "Request" ||
+          message.isNotification === true ||
+          (typeof message.id !== "string" && typeof message.id !== "number")
+        ) {
+          return handle(clientId, message)
+        }
+        const exit = refusal(message)
+        return exit === undefined
+          ? handle(clientId, message)
+          : protocol.send(clientId, {
+              _tag: "Exit",
+              requestId: message.id,
+              exit: exit as never
+            })
+      })
+  }
+}
