@@ -13,8 +13,23 @@ const project = (name: string, root: string) =>
     }
   })
 
+// The reliability suite (`npm run test:reliability`): the real server under crashes, hostile
+// input, token attacks and load; one file at a time, with long bounds, and a report at the end.
+const reliability = defineProject({
+  test: {
+    name: "reliability",
+    root: "apps/server",
+    include: ["reliability/**/*.test.ts"],
+    globalSetup: ["reliability/globalSetup.ts"],
+    fileParallelism: false,
+    testTimeout: 600_000,
+    hookTimeout: 120_000
+  }
+})
+
 export default [
   project("contracts", "packages/contracts"),
   project("shared", "packages/shared"),
-  project("server", "apps/server")
+  project("server", "apps/server"),
+  reliability
 ]
