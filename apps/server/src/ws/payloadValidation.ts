@@ -4,6 +4,7 @@
 // the handlers still decode their payloads themselves.
 import { findUnsafeInput, SpindleError } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Rpc from "effect/rpc/Rpc"
@@ -56,12 +57,18 @@ export const validatingPayloads = <R extends Rpc.Any>(
 
   /** The first problem with a payload as a field and a message (without the field), if any. */
   const problem = (codec: NonNullable<ReturnType<typeof codecs.get>>, payload: unknown) => {
-    const typed =
-      payload !== null && typeof payload === "object" && !Array.isArray(payload)
-        ? Object.fromEntries(Object.entries(payload).filter(([key]) => !codec.opaque.has(key)))
-        : payload
-    const unsafe = findUnsafeInput(typed)
+    const isObject = payload !== null && typeof payload === "object" && !Array.isArray(payload)
+    const entries = isObject ? Object.entries(payload) : []
+    const unsafe = findUnsafeInput(
+      isObject ? Object.fromEntries(entries.filter(([key]) => !codec.opaque.has(key))) : payload
+    )
     if (unsafe !== undefined) return unsafe
+    // An opaque field (a command, a token request) names its fields from its own root, as its
+    // decoder does: `bootstrap.workspace.branch`, not `command.bootstrap.workspace.branch`.
+    for (const [key, value] of entries) {
+      const inner = codec.opaque.has(key) ? findUnsafeInput(value) : undefined
+      if (inner !== undefined) return inner
+    }
     const error = Option.getOrUndefined(Exit.findErrorOption(codec.decode(payload)))
     if (error === undefined) return undefined
     const { field, message } = describeIssue(error.issue)
@@ -69,11 +76,27 @@ export const validatingPayloads = <R extends Rpc.Any>(
     return { field, message: field === "" ? message : message.slice(field.length + 2) }
   }
 
+  /** Per-call headers are `[name, value]` string pairs; anything else would kill the connection. */
+  const badHeaders = (headers: unknown) =>
+    !Array.isArray(headers) ||
+    !headers.every(
+      (pair) =>
+        Array.isArray(pair) && pair.length === 2 && typeof pair[0] === "string" && typeof pair[1] === "string"
+    )
+
   /** The encoded failure to answer `request` with, or undefined when it may go on to the server. */
   const refusal = (request: RequestEncoded): unknown => {
     const codec = typeof request.tag === "string" ? codecs.get(request.tag) : undefined
+    const encodeExit = codec?.encodeExit ?? encodeUnknownMethodExit
+    if (badHeaders(request.headers)) {
+      return encodeExit(
+        Exit.fail(
+          invalid("Invalid request: headers must be a list of [name, value] string pairs.", "headers")
+        )
+      )
+    }
     if (codec === undefined) {
-      return encodeUnknownMethodExit(
+      return encodeExit(
         Exit.fail(
           invalid(
             `Unknown method '${String(request.tag).slice(0, 80)}'. Expected one of: ${methods.join(", ")}.`,
@@ -86,24 +109,21 @@ export const validatingPayloads = <R extends Rpc.Any>(
     if (found === undefined) return undefined
     // A payload that is not an object at all is named as the envelope calls it.
     const field = found.field === "" ? "payload" : found.field
-    return codec.encodeExit(
-      Exit.fail(invalid(`Invalid ${request.tag} request: ${field}: ${found.message}`, field))
-    )
+    return encodeExit(Exit.fail(invalid(`Invalid ${request.tag} request: ${field}: ${found.message}`, field)))
   }
 
   return {
     ...protocol,
     run: (handle) =>
       protocol.run((clientId, message: FromClientEncoded) => {
-        // A notification has no reply to carry an error, and a request without a usable id
-        // cannot be answered by id: the server deals with both itself.
-        if (
-          message._tag !== "Request" ||
-          message.isNotification === true ||
-          (typeof message.id !== "string" && typeof message.id !== "number")
-        ) {
-          return handle(clientId, message)
+        if (message._tag !== "Request") return handle(clientId, message)
+        // A notification has no reply to carry an error: one with unusable headers is dropped,
+        // other bad ones the server drops itself.
+        if (message.isNotification === true) {
+          return badHeaders(message.headers) ? Effect.void : handle(clientId, message)
         }
+        // A request without a usable id cannot be answered by id: the server reports it.
+        if (typeof message.id !== "string" && typeof message.id !== "number") return handle(clientId, message)
         const exit = refusal(message)
         return exit === undefined
           ? handle(clientId, message)

@@ -105,7 +105,34 @@ describe("bad input over the WebSocket", () => {
           [request("13", "thread.streamSetupLog", {}), "threadId", undefined],
           [request("14", "constructor", {}), "tag", "Unknown method"],
           [request("15", "__proto__", {}), "tag", "Unknown method"],
-          [request("16", "toString", null), "tag", "Unknown method"]
+          [request("16", "toString", null), "tag", "Unknown method"],
+          // Per-call headers that are not string pairs used to close the connection (1011) unanswered.
+          [
+            '{"_tag":"Request","id":"17","tag":"server.getStatus","payload":null,"headers":5}',
+            "headers",
+            "[name, value]"
+          ],
+          [
+            '{"_tag":"Request","id":"18","tag":"server.getStatus","payload":null,"headers":[[1,2]]}',
+            "headers",
+            undefined
+          ],
+          [
+            '{"_tag":"Request","id":"19","tag":"project.list","payload":null,"headers":null}',
+            "headers",
+            undefined
+          ],
+          // Inside an opaque field the path starts at that field's own root, as its decoder names it.
+          [
+            '{"_tag":"Request","id":"20","tag":"token.create","headers":[],"payload":{"input":{"name":"x","scopes":["read"],"__proto__":{"scopes":["admin"]}}}}',
+            "__proto__",
+            "not allowed"
+          ],
+          [
+            '{"_tag":"Request","id":"21","tag":"orchestration.dispatchCommand","headers":[],"payload":{"command":{"type":"project.update","commandId":"u1","projectId":"p1","setupEnv":{"constructor":"x"}}}}',
+            "setupEnv.constructor",
+            "not allowed"
+          ]
         ]
         for (const [frame, field, text] of cases) {
           const id = (JSON.parse(frame) as { id: string }).id
@@ -116,7 +143,7 @@ describe("bad input over the WebSocket", () => {
           if (text !== undefined) assert.include(error.message, text, frame)
         }
         // The connection, the server and the data are as they were.
-        const listed = yield* rawRequest(ws, "17", request("17", "thread.get", { threadId: "missing" })).pipe(
+        const listed = yield* rawRequest(ws, "99", request("99", "thread.get", { threadId: "missing" })).pipe(
           Effect.map((error) => error.reason)
         )
         assert.strictEqual(listed, "not-found")
