@@ -24,7 +24,9 @@ import * as Logging from "./logging.ts"
 import { mcpRoute } from "./mcp/McpEndpoint.ts"
 import { BootstrapRecovery } from "./orchestration/BootstrapRecovery.ts"
 import { BootstrapTurnStartDispatcher } from "./orchestration/BootstrapTurnStartDispatcher.ts"
+import { ChildThreads } from "./orchestration/ChildThreads.ts"
 import { Commands } from "./orchestration/Commands.ts"
+import { crashPointsFromEnv } from "./orchestration/CrashPoints.ts"
 import { Engine } from "./orchestration/Engine.ts"
 import { SetupRunner } from "./orchestration/SetupRunner.ts"
 import { StartupGate } from "./orchestration/StartupGate.ts"
@@ -55,11 +57,12 @@ export const prepareHome = (home: string) =>
 /** Domain services over the database: engine, gate, git, setup, bootstrap, command door. */
 export const CoreLayer = (settings: ServerSettings) =>
   Layer.mergeAll(
-    Commands.layer,
+    ChildThreads.layer,
     BootstrapRecovery.layer,
     ClientTokens.layer,
     ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))
   ).pipe(
+    Layer.provideMerge(Commands.layer),
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),
@@ -68,6 +71,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     Layer.provideMerge(StartupGate.layer),
     Layer.provideMerge(GitLayer),
     Layer.provideMerge(ServerConfig.layer(settings)),
+    Layer.provideMerge(crashPointsFromEnv(process.env)),
     Layer.provide(NodeServices.layer)
   )
 

@@ -198,6 +198,8 @@ export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   runtimeMode: RuntimeMode,
   interactionMode: InteractionMode,
   workspaceMode: WorkspaceMode,
+  /** The checkout the thread binds to when it is known before the workspace step (existing_worktree, current_checkout). */
+  worktreePath: Schema.NullOr(AbsolutePath),
   runSetupScript: Schema.Boolean
 }).annotate({ identifier: "ThreadBootstrapBegin" })
 

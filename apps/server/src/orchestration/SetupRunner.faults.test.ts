@@ -96,8 +96,9 @@ describe("SetupRunner under a failing database", () => {
         const disk = yield* refuseSetupEnds(world, "1")
         const error = yield* Effect.flip(world.bootstrap("t1"))
         assert.strictEqual(error.reason, "internal")
+        // The run is over: while its end is unknown it shows interrupted, never running.
         const stuck = (yield* world.engine.getThread(threadId("t1")))!
-        assert.strictEqual(stuck.setup.status, "running")
+        assert.strictEqual(stuck.setup.status, "interrupted")
         assert.strictEqual(stuck.bootstrap.status, "failed")
         yield* disk.heal
         // No restart: the runner was still trying, and the real outcome is recorded.

@@ -15,12 +15,16 @@ import {
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import type { Limits } from "../config/ServerConfig.ts"
+import { admit } from "./admission.ts"
 import * as notFound from "./notFound.ts"
-import type { ReadModel } from "./readModel.ts"
+import type { ReadModel } from "../domain/readModel.ts"
 
 export interface DecideContext {
   /** The ISO timestamp the resulting events will carry. */
   readonly now: string
+  /** The limits admission checks new threads against. */
+  readonly limits: Limits
 }
 
 export type Decision = Result.Result<ReadonlyArray<EventDraft>, SpindleError>
@@ -136,29 +140,48 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
       const project = findProject(model, command.projectId)
       if (project === undefined) return projectNotFound(command.projectId)
       const existing = findThread(model, command.threadId)
-      if (
+      const bootstrapping = command.type === "thread.bootstrap.begin"
+      const restart =
         existing !== undefined &&
-        command.type === "thread.bootstrap.begin" &&
+        bootstrapping &&
         existing.bootstrap.status === "failed" &&
         existing.projectId === command.projectId
-      ) {
+      if (existing !== undefined && !restart) {
+        return reject({
+          reason: "conflict",
+          threadId: command.threadId,
+          message: `Thread ${command.threadId} already exists. Use a new threadId, or start a turn on it without bootstrap.`
+        })
+      }
+      const runtimeMode = command.runtimeMode ?? "full-access"
+      const interactionMode = command.interactionMode ?? "default"
+      const admitted = admit(
+        model,
+        {
+          threadId: command.threadId,
+          projectId: project.id,
+          parentThreadId: bootstrapping ? command.parentThreadId : null,
+          runtimeMode,
+          interactionMode,
+          bootstrap: bootstrapping,
+          bindsWorktree:
+            bootstrapping && command.workspaceMode === "existing_worktree" ? command.worktreePath : null,
+          restart
+        },
+        context.limits
+      )
+      if (Result.isFailure(admitted)) return Result.fail(admitted.failure)
+      if (restart && bootstrapping) {
         return accept({
           type: "thread.bootstrap-restarted",
           payload: {
-            threadId: existing.id,
+            threadId: command.threadId,
             workspaceMode: command.workspaceMode,
+            worktreePath: command.worktreePath,
             runSetupScript: command.runSetupScript
           }
         })
       }
-      if (existing !== undefined) {
-        return reject({
-          reason: "conflict",
-          threadId: command.threadId,
-          message: `Thread ${command.threadId} already exists. Choose another thread id.`
-        })
-      }
-      const bootstrapping = command.type === "thread.bootstrap.begin"
       const thread: Thread = {
         id: command.threadId,
         projectId: project.id,
@@ -167,14 +190,14 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         tags: command.tags ?? [],
         provider: command.provider ?? project.defaultProvider,
         model: command.model ?? project.defaultModel,
-        runtimeMode: command.runtimeMode ?? "full-access",
-        interactionMode: command.interactionMode ?? "default",
+        runtimeMode,
+        interactionMode,
         status: "active",
         workspace: bootstrapping
           ? {
               mode: command.workspaceMode,
               branch: null,
-              worktreePath: null,
+              worktreePath: command.worktreePath,
               baseBranch: null,
               createdByUs: false
             }
@@ -286,7 +309,9 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         model,
         command.threadId,
         (thread) => {
-          if (command.run !== thread.setup.runs || thread.setup.status !== "running") {
+          // A run shown interrupted because its end could not be recorded may still get its real end.
+          const open = thread.setup.status === "running" || thread.setup.status === "interrupted"
+          if (command.run !== thread.setup.runs || !open) {
             return reject({
               reason: "conflict",
               threadId: thread.id,

@@ -84,8 +84,14 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       return updateThread(model, event, (thread) => ({
         ...thread,
         bootstrap: { status: "failed", stage: event.payload.stage, error: event.payload.error },
-        // A setup that was only waiting for the workspace will not run now.
-        setup: thread.setup.status === "pending" ? { ...thread.setup, status: "not-requested" } : thread.setup
+        // A setup that was only waiting for the workspace will not run now; one still shown running
+        // has ended (its end could not be recorded), since a bootstrap fails only after its run.
+        setup:
+          thread.setup.status === "pending"
+            ? { ...thread.setup, status: "not-requested" }
+            : thread.setup.status === "running"
+              ? { ...thread.setup, status: "interrupted" }
+              : thread.setup
       }))
     case "thread.bootstrap-restarted":
       return updateThread(model, event, (thread) => ({

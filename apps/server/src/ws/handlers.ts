@@ -14,6 +14,7 @@ import { Commands } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { threadNotFound } from "../orchestration/notFound.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
+import { setupLogStream } from "../orchestration/setupLog.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { VERSION } from "../version.ts"
 import { tokenFromHeaders } from "./credentials.ts"
@@ -87,29 +88,10 @@ export const HandlersLayer = SpindleRpcs.toLayer(
         }),
       "thread.streamSetupLog": ({ threadId }, { headers }) =>
         Stream.unwrap(
-          Effect.gen(function* () {
-            yield* authorized("thread.streamSetupLog", headers)
-            const thread = yield* engine.getThread(threadId as ThreadId)
-            if (thread === undefined) {
-              return yield* threadNotFound(threadId)
-            }
-            const follow = yield* setupScripts.follow(threadId)
-            const live =
-              follow.run !== null || thread.setup.status === "running" || thread.setup.status === "pending"
-            // Nothing running or about to: the last run's file, if any, is the whole log.
-            const run =
-              follow.run ?? (live ? thread.setup.runs : thread.setup.runs > 0 ? thread.setup.runs : null)
-            const text =
-              follow.run === null && !live && run !== null
-                ? yield* setupScripts.readLog(threadId, run).pipe(Effect.orElseSucceed(() => ""))
-                : follow.logSoFar
-            const head = Stream.make({ kind: "log" as const, run, text })
-            if (!live) return head
-            return Stream.concat(
-              head,
-              Stream.map(follow.lines, (line) => ({ kind: "line" as const, ...line }))
-            )
-          })
+          Effect.as(
+            authorized("thread.streamSetupLog", headers),
+            setupLogStream(engine, setupScripts, threadId as ThreadId)
+          )
         ),
       "project.list": (_, { headers }) =>
         Effect.andThen(
