@@ -1,5 +1,7 @@
 // GET /ws: refuses a missing or bad token with 401 before the upgrade, then serves the Effect RPC
-// group over the WebSocket. The Host/Origin guard in http/ runs before this for every request.
+// group over the WebSocket. The Host/Origin guard in http/ runs before this for every request;
+// the per-connection send bound lives in the socket class (backpressure.ts).
+import type { Socket } from "node:net"
 import { SpindleRpcs } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
@@ -9,6 +11,7 @@ import * as Layer from "effect/Layer"
 import * as RpcSerialization from "effect/rpc/RpcSerialization"
 import * as RpcServer from "effect/rpc/RpcServer"
 import { ClientTokens } from "../auth/ClientTokens.ts"
+import { OVERFLOW_CLOSE_CODE, overflowOf } from "./backpressure.ts"
 import { tokenFromHeaders } from "./credentials.ts"
 import { HandlersLayer } from "./handlers.ts"
 import { validatingPayloads } from "./payloadValidation.ts"
@@ -38,7 +41,18 @@ export const WsLayer = Layer.unwrap(
                 )
               )
             )
-            return refused ?? (yield* httpEffect)
+            if (refused !== undefined) return refused
+            const tcp = (request.source as { readonly socket?: Socket }).socket
+            // When the connection is over (the handler is interrupted once its socket closes), say
+            // so if the server ended it for not reading.
+            const logOverflow = Effect.suspend(() => {
+              const overflow = tcp === undefined ? undefined : overflowOf(tcp)
+              if (overflow === undefined) return Effect.void
+              return Effect.logWarning(`Closed a WebSocket client: ${overflow.reason}`).pipe(
+                Effect.annotateLogs({ code: OVERFLOW_CLOSE_CODE, queuedBytes: overflow.queuedBytes })
+              )
+            })
+            return yield* Effect.ensuring(httpEffect, logOverflow)
           })
         )
       })
