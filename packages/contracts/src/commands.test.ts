@@ -67,7 +67,7 @@ describe("BranchName", () => {
   it("refuses option-like, blank-led and control-character names with one flat pattern", () => {
     const decode = Schema.decodeUnknownExit(BranchName)
     assert.isTrue(Exit.isSuccess(decode("feature/login")))
-    for (const bad of ["--upload-pack=x", "-b", " lead", "a\u0000b", "a\nb"]) {
+    for (const bad of ["--upload-pack=x", "-b", " lead", "a\u0000b", "a\nb", "topic\ufffd"]) {
       assert.isTrue(Exit.isFailure(decode(bad)), JSON.stringify(bad))
     }
     const schema = JSON.stringify(toJsonSchema(Schema.Struct({ branch: BranchName })))

@@ -25,8 +25,9 @@ export const BranchName = Schema.String.check(
   Schema.isMaxLength(250, { message: "branch names must be at most 250 characters" }),
   // One pattern check, so the JSON Schema stays flat (some MCP clients drop `allOf`).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  Schema.isPattern(/^[^-\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$/u, {
-    message: "branch names must not start with '-' or whitespace, nor contain control characters"
+  Schema.isPattern(/^[^-\s\x00-\x1f\x7f\ufffd][^\x00-\x1f\x7f\ufffd]*$/u, {
+    message:
+      "branch names must not start with '-' or whitespace, nor contain control characters or U+FFFD (bytes that were not UTF-8)"
   })
 )
 

@@ -70,6 +70,15 @@ describe("text fields", () => {
   it("a prompt must be valid Unicode: no lone surrogate", () => {
     assert.include(refusal(Prompt, "broken \ud800 text"), "lone surrogate")
     assert.isUndefined(refusal(Prompt, "emoji 😀 is a pair"))
+    // A default title is cut from the prompt and may split a pair, so titles keep what they get.
+    assert.isUndefined(refusal(Title, `${"x".repeat(78)}\ud83d…`))
+  })
+
+  it("text that went through a lenient UTF-8 decoder (U+FFFD) is refused", () => {
+    for (const schema of [Prompt, Title, Tag, SetupScript]) {
+      assert.include(refusal(schema, "fix \ufffd\ufffd this"), "not valid UTF-8")
+    }
+    assert.include(refusal(AbsolutePath, "/repo/\ufffd"), "valid UTF-8")
   })
 
   it("setup scripts refuse NUL, which no shell argument can carry", () => {

@@ -19,8 +19,13 @@ const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u
  * not default-ignorable (U+200B, U+2060, U+FEFF, U+3164, ...) and not the blank braille cell.
  */
 const VISIBLE = /[^\s\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/u
-/** Half of a surrogate pair on its own: not text, and JSON parsers in other languages refuse it. */
+/**
+ * Half of a surrogate pair on its own: not text, and JSON parsers in other languages (the agent's
+ * provider) refuse it. Checked in prompts only: a default title cut from a prompt may split a pair.
+ */
 const LONE_SURROGATE = /\p{Cs}/u
+/** U+FFFD is what a decoder leaves where bytes were not UTF-8: the sender's text was damaged. */
+const REPLACEMENT = "\ufffd"
 
 interface TextRules {
   /** The most characters once leading and trailing whitespace is trimmed. */
@@ -42,7 +47,10 @@ const textCheck = ({ max, multiline }: TextRules) =>
           ? "must not contain NUL or other control characters (newlines and tabs are fine); remove them"
           : "must be one line without NUL, tabs, line breaks or other control characters; remove them"
       }
-      if (LONE_SURROGATE.test(text)) {
+      if (text.includes(REPLACEMENT)) {
+        return "holds U+FFFD, the mark a decoder leaves where bytes were not valid UTF-8; send the text as valid UTF-8"
+      }
+      if (multiline && LONE_SURROGATE.test(text)) {
         return "must be valid Unicode text (it holds a lone surrogate such as \\ud800); send the text as UTF-8"
       }
       if (!VISIBLE.test(text)) {
@@ -77,11 +85,11 @@ export const AbsolutePath = Schema.String.check(
   Schema.makeFilter(
     (path: string) =>
       // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-      /[\u0000-\u001f\u007f]/u.test(path)
-        ? "paths must not contain NUL or other control characters"
+      /[\u0000-\u001f\u007f\ufffd]/u.test(path)
+        ? "paths must be valid UTF-8 without NUL or other control characters"
         : undefined,
     // Nothing to add to the JSON Schema, but exporting the check keeps a description on the path.
-    { expected: "a path without control characters", toJsonSchema: () => ({}) }
+    { expected: "a UTF-8 path without control characters", toJsonSchema: () => ({}) }
   )
 )
 

@@ -33,6 +33,7 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { VERSION } from "../version.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
+import { readMcpBody } from "./requestBody.ts"
 import { listThreads, startThread, threadStatus } from "./threadTools.ts"
 import { THREAD_LIST, THREAD_START, THREAD_STATUS, toolDefinitions } from "./toolDefinitions.ts"
 
@@ -267,6 +268,9 @@ export const mcpRoute = HttpRouter.use((router) =>
         const { tokenId, threadId, projectId, providerSessionId, capabilities } = resolved.success
         context = { tokenId, threadId, projectId, providerSessionId, capabilities }
       }
+      // One JSON message per POST, read here under a bound; the SDK gets it parsed.
+      const body = yield* readMcpBody(request)
+      if (body?._tag === "Refused") return body.response
       const now = yield* Clock.currentTimeMillis
       const sessionId = request.headers["mcp-session-id"]
       let session = sessionId === undefined ? undefined : sessions.get(sessionId)
@@ -310,6 +314,7 @@ export const mcpRoute = HttpRouter.use((router) =>
       const live = session
       const response = yield* Effect.promise(() =>
         live.transport.handleRequest(webRequest, {
+          ...(body === undefined ? {} : { parsedBody: body.message }),
           // The SDK never sees the token itself, only who it stands for.
           authInfo: {
             token: "redacted",

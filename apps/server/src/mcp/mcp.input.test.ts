@@ -23,7 +23,7 @@ const toolFailure = (result: unknown) => {
 }
 
 /** A JSON-RPC request on an open session, answered from JSON or the first SSE event. */
-const rawCall = (url: string, token: string, session: string, body: string) =>
+const rawCall = (url: string, token: string, session: string, body: string | Buffer) =>
   Effect.promise(async () => {
     const response = await fetch(`${url}/mcp`, {
       method: "POST",
@@ -196,10 +196,46 @@ describe("bad tool arguments over MCP", () => {
         const failure = JSON.parse(wrongType.message.result.content[0].text) as ToolFailure
         assert.strictEqual(failure.error, "validation")
         assert.strictEqual(failure.field, "prompt")
-        const after = yield* world.engine.snapshot
-        assert.strictEqual(after.sequence, before.sequence)
         const ping = yield* call(7, "{}")
         assert.strictEqual(ping.message.id, 7)
+        // Bodies: one JSON message, at most 4 MiB; batches are refused, not run.
+        const post = (body: string | Buffer) => rawCall(world.url, world.token, session, body)
+        const good = '{"name":"t3_thread_start","arguments":{"prompt":"go","mode":"current_checkout"}}'
+        const bodies: Array<[string | Buffer, number, number]> = [
+          [
+            `[{"jsonrpc":"2.0","id":8,"method":"tools/call","params":${good}},{"jsonrpc":"2.0","id":9,"method":"tools/call","params":${good}}]`,
+            400,
+            -32600
+          ],
+          ["[]", 400, -32600],
+          ["{not json", 400, -32700],
+          [
+            `{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"t3_thread_start","arguments":{"prompt":"${"x".repeat(5 * 1024 * 1024)}"}}}`,
+            413,
+            -32000
+          ]
+        ]
+        for (const [body, status, code] of bodies) {
+          const answer = yield* post(body)
+          assert.strictEqual(answer.status, status, String(body).slice(0, 60))
+          assert.strictEqual(answer.message.error?.code, code, String(body).slice(0, 60))
+        }
+        // Bytes that are not UTF-8 reach the prompt as U+FFFD, which text fields refuse.
+        const damaged = yield* post(
+          Buffer.concat([
+            Buffer.from(
+              '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"t3_thread_start","arguments":{"prompt":"fix '
+            ),
+            Buffer.from([0xff, 0xfe]),
+            Buffer.from(' this","mode":"current_checkout"}}}')
+          ])
+        )
+        const utf8 = toolFailure(damaged.message.result)
+        assert.strictEqual(utf8.error, "validation")
+        assert.strictEqual(utf8.field, "prompt")
+        const after = yield* world.engine.snapshot
+        assert.strictEqual(after.sequence, before.sequence)
+        assert.strictEqual(after.threads.length, before.threads.length)
       })
   )
 })

@@ -13,6 +13,7 @@ import * as RpcServer from "effect/rpc/RpcServer"
 import { ClientTokens } from "../auth/ClientTokens.ts"
 import { OVERFLOW_CLOSE_CODE, overflowOf } from "./backpressure.ts"
 import { tokenFromHeaders } from "./credentials.ts"
+import { strictJson } from "./frames.ts"
 import { HandlersLayer } from "./handlers.ts"
 import { validatingPayloads } from "./payloadValidation.ts"
 
@@ -64,4 +65,5 @@ export const WsLayer = Layer.unwrap(
     )
     return Layer.mergeAll(route, server)
   })
-).pipe(Layer.provide(RpcSerialization.layerJson))
+  // Frames whose messages are not objects get a protocol answer instead of closing the connection.
+).pipe(Layer.provide(Layer.succeed(RpcSerialization.RpcSerialization, strictJson)))

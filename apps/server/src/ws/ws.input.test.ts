@@ -27,7 +27,7 @@ interface WireError {
 }
 
 /** Sends one raw request frame and answers the error its Exit carries (fails on a success or a defect). */
-const rawRequest = (ws: WebSocket, id: string, frame: string) =>
+const rawRequest = (ws: WebSocket, id: string, frame: string | Buffer) =>
   Effect.callback<WireError, Error>((resume) => {
     const onMessage = (data: WebSocket.RawData) => {
       const message = JSON.parse(String(data)) as {
@@ -51,6 +51,14 @@ const rawRequest = (ws: WebSocket, id: string, frame: string) =>
       resume(result)
     }
     ws.on("message", onMessage)
+    ws.send(frame, { binary: typeof frame !== "string" })
+  }).pipe(Effect.timeout("5 seconds"))
+
+/** Sends a frame that holds no request and answers the protocol message it gets back. */
+const rawFrame = (ws: WebSocket, frame: string) =>
+  Effect.callback<Record<string, unknown>, Error>((resume) => {
+    ws.once("message", (data) => resume(Effect.succeed(JSON.parse(String(data)))))
+    ws.once("close", (code) => resume(Effect.fail(new Error(`closed ${code}`))))
     ws.send(frame)
   }).pipe(Effect.timeout("5 seconds"))
 
@@ -141,6 +149,24 @@ describe("bad input over the WebSocket", () => {
           assert.strictEqual(error.reason, "validation", frame)
           assert.strictEqual(error.field, field, frame)
           if (text !== undefined) assert.include(error.message, text, frame)
+        }
+        // Bytes that are not UTF-8 in a binary frame reach the field as U+FFFD, which text refuses.
+        const binary = Buffer.concat([
+          Buffer.from(
+            `{"_tag":"Request","id":"30","tag":"orchestration.dispatchCommand","headers":[],"payload":{"command":{"type":"thread.turn.start","commandId":"b1","threadId":"t1","prompt":"fix `
+          ),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(' this"}}}')
+        ])
+        const damaged = yield* rawRequest(ws, "30", binary)
+        assert.strictEqual(damaged.reason, "validation")
+        assert.strictEqual(damaged.field, "prompt")
+        assert.include(damaged.message, "UTF-8")
+        // Frames whose messages are not objects get a protocol answer; the connection stays.
+        for (const frame of ["null", "[null]", "[1,2]", '[{"_tag":"Ping"},null]']) {
+          const answer = yield* rawFrame(ws, frame)
+          assert.strictEqual(answer._tag, "Defect", frame)
+          assert.include(JSON.stringify(answer.defect), "JSON object", frame)
         }
         // The connection, the server and the data are as they were.
         const listed = yield* rawRequest(ws, "99", request("99", "thread.get", { threadId: "missing" })).pipe(
