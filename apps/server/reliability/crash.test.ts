@@ -116,6 +116,7 @@ describe("reliability: crash injection", () => {
               "killed",
               "thread after recovery",
               "restart to ready (max)",
+              "SIGTERM to exit (max)",
               "events in home"
             ],
             rows: summaries.map((s) => [

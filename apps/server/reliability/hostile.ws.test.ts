@@ -12,6 +12,7 @@ import { changes, fingerprint, hostileWorld, snapshotOf } from "./hostile/fixtur
 import { reportCases } from "./hostile/report.ts"
 import { runWsCases } from "./hostile/runWs.ts"
 import { shapeCases } from "./hostile/wsCases.ts"
+import { protocolCases } from "./hostile/wsProtocol.ts"
 import { wsRaces } from "./hostile/wsRaces.ts"
 import { trickCases } from "./hostile/wsTricks.ts"
 
@@ -23,7 +24,7 @@ describe("reliability: hostile inputs over the WebSocket", () => {
         const tracker = newTracker("ws subscriber")
         yield* attach(tracker, w.server.url, w.server.ownerToken)
         const before = fingerprint(w, yield* snapshotOf(w.client))
-        const cases = [...shapeCases(w), ...trickCases(w)]
+        const cases = [...shapeCases(w), ...protocolCases(w), ...trickCases(w)]
         const started = Date.now()
         const { outcomes, reopened } = yield* promise(() =>
           runWsCases(w.server.url, w.server.ownerToken, cases)

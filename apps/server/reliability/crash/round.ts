@@ -30,12 +30,15 @@ export type Stage =
   | "thread-created"
   | "worktree-adding"
   | "worktree-added"
+  | "workspace-journaled"
   | "setup-running"
   | "turn-requested"
+/** In bootstrap order; all but setup-running are the server's own crash points. */
 export const STAGES: ReadonlyArray<Stage> = [
   "thread-created",
   "worktree-adding",
   "worktree-added",
+  "workspace-journaled",
   "setup-running",
   "turn-requested"
 ]

@@ -3,10 +3,9 @@
 // saw every event once and in order. It never judges while running; it only records.
 import { SpindleError } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { makeClient } from "../../src/cli/rpcClient.ts"
+import { makeClient, type SpindleClient } from "../../src/cli/rpcClient.ts"
 
 export interface Tracker {
   readonly name: string
@@ -31,31 +30,38 @@ export const newTracker = (name: string, start = 0): Tracker => ({
 /** Follows the server at `url` from the tracker's last sequence until the connection ends or the scope closes. */
 export const attach = (tracker: Tracker, url: string, token: string) =>
   Effect.forkScoped(
-    Effect.gen(function* () {
-      const client = yield* makeClient({ url, token })
-      while (true) {
-        const from = tracker.last
-        const exit = yield* client["orchestration.subscribe"]({ fromSequence: from }).pipe(
-          Stream.runForEach((event) =>
-            Effect.sync(() => {
-              tracker.seen.push(event.sequence)
-              tracker.last = Math.max(tracker.last, event.sequence)
-            })
-          ),
-          Effect.exit
-        )
-        const failure = exit._tag === "Failure" ? exit.cause : undefined
-        const error = failure === undefined ? undefined : findSpindleError(failure)
-        // Cut off for being slow: resubscribe from the sequence the server named.
-        if (error?.sequence !== undefined) {
-          tracker.cutOffs++
-          tracker.last = error.sequence
-          continue
-        }
-        return
-      }
-    }).pipe(Effect.scoped, Effect.ignore)
+    Effect.flatMap(makeClient({ url, token }), (client) => followLoop(tracker, client)).pipe(
+      Effect.scoped,
+      Effect.ignore
+    )
   )
+
+/** The same over a client the caller already holds (which may dispatch on the same connection). */
+export const follow = (tracker: Tracker, client: SpindleClient) =>
+  Effect.forkScoped(followLoop(tracker, client).pipe(Effect.ignore))
+
+const followLoop = (tracker: Tracker, client: SpindleClient) =>
+  Effect.gen(function* () {
+    while (true) {
+      const exit = yield* client["orchestration.subscribe"]({ fromSequence: tracker.last }).pipe(
+        Stream.runForEach((event) =>
+          Effect.sync(() => {
+            tracker.seen.push(event.sequence)
+            tracker.last = Math.max(tracker.last, event.sequence)
+          })
+        ),
+        Effect.exit
+      )
+      const error = exit._tag === "Failure" ? findSpindleError(exit.cause) : undefined
+      // Cut off for being slow: resubscribe from the sequence the server named.
+      if (error?.sequence !== undefined) {
+        tracker.cutOffs++
+        tracker.last = error.sequence
+        continue
+      }
+      return
+    }
+  })
 
 const findSpindleError = (cause: unknown): SpindleError | undefined => {
   if (cause instanceof SpindleError) return cause
@@ -99,5 +105,3 @@ export const trackerViolations = (tracker: Tracker, upTo: number): Array<string>
     )
   return problems
 }
-
-export const stopFiber = (fiber: Fiber.Fiber<unknown, unknown>) => Fiber.interrupt(fiber)

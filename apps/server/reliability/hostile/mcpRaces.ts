@@ -10,16 +10,25 @@ import { dispatch } from "../harness/world.ts"
 import type { HostileWorld } from "./fixture.ts"
 import type { RaceOutcome } from "./wsRaces.ts"
 
-/** "ok", the tool error's reason, or the JSON-RPC error code. */
-export const toolOutcome = async (client: Client, args: Record<string, unknown>) => {
+/** "ok", the tool error's reason, or the JSON-RPC error code; with the thread and warnings of a success. */
+export const toolOutcome = async (
+  client: Client,
+  args: Record<string, unknown>
+): Promise<{
+  readonly answer: string
+  readonly threadId?: string
+  readonly warnings: ReadonlyArray<string>
+}> => {
   try {
     const result = await client.callTool({ name: "t3_thread_start", arguments: args })
-    if (result.isError !== true)
-      return { answer: "ok", threadId: String((result.structuredContent as { threadId?: string })?.threadId) }
+    if (result.isError !== true) {
+      const output = result.structuredContent as { threadId?: string; warnings?: Array<string> }
+      return { answer: "ok", threadId: String(output?.threadId), warnings: output?.warnings ?? [] }
+    }
     const text = (result.content as Array<{ text?: string }>)[0]?.text ?? "{}"
-    return { answer: String((JSON.parse(text) as { error?: string }).error), threadId: undefined }
+    return { answer: String((JSON.parse(text) as { error?: string }).error), warnings: [] }
   } catch (error) {
-    return { answer: `rpc ${String((error as { code?: unknown }).code ?? error)}`, threadId: undefined }
+    return { answer: `rpc ${String((error as { code?: unknown }).code ?? error)}`, warnings: [] }
   }
 }
 
