@@ -60,6 +60,13 @@ describe("decider", () => {
     assert.strictEqual(withProject.sequence, 1)
   })
 
+  it("a folder name that is no valid title still gives a valid default title", () => {
+    const long = run(emptyReadModel, { ...createProject, workspaceRoot: `/repos/${"a".repeat(300)}` })
+    assert.strictEqual([...long.projects][0]![1].title, "a".repeat(200))
+    const blank = run(emptyReadModel, { ...createProject, workspaceRoot: "/repos/\u0001\u0002 " })
+    assert.strictEqual([...blank.projects][0]![1].title, "project")
+  })
+
   it("refuses a second project with the same id or the same repository", () => {
     assert.strictEqual(rejection(withProject, createProject).reason, "conflict")
     const samePath = rejection(withProject, { ...createProject, projectId: ids.project("p2") })

@@ -41,7 +41,16 @@ const projectNotFound = (projectId: ProjectId): Decision => Result.fail(notFound
 
 const threadNotFound = (threadId: ThreadId): Decision => Result.fail(notFound.threadNotFound(threadId))
 
-const basename = (path: string) => path.replace(/\/+$/, "").split("/").pop() || path
+/** A project's default title: its folder's name, made a valid one-line title (the folder may not be). */
+const titleFromPath = (path: string) => {
+  const name = (path.replace(/\/+$/, "").split("/").pop() ?? "")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped
+    .replace(/[\u0000-\u001f\u007f\ufffd]/gu, "")
+    .trim()
+    .slice(0, 200)
+    .trim()
+  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(name) ? name : "project"
+}
 
 /** A thread's decisions that need it to exist (and, unless said otherwise, be active). */
 const withThread = (
@@ -94,7 +103,7 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
       }
       const project: Project = {
         id: command.projectId,
-        title: command.title ?? basename(command.workspaceRoot),
+        title: command.title ?? titleFromPath(command.workspaceRoot),
         workspaceRoot: command.workspaceRoot,
         defaultBranch: command.defaultBranch ?? null,
         setupScript: command.setupScript ?? null,
