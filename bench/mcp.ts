@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { makeClient } from "../apps/server/src/cli/rpcClient.ts"
-import { callTool, mcpClient, mcpWorld } from "../apps/server/src/mcp/mcpTesting.ts"
+import { callTool, mcpClient, mcpWorld } from "../apps/server/src/testing/mcp.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 
 const CALLS = 200

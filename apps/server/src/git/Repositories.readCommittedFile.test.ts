@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
-import { gitServices } from "./testing.ts"
+import { gitServices } from "../testing/git.ts"
 
 const SETUP = ".spindle/setup.sh"
 

@@ -3,8 +3,8 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
+import { gitServices } from "../testing/git.ts"
 import { GitError } from "./GitError.ts"
-import { gitServices } from "./testing.ts"
 
 describe("Repositories", () => {
   it.live("finds the root from a subdirectory and refuses a non-repository", () =>

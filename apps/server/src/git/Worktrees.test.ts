@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, initRepo, tempDir } from "../testing/fixtures.ts"
-import { gitServices } from "./testing.ts"
+import { gitServices } from "../testing/git.ts"
 
 const branches = (repo: string) =>
   git(repo, "branch", "--format=%(refname:short)")

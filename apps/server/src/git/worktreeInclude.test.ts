@@ -14,7 +14,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
-import { gitServices } from "./testing.ts"
+import { gitServices } from "../testing/git.ts"
 
 /**
  * A repository whose main checkout has the ignored `config/.env` and `.env` listed in

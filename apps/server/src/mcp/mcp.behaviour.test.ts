@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import { git, tempDir } from "../testing/fixtures.ts"
-import { callTool, mcpClient, mcpWorld } from "./mcpTesting.ts"
+import { callTool, mcpClient, mcpWorld } from "../testing/mcp.ts"
 
 const worktreeCount = (repo: string) =>
   git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length
@@ -190,8 +190,10 @@ describe("MCP t3_thread_start modes and retries", () => {
       })
       assert.isTrue(widen.isError)
       assert.include(text(widen), "plan mode")
-      const inherited = (yield* callTool(child, "t3_thread_start", { prompt: "sub-plan", mode: "current_checkout" }))
-        .structuredContent as { threadId: ThreadId }
+      const inherited = (yield* callTool(child, "t3_thread_start", {
+        prompt: "sub-plan",
+        mode: "current_checkout"
+      })).structuredContent as { threadId: ThreadId }
       assert.strictEqual((yield* world.engine.getThread(inherited.threadId))?.interactionMode, "plan")
     })
   )
@@ -202,7 +204,11 @@ describe("MCP t3_thread_start modes and retries", () => {
       const clients = yield* Effect.forEach([1, 2, 3, 4], () => mcpClient(world.url, world.token))
       const results = yield* Effect.forEach(
         Array.from({ length: 14 }, (_, i) => i),
-        (i) => callTool(clients[i % clients.length]!, "t3_thread_start", { prompt: `child ${i}`, mode: "current_checkout" }),
+        (i) =>
+          callTool(clients[i % clients.length]!, "t3_thread_start", {
+            prompt: `child ${i}`,
+            mode: "current_checkout"
+          }),
         { concurrency: "unbounded" }
       )
       const started = results.filter((r) => r.isError !== true)

@@ -4,7 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { git } from "../testing/fixtures.ts"
-import { mcpClient, mcpWorld } from "./mcpTesting.ts"
+import { mcpClient, mcpWorld } from "../testing/mcp.ts"
 
 const worktreeCount = (repo: string) =>
   git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length

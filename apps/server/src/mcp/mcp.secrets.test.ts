@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { callTool, mcpClient, mcpWorld } from "./mcpTesting.ts"
+import { callTool, mcpClient, mcpWorld } from "../testing/mcp.ts"
 
 /** Everything written to the console while `effect` runs. */
 const captureConsole = <A, E, R>(effect: Effect.Effect<A, E, R>) =>

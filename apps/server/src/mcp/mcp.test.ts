@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { git } from "../testing/fixtures.ts"
-import { callTool, mcpClient, mcpWorld } from "./mcpTesting.ts"
+import { callTool, mcpClient, mcpWorld } from "../testing/mcp.ts"
 
 const _worktreeCount = (repo: string) =>
   git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length

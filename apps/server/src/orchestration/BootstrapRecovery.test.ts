@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { bootstrapWorld } from "../testing/bootstrap.ts"
 import { git } from "../testing/fixtures.ts"
-import { bootstrapWorld } from "./bootstrapTesting.ts"
 
 describe("BootstrapRecovery: worktrees no thread owns", () => {
   it.live("removes clean ones Spindle created, and reports the rest without touching them", () =>

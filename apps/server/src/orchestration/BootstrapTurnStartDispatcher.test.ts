@@ -6,8 +6,8 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
+import { bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { git, gitRepo, serverActor, tempDir } from "../testing/fixtures.ts"
-import { bootstrapWorld, threadId } from "./bootstrapTesting.ts"
 
 const branches = (repo: string) =>
   git(repo, "branch", "--format=%(refname:short)")

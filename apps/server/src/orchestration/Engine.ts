@@ -35,12 +35,12 @@ import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
+import { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 import { CommandReceipts } from "../persistence/CommandReceipts.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { decide } from "./decider.ts"
 import { project } from "./projector.ts"
-import { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 
 const PAGE_SIZE = 500
 const QUEUE_CAPACITY = 4_096

@@ -12,12 +12,12 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { databasePath } from "../config/ServerConfig.ts"
 import { GitLayer } from "../git/GitLayer.ts"
-import { setupLayer } from "../setup/setupTesting.ts"
+import { type BootstrapWorld, bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { serverActor, testConfig } from "../testing/fixtures.ts"
-import { type BootstrapWorld, bootstrapWorld, threadId } from "./bootstrapTesting.ts"
+import { setupLayer } from "../testing/setup.ts"
+import { rerun, setupEnded } from "../testing/setupRunner.ts"
 import { Engine } from "./Engine.ts"
 import { RECORD_RETRIES, SetupRunner } from "./SetupRunner.ts"
-import { rerun, setupEnded } from "./setupRunnerTesting.ts"
 
 /** A real failing write: SQLite itself aborts inserting the matching setup ends, until dropped. */
 const refuseSetupEnds = (world: BootstrapWorld, when: string) =>

@@ -5,9 +5,9 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { CommandId, ProjectId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
+import { bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { commitFile, git, serverActor, tempDir } from "../testing/fixtures.ts"
-import { bootstrapWorld, threadId } from "./bootstrapTesting.ts"
-import { rerun, setupEnded, writeSetupFile } from "./setupRunnerTesting.ts"
+import { rerun, setupEnded, writeSetupFile } from "../testing/setupRunner.ts"
 
 /** A script that leaves a mark where the test can look, if it ever runs. */
 const marking = (marker: string) => `#!/bin/sh\ntouch '${marker}'\necho agent script ran\n`

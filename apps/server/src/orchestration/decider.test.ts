@@ -2,10 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Command, SpindleEvent } from "@spindle/contracts"
 import * as Result from "effect/Result"
 import { DEFAULT_LIMITS } from "../config/ServerConfig.ts"
+import { emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 import { ids } from "../testing/fixtures.ts"
 import { decide } from "./decider.ts"
 import { project } from "./projector.ts"
-import { emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 
 const now = "2026-01-01T00:00:00.000Z"
 

@@ -16,9 +16,9 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { Limits } from "../config/ServerConfig.ts"
+import type { ReadModel } from "../domain/readModel.ts"
 import { admit } from "./admission.ts"
 import * as notFound from "./notFound.ts"
-import type { ReadModel } from "../domain/readModel.ts"
 
 export interface DecideContext {
   /** The ISO timestamp the resulting events will carry. */

@@ -4,8 +4,8 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
+import { sawLine, setupFixture, thread, waitForGo } from "../testing/setup.ts"
 import { TAIL_BYTES } from "./outputLog.ts"
-import { sawLine, setupFixture, thread, waitForGo } from "./setupTesting.ts"
 
 describe("SetupScripts output", () => {
   it.live("caps a runaway log on disk, keeps draining, and keeps the tail bounded", () =>

@@ -8,8 +8,16 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { tempDir } from "../testing/fixtures.ts"
+import {
+  isAlive,
+  readPid,
+  sawLine,
+  setupFixture,
+  setupLayer,
+  stubbornChild,
+  thread
+} from "../testing/setup.ts"
 import { SetupScripts } from "./SetupScripts.ts"
-import { isAlive, readPid, sawLine, setupFixture, setupLayer, stubbornChild, thread } from "./setupTesting.ts"
 
 describe("SetupScripts stopping", () => {
   it.live("on timeout kills the whole group, including a child that ignores SIGTERM", () =>

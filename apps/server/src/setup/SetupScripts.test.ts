@@ -14,8 +14,8 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import { tempDir } from "../testing/fixtures.ts"
+import { sawLine, setupFixture, setupLayer, thread, waitForGo } from "../testing/setup.ts"
 import { SetupScripts } from "./SetupScripts.ts"
-import { sawLine, setupFixture, setupLayer, thread, waitForGo } from "./setupTesting.ts"
 
 describe("SetupScripts", () => {
   it.live("runs the configured script in the worktree with the thread's environment", () =>

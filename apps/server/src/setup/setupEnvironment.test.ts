@@ -1,8 +1,8 @@
 // The environment a setup script really gets, seen from inside a real script.
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { setupFixture } from "../testing/setup.ts"
 import { SETUP_ENV_ALLOWLIST } from "./setupEnvironment.ts"
-import { setupFixture } from "./setupTesting.ts"
 
 /** Sets server variables for the test and puts the old values back when its scope closes. */
 const withServerEnv = (vars: Record<string, string>) =>

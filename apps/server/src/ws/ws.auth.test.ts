@@ -4,7 +4,7 @@ import * as Schedule from "effect/Schedule"
 import WebSocket from "ws"
 import { makeClient } from "../cli/rpcClient.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
-import { upgradeStatus } from "./wsTesting.ts"
+import { upgradeStatus } from "../testing/ws.ts"
 
 /** Opens a raw WebSocket with the token; resolves once open. */
 const rawSocket = (url: string, token: string) =>

@@ -4,7 +4,7 @@ import * as Stream from "effect/Stream"
 import { makeClient } from "../cli/rpcClient.ts"
 import { gitRepo } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
-import { upgradeStatus } from "./wsTesting.ts"
+import { upgradeStatus } from "../testing/ws.ts"
 
 describe("WebSocket API", () => {
   it.live("serves every method to the owner token", () =>

@@ -5,8 +5,8 @@ import { dirname, join } from "node:path"
 import type { SpindleEvent } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { serverActor } from "../testing/fixtures.ts"
-import type { BootstrapWorld } from "./bootstrapTesting.ts"
+import type { BootstrapWorld } from "./bootstrap.ts"
+import { serverActor } from "./fixtures.ts"
 
 type SetupCompleted = Extract<SpindleEvent, { type: "thread.setup-completed" }>
 

@@ -8,8 +8,8 @@ import * as Effect from "effect/Effect"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import type { ServerSettings } from "../config/ServerConfig.ts"
 import { Commands } from "../orchestration/Commands.ts"
-import { gitRepo, serverActor } from "../testing/fixtures.ts"
-import { inProcessServer } from "../testing/inProcessServer.ts"
+import { gitRepo, serverActor } from "./fixtures.ts"
+import { inProcessServer } from "./inProcessServer.ts"
 
 export const mcpClient = (url: string, token: string | undefined) =>
   Effect.acquireRelease(

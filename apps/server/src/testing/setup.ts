@@ -9,9 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { tempDir } from "../testing/fixtures.ts"
-import { SetupScripts, type SetupScriptsOptions } from "./SetupScripts.ts"
-import type { SetupLine, SetupRequest } from "./setupModel.ts"
+import { SetupScripts, type SetupScriptsOptions } from "../setup/SetupScripts.ts"
+import type { SetupLine, SetupRequest } from "../setup/setupModel.ts"
+import { tempDir } from "./fixtures.ts"
 
 export const thread = (id: string) => id as ThreadId
 

@@ -4,11 +4,11 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { testConfig } from "../testing/fixtures.ts"
-import { GitCli } from "./GitCli.ts"
-import { GitServices } from "./GitLayer.ts"
-import { Repositories } from "./Repositories.ts"
-import { Worktrees } from "./Worktrees.ts"
+import { GitCli } from "../git/GitCli.ts"
+import { GitServices } from "../git/GitLayer.ts"
+import { Repositories } from "../git/Repositories.ts"
+import { Worktrees } from "../git/Worktrees.ts"
+import { testConfig } from "./fixtures.ts"
 
 /** Builds the git services for `home`; `wrapGit` lets a test watch or alter git calls. */
 export const gitServices = (home: string, wrapGit?: (git: GitCli["Service"]) => GitCli["Service"]) =>
