@@ -1,37 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { Command, SpindleEvent } from "@spindle/contracts"
+import type { Command } from "@spindle/contracts"
 import * as Result from "effect/Result"
 import { DEFAULT_LIMITS, type Limits } from "../config/ServerConfig.ts"
 import { emptyReadModel, type ReadModel } from "../domain/readModel.ts"
+import { applyCommand, NOW, refusalOf } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
 import { decide } from "./decider.ts"
-import { project } from "./projector.ts"
 
-const now = "2026-01-01T00:00:00.000Z"
 const limits: Limits = { ...DEFAULT_LIMITS, childrenPerThread: 2, spawnDepth: 2, activeThreadsPerProject: 5 }
-
-const apply = (model: ReadModel, command: Command): ReadModel => {
-  const decision = decide(command, model, { now, limits })
-  if (Result.isFailure(decision)) throw new Error(`unexpected rejection: ${decision.failure.message}`)
-  return decision.success.reduce(
-    (m, draft, i) =>
-      project(m, {
-        ...draft,
-        sequence: m.sequence + i + 1,
-        eventId: `e${m.sequence + i + 1}`,
-        occurredAt: now,
-        commandId: command.commandId,
-        actor: { kind: "server" }
-      } as SpindleEvent),
-    model
-  )
-}
-
-const refusal = (model: ReadModel, command: Command) => {
-  const decision = decide(command, model, { now, limits })
-  if (Result.isSuccess(decision)) throw new Error("expected a refusal")
-  return decision.failure
-}
+const apply = (model: ReadModel, command: Command) => applyCommand(model, command, limits)
+const refusal = (model: ReadModel, command: Command) => refusalOf(model, command, limits)
 
 const begin = (
   id: string,
@@ -143,7 +121,7 @@ describe("admission (decided in the writer)", () => {
   it("bootstrap slots: running bootstraps of a project are limited", () => {
     const tight: Limits = { ...limits, bootstrapsPerProject: 1 }
     const model = apply(base, begin("a"))
-    const decision = decide(begin("b"), model, { now, limits: tight })
+    const decision = decide(begin("b"), model, { now: NOW, limits: tight })
     assert.isTrue(Result.isFailure(decision))
     if (Result.isFailure(decision)) assert.include(decision.failure.message, "--max-bootstraps-per-project")
   })

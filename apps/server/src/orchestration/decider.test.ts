@@ -1,37 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { Command, SpindleEvent } from "@spindle/contracts"
-import * as Result from "effect/Result"
-import { DEFAULT_LIMITS } from "../config/ServerConfig.ts"
+import type { Command } from "@spindle/contracts"
 import { emptyReadModel, type ReadModel } from "../domain/readModel.ts"
+import { applyCommand, NOW, refusalOf } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
-import { decide } from "./decider.ts"
-import { project } from "./projector.ts"
 
-const now = "2026-01-01T00:00:00.000Z"
-
-/** Decides and folds, as the engine does, numbering events from the model's sequence. */
-const run = (model: ReadModel, command: Command): ReadModel => {
-  const decision = decide(command, model, { now, limits: DEFAULT_LIMITS })
-  if (Result.isFailure(decision)) throw new Error(`unexpected rejection: ${decision.failure.message}`)
-  return decision.success.reduce(
-    (m, draft, i) =>
-      project(m, {
-        ...draft,
-        sequence: model.sequence + i + 1,
-        eventId: `e${model.sequence + i + 1}`,
-        occurredAt: now,
-        commandId: command.commandId,
-        actor: { kind: "server" }
-      } as SpindleEvent),
-    model
-  )
-}
-
-const rejection = (model: ReadModel, command: Command) => {
-  const decision = decide(command, model, { now, limits: DEFAULT_LIMITS })
-  if (Result.isSuccess(decision)) throw new Error("expected a rejection")
-  return decision.failure
-}
+const now = NOW
+const run = (model: ReadModel, command: Command) => applyCommand(model, command)
+const rejection = (model: ReadModel, command: Command) => refusalOf(model, command)
 
 const createProject: Command = {
   type: "project.create",

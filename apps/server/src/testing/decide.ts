@@ -1,0 +1,38 @@
+// The decider and projector run as the engine runs them, without the engine: for the pure tests.
+import type { Command, SpindleEvent } from "@spindle/contracts"
+import * as Result from "effect/Result"
+import { DEFAULT_LIMITS, type Limits } from "../config/ServerConfig.ts"
+import type { ReadModel } from "../domain/readModel.ts"
+import { decide } from "../orchestration/decider.ts"
+import { project } from "../orchestration/projector.ts"
+
+export const NOW = "2026-01-01T00:00:00.000Z"
+
+/** Decides and folds, numbering events from the model's sequence; throws on a rejection. */
+export const applyCommand = (
+  model: ReadModel,
+  command: Command,
+  limits: Limits = DEFAULT_LIMITS
+): ReadModel => {
+  const decision = decide(command, model, { now: NOW, limits })
+  if (Result.isFailure(decision)) throw new Error(`unexpected rejection: ${decision.failure.message}`)
+  return decision.success.reduce(
+    (m, draft, i) =>
+      project(m, {
+        ...draft,
+        sequence: model.sequence + i + 1,
+        eventId: `e${model.sequence + i + 1}`,
+        occurredAt: NOW,
+        commandId: command.commandId,
+        actor: { kind: "server" }
+      } as SpindleEvent),
+    model
+  )
+}
+
+/** The error a command is refused with; throws when it is accepted. */
+export const refusalOf = (model: ReadModel, command: Command, limits: Limits = DEFAULT_LIMITS) => {
+  const decision = decide(command, model, { now: NOW, limits })
+  if (Result.isSuccess(decision)) throw new Error("expected a refusal")
+  return decision.failure
+}
