@@ -1,21 +1,29 @@
 // The bootstrap journal: what each bootstrap was about to do or had done, written before every
 // side-effecting step. It records; deciding what to do with an interrupted entry is Recovery's.
-import type { BootstrapResult } from "@spindle/contracts"
+// Rows go in and out through one schema (`created_by_us` a 0/1 bit, `result` and `error` JSON);
+// a row that does not decode dies as a `CorruptRow`.
+import { BootstrapResult } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import * as SqlSchema from "effect/sql/SqlSchema"
+import { dieOnCorruptRow } from "./corruptRow.ts"
 
 /** Where a bootstrap stands. Every stage but the last three means "in flight". */
-export type JournalStage =
-  | "creating-thread"
-  | "creating-worktree"
-  | "workspace-ready"
-  | "running-setup"
-  | "requesting-turn"
-  | "done"
-  | "failed"
+export const JournalStage = Schema.Literals([
+  "creating-thread",
+  "creating-worktree",
+  "workspace-ready",
+  "running-setup",
+  "requesting-turn",
+  "done",
+  "failed"
+])
+export type JournalStage = typeof JournalStage.Type
 
 export interface JournalEntry {
   readonly commandId: string
@@ -36,39 +44,42 @@ export interface JournalEntry {
   readonly error: { readonly reason: string; readonly message: string } | null
 }
 
-interface Row {
-  readonly command_id: string
-  readonly payload_hash: string
-  readonly thread_id: string
-  readonly project_id: string
-  readonly repo: string
-  readonly mode: string
-  readonly stage: JournalStage
-  readonly branch: string | null
-  readonly worktree_path: string | null
-  readonly prompt: string
-  readonly turn_id: string
-  readonly created_by_us: number
-  readonly result: string | null
-  readonly error: string | null
-}
+/** A `bootstrap_operations` row (without `updated_at`) as a `JournalEntry`. */
+const Row: Schema.Codec<JournalEntry, Record<string, unknown>> = Schema.Struct({
+  commandId: Schema.String,
+  payloadHash: Schema.String,
+  threadId: Schema.String,
+  projectId: Schema.String,
+  repo: Schema.String,
+  mode: Schema.String,
+  stage: JournalStage,
+  branch: Schema.NullOr(Schema.String),
+  worktreePath: Schema.NullOr(Schema.String),
+  prompt: Schema.String,
+  turnId: Schema.String,
+  createdByUs: Schema.BooleanFromBit,
+  result: Schema.NullOr(Schema.fromJsonString(BootstrapResult)),
+  error: Schema.NullOr(
+    Schema.fromJsonString(Schema.Struct({ reason: Schema.String, message: Schema.String }))
+  )
+}).pipe(
+  Schema.encodeKeys({
+    commandId: "command_id",
+    payloadHash: "payload_hash",
+    threadId: "thread_id",
+    projectId: "project_id",
+    worktreePath: "worktree_path",
+    turnId: "turn_id",
+    createdByUs: "created_by_us"
+  })
+)
 
-const fromRow = (row: Row): JournalEntry => ({
-  commandId: row.command_id,
-  payloadHash: row.payload_hash,
-  threadId: row.thread_id,
-  projectId: row.project_id,
-  repo: row.repo,
-  mode: row.mode,
-  stage: row.stage,
-  branch: row.branch,
-  worktreePath: row.worktree_path,
-  prompt: row.prompt,
-  turnId: row.turn_id,
-  createdByUs: row.created_by_us === 1,
-  result: row.result === null ? null : JSON.parse(row.result),
-  error: row.error === null ? null : JSON.parse(row.error)
-})
+const Write = Schema.Struct({ entry: Row, at: Schema.String })
+
+const CreatedBranch = Schema.Struct({ repo: Schema.String, branch: Schema.String })
+
+/** The columns `update` may change, besides `updated_at`. */
+const MUTABLE = ["stage", "branch", "worktree_path", "created_by_us", "result", "error"] as const
 
 export type JournalPatch = Partial<
   Pick<JournalEntry, "stage" | "branch" | "worktreePath" | "createdByUs" | "result" | "error">
@@ -95,21 +106,46 @@ export class BootstrapJournal extends Context.Service<
     BootstrapJournal,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const table = "bootstrap_operations"
+
+      const findOne = SqlSchema.findOneOption({
+        Request: Schema.String,
+        Result: Row,
+        execute: (commandId) => sql`SELECT * FROM bootstrap_operations WHERE command_id = ${commandId}`
+      })
+      const findInFlight = SqlSchema.findAll({
+        Request: Schema.Void,
+        Result: Row,
+        execute: () =>
+          sql`SELECT * FROM bootstrap_operations WHERE stage NOT IN ('done', 'failed') ORDER BY updated_at`
+      })
+      const findCreatedBranches = SqlSchema.findAll({
+        Request: Schema.Void,
+        Result: CreatedBranch,
+        execute: () =>
+          sql`SELECT repo, branch FROM bootstrap_operations WHERE created_by_us = 1 AND branch IS NOT NULL`
+      })
+      const insert = SqlSchema.void({
+        Request: Write,
+        execute: ({ entry, at }) =>
+          sql`INSERT INTO bootstrap_operations ${sql.insert({ ...entry, updated_at: at })}`
+      })
+      const write = SqlSchema.void({
+        Request: Write,
+        execute: ({ entry, at }) => {
+          const changed: Record<string, unknown> = { updated_at: at }
+          for (const column of MUTABLE) changed[column] = entry[column]
+          return sql`UPDATE bootstrap_operations SET ${sql.update(changed)} WHERE command_id = ${entry.command_id}`
+        }
+      })
 
       const get = Effect.fn("BootstrapJournal.get")(function* (commandId: string) {
-        const rows = yield* sql<Row>`SELECT * FROM bootstrap_operations WHERE command_id = ${commandId}`
-        return rows[0] === undefined ? undefined : fromRow(rows[0])
+        const found = yield* findOne(commandId).pipe(dieOnCorruptRow(table, `command_id = ${commandId}`))
+        return Option.getOrUndefined(found)
       })
 
       const begin = Effect.fn("BootstrapJournal.begin")(function* (entry: JournalEntry, at: string) {
-        yield* sql`
-          INSERT INTO bootstrap_operations (command_id, payload_hash, thread_id, project_id, repo, mode, stage,
-            branch, worktree_path, prompt, turn_id, created_by_us, result, error, updated_at)
-          VALUES (${entry.commandId}, ${entry.payloadHash}, ${entry.threadId}, ${entry.projectId}, ${entry.repo},
-            ${entry.mode}, ${entry.stage}, ${entry.branch}, ${entry.worktreePath}, ${entry.prompt}, ${entry.turnId},
-            ${entry.createdByUs ? 1 : 0},
-            ${entry.result === null ? null : JSON.stringify(entry.result)},
-            ${entry.error === null ? null : JSON.stringify(entry.error)}, ${at})`
+        yield* insert({ entry, at }).pipe(dieOnCorruptRow(table, `new command_id = ${entry.commandId}`))
       })
 
       const update = Effect.fn("BootstrapJournal.update")(function* (
@@ -119,26 +155,24 @@ export class BootstrapJournal extends Context.Service<
       ) {
         const current = yield* get(commandId)
         if (current === undefined) return
-        const next = { ...current, ...patch }
-        yield* sql`
-          UPDATE bootstrap_operations SET stage = ${next.stage}, branch = ${next.branch},
-            worktree_path = ${next.worktreePath}, created_by_us = ${next.createdByUs ? 1 : 0},
-            result = ${next.result === null ? null : JSON.stringify(next.result)},
-            error = ${next.error === null ? null : JSON.stringify(next.error)}, updated_at = ${at}
-          WHERE command_id = ${commandId}`
+        yield* write({ entry: { ...current, ...patch }, at }).pipe(
+          dieOnCorruptRow(table, `command_id = ${commandId}`)
+        )
       })
 
       const discard = Effect.fn("BootstrapJournal.discard")(function* (commandId: string) {
         yield* sql`DELETE FROM bootstrap_operations WHERE command_id = ${commandId} AND stage = 'creating-thread'`
       })
 
-      const inFlight = Effect.map(
-        sql<Row>`SELECT * FROM bootstrap_operations WHERE stage NOT IN ('done', 'failed') ORDER BY updated_at`,
-        (rows) => rows.map(fromRow)
+      const inFlight = findInFlight(undefined).pipe(
+        dieOnCorruptRow(table, "in flight"),
+        Effect.withSpan("BootstrapJournal.inFlight")
       )
 
-      const createdBranches = sql<{ readonly repo: string; readonly branch: string }>`
-        SELECT repo, branch FROM bootstrap_operations WHERE created_by_us = 1 AND branch IS NOT NULL`
+      const createdBranches = findCreatedBranches(undefined).pipe(
+        dieOnCorruptRow(table, "created branches"),
+        Effect.withSpan("BootstrapJournal.createdBranches")
+      )
 
       return { get, begin, update, discard, inFlight, createdBranches }
     })

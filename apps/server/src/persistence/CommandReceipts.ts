@@ -1,13 +1,17 @@
 // What happened to each command, keyed by commandId, so a repeated command answers the recorded
 // outcome instead of applying twice. It does not decide whether two payloads are "the same":
-// the caller passes the hash it compares.
+// the caller passes the hash it compares. Receipts go in and out through one row schema (the
+// refusal as JSON); a row that does not decode dies as a `CorruptRow`.
 import { SpindleError } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import * as SqlSchema from "effect/sql/SqlSchema"
+import { dieOnCorruptRow } from "./corruptRow.ts"
 
 export type Receipt =
   | {
@@ -23,16 +27,25 @@ export type Receipt =
       readonly error: SpindleError
     }
 
-interface ReceiptRow {
-  readonly command_type: string
-  readonly payload_hash: string
-  readonly status: "accepted" | "rejected"
-  readonly result_sequence: number | null
-  readonly error: string | null
-}
+const COLUMNS = { commandType: "command_type", payloadHash: "payload_hash" } as const
 
-const decodeError = Schema.decodeUnknownSync(SpindleError)
-const encodeError = Schema.encodeSync(SpindleError)
+/** A `command_receipts` row as a `Receipt`: `status` says which of the two columns is set. */
+const Row: Schema.Codec<Receipt, Record<string, unknown>> = Schema.Union([
+  Schema.Struct({
+    status: Schema.Literal("accepted"),
+    commandType: Schema.String,
+    payloadHash: Schema.String,
+    sequence: Schema.Int
+  }).pipe(Schema.encodeKeys({ ...COLUMNS, sequence: "result_sequence" })),
+  Schema.Struct({
+    status: Schema.Literal("rejected"),
+    commandType: Schema.String,
+    payloadHash: Schema.String,
+    error: Schema.fromJsonString(SpindleError)
+  }).pipe(Schema.encodeKeys(COLUMNS))
+])
+
+const Write = Schema.Struct({ commandId: Schema.String, receipt: Row, recordedAt: Schema.String })
 
 export class CommandReceipts extends Context.Service<
   CommandReceipts,
@@ -51,16 +64,24 @@ export class CommandReceipts extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
 
-      const get = Effect.fn("CommandReceipts.get")(function* (commandId: string) {
-        const rows = yield* sql<ReceiptRow>`
+      const findOne = SqlSchema.findOneOption({
+        Request: Schema.String,
+        Result: Row,
+        execute: (commandId) => sql`
           SELECT command_type, payload_hash, status, result_sequence, error
           FROM command_receipts WHERE command_id = ${commandId}`
-        const row = rows[0]
-        if (row === undefined) return undefined
-        const base = { commandType: row.command_type, payloadHash: row.payload_hash }
-        return row.status === "accepted"
-          ? ({ status: "accepted", ...base, sequence: row.result_sequence ?? 0 } as const)
-          : ({ status: "rejected", ...base, error: decodeError(JSON.parse(row.error ?? "{}")) } as const)
+      })
+      const insert = SqlSchema.void({
+        Request: Write,
+        execute: ({ commandId, receipt, recordedAt }) =>
+          sql`INSERT INTO command_receipts ${sql.insert({ command_id: commandId, ...receipt, recorded_at: recordedAt })}`
+      })
+
+      const get = Effect.fn("CommandReceipts.get")(function* (commandId: string) {
+        const found = yield* findOne(commandId).pipe(
+          dieOnCorruptRow("command_receipts", `command_id = ${commandId}`)
+        )
+        return Option.getOrUndefined(found)
       })
 
       const record = Effect.fn("CommandReceipts.record")(function* (
@@ -68,11 +89,9 @@ export class CommandReceipts extends Context.Service<
         receipt: Receipt,
         recordedAt: string
       ) {
-        const sequence = receipt.status === "accepted" ? receipt.sequence : null
-        const error = receipt.status === "rejected" ? JSON.stringify(encodeError(receipt.error)) : null
-        yield* sql`
-          INSERT INTO command_receipts (command_id, command_type, payload_hash, status, result_sequence, error, recorded_at)
-          VALUES (${commandId}, ${receipt.commandType}, ${receipt.payloadHash}, ${receipt.status}, ${sequence}, ${error}, ${recordedAt})`
+        yield* insert({ commandId, receipt, recordedAt }).pipe(
+          dieOnCorruptRow("command_receipts", `new command_id = ${commandId}`)
+        )
       })
 
       return { get, record }

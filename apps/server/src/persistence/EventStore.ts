@@ -1,27 +1,54 @@
 // The append-only event log. Appends happen inside the engine's transaction; reads page through
-// the log by sequence. It does not decide, project or publish anything.
+// the log by sequence, each row decoded as a `SpindleEvent` (a row that does not is a
+// `CorruptRow` defect: the log is the source of truth, there is nothing to rebuild it from).
+// It does not decide, project or publish anything.
 import { type EventDraft, SpindleEvent } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import * as SqlSchema from "effect/sql/SqlSchema"
 import { aggregateOf } from "../domain/readModel.ts"
+import { dieOnCorruptRow } from "./corruptRow.ts"
 
 type Envelope = Omit<SpindleEvent, "type" | "payload" | "sequence">
 
-interface EventRow {
-  readonly sequence: number
-  readonly event_id: string
-  readonly type: string
-  readonly command_id: string
-  readonly actor: string
-  readonly occurred_at: string
-  readonly payload: string
-}
+/** A JSON column taken as it is; what it must contain is checked by the schema it feeds. */
+const Json = Schema.fromJsonString(Schema.Unknown)
 
-const decodeEvent = Schema.decodeUnknownEffect(SpindleEvent)
+const COLUMNS = { eventId: "event_id", commandId: "command_id", occurredAt: "occurred_at" } as const
+
+/**
+ * What is written: the draft's JSON as it is. Its validity is the decider's business; encoding
+ * it through `SpindleEvent` here would turn a bad draft into a failed write, a new behaviour.
+ */
+const NewEvent = Schema.Struct({
+  eventId: Schema.String,
+  type: Schema.String,
+  aggregateKind: Schema.String,
+  aggregateId: Schema.String,
+  commandId: Schema.String,
+  actor: Json,
+  occurredAt: Schema.String,
+  payload: Json
+}).pipe(Schema.encodeKeys({ ...COLUMNS, aggregateKind: "aggregate_kind", aggregateId: "aggregate_id" }))
+
+/** What is read: an `events` row, its JSON columns parsed, then checked as a `SpindleEvent`. */
+const StoredEvent = Schema.Struct({
+  sequence: Schema.Int,
+  eventId: Schema.String,
+  type: Schema.String,
+  commandId: Schema.String,
+  actor: Json,
+  occurredAt: Schema.String,
+  payload: Json
+}).pipe(Schema.encodeKeys(COLUMNS), Schema.decodeTo(SpindleEvent))
+
+const Sequence = Schema.Struct({ sequence: Schema.Int })
+const Latest = Schema.Struct({ sequence: Schema.NullOr(Schema.Int) })
 
 export class EventStore extends Context.Service<
   EventStore,
@@ -40,44 +67,52 @@ export class EventStore extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
 
+      const insert = SqlSchema.findOne({
+        Request: NewEvent,
+        Result: Sequence,
+        execute: (row) => sql`INSERT INTO events ${sql.insert(row)} RETURNING sequence`
+      })
+      const findAfter = SqlSchema.findAll({
+        Request: Schema.Struct({ after: Schema.Int, limit: Schema.Int }),
+        Result: StoredEvent,
+        execute: ({ after, limit }) => sql`
+          SELECT sequence, event_id, type, command_id, actor, occurred_at, payload
+          FROM events WHERE sequence > ${after} ORDER BY sequence LIMIT ${limit}`
+      })
+      const findLatest = SqlSchema.findOneOption({
+        Request: Schema.Void,
+        Result: Latest,
+        execute: () => sql`SELECT MAX(sequence) AS sequence FROM events`
+      })
+
       const append = Effect.fn("EventStore.append")(function* (drafts: ReadonlyArray<EventDraft & Envelope>) {
         const stored: Array<SpindleEvent> = []
         for (const draft of drafts) {
           const aggregate = aggregateOf(draft)
-          const rows = yield* sql<{ readonly sequence: number }>`
-            INSERT INTO events (event_id, type, aggregate_kind, aggregate_id, command_id, actor, occurred_at, payload)
-            VALUES (${draft.eventId}, ${draft.type}, ${aggregate.kind}, ${aggregate.id}, ${draft.commandId},
-                    ${JSON.stringify(draft.actor)}, ${draft.occurredAt}, ${JSON.stringify(draft.payload)})
-            RETURNING sequence`
-          stored.push({ ...draft, sequence: rows[0]!.sequence } as SpindleEvent)
+          const { sequence } = yield* insert({
+            ...draft,
+            aggregateKind: aggregate.kind,
+            aggregateId: aggregate.id
+          }).pipe(
+            dieOnCorruptRow("events", `new event ${draft.eventId}`),
+            // RETURNING always answers the inserted row; no row would be SQLite's bug.
+            Effect.catchTag("NoSuchElementError", (error) => Effect.die(error))
+          )
+          stored.push({ ...draft, sequence } as SpindleEvent)
         }
         return stored
       })
 
       const readAfter = Effect.fn("EventStore.readAfter")(function* (after: number, limit: number) {
-        const rows = yield* sql<EventRow>`
-          SELECT sequence, event_id, type, command_id, actor, occurred_at, payload
-          FROM events WHERE sequence > ${after} ORDER BY sequence LIMIT ${limit}`
-        return yield* Effect.forEach(rows, (row) =>
-          decodeEvent({
-            sequence: row.sequence,
-            eventId: row.event_id,
-            type: row.type,
-            commandId: row.command_id,
-            actor: JSON.parse(row.actor),
-            occurredAt: row.occurred_at,
-            payload: JSON.parse(row.payload)
-          }).pipe(
-            Effect.catch((issue) =>
-              Effect.die(new Error(`event ${row.sequence} in the log is malformed: ${issue}`))
-            )
-          )
+        return yield* findAfter({ after, limit }).pipe(
+          dieOnCorruptRow("events", `the rows after sequence ${after}, [n] counting them from 0`)
         )
       })
 
-      const latestSequence = sql<{
-        readonly sequence: number | null
-      }>`SELECT MAX(sequence) AS sequence FROM events`.pipe(Effect.map((rows) => rows[0]?.sequence ?? 0))
+      const latestSequence = findLatest(undefined).pipe(
+        dieOnCorruptRow("events", "MAX(sequence)"),
+        Effect.map((found) => Option.getOrUndefined(found)?.sequence ?? 0)
+      )
 
       return { append, readAfter, latestSequence }
     })

@@ -1,6 +1,7 @@
 // The persisted read model (projects, threads) and the last sequence folded into it. Written in
 // the same transaction as the events, so after a crash it is never ahead of or behind the log
-// except where catch-up says so.
+// except where catch-up says so. Rows are decoded by schema; one that does not decode makes
+// `load` answer undefined (logged), so the engine rebuilds the projection from the log.
 import { Project, Thread } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -10,12 +11,16 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import * as SqlSchema from "effect/sql/SqlSchema"
 import { type AggregateRef, emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 
 const PROJECTION = "read-model"
 
-const decodeProject = Schema.decodeUnknownOption(Schema.fromJsonString(Project))
-const decodeThread = Schema.decodeUnknownOption(Schema.fromJsonString(Thread))
+const State = Schema.Struct({ lastSequence: Schema.Int }).pipe(
+  Schema.encodeKeys({ lastSequence: "last_sequence" })
+)
+const ProjectRow = Schema.Struct({ data: Schema.fromJsonString(Project) })
+const ThreadRow = Schema.Struct({ data: Schema.fromJsonString(Thread) })
 
 export class ProjectionStore extends Context.Service<
   ProjectionStore,
@@ -33,25 +38,47 @@ export class ProjectionStore extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
 
+      const findState = SqlSchema.findOneOption({
+        Request: Schema.Void,
+        Result: State,
+        execute: () => sql`SELECT last_sequence FROM projection_state WHERE name = ${PROJECTION}`
+      })
+      const findProjects = SqlSchema.findAll({
+        Request: Schema.Void,
+        Result: ProjectRow,
+        execute: () => sql`SELECT data FROM projection_projects`
+      })
+      const findThreads = SqlSchema.findAll({
+        Request: Schema.Void,
+        Result: ThreadRow,
+        execute: () => sql`SELECT data FROM projection_threads`
+      })
+
       const load = Effect.gen(function* () {
-        const state = yield* sql<{ readonly last_sequence: number }>`
-          SELECT last_sequence FROM projection_state WHERE name = ${PROJECTION}`
-        const projectRows = yield* sql<{ readonly data: string }>`SELECT data FROM projection_projects`
-        const threadRows = yield* sql<{ readonly data: string }>`SELECT data FROM projection_threads`
-        let model: ReadModel = { ...emptyReadModel, sequence: state[0]?.last_sequence ?? 0 }
-        for (const row of projectRows) {
-          const project = decodeProject(row.data)
-          if (Option.isNone(project)) return undefined
-          model = { ...model, projects: HashMap.set(model.projects, project.value.id, project.value) }
-        }
-        for (const row of threadRows) {
-          const thread = decodeThread(row.data)
-          if (Option.isNone(thread)) return undefined
-          model = { ...model, threads: HashMap.set(model.threads, thread.value.id, thread.value) }
+        const state = yield* findState(undefined)
+        const projects = yield* findProjects(undefined)
+        const threads = yield* findThreads(undefined)
+        const model: ReadModel = {
+          ...emptyReadModel,
+          sequence: Option.match(state, { onNone: () => 0, onSome: (row) => row.lastSequence }),
+          projects: HashMap.fromIterable(projects.map(({ data }) => [data.id, data] as const)),
+          threads: HashMap.fromIterable(threads.map(({ data }) => [data.id, data] as const))
         }
         return model
-      }).pipe(Effect.withSpan("ProjectionStore.load"))
+      }).pipe(
+        Effect.catchTag("SchemaError", (error) =>
+          Effect.as(
+            Effect.logWarning("A stored projection row does not decode").pipe(
+              Effect.annotateLogs({ issue: error.message })
+            ),
+            undefined
+          )
+        ),
+        Effect.withSpan("ProjectionStore.load")
+      )
 
+      // Writes store the model's JSON as it is: the projector's output is trusted here, and
+      // `load` checks it on the way back.
       const save = Effect.fn("ProjectionStore.save")(function* (
         model: ReadModel,
         changed: Iterable<AggregateRef>
