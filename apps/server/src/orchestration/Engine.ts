@@ -171,8 +171,11 @@ export class Engine extends Context.Service<
           const decision = decide(command, current, { now, limits })
           if (Result.isFailure(decision)) {
             // A full project is not this command's outcome, only its moment: a retry with the same
-            // commandId is decided again once there is room.
-            if (decision.failure.reason === "capacity") return answer(Result.fail(decision.failure))
+            // commandId is decided again once there is room. A bootstrap's refused begin is not
+            // recorded either: the bootstrap made nothing, and its own journal keys its retries.
+            if (decision.failure.reason === "capacity" || command.type === "thread.bootstrap.begin") {
+              return answer(Result.fail(decision.failure))
+            }
             yield* receipts.record(
               command.commandId,
               { status: "rejected", commandType: command.type, payloadHash, error: decision.failure },

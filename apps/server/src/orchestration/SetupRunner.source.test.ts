@@ -116,24 +116,31 @@ describe("SetupRunner: which script runs", () => {
   )
 
   it.live(
-    "the default branch is detected when the project names none; a symlinked setup.sh fails the run",
+    "only the project's named default branch is read, never one detected at run time; a symlinked setup.sh fails the run",
     () =>
       Effect.gen(function* () {
         const world = yield* bootstrapWorld()
         git(world.repo, "checkout", "--quiet", "-b", "trunk")
         commitFile(world.repo, ".spindle/setup.sh", "echo from trunk\n")
-        git(world.repo, "checkout", "--quiet", "main")
-        git(world.repo, "branch", "-m", "main", "old-main")
-        git(world.repo, "checkout", "--quiet", "trunk")
-        yield* world.engine.dispatch(
-          {
-            type: "project.update",
-            commandId: CommandId.make("detect"),
-            projectId: ProjectId.make("p1"),
-            defaultBranch: null
-          },
+        // With no default branch set, the checkout's HEAD (trunk, which an agent could move) is not asked.
+        const update = (commandId: string, defaultBranch: string | null) =>
+          world.engine.dispatch(
+            {
+              type: "project.update",
+              commandId: CommandId.make(commandId),
+              projectId: ProjectId.make("p1"),
+              defaultBranch
+            },
+            serverActor
+          )
+        yield* update("clear", null)
+        yield* world.bootstrap("t0", { workspace: { mode: "current_checkout" }, runSetupScript: true })
+        assert.strictEqual((yield* setupEnded(world, "t0", 1)).status, "no-script")
+        yield* world.commands.dispatch(
+          { type: "thread.archive", commandId: "arch-t0", threadId: "t0" },
           serverActor
         )
+        yield* update("trunk", "trunk")
         yield* world.bootstrap("t1", { workspace: { mode: "current_checkout" }, runSetupScript: true })
         assert.strictEqual((yield* setupEnded(world, "t1", 1)).logTail, "from trunk\n")
 

@@ -118,6 +118,24 @@ describe("admission (decided in the writer)", () => {
     apply(model, begin("h", { project: "p2" }))
   })
 
+  it("an archived failed thread cannot be bootstrapped again past the limits", () => {
+    const failed = apply(apply(base, begin("a")), {
+      type: "thread.bootstrap.fail",
+      commandId: ids.command("fail-a"),
+      threadId: ids.thread("a"),
+      stage: "workspace",
+      error: { reason: "git", message: "no" }
+    })
+    // Active and failed: a restart on its own thread, which already counts.
+    apply(failed, begin("a"))
+    const archived = apply(failed, {
+      type: "thread.archive",
+      commandId: ids.command("arch-a"),
+      threadId: ids.thread("a")
+    })
+    assert.strictEqual(refusal(archived, begin("a")).reason, "conflict")
+  })
+
   it("bootstrap slots: running bootstraps of a project are limited", () => {
     const tight: Limits = { ...limits, bootstrapsPerProject: 1 }
     const model = apply(base, begin("a"))

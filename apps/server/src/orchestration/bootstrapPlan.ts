@@ -98,7 +98,9 @@ export const planBootstrap = (
     )
     if (
       existing !== undefined &&
-      (existing.bootstrap.status !== "failed" || existing.projectId !== project.id)
+      (existing.bootstrap.status !== "failed" ||
+        existing.status !== "active" ||
+        existing.projectId !== project.id)
     ) {
       return yield* fail({
         reason: "conflict",

@@ -154,6 +154,7 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         existing !== undefined &&
         bootstrapping &&
         existing.bootstrap.status === "failed" &&
+        existing.status === "active" &&
         existing.projectId === command.projectId
       if (existing !== undefined && !restart) {
         return reject({

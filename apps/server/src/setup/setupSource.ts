@@ -27,12 +27,12 @@ export const resolveSetupScript = (
   Effect.gen(function* () {
     if (project.setupScript?.trim()) return { _tag: "setting", script: project.setupScript } as const
     const repo = project.workspaceRoot
-    const branch = project.defaultBranch ?? (yield* repositories.defaultBranch(repo))
-    if (branch === undefined) return { _tag: "none" } as const
-    // The branch by its full name, so a tag or another ref with the same short name is never read.
-    const ref = (yield* repositories.branchExists(repo, branch))
-      ? `refs/heads/${branch}`
-      : `refs/remotes/origin/${branch}`
+    // Only the branch the user's project names, as a local branch by its full name: never detected
+    // again at run time (origin/HEAD and the checkout's HEAD are refs an agent can move) and never
+    // a remote-tracking ref (an agent can create the local one it would stand in for).
+    const branch = project.defaultBranch
+    if (branch === null) return { _tag: "none" } as const
+    const ref = `refs/heads/${branch}`
     const file = yield* repositories.readCommittedFile(repo, ref, SETUP_FILE, MAX_COMMITTED_SETUP_BYTES)
     if (file === undefined) return { _tag: "none" } as const
     if (file._tag === "refused")
