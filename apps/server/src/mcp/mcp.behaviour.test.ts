@@ -100,26 +100,37 @@ describe("MCP tokens and capabilities", () => {
 })
 
 describe("MCP t3_thread_start modes and retries", () => {
-  it.live("existing_worktree with runSetupScript runs setup there; current_checkout warns", () =>
+  it.live("an agent's child runs setup only in a new worktree from the default branch", () =>
     Effect.gen(function* () {
       const world = yield* mcpWorld({ setupScript: 'echo ran > "$SPINDLE_WORKTREE_PATH/setup-ran"' })
       const client = yield* mcpClient(world.url, world.token)
       const path = join(yield* tempDir(), "feature")
       git(world.repo, "worktree", "add", "--quiet", "-b", "feature", path)
-      const existing = (yield* callTool(client, "t3_thread_start", {
+      // A checkout the agent may have written: asking for setup there is refused, by field.
+      const asked = yield* callTool(client, "t3_thread_start", {
         prompt: "in the feature worktree",
         mode: "existing_worktree",
         worktreePath: path,
         runSetupScript: true
+      })
+      assert.isTrue(asked.isError)
+      assert.include(text(asked), "runSetupScript")
+      // From the agent's own branch: set up by default elsewhere, here skipped with a warning.
+      const fromBranch = (yield* callTool(client, "t3_thread_start", {
+        prompt: "from feature",
+        baseBranch: "feature"
       })).structuredContent as Record<string, any>
-      assert.strictEqual(existing.worktreePath, path)
-      assert.strictEqual(existing.branch, "feature")
-      // The tool answers once the workspace exists; setup finishes in the background.
-      yield* Effect.sync(() => existsSync(join(path, "setup-ran"))).pipe(
+      assert.strictEqual(fromBranch.setup.status, "not-requested")
+      assert.isTrue((fromBranch.warnings as Array<string>).some((w) => w.includes("Setup was not run")))
+      assert.isFalse(existsSync(join(fromBranch.worktreePath, "setup-ran")))
+      // From the default branch it runs.
+      const fresh = (yield* callTool(client, "t3_thread_start", { prompt: "fresh" }))
+        .structuredContent as Record<string, any>
+      yield* Effect.sync(() => existsSync(join(fresh.worktreePath, "setup-ran"))).pipe(
         Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("20 millis") }),
         Effect.timeout("10 seconds")
       )
-      assert.strictEqual(readFileSync(join(path, "setup-ran"), "utf8"), "ran\n")
+      assert.strictEqual(readFileSync(join(fresh.worktreePath, "setup-ran"), "utf8"), "ran\n")
       const here = (yield* callTool(client, "t3_thread_start", { prompt: "here", mode: "current_checkout" }))
         .structuredContent as Record<string, any>
       assert.strictEqual(here.worktreePath, world.repo)

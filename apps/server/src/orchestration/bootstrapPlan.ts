@@ -190,6 +190,29 @@ export const planBootstrap = (
       }
     }).pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace")))
 
+    // Setup runs on the host, outside any sandbox, in the new workspace. For an agent's child that
+    // workspace must hold only what the user committed on the default branch: a checkout or a base
+    // the agent chose may hold files of its own (a package.json, a Makefile) the script would run.
+    const agentTree =
+      parent !== undefined &&
+      (workspace.mode !== "new_worktree" ||
+        project.defaultBranch === null ||
+        workspace.base.name !== project.defaultBranch)
+    let runSetupScript = bootstrap.runSetupScript ?? mode === "new_worktree"
+    if (agentTree && runSetupScript) {
+      if (bootstrap.runSetupScript === true) {
+        return yield* fail({
+          reason: "forbidden",
+          field: "runSetupScript",
+          message: `An agent's thread may run the setup script only in a new worktree from the default branch${project.defaultBranch === null ? "" : ` (${project.defaultBranch})`}, since the script runs outside the sandbox on files the agent may have written. Leave runSetupScript out, or ask the user to run 'spindle setup rerun' once they trust the checkout.`
+        })
+      }
+      runSetupScript = false
+      warnings.push(
+        "Setup was not run: this workspace holds files an agent chose (its checkout or its branch), and the setup script runs outside the sandbox. Run 'spindle setup rerun <thread>' once you trust it."
+      )
+    }
+
     return {
       project,
       threadId,
@@ -203,7 +226,7 @@ export const planBootstrap = (
       interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
       mode,
       workspace,
-      runSetupScript: bootstrap.runSetupScript ?? mode === "new_worktree",
+      runSetupScript,
       onSetupFailure: bootstrap.onSetupFailure ?? "stop",
       prompt,
       turnId: command.turnId ?? TurnId.make(command.commandId),
