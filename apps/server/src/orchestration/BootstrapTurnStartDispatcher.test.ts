@@ -332,6 +332,42 @@ describe("BootstrapTurnStartDispatcher", () => {
     })
   )
 
+  it.live("a worktree another bootstrap is still creating cannot be adopted", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const path = realpathSync(yield* tempDir())
+      git(world.repo, "worktree", "add", "-q", "-b", "in-progress", join(path, "wt"))
+      // As a bootstrap leaves it between journaling its planned path and recording the workspace.
+      yield* world.journal
+        .begin(
+          {
+            commandId: "other",
+            payloadHash: "h",
+            threadId: "t-other",
+            projectId: "p1",
+            repo: world.repo,
+            mode: "new_worktree",
+            stage: "creating-worktree",
+            branch: "in-progress",
+            worktreePath: join(path, "wt"),
+            prompt: "p",
+            turnId: "other",
+            createdByUs: false,
+            result: null,
+            error: null
+          },
+          "2026-01-01T00:00:00.000Z"
+        )
+        .pipe(Effect.orDie)
+      const error = yield* Effect.flip(
+        world.bootstrap("t1", { workspace: { mode: "existing_worktree", worktreePath: join(path, "wt") } })
+      )
+      assert.strictEqual(error.reason, "conflict")
+      assert.include(error.message, "being created")
+      assert.isUndefined(yield* world.engine.getThread(threadId("t1")))
+    })
+  )
+
   it.live("a plain thread.create counts against the active-thread limit too", () =>
     Effect.gen(function* () {
       const world = yield* bootstrapWorld({ limits: { activeThreadsPerProject: 2 } })

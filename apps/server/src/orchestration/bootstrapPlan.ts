@@ -61,6 +61,8 @@ export interface BootstrapPlan {
 export interface PlanServices {
   readonly repositories: Repositories["Service"]
   readonly worktrees: Worktrees["Service"]
+  /** Worktree paths bootstraps in flight are creating (journaled before git makes them). */
+  readonly worktreesBeingCreated: Effect.Effect<ReadonlyArray<string>>
 }
 
 /** The default title: the prompt with whitespace collapsed, cut to 80 characters. */
@@ -174,6 +176,16 @@ export const planBootstrap = (
           const adopted = yield* services.worktrees
             .adopt(repo, path)
             .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace.worktreePath")))
+          // A worktree another bootstrap is still making has no thread bound to it yet; its path
+          // was journaled before git made it, so this check cannot come too early.
+          if ((yield* services.worktreesBeingCreated).includes(adopted.worktreePath)) {
+            return yield* fail({
+              reason: "conflict",
+              field: "bootstrap.workspace.worktreePath",
+              path: adopted.worktreePath,
+              message: `${adopted.worktreePath} is being created for another thread. Use another worktree.`
+            })
+          }
           warnings.push(...adopted.warnings)
           return { mode, adopted } as const
         }

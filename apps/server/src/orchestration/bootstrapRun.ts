@@ -75,7 +75,16 @@ export const makeBootstrapRun = (services: RunServices) => {
     /** Step 1: everything checked before any side effect. */
     const validate = Effect.fn("Bootstrap.validate")(function* () {
       return yield* planBootstrap(
-        { repositories, worktrees },
+        {
+          repositories,
+          worktrees,
+          worktreesBeingCreated: journal.inFlight.pipe(
+            Effect.map((entries) =>
+              entries.flatMap((e) => (e.worktreePath === null ? [] : [e.worktreePath]))
+            ),
+            Effect.orDie
+          )
+        },
         yield* engine.readModel,
         command,
         invocation.parent
