@@ -60,17 +60,22 @@ describe("reliability: trust boundary", () => {
                 (t) => t.setup.status
               )
 
-        // 1. A script committed on the branch the agent chose as its base.
-        const fromBranch = yield* start(agent, {
-          prompt: "work on my branch",
+        // 1. A script committed on the branch the agent chose as its base: asking for setup there is
+        // refused, and by default setup is skipped (the tree is the agent's), so nothing of it runs.
+        const asked = yield* start(agent, {
+          prompt: "set up my branch",
           baseBranch: "agent/evil",
           runSetupScript: true
         })
+        const fromBranch = yield* start(agent, { prompt: "work on my branch", baseBranch: "agent/evil" })
         const branchSetup = yield* setupOf(fromBranch.threadId)
         report.check("a setup script on the agent's branch never runs", [
+          ...(asked.answer === "forbidden"
+            ? []
+            : [`asking for setup answered ${asked.answer}, expected forbidden`]),
           ...(fromBranch.answer === "ok" ? [] : [`the start answered ${fromBranch.answer}`]),
           ...(existsSync(repos.branchMarker) ? ["it ran"] : []),
-          ...(branchSetup === "no-script" ? [] : [`setup ended ${branchSetup}, expected no-script`])
+          ...(branchSetup === "not-requested" ? [] : [`setup ended ${branchSetup}, expected not-requested`])
         ])
         // 2. The include copy from that branch's worktree, where config/ and local.env are symlinks out.
         report.check(".worktreeinclude never writes through a symlink", [
@@ -88,11 +93,11 @@ describe("reliability: trust boundary", () => {
           mode: "current_checkout",
           runSetupScript: true
         })
-        const checkoutSetup = yield* setupOf(fromCheckout.threadId)
         report.check("a setup script written into the agent's checkout never runs", [
-          ...(fromCheckout.answer === "ok" ? [] : [`the start answered ${fromCheckout.answer}`]),
-          ...(existsSync(repos.checkoutMarker) ? ["it ran"] : []),
-          ...(checkoutSetup === "no-script" ? [] : [`setup ended ${checkoutSetup}, expected no-script`])
+          ...(fromCheckout.answer === "forbidden"
+            ? []
+            : [`the start answered ${fromCheckout.answer}, expected forbidden`]),
+          ...(existsSync(repos.checkoutMarker) ? ["it ran"] : [])
         ])
 
         // 4. The default branch's script runs, with a minimal environment.
