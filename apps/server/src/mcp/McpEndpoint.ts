@@ -31,6 +31,7 @@ import * as Schema from "effect/Schema"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
+import { StartupGate } from "../orchestration/StartupGate.ts"
 import { VERSION } from "../version.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { readMcpBody } from "./requestBody.ts"
@@ -146,6 +147,7 @@ export const mcpRoute = HttpRouter.use((router) =>
   Effect.gen(function* () {
     const tokens = yield* ProviderTokens
     const engine = yield* Engine
+    const gate = yield* StartupGate
     const config = yield* ServerConfig
     const services = yield* Effect.context<Effect.Services<ReturnType<typeof startThread>>>()
     const authRequired = config.mcpAuth !== "off"
@@ -266,6 +268,15 @@ export const mcpRoute = HttpRouter.use((router) =>
           )
         }
         const { tokenId, threadId, projectId, providerSessionId, capabilities } = resolved.success
+        // A token dies with its thread; until its revocation lands, the model says so already.
+        if ((yield* gate.state).status === "ready") {
+          const thread = yield* engine.getThread(threadId)
+          if (thread === undefined || thread.status !== "active") {
+            return unauthorized(
+              `Thread ${threadId} has ended (archived or deleted); its token no longer works.`
+            )
+          }
+        }
         context = { tokenId, threadId, projectId, providerSessionId, capabilities }
       }
       // One JSON message per POST, read here under a bound; the SDK gets it parsed.

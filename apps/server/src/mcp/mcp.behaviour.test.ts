@@ -5,7 +5,7 @@ import type { ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
-import { git, tempDir } from "../testing/fixtures.ts"
+import { git, serverActor, tempDir } from "../testing/fixtures.ts"
 import { callTool, mcpClient, mcpWorld } from "../testing/mcp.ts"
 
 const worktreeCount = (repo: string) =>
@@ -180,6 +180,29 @@ describe("MCP t3_thread_start modes and retries", () => {
       assert.strictEqual(
         (yield* world.engine.getThread(inherited.threadId))?.runtimeMode,
         "approval-required"
+      )
+    })
+  )
+
+  it.live("a token whose thread has ended gets 401, even before any revocation", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld()
+      yield* world.commands.dispatch(
+        { type: "thread.create", commandId: "c-gone", threadId: "gone", projectId: "p1", title: "gone" },
+        serverActor
+      )
+      yield* world.commands.dispatch(
+        { type: "thread.archive", commandId: "a-gone", threadId: "gone" },
+        serverActor
+      )
+      // Issued past the revoker (it acts on archive events and at start), straight from the store.
+      const stale = yield* world.issue("gone")
+      const refused = yield* rawInitialize(world.url, { authorization: `Bearer ${stale}` })
+      assert.strictEqual(refused.status, 401)
+      assert.include(refused.body, "has ended")
+      assert.strictEqual(
+        (yield* rawInitialize(world.url, { authorization: `Bearer ${world.token}` })).status,
+        200
       )
     })
   )
