@@ -391,6 +391,40 @@ describe("BootstrapTurnStartDispatcher", () => {
     })
   )
 
+  it.live("while starting, a second bootstrap of a busy thread does not hold up the queue", () =>
+    Effect.gen(function* () {
+      const release = join(yield* tempDir(), "release")
+      const world = yield* bootstrapWorld({
+        setupScript: `while [ ! -f '${release}' ]; do sleep 0.05; done`,
+        ready: false
+      })
+      const waitQueued = (n: number) =>
+        Effect.repeat(world.gate.waiting, {
+          until: (w) => w === n,
+          schedule: Schedule.spaced("5 millis")
+        }).pipe(Effect.timeout("5 seconds"))
+      const first = yield* Effect.forkChild(Effect.result(world.bootstrap("t1")))
+      yield* waitQueued(1)
+      const again = yield* Effect.forkChild(Effect.result(world.bootstrap("t1", { commandId: "again" })))
+      yield* waitQueued(2)
+      const later = yield* Effect.forkChild(
+        world.commands.dispatch(
+          { type: "project.update", commandId: "later", projectId: "p1", title: "renamed" },
+          serverActor
+        )
+      )
+      yield* waitQueued(3)
+      yield* world.gate.markReady
+      // The update goes through while t1's setup still runs and the second bootstrap waits for it.
+      yield* Fiber.join(later).pipe(Effect.timeout("10 seconds"))
+      assert.include(["pending", "running"], (yield* world.engine.getThread(threadId("t1")))?.setup.status)
+      writeFileSync(release, "")
+      assert.strictEqual((yield* Fiber.join(first))._tag, "Success")
+      const second = yield* Fiber.join(again)
+      assert.strictEqual(second._tag === "Failure" ? second.failure.reason : "ok", "conflict")
+    })
+  )
+
   it.live("while starting, a project.create sent before a bootstrap on it runs first", () =>
     Effect.gen(function* () {
       const world = yield* bootstrapWorld({ ready: false })

@@ -45,13 +45,21 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
 
       const inFlight = new Map<string, InFlight>()
       const threadLocks = new Map<ThreadId, Semaphore.Semaphore>()
+      const busy = new Set<ThreadId>()
       const withThreadLock = <A, E, R>(threadId: ThreadId, effect: Effect.Effect<A, E, R>) => {
         let lock = threadLocks.get(threadId)
         if (lock === undefined) {
           lock = Semaphore.makeUnsafe(1)
           threadLocks.set(threadId, lock)
         }
-        return lock.withPermit(effect)
+        const held = Effect.acquireUseRelease(
+          Effect.sync(() => busy.add(threadId)),
+          () => effect,
+          () => Effect.sync(() => busy.delete(threadId))
+        )
+        // Waiting behind another bootstrap of this thread (maybe through its setup) must not hold
+        // up the startup queue: let the next in line go first.
+        return Effect.andThen(busy.has(threadId) ? gate.admitted : Effect.void, lock.withPermit(held))
       }
 
       /** The bootstrap's own run, in the dispatcher's scope; a failure past validation is rolled back. */
