@@ -11,28 +11,12 @@ import * as SqlClient from "effect/sql/SqlClient"
 import { makeClient, type SpindleClient } from "../cli/rpcClient.ts"
 import { gitRepo, ids, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
+import { rawInitialize } from "../testing/mcp.ts"
 import { withProviderTokens } from "../testing/providerTokens.ts"
 
 /** The HTTP status of an MCP initialize POST carrying `token`. */
 const mcpStatus = (url: string, token: string) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${url}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${token}`
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } }
-      })
-    })
-    await response.body?.cancel()
-    return response.status
-  })
+  Effect.map(rawInitialize(url, { authorization: `Bearer ${token}` }), (r) => r.status)
 
 let commandCount = 0
 const dispatch = (client: SpindleClient, command: Record<string, unknown>) =>

@@ -6,37 +6,11 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import { git, serverActor, tempDir } from "../testing/fixtures.ts"
-import { callTool, mcpClient, mcpWorld } from "../testing/mcp.ts"
+import { callTool, mcpClient, mcpWorld, rawInitialize } from "../testing/mcp.ts"
 
 const worktreeCount = (repo: string) =>
   git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length
 const text = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]!.text
-
-/** A raw MCP initialize POST; answers status and headers. */
-const rawInitialize = (url: string, headers: Record<string, string>) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${url}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        ...headers
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
-      })
-    })
-    const body = await response.text()
-    return {
-      status: response.status,
-      authenticate: response.headers.get("www-authenticate"),
-      session: response.headers.get("mcp-session-id"),
-      body
-    }
-  })
 
 describe("MCP tokens and capabilities", () => {
   it.live(

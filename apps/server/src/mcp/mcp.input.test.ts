@@ -4,7 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { git } from "../testing/fixtures.ts"
-import { mcpClient, mcpWorld } from "../testing/mcp.ts"
+import { mcpClient, mcpWorld, rawInitialize } from "../testing/mcp.ts"
 
 const worktreeCount = (repo: string) =>
   git(repo, "worktree", "list", "--porcelain").split("\nworktree ").length
@@ -44,35 +44,23 @@ const rawCall = (url: string, token: string, session: string, body: string | Buf
     return { status: response.status, message: JSON.parse(data ?? text) as Record<string, any> }
   })
 
+/** An initialized MCP session opened by hand; answers its id. */
 const rawSession = (url: string, token: string) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${url}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${token}`
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
-      })
-    })
-    await response.text()
-    const session = response.headers.get("mcp-session-id")!
-    await fetch(`${url}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${token}`,
-        "mcp-session-id": session,
-        "mcp-protocol-version": "2025-06-18"
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })
-    })
+  Effect.gen(function* () {
+    const session = (yield* rawInitialize(url, { authorization: `Bearer ${token}` })).session!
+    yield* Effect.promise(() =>
+      fetch(`${url}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${token}`,
+          "mcp-session-id": session,
+          "mcp-protocol-version": "2025-06-18"
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })
+      }).then((r) => r.text())
+    )
     return session
   })
 

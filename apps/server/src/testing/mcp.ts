@@ -80,3 +80,29 @@ export const mcpWorld = (
 /** structuredContent of a successful call, or a failure with the tool's error text. */
 export const callTool = (client: Client, name: string, args: Record<string, unknown>) =>
   Effect.promise(() => client.callTool({ name, arguments: args }))
+
+/** A raw MCP initialize POST; answers status and headers. */
+export const rawInitialize = (url: string, headers: Record<string, string>) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${url}/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...headers
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+      })
+    })
+    const body = await response.text()
+    return {
+      status: response.status,
+      authenticate: response.headers.get("www-authenticate"),
+      session: response.headers.get("mcp-session-id"),
+      body
+    }
+  })
