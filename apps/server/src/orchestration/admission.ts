@@ -37,8 +37,9 @@ const FREEDOM: Record<Thread["interactionMode"], number> = { plan: 0, default: 1
 const refuse = (fields: ConstructorParameters<typeof SpindleError>[0]) =>
   Result.fail(new SpindleError(fields))
 
+/** Counted in one pass without building a filtered map: this runs inside the writer. */
 const count = (model: ReadModel, keep: (thread: Thread) => boolean) =>
-  HashMap.size(HashMap.filter(model.threads, keep))
+  HashMap.reduce(model.threads, 0, (n, thread) => (keep(thread) ? n + 1 : n))
 
 /** How many ancestors a thread has (bounded, in case of a cycle in a damaged log). */
 export const depthOf = (model: ReadModel, thread: Thread) => {
