@@ -8,7 +8,8 @@ import { AbsolutePath, WorkspaceMode } from "./values.ts"
 export const BootstrapAwait = Schema.Literals(["workspace", "turn"])
 export type BootstrapAwait = typeof BootstrapAwait.Type
 
-export const BootstrapTurnStatus = Schema.Literals(["started", "waiting-for-setup", "not-started"])
+/** The turn's state when a bootstrap answers, in the one TurnState vocabulary. */
+export const BootstrapTurnStatus = Schema.Literals(["requested", "waiting-for-setup", "not-started"])
 export type BootstrapTurnStatus = typeof BootstrapTurnStatus.Type
 
 export const BootstrapResult = Schema.Struct({

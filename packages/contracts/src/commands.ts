@@ -4,8 +4,9 @@
 import * as Schema from "effect/Schema"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
-import { SetupEnv } from "./project.ts"
+import { AgentCommand, CodexBin, CodexConfig, SetupEnv } from "./project.ts"
 import { BootstrapStage, SetupStatus, ThreadWorkspace } from "./thread.ts"
+import { ApprovalDecision, ProviderReport } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
@@ -75,7 +76,10 @@ export const ProjectCreate = command("project.create", {
   setupEnv: Schema.optionalKey(SetupEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
-  defaultModel: Schema.optionalKey(ModelName)
+  defaultModel: Schema.optionalKey(ModelName),
+  codexBin: Schema.optionalKey(CodexBin),
+  codexConfig: Schema.optionalKey(CodexConfig),
+  agentCommand: Schema.optionalKey(AgentCommand)
 }).annotate({ identifier: "ProjectCreate", description: "Register a git repository as a project" })
 
 export const ProjectUpdate = command("project.update", {
@@ -89,7 +93,13 @@ export const ProjectUpdate = command("project.update", {
   setupEnv: Schema.optionalKey(SetupEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
-  defaultModel: Schema.optionalKey(Schema.NullOr(ModelName))
+  defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
+  /** null: use the server's Codex binary. */
+  codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),
+  /** Replaces the whole list; [] clears it. */
+  codexConfig: Schema.optionalKey(CodexConfig),
+  /** null: the command provider is not set up for this project. */
+  agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand))
 }).annotate({ identifier: "ProjectUpdate", description: "Change a project's settings" })
 
 export const ProjectDelete = command("project.delete", { projectId: ProjectId }).annotate({
@@ -169,6 +179,22 @@ export const ThreadSetupRerun = command("thread.setup.rerun", { threadId: Thread
   description: "Run the thread's setup script again in its worktree (joins a run already in progress)"
 })
 
+export const ThreadTurnInterrupt = command("thread.turn.interrupt", {
+  threadId: ThreadId,
+  /** The turn to interrupt; default the thread's running turn. */
+  turnId: Schema.optionalKey(TurnId)
+}).annotate({ identifier: "ThreadTurnInterrupt", description: "Interrupt the thread's running turn" })
+
+export const ThreadApprovalRespond = command("thread.approval.respond", {
+  threadId: ThreadId,
+  /** The request to answer, as listed in the thread's pendingApprovals. */
+  requestId: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)),
+  decision: ApprovalDecision
+}).annotate({
+  identifier: "ThreadApprovalRespond",
+  description: "Answer an approval request of the thread's agent"
+})
+
 export const ClientCommandSchemas = {
   "project.create": ProjectCreate,
   "project.update": ProjectUpdate,
@@ -177,7 +203,9 @@ export const ClientCommandSchemas = {
   "thread.turn.start": ThreadTurnStart,
   "thread.archive": ThreadArchive,
   "thread.delete": ThreadDelete,
-  "thread.setup.rerun": ThreadSetupRerun
+  "thread.setup.rerun": ThreadSetupRerun,
+  "thread.turn.interrupt": ThreadTurnInterrupt,
+  "thread.approval.respond": ThreadApprovalRespond
 } as const
 
 export const ClientCommand = Schema.Union(Object.values(ClientCommandSchemas)).annotate({
@@ -242,6 +270,12 @@ export const ThreadBootstrapComplete = command("thread.bootstrap.complete", { th
   identifier: "ThreadBootstrapComplete"
 })
 
+/** What a thread's provider session reported, recorded as the matching event. */
+export const ThreadProviderRecord = command("thread.provider.record", {
+  threadId: ThreadId,
+  report: ProviderReport
+}).annotate({ identifier: "ThreadProviderRecord" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -249,7 +283,8 @@ export const InternalCommand = Schema.Union([
   ThreadSetupFinish,
   ThreadTurnRequest,
   ThreadBootstrapFail,
-  ThreadBootstrapComplete
+  ThreadBootstrapComplete,
+  ThreadProviderRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

@@ -3,8 +3,17 @@
 import * as Schema from "effect/Schema"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
-import { Project, SetupEnv } from "./project.ts"
+import { AgentCommand, CodexBin, CodexConfig, Project, SetupEnv } from "./project.ts"
 import { BootstrapStage, SetupStatus, Thread, ThreadWorkspace } from "./thread.ts"
+import {
+  ApprovalOutcome,
+  ItemPhase,
+  PendingApproval,
+  SessionStatus,
+  TokenUsage,
+  TurnEndStatus,
+  TurnItem
+} from "./turns.ts"
 import {
   AbsolutePath,
   Actor,
@@ -41,7 +50,10 @@ export const ProjectUpdated = event("project.updated", {
     setupEnv: Schema.optionalKey(SetupEnv),
     initSubmodules: Schema.optionalKey(Schema.Boolean),
     defaultProvider: Schema.optionalKey(ProviderKind),
-    defaultModel: Schema.optionalKey(Schema.NullOr(ModelName))
+    defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
+    codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),
+    codexConfig: Schema.optionalKey(CodexConfig),
+    agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand))
   })
 })
 
@@ -98,6 +110,58 @@ export const ThreadBootstrapRestarted = event("thread.bootstrap-restarted", {
   runSetupScript: Schema.Boolean
 })
 
+/** A follow-up prompt for the running turn (providers that can steer, such as Codex). */
+export const ThreadTurnSteerRequested = event("thread.turn-steer-requested", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  prompt: Prompt
+})
+
+export const ThreadTurnInterruptRequested = event("thread.turn-interrupt-requested", {
+  threadId: ThreadId,
+  turnId: TurnId
+})
+
+// ---- what the provider session reported (ProviderReport) ------------------------------------
+
+export const ThreadSessionChanged = event("thread.session-changed", {
+  threadId: ThreadId,
+  status: SessionStatus,
+  providerSessionId: Schema.NullOr(Schema.String),
+  resumeCursor: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String)
+})
+
+export const ThreadTurnStarted = event("thread.turn-started", { threadId: ThreadId, turnId: TurnId })
+
+export const ThreadTurnItem = event("thread.turn-item", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  phase: ItemPhase,
+  item: TurnItem
+})
+
+export const ThreadTurnUsage = event("thread.turn-usage", { threadId: ThreadId, turnId: TurnId, usage: TokenUsage })
+
+export const ThreadTurnEnded = event("thread.turn-ended", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  status: TurnEndStatus,
+  reason: Schema.NullOr(Schema.String)
+})
+
+export const ThreadApprovalRequested = event("thread.approval-requested", {
+  threadId: ThreadId,
+  approval: PendingApproval
+})
+
+/** Answered by a client, or expired because its turn or session ended first. */
+export const ThreadApprovalResolved = event("thread.approval-resolved", {
+  threadId: ThreadId,
+  requestId: Schema.String,
+  outcome: ApprovalOutcome
+})
+
 export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
@@ -111,7 +175,16 @@ export const SpindleEvent = Schema.Union([
   ThreadTurnStartRequested,
   ThreadBootstrapFailed,
   ThreadBootstrapCompleted,
-  ThreadBootstrapRestarted
+  ThreadBootstrapRestarted,
+  ThreadTurnSteerRequested,
+  ThreadTurnInterruptRequested,
+  ThreadSessionChanged,
+  ThreadTurnStarted,
+  ThreadTurnItem,
+  ThreadTurnUsage,
+  ThreadTurnEnded,
+  ThreadApprovalRequested,
+  ThreadApprovalResolved
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

@@ -5,7 +5,8 @@ import * as Struct from "effect/Struct"
 import { BootstrapResult } from "./bootstrap.ts"
 import { BaseRef, BranchName, fieldsForMode } from "./commands.ts"
 import { ThreadId } from "./ids.ts"
-import { BootstrapStatus, SetupStatus, TurnStatus } from "./thread.ts"
+import { BootstrapStatus, SetupStatus } from "./thread.ts"
+import { TurnState } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
@@ -122,7 +123,7 @@ export const ChildThreadStatus = Schema.Struct({
     error: Schema.NullOr(Schema.String)
   }),
   setup: Schema.Struct({ status: SetupStatus, logTail: Schema.String }),
-  turn: Schema.Struct({ status: Schema.NullOr(TurnStatus) }),
+  turn: Schema.Struct({ status: TurnState, reason: Schema.NullOr(Schema.String) }),
   worktreePath: Schema.NullOr(AbsolutePath),
   branch: Schema.NullOr(Schema.String)
 }).annotate({ identifier: "ChildThreadStatus" })

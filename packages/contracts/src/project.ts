@@ -65,6 +65,50 @@ export const SetupEnv = Schema.Record(Schema.String, SetupEnvValue)
   })
 export type SetupEnv = typeof SetupEnv.Type
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const NO_CONTROL = /^[^\u0000-\u001f\u007f\ufffd]*$/u
+
+/**
+ * A CLI agent run by the `command` provider: its argv, where an argument holding `{prompt}` gets
+ * the turn's prompt (without one, the prompt goes to its stdin). Runs in the worktree.
+ */
+export const AgentCommand = Schema.Array(
+  Schema.String.check(
+    Schema.isMinLength(1, { message: "agent command arguments must not be empty" }),
+    Schema.isMaxLength(8_192, { message: "agent command arguments must be at most 8192 characters" }),
+    Schema.isPattern(NO_CONTROL, { message: "agent command arguments must not contain control characters" })
+  )
+)
+  .check(
+    Schema.isMinLength(1, { message: "the agent command needs at least the program to run" }),
+    Schema.isMaxLength(64, { message: "the agent command has at most 64 arguments" })
+  )
+  .annotate({
+    description:
+      "argv of a CLI agent for the command provider; an argument holding {prompt} gets the prompt, else it goes to stdin"
+  })
+export type AgentCommand = typeof AgentCommand.Type
+
+/** The Codex CLI to run: an absolute path or a command name looked up on PATH. */
+export const CodexBin = Schema.String.check(
+  Schema.isMinLength(1),
+  Schema.isMaxLength(4_096),
+  Schema.isPattern(/^(\/[^\u0000-\u001f\u007f\ufffd]*|[A-Za-z0-9][A-Za-z0-9._+-]*)$/u, {
+    message: "the Codex binary must be an absolute path or a command name such as codex"
+  })
+)
+
+/** A Codex config override, `KEY=VALUE` as for `codex -c` (VALUE is TOML, else a plain string). */
+export const CodexConfigOverride = Schema.String.check(
+  Schema.isMaxLength(8_192),
+  Schema.isPattern(/^[A-Za-z0-9_][A-Za-z0-9_.\-"]*=[^\u0000\n\r]*$/u, {
+    message: "Codex config overrides are KEY=VALUE on one line, e.g. model=\"gpt-5-codex\""
+  })
+)
+export const CodexConfig = Schema.Array(CodexConfigOverride).check(
+  Schema.isMaxLength(64, { message: "at most 64 Codex config overrides" })
+)
+
 export const Project = Schema.Struct({
   id: ProjectId,
   title: Title,
@@ -84,6 +128,12 @@ export const Project = Schema.Struct({
   initSubmodules: Schema.Boolean,
   defaultProvider: ProviderKind,
   defaultModel: Schema.NullOr(ModelName),
+  /** The Codex CLI for this project's threads; null: the server's (--codex-bin). */
+  codexBin: Schema.NullOr(CodexBin).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
+  /** Codex `-c` overrides for this project's threads, after the server's (so these win). */
+  codexConfig: CodexConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
+  /** The CLI agent the `command` provider runs; null: that provider is not set up for this project. */
+  agentCommand: Schema.NullOr(AgentCommand).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp
 }).annotate({ identifier: "Project", description: "A git repository registered with Spindle" })

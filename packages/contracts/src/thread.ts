@@ -1,7 +1,9 @@
 // The Thread read model: one conversation with a coding agent inside a git checkout.
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { PendingApproval, SessionStatus, TokenUsage, TurnStatus } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
@@ -63,21 +65,33 @@ export const ThreadSetup = Schema.Struct({
 })
 export type ThreadSetup = typeof ThreadSetup.Type
 
-export const SessionStatus = Schema.Literals(["none", "starting", "running", "stopped", "error"])
+/** A field added after the first release: absent in older events and rows, so it decodes to a default. */
+const added = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
 export const ThreadSession = Schema.Struct({
   status: SessionStatus,
-  providerSessionId: Schema.NullOr(Schema.String)
+  providerSessionId: Schema.NullOr(Schema.String),
+  /** The provider's own conversation id (Codex thread id): the next session resumes it. */
+  resumeCursor: added(Schema.NullOr(Schema.String), null),
+  /** Why the session ended in `error`. */
+  error: added(Schema.NullOr(Schema.String), null)
 })
+export type ThreadSession = typeof ThreadSession.Type
 
-export const TurnStatus = Schema.Literals(["requested", "running", "completed", "failed", "interrupted"])
-export type TurnStatus = typeof TurnStatus.Type
+/** The last agent message of a turn is kept up to this many characters (the end is kept). */
+export const MAX_LAST_MESSAGE = 4_000
 
 export const ThreadTurn = Schema.Struct({
   turnId: TurnId,
   status: TurnStatus,
   requestedAt: IsoTimestamp,
-  completedAt: Schema.NullOr(IsoTimestamp)
+  completedAt: Schema.NullOr(IsoTimestamp),
+  /** Why it failed or was interrupted. */
+  reason: added(Schema.NullOr(Schema.String), null),
+  /** The agent's last message in this turn (at most MAX_LAST_MESSAGE characters). */
+  lastMessage: added(Schema.NullOr(Schema.String), null),
+  usage: added(Schema.NullOr(TokenUsage), null)
 })
 export type ThreadTurn = typeof ThreadTurn.Type
 
@@ -100,6 +114,8 @@ export const Thread = Schema.Struct({
   setup: ThreadSetup,
   session: ThreadSession,
   latestTurn: Schema.NullOr(ThreadTurn),
+  /** Approval requests of the running turn that wait for an answer (thread.approval.respond). */
+  pendingApprovals: added(Schema.Array(PendingApproval), []),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

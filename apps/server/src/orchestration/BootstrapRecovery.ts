@@ -129,7 +129,7 @@ export class BootstrapRecovery extends Context.Service<
               prompt: entry.prompt
             })
           }
-          yield* completeBootstrap(entry, { turn: { status: "started" } })
+          yield* completeBootstrap(entry, { turn: { status: "requested" } })
         })
 
       /** Marks the thread's bootstrap completed (if it still runs) and the journal entry done. */

@@ -31,7 +31,7 @@ describe("BootstrapTurnStartDispatcher", () => {
       assert.isTrue(existsSync(join(result.worktreePath, "README.md")))
       assert.strictEqual(result.worktreePath, realpathSync(result.worktreePath))
       assert.strictEqual(result.setup.status, "succeeded")
-      assert.strictEqual(result.turn.status, "started")
+      assert.strictEqual(result.turn.status, "requested")
       assert.strictEqual(
         readFileSync(join(result.worktreePath, ".seen"), "utf8"),
         `${result.worktreePath}|${world.repo}|${result.worktreePath}`
@@ -149,7 +149,7 @@ describe("BootstrapTurnStartDispatcher", () => {
         assert.strictEqual(timedOut.turn.status, "not-started")
         const continued = yield* world.bootstrap("t2", { onSetupFailure: "continue" })
         assert.strictEqual(continued.setup.status, "timed-out")
-        assert.strictEqual(continued.turn.status, "started")
+        assert.strictEqual(continued.turn.status, "requested")
         assert.isTrue(continued.warnings.some((w) => w.includes("onSetupFailure")))
       })
   )
@@ -240,7 +240,7 @@ describe("BootstrapTurnStartDispatcher", () => {
       assert.strictEqual(new Set(results.map((r) => r.branch)).size, 16)
       assert.strictEqual(new Set(results.map((r) => r.worktreePath)).size, 16)
       assert.strictEqual(worktreeCount(world.repo), 17)
-      assert.isTrue(results.every((r) => r.turn.status === "started"))
+      assert.isTrue(results.every((r) => r.turn.status === "requested"))
     })
   )
 
@@ -459,7 +459,7 @@ describe("BootstrapTurnStartDispatcher", () => {
       yield* Fiber.join(register)
       const started = (yield* Fiber.join(start)) as BootstrapResult
       assert.strictEqual(started.projectId, "p2")
-      assert.strictEqual(started.turn.status, "started")
+      assert.strictEqual(started.turn.status, "requested")
     })
   )
 
@@ -498,7 +498,7 @@ describe("BootstrapTurnStartDispatcher", () => {
       assert.strictEqual((yield* world.engine.readModel).sequence, 1)
       yield* world.gate.markReady
       const results = yield* Effect.forEach(fibers, Fiber.join)
-      assert.isTrue(results.every((r) => r.turn.status === "started"))
+      assert.isTrue(results.every((r) => r.turn.status === "requested"))
       // They start in arrival order (StartupGate.test checks that); their validations then run
       // concurrently, so only the set of threads is fixed, not the order they are created in.
       const created = (yield* world.engine.snapshot).threads.map((t) => t.id)

@@ -18,6 +18,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import { turnStateOf } from "../domain/turnState.ts"
 import { Commands } from "./Commands.ts"
 import { Engine } from "./Engine.ts"
 import { StartupGate } from "./StartupGate.ts"
@@ -42,7 +43,7 @@ const statusOf = (thread: Thread): ChildThreadStatus => ({
     error: thread.bootstrap.error?.message ?? null
   },
   setup: { status: thread.setup.status, logTail: thread.setup.logTail },
-  turn: { status: thread.latestTurn?.status ?? null },
+  turn: { status: turnStateOf(thread), reason: thread.latestTurn?.reason ?? null },
   worktreePath: thread.workspace.worktreePath,
   branch: thread.workspace.branch
 })

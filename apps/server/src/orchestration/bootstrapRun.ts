@@ -174,7 +174,7 @@ export const makeBootstrapRun = (services: RunServices) => {
         stage: "workspace-ready",
         worktreePath: prepared.worktreePath,
         createdByUs: prepared.createdByUs,
-        result: yield* answer(plan, startedAt, plan.runSetupScript ? "waiting-for-setup" : "started")
+        result: yield* answer(plan, startedAt, plan.runSetupScript ? "waiting-for-setup" : "requested")
       })
       yield* crash.reach("workspace-journaled")
       const rollbackWorkspace = prepared.createdByUs
@@ -255,7 +255,7 @@ export const makeBootstrapRun = (services: RunServices) => {
         commandId: step("complete"),
         threadId
       })
-      const final = yield* answer(plan, startedAt, turn ? "started" : "not-started")
+      const final = yield* answer(plan, startedAt, turn ? "requested" : "not-started")
       yield* record({ stage: "done", result: final })
       return final
     })

@@ -114,7 +114,10 @@ describe("decider", () => {
       turnId: "turn-1" as never,
       status: "requested",
       requestedAt: now,
-      completedAt: null
+      completedAt: null,
+      reason: null,
+      lastMessage: null,
+      usage: null
     })
   })
 

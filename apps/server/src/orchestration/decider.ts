@@ -19,6 +19,7 @@ import type { Limits } from "../config/ServerConfig.ts"
 import type { ReadModel } from "../domain/readModel.ts"
 import { admit } from "./admission.ts"
 import * as notFound from "./notFound.ts"
+import { decideApprovalResponse, decideInterrupt, decideProviderReport, decideTurnStart } from "./turnDecider.ts"
 
 export interface DecideContext {
   /** The ISO timestamp the resulting events will carry. */
@@ -112,6 +113,9 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         initSubmodules: command.initSubmodules ?? false,
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
+        codexBin: command.codexBin ?? null,
+        codexConfig: command.codexConfig ?? [],
+        agentCommand: command.agentCommand ?? null,
         createdAt: now,
         updatedAt: now
       }
@@ -227,8 +231,9 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
           durationMs: null,
           logTail: ""
         },
-        session: { status: "none", providerSessionId: null },
+        session: { status: "none", providerSessionId: null, resumeCursor: null, error: null },
         latestTurn: null,
+        pendingApprovals: [],
         createdAt: now,
         updatedAt: now,
         archivedAt: null
@@ -246,21 +251,20 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
             "A thread.turn.start with bootstrap is handled by the bootstrap dispatcher, not the engine."
         })
       }
-      return withThread(model, command.threadId, (thread) => {
-        if (thread.bootstrap.status === "running") {
-          return reject({
-            reason: "conflict",
-            threadId: thread.id,
-            message: `Thread ${thread.id} is still being bootstrapped; its first turn starts when that finishes.`
-          })
-        }
-        const turnId = command.turnId ?? TurnId.make(command.commandId)
-        return accept({
-          type: "thread.turn-start-requested",
-          payload: { threadId: thread.id, turnId, prompt: command.prompt.trim() }
-        })
-      })
+      return withThread(model, command.threadId, (thread) => decideTurnStart(thread, command))
     }
+
+    case "thread.turn.interrupt":
+      return withThread(model, command.threadId, (thread) => decideInterrupt(thread, command))
+
+    case "thread.approval.respond":
+      return withThread(model, command.threadId, (thread) => decideApprovalResponse(thread, command))
+
+    case "thread.provider.record":
+      // A session stopping, or a turn ending, after the thread was archived is still recorded.
+      return withThread(model, command.threadId, (thread) => decideProviderReport(thread, command.report), {
+        allowArchived: true
+      })
 
     case "thread.setup.rerun":
       return reject({

@@ -1,6 +1,6 @@
 // Pure fold of one event into the read model. No I/O, no clock: everything it needs is in the
 // event, so replaying the log always rebuilds the same model.
-import type { SpindleEvent, Thread } from "@spindle/contracts"
+import { MAX_LAST_MESSAGE, type SpindleEvent, type Thread, type ThreadTurn } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type { ReadModel } from "../domain/readModel.ts"
@@ -17,6 +17,16 @@ const updateThread = (
       threads: HashMap.set(model.threads, thread.id, { ...f(thread), updatedAt: event.occurredAt })
     })
   })
+
+/** Changes the thread's latest turn when it is the one the event names. */
+const updateTurn = (
+  model: ReadModel,
+  event: SpindleEvent & { readonly payload: { readonly threadId: Thread["id"]; readonly turnId: string } },
+  f: (turn: ThreadTurn) => ThreadTurn
+): ReadModel =>
+  updateThread(model, event, (thread) =>
+    thread.latestTurn?.turnId === event.payload.turnId ? { ...thread, latestTurn: f(thread.latestTurn) } : thread
+  )
 
 const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
   switch (event.type) {
@@ -77,8 +87,54 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           turnId: event.payload.turnId,
           status: "requested",
           requestedAt: event.occurredAt,
-          completedAt: null
+          completedAt: null,
+          reason: null,
+          lastMessage: null,
+          usage: null
         }
+      }))
+    case "thread.turn-steer-requested":
+    case "thread.turn-interrupt-requested":
+      return updateThread(model, event, (thread) => thread)
+    case "thread.session-changed": {
+      const { status, providerSessionId, resumeCursor, error } = event.payload
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        // A session that stopped keeps the conversation it had, for the next one to resume.
+        session: { status, providerSessionId, resumeCursor: resumeCursor ?? thread.session.resumeCursor, error }
+      }))
+    }
+    case "thread.turn-started":
+      return updateTurn(model, event, (turn) => ({ ...turn, status: "running" }))
+    case "thread.turn-item": {
+      const { item, phase } = event.payload
+      if (item.kind !== "agent-message" || phase !== "completed" || item.text === undefined) {
+        return updateThread(model, event, (thread) => thread)
+      }
+      const text = item.text
+      return updateTurn(model, event, (turn) => ({
+        ...turn,
+        lastMessage: text.length > MAX_LAST_MESSAGE ? text.slice(text.length - MAX_LAST_MESSAGE) : text
+      }))
+    }
+    case "thread.turn-usage":
+      return updateTurn(model, event, (turn) => ({ ...turn, usage: event.payload.usage }))
+    case "thread.turn-ended":
+      return updateTurn(model, event, (turn) => ({
+        ...turn,
+        status: event.payload.status,
+        reason: event.payload.reason,
+        completedAt: event.occurredAt
+      }))
+    case "thread.approval-requested":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        pendingApprovals: [...thread.pendingApprovals, event.payload.approval]
+      }))
+    case "thread.approval-resolved":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        pendingApprovals: thread.pendingApprovals.filter((a) => a.requestId !== event.payload.requestId)
       }))
     case "thread.bootstrap-failed":
       return updateThread(model, event, (thread) => ({

@@ -65,7 +65,7 @@ const result: BootstrapResult = {
   worktreePath: "/repos/r1/worktrees/t1",
   baseBranch: "main",
   setup: { status: "succeeded" },
-  turn: { status: "started" },
+  turn: { status: "requested" },
   warnings: ["one"],
   durationMs: 12
 }

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import type { Actor, CommandId, ProjectId, ThreadId } from "@spindle/contracts"
+import type { Actor, CommandId, ProjectId, ThreadId, TurnId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { DEFAULT_LIMITS, ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
@@ -69,7 +69,8 @@ export const serverActor: Actor = { kind: "server" }
 export const ids = {
   command: (s: string) => s as CommandId,
   project: (s: string) => s as ProjectId,
-  thread: (s: string) => s as ThreadId
+  thread: (s: string) => s as ThreadId,
+  turn: (s: string) => s as TurnId
 }
 
 /** ServerConfig for in-process tests: loopback, ephemeral port, the given home. */
