@@ -32,6 +32,8 @@ import { SetupRunner } from "./orchestration/SetupRunner.ts"
 import { StartupGate } from "./orchestration/StartupGate.ts"
 import * as Database from "./persistence/Database.ts"
 import { holdHomeLock } from "./persistence/HomeLock.ts"
+import { ProviderAdapters } from "./providers/ProviderAdapters.ts"
+import { ProviderService } from "./providers/ProviderService.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
 import { VERSION } from "./version.ts"
 import { SUBPROTOCOL } from "./ws/credentials.ts"
@@ -56,12 +58,8 @@ export const prepareHome = (home: string) =>
 
 /** Domain services over the database: engine, gate, git, setup, bootstrap, command door. */
 export const CoreLayer = (settings: ServerSettings) =>
-  Layer.mergeAll(
-    ChildThreads.layer,
-    BootstrapRecovery.layer,
-    ClientTokens.layer,
-    ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))
-  ).pipe(
+  Layer.mergeAll(ChildThreads.layer, BootstrapRecovery.layer, ClientTokens.layer, ProviderService.layer).pipe(
+    Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
     Layer.provideMerge(SetupRunner.layer),
@@ -70,6 +68,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     Layer.provideMerge(Database.layer(databasePath(settings))),
     Layer.provideMerge(StartupGate.layer),
     Layer.provideMerge(GitLayer),
+    Layer.provideMerge(ProviderAdapters.layer),
     Layer.provideMerge(ServerConfig.layer(settings)),
     Layer.provideMerge(crashPointsFromEnv(process.env)),
     Layer.provide(NodeServices.layer)
@@ -97,6 +96,7 @@ const Startup = Layer.effectDiscard(
     const recovery = yield* BootstrapRecovery
     const gate = yield* StartupGate
     const tokens = yield* ClientTokens
+    const providers = yield* ProviderService
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
@@ -104,6 +104,8 @@ const Startup = Layer.effectDiscard(
       yield* engine.ready
       yield* holdForTests
       yield* recovery.recover
+      // Sessions and turns a stopped server left behind are settled before anything new arrives.
+      yield* providers.activate(`${url}/mcp`)
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600
       })

@@ -28,9 +28,22 @@ export interface ServerSettings {
    * conformance runs against a throwaway instance. Default "required".
    */
   readonly mcpAuth?: "required" | "off"
+  /** How threads' turns are run; absent: the defaults (providers on, `codex` on PATH). */
+  readonly providers?: ProviderSettings
   /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
   readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
 }
+
+export interface ProviderSettings {
+  /** false: turns are recorded as requested and never run (a server that only prepares workspaces). */
+  readonly enabled: boolean
+  /** The Codex CLI: an absolute path or a name looked up on PATH (a project may set its own). */
+  readonly codexBin: string
+  /** `codex -c KEY=VALUE` overrides for every Codex session (a project's come after, and win). */
+  readonly codexConfig: ReadonlyArray<string>
+}
+
+export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = { enabled: true, codexBin: "codex", codexConfig: [] }
 
 export interface Limits {
   /** Bootstraps running at once in one project. */

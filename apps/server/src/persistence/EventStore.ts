@@ -60,6 +60,11 @@ export class EventStore extends Context.Service<
     /** Up to `limit` events with a sequence greater than `after`, in order. */
     readonly readAfter: (after: number, limit: number) => Effect.Effect<ReadonlyArray<SpindleEvent>, SqlError>
     readonly latestSequence: Effect.Effect<number, SqlError>
+    /** The last event of a type recorded for one thread (by the aggregate index). */
+    readonly lastOfThread: (
+      threadId: string,
+      type: SpindleEvent["type"]
+    ) => Effect.Effect<SpindleEvent | undefined, SqlError>
   }
 >()("spindle/persistence/EventStore") {
   static readonly layer = Layer.effect(
@@ -84,6 +89,21 @@ export class EventStore extends Context.Service<
         Result: Latest,
         execute: () => sql`SELECT MAX(sequence) AS sequence FROM events`
       })
+
+      const findLastOfThread = SqlSchema.findOneOption({
+        Request: Schema.Struct({ threadId: Schema.String, type: Schema.String }),
+        Result: StoredEvent,
+        execute: ({ threadId, type }) => sql`
+          SELECT sequence, event_id, type, command_id, actor, occurred_at, payload
+          FROM events WHERE aggregate_kind = 'thread' AND aggregate_id = ${threadId} AND type = ${type}
+          ORDER BY sequence DESC LIMIT 1`
+      })
+
+      const lastOfThread = (threadId: string, type: SpindleEvent["type"]) =>
+        findLastOfThread({ threadId, type }).pipe(
+          dieOnCorruptRow("events", `the last ${type} of thread ${threadId}`),
+          Effect.map(Option.getOrUndefined)
+        )
 
       const append = Effect.fn("EventStore.append")(function* (drafts: ReadonlyArray<EventDraft & Envelope>) {
         const stored: Array<SpindleEvent> = []
@@ -114,7 +134,7 @@ export class EventStore extends Context.Service<
         Effect.map((found) => Option.getOrUndefined(found)?.sequence ?? 0)
       )
 
-      return { append, readAfter, latestSequence }
+      return { append, readAfter, latestSequence, lastOfThread }
     })
   )
 }

@@ -9,6 +9,7 @@ import eventStore from "./migrations/0001_event_store.ts"
 import bootstrapOperations from "./migrations/0002_bootstrap_operations.ts"
 import clientTokens from "./migrations/0003_client_tokens.ts"
 import providerTokens from "./migrations/0004_provider_tokens.ts"
+import turnStatusVocabulary from "./migrations/0005_turn_status_vocabulary.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
@@ -16,7 +17,8 @@ const migrations = {
   "1_event_store": eventStore,
   "2_bootstrap_operations": bootstrapOperations,
   "3_client_tokens": clientTokens,
-  "4_provider_tokens": providerTokens
+  "4_provider_tokens": providerTokens,
+  "5_turn_status_vocabulary": turnStatusVocabulary
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(

@@ -1,18 +1,18 @@
-// Test fixture: a loopback-only fake OpenAI Responses API (SSE) for the real `codex app-server`, scripted by prompt directives. Not shipped.
+// Test fixture: a loopback fake OpenAI Responses API (SSE) for the real `codex app-server`. Not shipped.
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 
 /**
- * What the fake model does is read from the last real user message of each request (user messages that are
- * one `<tag>…</tag>` block, such as Codex's `<environment_context>`, are skipped). Directives, in any order:
- * - none: one assistant message `done: <first 40 chars of the prompt>`.
+ * Each reply is scripted by directives in the request's last user message (user messages that are one
+ * `<tag>…</tag>` block, like Codex's `<environment_context>`, do not count). Directives, in any order:
+ * - none: one assistant message `done: <first 40 chars of the prompt, directives removed>`.
  * - `[[run: <shell command>]]`: a call to Codex's shell tool (`exec_command {cmd}` in Codex 0.171).
- * - `[[spawn: <json object>]]`: a call to the MCP tool `t3_thread_start` of the `spindle` MCP server.
- * - `[[call: <tool> <json object>]]`: a call to any offered tool, named `name` or `namespace.name`.
+ * - `[[spawn: <json object>]]`: a call to `t3_thread_start` of the MCP server `spindle` (`SPAWN_TOOL`).
+ * - `[[call: <tool> <json object>]]`: a call to any offered tool, `name` or `namespace.name`.
  * - `[[slow: <ms>]]`: the final message streams its first half, then the stream is held open `ms` ms.
  * - `[[fail]]`: the stream fails with `response.failed`; `[[fail: <status>]]`: an HTTP error instead.
- * Tool directives run in order, one call per model request (the step is the number of tool outputs after
- * the prompt); once all have outputs, the final message quotes each output. Arguments cannot contain `]]`.
+ * Tool directives run in order, one call per request: the step is the number of tool outputs after the
+ * prompt. Once every call has its output, the final message quotes them. Arguments cannot contain `]]`.
  */
 export type Directive =
   | { readonly kind: "run"; readonly command: string }
@@ -29,12 +29,12 @@ export interface ResponsesRequest {
 }
 
 export interface FakeModelOptions {
-  /** Defaults to 0 (any free port). The host is always 127.0.0.1. */
+  /** Defaults to 0 (a free port). The host is always 127.0.0.1. */
   readonly port?: number
-  /** The model and provider ids used by `codexConfig()`; default "mock-model" and "mock". */
+  /** Ids used by `codexConfig()`; defaults "mock-model" and "mock". */
   readonly model?: string
   readonly provider?: string
-  /** Receives one line per decision (tool chosen, failure, unknown path); silent by default. */
+  /** Receives a line per tool call, failure, early disconnect or unknown path; silent by default. */
   readonly log?: (line: string) => void
 }
 
@@ -46,195 +46,166 @@ export interface FakeModel {
   readonly requests: Array<ResponsesRequest>
   /** `key=value` overrides pointing Codex here, each to pass after `-c`. */
   readonly codexConfig: () => Array<string>
-  /** Stops listening and ends open connections, including held (`slow`) streams. */
+  /** Stops listening and ends open connections, held (`slow`) streams included. */
   readonly close: () => Promise<void>
 }
 
 export const SPAWN_TOOL = "mcp__spindle.t3_thread_start"
 
-export const parseDirectives = (prompt: string): Array<Directive> =>
-  Array.from(prompt.matchAll(/\[\[(\w+)(?::\s*([\s\S]*?))?\]\]/g)).flatMap(
-    ([, name, arg = ""]): Directive[] => {
-      const text = arg.trim()
-      if (name === "run") return [{ kind: "run", command: text }]
-      if (name === "spawn") return [{ kind: "call", tool: SPAWN_TOOL, args: JSON.parse(text || "{}") }]
-      if (name === "call") {
-        const space = text.search(/\s/)
-        const tool = space < 0 ? text : text.slice(0, space)
-        return [{ kind: "call", tool, args: JSON.parse(space < 0 ? "{}" : text.slice(space)) }]
-      }
-      if (name === "slow") return [{ kind: "slow", ms: Number(text) }]
-      if (name === "fail") return [{ kind: "fail", status: text === "" ? undefined : Number(text) }]
-      return []
-    }
-  )
+const DIRECTIVE = /\[\[(\w+)(?::\s*([\s\S]*?))?\]\]/g
 
-/** The text of a message content, a tool output (string or content items) or anything in between. */
+export const parseDirectives = (prompt: string): Array<Directive> =>
+  Array.from(prompt.matchAll(DIRECTIVE)).flatMap(([, name, arg = ""]): Array<Directive> => {
+    const text = arg.trim()
+    const space = text.search(/\s/)
+    switch (name) {
+      case "run":
+        return [{ kind: "run", command: text }]
+      case "spawn":
+        return [{ kind: "call", tool: SPAWN_TOOL, args: JSON.parse(text || "{}") }]
+      case "call":
+        return space < 0
+          ? [{ kind: "call", tool: text, args: {} }]
+          : [{ kind: "call", tool: text.slice(0, space), args: JSON.parse(text.slice(space)) }]
+      case "slow":
+        return [{ kind: "slow", ms: Number(text) }]
+      case "fail":
+        return [{ kind: "fail", status: text === "" ? undefined : Number(text) }]
+      default:
+        return []
+    }
+  })
+
+/** The text of message content, of a tool output (a string or content items), or of anything between. */
 const textOf = (value: unknown): string => {
   if (typeof value === "string") return value
   if (Array.isArray(value)) return value.map(textOf).join("")
-  if (value !== null && typeof value === "object") {
-    const record = value as Record<string, unknown>
-    if (typeof record.text === "string") return record.text
-    return textOf(record.content ?? record.output ?? "")
-  }
-  return ""
+  if (value === null || typeof value !== "object") return ""
+  const record = value as Record<string, unknown>
+  return typeof record.text === "string" ? record.text : textOf(record.content ?? record.output)
 }
 
 const isPrompt = (item: any) =>
-  item?.type === "message" &&
-  item.role === "user" &&
-  !/^<([\w-]+)>[\s\S]*<\/\1>$/.test(textOf(item.content).trim())
+  item?.type === "message" && item.role === "user" && !/^<([\w-]+)>[\s\S]*<\/\1>$/.test(textOf(item).trim())
 
-/** Finds `wanted` (`name` or `namespace.name`) among the request's tools: functions or namespaces of them. */
+/** Finds `wanted` (`name` or `namespace.name`) among the request's functions and namespaces of functions. */
 const findTool = (tools: ReadonlyArray<any>, wanted: string) => {
   const [namespace, name] = wanted.includes(".") ? wanted.split(".", 2) : [undefined, wanted]
   for (const tool of tools) {
     if (tool.type === "function" && (tool.name === wanted || tool.name === `${namespace}__${name}`))
       return { name: tool.name as string }
-    if (tool.type === "namespace" && (namespace === undefined || tool.name === namespace)) {
-      const inner = (tool.tools ?? []).find((t: any) => t.name === name)
-      if (inner !== undefined) return { namespace: tool.name as string, name: name as string }
-    }
+    const inNamespace = tool.type === "namespace" && (namespace === undefined || tool.name === namespace)
+    if (inNamespace && tool.tools?.some((inner: any) => inner.name === name))
+      return { namespace: tool.name as string, name: name as string }
   }
   return undefined
 }
 
-const toolNames = (tools: ReadonlyArray<any>) =>
-  tools.map((t) =>
-    t.type === "namespace" ? `${t.name}{${t.tools.map((x: any) => x.name)}}` : (t.name ?? t.type)
-  )
+const SHELL_TOOLS: ReadonlyArray<readonly [string, (command: string) => unknown]> = [
+  ["exec_command", (cmd) => ({ cmd, login: false })],
+  ["shell_command", (command) => ({ command })],
+  ["shell", (command) => ({ command: ["bash", "-c", command] })]
+]
 
-/** The function call for a tool directive, or the reason it cannot be made. */
-const toolCall = (tools: ReadonlyArray<any>, directive: Directive) => {
-  if (directive.kind === "run") {
-    const command = directive.command
-    if (findTool(tools, "exec_command")) return { name: "exec_command", args: { cmd: command, login: false } }
-    if (findTool(tools, "shell_command")) return { name: "shell_command", args: { command } }
-    if (findTool(tools, "shell")) return { name: "shell", args: { command: ["bash", "-lc", command] } }
-    return `no shell tool offered (tools: ${toolNames(tools).join(", ")})`
+/** The function call a tool directive makes, or why it cannot be made. */
+const toolCall = (tools: ReadonlyArray<any>, step: Directive) => {
+  const offered = () =>
+    tools.map((t) => (t.type === "namespace" ? `${t.name}{${t.tools.map((x: any) => x.name)}}` : t.name))
+  if (step.kind === "run") {
+    const shell = SHELL_TOOLS.find(([name]) => findTool(tools, name))
+    if (shell) return { name: shell[0], args: shell[1](step.command) }
+    return `no shell tool offered (tools: ${offered().join(", ")})`
   }
-  if (directive.kind !== "call") return "not a tool directive"
-  const found = findTool(tools, directive.tool)
-  if (found === undefined) return `tool ${directive.tool} not offered (tools: ${toolNames(tools).join(", ")})`
-  return { ...found, args: directive.args }
+  const found = step.kind === "call" ? findTool(tools, step.tool) : undefined
+  if (step.kind !== "call" || !found) return `tool not offered (tools: ${offered().join(", ")})`
+  return { ...found, args: step.args }
 }
 
-const describe = (directive: Directive) =>
-  directive.kind === "run" ? `ran \`${directive.command}\`` : `called ${(directive as { tool: string }).tool}`
+const describe = (step: Directive) =>
+  step.kind === "run" ? `ran \`${step.command}\`` : `called ${step.kind === "call" ? step.tool : step.kind}`
 
 export const startFakeModel = async (options: FakeModelOptions = {}): Promise<FakeModel> => {
-  const model = options.model ?? "mock-model"
-  const provider = options.provider ?? "mock"
-  const log = options.log ?? (() => {})
+  const { model = "mock-model", provider = "mock", log = () => {} } = options
   const requests: Array<ResponsesRequest> = []
-  const timers = new Set<NodeJS.Timeout>()
   let counter = 0
 
   const respond = (body: ResponsesRequest, bodyLength: number, res: http.ServerResponse) => {
     const input = body.input ?? []
-    const tools = body.tools ?? []
     const promptAt = input.findLastIndex(isPrompt)
-    const prompt = promptAt < 0 ? "" : textOf(input[promptAt].content)
+    const prompt = promptAt < 0 ? "" : textOf(input[promptAt])
     const directives = parseDirectives(prompt)
     const fail = directives.find((d) => d.kind === "fail")
     if (fail?.status !== undefined) {
       log(`fail: HTTP ${fail.status}`)
       res.writeHead(fail.status, { "content-type": "application/json" })
-      res.end(
-        JSON.stringify({ error: { message: "fake model: scripted failure", type: "invalid_request_error" } })
-      )
-      return
+      return res.end(JSON.stringify({ error: { message: "fake model: scripted failure", type: "fake" } }))
     }
     const n = ++counter
     const responseId = `resp_${n}`
-    let open = true
-    res.on("close", () => {
-      open = false
-    })
     const send = (event: Record<string, unknown>) => {
-      if (open) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
+      if (!res.writableEnded && !res.destroyed)
+        res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
     }
-    const complete = (outputText: string) => {
+    const complete = (output: string) => {
       const usage = {
         input_tokens: Math.ceil(bodyLength / 4),
-        input_tokens_details: { cached_tokens: 0 },
-        output_tokens: Math.ceil(outputText.length / 4) + 1,
-        output_tokens_details: { reasoning_tokens: 0 },
-        total_tokens: Math.ceil(bodyLength / 4) + Math.ceil(outputText.length / 4) + 1
+        output_tokens: Math.ceil(output.length / 4) + 1
       }
-      send({ type: "response.completed", response: { id: responseId, usage } })
+      const total_tokens = usage.input_tokens + usage.output_tokens
+      send({ type: "response.completed", response: { id: responseId, usage: { ...usage, total_tokens } } })
       res.end()
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
     send({ type: "response.created", response: { id: responseId } })
     if (fail !== undefined) {
       log("fail: response.failed")
-      const error = { code: "invalid_prompt", message: "fake model: scripted failure" }
+      const error = { code: "fake_failure", message: "fake model: scripted failure" }
       send({ type: "response.failed", response: { id: responseId, error } })
-      res.end()
-      return
+      return res.end()
     }
 
     const steps = directives.filter((d) => d.kind === "run" || d.kind === "call")
     const outputs = input.slice(promptAt + 1).filter((item) => String(item?.type).endsWith("call_output"))
     const next = steps[outputs.length]
-    const call = next === undefined ? undefined : toolCall(tools, next)
+    const call = next === undefined ? undefined : toolCall(body.tools ?? [], next)
     if (typeof call === "object") {
-      log(`call ${call.namespace ? `${call.namespace}.` : ""}${call.name} ${JSON.stringify(call.args)}`)
       const { args, ...named } = call
-      const item = {
-        type: "function_call",
-        id: `fc_${n}`,
-        call_id: `call_${n}`,
-        ...named,
-        arguments: JSON.stringify(args)
-      }
-      send({ type: "response.output_item.done", output_index: 0, item })
+      log(`call ${call.namespace ? `${call.namespace}.` : ""}${call.name} ${JSON.stringify(args)}`)
+      const ids = { id: `fc_${n}`, call_id: `call_${n}` }
+      const item = { type: "function_call", ...ids, ...named, arguments: JSON.stringify(args) }
+      send({ type: "response.output_item.done", item })
       return complete(item.arguments)
     }
-    if (typeof call === "string") log(`cannot call: ${call}`)
+    if (call !== undefined) log(`cannot call: ${call}`)
 
     const text =
       call !== undefined
         ? `fake model: ${call}`
         : steps.length === 0
-          ? `done: ${prompt.slice(0, 40)}`
-          : steps.map((step, i) => `${describe(step)}:\n${textOf(outputs[i]?.output)}`).join("\n")
+          ? `done: ${prompt.replace(DIRECTIVE, "").trim().slice(0, 40)}`
+          : steps.map((step, i) => `${describe(step)}:\n${textOf(outputs[i])}`).join("\n")
     const itemId = `msg_${n}`
     const half = Math.ceil(text.length / 2)
-    const message = (content: unknown[]) => ({ type: "message", role: "assistant", id: itemId, content })
-    const delta = (chunk: string) =>
-      send({
-        type: "response.output_text.delta",
-        item_id: itemId,
-        output_index: 0,
-        content_index: 0,
-        delta: chunk
-      })
+    const message = (content: Array<unknown>) => ({ type: "message", role: "assistant", id: itemId, content })
+    const delta = (delta: string) => send({ type: "response.output_text.delta", item_id: itemId, delta })
     const finish = () => {
       delta(text.slice(half))
-      const item = message([{ type: "output_text", text, annotations: [] }])
-      send({ type: "response.output_item.done", output_index: 0, item })
+      send({ type: "response.output_item.done", item: message([{ type: "output_text", text }]) })
       complete(text)
     }
-    send({ type: "response.output_item.added", output_index: 0, item: message([]) })
+    send({ type: "response.output_item.added", item: message([]) })
     delta(text.slice(0, half))
     const slow = directives.find((d) => d.kind === "slow")
     if (slow === undefined) return finish()
-    const timer = setTimeout(() => {
-      timers.delete(timer)
-      finish()
-    }, slow.ms)
-    timers.add(timer)
+    const timer = setTimeout(finish, slow.ms)
     res.on("close", () => {
       clearTimeout(timer)
-      timers.delete(timer)
+      if (!res.writableFinished) log(`${responseId}: client closed the stream early`)
     })
   }
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
+    const chunks: Array<Buffer> = []
     req.on("data", (chunk: Buffer) => chunks.push(chunk))
     req.on("end", () => {
       if (req.method !== "POST" || !req.url?.endsWith("/responses")) {
@@ -243,25 +214,24 @@ export const startFakeModel = async (options: FakeModelOptions = {}): Promise<Fa
         return res.end(JSON.stringify({ error: { message: `fake model: no ${req.method} ${req.url}` } }))
       }
       const raw = Buffer.concat(chunks).toString("utf8")
-      let body: ResponsesRequest
       try {
-        body = JSON.parse(raw)
-      } catch {
-        res.writeHead(400)
-        return res.end("fake model: body is not JSON")
+        const body = JSON.parse(raw) as ResponsesRequest
+        requests.push(body)
+        respond(body, raw.length, res)
+      } catch (error) {
+        log(`error: ${error}`) // a bad directive argument or body: the turn fails with this message
+        if (!res.headersSent) res.writeHead(400, { "content-type": "application/json" })
+        res.end(JSON.stringify({ error: { message: `fake model: ${error}`, type: "fake" } }))
       }
-      requests.push(body)
-      respond(body, raw.length, res)
     })
   })
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve())
+    server.listen(options.port ?? 0, "127.0.0.1", resolve)
   })
   const port = (server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${port}/v1`
   const key = `model_providers.${provider}`
-
   return {
     url,
     port,
@@ -274,14 +244,12 @@ export const startFakeModel = async (options: FakeModelOptions = {}): Promise<Fa
       `${key}.wire_api="responses"`,
       `${key}.request_max_retries=0`,
       `${key}.stream_max_retries=0`,
-      // Without these Codex syncs curated plugins from github.com / chatgpt.com and reports analytics.
+      // Codex otherwise syncs curated plugins from github.com and chatgpt.com, and reports analytics.
       "features.plugins=false",
       "analytics.enabled=false"
     ],
     close: () =>
       new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer)
-        timers.clear()
         server.close(() => resolve())
         server.closeAllConnections()
       })

@@ -1,0 +1,415 @@
+// Runs threads' turns. A registry of provider adapters, at most one live session per thread, and a
+// reactor that follows the event log: a requested turn starts (a session first, with its own
+// provider token), a steer or an interrupt reaches the session, an approval answer goes back to the
+// agent, and an archived or deleted thread's session stops. A session that dies mid-turn fails the
+// turn with the reason and leaves the thread `session: error`; the next turn starts a new session
+// (resuming the provider's conversation). On start it reconciles what a stopped server left running.
+import {
+  type ApprovalOutcome,
+  type ProviderKind,
+  type ProviderReport,
+  SpindleError,
+  type Thread,
+  type ThreadId,
+  type TurnId
+} from "@spindle/contracts"
+import { randomHex } from "@spindle/shared/random"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
+import { ProviderTokens } from "../auth/ProviderTokens.ts"
+import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
+import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
+import { Engine } from "../orchestration/Engine.ts"
+import { EventStore } from "../persistence/EventStore.ts"
+import type { AdapterSession, ProviderAdapter } from "./ProviderAdapter.ts"
+import { ProviderAdapters } from "./ProviderAdapters.ts"
+import { makeReportRecorder, type ReportRecorder } from "./reportRecorder.ts"
+
+interface Live {
+  readonly providerSessionId: string
+  readonly tokenId: string
+  readonly scope: Scope.Closeable
+  readonly session: AdapterSession
+  /** Set when Spindle stops the session on purpose, so its end is not reported as a crash. */
+  stopping: boolean
+}
+
+const isLiveTurn = (thread: Thread, turnId?: TurnId) =>
+  thread.latestTurn !== null &&
+  (turnId === undefined || thread.latestTurn.turnId === turnId) &&
+  (thread.latestTurn.status === "requested" || thread.latestTurn.status === "running")
+
+const providerError = (threadId: ThreadId, message: string) =>
+  new SpindleError({ reason: "provider", threadId, message })
+
+export class ProviderService extends Context.Service<
+  ProviderService,
+  {
+    /**
+     * Starts running turns: reconciles sessions and turns a stopped server left behind, runs
+     * requested turns, then follows the log. `mcpUrl` is the endpoint sessions are given.
+     */
+    readonly activate: (mcpUrl: string) => Effect.Effect<void>
+    /** The adapter for a provider, to check a thread's settings before any side effect. */
+    readonly adapter: (kind: ProviderKind) => ProviderAdapter | undefined
+    /** Threads with a live session now. */
+    readonly liveSessions: Effect.Effect<ReadonlyArray<ThreadId>>
+  }
+>()("spindle/providers/ProviderService") {
+  static readonly layer = Layer.effect(
+    ProviderService,
+    Effect.gen(function* () {
+      const engine = yield* Engine
+      const eventStore = yield* EventStore
+      const threadTokens = yield* ThreadProviderTokens
+      const tokens = yield* ProviderTokens
+      const adapters = yield* ProviderAdapters
+      const config = yield* ServerConfig
+      const settings = config.providers ?? DEFAULT_PROVIDER_SETTINGS
+      const scope = yield* Effect.scope
+
+      const live = new Map<ThreadId, Live>()
+      const locks = new Map<ThreadId, Semaphore.Semaphore>()
+      const recorders = new Map<ThreadId, ReportRecorder>()
+      let mcpUrl = ""
+
+      const locked = <A, E>(threadId: ThreadId, effect: Effect.Effect<A, E>) => {
+        let lock = locks.get(threadId)
+        if (lock === undefined) {
+          lock = Semaphore.makeUnsafe(1)
+          locks.set(threadId, lock)
+        }
+        return lock.withPermit(effect)
+      }
+
+      const recorderFor = (threadId: ThreadId) =>
+        Effect.gen(function* () {
+          const existing = recorders.get(threadId)
+          if (existing !== undefined) return existing
+          const recorder = yield* makeReportRecorder(
+            engine,
+            threadId,
+            () => live.get(threadId)?.providerSessionId ?? "spindle"
+          ).pipe(Scope.provide(scope))
+          recorders.set(threadId, recorder)
+          return recorder
+        })
+
+      /** Records reports in order behind whatever the session reported before; answers once they are in the log. */
+      const report = (threadId: ThreadId, ...reports: ReadonlyArray<ProviderReport>) =>
+        Effect.gen(function* () {
+          const recorder = yield* recorderFor(threadId)
+          for (const r of reports) yield* recorder.record(r)
+          yield* recorder.flush
+        })
+
+      const endTurn = (threadId: ThreadId, turnId: TurnId, status: "failed" | "interrupted", reason: string) =>
+        report(threadId, { type: "turn-ended", turnId, status, reason })
+
+      const sessionChanged = (
+        threadId: ThreadId,
+        status: "starting" | "running" | "stopped" | "error",
+        providerSessionId: string | null,
+        resumeCursor: string | null,
+        error: string | null = null
+      ): ProviderReport => ({ type: "session-changed", status, providerSessionId, resumeCursor, error })
+
+      /** Ends a live session: the process goes with its scope, the token is revoked. */
+      const closeLive = (threadId: ThreadId, session: Live) =>
+        Effect.gen(function* () {
+          session.stopping = true
+          if (live.get(threadId) === session) live.delete(threadId)
+          yield* Scope.close(session.scope, Exit.void)
+          yield* tokens.revoke(session.tokenId).pipe(Effect.ignore)
+        })
+
+      /** What happens when a session ends without Spindle asking: the turn fails, the session is in error. */
+      const onEnded = (threadId: ThreadId, session: Live, why: string) =>
+        locked(
+          threadId,
+          Effect.gen(function* () {
+            if (session.stopping || live.get(threadId) !== session) return
+            yield* closeLive(threadId, session)
+            yield* Effect.logWarning(`The agent's session ended: ${why}`).pipe(Effect.annotateLogs({ threadId }))
+            const thread = yield* engine.getThread(threadId)
+            if (thread?.latestTurn !== null && thread !== undefined && isLiveTurn(thread)) {
+              yield* endTurn(
+                threadId,
+                thread.latestTurn.turnId,
+                "failed",
+                `The agent's session ended during the turn: ${why}. Send the prompt again to start a new session.`
+              )
+            }
+            yield* report(threadId, sessionChanged(threadId, "error", session.providerSessionId, null, why))
+          })
+        )
+
+      /** The thread's live session, started (with its own token) if there is none. */
+      const ensureSession = (thread: Thread) =>
+        Effect.gen(function* () {
+          const existing = live.get(thread.id)
+          if (existing !== undefined) return existing
+          const adapter = adapters.get(thread.provider)
+          const project = yield* engine.getProject(thread.projectId)
+          if (adapter === undefined || project === undefined) {
+            return yield* providerError(
+              thread.id,
+              adapter === undefined
+                ? `No provider ${thread.provider} is available on this server.`
+                : `Project ${thread.projectId} no longer exists.`
+            )
+          }
+          const refused = adapter.check(project, thread.model)
+          if (refused !== undefined) return yield* refused
+          const worktreePath = thread.workspace.worktreePath
+          if (worktreePath === null) {
+            return yield* providerError(thread.id, `Thread ${thread.id} has no worktree to run the agent in.`)
+          }
+          const providerSessionId = `ps_${yield* randomHex(8)}`
+          const resumeCursor = thread.session.resumeCursor
+          yield* report(thread.id, sessionChanged(thread.id, "starting", providerSessionId, resumeCursor))
+          const issued = yield* threadTokens
+            .issueForThread({
+              threadId: thread.id,
+              providerSessionId,
+              capabilities: ["thread-management", "thread-read"]
+            })
+            .pipe(
+              Effect.mapError((error) =>
+                error instanceof SpindleError
+                  ? error
+                  : providerError(thread.id, `Could not issue the session's token: ${error.message}`)
+              )
+            )
+          const sessionScope = yield* Scope.make()
+          const started = yield* adapter
+            .startSession({
+              thread,
+              project,
+              worktreePath,
+              providerSessionId,
+              mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
+              resumeCursor,
+              report: (r) => Effect.flatMap(recorderFor(thread.id), (recorder) => recorder.record(r))
+            })
+            .pipe(Scope.provide(sessionScope), Effect.exit)
+          if (Exit.isFailure(started)) {
+            yield* Scope.close(sessionScope, Exit.void)
+            yield* tokens.revoke(issued.id).pipe(Effect.ignore)
+            const error = Cause.squash(started.cause)
+            const message = error instanceof SpindleError ? error.message : String(error)
+            yield* report(thread.id, sessionChanged(thread.id, "error", providerSessionId, null, message))
+            return yield* error instanceof SpindleError ? Effect.fail(error) : providerError(thread.id, message)
+          }
+          const session: Live = {
+            providerSessionId,
+            tokenId: issued.id,
+            scope: sessionScope,
+            session: started.value,
+            stopping: false
+          }
+          live.set(thread.id, session)
+          yield* report(
+            thread.id,
+            sessionChanged(thread.id, "running", providerSessionId, started.value.resumeCursor ?? resumeCursor)
+          )
+          yield* Effect.forkIn(
+            Effect.flatMap(started.value.ended, (why) => onEnded(thread.id, session, why)),
+            scope
+          )
+          return session
+        })
+
+      const runTurn = (threadId: ThreadId, turnId: TurnId, prompt: string) =>
+        locked(
+          threadId,
+          Effect.gen(function* () {
+            const thread = yield* engine.getThread(threadId)
+            if (thread === undefined || thread.status !== "active" || !isLiveTurn(thread, turnId)) return
+            if (thread.latestTurn?.status !== "requested") return
+            const outcome = yield* Effect.exit(
+              Effect.flatMap(ensureSession(thread), (session) => session.session.startTurn(turnId, prompt))
+            )
+            if (Exit.isFailure(outcome)) {
+              const error = Cause.squash(outcome.cause)
+              const message = error instanceof SpindleError ? error.message : String(error)
+              yield* endTurn(threadId, turnId, "failed", message)
+            }
+          })
+        )
+
+      const steer = (threadId: ThreadId, turnId: TurnId, prompt: string) =>
+        locked(
+          threadId,
+          Effect.gen(function* () {
+            const session = live.get(threadId)
+            const steered =
+              session === undefined ? false : Exit.isSuccess(yield* Effect.exit(session.session.steer(turnId, prompt)))
+            if (steered) return
+            // The turn ended before the prompt reached it: the prompt starts the next turn instead.
+            const commandId = `steer-${yield* randomHex(8)}`
+            yield* engine
+              .dispatch({ type: "thread.turn.start", commandId: commandId as never, threadId, prompt }, { kind: "server" })
+              .pipe(
+                Effect.catch((error) =>
+                  Effect.logWarning(`A steering prompt could not start a turn: ${error.message}`).pipe(
+                    Effect.annotateLogs({ threadId })
+                  )
+                )
+              )
+          })
+        )
+
+      const interrupt = (threadId: ThreadId, turnId: TurnId) =>
+        locked(
+          threadId,
+          Effect.gen(function* () {
+            const thread = yield* engine.getThread(threadId)
+            if (thread === undefined || !isLiveTurn(thread, turnId)) return
+            const session = live.get(threadId)
+            const asked =
+              session !== undefined &&
+              thread.latestTurn?.status === "running" &&
+              Exit.isSuccess(yield* Effect.exit(session.session.interrupt(turnId)))
+            // No session took it (the turn had not started): it ends here.
+            if (!asked) yield* endTurn(threadId, turnId, "interrupted", "Interrupted before the agent started it.")
+          })
+        )
+
+      const respond = (threadId: ThreadId, requestId: string, outcome: ApprovalOutcome) =>
+        Effect.gen(function* () {
+          if (outcome === "expired") return
+          const session = live.get(threadId)
+          if (session === undefined) return
+          yield* session.session.respond(requestId, outcome).pipe(
+            Effect.catch((error) =>
+              Effect.logWarning(`An approval answer did not reach the agent: ${error.message}`).pipe(
+                Effect.annotateLogs({ threadId, requestId })
+              )
+            )
+          )
+        })
+
+      /** Stops a thread's session on purpose (archive, delete, shutdown); a live turn ends interrupted. */
+      const stop = (threadId: ThreadId, why: string) =>
+        locked(
+          threadId,
+          Effect.gen(function* () {
+            const session = live.get(threadId)
+            if (session === undefined) return
+            yield* closeLive(threadId, session)
+            const thread = yield* engine.getThread(threadId)
+            if (thread?.latestTurn != null && isLiveTurn(thread)) {
+              yield* endTurn(threadId, thread.latestTurn.turnId, "interrupted", why)
+            }
+            yield* report(threadId, sessionChanged(threadId, "stopped", session.providerSessionId, null))
+          })
+        )
+
+      /** What a server that stopped left in the log: sessions shown live, turns shown running. */
+      const reconcile = (threads: ReadonlyArray<Thread>) =>
+        Effect.forEach(
+          threads,
+          (thread) =>
+            Effect.gen(function* () {
+              if (thread.latestTurn?.status === "running") {
+                yield* endTurn(
+                  thread.id,
+                  thread.latestTurn.turnId,
+                  "interrupted",
+                  "Spindle stopped during this turn. Send a prompt to go on; the agent's conversation is resumed."
+                )
+              }
+              if (thread.session.status === "starting" || thread.session.status === "running") {
+                yield* report(thread.id, sessionChanged(thread.id, "stopped", thread.session.providerSessionId, null))
+              }
+            }),
+          { discard: true }
+        )
+
+      const background = <A, E>(effect: Effect.Effect<A, E>) => Effect.asVoid(Effect.forkIn(Effect.ignore(effect), scope))
+
+      const follow = (from: number) =>
+        Stream.runForEach(engine.events(from), (event) => {
+          switch (event.type) {
+            case "thread.turn-start-requested":
+              return background(runTurn(event.payload.threadId, event.payload.turnId, event.payload.prompt))
+            case "thread.turn-steer-requested":
+              return background(steer(event.payload.threadId, event.payload.turnId, event.payload.prompt))
+            case "thread.turn-interrupt-requested":
+              return background(interrupt(event.payload.threadId, event.payload.turnId))
+            case "thread.approval-resolved":
+              return background(respond(event.payload.threadId, event.payload.requestId, event.payload.outcome))
+            case "thread.archived":
+              return background(stop(event.payload.threadId, "The thread was archived."))
+            case "thread.deleted":
+              return background(stop(event.payload.threadId, "The thread was deleted."))
+            default:
+              return Effect.void
+          }
+        })
+
+      const activated = yield* Deferred.make<void>()
+      const activate = (url: string) =>
+        Effect.gen(function* () {
+          if (!settings.enabled || (yield* Deferred.isDone(activated))) return
+          mcpUrl = url
+          yield* Deferred.succeed(activated, undefined)
+          const snapshot = yield* engine.snapshot
+          yield* reconcile(snapshot.threads)
+          for (const thread of snapshot.threads) {
+            const turn = thread.latestTurn
+            if (thread.status === "active" && turn?.status === "requested") {
+              const prompt = yield* requestedPrompt(thread.id, turn.turnId)
+              if (prompt !== undefined) yield* background(runTurn(thread.id, turn.turnId, prompt))
+            }
+          }
+          yield* Effect.forkIn(
+            follow(snapshot.sequence).pipe(
+              Effect.tapCause((cause) =>
+                Cause.hasInterruptsOnly(cause)
+                  ? Effect.void
+                  : Effect.logError("The provider reactor stopped; restarting it", cause)
+              ),
+              Effect.retry(Schedule.spaced("1 second"))
+            ),
+            scope
+          )
+        })
+
+      /** The prompt a requested turn was asked with, from the log. */
+      const requestedPrompt = (threadId: ThreadId, turnId: TurnId) =>
+        eventStore.lastOfThread(threadId, "thread.turn-start-requested").pipe(
+          Effect.map((event) =>
+            event?.type === "thread.turn-start-requested" && event.payload.turnId === turnId
+              ? event.payload.prompt
+              : undefined
+          ),
+          Effect.orElseSucceed(() => undefined)
+        )
+
+      // Shutdown: every session stops (its turn interrupted) while the engine can still record it.
+      yield* Effect.addFinalizer(() =>
+        Effect.forEach([...live.keys()], (threadId) => stop(threadId, "Spindle shut down during the turn."), {
+          concurrency: "unbounded",
+          discard: true
+        }).pipe(Effect.timeout("10 seconds"), Effect.ignore)
+      )
+
+      return {
+        activate,
+        adapter: (kind: ProviderKind) => adapters.get(kind),
+        liveSessions: Effect.sync(() => [...live.keys()])
+      }
+    })
+  )
+}

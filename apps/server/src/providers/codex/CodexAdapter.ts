@@ -1,0 +1,247 @@
+// The Codex provider: one `codex app-server` process per session (JSON-RPC lines over stdio), run in
+// the thread's worktree with Spindle's MCP endpoint and this session's token (in its environment
+// only). It starts or resumes the Codex thread, starts, steers and interrupts turns, maps Codex's
+// notifications to provider reports, and passes approval requests to Spindle and answers back.
+import {
+  CodexApprovalRequests,
+  type CodexApprovalDecision,
+  CodexNotifications,
+  CodexThreadStartResponse,
+  CodexTurnStartResponse,
+  type ApprovalDecision,
+  SpindleError,
+  type TurnId
+} from "@spindle/contracts"
+import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ChildProcess from "effect/process/ChildProcess"
+import type { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type { ProviderSettings } from "../../config/ServerConfig.ts"
+import { LineSplitter } from "../../setup/lineSplitter.ts"
+import { VERSION } from "../../version.ts"
+import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
+import { reportsFor } from "./codexReports.ts"
+import {
+  codexArgs,
+  codexEnvironment,
+  codexMissing,
+  codexPolicy,
+  developerInstructions,
+  resolveBinary
+} from "./codexSettings.ts"
+import { makeJsonRpcLines, type RequestId, type RpcFailure } from "./jsonRpcLines.ts"
+
+/** How long Codex may take to answer a request (initialize, thread/start, turn/start). */
+const REQUEST_TIMEOUT = Duration.seconds(60)
+const KILL_GRACE = Duration.seconds(3)
+const STDERR_TAIL = 20
+
+/** Our decision in Codex's words, falling back to what this request offers (Codex may offer only accept or cancel). */
+export const codexDecision = (
+  decision: ApprovalDecision,
+  offered: ReadonlyArray<unknown> | null
+): CodexApprovalDecision => {
+  const wanted: CodexApprovalDecision =
+    decision === "accept" ? "accept" : decision === "accept-for-session" ? "acceptForSession" : "decline"
+  if (offered === null || offered.includes(wanted)) return wanted
+  return decision === "decline" ? "cancel" : "accept"
+}
+
+interface CurrentTurn {
+  readonly turnId: TurnId
+  codexTurnId: string | null
+}
+
+export const makeCodexAdapter = (
+  spawner: ChildProcessSpawner["Service"],
+  settings: ProviderSettings
+): ProviderAdapter => ({
+  kind: "codex",
+  // Codex takes any model its configured provider serves (a local model, a proxy): only the name's
+  // shape is checked, by the contracts.
+  check: () => undefined,
+  startSession: (context: SessionContext) =>
+    Effect.gen(function* () {
+      const { thread, project } = context
+      const failed = (message: string) => new SpindleError({ reason: "provider", threadId: thread.id, message })
+      const bin = project.codexBin ?? settings.codexBin
+      const binary = resolveBinary(bin, process.env.PATH)
+      if (binary === undefined) return yield* codexMissing(thread.id, bin)
+      const policy = codexPolicy(thread.runtimeMode)
+
+      let codexThreadId: string | null = null
+      let current: CurrentTurn | undefined
+      const approvals = new Map<string, { readonly id: RequestId; readonly offered: ReadonlyArray<unknown> | null }>()
+      const stderrTail: Array<string> = []
+
+      const decode = <S extends Schema.Top>(schema: S, value: unknown) =>
+        Schema.decodeUnknownEffect(schema)(value).pipe(Effect.mapError((e) => failed(`Codex answered something unexpected: ${e.message}`)))
+
+      const rpc = yield* makeJsonRpcLines({
+        notification: (method, params) =>
+          Effect.gen(function* () {
+            if (!(method in CodexNotifications) || current === undefined) return
+            const known = method as keyof typeof CodexNotifications
+            const decoded = yield* Effect.option(Schema.decodeUnknownEffect(CodexNotifications[known])(params))
+            if (decoded._tag === "None") return yield* Effect.logDebug(`Ignored a Codex ${method} it could not read`)
+            const value = decoded.value as { threadId: string; turnId?: string; turn?: { id: string } }
+            if (value.threadId !== codexThreadId) return
+            const codexTurn = value.turnId ?? value.turn?.id
+            if (current.codexTurnId === null && codexTurn !== undefined) current.codexTurnId = codexTurn
+            if (codexTurn !== undefined && codexTurn !== current.codexTurnId) return
+            const turn = current
+            for (const report of reportsFor(known, value, turn.turnId)) {
+              yield* context.report(report)
+              if (report.type === "turn-ended" && current === turn) current = undefined
+            }
+          }),
+        request: (peer, id, method, params) =>
+          Effect.gen(function* () {
+            const turn = current
+            if (!(method in CodexApprovalRequests) || turn === undefined) {
+              return yield* peer.respondError(id, -32601, `Spindle does not handle ${method}.`)
+            }
+            const kind = method === "item/fileChange/requestApproval" ? "file-change" : "command"
+            if (kind === "file-change" && policy.autoAcceptEdits) {
+              return yield* peer.respond(id, { decision: "accept" })
+            }
+            const decoded = yield* Effect.option(
+              Schema.decodeUnknownEffect(CodexApprovalRequests[method as keyof typeof CodexApprovalRequests])(params)
+            )
+            if (decoded._tag === "None") return yield* peer.respond(id, { decision: "decline" })
+            const request = decoded.value as {
+              command?: string | null
+              cwd?: string | null
+              reason?: string | null
+              availableDecisions?: ReadonlyArray<unknown> | null
+            }
+            const requestId = `${context.providerSessionId}.${String(id)}`
+            approvals.set(requestId, { id, offered: request.availableDecisions ?? null })
+            yield* context.report({
+              type: "approval-requested",
+              approval: {
+                requestId,
+                turnId: turn.turnId,
+                kind,
+                command: request.command ?? null,
+                cwd: request.cwd ?? null,
+                reason: request.reason ?? null,
+                requestedAt: DateTime.formatIso(yield* DateTime.now)
+              }
+            })
+          })
+      })
+
+      const handle = yield* spawner
+        .spawn(
+          ChildProcess.make(binary, codexArgs(settings, project, context.mcp.url), {
+            cwd: context.worktreePath,
+            env: codexEnvironment(process.env, Redacted.value(context.mcp.token)),
+            extendEnv: false,
+            stdin: rpc.output,
+            killSignal: "SIGTERM",
+            forceKillAfter: KILL_GRACE
+          })
+        )
+        .pipe(Effect.mapError((error) => failed(`Could not start ${binary} app-server: ${error.message}`)))
+      yield* rpc.attach(handle.stdout)
+      const splitter = new LineSplitter()
+      yield* Effect.forkScoped(
+        handle.stderr.pipe(
+          Stream.decodeText,
+          Stream.runForEach((chunk) =>
+            Effect.sync(() => {
+              for (const line of splitter.push(chunk)) {
+                stderrTail.push(line)
+                if (stderrTail.length > STDERR_TAIL) stderrTail.shift()
+              }
+            })
+          ),
+          Effect.ignore
+        )
+      )
+      const ended = yield* Deferred.make<string>()
+      yield* Effect.forkScoped(
+        Effect.gen(function* () {
+          const exit = yield* Effect.result(handle.exitCode)
+          const tail = stderrTail.length === 0 ? "" : ` Its last output:\n${stderrTail.join("\n")}`
+          yield* Deferred.succeed(
+            ended,
+            exit._tag === "Success"
+              ? `codex app-server exited with code ${exit.success}.${tail}`
+              : `codex app-server was killed (${exit.failure.message}).${tail}`
+          )
+        })
+      )
+
+      const call = (method: string, params: unknown) =>
+        rpc.peer.request(method, params).pipe(
+          Effect.timeoutOrElse({
+            duration: REQUEST_TIMEOUT,
+            orElse: () => Effect.fail(failed(`Codex did not answer ${method} within ${Duration.format(REQUEST_TIMEOUT)}.`))
+          }),
+          Effect.mapError((error: RpcFailure | SpindleError) =>
+            error instanceof SpindleError ? error : failed(`Codex refused ${method}: ${error.message}`)
+          )
+        )
+
+      yield* call("initialize", { clientInfo: { name: "spindle", title: "Spindle", version: VERSION } })
+      yield* rpc.peer.notify("initialized")
+      const threadParams = {
+        cwd: context.worktreePath,
+        ...(thread.model === null ? {} : { model: thread.model }),
+        approvalPolicy: policy.approvalPolicy,
+        sandbox: policy.sandbox,
+        developerInstructions: developerInstructions(context.worktreePath, thread.workspace.branch)
+      }
+      // After a restart the agent goes on with its own conversation; if Codex lost it, it starts anew.
+      const resumed =
+        context.resumeCursor === null
+          ? undefined
+          : yield* Effect.option(call("thread/resume", { ...threadParams, threadId: context.resumeCursor }))
+      const opened = resumed?._tag === "Some" ? resumed.value : yield* call("thread/start", threadParams)
+      codexThreadId = (yield* decode(CodexThreadStartResponse, opened)).thread.id
+
+      const needTurn = (turnId: TurnId) =>
+        current?.turnId === turnId && current.codexTurnId !== null
+          ? Effect.succeed(current.codexTurnId)
+          : Effect.fail(failed(`Turn ${turnId} is not running in Codex.`))
+
+      const text = (prompt: string) => [{ type: "text" as const, text: prompt, text_elements: [] }]
+
+      const session: AdapterSession = {
+        resumeCursor: codexThreadId,
+        startTurn: (turnId, prompt) =>
+          Effect.gen(function* () {
+            current = { turnId, codexTurnId: null }
+            const answer = yield* call("turn/start", { threadId: codexThreadId, input: text(prompt) }).pipe(
+              Effect.tapError(() => Effect.sync(() => (current = undefined)))
+            )
+            const started = yield* decode(CodexTurnStartResponse, answer)
+            if (current?.turnId === turnId && current.codexTurnId === null) current.codexTurnId = started.turn.id
+          }),
+        steer: (turnId, prompt) =>
+          Effect.flatMap(needTurn(turnId), (expectedTurnId) =>
+            call("turn/steer", { threadId: codexThreadId, expectedTurnId, input: text(prompt) })
+          ).pipe(Effect.asVoid),
+        interrupt: (turnId) =>
+          Effect.flatMap(needTurn(turnId), (codexTurnId) =>
+            call("turn/interrupt", { threadId: codexThreadId, turnId: codexTurnId })
+          ).pipe(Effect.asVoid),
+        respond: (requestId, decision) =>
+          Effect.gen(function* () {
+            const waiting = approvals.get(requestId)
+            if (waiting === undefined) return yield* failed(`Codex is not waiting for an answer to ${requestId}.`)
+            approvals.delete(requestId)
+            yield* rpc.peer.respond(waiting.id, { decision: codexDecision(decision, waiting.offered) })
+          }),
+        ended: Deferred.await(ended)
+      }
+      return session
+    })
+})

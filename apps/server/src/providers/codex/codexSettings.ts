@@ -1,0 +1,109 @@
+// How a thread's Codex session is launched: which binary, which `-c` overrides (server's, then the
+// project's, then Spindle's MCP endpoint), which environment (the server's, without Spindle's own
+// secrets, plus the session token), and the approval policy and sandbox its runtimeMode asks for.
+import { accessSync, constants, statSync } from "node:fs"
+import { delimiter, join } from "node:path"
+import {
+  type CodexAskForApproval,
+  type CodexSandboxMode,
+  type Project,
+  type RuntimeMode,
+  SpindleError,
+  type ThreadId
+} from "@spindle/contracts"
+import type { ProviderSettings } from "../../config/ServerConfig.ts"
+
+/** The MCP server name Codex gives Spindle's tools (the model sees them as `mcp__spindle__…`). */
+export const MCP_SERVER_NAME = "spindle"
+/** The variable of the Codex process that holds its session token; the token is nowhere else. */
+export const TOKEN_VARIABLE = "SPINDLE_MCP_TOKEN"
+
+const isExecutable = (path: string) => {
+  try {
+    if (!statSync(path).isFile()) return false
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The binary to run: an absolute path as given, or a name found on PATH; undefined when missing. */
+export const resolveBinary = (bin: string, path: string | undefined): string | undefined => {
+  if (bin.startsWith("/")) return isExecutable(bin) ? bin : undefined
+  for (const dir of (path ?? "").split(delimiter)) {
+    if (dir === "") continue
+    const candidate = join(dir, bin)
+    if (isExecutable(candidate)) return candidate
+  }
+  return undefined
+}
+
+export const codexMissing = (threadId: ThreadId, bin: string) =>
+  new SpindleError({
+    reason: "provider",
+    threadId,
+    message: bin.startsWith("/")
+      ? `The Codex CLI ${bin} does not exist or is not executable. Fix --codex-bin (SPINDLE_CODEX_BIN) or the project's codexBin.`
+      : `The Codex CLI '${bin}' is not on the server's PATH. Install it with 'npm install -g @openai/codex', or point Spindle at it with --codex-bin /path/to/codex (SPINDLE_CODEX_BIN).`
+  })
+
+const tomlString = (value: string) => JSON.stringify(value)
+
+/** `app-server` and its `-c` overrides: the server's, the project's (which win), then Spindle's endpoint. */
+export const codexArgs = (settings: ProviderSettings, project: Project, mcpUrl: string): Array<string> => [
+  "app-server",
+  ...[...settings.codexConfig, ...project.codexConfig].flatMap((override) => ["-c", override]),
+  "-c",
+  `mcp_servers.${MCP_SERVER_NAME}.url=${tomlString(mcpUrl)}`,
+  "-c",
+  `mcp_servers.${MCP_SERVER_NAME}.bearer_token_env_var=${tomlString(TOKEN_VARIABLE)}`,
+  // Spindle's own tools are gated by the session's token, not by Codex's approval prompts (which
+  // would refuse them outright under approvalPolicy `never`).
+  "-c",
+  `mcp_servers.${MCP_SERVER_NAME}.default_tools_approval_mode="approve"`
+]
+
+/** Anything shaped like a Spindle token, in a variable's value. */
+const TOKEN_SHAPED = /\bsp[nc]_[A-Za-z0-9_-]{16,}/u
+
+/**
+ * The server's environment for Codex (its credentials, CODEX_HOME, PATH: the user's agent, set up by
+ * the user), without Spindle's own client token or anything shaped like a token, plus this session's.
+ */
+export const codexEnvironment = (
+  serverEnv: Readonly<Record<string, string | undefined>>,
+  token: string
+): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(serverEnv)) {
+    if (value === undefined || name === "SPINDLE_TOKEN" || name === TOKEN_VARIABLE || TOKEN_SHAPED.test(value)) {
+      continue
+    }
+    env[name] = value
+  }
+  env[TOKEN_VARIABLE] = token
+  return env
+}
+
+/**
+ * `approval-required` asks for commands and edits (Codex `untrusted`); `auto-accept-edits` asks for
+ * commands only (also `untrusted`, with edit requests accepted by Spindle itself); `full-access`
+ * asks nothing and leaves the sandbox (`never`, `danger-full-access`).
+ */
+export const codexPolicy = (
+  mode: RuntimeMode
+): { readonly approvalPolicy: CodexAskForApproval; readonly sandbox: CodexSandboxMode; readonly autoAcceptEdits: boolean } =>
+  mode === "full-access"
+    ? { approvalPolicy: "never", sandbox: "danger-full-access", autoAcceptEdits: false }
+    : { approvalPolicy: "untrusted", sandbox: "workspace-write", autoAcceptEdits: mode === "auto-accept-edits" }
+
+/** What the agent is told about its place in Spindle and about starting other threads. */
+export const developerInstructions = (worktreePath: string, branch: string | null) =>
+  [
+    `You are working in a Spindle thread, in the git checkout ${worktreePath}${branch === null ? "" : ` (branch ${branch})`}.`,
+    `The MCP server '${MCP_SERVER_NAME}' lets you start other threads: t3_thread_start starts another coding agent in its own git worktree with a first prompt.`,
+    "Use t3_thread_start ONLY when the user explicitly asks you to start, spawn or create another thread or agent; never to hand off work on your own initiative.",
+    "It returns as soon as the new thread's workspace exists; it does not wait for the other agent's work. When you start one, tell the user its threadId, branch and worktreePath from the result.",
+    "t3_thread_status and t3_thread_list show the threads you started and how they are doing."
+  ].join("\n")

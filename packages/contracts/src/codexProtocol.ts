@@ -1,0 +1,144 @@
+// The subset of the Codex app-server protocol (JSON-RPC lines over stdio, v2) that Spindle speaks,
+// written from the JSON Schemas `codex app-server generate-json-schema` emits. Only the fields we
+// read are declared; everything else a message carries is ignored, so newer Codex versions that add
+// fields still decode. Request params we send are typed here too.
+import * as Schema from "effect/Schema"
+
+// ---- what we send -----------------------------------------------------------------------------
+
+export type CodexAskForApproval = "untrusted" | "on-request" | "never"
+export type CodexSandboxMode = "read-only" | "workspace-write" | "danger-full-access"
+
+export interface CodexTextInput {
+  readonly type: "text"
+  readonly text: string
+  readonly text_elements: ReadonlyArray<never>
+}
+
+export interface CodexThreadStartParams {
+  readonly cwd: string
+  readonly model?: string
+  readonly approvalPolicy: CodexAskForApproval
+  readonly sandbox: CodexSandboxMode
+  readonly developerInstructions: string
+}
+
+export interface CodexThreadResumeParams extends CodexThreadStartParams {
+  readonly threadId: string
+}
+
+export interface CodexTurnStartParams {
+  readonly threadId: string
+  readonly input: ReadonlyArray<CodexTextInput>
+}
+
+/** Decisions for command and file-change approval requests. */
+export type CodexApprovalDecision = "accept" | "acceptForSession" | "decline" | "cancel"
+
+// ---- what we read -----------------------------------------------------------------------------
+
+export const CodexThreadStartResponse = Schema.Struct({ thread: Schema.Struct({ id: Schema.String }) })
+export const CodexTurnStartResponse = Schema.Struct({ turn: Schema.Struct({ id: Schema.String }) })
+
+export const CodexTurnStatus = Schema.Literals(["completed", "interrupted", "failed", "inProgress"])
+
+export const CodexTurn = Schema.Struct({
+  id: Schema.String,
+  status: CodexTurnStatus,
+  error: Schema.optionalKey(Schema.NullOr(Schema.Struct({ message: Schema.String })))
+})
+
+const Nullable = <S extends Schema.Top>(schema: S) => Schema.optionalKey(Schema.NullOr(schema))
+
+export const CodexThreadItem = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("agentMessage"), id: Schema.String, text: Schema.String }),
+  Schema.Struct({
+    type: Schema.Literal("reasoning"),
+    id: Schema.String,
+    summary: Schema.optionalKey(Schema.Array(Schema.String)),
+    content: Schema.optionalKey(Schema.Array(Schema.String))
+  }),
+  Schema.Struct({
+    type: Schema.Literal("commandExecution"),
+    id: Schema.String,
+    command: Schema.String,
+    cwd: Nullable(Schema.String),
+    aggregatedOutput: Nullable(Schema.String),
+    exitCode: Nullable(Schema.Int),
+    status: Schema.String
+  }),
+  Schema.Struct({
+    type: Schema.Literal("fileChange"),
+    id: Schema.String,
+    changes: Schema.Array(
+      Schema.Struct({ path: Schema.String, kind: Schema.Struct({ type: Schema.String }) })
+    ),
+    status: Schema.String
+  }),
+  Schema.Struct({
+    type: Schema.Literal("mcpToolCall"),
+    id: Schema.String,
+    server: Schema.String,
+    tool: Schema.String,
+    status: Schema.String,
+    error: Nullable(Schema.Struct({ message: Schema.String })),
+    result: Nullable(Schema.Struct({ content: Schema.Array(Schema.Unknown) }))
+  }),
+  Schema.Struct({ type: Schema.String, id: Schema.String })
+])
+export type CodexThreadItem = typeof CodexThreadItem.Type
+
+const turnScoped = { threadId: Schema.String, turnId: Schema.String }
+
+export const CodexTokenUsageBreakdown = Schema.Struct({
+  inputTokens: Schema.Int,
+  cachedInputTokens: Schema.Int,
+  outputTokens: Schema.Int,
+  reasoningOutputTokens: Schema.Int,
+  totalTokens: Schema.Int
+})
+
+/** The notifications we map, by method. */
+export const CodexNotifications = {
+  "turn/started": Schema.Struct({ threadId: Schema.String, turn: CodexTurn }),
+  "turn/completed": Schema.Struct({ threadId: Schema.String, turn: CodexTurn }),
+  "item/started": Schema.Struct({ ...turnScoped, item: CodexThreadItem }),
+  "item/completed": Schema.Struct({ ...turnScoped, item: CodexThreadItem }),
+  "item/agentMessage/delta": Schema.Struct({ ...turnScoped, itemId: Schema.String, delta: Schema.String }),
+  "item/commandExecution/outputDelta": Schema.Struct({
+    ...turnScoped,
+    itemId: Schema.String,
+    delta: Schema.String
+  }),
+  "item/reasoning/summaryTextDelta": Schema.Struct({ ...turnScoped, itemId: Schema.String, delta: Schema.String }),
+  "thread/tokenUsage/updated": Schema.Struct({
+    ...turnScoped,
+    tokenUsage: Schema.Struct({ total: CodexTokenUsageBreakdown, last: CodexTokenUsageBreakdown })
+  }),
+  error: Schema.Struct({
+    ...turnScoped,
+    error: Schema.Struct({ message: Schema.String }),
+    willRetry: Schema.Boolean
+  })
+} as const
+export type CodexNotificationMethod = keyof typeof CodexNotifications
+
+/** The approval requests we answer, by method; any other request from Codex is declined. */
+export const CodexApprovalRequests = {
+  "item/commandExecution/requestApproval": Schema.Struct({
+    ...turnScoped,
+    itemId: Schema.String,
+    command: Nullable(Schema.String),
+    cwd: Nullable(Schema.String),
+    reason: Nullable(Schema.String),
+    /** What Codex offers for this request (strings, or objects for amendments we never send). */
+    availableDecisions: Nullable(Schema.Array(Schema.Unknown))
+  }),
+  "item/fileChange/requestApproval": Schema.Struct({
+    ...turnScoped,
+    itemId: Schema.String,
+    reason: Nullable(Schema.String),
+    grantRoot: Nullable(Schema.String)
+  })
+} as const
+export type CodexApprovalMethod = keyof typeof CodexApprovalRequests
