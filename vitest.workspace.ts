@@ -2,6 +2,13 @@
 // vitest.config.ts imports it into `test.projects`.
 import { defineProject } from "vitest/config"
 
+/**
+ * Every server a test starts, in process or as `spindle serve`, runs no agent unless the test
+ * turns providers on and points Codex at the loopback fake model itself: nothing reaches a model
+ * service, and turns stay `requested` where a test does not care about them.
+ */
+const env = { SPINDLE_PROVIDERS: "off" }
+
 const project = (name: string, root: string) =>
   defineProject({
     test: {
@@ -9,7 +16,8 @@ const project = (name: string, root: string) =>
       root,
       include: ["src/**/*.test.ts", "test/**/*.test.ts", "scripts/**/*.test.ts"],
       testTimeout: 30_000,
-      hookTimeout: 30_000
+      hookTimeout: 30_000,
+      env
     }
   })
 
@@ -23,7 +31,8 @@ const reliability = defineProject({
     globalSetup: ["reliability/globalSetup.ts"],
     fileParallelism: false,
     testTimeout: 600_000,
-    hookTimeout: 120_000
+    hookTimeout: 120_000,
+    env
   }
 })
 

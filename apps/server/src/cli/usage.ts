@@ -4,6 +4,7 @@ import {
   DEFAULT_HOST,
   DEFAULT_LIMITS,
   DEFAULT_PORT,
+  DEFAULT_PROVIDER_SETTINGS,
   type LogFormat,
   type LogLevel,
   resolveHome,
@@ -54,9 +55,22 @@ Options for serve (flags win over environment variables):
                          bootstraps at once in one project (SPINDLE_MAX_BOOTSTRAPS_PER_PROJECT, default ${DEFAULT_LIMITS.bootstrapsPerProject})
   --max-threads-per-project <n>
                          active threads in one project (SPINDLE_MAX_THREADS_PER_PROJECT, default ${DEFAULT_LIMITS.activeThreadsPerProject})
+  --providers on|off     run threads' turns with their agent (SPINDLE_PROVIDERS, default on); off
+                         records turns as requested and runs nothing
+  --codex-bin <path>     the Codex CLI (SPINDLE_CODEX_BIN, default codex on PATH)
+  --codex-config <KEY=VALUE>
+                         a Codex config override, as codex -c takes it (repeatable; SPINDLE_CODEX_CONFIG,
+                         one per line); how you pick a model provider, e.g. a local model or a proxy
 
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 server unreachable or unauthorized.
 `
+
+/** A newline-separated environment variable as a list (blank lines dropped). */
+const splitLines = (value: string | undefined): Array<string> =>
+  (value ?? "")
+    .split(/\r?\n/u)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
 
 const oneOf = <T extends string>(name: string, value: string, allowed: ReadonlyArray<T>): T => {
   if ((allowed as ReadonlyArray<string>).includes(value)) return value as T
@@ -95,7 +109,10 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
         "log-format": { type: "string" },
         "allow-origin": { type: "string", multiple: true },
         "max-bootstraps-per-project": { type: "string" },
-        "max-threads-per-project": { type: "string" }
+        "max-threads-per-project": { type: "string" },
+        providers: { type: "string" },
+        "codex-bin": { type: "string" },
+        "codex-config": { type: "string", multiple: true }
       }
     })
   }
@@ -105,6 +122,14 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
     throw new UsageError(`${(error as Error).message}. Run 'spindle help' for the options.`)
   }
   const { values } = parsed
+  const codexConfig = values["codex-config"] ?? splitLines(env.SPINDLE_CODEX_CONFIG)
+  for (const override of codexConfig) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.\-"]*=/u.test(override)) {
+      throw new UsageError(
+        `--codex-config takes KEY=VALUE (a Codex config key, then its TOML value), got '${override}'. Example: --codex-config 'model="gpt-5-codex"'.`
+      )
+    }
+  }
   const host = values.host ?? env.SPINDLE_HOST ?? DEFAULT_HOST
   const portText = values.port ?? env.SPINDLE_PORT
   return {
@@ -122,6 +147,12 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
       "json"
     ]),
     allowedOrigins: values["allow-origin"] ?? [],
+    providers: {
+      enabled:
+        oneOf("--providers", values.providers ?? env.SPINDLE_PROVIDERS ?? "on", ["on", "off"] as const) === "on",
+      codexBin: values["codex-bin"] ?? env.SPINDLE_CODEX_BIN ?? DEFAULT_PROVIDER_SETTINGS.codexBin,
+      codexConfig
+    },
     limits: {
       bootstrapsPerProject: parseLimit(
         "--max-bootstraps-per-project",

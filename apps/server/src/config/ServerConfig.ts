@@ -41,6 +41,8 @@ export interface ProviderSettings {
   readonly codexBin: string
   /** `codex -c KEY=VALUE` overrides for every Codex session (a project's come after, and win). */
   readonly codexConfig: ReadonlyArray<string>
+  /** CODEX_HOME for Codex sessions; absent: the server's own environment decides (~/.codex). */
+  readonly codexHome?: string
 }
 
 export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = { enabled: true, codexBin: "codex", codexConfig: [] }

@@ -13,6 +13,7 @@ import * as Semaphore from "effect/Semaphore"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
+import { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
 import { makeBootstrapRun, newProgress, unexpected } from "./bootstrapRun.ts"
 import { type BootstrapInvocation, type InFlight, payloadHash, StepFailure } from "./bootstrapSteps.ts"
@@ -41,7 +42,8 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       const scope: Scope.Scope = yield* Effect.scope
       // Read here, where the composition root provided it, not from each caller's fiber.
       const crash = yield* CrashPoints
-      const steps = makeBootstrapRun({ engine, gate, journal, repositories, worktrees, setupRunner, crash })
+      const adapters = yield* ProviderAdapters
+      const steps = makeBootstrapRun({ engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters })
 
       const inFlight = new Map<string, InFlight>()
       const threadLocks = new Map<ThreadId, Semaphore.Semaphore>()

@@ -63,6 +63,8 @@ export interface PlanServices {
   readonly worktrees: Worktrees["Service"]
   /** Worktree paths bootstraps in flight are creating (journaled before git makes them). */
   readonly worktreesBeingCreated: Effect.Effect<ReadonlyArray<string>>
+  /** Whether the provider can run this project's threads with this model (the provider registry's say). */
+  readonly checkProvider: (project: Project, provider: Thread["provider"], model: string | null) => SpindleError | undefined
 }
 
 /** The default title: the prompt with whitespace collapsed, cut to 80 characters. */
@@ -113,6 +115,11 @@ export const planBootstrap = (
     // An agent's child inherits its settings; admission checks it gets no more than the parent has.
     const from =
       parent === undefined ? undefined : Option.getOrUndefined(HashMap.get(model.threads, parent.threadId))
+    const provider = request.provider ?? from?.provider ?? project.defaultProvider
+    const model_ =
+      request.model ?? (request.provider === undefined ? from?.model : undefined) ?? project.defaultModel
+    const refused = services.checkProvider(project, provider, model_)
+    if (refused !== undefined) return yield* Effect.fail(refused)
     const prompt = command.prompt.trim()
     const mode = bootstrap.workspace.mode
     const warnings: Array<string> = []
@@ -231,9 +238,8 @@ export const planBootstrap = (
       parentThreadId: parent?.threadId ?? null,
       title: request.title ?? titleFromPrompt(prompt),
       tags: request.tags ?? [],
-      provider: request.provider ?? from?.provider ?? project.defaultProvider,
-      model:
-        request.model ?? (request.provider === undefined ? from?.model : undefined) ?? project.defaultModel,
+      provider,
+      model: model_,
       runtimeMode: request.runtimeMode ?? from?.runtimeMode ?? "full-access",
       interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
       mode,

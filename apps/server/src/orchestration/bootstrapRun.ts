@@ -15,6 +15,7 @@ import { type BootstrapInvocation, type InFlight, StepFailure, stepCommandId } f
 import type { CrashPoints } from "./CrashPoints.ts"
 import type { Engine } from "./Engine.ts"
 import type { SetupRunner } from "./SetupRunner.ts"
+import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import type { StartupGate } from "./StartupGate.ts"
 
 export interface RunServices {
@@ -25,6 +26,7 @@ export interface RunServices {
   readonly worktrees: Worktrees["Service"]
   readonly setupRunner: SetupRunner["Service"]
   readonly crash: (typeof CrashPoints)["Service"]
+  readonly adapters: ProviderAdapters["Service"]
 }
 
 /** What a run has reached so far: enough to answer, or to roll back from the right stage. */
@@ -41,7 +43,7 @@ const now = Effect.map(DateTime.now, DateTime.formatIso)
 const failAt = (stage: BootstrapStage) => (error: SpindleError) => new StepFailure({ stage, error })
 
 export const makeBootstrapRun = (services: RunServices) => {
-  const { engine, gate, journal, repositories, worktrees, setupRunner, crash } = services
+  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters } = services
 
   return (invocation: BootstrapInvocation, hash: string, flight: InFlight, progress: Progress) => {
     const { command, actor } = invocation
@@ -83,7 +85,17 @@ export const makeBootstrapRun = (services: RunServices) => {
               entries.flatMap((e) => (e.worktreePath === null ? [] : [e.worktreePath]))
             ),
             Effect.orDie
-          )
+          ),
+          checkProvider: (project, provider, model) => {
+            const adapter = adapters.get(provider)
+            return adapter === undefined
+              ? new SpindleError({
+                  reason: "validation",
+                  field: "bootstrap.createThread.provider",
+                  message: `No provider ${provider} runs on this server. Use one of: ${[...adapters.keys()].join(", ")}.`
+                })
+              : adapter.check(project, model)
+          }
         },
         yield* engine.readModel,
         command,

@@ -76,6 +76,9 @@ export class ProviderService extends Context.Service<
       const config = yield* ServerConfig
       const settings = config.providers ?? DEFAULT_PROVIDER_SETTINGS
       const scope = yield* Effect.scope
+      // Recorders outlive the shutdown finalizer below (a child scope made first closes last), so
+      // the turns it interrupts are still recorded.
+      const recorderScope = yield* Scope.fork(scope)
 
       const live = new Map<ThreadId, Live>()
       const locks = new Map<ThreadId, Semaphore.Semaphore>()
@@ -99,7 +102,7 @@ export class ProviderService extends Context.Service<
             engine,
             threadId,
             () => live.get(threadId)?.providerSessionId ?? "spindle"
-          ).pipe(Scope.provide(scope))
+          ).pipe(Scope.provide(recorderScope))
           recorders.set(threadId, recorder)
           return recorder
         })

@@ -81,7 +81,9 @@ export const testSettings = (home: string): ServerSettings => ({
   logLevel: "error",
   logFormat: "json",
   allowedOrigins: [],
-  limits: DEFAULT_LIMITS
+  limits: DEFAULT_LIMITS,
+  // Turns stay requested unless a test runs an agent on purpose (see testing/providers.ts).
+  providers: { enabled: false, codexBin: "codex", codexConfig: [] }
 })
 
 export const testConfig = (home: string) => ServerConfig.layer(testSettings(home))

@@ -141,7 +141,10 @@ export const makeCodexAdapter = (
         .spawn(
           ChildProcess.make(binary, codexArgs(settings, project, context.mcp.url), {
             cwd: context.worktreePath,
-            env: codexEnvironment(process.env, Redacted.value(context.mcp.token)),
+            env: codexEnvironment(
+              settings.codexHome === undefined ? process.env : { ...process.env, CODEX_HOME: settings.codexHome },
+              Redacted.value(context.mcp.token)
+            ),
             extendEnv: false,
             stdin: rpc.output,
             killSignal: "SIGTERM",

@@ -1,0 +1,109 @@
+// Test wiring for provider tests: the real server in process with providers on, a project on a
+// real repository, the real Codex CLI pointed at the loopback fake model with its own CODEX_HOME,
+// and helpers that wait (bounded) on a thread's events. Not shipped.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import type { BootstrapResult, ProjectId, SpindleEvent, ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import type { ProviderSettings, ServerSettings } from "../config/ServerConfig.ts"
+import { Commands } from "../orchestration/Commands.ts"
+import type { Engine } from "../orchestration/Engine.ts"
+import { type FakeModel, startFakeModel } from "./fakeModel.ts"
+import { gitRepo, serverActor } from "./fixtures.ts"
+import { inProcessServer } from "./inProcessServer.ts"
+import { REPO_ROOT } from "./serverProcess.ts"
+
+export const CODEX_BIN = join(REPO_ROOT, "node_modules", ".bin", "codex")
+
+/** A CODEX_HOME for one test, removed after it; outside /tmp, where Codex will not put its helpers. */
+export const codexHome = Effect.acquireRelease(
+  Effect.sync(() => {
+    const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
+    mkdirSync(root, { recursive: true })
+    return mkdtempSync(join(root, "home-"))
+  }),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** The loopback fake Responses model, closed with the scope. */
+export const fakeModel = Effect.acquireRelease(
+  Effect.promise(() => startFakeModel()),
+  (model) => Effect.promise(() => model.close())
+)
+
+/** Provider settings that run the real Codex against `model`, in `home`. */
+export const codexAgainst = (model: FakeModel, home: string): ProviderSettings => ({
+  enabled: true,
+  codexBin: CODEX_BIN,
+  codexConfig: model.codexConfig(),
+  codexHome: home
+})
+
+export const PROJECT = "p1" as ProjectId
+
+/** The server with providers on and project p1 on a fresh repository (extra project settings allowed). */
+export const providerWorld = (
+  providers: ProviderSettings,
+  project: Record<string, unknown> = {},
+  overrides: Partial<ServerSettings> = {}
+) =>
+  Effect.gen(function* () {
+    const repo = yield* gitRepo
+    const server = yield* inProcessServer({ providers, ...overrides })
+    const commands = Context.get(server.context, Commands)
+    yield* commands.dispatch(
+      { type: "project.create", commandId: "create-p1", projectId: PROJECT, workspaceRoot: repo, ...project },
+      serverActor
+    )
+    let n = 0
+    /** Bootstraps a thread (new worktree, no setup) and answers once its turn is requested. */
+    const start = (threadId: string, prompt: string, createThread: Record<string, unknown> = {}) =>
+      commands.dispatch(
+        {
+          type: "thread.turn.start",
+          commandId: `start-${threadId}-${++n}`,
+          threadId,
+          prompt,
+          bootstrap: {
+            createThread: { projectId: PROJECT, ...createThread },
+            workspace: { mode: "new_worktree" },
+            runSetupScript: false
+          }
+        },
+        serverActor
+      ) as Effect.Effect<BootstrapResult, import("@spindle/contracts").SpindleError>
+    const send = (command: Record<string, unknown>) =>
+      commands.dispatch({ commandId: `cmd-${++n}-${Date.now()}`, ...command }, serverActor)
+    return { repo, server, commands, engine: server.engine, start, send }
+  })
+
+const threadOf = (event: SpindleEvent) =>
+  "threadId" in event.payload ? event.payload.threadId : "thread" in event.payload ? event.payload.thread.id : undefined
+
+/** The thread's events from the start of the log until (and with) the first that `until` accepts; bounded. */
+export const eventsUntil = (
+  engine: Engine["Service"],
+  threadId: ThreadId | string,
+  until: (event: SpindleEvent) => boolean,
+  timeout: `${number} seconds` = "60 seconds"
+) =>
+  engine.events(0).pipe(
+    Stream.filter((event) => threadOf(event) === threadId),
+    Stream.takeUntil(until),
+    Stream.runCollect,
+    Effect.map((events) => Array.from(events)),
+    Effect.timeoutOrElse({
+      duration: timeout,
+      orElse: () => Effect.die(new Error(`thread ${threadId}: the awaited event did not come within ${timeout}`))
+    })
+  )
+
+/** Waits for the thread's latest turn to end; answers the thread's events up to then. */
+export const turnEnded = (engine: Engine["Service"], threadId: ThreadId | string, turnId?: string) =>
+  eventsUntil(
+    engine,
+    threadId,
+    (e) => e.type === "thread.turn-ended" && (turnId === undefined || e.payload.turnId === turnId)
+  )
