@@ -52,6 +52,13 @@ export const codexDecision = (
   return decision === "decline" ? "cancel" : "accept"
 }
 
+/** Node names a signal death only inside the message of the exit failure's cause. */
+const signalIn = (error: { readonly message: string; readonly reason?: { readonly cause?: unknown } }) => {
+  const cause = error.reason?.cause
+  const signal = /signal: '(\w+)'/.exec(cause instanceof Error ? cause.message : error.message)?.[1]
+  return signal === undefined ? "" : ` by ${signal}`
+}
+
 interface CurrentTurn {
   readonly turnId: TurnId
   codexTurnId: string | null
@@ -177,7 +184,7 @@ export const makeCodexAdapter = (
             ended,
             exit._tag === "Success"
               ? `codex app-server exited with code ${exit.success}.${tail}`
-              : `codex app-server was killed (${exit.failure.message}).${tail}`
+              : `codex app-server was killed${signalIn(exit.failure)}.${tail}`
           )
         })
       )

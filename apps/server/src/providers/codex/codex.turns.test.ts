@@ -1,0 +1,163 @@
+// The real Codex CLI (pinned dev dependency), offline against the loopback fake model: full turns,
+// streamed over /ws, approvals, interrupts, a killed app-server.
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import type { SpindleEvent, ThreadId } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
+import { makeClient } from "../../cli/rpcClient.ts"
+import { codexAgainst, codexHome, eventsUntil, fakeModel, providerWorld, turnEnded } from "../../testing/providers.ts"
+
+/** The pid of the `codex app-server` working in `cwd`, from /proc. */
+export const codexPid = (cwd: string): number | undefined => {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8")
+      if (cmdline.includes("app-server") && readlinkSync(`/proc/${entry}/cwd`) === cwd) return Number(entry)
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined
+}
+
+const codexWorld = (project: Record<string, unknown> = {}) =>
+  Effect.gen(function* () {
+    const model = yield* fakeModel
+    const home = yield* codexHome
+    const world = yield* providerWorld(codexAgainst(model, home), project)
+    return { ...world, model, codexHome: home }
+  })
+
+const ended = (events: ReadonlyArray<SpindleEvent>) => {
+  const last = events.at(-1)
+  return last?.type === "thread.turn-ended" ? last.payload : undefined
+}
+
+describe("the Codex provider (real codex app-server, fake model)", () => {
+  it.live(
+    "a thread runs a full turn: its events (session, turn, command, agent message, usage, end) arrive in order over /ws",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        const client = yield* makeClient({ url: world.server.url, token: world.server.ownerToken })
+        const from = (yield* client["server.getStatus"]()).sequence
+        const watch = yield* client["orchestration.subscribe"]({ fromSequence: from }).pipe(
+          Stream.filter((e) => "threadId" in e.payload && e.payload.threadId === "t1"),
+          Stream.takeUntil((e) => e.type === "thread.turn-ended"),
+          Stream.runCollect,
+          Effect.timeout("90 seconds"),
+          Effect.forkChild
+        )
+        const started = yield* world.start("t1", "make a file [[run: echo hello > hello.txt]]")
+        const events = Array.from(yield* Fiber.join(watch))
+        const sequences = events.map((e) => e.sequence)
+        assert.deepStrictEqual(sequences, [...sequences].sort((a, b) => a - b), "in log order")
+        const kinds = events.flatMap((e) =>
+          e.type === "thread.turn-item" ? [`${e.payload.phase}:${e.payload.item.kind}`] : [e.type]
+        )
+        const at = (kind: string) => kinds.indexOf(kind)
+        assert.isTrue(at("thread.session-changed") >= 0 && at("thread.session-changed") < at("thread.turn-started"))
+        assert.isTrue(at("started:command") > at("thread.turn-started"))
+        assert.isTrue(at("completed:command") > at("started:command"))
+        assert.isTrue(at("completed:agent-message") > at("completed:command"))
+        assert.include(kinds, "thread.turn-usage")
+        assert.strictEqual(kinds.at(-1), "thread.turn-ended")
+        const command = events.find((e) => e.type === "thread.turn-item" && e.payload.phase === "completed" && e.payload.item.kind === "command")
+        assert.include(command?.type === "thread.turn-item" ? (command.payload.item.command ?? "") : "", "echo hello")
+        assert.deepStrictEqual(
+          ended(events),
+          { threadId: "t1" as ThreadId, turnId: events.find((e) => e.type === "thread.turn-ended")!.payload.turnId as never, status: "completed", reason: null }
+        )
+        assert.strictEqual(readFileSync(join(started.worktreePath, "hello.txt"), "utf8"), "hello\n")
+        const thread = (yield* world.engine.getThread("t1" as ThreadId))!
+        assert.strictEqual(thread.latestTurn?.status, "completed")
+        assert.include(thread.latestTurn?.lastMessage ?? "", "echo hello")
+        assert.isAbove(thread.latestTurn?.usage?.totalTokens ?? 0, 0)
+        assert.strictEqual(thread.session.status, "running")
+        assert.isNotNull(thread.session.resumeCursor)
+        // The model saw Spindle's instructions and tools.
+        const first = world.model.requests[0]!
+        assert.include(JSON.stringify(first.input), "t3_thread_start")
+        assert.include(JSON.stringify(first.tools), "mcp__spindle")
+      }),
+    120_000
+  )
+
+  it.live(
+    "approval-required: a command waits for an answer; accepted, it runs and the turn completes",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        const started = yield* world.start("t1", "[[run: touch approved.txt]]", {
+          runtimeMode: "approval-required"
+        })
+        const asked = yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.approval-requested")
+        const request = asked.at(-1)!
+        assert.strictEqual(request.type, "thread.approval-requested")
+        if (request.type !== "thread.approval-requested") return
+        assert.strictEqual(request.payload.approval.kind, "command")
+        assert.include(request.payload.approval.command ?? "", "touch approved.txt")
+        assert.isFalse(existsSync(join(started.worktreePath, "approved.txt")), "nothing ran before the answer")
+        const thread = (yield* world.engine.getThread("t1" as ThreadId))!
+        assert.deepStrictEqual(thread.pendingApprovals.map((a) => a.requestId), [request.payload.approval.requestId])
+        yield* world.send({
+          type: "thread.approval.respond",
+          threadId: "t1",
+          requestId: request.payload.approval.requestId,
+          decision: "accept"
+        })
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.strictEqual(ended(events)?.status, "completed")
+        assert.isTrue(existsSync(join(started.worktreePath, "approved.txt")))
+        assert.deepStrictEqual((yield* world.engine.getThread("t1" as ThreadId))!.pendingApprovals, [])
+      }),
+    120_000
+  )
+
+  it.live(
+    "an interrupt ends a running turn as interrupted; the next turn runs in the same session",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        yield* world.start("t1", "think long [[slow: 30000]]")
+        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item" && e.payload.item.kind === "agent-message")
+        yield* world.send({ type: "thread.turn.interrupt", threadId: "t1" })
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.strictEqual(ended(events)?.status, "interrupted")
+        const session = (yield* world.engine.getThread("t1" as ThreadId))!.session
+        yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "now quick", turnId: "u2" })
+        assert.strictEqual(ended(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.session.providerSessionId, session.providerSessionId)
+      }),
+    120_000
+  )
+
+  it.live(
+    "kill -9 of Codex mid-turn fails the turn with the reason; the thread shows session error; the next turn starts a new session",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        const started = yield* world.start("t1", "think long [[slow: 30000]]")
+        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item" && e.payload.item.kind === "agent-message")
+        const pid = codexPid(started.worktreePath)
+        assert.isDefined(pid, "codex app-server runs in the worktree")
+        process.kill(pid!, "SIGKILL")
+        const end = ended(yield* turnEnded(world.engine, "t1"))!
+        assert.strictEqual(end.status, "failed")
+        assert.include(end.reason!, "session ended")
+        assert.include(end.reason!, "killed")
+        const errored = yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.session-changed" && e.payload.status === "error")
+        const first = (errored.at(-1) as Extract<SpindleEvent, { type: "thread.session-changed" }>).payload
+        yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "again", turnId: "u2" })
+        assert.strictEqual(ended(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
+        const thread = (yield* world.engine.getThread("t1" as ThreadId))!
+        assert.strictEqual(thread.session.status, "running")
+        assert.notStrictEqual(thread.session.providerSessionId, first.providerSessionId)
+      }),
+    120_000
+  )
+})
