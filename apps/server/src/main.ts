@@ -130,10 +130,12 @@ const Startup = Layer.effectDiscard(
     )
     yield* Effect.forkScoped(startup)
     yield* Effect.addFinalizer(() =>
-      Effect.andThen(
+      Effect.all([
+        // Agents first: their processes hold MCP streams the HTTP server would otherwise wait for.
+        providers.shutdown,
         Effect.sync(() => rmSync(infoPath, { force: true })),
         Effect.logInfo("Spindle stopped")
-      )
+      ])
     )
   })
 )

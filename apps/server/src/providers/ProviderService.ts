@@ -59,6 +59,8 @@ export class ProviderService extends Context.Service<
      * requested turns, then follows the log. `mcpUrl` is the endpoint sessions are given.
      */
     readonly activate: (mcpUrl: string) => Effect.Effect<void>
+    /** Stops every session (called before the HTTP server closes, so agents' MCP streams end first). */
+    readonly shutdown: Effect.Effect<void>
     /** The adapter for a provider, to check a thread's settings before any side effect. */
     readonly adapter: (kind: ProviderKind) => ProviderAdapter | undefined
     /** Threads with a live session now. */
@@ -401,15 +403,26 @@ export class ProviderService extends Context.Service<
         )
 
       // Shutdown: every session stops (its turn interrupted) while the engine can still record it.
-      yield* Effect.addFinalizer(() =>
+      const shutdown = Effect.suspend(() =>
         Effect.forEach([...live.keys()], (threadId) => stop(threadId, "Spindle shut down during the turn."), {
           concurrency: "unbounded",
           discard: true
-        }).pipe(Effect.timeout("10 seconds"), Effect.ignore)
+        })
+      ).pipe(
+        Effect.timeout("10 seconds"),
+        Effect.ignore,
+        // Whatever could not be stopped in time still goes with the server.
+        Effect.andThen(
+          Effect.suspend(() =>
+            Effect.forEach([...live.values()], (session) => Scope.close(session.scope, Exit.void), { discard: true })
+          )
+        )
       )
+      yield* Effect.addFinalizer(() => shutdown)
 
       return {
         activate,
+        shutdown,
         adapter: (kind: ProviderKind) => adapters.get(kind),
         liveSessions: Effect.sync(() => [...live.keys()])
       }

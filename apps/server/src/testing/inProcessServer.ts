@@ -19,7 +19,8 @@ export const inProcessServer = (
 ) =>
   Effect.gen(function* () {
     const home = yield* tempHome
-    const context = yield* Layer.build(ServerLayer({ ...testSettings(home), ...overrides }))
+    const settings = { ...testSettings(home), ...overrides }
+    const context = yield* Layer.build(ServerLayer(settings))
     const gate = Context.get(context, StartupGate)
     if (options.waitReady !== false) {
       yield* gate.state.pipe(
@@ -29,9 +30,9 @@ export const inProcessServer = (
       )
     }
     const url = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
-    const ownerTokenPath = join(home, "owner-token")
+    const ownerTokenPath = join(settings.home, "owner-token")
     return {
-      home,
+      home: settings.home,
       url,
       gate,
       ownerToken: existsSync(ownerTokenPath) ? readFileSync(ownerTokenPath, "utf8").trim() : "",

@@ -1,7 +1,7 @@
 // Test wiring for provider tests: the real server in process with providers on, a project on a
 // real repository, the real Codex CLI pointed at the loopback fake model with its own CODEX_HOME,
 // and helpers that wait (bounded) on a thread's events. Not shipped.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import type { BootstrapResult, ProjectId, SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
@@ -107,3 +107,27 @@ export const turnEnded = (engine: Engine["Service"], threadId: ThreadId | string
     threadId,
     (e) => e.type === "thread.turn-ended" && (turnId === undefined || e.payload.turnId === turnId)
   )
+
+/** The server with Codex against a fresh fake model and CODEX_HOME, and project p1. */
+export const codexWorld = (project: Record<string, unknown> = {}) =>
+  Effect.gen(function* () {
+    const model = yield* fakeModel
+    const home = yield* codexHome
+    const world = yield* providerWorld(codexAgainst(model, home), project)
+    return { ...world, model, codexHome: home }
+  })
+
+/** The pid of the `codex app-server` working in `cwd`, from /proc. */
+export const codexPid = (cwd: string): number | undefined => {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8")
+      if (cmdline.includes("app-server") && readlinkSync(`/proc/${entry}/cwd`) === cwd) return Number(entry)
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined
+}
+

@@ -160,6 +160,10 @@ export const makeCodexAdapter = (
         )
         .pipe(Effect.mapError((error) => failed(`Could not start ${binary} app-server: ${error.message}`)))
       yield* rpc.attach(handle.stdout)
+      // Stopping: Codex exits when its stdin closes, which is quicker than a signal and its grace.
+      yield* Effect.addFinalizer(() =>
+        Effect.andThen(rpc.peer.end, Effect.ignore(Effect.timeout(handle.exitCode, "2 seconds")))
+      )
       const splitter = new LineSplitter()
       yield* Effect.forkScoped(
         handle.stderr.pipe(
@@ -213,7 +217,15 @@ export const makeCodexAdapter = (
       const resumed =
         context.resumeCursor === null
           ? undefined
-          : yield* Effect.option(call("thread/resume", { ...threadParams, threadId: context.resumeCursor }))
+          : yield* Effect.option(
+              call("thread/resume", { ...threadParams, threadId: context.resumeCursor }).pipe(
+                Effect.tapError((error) =>
+                  Effect.logWarning(`Codex could not resume its conversation; starting a new one: ${error.message}`).pipe(
+                    Effect.annotateLogs({ threadId: thread.id, codexThreadId: context.resumeCursor })
+                  )
+                )
+              )
+            )
       const opened = resumed?._tag === "Some" ? resumed.value : yield* call("thread/start", threadParams)
       codexThreadId = (yield* decode(CodexThreadStartResponse, opened)).thread.id
 

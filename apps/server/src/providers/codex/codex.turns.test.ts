@@ -1,6 +1,6 @@
 // The real Codex CLI (pinned dev dependency), offline against the loopback fake model: full turns,
 // streamed over /ws, approvals, interrupts, a killed app-server.
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
@@ -8,29 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
-import { codexAgainst, codexHome, eventsUntil, fakeModel, providerWorld, turnEnded } from "../../testing/providers.ts"
-
-/** The pid of the `codex app-server` working in `cwd`, from /proc. */
-export const codexPid = (cwd: string): number | undefined => {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8")
-      if (cmdline.includes("app-server") && readlinkSync(`/proc/${entry}/cwd`) === cwd) return Number(entry)
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return undefined
-}
-
-const codexWorld = (project: Record<string, unknown> = {}) =>
-  Effect.gen(function* () {
-    const model = yield* fakeModel
-    const home = yield* codexHome
-    const world = yield* providerWorld(codexAgainst(model, home), project)
-    return { ...world, model, codexHome: home }
-  })
+import { codexPid, codexWorld, eventsUntil, turnEnded } from "../../testing/providers.ts"
 
 const ended = (events: ReadonlyArray<SpindleEvent>) => {
   const last = events.at(-1)

@@ -1,6 +1,7 @@
 // JSON-RPC over newline-delimited JSON, as `codex app-server` speaks it on stdio (messages carry no
 // "jsonrpc" field). Matches our requests with their responses, hands notifications and the peer's
 // own requests to handlers, and fails what is pending when the stream ends. It knows no methods.
+import type * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
@@ -32,6 +33,8 @@ export interface JsonRpcLines {
   readonly respondError: (id: RequestId, code: number, message: string) => Effect.Effect<void>
   /** Completes when the peer's output ends. */
   readonly closed: Effect.Effect<void>
+  /** Ends what we send: the peer sees its stdin close. */
+  readonly end: Effect.Effect<void>
 }
 
 /** Lines longer than this are dropped rather than buffered (a runaway peer cannot grow memory). */
@@ -47,7 +50,7 @@ export interface JsonRpcConnection {
 
 export const makeJsonRpcLines = (handlers: IncomingHandlers): Effect.Effect<JsonRpcConnection> =>
   Effect.gen(function* () {
-    const outgoing = yield* Queue.unbounded<Uint8Array>()
+    const outgoing = yield* Queue.unbounded<Uint8Array, Cause.Done>()
     const pending = new Map<RequestId, Deferred.Deferred<unknown, RpcFailure>>()
     const closed = yield* Deferred.make<void>()
     const encoder = new TextEncoder()
@@ -116,7 +119,8 @@ export const makeJsonRpcLines = (handlers: IncomingHandlers): Effect.Effect<Json
       notify: (method, params) => send(params === undefined ? { method } : { method, params }),
       respond: (id, result) => send({ id, result }),
       respondError: (id, code, message) => send({ id, error: { code, message } }),
-      closed: Deferred.await(closed)
+      closed: Deferred.await(closed),
+      end: Effect.asVoid(Queue.end(outgoing))
     }
     return { peer, output: Stream.fromQueue(outgoing), attach }
   })

@@ -1,0 +1,172 @@
+// The real Codex CLI calling Spindle's MCP endpoint with its session's token: a child thread
+// started by the agent, tokens that never show on a command line or in CODEX_HOME, a token that
+// dies with its session, and a conversation resumed after a restart.
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import type { SpindleEvent, ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import { ProviderTokens } from "../../auth/ProviderTokens.ts"
+import { gitRepo, serverActor, tempHome } from "../../testing/fixtures.ts"
+import { inProcessServer } from "../../testing/inProcessServer.ts"
+import { rawInitialize } from "../../testing/mcp.ts"
+import {
+  codexAgainst,
+  codexHome,
+  codexPid,
+  codexWorld,
+  eventsUntil,
+  fakeModel,
+  PROJECT,
+  turnEnded
+} from "../../testing/providers.ts"
+import { Commands } from "../../orchestration/Commands.ts"
+
+const TOKEN = /spn_[A-Za-z0-9_-]{20,}/
+
+/** Every file under `dir` whose bytes hold something shaped like a provider token. */
+const filesWithTokens = (dir: string): Array<string> =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" }).flatMap((relative) => {
+    const path = join(dir, relative)
+    try {
+      return statSync(path).isFile() && TOKEN.test(readFileSync(path).toString("latin1")) ? [relative] : []
+    } catch {
+      return []
+    }
+  })
+
+/** Processes whose command line holds something shaped like a provider token. */
+const cmdlinesWithTokens = () =>
+  readdirSync("/proc").filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false
+    try {
+      return TOKEN.test(readFileSync(`/proc/${entry}/cmdline`, "latin1"))
+    } catch {
+      return false
+    }
+  })
+
+const tokenOf = (pid: number) =>
+  /(?:^|\0)SPINDLE_MCP_TOKEN=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, "latin1"))?.[1]
+
+type Ended = Extract<SpindleEvent, { type: "thread.turn-ended" }>
+
+describe("Codex and Spindle's MCP endpoint", () => {
+  it.live(
+    "the agent starts a child through t3_thread_start: its own worktree, parent and session; tokens stay off command lines and CODEX_HOME; the parent's token dies with its session",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        const parent = yield* world.start(
+          "t1",
+          'Start a helper thread. [[spawn: {"prompt":"child work","clientRequestId":"child-1","title":"helper"}]]'
+        )
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
+        const call = events.find(
+          (e) => e.type === "thread.turn-item" && e.payload.phase === "completed" && e.payload.item.kind === "tool-call"
+        )
+        assert.isDefined(call, "the tool call is an item of the turn")
+        if (call?.type !== "thread.turn-item") return
+        assert.strictEqual(call.payload.item.tool, "t3_thread_start")
+        assert.strictEqual(call.payload.item.status, "completed")
+
+        const child = (yield* world.engine.snapshot).threads.find((t) => t.parentThreadId === "t1")
+        assert.isDefined(child, "a child thread exists")
+        assert.strictEqual(child!.title, "helper")
+        assert.strictEqual(child!.workspace.mode, "new_worktree")
+        assert.isTrue(child!.workspace.createdByUs)
+        assert.notStrictEqual(child!.workspace.worktreePath, parent.worktreePath)
+        assert.isTrue(statSync(child!.workspace.worktreePath!).isDirectory())
+        assert.include(call.payload.item.text ?? "", child!.id, "the agent got the child's id back")
+
+        // The child runs its own turn in its own session, with its own token.
+        const childEvents = yield* turnEnded(world.engine, child!.id)
+        assert.strictEqual((childEvents.at(-1) as Ended).payload.status, "completed")
+        const parentPid = codexPid(parent.worktreePath)!
+        const childPid = codexPid(child!.workspace.worktreePath!)!
+        assert.isDefined(parentPid)
+        assert.isDefined(childPid)
+        const parentToken = tokenOf(parentPid)!
+        const childToken = tokenOf(childPid)!
+        assert.match(parentToken, TOKEN)
+        assert.match(childToken, TOKEN)
+        assert.notStrictEqual(parentToken, childToken)
+        const threads = yield* world.engine.snapshot
+        const sessions = threads.threads.map((t) => t.session.providerSessionId)
+        assert.strictEqual(new Set(sessions).size, 2, "two sessions")
+
+        assert.deepStrictEqual(cmdlinesWithTokens(), [], "no process has a token on its command line")
+        assert.deepStrictEqual(filesWithTokens(world.codexHome), [], "no token is written under CODEX_HOME")
+        assert.isFalse(TOKEN.test(JSON.stringify(events)), "no token in the events")
+
+        // The parent's session stops with its thread; its token is refused from then on.
+        assert.strictEqual((yield* rawInitialize(world.server.url, { authorization: `Bearer ${parentToken}` })).status, 200)
+        yield* world.send({ type: "thread.archive", threadId: "t1" })
+        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.session-changed" && e.payload.status === "stopped")
+        const refused = yield* rawInitialize(world.server.url, { authorization: `Bearer ${parentToken}` })
+        assert.strictEqual(refused.status, 401)
+        assert.strictEqual((yield* rawInitialize(world.server.url, { authorization: `Bearer ${childToken}` })).status, 200)
+      }),
+    180_000
+  )
+
+  it.live(
+    "after a restart, a follow-up turn resumes the same Codex conversation",
+    () =>
+      Effect.gen(function* () {
+        const model = yield* fakeModel
+        const codex = yield* codexHome
+        const repo = yield* gitRepo
+        const providers = codexAgainst(model, codex)
+        const home = yield* tempHome
+        const first = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const server = yield* inProcessServer({ providers, home })
+            const commands = Context.get(server.context, Commands)
+            yield* commands.dispatch(
+              { type: "project.create", commandId: "c-p1", projectId: PROJECT, workspaceRoot: repo },
+              serverActor
+            )
+            yield* commands.dispatch(
+              {
+                type: "thread.turn.start",
+                commandId: "c-t1",
+                threadId: "t1",
+                prompt: "remember the word pelican",
+                bootstrap: {
+                  createThread: { projectId: PROJECT },
+                  workspace: { mode: "new_worktree" },
+                  runSetupScript: false
+                }
+              },
+              serverActor
+            )
+            yield* turnEnded(server.engine, "t1")
+            return { thread: (yield* server.engine.getThread("t1" as ThreadId))! }
+          })
+        )
+        assert.isNotNull(first.thread.session.resumeCursor)
+        assert.isUndefined(codexPid(first.thread.workspace.worktreePath!), "the first server's Codex has exited")
+        const server = yield* inProcessServer({ providers, home })
+        const after = (yield* server.engine.getThread("t1" as ThreadId))!
+        assert.strictEqual(after.session.status, "stopped", "a stopped server's session is shown stopped")
+        assert.strictEqual(after.session.resumeCursor, first.thread.session.resumeCursor)
+        const commands = Context.get(server.context, Commands)
+        const before = model.requests.length
+        yield* commands.dispatch(
+          { type: "thread.turn.start", commandId: "c-t1-2", threadId: "t1", prompt: "what was the word?", turnId: "u2" },
+          serverActor
+        )
+        const events = yield* turnEnded(server.engine, "t1", "u2")
+        assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
+        const resumed = (yield* server.engine.getThread("t1" as ThreadId))!
+        assert.strictEqual(resumed.session.resumeCursor, first.thread.session.resumeCursor, "the same Codex thread")
+        assert.notStrictEqual(resumed.session.providerSessionId, first.thread.session.providerSessionId)
+        const request = JSON.stringify(model.requests.slice(before))
+        assert.include(request, "pelican", "the model saw the earlier conversation")
+      }),
+    180_000
+  )
+})
