@@ -66,10 +66,23 @@ export const ThreadStartInput = Schema.Struct({
       description: "Run the project's setup script (default: true for new_worktree)."
     })
   ),
-  provider: Schema.optionalKey(ProviderKind),
-  model: Schema.optionalKey(ModelName),
-  runtimeMode: Schema.optionalKey(RuntimeMode),
-  interactionMode: Schema.optionalKey(InteractionMode),
+  provider: Schema.optionalKey(
+    ProviderKind.annotate({
+      description: "The agent that runs the new thread: codex or command (default: yours)."
+    })
+  ),
+  model: Schema.optionalKey(
+    ModelName.annotate({ description: "The model for the new thread's agent (default: yours, unless provider changes)." })
+  ),
+  runtimeMode: Schema.optionalKey(
+    RuntimeMode.annotate({
+      description:
+        "What the new agent may do without asking: approval-required < auto-accept-edits < full-access; never more than yours (default: yours)."
+    })
+  ),
+  interactionMode: Schema.optionalKey(
+    InteractionMode.annotate({ description: "default, or plan (the agent plans first); a plan thread's children plan too." })
+  ),
   tags: Schema.optionalKey(
     Tags.annotate({
       description:

@@ -47,6 +47,16 @@ describe("Project", () => {
     }
     const project = Schema.decodeUnknownSync(Project)(recorded)
     assert.deepStrictEqual(project.setupEnv, {})
-    assert.deepStrictEqual(Schema.encodeSync(Project)(project), { ...recorded, setupEnv: {} })
+    // Provider settings added later decode to "none set" too.
+    assert.strictEqual(project.codexBin, null)
+    assert.deepStrictEqual(project.codexConfig, [])
+    assert.strictEqual(project.agentCommand, null)
+    assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
+      ...recorded,
+      setupEnv: {},
+      codexBin: null,
+      codexConfig: [],
+      agentCommand: null
+    })
   })
 })

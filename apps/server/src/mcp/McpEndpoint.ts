@@ -9,6 +9,8 @@ import {
   type CallToolRequest,
   CallToolRequestSchema,
   ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
   RequestSchema
@@ -192,9 +194,12 @@ export const mcpRoute = HttpRouter.use((router) =>
     const makeServer = () => {
       const server = new Server(
         { name: "spindle", version: VERSION },
-        { capabilities: { tools: {}, logging: {} } }
+        { capabilities: { tools: {}, logging: {}, resources: {} } }
       )
       server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...toolDefinitions] }))
+      // Codex lists resources on connect; Spindle has none, and says so rather than "method not found".
+      server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [] }))
+      server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }))
       server.setRequestHandler(LooseCallToolRequestSchema, async (loose, extra) => {
         // The SDK has checked the request against CallToolRequestSchema by now (-32602 if not).
         const request = loose as CallToolRequest
@@ -223,10 +228,11 @@ export const mcpRoute = HttpRouter.use((router) =>
           case THREAD_LIST:
             return run(Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context)))
           default:
-            throw new McpError(
-              ErrorCode.InvalidParams,
-              `Unknown tool ${request.params.name}. Call tools/list for the tools.`
-            )
+            // A plain error with a code: an McpError's message already carries "MCP error -32602:",
+            // which the client's own McpError would then repeat.
+            throw Object.assign(new Error(`Unknown tool ${request.params.name}. Call tools/list for the tools.`), {
+              code: ErrorCode.InvalidParams
+            })
         }
       })
       return server
@@ -250,10 +256,20 @@ export const mcpRoute = HttpRouter.use((router) =>
       )
     )
 
+    /** RFC 6750: the error code and a description a client can show, quotes and controls removed. */
     const unauthorized = (message: string) =>
       HttpServerResponse.jsonUnsafe(
         { jsonrpc: "2.0", error: { code: -32001, message }, id: null },
-        { status: 401, headers: { "www-authenticate": 'Bearer realm="spindle-mcp"' } }
+        {
+          status: 401,
+          headers: {
+            // A header value is printable ASCII; a quoted string holds no quote or backslash.
+            "www-authenticate": `Bearer realm="spindle-mcp", error="invalid_token", error_description="${message
+              .replace(/[^\x20-\x7e]/gu, " ")
+              .replace(/["\\]/gu, "'")
+              .slice(0, 300)}"`
+          }
+        }
       )
 
     const handler = Effect.gen(function* () {

@@ -48,6 +48,20 @@ const statusOf = (thread: Thread): ChildThreadStatus => ({
   branch: thread.workspace.branch
 })
 
+/**
+ * An agent names its retries with clientRequestId, never a commandId: a conflict on the command
+ * derived from it is told in those words.
+ */
+const inAgentTerms = (error: SpindleError, input: ThreadStartInput): SpindleError =>
+  error.reason === "conflict" && input.clientRequestId !== undefined && error.message.startsWith("commandId ")
+    ? new SpindleError({
+        reason: "conflict",
+        field: "clientRequestId",
+        ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
+        message: `clientRequestId ${input.clientRequestId} was already used by this thread for a different t3_thread_start (another prompt or other settings). Repeat the same call to get the same thread, or use a new clientRequestId for a new one.`
+      })
+    : error
+
 export class ChildThreads extends Context.Service<
   ChildThreads,
   {
@@ -140,7 +154,7 @@ export class ChildThreads extends Context.Service<
             )) as BootstrapResult
             const { sequence: _sequence, durationMs: _durationMs, ...output } = result
             return output satisfies ThreadStartOutput
-          })
+          }).pipe(Effect.mapError((error) => inAgentTerms(error, input)))
         )
       })
 
