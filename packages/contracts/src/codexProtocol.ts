@@ -110,7 +110,11 @@ export const CodexNotifications = {
     itemId: Schema.String,
     delta: Schema.String
   }),
-  "item/reasoning/summaryTextDelta": Schema.Struct({ ...turnScoped, itemId: Schema.String, delta: Schema.String }),
+  "item/reasoning/summaryTextDelta": Schema.Struct({
+    ...turnScoped,
+    itemId: Schema.String,
+    delta: Schema.String
+  }),
   "thread/tokenUsage/updated": Schema.Struct({
     ...turnScoped,
     tokenUsage: Schema.Struct({ total: CodexTokenUsageBreakdown, last: CodexTokenUsageBreakdown })

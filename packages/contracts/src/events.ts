@@ -141,7 +141,11 @@ export const ThreadTurnItem = event("thread.turn-item", {
   item: TurnItem
 })
 
-export const ThreadTurnUsage = event("thread.turn-usage", { threadId: ThreadId, turnId: TurnId, usage: TokenUsage })
+export const ThreadTurnUsage = event("thread.turn-usage", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  usage: TokenUsage
+})
 
 export const ThreadTurnEnded = event("thread.turn-ended", {
   threadId: ThreadId,

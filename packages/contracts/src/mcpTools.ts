@@ -72,7 +72,9 @@ export const ThreadStartInput = Schema.Struct({
     })
   ),
   model: Schema.optionalKey(
-    ModelName.annotate({ description: "The model for the new thread's agent (default: yours, unless provider changes)." })
+    ModelName.annotate({
+      description: "The model for the new thread's agent (default: yours, unless provider changes)."
+    })
   ),
   runtimeMode: Schema.optionalKey(
     RuntimeMode.annotate({
@@ -81,7 +83,9 @@ export const ThreadStartInput = Schema.Struct({
     })
   ),
   interactionMode: Schema.optionalKey(
-    InteractionMode.annotate({ description: "default, or plan (the agent plans first); a plan thread's children plan too." })
+    InteractionMode.annotate({
+      description: "default, or plan (the agent plans first); a plan thread's children plan too."
+    })
   ),
   tags: Schema.optionalKey(
     Tags.annotate({

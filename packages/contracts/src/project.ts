@@ -93,6 +93,7 @@ export type AgentCommand = typeof AgentCommand.Type
 export const CodexBin = Schema.String.check(
   Schema.isMinLength(1),
   Schema.isMaxLength(4_096),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   Schema.isPattern(/^(\/[^\u0000-\u001f\u007f\ufffd]*|[A-Za-z0-9][A-Za-z0-9._+-]*)$/u, {
     message: "the Codex binary must be an absolute path or a command name such as codex"
   })
@@ -101,8 +102,9 @@ export const CodexBin = Schema.String.check(
 /** A Codex config override, `KEY=VALUE` as for `codex -c` (VALUE is TOML, else a plain string). */
 export const CodexConfigOverride = Schema.String.check(
   Schema.isMaxLength(8_192),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   Schema.isPattern(/^[A-Za-z0-9_][A-Za-z0-9_.\-"]*=[^\u0000\n\r]*$/u, {
-    message: "Codex config overrides are KEY=VALUE on one line, e.g. model=\"gpt-5-codex\""
+    message: 'Codex config overrides are KEY=VALUE on one line, e.g. model="gpt-5-codex"'
   })
 )
 export const CodexConfig = Schema.Array(CodexConfigOverride).check(

@@ -19,7 +19,9 @@ export const ServerStatus = Schema.Struct({
   version: Schema.String,
   uptimeMs: Schema.Number,
   /** The last event sequence. */
-  sequence: Sequence
+  sequence: Sequence,
+  /** Whether this server runs threads' turns (false: `--providers off`, turns stay requested). */
+  providers: Schema.optionalKey(Schema.Boolean)
 }).annotate({ identifier: "ServerStatus" })
 
 export const CommandResult = Schema.Union([BootstrapResult, DispatchResult]).annotate({

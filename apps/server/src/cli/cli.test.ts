@@ -36,7 +36,7 @@ describe("spindle CLI against a real server", () => {
       assert.isAbove(at("│ second"), at("│ first"))
       assert.isAbove(at("│ third"), at("│ second"))
       assert.isAbove(at("setup succeeded"), at("│ third"))
-      assert.isAbove(at("first turn requested"), at("setup succeeded"))
+      assert.isAbove(at("turn requested"), at("setup succeeded"))
 
       const listed = yield* spindle(["thread", "list", "--json"], env)
       assert.strictEqual(listed.code, 0)

@@ -9,11 +9,13 @@ import { slugify } from "@spindle/shared/slug"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
+import { turnStateOf } from "../domain/turnState.ts"
 import { ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
-import { followThread } from "./follow.ts"
+import { type FollowEnd, followThread } from "./follow.ts"
+import { approvalCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
 import { EXIT, UsageError } from "./usage.ts"
 
-const commandId = (prefix: string) => `${prefix}-${randomBytes(6).toString("hex")}`
+export const commandId = (prefix: string) => `${prefix}-${randomBytes(6).toString("hex")}`
 
 const globalFlags = {
   url: { type: "string" },
@@ -24,7 +26,13 @@ const globalFlags = {
 
 type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>
 
-export const parse = <F extends FlagSpec>(args: ReadonlyArray<string>, flags: F, positionals: number) => {
+/** `positionals`: how many arguments, or the least and most. */
+export const parse = <F extends FlagSpec>(
+  args: ReadonlyArray<string>,
+  flags: F,
+  positionals: number | readonly [number, number]
+) => {
+  const [least, most] = typeof positionals === "number" ? [positionals, positionals] : positionals
   let parsed: { values: Record<string, unknown>; positionals: Array<string> }
   try {
     parsed = parseArgs({
@@ -36,9 +44,9 @@ export const parse = <F extends FlagSpec>(args: ReadonlyArray<string>, flags: F,
   } catch (error) {
     throw new UsageError(`${(error as Error).message}. Run 'spindle help' for the options.`)
   }
-  if (parsed.positionals.length !== positionals) {
+  if (parsed.positionals.length < least || parsed.positionals.length > most) {
     throw new UsageError(
-      `expected ${positionals} argument(s), got ${parsed.positionals.length}. Run 'spindle help'.`
+      `expected ${least === most ? least : `${least} to ${most}`} argument(s), got ${parsed.positionals.length}. Run 'spindle help'.`
     )
   }
   const values = parsed.values as Record<string, unknown>
@@ -53,14 +61,24 @@ export const parse = <F extends FlagSpec>(args: ReadonlyArray<string>, flags: F,
 
 export const str = (values: Record<string, unknown>, name: string) => values[name] as string | undefined
 
-const formatThread = (t: Thread) =>
-  [
+export const formatThread = (t: Thread) => {
+  const turn = turnStateOf(t)
+  return [
     `${t.id}  ${t.title}`,
     `  project ${t.projectId}  status ${t.status}  bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}`,
     `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
-    `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${t.latestTurn?.status ?? "none"}`,
+    `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
+    `  agent ${t.provider}${t.model === null ? "" : ` ${t.model}`} (${t.runtimeMode})  session ${t.session.status}${t.session.error ? `: ${t.session.error}` : ""}`,
+    ...(t.latestTurn?.lastMessage
+      ? [`  last message: ${t.latestTurn.lastMessage.split("\n")[0]!.slice(0, 200)}`]
+      : []),
+    ...t.pendingApprovals.map(
+      (a) =>
+        `  ? approval ${a.requestId}: ${a.kind === "command" ? (a.command ?? "a command") : "file changes"}  (spindle thread approve|decline ${t.id} ${a.requestId})`
+    ),
     ...(t.bootstrap.error ? [`  error: ${t.bootstrap.error.message}`] : [])
   ].join("\n")
+}
 
 const formatProject = (p: Project) =>
   `${p.id}  ${p.workspaceRoot}  default branch ${p.defaultBranch ?? "-"}${p.setupScript ? `  setup: ${p.setupScript}` : ""}${
@@ -84,6 +102,11 @@ const setupEnvFlag = (values: Record<string, unknown>) => {
 
 const projectSettingFlags = {
   title: { type: "string" },
+  "default-provider": { type: "string" },
+  "default-model": { type: "string" },
+  "agent-command": { type: "string" },
+  "codex-bin": { type: "string" },
+  "codex-config": { type: "string", multiple: true },
   "setup-script": { type: "string" },
   "setup-timeout": { type: "string" },
   "setup-env": { type: "string", multiple: true },
@@ -98,11 +121,39 @@ const projectSettings = (values: Record<string, unknown>) => {
     ...(str(values, "setup-script") === undefined ? {} : { setupScript: str(values, "setup-script") }),
     ...(timeout === undefined ? {} : { setupTimeoutSeconds: Number(timeout) }),
     ...(setupEnv === undefined ? {} : { setupEnv }),
-    ...(str(values, "default-branch") === undefined ? {} : { defaultBranch: str(values, "default-branch") })
+    ...(str(values, "default-branch") === undefined ? {} : { defaultBranch: str(values, "default-branch") }),
+    ...(str(values, "default-provider") === undefined
+      ? {}
+      : { defaultProvider: str(values, "default-provider") }),
+    ...(str(values, "default-model") === undefined ? {} : { defaultModel: str(values, "default-model") }),
+    ...(str(values, "agent-command") === undefined
+      ? {}
+      : { agentCommand: agentCommandFlag(str(values, "agent-command")!) }),
+    ...(str(values, "codex-bin") === undefined ? {} : { codexBin: str(values, "codex-bin") }),
+    ...(values["codex-config"] === undefined ? {} : { codexConfig: values["codex-config"] })
   }
 }
 
-const write = (line: string) => process.stdout.write(`${line}\n`)
+/** `--agent-command`: a JSON array of arguments, or words split on spaces (`my-agent --print {prompt}`). */
+const agentCommandFlag = (text: string): ReadonlyArray<string> => {
+  if (text.trimStart().startsWith("[")) {
+    try {
+      const argv = JSON.parse(text) as unknown
+      if (Array.isArray(argv) && argv.every((arg) => typeof arg === "string")) return argv
+    } catch {
+      // Reported below.
+    }
+    throw new UsageError(
+      `--agent-command as JSON must be an array of strings, e.g. '["my-agent","--print","{prompt}"]'.`
+    )
+  }
+  const words = text.split(/\s+/u).filter((word) => word !== "")
+  if (words.length === 0)
+    throw new UsageError("--agent-command needs the program to run, e.g. 'my-agent --print {prompt}'.")
+  return words
+}
+
+export const write = (line: string) => process.stdout.write(`${line}\n`)
 
 export const projectCommand = (args: ReadonlyArray<string>) => {
   const [sub, ...rest] = args
@@ -132,7 +183,9 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
       {
         ...projectSettingFlags,
         "clear-setup-script": { type: "boolean" },
-        "clear-setup-env": { type: "boolean" }
+        "clear-setup-env": { type: "boolean" },
+        "clear-agent-command": { type: "boolean" },
+        "clear-codex-bin": { type: "boolean" }
       },
       1
     )
@@ -142,7 +195,9 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
       projectId: positionals[0]!,
       ...projectSettings(values),
       ...(values["clear-setup-script"] === true ? { setupScript: null } : {}),
-      ...(values["clear-setup-env"] === true ? { setupEnv: {} } : {})
+      ...(values["clear-setup-env"] === true ? { setupEnv: {} } : {}),
+      ...(values["clear-agent-command"] === true ? { agentCommand: null } : {}),
+      ...(values["clear-codex-bin"] === true ? { codexBin: null } : {})
     }
     return runWithClient(
       global,
@@ -183,6 +238,14 @@ export const threadCommand = (args: ReadonlyArray<string>) => {
         (threads) => (threads.length === 0 ? "No threads." : threads.map(formatThread).join("\n"))
       )
     }
+    case "send":
+      return sendCommand(rest)
+    case "interrupt":
+      return interruptCommand(rest)
+    case "approve":
+      return approvalCommand(rest, "approve")
+    case "decline":
+      return approvalCommand(rest, "decline")
     case "show": {
       const { positionals, global } = parse(rest, {}, 1)
       return runWithClient(
@@ -215,7 +278,9 @@ export const threadCommand = (args: ReadonlyArray<string>) => {
       )
     }
   }
-  throw new UsageError("usage: spindle thread start|list|show <id>|logs <id> [--follow]")
+  throw new UsageError(
+    "usage: spindle thread start|list|show <id>|logs <id> [--follow]|send <id> --prompt TEXT [--follow]|interrupt <id>|approve <id> [<request>]|decline <id> [<request>]"
+  )
 }
 
 const threadStart = (args: ReadonlyArray<string>) => {
@@ -230,6 +295,9 @@ const threadStart = (args: ReadonlyArray<string>) => {
       worktree: { type: "string" },
       title: { type: "string" },
       "thread-id": { type: "string" },
+      provider: { type: "string" },
+      model: { type: "string" },
+      "runtime-mode": { type: "string" },
       setup: { type: "boolean" },
       "no-setup": { type: "boolean" },
       follow: { type: "boolean" }
@@ -253,7 +321,10 @@ const threadStart = (args: ReadonlyArray<string>) => {
     bootstrap: {
       createThread: {
         projectId: project,
-        ...(str(values, "title") === undefined ? {} : { title: str(values, "title") })
+        ...(str(values, "title") === undefined ? {} : { title: str(values, "title") }),
+        ...(str(values, "provider") === undefined ? {} : { provider: str(values, "provider") }),
+        ...(str(values, "model") === undefined ? {} : { model: str(values, "model") }),
+        ...(str(values, "runtime-mode") === undefined ? {} : { runtimeMode: str(values, "runtime-mode") })
       },
       workspace: {
         mode,
@@ -270,23 +341,32 @@ const threadStart = (args: ReadonlyArray<string>) => {
     (client) =>
       Effect.gen(function* () {
         if (!follow) return (yield* client["orchestration.dispatchCommand"]({ command })) as BootstrapResult
-        const from = (yield* client["server.getStatus"]()).sequence
-        const progress = yield* Effect.forkChild(followThread(client, threadId, from, write))
+        const status = yield* client["server.getStatus"]()
+        const progress = yield* Effect.forkChild(
+          followThread(client, threadId, status.sequence, write, {
+            untilTurnRequested: status.providers === false
+          })
+        )
         const result = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
-          Effect.tapError(() => Effect.ignore(Fiber.await(progress)))
+          Effect.tapError(() => Effect.ignore(Fiber.interrupt(progress)))
         )) as BootstrapResult
-        yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
         if (result.turn.status === "not-started") {
+          yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
           return yield* new ExitWith({
             code: EXIT.failed,
             message: `setup ${result.setup.status}: no turn was started. See 'spindle thread logs ${threadId}', then 'spindle setup rerun ${threadId}'.`
           })
         }
-        return result
+        // Following means until the agent's turn ends (or, on a server that runs none, until it is requested).
+        const end = yield* Fiber.join(progress)
+        yield* failedTurn(end, threadId)
+        return { ...result, end }
       }),
     (result) =>
       follow
-        ? `✓ thread ${result.threadId} is running its first turn in ${result.worktreePath}`
+        ? "end" in result && result.end === "turn-requested"
+          ? `✓ thread ${result.threadId}: its first turn is requested in ${result.worktreePath} (this server runs no agent: --providers off)`
+          : `✓ thread ${result.threadId}: the turn completed in ${result.worktreePath}`
         : [
             `Started thread ${result.threadId} (${result.mode})`,
             `  worktree ${result.worktreePath}${result.branch ? ` on ${result.branch}` : ""}${result.baseBranch ? ` from ${result.baseBranch}` : ""}`,
@@ -295,6 +375,17 @@ const threadStart = (args: ReadonlyArray<string>) => {
           ].join("\n")
   )
 }
+
+/** A followed turn that did not complete is a failure for scripts (exit 1), with what to do next. */
+export const failedTurn = (end: FollowEnd, threadId: string) =>
+  end === "turn-failed" || end === "turn-interrupted" || end === "setup-failed" || end === "bootstrap-failed"
+    ? Effect.fail(
+        new ExitWith({
+          code: EXIT.failed,
+          message: `${end.replace("-", " ")}. See 'spindle thread show ${threadId}'; send another prompt with 'spindle thread send ${threadId} --prompt …'.`
+        })
+      )
+    : Effect.void
 
 export const setupCommand = (args: ReadonlyArray<string>) => {
   const [sub, ...rest] = args

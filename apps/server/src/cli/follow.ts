@@ -1,6 +1,7 @@
 // Live progress of a thread for a person: workspace, setup output as it streams (with the elapsed
-// time), the turn, and the final state. It reads the event stream; it decides nothing.
-import type { SpindleEvent, ThreadId } from "@spindle/contracts"
+// time), the agent's session, its messages, commands and file changes, approval requests with how
+// to answer them, and how the turn ended. It reads the event stream; it decides nothing.
+import type { SpindleEvent, ThreadId, TurnItem } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
@@ -13,7 +14,56 @@ const threadOf = (event: SpindleEvent): string | undefined =>
       ? event.payload.thread.id
       : undefined
 
-export type FollowEnd = "turn-requested" | "setup-failed" | "bootstrap-failed" | "setup-finished"
+export type FollowEnd =
+  | "turn-requested"
+  | "turn-completed"
+  | "turn-failed"
+  | "turn-interrupted"
+  | "setup-failed"
+  | "bootstrap-failed"
+  | "setup-finished"
+
+const indent = (text: string, prefix = "  │ ") =>
+  text
+    .replace(/\n+$/, "")
+    .split("\n")
+    .map((line) => `${prefix}${line}`)
+    .join("\n")
+
+const lastLines = (text: string, n: number) => text.replace(/\n+$/, "").split("\n").slice(-n).join("\n")
+
+/** One line (or a few) for an item of the agent's turn; nothing for the ones not worth a line. */
+const describeItem = (phase: string, item: TurnItem): string | undefined => {
+  switch (item.kind) {
+    case "agent-message":
+      return phase === "completed" && item.text ? indent(item.text, "  agent: ") : undefined
+    case "reasoning":
+      return phase === "completed" && item.text ? `  … ${item.text.split("\n")[0]}` : undefined
+    case "command":
+      if (phase === "started") return `  $ ${item.command ?? ""}`
+      if (phase === "completed") {
+        const output = item.output ? `\n${indent(lastLines(item.output, 5))}` : ""
+        const code =
+          item.exitCode === undefined || item.exitCode === null
+            ? (item.status ?? "done")
+            : `exit ${item.exitCode}`
+        return `  ${item.exitCode === 0 ? "✓" : "✗"} ${code}${output}`
+      }
+      return undefined
+    case "file-change":
+      return phase === "completed"
+        ? (item.changes ?? [])
+            .map((c) => `  ✎ ${c.kind} ${c.path}${item.status === "completed" ? "" : ` (${item.status})`}`)
+            .join("\n") || undefined
+        : undefined
+    case "tool-call":
+      return phase === "completed"
+        ? `  ⚙ ${item.server ?? "?"}.${item.tool ?? "?"} ${item.status ?? ""}${item.error ? `: ${item.error}` : ""}`
+        : undefined
+    default:
+      return undefined
+  }
+}
 
 /** One line per step of the thread; setup output is printed as it comes. */
 export const describeEvent = (event: SpindleEvent, startedAt: number, now: number): string | undefined => {
@@ -31,7 +81,35 @@ export const describeEvent = (event: SpindleEvent, startedAt: number, now: numbe
     case "thread.setup-completed":
       return `● setup ${event.payload.status}${event.payload.exitCode === null ? "" : ` (exit ${event.payload.exitCode})`} [${elapsed}]`
     case "thread.turn-start-requested":
-      return `● first turn requested [${elapsed}]`
+      return `● turn requested [${elapsed}]`
+    case "thread.turn-steer-requested":
+      return "● prompt sent to the running turn"
+    case "thread.turn-interrupt-requested":
+      return "● interrupt requested"
+    case "thread.session-changed":
+      return event.payload.status === "error"
+        ? `✗ agent session failed: ${event.payload.error ?? "unknown error"}`
+        : event.payload.status === "running"
+          ? `● agent session running [${elapsed}]`
+          : undefined
+    case "thread.turn-started":
+      return `● agent working [${elapsed}]`
+    case "thread.turn-item":
+      return describeItem(event.payload.phase, event.payload.item)
+    case "thread.approval-requested": {
+      const { approval } = event.payload
+      const what = approval.kind === "command" ? `run ${approval.command ?? "a command"}` : "change files"
+      return [
+        `? the agent asks to ${what}${approval.reason ? ` (${approval.reason})` : ""}`,
+        `  answer: spindle thread approve ${event.payload.threadId} ${approval.requestId}   (or decline)`
+      ].join("\n")
+    }
+    case "thread.approval-resolved":
+      return `  approval ${event.payload.requestId}: ${event.payload.outcome}`
+    case "thread.turn-ended":
+      return event.payload.status === "completed"
+        ? `● turn completed [${elapsed}]`
+        : `✗ turn ${event.payload.status}${event.payload.reason ? `: ${event.payload.reason}` : ""} [${elapsed}]`
     case "thread.bootstrap-failed":
       return `✗ bootstrap failed at ${event.payload.stage}: ${event.payload.error.message}`
     default:
@@ -39,38 +117,52 @@ export const describeEvent = (event: SpindleEvent, startedAt: number, now: numbe
   }
 }
 
+export interface FollowOptions {
+  /** End when the next setup run ends (`setup rerun --follow`). */
+  readonly untilSetupFinished?: boolean
+  /** End once the turn is requested, not when it ends (a server that runs no agent). */
+  readonly untilTurnRequested?: boolean
+}
+
 /**
- * Prints the thread's progress from `fromSequence` until its bootstrap ends (or, with
- * `untilSetupFinished`, its next setup run ends), streaming setup output meanwhile.
+ * Prints the thread's progress from `fromSequence` until its turn ends (or its bootstrap or setup
+ * fails; or, with the options, its next setup run ends, or its turn is requested), streaming setup
+ * output meanwhile.
  */
 export const followThread = (
   client: SpindleClient,
   threadId: string,
   fromSequence: number,
   write: (line: string) => void,
-  options: { readonly untilSetupFinished?: boolean } = {}
+  options: FollowOptions = {}
 ) =>
   Effect.gen(function* () {
     const startedAt = Date.now()
     let end: FollowEnd | undefined
     let logs: Fiber.Fiber<void, unknown> | undefined
+    const ends = (event: SpindleEvent): FollowEnd | undefined => {
+      switch (event.type) {
+        case "thread.bootstrap-failed":
+          return "bootstrap-failed"
+        case "thread.setup-completed": {
+          const passed = event.payload.status === "succeeded" || event.payload.status === "no-script"
+          if (options.untilSetupFinished) return "setup-finished"
+          return passed ? undefined : "setup-failed"
+        }
+        case "thread.turn-start-requested":
+          return options.untilTurnRequested ? "turn-requested" : undefined
+        case "thread.turn-ended":
+          return options.untilSetupFinished ? undefined : `turn-${event.payload.status}`
+        default:
+          return undefined
+      }
+    }
     yield* client["orchestration.subscribe"]({ fromSequence }).pipe(
       Stream.filter((event) => threadOf(event) === threadId),
       Stream.takeUntil((event) => {
-        if (event.type === "thread.turn-start-requested") end = "turn-requested"
-        else if (event.type === "thread.bootstrap-failed") end = "bootstrap-failed"
-        else if (
-          event.type === "thread.setup-completed" &&
-          event.payload.status !== "succeeded" &&
-          event.payload.status !== "no-script"
-        ) {
-          end = options.untilSetupFinished ? "setup-finished" : "setup-failed"
-        } else if (event.type === "thread.setup-completed" && options.untilSetupFinished)
-          end = "setup-finished"
-        else if (event.type === "thread.bootstrap-completed" && end === undefined) end = "turn-requested"
-        return end !== undefined && end !== "turn-requested"
-          ? true
-          : event.type === "thread.turn-start-requested" || event.type === "thread.bootstrap-completed"
+        const reached = ends(event)
+        if (reached !== undefined) end = reached
+        return reached !== undefined
       }),
       Stream.runForEach((event) =>
         Effect.gen(function* () {

@@ -22,14 +22,23 @@ export const HELP = `spindle: thread orchestration server for coding agents
 Usage:
   spindle serve [options]     run the server (also: npm start)
   spindle project add <path> [--id ID] [--title T] [--setup-script CMD] [--setup-timeout S] [--default-branch B]
-                       [--setup-env NAME=VALUE ...]
+                       [--setup-env NAME=VALUE ...] [--default-provider codex|command] [--default-model M]
+                       [--agent-command 'my-agent --print {prompt}'] [--codex-bin PATH] [--codex-config KEY=VALUE ...]
   spindle project update <id> [--title T] [--setup-script CMD | --clear-setup-script] [--setup-timeout S]
                        [--default-branch B] [--setup-env NAME=VALUE ... (replaces the set) | --clear-setup-env]
   spindle project list
   spindle thread start --project ID --prompt TEXT [--mode new_worktree|existing_worktree|current_checkout]
                        [--branch B] [--base B] [--worktree PATH] [--title T] [--thread-id ID]
+                       [--provider codex|command] [--model M] [--runtime-mode approval-required|auto-accept-edits|full-access]
                        [--setup | --no-setup] [--follow]
+                       --follow shows the workspace, setup output, the agent's messages, commands, file
+                       changes and approval requests until the turn ends (exit 1 if it fails)
   spindle thread list | show <id> | logs <id> [--follow]
+  spindle thread send <id> --prompt TEXT [--follow]
+                       the next turn; into the running turn when the agent can take it (Codex)
+  spindle thread interrupt <id>
+  spindle thread approve <id> [<request>] [--for-session] | decline <id> [<request>]
+                       answer what the agent asks (the request may be left out when only one waits)
   spindle setup rerun <thread> [--follow]
   spindle token create [--name N] --scope read|operate|admin ... [--expires-in SECONDS]
   spindle token list          client and provider tokens: kind, id, name or thread, scopes, expiry, state
@@ -149,7 +158,8 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
     allowedOrigins: values["allow-origin"] ?? [],
     providers: {
       enabled:
-        oneOf("--providers", values.providers ?? env.SPINDLE_PROVIDERS ?? "on", ["on", "off"] as const) === "on",
+        oneOf("--providers", values.providers ?? env.SPINDLE_PROVIDERS ?? "on", ["on", "off"] as const) ===
+        "on",
       codexBin: values["codex-bin"] ?? env.SPINDLE_CODEX_BIN ?? DEFAULT_PROVIDER_SETTINGS.codexBin,
       codexConfig
     },

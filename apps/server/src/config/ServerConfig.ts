@@ -45,7 +45,11 @@ export interface ProviderSettings {
   readonly codexHome?: string
 }
 
-export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = { enabled: true, codexBin: "codex", codexConfig: [] }
+export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {
+  enabled: true,
+  codexBin: "codex",
+  codexConfig: []
+}
 
 export interface Limits {
   /** Bootstraps running at once in one project. */

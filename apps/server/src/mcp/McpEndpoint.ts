@@ -230,9 +230,12 @@ export const mcpRoute = HttpRouter.use((router) =>
           default:
             // A plain error with a code: an McpError's message already carries "MCP error -32602:",
             // which the client's own McpError would then repeat.
-            throw Object.assign(new Error(`Unknown tool ${request.params.name}. Call tools/list for the tools.`), {
-              code: ErrorCode.InvalidParams
-            })
+            throw Object.assign(
+              new Error(`Unknown tool ${request.params.name}. Call tools/list for the tools.`),
+              {
+                code: ErrorCode.InvalidParams
+              }
+            )
         }
       })
       return server

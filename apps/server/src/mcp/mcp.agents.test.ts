@@ -13,7 +13,8 @@ const text = (result: object) =>
 describe("MCP for real agents", () => {
   it("every tool input property is one flat schema with a description (Codex drops allOf)", () => {
     for (const tool of toolDefinitions) {
-      const properties = (tool.inputSchema as { properties?: Record<string, Record<string, unknown>> }).properties ?? {}
+      const properties =
+        (tool.inputSchema as { properties?: Record<string, Record<string, unknown>> }).properties ?? {}
       for (const [name, schema] of Object.entries(properties)) {
         for (const combinator of ["allOf", "anyOf", "oneOf", "$ref"]) {
           assert.notProperty(schema, combinator, `${tool.name}.${name} uses ${combinator}`)
@@ -24,62 +25,78 @@ describe("MCP for real agents", () => {
     }
   })
 
-  it.live("a refused token gets 401 with WWW-Authenticate: Bearer error=\"invalid_token\" and a description", () =>
-    Effect.gen(function* () {
-      const world = yield* mcpWorld()
-      for (const headers of [{}, { authorization: "Bearer spn_not-a-token" }]) {
-        const refused = yield* rawInitialize(world.url, headers)
-        assert.strictEqual(refused.status, 401)
-        assert.match(refused.authenticate ?? "", /^Bearer realm="spindle-mcp", error="invalid_token", error_description="[^"]+"$/)
-      }
-    })
+  it.live(
+    'a refused token gets 401 with WWW-Authenticate: Bearer error="invalid_token" and a description',
+    () =>
+      Effect.gen(function* () {
+        const world = yield* mcpWorld()
+        for (const headers of [{}, { authorization: "Bearer spn_not-a-token" }]) {
+          const refused = yield* rawInitialize(world.url, headers)
+          assert.strictEqual(refused.status, 401)
+          assert.match(
+            refused.authenticate ?? "",
+            /^Bearer realm="spindle-mcp", error="invalid_token", error_description="[^"]+"$/
+          )
+        }
+      })
   )
 
-  it.live("unknown tools are -32602 said once; resources/list and resources/templates/list answer empty lists", () =>
-    Effect.gen(function* () {
-      const world = yield* mcpWorld()
-      const client = yield* mcpClient(world.url, world.token)
-      const refused = yield* Effect.promise(() =>
-        client.callTool({ name: "t3_nope", arguments: {} }).then(
-          () => undefined,
-          (error: { code?: number; message: string }) => error
+  it.live(
+    "unknown tools are -32602 said once; resources/list and resources/templates/list answer empty lists",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* mcpWorld()
+        const client = yield* mcpClient(world.url, world.token)
+        const refused = yield* Effect.promise(() =>
+          client.callTool({ name: "t3_nope", arguments: {} }).then(
+            () => undefined,
+            (error: { code?: number; message: string }) => error
+          )
         )
-      )
-      assert.strictEqual(refused?.code, -32602)
-      assert.strictEqual(refused?.message.match(/MCP error -32602/g)?.length, 1, refused?.message)
-      assert.include(refused?.message, "Unknown tool t3_nope")
-      assert.deepStrictEqual((yield* Effect.promise(() => client.listResources())).resources, [])
-      assert.deepStrictEqual((yield* Effect.promise(() => client.listResourceTemplates())).resourceTemplates, [])
-    })
+        assert.strictEqual(refused?.code, -32602)
+        assert.strictEqual(refused?.message.match(/MCP error -32602/g)?.length, 1, refused?.message)
+        assert.include(refused?.message, "Unknown tool t3_nope")
+        assert.deepStrictEqual((yield* Effect.promise(() => client.listResources())).resources, [])
+        assert.deepStrictEqual(
+          (yield* Effect.promise(() => client.listResourceTemplates())).resourceTemplates,
+          []
+        )
+      })
   )
 
-  it.live("a clientRequestId reused for a different start is a conflict about clientRequestId, not commandId", () =>
-    Effect.gen(function* () {
-      const world = yield* mcpWorld()
-      const client = yield* mcpClient(world.url, world.token)
-      const first = yield* callTool(client, "t3_thread_start", {
-        prompt: "one",
-        mode: "current_checkout",
-        clientRequestId: "job-1"
+  it.live(
+    "a clientRequestId reused for a different start is a conflict about clientRequestId, not commandId",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* mcpWorld()
+        const client = yield* mcpClient(world.url, world.token)
+        const first = yield* callTool(client, "t3_thread_start", {
+          prompt: "one",
+          mode: "current_checkout",
+          clientRequestId: "job-1"
+        })
+        assert.isUndefined(first.isError)
+        const again = yield* callTool(client, "t3_thread_start", {
+          prompt: "one",
+          mode: "current_checkout",
+          clientRequestId: "job-1"
+        })
+        assert.deepStrictEqual(
+          again.structuredContent,
+          first.structuredContent,
+          "a retry answers the same thread"
+        )
+        const other = yield* callTool(client, "t3_thread_start", {
+          prompt: "something else",
+          mode: "current_checkout",
+          clientRequestId: "job-1"
+        })
+        assert.isTrue(other.isError)
+        const error = JSON.parse(text(other)) as { error: string; message: string; field?: string }
+        assert.strictEqual(error.error, "conflict")
+        assert.strictEqual(error.field, "clientRequestId")
+        assert.include(error.message, "clientRequestId job-1")
+        assert.notInclude(error.message, "commandId")
       })
-      assert.isUndefined(first.isError)
-      const again = yield* callTool(client, "t3_thread_start", {
-        prompt: "one",
-        mode: "current_checkout",
-        clientRequestId: "job-1"
-      })
-      assert.deepStrictEqual(again.structuredContent, first.structuredContent, "a retry answers the same thread")
-      const other = yield* callTool(client, "t3_thread_start", {
-        prompt: "something else",
-        mode: "current_checkout",
-        clientRequestId: "job-1"
-      })
-      assert.isTrue(other.isError)
-      const error = JSON.parse(text(other)) as { error: string; message: string; field?: string }
-      assert.strictEqual(error.error, "conflict")
-      assert.strictEqual(error.field, "clientRequestId")
-      assert.include(error.message, "clientRequestId job-1")
-      assert.notInclude(error.message, "commandId")
-    })
   )
 })

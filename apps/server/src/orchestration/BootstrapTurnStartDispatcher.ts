@@ -43,7 +43,16 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       // Read here, where the composition root provided it, not from each caller's fiber.
       const crash = yield* CrashPoints
       const adapters = yield* ProviderAdapters
-      const steps = makeBootstrapRun({ engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters })
+      const steps = makeBootstrapRun({
+        engine,
+        gate,
+        journal,
+        repositories,
+        worktrees,
+        setupRunner,
+        crash,
+        adapters
+      })
 
       const inFlight = new Map<string, InFlight>()
       const threadLocks = new Map<ThreadId, Semaphore.Semaphore>()

@@ -64,7 +64,11 @@ export interface PlanServices {
   /** Worktree paths bootstraps in flight are creating (journaled before git makes them). */
   readonly worktreesBeingCreated: Effect.Effect<ReadonlyArray<string>>
   /** Whether the provider can run this project's threads with this model (the provider registry's say). */
-  readonly checkProvider: (project: Project, provider: Thread["provider"], model: string | null) => SpindleError | undefined
+  readonly checkProvider: (
+    project: Project,
+    provider: Thread["provider"],
+    model: string | null
+  ) => SpindleError | undefined
 }
 
 /** The default title: the prompt with whitespace collapsed, cut to 80 characters. */

@@ -10,12 +10,12 @@ import * as Effect from "effect/Effect"
 import type { Repositories } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
 import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJournal.ts"
+import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import { type BootstrapPlan, planBootstrap, prepareWorkspace } from "./bootstrapPlan.ts"
 import { type BootstrapInvocation, type InFlight, StepFailure, stepCommandId } from "./bootstrapSteps.ts"
 import type { CrashPoints } from "./CrashPoints.ts"
 import type { Engine } from "./Engine.ts"
 import type { SetupRunner } from "./SetupRunner.ts"
-import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import type { StartupGate } from "./StartupGate.ts"
 
 export interface RunServices {

@@ -9,8 +9,7 @@ import {
   type ProjectId,
   SpindleError,
   type Thread,
-  type ThreadId,
-  TurnId
+  type ThreadId
 } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
@@ -19,7 +18,12 @@ import type { Limits } from "../config/ServerConfig.ts"
 import type { ReadModel } from "../domain/readModel.ts"
 import { admit } from "./admission.ts"
 import * as notFound from "./notFound.ts"
-import { decideApprovalResponse, decideInterrupt, decideProviderReport, decideTurnStart } from "./turnDecider.ts"
+import {
+  decideApprovalResponse,
+  decideInterrupt,
+  decideProviderReport,
+  decideTurnStart
+} from "./turnDecider.ts"
 
 export interface DecideContext {
   /** The ISO timestamp the resulting events will carry. */

@@ -25,7 +25,9 @@ const updateTurn = (
   f: (turn: ThreadTurn) => ThreadTurn
 ): ReadModel =>
   updateThread(model, event, (thread) =>
-    thread.latestTurn?.turnId === event.payload.turnId ? { ...thread, latestTurn: f(thread.latestTurn) } : thread
+    thread.latestTurn?.turnId === event.payload.turnId
+      ? { ...thread, latestTurn: f(thread.latestTurn) }
+      : thread
   )
 
 const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
@@ -101,7 +103,12 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       return updateThread(model, event, (thread) => ({
         ...thread,
         // A session that stopped keeps the conversation it had, for the next one to resume.
-        session: { status, providerSessionId, resumeCursor: resumeCursor ?? thread.session.resumeCursor, error }
+        session: {
+          status,
+          providerSessionId,
+          resumeCursor: resumeCursor ?? thread.session.resumeCursor,
+          error
+        }
       }))
     }
     case "thread.turn-started":

@@ -21,10 +21,11 @@ const base = (provider: "codex" | "command"): ReadModel =>
     { type: "thread.create", commandId: cmd(), threadId, projectId: ids.project("p1"), title: "T", provider }
   ].reduce((m, c) => applyCommand(m, c as Command), emptyReadModel)
 
-const thread = (model: ReadModel): Thread => HashMap.get(model.threads, threadId).pipe((o) => (o as { value: Thread }).value)
+const thread = (model: ReadModel): Thread =>
+  HashMap.get(model.threads, threadId).pipe((o) => (o as { value: Thread }).value)
 const report = (model: ReadModel, r: ProviderReport) =>
   applyCommand(model, { type: "thread.provider.record", commandId: cmd(), threadId, report: r })
-const start = (model: ReadModel, prompt = "go", turnId?: string): Command => ({
+const start = (_model: ReadModel, prompt = "go", turnId?: string): Command => ({
   type: "thread.turn.start",
   commandId: cmd(),
   threadId,
@@ -51,7 +52,13 @@ describe("turn decisions", () => {
       phase: "completed",
       item: { id: "i1", kind: "agent-message", text: "all done" }
     })
-    const usage = { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningOutputTokens: 0, totalTokens: 15 }
+    const usage = {
+      inputTokens: 10,
+      cachedInputTokens: 0,
+      outputTokens: 5,
+      reasoningOutputTokens: 0,
+      totalTokens: 15
+    }
     model = report(model, { type: "turn-usage", turnId: turn("u1"), usage })
     model = report(model, { type: "turn-ended", turnId: turn("u1"), status: "completed", reason: null })
     const t = thread(model)
@@ -78,7 +85,17 @@ describe("turn decisions", () => {
         type: "thread.provider.record",
         commandId: cmd(),
         threadId,
-        report: { type: "turn-usage", turnId: turn("old"), usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1, reasoningOutputTokens: 0, totalTokens: 2 } }
+        report: {
+          type: "turn-usage",
+          turnId: turn("old"),
+          usage: {
+            inputTokens: 1,
+            cachedInputTokens: 0,
+            outputTokens: 1,
+            reasoningOutputTokens: 0,
+            totalTokens: 2
+          }
+        }
       }).reason,
       "conflict"
     )
@@ -97,7 +114,10 @@ describe("turn decisions", () => {
 
   it("interrupt needs a live turn", () => {
     const idle = base("codex")
-    assert.strictEqual(refusalOf(idle, { type: "thread.turn.interrupt", commandId: cmd(), threadId }).reason, "conflict")
+    assert.strictEqual(
+      refusalOf(idle, { type: "thread.turn.interrupt", commandId: cmd(), threadId }).reason,
+      "conflict"
+    )
     const model = running("codex")
     const interrupted = applyCommand(model, { type: "thread.turn.interrupt", commandId: cmd(), threadId })
     assert.strictEqual(interrupted.sequence, model.sequence + 1)
@@ -135,7 +155,12 @@ describe("turn decisions", () => {
     const again = refusalOf(model, respond("a1"))
     assert.strictEqual(again.reason, "not-found")
     assert.include(again.message, "a2")
-    model = report(model, { type: "turn-ended", turnId: turn("u1"), status: "interrupted", reason: "stopped" })
+    model = report(model, {
+      type: "turn-ended",
+      turnId: turn("u1"),
+      status: "interrupted",
+      reason: "stopped"
+    })
     assert.deepStrictEqual(thread(model).pendingApprovals, [])
   })
 

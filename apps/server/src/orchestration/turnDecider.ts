@@ -49,7 +49,9 @@ export const decideTurnStart = (
       reason: "conflict",
       threadId: thread.id,
       message: `Thread ${thread.id} is ${turn.status === "running" ? "running" : "about to run"} turn ${turn.turnId}${
-        STEERABLE.has(thread.provider) ? "" : ` (its ${thread.provider} provider cannot take a prompt mid-turn)`
+        STEERABLE.has(thread.provider)
+          ? ""
+          : ` (its ${thread.provider} provider cannot take a prompt mid-turn)`
       }. Wait for it to end ('spindle thread wait'), or interrupt it with 'spindle thread interrupt ${thread.id}'.`
     })
   }

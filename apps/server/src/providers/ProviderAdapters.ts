@@ -10,9 +10,10 @@ import { makeCodexAdapter } from "./codex/CodexAdapter.ts"
 import { makeCommandAdapter } from "./command/CommandAdapter.ts"
 import type { ProviderAdapter } from "./ProviderAdapter.ts"
 
-export class ProviderAdapters extends Context.Service<ProviderAdapters, ReadonlyMap<ProviderKind, ProviderAdapter>>()(
-  "spindle/providers/ProviderAdapters"
-) {
+export class ProviderAdapters extends Context.Service<
+  ProviderAdapters,
+  ReadonlyMap<ProviderKind, ProviderAdapter>
+>()("spindle/providers/ProviderAdapters") {
   static readonly layer = Layer.effect(
     ProviderAdapters,
     Effect.gen(function* () {

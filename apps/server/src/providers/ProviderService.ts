@@ -117,11 +117,14 @@ export class ProviderService extends Context.Service<
           yield* recorder.flush
         })
 
-      const endTurn = (threadId: ThreadId, turnId: TurnId, status: "failed" | "interrupted", reason: string) =>
-        report(threadId, { type: "turn-ended", turnId, status, reason })
+      const endTurn = (
+        threadId: ThreadId,
+        turnId: TurnId,
+        status: "failed" | "interrupted",
+        reason: string
+      ) => report(threadId, { type: "turn-ended", turnId, status, reason })
 
       const sessionChanged = (
-        threadId: ThreadId,
         status: "starting" | "running" | "stopped" | "error",
         providerSessionId: string | null,
         resumeCursor: string | null,
@@ -144,7 +147,9 @@ export class ProviderService extends Context.Service<
           Effect.gen(function* () {
             if (session.stopping || live.get(threadId) !== session) return
             yield* closeLive(threadId, session)
-            yield* Effect.logWarning(`The agent's session ended: ${why}`).pipe(Effect.annotateLogs({ threadId }))
+            yield* Effect.logWarning(`The agent's session ended: ${why}`).pipe(
+              Effect.annotateLogs({ threadId })
+            )
             const thread = yield* engine.getThread(threadId)
             if (thread?.latestTurn !== null && thread !== undefined && isLiveTurn(thread)) {
               yield* endTurn(
@@ -154,7 +159,7 @@ export class ProviderService extends Context.Service<
                 `The agent's session ended during the turn: ${why}. Send the prompt again to start a new session.`
               )
             }
-            yield* report(threadId, sessionChanged(threadId, "error", session.providerSessionId, null, why))
+            yield* report(threadId, sessionChanged("error", session.providerSessionId, null, why))
           })
         )
 
@@ -181,7 +186,7 @@ export class ProviderService extends Context.Service<
           }
           const providerSessionId = `ps_${yield* randomHex(8)}`
           const resumeCursor = thread.session.resumeCursor
-          yield* report(thread.id, sessionChanged(thread.id, "starting", providerSessionId, resumeCursor))
+          yield* report(thread.id, sessionChanged("starting", providerSessionId, resumeCursor))
           const issued = yield* threadTokens
             .issueForThread({
               threadId: thread.id,
@@ -212,8 +217,10 @@ export class ProviderService extends Context.Service<
             yield* tokens.revoke(issued.id).pipe(Effect.ignore)
             const error = Cause.squash(started.cause)
             const message = error instanceof SpindleError ? error.message : String(error)
-            yield* report(thread.id, sessionChanged(thread.id, "error", providerSessionId, null, message))
-            return yield* error instanceof SpindleError ? Effect.fail(error) : providerError(thread.id, message)
+            yield* report(thread.id, sessionChanged("error", providerSessionId, null, message))
+            return yield* error instanceof SpindleError
+              ? Effect.fail(error)
+              : providerError(thread.id, message)
           }
           const session: Live = {
             providerSessionId,
@@ -225,7 +232,7 @@ export class ProviderService extends Context.Service<
           live.set(thread.id, session)
           yield* report(
             thread.id,
-            sessionChanged(thread.id, "running", providerSessionId, started.value.resumeCursor ?? resumeCursor)
+            sessionChanged("running", providerSessionId, started.value.resumeCursor ?? resumeCursor)
           )
           yield* Effect.forkIn(
             Effect.flatMap(started.value.ended, (why) => onEnded(thread.id, session, why)),
@@ -258,12 +265,17 @@ export class ProviderService extends Context.Service<
           Effect.gen(function* () {
             const session = live.get(threadId)
             const steered =
-              session === undefined ? false : Exit.isSuccess(yield* Effect.exit(session.session.steer(turnId, prompt)))
+              session === undefined
+                ? false
+                : Exit.isSuccess(yield* Effect.exit(session.session.steer(turnId, prompt)))
             if (steered) return
             // The turn ended before the prompt reached it: the prompt starts the next turn instead.
             const commandId = `steer-${yield* randomHex(8)}`
             yield* engine
-              .dispatch({ type: "thread.turn.start", commandId: commandId as never, threadId, prompt }, { kind: "server" })
+              .dispatch(
+                { type: "thread.turn.start", commandId: commandId as never, threadId, prompt },
+                { kind: "server" }
+              )
               .pipe(
                 Effect.catch((error) =>
                   Effect.logWarning(`A steering prompt could not start a turn: ${error.message}`).pipe(
@@ -286,7 +298,8 @@ export class ProviderService extends Context.Service<
               thread.latestTurn?.status === "running" &&
               Exit.isSuccess(yield* Effect.exit(session.session.interrupt(turnId)))
             // No session took it (the turn had not started): it ends here.
-            if (!asked) yield* endTurn(threadId, turnId, "interrupted", "Interrupted before the agent started it.")
+            if (!asked)
+              yield* endTurn(threadId, turnId, "interrupted", "Interrupted before the agent started it.")
           })
         )
 
@@ -295,13 +308,15 @@ export class ProviderService extends Context.Service<
           if (outcome === "expired") return
           const session = live.get(threadId)
           if (session === undefined) return
-          yield* session.session.respond(requestId, outcome).pipe(
-            Effect.catch((error) =>
-              Effect.logWarning(`An approval answer did not reach the agent: ${error.message}`).pipe(
-                Effect.annotateLogs({ threadId, requestId })
+          yield* session.session
+            .respond(requestId, outcome)
+            .pipe(
+              Effect.catch((error) =>
+                Effect.logWarning(`An approval answer did not reach the agent: ${error.message}`).pipe(
+                  Effect.annotateLogs({ threadId, requestId })
+                )
               )
             )
-          )
         })
 
       /** Stops a thread's session on purpose (archive, delete, shutdown); a live turn ends interrupted. */
@@ -316,7 +331,7 @@ export class ProviderService extends Context.Service<
             if (thread?.latestTurn != null && isLiveTurn(thread)) {
               yield* endTurn(threadId, thread.latestTurn.turnId, "interrupted", why)
             }
-            yield* report(threadId, sessionChanged(threadId, "stopped", session.providerSessionId, null))
+            yield* report(threadId, sessionChanged("stopped", session.providerSessionId, null))
           })
         )
 
@@ -335,13 +350,14 @@ export class ProviderService extends Context.Service<
                 )
               }
               if (thread.session.status === "starting" || thread.session.status === "running") {
-                yield* report(thread.id, sessionChanged(thread.id, "stopped", thread.session.providerSessionId, null))
+                yield* report(thread.id, sessionChanged("stopped", thread.session.providerSessionId, null))
               }
             }),
           { discard: true }
         )
 
-      const background = <A, E>(effect: Effect.Effect<A, E>) => Effect.asVoid(Effect.forkIn(Effect.ignore(effect), scope))
+      const background = <A, E>(effect: Effect.Effect<A, E>) =>
+        Effect.asVoid(Effect.forkIn(Effect.ignore(effect), scope))
 
       const follow = (from: number) =>
         Stream.runForEach(engine.events(from), (event) => {
@@ -353,7 +369,9 @@ export class ProviderService extends Context.Service<
             case "thread.turn-interrupt-requested":
               return background(interrupt(event.payload.threadId, event.payload.turnId))
             case "thread.approval-resolved":
-              return background(respond(event.payload.threadId, event.payload.requestId, event.payload.outcome))
+              return background(
+                respond(event.payload.threadId, event.payload.requestId, event.payload.outcome)
+              )
             case "thread.archived":
               return background(stop(event.payload.threadId, "The thread was archived."))
             case "thread.deleted":
@@ -414,7 +432,9 @@ export class ProviderService extends Context.Service<
         // Whatever could not be stopped in time still goes with the server.
         Effect.andThen(
           Effect.suspend(() =>
-            Effect.forEach([...live.values()], (session) => Scope.close(session.scope, Exit.void), { discard: true })
+            Effect.forEach([...live.values()], (session) => Scope.close(session.scope, Exit.void), {
+              discard: true
+            })
           )
         )
       )

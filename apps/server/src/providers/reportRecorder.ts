@@ -22,7 +22,8 @@ export interface ReportRecorder {
   readonly flush: Effect.Effect<void>
 }
 
-const keepEnd = (text: string) => (text.length > MAX_ITEM_TEXT ? text.slice(text.length - MAX_ITEM_TEXT) : text)
+const keepEnd = (text: string) =>
+  text.length > MAX_ITEM_TEXT ? text.slice(text.length - MAX_ITEM_TEXT) : text
 
 const join = (a: string | undefined, b: string | undefined) =>
   a === undefined && b === undefined ? undefined : keepEnd(`${a ?? ""}${b ?? ""}`)
@@ -80,7 +81,8 @@ export const makeReportRecorder = (
         const batch = yield* Queue.takeAll(queue)
         const reports: Array<ProviderReport> = []
         const streamed = batch.some(
-          (entry) => "report" in entry && entry.report.type === "turn-item" && entry.report.phase === "updated"
+          (entry) =>
+            "report" in entry && entry.report.type === "turn-item" && entry.report.phase === "updated"
         )
         for (const entry of batch) {
           if ("report" in entry) {

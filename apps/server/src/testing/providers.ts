@@ -16,6 +16,7 @@ import { inProcessServer } from "./inProcessServer.ts"
 import { REPO_ROOT } from "./serverProcess.ts"
 
 export const CODEX_BIN = join(REPO_ROOT, "node_modules", ".bin", "codex")
+export const SPINDLE_BIN = join(REPO_ROOT, "apps", "server", "bin", "spindle.mjs")
 
 /** A CODEX_HOME for one test, removed after it; outside /tmp, where Codex will not put its helpers. */
 export const codexHome = Effect.acquireRelease(
@@ -80,7 +81,11 @@ export const providerWorld = (
   })
 
 const threadOf = (event: SpindleEvent) =>
-  "threadId" in event.payload ? event.payload.threadId : "thread" in event.payload ? event.payload.thread.id : undefined
+  "threadId" in event.payload
+    ? event.payload.threadId
+    : "thread" in event.payload
+      ? event.payload.thread.id
+      : undefined
 
 /** The thread's events from the start of the log until (and with) the first that `until` accepts; bounded. */
 export const eventsUntil = (
@@ -96,7 +101,8 @@ export const eventsUntil = (
     Effect.map((events) => Array.from(events)),
     Effect.timeoutOrElse({
       duration: timeout,
-      orElse: () => Effect.die(new Error(`thread ${threadId}: the awaited event did not come within ${timeout}`))
+      orElse: () =>
+        Effect.die(new Error(`thread ${threadId}: the awaited event did not come within ${timeout}`))
     })
   )
 
@@ -130,4 +136,3 @@ export const codexPid = (cwd: string): number | undefined => {
   }
   return undefined
 }
-

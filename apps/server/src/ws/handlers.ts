@@ -10,6 +10,7 @@ import { ClientTokens } from "../auth/ClientTokens.ts"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { listTokens, revokeToken } from "../auth/tokenAdmin.ts"
+import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { threadNotFound } from "../orchestration/notFound.ts"
@@ -35,6 +36,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const gate = yield* StartupGate
     const setupScripts = yield* SetupScripts
     const startedAt = yield* Clock.currentTimeMillis
+    const config = yield* ServerConfig
 
     /**
      * Every call is authorized from its own headers: the handshake's come first, but a client
@@ -57,7 +59,8 @@ export const HandlersLayer = SpindleRpcs.toLayer(
             status: state.status,
             version: VERSION,
             uptimeMs: (yield* Clock.currentTimeMillis) - startedAt,
-            sequence: model.sequence
+            sequence: model.sequence,
+            providers: (config.providers ?? DEFAULT_PROVIDER_SETTINGS).enabled
           }
         }),
       "orchestration.dispatchCommand": ({ command, await: awaitWhat }, { headers }) =>

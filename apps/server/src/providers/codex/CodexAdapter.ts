@@ -3,12 +3,12 @@
 // only). It starts or resumes the Codex thread, starts, steers and interrupts turns, maps Codex's
 // notifications to provider reports, and passes approval requests to Spindle and answers back.
 import {
-  CodexApprovalRequests,
+  type ApprovalDecision,
   type CodexApprovalDecision,
+  CodexApprovalRequests,
   CodexNotifications,
   CodexThreadStartResponse,
   CodexTurnStartResponse,
-  type ApprovalDecision,
   SpindleError,
   type TurnId
 } from "@spindle/contracts"
@@ -75,7 +75,8 @@ export const makeCodexAdapter = (
   startSession: (context: SessionContext) =>
     Effect.gen(function* () {
       const { thread, project } = context
-      const failed = (message: string) => new SpindleError({ reason: "provider", threadId: thread.id, message })
+      const failed = (message: string) =>
+        new SpindleError({ reason: "provider", threadId: thread.id, message })
       const bin = project.codexBin ?? settings.codexBin
       const binary = resolveBinary(bin, process.env.PATH)
       if (binary === undefined) return yield* codexMissing(thread.id, bin)
@@ -83,19 +84,27 @@ export const makeCodexAdapter = (
 
       let codexThreadId: string | null = null
       let current: CurrentTurn | undefined
-      const approvals = new Map<string, { readonly id: RequestId; readonly offered: ReadonlyArray<unknown> | null }>()
+      const approvals = new Map<
+        string,
+        { readonly id: RequestId; readonly offered: ReadonlyArray<unknown> | null }
+      >()
       const stderrTail: Array<string> = []
 
       const decode = <S extends Schema.Top>(schema: S, value: unknown) =>
-        Schema.decodeUnknownEffect(schema)(value).pipe(Effect.mapError((e) => failed(`Codex answered something unexpected: ${e.message}`)))
+        Schema.decodeUnknownEffect(schema)(value).pipe(
+          Effect.mapError((e) => failed(`Codex answered something unexpected: ${e.message}`))
+        )
 
       const rpc = yield* makeJsonRpcLines({
         notification: (method, params) =>
           Effect.gen(function* () {
             if (!(method in CodexNotifications) || current === undefined) return
             const known = method as keyof typeof CodexNotifications
-            const decoded = yield* Effect.option(Schema.decodeUnknownEffect(CodexNotifications[known])(params))
-            if (decoded._tag === "None") return yield* Effect.logDebug(`Ignored a Codex ${method} it could not read`)
+            const decoded = yield* Effect.option(
+              Schema.decodeUnknownEffect(CodexNotifications[known])(params)
+            )
+            if (decoded._tag === "None")
+              return yield* Effect.logDebug(`Ignored a Codex ${method} it could not read`)
             const value = decoded.value as { threadId: string; turnId?: string; turn?: { id: string } }
             if (value.threadId !== codexThreadId) return
             const codexTurn = value.turnId ?? value.turn?.id
@@ -118,7 +127,9 @@ export const makeCodexAdapter = (
               return yield* peer.respond(id, { decision: "accept" })
             }
             const decoded = yield* Effect.option(
-              Schema.decodeUnknownEffect(CodexApprovalRequests[method as keyof typeof CodexApprovalRequests])(params)
+              Schema.decodeUnknownEffect(CodexApprovalRequests[method as keyof typeof CodexApprovalRequests])(
+                params
+              )
             )
             if (decoded._tag === "None") return yield* peer.respond(id, { decision: "decline" })
             const request = decoded.value as {
@@ -149,7 +160,9 @@ export const makeCodexAdapter = (
           ChildProcess.make(binary, codexArgs(settings, project, context.mcp.url), {
             cwd: context.worktreePath,
             env: codexEnvironment(
-              settings.codexHome === undefined ? process.env : { ...process.env, CODEX_HOME: settings.codexHome },
+              settings.codexHome === undefined
+                ? process.env
+                : { ...process.env, CODEX_HOME: settings.codexHome },
               Redacted.value(context.mcp.token)
             ),
             extendEnv: false,
@@ -197,7 +210,10 @@ export const makeCodexAdapter = (
         rpc.peer.request(method, params).pipe(
           Effect.timeoutOrElse({
             duration: REQUEST_TIMEOUT,
-            orElse: () => Effect.fail(failed(`Codex did not answer ${method} within ${Duration.format(REQUEST_TIMEOUT)}.`))
+            orElse: () =>
+              Effect.fail(
+                failed(`Codex did not answer ${method} within ${Duration.format(REQUEST_TIMEOUT)}.`)
+              )
           }),
           Effect.mapError((error: RpcFailure | SpindleError) =>
             error instanceof SpindleError ? error : failed(`Codex refused ${method}: ${error.message}`)
@@ -220,9 +236,9 @@ export const makeCodexAdapter = (
           : yield* Effect.option(
               call("thread/resume", { ...threadParams, threadId: context.resumeCursor }).pipe(
                 Effect.tapError((error) =>
-                  Effect.logWarning(`Codex could not resume its conversation; starting a new one: ${error.message}`).pipe(
-                    Effect.annotateLogs({ threadId: thread.id, codexThreadId: context.resumeCursor })
-                  )
+                  Effect.logWarning(
+                    `Codex could not resume its conversation; starting a new one: ${error.message}`
+                  ).pipe(Effect.annotateLogs({ threadId: thread.id, codexThreadId: context.resumeCursor }))
                 )
               )
             )
@@ -245,7 +261,8 @@ export const makeCodexAdapter = (
               Effect.tapError(() => Effect.sync(() => (current = undefined)))
             )
             const started = yield* decode(CodexTurnStartResponse, answer)
-            if (current?.turnId === turnId && current.codexTurnId === null) current.codexTurnId = started.turn.id
+            if (current?.turnId === turnId && current.codexTurnId === null)
+              current.codexTurnId = started.turn.id
           }),
         steer: (turnId, prompt) =>
           Effect.flatMap(needTurn(turnId), (expectedTurnId) =>
@@ -258,7 +275,8 @@ export const makeCodexAdapter = (
         respond: (requestId, decision) =>
           Effect.gen(function* () {
             const waiting = approvals.get(requestId)
-            if (waiting === undefined) return yield* failed(`Codex is not waiting for an answer to ${requestId}.`)
+            if (waiting === undefined)
+              return yield* failed(`Codex is not waiting for an answer to ${requestId}.`)
             approvals.delete(requestId)
             yield* rpc.peer.respond(waiting.id, { decision: codexDecision(decision, waiting.offered) })
           }),

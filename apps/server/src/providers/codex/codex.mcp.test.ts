@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { ProviderTokens } from "../../auth/ProviderTokens.ts"
+import { Commands } from "../../orchestration/Commands.ts"
 import { gitRepo, serverActor, tempHome } from "../../testing/fixtures.ts"
 import { inProcessServer } from "../../testing/inProcessServer.ts"
 import { rawInitialize } from "../../testing/mcp.ts"
@@ -21,7 +21,6 @@ import {
   PROJECT,
   turnEnded
 } from "../../testing/providers.ts"
-import { Commands } from "../../orchestration/Commands.ts"
 
 const TOKEN = /spn_[A-Za-z0-9_-]{20,}/
 
@@ -65,7 +64,10 @@ describe("Codex and Spindle's MCP endpoint", () => {
         const events = yield* turnEnded(world.engine, "t1")
         assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
         const call = events.find(
-          (e) => e.type === "thread.turn-item" && e.payload.phase === "completed" && e.payload.item.kind === "tool-call"
+          (e) =>
+            e.type === "thread.turn-item" &&
+            e.payload.phase === "completed" &&
+            e.payload.item.kind === "tool-call"
         )
         assert.isDefined(call, "the tool call is an item of the turn")
         if (call?.type !== "thread.turn-item") return
@@ -102,12 +104,22 @@ describe("Codex and Spindle's MCP endpoint", () => {
         assert.isFalse(TOKEN.test(JSON.stringify(events)), "no token in the events")
 
         // The parent's session stops with its thread; its token is refused from then on.
-        assert.strictEqual((yield* rawInitialize(world.server.url, { authorization: `Bearer ${parentToken}` })).status, 200)
+        assert.strictEqual(
+          (yield* rawInitialize(world.server.url, { authorization: `Bearer ${parentToken}` })).status,
+          200
+        )
         yield* world.send({ type: "thread.archive", threadId: "t1" })
-        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.session-changed" && e.payload.status === "stopped")
+        yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.session-changed" && e.payload.status === "stopped"
+        )
         const refused = yield* rawInitialize(world.server.url, { authorization: `Bearer ${parentToken}` })
         assert.strictEqual(refused.status, 401)
-        assert.strictEqual((yield* rawInitialize(world.server.url, { authorization: `Bearer ${childToken}` })).status, 200)
+        assert.strictEqual(
+          (yield* rawInitialize(world.server.url, { authorization: `Bearer ${childToken}` })).status,
+          200
+        )
       }),
     180_000
   )
@@ -148,7 +160,10 @@ describe("Codex and Spindle's MCP endpoint", () => {
           })
         )
         assert.isNotNull(first.thread.session.resumeCursor)
-        assert.isUndefined(codexPid(first.thread.workspace.worktreePath!), "the first server's Codex has exited")
+        assert.isUndefined(
+          codexPid(first.thread.workspace.worktreePath!),
+          "the first server's Codex has exited"
+        )
         const server = yield* inProcessServer({ providers, home })
         const after = (yield* server.engine.getThread("t1" as ThreadId))!
         assert.strictEqual(after.session.status, "stopped", "a stopped server's session is shown stopped")
@@ -156,13 +171,23 @@ describe("Codex and Spindle's MCP endpoint", () => {
         const commands = Context.get(server.context, Commands)
         const before = model.requests.length
         yield* commands.dispatch(
-          { type: "thread.turn.start", commandId: "c-t1-2", threadId: "t1", prompt: "what was the word?", turnId: "u2" },
+          {
+            type: "thread.turn.start",
+            commandId: "c-t1-2",
+            threadId: "t1",
+            prompt: "what was the word?",
+            turnId: "u2"
+          },
           serverActor
         )
         const events = yield* turnEnded(server.engine, "t1", "u2")
         assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
         const resumed = (yield* server.engine.getThread("t1" as ThreadId))!
-        assert.strictEqual(resumed.session.resumeCursor, first.thread.session.resumeCursor, "the same Codex thread")
+        assert.strictEqual(
+          resumed.session.resumeCursor,
+          first.thread.session.resumeCursor,
+          "the same Codex thread"
+        )
         assert.notStrictEqual(resumed.session.providerSessionId, first.thread.session.providerSessionId)
         const request = JSON.stringify(model.requests.slice(before))
         assert.include(request, "pelican", "the model saw the earlier conversation")

@@ -8,7 +8,8 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
-import { codexPid, codexWorld, eventsUntil, turnEnded } from "../../testing/providers.ts"
+import { codexPid, codexWorld, eventsUntil, SPINDLE_BIN, turnEnded } from "../../testing/providers.ts"
+import { runProcess } from "../../testing/serverProcess.ts"
 
 const ended = (events: ReadonlyArray<SpindleEvent>) => {
   const last = events.at(-1)
@@ -33,23 +34,39 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         const started = yield* world.start("t1", "make a file [[run: echo hello > hello.txt]]")
         const events = Array.from(yield* Fiber.join(watch))
         const sequences = events.map((e) => e.sequence)
-        assert.deepStrictEqual(sequences, [...sequences].sort((a, b) => a - b), "in log order")
+        assert.deepStrictEqual(
+          sequences,
+          [...sequences].sort((a, b) => a - b),
+          "in log order"
+        )
         const kinds = events.flatMap((e) =>
           e.type === "thread.turn-item" ? [`${e.payload.phase}:${e.payload.item.kind}`] : [e.type]
         )
         const at = (kind: string) => kinds.indexOf(kind)
-        assert.isTrue(at("thread.session-changed") >= 0 && at("thread.session-changed") < at("thread.turn-started"))
+        assert.isTrue(
+          at("thread.session-changed") >= 0 && at("thread.session-changed") < at("thread.turn-started")
+        )
         assert.isTrue(at("started:command") > at("thread.turn-started"))
         assert.isTrue(at("completed:command") > at("started:command"))
         assert.isTrue(at("completed:agent-message") > at("completed:command"))
         assert.include(kinds, "thread.turn-usage")
         assert.strictEqual(kinds.at(-1), "thread.turn-ended")
-        const command = events.find((e) => e.type === "thread.turn-item" && e.payload.phase === "completed" && e.payload.item.kind === "command")
-        assert.include(command?.type === "thread.turn-item" ? (command.payload.item.command ?? "") : "", "echo hello")
-        assert.deepStrictEqual(
-          ended(events),
-          { threadId: "t1" as ThreadId, turnId: events.find((e) => e.type === "thread.turn-ended")!.payload.turnId as never, status: "completed", reason: null }
+        const command = events.find(
+          (e) =>
+            e.type === "thread.turn-item" &&
+            e.payload.phase === "completed" &&
+            e.payload.item.kind === "command"
         )
+        assert.include(
+          command?.type === "thread.turn-item" ? (command.payload.item.command ?? "") : "",
+          "echo hello"
+        )
+        assert.deepStrictEqual(ended(events), {
+          threadId: "t1" as ThreadId,
+          turnId: events.find((e) => e.type === "thread.turn-ended")!.payload.turnId as never,
+          status: "completed",
+          reason: null
+        })
         assert.strictEqual(readFileSync(join(started.worktreePath, "hello.txt"), "utf8"), "hello\n")
         const thread = (yield* world.engine.getThread("t1" as ThreadId))!
         assert.strictEqual(thread.latestTurn?.status, "completed")
@@ -66,7 +83,7 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
   )
 
   it.live(
-    "approval-required: a command waits for an answer; accepted, it runs and the turn completes",
+    "approval-required: a command waits for an answer; approved from the CLI, it runs and the turn completes",
     () =>
       Effect.gen(function* () {
         const world = yield* codexWorld()
@@ -79,15 +96,21 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         if (request.type !== "thread.approval-requested") return
         assert.strictEqual(request.payload.approval.kind, "command")
         assert.include(request.payload.approval.command ?? "", "touch approved.txt")
-        assert.isFalse(existsSync(join(started.worktreePath, "approved.txt")), "nothing ran before the answer")
+        assert.isFalse(
+          existsSync(join(started.worktreePath, "approved.txt")),
+          "nothing ran before the answer"
+        )
         const thread = (yield* world.engine.getThread("t1" as ThreadId))!
-        assert.deepStrictEqual(thread.pendingApprovals.map((a) => a.requestId), [request.payload.approval.requestId])
-        yield* world.send({
-          type: "thread.approval.respond",
-          threadId: "t1",
-          requestId: request.payload.approval.requestId,
-          decision: "accept"
+        assert.deepStrictEqual(
+          thread.pendingApprovals.map((a) => a.requestId),
+          [request.payload.approval.requestId]
+        )
+        // Answered by a person, from the CLI (the only request waiting, so it need not be named).
+        const answered = yield* runProcess(process.execPath, [SPINDLE_BIN, "thread", "approve", "t1"], {
+          env: { SPINDLE_HOME: world.server.home }
         })
+        assert.strictEqual(answered.code, 0, answered.stderr)
+        assert.include(answered.stdout, `Approved ${request.payload.approval.requestId}`)
         const events = yield* turnEnded(world.engine, "t1")
         assert.strictEqual(ended(events)?.status, "completed")
         assert.isTrue(existsSync(join(started.worktreePath, "approved.txt")))
@@ -102,14 +125,21 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
       Effect.gen(function* () {
         const world = yield* codexWorld()
         yield* world.start("t1", "think long [[slow: 30000]]")
-        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item" && e.payload.item.kind === "agent-message")
+        yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.turn-item" && e.payload.item.kind === "agent-message"
+        )
         yield* world.send({ type: "thread.turn.interrupt", threadId: "t1" })
         const events = yield* turnEnded(world.engine, "t1")
         assert.strictEqual(ended(events)?.status, "interrupted")
         const session = (yield* world.engine.getThread("t1" as ThreadId))!.session
         yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "now quick", turnId: "u2" })
         assert.strictEqual(ended(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
-        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.session.providerSessionId, session.providerSessionId)
+        assert.strictEqual(
+          (yield* world.engine.getThread("t1" as ThreadId))!.session.providerSessionId,
+          session.providerSessionId
+        )
       }),
     120_000
   )
@@ -120,7 +150,11 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
       Effect.gen(function* () {
         const world = yield* codexWorld()
         const started = yield* world.start("t1", "think long [[slow: 30000]]")
-        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item" && e.payload.item.kind === "agent-message")
+        yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.turn-item" && e.payload.item.kind === "agent-message"
+        )
         const pid = codexPid(started.worktreePath)
         assert.isDefined(pid, "codex app-server runs in the worktree")
         process.kill(pid!, "SIGKILL")
@@ -128,7 +162,11 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         assert.strictEqual(end.status, "failed")
         assert.include(end.reason!, "session ended")
         assert.include(end.reason!, "killed")
-        const errored = yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.session-changed" && e.payload.status === "error")
+        const errored = yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.session-changed" && e.payload.status === "error"
+        )
         const first = (errored.at(-1) as Extract<SpindleEvent, { type: "thread.session-changed" }>).payload
         yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "again", turnId: "u2" })
         assert.strictEqual(ended(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")

@@ -13,7 +13,8 @@ import type * as Schema from "effect/Schema"
 
 type Params<M extends keyof typeof CodexNotifications> = Schema.Schema.Type<(typeof CodexNotifications)[M]>
 
-const keepEnd = (text: string) => (text.length > MAX_ITEM_TEXT ? text.slice(text.length - MAX_ITEM_TEXT) : text)
+const keepEnd = (text: string) =>
+  text.length > MAX_ITEM_TEXT ? text.slice(text.length - MAX_ITEM_TEXT) : text
 
 const changeKind = (kind: string): "add" | "delete" | "update" | "other" =>
   kind === "add" || kind === "delete" || kind === "update" ? kind : "other"
@@ -70,7 +71,12 @@ export const toTurnItem = (item: CodexThreadItem): TurnItem | undefined => {
   }
 }
 
-const delta = (turnId: TurnId, itemId: string, kind: TurnItem["kind"], fields: Partial<TurnItem>): ProviderReport => ({
+const delta = (
+  turnId: TurnId,
+  itemId: string,
+  kind: TurnItem["kind"],
+  fields: Partial<TurnItem>
+): ProviderReport => ({
   type: "turn-item",
   turnId,
   phase: "updated",
@@ -114,7 +120,13 @@ export const reportsFor = (
       return [delta(turnId, p.itemId, "reasoning", { text: p.delta })]
     }
     case "thread/tokenUsage/updated":
-      return [{ type: "turn-usage", turnId, usage: (params as Params<"thread/tokenUsage/updated">).tokenUsage.total }]
+      return [
+        {
+          type: "turn-usage",
+          turnId,
+          usage: (params as Params<"thread/tokenUsage/updated">).tokenUsage.total
+        }
+      ]
     case "error":
       return []
   }

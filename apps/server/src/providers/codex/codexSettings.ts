@@ -77,7 +77,12 @@ export const codexEnvironment = (
 ): Record<string, string> => {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(serverEnv)) {
-    if (value === undefined || name === "SPINDLE_TOKEN" || name === TOKEN_VARIABLE || TOKEN_SHAPED.test(value)) {
+    if (
+      value === undefined ||
+      name === "SPINDLE_TOKEN" ||
+      name === TOKEN_VARIABLE ||
+      TOKEN_SHAPED.test(value)
+    ) {
       continue
     }
     env[name] = value
@@ -93,10 +98,18 @@ export const codexEnvironment = (
  */
 export const codexPolicy = (
   mode: RuntimeMode
-): { readonly approvalPolicy: CodexAskForApproval; readonly sandbox: CodexSandboxMode; readonly autoAcceptEdits: boolean } =>
+): {
+  readonly approvalPolicy: CodexAskForApproval
+  readonly sandbox: CodexSandboxMode
+  readonly autoAcceptEdits: boolean
+} =>
   mode === "full-access"
     ? { approvalPolicy: "never", sandbox: "danger-full-access", autoAcceptEdits: false }
-    : { approvalPolicy: "untrusted", sandbox: "workspace-write", autoAcceptEdits: mode === "auto-accept-edits" }
+    : {
+        approvalPolicy: "untrusted",
+        sandbox: "workspace-write",
+        autoAcceptEdits: mode === "auto-accept-edits"
+      }
 
 /** What the agent is told about its place in Spindle and about starting other threads. */
 export const developerInstructions = (worktreePath: string, branch: string | null) =>

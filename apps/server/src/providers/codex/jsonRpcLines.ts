@@ -23,7 +23,12 @@ export class RpcFailure extends Error {
 export interface IncomingHandlers {
   readonly notification: (method: string, params: unknown) => Effect.Effect<void>
   /** A request from the peer; answer it through `peer`. */
-  readonly request: (peer: JsonRpcLines, id: RequestId, method: string, params: unknown) => Effect.Effect<void>
+  readonly request: (
+    peer: JsonRpcLines,
+    id: RequestId,
+    method: string,
+    params: unknown
+  ) => Effect.Effect<void>
 }
 
 export interface JsonRpcLines {
@@ -87,22 +92,24 @@ export const makeJsonRpcLines = (handlers: IncomingHandlers): Effect.Effect<Json
 
     const splitter = new LineSplitter(MAX_MESSAGE)
     const attach = (input: Stream.Stream<Uint8Array, unknown>) =>
-      Effect.asVoid(Effect.forkScoped(
-      input.pipe(
-        Stream.decodeText,
-        Stream.runForEach((chunk) => Effect.forEach(splitter.push(chunk), dispatch, { discard: true })),
-        Effect.ignore,
-        Effect.ensuring(
-          Effect.gen(function* () {
-            for (const waiting of pending.values()) {
-              yield* Deferred.fail(waiting, new RpcFailure("the agent's process closed its output", null))
-            }
-            pending.clear()
-            yield* Deferred.succeed(closed, undefined)
-          })
+      Effect.asVoid(
+        Effect.forkScoped(
+          input.pipe(
+            Stream.decodeText,
+            Stream.runForEach((chunk) => Effect.forEach(splitter.push(chunk), dispatch, { discard: true })),
+            Effect.ignore,
+            Effect.ensuring(
+              Effect.gen(function* () {
+                for (const waiting of pending.values()) {
+                  yield* Deferred.fail(waiting, new RpcFailure("the agent's process closed its output", null))
+                }
+                pending.clear()
+                yield* Deferred.succeed(closed, undefined)
+              })
+            )
+          )
         )
       )
-    ))
 
     const peer: JsonRpcLines = {
       request: (method, params) =>

@@ -32,29 +32,38 @@ const alive = (pid: number) => {
 }
 
 describe("the command provider", () => {
-  it.live("runs the agent in the worktree: each stdout line an item, in order; exit 0 completes the turn", () =>
-    Effect.gen(function* () {
-      const world = yield* providerWorld(on, shAgent('echo one; echo "two: $1"; pwd; echo three'))
-      const started = yield* world.start("t1", "hello world", command)
-      const events = yield* turnEnded(world.engine, "t1")
-      assert.deepStrictEqual(items(events), ["one", "two: hello world", started.worktreePath, "three"])
-      assert.deepStrictEqual(ending(events), { threadId: "t1" as ThreadId, turnId: events.find((e) => e.type === "thread.turn-started")!.payload.turnId as never, status: "completed", reason: null })
-      const order = events.map((e) => e.type).filter((t) => t.startsWith("thread.turn") || t === "thread.session-changed")
-      assert.deepStrictEqual(order.slice(0, 4), [
-        "thread.turn-start-requested",
-        "thread.session-changed",
-        "thread.session-changed",
-        "thread.turn-started"
-      ])
-      // A follow-up turn runs in the same session.
-      yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "again", turnId: "second" })
-      const next = yield* turnEnded(world.engine, "t1", "second")
-      assert.include(items(next), "two: again")
-      const thread = (yield* world.engine.getThread("t1" as ThreadId))!
-      assert.strictEqual(thread.latestTurn?.status, "completed")
-      assert.strictEqual(thread.latestTurn?.lastMessage, "three")
-      assert.strictEqual(thread.session.status, "running")
-    })
+  it.live(
+    "runs the agent in the worktree: each stdout line an item, in order; exit 0 completes the turn",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(on, shAgent('echo one; echo "two: $1"; pwd; echo three'))
+        const started = yield* world.start("t1", "hello world", command)
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.deepStrictEqual(items(events), ["one", "two: hello world", started.worktreePath, "three"])
+        assert.deepStrictEqual(ending(events), {
+          threadId: "t1" as ThreadId,
+          turnId: events.find((e) => e.type === "thread.turn-started")!.payload.turnId as never,
+          status: "completed",
+          reason: null
+        })
+        const order = events
+          .map((e) => e.type)
+          .filter((t) => t.startsWith("thread.turn") || t === "thread.session-changed")
+        assert.deepStrictEqual(order.slice(0, 4), [
+          "thread.turn-start-requested",
+          "thread.session-changed",
+          "thread.session-changed",
+          "thread.turn-started"
+        ])
+        // A follow-up turn runs in the same session.
+        yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "again", turnId: "second" })
+        const next = yield* turnEnded(world.engine, "t1", "second")
+        assert.include(items(next), "two: again")
+        const thread = (yield* world.engine.getThread("t1" as ThreadId))!
+        assert.strictEqual(thread.latestTurn?.status, "completed")
+        assert.strictEqual(thread.latestTurn?.lastMessage, "three")
+        assert.strictEqual(thread.session.status, "running")
+      })
   )
 
   it.live("without {prompt} in its argv the agent reads the prompt on stdin", () =>
@@ -83,8 +92,14 @@ describe("the command provider", () => {
         shAgent("sleep 300 & echo $! > bg.pid; echo $$ > fg.pid; echo ready; wait")
       )
       const started = yield* world.start("t1", "go", command)
-      yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item" && e.payload.item.text === "ready")
-      const pids = ["bg.pid", "fg.pid"].map((f) => Number(readFileSync(join(started.worktreePath, f), "utf8")))
+      yield* eventsUntil(
+        world.engine,
+        "t1",
+        (e) => e.type === "thread.turn-item" && e.payload.item.text === "ready"
+      )
+      const pids = ["bg.pid", "fg.pid"].map((f) =>
+        Number(readFileSync(join(started.worktreePath, f), "utf8"))
+      )
       assert.isTrue(pids.every(alive))
       yield* world.send({ type: "thread.turn.interrupt", threadId: "t1" })
       const end = ending(yield* turnEnded(world.engine, "t1"))!
@@ -97,41 +112,52 @@ describe("the command provider", () => {
     })
   )
 
-  it.live("the session's token reaches the agent only through its environment, and dies with the session", () =>
-    Effect.gen(function* () {
-      const world = yield* providerWorld(
-        on,
-        shAgent(
-          "printf '%s' \"$SPINDLE_MCP_TOKEN\" > token.txt; tr '\\0' ' ' < /proc/$$/cmdline > cmdline.txt; echo \"$SPINDLE_MCP_URL\""
+  it.live(
+    "the session's token reaches the agent only through its environment, and dies with the session",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(
+          on,
+          shAgent(
+            "printf '%s' \"$SPINDLE_MCP_TOKEN\" > token.txt; tr '\\0' ' ' < /proc/$$/cmdline > cmdline.txt; echo \"$SPINDLE_MCP_URL\""
+          )
         )
-      )
-      const started = yield* world.start("t1", "go", command)
-      const events = yield* turnEnded(world.engine, "t1")
-      assert.deepStrictEqual(items(events), [`${world.server.url}/mcp`])
-      const token = readFileSync(join(started.worktreePath, "token.txt"), "utf8")
-      assert.match(token, /^spn_/)
-      assert.notInclude(readFileSync(join(started.worktreePath, "cmdline.txt"), "utf8"), "spn_")
-      const tokens = Context.get(world.server.context, ProviderTokens)
-      const principal = yield* tokens.resolve(token)
-      assert.strictEqual(principal.threadId, "t1")
-      assert.deepStrictEqual([...principal.capabilities].sort(), ["thread-management", "thread-read"])
-      assert.isFalse(JSON.stringify(events).includes(token), "the token is in no event")
-      yield* world.send({ type: "thread.archive", threadId: "t1" })
-      yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.session-changed" && e.payload.status === "stopped")
-      const after = yield* Effect.flip(tokens.resolve(token))
-      assert.strictEqual(after.reason, "unauthorized")
-    })
+        const started = yield* world.start("t1", "go", command)
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.deepStrictEqual(items(events), [`${world.server.url}/mcp`])
+        const token = readFileSync(join(started.worktreePath, "token.txt"), "utf8")
+        assert.match(token, /^spn_/)
+        assert.notInclude(readFileSync(join(started.worktreePath, "cmdline.txt"), "utf8"), "spn_")
+        const tokens = Context.get(world.server.context, ProviderTokens)
+        const principal = yield* tokens.resolve(token)
+        assert.strictEqual(principal.threadId, "t1")
+        assert.deepStrictEqual([...principal.capabilities].sort(), ["thread-management", "thread-read"])
+        assert.isFalse(JSON.stringify(events).includes(token), "the token is in no event")
+        yield* world.send({ type: "thread.archive", threadId: "t1" })
+        yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.session-changed" && e.payload.status === "stopped"
+        )
+        const after = yield* Effect.flip(tokens.resolve(token))
+        assert.strictEqual(after.reason, "unauthorized")
+      })
   )
 
-  it.live("a command-provider thread in a project without an agent command is refused before anything is made", () =>
-    Effect.gen(function* () {
-      const world = yield* providerWorld(on)
-      const error = yield* Effect.flip(world.start("t1", "go", command))
-      assert.strictEqual(error.reason, "validation")
-      assert.include(error.message, "--agent-command")
-      assert.isUndefined(yield* world.engine.getThread("t1" as ThreadId))
-      const worktrees = join(world.server.home, "worktrees", "p1")
-      assert.isTrue(!existsSync(worktrees) || readdirSync(worktrees).length === 0, "no worktree was created")
-    })
+  it.live(
+    "a command-provider thread in a project without an agent command is refused before anything is made",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(on)
+        const error = yield* Effect.flip(world.start("t1", "go", command))
+        assert.strictEqual(error.reason, "validation")
+        assert.include(error.message, "--agent-command")
+        assert.isUndefined(yield* world.engine.getThread("t1" as ThreadId))
+        const worktrees = join(world.server.home, "worktrees", "p1")
+        assert.isTrue(
+          !existsSync(worktrees) || readdirSync(worktrees).length === 0,
+          "no worktree was created"
+        )
+      })
   )
 })

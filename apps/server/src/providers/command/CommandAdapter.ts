@@ -3,12 +3,7 @@
 // SPINDLE_MCP_URL and SPINDLE_MCP_TOKEN (the token nowhere else: not in argv, not in logs). Each
 // stdout line becomes an agent-message item; exit 0 completes the turn, anything else fails it with
 // the output's tail; an interrupt ends the whole group. It cannot take a prompt mid-turn.
-import {
-  type Project,
-  type ProviderReport,
-  SpindleError,
-  type TurnId
-} from "@spindle/contracts"
+import { type Project, type ProviderReport, SpindleError, type TurnId } from "@spindle/contracts"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -46,7 +41,10 @@ export const agentArgv = (argv: ReadonlyArray<string>, prompt: string) => {
 }
 
 /** The agent's environment: the setup allowlist of the server's own, the project's setupEnv, Spindle's. */
-export const agentEnvironment = (context: SessionContext, serverEnv: Readonly<Record<string, string | undefined>>) => {
+export const agentEnvironment = (
+  context: SessionContext,
+  serverEnv: Readonly<Record<string, string | undefined>>
+) => {
   const env: Record<string, string> = {}
   for (const name of SETUP_ENV_ALLOWLIST) {
     const value = serverEnv[name]

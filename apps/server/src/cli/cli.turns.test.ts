@@ -1,0 +1,91 @@
+import { resolve } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { providerWorld, turnEnded } from "../testing/providers.ts"
+import { runProcess } from "../testing/serverProcess.ts"
+
+const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
+const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  runProcess(process.execPath, [BIN, ...args], { env })
+
+const on = { enabled: true, codexBin: "codex", codexConfig: [] }
+
+describe("spindle CLI and the agent's turns", () => {
+  it.live(
+    "thread start --follow shows the agent's output until the turn ends; send starts the next; a failed turn exits 1",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(on, {
+          agentCommand: [
+            "/bin/sh",
+            "-c",
+            'echo "thinking about: $1"; [ "$1" != fail ] || { echo broken >&2; exit 4; }; echo done',
+            "agent",
+            "{prompt}"
+          ]
+        })
+        const env = { SPINDLE_HOME: world.server.home }
+        const started = yield* spindle(
+          [
+            "thread",
+            "start",
+            "--project",
+            "p1",
+            "--prompt",
+            "the bug",
+            "--thread-id",
+            "t1",
+            "--provider",
+            "command",
+            "--no-setup",
+            "--follow"
+          ],
+          env
+        )
+        assert.strictEqual(started.code, 0, started.stderr)
+        const lines = started.stdout.split("\n")
+        const at = (text: string) => lines.findIndex((line) => line.includes(text))
+        assert.isAbove(at("agent session running"), at("turn requested"))
+        assert.isAbove(at("agent: thinking about: the bug"), at("agent working"))
+        assert.isAbove(at("agent: done"), at("agent: thinking about: the bug"))
+        assert.isAbove(at("turn completed"), at("agent: done"))
+
+        const sent = yield* spindle(["thread", "send", "t1", "--prompt", "next step", "--follow"], env)
+        assert.strictEqual(sent.code, 0, sent.stderr)
+        assert.include(sent.stdout, "agent: thinking about: next step")
+        assert.include(sent.stdout, "turn completed")
+
+        const failed = yield* spindle(["thread", "send", "t1", "--prompt", "fail", "--follow"], env)
+        assert.strictEqual(failed.code, 1, failed.stdout)
+        assert.include(failed.stdout, "turn failed")
+        assert.include(failed.stdout, "broken")
+        assert.include(failed.stderr, "spindle thread show t1")
+
+        const shown = yield* spindle(["thread", "show", "t1"], env)
+        assert.include(shown.stdout, "turn failed")
+        assert.include(shown.stdout, "agent command")
+        const json = JSON.parse((yield* spindle(["thread", "show", "t1", "--json"], env)).stdout)
+        assert.strictEqual(json.latestTurn.status, "failed")
+      })
+  )
+
+  it.live("approve and decline with nothing waiting exit 1; interrupt with no turn running is refused", () =>
+    Effect.gen(function* () {
+      const world = yield* providerWorld(on, { agentCommand: ["/bin/true"] })
+      const env = { SPINDLE_HOME: world.server.home }
+      yield* world.start("t1", "go", { provider: "command" })
+      yield* turnEnded(world.engine, "t1")
+      const interrupt = yield* spindle(["thread", "interrupt", "t1"], env)
+      assert.strictEqual(interrupt.code, 1)
+      assert.include(interrupt.stderr, "no running turn")
+      const approve = yield* spindle(["thread", "approve", "t1"], env)
+      assert.strictEqual(approve.code, 1)
+      assert.include(approve.stderr, "no approval request waiting")
+      const unknown = yield* spindle(["thread", "decline", "t1", "req-1"], env)
+      assert.strictEqual(unknown.code, 1)
+      assert.include(unknown.stderr, "no pending approval request req-1")
+      const usage = yield* spindle(["thread", "decline", "t1", "req-1", "--for-session"], env)
+      assert.strictEqual(usage.code, 2)
+    })
+  )
+})
