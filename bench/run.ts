@@ -7,7 +7,8 @@ const scenarios: Record<string, () => Promise<BenchResult>> = {
   worktree: async () => (await import("./worktree.ts")).run(),
   bootstrap: async () => (await import("./bootstrap.ts")).run(),
   ws: async () => (await import("./ws.ts")).run(),
-  mcp: async () => (await import("./mcp.ts")).run()
+  mcp: async () => (await import("./mcp.ts")).run(),
+  provider: async () => (await import("./provider.ts")).run()
 }
 
 const requested = process.argv.slice(2)

@@ -52,7 +52,7 @@ export const decideTurnStart = (
         STEERABLE.has(thread.provider)
           ? ""
           : ` (its ${thread.provider} provider cannot take a prompt mid-turn)`
-      }. Wait for it to end ('spindle thread wait'), or interrupt it with 'spindle thread interrupt ${thread.id}'.`
+      }. Send the prompt once it ends, or interrupt it with 'spindle thread interrupt ${thread.id}'.`
     })
   }
   const turnId = command.turnId ?? TurnId.make(command.commandId)
