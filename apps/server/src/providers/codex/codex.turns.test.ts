@@ -83,7 +83,7 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
   )
 
   it.live(
-    "approval-required: a command waits for an answer; approved from the CLI, it runs and the turn completes",
+    "approval-required: a command waits (blocking nothing, seen after a reconnect); approved from the CLI, it runs and the turn completes",
     () =>
       Effect.gen(function* () {
         const world = yield* codexWorld()
@@ -105,6 +105,19 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
           thread.pendingApprovals.map((a) => a.requestId),
           [request.payload.approval.requestId]
         )
+        // Waiting blocks nothing, and a client that (re)connects meanwhile sees the request.
+        yield* world.send({ type: "project.update", projectId: "p1", title: "still answering" })
+        for (let connection = 0; connection < 2; connection++) {
+          const seen = yield* Effect.scoped(
+            Effect.flatMap(makeClient({ url: world.server.url, token: world.server.ownerToken }), (client) =>
+              client["thread.get"]({ threadId: "t1" as ThreadId })
+            )
+          )
+          assert.deepStrictEqual(
+            seen.pendingApprovals.map((a) => a.requestId),
+            [request.payload.approval.requestId]
+          )
+        }
         // Answered by a person, from the CLI (the only request waiting, so it need not be named).
         const answered = yield* runProcess(process.execPath, [SPINDLE_BIN, "thread", "approve", "t1"], {
           env: { SPINDLE_HOME: world.server.home }

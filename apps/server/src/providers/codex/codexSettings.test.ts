@@ -1,0 +1,117 @@
+import { assert, describe, it } from "@effect/vitest"
+import { MAX_ITEM_TEXT, type TurnId } from "@spindle/contracts"
+import { codexDecision } from "./CodexAdapter.ts"
+import { reportsFor, toTurnItem } from "./codexReports.ts"
+import { codexArgs, codexEnvironment, codexPolicy, resolveBinary, TOKEN_VARIABLE } from "./codexSettings.ts"
+
+const turn = "u1" as TurnId
+
+describe("Codex settings and mapping", () => {
+  it("runtimeMode maps to approval policy and sandbox; only auto-accept-edits accepts edits itself", () => {
+    assert.deepStrictEqual(codexPolicy("approval-required"), {
+      approvalPolicy: "untrusted",
+      sandbox: "workspace-write",
+      autoAcceptEdits: false
+    })
+    assert.deepStrictEqual(codexPolicy("auto-accept-edits"), {
+      approvalPolicy: "untrusted",
+      sandbox: "workspace-write",
+      autoAcceptEdits: true
+    })
+    assert.deepStrictEqual(codexPolicy("full-access"), {
+      approvalPolicy: "never",
+      sandbox: "danger-full-access",
+      autoAcceptEdits: false
+    })
+  })
+
+  it("the token is only in the environment; Spindle's own client token and token-shaped values are dropped", () => {
+    const project = { codexConfig: ['model="p"'] } as never
+    const args = codexArgs(
+      { enabled: true, codexBin: "codex", codexConfig: ['model="s"'] },
+      project,
+      "http://127.0.0.1:1/mcp"
+    )
+    assert.deepStrictEqual(
+      args.slice(0, 5),
+      ["app-server", "-c", 'model="s"', "-c", 'model="p"'],
+      "the project's override comes last"
+    )
+    assert.isFalse(args.join(" ").includes("spn_"))
+    const env = codexEnvironment(
+      { PATH: "/bin", SPINDLE_TOKEN: "spc_x", LEAK: `spc_${"a".repeat(40)}`, OPENAI_API_KEY: "sk-1" },
+      "spn_secret"
+    )
+    assert.deepStrictEqual(env, { PATH: "/bin", OPENAI_API_KEY: "sk-1", [TOKEN_VARIABLE]: "spn_secret" })
+  })
+
+  it("a missing binary is not found; a name is looked up on PATH", () => {
+    assert.isUndefined(resolveBinary("/nonexistent/codex", "/bin"))
+    assert.isUndefined(resolveBinary("no-such-codex-binary", "/bin:/usr/bin"))
+    assert.strictEqual(resolveBinary("sh", "/nonexistent:/bin"), "/bin/sh")
+  })
+
+  it("decisions fall back to what Codex offers for the request", () => {
+    assert.strictEqual(codexDecision("accept-for-session", null), "acceptForSession")
+    assert.strictEqual(codexDecision("accept-for-session", ["accept", "cancel"]), "accept")
+    assert.strictEqual(codexDecision("decline", ["accept", "cancel"]), "cancel")
+    assert.strictEqual(codexDecision("decline", ["accept", "decline"]), "decline")
+  })
+
+  it("notifications become reports: items capped, user messages skipped, the turn's end with its reason", () => {
+    assert.isUndefined(toTurnItem({ type: "userMessage", id: "x" }))
+    const long = "x".repeat(MAX_ITEM_TEXT + 10)
+    const item = toTurnItem({ type: "agentMessage", id: "m", text: long } as never)
+    assert.strictEqual(item?.text?.length, MAX_ITEM_TEXT)
+    assert.deepStrictEqual(
+      reportsFor(
+        "turn/completed",
+        { threadId: "c", turn: { id: "t", status: "failed", error: { message: "rate limited" } } },
+        turn
+      ),
+      [{ type: "turn-ended", turnId: turn, status: "failed", reason: "rate limited" }]
+    )
+    assert.deepStrictEqual(
+      reportsFor(
+        "item/commandExecution/outputDelta",
+        { threadId: "c", turnId: "t", itemId: "i", delta: "out" },
+        turn
+      ),
+      [
+        {
+          type: "turn-item",
+          turnId: turn,
+          phase: "updated",
+          item: { id: "i", kind: "command", output: "out" }
+        }
+      ]
+    )
+    const change = reportsFor(
+      "item/completed",
+      {
+        threadId: "c",
+        turnId: "t",
+        item: {
+          type: "fileChange",
+          id: "f",
+          status: "completed",
+          changes: [{ path: "a.ts", kind: { type: "update" } }]
+        }
+      },
+      turn
+    )
+    assert.deepStrictEqual(change, [
+      {
+        type: "turn-item",
+        turnId: turn,
+        phase: "completed",
+        item: {
+          id: "f",
+          kind: "file-change",
+          changes: [{ path: "a.ts", kind: "update" }],
+          status: "completed"
+        }
+      }
+    ])
+  })
+})
