@@ -1,5 +1,5 @@
 // Runs threads' turns. A registry of provider adapters, at most one live session per thread, and a
-// reactor that follows the event log: a requested turn starts (a session first, with its own
+// reactor (providerReactor.ts) that follows the event log: a requested turn starts (a session first, with its own
 // provider token), a steer or an interrupt reaches the session, an approval answer goes back to the
 // agent, and an archived or deleted thread's session stops. A session that dies mid-turn fails the
 // turn with the reason and leaves the thread `session: error`; the next turn starts a new session
@@ -7,7 +7,6 @@
 import {
   type ApprovalOutcome,
   type ProviderKind,
-  type ProviderReport,
   SpindleError,
   type Thread,
   type ThreadId,
@@ -21,10 +20,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
-import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
@@ -32,11 +29,13 @@ import { Engine } from "../orchestration/Engine.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import type { AdapterSession, ProviderAdapter } from "./ProviderAdapter.ts"
 import { ProviderAdapters } from "./ProviderAdapters.ts"
-import { makeReportRecorder, type ReportRecorder } from "./reportRecorder.ts"
+import { startReactor } from "./providerReactor.ts"
+import { makeThreadReports, sessionChanged } from "./threadReports.ts"
 
 interface Live {
   readonly providerSessionId: string
   readonly tokenId: string
+  readonly token: Redacted.Redacted<string>
   readonly scope: Scope.Closeable
   readonly session: AdapterSession
   /** Set when Spindle stops the session on purpose, so its end is not reported as a crash. */
@@ -84,7 +83,6 @@ export class ProviderService extends Context.Service<
 
       const live = new Map<ThreadId, Live>()
       const locks = new Map<ThreadId, Semaphore.Semaphore>()
-      const recorders = new Map<ThreadId, ReportRecorder>()
       let mcpUrl = ""
 
       const locked = <A, E>(threadId: ThreadId, effect: Effect.Effect<A, E>) => {
@@ -96,40 +94,11 @@ export class ProviderService extends Context.Service<
         return lock.withPermit(effect)
       }
 
-      const recorderFor = (threadId: ThreadId) =>
-        Effect.gen(function* () {
-          const existing = recorders.get(threadId)
-          if (existing !== undefined) return existing
-          const recorder = yield* makeReportRecorder(
-            engine,
-            threadId,
-            () => live.get(threadId)?.providerSessionId ?? "spindle"
-          ).pipe(Scope.provide(recorderScope))
-          recorders.set(threadId, recorder)
-          return recorder
-        })
-
-      /** Records reports in order behind whatever the session reported before; answers once they are in the log. */
-      const report = (threadId: ThreadId, ...reports: ReadonlyArray<ProviderReport>) =>
-        Effect.gen(function* () {
-          const recorder = yield* recorderFor(threadId)
-          for (const r of reports) yield* recorder.record(r)
-          yield* recorder.flush
-        })
-
-      const endTurn = (
-        threadId: ThreadId,
-        turnId: TurnId,
-        status: "failed" | "interrupted",
-        reason: string
-      ) => report(threadId, { type: "turn-ended", turnId, status, reason })
-
-      const sessionChanged = (
-        status: "starting" | "running" | "stopped" | "error",
-        providerSessionId: string | null,
-        resumeCursor: string | null,
-        error: string | null = null
-      ): ProviderReport => ({ type: "session-changed", status, providerSessionId, resumeCursor, error })
+      const { report, record, endTurn } = yield* makeThreadReports(
+        engine,
+        recorderScope,
+        (threadId) => live.get(threadId)?.providerSessionId ?? "spindle"
+      )
 
       /** Ends a live session: the process goes with its scope, the token is revoked. */
       const closeLive = (threadId: ThreadId, session: Live) =>
@@ -209,7 +178,7 @@ export class ProviderService extends Context.Service<
               providerSessionId,
               mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
               resumeCursor,
-              report: (r) => Effect.flatMap(recorderFor(thread.id), (recorder) => recorder.record(r))
+              report: (r) => record(thread.id, r)
             })
             .pipe(Scope.provide(sessionScope), Effect.exit)
           if (Exit.isFailure(started)) {
@@ -225,6 +194,7 @@ export class ProviderService extends Context.Service<
           const session: Live = {
             providerSessionId,
             tokenId: issued.id,
+            token: Redacted.make(issued.token),
             scope: sessionScope,
             session: started.value,
             stopping: false
@@ -241,6 +211,24 @@ export class ProviderService extends Context.Service<
           return session
         })
 
+      /**
+       * A session's token lives 24 hours at most and 2 hours unused. Each turn uses it once (which
+       * keeps an idle session's token alive); one that stopped working means a new session, which
+       * resumes the agent's conversation with a new token.
+       */
+      const renewIfExpired = (threadId: ThreadId) =>
+        Effect.gen(function* () {
+          const session = live.get(threadId)
+          if (session === undefined) return
+          const valid = yield* Effect.exit(tokens.resolve(Redacted.value(session.token)))
+          if (Exit.isSuccess(valid)) return
+          yield* closeLive(threadId, session)
+          yield* report(threadId, sessionChanged("stopped", session.providerSessionId, null))
+          yield* Effect.logInfo("Restarted an agent session whose token had expired").pipe(
+            Effect.annotateLogs({ threadId })
+          )
+        })
+
       const runTurn = (threadId: ThreadId, turnId: TurnId, prompt: string) =>
         locked(
           threadId,
@@ -248,6 +236,7 @@ export class ProviderService extends Context.Service<
             const thread = yield* engine.getThread(threadId)
             if (thread === undefined || thread.status !== "active" || !isLiveTurn(thread, turnId)) return
             if (thread.latestTurn?.status !== "requested") return
+            yield* renewIfExpired(threadId)
             const outcome = yield* Effect.exit(
               Effect.flatMap(ensureSession(thread), (session) => session.session.startTurn(turnId, prompt))
             )
@@ -335,90 +324,17 @@ export class ProviderService extends Context.Service<
           })
         )
 
-      /** What a server that stopped left in the log: sessions shown live, turns shown running. */
-      const reconcile = (threads: ReadonlyArray<Thread>) =>
-        Effect.forEach(
-          threads,
-          (thread) =>
-            Effect.gen(function* () {
-              if (thread.latestTurn?.status === "running") {
-                yield* endTurn(
-                  thread.id,
-                  thread.latestTurn.turnId,
-                  "interrupted",
-                  "Spindle stopped during this turn. Send a prompt to go on; the agent's conversation is resumed."
-                )
-              }
-              if (thread.session.status === "starting" || thread.session.status === "running") {
-                yield* report(thread.id, sessionChanged("stopped", thread.session.providerSessionId, null))
-              }
-            }),
-          { discard: true }
-        )
-
-      const background = <A, E>(effect: Effect.Effect<A, E>) =>
-        Effect.asVoid(Effect.forkIn(Effect.ignore(effect), scope))
-
-      const follow = (from: number) =>
-        Stream.runForEach(engine.events(from), (event) => {
-          switch (event.type) {
-            case "thread.turn-start-requested":
-              return background(runTurn(event.payload.threadId, event.payload.turnId, event.payload.prompt))
-            case "thread.turn-steer-requested":
-              return background(steer(event.payload.threadId, event.payload.turnId, event.payload.prompt))
-            case "thread.turn-interrupt-requested":
-              return background(interrupt(event.payload.threadId, event.payload.turnId))
-            case "thread.approval-resolved":
-              return background(
-                respond(event.payload.threadId, event.payload.requestId, event.payload.outcome)
-              )
-            case "thread.archived":
-              return background(stop(event.payload.threadId, "The thread was archived."))
-            case "thread.deleted":
-              return background(stop(event.payload.threadId, "The thread was deleted."))
-            default:
-              return Effect.void
-          }
-        })
-
       const activated = yield* Deferred.make<void>()
       const activate = (url: string) =>
         Effect.gen(function* () {
           if (!settings.enabled || (yield* Deferred.isDone(activated))) return
           mcpUrl = url
           yield* Deferred.succeed(activated, undefined)
-          const snapshot = yield* engine.snapshot
-          yield* reconcile(snapshot.threads)
-          for (const thread of snapshot.threads) {
-            const turn = thread.latestTurn
-            if (thread.status === "active" && turn?.status === "requested") {
-              const prompt = yield* requestedPrompt(thread.id, turn.turnId)
-              if (prompt !== undefined) yield* background(runTurn(thread.id, turn.turnId, prompt))
-            }
-          }
-          yield* Effect.forkIn(
-            follow(snapshot.sequence).pipe(
-              Effect.tapCause((cause) =>
-                Cause.hasInterruptsOnly(cause)
-                  ? Effect.void
-                  : Effect.logError("The provider reactor stopped; restarting it", cause)
-              ),
-              Effect.retry(Schedule.spaced("1 second"))
-            ),
-            scope
+          yield* startReactor(
+            { engine, eventStore, report, endTurn, scope },
+            { runTurn, steer, interrupt, respond, stop }
           )
         })
-
-      /** The prompt a requested turn was asked with, from the log. */
-      const requestedPrompt = (threadId: ThreadId, turnId: TurnId) =>
-        eventStore.lastOfThread(threadId, "thread.turn-start-requested").pipe(
-          Effect.map((event) =>
-            event?.type === "thread.turn-start-requested" && event.payload.turnId === turnId
-              ? event.payload.prompt
-              : undefined
-          ),
-          Effect.orElseSucceed(() => undefined)
-        )
 
       // Shutdown: every session stops (its turn interrupted) while the engine can still record it.
       const shutdown = Effect.suspend(() =>

@@ -1,0 +1,122 @@
+// The provider service's reactor: on start, settles what a stopped server left in the log
+// (sessions shown live become stopped, running turns end interrupted) and runs turns still
+// requested; then follows the log and hands each event that concerns an agent to the service's
+// actions, each in its own fiber. It decides nothing itself.
+import type { ApprovalOutcome, Thread, ThreadId, TurnId } from "@spindle/contracts"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Engine } from "../orchestration/Engine.ts"
+import type { EventStore } from "../persistence/EventStore.ts"
+import { sessionChanged, type ThreadReports } from "./threadReports.ts"
+
+export interface ReactorActions {
+  readonly runTurn: (threadId: ThreadId, turnId: TurnId, prompt: string) => Effect.Effect<void>
+  readonly steer: (threadId: ThreadId, turnId: TurnId, prompt: string) => Effect.Effect<void>
+  readonly interrupt: (threadId: ThreadId, turnId: TurnId) => Effect.Effect<void>
+  readonly respond: (threadId: ThreadId, requestId: string, outcome: ApprovalOutcome) => Effect.Effect<void>
+  readonly stop: (threadId: ThreadId, why: string) => Effect.Effect<void>
+}
+
+export interface ReactorServices {
+  readonly engine: Engine["Service"]
+  readonly eventStore: EventStore["Service"]
+  readonly report: ThreadReports["report"]
+  readonly endTurn: ThreadReports["endTurn"]
+  /** Where the reactor's fibers live. */
+  readonly scope: Scope.Scope
+}
+
+export const startReactor = (services: ReactorServices, actions: ReactorActions) =>
+  Effect.gen(function* () {
+    const { engine, eventStore, report, endTurn, scope } = services
+    const background = <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.asVoid(Effect.forkIn(Effect.ignore(effect), scope))
+
+    /** What a server that stopped left in the log: sessions shown live, turns shown running. */
+    const reconcile = (threads: ReadonlyArray<Thread>) =>
+      Effect.forEach(
+        threads,
+        (thread) =>
+          Effect.gen(function* () {
+            if (thread.latestTurn?.status === "running") {
+              yield* endTurn(
+                thread.id,
+                thread.latestTurn.turnId,
+                "interrupted",
+                "Spindle stopped during this turn. Send a prompt to go on; the agent's conversation is resumed."
+              )
+            }
+            if (thread.session.status === "starting" || thread.session.status === "running") {
+              yield* report(thread.id, sessionChanged("stopped", thread.session.providerSessionId, null))
+            }
+          }),
+        { discard: true }
+      )
+
+    /** The prompt a requested turn was asked with, from the log. */
+    const requestedPrompt = (threadId: ThreadId, turnId: TurnId) =>
+      eventStore.lastOfThread(threadId, "thread.turn-start-requested").pipe(
+        Effect.map((event) =>
+          event?.type === "thread.turn-start-requested" && event.payload.turnId === turnId
+            ? event.payload.prompt
+            : undefined
+        ),
+        Effect.orElseSucceed(() => undefined)
+      )
+
+    let handled = 0
+    const follow = Effect.suspend(() =>
+      Stream.runForEach(engine.events(handled), (event) => {
+        handled = event.sequence
+        const { payload } = event as { payload: { threadId: ThreadId } }
+        switch (event.type) {
+          case "thread.turn-start-requested":
+            return background(
+              actions.runTurn(event.payload.threadId, event.payload.turnId, event.payload.prompt)
+            )
+          case "thread.turn-steer-requested":
+            return background(
+              actions.steer(event.payload.threadId, event.payload.turnId, event.payload.prompt)
+            )
+          case "thread.turn-interrupt-requested":
+            return background(actions.interrupt(event.payload.threadId, event.payload.turnId))
+          case "thread.approval-resolved":
+            return background(
+              actions.respond(event.payload.threadId, event.payload.requestId, event.payload.outcome)
+            )
+          case "thread.archived":
+            return background(actions.stop(payload.threadId, "The thread was archived."))
+          case "thread.deleted":
+            return background(actions.stop(payload.threadId, "The thread was deleted."))
+          default:
+            return Effect.void
+        }
+      })
+    )
+
+    const snapshot = yield* engine.snapshot
+    yield* reconcile(snapshot.threads)
+    for (const thread of snapshot.threads) {
+      const turn = thread.latestTurn
+      if (thread.status === "active" && turn?.status === "requested") {
+        const prompt = yield* requestedPrompt(thread.id, turn.turnId)
+        if (prompt !== undefined) yield* background(actions.runTurn(thread.id, turn.turnId, prompt))
+      }
+    }
+    handled = snapshot.sequence
+    // Restarted after a failure, it goes on after the last event it handled.
+    yield* Effect.forkIn(
+      follow.pipe(
+        Effect.tapCause((cause) =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.void
+            : Effect.logError("The provider reactor stopped; restarting it", cause)
+        ),
+        Effect.retry(Schedule.spaced("1 second"))
+      ),
+      scope
+    )
+  })
