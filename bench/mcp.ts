@@ -1,25 +1,14 @@
 // Scenario "mcp": t3_thread_start in current_checkout mode (no setup) over the MCP SDK client,
 // against a cheap tool call (t3_thread_list) on the same server, and against the same bootstrap
 // sent over the WebSocket, all in one run.
-import { summarize } from "@spindle/shared/stats"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { makeClient } from "../apps/server/src/cli/rpcClient.ts"
 import { callTool, mcpClient, mcpWorld } from "../apps/server/src/testing/mcp.ts"
-import { type BenchResult, formatMs, ratio } from "./report.ts"
+import { type BenchResult, formatMs, ratio, time } from "./report.ts"
 
 const CALLS = 200
-
-const time = async (n: number, f: (i: number) => Promise<unknown>) => {
-  const latencies: Array<number> = []
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now()
-    await f(i)
-    latencies.push(performance.now() - t0)
-  }
-  return summarize(latencies)
-}
 
 export const run = async (): Promise<BenchResult> => {
   const scope = Effect.runSync(Scope.make())

@@ -3,7 +3,6 @@
 // loopback fake model against driving `codex app-server` directly with the same fake model (a
 // bare JSON-lines client: turn/start to turn/completed), all in one run.
 import { spawn } from "node:child_process"
-import { summarize } from "@spindle/shared/stats"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
@@ -14,23 +13,14 @@ import {
   codexAgainst,
   codexHome,
   fakeModel,
+  providersOn,
   providerWorld,
   turnEnded
 } from "../apps/server/src/testing/providers.ts"
-import { type BenchResult, formatMs, ratio } from "./report.ts"
+import { type BenchResult, formatMs, ratio, time } from "./report.ts"
 
 const COMMAND_TURNS = 100
 const CODEX_TURNS = 30
-
-const time = async (n: number, f: (i: number) => Promise<unknown>) => {
-  const latencies: Array<number> = []
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now()
-    await f(i)
-    latencies.push(performance.now() - t0)
-  }
-  return summarize(latencies)
-}
 
 const spawnTrue = () =>
   new Promise<void>((resolve, reject) => {
@@ -77,15 +67,13 @@ const directCodex = async (config: ReadonlyArray<string>, home: string, cwd: str
   return { turn, close: () => child.kill("SIGTERM") }
 }
 
-const on = { enabled: true, codexBin: "codex", codexConfig: [] }
-
 export const run = async (): Promise<BenchResult> => {
   const scope = Effect.runSync(Scope.make())
   const inScope = <A, E>(effect: Effect.Effect<A, E, Scope.Scope | ServerConfig>) =>
     Effect.runPromise(Scope.provide(effect as Effect.Effect<A, E, Scope.Scope>, scope))
   try {
     // The command provider running `true`, against spawning `true`.
-    const commandWorld = await inScope(providerWorld(on, { agentCommand: ["true"] }))
+    const commandWorld = await inScope(providerWorld(providersOn, { agentCommand: ["true"] }))
     const turnOf = (world: typeof commandWorld, threadId: string) => async (i: number) => {
       const from = (await Effect.runPromise(world.engine.snapshot)).sequence
       const ended = Effect.runPromise(

@@ -1,21 +1,19 @@
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { providerWorld, turnEnded } from "../testing/providers.ts"
+import { providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
 import { runProcess } from "../testing/serverProcess.ts"
 
 const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
 const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   runProcess(process.execPath, [BIN, ...args], { env })
 
-const on = { enabled: true, codexBin: "codex", codexConfig: [] }
-
 describe("spindle CLI and the agent's turns", () => {
   it.live(
     "thread start --follow shows the agent's output until the turn ends; send starts the next; a failed turn exits 1",
     () =>
       Effect.gen(function* () {
-        const world = yield* providerWorld(on, {
+        const world = yield* providerWorld(providersOn, {
           agentCommand: [
             "/bin/sh",
             "-c",
@@ -71,7 +69,7 @@ describe("spindle CLI and the agent's turns", () => {
 
   it.live("approve and decline with nothing waiting exit 1; interrupt with no turn running is refused", () =>
     Effect.gen(function* () {
-      const world = yield* providerWorld(on, { agentCommand: ["/bin/true"] })
+      const world = yield* providerWorld(providersOn, { agentCommand: ["/bin/true"] })
       const env = { SPINDLE_HOME: world.server.home }
       yield* world.start("t1", "go", { provider: "command" })
       yield* turnEnded(world.engine, "t1")

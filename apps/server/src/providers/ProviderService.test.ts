@@ -1,40 +1,33 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import type { SpindleEvent, ThreadId } from "@spindle/contracts"
+import type { ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
 import { Commands } from "../orchestration/Commands.ts"
 import { gitRepo, serverActor, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
-import { eventsUntil, PROJECT, providerWorld, turnEnded } from "../testing/providers.ts"
-
-const on = { enabled: true, codexBin: "codex", codexConfig: [] }
-const ended = (events: ReadonlyArray<SpindleEvent>) => {
-  const last = events.at(-1)
-  return last?.type === "thread.turn-ended" ? last.payload : undefined
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import {
+  allGone,
+  eventsUntil,
+  PROJECT,
+  providersOn,
+  providerWorld,
+  turnEnded,
+  turnEndOf
+} from "../testing/providers.ts"
 
 describe("ProviderService", () => {
   it.live("archiving a thread mid-turn stops its agent: the turn ends interrupted, the session stopped", () =>
     Effect.gen(function* () {
-      const world = yield* providerWorld(on, {
+      const world = yield* providerWorld(providersOn, {
         agentCommand: ["/bin/sh", "-c", "echo $$ > agent.pid; echo ready; exec sleep 300"]
       })
       const started = yield* world.start("t1", "go", { provider: "command" })
       yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item")
       const pid = Number(readFileSync(join(started.worktreePath, "agent.pid"), "utf8"))
       yield* world.send({ type: "thread.archive", threadId: "t1" })
-      const end = ended(yield* turnEnded(world.engine, "t1"))!
+      const end = turnEndOf(yield* turnEnded(world.engine, "t1"))!
       assert.strictEqual(end.status, "interrupted")
       assert.include(end.reason!, "archived")
       const session = yield* eventsUntil(
@@ -43,10 +36,7 @@ describe("ProviderService", () => {
         (e) => e.type === "thread.session-changed" && e.payload.status === "stopped"
       )
       assert.isDefined(session.at(-1))
-      yield* Effect.sync(() => alive(pid)).pipe(
-        Effect.repeat({ until: (up) => !up, schedule: Schedule.spaced("20 millis") }),
-        Effect.timeout("5 seconds")
-      )
+      yield* allGone([pid])
     })
   )
 
@@ -89,9 +79,9 @@ describe("ProviderService", () => {
           )
         })
       )
-      const server = yield* inProcessServer({ home, providers: on })
+      const server = yield* inProcessServer({ home, providers: providersOn })
       const events = yield* turnEnded(server.engine, "t1")
-      assert.strictEqual(ended(events)?.status, "completed")
+      assert.strictEqual(turnEndOf(events)?.status, "completed")
       assert.isTrue(
         events.some((e) => e.type === "thread.turn-item" && e.payload.item.text === "ran: left waiting"),
         "the turn ran with the prompt it was requested with"
@@ -103,9 +93,9 @@ describe("ProviderService", () => {
     "a Codex binary that is not there fails the turn with a provider error that says how to install it",
     () =>
       Effect.gen(function* () {
-        const world = yield* providerWorld({ ...on, codexBin: "no-such-codex-binary" })
+        const world = yield* providerWorld({ ...providersOn, codexBin: "no-such-codex-binary" })
         yield* world.start("t1", "go")
-        const end = ended(yield* turnEnded(world.engine, "t1"))!
+        const end = turnEndOf(yield* turnEnded(world.engine, "t1"))!
         assert.strictEqual(end.status, "failed")
         assert.include(end.reason!, "npm install -g @openai/codex")
         assert.include(end.reason!, "--codex-bin")
@@ -114,7 +104,7 @@ describe("ProviderService", () => {
         // The project's own setting wins over the server's.
         yield* world.send({ type: "project.update", projectId: PROJECT, codexBin: "/nonexistent/codex" })
         yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "again", turnId: "u2" })
-        assert.include(ended(yield* turnEnded(world.engine, "t1", "u2"))!.reason!, "/nonexistent/codex")
+        assert.include(turnEndOf(yield* turnEnded(world.engine, "t1", "u2"))!.reason!, "/nonexistent/codex")
       })
   )
 })

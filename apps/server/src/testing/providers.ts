@@ -6,6 +6,7 @@ import { join } from "node:path"
 import type { BootstrapResult, ProjectId, SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { ProviderSettings, ServerSettings } from "../config/ServerConfig.ts"
 import { Commands } from "../orchestration/Commands.ts"
@@ -43,6 +44,36 @@ export const codexAgainst = (model: FakeModel, home: string): ProviderSettings =
 })
 
 export const PROJECT = "p1" as ProjectId
+
+/** Providers on, with the server's defaults: for command-provider tests (nothing runs Codex). */
+export const providersOn: ProviderSettings = { enabled: true, codexBin: "codex", codexConfig: [] }
+
+/** How the turn ended, when the last of `events` is its end. */
+export const turnEndOf = (events: ReadonlyArray<SpindleEvent>) => {
+  const last = events.at(-1)
+  return last?.type === "thread.turn-ended" ? last.payload : undefined
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Waits (at most 5 s) until none of the processes is alive; fails the test otherwise. */
+export const allGone = (pids: ReadonlyArray<number>) =>
+  Effect.sync(() => pids.some(isAlive)).pipe(
+    Effect.repeat({ until: (any) => !any, schedule: Schedule.spaced("20 millis") }),
+    Effect.timeoutOrElse({
+      duration: "5 seconds",
+      orElse: () => Effect.die(new Error(`processes ${pids.join(", ")} are still alive`))
+    })
+  )
+
+export const processAlive = isAlive
 
 /** The server with providers on and project p1 on a fresh repository (extra project settings allowed). */
 export const providerWorld = (

@@ -8,13 +8,15 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
-import { codexPid, codexWorld, eventsUntil, SPINDLE_BIN, turnEnded } from "../../testing/providers.ts"
+import {
+  codexPid,
+  codexWorld,
+  eventsUntil,
+  SPINDLE_BIN,
+  turnEnded,
+  turnEndOf
+} from "../../testing/providers.ts"
 import { runProcess } from "../../testing/serverProcess.ts"
-
-const ended = (events: ReadonlyArray<SpindleEvent>) => {
-  const last = events.at(-1)
-  return last?.type === "thread.turn-ended" ? last.payload : undefined
-}
 
 describe("the Codex provider (real codex app-server, fake model)", () => {
   it.live(
@@ -61,7 +63,7 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
           command?.type === "thread.turn-item" ? (command.payload.item.command ?? "") : "",
           "echo hello"
         )
-        assert.deepStrictEqual(ended(events), {
+        assert.deepStrictEqual(turnEndOf(events), {
           threadId: "t1" as ThreadId,
           turnId: events.find((e) => e.type === "thread.turn-ended")!.payload.turnId as never,
           status: "completed",
@@ -125,7 +127,7 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         assert.strictEqual(answered.code, 0, answered.stderr)
         assert.include(answered.stdout, `Approved ${request.payload.approval.requestId}`)
         const events = yield* turnEnded(world.engine, "t1")
-        assert.strictEqual(ended(events)?.status, "completed")
+        assert.strictEqual(turnEndOf(events)?.status, "completed")
         assert.isTrue(existsSync(join(started.worktreePath, "approved.txt")))
         assert.deepStrictEqual((yield* world.engine.getThread("t1" as ThreadId))!.pendingApprovals, [])
       }),
@@ -145,10 +147,10 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         )
         yield* world.send({ type: "thread.turn.interrupt", threadId: "t1" })
         const events = yield* turnEnded(world.engine, "t1")
-        assert.strictEqual(ended(events)?.status, "interrupted")
+        assert.strictEqual(turnEndOf(events)?.status, "interrupted")
         const session = (yield* world.engine.getThread("t1" as ThreadId))!.session
         yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "now quick", turnId: "u2" })
-        assert.strictEqual(ended(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
+        assert.strictEqual(turnEndOf(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
         assert.strictEqual(
           (yield* world.engine.getThread("t1" as ThreadId))!.session.providerSessionId,
           session.providerSessionId
@@ -171,7 +173,7 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         const pid = codexPid(started.worktreePath)
         assert.isDefined(pid, "codex app-server runs in the worktree")
         process.kill(pid!, "SIGKILL")
-        const end = ended(yield* turnEnded(world.engine, "t1"))!
+        const end = turnEndOf(yield* turnEnded(world.engine, "t1"))!
         assert.strictEqual(end.status, "failed")
         assert.include(end.reason!, "session ended")
         assert.include(end.reason!, "killed")
@@ -182,7 +184,7 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         )
         const first = (errored.at(-1) as Extract<SpindleEvent, { type: "thread.session-changed" }>).payload
         yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "again", turnId: "u2" })
-        assert.strictEqual(ended(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
+        assert.strictEqual(turnEndOf(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
         const thread = (yield* world.engine.getThread("t1" as ThreadId))!
         assert.strictEqual(thread.session.status, "running")
         assert.notStrictEqual(thread.session.providerSessionId, first.providerSessionId)

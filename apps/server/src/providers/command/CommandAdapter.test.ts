@@ -4,11 +4,17 @@ import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
 import { ProviderTokens } from "../../auth/ProviderTokens.ts"
-import { eventsUntil, providerWorld, turnEnded } from "../../testing/providers.ts"
+import {
+  allGone,
+  eventsUntil,
+  processAlive,
+  providersOn,
+  providerWorld,
+  turnEnded,
+  turnEndOf
+} from "../../testing/providers.ts"
 
-const on = { enabled: true, codexBin: "codex", codexConfig: [] }
 /** A project whose agent is `sh -c SCRIPT agent PROMPT` ($1 is the prompt). */
 const shAgent = (script: string, withPrompt = true) => ({
   agentCommand: ["/bin/sh", "-c", script, "agent", ...(withPrompt ? ["{prompt}"] : [])]
@@ -17,30 +23,17 @@ const command = { provider: "command" }
 
 const items = (events: ReadonlyArray<SpindleEvent>) =>
   events.flatMap((e) => (e.type === "thread.turn-item" ? [e.payload.item.text ?? ""] : []))
-const ending = (events: ReadonlyArray<SpindleEvent>) => {
-  const last = events.at(-1)
-  return last?.type === "thread.turn-ended" ? last.payload : undefined
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 describe("the command provider", () => {
   it.live(
     "runs the agent in the worktree: each stdout line an item, in order; exit 0 completes the turn",
     () =>
       Effect.gen(function* () {
-        const world = yield* providerWorld(on, shAgent('echo one; echo "two: $1"; pwd; echo three'))
+        const world = yield* providerWorld(providersOn, shAgent('echo one; echo "two: $1"; pwd; echo three'))
         const started = yield* world.start("t1", "hello world", command)
         const events = yield* turnEnded(world.engine, "t1")
         assert.deepStrictEqual(items(events), ["one", "two: hello world", started.worktreePath, "three"])
-        assert.deepStrictEqual(ending(events), {
+        assert.deepStrictEqual(turnEndOf(events), {
           threadId: "t1" as ThreadId,
           turnId: events.find((e) => e.type === "thread.turn-started")!.payload.turnId as never,
           status: "completed",
@@ -68,7 +61,7 @@ describe("the command provider", () => {
 
   it.live("without {prompt} in its argv the agent reads the prompt on stdin", () =>
     Effect.gen(function* () {
-      const world = yield* providerWorld(on, shAgent('read line; echo "got: $line"', false))
+      const world = yield* providerWorld(providersOn, shAgent('read line; echo "got: $line"', false))
       yield* world.start("t1", "from stdin", command)
       assert.deepStrictEqual(items(yield* turnEnded(world.engine, "t1")), ["got: from stdin"])
     })
@@ -76,9 +69,12 @@ describe("the command provider", () => {
 
   it.live("a failing exit fails the turn with the code and the output's tail", () =>
     Effect.gen(function* () {
-      const world = yield* providerWorld(on, shAgent("echo working; echo 'cannot find config' >&2; exit 3"))
+      const world = yield* providerWorld(
+        providersOn,
+        shAgent("echo working; echo 'cannot find config' >&2; exit 3")
+      )
       yield* world.start("t1", "go", command)
-      const end = ending(yield* turnEnded(world.engine, "t1"))!
+      const end = turnEndOf(yield* turnEnded(world.engine, "t1"))!
       assert.strictEqual(end.status, "failed")
       assert.include(end.reason!, "exited with code 3")
       assert.include(end.reason!, "cannot find config")
@@ -88,7 +84,7 @@ describe("the command provider", () => {
   it.live("an interrupt ends the agent's whole process group and the turn as interrupted", () =>
     Effect.gen(function* () {
       const world = yield* providerWorld(
-        on,
+        providersOn,
         shAgent("sleep 300 & echo $! > bg.pid; echo $$ > fg.pid; echo ready; wait")
       )
       const started = yield* world.start("t1", "go", command)
@@ -100,15 +96,12 @@ describe("the command provider", () => {
       const pids = ["bg.pid", "fg.pid"].map((f) =>
         Number(readFileSync(join(started.worktreePath, f), "utf8"))
       )
-      assert.isTrue(pids.every(alive))
+      assert.isTrue(pids.every(processAlive))
       yield* world.send({ type: "thread.turn.interrupt", threadId: "t1" })
-      const end = ending(yield* turnEnded(world.engine, "t1"))!
+      const end = turnEndOf(yield* turnEnded(world.engine, "t1"))!
       assert.strictEqual(end.status, "interrupted")
       // The group got SIGTERM; the kernel may take a moment to reap.
-      yield* Effect.sync(() => pids.some(alive)).pipe(
-        Effect.repeat({ until: (any) => !any, schedule: Schedule.spaced("20 millis") }),
-        Effect.timeout("5 seconds")
-      )
+      yield* allGone(pids)
     })
   )
 
@@ -117,7 +110,7 @@ describe("the command provider", () => {
     () =>
       Effect.gen(function* () {
         const world = yield* providerWorld(
-          on,
+          providersOn,
           shAgent(
             "printf '%s' \"$SPINDLE_MCP_TOKEN\" > token.txt; tr '\\0' ' ' < /proc/$$/cmdline > cmdline.txt; echo \"$SPINDLE_MCP_URL\""
           )
@@ -148,7 +141,7 @@ describe("the command provider", () => {
     "a command-provider thread in a project without an agent command is refused before anything is made",
     () =>
       Effect.gen(function* () {
-        const world = yield* providerWorld(on)
+        const world = yield* providerWorld(providersOn)
         const error = yield* Effect.flip(world.start("t1", "go", command))
         assert.strictEqual(error.reason, "validation")
         assert.include(error.message, "--agent-command")
