@@ -16,7 +16,13 @@ import * as Schedule from "effect/Schedule"
 import { ClientTokens } from "./auth/ClientTokens.ts"
 import { ProviderTokens } from "./auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "./auth/ThreadProviderTokens.ts"
-import { databasePath, ServerConfig, type ServerSettings, serverInfoPath } from "./config/ServerConfig.ts"
+import {
+  DEFAULT_PROVIDER_SETTINGS,
+  databasePath,
+  ServerConfig,
+  type ServerSettings,
+  serverInfoPath
+} from "./config/ServerConfig.ts"
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
@@ -115,8 +121,11 @@ const Startup = Layer.effectDiscard(
       yield* Effect.logInfo(
         `${owner.created ? "Created an owner token in" : "The owner token is in"} ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`
       )
+      const agents = config.providers ?? DEFAULT_PROVIDER_SETTINGS
       yield* Effect.logInfo(
-        `Agents (Codex) connect over MCP to ${url}/mcp with a provider token: 'npx spindle token issue-mcp --thread <id>' prints one and the codex flags.`
+        agents.enabled
+          ? `Threads run their agent (Codex: ${agents.codexBin}${agents.codexConfig.length > 0 ? ` with ${agents.codexConfig.length} config override(s)` : ""}); each session reaches ${url}/mcp with its own token.`
+          : "Providers are off (--providers off): turns are recorded as requested and no agent runs."
       )
     }).pipe(
       Effect.catchCause((cause) => {
