@@ -36,6 +36,7 @@ import { crashPointsFromEnv } from "./orchestration/CrashPoints.ts"
 import { Engine } from "./orchestration/Engine.ts"
 import { SetupRunner } from "./orchestration/SetupRunner.ts"
 import { StartupGate } from "./orchestration/StartupGate.ts"
+import { ThreadWatch } from "./orchestration/ThreadWatch.ts"
 import * as Database from "./persistence/Database.ts"
 import { holdHomeLock } from "./persistence/HomeLock.ts"
 import { ProviderAdapters } from "./providers/ProviderAdapters.ts"
@@ -66,6 +67,7 @@ export const prepareHome = (home: string) =>
 export const CoreLayer = (settings: ServerSettings) =>
   Layer.mergeAll(ChildThreads.layer, BootstrapRecovery.layer, ClientTokens.layer, ProviderService.layer).pipe(
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
+    Layer.provideMerge(ThreadWatch.layer),
     Layer.provideMerge(Commands.layer),
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
     Layer.provideMerge(SetupRunner.layer),

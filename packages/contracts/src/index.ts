@@ -1,5 +1,6 @@
 // @spindle/contracts: schemas only (ids, read models, commands, events, errors); no layers, no I/O.
 export * from "./bootstrap.ts"
+export * from "./children.ts"
 export * from "./codexProtocol.ts"
 export * from "./commands.ts"
 export * from "./errors.ts"

@@ -3,6 +3,7 @@
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { BootstrapResult } from "./bootstrap.ts"
+import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { BaseRef, BranchName, fieldsForMode } from "./commands.ts"
 import { ThreadId } from "./ids.ts"
 import { BootstrapStatus, SetupStatus } from "./thread.ts"
@@ -141,6 +142,8 @@ export const ChildThreadStatus = Schema.Struct({
   }),
   setup: Schema.Struct({ status: SetupStatus, logTail: Schema.String }),
   turn: Schema.Struct({ status: TurnState, reason: Schema.NullOr(Schema.String) }),
+  /** What its agent produced: last message, files changed and commits against the base. */
+  output: ThreadOutput,
   worktreePath: Schema.NullOr(AbsolutePath),
   branch: Schema.NullOr(Schema.String)
 }).annotate({ identifier: "ChildThreadStatus" })
@@ -161,3 +164,51 @@ export const ThreadListInput = Schema.Record(Schema.String, Schema.Unknown)
 export const ThreadListOutput = Schema.Struct({ threads: Schema.Array(ChildThreadStatus) }).annotate({
   identifier: "ThreadListOutput"
 })
+
+const startFields = ThreadStartInput.fields
+
+/** Several children in one call; fields at the top level are defaults for every entry. */
+export const ThreadsStartInput = Schema.Struct({
+  threads: Schema.Array(
+    Schema.Struct(startFields).annotate({
+      description: "One thread to start: the same fields as t3_thread_start."
+    })
+  )
+    .check(Schema.isMinLength(1), Schema.isMaxLength(MAX_BATCH))
+    .annotate({
+      description: `1 to ${MAX_BATCH} threads to start, each answered on its own (ok with its ids, or its error).`
+    }),
+  ...Struct.pick(startFields, BATCH_DEFAULT_FIELDS)
+}).annotate({ identifier: "ThreadsStartInput" })
+
+/** How the server reads a batch: entries one by one, so a bad entry is that entry's error. */
+export const ThreadsStartRequest = Schema.Struct({
+  threads: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)).check(
+    Schema.isMinLength(1, { message: "give at least one thread to start" }),
+    Schema.isMaxLength(MAX_BATCH, { message: `at most ${MAX_BATCH} threads in one call` })
+  ),
+  ...Struct.pick(startFields, BATCH_DEFAULT_FIELDS)
+})
+
+export const ChildStartSuccess = Schema.Struct({ ok: Schema.Literal(true), ...ThreadStartOutput.fields })
+
+export const ThreadsStartOutput = Schema.Struct({
+  threads: Schema.Array(Schema.Union([ChildStartSuccess, ChildStartFailure]))
+}).annotate({ identifier: "ThreadsStartOutput" })
+export type ThreadsStartOutput = typeof ThreadsStartOutput.Type
+
+export const ThreadWaitOutput = Schema.Struct({
+  /** True when the threads reached the state before the timeout. */
+  done: Schema.Boolean,
+  timedOut: Schema.Boolean,
+  /** The threads that reached it. */
+  reached: Schema.Array(ThreadId),
+  threads: Schema.Array(ChildThreadStatus)
+}).annotate({ identifier: "ThreadWaitOutput" })
+
+export const ThreadStopOutput = Schema.Struct({
+  /** True when a running turn was asked to stop. */
+  interrupted: Schema.Boolean,
+  archived: Schema.Boolean,
+  thread: ChildThreadStatus
+}).annotate({ identifier: "ThreadStopOutput" })

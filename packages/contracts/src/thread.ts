@@ -91,6 +91,8 @@ export const ThreadTurn = Schema.Struct({
   reason: added(Schema.NullOr(Schema.String), null),
   /** The agent's last message in this turn (at most MAX_LAST_MESSAGE characters). */
   lastMessage: added(Schema.NullOr(Schema.String), null),
+  /** True when the last message was longer than MAX_LAST_MESSAGE and only its end is kept. */
+  lastMessageTruncated: added(Schema.Boolean, false),
   usage: added(Schema.NullOr(TokenUsage), null)
 })
 export type ThreadTurn = typeof ThreadTurn.Type

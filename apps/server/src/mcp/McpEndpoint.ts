@@ -16,20 +16,21 @@ import {
   RequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import {
-  findUnsafeInput,
   SpindleError,
   ThreadListInput,
+  ThreadSendInput,
   ThreadStartInput,
-  ThreadStatusInput
+  ThreadStatusInput,
+  ThreadStopInput,
+  ThreadsStartRequest,
+  ThreadWaitInput
 } from "@spindle/contracts"
-import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
@@ -37,8 +38,26 @@ import { StartupGate } from "../orchestration/StartupGate.ts"
 import { VERSION } from "../version.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { readMcpBody } from "./requestBody.ts"
-import { listThreads, startThread, threadStatus } from "./threadTools.ts"
-import { THREAD_LIST, THREAD_START, THREAD_STATUS, toolDefinitions } from "./toolDefinitions.ts"
+import {
+  listThreads,
+  sendToThread,
+  startThread,
+  startThreads,
+  stopThread,
+  threadStatus,
+  waitThreads
+} from "./threadTools.ts"
+import {
+  THREAD_LIST,
+  THREAD_SEND,
+  THREAD_START,
+  THREAD_STATUS,
+  THREAD_STOP,
+  THREAD_WAIT,
+  THREADS_START,
+  toolDefinitions
+} from "./toolDefinitions.ts"
+import { batchEntries, decodeInput, toolError, toolResult } from "./toolIo.ts"
 
 /**
  * tools/call with its params left as sent. The SDK parses a request with the handler's schema
@@ -60,59 +79,6 @@ interface Session {
 }
 
 const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]
-
-const invalidArguments = (message: string, field: string) =>
-  new SpindleError({
-    reason: "validation",
-    message: `Invalid arguments: ${message}`,
-    ...(field === "" ? {} : { field })
-  })
-
-/**
- * Tool arguments as the tool's input type, or a `validation` SpindleError naming the field. Bad
- * arguments are tool results the model reads and corrects (MCP 2025-11-25, SEP-1303), not
- * JSON-RPC errors. Keys such as `__proto__` are refused first, by the same check as commands.
- */
-const decodeInput = <S extends Schema.Top>(schema: S, input: unknown) => {
-  const unsafe = findUnsafeInput(input)
-  if (unsafe !== undefined) {
-    return Effect.fail(invalidArguments(`${unsafe.field}: ${unsafe.message}`, unsafe.field))
-  }
-  return Schema.decodeUnknownEffect(schema)(input ?? {}, { onExcessProperty: "error", errors: "first" }).pipe(
-    Effect.mapError((error) => {
-      const { field, message } = describeIssue(error.issue)
-      if (field === "tags" && typeof (input as { tags?: unknown } | undefined)?.tags === "string") {
-        return invalidArguments(
-          'tags must be a JSON array of strings, e.g. ["auth","refactor"], not a comma-separated string.',
-          field
-        )
-      }
-      return invalidArguments(message, field)
-    })
-  )
-}
-
-/** A tool failure as a result the model can act on: what failed, at which stage, the thread if any, what to try. */
-const toolError = (error: SpindleError, stage?: string | null) => ({
-  isError: true,
-  content: [
-    {
-      type: "text" as const,
-      text: JSON.stringify({
-        error: error.reason,
-        message: error.message,
-        ...(stage === undefined || stage === null ? {} : { stage }),
-        ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
-        ...(error.field === undefined ? {} : { field: error.field })
-      })
-    }
-  ]
-})
-
-const toolResult = (value: Record<string, unknown>) => ({
-  structuredContent: value,
-  content: [{ type: "text" as const, text: JSON.stringify(value) }]
-})
 
 /** SSE responses get a comment first, so their headers go out now rather than with the first event. */
 const primeEventStream = (response: Response): Response => {
@@ -227,6 +193,28 @@ export const mcpRoute = HttpRouter.use((router) =>
             )
           case THREAD_LIST:
             return run(Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context)))
+          case THREADS_START:
+            return run(
+              Effect.flatMap(decodeInput(ThreadsStartRequest, args), (request) =>
+                Effect.flatMap(batchEntries(request), (entries) => startThreads(context, entries))
+              )
+            )
+          case THREAD_WAIT:
+            return run(
+              Effect.flatMap(decodeInput(ThreadWaitInput, args), (input) => waitThreads(context, input))
+            )
+          case THREAD_SEND:
+            return run(
+              Effect.flatMap(decodeInput(ThreadSendInput, args), (input) =>
+                sendToThread(context, input.threadId, input.prompt)
+              )
+            )
+          case THREAD_STOP:
+            return run(
+              Effect.flatMap(decodeInput(ThreadStopInput, args), (input) =>
+                stopThread(context, input.threadId, input.archive ?? false)
+              )
+            )
           default:
             // A plain error with a code: an McpError's message already carries "MCP error -32602:",
             // which the client's own McpError would then repeat.

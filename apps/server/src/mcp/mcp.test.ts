@@ -16,8 +16,12 @@ describe("MCP t3_thread_start", () => {
       const { tools } = yield* Effect.promise(() => client.listTools())
       assert.deepStrictEqual(tools.map((t) => t.name).sort(), [
         "t3_thread_list",
+        "t3_thread_send",
         "t3_thread_start",
-        "t3_thread_status"
+        "t3_thread_status",
+        "t3_thread_stop",
+        "t3_thread_wait",
+        "t3_threads_start"
       ])
       const start = tools.find((t) => t.name === "t3_thread_start")!
       assert.strictEqual(start.inputSchema.type, "object")

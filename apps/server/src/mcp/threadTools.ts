@@ -1,9 +1,10 @@
-// The thread tools an agent calls over MCP: t3_thread_start (start a child thread), t3_thread_status
-// and t3_thread_list (read the children). Thin: checks the session's capability, then calls
+// The thread tools an agent calls over MCP: start children (one or several), read them, wait for
+// them, send them a prompt, stop them. Thin: checks the session's capability, then calls
 // ChildThreads, where the rules live.
-import { SpindleError, type ThreadId, type ThreadStartInput } from "@spindle/contracts"
+import { SpindleError, type ThreadId, type ThreadStartInput, type ThreadWaitInput } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { ChildThreads } from "../orchestration/ChildThreads.ts"
+import type { BatchRequest } from "../orchestration/childBatch.ts"
 import type { McpInvocationContext, ProviderCapability } from "./McpInvocationContext.ts"
 
 const requireCapability = (context: McpInvocationContext, capability: ProviderCapability) =>
@@ -16,20 +17,30 @@ const requireCapability = (context: McpInvocationContext, capability: ProviderCa
         })
       )
 
+/** Runs `f` with ChildThreads once the caller's token has `capability`. */
+const withChildren = <A>(
+  context: McpInvocationContext,
+  capability: ProviderCapability,
+  f: (children: ChildThreads["Service"]) => Effect.Effect<A, SpindleError>
+) => Effect.andThen(requireCapability(context, capability), Effect.flatMap(Effect.service(ChildThreads), f))
+
 export const startThread = (context: McpInvocationContext, input: ThreadStartInput) =>
-  Effect.andThen(
-    requireCapability(context, "thread-management"),
-    Effect.flatMap(Effect.service(ChildThreads), (children) => children.start(context, input))
-  )
+  withChildren(context, "thread-management", (children) => children.start(context, input))
+
+export const startThreads = (context: McpInvocationContext, request: BatchRequest) =>
+  withChildren(context, "thread-management", (children) => children.startMany(context, request))
 
 export const threadStatus = (context: McpInvocationContext, threadId: ThreadId) =>
-  Effect.andThen(
-    requireCapability(context, "thread-read"),
-    Effect.flatMap(Effect.service(ChildThreads), (children) => children.status(context, threadId))
-  )
+  withChildren(context, "thread-read", (children) => children.status(context, threadId))
 
 export const listThreads = (context: McpInvocationContext) =>
-  Effect.andThen(
-    requireCapability(context, "thread-read"),
-    Effect.flatMap(Effect.service(ChildThreads), (children) => children.list(context))
-  )
+  withChildren(context, "thread-read", (children) => children.list(context))
+
+export const waitThreads = (context: McpInvocationContext, input: ThreadWaitInput) =>
+  withChildren(context, "thread-read", (children) => children.wait(context, input))
+
+export const sendToThread = (context: McpInvocationContext, threadId: ThreadId, prompt: string) =>
+  withChildren(context, "thread-management", (children) => children.send(context, threadId, prompt))
+
+export const stopThread = (context: McpInvocationContext, threadId: ThreadId, archive: boolean) =>
+  withChildren(context, "thread-management", (children) => children.stop(context, threadId, archive))

@@ -3,9 +3,17 @@
 import {
   ChildThreadStatus,
   ThreadListOutput,
+  ThreadSendInput,
+  ThreadSendOutput,
   ThreadStartInput,
   ThreadStartOutput,
   ThreadStatusInput,
+  ThreadStopInput,
+  ThreadStopOutput,
+  ThreadsStartInput,
+  ThreadsStartOutput,
+  ThreadWaitInput,
+  ThreadWaitOutput,
   toJsonSchema
 } from "@spindle/contracts"
 import type * as Schema from "effect/Schema"
@@ -31,6 +39,13 @@ export const toolSchema = (schema: Schema.Top): Record<string, unknown> => {
 export const THREAD_START = "t3_thread_start"
 export const THREAD_STATUS = "t3_thread_status"
 export const THREAD_LIST = "t3_thread_list"
+export const THREADS_START = "t3_threads_start"
+export const THREAD_WAIT = "t3_thread_wait"
+export const THREAD_SEND = "t3_thread_send"
+export const THREAD_STOP = "t3_thread_stop"
+
+const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
+const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
 
 export const toolDefinitions = [
   {
@@ -42,15 +57,56 @@ export const toolDefinitions = [
       "It returns once the child's workspace exists (it does not wait for setup or the child's work). Pass clientRequestId to make a retry return the same thread.",
     inputSchema: toolSchema(ThreadStartInput),
     outputSchema: toolSchema(ThreadStartOutput),
-    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
+    annotations: write
+  },
+  {
+    name: THREADS_START,
+    title: "Start several threads",
+    description:
+      "Start 1 to 8 new Spindle threads in one call, each like t3_thread_start; fields at the top level are defaults for every entry. " +
+      "Use this ONLY when the user explicitly asks for several threads or agents. Each entry is answered on its own: {ok: true, threadId, branch, worktreePath, ...} or {ok: false, error: {reason, message, stage}}. " +
+      "If they would not all fit under your limit of live children, nothing is started.",
+    inputSchema: toolSchema(ThreadsStartInput),
+    outputSchema: toolSchema(ThreadsStartOutput),
+    annotations: write
+  },
+  {
+    name: THREAD_WAIT,
+    title: "Wait for threads you started",
+    description:
+      "Wait until threads you started reach a state (their turn ended, by default), at most timeoutSeconds (default 45, at most 50). " +
+      "Returns at once when they already have; on timeout returns their current states, so call it again to keep waiting. " +
+      "Each state includes the thread's last message and its changes (files, lines, commits against its base).",
+    inputSchema: toolSchema(ThreadWaitInput),
+    outputSchema: toolSchema(ThreadWaitOutput),
+    annotations: read
+  },
+  {
+    name: THREAD_SEND,
+    title: "Send a prompt to a thread you started",
+    description:
+      "A follow-up message to a thread you started: it joins the thread's running turn when its agent can take one (Codex), else it starts the thread's next turn.",
+    inputSchema: toolSchema(ThreadSendInput),
+    outputSchema: toolSchema(ThreadSendOutput),
+    annotations: write
+  },
+  {
+    name: THREAD_STOP,
+    title: "Stop a thread you started",
+    description:
+      "Interrupts the running turn of a thread you started; with archive: true also archives it (its agent stops; its worktree is kept).",
+    inputSchema: toolSchema(ThreadStopInput),
+    outputSchema: toolSchema(ThreadStopOutput),
+    annotations: { ...write, destructiveHint: true }
   },
   {
     name: THREAD_STATUS,
     title: "Status of a thread you started",
-    description: "Bootstrap, setup (status and log tail) and turn state of a thread this thread started.",
+    description:
+      "Bootstrap, setup (status and log tail) and turn state of a thread this thread started, with what its agent produced: its last message and its changes (files, lines, commits against its base).",
     inputSchema: toolSchema(ThreadStatusInput),
     outputSchema: toolSchema(ChildThreadStatus),
-    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+    annotations: read
   },
   {
     name: THREAD_LIST,
@@ -58,6 +114,6 @@ export const toolDefinitions = [
     description: "The threads this thread started, with their bootstrap, setup and turn state.",
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
     outputSchema: toolSchema(ThreadListOutput),
-    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+    annotations: read
   }
 ] as const

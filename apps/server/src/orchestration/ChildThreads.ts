@@ -1,27 +1,35 @@
-// What an agent may do with threads from inside its own: start a child (one bootstrapped
-// thread.turn.start through the same door as every client, with the agent's thread as parent),
-// read its children and list them. Which rights the caller has (its token's capabilities) is the
+// What an agent may do with threads from inside its own: start children (one bootstrapped
+// thread.turn.start each, through the same door as every client, with the agent's thread as
+// parent; several in one call), read what they produced, wait for them, send them a prompt, stop
+// them. Only its own children. Which rights the caller has (its token's capabilities) is the
 // transport's check; what a child may be (limits, depth, autonomy) is admission's, in the writer.
 import { createHash } from "node:crypto"
 import {
   type BootstrapResult,
   type ChildThreadStatus,
+  DEFAULT_WAIT_SECONDS,
   type ProjectId,
   SpindleError,
   type Thread,
   type ThreadId,
   type ThreadStartInput,
-  type ThreadStartOutput
+  type ThreadStartOutput,
+  type ThreadWaitInput,
+  TurnId
 } from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Semaphore from "effect/Semaphore"
+import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { turnStateOf } from "../domain/turnState.ts"
 import { Commands } from "./Commands.ts"
+import { type BatchEntry, type BatchRequest, runBatch } from "./childBatch.ts"
 import { Engine } from "./Engine.ts"
 import { StartupGate } from "./StartupGate.ts"
+import { ThreadWatch } from "./ThreadWatch.ts"
 
 /** The thread an agent's session runs in, as its token says: never from tool input. */
 export interface Caller {
@@ -33,7 +41,7 @@ export interface Caller {
 const hashId = (prefix: string, ...parts: Array<string>) =>
   `${prefix}${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 20)}`
 
-const statusOf = (thread: Thread): ChildThreadStatus => ({
+const statusOf = (thread: Thread, output: ChildThreadStatus["output"]): ChildThreadStatus => ({
   threadId: thread.id,
   title: thread.title,
   status: thread.status,
@@ -44,9 +52,17 @@ const statusOf = (thread: Thread): ChildThreadStatus => ({
   },
   setup: { status: thread.setup.status, logTail: thread.setup.logTail },
   turn: { status: turnStateOf(thread), reason: thread.latestTurn?.reason ?? null },
+  output,
   worktreePath: thread.workspace.worktreePath,
   branch: thread.workspace.branch
 })
+
+const notAChild = (threadId: ThreadId) =>
+  new SpindleError({
+    reason: "forbidden",
+    threadId,
+    message: `Thread ${threadId} is not one this thread started; only its own child threads can be read or steered. List them with t3_thread_list.`
+  })
 
 /**
  * An agent names its retries with clientRequestId, never a commandId: a conflict on the command
@@ -74,6 +90,42 @@ export class ChildThreads extends Context.Service<
     readonly list: (
       caller: Caller
     ) => Effect.Effect<{ readonly threads: ReadonlyArray<ChildThreadStatus> }, SpindleError>
+    /** Starts several children, each answered on its own; refused whole if they would pass the limit. */
+    readonly startMany: (
+      caller: Caller,
+      request: BatchRequest
+    ) => Effect.Effect<{ readonly threads: ReadonlyArray<BatchEntry> }, SpindleError>
+    /** Waits (bounded) until its children reach a state; answers their states either way. */
+    readonly wait: (
+      caller: Caller,
+      input: ThreadWaitInput
+    ) => Effect.Effect<
+      {
+        readonly done: boolean
+        readonly timedOut: boolean
+        readonly reached: ReadonlyArray<ThreadId>
+        readonly threads: ReadonlyArray<ChildThreadStatus>
+      },
+      SpindleError
+    >
+    /** A follow-up prompt: into the child's running turn when its agent can take it, else its next turn. */
+    readonly send: (
+      caller: Caller,
+      threadId: ThreadId,
+      prompt: string
+    ) => Effect.Effect<
+      { readonly threadId: ThreadId; readonly turnId: TurnId; readonly steered: boolean },
+      SpindleError
+    >
+    /** Interrupts the child's running turn, and archives it when asked. */
+    readonly stop: (
+      caller: Caller,
+      threadId: ThreadId,
+      archive: boolean
+    ) => Effect.Effect<
+      { readonly interrupted: boolean; readonly archived: boolean; readonly thread: ChildThreadStatus },
+      SpindleError
+    >
   }
 >()("spindle/orchestration/ChildThreads") {
   static readonly layer = Layer.effect(
@@ -82,6 +134,34 @@ export class ChildThreads extends Context.Service<
       const engine = yield* Engine
       const commands = yield* Commands
       const gate = yield* StartupGate
+      const watch = yield* ThreadWatch
+      const limits = yield* AdmissionLimits
+      // A parent's starts one at a time, so a batch's room under the children limit is checked and
+      // taken together (admission in the writer still checks each child).
+      const parentLocks = new Map<ThreadId, Semaphore.Semaphore>()
+      const asParent = <A, E>(parent: ThreadId, effect: Effect.Effect<A, E>) => {
+        let lock = parentLocks.get(parent)
+        if (lock === undefined) {
+          lock = Semaphore.makeUnsafe(1)
+          parentLocks.set(parent, lock)
+        }
+        return lock.withPermit(effect)
+      }
+      const actor = (caller: Caller) => ({
+        kind: "provider-session" as const,
+        sessionId: caller.providerSessionId
+      })
+
+      const describe = (thread: Thread) =>
+        Effect.map(watch.output(thread), (output) => statusOf(thread, output))
+
+      /** The caller's own child, or `forbidden`. */
+      const child = (caller: Caller, threadId: ThreadId) =>
+        Effect.flatMap(engine.getThread(threadId), (thread) =>
+          thread === undefined || thread.parentThreadId !== caller.threadId
+            ? Effect.fail(notAChild(threadId))
+            : Effect.succeed(thread)
+        )
 
       /** Reads answer at once, but not from a model that is still catching up. */
       const whenReady = <A>(effect: Effect.Effect<A, SpindleError>) =>
@@ -138,54 +218,127 @@ export class ChildThreads extends Context.Service<
           }
         })
 
+      /** One child, started and answered once its workspace exists. */
+      const startOne = (caller: Caller, input: ThreadStartInput) =>
+        Effect.gen(function* () {
+          const parent = yield* engine.getThread(caller.threadId)
+          const command = yield* childCommand(caller, parent, input)
+          const result = (yield* commands.dispatch(command, actor(caller), {
+            await: "workspace",
+            parent: { threadId: caller.threadId, worktreePath: parent?.workspace.worktreePath ?? null }
+          })) as BootstrapResult
+          const { sequence: _sequence, durationMs: _durationMs, ...output } = result
+          return output satisfies ThreadStartOutput
+        }).pipe(Effect.mapError((error) => inAgentTerms(error, input)))
+
       const start = Effect.fn("ChildThreads.start")(function* (caller: Caller, input: ThreadStartInput) {
         // The whole start waits in the startup gate: the defaults read state that is only whole once ready.
+        return yield* gate.enqueue(asParent(caller.threadId, startOne(caller, input)))
+      })
+
+      const startMany = Effect.fn("ChildThreads.startMany")(function* (
+        caller: Caller,
+        request: BatchRequest
+      ) {
         return yield* gate.enqueue(
-          Effect.gen(function* () {
-            const parent = yield* engine.getThread(caller.threadId)
-            const command = yield* childCommand(caller, parent, input)
-            const result = (yield* commands.dispatch(
-              command,
-              { kind: "provider-session", sessionId: caller.providerSessionId },
-              {
-                await: "workspace",
-                parent: { threadId: caller.threadId, worktreePath: parent?.workspace.worktreePath ?? null }
-              }
-            )) as BootstrapResult
-            const { sequence: _sequence, durationMs: _durationMs, ...output } = result
-            return output satisfies ThreadStartOutput
-          }).pipe(Effect.mapError((error) => inAgentTerms(error, input)))
+          asParent(
+            caller.threadId,
+            runBatch(request, {
+              room: Effect.map(engine.readModel, (model) => {
+                const live = HashMap.reduce(model.threads, 0, (n, t) =>
+                  t.parentThreadId === caller.threadId && t.status === "active" ? n + 1 : n
+                )
+                return limits.childrenPerThread - live
+              }),
+              start: (input) => startOne(caller, input),
+              stageOf: (threadId) =>
+                Effect.map(engine.getThread(threadId), (thread) =>
+                  thread?.bootstrap.status === "failed" ? (thread.bootstrap.stage ?? "validate") : "validate"
+                )
+            })
+          )
         )
       })
 
       const status = Effect.fn("ChildThreads.status")(function* (caller: Caller, threadId: ThreadId) {
-        return yield* whenReady(
-          Effect.gen(function* () {
-            const thread = yield* engine.getThread(threadId)
-            if (thread === undefined || thread.parentThreadId !== caller.threadId) {
-              return yield* new SpindleError({
-                reason: "forbidden",
-                threadId,
-                message: `Thread ${threadId} is not one this thread started; only its own child threads can be read. List them with t3_thread_list.`
-              })
-            }
-            return statusOf(thread)
-          })
-        )
+        return yield* whenReady(Effect.flatMap(child(caller, threadId), describe))
       })
 
       const list = Effect.fn("ChildThreads.list")(function* (caller: Caller) {
         return yield* whenReady(
-          Effect.map(engine.readModel, (model) => ({
-            threads: Array.from(HashMap.values(model.threads))
-              .filter((t) => t.parentThreadId === caller.threadId)
-              .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-              .map(statusOf)
-          }))
+          Effect.flatMap(engine.readModel, (model) =>
+            Effect.map(
+              Effect.forEach(
+                Array.from(HashMap.values(model.threads))
+                  .filter((t) => t.parentThreadId === caller.threadId)
+                  .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+                describe,
+                { concurrency: 4 }
+              ),
+              (threads) => ({ threads })
+            )
+          )
         )
       })
 
-      return { start, status, list }
+      const wait = Effect.fn("ChildThreads.wait")(function* (caller: Caller, input: ThreadWaitInput) {
+        return yield* whenReady(
+          Effect.gen(function* () {
+            const ids = [...new Set(input.threadIds)]
+            yield* Effect.forEach(ids, (id) => child(caller, id), { discard: true })
+            const result = yield* watch.wait({
+              threadIds: ids,
+              until: input.until ?? "all",
+              for: input.for ?? "turn-completed",
+              timeoutMs: (input.timeoutSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
+            })
+            const threads = yield* Effect.forEach(result.threads, describe, { concurrency: 4 })
+            return { done: result.done, timedOut: result.timedOut, reached: result.reached, threads }
+          })
+        )
+      })
+
+      const send = Effect.fn("ChildThreads.send")(function* (
+        caller: Caller,
+        threadId: ThreadId,
+        prompt: string
+      ) {
+        yield* whenReady(child(caller, threadId))
+        const turnId = TurnId.make(`send-${yield* randomHex(10)}`)
+        yield* commands.dispatch(
+          { type: "thread.turn.start", commandId: turnId, threadId, turnId, prompt },
+          actor(caller)
+        )
+        const after = yield* engine.getThread(threadId)
+        const running = after?.latestTurn?.turnId ?? turnId
+        return { threadId, turnId: running, steered: running !== turnId }
+      })
+
+      const stop = Effect.fn("ChildThreads.stop")(function* (
+        caller: Caller,
+        threadId: ThreadId,
+        archive: boolean
+      ) {
+        const thread = yield* whenReady(child(caller, threadId))
+        const live = thread.latestTurn?.status === "requested" || thread.latestTurn?.status === "running"
+        if (live) {
+          yield* commands.dispatch(
+            { type: "thread.turn.interrupt", commandId: `stop-${yield* randomHex(10)}`, threadId },
+            actor(caller)
+          )
+        }
+        const archived = archive && thread.status === "active"
+        if (archived) {
+          yield* commands.dispatch(
+            { type: "thread.archive", commandId: `archive-${yield* randomHex(10)}`, threadId },
+            actor(caller)
+          )
+        }
+        const now = (yield* engine.getThread(threadId)) ?? thread
+        return { interrupted: live, archived, thread: yield* describe(now) }
+      })
+
+      return { start, startMany, status, list, wait, send, stop }
     })
   )
 }

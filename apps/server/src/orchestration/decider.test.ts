@@ -117,6 +117,7 @@ describe("decider", () => {
       completedAt: null,
       reason: null,
       lastMessage: null,
+      lastMessageTruncated: false,
       usage: null
     })
   })

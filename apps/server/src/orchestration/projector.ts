@@ -92,6 +92,7 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           completedAt: null,
           reason: null,
           lastMessage: null,
+          lastMessageTruncated: false,
           usage: null
         }
       }))
@@ -121,7 +122,8 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       const text = item.text
       return updateTurn(model, event, (turn) => ({
         ...turn,
-        lastMessage: text.length > MAX_LAST_MESSAGE ? text.slice(text.length - MAX_LAST_MESSAGE) : text
+        lastMessage: text.length > MAX_LAST_MESSAGE ? text.slice(text.length - MAX_LAST_MESSAGE) : text,
+        lastMessageTruncated: text.length > MAX_LAST_MESSAGE
       }))
     }
     case "thread.turn-usage":

@@ -1,0 +1,58 @@
+// What a thread changed against its base, from git: files and lines (committed or not, plus new
+// untracked files) against the merge base of HEAD and the base, and the commits HEAD is ahead.
+// Reads only.
+import { type DiffSummary, MAX_OUTPUT_FILES } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import type { GitCli } from "./GitCli.ts"
+
+/** `git diff --numstat -z` records: "ins\tdel\tpath\0" (a rename spreads its paths over three fields). */
+const parseNumstat = (out: string) => {
+  const files: Array<{ path: string; insertions: number | null; deletions: number | null }> = []
+  const fields = out.split("\0")
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!
+    if (field === "") continue
+    const [ins, del, path] = field.split("\t")
+    const renamed = path === ""
+    const name = renamed ? fields[(i += 2)]! : path!
+    files.push({
+      path: name,
+      insertions: ins === "-" ? null : Number(ins),
+      deletions: del === "-" ? null : Number(del)
+    })
+  }
+  return files
+}
+
+export const diffSummary = (git: GitCli["Service"], worktree: string, base: string) =>
+  Effect.gen(function* () {
+    const mergeBase = (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", base], {
+      cwd: worktree
+    })).trim()
+    const numstat = parseNumstat(
+      yield* git.runOk(["diff", "--numstat", "-z", "--end-of-options", mergeBase], { cwd: worktree })
+    )
+    const untracked = (yield* git.runOk(["ls-files", "--others", "--exclude-standard", "-z"], {
+      cwd: worktree
+    }))
+      .split("\0")
+      .filter((path) => path !== "")
+    const ahead = Number(
+      (yield* git.runOk(["rev-list", "--count", "--end-of-options", `${mergeBase}..HEAD`], {
+        cwd: worktree
+      })).trim()
+    )
+    const files = [
+      ...numstat.map((f) => ({ ...f, status: "changed" as const })),
+      ...untracked.map((path) => ({ path, insertions: null, deletions: null, status: "untracked" as const }))
+    ]
+    return {
+      base,
+      filesChanged: files.length,
+      insertions: numstat.reduce((n, f) => n + (f.insertions ?? 0), 0),
+      deletions: numstat.reduce((n, f) => n + (f.deletions ?? 0), 0),
+      files: files.slice(0, MAX_OUTPUT_FILES),
+      filesTruncated: files.length > MAX_OUTPUT_FILES,
+      commitsAhead: Number.isFinite(ahead) ? ahead : 0
+    } satisfies DiffSummary
+  })
