@@ -128,3 +128,14 @@ export const BATCH_DEFAULT_FIELDS = [
 ] as const
 
 export const MAX_BATCH = 8
+
+export const ThreadDiff = Schema.Struct({
+  base: Schema.String,
+  /** The commit the patch is taken against: where the thread's branch left its base. */
+  mergeBase: Schema.String,
+  /** The full patch, new untracked files included as additions. */
+  patch: Schema.String,
+  /** True when the patch was cut (past 4 MiB). */
+  truncated: Schema.Boolean
+}).annotate({ identifier: "ThreadDiff" })
+export type ThreadDiff = typeof ThreadDiff.Type

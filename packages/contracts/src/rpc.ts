@@ -5,6 +5,7 @@ import * as Rpc from "effect/rpc/Rpc"
 import * as RpcGroup from "effect/rpc/RpcGroup"
 import * as Schema from "effect/Schema"
 import { BootstrapAwait, BootstrapResult } from "./bootstrap.ts"
+import { ThreadDiff, ThreadOutput, WaitFor, WaitUntil } from "./children.ts"
 import { SpindleError } from "./errors.ts"
 import { SpindleEvent } from "./events.ts"
 import { Sequence, ThreadId } from "./ids.ts"
@@ -64,6 +65,30 @@ export const SpindleRpcs = RpcGroup.make(
     stream: true
   }),
   Rpc.make("thread.get", { payload: { threadId: ThreadId }, success: Thread, error: SpindleError }),
+  /** The thread with what its agent produced (last message, files and commits against its base). */
+  Rpc.make("thread.show", {
+    payload: { threadId: ThreadId },
+    success: Schema.Struct({ thread: Thread, output: ThreadOutput }),
+    error: SpindleError
+  }),
+  /** The thread's full patch against its base. */
+  Rpc.make("thread.diff", { payload: { threadId: ThreadId }, success: ThreadDiff, error: SpindleError }),
+  /** Waits until threads reach a state (at most an hour per call); answers their states either way. */
+  Rpc.make("thread.wait", {
+    payload: {
+      threadIds: Schema.Array(ThreadId).check(Schema.isMinLength(1), Schema.isMaxLength(256)),
+      until: Schema.optionalKey(WaitUntil),
+      for: Schema.optionalKey(WaitFor),
+      timeoutSeconds: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 3600 })))
+    },
+    success: Schema.Struct({
+      done: Schema.Boolean,
+      timedOut: Schema.Boolean,
+      reached: Schema.Array(ThreadId),
+      threads: Schema.Array(Thread)
+    }),
+    error: SpindleError
+  }),
   Rpc.make("thread.streamSetupLog", {
     payload: { threadId: ThreadId },
     success: SetupLogItem,
@@ -100,6 +125,9 @@ export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "orchestration.getSnapshot": "read",
   "orchestration.subscribe": "read",
   "thread.get": "read",
+  "thread.show": "read",
+  "thread.diff": "read",
+  "thread.wait": "read",
   "thread.streamSetupLog": "read",
   "project.list": "read",
   "token.create": "admin",

@@ -12,6 +12,7 @@ import * as Stream from "effect/Stream"
 import { turnStateOf } from "../domain/turnState.ts"
 import { ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
 import { type FollowEnd, followThread } from "./follow.ts"
+import { childrenCommand, diffCommand, stopCommand, waitCommand } from "./teamCommands.ts"
 import { approvalCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
 import { EXIT, UsageError } from "./usage.ts"
 
@@ -242,6 +243,14 @@ export const threadCommand = (args: ReadonlyArray<string>) => {
       return sendCommand(rest)
     case "interrupt":
       return interruptCommand(rest)
+    case "wait":
+      return waitCommand(rest)
+    case "children":
+      return childrenCommand(rest)
+    case "diff":
+      return diffCommand(rest)
+    case "stop":
+      return stopCommand(rest)
     case "approve":
       return approvalCommand(rest, "approve")
     case "decline":
@@ -250,8 +259,30 @@ export const threadCommand = (args: ReadonlyArray<string>) => {
       const { positionals, global } = parse(rest, {}, 1)
       return runWithClient(
         global,
-        (client) => client["thread.get"]({ threadId: positionals[0] as ThreadId }),
-        formatThread
+        (client) =>
+          Effect.map(
+            client["thread.show"]({ threadId: positionals[0] as ThreadId }),
+            ({ thread, output }) => ({
+              ...thread,
+              output
+            })
+          ),
+        (shown) => {
+          const { output } = shown
+          const diff = output.diff
+          return [
+            formatThread(shown),
+            ...(diff === null
+              ? []
+              : [
+                  `  changes against ${diff.base}: ${diff.filesChanged} file(s), +${diff.insertions} -${diff.deletions}, ${diff.commitsAhead} commit(s) ahead${diff.filesTruncated ? " (first files listed)" : ""}`,
+                  ...diff.files.map(
+                    (f) =>
+                      `    ${f.status === "untracked" ? "?" : "M"} ${f.path}${f.insertions === null ? "" : ` +${f.insertions} -${f.deletions}`}`
+                  )
+                ])
+          ].join("\n")
+        }
       )
     }
     case "logs": {
@@ -279,7 +310,7 @@ export const threadCommand = (args: ReadonlyArray<string>) => {
     }
   }
   throw new UsageError(
-    "usage: spindle thread start|list|show <id>|logs <id> [--follow]|send <id> --prompt TEXT [--follow]|interrupt <id>|approve <id> [<request>]|decline <id> [<request>]"
+    "usage: spindle thread start|list|show <id>|logs <id> [--follow]|send <id> --prompt TEXT [--follow]|interrupt <id>|stop <id> [--archive]|wait <id>...|children <id>|diff <id>|approve <id> [<request>]|decline <id> [<request>]"
   )
 }
 

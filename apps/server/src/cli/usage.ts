@@ -11,7 +11,7 @@ import {
   type ServerSettings
 } from "../config/ServerConfig.ts"
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, timeout: 4 } as const
 
 export class UsageError extends Error {
   override readonly name = "UsageError"
@@ -37,6 +37,11 @@ Usage:
   spindle thread send <id> --prompt TEXT [--follow]
                        the next turn; into the running turn when the agent can take it (Codex)
   spindle thread interrupt <id>
+  spindle thread stop <id> [--archive]
+  spindle thread wait <id>... [--any] [--for turn-completed|setup-completed|needs-approval] [--timeout S]
+                       exit 0 once they reached it, 4 on timeout
+  spindle thread children <id>   the threads it started, as a tree
+  spindle thread diff <id>       its full patch against its base
   spindle thread approve <id> [<request>] [--for-session] | decline <id> [<request>]
                        answer what the agent asks (the request may be left out when only one waits)
   spindle setup rerun <thread> [--follow]
@@ -71,7 +76,8 @@ Options for serve (flags win over environment variables):
                          a Codex config override, as codex -c takes it (repeatable; SPINDLE_CODEX_CONFIG,
                          one per line); how you pick a model provider, e.g. a local model or a proxy
 
-Exit codes: 0 success, 1 failure, 2 bad usage, 3 server unreachable or unauthorized.
+Exit codes: 0 success, 1 failure, 2 bad usage, 3 server unreachable or unauthorized, 4 timed out
+(thread wait).
 `
 
 /** A newline-separated environment variable as a list (blank lines dropped). */

@@ -56,3 +56,35 @@ export const diffSummary = (git: GitCli["Service"], worktree: string, base: stri
       commitsAhead: Number.isFinite(ahead) ? ahead : 0
     } satisfies DiffSummary
   })
+
+/** The whole diff is cut past this many bytes (the cut is said at the end). */
+export const MAX_DIFF_BYTES = 4 * 1024 * 1024
+
+/**
+ * The full patch against the merge base, new untracked files included (as additions), read-only:
+ * the index is never touched, so nothing the agent staged or did not stage changes.
+ */
+export const fullDiff = (git: GitCli["Service"], worktree: string, base: string) =>
+  Effect.gen(function* () {
+    const mergeBase = (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", base], {
+      cwd: worktree
+    })).trim()
+    let patch = yield* git.runOk(["diff", "--end-of-options", mergeBase], { cwd: worktree })
+    const untracked = (yield* git.runOk(["ls-files", "--others", "--exclude-standard", "-z"], {
+      cwd: worktree
+    }))
+      .split("\0")
+      .filter((path) => path !== "")
+    for (const path of untracked) {
+      if (patch.length > MAX_DIFF_BYTES) break
+      // --no-index exits 1 when the files differ, which they do.
+      patch += (yield* git.run(["diff", "--no-index", "--", "/dev/null", path], { cwd: worktree })).stdout
+    }
+    const truncated = patch.length > MAX_DIFF_BYTES
+    return {
+      base,
+      mergeBase,
+      patch: truncated ? patch.slice(0, MAX_DIFF_BYTES) : patch,
+      truncated
+    }
+  })

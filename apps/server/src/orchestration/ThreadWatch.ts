@@ -2,7 +2,14 @@
 // files and commits against its base) and waiting until threads reach a state. A wait holds no
 // lock and no transaction: it checks the read model, then re-checks on each event of its threads,
 // so any number of waits cost one subscription each. Who may wait for what is the caller's check.
-import type { Thread, ThreadId, ThreadOutput, WaitFor } from "@spindle/contracts"
+import {
+  SpindleError,
+  type Thread,
+  type ThreadDiff,
+  type ThreadId,
+  type ThreadOutput,
+  type WaitFor
+} from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
@@ -10,7 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { ReadModel } from "../domain/readModel.ts"
-import { diffSummary } from "../git/diffSummary.ts"
+import { diffSummary, fullDiff } from "../git/diffSummary.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { Engine } from "./Engine.ts"
 
@@ -62,6 +69,8 @@ export class ThreadWatch extends Context.Service<
   ThreadWatch,
   {
     readonly output: (thread: Thread) => Effect.Effect<ThreadOutput>
+    /** The thread's full patch against its base; `not-found` when it has no worktree or base. */
+    readonly diff: (thread: Thread) => Effect.Effect<ThreadDiff, SpindleError>
     readonly wait: (request: WaitRequest) => Effect.Effect<WaitResult>
   }
 >()("spindle/orchestration/ThreadWatch") {
@@ -117,7 +126,29 @@ export class ThreadWatch extends Context.Service<
         return { ...result, timedOut: !last.done && Option.isNone(later) }
       })
 
-      return { output, wait }
+      const diff = Effect.fn("ThreadWatch.diff")(function* (thread: Thread) {
+        const { worktreePath, baseBranch } = thread.workspace
+        if (worktreePath === null || baseBranch === null) {
+          return yield* new SpindleError({
+            reason: "not-found",
+            threadId: thread.id,
+            message: `Thread ${thread.id} has no ${worktreePath === null ? "worktree" : "base branch"} to compare with; only threads in a new worktree have a diff against their base.`
+          })
+        }
+        return yield* fullDiff(git, worktreePath, baseBranch).pipe(
+          Effect.mapError(
+            (error) =>
+              new SpindleError({
+                reason: "git",
+                threadId: thread.id,
+                path: worktreePath,
+                message: `Could not diff ${worktreePath} against ${baseBranch}: ${error.message}`
+              })
+          )
+        )
+      })
+
+      return { output, wait, diff }
     })
   )
 }

@@ -1,6 +1,13 @@
 // The RPC handlers: authorize each call against the client's token and scope, then call one
 // service. No domain logic lives here; errors are the services' own SpindleErrors.
-import { RpcScopes, SpindleError, SpindleRpcs, type SpindleRpcTag, type ThreadId } from "@spindle/contracts"
+import {
+  DEFAULT_WAIT_SECONDS,
+  RpcScopes,
+  SpindleError,
+  SpindleRpcs,
+  type SpindleRpcTag,
+  type ThreadId
+} from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -16,6 +23,7 @@ import { Engine } from "../orchestration/Engine.ts"
 import { threadNotFound } from "../orchestration/notFound.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import { setupLogStream } from "../orchestration/setupLog.ts"
+import { ThreadWatch } from "../orchestration/ThreadWatch.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { VERSION } from "../version.ts"
 import { tokenFromHeaders } from "./credentials.ts"
@@ -37,6 +45,12 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const setupScripts = yield* SetupScripts
     const startedAt = yield* Clock.currentTimeMillis
     const config = yield* ServerConfig
+    const watch = yield* ThreadWatch
+
+    const existing = (threadId: ThreadId) =>
+      Effect.flatMap(engine.getThread(threadId), (thread) =>
+        thread === undefined ? Effect.fail(threadNotFound(threadId)) : Effect.succeed(thread)
+      )
 
     /**
      * Every call is authorized from its own headers: the handshake's come first, but a client
@@ -88,6 +102,29 @@ export const HandlersLayer = SpindleRpcs.toLayer(
             return yield* threadNotFound(threadId)
           }
           return thread
+        }),
+      "thread.show": ({ threadId }, { headers }) =>
+        Effect.gen(function* () {
+          yield* authorized("thread.show", headers)
+          const thread = yield* existing(threadId)
+          return { thread, output: yield* watch.output(thread) }
+        }),
+      "thread.diff": ({ threadId }, { headers }) =>
+        Effect.gen(function* () {
+          yield* authorized("thread.diff", headers)
+          return yield* watch.diff(yield* existing(threadId))
+        }),
+      "thread.wait": (payload, { headers }) =>
+        Effect.gen(function* () {
+          yield* authorized("thread.wait", headers)
+          const threadIds = [...new Set(payload.threadIds)]
+          yield* Effect.forEach(threadIds, existing, { discard: true })
+          return yield* watch.wait({
+            threadIds,
+            until: payload.until ?? "all",
+            for: payload.for ?? "turn-completed",
+            timeoutMs: (payload.timeoutSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
+          })
         }),
       "thread.streamSetupLog": ({ threadId }, { headers }) =>
         Stream.unwrap(

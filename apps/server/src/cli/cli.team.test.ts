@@ -1,0 +1,79 @@
+import { resolve } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import type { ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import { ProviderTokens } from "../auth/ProviderTokens.ts"
+import { callTool, mcpClient } from "../testing/mcp.ts"
+import { PROJECT, providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
+import { runProcess } from "../testing/serverProcess.ts"
+
+const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
+const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  runProcess(process.execPath, [BIN, ...args], { env, timeout: "60 seconds" })
+
+const AGENT = [
+  "/bin/sh",
+  "-c",
+  'case "$1" in slow*) exec sleep 60;; esac; printf "%s\\n" "$1" > notes.txt; git add notes.txt; git -c user.name=a -c user.email=a@spindle.invalid commit -qm note; echo draft > draft.txt; echo "done: $1"',
+  "agent",
+  "{prompt}"
+]
+
+describe("spindle CLI for a team of threads", () => {
+  it.live("wait (0 when reached, 4 on timeout), children as a tree, show with changes, diff, stop", () =>
+    Effect.gen(function* () {
+      const world = yield* providerWorld(providersOn, { agentCommand: AGENT })
+      const env = { SPINDLE_HOME: world.server.home }
+      yield* world.start("lead", "lead the team", { provider: "command" })
+      yield* turnEnded(world.engine, "lead")
+      const tokens = Context.get(world.server.context, ProviderTokens)
+      const issued = yield* tokens.issue({
+        threadId: "lead" as ThreadId,
+        projectId: PROJECT,
+        providerSessionId: "session-lead",
+        capabilities: ["thread-management", "thread-read"]
+      })
+      const agent = yield* mcpClient(world.server.url, issued.token)
+      const batch = (yield* callTool(agent, "t3_threads_start", {
+        provider: "command",
+        threads: [{ prompt: "alpha" }, { prompt: "slow beta" }]
+      })).structuredContent as { threads: Array<{ threadId: string }> }
+      const [alpha, slow] = batch.threads.map((t) => t.threadId) as [string, string]
+
+      const waited = yield* spindle(["thread", "wait", alpha, "--timeout", "30"], env)
+      assert.strictEqual(waited.code, 0, waited.stderr)
+      assert.include(waited.stdout, `${alpha}  completed`)
+      const timedOut = yield* spindle(["thread", "wait", alpha, slow, "--timeout", "1"], env)
+      assert.strictEqual(timedOut.code, 4, timedOut.stderr)
+      assert.include(timedOut.stderr, "timed out after 1 s")
+      const any = yield* spindle(["thread", "wait", alpha, slow, "--any", "--timeout", "5"], env)
+      assert.strictEqual(any.code, 0, any.stderr)
+
+      const tree = yield* spindle(["thread", "children", "lead"], env)
+      assert.strictEqual(tree.code, 0, tree.stderr)
+      const lines = tree.stdout.trim().split("\n")
+      assert.strictEqual(lines[0], "lead")
+      assert.isTrue(lines.slice(1).every((line) => /^(├─|└─) /.test(line)))
+      assert.include(tree.stdout, alpha)
+      assert.include(tree.stdout, slow)
+
+      const shown = yield* spindle(["thread", "show", alpha], env)
+      assert.include(shown.stdout, "2 file(s), +1 -0, 1 commit(s) ahead")
+      assert.include(shown.stdout, "? draft.txt")
+      const json = JSON.parse((yield* spindle(["thread", "show", alpha, "--json"], env)).stdout)
+      assert.strictEqual(json.output.lastMessage, "done: alpha")
+      const diff = yield* spindle(["thread", "diff", alpha], env)
+      assert.strictEqual(diff.code, 0, diff.stderr)
+      assert.include(diff.stdout, "+alpha")
+      assert.include(diff.stdout, "b/draft.txt")
+
+      const stopped = yield* spindle(["thread", "stop", slow, "--archive"], env)
+      assert.strictEqual(stopped.code, 0, stopped.stderr)
+      assert.include(stopped.stdout, `Interrupted the turn of ${slow}; archived it.`)
+      const unknown = yield* spindle(["thread", "wait", "nope"], env)
+      assert.strictEqual(unknown.code, 1)
+      assert.include(unknown.stderr, "not-found")
+    })
+  )
+})
