@@ -30,6 +30,7 @@ import * as Logging from "./logging.ts"
 import { mcpRoute } from "./mcp/McpEndpoint.ts"
 import { BootstrapRecovery } from "./orchestration/BootstrapRecovery.ts"
 import { BootstrapTurnStartDispatcher } from "./orchestration/BootstrapTurnStartDispatcher.ts"
+import { ChildNotices } from "./orchestration/ChildNotices.ts"
 import { ChildThreads } from "./orchestration/ChildThreads.ts"
 import { Commands } from "./orchestration/Commands.ts"
 import { crashPointsFromEnv } from "./orchestration/CrashPoints.ts"
@@ -65,7 +66,13 @@ export const prepareHome = (home: string) =>
 
 /** Domain services over the database: engine, gate, git, setup, bootstrap, command door. */
 export const CoreLayer = (settings: ServerSettings) =>
-  Layer.mergeAll(ChildThreads.layer, BootstrapRecovery.layer, ClientTokens.layer, ProviderService.layer).pipe(
+  Layer.mergeAll(
+    ChildThreads.layer,
+    ChildNotices.layer,
+    BootstrapRecovery.layer,
+    ClientTokens.layer,
+    ProviderService.layer
+  ).pipe(
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(ThreadWatch.layer),
     Layer.provideMerge(Commands.layer),
@@ -105,6 +112,7 @@ const Startup = Layer.effectDiscard(
     const gate = yield* StartupGate
     const tokens = yield* ClientTokens
     const providers = yield* ProviderService
+    const childNotices = yield* ChildNotices
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
@@ -112,7 +120,9 @@ const Startup = Layer.effectDiscard(
       yield* engine.ready
       yield* holdForTests
       yield* recovery.recover
-      // Sessions and turns a stopped server left behind are settled before anything new arrives.
+      // Sessions and turns a stopped server left behind are settled before anything new arrives
+      // (and their parents hear of it).
+      yield* childNotices.following
       yield* providers.activate(`${url}/mcp`)
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600

@@ -6,7 +6,7 @@ import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { AgentCommand, CodexBin, CodexConfig, SetupEnv } from "./project.ts"
 import { BootstrapStage, SetupStatus, ThreadWorkspace } from "./thread.ts"
-import { ApprovalDecision, ProviderReport } from "./turns.ts"
+import { ApprovalDecision, ChildNotice, ProviderReport } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
@@ -276,6 +276,12 @@ export const ThreadProviderRecord = command("thread.provider.record", {
   report: ProviderReport
 }).annotate({ identifier: "ThreadProviderRecord" })
 
+/** Tells a parent about one of its children. */
+export const ThreadChildNotify = command("thread.child.notify", {
+  threadId: ThreadId,
+  notice: ChildNotice
+}).annotate({ identifier: "ThreadChildNotify" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -284,7 +290,8 @@ export const InternalCommand = Schema.Union([
   ThreadTurnRequest,
   ThreadBootstrapFail,
   ThreadBootstrapComplete,
-  ThreadProviderRecord
+  ThreadProviderRecord,
+  ThreadChildNotify
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

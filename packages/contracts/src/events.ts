@@ -7,6 +7,7 @@ import { AgentCommand, CodexBin, CodexConfig, Project, SetupEnv } from "./projec
 import { BootstrapStage, SetupStatus, Thread, ThreadWorkspace } from "./thread.ts"
 import {
   ApprovalOutcome,
+  ChildNotice,
   ItemPhase,
   PendingApproval,
   SessionStatus,
@@ -166,6 +167,14 @@ export const ThreadApprovalResolved = event("thread.approval-resolved", {
   outcome: ApprovalOutcome
 })
 
+/** A parent is told about its child (its turn ended, or it needs an approval). */
+export const ThreadChildNotified = event("thread.child-notified", { threadId: ThreadId, notice: ChildNotice })
+
+export const ThreadChildNoticesDelivered = event("thread.child-notices-delivered", {
+  threadId: ThreadId,
+  noticeIds: Schema.Array(Schema.String)
+})
+
 export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
@@ -188,7 +197,9 @@ export const SpindleEvent = Schema.Union([
   ThreadTurnUsage,
   ThreadTurnEnded,
   ThreadApprovalRequested,
-  ThreadApprovalResolved
+  ThreadApprovalResolved,
+  ThreadChildNotified,
+  ThreadChildNoticesDelivered
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
-import { PendingApproval, SessionStatus, TokenUsage, TurnStatus } from "./turns.ts"
+import { ChildNotice, PendingApproval, SessionStatus, TokenUsage, TurnStatus } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
@@ -118,6 +118,8 @@ export const Thread = Schema.Struct({
   latestTurn: Schema.NullOr(ThreadTurn),
   /** Approval requests of the running turn that wait for an answer (thread.approval.respond). */
   pendingApprovals: added(Schema.Array(PendingApproval), []),
+  /** Notices about its children its agent has not been given yet (they go with its next prompt). */
+  childNotices: added(Schema.Array(ChildNotice), []),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

@@ -113,6 +113,17 @@ export type ApprovalDecision = typeof ApprovalDecision.Type
 export const ApprovalOutcome = Schema.Literals(["accept", "accept-for-session", "decline", "expired"])
 export type ApprovalOutcome = typeof ApprovalOutcome.Type
 
+/** What a parent is told about one of its children, without asking. */
+export const ChildNotice = Schema.Struct({
+  noticeId: Schema.String,
+  childThreadId: Schema.String,
+  kind: Schema.Literals(["turn-completed", "turn-failed", "turn-interrupted", "needs-approval"]),
+  /** One paragraph for the parent's agent: what happened and what it can do. */
+  text: Schema.String,
+  at: IsoTimestamp
+}).annotate({ identifier: "ChildNotice" })
+export type ChildNotice = typeof ChildNotice.Type
+
 /**
  * What a provider session reports about a thread, recorded by the server as an event of the same
  * name (`thread.<type>`). Adapters produce these; the decider checks they fit the thread's turn.
@@ -143,6 +154,11 @@ export const ProviderReport = Schema.Union([
   Schema.Struct({
     type: Schema.Literal("approval-expired"),
     requestId: Schema.String
+  }),
+  /** Notices about children that reached the agent (steered into its turn, or with its next prompt). */
+  Schema.Struct({
+    type: Schema.Literal("notices-delivered"),
+    noticeIds: Schema.Array(Schema.String)
   })
 ]).annotate({ identifier: "ProviderReport" })
 export type ProviderReport = typeof ProviderReport.Type

@@ -31,6 +31,7 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
@@ -73,8 +74,11 @@ export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000
 
 interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport
+  readonly server: Server
   /** The token that opened the session; no other token may use it. */
   readonly tokenId: string | null
+  /** The thread the token acts for: it hears about its children here. */
+  readonly threadId: string | null
   lastUsed: number
 }
 
@@ -229,6 +233,32 @@ export const mcpRoute = HttpRouter.use((router) =>
       return server
     }
 
+    // A parent's agent hears about its children on its own MCP sessions, as log notifications.
+    yield* Effect.forkScoped(
+      Effect.gen(function* () {
+        if ((yield* Effect.exit(engine.ready))._tag === "Failure") return
+        const from = (yield* engine.readModel).sequence
+        yield* Stream.runForEach(engine.events(from), (event) => {
+          if (event.type !== "thread.child-notified") return Effect.void
+          const listeners = [...sessions.values()].filter((s) => s.threadId === event.payload.threadId)
+          return Effect.forEach(
+            listeners,
+            (listener) =>
+              Effect.promise(() =>
+                listener.server
+                  .sendLoggingMessage({
+                    level: "notice",
+                    logger: "spindle",
+                    data: { type: "child-notice", ...event.payload.notice }
+                  })
+                  .catch(() => undefined)
+              ),
+            { discard: true }
+          )
+        }).pipe(Effect.ignore)
+      })
+    )
+
     // Idle sessions are closed, so an agent that went away does not hold one forever.
     yield* Effect.forkScoped(
       Effect.gen(function* () {
@@ -314,18 +344,26 @@ export const mcpRoute = HttpRouter.use((router) =>
         )
       }
       if (session === undefined) {
+        const server = makeServer()
+        const opened = (transport: WebStandardStreamableHTTPServerTransport): Session => ({
+          transport,
+          server,
+          tokenId: context?.tokenId ?? null,
+          threadId: context?.threadId ?? null,
+          lastUsed: now
+        })
         const transport: WebStandardStreamableHTTPServerTransport =
           new WebStandardStreamableHTTPServerTransport({
             sessionIdGenerator: () => randomUUID(),
             onsessioninitialized: (id) => {
-              sessions.set(id, { transport, tokenId: context?.tokenId ?? null, lastUsed: now })
+              sessions.set(id, opened(transport))
             },
             onsessionclosed: (id) => {
               sessions.delete(id)
             }
           })
-        yield* Effect.promise(() => makeServer().connect(transport))
-        session = { transport, tokenId: context?.tokenId ?? null, lastUsed: now }
+        yield* Effect.promise(() => server.connect(transport))
+        session = opened(transport)
       }
       session.lastUsed = now
       const webRequest = yield* HttpServerRequest.toWeb(request).pipe(Effect.orDie)

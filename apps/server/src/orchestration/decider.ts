@@ -238,6 +238,7 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         session: { status: "none", providerSessionId: null, resumeCursor: null, error: null },
         latestTurn: null,
         pendingApprovals: [],
+        childNotices: [],
         createdAt: now,
         updatedAt: now,
         archivedAt: null
@@ -263,6 +264,11 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
 
     case "thread.approval.respond":
       return withThread(model, command.threadId, (thread) => decideApprovalResponse(thread, command))
+
+    case "thread.child.notify":
+      return withThread(model, command.threadId, (parent) =>
+        accept({ type: "thread.child-notified", payload: { threadId: parent.id, notice: command.notice } })
+      )
 
     case "thread.provider.record":
       // A session stopping, or a turn ending, after the thread was archived is still recorded.

@@ -140,6 +140,18 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         ...thread,
         pendingApprovals: [...thread.pendingApprovals, event.payload.approval]
       }))
+    case "thread.child-notified":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        childNotices: [...thread.childNotices, event.payload.notice]
+      }))
+    case "thread.child-notices-delivered": {
+      const delivered = new Set(event.payload.noticeIds)
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        childNotices: thread.childNotices.filter((n) => !delivered.has(n.noticeId))
+      }))
+    }
     case "thread.approval-resolved":
       return updateThread(model, event, (thread) => ({
         ...thread,

@@ -168,6 +168,14 @@ export const decideProviderReport = (thread: Thread, report: ProviderReport): De
         })
       }
       return accept({ type: "thread.approval-requested", payload: { threadId, approval: report.approval } })
+    case "notices-delivered": {
+      const known = new Set(thread.childNotices.map((n) => n.noticeId))
+      const noticeIds = report.noticeIds.filter((id) => known.has(id))
+      if (noticeIds.length === 0) {
+        return reject({ reason: "conflict", threadId, message: "None of these notices is pending." })
+      }
+      return accept({ type: "thread.child-notices-delivered", payload: { threadId, noticeIds } })
+    }
     case "approval-expired":
       if (!thread.pendingApprovals.some((a) => a.requestId === report.requestId)) {
         return reject({

@@ -6,6 +6,7 @@
 // (resuming the provider's conversation). On start it reconciles what a stopped server left running.
 import {
   type ApprovalOutcome,
+  type ChildNotice,
   type ProviderKind,
   SpindleError,
   type Thread,
@@ -46,6 +47,10 @@ const isLiveTurn = (thread: Thread, turnId?: TurnId) =>
   thread.latestTurn !== null &&
   (turnId === undefined || thread.latestTurn.turnId === turnId) &&
   (thread.latestTurn.status === "requested" || thread.latestTurn.status === "running")
+
+/** Notices as the agent reads them, one paragraph each. */
+const noticesText = (notices: ReadonlyArray<ChildNotice>) =>
+  notices.map((notice) => `[Spindle] ${notice.text}`).join("\n\n")
 
 const providerError = (threadId: ThreadId, message: string) =>
   new SpindleError({ reason: "provider", threadId, message })
@@ -237,9 +242,22 @@ export class ProviderService extends Context.Service<
             if (thread === undefined || thread.status !== "active" || !isLiveTurn(thread, turnId)) return
             if (thread.latestTurn?.status !== "requested") return
             yield* renewIfExpired(threadId)
+            // Notices about its children that waited for this turn go first.
+            const notices = thread.childNotices
             const outcome = yield* Effect.exit(
-              Effect.flatMap(ensureSession(thread), (session) => session.session.startTurn(turnId, prompt))
+              Effect.flatMap(ensureSession(thread), (session) =>
+                session.session.startTurn(
+                  turnId,
+                  notices.length === 0 ? prompt : `${noticesText(notices)}\n\n${prompt}`
+                )
+              )
             )
+            if (Exit.isSuccess(outcome) && notices.length > 0) {
+              yield* report(threadId, {
+                type: "notices-delivered",
+                noticeIds: notices.map((n) => n.noticeId)
+              })
+            }
             if (Exit.isFailure(outcome)) {
               const error = Cause.squash(outcome.cause)
               const message = error instanceof SpindleError ? error.message : String(error)
@@ -308,6 +326,27 @@ export class ProviderService extends Context.Service<
             )
         })
 
+      /** Into the agent's running turn when it can take a prompt mid-turn; else they wait for its next turn. */
+      const deliver = (threadId: ThreadId) =>
+        locked(
+          threadId,
+          Effect.gen(function* () {
+            const thread = yield* engine.getThread(threadId)
+            const session = live.get(threadId)
+            const turn = thread?.latestTurn
+            if (thread === undefined || thread.childNotices.length === 0 || session === undefined) return
+            if (turn?.status !== "running") return
+            const notices = thread.childNotices
+            const steered = yield* Effect.exit(session.session.steer(turn.turnId, noticesText(notices)))
+            if (Exit.isSuccess(steered)) {
+              yield* report(threadId, {
+                type: "notices-delivered",
+                noticeIds: notices.map((n) => n.noticeId)
+              })
+            }
+          })
+        )
+
       /** Stops a thread's session on purpose (archive, delete, shutdown); a live turn ends interrupted. */
       const stop = (threadId: ThreadId, why: string) =>
         locked(
@@ -332,7 +371,7 @@ export class ProviderService extends Context.Service<
           yield* Deferred.succeed(activated, undefined)
           yield* startReactor(
             { engine, eventStore, report, endTurn, scope },
-            { runTurn, steer, interrupt, respond, stop }
+            { runTurn, steer, interrupt, respond, stop, deliver }
           )
         })
 

@@ -18,6 +18,8 @@ export interface ReactorActions {
   readonly interrupt: (threadId: ThreadId, turnId: TurnId) => Effect.Effect<void>
   readonly respond: (threadId: ThreadId, requestId: string, outcome: ApprovalOutcome) => Effect.Effect<void>
   readonly stop: (threadId: ThreadId, why: string) => Effect.Effect<void>
+  /** Gives the thread's agent the notices about its children that wait for it. */
+  readonly deliver: (threadId: ThreadId) => Effect.Effect<void>
 }
 
 export interface ReactorServices {
@@ -87,6 +89,8 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
             return background(
               actions.respond(event.payload.threadId, event.payload.requestId, event.payload.outcome)
             )
+          case "thread.child-notified":
+            return background(actions.deliver(event.payload.threadId))
           case "thread.archived":
             return background(actions.stop(payload.threadId, "The thread was archived."))
           case "thread.deleted":

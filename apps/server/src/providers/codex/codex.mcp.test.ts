@@ -125,6 +125,31 @@ describe("Codex and Spindle's MCP endpoint", () => {
   )
 
   it.live(
+    "a parent's running Codex turn is told its child finished, without calling t3_thread_wait",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld({
+          agentCommand: ["/bin/sh", "-c", 'echo "child says: $1"', "agent", "{prompt}"]
+        })
+        yield* world.start(
+          "t1",
+          'Start a helper. [[spawn: {"prompt":"quick job","provider":"command","clientRequestId":"helper"}]] [[slow: 6000]]'
+        )
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
+        const delivered = events.find((e) => e.type === "thread.child-notices-delivered")
+        assert.isDefined(delivered, "the notice went into the running turn")
+        const child = (yield* world.engine.snapshot).threads.find((t) => t.parentThreadId === "t1")!
+        const told = world.model.requests.filter((r) =>
+          JSON.stringify(r.input).includes(`[Spindle] Child thread ${child.id}`)
+        )
+        assert.isAbove(told.length, 0, "the model saw the notice in the same turn")
+        assert.include(JSON.stringify(told[0]!.input), "child says: quick job")
+      }),
+    120_000
+  )
+
+  it.live(
     "after a restart, a follow-up turn resumes the same Codex conversation",
     () =>
       Effect.gen(function* () {
