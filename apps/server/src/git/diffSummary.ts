@@ -13,8 +13,12 @@ const parseNumstat = (out: string) => {
     const field = fields[i]!
     if (field === "") continue
     const [ins, del, path] = field.split("\t")
-    const renamed = path === ""
-    const name = renamed ? fields[(i += 2)]! : path!
+    // A rename: "ins\tdel\t\0old\0new\0"; the new path is the one counted.
+    let name = path!
+    if (path === "") {
+      name = fields[i + 2]!
+      i += 2
+    }
     files.push({
       path: name,
       insertions: ins === "-" ? null : Number(ins),
