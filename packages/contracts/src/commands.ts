@@ -35,6 +35,27 @@ export const BranchName = Schema.String.check(
 /** A git ref (branch, remote-tracking branch, tag or commit) to start a worktree from. */
 export const BaseRef = BranchName
 
+/** A pull request's number on the project's `origin` (`refs/pull/<n>/head`). */
+export const PullRequestNumber = Schema.Int.check(
+  Schema.isBetween(
+    { minimum: 1, maximum: 1_000_000_000 },
+    { message: "a pull request number is a whole number from 1" }
+  )
+)
+
+/** `pr` chooses both the branch's start and its commits: branch and base are refused with it. */
+export const prAlone = <K extends string>(others: ReadonlyArray<K>) =>
+  Schema.makeFilter((value: { readonly pr?: number | undefined } & { readonly [k in K]?: unknown }) => {
+    if (value.pr === undefined) return undefined
+    const clash = others.find((field) => value[field] !== undefined)
+    return clash === undefined
+      ? undefined
+      : {
+          path: [clash],
+          issue: `cannot be given with pr: a pull request's worktree starts from its head on a branch of its own. Give either ${clash} or pr.`
+        }
+  })
+
 /**
  * Refuses fields that do not apply to the chosen workspace mode (rather than ignoring them) and
  * requires the ones it needs, naming the field. `mode` absent means `new_worktree`.
@@ -141,13 +162,16 @@ export const BootstrapRequest = Schema.Struct({
     /** Fetch the base branch from origin first (bounded; falls back to the local ref). */
     fetchBase: Schema.optionalKey(Schema.Boolean),
     /** Required for `existing_worktree`: a worktree registered in the project's repository. */
-    worktreePath: Schema.optionalKey(AbsolutePath)
+    worktreePath: Schema.optionalKey(AbsolutePath),
+    /** For `new_worktree`: start from this pull request's head, fetched from origin (not with branch or baseBranch). */
+    pr: Schema.optionalKey(PullRequestNumber)
   }).check(
     fieldsForMode({
       new_worktree: { refused: ["worktreePath"] },
-      existing_worktree: { refused: ["branch", "baseBranch", "fetchBase"], required: ["worktreePath"] },
-      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "fetchBase"] }
-    })
+      existing_worktree: { refused: ["branch", "baseBranch", "fetchBase", "pr"], required: ["worktreePath"] },
+      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "fetchBase", "pr"] }
+    }),
+    prAlone(["branch", "baseBranch", "fetchBase"])
   ),
   /** Default: true for `new_worktree`, false otherwise. */
   runSetupScript: Schema.optionalKey(Schema.Boolean),

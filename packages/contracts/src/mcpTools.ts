@@ -4,7 +4,7 @@ import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { BootstrapResult } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
-import { BaseRef, BranchName, fieldsForMode } from "./commands.ts"
+import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./commands.ts"
 import { ThreadId } from "./ids.ts"
 import { BootstrapStatus, SetupStatus } from "./thread.ts"
 import { TurnState } from "./turns.ts"
@@ -56,6 +56,12 @@ export const ThreadStartInput = Schema.Struct({
   baseBranch: Schema.optionalKey(
     BaseRef.annotate({ description: "Branch to start the new worktree from, only for new_worktree." })
   ),
+  pr: Schema.optionalKey(
+    PullRequestNumber.annotate({
+      description:
+        "Only for new_worktree, instead of branch and baseBranch: the number of a pull request on the project's origin; its head is fetched and checked out in the new worktree on a branch of its own."
+    })
+  ),
   baseBranchSource: Schema.optionalKey(
     Schema.Literals(["default", "source"]).annotate({
       description:
@@ -104,11 +110,12 @@ export const ThreadStartInput = Schema.Struct({
     fieldsForMode({
       new_worktree: { refused: ["worktreePath"] },
       existing_worktree: {
-        refused: ["branch", "baseBranch", "baseBranchSource"],
+        refused: ["branch", "baseBranch", "baseBranchSource", "pr"],
         required: ["worktreePath"]
       },
-      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "baseBranchSource"] }
+      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "baseBranchSource", "pr"] }
     }),
+    prAlone(["branch", "baseBranch", "baseBranchSource"]),
     Schema.makeFilter((input: { readonly baseBranch?: string; readonly baseBranchSource?: string }) =>
       input.baseBranch !== undefined && input.baseBranchSource !== undefined
         ? {

@@ -135,6 +135,13 @@ const projectSettings = (values: Record<string, unknown>) => {
   }
 }
 
+/** `--pr N`: a pull request number, checked here so a typo is a usage error (2), not the server's. */
+const prNumber = (text: string) => {
+  if (!/^[1-9]\d{0,8}$/.test(text))
+    throw new UsageError(`--pr takes a pull request number such as 42 (got '${text}').`)
+  return Number(text)
+}
+
 /** `--agent-command`: a JSON array of arguments, or words split on spaces (`my-agent --print {prompt}`). */
 const agentCommandFlag = (text: string): ReadonlyArray<string> => {
   if (text.trimStart().startsWith("[")) {
@@ -323,6 +330,7 @@ const threadStart = (args: ReadonlyArray<string>) => {
       mode: { type: "string" },
       branch: { type: "string" },
       base: { type: "string" },
+      pr: { type: "string" },
       worktree: { type: "string" },
       title: { type: "string" },
       "thread-id": { type: "string" },
@@ -361,6 +369,7 @@ const threadStart = (args: ReadonlyArray<string>) => {
         mode,
         ...(str(values, "branch") === undefined ? {} : { branch: str(values, "branch") }),
         ...(str(values, "base") === undefined ? {} : { baseBranch: str(values, "base") }),
+        ...(str(values, "pr") === undefined ? {} : { pr: prNumber(str(values, "pr")!) }),
         ...(worktree === undefined ? {} : { worktreePath: resolve(worktree) })
       },
       ...(runSetup === undefined ? {} : { runSetupScript: runSetup })

@@ -28,7 +28,7 @@ Usage:
                        [--default-branch B] [--setup-env NAME=VALUE ... (replaces the set) | --clear-setup-env]
   spindle project list
   spindle thread start --project ID --prompt TEXT [--mode new_worktree|existing_worktree|current_checkout]
-                       [--branch B] [--base B] [--worktree PATH] [--title T] [--thread-id ID]
+                       [--branch B] [--base B | --pr N] [--worktree PATH] [--title T] [--thread-id ID]
                        [--provider codex|command] [--model M] [--runtime-mode approval-required|auto-accept-edits|full-access]
                        [--setup | --no-setup] [--follow]
                        --follow shows the workspace, setup output, the agent's messages, commands, file

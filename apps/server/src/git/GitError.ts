@@ -14,6 +14,7 @@ export const GitErrorReason = Schema.Literals([
   "not-a-worktree",
   "dirty",
   "timeout",
+  "fetch-failed",
   "command-failed"
 ])
 export type GitErrorReason = typeof GitErrorReason.Type
@@ -38,6 +39,7 @@ const wireReason = {
   "not-a-worktree": "validation",
   dirty: "conflict",
   timeout: "git",
+  "fetch-failed": "git",
   "command-failed": "git"
 } as const satisfies Record<GitErrorReason, SpindleError["reason"]>
 

@@ -9,6 +9,7 @@ import * as Layer from "effect/Layer"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntry } from "./porcelain.ts"
+import { fetchPullRequest } from "./pullRequests.ts"
 import { RepoLocks } from "./RepoLocks.ts"
 
 export interface ResolvedBase {
@@ -74,6 +75,8 @@ export class Repositories extends Context.Service<
       base: string,
       options?: { readonly fetch?: boolean }
     ) => Effect.Effect<ResolvedBase, GitError>
+    /** A pull request's head from `origin` (`refs/pull/<n>/head`), as a base to branch from. */
+    readonly pullRequest: (repo: string, number: number) => Effect.Effect<ResolvedBase, GitError>
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
     readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
@@ -324,6 +327,7 @@ export class Repositories extends Context.Service<
         hasCommits,
         defaultBranch,
         resolveBase,
+        pullRequest: (repo: string, number: number) => fetchPullRequest(git, locks, repo, number),
         listWorktrees,
         status,
         branchExists,

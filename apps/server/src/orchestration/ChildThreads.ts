@@ -182,7 +182,7 @@ export class ChildThreads extends Context.Service<
           const project = yield* engine.getProject(caller.projectId)
           const mode = input.mode ?? "new_worktree"
           const baseBranch =
-            mode !== "new_worktree"
+            mode !== "new_worktree" || input.pr !== undefined
               ? undefined
               : (input.baseBranch ??
                 (input.baseBranchSource === "source" ? parent?.workspace.branch : undefined) ??
@@ -210,6 +210,7 @@ export class ChildThreads extends Context.Service<
               workspace: {
                 mode,
                 ...(input.branch === undefined ? {} : { branch: input.branch }),
+                ...(input.pr === undefined ? {} : { pr: input.pr }),
                 ...(baseBranch === undefined ? {} : { baseBranch }),
                 ...(input.worktreePath === undefined ? {} : { worktreePath: input.worktreePath })
               },

@@ -140,9 +140,11 @@ export const planBootstrap = (
               message: `The repository ${repo} has no commits yet, so there is nothing to branch from. Make a first commit, then retry.`
             })
           }
+          const pr = bootstrap.workspace.pr
           let branch = bootstrap.workspace.branch
           if (branch === undefined) {
-            branch = `spindle/${yield* randomHex(4)}`
+            branch =
+              pr === undefined ? `spindle/${yield* randomHex(4)}` : `spindle/pr-${pr}-${yield* randomHex(4)}`
           } else {
             yield* repositories.checkBranchName(repo, branch)
             if (yield* repositories.branchExists(repo, branch)) {
@@ -156,6 +158,13 @@ export const planBootstrap = (
                     : `Branch ${branch} is already checked out in ${holder.path}. Use mode existing_worktree with that path, or choose another branch name.`
               })
             }
+          }
+          if (pr !== undefined) {
+            // Fetched into FETCH_HEAD only: a failure here leaves nothing behind.
+            const base = yield* repositories
+              .pullRequest(repo, pr)
+              .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace.pr")))
+            return { mode, branch, base, initSubmodules: project.initSubmodules } as const
           }
           const baseName =
             bootstrap.workspace.baseBranch ??
