@@ -120,7 +120,13 @@ describe("crash recovery (kill -9 of a real process, then the real server)", () 
     Effect.gen(function* () {
       const marker = join(yield* tempDir(), "setup-running")
       const script = `echo $$ > '${marker}.pid'; touch '${marker}'; exec sleep 600`
-      const { repo, after, health } = yield* crashAndRecover("setup", script, () => existsSync(marker))
+      // Killed once the script runs and the server has recorded its group (under load the kill
+      // could otherwise land between the spawn and that record, a window recovery cannot see).
+      const { repo, after, health } = yield* crashAndRecover(
+        "setup",
+        script,
+        (home) => existsSync(marker) && existsSync(join(home, "logs", "t1", "setup-1.pgid"))
+      )
       // The setup script's process group outlived the killed process; recovery ended it.
       const pid = Number(readFileSync(`${marker}.pid`, "utf8").trim())
       const groupAlive = () => {
