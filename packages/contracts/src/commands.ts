@@ -2,6 +2,7 @@
 // internal commands are issued only by the server itself (the bootstrap dispatcher) and are never
 // accepted from a transport.
 import * as Schema from "effect/Schema"
+import { Attachments, ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { AgentCommand, CodexBin, CodexConfig, SetupEnv } from "./project.ts"
@@ -176,7 +177,9 @@ export const BootstrapRequest = Schema.Struct({
   /** Default: true for `new_worktree`, false otherwise. */
   runSetupScript: Schema.optionalKey(Schema.Boolean),
   /** `stop` (default): no turn until setup succeeds. `continue`: start the turn anyway. */
-  onSetupFailure: Schema.optionalKey(Schema.Literals(["stop", "continue"]))
+  onSetupFailure: Schema.optionalKey(Schema.Literals(["stop", "continue"])),
+  /** Images and text files for the first prompt (at most 8). */
+  attachments: Schema.optionalKey(Attachments)
 }).annotate({ identifier: "BootstrapRequest" })
 export type BootstrapRequest = typeof BootstrapRequest.Type
 
@@ -281,8 +284,15 @@ export const ThreadSetupFinish = command("thread.setup.finish", {
 export const ThreadTurnRequest = command("thread.turn.request", {
   threadId: ThreadId,
   turnId: TurnId,
-  prompt: Prompt
+  prompt: Prompt,
+  /** Spindle's copies of the files given with the prompt. */
+  attachments: Schema.optionalKey(Schema.Array(AbsolutePath))
 }).annotate({ identifier: "ThreadTurnRequest" })
+
+export const ThreadAttachmentsRecord = command("thread.attachments.record", {
+  threadId: ThreadId,
+  attachments: Schema.Array(ThreadAttachment)
+}).annotate({ identifier: "ThreadAttachmentsRecord" })
 
 export const ThreadBootstrapFail = command("thread.bootstrap.fail", {
   threadId: ThreadId,
@@ -315,7 +325,8 @@ export const InternalCommand = Schema.Union([
   ThreadBootstrapFail,
   ThreadBootstrapComplete,
   ThreadProviderRecord,
-  ThreadChildNotify
+  ThreadChildNotify,
+  ThreadAttachmentsRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

@@ -1,6 +1,7 @@
 // Events: past tense, append-only. Every event carries its global gapless `sequence`, who caused
 // it (`actor`) and the `commandId` it came from, so the log doubles as an audit trail.
 import * as Schema from "effect/Schema"
+import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
 import { AgentCommand, CodexBin, CodexConfig, Project, SetupEnv } from "./project.ts"
@@ -91,7 +92,14 @@ export const ThreadSetupCompleted = event("thread.setup-completed", {
 export const ThreadTurnStartRequested = event("thread.turn-start-requested", {
   threadId: ThreadId,
   turnId: TurnId,
-  prompt: Prompt
+  prompt: Prompt,
+  /** Spindle's copies of the files given with the prompt (the first turn's). */
+  attachments: Schema.optionalKey(Schema.Array(AbsolutePath))
+})
+
+export const ThreadAttachmentsAdded = event("thread.attachments-added", {
+  threadId: ThreadId,
+  attachments: Schema.Array(ThreadAttachment)
 })
 
 export const ThreadBootstrapFailed = event("thread.bootstrap-failed", {
@@ -199,7 +207,8 @@ export const SpindleEvent = Schema.Union([
   ThreadApprovalRequested,
   ThreadApprovalResolved,
   ThreadChildNotified,
-  ThreadChildNoticesDelivered
+  ThreadChildNoticesDelivered,
+  ThreadAttachmentsAdded
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

@@ -2,6 +2,7 @@
 // so the model, the SDK and the server read one definition.
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
+import { Attachments } from "./attachments.ts"
 import { BootstrapResult } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./commands.ts"
@@ -98,6 +99,12 @@ export const ThreadStartInput = Schema.Struct({
     Tags.annotate({
       description:
         'A JSON array of up to 32 one-line strings of at most 64 characters, e.g. ["auth","refactor"] (not a comma-separated string).'
+    })
+  ),
+  attachments: Schema.optionalKey(
+    Attachments.annotate({
+      description:
+        "Up to 8 images or text files for the new thread's first prompt: {path} of a file inside your own worktree, or {name, mediaType, data} with the bytes in base64 (4 MiB each at most)."
     })
   ),
   clientRequestId: Schema.optionalKey(

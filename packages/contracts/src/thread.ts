@@ -1,6 +1,7 @@
 // The Thread read model: one conversation with a coding agent inside a git checkout.
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { ChildNotice, PendingApproval, SessionStatus, TokenUsage, TurnStatus } from "./turns.ts"
@@ -120,6 +121,8 @@ export const Thread = Schema.Struct({
   pendingApprovals: added(Schema.Array(PendingApproval), []),
   /** Notices about its children its agent has not been given yet (they go with its next prompt). */
   childNotices: added(Schema.Array(ChildNotice), []),
+  /** Files given with the first prompt (Spindle's copies). */
+  attachments: added(Schema.Array(ThreadAttachment), []),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

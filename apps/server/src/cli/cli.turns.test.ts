@@ -1,6 +1,8 @@
-import { resolve } from "node:path"
+import { writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { tempDir } from "../testing/fixtures.ts"
 import { providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
 import { runProcess } from "../testing/serverProcess.ts"
 
@@ -84,6 +86,59 @@ describe("spindle CLI and the agent's turns", () => {
       assert.include(unknown.stderr, "no pending approval request req-1")
       const usage = yield* spindle(["thread", "decline", "t1", "req-1", "--for-session"], env)
       assert.strictEqual(usage.code, 2)
+    })
+  )
+
+  it.live("thread start --attach gives files with the first prompt; a missing file is refused by index", () =>
+    Effect.gen(function* () {
+      const world = yield* providerWorld(providersOn, {
+        agentCommand: [
+          "/bin/sh",
+          "-c",
+          'for f in $SPINDLE_ATTACHMENTS; do echo "attached $(basename "$f"): $(cat "$f")"; done'
+        ]
+      })
+      const env = { SPINDLE_HOME: world.server.home }
+      const dir = yield* tempDir()
+      writeFileSync(join(dir, "todo.txt"), "ship it")
+      const started = yield* spindle(
+        [
+          "thread",
+          "start",
+          "--project",
+          "p1",
+          "--prompt",
+          "go",
+          "--thread-id",
+          "t1",
+          "--provider",
+          "command",
+          "--no-setup",
+          "--attach",
+          join(dir, "todo.txt"),
+          "--follow"
+        ],
+        env
+      )
+      assert.strictEqual(started.code, 0, started.stderr)
+      assert.include(started.stdout, "agent: attached 1-todo.txt: ship it")
+      const missing = yield* spindle(
+        [
+          "thread",
+          "start",
+          "--project",
+          "p1",
+          "--prompt",
+          "go",
+          "--provider",
+          "command",
+          "--attach",
+          join(dir, "nope.txt")
+        ],
+        env
+      )
+      assert.strictEqual(missing.code, 1)
+      assert.include(missing.stderr, "does not exist")
     })
   )
 })

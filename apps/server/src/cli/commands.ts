@@ -331,6 +331,7 @@ const threadStart = (args: ReadonlyArray<string>) => {
       branch: { type: "string" },
       base: { type: "string" },
       pr: { type: "string" },
+      attach: { type: "string", multiple: true },
       worktree: { type: "string" },
       title: { type: "string" },
       "thread-id": { type: "string" },
@@ -372,7 +373,11 @@ const threadStart = (args: ReadonlyArray<string>) => {
         ...(str(values, "pr") === undefined ? {} : { pr: prNumber(str(values, "pr")!) }),
         ...(worktree === undefined ? {} : { worktreePath: resolve(worktree) })
       },
-      ...(runSetup === undefined ? {} : { runSetupScript: runSetup })
+      ...(runSetup === undefined ? {} : { runSetupScript: runSetup }),
+      // Read by the server, which runs as the same user on the same machine.
+      ...(values.attach === undefined
+        ? {}
+        : { attachments: (values.attach as Array<string>).map((file) => ({ path: resolve(file) })) })
     }
   }
   const follow = values.follow === true && !global.json

@@ -30,7 +30,8 @@ Usage:
   spindle thread start --project ID --prompt TEXT [--mode new_worktree|existing_worktree|current_checkout]
                        [--branch B] [--base B | --pr N] [--worktree PATH] [--title T] [--thread-id ID]
                        [--provider codex|command] [--model M] [--runtime-mode approval-required|auto-accept-edits|full-access]
-                       [--setup | --no-setup] [--follow]
+                       [--setup | --no-setup] [--attach FILE ...] [--follow]
+                       --attach gives an image or text file with the first prompt (up to 8);
                        --follow shows the workspace, setup output, the agent's messages, commands, file
                        changes and approval requests until the turn ends (exit 1 if it fails)
   spindle thread list | show <id> | logs <id> [--follow]

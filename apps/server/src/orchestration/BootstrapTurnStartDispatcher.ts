@@ -10,6 +10,7 @@ import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
+import { ServerConfig } from "../config/ServerConfig.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
@@ -43,6 +44,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       // Read here, where the composition root provided it, not from each caller's fiber.
       const crash = yield* CrashPoints
       const adapters = yield* ProviderAdapters
+      const { home } = yield* ServerConfig
       const steps = makeBootstrapRun({
         engine,
         gate,
@@ -51,7 +53,8 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
         worktrees,
         setupRunner,
         crash,
-        adapters
+        adapters,
+        home
       })
 
       const inFlight = new Map<string, InFlight>()

@@ -214,7 +214,8 @@ export class ChildThreads extends Context.Service<
                 ...(baseBranch === undefined ? {} : { baseBranch }),
                 ...(input.worktreePath === undefined ? {} : { worktreePath: input.worktreePath })
               },
-              ...(input.runSetupScript === undefined ? {} : { runSetupScript: input.runSetupScript })
+              ...(input.runSetupScript === undefined ? {} : { runSetupScript: input.runSetupScript }),
+              ...(input.attachments === undefined ? {} : { attachments: input.attachments })
             }
           }
         })

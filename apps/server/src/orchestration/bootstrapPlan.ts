@@ -20,6 +20,7 @@ import type { ReadModel } from "../domain/readModel.ts"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import type { Repositories, ResolvedBase } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
+import { type PreparedAttachment, readAttachments } from "./attachments.ts"
 
 export type BootstrapCommand = typeof ThreadTurnStart.Type & { readonly bootstrap: BootstrapRequest }
 
@@ -56,6 +57,8 @@ export interface BootstrapPlan {
   readonly prompt: string
   readonly turnId: TurnId
   readonly warnings: ReadonlyArray<string>
+  /** Read and checked; stored once the thread's workspace exists. */
+  readonly attachments: ReadonlyArray<PreparedAttachment>
 }
 
 export interface PlanServices {
@@ -125,6 +128,11 @@ export const planBootstrap = (
     const refused = services.checkProvider(project, provider, model_)
     if (refused !== undefined) return yield* Effect.fail(refused)
     const prompt = command.prompt.trim()
+    // An agent attaches files from its own worktree only; a person, any file the server can read.
+    const attachments = yield* readAttachments(
+      bootstrap.attachments ?? [],
+      parent === undefined ? undefined : parent.worktreePath
+    )
     const mode = bootstrap.workspace.mode
     const warnings: Array<string> = []
     const repo = project.workspaceRoot
@@ -261,7 +269,8 @@ export const planBootstrap = (
       onSetupFailure: bootstrap.onSetupFailure ?? "stop",
       prompt,
       turnId: command.turnId ?? TurnId.make(command.commandId),
-      warnings
+      warnings,
+      attachments
     } satisfies BootstrapPlan
   })
 

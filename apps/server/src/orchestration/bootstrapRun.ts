@@ -11,6 +11,7 @@ import type { Repositories } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
 import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJournal.ts"
 import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
+import { removeAttachments, storeAttachments } from "./attachments.ts"
 import { type BootstrapPlan, planBootstrap, prepareWorkspace } from "./bootstrapPlan.ts"
 import { type BootstrapInvocation, type InFlight, StepFailure, stepCommandId } from "./bootstrapSteps.ts"
 import type { CrashPoints } from "./CrashPoints.ts"
@@ -27,11 +28,15 @@ export interface RunServices {
   readonly setupRunner: SetupRunner["Service"]
   readonly crash: (typeof CrashPoints)["Service"]
   readonly adapters: ProviderAdapters["Service"]
+  /** The Spindle home, where attachments are stored. */
+  readonly home: string
 }
 
 /** What a run has reached so far: enough to answer, or to roll back from the right stage. */
 interface Progress {
   stage: BootstrapStage
+  /** Spindle's copies of the first prompt's attachments. */
+  attachments: ReadonlyArray<string>
   sequence: number
   setup: SetupStatus
   workspace: { branch: string | null; worktreePath: string; baseBranch: string | null }
@@ -43,7 +48,7 @@ const now = Effect.map(DateTime.now, DateTime.formatIso)
 const failAt = (stage: BootstrapStage) => (error: SpindleError) => new StepFailure({ stage, error })
 
 export const makeBootstrapRun = (services: RunServices) => {
-  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters } = services
+  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters, home } = services
 
   return (invocation: BootstrapInvocation, hash: string, flight: InFlight, progress: Progress) => {
     const { command, actor } = invocation
@@ -212,6 +217,19 @@ export const makeBootstrapRun = (services: RunServices) => {
         },
         warnings: prepared.warnings
       }).pipe(Effect.tapError(() => rollbackWorkspace))
+      if (plan.attachments.length > 0) {
+        const stored = yield* storeAttachments(home, threadId, plan.attachments).pipe(
+          Effect.mapError(failAt("workspace")),
+          Effect.tapError(() => removeAttachments(home, threadId))
+        )
+        yield* send("workspace", {
+          type: "thread.attachments.record",
+          commandId: step("attachments"),
+          threadId,
+          attachments: stored
+        }).pipe(Effect.tapError(() => removeAttachments(home, threadId)))
+        progress.attachments = stored.map((attachment) => attachment.path)
+      }
       return prepared
     })
 
@@ -258,7 +276,8 @@ export const makeBootstrapRun = (services: RunServices) => {
           commandId: step("turn"),
           threadId,
           turnId: plan.turnId,
-          prompt: plan.prompt
+          prompt: plan.prompt,
+          ...(progress.attachments.length === 0 ? {} : { attachments: progress.attachments })
         })
         yield* crash.reach("turn-requested")
       }
@@ -292,6 +311,7 @@ export const makeBootstrapRun = (services: RunServices) => {
 
 export const newProgress = (): Progress => ({
   stage: "validate",
+  attachments: [],
   sequence: 0,
   setup: "not-requested",
   workspace: { branch: null, worktreePath: "", baseBranch: null },

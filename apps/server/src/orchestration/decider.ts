@@ -239,6 +239,7 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         latestTurn: null,
         pendingApprovals: [],
         childNotices: [],
+        attachments: [],
         createdAt: now,
         updatedAt: now,
         archivedAt: null
@@ -264,6 +265,16 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
 
     case "thread.approval.respond":
       return withThread(model, command.threadId, (thread) => decideApprovalResponse(thread, command))
+
+    case "thread.attachments.record":
+      return withThread(model, command.threadId, (thread) =>
+        inBootstrap(thread, () =>
+          accept({
+            type: "thread.attachments-added",
+            payload: { threadId: thread.id, attachments: command.attachments }
+          })
+        )
+      )
 
     case "thread.child.notify":
       return withThread(model, command.threadId, (parent) =>
@@ -352,7 +363,12 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
       return withThread(model, command.threadId, (thread) =>
         accept({
           type: "thread.turn-start-requested",
-          payload: { threadId: thread.id, turnId: command.turnId, prompt: command.prompt.trim() }
+          payload: {
+            threadId: thread.id,
+            turnId: command.turnId,
+            prompt: command.prompt.trim(),
+            ...(command.attachments === undefined ? {} : { attachments: command.attachments })
+          }
         })
       )
 

@@ -140,6 +140,11 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         ...thread,
         pendingApprovals: [...thread.pendingApprovals, event.payload.approval]
       }))
+    case "thread.attachments-added":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        attachments: [...thread.attachments, ...event.payload.attachments]
+      }))
     case "thread.child-notified":
       return updateThread(model, event, (thread) => ({
         ...thread,

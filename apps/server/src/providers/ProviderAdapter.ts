@@ -9,6 +9,7 @@ import type {
   ProviderReport,
   SpindleError,
   Thread,
+  ThreadAttachment,
   TurnId
 } from "@spindle/contracts"
 import type * as Effect from "effect/Effect"
@@ -32,7 +33,11 @@ export interface AdapterSession {
   /** The provider's conversation id, recorded so a later session can resume it. */
   readonly resumeCursor: string | null
   /** Starts a turn; answers once the provider took it (the turn's end is reported). */
-  readonly startTurn: (turnId: TurnId, prompt: string) => Effect.Effect<void, SpindleError>
+  readonly startTurn: (
+    turnId: TurnId,
+    prompt: string,
+    attachments: ReadonlyArray<ThreadAttachment>
+  ) => Effect.Effect<void, SpindleError>
   /** Adds a prompt to the running turn. */
   readonly steer: (turnId: TurnId, prompt: string) => Effect.Effect<void, SpindleError>
   readonly interrupt: (turnId: TurnId) => Effect.Effect<void, SpindleError>

@@ -234,7 +234,12 @@ export class ProviderService extends Context.Service<
           )
         })
 
-      const runTurn = (threadId: ThreadId, turnId: TurnId, prompt: string) =>
+      const runTurn = (
+        threadId: ThreadId,
+        turnId: TurnId,
+        prompt: string,
+        attachmentPaths: ReadonlyArray<string> = []
+      ) =>
         locked(
           threadId,
           Effect.gen(function* () {
@@ -248,7 +253,8 @@ export class ProviderService extends Context.Service<
               Effect.flatMap(ensureSession(thread), (session) =>
                 session.session.startTurn(
                   turnId,
-                  notices.length === 0 ? prompt : `${noticesText(notices)}\n\n${prompt}`
+                  notices.length === 0 ? prompt : `${noticesText(notices)}\n\n${prompt}`,
+                  thread.attachments.filter((a) => attachmentPaths.includes(a.path))
                 )
               )
             )

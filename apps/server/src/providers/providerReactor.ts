@@ -13,7 +13,12 @@ import type { EventStore } from "../persistence/EventStore.ts"
 import { sessionChanged, type ThreadReports } from "./threadReports.ts"
 
 export interface ReactorActions {
-  readonly runTurn: (threadId: ThreadId, turnId: TurnId, prompt: string) => Effect.Effect<void>
+  readonly runTurn: (
+    threadId: ThreadId,
+    turnId: TurnId,
+    prompt: string,
+    attachments: ReadonlyArray<string>
+  ) => Effect.Effect<void>
   readonly steer: (threadId: ThreadId, turnId: TurnId, prompt: string) => Effect.Effect<void>
   readonly interrupt: (threadId: ThreadId, turnId: TurnId) => Effect.Effect<void>
   readonly respond: (threadId: ThreadId, requestId: string, outcome: ApprovalOutcome) => Effect.Effect<void>
@@ -58,12 +63,12 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
         { discard: true }
       )
 
-    /** The prompt a requested turn was asked with, from the log. */
+    /** The prompt (and attachments) a requested turn was asked with, from the log. */
     const requestedPrompt = (threadId: ThreadId, turnId: TurnId) =>
       eventStore.lastOfThread(threadId, "thread.turn-start-requested").pipe(
         Effect.map((event) =>
           event?.type === "thread.turn-start-requested" && event.payload.turnId === turnId
-            ? event.payload.prompt
+            ? event.payload
             : undefined
         ),
         Effect.orElseSucceed(() => undefined)
@@ -77,7 +82,12 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
         switch (event.type) {
           case "thread.turn-start-requested":
             return background(
-              actions.runTurn(event.payload.threadId, event.payload.turnId, event.payload.prompt)
+              actions.runTurn(
+                event.payload.threadId,
+                event.payload.turnId,
+                event.payload.prompt,
+                event.payload.attachments ?? []
+              )
             )
           case "thread.turn-steer-requested":
             return background(
@@ -106,8 +116,12 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
     for (const thread of snapshot.threads) {
       const turn = thread.latestTurn
       if (thread.status === "active" && turn?.status === "requested") {
-        const prompt = yield* requestedPrompt(thread.id, turn.turnId)
-        if (prompt !== undefined) yield* background(actions.runTurn(thread.id, turn.turnId, prompt))
+        const requested = yield* requestedPrompt(thread.id, turn.turnId)
+        if (requested !== undefined) {
+          yield* background(
+            actions.runTurn(thread.id, turn.turnId, requested.prompt, requested.attachments ?? [])
+          )
+        }
       }
     }
     handled = snapshot.sequence

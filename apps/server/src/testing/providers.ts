@@ -45,6 +45,10 @@ export const codexAgainst = (model: FakeModel, home: string): ProviderSettings =
 
 export const PROJECT = "p1" as ProjectId
 
+/** A 1x1 PNG, base64: an image attachment. */
+export const PIXEL_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
 /** Providers on, with the server's defaults: for command-provider tests (nothing runs Codex). */
 export const providersOn: ProviderSettings = { enabled: true, codexBin: "codex", codexConfig: [] }
 

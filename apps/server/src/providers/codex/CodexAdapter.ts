@@ -2,6 +2,8 @@
 // the thread's worktree with Spindle's MCP endpoint and this session's token (in its environment
 // only). It starts or resumes the Codex thread, starts, steers and interrupts turns, maps Codex's
 // notifications to provider reports, and passes approval requests to Spindle and answers back.
+
+import { readFileSync } from "node:fs"
 import {
   type ApprovalDecision,
   type CodexApprovalDecision,
@@ -10,6 +12,7 @@ import {
   CodexThreadStartResponse,
   CodexTurnStartResponse,
   SpindleError,
+  type ThreadAttachment,
   type TurnId
 } from "@spindle/contracts"
 import * as DateTime from "effect/DateTime"
@@ -40,6 +43,8 @@ import { makeJsonRpcLines, type RequestId, type RpcFailure } from "./jsonRpcLine
 const REQUEST_TIMEOUT = Duration.seconds(60)
 const KILL_GRACE = Duration.seconds(3)
 const STDERR_TAIL = 20
+/** How much of an attached text file goes into the prompt. */
+const MAX_INLINE_TEXT = 256 * 1024
 
 /** Our decision in Codex's words, falling back to what this request offers (Codex may offer only accept or cancel). */
 export const codexDecision = (
@@ -251,15 +256,32 @@ export const makeCodexAdapter = (
           : Effect.fail(failed(`Turn ${turnId} is not running in Codex.`))
 
       const text = (prompt: string) => [{ type: "text" as const, text: prompt, text_elements: [] }]
+      /** Images as local images (Codex reads them); text files written out after the prompt. */
+      const withAttachments = (prompt: string, attachments: ReadonlyArray<ThreadAttachment>) => {
+        const files = attachments
+          .filter((a) => a.kind === "text")
+          .map(
+            (a) =>
+              `\n\n--- attached file ${a.name} (${a.mediaType}) ---\n${readFileSync(a.path, "utf8").slice(0, MAX_INLINE_TEXT)}`
+          )
+          .join("")
+        return [
+          ...text(`${prompt}${files}`),
+          ...attachments
+            .filter((a) => a.kind === "image")
+            .map((a) => ({ type: "localImage" as const, path: a.path }))
+        ]
+      }
 
       const session: AdapterSession = {
         resumeCursor: codexThreadId,
-        startTurn: (turnId, prompt) =>
+        startTurn: (turnId, prompt, attachments) =>
           Effect.gen(function* () {
             current = { turnId, codexTurnId: null }
-            const answer = yield* call("turn/start", { threadId: codexThreadId, input: text(prompt) }).pipe(
-              Effect.tapError(() => Effect.sync(() => (current = undefined)))
-            )
+            const answer = yield* call("turn/start", {
+              threadId: codexThreadId,
+              input: withAttachments(prompt, attachments)
+            }).pipe(Effect.tapError(() => Effect.sync(() => (current = undefined))))
             const started = yield* decode(CodexTurnStartResponse, answer)
             if (current?.turnId === turnId && current.codexTurnId === null)
               current.codexTurnId = started.turn.id

@@ -8,10 +8,12 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
+import { serverActor } from "../../testing/fixtures.ts"
 import {
   codexPid,
   codexWorld,
   eventsUntil,
+  PIXEL_PNG,
   SPINDLE_BIN,
   turnEnded,
   turnEndOf
@@ -130,6 +132,43 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         assert.strictEqual(turnEndOf(events)?.status, "completed")
         assert.isTrue(existsSync(join(started.worktreePath, "approved.txt")))
         assert.deepStrictEqual((yield* world.engine.getThread("t1" as ThreadId))!.pendingApprovals, [])
+      }),
+    120_000
+  )
+
+  it.live(
+    "attachments reach the model: an image as an image input, a text file written out after the prompt",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        yield* world.commands.dispatch(
+          {
+            type: "thread.turn.start",
+            commandId: "start-att",
+            threadId: "t1",
+            prompt: "look at these",
+            bootstrap: {
+              createThread: { projectId: "p1" },
+              workspace: { mode: "new_worktree" },
+              runSetupScript: false,
+              attachments: [
+                { name: "pixel.png", mediaType: "image/png", data: PIXEL_PNG },
+                {
+                  name: "todo.txt",
+                  mediaType: "text/plain",
+                  data: Buffer.from("buy milk\n").toString("base64")
+                }
+              ]
+            }
+          },
+          serverActor
+        )
+        assert.strictEqual(turnEndOf(yield* turnEnded(world.engine, "t1"))?.status, "completed")
+        const sent = JSON.stringify(world.model.requests[0]!.input)
+        assert.include(sent, "input_image")
+        assert.include(sent, PIXEL_PNG.slice(0, 40))
+        assert.include(sent, "attached file todo.txt")
+        assert.include(sent, "buy milk")
       }),
     120_000
   )

@@ -3,7 +3,13 @@
 // SPINDLE_MCP_URL and SPINDLE_MCP_TOKEN (the token nowhere else: not in argv, not in logs). Each
 // stdout line becomes an agent-message item; exit 0 completes the turn, anything else fails it with
 // the output's tail; an interrupt ends the whole group. It cannot take a prompt mid-turn.
-import { type Project, type ProviderReport, SpindleError, type TurnId } from "@spindle/contracts"
+import {
+  type Project,
+  type ProviderReport,
+  SpindleError,
+  type ThreadAttachment,
+  type TurnId
+} from "@spindle/contracts"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -83,7 +89,12 @@ export const makeCommandAdapter = (spawner: ChildProcessSpawner["Service"]): Pro
       let running: Running | undefined
 
       /** One turn: the process from spawn to its end, reported as items and an ending. */
-      const turn = (turnId: TurnId, prompt: string, interrupted: Deferred.Deferred<void>) =>
+      const turn = (
+        turnId: TurnId,
+        prompt: string,
+        attachments: ReadonlyArray<ThreadAttachment>,
+        interrupted: Deferred.Deferred<void>
+      ) =>
         Effect.scoped(
           Effect.gen(function* () {
             const { argv, stdin } = agentArgv(argvTemplate, prompt)
@@ -92,7 +103,13 @@ export const makeCommandAdapter = (spawner: ChildProcessSpawner["Service"]): Pro
               .spawn(
                 ChildProcess.make(program!, args, {
                   cwd: context.worktreePath,
-                  env: agentEnvironment(context, process.env),
+                  env: {
+                    ...agentEnvironment(context, process.env),
+                    // Spindle's copies of the prompt's attachments, one path a line.
+                    ...(attachments.length === 0
+                      ? {}
+                      : { SPINDLE_ATTACHMENTS: attachments.map((a) => a.path).join("\n") })
+                  },
                   extendEnv: false,
                   stdin: stdin === undefined ? "ignore" : Stream.succeed(new TextEncoder().encode(stdin)),
                   killSignal: "SIGTERM",
@@ -184,12 +201,12 @@ export const makeCommandAdapter = (spawner: ChildProcessSpawner["Service"]): Pro
 
       const session: AdapterSession = {
         resumeCursor: null,
-        startTurn: (turnId, prompt) =>
+        startTurn: (turnId, prompt, attachments) =>
           Effect.gen(function* () {
             if (running !== undefined) return yield* busy(context, turnId)
             const interrupted = yield* Deferred.make<void>()
             running = { turnId, interrupted }
-            yield* Effect.forkIn(turn(turnId, prompt, interrupted), scope)
+            yield* Effect.forkIn(turn(turnId, prompt, attachments, interrupted), scope)
           }),
         steer: (turnId) => Effect.fail(busy(context, turnId)),
         interrupt: (turnId) =>
