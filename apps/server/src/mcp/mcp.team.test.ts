@@ -16,7 +16,7 @@ import { providersOn, turnEnded } from "../testing/providers.ts"
 const AGENT = [
   "/bin/sh",
   "-c",
-  'case "$1" in slow*) echo waiting; exec sleep 60;; esac; printf "%s\\n" "$1" > notes.txt; git add notes.txt; git -c user.name=a -c user.email=a@spindle.invalid commit -qm note; echo draft > draft.txt; echo "done: $1"',
+  'case "$1" in slow*) echo waiting; exec sleep 60;; nap*) sleep 2; echo rested; exit 0;; esac; printf "%s\\n" "$1" > notes.txt; git add notes.txt; git -c user.name=a -c user.email=a@spindle.invalid commit -qm note; echo draft > draft.txt; echo "done: $1"',
   "agent",
   "{prompt}"
 ]
@@ -156,10 +156,13 @@ describe("a parent agent's team of children over MCP", () => {
         assert.strictEqual((timedOut.threads as Array<Status>)[0]!.turn.status, "running")
 
         const watch = Context.get(world.context, ThreadWatch)
+        // A child that completes on its own a moment later.
+        const napper = (yield* world.call("t3_thread_start", { prompt: "nap a little", provider: "command" }))
+          .threadId as ThreadId
         const waits = yield* Effect.forkChild(
           Effect.all(
             Array.from({ length: 100 }, () =>
-              watch.wait({ threadIds: [slow], until: "all", for: "turn-completed", timeoutMs: 30_000 })
+              watch.wait({ threadIds: [napper], until: "all", for: "turn-completed", timeoutMs: 30_000 })
             ),
             { concurrency: "unbounded" }
           )

@@ -150,6 +150,63 @@ describe("Codex and Spindle's MCP endpoint", () => {
   )
 
   it.live(
+    "Codex calls t3_threads_start as the model sees it: each entry answered on its own, and the parent hears of each child's end",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld({
+          agentCommand: ["/bin/sh", "-c", 'echo "did $1"', "agent", "{prompt}"]
+        })
+        const batch = JSON.stringify({
+          provider: "command",
+          threads: [
+            { prompt: "one", clientRequestId: "one" },
+            { prompt: "two", clientRequestId: "two" },
+            { prompt: "three", mode: "existing_worktree" }
+          ]
+        })
+        yield* world.start(
+          "t1",
+          `Start three helpers. [[call: mcp__spindle.t3_threads_start ${batch}]] [[call: mcp__spindle.t3_thread_list {}]]`
+        )
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
+        const calls = events.flatMap((e) =>
+          e.type === "thread.turn-item" &&
+          e.payload.phase === "completed" &&
+          e.payload.item.kind === "tool-call"
+            ? [e.payload.item]
+            : []
+        )
+        // (A notice steered into the turn may make the model call again: retries name the same threads.)
+        assert.isAbove(calls.length, 0)
+        assert.isTrue(calls.every((c) => c.tool === "t3_threads_start" && c.status === "completed"))
+        const answer = JSON.parse(calls[0]!.text ?? "{}") as {
+          threads: Array<{ ok: boolean; error?: { field?: string } }>
+        }
+        assert.deepStrictEqual(
+          answer.threads.map((t) => t.ok),
+          [true, true, false]
+        )
+        assert.strictEqual(answer.threads[2]!.error?.field, "threads.2.worktreePath")
+        const children = (yield* world.engine.snapshot).threads.filter((t) => t.parentThreadId === "t1")
+        assert.strictEqual(children.length, 2)
+        // Each child's end reached the parent as a notice (when it went into the running turn or
+        // waits for the next one depends on timing; the steering test above pins that down).
+        yield* Effect.forEach(
+          children,
+          (child) =>
+            eventsUntil(
+              world.engine,
+              "t1",
+              (e) => e.type === "thread.child-notified" && e.payload.notice.childThreadId === child.id
+            ),
+          { discard: true }
+        )
+      }),
+    120_000
+  )
+
+  it.live(
     "after a restart, a follow-up turn resumes the same Codex conversation",
     () =>
       Effect.gen(function* () {
