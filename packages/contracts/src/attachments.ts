@@ -1,7 +1,7 @@
 // Attachments with a thread's first prompt: images and text files, given by path or inline
 // (base64 with a media type), copied under <home> and handed to the agent with that prompt.
 import * as Schema from "effect/Schema"
-import { AbsolutePath, boundedText } from "./values.ts"
+import { AbsolutePath } from "./values.ts"
 
 export const MAX_ATTACHMENTS = 8
 /** Per file, and for all of a thread's attachments together. */
@@ -21,8 +21,18 @@ export const AttachmentMediaType = Schema.String.check(
   )
 )
 
-export const AttachmentName = boundedText(200).check(
-  Schema.isPattern(/^[^/\\]+$/u, { message: "an attachment's name is a file name, without '/'" })
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const BAD_NAME = /[\u0000-\u001f\u007f\ufffd/\\]/u
+
+/** A file name: one line, no '/' or '\\', at most 200 characters. One check, so its JSON Schema stays flat. */
+export const AttachmentName = Schema.String.check(
+  Schema.makeFilter(
+    (name: string) =>
+      name.trim() === "" || name.length > 200 || BAD_NAME.test(name)
+        ? "an attachment's name is a file name of 1-200 characters, without '/', '\\' or control characters"
+        : undefined,
+    { expected: "a file name", toJsonSchema: () => ({ pattern: "^[^/\\\\]*\\S[^/\\\\]*$", maxLength: 200 }) }
+  )
 )
 
 export const AttachmentInput = Schema.Union([

@@ -177,9 +177,9 @@ describe("Codex and Spindle's MCP endpoint", () => {
             ? [e.payload.item]
             : []
         )
-        // (A notice steered into the turn may make the model call again: retries name the same threads.)
-        assert.isAbove(calls.length, 0)
-        assert.isTrue(calls.every((c) => c.tool === "t3_threads_start" && c.status === "completed"))
+        // The first call is the batch (a notice steered into the turn may lead to more model requests).
+        assert.strictEqual(calls[0]?.tool, "t3_threads_start")
+        assert.strictEqual(calls[0]?.status, "completed")
         const answer = JSON.parse(calls[0]!.text ?? "{}") as {
           threads: Array<{ ok: boolean; error?: { field?: string } }>
         }
