@@ -5,14 +5,8 @@ import type { SpindleEvent, ThreadId, TurnItem } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
+import { threadOfEvent } from "../domain/readModel.ts"
 import type { SpindleClient } from "./rpcClient.ts"
-
-const threadOf = (event: SpindleEvent): string | undefined =>
-  "threadId" in event.payload
-    ? event.payload.threadId
-    : "thread" in event.payload
-      ? event.payload.thread.id
-      : undefined
 
 export type FollowEnd =
   | "turn-requested"
@@ -158,7 +152,7 @@ export const followThread = (
       }
     }
     yield* client["orchestration.subscribe"]({ fromSequence }).pipe(
-      Stream.filter((event) => threadOf(event) === threadId),
+      Stream.filter((event) => threadOfEvent(event) === threadId),
       Stream.takeUntil((event) => {
         const reached = ends(event)
         if (reached !== undefined) end = reached

@@ -3,8 +3,9 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import { serve, teardown } from "../main.ts"
-import { projectCommand, setupCommand, threadCommand } from "./commands.ts"
+import { setupCommand, threadCommand } from "./commands.ts"
 import { exitWhenFlushed } from "./exit.ts"
+import { projectCommand } from "./projectCommands.ts"
 import { tokenCommand } from "./tokenCommands.ts"
 import { EXIT, HELP, parseServeArgs, UsageError } from "./usage.ts"
 

@@ -2,7 +2,7 @@
 // a tree, its full diff, stopping a thread. Thin: one or two requests each, a readable answer or JSON.
 import type { Thread, ThreadId, WaitFor } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
-import { turnStateOf } from "../domain/turnState.ts"
+import { hasLiveTurn, turnStateOf } from "../domain/turnState.ts"
 import { commandId, parse, str } from "./commands.ts"
 import { ExitWith, runWithClient } from "./connect.ts"
 import { EXIT, UsageError } from "./usage.ts"
@@ -111,7 +111,7 @@ export const stopCommand = (args: ReadonlyArray<string>) => {
     (client) =>
       Effect.gen(function* () {
         const before = yield* client["thread.get"]({ threadId })
-        const live = before.latestTurn?.status === "requested" || before.latestTurn?.status === "running"
+        const live = hasLiveTurn(before)
         if (live) {
           yield* client["orchestration.dispatchCommand"]({
             command: { type: "thread.turn.interrupt", commandId: commandId("stop"), threadId }

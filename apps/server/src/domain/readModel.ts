@@ -35,3 +35,9 @@ export const aggregateOf = (event: EventDraft): AggregateRef => {
       return { kind: "thread", id: event.payload.threadId }
   }
 }
+
+/** The thread an event is about, if it is about one. */
+export const threadOfEvent = (event: EventDraft): ThreadId | undefined => {
+  const ref = aggregateOf(event)
+  return ref.kind === "thread" ? ref.id : undefined
+}

@@ -24,7 +24,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Semaphore from "effect/Semaphore"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
-import { turnStateOf } from "../domain/turnState.ts"
+import { hasLiveTurn, turnStateOf } from "../domain/turnState.ts"
 import { Commands } from "./Commands.ts"
 import { type BatchEntry, type BatchRequest, runBatch } from "./childBatch.ts"
 import { Engine } from "./Engine.ts"
@@ -322,7 +322,7 @@ export class ChildThreads extends Context.Service<
         archive: boolean
       ) {
         const thread = yield* whenReady(child(caller, threadId))
-        const live = thread.latestTurn?.status === "requested" || thread.latestTurn?.status === "running"
+        const live = hasLiveTurn(thread)
         if (live) {
           yield* commands.dispatch(
             { type: "thread.turn.interrupt", commandId: `stop-${yield* randomHex(10)}`, threadId },

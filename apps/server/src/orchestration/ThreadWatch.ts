@@ -16,7 +16,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import type { ReadModel } from "../domain/readModel.ts"
+import { type ReadModel, threadOfEvent } from "../domain/readModel.ts"
 import { diffSummary, fullDiff } from "../git/diffSummary.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { Engine } from "./Engine.ts"
@@ -57,13 +57,6 @@ export const hasReached = (thread: Thread | undefined, state: WaitFor) => {
       return thread.pendingApprovals.length > 0 || settled(thread)
   }
 }
-
-const threadOf = (event: { readonly payload: object }) =>
-  "threadId" in event.payload
-    ? (event.payload.threadId as string)
-    : "thread" in event.payload
-      ? (event.payload.thread as Thread).id
-      : undefined
 
 export class ThreadWatch extends Context.Service<
   ThreadWatch,
@@ -114,7 +107,7 @@ export class ThreadWatch extends Context.Service<
         }
         const ids = new Set<string>(request.threadIds)
         const later = yield* engine.events(first.sequence).pipe(
-          Stream.filter((event) => ids.has(threadOf(event) ?? "")),
+          Stream.filter((event) => ids.has(threadOfEvent(event) ?? "")),
           Stream.mapEffect(() => Effect.map(engine.readModel, (model) => judge(model, request))),
           Stream.takeUntil((judged) => judged.done),
           Stream.runLast,

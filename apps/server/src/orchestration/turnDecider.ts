@@ -10,6 +10,7 @@ import {
   TurnId
 } from "@spindle/contracts"
 import * as Result from "effect/Result"
+import { hasLiveTurn as isLive } from "../domain/turnState.ts"
 
 type Decision = Result.Result<ReadonlyArray<EventDraft>, SpindleError>
 
@@ -19,10 +20,6 @@ const reject = (fields: ConstructorParameters<typeof SpindleError>[0]): Decision
 
 /** Providers that can add a prompt to a running turn. */
 const STEERABLE: ReadonlySet<Thread["provider"]> = new Set(["codex"])
-
-const isLive = (thread: Thread) =>
-  thread.latestTurn !== null &&
-  (thread.latestTurn.status === "requested" || thread.latestTurn.status === "running")
 
 /** `thread.turn.start` without bootstrap: the next turn, or a steer of the running one. */
 export const decideTurnStart = (

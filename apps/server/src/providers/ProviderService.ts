@@ -26,6 +26,7 @@ import * as Semaphore from "effect/Semaphore"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
+import { hasLiveTurn as isLiveTurn } from "../domain/turnState.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import type { AdapterSession, ProviderAdapter } from "./ProviderAdapter.ts"
@@ -42,11 +43,6 @@ interface Live {
   /** Set when Spindle stops the session on purpose, so its end is not reported as a crash. */
   stopping: boolean
 }
-
-const isLiveTurn = (thread: Thread, turnId?: TurnId) =>
-  thread.latestTurn !== null &&
-  (turnId === undefined || thread.latestTurn.turnId === turnId) &&
-  (thread.latestTurn.status === "requested" || thread.latestTurn.status === "running")
 
 /** Notices as the agent reads them, one paragraph each. */
 const noticesText = (notices: ReadonlyArray<ChildNotice>) =>

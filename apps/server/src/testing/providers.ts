@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { ProviderSettings, ServerSettings } from "../config/ServerConfig.ts"
+import { threadOfEvent } from "../domain/readModel.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import type { Engine } from "../orchestration/Engine.ts"
 import { type FakeModel, startFakeModel } from "./fakeModel.ts"
@@ -115,13 +116,6 @@ export const providerWorld = (
     return { repo, server, commands, engine: server.engine, start, send }
   })
 
-const threadOf = (event: SpindleEvent) =>
-  "threadId" in event.payload
-    ? event.payload.threadId
-    : "thread" in event.payload
-      ? event.payload.thread.id
-      : undefined
-
 /** The thread's events from the start of the log until (and with) the first that `until` accepts; bounded. */
 export const eventsUntil = (
   engine: Engine["Service"],
@@ -130,7 +124,7 @@ export const eventsUntil = (
   timeout: `${number} seconds` = "60 seconds"
 ) =>
   engine.events(0).pipe(
-    Stream.filter((event) => threadOf(event) === threadId),
+    Stream.filter((event) => threadOfEvent(event) === threadId),
     Stream.takeUntil(until),
     Stream.runCollect,
     Effect.map((events) => Array.from(events)),
