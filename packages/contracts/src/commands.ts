@@ -5,7 +5,15 @@ import * as Schema from "effect/Schema"
 import { Attachments, ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
-import { AgentCommand, CodexBin, CodexConfig, SetupEnv } from "./project.ts"
+import {
+  AgentCommand,
+  CodexBin,
+  CodexConfig,
+  PortCount,
+  RetentionPolicy,
+  SetupEnv,
+  WorktreePoolSize
+} from "./project.ts"
 import { BootstrapStage, SetupStatus, ThreadWorkspace } from "./thread.ts"
 import { ApprovalDecision, ChildNotice, ProviderReport } from "./turns.ts"
 import {
@@ -101,7 +109,10 @@ export const ProjectCreate = command("project.create", {
   defaultModel: Schema.optionalKey(ModelName),
   codexBin: Schema.optionalKey(CodexBin),
   codexConfig: Schema.optionalKey(CodexConfig),
-  agentCommand: Schema.optionalKey(AgentCommand)
+  agentCommand: Schema.optionalKey(AgentCommand),
+  worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
+  portCount: Schema.optionalKey(PortCount),
+  retention: Schema.optionalKey(RetentionPolicy)
 }).annotate({ identifier: "ProjectCreate", description: "Register a git repository as a project" })
 
 export const ProjectUpdate = command("project.update", {
@@ -121,7 +132,10 @@ export const ProjectUpdate = command("project.update", {
   /** Replaces the whole list; [] clears it. */
   codexConfig: Schema.optionalKey(CodexConfig),
   /** null: the command provider is not set up for this project. */
-  agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand))
+  agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand)),
+  worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
+  portCount: Schema.optionalKey(PortCount),
+  retention: Schema.optionalKey(RetentionPolicy)
 }).annotate({ identifier: "ProjectUpdate", description: "Change a project's settings" })
 
 export const ProjectDelete = command("project.delete", { projectId: ProjectId }).annotate({

@@ -4,7 +4,16 @@ import * as Schema from "effect/Schema"
 import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
-import { AgentCommand, CodexBin, CodexConfig, Project, SetupEnv } from "./project.ts"
+import {
+  AgentCommand,
+  CodexBin,
+  CodexConfig,
+  PortCount,
+  Project,
+  RetentionPolicy,
+  SetupEnv,
+  WorktreePoolSize
+} from "./project.ts"
 import { BootstrapStage, SetupStatus, Thread, ThreadWorkspace } from "./thread.ts"
 import {
   ApprovalOutcome,
@@ -55,7 +64,10 @@ export const ProjectUpdated = event("project.updated", {
     defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
     codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),
     codexConfig: Schema.optionalKey(CodexConfig),
-    agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand))
+    agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand)),
+    worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
+    portCount: Schema.optionalKey(PortCount),
+    retention: Schema.optionalKey(RetentionPolicy)
   })
 })
 

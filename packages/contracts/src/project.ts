@@ -111,6 +111,38 @@ export const CodexConfig = Schema.Array(CodexConfigOverride).check(
   Schema.isMaxLength(64, { message: "at most 64 Codex config overrides" })
 )
 
+/** Spare worktrees kept checked out at the default branch's head, for fast starts (0: no pool). */
+export const WorktreePoolSize = Schema.Int.check(
+  Schema.isBetween(
+    { minimum: 0, maximum: 16 },
+    { message: "the worktree pool holds 0 to 16 spare worktrees" }
+  )
+)
+
+/** Ports each thread of the project gets (a block of consecutive ports; 0: none). */
+export const PortCount = Schema.Int.check(
+  Schema.isBetween({ minimum: 0, maximum: 100 }, { message: "a thread's port block holds 0 to 100 ports" })
+)
+export const DEFAULT_PORT_COUNT = 10
+
+const Days = Schema.Int.check(
+  Schema.isBetween({ minimum: 0, maximum: 3_650 }, { message: "a number of days from 0 to 3650" })
+)
+
+/**
+ * What the background cleanup does for the project. It re-checks each worktree right before it
+ * acts and never removes uncommitted or unpushed work.
+ */
+export const RetentionPolicy = Schema.Struct({
+  /** Remove the (clean, pushed) worktrees of threads archived this many days ago; null: never. */
+  removeArchivedAfterDays: Schema.NullOr(Days),
+  /** Flag active threads with no activity for this many days; null: never. */
+  flagIdleAfterDays: Schema.NullOr(Days)
+}).annotate({ identifier: "RetentionPolicy" })
+export type RetentionPolicy = typeof RetentionPolicy.Type
+
+export const DEFAULT_RETENTION: RetentionPolicy = { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 }
+
 export const Project = Schema.Struct({
   id: ProjectId,
   title: Title,
@@ -136,6 +168,11 @@ export const Project = Schema.Struct({
   codexConfig: CodexConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   /** The CLI agent the `command` provider runs; null: that provider is not set up for this project. */
   agentCommand: Schema.NullOr(AgentCommand).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
+  /** Spare worktrees kept ready for new threads (0: none). */
+  worktreePoolSize: WorktreePoolSize.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0))),
+  /** Ports each new thread gets (SPINDLE_PORT, SPINDLE_PORT_COUNT). */
+  portCount: PortCount.pipe(Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_PORT_COUNT))),
+  retention: RetentionPolicy.pipe(Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_RETENTION))),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp
 }).annotate({ identifier: "Project", description: "A git repository registered with Spindle" })

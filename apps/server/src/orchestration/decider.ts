@@ -3,6 +3,8 @@
 // branches) is filled in before it gets here.
 import {
   type Command,
+  DEFAULT_PORT_COUNT,
+  DEFAULT_RETENTION,
   DEFAULT_SETUP_TIMEOUT_SECONDS,
   type EventDraft,
   type Project,
@@ -120,6 +122,9 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         codexBin: command.codexBin ?? null,
         codexConfig: command.codexConfig ?? [],
         agentCommand: command.agentCommand ?? null,
+        worktreePoolSize: command.worktreePoolSize ?? 0,
+        portCount: command.portCount ?? DEFAULT_PORT_COUNT,
+        retention: command.retention ?? DEFAULT_RETENTION,
         createdAt: now,
         updatedAt: now
       }
