@@ -26,6 +26,8 @@ import {
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
+import { ThreadLifecycle } from "./lifecycle/ThreadLifecycle.ts"
+import { WorktreeReport } from "./lifecycle/WorktreeReport.ts"
 import * as Logging from "./logging.ts"
 import { mcpRoute } from "./mcp/McpEndpoint.ts"
 import { BootstrapRecovery } from "./orchestration/BootstrapRecovery.ts"
@@ -40,6 +42,7 @@ import { StartupGate } from "./orchestration/StartupGate.ts"
 import { ThreadWatch } from "./orchestration/ThreadWatch.ts"
 import * as Database from "./persistence/Database.ts"
 import { holdHomeLock } from "./persistence/HomeLock.ts"
+import { ThreadPorts } from "./ports/ThreadPorts.ts"
 import { ProviderAdapters } from "./providers/ProviderAdapters.ts"
 import { ProviderService } from "./providers/ProviderService.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
@@ -71,12 +74,15 @@ export const CoreLayer = (settings: ServerSettings) =>
     ChildNotices.layer,
     BootstrapRecovery.layer,
     ClientTokens.layer,
-    ProviderService.layer
+    ProviderService.layer,
+    WorktreeReport.layer
   ).pipe(
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
-    Layer.provideMerge(ThreadWatch.layer),
     Layer.provideMerge(Commands.layer),
+    Layer.provideMerge(ThreadLifecycle.layer),
+    Layer.provideMerge(ThreadWatch.layer),
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
+    Layer.provideMerge(ThreadPorts.layer),
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),
     Layer.provideMerge(Engine.layer),

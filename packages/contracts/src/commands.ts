@@ -14,11 +14,12 @@ import {
   SetupEnv,
   WorktreePoolSize
 } from "./project.ts"
-import { BootstrapStage, SetupStatus, ThreadWorkspace } from "./thread.ts"
+import { BootstrapStage, PortBlock, SetupStatus, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
 import { ApprovalDecision, ChildNotice, ProviderReport } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
+  IsoTimestamp,
   ModelName,
   Prompt,
   ProviderKind,
@@ -138,9 +139,14 @@ export const ProjectUpdate = command("project.update", {
   retention: Schema.optionalKey(RetentionPolicy)
 }).annotate({ identifier: "ProjectUpdate", description: "Change a project's settings" })
 
-export const ProjectDelete = command("project.delete", { projectId: ProjectId }).annotate({
-  identifier: "ProjectDelete",
-  description: "Unregister a project (its repository and worktrees are left on disk)"
+export const ProjectRemove = command("project.remove", {
+  projectId: ProjectId,
+  /** Archive its active threads first (each worktree removed only when clean and pushed). */
+  archiveThreads: Schema.optionalKey(Schema.Boolean)
+}).annotate({
+  identifier: "ProjectRemove",
+  description:
+    "Unregister a project; refused while it has active threads unless archiveThreads (the repository is never touched)"
 })
 
 const threadSettings = {
@@ -205,14 +211,23 @@ export const ThreadTurnStart = command("thread.turn.start", {
   bootstrap: Schema.optionalKey(BootstrapRequest)
 }).annotate({ identifier: "ThreadTurnStart", description: "Start a turn, bootstrapping the thread first" })
 
-export const ThreadArchive = command("thread.archive", { threadId: ThreadId }).annotate({
+/** Remove the worktree and branch even with uncommitted changes or unpushed commits (they are lost). */
+const force = Schema.optionalKey(Schema.Boolean)
+
+export const ThreadArchive = command("thread.archive", { threadId: ThreadId, force }).annotate({
   identifier: "ThreadArchive",
-  description: "Archive a thread (its worktree is kept)"
+  description:
+    "Archive a thread: stop its agent, release its ports, and remove the worktree and branch Spindle created when nothing would be lost (force: remove anyway)"
 })
 
-export const ThreadDelete = command("thread.delete", { threadId: ThreadId }).annotate({
+export const ThreadUnarchive = command("thread.unarchive", { threadId: ThreadId }).annotate({
+  identifier: "ThreadUnarchive",
+  description: "Make an archived thread active again, checking its removed worktree out again from its branch"
+})
+
+export const ThreadDelete = command("thread.delete", { threadId: ThreadId, force }).annotate({
   identifier: "ThreadDelete",
-  description: "Delete a thread from the read model (its events stay in the log)"
+  description: "Archive a thread and hide it from lists (its events stay in the log)"
 })
 
 export const ThreadSetupRerun = command("thread.setup.rerun", { threadId: ThreadId }).annotate({
@@ -239,10 +254,11 @@ export const ThreadApprovalRespond = command("thread.approval.respond", {
 export const ClientCommandSchemas = {
   "project.create": ProjectCreate,
   "project.update": ProjectUpdate,
-  "project.delete": ProjectDelete,
+  "project.remove": ProjectRemove,
   "thread.create": ThreadCreate,
   "thread.turn.start": ThreadTurnStart,
   "thread.archive": ThreadArchive,
+  "thread.unarchive": ThreadUnarchive,
   "thread.delete": ThreadDelete,
   "thread.setup.rerun": ThreadSetupRerun,
   "thread.turn.interrupt": ThreadTurnInterrupt,
@@ -330,6 +346,27 @@ export const ThreadChildNotify = command("thread.child.notify", {
   notice: ChildNotice
 }).annotate({ identifier: "ThreadChildNotify" })
 
+export const ThreadWorktreeRecord = command("thread.worktree.record", {
+  threadId: ThreadId,
+  cleanup: WorktreeCleanup
+}).annotate({ identifier: "ThreadWorktreeRecord" })
+
+export const ThreadWorktreeRestore = command("thread.worktree.restore", {
+  threadId: ThreadId,
+  worktreePath: AbsolutePath,
+  branch: Schema.String
+}).annotate({ identifier: "ThreadWorktreeRestore" })
+
+export const ThreadPortsAssign = command("thread.ports.assign", {
+  threadId: ThreadId,
+  ports: Schema.NullOr(PortBlock)
+}).annotate({ identifier: "ThreadPortsAssign" })
+
+export const ThreadIdleFlag = command("thread.idle.flag", {
+  threadId: ThreadId,
+  idleSince: IsoTimestamp
+}).annotate({ identifier: "ThreadIdleFlag" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -340,7 +377,11 @@ export const InternalCommand = Schema.Union([
   ThreadBootstrapComplete,
   ThreadProviderRecord,
   ThreadChildNotify,
-  ThreadAttachmentsRecord
+  ThreadAttachmentsRecord,
+  ThreadWorktreeRecord,
+  ThreadWorktreeRestore,
+  ThreadPortsAssign,
+  ThreadIdleFlag
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

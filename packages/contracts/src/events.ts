@@ -14,7 +14,7 @@ import {
   SetupEnv,
   WorktreePoolSize
 } from "./project.ts"
-import { BootstrapStage, SetupStatus, Thread, ThreadWorkspace } from "./thread.ts"
+import { BootstrapStage, PortBlock, SetupStatus, Thread, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
 import {
   ApprovalOutcome,
   ChildNotice,
@@ -77,7 +77,32 @@ export const ThreadCreated = event("thread.created", { thread: Thread })
 
 export const ThreadArchived = event("thread.archived", { threadId: ThreadId })
 
+/** The thread is hidden from lists; its events stay. */
 export const ThreadDeleted = event("thread.deleted", { threadId: ThreadId })
+
+export const ThreadUnarchived = event("thread.unarchived", { threadId: ThreadId })
+
+/** What archiving or the retention cleanup did with the thread's worktree and branch. */
+export const ThreadWorktreeCleaned = event("thread.worktree-cleaned", {
+  threadId: ThreadId,
+  cleanup: WorktreeCleanup
+})
+
+/** An unarchived thread's removed worktree, checked out again from its branch. */
+export const ThreadWorktreeRestored = event("thread.worktree-restored", {
+  threadId: ThreadId,
+  worktreePath: AbsolutePath,
+  branch: Schema.String
+})
+
+/** Ports given to a live thread (null: none could be found free). Archiving releases them. */
+export const ThreadPortsAssigned = event("thread.ports-assigned", {
+  threadId: ThreadId,
+  ports: Schema.NullOr(PortBlock)
+})
+
+/** The retention policy found the thread idle since `idleSince`; any later activity clears it. */
+export const ThreadFlaggedIdle = event("thread.flagged-idle", { threadId: ThreadId, idleSince: IsoTimestamp })
 
 export const ThreadWorkspacePrepared = event("thread.workspace-prepared", {
   threadId: ThreadId,
@@ -202,6 +227,11 @@ export const SpindleEvent = Schema.Union([
   ThreadCreated,
   ThreadArchived,
   ThreadDeleted,
+  ThreadUnarchived,
+  ThreadWorktreeCleaned,
+  ThreadWorktreeRestored,
+  ThreadPortsAssigned,
+  ThreadFlaggedIdle,
   ThreadWorkspacePrepared,
   ThreadSetupStarted,
   ThreadSetupCompleted,

@@ -29,7 +29,7 @@ describe("JSON Schema of the contracts", () => {
     for (const type of [
       "project.create",
       "project.update",
-      "project.delete",
+      "project.remove",
       "thread.create",
       "thread.turn.start",
       "thread.archive",

@@ -51,12 +51,19 @@ describe("Project", () => {
     assert.strictEqual(project.codexBin, null)
     assert.deepStrictEqual(project.codexConfig, [])
     assert.strictEqual(project.agentCommand, null)
+    // So do the lifecycle settings: no pool, 10 ports per thread, the default retention.
+    assert.strictEqual(project.worktreePoolSize, 0)
+    assert.strictEqual(project.portCount, 10)
+    assert.deepStrictEqual(project.retention, { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 })
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
       setupEnv: {},
       codexBin: null,
       codexConfig: [],
-      agentCommand: null
+      agentCommand: null,
+      worktreePoolSize: 0,
+      portCount: 10,
+      retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 }
     })
   })
 })

@@ -8,7 +8,8 @@ import { BootstrapAwait, BootstrapResult } from "./bootstrap.ts"
 import { ThreadDiff, ThreadOutput, WaitFor, WaitUntil } from "./children.ts"
 import { SpindleError } from "./errors.ts"
 import { SpindleEvent } from "./events.ts"
-import { Sequence, ThreadId } from "./ids.ts"
+import { ProjectId, Sequence, ThreadId } from "./ids.ts"
+import { ArchiveResult, ProjectRemoveResult, WorktreeEntry } from "./lifecycle.ts"
 import { IssuedProviderToken, ProviderCapability } from "./mcp.ts"
 import { Project } from "./project.ts"
 import { DispatchResult, Snapshot } from "./readModel.ts"
@@ -25,9 +26,15 @@ export const ServerStatus = Schema.Struct({
   providers: Schema.optionalKey(Schema.Boolean)
 }).annotate({ identifier: "ServerStatus" })
 
-export const CommandResult = Schema.Union([BootstrapResult, DispatchResult]).annotate({
+export const CommandResult = Schema.Union([
+  BootstrapResult,
+  ArchiveResult,
+  ProjectRemoveResult,
+  DispatchResult
+]).annotate({
   identifier: "CommandResult",
-  description: "A BootstrapResult for a bootstrapped thread.turn.start, a DispatchResult otherwise"
+  description:
+    "A BootstrapResult for a bootstrapped thread.turn.start, an ArchiveResult for thread.archive/unarchive/delete, a ProjectRemoveResult for project.remove, a DispatchResult otherwise"
 })
 
 export const SetupLogItem = Schema.Union([
@@ -96,6 +103,18 @@ export const SpindleRpcs = RpcGroup.make(
     stream: true
   }),
   Rpc.make("project.list", { success: Schema.Array(Project), error: SpindleError }),
+  /** Every worktree under Spindle's root: its thread, size, state and what the cleanup would do. */
+  Rpc.make("worktree.list", {
+    payload: { projectId: Schema.optionalKey(ProjectId) },
+    success: Schema.Array(WorktreeEntry),
+    error: SpindleError
+  }),
+  /** Does what worktree.list says (each entry re-checked right before); answers each entry's result. */
+  Rpc.make("worktree.cleanup", {
+    payload: { projectId: Schema.optionalKey(ProjectId) },
+    success: Schema.Array(WorktreeEntry),
+    error: SpindleError
+  }),
   Rpc.make("token.create", {
     /** Validated by the server (ClientTokenCreateInput), which names the field at fault. */
     payload: { input: Schema.Unknown },
@@ -130,6 +149,8 @@ export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "thread.wait": "read",
   "thread.streamSetupLog": "read",
   "project.list": "read",
+  "worktree.list": "read",
+  "worktree.cleanup": "operate",
   "token.create": "admin",
   "token.list": "admin",
   "token.revoke": "admin",

@@ -100,6 +100,34 @@ export type ThreadTurn = typeof ThreadTurn.Type
 
 export const ThreadStatus = Schema.Literals(["active", "archived"])
 
+/** A block of consecutive ports on 127.0.0.1 that no other live thread holds (SPINDLE_PORT...). */
+export const PortBlock = Schema.Struct({
+  first: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_535 })),
+  count: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))
+}).annotate({ identifier: "PortBlock" })
+export type PortBlock = typeof PortBlock.Type
+
+/**
+ * What archiving (or the retention cleanup) did with the worktree and branch Spindle created:
+ * removed them, kept them (and why), or left them alone because Spindle did not create them.
+ */
+export const WorktreeCleanup = Schema.Struct({
+  outcome: Schema.Literals(["removed", "kept", "not-ours"]),
+  /** Why the worktree was kept; for a forced removal, what was lost. */
+  reasons: Schema.Array(Schema.String),
+  worktreePath: Schema.NullOr(Schema.String),
+  branch: Schema.NullOr(Schema.String),
+  /** The branch's commit at cleanup: unarchive re-creates the branch there if it was deleted. */
+  head: Schema.NullOr(Schema.String),
+  branchDeleted: Schema.Boolean,
+  /** Set on a forced removal: the uncommitted files and the commits on no other branch. */
+  lost: Schema.NullOr(
+    Schema.Struct({ files: Schema.Array(Schema.String), commits: Schema.Array(Schema.String) })
+  ),
+  at: IsoTimestamp
+}).annotate({ identifier: "WorktreeCleanup" })
+export type WorktreeCleanup = typeof WorktreeCleanup.Type
+
 export const Thread = Schema.Struct({
   id: ThreadId,
   projectId: ProjectId,
@@ -123,6 +151,14 @@ export const Thread = Schema.Struct({
   childNotices: added(Schema.Array(ChildNotice), []),
   /** Files given with the first prompt (Spindle's copies). */
   attachments: added(Schema.Array(ThreadAttachment), []),
+  /** Its ports while it is live (released on archive); null when it has none. */
+  ports: added(Schema.NullOr(PortBlock), null),
+  /** What archiving did with its worktree; null until then, and again once unarchived. */
+  cleanup: added(Schema.NullOr(WorktreeCleanup), null),
+  /** Set by the retention policy when the thread has been idle for its project's limit. */
+  idleSince: added(Schema.NullOr(IsoTimestamp), null),
+  /** Deleted threads are hidden from lists; their events stay in the log. */
+  deletedAt: added(Schema.NullOr(IsoTimestamp), null),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

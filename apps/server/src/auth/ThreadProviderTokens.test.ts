@@ -82,7 +82,7 @@ describe("provider tokens follow their thread", () => {
       assert.include(archived.message, "archived")
       yield* dispatch(client, { type: "thread.delete", threadId: "b" })
       const deleted = yield* Effect.flip(client["token.issueMcp"]({ threadId: ids.thread("b") }))
-      assert.strictEqual(deleted.reason, "not-found")
+      assert.strictEqual(deleted.reason, "conflict")
       assert.deepStrictEqual(
         (yield* client["token.list"]()).filter((t) => t.kind === "provider"),
         []

@@ -30,6 +30,10 @@ export interface ServerSettings {
   readonly mcpAuth?: "required" | "off"
   /** How threads' turns are run; absent: the defaults (providers on, `codex` on PATH). */
   readonly providers?: ProviderSettings
+  /** The ports thread blocks come from (default 20000-32767). */
+  readonly threadPorts?: { readonly first: number; readonly last: number }
+  /** How often the retention policy runs (default hourly). */
+  readonly retentionIntervalMs?: number
   /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
   readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
 }

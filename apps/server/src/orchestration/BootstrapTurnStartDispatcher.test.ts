@@ -38,6 +38,7 @@ describe("BootstrapTurnStartDispatcher", () => {
       )
       assert.deepStrictEqual(yield* world.eventTypes("t1"), [
         "thread.created",
+        "thread.ports-assigned",
         "thread.workspace-prepared",
         "thread.setup-started",
         "thread.setup-completed",

@@ -14,6 +14,7 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
+import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
 import { makeBootstrapRun, newProgress, unexpected } from "./bootstrapRun.ts"
@@ -44,6 +45,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       // Read here, where the composition root provided it, not from each caller's fiber.
       const crash = yield* CrashPoints
       const adapters = yield* ProviderAdapters
+      const ports = yield* ThreadPorts
       const { home } = yield* ServerConfig
       const steps = makeBootstrapRun({
         engine,
@@ -54,6 +56,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
         setupRunner,
         crash,
         adapters,
+        ports,
         home
       })
 

@@ -17,12 +17,12 @@ import {
   type ThreadWaitInput,
   TurnId
 } from "@spindle/contracts"
+import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
-import * as Semaphore from "effect/Semaphore"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { hasLiveTurn, turnStateOf } from "../domain/turnState.ts"
 import { Commands } from "./Commands.ts"
@@ -138,15 +138,7 @@ export class ChildThreads extends Context.Service<
       const limits = yield* AdmissionLimits
       // A parent's starts one at a time, so a batch's room under the children limit is checked and
       // taken together (admission in the writer still checks each child).
-      const parentLocks = new Map<ThreadId, Semaphore.Semaphore>()
-      const asParent = <A, E>(parent: ThreadId, effect: Effect.Effect<A, E>) => {
-        let lock = parentLocks.get(parent)
-        if (lock === undefined) {
-          lock = Semaphore.makeUnsafe(1)
-          parentLocks.set(parent, lock)
-        }
-        return lock.withPermit(effect)
-      }
+      const asParent = makeKeyedLock<ThreadId>()
       const actor = (caller: Caller) => ({
         kind: "provider-session" as const,
         sessionId: caller.providerSessionId

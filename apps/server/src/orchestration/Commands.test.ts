@@ -78,7 +78,7 @@ describe("Commands", () => {
       const inputs: ReadonlyArray<unknown> = [
         { type: "thread.create", commandId: "c", projectId: 7, threadId: "t", title: "x" },
         { type: "no.such.thing", commandId: "c" },
-        { type: "project.delete", commandId: "c", projectId: "p", extra: 1 },
+        { type: "project.remove", commandId: "c", projectId: "p", extra: 1 },
         { type: "thread.create", commandId: "c", projectId: "p", threadId: "t", title: "x".repeat(10_000) },
         null
       ]

@@ -2,10 +2,12 @@
 // resolve what needs the outside world (paths, git), pass the startup gate, then the engine.
 import type {
   Actor,
+  ArchiveResult,
   BootstrapAwait,
   BootstrapResult,
   ClientCommand,
-  DispatchResult
+  DispatchResult,
+  ProjectRemoveResult
 } from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
@@ -14,7 +16,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
-import { SetupScripts } from "../setup/SetupScripts.ts"
+import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
+import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { BootstrapTurnStartDispatcher } from "./BootstrapTurnStartDispatcher.ts"
 import type { BootstrapParent } from "./bootstrapPlan.ts"
 import { decodeClientCommand } from "./decodeCommand.ts"
@@ -40,7 +43,7 @@ export class Commands extends Context.Service<
       input: unknown,
       actor: Actor,
       options?: DispatchOptions
-    ) => Effect.Effect<DispatchResult | BootstrapResult, SpindleError>
+    ) => Effect.Effect<DispatchResult | BootstrapResult | ArchiveResult | ProjectRemoveResult, SpindleError>
   }
 >()("spindle/orchestration/Commands") {
   static readonly layer = Layer.effect(
@@ -51,7 +54,8 @@ export class Commands extends Context.Service<
       const repositories = yield* Repositories
       const bootstrapper = yield* BootstrapTurnStartDispatcher
       const setupRunner = yield* SetupRunner
-      const setupScripts = yield* SetupScripts
+      const lifecycle = yield* ThreadLifecycle
+      const ports = yield* ThreadPorts
 
       /** A registered project's root is the real path of its repository's top level. */
       const resolveProject = Effect.fn("Commands.resolveProject")(
@@ -100,12 +104,18 @@ export class Commands extends Context.Service<
             return yield* gate.enqueue(
               Effect.flatMap(resolveProject(command), (resolved) => engine.dispatch(resolved, actor))
             )
-          case "thread.delete": {
-            const result = yield* gate.enqueue(engine.dispatch(command, actor))
-            // A deleted thread's setup has no one left to report to.
-            yield* setupScripts.cancel(command.threadId)
-            return result
-          }
+          case "thread.archive":
+            return yield* gate.enqueue(lifecycle.archive(command, actor))
+          case "thread.unarchive":
+            return yield* gate.enqueue(lifecycle.unarchive(command, actor))
+          case "thread.delete":
+            return yield* gate.enqueue(lifecycle.delete(command, actor))
+          case "project.remove":
+            return yield* gate.enqueue(lifecycle.removeProject(command, actor))
+          case "thread.create":
+            return yield* gate.enqueue(
+              Effect.tap(engine.dispatch(command, actor), () => ports.assign(command.threadId, actor))
+            )
         }
         return yield* gate.enqueue(engine.dispatch(command, actor))
       })

@@ -314,9 +314,10 @@ export class Engine extends Context.Service<
           projects: Array.from(HashMap.values(m.projects)).sort((a, b) =>
             a.createdAt.localeCompare(b.createdAt)
           ),
-          threads: Array.from(HashMap.values(m.threads)).sort((a, b) =>
-            a.createdAt.localeCompare(b.createdAt)
-          )
+          // Deleted threads stay in the model (and their events in the log) but not in lists.
+          threads: Array.from(HashMap.values(m.threads))
+            .filter((t) => t.deletedAt === null)
+            .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
         })
       )
 

@@ -128,6 +128,7 @@ export class SetupRunner extends Context.Service<
         Effect.gen(function* () {
           const source = yield* resolveSetupScript(repositories, run.project)
           if (source._tag === "refused") return notRun(number, source.message)
+          const thread = yield* engine.getThread(run.threadId)
           return yield* setupScripts.run({
             threadId: run.threadId,
             projectRoot: run.project.workspaceRoot,
@@ -135,6 +136,7 @@ export class SetupRunner extends Context.Service<
             branch: run.branch,
             script: source._tag === "none" ? null : source.script,
             setupEnv: run.project.setupEnv,
+            ports: thread?.ports ?? null,
             timeoutSeconds: run.project.setupTimeoutSeconds,
             run: number
           })

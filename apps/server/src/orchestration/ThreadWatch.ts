@@ -65,6 +65,12 @@ export class ThreadWatch extends Context.Service<
     /** The thread's full patch against its base; `not-found` when it has no worktree or base. */
     readonly diff: (thread: Thread) => Effect.Effect<ThreadDiff, SpindleError>
     readonly wait: (request: WaitRequest) => Effect.Effect<WaitResult>
+    /** Waits (at most `timeoutMs`) until the thread meets `predicate` or is gone; answers it as it is then. */
+    readonly until: (
+      threadId: ThreadId,
+      predicate: (thread: Thread) => boolean,
+      timeoutMs: number
+    ) => Effect.Effect<Thread | undefined>
   }
 >()("spindle/orchestration/ThreadWatch") {
   static readonly layer = Layer.effect(
@@ -141,7 +147,26 @@ export class ThreadWatch extends Context.Service<
         )
       })
 
-      return { output, wait, diff }
+      const until = Effect.fn("ThreadWatch.until")(function* (
+        threadId: ThreadId,
+        predicate: (thread: Thread) => boolean,
+        timeoutMs: number
+      ) {
+        const model = yield* engine.readModel
+        const now = Option.getOrUndefined(HashMap.get(model.threads, threadId))
+        if (now === undefined || predicate(now)) return now
+        yield* engine.events(model.sequence).pipe(
+          Stream.filter((event) => threadOfEvent(event) === threadId),
+          Stream.mapEffect(() => engine.getThread(threadId)),
+          Stream.takeUntil((thread) => thread === undefined || predicate(thread)),
+          Stream.runDrain,
+          Effect.timeoutOption(timeoutMs),
+          Effect.ignore
+        )
+        return yield* engine.getThread(threadId)
+      })
+
+      return { output, wait, diff, until }
     })
   )
 }

@@ -124,6 +124,22 @@ const admitChild = (
   return Result.void
 }
 
+/** Whether one more thread of the project may be active (a new one, or one unarchived). */
+export const checkActiveLimit = (
+  model: ReadModel,
+  projectId: ProjectId,
+  limits: Limits
+): Result.Result<void, SpindleError> => {
+  const active = count(model, (t) => t.projectId === projectId && t.status === "active")
+  return active >= limits.activeThreadsPerProject
+    ? refuse({
+        reason: "capacity",
+        projectId,
+        message: `Project ${projectId} already has ${active} active threads (the limit is ${limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
+      })
+    : Result.void
+}
+
 export const admit = (
   model: ReadModel,
   request: AdmissionRequest,
@@ -135,14 +151,8 @@ export const admit = (
     if (Result.isFailure(child)) return child
   }
   if (!request.restart) {
-    const active = count(model, (t) => t.projectId === projectId && t.status === "active")
-    if (active >= limits.activeThreadsPerProject) {
-      return refuse({
-        reason: "capacity",
-        projectId,
-        message: `Project ${projectId} already has ${active} active threads (the limit is ${limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
-      })
-    }
+    const limit = checkActiveLimit(model, projectId, limits)
+    if (Result.isFailure(limit)) return limit
   }
   if (request.bootstrap) {
     const running = count(

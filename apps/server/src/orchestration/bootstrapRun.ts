@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import type { Repositories } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
 import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJournal.ts"
+import type { ThreadPorts } from "../ports/ThreadPorts.ts"
 import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import { removeAttachments, storeAttachments } from "./attachments.ts"
 import { type BootstrapPlan, planBootstrap, prepareWorkspace } from "./bootstrapPlan.ts"
@@ -28,6 +29,7 @@ export interface RunServices {
   readonly setupRunner: SetupRunner["Service"]
   readonly crash: (typeof CrashPoints)["Service"]
   readonly adapters: ProviderAdapters["Service"]
+  readonly ports: ThreadPorts["Service"]
   /** The Spindle home, where attachments are stored. */
   readonly home: string
 }
@@ -48,7 +50,8 @@ const now = Effect.map(DateTime.now, DateTime.formatIso)
 const failAt = (stage: BootstrapStage) => (error: SpindleError) => new StepFailure({ stage, error })
 
 export const makeBootstrapRun = (services: RunServices) => {
-  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters, home } = services
+  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters, ports, home } =
+    services
 
   return (invocation: BootstrapInvocation, hash: string, flight: InFlight, progress: Progress) => {
     const { command, actor } = invocation
@@ -299,6 +302,9 @@ export const makeBootstrapRun = (services: RunServices) => {
       yield* createThread(plan)
       // The thread exists: whatever waited behind this bootstrap at startup may go on.
       yield* gate.admitted
+      // Before setup, which gets them as SPINDLE_PORT and SPINDLE_PORT_COUNT.
+      const assigned = yield* ports.assign(threadId, actor)
+      if (assigned.warning !== undefined) progress.warnings.push(assigned.warning)
       const prepared = yield* prepare(plan, startedAt)
       if (plan.runSetupScript) {
         yield* Deferred.succeed(flight.workspace, yield* answer(plan, startedAt, "waiting-for-setup"))

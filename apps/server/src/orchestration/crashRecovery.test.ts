@@ -105,7 +105,7 @@ describe("crash recovery (kill -9 of a real process, then the real server)", () 
       // The crash came after git made the worktree and before the thread heard of it.
       assert.deepStrictEqual(
         before.events.map((e) => e.type),
-        ["project.created", "thread.created"]
+        ["project.created", "thread.created", "thread.ports-assigned"]
       )
       assert.deepStrictEqual(worktreePaths(repo), [repo])
       assert.notInclude(branches(repo), "crash/branch")

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Command } from "@spindle/contracts"
+import { DEFAULT_LIMITS } from "../config/ServerConfig.ts"
 import { emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 import { applyCommand, NOW, refusalOf } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
@@ -86,13 +87,13 @@ describe("decider", () => {
   it("refuses to delete a project that still has threads", () => {
     const model = run(withProject, createThread)
     const error = rejection(model, {
-      type: "project.delete",
+      type: "project.remove",
       commandId: ids.command("d"),
       projectId: ids.project("p1")
     })
     assert.strictEqual(error.reason, "conflict")
     const gone = run(withProject, {
-      type: "project.delete",
+      type: "project.remove",
       commandId: ids.command("d"),
       projectId: ids.project("p1")
     })
@@ -134,7 +135,7 @@ describe("decider", () => {
     assert.strictEqual(error.field, "bootstrap")
   })
 
-  it("archives, then refuses turns on the archived thread, and deletes it", () => {
+  it("archives, then refuses turns on the archived thread, and deletes it (hidden, not forgotten)", () => {
     const archived = run(run(withProject, createThread), {
       type: "thread.archive",
       commandId: ids.command("a"),
@@ -155,7 +156,108 @@ describe("decider", () => {
       commandId: ids.command("del"),
       threadId: ids.thread("t1")
     })
-    assert.strictEqual([...deleted.threads].length, 0)
+    const gone = [...deleted.threads][0]![1]
+    assert.strictEqual(gone.deletedAt, now)
+    assert.strictEqual(gone.status, "archived")
+    const again = rejection(deleted, {
+      type: "thread.unarchive",
+      commandId: ids.command("un"),
+      threadId: ids.thread("t1")
+    })
+    assert.strictEqual(again.reason, "conflict")
+  })
+
+  it("deletes only an archived thread", () => {
+    const error = rejection(run(withProject, createThread), {
+      type: "thread.delete",
+      commandId: ids.command("del"),
+      threadId: ids.thread("t1")
+    })
+    assert.strictEqual(error.reason, "conflict")
+    assert.include(error.message, "archived")
+  })
+
+  it("unarchives an archived thread, within the project's active-thread limit", () => {
+    const archived = run(run(withProject, createThread), {
+      type: "thread.archive",
+      commandId: ids.command("a"),
+      threadId: ids.thread("t1")
+    })
+    const back = run(archived, {
+      type: "thread.unarchive",
+      commandId: ids.command("u"),
+      threadId: ids.thread("t1")
+    })
+    const thread = [...back.threads][0]![1]
+    assert.strictEqual(thread.status, "active")
+    assert.isNull(thread.archivedAt)
+    const full = refusalOf(
+      archived,
+      { type: "thread.unarchive", commandId: ids.command("u2"), threadId: ids.thread("t1") },
+      { ...DEFAULT_LIMITS, activeThreadsPerProject: 0 }
+    )
+    assert.strictEqual(full.reason, "capacity")
+  })
+
+  it("gives ports only when no other live thread holds them, and takes them back on archive", () => {
+    const two = run(run(withProject, createThread), {
+      ...createThread,
+      commandId: ids.command("c2"),
+      threadId: ids.thread("t2")
+    })
+    const first = run(two, {
+      type: "thread.ports.assign",
+      commandId: ids.command("p1"),
+      threadId: ids.thread("t1"),
+      ports: { first: 20_000, count: 10 }
+    })
+    const overlap = rejection(first, {
+      type: "thread.ports.assign",
+      commandId: ids.command("p2"),
+      threadId: ids.thread("t2"),
+      ports: { first: 20_009, count: 10 }
+    })
+    assert.strictEqual(overlap.reason, "conflict")
+    const archived = run(first, {
+      type: "thread.archive",
+      commandId: ids.command("a"),
+      threadId: ids.thread("t1")
+    })
+    const t1 = [...archived.threads].find(([id]) => id === "t1")![1]
+    assert.isNull(t1.ports)
+    const reused = run(archived, {
+      type: "thread.ports.assign",
+      commandId: ids.command("p3"),
+      threadId: ids.thread("t2"),
+      ports: { first: 20_000, count: 10 }
+    })
+    assert.deepStrictEqual([...reused.threads].find(([id]) => id === "t2")![1].ports, {
+      first: 20_000,
+      count: 10
+    })
+  })
+
+  it("removes a project only once it has no active thread, hiding its archived ones", () => {
+    const withThread = run(withProject, createThread)
+    const refused = rejection(withThread, {
+      type: "project.remove",
+      commandId: ids.command("r"),
+      projectId: ids.project("p1")
+    })
+    assert.strictEqual(refused.reason, "conflict")
+    assert.include(refused.message, "--archive-threads")
+    const archived = run(withThread, {
+      type: "thread.archive",
+      commandId: ids.command("a"),
+      threadId: ids.thread("t1")
+    })
+    const removed = run(archived, {
+      type: "project.remove",
+      commandId: ids.command("r"),
+      projectId: ids.project("p1")
+    })
+    assert.strictEqual([...removed.projects].length, 0)
+    assert.strictEqual([...removed.threads][0]![1].deletedAt, now)
   })
 
   describe("bootstrap steps", () => {

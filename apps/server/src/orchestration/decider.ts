@@ -17,8 +17,9 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { Limits } from "../config/ServerConfig.ts"
+import { portHolder } from "../domain/ports.ts"
 import type { ReadModel } from "../domain/readModel.ts"
-import { admit } from "./admission.ts"
+import { admit, checkActiveLimit, worktreeHolder } from "./admission.ts"
 import * as notFound from "./notFound.ts"
 import {
   decideApprovalResponse,
@@ -144,14 +145,16 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
       return accept({ type: "project.updated", payload: { projectId, changes } })
     }
 
-    case "project.delete": {
+    case "project.remove": {
       if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
-      const threads = HashMap.filter(model.threads, (t) => t.projectId === command.projectId)
-      if (HashMap.size(threads) > 0) {
+      const active = HashMap.size(
+        HashMap.filter(model.threads, (t) => t.projectId === command.projectId && t.status === "active")
+      )
+      if (active > 0) {
         return reject({
           reason: "conflict",
           projectId: command.projectId,
-          message: `Project ${command.projectId} still has ${HashMap.size(threads)} thread(s). Delete them first.`
+          message: `Project ${command.projectId} still has ${active} active thread(s). Archive them first ('spindle thread archive <id>'), or remove the project with --archive-threads.`
         })
       }
       return accept({ type: "project.deleted", payload: { projectId: command.projectId } })
@@ -245,6 +248,10 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         pendingApprovals: [],
         childNotices: [],
         attachments: [],
+        ports: null,
+        cleanup: null,
+        idleSince: null,
+        deletedAt: null,
         createdAt: now,
         updatedAt: now,
         archivedAt: null
@@ -301,15 +308,108 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
 
     case "thread.archive":
       return withThread(model, command.threadId, (thread) =>
-        accept({ type: "thread.archived", payload: { threadId: thread.id } })
+        thread.bootstrap.status === "running"
+          ? reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message: `Thread ${thread.id} is still being bootstrapped. Wait for it ('spindle thread wait ${thread.id} --for setup-completed'), then archive it.`
+            })
+          : accept({ type: "thread.archived", payload: { threadId: thread.id } })
+      )
+
+    case "thread.unarchive":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) => {
+          if (thread.status !== "archived" || thread.deletedAt !== null) {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message:
+                thread.deletedAt !== null
+                  ? `Thread ${thread.id} was deleted; start a new thread instead.`
+                  : `Thread ${thread.id} is not archived.`
+            })
+          }
+          if (findProject(model, thread.projectId) === undefined) return projectNotFound(thread.projectId)
+          const limit = checkActiveLimit(model, thread.projectId, context.limits)
+          if (Result.isFailure(limit)) return Result.fail(limit.failure)
+          const kept = thread.cleanup?.outcome === "removed" ? null : thread.workspace.worktreePath
+          const holder = kept === null ? undefined : worktreeHolder(model, kept, thread.id)
+          if (holder !== undefined) {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              path: kept as string,
+              message: `${kept} is now the workspace of active thread ${holder}. Archive that thread first.`
+            })
+          }
+          return accept({ type: "thread.unarchived", payload: { threadId: thread.id } })
+        },
+        { allowArchived: true }
       )
 
     case "thread.delete":
       return withThread(
         model,
         command.threadId,
-        (thread) => accept({ type: "thread.deleted", payload: { threadId: thread.id } }),
+        (thread) =>
+          thread.status !== "archived" || thread.deletedAt !== null
+            ? reject({
+                reason: "conflict",
+                threadId: thread.id,
+                message:
+                  thread.deletedAt !== null
+                    ? `Thread ${thread.id} is already deleted.`
+                    : `Thread ${thread.id} must be archived before it is deleted.`
+              })
+            : accept({ type: "thread.deleted", payload: { threadId: thread.id } }),
         { allowArchived: true }
+      )
+
+    case "thread.worktree.record":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          accept({
+            type: "thread.worktree-cleaned",
+            payload: { threadId: thread.id, cleanup: command.cleanup }
+          }),
+        { allowArchived: true }
+      )
+
+    case "thread.worktree.restore":
+      return withThread(model, command.threadId, (thread) =>
+        accept({
+          type: "thread.worktree-restored",
+          payload: { threadId: thread.id, worktreePath: command.worktreePath, branch: command.branch }
+        })
+      )
+
+    case "thread.ports.assign":
+      return withThread(model, command.threadId, (thread) => {
+        const holder = command.ports === null ? undefined : portHolder(model, command.ports, thread.id)
+        if (holder !== undefined) {
+          return reject({
+            reason: "conflict",
+            threadId: thread.id,
+            message: `Ports ${command.ports?.first}+${command.ports?.count} overlap those of thread ${holder.id}.`
+          })
+        }
+        return accept({
+          type: "thread.ports-assigned",
+          payload: { threadId: thread.id, ports: command.ports }
+        })
+      })
+
+    case "thread.idle.flag":
+      return withThread(model, command.threadId, (thread) =>
+        accept({
+          type: "thread.flagged-idle",
+          payload: { threadId: thread.id, idleSince: command.idleSince }
+        })
       )
 
     case "thread.workspace.record":

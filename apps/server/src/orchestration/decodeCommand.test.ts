@@ -58,7 +58,7 @@ describe("decodeClientCommand", () => {
 
   it.effect("refuses extra fields", () =>
     Effect.gen(function* () {
-      const error = yield* rejects({ type: "project.delete", commandId: "c1", projectId: "p1", junk: true })
+      const error = yield* rejects({ type: "project.remove", commandId: "c1", projectId: "p1", junk: true })
       assert.strictEqual(error.field, "junk")
     })
   )
@@ -88,7 +88,7 @@ describe("decodeClientCommand", () => {
         prompt: "   "
       })
       assert.strictEqual(blank.field, "prompt")
-      const id = yield* rejects({ type: "project.delete", commandId: "../../etc", projectId: "p1" })
+      const id = yield* rejects({ type: "project.remove", commandId: "../../etc", projectId: "p1" })
       assert.strictEqual(id.field, "commandId")
     })
   )
@@ -137,7 +137,7 @@ describe("decodeClientCommand", () => {
 
   it.effect("refuses null, arrays, strings and numbers as a command", () =>
     Effect.gen(function* () {
-      for (const input of [null, undefined, [], [{ type: "project.delete" }], "x", 42, true]) {
+      for (const input of [null, undefined, [], [{ type: "project.remove" }], "x", 42, true]) {
         const error = yield* rejects(input)
         assert.strictEqual(error.reason, "validation", JSON.stringify(input))
         assert.strictEqual(error.field, "type")
@@ -148,7 +148,7 @@ describe("decodeClientCommand", () => {
   it.effect("refuses __proto__, constructor and prototype keys anywhere, from JSON", () =>
     Effect.gen(function* () {
       const cases: Array<[string, string]> = [
-        ['{"type":"project.delete","commandId":"c1","projectId":"p1","__proto__":{"x":1}}', "__proto__"],
+        ['{"type":"project.remove","commandId":"c1","projectId":"p1","__proto__":{"x":1}}', "__proto__"],
         [
           '{"type":"project.create","commandId":"c1","projectId":"p1","workspaceRoot":"/r","setupEnv":{"constructor":"x"}}',
           "setupEnv.constructor"
@@ -166,7 +166,7 @@ describe("decodeClientCommand", () => {
       }
       let deep: unknown = {}
       for (let i = 0; i < 100; i++) deep = { a: deep }
-      const nested = yield* rejects({ type: "project.delete", commandId: "c1", projectId: "p1", junk: deep })
+      const nested = yield* rejects({ type: "project.remove", commandId: "c1", projectId: "p1", junk: deep })
       assert.include(nested.message, "nested more than")
     })
   )

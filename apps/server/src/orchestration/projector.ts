@@ -14,7 +14,12 @@ const updateThread = (
     onNone: () => model,
     onSome: (thread) => ({
       ...model,
-      threads: HashMap.set(model.threads, thread.id, { ...f(thread), updatedAt: event.occurredAt })
+      threads: HashMap.set(model.threads, thread.id, {
+        ...f(thread),
+        updatedAt: event.occurredAt,
+        // Anything that happens to a thread ends its idleness.
+        idleSince: event.type === "thread.flagged-idle" ? event.payload.idleSince : null
+      })
     })
   })
 
@@ -50,17 +55,63 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         })
       })
     case "project.deleted":
-      return { ...model, projects: HashMap.remove(model.projects, event.payload.projectId) }
+      // Its threads (all archived by now) go with it from every list; their events stay.
+      return {
+        ...model,
+        projects: HashMap.remove(model.projects, event.payload.projectId),
+        threads: HashMap.map(model.threads, (thread) =>
+          thread.projectId === event.payload.projectId && thread.deletedAt === null
+            ? { ...thread, deletedAt: event.occurredAt }
+            : thread
+        )
+      }
     case "thread.created":
       return { ...model, threads: HashMap.set(model.threads, event.payload.thread.id, event.payload.thread) }
     case "thread.deleted":
-      return { ...model, threads: HashMap.remove(model.threads, event.payload.threadId) }
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "archived",
+        archivedAt: thread.archivedAt ?? event.occurredAt,
+        deletedAt: event.occurredAt,
+        ports: null
+      }))
     case "thread.archived":
       return updateThread(model, event, (thread) => ({
         ...thread,
         status: "archived",
-        archivedAt: event.occurredAt
+        archivedAt: event.occurredAt,
+        ports: null
       }))
+    case "thread.unarchived":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "active",
+        archivedAt: null,
+        cleanup: thread.cleanup?.outcome === "removed" ? thread.cleanup : null
+      }))
+    case "thread.worktree-cleaned":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        cleanup: event.payload.cleanup,
+        workspace:
+          event.payload.cleanup.outcome === "removed"
+            ? { ...thread.workspace, worktreePath: null }
+            : thread.workspace
+      }))
+    case "thread.worktree-restored":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        cleanup: null,
+        workspace: {
+          ...thread.workspace,
+          worktreePath: event.payload.worktreePath,
+          branch: event.payload.branch
+        }
+      }))
+    case "thread.ports-assigned":
+      return updateThread(model, event, (thread) => ({ ...thread, ports: event.payload.ports }))
+    case "thread.flagged-idle":
+      return updateThread(model, event, (thread) => thread)
     case "thread.workspace-prepared":
       return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
     case "thread.setup-started":

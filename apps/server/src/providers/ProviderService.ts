@@ -13,6 +13,7 @@ import {
   type ThreadId,
   type TurnId
 } from "@spindle/contracts"
+import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -22,7 +23,6 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import * as Semaphore from "effect/Semaphore"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
@@ -83,17 +83,8 @@ export class ProviderService extends Context.Service<
       const recorderScope = yield* Scope.fork(scope)
 
       const live = new Map<ThreadId, Live>()
-      const locks = new Map<ThreadId, Semaphore.Semaphore>()
+      const locked = makeKeyedLock<ThreadId>()
       let mcpUrl = ""
-
-      const locked = <A, E>(threadId: ThreadId, effect: Effect.Effect<A, E>) => {
-        let lock = locks.get(threadId)
-        if (lock === undefined) {
-          lock = Semaphore.makeUnsafe(1)
-          locks.set(threadId, lock)
-        }
-        return lock.withPermit(effect)
-      }
 
       const { report, record, endTurn } = yield* makeThreadReports(
         engine,

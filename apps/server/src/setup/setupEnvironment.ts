@@ -19,6 +19,12 @@ export const SETUP_ENV_ALLOWLIST = [
   "TZ"
 ] as const
 
+/** SPINDLE_PORT (the block's first port) and SPINDLE_PORT_COUNT, for the setup script and the agent. */
+export const portVariables = (
+  ports: { readonly first: number; readonly count: number } | null
+): Record<string, string> =>
+  ports === null ? {} : { SPINDLE_PORT: String(ports.first), SPINDLE_PORT_COUNT: String(ports.count) }
+
 /** Allowlisted server variables, then the project's additions, then Spindle's own (which win). */
 export const setupEnvironment = (
   request: SetupRequest,
@@ -36,5 +42,6 @@ export const setupEnvironment = (
   env.SPINDLE_BRANCH = request.branch ?? ""
   env.T3CODE_PROJECT_ROOT = request.projectRoot
   env.T3CODE_WORKTREE_PATH = request.worktreePath
+  Object.assign(env, portVariables(request.ports ?? null))
   return { ...env }
 }

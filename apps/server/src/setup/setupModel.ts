@@ -17,6 +17,8 @@ export interface SetupRequest {
   readonly script: string | null
   /** The project's extra variables; see setupEnvironment.ts for everything the script gets. */
   readonly setupEnv?: Readonly<Record<string, string>>
+  /** The thread's ports, exported as SPINDLE_PORT (the first) and SPINDLE_PORT_COUNT. */
+  readonly ports?: { readonly first: number; readonly count: number } | null
   /** Projects default to DEFAULT_SETUP_TIMEOUT_SECONDS (900). */
   readonly timeoutSeconds: number
   /** The run's number, as recorded on the thread; defaults to one past the last run seen for it. */

@@ -18,6 +18,7 @@ import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { listTokens, revokeToken } from "../auth/tokenAdmin.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
+import { WorktreeReport } from "../lifecycle/WorktreeReport.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { threadNotFound } from "../orchestration/notFound.ts"
@@ -46,6 +47,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const startedAt = yield* Clock.currentTimeMillis
     const config = yield* ServerConfig
     const watch = yield* ThreadWatch
+    const report = yield* WorktreeReport
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -138,6 +140,15 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           authorized("project.list", headers),
           Effect.map(engine.snapshot, (snapshot) => snapshot.projects)
         ),
+      "worktree.list": ({ projectId }, { headers }) =>
+        Effect.andThen(authorized("worktree.list", headers), report.list(projectId)),
+      "worktree.cleanup": ({ projectId }, { headers }) =>
+        Effect.gen(function* () {
+          const principal = yield* authorized("worktree.cleanup", headers)
+          return yield* gate.enqueue(
+            report.cleanup(projectId, { kind: "client", tokenId: principal.tokenId })
+          )
+        }),
       "token.create": ({ input }, { headers }) =>
         Effect.andThen(authorized("token.create", headers), tokens.create(input)).pipe(
           Effect.mapError(asWire)

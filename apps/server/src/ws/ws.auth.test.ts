@@ -53,7 +53,7 @@ describe("WebSocket tokens and scopes", () => {
       assert.strictEqual((yield* readOnly["server.getStatus"]()).status, "ready")
       const forbidden = yield* Effect.flip(
         readOnly["orchestration.dispatchCommand"]({
-          command: { type: "project.delete", commandId: "x", projectId: "p" }
+          command: { type: "project.remove", commandId: "x", projectId: "p" }
         })
       )
       assert.strictEqual(forbidden.reason, "forbidden")

@@ -84,7 +84,7 @@ describe("bad input over the WebSocket", () => {
         })
         const before = yield* client["orchestration.getSnapshot"]()
         const ws = yield* rawSocket(server.url, server.ownerToken)
-        const command = { type: "project.delete", commandId: "c3", projectId: "p1" }
+        const command = { type: "project.remove", commandId: "c3", projectId: "p1" }
         const cases: Array<[string, string, string | undefined]> = [
           [request("1", "orchestration.dispatchCommand", { command, await: "bogus" }), "await", "workspace"],
           [request("2", "orchestration.dispatchCommand", { command, await: 7 }), "await", undefined],
@@ -93,7 +93,7 @@ describe("bad input over the WebSocket", () => {
           [request("5", "orchestration.dispatchCommand", {}), "command", undefined],
           [request("6", "orchestration.dispatchCommand", { command, junk: true }), "junk", undefined],
           [
-            `{"_tag":"Request","id":"7","tag":"orchestration.dispatchCommand","headers":[],"payload":{"command":{"type":"project.delete","commandId":"c3","projectId":"p1"},"__proto__":{"polluted":true}}}`,
+            `{"_tag":"Request","id":"7","tag":"orchestration.dispatchCommand","headers":[],"payload":{"command":{"type":"project.remove","commandId":"c3","projectId":"p1"},"__proto__":{"polluted":true}}}`,
             "__proto__",
             "not allowed"
           ],

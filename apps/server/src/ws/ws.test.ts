@@ -46,7 +46,7 @@ describe("WebSocket API", () => {
         Array.from({ length: snapshot.sequence }, (_, i) => i + 1)
       )
       const invalid = yield* Effect.flip(
-        client["orchestration.dispatchCommand"]({ command: { type: "project.delete", commandId: "c3" } })
+        client["orchestration.dispatchCommand"]({ command: { type: "project.remove", commandId: "c3" } })
       )
       assert.strictEqual(invalid.reason, "validation")
       assert.strictEqual((invalid as { field?: string }).field, "projectId")

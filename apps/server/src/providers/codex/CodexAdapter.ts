@@ -26,6 +26,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ProviderSettings } from "../../config/ServerConfig.ts"
 import { LineSplitter } from "../../setup/lineSplitter.ts"
+import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 import { reportsFor } from "./codexReports.ts"
@@ -164,12 +165,16 @@ export const makeCodexAdapter = (
         .spawn(
           ChildProcess.make(binary, codexArgs(settings, project, context.mcp.url), {
             cwd: context.worktreePath,
-            env: codexEnvironment(
-              settings.codexHome === undefined
-                ? process.env
-                : { ...process.env, CODEX_HOME: settings.codexHome },
-              Redacted.value(context.mcp.token)
-            ),
+            env: {
+              ...codexEnvironment(
+                settings.codexHome === undefined
+                  ? process.env
+                  : { ...process.env, CODEX_HOME: settings.codexHome },
+                Redacted.value(context.mcp.token)
+              ),
+              // The agent's commands (dev servers, tests) use the thread's own ports.
+              ...portVariables(context.thread.ports)
+            },
             extendEnv: false,
             stdin: rpc.output,
             killSignal: "SIGTERM",

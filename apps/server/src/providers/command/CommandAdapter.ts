@@ -19,7 +19,7 @@ import type { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { LineSplitter } from "../../setup/lineSplitter.ts"
-import { SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
+import { portVariables, SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 
 /** Between SIGTERM and SIGKILL when a turn is interrupted. */
@@ -63,6 +63,7 @@ export const agentEnvironment = (
   env.SPINDLE_PROJECT_ROOT = context.project.workspaceRoot
   env.SPINDLE_WORKTREE_PATH = context.worktreePath
   if (context.thread.model !== null) env.SPINDLE_MODEL = context.thread.model
+  Object.assign(env, portVariables(context.thread.ports))
   return env
 }
 

@@ -1,0 +1,431 @@
+// Archive, unarchive and delete: the thread's state through the engine, then its worktree. An
+// archived thread's agent is stopped, its tokens revoked and its ports released (by the reactors
+// that follow thread.archived); the worktree and branch Spindle created are removed only when
+// nothing would be lost, or with force, after naming what is lost. Worktrees Spindle did not
+// create are never removed. One thread at a time: archive, unarchive, delete and the cleanups of
+// the retention policy and `spindle worktrees --apply` take the same per-thread lock.
+import { existsSync } from "node:fs"
+import {
+  type Actor,
+  type ArchiveResult,
+  type CommandId,
+  type ProjectId,
+  type ProjectRemoveResult,
+  SpindleError,
+  type Thread,
+  type ThreadId,
+  type WorktreeCleanup
+} from "@spindle/contracts"
+import { makeKeyedLock } from "@spindle/shared/keyedLock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import { GitCli } from "../git/GitCli.ts"
+import { toSpindleError } from "../git/GitError.ts"
+import { RepoLocks } from "../git/RepoLocks.ts"
+import { Worktrees } from "../git/Worktrees.ts"
+import { stepCommandId } from "../orchestration/bootstrapSteps.ts"
+import { Engine } from "../orchestration/Engine.ts"
+import { threadNotFound } from "../orchestration/notFound.ts"
+import { ThreadWatch } from "../orchestration/ThreadWatch.ts"
+import { ThreadPorts } from "../ports/ThreadPorts.ts"
+import { SetupScripts } from "../setup/SetupScripts.ts"
+import { inspectWorktree, keepReasons } from "./worktreeInspection.ts"
+
+/** How long an archive waits for the agent to stop before it looks at the worktree. */
+const SESSION_STOP_MS = 15_000
+/** How long an archive waits for a bootstrap in progress (its setup cancelled) to settle. */
+const BOOTSTRAP_SETTLE_MS = 60_000
+
+const sessionLive = (thread: Thread) =>
+  thread.session.status === "starting" || thread.session.status === "running"
+
+export class ThreadLifecycle extends Context.Service<
+  ThreadLifecycle,
+  {
+    readonly archive: (
+      request: { readonly commandId: CommandId; readonly threadId: ThreadId; readonly force?: boolean },
+      actor: Actor
+    ) => Effect.Effect<ArchiveResult, SpindleError>
+    readonly unarchive: (
+      request: { readonly commandId: CommandId; readonly threadId: ThreadId },
+      actor: Actor
+    ) => Effect.Effect<ArchiveResult, SpindleError>
+    readonly delete: (
+      request: { readonly commandId: CommandId; readonly threadId: ThreadId; readonly force?: boolean },
+      actor: Actor
+    ) => Effect.Effect<ArchiveResult, SpindleError>
+    /**
+     * Looks again at an archived thread's kept worktree and removes it if nothing would be lost
+     * now (the retention policy, `spindle worktrees --apply`). Undefined when there was nothing to do.
+     */
+    readonly cleanUp: (
+      threadId: ThreadId,
+      commandId: CommandId,
+      actor: Actor
+    ) => Effect.Effect<WorktreeCleanup | undefined, SpindleError>
+    readonly removeProject: (
+      request: {
+        readonly commandId: CommandId
+        readonly projectId: ProjectId
+        readonly archiveThreads?: boolean
+      },
+      actor: Actor
+    ) => Effect.Effect<ProjectRemoveResult, SpindleError>
+  }
+>()("spindle/lifecycle/ThreadLifecycle") {
+  static readonly layer = Layer.effect(
+    ThreadLifecycle,
+    Effect.gen(function* () {
+      const engine = yield* Engine
+      const git = yield* GitCli
+      const worktrees = yield* Worktrees
+      const repoLocks = yield* RepoLocks
+      const watch = yield* ThreadWatch
+      const ports = yield* ThreadPorts
+      const setupScripts = yield* SetupScripts
+      const locked = makeKeyedLock<ThreadId>()
+      const now = Effect.map(DateTime.now, DateTime.formatIso)
+
+      const getThread = (threadId: ThreadId) =>
+        Effect.flatMap(engine.getThread(threadId), (thread) =>
+          thread === undefined ? Effect.fail(threadNotFound(threadId)) : Effect.succeed(thread)
+        )
+
+      const result = (threadId: ThreadId) =>
+        Effect.gen(function* () {
+          const model = yield* engine.readModel
+          const thread = yield* getThread(threadId)
+          return {
+            sequence: model.sequence,
+            threadId,
+            status: thread.status,
+            deleted: thread.deletedAt !== null,
+            worktreePath: thread.workspace.worktreePath,
+            worktree: thread.cleanup
+          } satisfies ArchiveResult
+        })
+
+      const record = (threadId: ThreadId, cleanup: WorktreeCleanup, commandId: CommandId, actor: Actor) =>
+        Effect.as(
+          engine.dispatch(
+            {
+              type: "thread.worktree.record",
+              commandId: stepCommandId(commandId, "worktree"),
+              threadId,
+              cleanup
+            },
+            actor
+          ),
+          cleanup
+        )
+
+      /** What becomes of an archived thread's worktree: removed, kept (and why), or not ours. */
+      const cleanWorktree = Effect.fn("ThreadLifecycle.cleanWorktree")(function* (
+        threadId: ThreadId,
+        force: boolean,
+        commandId: CommandId,
+        actor: Actor
+      ) {
+        let thread = yield* getThread(threadId)
+        const { worktreePath, branch, createdByUs, mode } = thread.workspace
+        if (thread.cleanup?.outcome === "removed" || worktreePath === null) return undefined
+        const at = yield* now
+        const base = { worktreePath, branch, head: null, branchDeleted: false, lost: null, at }
+        if (!createdByUs) {
+          if (thread.cleanup?.outcome === "not-ours") return undefined
+          return yield* record(
+            threadId,
+            {
+              ...base,
+              outcome: "not-ours",
+              reasons: [
+                `${worktreePath} was not created by Spindle (mode ${mode}), so it is never removed; it is left as it is.`
+              ]
+            },
+            commandId,
+            actor
+          )
+        }
+        const project = yield* engine.getProject(thread.projectId)
+        if (project === undefined) return undefined
+        const repo = project.workspaceRoot
+        // The agent may still be writing: let its session stop first.
+        if (sessionLive(thread)) {
+          thread = (yield* watch.until(threadId, (t) => !sessionLive(t), SESSION_STOP_MS)) ?? thread
+        }
+        const gitFailed = (error: { readonly message: string }) =>
+          new SpindleError({
+            reason: "git",
+            threadId,
+            path: worktreePath,
+            message: `Could not look at ${worktreePath}: ${error.message}`
+          })
+        const inspection = yield* inspectWorktree(git, repo, worktreePath, branch).pipe(
+          Effect.mapError(gitFailed)
+        )
+        const reasons = keepReasons(inspection, branch)
+        if (reasons.length > 0 && !force) {
+          return yield* record(
+            threadId,
+            { ...base, head: inspection.head, outcome: "kept", reasons },
+            commandId,
+            actor
+          )
+        }
+        // Worktrees.remove looks again right before it acts (under the repository's lock).
+        const removed = yield* worktrees
+          .remove({ repo, worktreePath, branch, deleteBranch: true, force })
+          .pipe(Effect.result)
+        if (Result.isFailure(removed)) {
+          return yield* record(
+            threadId,
+            { ...base, head: inspection.head, outcome: "kept", reasons: [removed.failure.message] },
+            commandId,
+            actor
+          )
+        }
+        const lostFiles = force ? inspection.dirtyFiles : []
+        const lost =
+          force && inspection.dirtyCount > 0
+            ? [
+                `Discarded ${inspection.dirtyCount} uncommitted change(s): ${inspection.dirtyFiles.join(", ")}${inspection.dirtyCount > inspection.dirtyFiles.length ? ", ..." : ""}.`
+              ]
+            : []
+        const keptBranch =
+          branch !== null && !removed.success.branchDeleted && inspection.branchExists
+            ? [
+                `Kept branch ${branch}: it holds ${inspection.unpushedCount} commit(s) on no other branch; 'spindle thread unarchive ${threadId}' checks it out again.`
+              ]
+            : []
+        return yield* record(
+          threadId,
+          {
+            ...base,
+            head: inspection.head,
+            outcome: "removed",
+            branchDeleted: removed.success.branchDeleted,
+            reasons: [...lost, ...keptBranch],
+            lost: lost.length === 0 ? null : { files: lostFiles, commits: [] }
+          },
+          commandId,
+          actor
+        )
+      })
+
+      /** Archives the thread (if it is not yet), then decides about its worktree. */
+      const archiveUnlocked = (threadId: ThreadId, force: boolean, commandId: CommandId, actor: Actor) =>
+        Effect.gen(function* () {
+          let thread = yield* getThread(threadId)
+          if (thread.deletedAt !== null) {
+            return yield* new SpindleError({
+              reason: "conflict",
+              threadId,
+              message: `Thread ${threadId} was deleted; there is nothing left to archive.`
+            })
+          }
+          if (thread.status === "active") {
+            // A bootstrap in progress settles first; its setup is cancelled so that is quick.
+            const deadline = (yield* Clock.currentTimeMillis) + BOOTSTRAP_SETTLE_MS
+            while (thread.bootstrap.status === "running" && (yield* Clock.currentTimeMillis) < deadline) {
+              yield* setupScripts.cancel(threadId)
+              thread =
+                (yield* watch.until(threadId, (t) => t.bootstrap.status !== "running", 1_000)) ?? thread
+            }
+            yield* engine.dispatch({ type: "thread.archive", commandId, threadId }, actor)
+            // A setup rerun in progress has no one left to report to.
+            yield* setupScripts.cancel(threadId)
+          }
+          yield* cleanWorktree(threadId, force, commandId, actor)
+          return yield* result(threadId)
+        })
+
+      const archive = Effect.fn("ThreadLifecycle.archive")(function* (
+        request: { readonly commandId: CommandId; readonly threadId: ThreadId; readonly force?: boolean },
+        actor: Actor
+      ) {
+        return yield* locked(
+          request.threadId,
+          archiveUnlocked(request.threadId, request.force === true, request.commandId, actor)
+        )
+      })
+
+      const remove = Effect.fn("ThreadLifecycle.delete")(function* (
+        request: { readonly commandId: CommandId; readonly threadId: ThreadId; readonly force?: boolean },
+        actor: Actor
+      ) {
+        return yield* locked(
+          request.threadId,
+          Effect.gen(function* () {
+            const thread = yield* getThread(request.threadId)
+            if (thread.deletedAt === null) {
+              yield* archiveUnlocked(
+                request.threadId,
+                request.force === true,
+                stepCommandId(request.commandId, "archive"),
+                actor
+              )
+              yield* engine.dispatch(
+                { type: "thread.delete", commandId: request.commandId, threadId: request.threadId },
+                actor
+              )
+            }
+            return yield* result(request.threadId)
+          })
+        )
+      })
+
+      /** Checks the removed worktree out again where it was (or beside it), from its branch. */
+      const restore = Effect.fn("ThreadLifecycle.restore")(function* (
+        thread: Thread,
+        cleanup: WorktreeCleanup
+      ) {
+        const project = yield* engine.getProject(thread.projectId)
+        const branch = cleanup.branch
+        if (project === undefined || branch === null || cleanup.worktreePath === null) {
+          return yield* new SpindleError({
+            reason: "conflict",
+            threadId: thread.id,
+            message: `Thread ${thread.id}'s worktree was removed and it had no branch to check out again. Start a new thread instead.`
+          })
+        }
+        const repo = project.workspaceRoot
+        const branchExists =
+          (yield* git.run(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: repo }))
+            .exitCode === 0
+        if (!branchExists && cleanup.head === null) {
+          return yield* new SpindleError({
+            reason: "conflict",
+            threadId: thread.id,
+            message: `Branch ${branch} is gone and its commit was not recorded, so the worktree cannot be checked out again. Start a new thread instead.`
+          })
+        }
+        let path = cleanup.worktreePath
+        for (let n = 2; existsSync(path) && n < 100; n++) path = `${cleanup.worktreePath}-${n}`
+        const args = branchExists
+          ? ["worktree", "add", "--", path, branch]
+          : ["worktree", "add", "--no-track", "-b", branch, "--", path, cleanup.head as string]
+        yield* repoLocks.withLock(repo, git.runOk(args, { cwd: repo }))
+        return { path, branch, repo }
+      })
+
+      const unarchive = Effect.fn("ThreadLifecycle.unarchive")(function* (
+        request: { readonly commandId: CommandId; readonly threadId: ThreadId },
+        actor: Actor
+      ) {
+        return yield* locked(
+          request.threadId,
+          Effect.gen(function* () {
+            const thread = yield* getThread(request.threadId)
+            if (thread.status !== "archived" || thread.deletedAt !== null) {
+              // The decider names the conflict.
+              yield* engine.dispatch(
+                { type: "thread.unarchive", commandId: request.commandId, threadId: thread.id },
+                actor
+              )
+              return yield* result(thread.id)
+            }
+            const removed =
+              thread.cleanup?.outcome === "removed" && thread.workspace.createdByUs ? thread.cleanup : null
+            const restored =
+              removed === null
+                ? undefined
+                : yield* restore(thread, removed).pipe(
+                    Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "threadId")))
+                  )
+            yield* engine
+              .dispatch(
+                { type: "thread.unarchive", commandId: request.commandId, threadId: thread.id },
+                actor
+              )
+              .pipe(
+                Effect.tapError(() =>
+                  restored === undefined
+                    ? Effect.void
+                    : worktrees
+                        .remove({
+                          repo: restored.repo,
+                          worktreePath: restored.path,
+                          branch: restored.branch,
+                          deleteBranch: false
+                        })
+                        .pipe(Effect.ignore)
+                )
+              )
+            if (restored !== undefined) {
+              yield* engine.dispatch(
+                {
+                  type: "thread.worktree.restore",
+                  commandId: stepCommandId(request.commandId, "restore"),
+                  threadId: thread.id,
+                  worktreePath: restored.path,
+                  branch: restored.branch
+                },
+                actor
+              )
+            }
+            yield* ports.assign(thread.id, actor)
+            return yield* result(thread.id)
+          })
+        )
+      })
+
+      const cleanUp = Effect.fn("ThreadLifecycle.cleanUp")(function* (
+        threadId: ThreadId,
+        commandId: CommandId,
+        actor: Actor
+      ) {
+        return yield* locked(
+          threadId,
+          Effect.gen(function* () {
+            const thread = yield* getThread(threadId)
+            if (thread.status !== "archived") return undefined
+            const cleanup = yield* cleanWorktree(threadId, false, commandId, actor)
+            return cleanup?.outcome === "removed" ? cleanup : undefined
+          })
+        )
+      })
+
+      const removeProject = Effect.fn("ThreadLifecycle.removeProject")(function* (
+        request: {
+          readonly commandId: CommandId
+          readonly projectId: ProjectId
+          readonly archiveThreads?: boolean
+        },
+        actor: Actor
+      ) {
+        const archived: Array<ArchiveResult> = []
+        if (request.archiveThreads === true) {
+          const model = yield* engine.readModel
+          const active = Array.from(HashMap.values(model.threads)).filter(
+            (t) => t.projectId === request.projectId && t.status === "active"
+          )
+          for (const thread of active) {
+            archived.push(
+              yield* archive(
+                { commandId: stepCommandId(request.commandId, `archive-${thread.id}`), threadId: thread.id },
+                actor
+              )
+            )
+          }
+        }
+        const dispatched = yield* engine.dispatch(
+          {
+            type: "project.remove",
+            commandId: request.commandId,
+            projectId: request.projectId,
+            ...(request.archiveThreads === undefined ? {} : { archiveThreads: request.archiveThreads })
+          },
+          actor
+        )
+        return { sequence: dispatched.sequence, projectId: request.projectId, archived }
+      })
+
+      return { archive, unarchive, delete: remove, cleanUp, removeProject }
+    })
+  )
+}
