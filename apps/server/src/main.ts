@@ -26,6 +26,7 @@ import {
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
+import { Retention } from "./lifecycle/Retention.ts"
 import { ThreadLifecycle } from "./lifecycle/ThreadLifecycle.ts"
 import { WorktreeReport } from "./lifecycle/WorktreeReport.ts"
 import * as Logging from "./logging.ts"
@@ -75,7 +76,8 @@ export const CoreLayer = (settings: ServerSettings) =>
     BootstrapRecovery.layer,
     ClientTokens.layer,
     ProviderService.layer,
-    WorktreeReport.layer
+    WorktreeReport.layer,
+    Retention.layer
   ).pipe(
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
@@ -119,6 +121,7 @@ const Startup = Layer.effectDiscard(
     const tokens = yield* ClientTokens
     const providers = yield* ProviderService
     const childNotices = yield* ChildNotices
+    const retention = yield* Retention
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
@@ -135,6 +138,7 @@ const Startup = Layer.effectDiscard(
       })
       const owner = yield* tokens.ensureOwnerToken()
       yield* gate.markReady
+      yield* retention.start
       yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)
       yield* Effect.logInfo(
         `${owner.created ? "Created an owner token in" : "The owner token is in"} ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`

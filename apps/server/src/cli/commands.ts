@@ -11,6 +11,7 @@ import * as Stream from "effect/Stream"
 import { turnStateOf } from "../domain/turnState.ts"
 import { ExitWith, type GlobalOptions, runWithClient } from "./connect.ts"
 import { type FollowEnd, followThread } from "./follow.ts"
+import { lifecycleCommand } from "./lifecycleCommands.ts"
 import { childrenCommand, diffCommand, stopCommand, waitCommand } from "./teamCommands.ts"
 import { approvalCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
 import { EXIT, UsageError } from "./usage.ts"
@@ -68,6 +69,15 @@ export const formatThread = (t: Thread) => {
     `  project ${t.projectId}  status ${t.status}  bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}`,
     `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
     `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
+    ...(t.ports === null
+      ? []
+      : [`  ports ${t.ports.first}-${t.ports.first + t.ports.count - 1} (SPINDLE_PORT ${t.ports.first})`]),
+    ...(t.idleSince === null ? [] : [`  idle since ${t.idleSince}`]),
+    ...(t.cleanup === null
+      ? []
+      : [
+          `  worktree ${t.cleanup.outcome}${t.cleanup.reasons.length > 0 ? `: ${t.cleanup.reasons.join(" ")}` : ""}`
+        ]),
     `  agent ${t.provider}${t.model === null ? "" : ` ${t.model}`} (${t.runtimeMode})  session ${t.session.status}${t.session.error ? `: ${t.session.error}` : ""}`,
     ...(t.latestTurn?.lastMessage
       ? [`  last message: ${t.latestTurn.lastMessage.split("\n")[0]!.slice(0, 200)}`]
@@ -114,6 +124,18 @@ export const threadCommand = (args: ReadonlyArray<string>) => {
       return diffCommand(rest)
     case "stop":
       return stopCommand(rest)
+    case "archive":
+    case "unarchive":
+    case "delete":
+      return lifecycleCommand(rest, sub)
+    case "path": {
+      const { positionals, global } = parse(rest, {}, 1)
+      return runWithClient(
+        global,
+        (client) => client["thread.get"]({ threadId: positionals[0] as ThreadId }),
+        (thread) => thread.workspace.worktreePath ?? ""
+      )
+    }
     case "approve":
       return approvalCommand(rest, "approve")
     case "decline":
@@ -173,7 +195,7 @@ export const threadCommand = (args: ReadonlyArray<string>) => {
     }
   }
   throw new UsageError(
-    "usage: spindle thread start|list|show <id>|logs <id> [--follow]|send <id> --prompt TEXT [--follow]|interrupt <id>|stop <id> [--archive]|wait <id>...|children <id>|diff <id>|approve <id> [<request>]|decline <id> [<request>]"
+    "usage: spindle thread start|list|show <id>|path <id>|logs <id> [--follow]|archive <id> [--force]|unarchive <id>|delete <id> [--force]|send <id> --prompt TEXT [--follow]|interrupt <id>|stop <id> [--archive]|wait <id>...|children <id>|diff <id>|approve <id> [<request>]|decline <id> [<request>]"
   )
 }
 

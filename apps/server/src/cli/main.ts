@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import { serve, teardown } from "../main.ts"
 import { setupCommand, threadCommand } from "./commands.ts"
 import { exitWhenFlushed } from "./exit.ts"
+import { worktreesCommand } from "./lifecycleCommands.ts"
 import { projectCommand } from "./projectCommands.ts"
 import { tokenCommand } from "./tokenCommands.ts"
 import { EXIT, HELP, parseServeArgs, UsageError } from "./usage.ts"
@@ -55,12 +56,14 @@ export const main = (argv: ReadonlyArray<string>) => {
     case "project":
     case "thread":
     case "setup":
-    case "token": {
+    case "token":
+    case "worktrees": {
       const run = {
         project: projectCommand,
         thread: threadCommand,
         setup: setupCommand,
-        token: tokenCommand
+        token: tokenCommand,
+        worktrees: worktreesCommand
       }[command]
       try {
         return run(rest)

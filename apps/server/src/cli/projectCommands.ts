@@ -1,17 +1,20 @@
 // `spindle project add|update|list`: a project's settings as flags (setup script and variables,
 // default provider and model, the command agent, Codex's binary and overrides), one request each.
 import { basename, resolve } from "node:path"
-import type { Project } from "@spindle/contracts"
+import { DEFAULT_RETENTION, type Project } from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
 import * as Effect from "effect/Effect"
 import { commandId, parse, str } from "./commands.ts"
 import { runWithClient } from "./connect.ts"
+import { projectRemoveCommand } from "./lifecycleCommands.ts"
 import { UsageError } from "./usage.ts"
 
 const formatProject = (p: Project) =>
   `${p.id}  ${p.workspaceRoot}  default branch ${p.defaultBranch ?? "-"}${p.setupScript ? `  setup: ${p.setupScript}` : ""}${
     Object.keys(p.setupEnv).length > 0 ? `  setup env: ${Object.keys(p.setupEnv).join(", ")}` : ""
-  }`
+  }\n  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
+    p.retention.removeArchivedAfterDays ?? "never"
+  } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
 
 /** `--setup-env NAME=VALUE`, repeated; the server checks names and values. */
 const setupEnvFlag = (values: Record<string, unknown>) => {
@@ -38,8 +41,37 @@ const projectSettingFlags = {
   "setup-script": { type: "string" },
   "setup-timeout": { type: "string" },
   "setup-env": { type: "string", multiple: true },
-  "default-branch": { type: "string" }
+  "default-branch": { type: "string" },
+  "pool-size": { type: "string" },
+  "port-count": { type: "string" },
+  "remove-archived-after": { type: "string" },
+  "flag-idle-after": { type: "string" }
 } as const
+
+/** A whole number flag, checked here so a typo is a usage error; the server checks the range. */
+const wholeNumber = (name: string, text: string) => {
+  if (!/^\d{1,6}$/.test(text)) throw new UsageError(`--${name} takes a whole number (got '${text}').`)
+  return Number(text)
+}
+
+/** `--remove-archived-after DAYS|never` and `--flag-idle-after DAYS|never`, over the current policy. */
+const retentionFlags = (values: Record<string, unknown>, current: Project["retention"] | undefined) => {
+  const days = (name: string) => {
+    const text = str(values, name)
+    if (text === undefined) return undefined
+    return text === "never" ? null : wholeNumber(name, text)
+  }
+  const remove = days("remove-archived-after")
+  const idle = days("flag-idle-after")
+  if (remove === undefined && idle === undefined) return {}
+  const base = current ?? DEFAULT_RETENTION
+  return {
+    retention: {
+      removeArchivedAfterDays: remove === undefined ? base.removeArchivedAfterDays : remove,
+      flagIdleAfterDays: idle === undefined ? base.flagIdleAfterDays : idle
+    }
+  }
+}
 
 const projectSettings = (values: Record<string, unknown>) => {
   const timeout = str(values, "setup-timeout")
@@ -58,7 +90,13 @@ const projectSettings = (values: Record<string, unknown>) => {
       ? {}
       : { agentCommand: agentCommandFlag(str(values, "agent-command")!) }),
     ...(str(values, "codex-bin") === undefined ? {} : { codexBin: str(values, "codex-bin") }),
-    ...(values["codex-config"] === undefined ? {} : { codexConfig: values["codex-config"] })
+    ...(values["codex-config"] === undefined ? {} : { codexConfig: values["codex-config"] }),
+    ...(str(values, "pool-size") === undefined
+      ? {}
+      : { worktreePoolSize: wholeNumber("pool-size", str(values, "pool-size")!) }),
+    ...(str(values, "port-count") === undefined
+      ? {}
+      : { portCount: wholeNumber("port-count", str(values, "port-count")!) })
   }
 }
 
@@ -91,7 +129,8 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
       commandId: commandId("project"),
       projectId: str(values, "id") ?? slugify(basename(path)).replace(/\./g, "-"),
       workspaceRoot: path,
-      ...projectSettings(values)
+      ...projectSettings(values),
+      ...retentionFlags(values, undefined)
     }
     return runWithClient(
       global,
@@ -115,6 +154,9 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
       },
       1
     )
+    const retentionGiven =
+      values["remove-archived-after"] !== undefined || values["flag-idle-after"] !== undefined
+    retentionFlags(values, undefined) // checked before connecting
     const command = {
       type: "project.update",
       commandId: commandId("project-update"),
@@ -129,12 +171,19 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
       global,
       (client) =>
         Effect.gen(function* () {
-          yield* client["orchestration.dispatchCommand"]({ command })
+          // One retention flag changes one half of the policy; the other half stays as it is.
+          const current = retentionGiven
+            ? (yield* client["project.list"]()).find((p) => p.id === command.projectId)?.retention
+            : undefined
+          yield* client["orchestration.dispatchCommand"]({
+            command: { ...command, ...retentionFlags(values, current) }
+          })
           return (yield* client["project.list"]()).find((p) => p.id === command.projectId)!
         }),
       (project) => `Updated project ${project.id}\n${formatProject(project)}`
     )
   }
+  if (sub === "remove") return projectRemoveCommand(rest)
   if (sub === "list") {
     const { global } = parse(rest, {}, 0)
     return runWithClient(
@@ -147,6 +196,6 @@ export const projectCommand = (args: ReadonlyArray<string>) => {
     )
   }
   throw new UsageError(
-    "usage: spindle project add <path> [--id ID] [--setup-script CMD] [--setup-env NAME=VALUE ...] | spindle project update <id> [...] | spindle project list"
+    "usage: spindle project add <path> [--id ID] [--setup-script CMD] [--setup-env NAME=VALUE ...] | spindle project update <id> [...] | spindle project remove <id> [--archive-threads] | spindle project list"
   )
 }

@@ -26,6 +26,10 @@ Usage:
                        [--agent-command 'my-agent --print {prompt}'] [--codex-bin PATH] [--codex-config KEY=VALUE ...]
   spindle project update <id> [--title T] [--setup-script CMD | --clear-setup-script] [--setup-timeout S]
                        [--default-branch B] [--setup-env NAME=VALUE ... (replaces the set) | --clear-setup-env]
+                       lifecycle (add and update): [--pool-size N] [--port-count N]
+                       [--remove-archived-after DAYS|never] [--flag-idle-after DAYS|never]
+  spindle project remove <id> [--archive-threads]
+                       unregister it (refused while it has active threads unless --archive-threads)
   spindle project list
   spindle thread start --project ID --prompt TEXT [--mode new_worktree|existing_worktree|current_checkout]
                        [--branch B] [--base B | --pr N] [--worktree PATH] [--title T] [--thread-id ID]
@@ -38,6 +42,12 @@ Usage:
   spindle thread send <id> --prompt TEXT [--follow]
                        the next turn; into the running turn when the agent can take it (Codex)
   spindle thread interrupt <id>
+  spindle thread archive <id> [--force]
+                       stop its agent, free its ports, remove its worktree and branch when nothing
+                       would be lost (else keep them and say why; --force discards uncommitted work)
+  spindle thread unarchive <id>   active again; a removed worktree is checked out again
+  spindle thread delete <id> [--force]   archive it and hide it from lists (its events stay)
+  spindle thread path <id>        its worktree's path (cd "$(spindle thread path ID)")
   spindle thread stop <id> [--archive]
   spindle thread wait <id>... [--any] [--for turn-completed|setup-completed|needs-approval] [--timeout S]
                        exit 0 once they reached it, 4 on timeout
@@ -46,6 +56,9 @@ Usage:
   spindle thread approve <id> [<request>] [--for-session] | decline <id> [<request>]
                        answer what the agent asks (the request may be left out when only one waits)
   spindle setup rerun <thread> [--follow]
+  spindle worktrees [--project ID] [--apply]
+                       every worktree under <home>/worktrees: thread, size, state, what cleanup
+                       would do; --apply does it (never touching uncommitted or unpushed work)
   spindle token create [--name N] --scope read|operate|admin ... [--expires-in SECONDS]
   spindle token list          client and provider tokens: kind, id, name or thread, scopes, expiry, state
   spindle token revoke <id> [--force]
@@ -72,6 +85,8 @@ Options for serve (flags win over environment variables):
                          active threads in one project (SPINDLE_MAX_THREADS_PER_PROJECT, default ${DEFAULT_LIMITS.activeThreadsPerProject})
   --providers on|off     run threads' turns with their agent (SPINDLE_PROVIDERS, default on); off
                          records turns as requested and runs nothing
+  --thread-ports <first-last>
+                         ports thread blocks come from (SPINDLE_THREAD_PORTS, default 20000-32767)
   --codex-bin <path>     the Codex CLI (SPINDLE_CODEX_BIN, default codex on PATH)
   --codex-config <KEY=VALUE>
                          a Codex config override, as codex -c takes it (repeatable; SPINDLE_CODEX_CONFIG,
@@ -101,6 +116,18 @@ const parsePort = (value: string): number => {
   return port
 }
 
+const parsePortRange = (value: string) => {
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(value)
+  const first = Number(match?.[1])
+  const last = Number(match?.[2])
+  if (match === null || first < 1024 || last > 65_535 || last - first < 99) {
+    throw new UsageError(
+      `--thread-ports takes FIRST-LAST, from 1024 to 65535 and at least 100 ports (got '${value}'), e.g. 20000-32767.`
+    )
+  }
+  return { first, last }
+}
+
 const parseLimit = (name: string, value: string | undefined, fallback: number): number => {
   if (value === undefined) return fallback
   const n = Number(value)
@@ -128,7 +155,8 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
         "max-threads-per-project": { type: "string" },
         providers: { type: "string" },
         "codex-bin": { type: "string" },
-        "codex-config": { type: "string", multiple: true }
+        "codex-config": { type: "string", multiple: true },
+        "thread-ports": { type: "string" }
       }
     })
   }
@@ -147,6 +175,7 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
     }
   }
   const host = values.host ?? env.SPINDLE_HOST ?? DEFAULT_HOST
+  const threadPorts = values["thread-ports"] ?? env.SPINDLE_THREAD_PORTS
   const portText = values.port ?? env.SPINDLE_PORT
   return {
     host,
@@ -163,6 +192,7 @@ export const parseServeArgs = (args: ReadonlyArray<string>, env: NodeJS.ProcessE
       "json"
     ]),
     allowedOrigins: values["allow-origin"] ?? [],
+    ...(threadPorts === undefined ? {} : { threadPorts: parsePortRange(threadPorts) }),
     providers: {
       enabled:
         oneOf("--providers", values.providers ?? env.SPINDLE_PROVIDERS ?? "on", ["on", "off"] as const) ===

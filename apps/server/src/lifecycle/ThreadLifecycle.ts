@@ -170,6 +170,10 @@ export class ThreadLifecycle extends Context.Service<
         )
         const reasons = keepReasons(inspection, branch)
         if (reasons.length > 0 && !force) {
+          // Kept again for the same reasons: nothing new to record (the retention sweep asks hourly).
+          const previous = thread.cleanup
+          if (previous?.outcome === "kept" && previous.reasons.join("\n") === reasons.join("\n"))
+            return previous
           return yield* record(
             threadId,
             { ...base, head: inspection.head, outcome: "kept", reasons },

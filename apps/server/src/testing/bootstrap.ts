@@ -11,7 +11,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import type { Limits } from "../config/ServerConfig.ts"
+import type { Limits, ServerSettings } from "../config/ServerConfig.ts"
 import { CoreLayer } from "../main.ts"
 import { BootstrapRecovery } from "../orchestration/BootstrapRecovery.ts"
 import { BootstrapTurnStartDispatcher } from "../orchestration/BootstrapTurnStartDispatcher.ts"
@@ -55,12 +55,18 @@ export const bootstrapWorld = (
     readonly setupEnv?: Record<string, string>
     readonly limits?: Partial<Limits>
     readonly ready?: boolean
+    /** Reopen an earlier world's repository and home (its project is then already there). */
+    readonly repo?: string
+    readonly home?: string
+    readonly settings?: Partial<ServerSettings>
+    /** More project.create fields (portCount, retention, worktreePoolSize...). */
+    readonly project?: Record<string, unknown>
   } = {}
 ) =>
   Effect.gen(function* () {
-    const repo = yield* gitRepo
-    const home = yield* tempHome
-    const settings = testSettings(home)
+    const repo = options.repo ?? (yield* gitRepo)
+    const home = options.home ?? (yield* tempHome)
+    const settings = { ...testSettings(home), ...options.settings }
     const context = yield* Layer.build(
       CoreLayer({ ...settings, limits: { ...settings.limits, ...options.limits } })
     )
@@ -69,8 +75,9 @@ export const bootstrapWorld = (
     const gate = Context.get(context, StartupGate)
     yield* engine.ready
     // Registered straight through the engine, so a world can also start with its gate closed.
-    yield* engine
-      .dispatch(
+    const registered = (yield* engine.getProject(ProjectId.make("p1"))) !== undefined
+    yield* Effect.when(
+      engine.dispatch(
         {
           type: "project.create",
           commandId: CommandId.make("register"),
@@ -81,11 +88,13 @@ export const bootstrapWorld = (
           ...(options.setupTimeoutSeconds === undefined
             ? {}
             : { setupTimeoutSeconds: options.setupTimeoutSeconds }),
-          ...(options.setupEnv === undefined ? {} : { setupEnv: options.setupEnv })
-        },
+          ...(options.setupEnv === undefined ? {} : { setupEnv: options.setupEnv }),
+          ...(options.project as object)
+        } as Parameters<typeof engine.dispatch>[0],
         serverActor
-      )
-      .pipe(Effect.orDie)
+      ),
+      Effect.succeed(!registered)
+    ).pipe(Effect.orDie)
     if (options.ready !== false) yield* gate.markReady
     const eventsOf = (threadId: string) =>
       Effect.gen(function* () {
