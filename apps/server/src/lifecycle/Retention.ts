@@ -13,7 +13,6 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.ts"
-import { hasLiveTurn } from "../domain/turnState.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { ThreadLifecycle } from "./ThreadLifecycle.ts"
 
@@ -37,7 +36,8 @@ const removalDue = (thread: Thread, days: number | null) => {
 /** When an active thread counts as idle; undefined when it is busy, already flagged, or never. */
 const idleDue = (thread: Thread, days: number | null) => {
   if (days === null || thread.status !== "active" || thread.idleSince !== null) return undefined
-  if (thread.bootstrap.status === "running" || hasLiveTurn(thread)) return undefined
+  // A turn that is running is not idle, however long it takes; a requested one never run is.
+  if (thread.bootstrap.status === "running" || thread.latestTurn?.status === "running") return undefined
   if (thread.setup.status === "running" || thread.pendingApprovals.length > 0) return undefined
   return Date.parse(thread.updatedAt) + days * DAY_MS
 }

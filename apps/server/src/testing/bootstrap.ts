@@ -12,6 +12,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import type { Limits, ServerSettings } from "../config/ServerConfig.ts"
+import { Retention } from "../lifecycle/Retention.ts"
+import { WorktreeReport } from "../lifecycle/WorktreeReport.ts"
 import { CoreLayer } from "../main.ts"
 import { BootstrapRecovery } from "../orchestration/BootstrapRecovery.ts"
 import { BootstrapTurnStartDispatcher } from "../orchestration/BootstrapTurnStartDispatcher.ts"
@@ -30,6 +32,8 @@ export interface BootstrapWorld {
   readonly dispatcher: BootstrapTurnStartDispatcher["Service"]
   readonly recovery: BootstrapRecovery["Service"]
   readonly journal: BootstrapJournal["Service"]
+  readonly retention: Retention["Service"]
+  readonly report: WorktreeReport["Service"]
   /** Sends a bootstrapped thread.turn.start; `workspace` and the rest override the defaults. */
   readonly bootstrap: (
     threadId: string,
@@ -115,6 +119,8 @@ export const bootstrapWorld = (
       dispatcher: Context.get(context, BootstrapTurnStartDispatcher),
       recovery: Context.get(context, BootstrapRecovery),
       journal: Context.get(context, BootstrapJournal),
+      retention: Context.get(context, Retention),
+      report: Context.get(context, WorktreeReport),
       bootstrap: (threadId, o = {}) =>
         commands.dispatch(
           {
