@@ -43,6 +43,7 @@ import { StartupGate } from "./orchestration/StartupGate.ts"
 import { ThreadWatch } from "./orchestration/ThreadWatch.ts"
 import * as Database from "./persistence/Database.ts"
 import { holdHomeLock } from "./persistence/HomeLock.ts"
+import { WorktreePool } from "./pool/WorktreePool.ts"
 import { ThreadPorts } from "./ports/ThreadPorts.ts"
 import { ProviderAdapters } from "./providers/ProviderAdapters.ts"
 import { ProviderService } from "./providers/ProviderService.ts"
@@ -84,6 +85,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     Layer.provideMerge(ThreadLifecycle.layer),
     Layer.provideMerge(ThreadWatch.layer),
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
+    Layer.provideMerge(WorktreePool.layer),
     Layer.provideMerge(ThreadPorts.layer),
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),
@@ -122,6 +124,7 @@ const Startup = Layer.effectDiscard(
     const providers = yield* ProviderService
     const childNotices = yield* ChildNotices
     const retention = yield* Retention
+    const pool = yield* WorktreePool
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
@@ -139,6 +142,7 @@ const Startup = Layer.effectDiscard(
       const owner = yield* tokens.ensureOwnerToken()
       yield* gate.markReady
       yield* retention.start
+      yield* pool.start
       yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)
       yield* Effect.logInfo(
         `${owner.created ? "Created an owner token in" : "The owner token is in"} ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`

@@ -34,6 +34,8 @@ export interface ServerSettings {
   readonly threadPorts?: { readonly first: number; readonly last: number }
   /** How often the retention policy runs (default hourly). */
   readonly retentionIntervalMs?: number
+  /** How often the worktree pool looks for a moved default branch (default 5 minutes). */
+  readonly poolIntervalMs?: number
   /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
   readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
 }

@@ -20,6 +20,10 @@ export interface GitResult {
 export interface GitRunOptions {
   readonly cwd: string
   readonly timeout?: Duration.Input
+  /** Extra `-c key=value` settings for this call only. */
+  readonly config?: Readonly<Record<string, string>>
+  /** Run under `nice`, for background work that must not slow what a user waits for. */
+  readonly lowPriority?: boolean
 }
 
 const DEFAULT_TIMEOUT = Duration.seconds(60)
@@ -53,7 +57,14 @@ export class GitCli extends Context.Service<
       const spawner = yield* ChildProcessSpawner
 
       const run = Effect.fn("GitCli.run")(function* (args: ReadonlyArray<string>, options: GitRunOptions) {
-        const command = ChildProcess.make("git", ["-c", "core.quotePath=off", ...args], {
+        const config = Object.entries(options.config ?? {}).flatMap(([key, value]) => [
+          "-c",
+          `${key}=${value}`
+        ])
+        const gitArgs = ["-c", "core.quotePath=off", ...config, ...args]
+        const [bin, argv] =
+          options.lowPriority === true ? ["nice", ["-n", "19", "git", ...gitArgs]] : ["git", gitArgs]
+        const command = ChildProcess.make(bin, argv, {
           cwd: options.cwd,
           env: gitEnv,
           extendEnv: true,

@@ -1,8 +1,10 @@
-// Creates, adopts and removes the worktrees threads work in. Metadata changes go through the
+// Creates (from a checked plan: a checkout with parallel workers, or a warm pool slot moved into
+// place), adopts and removes the worktrees threads work in. Metadata changes go through the
 // repository's lock (RepoLocks); copying `.worktreeinclude` files runs outside it. A failed
 // create leaves no branch or directory behind; remove never deletes work that is not elsewhere.
 import { existsSync, rmSync } from "node:fs"
 import { mkdir, realpath } from "node:fs/promises"
+import { availableParallelism } from "node:os"
 import { join, sep } from "node:path"
 import { randomHex } from "@spindle/shared/random"
 import { slugify } from "@spindle/shared/slug"
@@ -13,7 +15,7 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { RepoLocks, retryTransient } from "./RepoLocks.ts"
-import { Repositories } from "./Repositories.ts"
+import { Repositories, type ResolvedBase } from "./Repositories.ts"
 import { copyIncludedFiles } from "./worktreeInclude.ts"
 
 export interface CreateOptions {
@@ -27,11 +29,31 @@ export interface CreateOptions {
   /** Fetch the base from origin first (bounded; falls back to the local ref with a warning). */
   readonly fetchBase?: boolean
   readonly initSubmodules?: boolean
+  readonly onPlanned?: WorktreePlan["onPlanned"]
+}
+
+/**
+ * A worktree to create, everything about it already checked once (the bootstrap's plan, or
+ * `Worktrees.plan`): `createPlanned` asks git nothing again.
+ */
+export interface WorktreePlan {
+  /** The repository's top level. */
+  readonly repo: string
+  readonly projectKey: string
+  /** A valid branch name that did not exist when checked (git refuses it if it appeared since). */
+  readonly branch: string
+  readonly base: ResolvedBase
+  readonly initSubmodules?: boolean
   /**
    * Called under the repository's lock once the branch and path are chosen, before git creates
    * anything: the moment to journal them, so a rollback knows exactly what this create made.
    */
   readonly onPlanned?: (planned: { readonly branch: string; readonly path: string }) => Effect.Effect<void>
+  /**
+   * Called under the repository's lock: a checked, detached worktree at `base.sha` (a warm pool
+   * slot) to move into place instead of a checkout, or undefined for a checkout.
+   */
+  readonly claimSlot?: Effect.Effect<string | undefined>
 }
 
 export interface PreparedWorktree {
@@ -60,6 +82,11 @@ const realPath = (path: string) => Effect.promise(() => realpath(path).catch(() 
 export class Worktrees extends Context.Service<
   Worktrees,
   {
+    /** Checks a create once (repository, base, branch) and answers what `createPlanned` needs. */
+    readonly plan: (options: CreateOptions) => Effect.Effect<WorktreePlan, GitError>
+    /** Creates the planned worktree (from a pool slot when `claimSlot` gives one, else a checkout). */
+    readonly createPlanned: (plan: WorktreePlan) => Effect.Effect<PreparedWorktree, GitError>
+    /** `plan`, then `createPlanned`. */
     readonly create: (options: CreateOptions) => Effect.Effect<PreparedWorktree, GitError>
     /** Checks that `path` is a worktree registered in `repo` (not its main checkout) and reads its branch. */
     readonly adopt: (repo: string, path: string) => Effect.Effect<PreparedWorktree, GitError>
@@ -68,6 +95,8 @@ export class Worktrees extends Context.Service<
     readonly deleteBranch: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /** `git worktree prune`: forgets worktrees whose directory is gone, nothing else. */
     readonly pruneMissing: (repo: string) => Effect.Effect<void, GitError>
+    /** `-c checkout.workers=<cores>` for git commands that check files out, unless the user's config sets it. */
+    readonly checkoutConfig: (repo: string) => Effect.Effect<Readonly<Record<string, string>>>
     /** Where new worktrees go: `<home>/worktrees`. */
     readonly root: string
   }
@@ -137,7 +166,7 @@ export class Worktrees extends Context.Service<
         })
       })
 
-      const create = Effect.fn("Worktrees.create")(function* (options: CreateOptions) {
+      const plan = Effect.fn("Worktrees.plan")(function* (options: CreateOptions) {
         const repo = yield* repositories.root(options.repo)
         if (!(yield* repositories.hasCommits(repo))) {
           return yield* new GitError({
@@ -155,27 +184,102 @@ export class Worktrees extends Context.Service<
           })
         }
         const base = yield* repositories.resolveBase(repo, baseName, { fetch: options.fetchBase === true })
+        return {
+          repo,
+          projectKey: options.projectKey,
+          branch: yield* chooseBranch(repo, options.branch),
+          base,
+          ...(options.initSubmodules === undefined ? {} : { initSubmodules: options.initSubmodules }),
+          ...(options.onPlanned === undefined ? {} : { onPlanned: options.onPlanned })
+        } satisfies WorktreePlan
+      })
+
+      // Parallel checkout, sized to the machine, unless the user's git config chose a value.
+      // Read once per repository for a minute: config rarely changes, creates come in bursts.
+      const workersChecked = new Map<
+        string,
+        { readonly at: number; readonly config: Record<string, string> }
+      >()
+      const checkoutConfig = (repo: string) =>
+        Effect.gen(function* () {
+          const cached = workersChecked.get(repo)
+          if (cached !== undefined && Date.now() - cached.at < 60_000) return cached.config
+          const set = yield* git.run(["config", "--get", "checkout.workers"], { cwd: repo })
+          const config: Record<string, string> =
+            set.exitCode === 0 && set.stdout.trim() !== ""
+              ? {}
+              : { "checkout.workers": String(Math.max(1, availableParallelism())) }
+          workersChecked.set(repo, { at: Date.now(), config })
+          return config
+        }).pipe(Effect.catch(() => Effect.succeed({})))
+
+      /** A slot moved to `path` and given the branch; false (slot discarded) when that failed. */
+      const placeSlot = (repo: string, slot: string, path: string, branch: string) =>
+        Effect.gen(function* () {
+          yield* git.runOk(["worktree", "move", "--", slot, path], { cwd: repo })
+          yield* git.runOk(["checkout", "--quiet", "--no-track", "-b", branch], { cwd: path })
+          return true
+        }).pipe(
+          Effect.catch(() =>
+            Effect.gen(function* () {
+              for (const leftover of [slot, path]) {
+                if (!existsSync(leftover)) continue
+                yield* git.run(["worktree", "remove", "--force", "--", leftover], { cwd: repo })
+                rmSync(leftover, { recursive: true, force: true })
+              }
+              yield* git.run(["worktree", "prune"], { cwd: repo })
+              const made = yield* git.run(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], {
+                cwd: repo
+              })
+              if (made.exitCode === 0) yield* git.run(["branch", "-D", "--", branch], { cwd: repo })
+              return false
+            }).pipe(Effect.orElseSucceed(() => false))
+          )
+        )
+
+      const createPlanned = Effect.fn("Worktrees.createPlanned")(function* (planned: WorktreePlan) {
+        const { repo, branch, base } = planned
         const warnings = [...base.warnings]
+        const config = yield* checkoutConfig(repo)
 
         const added = yield* locks.withLock(
           repo,
           Effect.gen(function* () {
-            const branch = yield* chooseBranch(repo, options.branch)
-            const path = yield* choosePath(repo, options.projectKey, branch)
-            if (options.onPlanned !== undefined) yield* options.onPlanned({ branch, path })
-            // Undo a failed attempt completely, so a retry (or the caller) starts clean.
+            const path = yield* choosePath(repo, planned.projectKey, branch)
+            if (planned.onPlanned !== undefined) yield* planned.onPlanned({ branch, path })
+            const slot = planned.claimSlot === undefined ? undefined : yield* planned.claimSlot
+            if (slot !== undefined && (yield* placeSlot(repo, slot, path, branch))) {
+              return { branch, path }
+            }
+            let refused = false
+            // Undo a failed attempt completely, so a retry (or the caller) starts clean; a branch
+            // git refused because it exists was not made by us and stays.
             const cleanup = Effect.gen(function* () {
               if (existsSync(path)) {
                 yield* git.run(["worktree", "remove", "--force", "--", path], { cwd: repo })
                 rmSync(path, { recursive: true, force: true })
               }
               yield* git.run(["worktree", "prune"], { cwd: repo })
-              if (yield* repositories.branchExists(repo, branch)) {
+              if (!refused && (yield* repositories.branchExists(repo, branch))) {
                 yield* git.run(["branch", "-D", "--", branch], { cwd: repo })
               }
             }).pipe(Effect.ignore)
             yield* retryTransient(
-              git.runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, base.sha], { cwd: repo }),
+              git
+                .runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, base.sha], {
+                  cwd: repo,
+                  config
+                })
+                .pipe(
+                  Effect.mapError((error) => {
+                    if (!/already exists/.test(error.stderr ?? "") || existsSync(path)) return error
+                    refused = true
+                    return new GitError({
+                      reason: "branch-exists",
+                      message: `Branch ${branch} already exists (it was made while this thread started). Choose another branch name.`
+                    })
+                  })
+                ),
               cleanup
             )
             return { branch, path }
@@ -184,13 +288,14 @@ export class Worktrees extends Context.Service<
 
         const included = yield* copyIncludedFiles(git, repo, added.path)
         warnings.push(...included.warnings)
-        if (options.initSubmodules === true) {
+        if (planned.initSubmodules === true) {
           const submodules = yield* locks
             .withLock(
               repo,
               git.run(["submodule", "update", "--init", "--recursive"], {
                 cwd: added.path,
-                timeout: "5 minutes"
+                timeout: "5 minutes",
+                config
               })
             )
             .pipe(
@@ -212,6 +317,8 @@ export class Worktrees extends Context.Service<
           warnings
         } satisfies PreparedWorktree
       })
+
+      const create = (options: CreateOptions) => Effect.flatMap(plan(options), createPlanned)
 
       const adopt = Effect.fn("Worktrees.adopt")(function* (repoPath: string, path: string) {
         const repo = yield* repositories.root(repoPath)
@@ -307,7 +414,17 @@ export class Worktrees extends Context.Service<
         return true
       })
 
-      return { create, adopt, remove, deleteBranch, pruneMissing, root: worktreesRoot }
+      return {
+        plan,
+        createPlanned,
+        create,
+        adopt,
+        remove,
+        deleteBranch,
+        pruneMissing,
+        checkoutConfig,
+        root: worktreesRoot
+      }
     })
   )
 }

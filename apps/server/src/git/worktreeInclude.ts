@@ -1,7 +1,8 @@
 // Copies the ignored files a repository lists in `.worktreeinclude` (gitignore syntax, e.g.
-// `.env`) into a new worktree. Best effort: every problem is a warning, never a failure. Nothing
-// that resolves outside the repository is read, and nothing is written except a new file inside
-// the worktree: a destination reached through a symlink, or one that already exists, is refused.
+// `.env`) into a new worktree, as copy-on-write clones where the file system can. Best effort:
+// every problem is a warning, never a failure. Nothing that resolves outside the repository is
+// read, and nothing is written except a new file inside the worktree: a destination reached
+// through a symlink, or one that already exists, is refused.
 import { existsSync, constants as fsConstants } from "node:fs"
 import { copyFile, lstat, mkdir, realpath } from "node:fs/promises"
 import { join, sep } from "node:path"
@@ -66,7 +67,9 @@ const copyOne = async (realRepo: string, repo: string, worktree: string, relativ
     )
   }
   // EXCL: fails if anything appeared there meanwhile, a dangling symlink included (O_CREAT|O_EXCL).
-  await copyFile(resolved, target, fsConstants.COPYFILE_EXCL)
+  // FICLONE: a copy-on-write clone where the file system has them (btrfs, XFS, APFS), which costs
+  // no disk until either side changes; a plain copy elsewhere.
+  await copyFile(resolved, target, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE)
   return undefined
 }
 

@@ -23,12 +23,10 @@ import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { projectNotFound } from "../orchestration/notFound.ts"
+import { POOL_DIR } from "../pool/WorktreePool.ts"
 import { diskUsage } from "./diskUsage.ts"
 import { ThreadLifecycle } from "./ThreadLifecycle.ts"
 import { type Inspection, inspectWorktree, keepReasons } from "./worktreeInspection.ts"
-
-/** Where the warm pool keeps its spare worktrees, under the worktrees root. */
-export const POOL_DIR = ".pool"
 
 const inside = (root: string, path: string) => path.startsWith(root + sep)
 

@@ -14,6 +14,7 @@ import * as Ref from "effect/Ref"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalEntry } from "../persistence/BootstrapJournal.ts"
+import { inPool } from "../pool/WorktreePool.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
 import { stepCommandId } from "./bootstrapSteps.ts"
@@ -256,7 +257,9 @@ export class BootstrapRecovery extends Context.Service<
               )
             )
           for (const entry of listed) {
-            if (!entry.path.startsWith(root + sep) || owned.has(entry.path)) continue
+            // The pool reconciles its own slots when it starts.
+            if (!entry.path.startsWith(root + sep) || owned.has(entry.path) || inPool(root, entry.path))
+              continue
             const orphan = { projectId: project.id, path: entry.path, branch: entry.branch }
             const createdByUs =
               entry.branch !== null && ours.has(`${project.workspaceRoot}\u0000${entry.branch}`)

@@ -14,6 +14,7 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
+import { WorktreePool } from "../pool/WorktreePool.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
@@ -46,6 +47,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       const crash = yield* CrashPoints
       const adapters = yield* ProviderAdapters
       const ports = yield* ThreadPorts
+      const pool = yield* WorktreePool
       const { home } = yield* ServerConfig
       const steps = makeBootstrapRun({
         engine,
@@ -57,6 +59,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
         crash,
         adapters,
         ports,
+        pool,
         home
       })
 

@@ -20,6 +20,7 @@ import type { ReadModel } from "../domain/readModel.ts"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import type { Repositories, ResolvedBase } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
+import type { WorktreePool } from "../pool/WorktreePool.ts"
 import { type PreparedAttachment, readAttachments } from "./attachments.ts"
 
 export type BootstrapCommand = typeof ThreadTurnStart.Type & { readonly bootstrap: BootstrapRequest }
@@ -274,9 +275,13 @@ export const planBootstrap = (
     } satisfies BootstrapPlan
   })
 
-/** Step 3: the workspace the plan names, created (new_worktree) or as validated. */
+/**
+ * Step 3: the workspace the plan names, created (new_worktree, from the plan's checked branch and
+ * base, out of the project's warm pool when it has a slot) or as validated.
+ */
 export const prepareWorkspace = (
   worktrees: Worktrees["Service"],
+  pool: WorktreePool["Service"],
   plan: BootstrapPlan,
   onPlanned?: (planned: { readonly branch: string; readonly path: string }) => Effect.Effect<void>
 ) => {
@@ -284,12 +289,14 @@ export const prepareWorkspace = (
   switch (workspace.mode) {
     case "new_worktree":
       return worktrees
-        .create({
+        .createPlanned({
           repo: plan.project.workspaceRoot,
           projectKey: plan.project.id,
           branch: workspace.branch,
-          base: workspace.base.name,
+          base: workspace.base,
           initSubmodules: workspace.initSubmodules,
+          // Slots have no submodules checked out; such a project always takes the slow way.
+          ...(workspace.initSubmodules ? {} : { claimSlot: pool.claim(plan.project, workspace.base) }),
           ...(onPlanned === undefined ? {} : { onPlanned })
         })
         .pipe(Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace")))

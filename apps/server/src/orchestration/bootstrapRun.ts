@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import type { Repositories } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
 import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJournal.ts"
+import type { WorktreePool } from "../pool/WorktreePool.ts"
 import type { ThreadPorts } from "../ports/ThreadPorts.ts"
 import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import { removeAttachments, storeAttachments } from "./attachments.ts"
@@ -30,6 +31,7 @@ export interface RunServices {
   readonly crash: (typeof CrashPoints)["Service"]
   readonly adapters: ProviderAdapters["Service"]
   readonly ports: ThreadPorts["Service"]
+  readonly pool: WorktreePool["Service"]
   /** The Spindle home, where attachments are stored. */
   readonly home: string
 }
@@ -50,7 +52,7 @@ const now = Effect.map(DateTime.now, DateTime.formatIso)
 const failAt = (stage: BootstrapStage) => (error: SpindleError) => new StepFailure({ stage, error })
 
 export const makeBootstrapRun = (services: RunServices) => {
-  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters, ports, home } =
+  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters, ports, pool, home } =
     services
 
   return (invocation: BootstrapInvocation, hash: string, flight: InFlight, progress: Progress) => {
@@ -180,7 +182,7 @@ export const makeBootstrapRun = (services: RunServices) => {
     ) {
       progress.stage = "workspace"
       yield* record({ stage: "creating-worktree" })
-      const prepared: PreparedWorktree = yield* prepareWorkspace(worktrees, plan, ({ path }) =>
+      const prepared: PreparedWorktree = yield* prepareWorkspace(worktrees, pool, plan, ({ path }) =>
         Effect.andThen(record({ worktreePath: path }), crash.reach("worktree-adding"))
       ).pipe(Effect.mapError(failAt("workspace")))
       yield* crash.reach("worktree-added")

@@ -21,6 +21,7 @@ import { Commands, type DispatchOptions } from "../orchestration/Commands.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
+import { WorktreePool } from "../pool/WorktreePool.ts"
 import { gitRepo, serverActor, tempHome, testSettings } from "./fixtures.ts"
 
 export interface BootstrapWorld {
@@ -34,6 +35,7 @@ export interface BootstrapWorld {
   readonly journal: BootstrapJournal["Service"]
   readonly retention: Retention["Service"]
   readonly report: WorktreeReport["Service"]
+  readonly pool: WorktreePool["Service"]
   /** Sends a bootstrapped thread.turn.start; `workspace` and the rest override the defaults. */
   readonly bootstrap: (
     threadId: string,
@@ -121,6 +123,7 @@ export const bootstrapWorld = (
       journal: Context.get(context, BootstrapJournal),
       retention: Context.get(context, Retention),
       report: Context.get(context, WorktreeReport),
+      pool: Context.get(context, WorktreePool),
       bootstrap: (threadId, o = {}) =>
         commands.dispatch(
           {
