@@ -170,6 +170,52 @@ describe("Worktrees.create", () => {
     })
   )
 
+  it.live("from a checked plan asks git nothing again, and checks out with parallel workers", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const calls: Array<{ args: ReadonlyArray<string>; config?: Readonly<Record<string, string>> }> = []
+      const { worktrees } = yield* gitServices(join(yield* tempDir(), "home"), (git) => ({
+        ...git,
+        run: (args, options) => {
+          calls.push({ args, ...(options.config === undefined ? {} : { config: options.config }) })
+          return git.run(args, options)
+        },
+        runOk: (args, options) => {
+          calls.push({ args, ...(options.config === undefined ? {} : { config: options.config }) })
+          return git.runOk(args, options)
+        }
+      }))
+      const plan = yield* worktrees.plan({ repo, projectKey: "p", branch: "planned" })
+      calls.length = 0
+      const created = yield* worktrees.createPlanned(plan)
+      assert.strictEqual(git(created.worktreePath, "rev-parse", "--abbrev-ref", "HEAD").trim(), "planned")
+      // Only the user's checkout.workers setting is read (once a minute), then the worktree added.
+      assert.deepStrictEqual(
+        calls.map((c) => c.args.slice(0, 2).join(" ")),
+        ["config --get", "worktree add"]
+      )
+      const workers = calls[1]!.config?.["checkout.workers"]
+      assert.isTrue(Number(workers) >= 1)
+      calls.length = 0
+      yield* worktrees.create({ repo, projectKey: "p" })
+      // The setting is cached: a second create within the minute does not read it again.
+      assert.notInclude(
+        calls.map((c) => c.args.join(" ")),
+        "config --get checkout.workers"
+      )
+    })
+  )
+
+  it.live("leaves checkout.workers to the user's git config when it sets one", () =>
+    Effect.gen(function* () {
+      const { repo, worktrees } = yield* setup
+      git(repo, "config", "checkout.workers", "1")
+      assert.deepStrictEqual(yield* worktrees.checkoutConfig(repo), {})
+      const other = yield* gitRepo
+      assert.deepStrictEqual(Object.keys(yield* worktrees.checkoutConfig(other)), ["checkout.workers"])
+    })
+  )
+
   it.live("initialises submodules when asked", () =>
     Effect.gen(function* () {
       const { repo, worktrees } = yield* setup
