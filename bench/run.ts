@@ -5,6 +5,7 @@ import type { BenchResult } from "./report.ts"
 const scenarios: Record<string, () => Promise<BenchResult>> = {
   engine: async () => (await import("./engine.ts")).run(),
   worktree: async () => (await import("./worktree.ts")).run(),
+  pool: async () => (await import("./pool.ts")).run(),
   bootstrap: async () => (await import("./bootstrap.ts")).run(),
   ws: async () => (await import("./ws.ts")).run(),
   mcp: async () => (await import("./mcp.ts")).run(),

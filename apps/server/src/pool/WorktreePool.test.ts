@@ -221,6 +221,25 @@ describe("WorktreePool", () => {
   )
 })
 
+describe("WorktreePool and removed projects", () => {
+  it.live("discards the slots of a project that was removed, leaving the repository as it was", () =>
+    Effect.gen(function* () {
+      const world = yield* pooledWorld(2)
+      yield* world.pool.fill
+      const slots = yield* readySlots(world)
+      assert.strictEqual(slots.length, 2)
+      yield* world.commands.dispatch({ type: "project.remove", commandId: "rm", projectId: "p1" }, {
+        kind: "server"
+      })
+      yield* world.pool.fill
+      for (const slot of slots) assert.isFalse(existsSync(slot.path))
+      assert.isFalse(existsSync(join(slots[0]!.path, "..")))
+      assert.strictEqual(git(world.repo, "worktree", "list", "--porcelain").split("\nworktree ").length, 1)
+      assert.strictEqual(git(world.repo, "status", "--porcelain").trim(), "")
+    })
+  )
+})
+
 describe("WorktreePool.start", () => {
   it.live("refills in the background after a claim", () =>
     Effect.gen(function* () {
