@@ -2,6 +2,7 @@
 // branch is its default, what a base ref resolves to (optionally fetching it first), which
 // worktrees it has and how one of them stands, what a file holds as committed on a ref. Only the
 // bounded fetch changes anything.
+import { existsSync } from "node:fs"
 import { realpath } from "node:fs/promises"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -110,7 +111,11 @@ export class Repositories extends Context.Service<
           r.exitCode === 0 ? r.stdout.trim() || undefined : undefined
         )
 
+      // A repository's top level does not change while the server runs: asked once per path.
+      const roots = new Map<string, string>()
       const root = Effect.fn("Repositories.root")(function* (path: string) {
+        const known = roots.get(path)
+        if (known !== undefined && existsSync(known)) return known
         const result = yield* git
           .run(["rev-parse", "--show-toplevel"], { cwd: path })
           .pipe(
@@ -128,7 +133,9 @@ export class Repositories extends Context.Service<
             message: `${path} is not inside a git repository (or does not exist). Pass the path of a git repository, or run 'git init' there.`
           })
         }
-        return yield* realPath(top)
+        const real = yield* realPath(top)
+        roots.set(path, real)
+        return real
       })
 
       const hasCommits = (repo: string) =>

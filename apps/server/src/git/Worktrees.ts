@@ -128,14 +128,8 @@ export class Worktrees extends Context.Service<
           }
           return requested
         }
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const candidate = `spindle/${yield* randomHex(4)}`
-          if (!(yield* repositories.branchExists(repo, candidate))) return candidate
-        }
-        return yield* new GitError({
-          reason: "branch-exists",
-          message: "Could not find a free spindle/<id> branch name after 5 tries. Pass a branch name."
-        })
+        // 32 random bits: not asked of git (which refuses the branch in the unlikely case it exists).
+        return `spindle/${yield* randomHex(4)}`
       })
 
       /** `<root>/<project>/<branch>`, with `-2`, `-3`… when taken; never inside the repository. */
@@ -168,22 +162,27 @@ export class Worktrees extends Context.Service<
 
       const plan = Effect.fn("Worktrees.plan")(function* (options: CreateOptions) {
         const repo = yield* repositories.root(options.repo)
-        if (!(yield* repositories.hasCommits(repo))) {
-          return yield* new GitError({
+        // Asked only when the base cannot be found, to say why: an empty repository.
+        const noCommits = Effect.gen(function* () {
+          if (yield* repositories.hasCommits(repo)) return undefined
+          return new GitError({
             reason: "no-commits",
             path: repo,
             message: `The repository ${repo} has no commits yet, so there is nothing to branch from. Make a first commit, then retry.`
           })
-        }
+        })
         const baseName = options.base ?? (yield* repositories.defaultBranch(repo))
         if (baseName === undefined) {
-          return yield* new GitError({
-            reason: "base-not-found",
-            path: repo,
-            message: `Could not tell the default branch of ${repo} (detached HEAD, no main or master). Pass a base branch.`
-          })
+          return yield* (yield* noCommits) ??
+            new GitError({
+              reason: "base-not-found",
+              path: repo,
+              message: `Could not tell the default branch of ${repo} (detached HEAD, no main or master). Pass a base branch.`
+            })
         }
-        const base = yield* repositories.resolveBase(repo, baseName, { fetch: options.fetchBase === true })
+        const base = yield* repositories
+          .resolveBase(repo, baseName, { fetch: options.fetchBase === true })
+          .pipe(Effect.catch((error) => Effect.flatMap(noCommits, (empty) => Effect.fail(empty ?? error))))
         return {
           repo,
           projectKey: options.projectKey,
@@ -214,10 +213,13 @@ export class Worktrees extends Context.Service<
         }).pipe(Effect.catch(() => Effect.succeed({})))
 
       /** A slot moved to `path` and given the branch; false (slot discarded) when that failed. */
-      const placeSlot = (repo: string, slot: string, path: string, branch: string) =>
+      const placeSlot = (repo: string, slot: string, path: string, branch: string, sha: string) =>
         Effect.gen(function* () {
           yield* git.runOk(["worktree", "move", "--", slot, path], { cwd: repo })
-          yield* git.runOk(["checkout", "--quiet", "--no-track", "-b", branch], { cwd: path })
+          // What `git worktree add -b` does before its checkout, which the slot already has: the
+          // branch at the slot's commit, then the slot's HEAD on it (the index is not touched).
+          yield* git.runOk(["branch", "--no-track", "--", branch, sha], { cwd: repo })
+          yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
           return true
         }).pipe(
           Effect.catch(() =>
@@ -248,7 +250,7 @@ export class Worktrees extends Context.Service<
             const path = yield* choosePath(repo, planned.projectKey, branch)
             if (planned.onPlanned !== undefined) yield* planned.onPlanned({ branch, path })
             const slot = planned.claimSlot === undefined ? undefined : yield* planned.claimSlot
-            if (slot !== undefined && (yield* placeSlot(repo, slot, path, branch))) {
+            if (slot !== undefined && (yield* placeSlot(repo, slot, path, branch, base.sha))) {
               return { branch, path }
             }
             let refused = false

@@ -142,13 +142,15 @@ export const planBootstrap = (
     const workspace: WorkspacePlan = yield* Effect.gen(function* () {
       switch (mode) {
         case "new_worktree": {
-          if (!(yield* repositories.hasCommits(repo))) {
+          // Asked only when the base cannot be found, to say why: an empty repository.
+          const emptyRepo = Effect.gen(function* () {
+            if (yield* repositories.hasCommits(repo)) return
             return yield* fail({
               reason: "validation",
               path: repo,
               message: `The repository ${repo} has no commits yet, so there is nothing to branch from. Make a first commit, then retry.`
             })
-          }
+          })
           const pr = bootstrap.workspace.pr
           let branch = bootstrap.workspace.branch
           if (branch === undefined) {
@@ -180,6 +182,7 @@ export const planBootstrap = (
             project.defaultBranch ??
             (yield* repositories.defaultBranch(repo))
           if (baseName === undefined) {
+            yield* emptyRepo
             return yield* fail({
               reason: "validation",
               field: "bootstrap.workspace.baseBranch",
@@ -188,7 +191,11 @@ export const planBootstrap = (
           }
           const base = yield* repositories
             .resolveBase(repo, baseName, { fetch: bootstrap.workspace.fetchBase === true })
-            .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace.baseBranch")))
+            .pipe(
+              Effect.catchTag("GitError", (error) =>
+                Effect.andThen(emptyRepo, gitFailure("bootstrap.workspace.baseBranch")(error))
+              )
+            )
           warnings.push(...base.warnings)
           return { mode, branch, base, initSubmodules: project.initSubmodules } as const
         }
