@@ -1,21 +1,15 @@
 // Scenario "bootstrap": a full bootstrap (new_worktree, no setup script, turn requested) through
 // the dispatcher, against a plain `git worktree add -b` on the same generated repository.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { summarize } from "@spindle/shared/stats"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import { CoreLayer } from "../apps/server/src/main.ts"
-import { Commands } from "../apps/server/src/orchestration/Commands.ts"
-import { Engine } from "../apps/server/src/orchestration/Engine.ts"
-import { StartupGate } from "../apps/server/src/orchestration/StartupGate.ts"
-import { serverActor, testSettings } from "../apps/server/src/testing/fixtures.ts"
 import { alternate, generateRepo, plainWorktreeAdd, resetWorktrees, timed } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
+import { benchWorld } from "./world.ts"
 
 const ROUNDS = 5
 const CONCURRENT = 16
@@ -25,35 +19,8 @@ export const run = async (): Promise<BenchResult> => {
   const dir = mkdtempSync(join(tmpdir(), "spindle-bench-bootstrap-"))
   const scope = Effect.runSync(Scope.make())
   try {
-    const home = join(dir, "home")
-    mkdirSync(home, { mode: 0o700 })
     const repo = generateRepo(join(dir, "repo"), FILES)
-    const context = await Effect.runPromise(Layer.buildWithScope(CoreLayer(testSettings(home)), scope))
-    const commands = Context.get(context, Commands)
-    await Effect.runPromise(Context.get(context, Engine).ready)
-    await Effect.runPromise(Context.get(context, StartupGate).markReady)
-    await Effect.runPromise(
-      commands.dispatch(
-        { type: "project.create", commandId: "bench", projectId: "bench", workspaceRoot: repo },
-        serverActor
-      )
-    )
-    let id = 0
-    const bootstrap = () => {
-      id++
-      return Effect.runPromise(
-        commands.dispatch(
-          {
-            type: "thread.turn.start",
-            commandId: `bench-${id}`,
-            threadId: `t${id}`,
-            prompt: "benchmark",
-            bootstrap: { createThread: { projectId: "bench" }, workspace: { mode: "new_worktree" } }
-          },
-          serverActor
-        )
-      )
-    }
+    const { bootstrap } = await benchWorld(dir, repo, scope)
     const plain = (n: number) => plainWorktreeAdd(repo, dir, n)
 
     const { oursMs, plainMs } = await alternate(repo, ROUNDS, () => bootstrap(), plain)

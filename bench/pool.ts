@@ -2,23 +2,18 @@
 // new_worktree, no setup, turn requested) from a warm pool, and with the pool empty, against a plain
 // `git worktree add -b` on the same generated 20,000-file repository, in the same run. The pool is
 // filled before each timed start (outside the timing), as it is between starts a person makes.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { summarize } from "@spindle/shared/stats"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import { CoreLayer } from "../apps/server/src/main.ts"
-import { Commands } from "../apps/server/src/orchestration/Commands.ts"
-import { Engine } from "../apps/server/src/orchestration/Engine.ts"
-import { StartupGate } from "../apps/server/src/orchestration/StartupGate.ts"
 import { WorktreePool } from "../apps/server/src/pool/WorktreePool.ts"
-import { serverActor, testSettings } from "../apps/server/src/testing/fixtures.ts"
 import { generateRepo, plainWorktreeAdd, timed } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
+import { benchWorld } from "./world.ts"
 
 const ROUNDS = 5
 const FILES = 20_000
@@ -27,42 +22,9 @@ export const run = async (): Promise<BenchResult> => {
   const dir = mkdtempSync(join(tmpdir(), "spindle-bench-pool-"))
   const scope = Effect.runSync(Scope.make())
   try {
-    const home = join(dir, "home")
-    mkdirSync(home, { mode: 0o700 })
     const repo = generateRepo(join(dir, "repo"), FILES)
-    const context = await Effect.runPromise(Layer.buildWithScope(CoreLayer(testSettings(home)), scope))
-    const commands = Context.get(context, Commands)
+    const { context, bootstrap } = await benchWorld(dir, repo, scope, { worktreePoolSize: 1 })
     const pool = Context.get(context, WorktreePool)
-    await Effect.runPromise(Context.get(context, Engine).ready)
-    await Effect.runPromise(Context.get(context, StartupGate).markReady)
-    await Effect.runPromise(
-      commands.dispatch(
-        {
-          type: "project.create",
-          commandId: "bench",
-          projectId: "bench",
-          workspaceRoot: repo,
-          worktreePoolSize: 1
-        },
-        serverActor
-      )
-    )
-    let id = 0
-    const bootstrap = () => {
-      id++
-      return Effect.runPromise(
-        commands.dispatch(
-          {
-            type: "thread.turn.start",
-            commandId: `bench-${id}`,
-            threadId: `t${id}`,
-            prompt: "benchmark",
-            bootstrap: { createThread: { projectId: "bench" }, workspace: { mode: "new_worktree" } }
-          },
-          serverActor
-        )
-      )
-    }
     let n = 0
     const plain = () => plainWorktreeAdd(repo, dir, ++n)
 
