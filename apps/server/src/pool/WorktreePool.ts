@@ -94,6 +94,8 @@ export class WorktreePool extends Context.Service<
       const scope: Scope.Scope = yield* Effect.scope
       const root = join(worktrees.root, POOL_DIR)
       const slots = new Map<string, Slot>()
+      /** Slots given to a bootstrap: moved away by it, never to be taken back from disk. */
+      const handedOut = new Set<string>()
       const stats = yield* Ref.make<PoolStats>({ claimed: 0, created: 0, refreshed: 0, discarded: 0 })
       const wakeUps = yield* Queue.sliding<void>(1)
       const fillLock = yield* Semaphore.make(1)
@@ -164,6 +166,7 @@ export class WorktreePool extends Context.Service<
               continue
             }
             slots.delete(slot.path)
+            handedOut.add(slot.path)
             yield* count("claimed")
             yield* Queue.offer(wakeUps, undefined)
             return slot.path
@@ -192,7 +195,7 @@ export class WorktreePool extends Context.Service<
           )
           for (const entry of readdirSync(folder, { withFileTypes: true })) {
             const path = join(folder, entry.name)
-            if (slots.has(path)) continue
+            if (slots.has(path) || handedOut.has(path)) continue
             const at = registered.has(path) ? yield* check(path) : undefined
             if (at === undefined) yield* discard(project.workspaceRoot, path)
             else
