@@ -37,8 +37,9 @@ export const run = async (): Promise<BenchResult> => {
     )
     const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
     const worktrees = Context.get(context, Worktrees)
-    const ours = (repo: string, n: number) =>
-      Effect.runPromise(worktrees.create({ repo, projectKey: "bench", branch: `ours/${n}` }))
+    const ours = (repo: string, _n: number) =>
+      // As a bootstrap asks: the project's default branch named, a generated spindle/<hex> branch.
+      Effect.runPromise(worktrees.create({ repo, projectKey: "bench", base: "main" }))
     const plain = (repo: string, n: number) => plainWorktreeAdd(repo, dir, n)
 
     for (const { files, rounds, goal, what } of CASES) {

@@ -302,13 +302,19 @@ export class Repositories extends Context.Service<
         if (parts.some((part) => part === "" || part === "." || part === "..")) {
           return { _tag: "refused", message: `${path} is not a plain path inside the repository.` } as const
         }
-        const sha = yield* commitOf(repo, ref)
-        if (sha === undefined) return undefined
         const name = parts.pop() as string
-        // Listing the parent tree and matching the name exactly: no pathspec magic, and a symlinked
-        // parent directory is not a tree, so nothing is looked up through it.
+        // Listing the parent tree of the ref's commit (one git call: a missing ref or folder is
+        // an error, read as "no file") and matching the name exactly: no pathspec magic, and a
+        // symlinked parent directory is not a tree, so nothing is looked up through it.
+        const commit = `${ref}^{commit}`
         const listed = yield* git.run(
-          ["ls-tree", "-l", "-z", parts.length === 0 ? `${sha}^{tree}` : `${sha}:${parts.join("/")}`],
+          [
+            "ls-tree",
+            "-l",
+            "-z",
+            "--end-of-options",
+            parts.length === 0 ? `${commit}^{tree}` : `${commit}:${parts.join("/")}`
+          ],
           { cwd: repo }
         )
         if (listed.exitCode !== 0) return undefined
