@@ -11,7 +11,7 @@ import { inProcessServer } from "../testing/inProcessServer.ts"
 import { runProcess } from "../testing/serverProcess.ts"
 
 const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
-const THREADS = 190
+const THREADS = 500
 
 /** Runs the bin with stdout going straight to a file; answers its exit code. */
 const spindleToFile = (args: ReadonlyArray<string>, env: Record<string, string>, path: string) =>
@@ -50,7 +50,7 @@ describe("spindle CLI output", () => {
             commandId: CommandId.make(`t${i}`),
             threadId: `thread-${i}` as ThreadId,
             projectId: ProjectId.make("p"),
-            title: `thread ${i} ${"x".repeat(180)}`
+            title: `thread ${i} ${"x".repeat(100)}`
           },
           serverActor
         )

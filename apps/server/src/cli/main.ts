@@ -89,7 +89,7 @@ const writeError = (json: boolean, failure: CliFailure) => {
 }
 
 /** A usage error from effect/cli, as a CliFailure naming where to read more. */
-const usageFailure = (error: CliError.ShowHelp, argv: ReadonlyArray<string>) => {
+const usageFailure = (error: CliError.ShowHelp) => {
   const path = error.commandPath.join(" ")
   const messages = error.errors.map((e) =>
     e.message.replace(/\n\n {2}Did you mean this\?\n {4}/, " Did you mean: ")
@@ -98,7 +98,7 @@ const usageFailure = (error: CliError.ShowHelp, argv: ReadonlyArray<string>) => 
     code: EXIT.usage,
     reason: "usage",
     message: `${messages.join("\n")}\nRun '${path} --help' for its usage.`,
-    details: { command: path, argv }
+    details: { command: path }
   })
 }
 
@@ -116,7 +116,7 @@ const report = (argv: ReadonlyArray<string>) => (cause: Cause.Cause<unknown>) =>
       if (error._tag === "ShowHelp") {
         // No errors: a command group without its subcommand; its help was printed.
         if (error.errors.length === 0) return EXIT.usage
-        writeError(json, usageFailure(error, argv))
+        writeError(json, usageFailure(error))
         return EXIT.usage
       }
       writeError(json, new CliFailure({ code: EXIT.usage, reason: "usage", message: error.message }))

@@ -19,7 +19,7 @@ const formatProject = (p: Project) =>
     `${p.id}  ${p.workspaceRoot}`,
     `  title ${p.title}  default branch ${p.defaultBranch ?? "-"}`,
     `  setup ${p.setupScript ?? "(none)"}  timeout ${p.setupTimeoutSeconds} s${
-      Object.keys(p.setupEnv).length > 0 ? `  env: ${Object.keys(p.setupEnv).join(", ")}` : ""
+      Object.keys(p.setupEnv).length > 0 ? `  setup env: ${Object.keys(p.setupEnv).join(", ")}` : ""
     }`,
     `  agent ${p.defaultProvider ?? "codex"}${p.defaultModel ? ` ${p.defaultModel}` : ""}${
       p.agentCommand ? `  command: ${p.agentCommand.join(" ")}` : ""
