@@ -176,8 +176,16 @@ export const followThread = (
             logs = yield* client["thread.streamSetupLog"]({ threadId: threadId as ThreadId }).pipe(
               Stream.runForEach((item) =>
                 Effect.sync(() => {
-                  if (options.json) write(JSON.stringify({ type: "setup.output", threadId, ...item }))
-                  else if (item.kind === "log") {
+                  if (options.json) {
+                    // One line of output per JSON line, whether it came with the log so far or live.
+                    const lines =
+                      item.kind === "log" ? item.text.split("\n").filter((text) => text !== "") : [item.line]
+                    const stream = item.kind === "line" ? { stream: item.stream } : {}
+                    for (const line of lines)
+                      write(
+                        JSON.stringify({ type: "setup.output", threadId, run: item.run, ...stream, line })
+                      )
+                  } else if (item.kind === "log") {
                     for (const text of item.text.split("\n")) if (text !== "") write(`  │ ${text}`)
                   } else write(`  │ ${item.line}`)
                 })
