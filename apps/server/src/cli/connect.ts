@@ -12,7 +12,7 @@ import { type GlobalOptions, globalOptions } from "./globals.ts"
 import type { SpindleClient } from "./rpcClient.ts"
 
 export const resolveHome = (flag: string | undefined, env: NodeJS.ProcessEnv): string =>
-  resolve(flag ?? env.SPINDLE_HOME ?? join(homedir(), ".spindle"))
+  resolve(flag ?? (env.SPINDLE_HOME || undefined) ?? join(homedir(), ".spindle"))
 
 export interface ServerInfo {
   readonly pid?: number
@@ -33,11 +33,12 @@ export const readServerInfo = (home: string): ServerInfo | undefined => {
 /** The server URL and token: flags, then SPINDLE_URL/SPINDLE_TOKEN, then `<home>` files. */
 export const discover = (options: GlobalOptions, env: NodeJS.ProcessEnv) => {
   const home = resolveHome(options.home, env)
-  const url = options.url ?? env.SPINDLE_URL ?? readServerInfo(home)?.url
+  // An empty variable counts as unset (`SPINDLE_URL= spindle …`).
+  const url = options.url ?? (env.SPINDLE_URL || undefined) ?? readServerInfo(home)?.url
   const tokenPath = join(home, "owner-token")
   const token =
     options.token ??
-    env.SPINDLE_TOKEN ??
+    (env.SPINDLE_TOKEN || undefined) ??
     (existsSync(tokenPath) ? readFileSync(tokenPath, "utf8").trim() : undefined)
   return { home, url, token }
 }
