@@ -52,9 +52,13 @@ const serverColdStart = async () => {
   for (let i = 0; i < 5; i++) {
     const home = mkdtempSync(join(tmpdir(), "spindle-bench-home-"))
     const t0 = performance.now()
-    const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--home", home, "--providers", "off"], {
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const child = spawn(
+      process.execPath,
+      [BIN, "serve", "--port", "0", "--home", home, "--providers", "off"],
+      {
+        stdio: ["ignore", "pipe", "pipe"]
+      }
+    )
     let output = ""
     await new Promise<void>((done, failed) => {
       const onData = (chunk: Buffer) => {

@@ -163,6 +163,9 @@ describe("spindle CLI usage (no server)", () => {
           assert.include(run.stderr, names, args.join(" "))
           assert.strictEqual(run.stdout, "", args.join(" "))
         }
+        const badUrl = yield* spindle(["thread", "list", "--url", "nonsense"], env)
+        assert.strictEqual(badUrl.code, 2)
+        assert.include(badUrl.stderr, "http://127.0.0.1:5757")
         // With --json, the error is JSON on stdout, with the same code.
         const json = yield* spindle(["--json", "thread", "list", "--state", "bogus"], env)
         assert.strictEqual(json.code, 2)

@@ -7,7 +7,7 @@ import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { CliFailure, EXIT } from "./errors.ts"
+import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { type GlobalOptions, globalOptions } from "./globals.ts"
 import type { SpindleClient } from "./rpcClient.ts"
 
@@ -83,6 +83,11 @@ export const withClient = <A>(program: (client: SpindleClient) => Effect.Effect<
         reason: "no-server",
         message: `no server found: ${join(home, "server.json")} is missing. Start one with 'spindle serve' (or 'npm start'), or pass --url.`
       })
+    }
+    if (!/^https?:\/\/[^/\s]+/.test(url)) {
+      return yield* usageError(
+        `the server URL must be http(s)://host:port, e.g. http://127.0.0.1:5757 (got '${url}' from --url, SPINDLE_URL or ${join(home, "server.json")}).`
+      )
     }
     if (token === undefined) {
       return yield* new CliFailure({
