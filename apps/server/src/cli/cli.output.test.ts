@@ -33,23 +33,25 @@ describe("spindle CLI output", () => {
   it.live(`thread list --json with ${THREADS} threads is complete through a pipe`, () =>
     Effect.gen(function* () {
       const server = yield* inProcessServer()
-      const repo = yield* gitRepo
-      yield* server.engine.dispatch(
-        {
-          type: "project.create",
-          commandId: CommandId.make("p"),
-          projectId: ProjectId.make("p"),
-          workspaceRoot: repo
-        },
-        serverActor
-      )
+      // Three projects: one holds at most 200 active threads.
+      for (const p of ["p0", "p1", "p2"]) {
+        yield* server.engine.dispatch(
+          {
+            type: "project.create",
+            commandId: CommandId.make(p),
+            projectId: ProjectId.make(p),
+            workspaceRoot: yield* gitRepo
+          },
+          serverActor
+        )
+      }
       for (let i = 0; i < THREADS; i++) {
         yield* server.engine.dispatch(
           {
             type: "thread.create",
             commandId: CommandId.make(`t${i}`),
             threadId: `thread-${i}` as ThreadId,
-            projectId: ProjectId.make("p"),
+            projectId: ProjectId.make(`p${i % 3}`),
             title: `thread ${i} ${"x".repeat(100)}`
           },
           serverActor
