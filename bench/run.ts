@@ -9,6 +9,7 @@ const scenarios: Record<string, () => Promise<BenchResult>> = {
   bootstrap: async () => (await import("./bootstrap.ts")).run(),
   ws: async () => (await import("./ws.ts")).run(),
   mcp: async () => (await import("./mcp.ts")).run(),
+  cli: async () => (await import("./cli.ts")).run(),
   provider: async () => (await import("./provider.ts")).run()
 }
 

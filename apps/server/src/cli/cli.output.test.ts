@@ -11,7 +11,7 @@ import { inProcessServer } from "../testing/inProcessServer.ts"
 import { runProcess } from "../testing/serverProcess.ts"
 
 const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
-const THREADS = 190
+const THREADS = 500
 
 /** Runs the bin with stdout going straight to a file; answers its exit code. */
 const spindleToFile = (args: ReadonlyArray<string>, env: Record<string, string>, path: string) =>
@@ -33,24 +33,26 @@ describe("spindle CLI output", () => {
   it.live(`thread list --json with ${THREADS} threads is complete through a pipe`, () =>
     Effect.gen(function* () {
       const server = yield* inProcessServer()
-      const repo = yield* gitRepo
-      yield* server.engine.dispatch(
-        {
-          type: "project.create",
-          commandId: CommandId.make("p"),
-          projectId: ProjectId.make("p"),
-          workspaceRoot: repo
-        },
-        serverActor
-      )
+      // Three projects: one holds at most 200 active threads.
+      for (const p of ["p0", "p1", "p2"]) {
+        yield* server.engine.dispatch(
+          {
+            type: "project.create",
+            commandId: CommandId.make(p),
+            projectId: ProjectId.make(p),
+            workspaceRoot: yield* gitRepo
+          },
+          serverActor
+        )
+      }
       for (let i = 0; i < THREADS; i++) {
         yield* server.engine.dispatch(
           {
             type: "thread.create",
             commandId: CommandId.make(`t${i}`),
             threadId: `thread-${i}` as ThreadId,
-            projectId: ProjectId.make("p"),
-            title: `thread ${i} ${"x".repeat(180)}`
+            projectId: ProjectId.make(`p${i % 3}`),
+            title: `thread ${i} ${"x".repeat(100)}`
           },
           serverActor
         )

@@ -16,54 +16,57 @@ const setupEnvOf = (stdout: string) =>
     ?.setupEnv
 
 describe("spindle project --setup-env", () => {
-  it.live("sets, replaces and clears a project's setup variables; refuses bad ones", () =>
-    Effect.gen(function* () {
-      const server = yield* inProcessServer()
-      const repo = yield* gitRepo
-      const env = { SPINDLE_HOME: server.home }
-      const added = yield* spindle(
-        [
-          "project",
-          "add",
-          repo,
-          "--id",
-          "demo",
-          "--setup-env",
-          "REGISTRY=http://127.0.0.1:1/",
-          "--setup-env",
-          "EMPTY="
-        ],
-        env
-      )
-      assert.strictEqual(added.code, 0, added.stderr)
-      assert.include(added.stdout, "setup env: REGISTRY, EMPTY")
-      const list = () => spindle(["project", "list", "--json"], env)
-      assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), {
-        REGISTRY: "http://127.0.0.1:1/",
-        EMPTY: ""
-      })
+  it.live(
+    "sets, replaces and clears a project's setup variables; refuses bad ones",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* inProcessServer()
+        const repo = yield* gitRepo
+        const env = { SPINDLE_HOME: server.home }
+        const added = yield* spindle(
+          [
+            "project",
+            "add",
+            repo,
+            "--id",
+            "demo",
+            "--setup-env",
+            "REGISTRY=http://127.0.0.1:1/",
+            "--setup-env",
+            "EMPTY="
+          ],
+          env
+        )
+        assert.strictEqual(added.code, 0, added.stderr)
+        assert.include(added.stdout, "setup env: REGISTRY, EMPTY")
+        const list = () => spindle(["project", "list", "--json"], env)
+        assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), {
+          REGISTRY: "http://127.0.0.1:1/",
+          EMPTY: ""
+        })
 
-      const replaced = yield* spindle(["project", "update", "demo", "--setup-env", "A=b=c"], env)
-      assert.strictEqual(replaced.code, 0, replaced.stderr)
-      assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), { A: "b=c" })
+        const replaced = yield* spindle(["project", "update", "demo", "--setup-env", "A=b=c"], env)
+        assert.strictEqual(replaced.code, 0, replaced.stderr)
+        assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), { A: "b=c" })
 
-      const refused = yield* spindle(["project", "update", "demo", "--setup-env", "1BAD=x"], env)
-      assert.notStrictEqual(refused.code, 0)
-      assert.include(refused.stderr, "setup variable names")
-      const reserved = yield* spindle(
-        ["project", "update", "demo", "--setup-env", "SPINDLE_THREAD_ID=x"],
-        env
-      )
-      assert.notStrictEqual(reserved.code, 0)
-      assert.include(reserved.stderr, "Spindle sets")
-      const malformed = yield* spindle(["project", "update", "demo", "--setup-env", "novalue"], env)
-      assert.notStrictEqual(malformed.code, 0)
-      assert.include(malformed.stderr, "NAME=VALUE")
-      assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), { A: "b=c" })
+        const refused = yield* spindle(["project", "update", "demo", "--setup-env", "1BAD=x"], env)
+        assert.notStrictEqual(refused.code, 0)
+        assert.include(refused.stderr, "setup variable names")
+        const reserved = yield* spindle(
+          ["project", "update", "demo", "--setup-env", "SPINDLE_THREAD_ID=x"],
+          env
+        )
+        assert.notStrictEqual(reserved.code, 0)
+        assert.include(reserved.stderr, "Spindle sets")
+        const malformed = yield* spindle(["project", "update", "demo", "--setup-env", "novalue"], env)
+        assert.notStrictEqual(malformed.code, 0)
+        assert.include(malformed.stderr, "NAME=VALUE")
+        assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), { A: "b=c" })
 
-      const cleared = yield* spindle(["project", "update", "demo", "--clear-setup-env"], env)
-      assert.strictEqual(cleared.code, 0, cleared.stderr)
-      assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), {})
-    })
+        const cleared = yield* spindle(["project", "update", "demo", "--clear-setup-env"], env)
+        assert.strictEqual(cleared.code, 0, cleared.stderr)
+        assert.deepStrictEqual(setupEnvOf((yield* list()).stdout), {})
+      }),
+    90_000
   )
 })

@@ -62,7 +62,7 @@ describe("spindle CLI for a team of threads", () => {
       assert.include(shown.stdout, "2 file(s), +1 -0, 1 commit(s) ahead")
       assert.include(shown.stdout, "? draft.txt")
       const json = JSON.parse((yield* spindle(["thread", "show", alpha, "--json"], env)).stdout)
-      assert.strictEqual(json.output.lastMessage, "done: alpha")
+      assert.strictEqual(json.latestTurn.lastMessage, "done: alpha")
       const diff = yield* spindle(["thread", "diff", alpha], env)
       assert.strictEqual(diff.code, 0, diff.stderr)
       assert.include(diff.stdout, "+alpha")

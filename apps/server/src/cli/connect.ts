@@ -1,95 +1,103 @@
-// How a CLI command finds the server and its token, and how its outcome becomes an exit code:
-// 0 success, 1 the operation failed (with its reason), 2 bad usage, 3 unreachable/unauthorized.
+// How a client command finds the server and its token (flags, then SPINDLE_URL/SPINDLE_TOKEN, then
+// <home>/server.json and <home>/owner-token), connects, and turns what went wrong into a
+// CliFailure: 1 the server refused the operation, 3 unreachable or unauthorized. The RPC client
+// (and the contracts' schemas with it) is imported only here, when a command connects.
 import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
-import { SpindleError } from "@spindle/contracts"
-import * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import { homedir } from "node:os"
+import { join, resolve } from "node:path"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
-import { resolveHome } from "../config/ServerConfig.ts"
-import { exitWhenFlushed } from "./exit.ts"
-import { makeClient, type SpindleClient } from "./rpcClient.ts"
-import { EXIT, UsageError } from "./usage.ts"
+import { CliFailure, EXIT, usageError } from "./errors.ts"
+import { type GlobalOptions, globalOptions } from "./globals.ts"
+import type { SpindleClient } from "./rpcClient.ts"
 
-export interface GlobalOptions {
-  readonly url: string | undefined
-  readonly token: string | undefined
-  readonly home: string | undefined
-  readonly json: boolean
+export const resolveHome = (flag: string | undefined, env: NodeJS.ProcessEnv): string =>
+  resolve(flag ?? (env.SPINDLE_HOME || undefined) ?? join(homedir(), ".spindle"))
+
+export interface ServerInfo {
+  readonly pid?: number
+  readonly url?: string
+  readonly version?: string
+}
+
+export const readServerInfo = (home: string): ServerInfo | undefined => {
+  const path = join(home, "server.json")
+  if (!existsSync(path)) return undefined
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as ServerInfo
+  } catch {
+    return undefined
+  }
 }
 
 /** The server URL and token: flags, then SPINDLE_URL/SPINDLE_TOKEN, then `<home>` files. */
 export const discover = (options: GlobalOptions, env: NodeJS.ProcessEnv) => {
   const home = resolveHome(options.home, env)
-  const infoPath = join(home, "server.json")
-  const url =
-    options.url ??
-    env.SPINDLE_URL ??
-    (existsSync(infoPath) ? (JSON.parse(readFileSync(infoPath, "utf8")) as { url?: string }).url : undefined)
+  // An empty variable counts as unset (`SPINDLE_URL= spindle …`).
+  const url = options.url ?? (env.SPINDLE_URL || undefined) ?? readServerInfo(home)?.url
   const tokenPath = join(home, "owner-token")
   const token =
     options.token ??
-    env.SPINDLE_TOKEN ??
+    (env.SPINDLE_TOKEN || undefined) ??
     (existsSync(tokenPath) ? readFileSync(tokenPath, "utf8").trim() : undefined)
   return { home, url, token }
 }
 
-/** A command's own verdict: exit with `code`, saying `message`. */
-export class ExitWith extends Data.TaggedError("ExitWith")<{
-  readonly code: number
-  readonly message: string
-}> {}
+const firstLine = (error: unknown) => {
+  const text =
+    typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+  return text.split("\n")[0]?.slice(0, 200) || "unknown error"
+}
 
-/** Runs `program` with a connected client, prints its answer, then exits with the right code. */
-export const runWithClient = <A>(
-  options: GlobalOptions,
-  program: (client: SpindleClient) => Effect.Effect<A, unknown, Scope.Scope>,
-  render: (value: A) => string
-) => {
-  const { home, url, token } = discover(options, process.env)
-  if (url === undefined) {
-    return finish(
-      EXIT.unreachable,
-      `no server found: ${join(home, "server.json")} is missing. Start one with 'npm start', or pass --url.`
-    )
+/** The server's own error (contracts' SpindleError), recognised without loading the contracts. */
+const isSpindleError = (error: unknown): error is { reason: string; message: string } =>
+  typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "SpindleError"
+
+const failure = (error: unknown, url: string): CliFailure => {
+  if (error instanceof CliFailure) return error
+  if (isSpindleError(error)) {
+    const details = { ...(error as object) } as Record<string, unknown>
+    delete details._tag
+    return new CliFailure({
+      code: error.reason === "unauthorized" ? EXIT.unreachable : EXIT.failed,
+      reason: error.reason,
+      message: `${error.reason}: ${error.message}`,
+      details
+    })
   }
-  if (token === undefined) {
-    return finish(
-      EXIT.unreachable,
-      `no token: pass --token or SPINDLE_TOKEN, or run where ${join(home, "owner-token")} is readable.`
-    )
-  }
-  const main = Effect.scoped(Effect.flatMap(makeClient({ url, token }), program))
-  return Effect.runPromiseExit(main).then((exit) => {
-    if (Exit.isSuccess(exit)) {
-      const text = options.json ? JSON.stringify(exit.value, null, 2) : render(exit.value)
-      if (text !== "") process.stdout.write(`${text}\n`)
-      return finish(EXIT.ok)
-    }
-    const error = Cause.squash(exit.cause)
-    if (error instanceof ExitWith) return finish(error.code, error.message, options.json)
-    if (error instanceof SpindleError) {
-      const code = error.reason === "unauthorized" ? EXIT.unreachable : EXIT.failed
-      if (options.json)
-        process.stdout.write(`${JSON.stringify({ error: { ...error, message: error.message } }, null, 2)}\n`)
-      return finish(code, `${error.reason}: ${error.message}`)
-    }
-    if (error instanceof UsageError) return finish(EXIT.usage, error.message)
-    return finish(
-      EXIT.unreachable,
-      `cannot reach the server at ${url} (${describe(error)}). Is it running (npm start)? Is the token valid?`
-    )
+  return new CliFailure({
+    code: EXIT.unreachable,
+    reason: "unreachable",
+    message: `cannot reach the server at ${url} (${firstLine(error)}). Is it running ('spindle status', 'spindle serve')? Is the token valid?`
   })
 }
 
-const describe = (error: unknown) => {
-  const text = error instanceof Error ? error.message : String(error)
-  return text.split("\n")[0]?.slice(0, 200) ?? "unknown error"
-}
-
-const finish = (code: number, message?: string, json = false): void => {
-  if (message !== undefined && !(json && code === EXIT.ok)) process.stderr.write(`spindle: ${message}\n`)
-  exitWhenFlushed(code)
-}
+/** Runs `program` with a connected client; the socket closes when it ends. */
+export const withClient = <A>(program: (client: SpindleClient) => Effect.Effect<A, unknown, Scope.Scope>) =>
+  Effect.gen(function* () {
+    const options = yield* globalOptions
+    const { home, url, token } = discover(options, process.env)
+    if (url === undefined) {
+      return yield* new CliFailure({
+        code: EXIT.unreachable,
+        reason: "no-server",
+        message: `no server found: ${join(home, "server.json")} is missing. Start one with 'spindle serve' (or 'npm start'), or pass --url.`
+      })
+    }
+    if (!/^https?:\/\/[^/\s]+/.test(url)) {
+      return yield* usageError(
+        `the server URL must be http(s)://host:port, e.g. http://127.0.0.1:5757 (got '${url}' from --url, SPINDLE_URL or ${join(home, "server.json")}).`
+      )
+    }
+    if (token === undefined) {
+      return yield* new CliFailure({
+        code: EXIT.unreachable,
+        reason: "no-token",
+        message: `no token: pass --token or SPINDLE_TOKEN, or run where ${join(home, "owner-token")} is readable.`
+      })
+    }
+    const { makeClient } = yield* Effect.promise(() => import("./rpcClient.ts"))
+    return yield* Effect.scoped(Effect.flatMap(makeClient({ url, token }), program)).pipe(
+      Effect.mapError((error) => failure(error, url))
+    )
+  })

@@ -1,11 +1,13 @@
 // Live progress of a thread for a person: workspace, setup output as it streams (with the elapsed
 // time), the agent's session, its messages, commands and file changes, approval requests with how
-// to answer them, and how the turn ended. It reads the event stream; it decides nothing.
+// to answer them, and how the turn ended (or, for scripts, the events as JSON lines). It reads the
+// event stream; it decides nothing.
 import type { SpindleEvent, ThreadId, TurnItem } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { threadOfEvent } from "../domain/readModel.ts"
+import { CliFailure, EXIT } from "./errors.ts"
 import type { SpindleClient } from "./rpcClient.ts"
 
 export type FollowEnd =
@@ -112,6 +114,8 @@ export const describeEvent = (event: SpindleEvent, startedAt: number, now: numbe
 }
 
 export interface FollowOptions {
+  /** One JSON line per event (and per setup output line) instead of the human lines. */
+  readonly json?: boolean
   /** End when the next setup run ends (`setup rerun --follow`). */
   readonly untilSetupFinished?: boolean
   /** End once the turn is requested, not when it ends (a server that runs no agent). */
@@ -165,14 +169,23 @@ export const followThread = (
             yield* Fiber.join(logs).pipe(Effect.timeout("5 seconds"), Effect.ignore)
             logs = undefined
           }
-          const line = describeEvent(event, startedAt, Date.now())
+          const line = options.json ? JSON.stringify(event) : describeEvent(event, startedAt, Date.now())
           if (line !== undefined) write(line)
           if (event.type === "thread.setup-started") {
             // Setup output, as it streams, until that run ends.
             logs = yield* client["thread.streamSetupLog"]({ threadId: threadId as ThreadId }).pipe(
               Stream.runForEach((item) =>
                 Effect.sync(() => {
-                  if (item.kind === "log") {
+                  if (options.json) {
+                    // One line of output per JSON line, whether it came with the log so far or live.
+                    const lines =
+                      item.kind === "log" ? item.text.split("\n").filter((text) => text !== "") : [item.line]
+                    const stream = item.kind === "line" ? { stream: item.stream } : {}
+                    for (const line of lines)
+                      write(
+                        JSON.stringify({ type: "setup.output", threadId, run: item.run, ...stream, line })
+                      )
+                  } else if (item.kind === "log") {
                     for (const text of item.text.split("\n")) if (text !== "") write(`  │ ${text}`)
                   } else write(`  │ ${item.line}`)
                 })
@@ -184,4 +197,26 @@ export const followThread = (
       )
     )
     return end ?? "turn-requested"
-  })
+  }).pipe(
+    // Ctrl-C stops the watching, not the work.
+    Effect.onInterrupt(() =>
+      Effect.sync(() => {
+        process.stderr.write(
+          `\nspindle: stopped following; thread ${threadId} goes on on the server. Re-attach with 'spindle thread follow ${threadId}', or see it with 'spindle thread show ${threadId}'.\n`
+        )
+      })
+    )
+  )
+
+/** A followed turn that did not complete is a failure for scripts (exit 1), with what to do next. */
+export const failedTurn = (end: FollowEnd, threadId: string) =>
+  end === "turn-failed" || end === "turn-interrupted" || end === "setup-failed" || end === "bootstrap-failed"
+    ? Effect.fail(
+        new CliFailure({
+          code: EXIT.failed,
+          reason: end,
+          message: `${end.replace("-", " ")}. See 'spindle thread show ${threadId}'; send another prompt with 'spindle thread send ${threadId} --prompt …'.`,
+          details: { threadId }
+        })
+      )
+    : Effect.void

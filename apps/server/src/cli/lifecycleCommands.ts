@@ -1,9 +1,13 @@
-// `spindle thread archive|unarchive|delete`, `spindle worktrees [--apply]` and `spindle project
-// remove`: one request each, then what became of the worktrees, in words or JSON.
-import type { ArchiveResult, ProjectId, ProjectRemoveResult, WorktreeEntry } from "@spindle/contracts"
+// `spindle thread archive|unarchive|delete` and `spindle project remove`: one request each, then
+// what became of the worktrees, in words or JSON.
+import type { ArchiveResult, ProjectRemoveResult } from "@spindle/contracts"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
-import { commandId, parse, str } from "./commands.ts"
-import { runWithClient } from "./connect.ts"
+import { withClient } from "./connect.ts"
+import { globalOptions } from "./globals.ts"
+import { commandId, print } from "./output.ts"
 
 const describeWorktree = (result: ArchiveResult) => {
   const cleanup = result.worktree
@@ -27,20 +31,18 @@ const describeWorktree = (result: ArchiveResult) => {
 const lifecycleLine = (verb: string) => (result: ArchiveResult) =>
   [`${verb} thread ${result.threadId}`, ...describeWorktree(result)].join("\n")
 
-/** `spindle thread archive <id> [--force]`, `delete <id> [--force]`, `unarchive <id>` */
-export const lifecycleCommand = (args: ReadonlyArray<string>, verb: "archive" | "unarchive" | "delete") => {
-  const { values, positionals, global } = parse(
-    args,
-    verb === "unarchive" ? {} : { force: { type: "boolean" } },
-    1
-  )
-  const threadId = positionals[0]!
-  const force = values.force === true
-  return runWithClient(
-    global,
-    (client) =>
+const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
+const forceFlag = Flag.Boolean("force").pipe(
+  Flag.withDescription("Remove its worktree even with uncommitted changes (they are lost)"),
+  Flag.withDefault(false)
+)
+
+const lifecycle = (verb: "archive" | "unarchive" | "delete", force: boolean, threadId: string) =>
+  Effect.gen(function* () {
+    const { json } = yield* globalOptions
+    const result = yield* withClient((client) =>
       Effect.gen(function* () {
-        if (force && !global.json) {
+        if (force && !json) {
           // Say what will be lost before it is.
           const thread = yield* client["thread.get"]({ threadId: threadId as never })
           const entries = yield* client["worktree.list"]({ projectId: thread.projectId })
@@ -59,76 +61,60 @@ export const lifecycleCommand = (args: ReadonlyArray<string>, verb: "archive" | 
             ...(force ? { force: true } : {})
           }
         })) as ArchiveResult
-      }),
-    lifecycleLine(verb === "archive" ? "Archived" : verb === "delete" ? "Deleted" : "Unarchived")
+      })
+    )
+    yield* print(
+      result,
+      lifecycleLine(verb === "archive" ? "Archived" : verb === "delete" ? "Deleted" : "Unarchived")
+    )
+  })
+
+export const archiveCommand = Command.make("archive", { thread: threadIdArg, force: forceFlag }, (a) =>
+  lifecycle("archive", a.force, a.thread)
+).pipe(
+  Command.withDescription(
+    "Stop its agent, free its ports, remove its worktree and branch when nothing would be lost (else keep them and say why)"
   )
-}
+)
 
-const size = (bytes: number | null) =>
-  bytes === null
-    ? "?"
-    : bytes >= 1024 ** 3
-      ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
-      : bytes >= 1024 ** 2
-        ? `${(bytes / 1024 ** 2).toFixed(1)} MiB`
-        : `${Math.ceil(bytes / 1024)} KiB`
+export const unarchiveCommand = Command.make("unarchive", { thread: threadIdArg }, (a) =>
+  lifecycle("unarchive", false, a.thread)
+).pipe(Command.withDescription("Active again; a removed worktree is checked out again"))
 
-const formatEntry = (entry: WorktreeEntry) =>
-  [
-    `${entry.path}`,
-    `  ${entry.state}  ${size(entry.sizeBytes)}  ${entry.threadId === null ? "no thread" : `thread ${entry.threadId} (${entry.threadStatus})`}${entry.branch === null ? "" : `  on ${entry.branch}`}`,
-    ...entry.details.map((detail) => `  - ${detail}`),
-    `  ${entry.result === undefined ? `would ${entry.action}: ${entry.why}` : `${entry.action}: ${entry.result}`}`
-  ].join("\n")
+export const deleteCommand = Command.make("delete", { thread: threadIdArg, force: forceFlag }, (a) =>
+  lifecycle("delete", a.force, a.thread)
+).pipe(Command.withDescription("Archive it and hide it from lists (its events stay)"))
 
-/** `spindle worktrees [--project ID] [--apply]` */
-export const worktreesCommand = (args: ReadonlyArray<string>) => {
-  const { values, global } = parse(args, { project: { type: "string" }, apply: { type: "boolean" } }, 0)
-  const project = str(values, "project") as ProjectId | undefined
-  const payload = project === undefined ? {} : { projectId: project }
-  const apply = values.apply === true
-  return runWithClient(
-    global,
-    (client) => (apply ? client["worktree.cleanup"](payload) : client["worktree.list"](payload)),
-    (entries) => {
-      if (entries.length === 0) return "No worktrees under Spindle's root."
-      const total = entries.reduce((n, e) => n + (e.sizeBytes ?? 0), 0)
-      const removable = entries.filter((e) => e.action === "remove")
-      return [
-        ...entries.map(formatEntry),
-        "",
-        `${entries.length} worktree(s), ${size(total)} in all; ${
-          apply
-            ? `${entries.filter((e) => e.result === "removed" || e.result === "pruned").length} cleaned up.`
-            : `${removable.length} can be removed (${size(removable.reduce((n, e) => n + (e.sizeBytes ?? 0), 0))}): run 'spindle worktrees --apply'.`
-        }`
-      ].join("\n")
-    }
-  )
-}
-
-/** `spindle project remove <id> [--archive-threads]` */
-export const projectRemoveCommand = (args: ReadonlyArray<string>) => {
-  const { values, positionals, global } = parse(args, { "archive-threads": { type: "boolean" } }, 1)
-  const archiveThreads = values["archive-threads"] === true
-  return runWithClient(
-    global,
-    (client) =>
-      Effect.map(
+export const projectRemoveCommand = Command.make(
+  "remove",
+  {
+    project: Argument.String("project").pipe(Argument.withDescription("The project's id")),
+    archiveThreads: Flag.Boolean("archive-threads").pipe(
+      Flag.withDescription("Archive its active threads first (refused otherwise)"),
+      Flag.withDefault(false)
+    )
+  },
+  ({ project, archiveThreads }) =>
+    Effect.gen(function* () {
+      const result = yield* withClient((client) =>
         client["orchestration.dispatchCommand"]({
           command: {
             type: "project.remove",
             commandId: commandId("project-remove"),
-            projectId: positionals[0]!,
+            projectId: project,
             ...(archiveThreads ? { archiveThreads } : {})
           }
-        }),
-        (result) => result as ProjectRemoveResult
-      ),
-    (result) =>
-      [
-        `Removed project ${result.projectId} (its repository is untouched)`,
-        ...result.archived.map(lifecycleLine("  archived"))
-      ].join("\n")
+        })
+      )
+      yield* print(result as ProjectRemoveResult, (r) =>
+        [
+          `Removed project ${r.projectId} (its repository is untouched)`,
+          ...r.archived.map(lifecycleLine("  archived"))
+        ].join("\n")
+      )
+    })
+).pipe(
+  Command.withDescription(
+    "Unregister a project (refused while it has active threads unless --archive-threads)"
   )
-}
+)

@@ -1,201 +1,285 @@
-// `spindle project add|update|list`: a project's settings as flags (setup script and variables,
-// default provider and model, the command agent, Codex's binary and overrides), one request each.
+// `spindle project add|update|list|show|remove`: a project's settings as flags (setup script and
+// variables, default provider and model, the command agent, Codex's binary and overrides,
+// lifecycle), checked before connecting, then one request each.
 import { basename, resolve } from "node:path"
-import { DEFAULT_RETENTION, type Project } from "@spindle/contracts"
+import type { Project, RetentionPolicy } from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
-import { commandId, parse, str } from "./commands.ts"
-import { runWithClient } from "./connect.ts"
+import * as Option from "effect/Option"
+import { withClient } from "./connect.ts"
+import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { projectRemoveCommand } from "./lifecycleCommands.ts"
-import { UsageError } from "./usage.ts"
+import { commandId, print, table } from "./output.ts"
 
 const formatProject = (p: Project) =>
-  `${p.id}  ${p.workspaceRoot}  default branch ${p.defaultBranch ?? "-"}${p.setupScript ? `  setup: ${p.setupScript}` : ""}${
-    Object.keys(p.setupEnv).length > 0 ? `  setup env: ${Object.keys(p.setupEnv).join(", ")}` : ""
-  }\n  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
-    p.retention.removeArchivedAfterDays ?? "never"
-  } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
+  [
+    `${p.id}  ${p.workspaceRoot}`,
+    `  title ${p.title}  default branch ${p.defaultBranch ?? "-"}`,
+    `  setup ${p.setupScript ?? "(none)"}  timeout ${p.setupTimeoutSeconds} s${
+      Object.keys(p.setupEnv).length > 0 ? `  setup env: ${Object.keys(p.setupEnv).join(", ")}` : ""
+    }`,
+    `  agent ${p.defaultProvider ?? "codex"}${p.defaultModel ? ` ${p.defaultModel}` : ""}${
+      p.agentCommand ? `  command: ${p.agentCommand.join(" ")}` : ""
+    }`,
+    `  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
+      p.retention.removeArchivedAfterDays ?? "never"
+    } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
+  ].join("\n")
+
+const optional = (name: string, description: string) =>
+  Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
+const optionalInt = (name: string, description: string) =>
+  Flag.Int(name).pipe(Flag.withDescription(description), Flag.optional)
+
+const settingFlags = {
+  title: optional("title", "A title"),
+  defaultProvider: Flag.Literals("default-provider", ["codex", "command"]).pipe(
+    Flag.withDescription("The agent its threads use by default"),
+    Flag.optional
+  ),
+  defaultModel: optional("default-model", "The model its threads use by default"),
+  agentCommand: optional(
+    "agent-command",
+    "The command agent: 'my-agent --print {prompt}', or a JSON array of arguments"
+  ),
+  codexBin: optional("codex-bin", "The Codex CLI for this project"),
+  codexConfig: Flag.String("codex-config").pipe(
+    Flag.withDescription("A Codex config override KEY=VALUE, as codex -c takes it (repeatable)"),
+    Flag.atLeast(0)
+  ),
+  setupScript: optional("setup-script", "A shell command run in each new worktree"),
+  setupTimeout: optionalInt("setup-timeout", "Seconds the setup script may take"),
+  setupEnv: Flag.String("setup-env").pipe(
+    Flag.withDescription("NAME=VALUE for the setup script (repeatable; on update, replaces the set)"),
+    Flag.atLeast(0)
+  ),
+  defaultBranch: optional("default-branch", "The branch new worktrees start from"),
+  poolSize: optionalInt("pool-size", "Worktrees kept ready in advance"),
+  portCount: optionalInt("port-count", "Ports each thread gets (SPINDLE_PORT...)"),
+  removeArchivedAfter: optional("remove-archived-after", "DAYS|never: remove archived threads' worktrees"),
+  flagIdleAfter: optional("flag-idle-after", "DAYS|never: flag threads idle this long")
+}
+
+type SettingFlags = {
+  readonly [K in keyof typeof settingFlags]: (typeof settingFlags)[K] extends Flag.Flag<infer A> ? A : never
+}
 
 /** `--setup-env NAME=VALUE`, repeated; the server checks names and values. */
-const setupEnvFlag = (values: Record<string, unknown>) => {
-  const pairs = values["setup-env"] as Array<string> | undefined
-  if (pairs === undefined) return undefined
+const setupEnvOf = (pairs: ReadonlyArray<string>) => {
   const env: Record<string, string> = {}
   for (const pair of pairs) {
     const at = pair.indexOf("=")
     const name = at < 0 ? "" : pair.slice(0, at)
-    if (name === "") throw new UsageError(`--setup-env takes NAME=VALUE, got '${pair}'.`)
-    if (Object.hasOwn(env, name)) throw new UsageError(`--setup-env sets ${name} twice.`)
+    if (name === "") return Effect.fail(usageError(`--setup-env takes NAME=VALUE, got '${pair}'.`))
+    if (Object.hasOwn(env, name)) return Effect.fail(usageError(`--setup-env sets ${name} twice.`))
     Object.defineProperty(env, name, { value: pair.slice(at + 1), enumerable: true, writable: true })
   }
-  return env
-}
-
-const projectSettingFlags = {
-  title: { type: "string" },
-  "default-provider": { type: "string" },
-  "default-model": { type: "string" },
-  "agent-command": { type: "string" },
-  "codex-bin": { type: "string" },
-  "codex-config": { type: "string", multiple: true },
-  "setup-script": { type: "string" },
-  "setup-timeout": { type: "string" },
-  "setup-env": { type: "string", multiple: true },
-  "default-branch": { type: "string" },
-  "pool-size": { type: "string" },
-  "port-count": { type: "string" },
-  "remove-archived-after": { type: "string" },
-  "flag-idle-after": { type: "string" }
-} as const
-
-/** A whole number flag, checked here so a typo is a usage error; the server checks the range. */
-const wholeNumber = (name: string, text: string) => {
-  if (!/^\d{1,6}$/.test(text)) throw new UsageError(`--${name} takes a whole number (got '${text}').`)
-  return Number(text)
-}
-
-/** `--remove-archived-after DAYS|never` and `--flag-idle-after DAYS|never`, over the current policy. */
-const retentionFlags = (values: Record<string, unknown>, current: Project["retention"] | undefined) => {
-  const days = (name: string) => {
-    const text = str(values, name)
-    if (text === undefined) return undefined
-    return text === "never" ? null : wholeNumber(name, text)
-  }
-  const remove = days("remove-archived-after")
-  const idle = days("flag-idle-after")
-  if (remove === undefined && idle === undefined) return {}
-  const base = current ?? DEFAULT_RETENTION
-  return {
-    retention: {
-      removeArchivedAfterDays: remove === undefined ? base.removeArchivedAfterDays : remove,
-      flagIdleAfterDays: idle === undefined ? base.flagIdleAfterDays : idle
-    }
-  }
-}
-
-const projectSettings = (values: Record<string, unknown>) => {
-  const timeout = str(values, "setup-timeout")
-  const setupEnv = setupEnvFlag(values)
-  return {
-    ...(str(values, "title") === undefined ? {} : { title: str(values, "title") }),
-    ...(str(values, "setup-script") === undefined ? {} : { setupScript: str(values, "setup-script") }),
-    ...(timeout === undefined ? {} : { setupTimeoutSeconds: Number(timeout) }),
-    ...(setupEnv === undefined ? {} : { setupEnv }),
-    ...(str(values, "default-branch") === undefined ? {} : { defaultBranch: str(values, "default-branch") }),
-    ...(str(values, "default-provider") === undefined
-      ? {}
-      : { defaultProvider: str(values, "default-provider") }),
-    ...(str(values, "default-model") === undefined ? {} : { defaultModel: str(values, "default-model") }),
-    ...(str(values, "agent-command") === undefined
-      ? {}
-      : { agentCommand: agentCommandFlag(str(values, "agent-command")!) }),
-    ...(str(values, "codex-bin") === undefined ? {} : { codexBin: str(values, "codex-bin") }),
-    ...(values["codex-config"] === undefined ? {} : { codexConfig: values["codex-config"] }),
-    ...(str(values, "pool-size") === undefined
-      ? {}
-      : { worktreePoolSize: wholeNumber("pool-size", str(values, "pool-size")!) }),
-    ...(str(values, "port-count") === undefined
-      ? {}
-      : { portCount: wholeNumber("port-count", str(values, "port-count")!) })
-  }
+  return Effect.succeed(env)
 }
 
 /** `--agent-command`: a JSON array of arguments, or words split on spaces (`my-agent --print {prompt}`). */
-const agentCommandFlag = (text: string): ReadonlyArray<string> => {
+const agentCommandOf = (text: string) => {
   if (text.trimStart().startsWith("[")) {
     try {
       const argv = JSON.parse(text) as unknown
-      if (Array.isArray(argv) && argv.every((arg) => typeof arg === "string")) return argv
+      if (Array.isArray(argv) && argv.every((arg) => typeof arg === "string")) return Effect.succeed(argv)
     } catch {
       // Reported below.
     }
-    throw new UsageError(
-      `--agent-command as JSON must be an array of strings, e.g. '["my-agent","--print","{prompt}"]'.`
+    return Effect.fail(
+      usageError(
+        `--agent-command as JSON must be an array of strings, e.g. '["my-agent","--print","{prompt}"]'.`
+      )
     )
   }
   const words = text.split(/\s+/u).filter((word) => word !== "")
-  if (words.length === 0)
-    throw new UsageError("--agent-command needs the program to run, e.g. 'my-agent --print {prompt}'.")
-  return words
+  return words.length === 0
+    ? Effect.fail(usageError("--agent-command needs the program to run, e.g. 'my-agent --print {prompt}'."))
+    : Effect.succeed(words)
 }
 
-export const projectCommand = (args: ReadonlyArray<string>) => {
-  const [sub, ...rest] = args
-  if (sub === "add") {
-    const { values, positionals, global } = parse(rest, { id: { type: "string" }, ...projectSettingFlags }, 1)
-    const path = resolve(positionals[0]!)
-    const command = {
-      type: "project.create",
-      commandId: commandId("project"),
-      projectId: str(values, "id") ?? slugify(basename(path)).replace(/\./g, "-"),
-      workspaceRoot: path,
-      ...projectSettings(values),
-      ...retentionFlags(values, undefined)
-    }
-    return runWithClient(
-      global,
-      (client) =>
-        Effect.gen(function* () {
-          yield* client["orchestration.dispatchCommand"]({ command })
-          return (yield* client["project.list"]()).find((p) => p.id === command.projectId)!
-        }),
-      (project) => `Registered project ${project.id}\n${formatProject(project)}`
-    )
-  }
-  if (sub === "update") {
-    const { values, positionals, global } = parse(
-      rest,
-      {
-        ...projectSettingFlags,
-        "clear-setup-script": { type: "boolean" },
-        "clear-setup-env": { type: "boolean" },
-        "clear-agent-command": { type: "boolean" },
-        "clear-codex-bin": { type: "boolean" }
-      },
-      1
-    )
-    const retentionGiven =
-      values["remove-archived-after"] !== undefined || values["flag-idle-after"] !== undefined
-    retentionFlags(values, undefined) // checked before connecting
-    const command = {
-      type: "project.update",
-      commandId: commandId("project-update"),
-      projectId: positionals[0]!,
-      ...projectSettings(values),
-      ...(values["clear-setup-script"] === true ? { setupScript: null } : {}),
-      ...(values["clear-setup-env"] === true ? { setupEnv: {} } : {}),
-      ...(values["clear-agent-command"] === true ? { agentCommand: null } : {}),
-      ...(values["clear-codex-bin"] === true ? { codexBin: null } : {})
-    }
-    return runWithClient(
-      global,
-      (client) =>
-        Effect.gen(function* () {
-          // One retention flag changes one half of the policy; the other half stays as it is.
-          const current = retentionGiven
-            ? (yield* client["project.list"]()).find((p) => p.id === command.projectId)?.retention
-            : undefined
-          yield* client["orchestration.dispatchCommand"]({
-            command: { ...command, ...retentionFlags(values, current) }
-          })
-          return (yield* client["project.list"]()).find((p) => p.id === command.projectId)!
-        }),
-      (project) => `Updated project ${project.id}\n${formatProject(project)}`
-    )
-  }
-  if (sub === "remove") return projectRemoveCommand(rest)
-  if (sub === "list") {
-    const { global } = parse(rest, {}, 0)
-    return runWithClient(
-      global,
-      (client) => client["project.list"](),
-      (projects) =>
-        projects.length === 0
-          ? "No projects. Add one with 'spindle project add <path>'."
-          : projects.map(formatProject).join("\n")
-    )
-  }
-  throw new UsageError(
-    "usage: spindle project add <path> [--id ID] [--setup-script CMD] [--setup-env NAME=VALUE ...] | spindle project update <id> [...] | spindle project remove <id> [--archive-threads] | spindle project list"
-  )
+const days = (name: string, value: Option.Option<string>) => {
+  if (value._tag === "None") return Effect.succeed(undefined)
+  if (value.value === "never") return Effect.succeed(null)
+  return /^\d{1,6}$/.test(value.value)
+    ? Effect.succeed(Number(value.value))
+    : Effect.fail(usageError(`--${name} takes a number of days or 'never' (got '${value.value}').`))
 }
+
+const nonNegative = (name: string, value: Option.Option<number>) =>
+  value._tag === "Some" && value.value < 0
+    ? Effect.fail(usageError(`--${name} takes a whole number from 0 (got ${value.value}).`))
+    : Effect.succeed(Option.getOrUndefined(value))
+
+/** The project fields the flags set (checked here, before connecting), and the retention halves given. */
+const settingsOf = (flags: SettingFlags) =>
+  Effect.gen(function* () {
+    const o = Option.getOrUndefined
+    const agentCommand =
+      flags.agentCommand._tag === "Some" ? yield* agentCommandOf(flags.agentCommand.value) : undefined
+    const setupEnv = flags.setupEnv.length > 0 ? yield* setupEnvOf(flags.setupEnv) : undefined
+    for (const override of flags.codexConfig) {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.\-"]*=/u.test(override)) {
+        return yield* usageError(
+          `--codex-config takes KEY=VALUE (a Codex config key, then its TOML value), got '${override}'. Example: --codex-config 'model="gpt-5-codex"'.`
+        )
+      }
+    }
+    const setupTimeout = yield* nonNegative("setup-timeout", flags.setupTimeout)
+    const poolSize = yield* nonNegative("pool-size", flags.poolSize)
+    const portCount = yield* nonNegative("port-count", flags.portCount)
+    const retention = {
+      removeArchivedAfterDays: yield* days("remove-archived-after", flags.removeArchivedAfter),
+      flagIdleAfterDays: yield* days("flag-idle-after", flags.flagIdleAfter)
+    }
+    const fields = {
+      ...(o(flags.title) === undefined ? {} : { title: o(flags.title) }),
+      ...(o(flags.setupScript) === undefined ? {} : { setupScript: o(flags.setupScript) }),
+      ...(setupTimeout === undefined ? {} : { setupTimeoutSeconds: setupTimeout }),
+      ...(setupEnv === undefined ? {} : { setupEnv }),
+      ...(o(flags.defaultBranch) === undefined ? {} : { defaultBranch: o(flags.defaultBranch) }),
+      ...(o(flags.defaultProvider) === undefined ? {} : { defaultProvider: o(flags.defaultProvider) }),
+      ...(o(flags.defaultModel) === undefined ? {} : { defaultModel: o(flags.defaultModel) }),
+      ...(agentCommand === undefined ? {} : { agentCommand }),
+      ...(o(flags.codexBin) === undefined ? {} : { codexBin: o(flags.codexBin) }),
+      ...(flags.codexConfig.length === 0 ? {} : { codexConfig: flags.codexConfig }),
+      ...(poolSize === undefined ? {} : { worktreePoolSize: poolSize }),
+      ...(portCount === undefined ? {} : { portCount })
+    }
+    return { fields, retention }
+  })
+
+/** One retention flag changes one half of the policy; the other half stays as it is. */
+const mergeRetention = (
+  given: { removeArchivedAfterDays: number | null | undefined; flagIdleAfterDays: number | null | undefined },
+  base: RetentionPolicy
+) =>
+  given.removeArchivedAfterDays === undefined && given.flagIdleAfterDays === undefined
+    ? {}
+    : {
+        retention: {
+          removeArchivedAfterDays:
+            given.removeArchivedAfterDays === undefined
+              ? base.removeArchivedAfterDays
+              : given.removeArchivedAfterDays,
+          flagIdleAfterDays:
+            given.flagIdleAfterDays === undefined ? base.flagIdleAfterDays : given.flagIdleAfterDays
+        }
+      }
+
+const notFound = (id: string) =>
+  new CliFailure({
+    code: EXIT.failed,
+    reason: "not-found",
+    message: `project ${id} does not exist. See 'spindle project list'.`,
+    details: { projectId: id }
+  })
+
+const projectArg = Argument.String("project").pipe(Argument.withDescription("The project's id"))
+
+const add = Command.make(
+  "add",
+  {
+    path: Argument.String("path").pipe(Argument.withDescription("The git repository")),
+    id: optional("id", "Its id (default: from the folder's name)"),
+    ...settingFlags
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const { fields, retention } = yield* settingsOf(flags)
+      const path = resolve(flags.path)
+      const projectId = Option.getOrUndefined(flags.id) ?? slugify(basename(path)).replace(/\./g, "-")
+      const project = yield* withClient((client) =>
+        Effect.gen(function* () {
+          const { DEFAULT_RETENTION } = yield* Effect.promise(() => import("@spindle/contracts"))
+          yield* client["orchestration.dispatchCommand"]({
+            command: {
+              type: "project.create",
+              commandId: commandId("project"),
+              projectId,
+              workspaceRoot: path,
+              ...fields,
+              ...mergeRetention(retention, DEFAULT_RETENTION)
+            }
+          })
+          return (yield* client["project.list"]()).find((p) => p.id === projectId)!
+        })
+      )
+      yield* print(project, (p) => `Registered project ${p.id}\n${formatProject(p)}`)
+    })
+).pipe(Command.withDescription("Register a git repository as a project"))
+
+const clear = (name: string, what: string) =>
+  Flag.Boolean(name).pipe(Flag.withDescription(`Remove ${what}`), Flag.withDefault(false))
+
+const update = Command.make(
+  "update",
+  {
+    project: projectArg,
+    ...settingFlags,
+    clearSetupScript: clear("clear-setup-script", "the setup script"),
+    clearSetupEnv: clear("clear-setup-env", "the setup variables"),
+    clearAgentCommand: clear("clear-agent-command", "the command agent"),
+    clearCodexBin: clear("clear-codex-bin", "the project's Codex binary")
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const { fields, retention } = yield* settingsOf(flags)
+      const projectId = flags.project
+      const project = yield* withClient((client) =>
+        Effect.gen(function* () {
+          const current = (yield* client["project.list"]()).find((p) => p.id === projectId)
+          if (current === undefined) return yield* notFound(projectId)
+          yield* client["orchestration.dispatchCommand"]({
+            command: {
+              type: "project.update",
+              commandId: commandId("project-update"),
+              projectId,
+              ...fields,
+              ...(flags.clearSetupScript ? { setupScript: null } : {}),
+              ...(flags.clearSetupEnv ? { setupEnv: {} } : {}),
+              ...(flags.clearAgentCommand ? { agentCommand: null } : {}),
+              ...(flags.clearCodexBin ? { codexBin: null } : {}),
+              ...mergeRetention(retention, current.retention)
+            }
+          })
+          return (yield* client["project.list"]()).find((p) => p.id === projectId)!
+        })
+      )
+      yield* print(project, (p) => `Updated project ${p.id}\n${formatProject(p)}`)
+    })
+).pipe(Command.withDescription("Change a project's settings"))
+
+const list = Command.make("list", {}, () =>
+  Effect.gen(function* () {
+    const projects = yield* withClient((client) => client["project.list"]())
+    yield* print(projects, (all) =>
+      all.length === 0
+        ? "No projects. Add one with 'spindle project add <path>'."
+        : table(
+            ["ID", "ROOT", "DEFAULT BRANCH", "SETUP"],
+            all.map((p) => [p.id, p.workspaceRoot, p.defaultBranch ?? "-", p.setupScript ?? "-"])
+          )
+    )
+  })
+).pipe(Command.withDescription("The projects"))
+
+const show = Command.make("show", { project: projectArg }, ({ project: id }) =>
+  Effect.gen(function* () {
+    const project = yield* withClient((client) =>
+      Effect.gen(function* () {
+        const found = (yield* client["project.list"]()).find((p) => p.id === id)
+        return found ?? (yield* notFound(id))
+      })
+    )
+    yield* print(project, formatProject)
+  })
+).pipe(Command.withDescription("A project's settings"))
+
+export const projectCommand = Command.make("project").pipe(
+  Command.withDescription("Projects: the git repositories threads work in"),
+  Command.withSubcommands([add, update, list, show, projectRemoveCommand])
+)

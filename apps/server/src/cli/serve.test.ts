@@ -5,7 +5,10 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { tempDir } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
-import { startNpm, startServer } from "../testing/serverProcess.ts"
+import { runProcess, startNpm, startServer } from "../testing/serverProcess.ts"
+
+const BIN = join(import.meta.dirname, "../../bin/spindle.mjs")
+const spindle = (args: ReadonlyArray<string>) => runProcess(process.execPath, [BIN, ...args])
 
 const waitExit = (exited: Promise<number | string>) => Effect.promise(() => exited)
 
@@ -81,5 +84,77 @@ describe("spindle serve (real process through npm start)", () => {
       assert.strictEqual(yield* waitExit(started.exited), 1)
       assert.include(started.output(), "--port 0")
     })
+  )
+
+  it.live(
+    "reads <home>/config.json: its settings apply, a flag wins over it, a bad key is named (exit 2)",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir()
+        const home = join(dir, "home")
+        mkdirSync(home, { mode: 0o700 })
+        writeFileSync(join(home, "config.json"), JSON.stringify({ logFormat: "json", providers: "off" }))
+        const fromFile = yield* startServer(home)
+        assert.isTrue(
+          fromFile
+            .output()
+            .split("\n")
+            .some((line) => line.startsWith("{") && line.includes("ready on"))
+        )
+        fromFile.terminate()
+        yield* waitExit(fromFile.exited)
+        const flagWins = yield* startServer(home, ["--log-format", "pretty"])
+        assert.isFalse(
+          flagWins
+            .output()
+            .split("\n")
+            .some((line) => line.startsWith("{"))
+        )
+        flagWins.terminate()
+        yield* waitExit(flagWins.exited)
+
+        for (const [config, named] of [
+          [{ prot: 5757 }, "'prot'"],
+          [{ port: "abc" }, "'port'"],
+          [{ logLevel: "loud" }, "'logLevel'"],
+          [{ threadPorts: "1-2" }, "config.json key 'threadPorts'"]
+        ] as const) {
+          writeFileSync(join(home, "config.json"), JSON.stringify(config))
+          const bad = yield* spindle(["serve", "--home", home, "--port", "0"])
+          assert.strictEqual(bad.code, 2, bad.output)
+          assert.include(bad.stderr, named)
+          assert.include(bad.stderr, "config.json")
+        }
+        writeFileSync(join(home, "config.json"), "{ not json")
+        const broken = yield* spindle(["serve", "--home", home, "--port", "0"])
+        assert.strictEqual(broken.code, 2)
+        assert.include(broken.stderr, "not valid JSON")
+      })
+  )
+
+  it.live(
+    "spindle status reports the running server; spindle stop stops it (exit 0) and status then says none",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir()
+        const home = join(dir, "home")
+        const server = yield* startServer(home)
+        const status = yield* spindle(["status", "--home", home, "--json"])
+        assert.strictEqual(status.code, 0, status.stderr)
+        const info = JSON.parse(status.stdout)
+        assert.strictEqual(info.url, server.url)
+        assert.strictEqual(info.version, "0.1.0")
+        assert.isNumber(info.pid)
+        assert.isAtLeast(info.uptimeMs, 0)
+        assert.deepStrictEqual(info.threads, { total: 0, byState: {} })
+        const stopped = yield* spindle(["--home", home, "stop"])
+        assert.strictEqual(stopped.code, 0, stopped.stderr)
+        assert.include(stopped.stdout, `pid ${info.pid}`)
+        assert.strictEqual(yield* waitExit(server.exited), 0)
+        assert.isFalse(existsSync(join(home, "server.json")))
+        const after = yield* spindle(["status", "--home", home])
+        assert.strictEqual(after.code, 3)
+        assert.include(after.stderr, "no server is running")
+      })
   )
 })

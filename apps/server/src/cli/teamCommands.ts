@@ -1,130 +1,149 @@
 // The thread subcommands for following a team of threads: wait for threads, a thread's children as
 // a tree, its full diff, stopping a thread. Thin: one or two requests each, a readable answer or JSON.
-import type { Thread, ThreadId, WaitFor } from "@spindle/contracts"
+import type { Thread, ThreadId } from "@spindle/contracts"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
-import { hasLiveTurn, turnStateOf } from "../domain/turnState.ts"
-import { commandId, parse, str } from "./commands.ts"
-import { ExitWith, runWithClient } from "./connect.ts"
-import { EXIT, UsageError } from "./usage.ts"
+import * as Option from "effect/Option"
+import { hasLiveTurn } from "../domain/turnState.ts"
+import { withClient } from "./connect.ts"
+import { CliFailure, EXIT, usageError } from "./errors.ts"
+import { commandId, print } from "./output.ts"
+import { stateLine } from "./threadView.ts"
 
-const WAIT_FOR: ReadonlyArray<WaitFor> = ["turn-completed", "setup-completed", "needs-approval"]
 /** The server answers a wait within an hour; longer waits are several calls. */
 const CHUNK_SECONDS = 3600
+const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
 
-const stateLine = (t: Thread) =>
-  `${t.id}  ${turnStateOf(t)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}${
-    t.pendingApprovals.length > 0 ? `  (${t.pendingApprovals.length} approval(s) waiting)` : ""
-  }  ${t.title}`
-
-/** `spindle thread wait <id>... [--any] [--for STATE] [--timeout S]`: exit 0 when reached, 4 on timeout. */
-export const waitCommand = (args: ReadonlyArray<string>) => {
-  const { values, positionals, global } = parse(
-    args,
-    { any: { type: "boolean" }, for: { type: "string" }, timeout: { type: "string" } },
-    [1, 256]
-  )
-  const state = (str(values, "for") ?? "turn-completed") as WaitFor
-  if (!WAIT_FOR.includes(state)) {
-    throw new UsageError(`--for must be one of ${WAIT_FOR.join(", ")} (got '${state}').`)
-  }
-  const timeoutText = str(values, "timeout")
-  const timeout = timeoutText === undefined ? undefined : Number(timeoutText)
-  if (timeout !== undefined && (!/^\d+$/.test(timeoutText!) || timeout > 86_400)) {
-    throw new UsageError(`--timeout takes whole seconds from 0 to 86400 (got '${timeoutText}').`)
-  }
-  const threadIds = positionals as Array<ThreadId>
-  return runWithClient(
-    global,
-    (client) =>
-      Effect.gen(function* () {
-        let left = timeout
-        while (true) {
-          const chunk = left === undefined ? CHUNK_SECONDS : Math.min(left, CHUNK_SECONDS)
-          const result = yield* client["thread.wait"]({
-            threadIds,
-            until: values.any === true ? "any" : "all",
-            for: state,
-            timeoutSeconds: chunk
-          })
-          if (result.done) return result
-          if (left !== undefined) left -= chunk
-          if (left !== undefined && left <= 0) {
-            return yield* new ExitWith({
-              code: EXIT.timeout,
-              message: `timed out after ${timeout} s waiting for ${state}:\n${result.threads.map(stateLine).join("\n")}`
+export const waitCommand = Command.make(
+  "wait",
+  {
+    threads: Argument.String("thread").pipe(
+      Argument.withDescription("The threads to wait for"),
+      Argument.between(1, 256)
+    ),
+    any: Flag.Boolean("any").pipe(
+      Flag.withDescription("Until one of them got there"),
+      Flag.withDefault(false)
+    ),
+    for: Flag.Literals("for", ["turn-completed", "setup-completed", "needs-approval"]).pipe(
+      Flag.withDescription("What to wait for"),
+      Flag.withDefault("turn-completed" as const)
+    ),
+    timeout: Flag.Int("timeout").pipe(
+      Flag.withDescription("Give up after this many seconds (0 to 86400): exit 4"),
+      Flag.optional
+    )
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const timeout = Option.getOrUndefined(flags.timeout)
+      if (timeout !== undefined && (timeout < 0 || timeout > 86_400)) {
+        return yield* usageError(`--timeout takes whole seconds from 0 to 86400 (got ${timeout}).`)
+      }
+      const threadIds = flags.threads as ReadonlyArray<ThreadId>
+      const result = yield* withClient((client) =>
+        Effect.gen(function* () {
+          let left = timeout
+          while (true) {
+            const chunk = left === undefined ? CHUNK_SECONDS : Math.min(left, CHUNK_SECONDS)
+            const answer = yield* client["thread.wait"]({
+              threadIds,
+              until: flags.any ? "any" : "all",
+              for: flags.for,
+              timeoutSeconds: chunk
             })
+            if (answer.done) return answer
+            if (left !== undefined) left -= chunk
+            if (left !== undefined && left <= 0) {
+              return yield* new CliFailure({
+                code: EXIT.timeout,
+                reason: "timeout",
+                message: `timed out after ${timeout} s waiting for ${flags.for}:\n${answer.threads.map(stateLine).join("\n")}`,
+                details: { threads: answer.threads }
+              })
+            }
           }
-        }
-      }),
-    (result) => result.threads.map(stateLine).join("\n")
+        })
+      )
+      yield* print(result, (r) => r.threads.map(stateLine).join("\n"))
+    })
+).pipe(
+  Command.withDescription(
+    "Wait until the threads reached a state: exit 0 once they did, 4 on timeout (--json: {done, reached, threads})"
   )
-}
+)
 
-/** `spindle thread children <id>`: the thread's descendants as a tree. */
-export const childrenCommand = (args: ReadonlyArray<string>) => {
-  const { positionals, global } = parse(args, {}, 1)
-  const root = positionals[0]! as ThreadId
-  return runWithClient(
-    global,
-    (client) =>
+type Node = Thread & { children: Array<Node> }
+
+export const childrenCommand = Command.make("children", { thread: threadIdArg }, ({ thread }) =>
+  Effect.gen(function* () {
+    const root = thread as ThreadId
+    const tree = yield* withClient((client) =>
       Effect.gen(function* () {
         const threads = (yield* client["orchestration.getSnapshot"]()).threads
         if (!threads.some((t) => t.id === root)) yield* client["thread.get"]({ threadId: root })
-        const childrenOf = (id: string): Array<Thread & { children: Array<unknown> }> =>
+        const childrenOf = (id: string): Array<Node> =>
           threads.filter((t) => t.parentThreadId === id).map((t) => ({ ...t, children: childrenOf(t.id) }))
         return { threadId: root, children: childrenOf(root) }
-      }),
-    (tree) => {
+      })
+    )
+    yield* print(tree, (tree) => {
       const lines: Array<string> = [tree.threadId]
-      const draw = (nodes: Array<Thread & { children: Array<unknown> }>, prefix: string) =>
+      const draw = (nodes: Array<Node>, prefix: string) =>
         nodes.forEach((node, i) => {
           const last = i === nodes.length - 1
           lines.push(`${prefix}${last ? "└─ " : "├─ "}${stateLine(node)}`)
-          draw(
-            node.children as Array<Thread & { children: Array<unknown> }>,
-            `${prefix}${last ? "   " : "│  "}`
-          )
+          draw(node.children, `${prefix}${last ? "   " : "│  "}`)
         })
       draw(tree.children, "")
       return tree.children.length === 0 ? `${tree.threadId} has no child threads.` : lines.join("\n")
-    }
-  )
-}
+    })
+  })
+).pipe(Command.withDescription("The threads it started, as a tree"))
 
-/** `spindle thread diff <id>`: the full patch against the thread's base. */
-export const diffCommand = (args: ReadonlyArray<string>) => {
-  const { positionals, global } = parse(args, {}, 1)
-  return runWithClient(
-    global,
-    (client) => client["thread.diff"]({ threadId: positionals[0]! as ThreadId }),
-    (diff) =>
-      `${diff.patch.replace(/\n$/, "")}${diff.truncated ? "\n… (cut at 4 MiB; see the worktree for the rest)" : ""}`
-  )
-}
+export const diffCommand = Command.make("diff", { thread: threadIdArg }, ({ thread }) =>
+  Effect.gen(function* () {
+    const diff = yield* withClient((client) => client["thread.diff"]({ threadId: thread as ThreadId }))
+    yield* print(
+      diff,
+      (d) =>
+        `${d.patch.replace(/\n$/, "")}${d.truncated ? "\n… (cut at 4 MiB; see the worktree for the rest)" : ""}`
+    )
+  })
+).pipe(Command.withDescription("Its full patch against its base"))
 
-/** `spindle thread stop <id> [--archive]`: interrupts its turn (and archives it). */
-export const stopCommand = (args: ReadonlyArray<string>) => {
-  const { values, positionals, global } = parse(args, { archive: { type: "boolean" } }, 1)
-  const threadId = positionals[0]! as ThreadId
-  return runWithClient(
-    global,
-    (client) =>
-      Effect.gen(function* () {
-        const before = yield* client["thread.get"]({ threadId })
-        const live = hasLiveTurn(before)
-        if (live) {
-          yield* client["orchestration.dispatchCommand"]({
-            command: { type: "thread.turn.interrupt", commandId: commandId("stop"), threadId }
-          })
-        }
-        if (values.archive === true && before.status === "active") {
-          yield* client["orchestration.dispatchCommand"]({
-            command: { type: "thread.archive", commandId: commandId("archive"), threadId }
-          })
-        }
-        return { threadId, interrupted: live, archived: values.archive === true }
-      }),
-    (r) =>
-      `${r.interrupted ? `Interrupted the turn of ${r.threadId}` : `${r.threadId} had no turn running`}${r.archived ? "; archived it." : "."}`
-  )
-}
+export const stopThreadCommand = Command.make(
+  "stop",
+  {
+    thread: threadIdArg,
+    archive: Flag.Boolean("archive").pipe(Flag.withDescription("Archive it too"), Flag.withDefault(false))
+  },
+  ({ thread, archive }) =>
+    Effect.gen(function* () {
+      const threadId = thread as ThreadId
+      const result = yield* withClient((client) =>
+        Effect.gen(function* () {
+          const before = yield* client["thread.get"]({ threadId })
+          const live = hasLiveTurn(before)
+          if (live) {
+            yield* client["orchestration.dispatchCommand"]({
+              command: { type: "thread.turn.interrupt", commandId: commandId("stop"), threadId }
+            })
+          }
+          if (archive && before.status === "active") {
+            yield* client["orchestration.dispatchCommand"]({
+              command: { type: "thread.archive", commandId: commandId("archive"), threadId }
+            })
+          }
+          return { threadId, interrupted: live, archived: archive }
+        })
+      )
+      yield* print(
+        result,
+        (r) =>
+          `${r.interrupted ? `Interrupted the turn of ${r.threadId}` : `${r.threadId} had no turn running`}${r.archived ? "; archived it." : "."}`
+      )
+    })
+).pipe(Command.withDescription("Interrupt its turn (and archive it with --archive)"))

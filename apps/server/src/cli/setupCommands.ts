@@ -1,0 +1,62 @@
+// `spindle setup rerun <thread> [--follow]`: runs the project's setup script again in the thread's
+// worktree; with --follow, its output as it streams, and exit 1 unless it succeeded.
+import type { ThreadId } from "@spindle/contracts"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import { withClient } from "./connect.ts"
+import { CliFailure, EXIT } from "./errors.ts"
+import { followThread } from "./follow.ts"
+import { globalOptions } from "./globals.ts"
+import { commandId, print, writeLine } from "./output.ts"
+
+const rerun = Command.make(
+  "rerun",
+  {
+    thread: Argument.String("thread").pipe(Argument.withDescription("The thread's id")),
+    follow: Flag.Boolean("follow").pipe(
+      Flag.withDescription("Show its output until it ends (exit 1 unless it succeeded)"),
+      Flag.withDefault(false)
+    )
+  },
+  ({ thread: threadId, follow }) =>
+    Effect.gen(function* () {
+      const { json } = yield* globalOptions
+      const result = yield* withClient((client) =>
+        Effect.gen(function* () {
+          const from = (yield* client["server.getStatus"]()).sequence
+          const progress = follow
+            ? yield* Effect.forkChild(
+                followThread(client, threadId, from, writeLine, { json, untilSetupFinished: true })
+              )
+            : undefined
+          const dispatched = yield* client["orchestration.dispatchCommand"]({
+            command: { type: "thread.setup.rerun", commandId: commandId("rerun"), threadId }
+          }).pipe(Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress))))
+          if (progress !== undefined) yield* Effect.ignore(Fiber.await(progress))
+          const thread = yield* client["thread.get"]({ threadId: threadId as ThreadId })
+          if (
+            progress !== undefined &&
+            thread.setup.status !== "succeeded" &&
+            thread.setup.status !== "no-script"
+          ) {
+            return yield* new CliFailure({
+              code: EXIT.failed,
+              reason: "setup-failed",
+              message: `setup ${thread.setup.status}. See 'spindle thread logs ${threadId}'.`,
+              details: { threadId }
+            })
+          }
+          return { sequence: dispatched.sequence, setup: thread.setup.status }
+        })
+      )
+      yield* print(result, (r) => `Setup ${r.setup} for ${threadId}`)
+    })
+).pipe(Command.withDescription("Run the project's setup script again in the thread's worktree"))
+
+export const setupCommand = Command.make("setup").pipe(
+  Command.withDescription("A thread's setup script"),
+  Command.withSubcommands([rerun])
+)

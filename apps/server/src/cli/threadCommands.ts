@@ -1,0 +1,340 @@
+// `spindle thread …`: start, list, show, path, open, logs, follow, and the subcommands defined
+// beside this file (turns, teams, lifecycle). Flags are checked before connecting; each command
+// then sends one or two requests and prints the contracts' Thread (JSON) or its human form.
+import { spawnSync } from "node:child_process"
+import { resolve } from "node:path"
+import type { BootstrapResult, ThreadId } from "@spindle/contracts"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { withClient } from "./connect.ts"
+import { CliFailure, EXIT, usageError } from "./errors.ts"
+import { failedTurn, followThread } from "./follow.ts"
+import { globalOptions } from "./globals.ts"
+import { archiveCommand, deleteCommand, unarchiveCommand } from "./lifecycleCommands.ts"
+import { commandId, print, writeLine } from "./output.ts"
+import { childrenCommand, diffCommand, stopThreadCommand, waitCommand } from "./teamCommands.ts"
+import { formatThread, THREAD_STATES, threadState, threadTable } from "./threadView.ts"
+import { approveCommand, declineCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
+
+const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
+const optionalString = (name: string, description: string) =>
+  Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
+const opt = <A>(option: Option.Option<A>) => Option.getOrUndefined(option)
+
+const setupFailure = (result: BootstrapResult) =>
+  new CliFailure({
+    code: EXIT.failed,
+    reason: "setup-failed",
+    message: `thread ${result.threadId}: setup ${result.setup.status}, no turn was started. See 'spindle thread logs ${result.threadId}', then 'spindle setup rerun ${result.threadId}'.`,
+    details: { threadId: result.threadId, setup: result.setup }
+  })
+
+const start = Command.make(
+  "start",
+  {
+    project: Flag.String("project").pipe(
+      Flag.withDescription("The project to work in (spindle project list)")
+    ),
+    prompt: Flag.String("prompt").pipe(Flag.withDescription("The first prompt for the agent")),
+    mode: Flag.Literals("mode", ["new_worktree", "existing_worktree", "current_checkout"]).pipe(
+      Flag.withDescription("Where it works (default new_worktree, or existing_worktree with --worktree)"),
+      Flag.optional
+    ),
+    branch: optionalString("branch", "The branch to create (new_worktree)"),
+    base: optionalString("base", "The branch to start from"),
+    pr: Flag.Int("pr").pipe(Flag.withDescription("Start from this pull request's head"), Flag.optional),
+    worktree: optionalString("worktree", "An existing worktree to use (existing_worktree)"),
+    title: optionalString("title", "A title for the thread"),
+    threadId: optionalString("thread-id", "Its id (default: generated)"),
+    provider: Flag.Literals("provider", ["codex", "command"]).pipe(
+      Flag.withDescription("The agent (default: the project's)"),
+      Flag.optional
+    ),
+    model: optionalString("model", "The model (default: the project's)"),
+    runtimeMode: Flag.Literals("runtime-mode", [
+      "approval-required",
+      "auto-accept-edits",
+      "full-access"
+    ]).pipe(Flag.withDescription("What the agent may do without asking"), Flag.optional),
+    setup: Flag.Boolean("setup").pipe(
+      Flag.withDescription("Run the project's setup script (--no-setup: skip it)"),
+      Flag.optional
+    ),
+    attach: Flag.String("attach").pipe(
+      Flag.withDescription("An image or text file given with the first prompt (repeatable, up to 8)"),
+      Flag.atLeast(0)
+    ),
+    follow: Flag.Boolean("follow").pipe(
+      Flag.withDescription(
+        "Show workspace, setup output, the agent's messages and commands until the turn ends (exit 1 if it fails); with --json, one JSON event per line, then the thread"
+      ),
+      Flag.withDefault(false)
+    )
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const { json } = yield* globalOptions
+      if (flags.pr._tag === "Some" && flags.pr.value < 1) {
+        return yield* usageError(`--pr takes a pull request number such as 42 (got ${flags.pr.value}).`)
+      }
+      if (flags.attach.length > 8)
+        return yield* usageError(`--attach takes up to 8 files (got ${flags.attach.length}).`)
+      const worktree = opt(flags.worktree)
+      const threadId = opt(flags.threadId) ?? `t-${commandId("x").slice(2, 12)}`
+      const command = {
+        type: "thread.turn.start",
+        commandId: commandId("start"),
+        threadId,
+        prompt: flags.prompt,
+        bootstrap: {
+          createThread: {
+            projectId: flags.project,
+            ...(opt(flags.title) === undefined ? {} : { title: opt(flags.title) }),
+            ...(opt(flags.provider) === undefined ? {} : { provider: opt(flags.provider) }),
+            ...(opt(flags.model) === undefined ? {} : { model: opt(flags.model) }),
+            ...(opt(flags.runtimeMode) === undefined ? {} : { runtimeMode: opt(flags.runtimeMode) })
+          },
+          workspace: {
+            mode: opt(flags.mode) ?? (worktree === undefined ? "new_worktree" : "existing_worktree"),
+            ...(opt(flags.branch) === undefined ? {} : { branch: opt(flags.branch) }),
+            ...(opt(flags.base) === undefined ? {} : { baseBranch: opt(flags.base) }),
+            ...(opt(flags.pr) === undefined ? {} : { pr: opt(flags.pr) }),
+            ...(worktree === undefined ? {} : { worktreePath: resolve(worktree) })
+          },
+          ...(opt(flags.setup) === undefined ? {} : { runSetupScript: opt(flags.setup) }),
+          // Read by the server, which runs as the same user on the same machine.
+          ...(flags.attach.length === 0
+            ? {}
+            : { attachments: flags.attach.map((file) => ({ path: resolve(file) })) })
+        }
+      }
+      const thread = yield* withClient((client) =>
+        Effect.gen(function* () {
+          const status = flags.follow ? yield* client["server.getStatus"]() : undefined
+          const progress =
+            status === undefined
+              ? undefined
+              : yield* Effect.forkChild(
+                  followThread(client, threadId, status.sequence, writeLine, {
+                    json,
+                    untilTurnRequested: status.providers === false
+                  })
+                )
+          const result = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
+            // A refused command (bad project, bad flag value) ends the command at once.
+            Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress)))
+          )) as BootstrapResult
+          if (!json) for (const warning of result.warnings) process.stderr.write(`spindle: ! ${warning}\n`)
+          if (result.turn.status === "not-started") {
+            if (progress !== undefined)
+              yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
+            return yield* setupFailure(result)
+          }
+          if (progress !== undefined) yield* failedTurn(yield* Fiber.join(progress), threadId)
+          return yield* client["thread.get"]({ threadId: threadId as ThreadId })
+        })
+      )
+      if (json) return writeLine(flags.follow ? JSON.stringify(thread) : JSON.stringify(thread, null, 2))
+      writeLine(
+        flags.follow
+          ? `✓ thread ${thread.id}: turn ${thread.latestTurn?.status ?? "not started"} in ${thread.workspace.worktreePath}`
+          : [
+              `Started thread ${thread.id} (${thread.workspace.mode})`,
+              `  worktree ${thread.workspace.worktreePath}${thread.workspace.branch ? ` on ${thread.workspace.branch}` : ""}${thread.workspace.baseBranch ? ` from ${thread.workspace.baseBranch}` : ""}`,
+              `  setup ${thread.setup.status}, turn ${thread.latestTurn?.status ?? "not started"}`,
+              `  follow it: spindle thread follow ${thread.id}`
+            ].join("\n")
+      )
+    })
+).pipe(
+  Command.withDescription("Start a thread: a workspace (worktree), its setup, and the agent's first turn")
+)
+
+const list = Command.make(
+  "list",
+  {
+    project: optionalString("project", "Only this project's threads"),
+    state: Flag.Literals("state", THREAD_STATES).pipe(
+      Flag.withDescription("Only threads in this state"),
+      Flag.optional
+    ),
+    parent: optionalString("parent", "Only the children of this thread"),
+    limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many (newest first)"), Flag.optional)
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const limit = opt(flags.limit)
+      if (limit !== undefined && limit < 1)
+        return yield* usageError(`--limit takes a number from 1 up (got ${limit}).`)
+      const snapshot = yield* withClient((client) => client["orchestration.getSnapshot"]())
+      const threads = snapshot.threads
+        .filter(
+          (t) =>
+            (flags.project._tag === "None" || t.projectId === flags.project.value) &&
+            (flags.state._tag === "None" || threadState(t) === flags.state.value) &&
+            (flags.parent._tag === "None" || t.parentThreadId === flags.parent.value)
+        )
+        .toSorted((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+        .slice(0, limit)
+      yield* print(threads, (all) => threadTable(all))
+    })
+).pipe(Command.withDescription("The threads, newest first: id, project, state, branch, age, parent"))
+
+const show = Command.make("show", { thread: threadIdArg }, ({ thread: threadId }) =>
+  Effect.gen(function* () {
+    const { thread, output } = yield* withClient((client) =>
+      client["thread.show"]({ threadId: threadId as ThreadId })
+    )
+    const { json } = yield* globalOptions
+    if (json) return writeLine(JSON.stringify(thread, null, 2))
+    const diff = output.diff
+    writeLine(
+      [
+        formatThread(thread),
+        ...(diff === null
+          ? []
+          : [
+              `  changes against ${diff.base}: ${diff.filesChanged} file(s), +${diff.insertions} -${diff.deletions}, ${diff.commitsAhead} commit(s) ahead${diff.filesTruncated ? " (first files listed)" : ""}`,
+              ...diff.files.map(
+                (f) =>
+                  `    ${f.status === "untracked" ? "?" : "M"} ${f.path}${f.insertions === null ? "" : ` +${f.insertions} -${f.deletions}`}`
+              )
+            ])
+      ].join("\n")
+    )
+  })
+).pipe(Command.withDescription("A thread: workspace, setup, agent, turn, approvals, changes"))
+
+const worktreeOf = (threadId: string) =>
+  Effect.gen(function* () {
+    const thread = yield* withClient((client) => client["thread.get"]({ threadId: threadId as ThreadId }))
+    if (thread.workspace.worktreePath === null) {
+      return yield* new CliFailure({
+        code: EXIT.failed,
+        reason: "no-worktree",
+        message: `thread ${threadId} has no worktree (${thread.status}). 'spindle thread unarchive ${threadId}' checks it out again.`,
+        details: { threadId }
+      })
+    }
+    return thread.workspace.worktreePath
+  })
+
+const path = Command.make("path", { thread: threadIdArg }, ({ thread }) =>
+  Effect.flatMap(worktreeOf(thread), (worktreePath) =>
+    print({ threadId: thread, worktreePath }, (r) => r.worktreePath)
+  )
+).pipe(Command.withDescription(`The thread's worktree path: cd "$(spindle thread path ID)"`))
+
+const open = Command.make("open", { thread: threadIdArg }, ({ thread }) =>
+  Effect.gen(function* () {
+    const worktreePath = yield* worktreeOf(thread)
+    const editor = process.env.VISUAL || process.env.EDITOR
+    const { json } = yield* globalOptions
+    if (editor === undefined || json)
+      return yield* print({ threadId: thread, worktreePath }, (r) => r.worktreePath)
+    const run = spawnSync("/bin/sh", ["-c", `${editor} "$1"`, "spindle-open", worktreePath], {
+      stdio: "inherit"
+    })
+    if (run.status !== 0) {
+      return yield* new CliFailure({
+        code: EXIT.failed,
+        reason: "editor-failed",
+        message: `'${editor}' exited with ${run.status ?? run.signal}; the worktree is ${worktreePath}.`
+      })
+    }
+  })
+).pipe(Command.withDescription("Open the thread's worktree in $VISUAL or $EDITOR (else print its path)"))
+
+const logs = Command.make(
+  "logs",
+  {
+    thread: threadIdArg,
+    follow: Flag.Boolean("follow").pipe(
+      Flag.withDescription("Keep printing new output"),
+      Flag.withDefault(false)
+    )
+  },
+  ({ thread: threadId, follow }) =>
+    Effect.gen(function* () {
+      const { json } = yield* globalOptions
+      yield* withClient((client) =>
+        Effect.gen(function* () {
+          yield* client["thread.get"]({ threadId: threadId as ThreadId })
+          const items = client["thread.streamSetupLog"]({ threadId: threadId as ThreadId })
+          yield* Stream.runForEach(follow ? items : Stream.take(items, 1), (item) =>
+            Effect.sync(() => {
+              if (json) {
+                // One JSON line per element: the log so far, split into lines, then each new line.
+                if (item.kind === "log") {
+                  for (const line of item.text.replace(/\n$/, "").split("\n"))
+                    if (item.text !== "") writeLine(JSON.stringify({ run: item.run, line }))
+                } else writeLine(JSON.stringify({ run: item.run, stream: item.stream, line: item.line }))
+                return
+              }
+              const text = item.kind === "log" ? item.text.replace(/\n$/, "") : item.line
+              if (text !== "") writeLine(text)
+            })
+          )
+        })
+      )
+    })
+).pipe(Command.withDescription("The setup script's output (--json: one JSON object per line)"))
+
+const follow = Command.make("follow", { thread: threadIdArg }, ({ thread: threadId }) =>
+  Effect.gen(function* () {
+    const { json } = yield* globalOptions
+    const thread = yield* withClient((client) =>
+      Effect.gen(function* () {
+        const status = yield* client["server.getStatus"]()
+        const before = yield* client["thread.get"]({ threadId: threadId as ThreadId })
+        const live =
+          before.bootstrap.status === "running" ||
+          before.setup.status === "running" ||
+          before.latestTurn?.status === "requested" ||
+          before.latestTurn?.status === "running"
+        if (live) {
+          const end = yield* followThread(client, threadId, status.sequence, writeLine, {
+            json,
+            untilTurnRequested: status.providers === false
+          })
+          yield* failedTurn(end, threadId)
+        }
+        return yield* client["thread.get"]({ threadId: threadId as ThreadId })
+      })
+    )
+    writeLine(json ? JSON.stringify(thread) : formatThread(thread))
+  })
+).pipe(
+  Command.withDescription(
+    "Re-attach to a thread: its progress from now until its turn ends (at once if nothing runs); --json: NDJSON"
+  )
+)
+
+export const threadCommand = Command.make("thread").pipe(
+  Command.withDescription("Threads: a coding agent's conversation in its own worktree"),
+  Command.withSubcommands([
+    start,
+    list,
+    show,
+    path,
+    open,
+    logs,
+    follow,
+    sendCommand,
+    interruptCommand,
+    approveCommand,
+    declineCommand,
+    waitCommand,
+    childrenCommand,
+    diffCommand,
+    stopThreadCommand,
+    archiveCommand,
+    unarchiveCommand,
+    deleteCommand
+  ])
+)

@@ -1,0 +1,75 @@
+// A thread in words: the state one word says (list), the full form (show), one line (wait,
+// children). JSON output is always the contracts' Thread itself.
+import type { Thread } from "@spindle/contracts"
+import { turnStateOf } from "../domain/turnState.ts"
+import { age, table } from "./output.ts"
+
+/** What `thread list` shows and `--state` filters on: archived, setup-failed, or its turn's state. */
+export const THREAD_STATES = [
+  "archived",
+  "setup-failed",
+  "not-started",
+  "waiting-for-setup",
+  "requested",
+  "running",
+  "completed",
+  "failed",
+  "interrupted"
+] as const
+export type ThreadState = (typeof THREAD_STATES)[number]
+
+export const threadState = (t: Thread): ThreadState => {
+  if (t.status === "archived") return "archived"
+  const setupFailed = ["failed", "timed-out", "cancelled", "interrupted"].includes(t.setup.status)
+  if (t.latestTurn === null && (t.bootstrap.status === "failed" || setupFailed)) return "setup-failed"
+  return turnStateOf(t)
+}
+
+export const threadTable = (threads: ReadonlyArray<Thread>, now = Date.now()) =>
+  threads.length === 0
+    ? "No threads. Start one with 'spindle thread start --project ID --prompt TEXT'."
+    : table(
+        ["ID", "PROJECT", "STATE", "BRANCH", "AGE", "PARENT"],
+        threads.map((t) => [
+          t.id,
+          t.projectId,
+          threadState(t),
+          t.workspace.branch ?? "-",
+          age(t.createdAt, now),
+          t.parentThreadId ?? "-"
+        ])
+      )
+
+export const stateLine = (t: Thread) =>
+  `${t.id}  ${turnStateOf(t)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}${
+    t.pendingApprovals.length > 0 ? `  (${t.pendingApprovals.length} approval(s) waiting)` : ""
+  }  ${t.title}`
+
+export const formatThread = (t: Thread) => {
+  const turn = turnStateOf(t)
+  return [
+    `${t.id}  ${t.title}`,
+    `  project ${t.projectId}  status ${t.status}  bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}${t.parentThreadId === null ? "" : `  parent ${t.parentThreadId}`}`,
+    `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
+    `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
+    ...(t.ports === null
+      ? []
+      : [`  ports ${t.ports.first}-${t.ports.first + t.ports.count - 1} (SPINDLE_PORT ${t.ports.first})`]),
+    ...(t.idleSince === null ? [] : [`  idle since ${t.idleSince}`]),
+    ...(t.cleanup === null
+      ? []
+      : [
+          `  worktree ${t.cleanup.outcome}${t.cleanup.reasons.length > 0 ? `: ${t.cleanup.reasons.join(" ")}` : ""}`
+        ]),
+    `  agent ${t.provider}${t.model === null ? "" : ` ${t.model}`} (${t.runtimeMode})  session ${t.session.status}${t.session.error ? `: ${t.session.error}` : ""}`,
+    `  created ${t.createdAt} (${age(t.createdAt)} ago)  updated ${t.updatedAt}`,
+    ...(t.latestTurn?.lastMessage
+      ? [`  last message: ${t.latestTurn.lastMessage.split("\n")[0]!.slice(0, 200)}`]
+      : []),
+    ...t.pendingApprovals.map(
+      (a) =>
+        `  ? approval ${a.requestId}: ${a.kind === "command" ? (a.command ?? "a command") : "file changes"}  (spindle thread approve|decline ${t.id} ${a.requestId})`
+    ),
+    ...(t.bootstrap.error ? [`  error: ${t.bootstrap.error.message}`] : [])
+  ].join("\n")
+}

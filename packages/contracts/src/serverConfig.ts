@@ -1,0 +1,28 @@
+// `<home>/config.json`: the settings of `spindle serve`, as a file. The same settings as its flags
+// (flags > environment > this file > defaults), each key optional; unknown keys are refused.
+import * as Schema from "effect/Schema"
+
+const Whole = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
+
+export const ServerConfigFile = Schema.Struct({
+  host: Schema.optionalKey(Schema.String.annotate({ description: "Address to bind (--host)" })),
+  port: Schema.optionalKey(Whole(0, 65_535).annotate({ description: "Port, 0 for any free one (--port)" })),
+  logLevel: Schema.optionalKey(Schema.Literals(["debug", "info", "warn", "error"])),
+  logFormat: Schema.optionalKey(Schema.Literals(["pretty", "json"])),
+  allowedOrigins: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({ description: "Browser origins let in (--allow-origin)" })
+  ),
+  maxBootstrapsPerProject: Schema.optionalKey(Whole(1, 100_000)),
+  maxThreadsPerProject: Schema.optionalKey(Whole(1, 100_000)),
+  providers: Schema.optionalKey(Schema.Literals(["on", "off"])),
+  threadPorts: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^\d{1,5}-\d{1,5}$/)).annotate({
+      description: "FIRST-LAST, the ports thread blocks come from (--thread-ports)"
+    })
+  ),
+  codexBin: Schema.optionalKey(Schema.String),
+  codexConfig: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({ description: "Codex config overrides KEY=VALUE (--codex-config)" })
+  )
+}).annotate({ identifier: "ServerConfigFile", description: "spindle serve's settings in <home>/config.json" })
+export type ServerConfigFile = typeof ServerConfigFile.Type
