@@ -6,6 +6,7 @@ import { serve, teardown } from "../main.ts"
 import { setupCommand, threadCommand } from "./commands.ts"
 import { exitWhenFlushed } from "./exit.ts"
 import { worktreesCommand } from "./lifecycleCommands.ts"
+import { openCommand } from "./open.ts"
 import { projectCommand } from "./projectCommands.ts"
 import { tokenCommand } from "./tokenCommands.ts"
 import { EXIT, HELP, parseServeArgs, UsageError } from "./usage.ts"
@@ -53,12 +54,14 @@ export const main = (argv: ReadonlyArray<string>) => {
       )
       return NodeRuntime.runMain(program, { teardown })
     }
+    case "open":
     case "project":
     case "thread":
     case "setup":
     case "token":
     case "worktrees": {
       const run = {
+        open: openCommand,
         project: projectCommand,
         thread: threadCommand,
         setup: setupCommand,

@@ -66,6 +66,8 @@ Usage:
   spindle token rotate-owner  write a new owner token to <home>/owner-token, then revoke the old one
   spindle token issue-mcp --thread ID [--capability thread-management|thread-read ...]
                        a provider token for an agent working in that thread (connects Codex by hand)
+  spindle open [--no-browser]  sign a browser in to the web board: prints (and opens) a link that works
+                       once, within a minute
   spindle help                show this help
 
 Client commands find the server through --url, SPINDLE_URL or <home>/server.json, and

@@ -228,9 +228,12 @@ describe("WorktreePool and removed projects", () => {
       yield* world.pool.fill
       const slots = yield* readySlots(world)
       assert.strictEqual(slots.length, 2)
-      yield* world.commands.dispatch({ type: "project.remove", commandId: "rm", projectId: "p1" }, {
-        kind: "server"
-      })
+      yield* world.commands.dispatch(
+        { type: "project.remove", commandId: "rm", projectId: "p1" },
+        {
+          kind: "server"
+        }
+      )
       yield* world.pool.fill
       for (const slot of slots) assert.isFalse(existsSync(slot.path))
       assert.isFalse(existsSync(join(slots[0]!.path, "..")))
