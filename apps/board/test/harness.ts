@@ -207,13 +207,30 @@ export const cardColumn = (page: Page, threadId: string) =>
       ?.replace(/^column-/, "")
   }, threadId)
 
-/** Waits until the thread's card is in `column` (bounded). */
-export const waitForCard = (page: Page, threadId: string, column: string, timeout = 15_000) =>
-  page.waitForFunction(
-    ([id, col]) =>
-      document
-        .querySelector(`[data-testid="card"][data-thread-id="${id}"]`)
-        ?.closest(`section[data-testid="column-${col}"]`) != null,
-    [threadId, column] as const,
-    { timeout }
-  )
+/** Every card's thread and column, and the connection state: what a failed wait reports. */
+export const boardState = (page: Page) =>
+  page.evaluate(() => ({
+    connection: document.querySelector('[data-testid="connection"]')?.textContent,
+    cards: Array.from(document.querySelectorAll('[data-testid="card"]')).map(
+      (card) =>
+        `${card.getAttribute("data-thread-id")}: ${card.closest("section")?.getAttribute("data-testid")} ${card.textContent}`
+    )
+  }))
+
+/** Waits until the thread's card is in `column` (bounded); on timeout, says where the cards are. */
+export const waitForCard = async (page: Page, threadId: string, column: string, timeout = 15_000) => {
+  try {
+    await page.waitForFunction(
+      ([id, col]) =>
+        document
+          .querySelector(`[data-testid="card"][data-thread-id="${id}"]`)
+          ?.closest(`section[data-testid="column-${col}"]`) != null,
+      [threadId, column] as const,
+      { timeout }
+    )
+  } catch (error) {
+    throw new Error(`${threadId} not in ${column}: ${JSON.stringify(await boardState(page), null, 2)}`, {
+      cause: error
+    })
+  }
+}
