@@ -107,6 +107,8 @@ describe("board threads", () => {
     assert.include(await card.textContent(), "turn completed")
     assert.include(await card.textContent(), "setup succeeded")
 
+    await page.screenshot({ path: join(process.env.SPINDLE_BOARD_SCREENSHOTS ?? gate, "board.png") })
+
     // Its page: the timeline says who did what, the agent's output and the setup log are there.
     await card.click()
     await page.getByTestId("thread-page").waitFor()
