@@ -19,7 +19,7 @@ import {
 import { NewThreadForm } from "./NewThreadForm.tsx"
 import type { BoardStore } from "./store.ts"
 
-const CARD_HEIGHT = 104
+const CARD_HEIGHT = 120
 const OVERSCAN = 4
 
 const Card = ({ thread, children, now }: { thread: Thread; children: number; now: number }) => {
@@ -37,7 +37,7 @@ const Card = ({ thread, children, now }: { thread: Thread; children: number; now
       <div class="card-line mono" title={thread.workspace.branch ?? ""}>
         {thread.workspace.branch ?? "(no branch)"} · {thread.id}
       </div>
-      <div class="card-line">
+      <div class="card-line chips">
         <span class="chip" data-testid="card-setup">
           setup {setupLabel(thread)}
         </span>
