@@ -36,9 +36,25 @@ const reliability = defineProject({
   }
 })
 
+// The board's tests (`npm test` runs them): the real server and the page in a real Chromium
+// (Debian's, at /usr/bin/chromium, driven by playwright-core). One file at a time: each starts a
+// browser and servers, and the machine has two cores.
+const board = defineProject({
+  test: {
+    name: "board",
+    root: "apps/board",
+    include: ["test/**/*.test.ts"],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    env
+  }
+})
+
 export default [
   project("contracts", "packages/contracts"),
   project("shared", "packages/shared"),
   project("server", "apps/server"),
+  board,
   reliability
 ]

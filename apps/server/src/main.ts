@@ -16,6 +16,9 @@ import * as Schedule from "effect/Schedule"
 import { ClientTokens } from "./auth/ClientTokens.ts"
 import { ProviderTokens } from "./auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "./auth/ThreadProviderTokens.ts"
+import { BoardAssets } from "./board/BoardAssets.ts"
+import { BoardSignIn } from "./board/BoardSignIn.ts"
+import { boardRoutes } from "./board/boardRoutes.ts"
 import {
   DEFAULT_PROVIDER_SETTINGS,
   databasePath,
@@ -187,7 +190,9 @@ export const ServerLayer = (settings: ServerSettings) => {
       handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false)
     }
   })
-  const routes = Layer.mergeAll(healthRoute, hostGuard, WsLayer, mcpRoute)
+  const routes = Layer.mergeAll(healthRoute, hostGuard, WsLayer, mcpRoute, boardRoutes).pipe(
+    Layer.provide(Layer.mergeAll(BoardSignIn.layer, BoardAssets.layer))
+  )
   return Layer.mergeAll(
     HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }),
     Startup

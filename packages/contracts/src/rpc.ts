@@ -49,6 +49,16 @@ export const SetupLogItem = Schema.Union([
 ]).annotate({ identifier: "SetupLogItem" })
 export type SetupLogItem = typeof SetupLogItem.Type
 
+/** A one-time code that signs a browser in to the board (`GET /signin?code=…`). */
+export const BoardSignInCode = Schema.Struct({
+  code: Schema.String,
+  /** The path to open on the server, code included: `/signin?code=…`. */
+  path: Schema.String,
+  /** The code is refused after this time (a minute after it was made) or after its first use. */
+  expiresAt: Schema.String
+}).annotate({ identifier: "BoardSignInCode" })
+export type BoardSignInCode = typeof BoardSignInCode.Type
+
 export const SpindleRpcs = RpcGroup.make(
   Rpc.make("server.getStatus", { success: ServerStatus, error: SpindleError }),
   Rpc.make("orchestration.dispatchCommand", {
@@ -96,6 +106,16 @@ export const SpindleRpcs = RpcGroup.make(
     }),
     error: SpindleError
   }),
+  /** The thread's last events (at most `limit`, default 200, before `beforeSequence` if given), oldest first. */
+  Rpc.make("thread.events", {
+    payload: {
+      threadId: ThreadId,
+      limit: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
+      beforeSequence: Schema.optionalKey(Sequence)
+    },
+    success: Schema.Array(SpindleEvent),
+    error: SpindleError
+  }),
   Rpc.make("thread.streamSetupLog", {
     payload: { threadId: ThreadId },
     success: SetupLogItem,
@@ -132,7 +152,12 @@ export const SpindleRpcs = RpcGroup.make(
     payload: { threadId: ThreadId, capabilities: Schema.optionalKey(Schema.Array(ProviderCapability)) },
     success: IssuedProviderToken,
     error: SpindleError
-  })
+  }),
+  /**
+   * A one-time code for the web board, valid for a minute: the browser trades it at
+   * `/signin?code=…` for an HttpOnly cookie bound to a new client token with `read` and `operate`.
+   */
+  Rpc.make("board.createSignInCode", { success: BoardSignInCode, error: SpindleError })
 )
 
 export type SpindleRpcTag = typeof SpindleRpcs extends RpcGroup.RpcGroup<infer R> ? R["_tag"] : never
@@ -147,6 +172,7 @@ export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "thread.show": "read",
   "thread.diff": "read",
   "thread.wait": "read",
+  "thread.events": "read",
   "thread.streamSetupLog": "read",
   "project.list": "read",
   "worktree.list": "read",
@@ -155,5 +181,6 @@ export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
   "token.list": "admin",
   "token.revoke": "admin",
   "token.rotateOwner": "admin",
-  "token.issueMcp": "admin"
+  "token.issueMcp": "admin",
+  "board.createSignInCode": "admin"
 }

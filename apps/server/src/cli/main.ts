@@ -17,6 +17,7 @@ import { VERSION } from "../version.ts"
 import { completionCommand } from "./completionCommand.ts"
 import { CliFailure, EXIT, EXIT_CODES_HELP } from "./errors.ts"
 import { GLOBAL_FLAGS } from "./globals.ts"
+import { openCommand } from "./open.ts"
 import { projectCommand } from "./projectCommands.ts"
 import { serveCommand, statusCommand, stopCommand } from "./serverCommands.ts"
 import { setupCommand } from "./setupCommands.ts"
@@ -40,7 +41,8 @@ const commands = [
   threadCommand,
   setupCommand,
   worktreesCommand,
-  tokenCommand
+  tokenCommand,
+  openCommand
 ] as const
 
 const tree = <const Extra extends ReadonlyArray<Command.Command.Any>>(extra: Extra) =>

@@ -65,6 +65,12 @@ export class EventStore extends Context.Service<
       threadId: string,
       type: SpindleEvent["type"]
     ) => Effect.Effect<SpindleEvent | undefined, SqlError>
+    /** The last `limit` events of one thread up to `before` (exclusive), oldest first (by the aggregate index). */
+    readonly recentOfThread: (
+      threadId: string,
+      limit: number,
+      before?: number
+    ) => Effect.Effect<ReadonlyArray<SpindleEvent>, SqlError>
   }
 >()("spindle/persistence/EventStore") {
   static readonly layer = Layer.effect(
@@ -123,6 +129,21 @@ export class EventStore extends Context.Service<
         return stored
       })
 
+      const findRecentOfThread = SqlSchema.findAll({
+        Request: Schema.Struct({ threadId: Schema.String, limit: Schema.Int, before: Schema.Int }),
+        Result: StoredEvent,
+        execute: ({ threadId, limit, before }) => sql`
+          SELECT sequence, event_id, type, command_id, actor, occurred_at, payload
+          FROM events WHERE aggregate_kind = 'thread' AND aggregate_id = ${threadId} AND sequence < ${before}
+          ORDER BY sequence DESC LIMIT ${limit}`
+      })
+
+      const recentOfThread = (threadId: string, limit: number, before = Number.MAX_SAFE_INTEGER) =>
+        findRecentOfThread({ threadId, limit, before }).pipe(
+          dieOnCorruptRow("events", `the last ${limit} events of thread ${threadId}`),
+          Effect.map((events) => [...events].reverse())
+        )
+
       const readAfter = Effect.fn("EventStore.readAfter")(function* (after: number, limit: number) {
         return yield* findAfter({ after, limit }).pipe(
           dieOnCorruptRow("events", `the rows after sequence ${after}, [n] counting them from 0`)
@@ -134,7 +155,7 @@ export class EventStore extends Context.Service<
         Effect.map((found) => Option.getOrUndefined(found)?.sequence ?? 0)
       )
 
-      return { append, readAfter, latestSequence, lastOfThread }
+      return { append, readAfter, latestSequence, lastOfThread, recentOfThread }
     })
   )
 }

@@ -4,6 +4,7 @@
 import type { Socket } from "node:net"
 import { SpindleRpcs } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
+import * as Headers from "effect/http/Headers"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
@@ -11,11 +12,28 @@ import * as Layer from "effect/Layer"
 import * as RpcSerialization from "effect/rpc/RpcSerialization"
 import * as RpcServer from "effect/rpc/RpcServer"
 import { ClientTokens } from "../auth/ClientTokens.ts"
+import { boardCookieToken, isSameOrigin } from "../board/boardCookie.ts"
 import { OVERFLOW_CLOSE_CODE, overflowOf } from "./backpressure.ts"
 import { tokenFromHeaders } from "./credentials.ts"
 import { strictJson } from "./frames.ts"
 import { HandlersLayer } from "./handlers.ts"
 import { validatingPayloads } from "./payloadValidation.ts"
+
+/**
+ * The board's page authenticates with its HttpOnly cookie (browsers send it with the upgrade).
+ * Without a bearer token, a cookie counts only from the board's own Origin, and the RPC handlers
+ * then see it as the bearer token they check on every call; the cookie header itself is dropped.
+ */
+const withBoardCookie = (
+  request: HttpServerRequest.HttpServerRequest
+): HttpServerRequest.HttpServerRequest | "foreign-origin" => {
+  if (tokenFromHeaders(request.headers) !== undefined) return request
+  const token = boardCookieToken(request.cookies, request.headers.host)
+  if (token === undefined) return request
+  if (!isSameOrigin(request.headers)) return "foreign-origin"
+  const { cookie: _, ...headers } = request.headers
+  return request.modify({ headers: Headers.fromInput({ ...headers, authorization: `Bearer ${token}` }) })
+}
 
 /** Frames larger than this close the connection with code 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024
@@ -30,7 +48,17 @@ export const WsLayer = Layer.unwrap(
           "GET",
           "/ws",
           Effect.gen(function* () {
-            const request = yield* HttpServerRequest.HttpServerRequest
+            const original = yield* HttpServerRequest.HttpServerRequest
+            const request = withBoardCookie(original)
+            if (request === "foreign-origin") {
+              return HttpServerResponse.jsonUnsafe(
+                {
+                  reason: "forbidden",
+                  message: "The board's cookie is accepted only from the board's own page (its Origin)."
+                },
+                { status: 403 }
+              )
+            }
             const refused = yield* tokens.resolve(tokenFromHeaders(request.headers)).pipe(
               Effect.as(undefined),
               Effect.catch((error) =>
@@ -53,7 +81,9 @@ export const WsLayer = Layer.unwrap(
                 Effect.annotateLogs({ code: OVERFLOW_CLOSE_CODE, queuedBytes: overflow.queuedBytes })
               )
             })
-            return yield* Effect.ensuring(httpEffect, logOverflow)
+            return yield* Effect.ensuring(httpEffect, logOverflow).pipe(
+              Effect.provideService(HttpServerRequest.HttpServerRequest, request)
+            )
           })
         )
       })

@@ -17,6 +17,7 @@ import { ClientTokens } from "../auth/ClientTokens.ts"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { listTokens, revokeToken } from "../auth/tokenAdmin.ts"
+import { BoardSignIn } from "../board/BoardSignIn.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
 import { WorktreeReport } from "../lifecycle/WorktreeReport.ts"
 import { Commands } from "../orchestration/Commands.ts"
@@ -25,6 +26,7 @@ import { threadNotFound } from "../orchestration/notFound.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import { setupLogStream } from "../orchestration/setupLog.ts"
 import { ThreadWatch } from "../orchestration/ThreadWatch.ts"
+import { EventStore } from "../persistence/EventStore.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { VERSION } from "../version.ts"
 import { tokenFromHeaders } from "./credentials.ts"
@@ -48,6 +50,8 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const config = yield* ServerConfig
     const watch = yield* ThreadWatch
     const report = yield* WorktreeReport
+    const boardSignIn = yield* BoardSignIn
+    const eventStore = yield* EventStore
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -128,6 +132,14 @@ export const HandlersLayer = SpindleRpcs.toLayer(
             timeoutMs: (payload.timeoutSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
           })
         }),
+      "thread.events": ({ threadId, limit, beforeSequence }, { headers }) =>
+        Effect.gen(function* () {
+          yield* authorized("thread.events", headers)
+          yield* existing(threadId)
+          return yield* eventStore
+            .recentOfThread(threadId, limit ?? 200, beforeSequence)
+            .pipe(Effect.mapError(asWire))
+        }),
       "thread.streamSetupLog": ({ threadId }, { headers }) =>
         Stream.unwrap(
           Effect.as(
@@ -173,7 +185,9 @@ export const HandlersLayer = SpindleRpcs.toLayer(
             providerSessionId: `manual-${yield* randomHex(6)}`,
             capabilities: capabilities ?? ["thread-management", "thread-read"]
           })
-        }).pipe(Effect.mapError(asWire))
+        }).pipe(Effect.mapError(asWire)),
+      "board.createSignInCode": (_, { headers }) =>
+        Effect.andThen(authorized("board.createSignInCode", headers), boardSignIn.createCode())
     }
   })
 )

@@ -1,0 +1,423 @@
+// One thread: its state and workspace (path and ports, copyable), actions (follow-up turn,
+// interrupt, rerun setup, archive), approval requests with their buttons, the setup log as it
+// streams, the agent's items as they stream, its children as a tree, the diff against its base,
+// and the timeline of its events with who caused each.
+import type { Thread, ThreadDiff, ThreadId } from "@spindle/contracts"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import { useEffect, useMemo, useState } from "preact/hooks"
+import { useNow, useStore } from "./hooks.ts"
+import {
+  actorLabel,
+  age,
+  childrenIndex,
+  columnOf,
+  describeEvent,
+  failureOf,
+  setupLabel,
+  turnLabel,
+  visibleThreads
+} from "./model.ts"
+import type { BoardStore, ItemView } from "./store.ts"
+
+const commandId = (kind: string) =>
+  `board-${kind}-${Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("")}`
+
+const Copyable = ({ text, testId }: { text: string; testId: string }) => {
+  const [copied, setCopied] = useState(false)
+  return (
+    <span class="copyable">
+      <code data-testid={testId}>{text}</code>
+      <button
+        type="button"
+        class="small"
+        onClick={() =>
+          navigator.clipboard
+            ?.writeText(text)
+            .then(() => setCopied(true))
+            .catch(() => setCopied(false))
+        }
+      >
+        {copied ? "copied" : "copy"}
+      </button>
+    </span>
+  )
+}
+
+const ChildTree = ({
+  thread,
+  index,
+  depth
+}: {
+  thread: Thread
+  index: Map<ThreadId, Array<Thread>>
+  depth: number
+}) => {
+  const kids = index.get(thread.id) ?? []
+  if (kids.length === 0 || depth > 6) return null
+  return (
+    <ul class="tree">
+      {kids.map((child) => (
+        <li key={child.id}>
+          <a href={`#/thread/${encodeURIComponent(child.id)}`}>{child.title}</a>{" "}
+          <span class={`badge col-${columnOf(child)}`}>{columnOf(child)}</span>{" "}
+          <span class="muted">turn {turnLabel(child)}</span>
+          <ChildTree thread={child} index={index} depth={depth + 1} />
+        </li>
+      ))}
+    </ul>
+  )
+}
+
+const Item = ({ item }: { item: ItemView }) => {
+  if (item.kind === "command") {
+    return (
+      <div class="item item-command" data-testid="item">
+        <div>
+          <span class="tag">command</span> <code>{item.command}</code>{" "}
+          {item.exitCode === undefined || item.exitCode === null ? (
+            <span class="muted">{item.status}</span>
+          ) : (
+            <span class={item.exitCode === 0 ? "ok" : "bad"}>exit {item.exitCode}</span>
+          )}
+        </div>
+        {item.output === "" ? null : <pre class="log">{item.output}</pre>}
+      </div>
+    )
+  }
+  if (item.kind === "file-change") {
+    return (
+      <div class="item" data-testid="item">
+        <span class="tag">files</span>{" "}
+        {(item.changes ?? []).map((c) => (
+          <code key={c.path}>
+            {c.kind} {c.path}{" "}
+          </code>
+        ))}
+      </div>
+    )
+  }
+  return (
+    <div class={`item item-${item.kind}`} data-testid="item">
+      <span class="tag">{item.kind}</span> <span class="item-text">{item.text}</span>
+    </div>
+  )
+}
+
+const DiffView = ({ store, threadId }: { store: BoardStore; threadId: ThreadId }) => {
+  const [diff, setDiff] = useState<ThreadDiff | undefined>()
+  const [loading, setLoading] = useState(false)
+  const load = () => {
+    setLoading(true)
+    void store
+      .run((client) => client["thread.diff"]({ threadId }))
+      .then((d) => {
+        setLoading(false)
+        if (d !== undefined) setDiff(d)
+      })
+  }
+  return (
+    <section>
+      <h3>
+        Diff against its base{" "}
+        <button type="button" class="small" onClick={load} disabled={loading} data-testid="load-diff">
+          {diff === undefined ? "Show" : "Refresh"}
+        </button>
+      </h3>
+      {diff === undefined ? null : (
+        <div data-testid="diff">
+          <div class="muted">
+            base {diff.base} · merge base {diff.mergeBase.slice(0, 12)}
+            {diff.truncated ? " · cut at 4 MiB" : ""}
+          </div>
+          {diff.patch === "" ? (
+            <p class="muted">No changes.</p>
+          ) : (
+            <pre class="diff">
+              {diff.patch.split("\n").map((line, i) => (
+                <div
+                  key={i}
+                  class={
+                    line.startsWith("+") && !line.startsWith("+++")
+                      ? "add"
+                      : line.startsWith("-") && !line.startsWith("---")
+                        ? "del"
+                        : line.startsWith("@@")
+                          ? "hunk"
+                          : ""
+                  }
+                >
+                  {line}
+                </div>
+              ))}
+            </pre>
+          )}
+        </div>
+      )}
+    </section>
+  )
+}
+
+export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: ThreadId }) => {
+  const s = useStore(store)
+  const now = useNow()
+  const [prompt, setPrompt] = useState("")
+  useEffect(() => {
+    store.watch(threadId)
+    return () => store.unwatch()
+  }, [store, threadId])
+  const model = s.model
+  const thread = model === undefined ? undefined : Option.getOrUndefined(HashMap.get(model.threads, threadId))
+  const index = useMemo(
+    () => (model === undefined ? new Map() : childrenIndex(visibleThreads(model))),
+    [model]
+  )
+  if (model === undefined) return <main class="loading">Loading…</main>
+  if (thread === undefined) {
+    return (
+      <main class="thread-page">
+        <p>
+          No thread {threadId} here. <a href="#/">Back to the board</a>
+        </p>
+      </main>
+    )
+  }
+  const watched = s.watched?.threadId === threadId ? s.watched : undefined
+  const dispatch = (command: Record<string, unknown>) =>
+    store.run((client) => client["orchestration.dispatchCommand"]({ command }))
+  const running = thread.latestTurn?.status === "running" || thread.latestTurn?.status === "requested"
+  const failure = failureOf(thread)
+  const column = columnOf(thread)
+  const items = watched === undefined ? [] : Array.from(watched.items.values())
+  const events = watched === undefined ? [] : watched.events
+
+  return (
+    <main class="thread-page" data-testid="thread-page" data-thread-id={thread.id} data-column={column}>
+      <p>
+        <a href="#/">← Board</a>
+      </p>
+      <h1>
+        {thread.title} <span class={`badge col-${column}`}>{column}</span>
+      </h1>
+      <dl class="facts">
+        <dt>Thread</dt>
+        <dd>
+          <code>{thread.id}</code> in project <code>{thread.projectId}</code>
+          {thread.parentThreadId === null ? null : (
+            <>
+              {" "}
+              · child of{" "}
+              <a href={`#/thread/${encodeURIComponent(thread.parentThreadId)}`}>{thread.parentThreadId}</a>
+            </>
+          )}
+        </dd>
+        <dt>Branch</dt>
+        <dd>
+          <code>{thread.workspace.branch ?? "(none)"}</code> from{" "}
+          <code>{thread.workspace.baseBranch ?? "?"}</code> ({thread.workspace.mode})
+        </dd>
+        <dt>Worktree</dt>
+        <dd>
+          {thread.workspace.worktreePath === null ? (
+            "(not yet)"
+          ) : (
+            <Copyable text={thread.workspace.worktreePath} testId="worktree-path" />
+          )}
+        </dd>
+        <dt>Ports</dt>
+        <dd data-testid="ports">
+          {thread.ports === null ? (
+            "none"
+          ) : (
+            <Copyable
+              text={`${thread.ports.first}-${thread.ports.first + thread.ports.count - 1}`}
+              testId="ports-range"
+            />
+          )}
+        </dd>
+        <dt>Agent</dt>
+        <dd>
+          {thread.provider}
+          {thread.model === null ? "" : ` (${thread.model})`} · {thread.runtimeMode} · session{" "}
+          {thread.session.status}
+        </dd>
+        <dt>State</dt>
+        <dd>
+          bootstrap {thread.bootstrap.status} · setup{" "}
+          <span data-testid="setup-status">{setupLabel(thread)}</span> · turn{" "}
+          <span data-testid="turn-status">{turnLabel(thread)}</span> · {age(thread.createdAt, now)} old
+        </dd>
+      </dl>
+      {failure === undefined ? null : (
+        <p class="failure" data-testid="failure">
+          {failure}
+        </p>
+      )}
+
+      <section class="actions">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault()
+            void dispatch({ type: "thread.turn.start", commandId: commandId("turn"), threadId, prompt }).then(
+              (r) => r !== undefined && setPrompt("")
+            )
+          }}
+        >
+          <textarea
+            rows={2}
+            placeholder={running ? "Steer the running turn…" : "A follow-up prompt…"}
+            value={prompt}
+            data-testid="follow-up"
+            onInput={(e) => setPrompt((e.currentTarget as HTMLTextAreaElement).value)}
+          />
+          <button
+            type="submit"
+            class="primary"
+            disabled={prompt.trim() === "" || thread.status === "archived"}
+          >
+            Send
+          </button>
+        </form>
+        <div class="buttons">
+          <button
+            type="button"
+            disabled={thread.latestTurn?.status !== "running"}
+            onClick={() =>
+              dispatch({ type: "thread.turn.interrupt", commandId: commandId("interrupt"), threadId })
+            }
+          >
+            Interrupt
+          </button>
+          <button
+            type="button"
+            data-testid="rerun-setup"
+            disabled={thread.status === "archived" || thread.workspace.worktreePath === null}
+            onClick={() => dispatch({ type: "thread.setup.rerun", commandId: commandId("rerun"), threadId })}
+          >
+            Rerun setup
+          </button>
+          {thread.status === "archived" ? (
+            <button
+              type="button"
+              onClick={() =>
+                dispatch({ type: "thread.unarchive", commandId: commandId("unarchive"), threadId })
+              }
+            >
+              Unarchive
+            </button>
+          ) : (
+            <button
+              type="button"
+              class="danger"
+              data-testid="archive"
+              onClick={() => dispatch({ type: "thread.archive", commandId: commandId("archive"), threadId })}
+            >
+              Archive
+            </button>
+          )}
+        </div>
+      </section>
+
+      {thread.pendingApprovals.length === 0 ? null : (
+        <section class="approvals" data-testid="approvals">
+          <h3>Waiting for your approval</h3>
+          {thread.pendingApprovals.map((a) => (
+            <div class="approval" key={a.requestId} data-testid="approval">
+              <div>
+                <span class="tag">{a.kind}</span> <code>{a.command ?? ""}</code>
+                {a.cwd ? <span class="muted"> in {a.cwd}</span> : null}
+              </div>
+              {a.reason ? <div class="muted">{a.reason}</div> : null}
+              <div class="buttons">
+                {(["accept", "accept-for-session", "decline"] as const).map((decision) => (
+                  <button
+                    type="button"
+                    key={decision}
+                    class={decision === "decline" ? "danger" : "primary"}
+                    data-testid={`approval-${decision}`}
+                    onClick={() =>
+                      dispatch({
+                        type: "thread.approval.respond",
+                        commandId: commandId("approve"),
+                        threadId,
+                        requestId: a.requestId,
+                        decision
+                      })
+                    }
+                  >
+                    {decision}
+                  </button>
+                ))}
+              </div>
+            </div>
+          ))}
+        </section>
+      )}
+
+      <div class="panes">
+        <section>
+          <h3>
+            Setup <span class="muted">{setupLabel(thread)}</span>
+            {thread.setup.exitCode === null ? null : (
+              <span class={thread.setup.exitCode === 0 ? "ok" : "bad"} data-testid="setup-exit">
+                {" "}
+                exit code {thread.setup.exitCode}
+              </span>
+            )}
+            {watched?.setupLog.streaming ? <span class="muted"> · streaming</span> : null}
+          </h3>
+          <pre class="log" data-testid="setup-log">
+            {watched === undefined || watched.setupLog.text === ""
+              ? thread.setup.logTail
+              : watched.setupLog.text}
+          </pre>
+        </section>
+        <section>
+          <h3>Agent</h3>
+          {thread.latestTurn?.lastMessage && items.length === 0 ? (
+            <div class="item">
+              <span class="tag">last message</span> {thread.latestTurn.lastMessage}
+            </div>
+          ) : null}
+          <div class="items" data-testid="items">
+            {items.map((item) => (
+              <Item key={item.key} item={item} />
+            ))}
+          </div>
+        </section>
+      </div>
+
+      <section>
+        <h3>Children</h3>
+        {(index.get(thread.id) ?? []).length === 0 ? (
+          <p class="muted">No children.</p>
+        ) : (
+          <div data-testid="children">
+            <ChildTree thread={thread} index={index} depth={0} />
+          </div>
+        )}
+      </section>
+
+      <DiffView store={store} threadId={threadId} />
+
+      <section>
+        <h3>Timeline {watched?.historyLoaded === false ? <span class="muted">loading…</span> : null}</h3>
+        <table class="timeline" data-testid="timeline">
+          <tbody>
+            {events
+              .slice()
+              .reverse()
+              .map((event) => (
+                <tr key={event.sequence}>
+                  <td class="muted mono">#{event.sequence}</td>
+                  <td class="muted">{new Date(event.occurredAt).toLocaleTimeString()}</td>
+                  <td class={`actor actor-${event.actor.kind}`}>{actorLabel(event)}</td>
+                  <td>{describeEvent(event)}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      </section>
+    </main>
+  )
+}

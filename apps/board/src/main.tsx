@@ -1,0 +1,88 @@
+// The board's entry: one store (one WebSocket, authenticated by the page's HttpOnly cookie), a
+// hash router (`#/` the board, `#/thread/<id>` a thread), the connection bar and the notices.
+import type { ThreadId } from "@spindle/contracts"
+import { render } from "preact"
+import { useEffect, useState } from "preact/hooks"
+import { Board } from "./Board.tsx"
+import { useStore } from "./hooks.ts"
+import { BoardStore } from "./store.ts"
+import { ThreadPage } from "./ThreadPage.tsx"
+import "./board.css"
+
+const store = new BoardStore(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`)
+// For tests and the curious: the store, read-only by convention.
+;(globalThis as { spindleBoard?: BoardStore }).spindleBoard = store
+
+const route = () => {
+  const match = /^#\/thread\/(.+)$/.exec(location.hash)
+  return match?.[1] === undefined ? undefined : (decodeURIComponent(match[1]) as ThreadId)
+}
+
+const ConnectionBar = () => {
+  const s = useStore(store)
+  const c = s.connection
+  if (c.kind === "live") {
+    return (
+      <span class="conn live" data-testid="connection" data-state="live">
+        live · seq {s.model?.sequence ?? 0}
+      </span>
+    )
+  }
+  if (c.kind === "signed-out") {
+    return (
+      <span class="conn down" data-testid="connection" data-state="signed-out">
+        signed out: run <code>npx spindle open</code> ({c.reason})
+      </span>
+    )
+  }
+  return (
+    <span class="conn down" data-testid="connection" data-state={c.kind}>
+      {c.kind === "connecting" ? "connecting…" : `reconnecting (attempt ${c.attempt}): ${c.reason}`}
+    </span>
+  )
+}
+
+const Notices = () => {
+  const s = useStore(store)
+  return (
+    <div class="notices" role="alert">
+      {s.notices.map((n) => (
+        <div class="notice" key={n.id} data-testid="notice">
+          <span>{n.message}</span>
+          <button type="button" onClick={() => s.dismiss(n.id)} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  )
+}
+
+const App = () => {
+  const [threadId, setThreadId] = useState(route)
+  useEffect(() => {
+    const onHash = () => setThreadId(route())
+    addEventListener("hashchange", onHash)
+    return () => removeEventListener("hashchange", onHash)
+  }, [])
+  const signOut = () =>
+    fetch("/signout", { method: "POST", credentials: "same-origin" }).then(() => location.reload())
+  return (
+    <div class="app">
+      <header>
+        <a href="#/" class="brand">
+          Spindle
+        </a>
+        <ConnectionBar />
+        <button type="button" class="link" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <Notices />
+      {threadId === undefined ? <Board store={store} /> : <ThreadPage store={store} threadId={threadId} />}
+    </div>
+  )
+}
+
+store.start()
+render(<App />, document.getElementById("app")!)

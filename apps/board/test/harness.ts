@@ -1,0 +1,236 @@
+// Test wiring for the board: the real server (`npm start`, its own process group, a temp home, a
+// chosen or free port on 127.0.0.1), the real `spindle` CLI, real git repositories, and Debian's
+// Chromium driven by playwright-core. Everything started here is stopped by `cleanup()`.
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { type Browser, chromium, type Page } from "playwright-core"
+
+export const REPO_ROOT = resolve(import.meta.dirname, "../../..")
+const BIN = join(REPO_ROOT, "apps/server/bin/spindle.mjs")
+export const CHROMIUM = process.env.SPINDLE_TEST_CHROMIUM ?? "/usr/bin/chromium"
+
+const cleanups: Array<() => Promise<void> | void> = []
+
+/** Stops every server and browser and removes every temp dir this file made, newest first. */
+export const cleanup = async () => {
+  while (cleanups.length > 0) await cleanups.pop()!()
+}
+
+export const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+const git = (cwd: string, ...args: Array<string>) =>
+  run("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", ...args], { cwd })
+
+/** A repository with one commit on `main`. */
+export const gitRepo = async () => {
+  const dir = tempDir("board-repo-")
+  await git(dir, "init", "-q", "-b", "main")
+  await run("sh", ["-c", "echo hello > README.md"], { cwd: dir })
+  await git(dir, "add", ".")
+  await git(dir, "commit", "-q", "-m", "first")
+  return dir
+}
+
+export interface Ran {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs a command to its end (at most 60 s). */
+export const run = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {}
+) =>
+  new Promise<Ran>((resolveRun, reject) => {
+    const child = spawn(command, [...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c))
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`${command} ${args.join(" ")} took over 60 s\n${stdout}\n${stderr}`))
+    }, 60_000)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      resolveRun({ code: code ?? -1, stdout, stderr })
+    })
+  })
+
+/** `spindle <args>` against the server of `home`. */
+export const spindle = (home: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}) =>
+  run(process.execPath, [BIN, ...args], { env: { SPINDLE_HOME: home, ...env } })
+
+/** `spindle <args>` left running (for a `thread start` that waits for its setup). */
+export const spindleInBackground = (home: string, args: ReadonlyArray<string>) => {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SPINDLE_HOME: home },
+    stdio: "ignore"
+  })
+  cleanups.push(() => {
+    child.kill("SIGKILL")
+  })
+  return child
+}
+
+export interface Server {
+  readonly url: string
+  readonly port: number
+  readonly output: () => string
+  /** SIGTERM to its process group; resolves once it exited. */
+  readonly stop: () => Promise<void>
+}
+
+const killGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+/** `npm start -- --home <home> --port <port or 0> …`, resolved on its ready line (20 s at most). */
+export const startServer = (
+  home: string,
+  options: {
+    readonly port?: number
+    readonly args?: ReadonlyArray<string>
+    readonly env?: NodeJS.ProcessEnv
+  } = {}
+) =>
+  new Promise<Server>((resolveStart, reject) => {
+    const child = spawn(
+      "npm",
+      [
+        "--silent",
+        "start",
+        "--",
+        "--port",
+        String(options.port ?? 0),
+        "--home",
+        home,
+        ...(options.args ?? [])
+      ],
+      {
+        cwd: REPO_ROOT,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...options.env }
+      }
+    )
+    let output = ""
+    child.stdout?.setEncoding("utf8").on("data", (c: string) => (output += c))
+    child.stderr?.setEncoding("utf8").on("data", (c: string) => (output += c))
+    const exited = new Promise<void>((r) => child.on("exit", () => r()))
+    const stop = async () => {
+      killGroup(child, "SIGTERM")
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
+      killGroup(child, "SIGKILL")
+    }
+    cleanups.push(stop)
+    const timer = setTimeout(() => {
+      void stop()
+      reject(new Error(`server not ready after 20 s:\n${output}`))
+    }, 20_000)
+    const poll = setInterval(() => {
+      const match = /ready on (http:\/\/127\.0\.0\.1:(\d+))/.exec(output)
+      if (match !== null) {
+        clearInterval(poll)
+        clearTimeout(timer)
+        resolveStart({ url: match[1]!, port: Number(match[2]), output: () => output, stop })
+      }
+    }, 25)
+    void exited.then(() => {
+      clearInterval(poll)
+      clearTimeout(timer)
+      reject(new Error(`server exited before ready:\n${output}`))
+    })
+  })
+
+/** Debian's Chromium, headless, with the flags that keep it off the network. */
+export const launchBrowser = async (): Promise<Browser> => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync"
+    ],
+    timeout: 30_000
+  })
+  cleanups.push(() => browser.close())
+  return browser
+}
+
+/** A sign-in link from `spindle open`, as the CLI prints it. */
+export const signInLink = async (home: string) => {
+  const opened = await spindle(home, ["open", "--no-browser", "--json"])
+  if (opened.code !== 0) throw new Error(`spindle open failed: ${opened.stderr}`)
+  return JSON.parse(opened.stdout) as { url: string; code: string; expiresAt: string; openedWith: null }
+}
+
+/** Signs a new page in through `spindle open`'s link and waits for the live board. */
+export const signedInPage = async (browser: Browser, home: string): Promise<Page> => {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
+  const link = await signInLink(home)
+  await page.goto(link.url)
+  await page.getByTestId("connection").and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 })
+  return page
+}
+
+/** The column a thread's card is in, or undefined when it has no card. */
+export const cardColumn = (page: Page, threadId: string) =>
+  page.evaluate((id) => {
+    const card = document.querySelector(`[data-testid="card"][data-thread-id="${id}"]`)
+    return card
+      ?.closest("section")
+      ?.getAttribute("data-testid")
+      ?.replace(/^column-/, "")
+  }, threadId)
+
+/** Every card's thread and column, and the connection state: what a failed wait reports. */
+export const boardState = (page: Page) =>
+  page.evaluate(() => ({
+    connection: document.querySelector('[data-testid="connection"]')?.textContent,
+    cards: Array.from(document.querySelectorAll('[data-testid="card"]')).map(
+      (card) =>
+        `${card.getAttribute("data-thread-id")}: ${card.closest("section")?.getAttribute("data-testid")} ${card.textContent}`
+    )
+  }))
+
+/** Waits until the thread's card is in `column` (bounded); on timeout, says where the cards are. */
+export const waitForCard = async (page: Page, threadId: string, column: string, timeout = 15_000) => {
+  try {
+    await page.waitForFunction(
+      ([id, col]) =>
+        document
+          .querySelector(`[data-testid="card"][data-thread-id="${id}"]`)
+          ?.closest(`section[data-testid="column-${col}"]`) != null,
+      [threadId, column] as const,
+      { timeout }
+    )
+  } catch (error) {
+    throw new Error(`${threadId} not in ${column}: ${JSON.stringify(await boardState(page), null, 2)}`, {
+      cause: error
+    })
+  }
+}

@@ -1,0 +1,194 @@
+// The board over HTTP: the page at `/` (or a sign-in hint without a session), its bundled script
+// and styles, `/signin?code=…` (trades a one-time code for the session cookie, then redirects to
+// `/` so the code does not linger in the address bar) and `POST /signout`. Everything the page
+// shows comes from /ws; nothing here reads threads. The Host/Origin guard (http/) runs first.
+import { SpindleError } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { ClientTokens } from "../auth/ClientTokens.ts"
+import { BoardAssets } from "./BoardAssets.ts"
+import { BoardSignIn } from "./BoardSignIn.ts"
+import { boardCookieName, boardCookieToken, isSameOrigin } from "./boardCookie.ts"
+
+/** The page may load its own script, styles and data, and nothing else, from nowhere else. */
+const SECURITY_HEADERS = {
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY"
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+const BOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Spindle</title>
+<link rel="stylesheet" href="/assets/board.css">
+<script type="module" src="/assets/board.js"></script>
+</head>
+<body><div id="app"></div></body>
+</html>
+`
+
+/** A small page without script: why the board is not shown, and what to do. */
+const messagePage = (title: string, message: string, status: number) =>
+  HttpServerResponse.text(
+    `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Spindle: ${escapeHtml(title)}</title>
+<link rel="stylesheet" href="/assets/board.css"></head>
+<body><main class="message-page"><h1>${escapeHtml(title)}</h1><p class="message">${escapeHtml(message)}</p>
+<p>In a terminal on this machine, run <code>npx spindle open</code>: it prints a sign-in link that works once, within a minute.</p></main></body></html>
+`,
+    {
+      status,
+      contentType: "text/html; charset=utf-8",
+      headers: { ...SECURITY_HEADERS, "cache-control": "no-store" }
+    }
+  )
+
+const asset = (
+  body: Uint8Array,
+  contentType: string,
+  etag: string,
+  request: HttpServerRequest.HttpServerRequest
+) =>
+  request.headers["if-none-match"] === etag
+    ? HttpServerResponse.empty({ status: 304, headers: { etag } })
+    : HttpServerResponse.uint8Array(body, {
+        contentType,
+        headers: { ...SECURITY_HEADERS, etag, "cache-control": "no-cache" }
+      })
+
+export const boardRoutes = HttpRouter.use((router) =>
+  Effect.gen(function* () {
+    const tokens = yield* ClientTokens
+    const signIn = yield* BoardSignIn
+    const assets = yield* BoardAssets
+
+    /** The board session the request's cookie holds, if it is a live client token. */
+    const sessionOf = (request: HttpServerRequest.HttpServerRequest) => {
+      const token = boardCookieToken(request.cookies, request.headers.host)
+      return token === undefined
+        ? Effect.succeed(undefined)
+        : tokens.resolve(token).pipe(Effect.orElseSucceed(() => undefined))
+    }
+
+    yield* router.add(
+      "GET",
+      "/",
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        if ((yield* sessionOf(request)) === undefined) {
+          return messagePage("Sign in to Spindle", "This browser is not signed in to this server.", 401)
+        }
+        // The browser asks for the bundle right after: start building it now.
+        yield* Effect.forkDetach(Effect.ignore(assets.bundle))
+        return HttpServerResponse.text(BOARD_HTML, {
+          contentType: "text/html; charset=utf-8",
+          headers: { ...SECURITY_HEADERS, "cache-control": "no-store" }
+        })
+      })
+    )
+
+    yield* router.add(
+      "GET",
+      "/board/session",
+      Effect.gen(function* () {
+        const session = yield* sessionOf(yield* HttpServerRequest.HttpServerRequest)
+        return HttpServerResponse.jsonUnsafe(
+          session === undefined ? { signedIn: false } : { signedIn: true, tokenId: session.tokenId },
+          { status: session === undefined ? 401 : 200, headers: { "cache-control": "no-store" } }
+        )
+      })
+    )
+
+    const serveAsset = (kind: "js" | "css") =>
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const bundle = yield* assets.bundle
+        return asset(
+          kind === "js" ? bundle.js : bundle.css,
+          kind === "js" ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
+          `"${bundle.version}-${kind}"`,
+          request
+        )
+      }).pipe(
+        Effect.catch((error: SpindleError) =>
+          Effect.succeed(
+            HttpServerResponse.text(error.message, { status: 500, headers: { "cache-control": "no-store" } })
+          )
+        )
+      )
+    yield* router.add("GET", "/assets/board.js", serveAsset("js"))
+    yield* router.add("GET", "/assets/board.css", serveAsset("css"))
+
+    yield* router.add(
+      "GET",
+      "/signin",
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        // A navigation carries no Origin; a script on another page that tries the link does.
+        if (request.headers.origin !== undefined && !isSameOrigin(request.headers)) {
+          return messagePage("Sign-in refused", "A sign-in link only works when opened directly.", 403)
+        }
+        const code = new URL(request.url, "http://localhost").searchParams.get("code") ?? undefined
+        return yield* signIn.redeem(code).pipe(
+          Effect.map((session) =>
+            HttpServerResponse.redirect("/", {
+              status: 303,
+              headers: { ...SECURITY_HEADERS, "cache-control": "no-store" }
+            }).pipe(
+              HttpServerResponse.setCookieUnsafe(boardCookieName(request.headers.host), session.token, {
+                httpOnly: true,
+                sameSite: "strict",
+                path: "/",
+                maxAge: `${session.maxAgeSeconds} seconds`
+              })
+            )
+          ),
+          Effect.catch((error) =>
+            Effect.succeed(
+              messagePage(
+                "Sign-in refused",
+                error instanceof SpindleError ? error.message : "The server failed; see its log.",
+                error instanceof SpindleError && error.reason === "unauthorized" ? 401 : 500
+              )
+            )
+          )
+        )
+      })
+    )
+
+    yield* router.add(
+      "POST",
+      "/signout",
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const session = yield* sessionOf(request)
+        if (session === undefined || !isSameOrigin(request.headers)) {
+          return HttpServerResponse.jsonUnsafe(
+            {
+              reason: session === undefined ? "unauthorized" : "forbidden",
+              message:
+                session === undefined
+                  ? "Not signed in to the board."
+                  : "Signing out needs the board's own Origin."
+            },
+            { status: session === undefined ? 401 : 403 }
+          )
+        }
+        yield* Effect.ignore(tokens.revoke(session.tokenId))
+        return HttpServerResponse.empty({ status: 204 }).pipe(
+          HttpServerResponse.expireCookieUnsafe(boardCookieName(request.headers.host), { path: "/" })
+        )
+      })
+    )
+  })
+)
