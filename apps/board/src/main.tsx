@@ -31,7 +31,7 @@ const ConnectionBar = () => {
   if (c.kind === "signed-out") {
     return (
       <span class="conn down" data-testid="connection" data-state="signed-out">
-        signed out: run <code>npx spindle open</code> ({c.reason})
+        signed out: run <code>spindle open</code> ({c.reason})
       </span>
     )
   }

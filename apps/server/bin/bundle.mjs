@@ -51,6 +51,8 @@ const build = async () => {
     metafile: true,
     logLevel: "silent",
     legalComments: "none",
+    // Loaded at run time by the server (it bundles the board), with its own native binary.
+    external: ["esbuild"],
     // Some dependencies are CommonJS and require() Node's modules.
     banner: {
       js: 'import { createRequire as __spindleRequire } from "node:module"; const require = __spindleRequire(import.meta.url);'

@@ -4,6 +4,8 @@
 // generated file to go stale; esbuild is loaded only then, so the CLI and a server nobody browses
 // never pay for it.
 import { createHash } from "node:crypto"
+import { existsSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { SpindleError } from "@spindle/contracts"
 import * as Context from "effect/Context"
@@ -19,7 +21,23 @@ export interface BoardBundle {
   readonly buildMs: number
 }
 
-export const BOARD_ENTRY = fileURLToPath(new URL("../../../board/src/main.tsx", import.meta.url))
+/**
+ * The board's entry, found from this module upwards: from the sources (apps/server/src/board) and
+ * from the CLI's bundle (apps/server/dist/<build>) alike, the checkout's apps/board/src.
+ */
+const findBoardEntry = () => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let depth = 0; depth < 8; depth++) {
+    const entry = join(dir, "apps", "board", "src", "main.tsx")
+    if (existsSync(entry)) return entry
+    const parent = dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+  return fileURLToPath(new URL("../../../board/src/main.tsx", import.meta.url))
+}
+
+export const BOARD_ENTRY = findBoardEntry()
 
 /** Bundles the board (minified, for the browser). */
 export const buildBoard = Effect.tryPromise({

@@ -44,7 +44,7 @@ const messagePage = (title: string, message: string, status: number) =>
 <html lang="en"><head><meta charset="utf-8"><title>Spindle: ${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/assets/board.css"></head>
 <body><main class="message-page"><h1>${escapeHtml(title)}</h1><p class="message">${escapeHtml(message)}</p>
-<p>In a terminal on this machine, run <code>npx spindle open</code>: it prints a sign-in link that works once, within a minute.</p></main></body></html>
+<p>In a terminal on this machine, run <code>spindle open</code>: it prints a sign-in link that works once, within a minute.</p></main></body></html>
 `,
     {
       status,
