@@ -83,10 +83,11 @@ export const alternate = async (
   return { oursMs, plainMs }
 }
 
-/** The baseline: a plain `git worktree add -b plain/<n> <dir>/plain/<n> main`. */
-export const plainWorktreeAdd = (repo: string, dir: string, n: number) =>
+/** The baseline: a plain `git worktree add -b plain/<n> <dir>/plain/<n> main` (`config`: `-c` settings first). */
+export const plainWorktreeAdd = (repo: string, dir: string, n: number, config: Array<string> = []) =>
   git(
     repo,
+    ...config,
     "worktree",
     "add",
     "--quiet",

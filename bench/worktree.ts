@@ -3,7 +3,7 @@
 // repositories, alternating, in the same run: a 20,000-file one (the cold start) and a 10-file one
 // (where the checkout costs nothing, so the ratio is our fixed overhead).
 import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { summarize } from "@spindle/shared/stats"
@@ -56,6 +56,17 @@ export const run = async (): Promise<BenchResult> => {
         `${files} files (${what}): create p50 ${formatMs(o.p50)}, plain git worktree add -b p50 ${formatMs(p.p50)}, ratio ${ratio(o.p50, p.p50)} (${rounds} rounds, goal <= ${goal})`
       )
       if (files === 20_000) {
+        // What git's parallel checkout alone does here: plain adds with and without workers.
+        const workers = String(availableParallelism())
+        const parallel = await alternate(
+          repo,
+          3,
+          (n) => Promise.resolve(plainWorktreeAdd(repo, dir, 200 + n, ["-c", `checkout.workers=${workers}`])),
+          (n) => plainWorktreeAdd(repo, dir, 300 + n, ["-c", "checkout.workers=1"])
+        )
+        lines.push(
+          `${files} files: plain add with checkout.workers=${workers} p50 ${formatMs(summarize(parallel.oursMs).p50)}, with 1 worker p50 ${formatMs(summarize(parallel.plainMs).p50)}, ratio ${ratio(summarize(parallel.oursMs).p50, summarize(parallel.plainMs).p50)} (3 rounds)`
+        )
         const concurrent = await timed(() =>
           Promise.all(Array.from({ length: CONCURRENT }, (_, i) => ours(repo, 100 + i)))
         )
