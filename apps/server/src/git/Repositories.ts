@@ -12,6 +12,7 @@ import { GitError } from "./GitError.ts"
 import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntry } from "./porcelain.ts"
 import { fetchPullRequest } from "./pullRequests.ts"
 import { RepoLocks } from "./RepoLocks.ts"
+import { readBranchCommit } from "./refFiles.ts"
 
 export interface ResolvedBase {
   /** What to hand to git (a full ref name or a commit id). */
@@ -214,7 +215,10 @@ export class Repositories extends Context.Service<
           [`refs/tags/${base}`, base]
         ]
         for (const [ref, name] of candidates) {
-          const sha = yield* commitOf(repo, ref)
+          const sha =
+            ref === `refs/heads/${base}`
+              ? ((yield* Effect.promise(() => readBranchCommit(repo, base))) ?? (yield* commitOf(repo, ref)))
+              : yield* commitOf(repo, ref)
           if (sha !== undefined) return { ref, name, sha, warnings }
         }
         const sha = yield* commitOf(repo, base)

@@ -1,0 +1,42 @@
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
+import { readBranchCommit } from "./refFiles.ts"
+
+const read = (repo: string, branch: string) => Effect.promise(() => readBranchCommit(repo, branch))
+
+describe("readBranchCommit", () => {
+  it.live("reads a loose branch and a packed one as git resolves them", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      git(repo, "branch", "feature/x")
+      commitFile(repo, "more.txt", "more\n")
+      const main = git(repo, "rev-parse", "main").trim()
+      const feature = git(repo, "rev-parse", "feature/x").trim()
+      assert.notStrictEqual(main, feature)
+      assert.strictEqual(yield* read(repo, "main"), main)
+      assert.strictEqual(yield* read(repo, "feature/x"), feature)
+      git(repo, "pack-refs", "--all")
+      assert.strictEqual(yield* read(repo, "main"), main)
+      assert.strictEqual(yield* read(repo, "feature/x"), feature)
+      // A loose ref written after packing wins, as in git.
+      commitFile(repo, "again.txt", "again\n")
+      assert.strictEqual(yield* read(repo, "main"), git(repo, "rev-parse", "main").trim())
+    })
+  )
+
+  it.live("leaves to git what is not a plain branch in a plain repository", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      git(repo, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+      assert.isUndefined(yield* read(repo, "alias"))
+      for (const name of ["../config", "../../HEAD", ".hidden", "a..b", "x.lock", "nope"])
+        assert.isUndefined(yield* read(repo, name), name)
+      const linked = join(yield* tempDir(), "linked")
+      git(repo, "worktree", "add", "--quiet", "-b", "linked", linked)
+      assert.isUndefined(yield* read(linked, "main"))
+      assert.isUndefined(yield* read(join(yield* tempDir(), "not-a-repo"), "main"))
+    })
+  )
+})

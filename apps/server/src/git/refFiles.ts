@@ -1,0 +1,47 @@
+// Reads a local branch's commit straight from git's "files" ref store (a loose ref file, else
+// packed-refs), as documented in gitrepository-layout, so resolving the base of every start does
+// not cost a git process. Anything out of the ordinary (a `.git` file rather than a folder, the
+// reftable store, a symbolic ref, a name that is not plain, an unreadable file) answers
+// undefined, and the caller asks git, which stays the authority.
+import { lstat, readFile } from "node:fs/promises"
+import { join } from "node:path"
+
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/
+
+/** Names read from disk only when they are plainly safe as a path under refs/heads. */
+const plainBranch = (branch: string) =>
+  /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(branch) &&
+  branch.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock")) &&
+  !branch.includes("..")
+
+const readOrUndefined = (path: string) =>
+  readFile(path, "utf8").catch((error: NodeJS.ErrnoException) =>
+    error.code === "ENOENT" || error.code === "EISDIR" || error.code === "ENOTDIR" ? "" : undefined
+  )
+
+export const readBranchCommit = async (repo: string, branch: string): Promise<string | undefined> => {
+  try {
+    if (!plainBranch(branch)) return undefined
+    const gitDir = join(repo, ".git")
+    if (!(await lstat(gitDir)).isDirectory()) return undefined
+    if ((await readOrUndefined(join(gitDir, "commondir"))) !== "") return undefined
+    if ((await lstat(join(gitDir, "reftable")).catch(() => undefined)) !== undefined) return undefined
+    const loose = await readOrUndefined(join(gitDir, "refs", "heads", branch))
+    if (loose === undefined) return undefined
+    if (loose !== "") {
+      const id = loose.trim()
+      return OBJECT_ID.test(id) ? id : undefined
+    }
+    const packed = await readOrUndefined(join(gitDir, "packed-refs"))
+    if (packed === undefined) return undefined
+    const wanted = ` refs/heads/${branch}`
+    for (const line of packed.split("\n")) {
+      if (!line.endsWith(wanted)) continue
+      const id = line.slice(0, line.length - wanted.length)
+      return OBJECT_ID.test(id) ? id : undefined
+    }
+    return undefined
+  } catch {
+    return undefined
+  }
+}
