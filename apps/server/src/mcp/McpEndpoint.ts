@@ -18,12 +18,19 @@ import {
 import {
   SpindleError,
   ThreadListInput,
+  ThreadListOutput,
   ThreadSendInput,
+  ThreadSendOutput,
   ThreadStartInput,
+  ThreadStartOutput,
   ThreadStatusInput,
+  ThreadStatusOutput,
   ThreadStopInput,
+  ThreadStopOutput,
+  ThreadsStartOutput,
   ThreadsStartRequest,
-  ThreadWaitInput
+  ThreadWaitInput,
+  ThreadWaitOutput
 } from "@spindle/contracts"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -31,6 +38,7 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
@@ -125,12 +133,15 @@ export const mcpRoute = HttpRouter.use((router) =>
     const authRequired = config.mcpAuth !== "off"
     const sessions = new Map<string, Session>()
 
-    const run = <A>(
+    /** Runs a tool and answers its result encoded by the tool's output schema (the one in outputSchema). */
+    const run = <A, I>(
+      output: Schema.Codec<A, I>,
       effect: Effect.Effect<A, SpindleError | McpError, Effect.Services<ReturnType<typeof startThread>>>
     ) =>
       Effect.runPromise(
         effect.pipe(
-          Effect.map((value) => toolResult(value as Record<string, unknown>)),
+          Effect.flatMap((value) => Effect.orDie(Schema.encodeEffect(output)(value))),
+          Effect.map((encoded) => toolResult(encoded as Record<string, unknown>)),
           Effect.catch((error) =>
             error instanceof McpError
               ? Effect.fail(error)
@@ -187,34 +198,43 @@ export const mcpRoute = HttpRouter.use((router) =>
         switch (request.params.name) {
           case THREAD_START:
             return run(
+              ThreadStartOutput,
               Effect.flatMap(decodeInput(ThreadStartInput, args), (input) => startThread(context, input))
             )
           case THREAD_STATUS:
             return run(
+              ThreadStatusOutput,
               Effect.flatMap(decodeInput(ThreadStatusInput, args), (input) =>
                 threadStatus(context, input.threadId)
               )
             )
           case THREAD_LIST:
-            return run(Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context)))
+            return run(
+              ThreadListOutput,
+              Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context))
+            )
           case THREADS_START:
             return run(
+              ThreadsStartOutput,
               Effect.flatMap(decodeInput(ThreadsStartRequest, args), (request) =>
                 Effect.flatMap(batchEntries(request), (entries) => startThreads(context, entries))
               )
             )
           case THREAD_WAIT:
             return run(
+              ThreadWaitOutput,
               Effect.flatMap(decodeInput(ThreadWaitInput, args), (input) => waitThreads(context, input))
             )
           case THREAD_SEND:
             return run(
+              ThreadSendOutput,
               Effect.flatMap(decodeInput(ThreadSendInput, args), (input) =>
                 sendToThread(context, input.threadId, input.prompt)
               )
             )
           case THREAD_STOP:
             return run(
+              ThreadStopOutput,
               Effect.flatMap(decodeInput(ThreadStopInput, args), (input) =>
                 stopThread(context, input.threadId, input.archive ?? false)
               )

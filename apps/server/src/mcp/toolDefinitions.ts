@@ -1,13 +1,13 @@
 // The MCP tools as the model sees them: names, descriptions, annotations, and JSON Schemas
 // generated from the contracts (inlined to an object at the root, as MCP requires).
 import {
-  ChildThreadStatus,
   ThreadListOutput,
   ThreadSendInput,
   ThreadSendOutput,
   ThreadStartInput,
   ThreadStartOutput,
   ThreadStatusInput,
+  ThreadStatusOutput,
   ThreadStopInput,
   ThreadStopOutput,
   ThreadsStartInput,
@@ -76,7 +76,8 @@ export const toolDefinitions = [
     description:
       "Wait until threads you started reach a state (their turn ended, by default), at most timeoutSeconds (default 45, at most 50). " +
       "Returns at once when they already have; on timeout returns their current states, so call it again to keep waiting. " +
-      "Each state includes the thread's last message and its changes (files, lines, commits against its base).",
+      "Answers {done, timedOut, reached, threads, outputs}: each thread is Spindle's Thread object (status, workspace, bootstrap, setup, latestTurn with its status and reason; latestTurn is null before its first turn is requested), " +
+      "and outputs[threadId] is what its agent produced: its last message and its changes (files, lines, commits against its base).",
     inputSchema: toolSchema(ThreadWaitInput),
     outputSchema: toolSchema(ThreadWaitOutput),
     annotations: read
@@ -94,7 +95,8 @@ export const toolDefinitions = [
     name: THREAD_STOP,
     title: "Stop a thread you started",
     description:
-      "Interrupts the running turn of a thread you started; with archive: true also archives it (its agent stops; its worktree is kept).",
+      "Interrupts the running turn of a thread you started; with archive: true also archives it (its agent stops; its worktree is kept). " +
+      "Answers {interrupted, archived, thread} with the thread as Spindle's Thread object after the stop (its turn may still be ending).",
     inputSchema: toolSchema(ThreadStopInput),
     outputSchema: toolSchema(ThreadStopOutput),
     annotations: { ...write, destructiveHint: true }
@@ -103,15 +105,17 @@ export const toolDefinitions = [
     name: THREAD_STATUS,
     title: "Status of a thread you started",
     description:
-      "Bootstrap, setup (status and log tail) and turn state of a thread this thread started, with what its agent produced: its last message and its changes (files, lines, commits against its base).",
+      "A thread this thread started, as {thread, output}: thread is Spindle's Thread object (the same as 'spindle thread show --json': status, workspace with branch and worktreePath, bootstrap, setup with its status and log tail, latestTurn with its status and reason, pending approvals); " +
+      "output is what its agent produced: its last message and its changes (files, lines, commits against its base).",
     inputSchema: toolSchema(ThreadStatusInput),
-    outputSchema: toolSchema(ChildThreadStatus),
+    outputSchema: toolSchema(ThreadStatusOutput),
     annotations: read
   },
   {
     name: THREAD_LIST,
     title: "Threads you started",
-    description: "The threads this thread started, with their bootstrap, setup and turn state.",
+    description:
+      "The threads this thread started, oldest first, as {threads, outputs}: each thread is Spindle's Thread object (bootstrap, setup, latestTurn and its status), and outputs[threadId] is what its agent produced (last message, files changed, commits).",
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
     outputSchema: toolSchema(ThreadListOutput),
     annotations: read
