@@ -7,8 +7,7 @@ import { BootstrapResult } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./commands.ts"
 import { ThreadId } from "./ids.ts"
-import { BootstrapStatus, SetupStatus } from "./thread.ts"
-import { TurnState } from "./turns.ts"
+import { Thread } from "./thread.ts"
 import {
   AbsolutePath,
   InteractionMode,
@@ -145,23 +144,20 @@ export const ThreadStatusInput = Schema.Struct({ threadId: ThreadId }).annotate(
   identifier: "ThreadStatusInput"
 })
 
-export const ChildThreadStatus = Schema.Struct({
-  threadId: ThreadId,
-  title: Schema.String,
-  status: Schema.Literals(["active", "archived"]),
-  bootstrap: Schema.Struct({
-    status: BootstrapStatus,
-    stage: Schema.NullOr(Schema.String),
-    error: Schema.NullOr(Schema.String)
-  }),
-  setup: Schema.Struct({ status: SetupStatus, logTail: Schema.String }),
-  turn: Schema.Struct({ status: TurnState, reason: Schema.NullOr(Schema.String) }),
-  /** What its agent produced: last message, files changed and commits against the base. */
-  output: ThreadOutput,
-  worktreePath: Schema.NullOr(AbsolutePath),
-  branch: Schema.NullOr(Schema.String)
-}).annotate({ identifier: "ChildThreadStatus" })
-export type ChildThreadStatus = typeof ChildThreadStatus.Type
+/**
+ * t3_thread_status: the child as the contracts' Thread (the same object `spindle thread show
+ * --json` prints), and beside it what its agent produced (last message, files changed, commits).
+ */
+export const ThreadStatusOutput = Schema.Struct({
+  thread: Thread,
+  output: ThreadOutput
+}).annotate({ identifier: "ThreadStatusOutput" })
+export type ThreadStatusOutput = typeof ThreadStatusOutput.Type
+
+/** What each listed thread's agent produced, keyed by thread id (every thread in `threads` has one). */
+export const ThreadOutputs = Schema.Record(Schema.String, ThreadOutput).annotate({
+  description: "What each thread's agent produced so far, by thread id."
+})
 
 /** t3_thread_list takes no arguments; any given are refused rather than ignored. */
 export const ThreadListInput = Schema.Record(Schema.String, Schema.Unknown)
@@ -175,9 +171,12 @@ export const ThreadListInput = Schema.Record(Schema.String, Schema.Unknown)
   )
   .annotate({ identifier: "ThreadListInput" })
 
-export const ThreadListOutput = Schema.Struct({ threads: Schema.Array(ChildThreadStatus) }).annotate({
-  identifier: "ThreadListOutput"
-})
+export const ThreadListOutput = Schema.Struct({
+  /** Oldest first. */
+  threads: Schema.Array(Thread),
+  outputs: ThreadOutputs
+}).annotate({ identifier: "ThreadListOutput" })
+export type ThreadListOutput = typeof ThreadListOutput.Type
 
 const startFields = ThreadStartInput.fields
 
@@ -217,12 +216,17 @@ export const ThreadWaitOutput = Schema.Struct({
   timedOut: Schema.Boolean,
   /** The threads that reached it. */
   reached: Schema.Array(ThreadId),
-  threads: Schema.Array(ChildThreadStatus)
+  /** Every thread waited for, reached or not, in its state now. */
+  threads: Schema.Array(Thread),
+  outputs: ThreadOutputs
 }).annotate({ identifier: "ThreadWaitOutput" })
+export type ThreadWaitOutput = typeof ThreadWaitOutput.Type
 
 export const ThreadStopOutput = Schema.Struct({
   /** True when a running turn was asked to stop. */
   interrupted: Schema.Boolean,
   archived: Schema.Boolean,
-  thread: ChildThreadStatus
+  /** The thread after the stop (its turn may still be ending). */
+  thread: Thread
 }).annotate({ identifier: "ThreadStopOutput" })
+export type ThreadStopOutput = typeof ThreadStopOutput.Type

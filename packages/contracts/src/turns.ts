@@ -10,8 +10,10 @@ export const TurnStatus = Schema.Literals(["requested", "running", "completed", 
 export type TurnStatus = typeof TurnStatus.Type
 
 /**
- * One vocabulary for a thread's turn everywhere (bootstrap result, MCP status, `thread show`, the
- * CLI): a turn's own status, or, before there is one, whether one waits for setup or none will start.
+ * One vocabulary for a thread's turn wherever a state is given in words (bootstrap result,
+ * `thread show`, the CLI's tables): a turn's own status, or, before there is one, whether one waits
+ * for setup or none will start. In a Thread object (`--json`, the MCP tools) `latestTurn` is null
+ * for the first two.
  */
 export const TurnState = Schema.Literals([
   "not-started",

@@ -1,15 +1,17 @@
 // One JSON shape per thing, through the real bin against a real server: a thread printed by
 // thread start, show, list, wait and follow is the contracts' Thread (decoded with excess keys
 // refused); --follow --json is NDJSON ending with the thread; a failed setup exits 1 with and
-// without --follow; a refused --follow ends at once; the list table, status, path, open, logs.
+// without --follow; a refused --follow ends at once; the list table, status, path, open, logs;
+// t3_thread_status's thread is that same Thread, equal to what `thread show --json` prints.
 import { realpathSync } from "node:fs"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Thread } from "@spindle/contracts"
+import { Thread, ThreadStatusOutput } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { gitRepo } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
+import { callTool, mcpClient, mcpWorld } from "../testing/mcp.ts"
 import { runProcess } from "../testing/serverProcess.ts"
 
 const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
@@ -185,6 +187,41 @@ describe("spindle CLI JSON and threads", () => {
       )
       assert.strictEqual(refusedJson.code, 1)
       assert.strictEqual(JSON.parse(refusedJson.stdout).error.reason, "not-found")
+    })
+  )
+
+  it.live("t3_thread_status carries the same Thread as thread show --json", () =>
+    Effect.gen(function* () {
+      const world = yield* mcpWorld({ setupScript: "echo set up" })
+      const client = yield* mcpClient(world.url, world.token)
+      // Listing the tools first makes the SDK client check each result against its outputSchema.
+      yield* Effect.promise(() => client.listTools())
+      const started = yield* callTool(client, "t3_thread_start", { prompt: "child", title: "child" })
+      assert.isUndefined(started.isError, JSON.stringify(started.content))
+      const childId = (started.structuredContent as { threadId: string }).threadId
+      const waited = yield* callTool(client, "t3_thread_wait", {
+        threadIds: [childId],
+        for: "setup-completed",
+        timeoutSeconds: 30
+      })
+      assert.isTrue((waited.structuredContent as { done: boolean }).done)
+      asThread((waited.structuredContent as { threads: Array<unknown> }).threads[0])
+
+      const status = yield* callTool(client, "t3_thread_status", { threadId: childId })
+      assert.isUndefined(status.isError, JSON.stringify(status.content))
+      const decoded = Schema.decodeUnknownSync(ThreadStatusOutput)(status.structuredContent, {
+        onExcessProperty: "error"
+      })
+      assert.strictEqual(decoded.output.diff?.commitsAhead, 0)
+      const fromMcp = asThread((status.structuredContent as { thread: unknown }).thread)
+      assert.strictEqual(fromMcp.id, childId)
+      assert.strictEqual(fromMcp.parentThreadId, "parent")
+      assert.strictEqual(fromMcp.setup.status, "succeeded")
+
+      const shown = yield* spindle(["thread", "show", childId, "--json"], { SPINDLE_HOME: world.home })
+      assert.strictEqual(shown.code, 0, shown.stderr)
+      const fromCli = asThread(JSON.parse(shown.stdout))
+      assert.deepStrictEqual(fromMcp, fromCli)
     })
   )
 })

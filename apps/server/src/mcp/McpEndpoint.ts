@@ -1,29 +1,29 @@
 // /mcp: the MCP Streamable HTTP endpoint, served by the SDK's low-level Server on the same Effect
 // HTTP server as /health and /ws. It checks the provider token (401 + WWW-Authenticate), binds
 // each MCP session to the token that opened it, drops idle sessions, and passes tool calls to
-// threadTools. No domain logic here.
+// threadTools. No domain logic here. The SDK is loaded on the first /mcp request, not at startup:
+// importing it costs a few hundred milliseconds that `spindle serve` would otherwise spend before
+// it is ready.
 import { randomUUID } from "node:crypto"
-import { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
-import {
-  type CallToolRequest,
-  CallToolRequestSchema,
-  ErrorCode,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  McpError,
-  RequestSchema
-} from "@modelcontextprotocol/sdk/types.js"
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
+import type { CallToolRequest } from "@modelcontextprotocol/sdk/types.js"
 import {
   SpindleError,
   ThreadListInput,
+  ThreadListOutput,
   ThreadSendInput,
+  ThreadSendOutput,
   ThreadStartInput,
+  ThreadStartOutput,
   ThreadStatusInput,
+  ThreadStatusOutput,
   ThreadStopInput,
+  ThreadStopOutput,
+  ThreadsStartOutput,
   ThreadsStartRequest,
-  ThreadWaitInput
+  ThreadWaitInput,
+  ThreadWaitOutput
 } from "@spindle/contracts"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -31,6 +31,7 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
@@ -49,25 +50,48 @@ import {
   waitThreads
 } from "./threadTools.ts"
 import {
+  makeToolDefinitions,
   THREAD_LIST,
   THREAD_SEND,
   THREAD_START,
   THREAD_STATUS,
   THREAD_STOP,
   THREAD_WAIT,
-  THREADS_START,
-  toolDefinitions
+  THREADS_START
 } from "./toolDefinitions.ts"
 import { batchEntries, decodeInput, toolError, toolResult } from "./toolIo.ts"
 
 /**
- * tools/call with its params left as sent. The SDK parses a request with the handler's schema
- * before its own tools/call check, so with CallToolRequestSchema a non-object `arguments` threw
- * a parse error (-32603, "internal") and `arguments` reached us as a copy. With this schema the
- * SDK's check answers -32602 (invalid params), and the arguments arrive as parsed from JSON, so a
- * `__proto__` key in them is seen and refused rather than silently turned into a prototype.
+ * What /mcp needs of the SDK at run time, and the tools' definitions, made once, on the first
+ * request that opens a session.
  */
-const LooseCallToolRequestSchema = CallToolRequestSchema.extend({ params: RequestSchema.shape.params })
+const loadSdk = async () => {
+  const [server, transport, types] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/index.js"),
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    import("@modelcontextprotocol/sdk/types.js")
+  ])
+  return {
+    tools: makeToolDefinitions(),
+    Server: server.Server,
+    Transport: transport.WebStandardStreamableHTTPServerTransport,
+    ErrorCode: types.ErrorCode,
+    ListToolsRequestSchema: types.ListToolsRequestSchema,
+    ListResourcesRequestSchema: types.ListResourcesRequestSchema,
+    ListResourceTemplatesRequestSchema: types.ListResourceTemplatesRequestSchema,
+    /**
+     * tools/call with its params left as sent. The SDK parses a request with the handler's schema
+     * before its own tools/call check, so with CallToolRequestSchema a non-object `arguments` threw
+     * a parse error (-32603, "internal") and `arguments` reached us as a copy. With this schema the
+     * SDK's check answers -32602 (invalid params), and the arguments arrive as parsed from JSON, so a
+     * `__proto__` key in them is seen and refused rather than silently turned into a prototype.
+     */
+    LooseCallToolRequestSchema: types.CallToolRequestSchema.extend({
+      params: types.RequestSchema.shape.params
+    })
+  }
+}
+type Sdk = Awaited<ReturnType<typeof loadSdk>>
 
 /** Sessions unused this long are closed. */
 export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000
@@ -124,25 +148,24 @@ export const mcpRoute = HttpRouter.use((router) =>
     const services = yield* Effect.context<Effect.Services<ReturnType<typeof startThread>>>()
     const authRequired = config.mcpAuth !== "off"
     const sessions = new Map<string, Session>()
+    const sdk = yield* Effect.cached(Effect.promise(loadSdk))
 
-    const run = <A>(
-      effect: Effect.Effect<A, SpindleError | McpError, Effect.Services<ReturnType<typeof startThread>>>
+    /** Runs a tool and answers its result encoded by the tool's output schema (the one in outputSchema). */
+    const run = <A, I>(
+      output: Schema.Codec<A, I>,
+      effect: Effect.Effect<A, SpindleError, Effect.Services<ReturnType<typeof startThread>>>
     ) =>
       Effect.runPromise(
         effect.pipe(
-          Effect.map((value) => toolResult(value as Record<string, unknown>)),
+          Effect.flatMap((value) => Effect.orDie(Schema.encodeEffect(output)(value))),
+          Effect.map((encoded) => toolResult(encoded as Record<string, unknown>)),
+          // A bootstrap that got as far as creating the thread records the stage it failed at.
           Effect.catch((error) =>
-            error instanceof McpError
-              ? Effect.fail(error)
-              : // A bootstrap that got as far as creating the thread records the stage it failed at.
-                Effect.map(
-                  error.threadId === undefined ? Effect.succeed(undefined) : engine.getThread(error.threadId),
-                  (thread) =>
-                    toolError(
-                      error,
-                      thread?.bootstrap.status === "failed" ? thread.bootstrap.stage : "validate"
-                    )
-                )
+            Effect.map(
+              error.threadId === undefined ? Effect.succeed(undefined) : engine.getThread(error.threadId),
+              (thread) =>
+                toolError(error, thread?.bootstrap.status === "failed" ? thread.bootstrap.stage : "validate")
+            )
           ),
           // A bug still answers the call, with a result the model can report.
           Effect.catchDefect((defect) =>
@@ -161,16 +184,18 @@ export const mcpRoute = HttpRouter.use((router) =>
         )
       )
 
-    const makeServer = () => {
-      const server = new Server(
+    const makeServer = (sdk: Sdk) => {
+      const server = new sdk.Server(
         { name: "spindle", version: VERSION },
         { capabilities: { tools: {}, logging: {}, resources: {} } }
       )
-      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...toolDefinitions] }))
+      server.setRequestHandler(sdk.ListToolsRequestSchema, async () => ({ tools: [...sdk.tools] }))
       // Codex lists resources on connect; Spindle has none, and says so rather than "method not found".
-      server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [] }))
-      server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }))
-      server.setRequestHandler(LooseCallToolRequestSchema, async (loose, extra) => {
+      server.setRequestHandler(sdk.ListResourcesRequestSchema, async () => ({ resources: [] }))
+      server.setRequestHandler(sdk.ListResourceTemplatesRequestSchema, async () => ({
+        resourceTemplates: []
+      }))
+      server.setRequestHandler(sdk.LooseCallToolRequestSchema, async (loose, extra) => {
         // The SDK has checked the request against CallToolRequestSchema by now (-32602 if not).
         const request = loose as CallToolRequest
         const context = extra.authInfo?.extra?.context as McpInvocationContext | undefined
@@ -187,34 +212,43 @@ export const mcpRoute = HttpRouter.use((router) =>
         switch (request.params.name) {
           case THREAD_START:
             return run(
+              ThreadStartOutput,
               Effect.flatMap(decodeInput(ThreadStartInput, args), (input) => startThread(context, input))
             )
           case THREAD_STATUS:
             return run(
+              ThreadStatusOutput,
               Effect.flatMap(decodeInput(ThreadStatusInput, args), (input) =>
                 threadStatus(context, input.threadId)
               )
             )
           case THREAD_LIST:
-            return run(Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context)))
+            return run(
+              ThreadListOutput,
+              Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context))
+            )
           case THREADS_START:
             return run(
+              ThreadsStartOutput,
               Effect.flatMap(decodeInput(ThreadsStartRequest, args), (request) =>
                 Effect.flatMap(batchEntries(request), (entries) => startThreads(context, entries))
               )
             )
           case THREAD_WAIT:
             return run(
+              ThreadWaitOutput,
               Effect.flatMap(decodeInput(ThreadWaitInput, args), (input) => waitThreads(context, input))
             )
           case THREAD_SEND:
             return run(
+              ThreadSendOutput,
               Effect.flatMap(decodeInput(ThreadSendInput, args), (input) =>
                 sendToThread(context, input.threadId, input.prompt)
               )
             )
           case THREAD_STOP:
             return run(
+              ThreadStopOutput,
               Effect.flatMap(decodeInput(ThreadStopInput, args), (input) =>
                 stopThread(context, input.threadId, input.archive ?? false)
               )
@@ -225,7 +259,7 @@ export const mcpRoute = HttpRouter.use((router) =>
             throw Object.assign(
               new Error(`Unknown tool ${request.params.name}. Call tools/list for the tools.`),
               {
-                code: ErrorCode.InvalidParams
+                code: sdk.ErrorCode.InvalidParams
               }
             )
         }
@@ -344,7 +378,8 @@ export const mcpRoute = HttpRouter.use((router) =>
         )
       }
       if (session === undefined) {
-        const server = makeServer()
+        const loaded = yield* sdk
+        const server = makeServer(loaded)
         const opened = (transport: WebStandardStreamableHTTPServerTransport): Session => ({
           transport,
           server,
@@ -352,16 +387,15 @@ export const mcpRoute = HttpRouter.use((router) =>
           threadId: context?.threadId ?? null,
           lastUsed: now
         })
-        const transport: WebStandardStreamableHTTPServerTransport =
-          new WebStandardStreamableHTTPServerTransport({
-            sessionIdGenerator: () => randomUUID(),
-            onsessioninitialized: (id) => {
-              sessions.set(id, opened(transport))
-            },
-            onsessionclosed: (id) => {
-              sessions.delete(id)
-            }
-          })
+        const transport: WebStandardStreamableHTTPServerTransport = new loaded.Transport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            sessions.set(id, opened(transport))
+          },
+          onsessionclosed: (id) => {
+            sessions.delete(id)
+          }
+        })
         yield* Effect.promise(() => server.connect(transport))
         session = opened(transport)
       }

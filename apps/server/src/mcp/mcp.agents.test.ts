@@ -3,7 +3,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { callTool, mcpClient, mcpWorld, rawInitialize } from "../testing/mcp.ts"
-import { toolDefinitions } from "./toolDefinitions.ts"
+import { makeToolDefinitions } from "./toolDefinitions.ts"
 
 const text = (result: object) =>
   (("content" in result ? (result.content as Array<{ text?: string }>) : undefined) ?? [])
@@ -12,7 +12,7 @@ const text = (result: object) =>
 
 describe("MCP for real agents", () => {
   it("every tool input property is one flat schema with a description (Codex drops allOf)", () => {
-    for (const tool of toolDefinitions) {
+    for (const tool of makeToolDefinitions()) {
       const properties =
         (tool.inputSchema as { properties?: Record<string, Record<string, unknown>> }).properties ?? {}
       for (const [name, schema] of Object.entries(properties)) {

@@ -58,10 +58,10 @@ describe("MCP tokens and capabilities", () => {
           mode: "current_checkout"
         })).structuredContent as { threadId: string }
         const status = yield* callTool(reader, "t3_thread_status", { threadId: child.threadId })
-        assert.strictEqual((status.structuredContent as { threadId: string }).threadId, child.threadId)
+        assert.strictEqual((status.structuredContent as { thread: { id: string } }).thread.id, child.threadId)
         const list = yield* callTool(reader, "t3_thread_list", {})
         assert.deepStrictEqual(
-          (list.structuredContent as { threads: Array<{ threadId: string }> }).threads.map((t) => t.threadId),
+          (list.structuredContent as { threads: Array<{ id: string }> }).threads.map((t) => t.id),
           [child.threadId]
         )
         const notMine = yield* callTool(reader, "t3_thread_status", { threadId: "parent" })

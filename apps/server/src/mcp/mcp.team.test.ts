@@ -2,7 +2,7 @@
 // git, children run by the command provider): several started in one call, waited for, read,
 // sent a follow-up, stopped; limits taken by the batch as a whole; waits that time out in bound.
 import { assert, describe, it } from "@effect/vitest"
-import type { ChildThreadStatus, ThreadId } from "@spindle/contracts"
+import type { Thread, ThreadId, ThreadOutput } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -46,7 +46,9 @@ const team = (limits = DEFAULT_LIMITS) =>
     return { ...world, client, call, refusal }
   })
 
-type Status = ChildThreadStatus
+/** t3_thread_status's answer; list and wait carry `threads` and `outputs` by thread id. */
+type Status = { thread: Thread; output: ThreadOutput }
+type Outputs = Record<string, ThreadOutput>
 type Entry =
   | { ok: true; threadId: ThreadId }
   | { ok: false; error: { reason: string; field?: string; stage: string } }
@@ -78,13 +80,16 @@ describe("a parent agent's team of children over MCP", () => {
         const waited = yield* world.call("t3_thread_wait", { threadIds: ids, until: "all" })
         assert.isTrue(waited.done as boolean)
         assert.deepStrictEqual([...(waited.reached as Array<string>)].sort(), [...ids].sort())
-        for (const [status, prompt] of (waited.threads as Array<Status>).map(
+        const outputs = waited.outputs as Outputs
+        for (const [thread, prompt] of (waited.threads as Array<Thread>).map(
           (t) => [t, t.title === "second" ? "beta" : "alpha"] as const
         )) {
-          assert.strictEqual(status.turn.status, "completed")
-          assert.strictEqual(status.output.lastMessage, `done: ${prompt}`)
-          assert.isFalse(status.output.lastMessageTruncated)
-          const diff = status.output.diff!
+          const output = outputs[thread.id]!
+          assert.strictEqual(thread.latestTurn?.status, "completed")
+          assert.strictEqual(thread.latestTurn?.lastMessage, `done: ${prompt}`)
+          assert.strictEqual(output.lastMessage, `done: ${prompt}`)
+          assert.isFalse(output.lastMessageTruncated)
+          const diff = output.diff!
           assert.strictEqual(diff.commitsAhead, 1)
           assert.strictEqual(diff.filesChanged, 2)
           assert.strictEqual(diff.insertions, 1)
@@ -114,10 +119,12 @@ describe("a parent agent's team of children over MCP", () => {
         const stopped = yield* world.call("t3_thread_stop", { threadId: slow, archive: true })
         assert.isTrue(stopped.interrupted as boolean)
         assert.isTrue(stopped.archived as boolean)
+        assert.strictEqual((stopped.thread as Thread).id, slow)
+        assert.strictEqual((stopped.thread as Thread).status, "archived")
         yield* turnEnded(world.engine, slow)
         const after = (yield* world.call("t3_thread_status", { threadId: slow })) as unknown as Status
-        assert.strictEqual(after.status, "archived")
-        assert.strictEqual(after.turn.status, "interrupted")
+        assert.strictEqual(after.thread.status, "archived")
+        assert.strictEqual(after.thread.latestTurn?.status, "interrupted")
       }),
     120_000
   )
@@ -153,7 +160,7 @@ describe("a parent agent's team of children over MCP", () => {
         assert.isTrue(timedOut.timedOut as boolean)
         assert.isAtLeast(took, 1_900)
         assert.isBelow(took, 5_000)
-        assert.strictEqual((timedOut.threads as Array<Status>)[0]!.turn.status, "running")
+        assert.strictEqual((timedOut.threads as Array<Thread>)[0]!.latestTurn?.status, "running")
 
         const watch = Context.get(world.context, ThreadWatch)
         // A child that completes on its own a moment later.
@@ -176,7 +183,7 @@ describe("a parent agent's team of children over MCP", () => {
         assert.isTrue(results.every((r) => r.done && !r.timedOut))
         const mcp = yield* Fiber.join(viaMcp)
         assert.isTrue(mcp.done as boolean)
-        assert.strictEqual((mcp.threads as Array<Status>)[0]!.turn.status, "interrupted")
+        assert.strictEqual((mcp.threads as Array<Thread>)[0]!.latestTurn?.status, "interrupted")
       })
   )
 })

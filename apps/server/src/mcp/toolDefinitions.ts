@@ -1,13 +1,14 @@
 // The MCP tools as the model sees them: names, descriptions, annotations, and JSON Schemas
-// generated from the contracts (inlined to an object at the root, as MCP requires).
+// generated from the contracts (inlined to an object at the root, as MCP requires). Built when
+// asked for, not at import: generating the schemas costs tens of milliseconds of server startup.
 import {
-  ChildThreadStatus,
   ThreadListOutput,
   ThreadSendInput,
   ThreadSendOutput,
   ThreadStartInput,
   ThreadStartOutput,
   ThreadStatusInput,
+  ThreadStatusOutput,
   ThreadStopInput,
   ThreadStopOutput,
   ThreadsStartInput,
@@ -47,73 +48,78 @@ export const THREAD_STOP = "t3_thread_stop"
 const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
 const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
 
-export const toolDefinitions = [
-  {
-    name: THREAD_START,
-    title: "Start another thread",
-    description:
-      "Start a new Spindle thread: another coding agent working in its own git worktree (or in a given worktree, or in this checkout), with the given first prompt. " +
-      "Use this ONLY when the user explicitly asks you to start, spawn or create another thread or agent; never to delegate work on your own initiative. " +
-      "It returns once the child's workspace exists (it does not wait for setup or the child's work). Pass clientRequestId to make a retry return the same thread.",
-    inputSchema: toolSchema(ThreadStartInput),
-    outputSchema: toolSchema(ThreadStartOutput),
-    annotations: write
-  },
-  {
-    name: THREADS_START,
-    title: "Start several threads",
-    description:
-      "Start 1 to 8 new Spindle threads in one call, each like t3_thread_start; fields at the top level are defaults for every entry. " +
-      "Use this ONLY when the user explicitly asks for several threads or agents. Each entry is answered on its own: {ok: true, threadId, branch, worktreePath, ...} or {ok: false, error: {reason, message, stage}}. " +
-      "If they would not all fit under your limit of live children, nothing is started.",
-    inputSchema: toolSchema(ThreadsStartInput),
-    outputSchema: toolSchema(ThreadsStartOutput),
-    annotations: write
-  },
-  {
-    name: THREAD_WAIT,
-    title: "Wait for threads you started",
-    description:
-      "Wait until threads you started reach a state (their turn ended, by default), at most timeoutSeconds (default 45, at most 50). " +
-      "Returns at once when they already have; on timeout returns their current states, so call it again to keep waiting. " +
-      "Each state includes the thread's last message and its changes (files, lines, commits against its base).",
-    inputSchema: toolSchema(ThreadWaitInput),
-    outputSchema: toolSchema(ThreadWaitOutput),
-    annotations: read
-  },
-  {
-    name: THREAD_SEND,
-    title: "Send a prompt to a thread you started",
-    description:
-      "A follow-up message to a thread you started: it joins the thread's running turn when its agent can take one (Codex), else it starts the thread's next turn.",
-    inputSchema: toolSchema(ThreadSendInput),
-    outputSchema: toolSchema(ThreadSendOutput),
-    annotations: write
-  },
-  {
-    name: THREAD_STOP,
-    title: "Stop a thread you started",
-    description:
-      "Interrupts the running turn of a thread you started; with archive: true also archives it (its agent stops; its worktree is kept).",
-    inputSchema: toolSchema(ThreadStopInput),
-    outputSchema: toolSchema(ThreadStopOutput),
-    annotations: { ...write, destructiveHint: true }
-  },
-  {
-    name: THREAD_STATUS,
-    title: "Status of a thread you started",
-    description:
-      "Bootstrap, setup (status and log tail) and turn state of a thread this thread started, with what its agent produced: its last message and its changes (files, lines, commits against its base).",
-    inputSchema: toolSchema(ThreadStatusInput),
-    outputSchema: toolSchema(ChildThreadStatus),
-    annotations: read
-  },
-  {
-    name: THREAD_LIST,
-    title: "Threads you started",
-    description: "The threads this thread started, with their bootstrap, setup and turn state.",
-    inputSchema: { type: "object", properties: {}, additionalProperties: false },
-    outputSchema: toolSchema(ThreadListOutput),
-    annotations: read
-  }
-] as const
+export const makeToolDefinitions = () =>
+  [
+    {
+      name: THREAD_START,
+      title: "Start another thread",
+      description:
+        "Start a new Spindle thread: another coding agent working in its own git worktree (or in a given worktree, or in this checkout), with the given first prompt. " +
+        "Use this ONLY when the user explicitly asks you to start, spawn or create another thread or agent; never to delegate work on your own initiative. " +
+        "It returns once the child's workspace exists (it does not wait for setup or the child's work). Pass clientRequestId to make a retry return the same thread.",
+      inputSchema: toolSchema(ThreadStartInput),
+      outputSchema: toolSchema(ThreadStartOutput),
+      annotations: write
+    },
+    {
+      name: THREADS_START,
+      title: "Start several threads",
+      description:
+        "Start 1 to 8 new Spindle threads in one call, each like t3_thread_start; fields at the top level are defaults for every entry. " +
+        "Use this ONLY when the user explicitly asks for several threads or agents. Each entry is answered on its own: {ok: true, threadId, branch, worktreePath, ...} or {ok: false, error: {reason, message, stage}}. " +
+        "If they would not all fit under your limit of live children, nothing is started.",
+      inputSchema: toolSchema(ThreadsStartInput),
+      outputSchema: toolSchema(ThreadsStartOutput),
+      annotations: write
+    },
+    {
+      name: THREAD_WAIT,
+      title: "Wait for threads you started",
+      description:
+        "Wait until threads you started reach a state (their turn ended, by default), at most timeoutSeconds (default 45, at most 50). " +
+        "Returns at once when they already have; on timeout returns their current states, so call it again to keep waiting. " +
+        "Answers {done, timedOut, reached, threads, outputs}: each thread is Spindle's Thread object (status, workspace, bootstrap, setup, latestTurn with its status and reason; latestTurn is null before its first turn is requested), " +
+        "and outputs[threadId] is what its agent produced: its last message and its changes (files, lines, commits against its base).",
+      inputSchema: toolSchema(ThreadWaitInput),
+      outputSchema: toolSchema(ThreadWaitOutput),
+      annotations: read
+    },
+    {
+      name: THREAD_SEND,
+      title: "Send a prompt to a thread you started",
+      description:
+        "A follow-up message to a thread you started: it joins the thread's running turn when its agent can take one (Codex), else it starts the thread's next turn.",
+      inputSchema: toolSchema(ThreadSendInput),
+      outputSchema: toolSchema(ThreadSendOutput),
+      annotations: write
+    },
+    {
+      name: THREAD_STOP,
+      title: "Stop a thread you started",
+      description:
+        "Interrupts the running turn of a thread you started; with archive: true also archives it (its agent stops; its worktree is kept). " +
+        "Answers {interrupted, archived, thread} with the thread as Spindle's Thread object after the stop (its turn may still be ending).",
+      inputSchema: toolSchema(ThreadStopInput),
+      outputSchema: toolSchema(ThreadStopOutput),
+      annotations: { ...write, destructiveHint: true }
+    },
+    {
+      name: THREAD_STATUS,
+      title: "Status of a thread you started",
+      description:
+        "A thread this thread started, as {thread, output}: thread is Spindle's Thread object (the same as 'spindle thread show --json': status, workspace with branch and worktreePath, bootstrap, setup with its status and log tail, latestTurn with its status and reason, pending approvals); " +
+        "output is what its agent produced: its last message and its changes (files, lines, commits against its base).",
+      inputSchema: toolSchema(ThreadStatusInput),
+      outputSchema: toolSchema(ThreadStatusOutput),
+      annotations: read
+    },
+    {
+      name: THREAD_LIST,
+      title: "Threads you started",
+      description:
+        "The threads this thread started, oldest first, as {threads, outputs}: each thread is Spindle's Thread object (bootstrap, setup, latestTurn and its status), and outputs[threadId] is what its agent produced (last message, files changed, commits).",
+      inputSchema: { type: "object", properties: {}, additionalProperties: false },
+      outputSchema: toolSchema(ThreadListOutput),
+      annotations: read
+    }
+  ] as const

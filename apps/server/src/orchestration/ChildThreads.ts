@@ -6,15 +6,19 @@
 import { createHash } from "node:crypto"
 import {
   type BootstrapResult,
-  type ChildThreadStatus,
   DEFAULT_WAIT_SECONDS,
   type ProjectId,
   SpindleError,
   type Thread,
   type ThreadId,
+  type ThreadListOutput,
+  type ThreadOutput,
   type ThreadStartInput,
   type ThreadStartOutput,
+  type ThreadStatusOutput,
+  type ThreadStopOutput,
   type ThreadWaitInput,
+  type ThreadWaitOutput,
   TurnId
 } from "@spindle/contracts"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
@@ -24,7 +28,7 @@ import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
-import { hasLiveTurn, turnStateOf } from "../domain/turnState.ts"
+import { hasLiveTurn } from "../domain/turnState.ts"
 import { Commands } from "./Commands.ts"
 import { type BatchEntry, type BatchRequest, runBatch } from "./childBatch.ts"
 import { Engine } from "./Engine.ts"
@@ -40,22 +44,6 @@ export interface Caller {
 
 const hashId = (prefix: string, ...parts: Array<string>) =>
   `${prefix}${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 20)}`
-
-const statusOf = (thread: Thread, output: ChildThreadStatus["output"]): ChildThreadStatus => ({
-  threadId: thread.id,
-  title: thread.title,
-  status: thread.status,
-  bootstrap: {
-    status: thread.bootstrap.status,
-    stage: thread.bootstrap.stage,
-    error: thread.bootstrap.error?.message ?? null
-  },
-  setup: { status: thread.setup.status, logTail: thread.setup.logTail },
-  turn: { status: turnStateOf(thread), reason: thread.latestTurn?.reason ?? null },
-  output,
-  worktreePath: thread.workspace.worktreePath,
-  branch: thread.workspace.branch
-})
 
 const notAChild = (threadId: ThreadId) =>
   new SpindleError({
@@ -86,28 +74,16 @@ export class ChildThreads extends Context.Service<
       caller: Caller,
       input: ThreadStartInput
     ) => Effect.Effect<ThreadStartOutput, SpindleError>
-    readonly status: (caller: Caller, threadId: ThreadId) => Effect.Effect<ChildThreadStatus, SpindleError>
-    readonly list: (
-      caller: Caller
-    ) => Effect.Effect<{ readonly threads: ReadonlyArray<ChildThreadStatus> }, SpindleError>
+    /** The child as the one Thread read model, with what its agent produced beside it. */
+    readonly status: (caller: Caller, threadId: ThreadId) => Effect.Effect<ThreadStatusOutput, SpindleError>
+    readonly list: (caller: Caller) => Effect.Effect<ThreadListOutput, SpindleError>
     /** Starts several children, each answered on its own; refused whole if they would pass the limit. */
     readonly startMany: (
       caller: Caller,
       request: BatchRequest
     ) => Effect.Effect<{ readonly threads: ReadonlyArray<BatchEntry> }, SpindleError>
     /** Waits (bounded) until its children reach a state; answers their states either way. */
-    readonly wait: (
-      caller: Caller,
-      input: ThreadWaitInput
-    ) => Effect.Effect<
-      {
-        readonly done: boolean
-        readonly timedOut: boolean
-        readonly reached: ReadonlyArray<ThreadId>
-        readonly threads: ReadonlyArray<ChildThreadStatus>
-      },
-      SpindleError
-    >
+    readonly wait: (caller: Caller, input: ThreadWaitInput) => Effect.Effect<ThreadWaitOutput, SpindleError>
     /** A follow-up prompt: into the child's running turn when its agent can take it, else its next turn. */
     readonly send: (
       caller: Caller,
@@ -122,10 +98,7 @@ export class ChildThreads extends Context.Service<
       caller: Caller,
       threadId: ThreadId,
       archive: boolean
-    ) => Effect.Effect<
-      { readonly interrupted: boolean; readonly archived: boolean; readonly thread: ChildThreadStatus },
-      SpindleError
-    >
+    ) => Effect.Effect<ThreadStopOutput, SpindleError>
   }
 >()("spindle/orchestration/ChildThreads") {
   static readonly layer = Layer.effect(
@@ -144,8 +117,17 @@ export class ChildThreads extends Context.Service<
         sessionId: caller.providerSessionId
       })
 
-      const describe = (thread: Thread) =>
-        Effect.map(watch.output(thread), (output) => statusOf(thread, output))
+      /** Threads with what each one's agent produced, keyed by thread id. */
+      const withOutputs = (threads: ReadonlyArray<Thread>) =>
+        Effect.map(
+          Effect.forEach(threads, (thread) => watch.output(thread), { concurrency: 4 }),
+          (outputs) => ({
+            threads,
+            outputs: Object.fromEntries(
+              threads.map((thread, i) => [thread.id, outputs[i]] as const)
+            ) as Record<string, ThreadOutput>
+          })
+        )
 
       /** The caller's own child, or `forbidden`. */
       const child = (caller: Caller, threadId: ThreadId) =>
@@ -255,21 +237,20 @@ export class ChildThreads extends Context.Service<
       })
 
       const status = Effect.fn("ChildThreads.status")(function* (caller: Caller, threadId: ThreadId) {
-        return yield* whenReady(Effect.flatMap(child(caller, threadId), describe))
+        return yield* whenReady(
+          Effect.flatMap(child(caller, threadId), (thread) =>
+            Effect.map(watch.output(thread), (output) => ({ thread, output }))
+          )
+        )
       })
 
       const list = Effect.fn("ChildThreads.list")(function* (caller: Caller) {
         return yield* whenReady(
           Effect.flatMap(engine.readModel, (model) =>
-            Effect.map(
-              Effect.forEach(
-                Array.from(HashMap.values(model.threads))
-                  .filter((t) => t.parentThreadId === caller.threadId)
-                  .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
-                describe,
-                { concurrency: 4 }
-              ),
-              (threads) => ({ threads })
+            withOutputs(
+              Array.from(HashMap.values(model.threads))
+                .filter((t) => t.parentThreadId === caller.threadId)
+                .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
             )
           )
         )
@@ -286,8 +267,8 @@ export class ChildThreads extends Context.Service<
               for: input.for ?? "turn-completed",
               timeoutMs: (input.timeoutSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
             })
-            const threads = yield* Effect.forEach(result.threads, describe, { concurrency: 4 })
-            return { done: result.done, timedOut: result.timedOut, reached: result.reached, threads }
+            const { threads, outputs } = yield* withOutputs(result.threads)
+            return { done: result.done, timedOut: result.timedOut, reached: result.reached, threads, outputs }
           })
         )
       })
@@ -329,7 +310,7 @@ export class ChildThreads extends Context.Service<
           )
         }
         const now = (yield* engine.getThread(threadId)) ?? thread
-        return { interrupted: live, archived, thread: yield* describe(now) }
+        return { interrupted: live, archived, thread: now }
       })
 
       return { start, startMany, status, list, wait, send, stop }

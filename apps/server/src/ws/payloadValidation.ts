@@ -22,18 +22,23 @@ export const validatingPayloads = <R extends Rpc.Any>(
   protocol: Protocol
 ): Protocol => {
   const methods = [...group.requests.keys()]
-  const codecs = new Map<
-    string,
-    {
-      readonly decode: (payload: unknown) => Exit.Exit<unknown, Schema.SchemaError>
-      readonly encodeExit: (exit: Exit.Exit<never, SpindleError>) => unknown
-      /** Fields the payload leaves unknown (`command`): their own decoder checks them and names their fields. */
-      readonly opaque: ReadonlySet<string>
-    }
-  >()
-  for (const [tag, rpc] of group.requests as unknown as ReadonlyMap<string, Rpc.AnyWithProps>) {
+  const rpcs = group.requests as unknown as ReadonlyMap<string, Rpc.AnyWithProps>
+  interface Codec {
+    readonly decode: (payload: unknown) => Exit.Exit<unknown, Schema.SchemaError>
+    readonly encodeExit: (exit: Exit.Exit<never, SpindleError>) => unknown
+    /** Fields the payload leaves unknown (`command`): their own decoder checks them and names their fields. */
+    readonly opaque: ReadonlySet<string>
+  }
+  // Each method's codecs are compiled on its first request, not when the server starts: compiling
+  // all of them up front was a noticeable part of `spindle serve`'s startup.
+  const codecs = new Map<string, Codec>()
+  const codecOf = (tag: string): Codec | undefined => {
+    const known = codecs.get(tag)
+    if (known !== undefined) return known
+    const rpc = rpcs.get(tag)
+    if (rpc === undefined) return undefined
     const fields = (rpc.payloadSchema as { readonly fields?: Record<string, Schema.Top> }).fields ?? {}
-    codecs.set(tag, {
+    const codec: Codec = {
       opaque: new Set(Object.keys(fields).filter((key) => fields[key]?.ast._tag === "Unknown")),
       // Stricter than the server's own decode: a field the method does not take is refused, not dropped.
       decode: Schema.decodeUnknownExit(
@@ -46,17 +51,23 @@ export const validatingPayloads = <R extends Rpc.Any>(
       encodeExit: Schema.encodeSync(
         protocol.codecFor(Rpc.exitSchema(rpc as never)) as Schema.Codec<unknown, unknown>
       )
-    })
+    }
+    codecs.set(tag, codec)
+    return codec
   }
-  const encodeUnknownMethodExit = Schema.encodeSync(
-    protocol.codecFor(Schema.Exit(Schema.Void, SpindleError, Schema.Defect())) as Schema.Codec<
-      unknown,
-      unknown
-    >
-  )
+  let unknownMethodExit: ((exit: Exit.Exit<never, SpindleError>) => unknown) | undefined
+  const encodeUnknownMethodExit = (exit: Exit.Exit<never, SpindleError>) => {
+    unknownMethodExit ??= Schema.encodeSync(
+      protocol.codecFor(Schema.Exit(Schema.Void, SpindleError, Schema.Defect())) as Schema.Codec<
+        unknown,
+        unknown
+      >
+    )
+    return unknownMethodExit(exit)
+  }
 
   /** The first problem with a payload as a field and a message (without the field), if any. */
-  const problem = (codec: NonNullable<ReturnType<typeof codecs.get>>, payload: unknown) => {
+  const problem = (codec: Codec, payload: unknown) => {
     const isObject = payload !== null && typeof payload === "object" && !Array.isArray(payload)
     const entries = isObject ? Object.entries(payload) : []
     const unsafe = findUnsafeInput(
@@ -86,7 +97,7 @@ export const validatingPayloads = <R extends Rpc.Any>(
 
   /** The encoded failure to answer `request` with, or undefined when it may go on to the server. */
   const refusal = (request: RequestEncoded): unknown => {
-    const codec = typeof request.tag === "string" ? codecs.get(request.tag) : undefined
+    const codec = typeof request.tag === "string" ? codecOf(request.tag) : undefined
     const encodeExit = codec?.encodeExit ?? encodeUnknownMethodExit
     if (badHeaders(request.headers)) {
       return encodeExit(
