@@ -130,8 +130,26 @@ export const eventsUntil = (
     Effect.map((events) => Array.from(events)),
     Effect.timeoutOrElse({
       duration: timeout,
+      // Says what did come, so a failure in a loaded run can be read from its log.
       orElse: () =>
-        Effect.die(new Error(`thread ${threadId}: the awaited event did not come within ${timeout}`))
+        Effect.flatMap(engine.readModel, (model) =>
+          engine.events(0).pipe(
+            Stream.take(model.sequence),
+            Stream.filter((event) => threadOfEvent(event) === threadId),
+            Stream.runCollect,
+            Effect.orDie,
+            Effect.flatMap((seen) =>
+              Effect.die(
+                new Error(
+                  `thread ${threadId}: the awaited event did not come within ${timeout}; its events: ${Array.from(
+                    seen,
+                    (e) => e.type
+                  ).join(", ")}`
+                )
+              )
+            )
+          )
+        )
     })
   )
 
