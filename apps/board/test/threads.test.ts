@@ -2,7 +2,7 @@
 // provider running a real agent process: a thread started from the CLI shows up at once and its
 // card moves from setting up to working to idle; a failing setup shows its log and exit code and
 // the page's rerun button fixes it; a server restart is survived with no reload and no card lost.
-import { chmodSync, writeFileSync } from "node:fs"
+import { chmodSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
@@ -139,6 +139,23 @@ describe("board threads", () => {
     await page.waitForFunction(
       () => document.querySelector('[data-testid="turn-status"]')?.textContent === "completed"
     )
+
+    // A turn still running is stopped by the page's Interrupt button.
+    rmSync(join(gate, "agent-go"))
+    await page.getByTestId("follow-up").fill("a long one")
+    await page.getByRole("button", { name: "Send" }).click()
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="turn-status"]')?.textContent === "running"
+    )
+    await page.getByRole("button", { name: "Interrupt" }).click()
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="turn-status"]')?.textContent === "interrupted",
+      undefined,
+      { timeout: 15_000 }
+    )
+    const shown = await spindle(home, ["thread", "show", "t1", "--json"])
+    assert.strictEqual(JSON.parse(shown.stdout).latestTurn.status, "interrupted")
+    writeFileSync(join(gate, "agent-go"), "")
   })
 
   it("a failing setup shows its log tail and exit code, and the page's rerun button reruns it", async () => {
