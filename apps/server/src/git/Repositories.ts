@@ -4,6 +4,7 @@
 // bounded fetch changes anything.
 import { existsSync } from "node:fs"
 import { realpath } from "node:fs/promises"
+import { dirname, sep } from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -70,6 +71,8 @@ export class Repositories extends Context.Service<
     /** The real path of the top level of the repository containing `path`. */
     readonly root: (path: string) => Effect.Effect<string, GitError>
     readonly hasCommits: (repo: string) => Effect.Effect<boolean, GitError>
+    /** The main checkout of the repository a linked worktree belongs to; null when git cannot say. */
+    readonly mainCheckoutOf: (worktree: string) => Effect.Effect<string | null>
     /** origin/HEAD, then a local main/master/init.defaultBranch, then the current branch. */
     readonly defaultBranch: (repo: string) => Effect.Effect<string | undefined, GitError>
     readonly resolveBase: (
@@ -138,6 +141,15 @@ export class Repositories extends Context.Service<
         roots.set(path, real)
         return real
       })
+
+      const mainCheckoutOf = (worktree: string) =>
+        git.run(["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: worktree }).pipe(
+          Effect.map((r) => {
+            const common = r.stdout.trim()
+            return r.exitCode === 0 && common.endsWith(`${sep}.git`) ? dirname(common) : null
+          }),
+          Effect.orElseSucceed(() => null)
+        )
 
       const hasCommits = (repo: string) =>
         succeeds(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], repo)
@@ -342,6 +354,7 @@ export class Repositories extends Context.Service<
         readCommittedFile,
         root,
         hasCommits,
+        mainCheckoutOf,
         defaultBranch,
         resolveBase,
         pullRequest: (repo: string, number: number) => fetchPullRequest(git, locks, repo, number),

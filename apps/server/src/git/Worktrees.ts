@@ -95,6 +95,8 @@ export class Worktrees extends Context.Service<
     readonly deleteBranch: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /** `git worktree prune`: forgets worktrees whose directory is gone, nothing else. */
     readonly pruneMissing: (repo: string) => Effect.Effect<void, GitError>
+    /** Forces away worktrees Spindle made that hold nothing of anyone's (the caller holds the repository's lock). */
+    readonly discardMade: (repo: string, paths: ReadonlyArray<string>, branch?: string) => Effect.Effect<void>
     /** `-c checkout.workers=<cores>` for git commands that check files out, unless the user's config sets it. */
     readonly checkoutConfig: (repo: string) => Effect.Effect<Readonly<Record<string, string>>>
     /** Where new worktrees go: `<home>/worktrees`. */
@@ -212,6 +214,24 @@ export class Worktrees extends Context.Service<
           return config
         }).pipe(Effect.catch(() => Effect.succeed({})))
 
+      /**
+       * Forces away worktrees Spindle just made that hold nothing of anyone's (a failed create, a
+       * pool slot), forgets them in git, and deletes `branch` when given and present. The caller
+       * holds the repository's lock.
+       */
+      const discardMade = (repo: string, paths: ReadonlyArray<string>, branch?: string) =>
+        Effect.gen(function* () {
+          for (const path of paths) {
+            if (!existsSync(path)) continue
+            yield* git.run(["worktree", "remove", "--force", "--", path], { cwd: repo })
+            rmSync(path, { recursive: true, force: true })
+          }
+          yield* git.run(["worktree", "prune"], { cwd: repo })
+          if (branch !== undefined && (yield* repositories.branchExists(repo, branch))) {
+            yield* git.run(["branch", "-D", "--", branch], { cwd: repo })
+          }
+        }).pipe(Effect.ignore)
+
       /** A slot moved to `path` and given the branch; false (slot discarded) when that failed. */
       const placeSlot = (repo: string, slot: string, path: string, branch: string, sha: string) =>
         Effect.gen(function* () {
@@ -221,23 +241,7 @@ export class Worktrees extends Context.Service<
           yield* git.runOk(["branch", "--no-track", "--", branch, sha], { cwd: repo })
           yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
           return true
-        }).pipe(
-          Effect.catch(() =>
-            Effect.gen(function* () {
-              for (const leftover of [slot, path]) {
-                if (!existsSync(leftover)) continue
-                yield* git.run(["worktree", "remove", "--force", "--", leftover], { cwd: repo })
-                rmSync(leftover, { recursive: true, force: true })
-              }
-              yield* git.run(["worktree", "prune"], { cwd: repo })
-              const made = yield* git.run(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], {
-                cwd: repo
-              })
-              if (made.exitCode === 0) yield* git.run(["branch", "-D", "--", branch], { cwd: repo })
-              return false
-            }).pipe(Effect.orElseSucceed(() => false))
-          )
-        )
+        }).pipe(Effect.catch(() => Effect.as(discardMade(repo, [slot, path], branch), false)))
 
       const createPlanned = Effect.fn("Worktrees.createPlanned")(function* (planned: WorktreePlan) {
         const { repo, branch, base } = planned
@@ -256,16 +260,7 @@ export class Worktrees extends Context.Service<
             let refused = false
             // Undo a failed attempt completely, so a retry (or the caller) starts clean; a branch
             // git refused because it exists was not made by us and stays.
-            const cleanup = Effect.gen(function* () {
-              if (existsSync(path)) {
-                yield* git.run(["worktree", "remove", "--force", "--", path], { cwd: repo })
-                rmSync(path, { recursive: true, force: true })
-              }
-              yield* git.run(["worktree", "prune"], { cwd: repo })
-              if (!refused && (yield* repositories.branchExists(repo, branch))) {
-                yield* git.run(["branch", "-D", "--", branch], { cwd: repo })
-              }
-            }).pipe(Effect.ignore)
+            const cleanup = Effect.suspend(() => discardMade(repo, [path], refused ? undefined : branch))
             yield* retryTransient(
               git
                 .runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, base.sha], {
@@ -424,6 +419,7 @@ export class Worktrees extends Context.Service<
         remove,
         deleteBranch,
         pruneMissing,
+        discardMade,
         checkoutConfig,
         root: worktreesRoot
       }

@@ -3,7 +3,7 @@
 // acts and never removes uncommitted or unpushed work. Pool slots are the pool's, never orphans.
 import { existsSync, readdirSync, rmdirSync } from "node:fs"
 import { realpath } from "node:fs/promises"
-import { dirname, join, sep } from "node:path"
+import { join, sep } from "node:path"
 import {
   type Actor,
   CommandId,
@@ -23,7 +23,7 @@ import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { projectNotFound } from "../orchestration/notFound.ts"
-import { POOL_DIR } from "../pool/WorktreePool.ts"
+import { inPool, POOL_DIR } from "../pool/WorktreePool.ts"
 import { diskUsage } from "./diskUsage.ts"
 import { ThreadLifecycle } from "./ThreadLifecycle.ts"
 import { type Inspection, inspectWorktree, keepReasons } from "./worktreeInspection.ts"
@@ -64,16 +64,6 @@ export class WorktreeReport extends Context.Service<
       const worktrees = yield* Worktrees
       const lifecycle = yield* ThreadLifecycle
       const spawner = yield* ChildProcessSpawner
-
-      /** The main checkout of the repository a linked worktree belongs to. */
-      const mainRepoOf = (path: string) =>
-        git.run(["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: path }).pipe(
-          Effect.map((r) => {
-            const common = r.stdout.trim()
-            return r.exitCode === 0 && common.endsWith(`${sep}.git`) ? dirname(common) : null
-          }),
-          Effect.orElseSucceed(() => null)
-        )
 
       /** Folders under `<root>/<project>/` (and the pool's), plus git's entries whose folder is gone. */
       const discover = Effect.fn("WorktreeReport.discover")(function* (
@@ -116,7 +106,7 @@ export class WorktreeReport extends Context.Service<
             continue
           }
           // A worktree of a repository no project points at any more.
-          const repo = yield* mainRepoOf(folder)
+          const repo = yield* repositories.mainCheckoutOf(folder)
           const entry =
             repo === null
               ? undefined
@@ -144,7 +134,7 @@ export class WorktreeReport extends Context.Service<
         inspection: Inspection | undefined,
         root: string
       ) => {
-        const pooled = inside(join(root, POOL_DIR), found.path)
+        const pooled = inPool(root, found.path)
         const reasons = inspection === undefined ? [] : keepReasons(inspection, found.branch)
         const owner = thread === undefined ? "" : `thread ${thread.id}`
         const base = {
@@ -270,10 +260,10 @@ export class WorktreeReport extends Context.Service<
         for (const entry of entries) {
           const repo =
             entry.projectId === null
-              ? yield* mainRepoOf(entry.path)
+              ? yield* repositories.mainCheckoutOf(entry.path)
               : (HashMap.get(model.projects, entry.projectId).pipe((o) =>
                   o._tag === "Some" ? o.value.workspaceRoot : null
-                ) ?? (yield* mainRepoOf(entry.path)))
+                ) ?? (yield* repositories.mainCheckoutOf(entry.path)))
           const result = yield* apply(entry, repo, actor)
           results.push(result === undefined ? entry : { ...entry, result })
         }

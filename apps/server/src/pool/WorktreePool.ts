@@ -116,15 +116,10 @@ export class WorktreePool extends Context.Service<
 
       /** Removes a slot from git and disk; its contents are the pool's own, so nothing is lost. */
       const discardUnlocked = (repo: string, path: string) =>
-        Effect.gen(function* () {
+        Effect.suspend(() => {
           slots.delete(path)
-          if (existsSync(path)) {
-            yield* git.run(["worktree", "remove", "--force", "--", path], { cwd: repo })
-            rmSync(path, { recursive: true, force: true })
-          }
-          yield* git.run(["worktree", "prune"], { cwd: repo })
-          yield* count("discarded")
-        }).pipe(Effect.ignore)
+          return Effect.andThen(worktrees.discardMade(repo, [path]), count("discarded"))
+        })
       const discard = (repo: string, path: string) => locks.withLock(repo, discardUnlocked(repo, path))
 
       /** Checks a slot out at `sha` in place (a differential checkout); false when that failed. */
@@ -280,11 +275,8 @@ export class WorktreePool extends Context.Service<
               if (known.has(entry.name)) continue
               for (const slot of readdirSync(join(root, entry.name))) {
                 const path = join(root, entry.name, slot)
-                const common = yield* git
-                  .run(["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: path })
-                  .pipe(Effect.orElseSucceed(() => ({ exitCode: 1, stdout: "", stderr: "" })))
-                const repo = common.stdout.trim().replace(new RegExp(`\\${sep}\\.git$`), "")
-                if (common.exitCode === 0 && repo !== common.stdout.trim()) yield* discard(repo, path)
+                const repo = yield* repositories.mainCheckoutOf(path)
+                if (repo !== null) yield* discard(repo, path)
                 else rmSync(path, { recursive: true, force: true })
               }
               rmSync(join(root, entry.name), { recursive: true, force: true })
