@@ -26,6 +26,22 @@ describe("Repositories.readCommittedFile", () => {
     })
   )
 
+  it.live("ignores replace refs: a commit an agent swaps in with `git replace` is not what is read", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { repositories } = yield* gitServices(join(yield* tempDir(), "home"))
+      commitFile(repo, SETUP, "echo from main\n")
+      const main = git(repo, "rev-parse", "main").trim()
+      git(repo, "checkout", "--quiet", "-b", "agent")
+      commitFile(repo, SETUP, "echo from the agent\n")
+      // refs/replace/* is writable from any worktree: main's commit now reads as the agent's.
+      git(repo, "replace", main, git(repo, "rev-parse", "agent").trim())
+      assert.include(git(repo, "show", `main:${SETUP}`), "from the agent")
+      const read = yield* repositories.readCommittedFile(repo, "refs/heads/main", SETUP, 1000)
+      assert.deepInclude(read, { _tag: "file", content: "echo from main\n" })
+    })
+  )
+
   it.live("answers undefined for a missing ref, a missing path, or a path under a symlinked folder", () =>
     Effect.gen(function* () {
       const repo = yield* gitRepo

@@ -323,8 +323,11 @@ export class Repositories extends Context.Service<
         // an error, read as "no file") and matching the name exactly: no pathspec magic, and a
         // symlinked parent directory is not a tree, so nothing is looked up through it.
         const commit = `${ref}^{commit}`
+        // Replace refs (refs/replace/*) are ignored: any worktree, so any agent, can write one
+        // that makes the project's branch read as a commit of its choosing.
         const listed = yield* git.run(
           [
+            "--no-replace-objects",
             "ls-tree",
             "-l",
             "-z",
@@ -346,7 +349,9 @@ export class Repositories extends Context.Service<
             _tag: "refused",
             message: `${where} is ${entry.size ?? "of unknown"} bytes, over the ${maxBytes}-byte limit.`
           } as const
-        const content = yield* git.runOk(["cat-file", "blob", entry.oid], { cwd: repo })
+        const content = yield* git.runOk(["--no-replace-objects", "cat-file", "blob", entry.oid], {
+          cwd: repo
+        })
         return { _tag: "file", content, mode: entry.mode, oid: entry.oid } as const
       })
 
