@@ -29,6 +29,9 @@ export interface GitRunOptions {
 const DEFAULT_TIMEOUT = Duration.seconds(60)
 
 const gitEnv = {
+  // Replace refs (refs/replace/*) are writable from any worktree, so by any agent: honoured, they
+  // would make the project's branch read (setup script, new checkouts) as a commit of its choosing.
+  GIT_NO_REPLACE_OBJECTS: "1",
   GIT_TERMINAL_PROMPT: "0",
   GIT_ASKPASS: "",
   SSH_ASKPASS: "",

@@ -323,11 +323,8 @@ export class Repositories extends Context.Service<
         // an error, read as "no file") and matching the name exactly: no pathspec magic, and a
         // symlinked parent directory is not a tree, so nothing is looked up through it.
         const commit = `${ref}^{commit}`
-        // Replace refs (refs/replace/*) are ignored: any worktree, so any agent, can write one
-        // that makes the project's branch read as a commit of its choosing.
         const listed = yield* git.run(
           [
-            "--no-replace-objects",
             "ls-tree",
             "-l",
             "-z",

@@ -53,6 +53,20 @@ describe("Worktrees.create", () => {
     })
   )
 
+  it.live("checks out the default branch's real commit, not one an agent swapped in with git replace", () =>
+    Effect.gen(function* () {
+      const { repo, worktrees } = yield* setup
+      const main = git(repo, "rev-parse", "main").trim()
+      git(repo, "checkout", "--quiet", "-b", "agent")
+      commitFile(repo, "package.json", '{"scripts":{"postinstall":"echo pwned"}}\n')
+      git(repo, "replace", main, git(repo, "rev-parse", "agent").trim())
+      git(repo, "checkout", "--quiet", "main")
+      const created = yield* worktrees.create({ repo, projectKey: "p", base: "main" })
+      assert.isFalse(existsSync(join(created.worktreePath, "package.json")))
+      assert.strictEqual(git(created.worktreePath, "--no-replace-objects", "rev-parse", "HEAD").trim(), main)
+    })
+  )
+
   it.live("refuses a branch that already exists, and one checked out in another worktree", () =>
     Effect.gen(function* () {
       const { repo, worktrees } = yield* setup
