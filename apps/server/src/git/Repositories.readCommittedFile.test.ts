@@ -42,6 +42,43 @@ describe("Repositories.readCommittedFile", () => {
     })
   )
 
+  it.live("asks git once per commit: the same commit is answered from memory, a new one is read", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      let calls = 0
+      const { repositories } = yield* gitServices(join(yield* tempDir(), "home"), (git) => ({
+        ...git,
+        run: (args, options) =>
+          Effect.andThen(
+            Effect.sync(() => calls++),
+            git.run(args, options)
+          ),
+        runOk: (args, options) =>
+          Effect.andThen(
+            Effect.sync(() => calls++),
+            git.runOk(args, options)
+          )
+      }))
+      commitFile(repo, SETUP, "echo one\n")
+      const read = () => repositories.readCommittedFile(repo, "refs/heads/main", SETUP, 1000)
+      assert.deepInclude(yield* read(), { content: "echo one\n" })
+      assert.strictEqual(calls, 2) // ls-tree, cat-file
+      assert.deepInclude(yield* read(), { content: "echo one\n" })
+      assert.strictEqual(calls, 2)
+      commitFile(repo, SETUP, "echo two\n")
+      assert.deepInclude(yield* read(), { content: "echo two\n" })
+      assert.strictEqual(calls, 4)
+      // Packed refs are read from disk as well.
+      git(repo, "pack-refs", "--all")
+      commitFile(repo, "other.txt", "x\n")
+      git(repo, "pack-refs", "--all")
+      assert.deepInclude(yield* read(), { content: "echo two\n" })
+      assert.strictEqual(calls, 6)
+      assert.deepInclude(yield* read(), { content: "echo two\n" })
+      assert.strictEqual(calls, 6)
+    })
+  )
+
   it.live("answers undefined for a missing ref, a missing path, or a path under a symlinked folder", () =>
     Effect.gen(function* () {
       const repo = yield* gitRepo

@@ -318,11 +318,37 @@ export class Repositories extends Context.Service<
         if (parts.some((part) => part === "" || part === "." || part === "..")) {
           return { _tag: "refused", message: `${path} is not a plain path inside the repository.` } as const
         }
+        // A local branch is read at its commit, found on disk with no process; what a commit holds
+        // never changes, so the answer is kept (a start from a pool then costs no git call here).
+        const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined
+        const sha =
+          branch === undefined ? undefined : yield* Effect.promise(() => readBranchCommit(repo, branch))
+        const key = sha === undefined ? undefined : `${repo}\0${sha}\0${path}\0${maxBytes}`
+        const known = key === undefined ? undefined : committedFiles.get(key)
+        if (known !== undefined) return known.value
+        const value = yield* readCommittedAt(repo, ref, sha ?? ref, parts, maxBytes)
+        if (key !== undefined) {
+          if (committedFiles.size >= 256) committedFiles.delete(committedFiles.keys().next().value as string)
+          committedFiles.set(key, { value })
+        }
+        return value
+      })
+
+      const committedFiles = new Map<string, { readonly value: CommittedFile | undefined }>()
+
+      const readCommittedAt = Effect.fnUntraced(function* (
+        repo: string,
+        ref: string,
+        commitish: string,
+        parts: Array<string>,
+        maxBytes: number
+      ) {
+        const path = parts.join("/")
         const name = parts.pop() as string
         // Listing the parent tree of the ref's commit (one git call: a missing ref or folder is
         // an error, read as "no file") and matching the name exactly: no pathspec magic, and a
         // symlinked parent directory is not a tree, so nothing is looked up through it.
-        const commit = `${ref}^{commit}`
+        const commit = `${commitish}^{commit}`
         const listed = yield* git.run(
           [
             "ls-tree",
@@ -346,10 +372,8 @@ export class Repositories extends Context.Service<
             _tag: "refused",
             message: `${where} is ${entry.size ?? "of unknown"} bytes, over the ${maxBytes}-byte limit.`
           } as const
-        const content = yield* git.runOk(["--no-replace-objects", "cat-file", "blob", entry.oid], {
-          cwd: repo
-        })
-        return { _tag: "file", content, mode: entry.mode, oid: entry.oid } as const
+        const content = yield* git.runOk(["cat-file", "blob", entry.oid], { cwd: repo })
+        return { _tag: "file", content, mode: entry.mode, oid: entry.oid } satisfies CommittedFile
       })
 
       return {
