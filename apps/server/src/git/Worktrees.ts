@@ -16,6 +16,7 @@ import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { RepoLocks, retryTransient } from "./RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "./Repositories.ts"
+import { moveWorktree, pointHeadAt } from "./worktreeFiles.ts"
 import { copyIncludedFiles } from "./worktreeInclude.ts"
 
 export interface CreateOptions {
@@ -235,11 +236,16 @@ export class Worktrees extends Context.Service<
       /** A slot moved to `path` and given the branch; false (slot discarded) when that failed. */
       const placeSlot = (repo: string, slot: string, path: string, branch: string, sha: string) =>
         Effect.gen(function* () {
-          yield* git.runOk(["worktree", "move", "--", slot, path], { cwd: repo })
+          // On git's files where that is plain (worktreeFiles.ts), else by git.
+          if (!(yield* Effect.tryPromise(() => moveWorktree(slot, path)))) {
+            yield* git.runOk(["worktree", "move", "--", slot, path], { cwd: repo })
+          }
           // What `git worktree add -b` does before its checkout, which the slot already has: the
           // branch at the slot's commit, then the slot's HEAD on it (the index is not touched).
           yield* git.runOk(["branch", "--no-track", "--", branch, sha], { cwd: repo })
-          yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
+          if (!(yield* Effect.tryPromise(() => pointHeadAt(path, branch)))) {
+            yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
+          }
           return true
         }).pipe(Effect.catch(() => Effect.as(discardMade(repo, [slot, path], branch), false)))
 

@@ -1,0 +1,75 @@
+// Moving a linked worktree and pointing its HEAD on git's files: git then sees exactly what its
+// own `worktree move` and `symbolic-ref` leave; anything unusual is left to git.
+import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { git, gitRepo, tempDir } from "../testing/fixtures.ts"
+import { moveWorktree, pointHeadAt } from "./worktreeFiles.ts"
+
+const listed = (repo: string) =>
+  git(repo, "worktree", "list", "--porcelain")
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .slice(1)
+
+describe("worktreeFiles", () => {
+  it.live("moves a linked worktree and points its HEAD at a branch as git itself would", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const dir = realpathSync(yield* tempDir())
+      const ours = join(dir, "slot-a")
+      const theirs = join(dir, "slot-b")
+      git(repo, "worktree", "add", "--quiet", "--detach", ours, "main")
+      git(repo, "worktree", "add", "--quiet", "--detach", theirs, "main")
+      const target = join(dir, "placed", "ours")
+      assert.isTrue(yield* Effect.promise(() => moveWorktree(ours, target)))
+      git(repo, "worktree", "move", theirs, join(dir, "placed", "theirs"))
+      git(repo, "branch", "--no-track", "ours", "main")
+      git(repo, "branch", "--no-track", "theirs", "main")
+      assert.isTrue(yield* Effect.promise(() => pointHeadAt(target, "ours")))
+      git(join(dir, "placed", "theirs"), "symbolic-ref", "HEAD", "refs/heads/theirs")
+
+      assert.isFalse(existsSync(ours))
+      const [a, b] = listed(repo)
+      assert.strictEqual(
+        a,
+        `worktree ${target}\nHEAD ${git(repo, "rev-parse", "main").trim()}\nbranch refs/heads/ours`
+      )
+      assert.strictEqual(a?.replaceAll("ours", "theirs"), b)
+      assert.strictEqual(git(target, "status", "--porcelain").trim(), "")
+      assert.strictEqual(git(target, "rev-parse", "--show-toplevel").trim(), target)
+      assert.notInclude(git(repo, "worktree", "prune", "--dry-run", "--verbose"), "ours")
+      // The branch is checked out there as far as git knows: it refuses to check it out again.
+      assert.throws(() => git(repo, "checkout", "ours"))
+    })
+  )
+
+  it.live("leaves a locked worktree, a taken target, a relative link and a held lock to git", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const dir = realpathSync(yield* tempDir())
+      const slot = join(dir, "slot")
+      git(repo, "worktree", "add", "--quiet", "--detach", slot, "main")
+      const admin = readFileSync(join(slot, ".git"), "utf8").slice("gitdir: ".length).trim()
+      const before = readFileSync(join(admin, "gitdir"), "utf8")
+
+      git(repo, "worktree", "lock", slot)
+      assert.isFalse(yield* Effect.promise(() => moveWorktree(slot, join(dir, "moved"))))
+      git(repo, "worktree", "unlock", slot)
+
+      assert.isFalse(yield* Effect.promise(() => moveWorktree(slot, repo)))
+
+      writeFileSync(join(slot, ".git"), "gitdir: ../somewhere\n")
+      assert.isFalse(yield* Effect.promise(() => moveWorktree(slot, join(dir, "moved"))))
+      assert.isFalse(yield* Effect.promise(() => pointHeadAt(slot, "main")))
+      writeFileSync(join(slot, ".git"), `gitdir: ${admin}\n`)
+
+      writeFileSync(join(admin, "HEAD.lock"), "")
+      assert.isFalse(yield* Effect.promise(() => pointHeadAt(slot, "main")))
+      assert.isTrue(existsSync(slot))
+      assert.strictEqual(readFileSync(join(admin, "gitdir"), "utf8"), before)
+      assert.notInclude(readFileSync(join(admin, "HEAD"), "utf8"), "ref:")
+    })
+  )
+})
