@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, sep } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { ProjectId } from "@spindle/contracts"
@@ -58,7 +58,8 @@ describe("WorktreePool", () => {
       for (const slot of slots) {
         assert.strictEqual(slot.sha, main)
         assert.isTrue(inPool(slot.path))
-        assert.strictEqual(git(slot.path, "status", "--porcelain").trim(), "")
+        // (a plain status would rewrite the slot's index, which counts as touching it)
+        assert.strictEqual(git(slot.path, "--no-optional-locks", "status", "--porcelain").trim(), "")
       }
       const result = yield* start(world, "t1")
       assert.isFalse(inPool(result.worktreePath))
@@ -67,6 +68,8 @@ describe("WorktreePool", () => {
       assert.strictEqual(git(result.worktreePath, "rev-parse", "--abbrev-ref", "HEAD").trim(), result.branch)
       assert.strictEqual(git(result.worktreePath, "rev-parse", "HEAD").trim(), main)
       assert.strictEqual((yield* world.pool.stats).claimed, 1)
+      // Nothing touched the slot since its check: its watch vouched for it, no second check.
+      assert.strictEqual((yield* world.pool.stats).trusted, 1)
       assert.strictEqual((yield* readySlots(world)).length, 1)
       yield* world.pool.fill
       assert.strictEqual((yield* readySlots(world)).length, 2)
@@ -102,17 +105,22 @@ describe("WorktreePool", () => {
     })
   )
 
-  it.live("discards broken slots (changed, gone) and starts the thread the slow way", () =>
+  it.live("discards broken slots (changed, gone, new file, staged) and starts the thread the slow way", () =>
     Effect.gen(function* () {
-      const world = yield* pooledWorld(2)
+      const world = yield* pooledWorld(4)
       yield* world.pool.fill
-      const [dirty, gone] = yield* readySlots(world)
+      const [dirty, gone, added, staged] = yield* readySlots(world)
+      // Each change right before the claim: the watch must see it, or the claim's check must.
       writeFileSync(join(dirty!.path, "README.md"), "changed in the slot\n")
       rmSync(gone!.path, { recursive: true, force: true })
+      mkdirSync(join(added!.path, "new", "deep"), { recursive: true })
+      writeFileSync(join(added!.path, "new", "deep", "file.txt"), "untracked\n")
+      git(staged!.path, "rm", "--quiet", "--cached", "README.md")
       const result = yield* start(world, "t1")
       const stats = yield* world.pool.stats
       assert.strictEqual(stats.claimed, 0)
-      assert.strictEqual(stats.discarded, 2)
+      assert.strictEqual(stats.trusted, 0)
+      assert.strictEqual(stats.discarded, 4)
       assert.isFalse(existsSync(dirty!.path))
       assert.strictEqual(readFileSync(join(result.worktreePath, "README.md"), "utf8"), "# test repository\n")
       assert.strictEqual(git(result.worktreePath, "status", "--porcelain").trim(), "")

@@ -2,9 +2,10 @@
 // at the default branch's head under `<home>/worktrees/.pool/<project>/<slot>`, made in the
 // background at low priority. A new_worktree bootstrap whose base is that commit claims one
 // (Worktrees.createPlanned moves it into place and creates the branch in it) instead of a
-// checkout. A slot is checked right before it is handed out: one that is not clean, detached and
-// at a known commit is discarded, never given; one whose base moved is brought to the new commit
-// first. Everything under `.pool` is Spindle's own: slots are reconciled from disk on start.
+// checkout. A slot is checked when it is made, with a file-system watch armed first
+// (slotWatch.ts); at its claim, a slot whose watch saw nothing is handed out as checked, any
+// other is checked again: one that is not clean, detached and at a known commit is discarded,
+// never given; one whose base moved is brought to the new commit first. Everything under `.pool` is Spindle's own: slots are reconciled from disk on start.
 import { existsSync, readdirSync, rmSync } from "node:fs"
 import { mkdir, realpath } from "node:fs/promises"
 import { join, sep } from "node:path"
@@ -26,6 +27,7 @@ import { RepoLocks } from "../git/RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { Engine } from "../orchestration/Engine.ts"
+import { type SlotWatch, settleWatches, watchSlot } from "./slotWatch.ts"
 
 /** Where the pool keeps its slots, under the worktrees root. */
 export const POOL_DIR = ".pool"
@@ -41,6 +43,8 @@ interface Slot {
   sha: string
   /** Only `ready` slots are handed out; `busy` ones are being filled, refreshed or checked. */
   state: "ready" | "busy"
+  /** Armed before the check that found it clean; an untouched watch spares the claim a check. */
+  watch?: SlotWatch | undefined
 }
 
 export interface PoolSlot {
@@ -51,6 +55,8 @@ export interface PoolSlot {
 
 export interface PoolStats {
   readonly claimed: number
+  /** Claims that trusted the slot's watch instead of checking it again. */
+  readonly trusted: number
   readonly created: number
   readonly refreshed: number
   readonly discarded: number
@@ -96,7 +102,13 @@ export class WorktreePool extends Context.Service<
       const slots = new Map<string, Slot>()
       /** Slots given to a bootstrap: moved away by it, never to be taken back from disk. */
       const handedOut = new Set<string>()
-      const stats = yield* Ref.make<PoolStats>({ claimed: 0, created: 0, refreshed: 0, discarded: 0 })
+      const stats = yield* Ref.make<PoolStats>({
+        claimed: 0,
+        trusted: 0,
+        created: 0,
+        refreshed: 0,
+        discarded: 0
+      })
       const wakeUps = yield* Queue.sliding<void>(1)
       const fillLock = yield* Semaphore.make(1)
       const count = (key: keyof PoolStats) => Ref.update(stats, (s) => ({ ...s, [key]: s[key] + 1 }))
@@ -114,9 +126,25 @@ export class WorktreePool extends Context.Service<
             )
           : Effect.succeed(undefined)
 
+      const unwatch = (slot: Slot) => {
+        slot.watch?.close()
+        slot.watch = undefined
+      }
+      yield* Effect.addFinalizer(() => Effect.sync(() => slots.forEach(unwatch)))
+
+      /** The slot's commit when it is clean, detached and readable, with a watch armed first. */
+      const verify = (slot: Slot) =>
+        Effect.gen(function* () {
+          unwatch(slot)
+          slot.watch = yield* Effect.promise(() => watchSlot(slot.path))
+          return yield* check(slot.path)
+        })
+
       /** Removes a slot from git and disk; its contents are the pool's own, so nothing is lost. */
       const discardUnlocked = (repo: string, path: string) =>
         Effect.suspend(() => {
+          const slot = slots.get(path)
+          if (slot !== undefined) unwatch(slot)
           slots.delete(path)
           return Effect.andThen(worktrees.discardMade(repo, [path]), count("discarded"))
         })
@@ -125,6 +153,7 @@ export class WorktreePool extends Context.Service<
       /** Checks a slot out at `sha` in place (a differential checkout); false when that failed. */
       const moveTo = (slot: Slot, sha: string, lowPriority: boolean) =>
         Effect.gen(function* () {
+          unwatch(slot)
           const checkout = yield* worktrees.checkoutConfig(slot.repo)
           const moved = yield* git.run(["checkout", "--quiet", "--detach", sha], {
             cwd: slot.path,
@@ -132,7 +161,7 @@ export class WorktreePool extends Context.Service<
             lowPriority,
             timeout: "10 minutes"
           })
-          if (moved.exitCode !== 0 || (yield* check(slot.path)) !== sha) return false
+          if (moved.exitCode !== 0 || (yield* verify(slot)) !== sha) return false
           slot.sha = sha
           yield* count("refreshed")
           return true
@@ -153,16 +182,26 @@ export class WorktreePool extends Context.Service<
           for (const slot of candidates) {
             if (slot.state !== "ready") continue
             slot.state = "busy"
-            const at = yield* check(slot.path)
+            // A slot whose watch saw nothing since its check is as that check found it.
+            yield* Effect.promise(settleWatches)
+            const trusted =
+              slot.sha === base.sha &&
+              slot.watch !== undefined &&
+              !slot.watch.touched() &&
+              existsSync(join(slot.path, ".git"))
+            unwatch(slot)
+            const at = trusted ? base.sha : yield* check(slot.path)
             const usable = at === base.sha || (at !== undefined && (yield* moveTo(slot, base.sha, false)))
             if (!usable) {
               // Broken (gone, dirty, on a branch): discarded, never handed out. The caller holds the lock.
               yield* discardUnlocked(slot.repo, slot.path)
               continue
             }
+            unwatch(slot)
             slots.delete(slot.path)
             handedOut.add(slot.path)
             yield* count("claimed")
+            if (trusted) yield* count("trusted")
             yield* Queue.offer(wakeUps, undefined)
             return slot.path
           }
@@ -191,16 +230,24 @@ export class WorktreePool extends Context.Service<
           for (const entry of readdirSync(folder, { withFileTypes: true })) {
             const path = join(folder, entry.name)
             if (slots.has(path) || handedOut.has(path)) continue
-            const at = registered.has(path) ? yield* check(path) : undefined
+            if (!registered.has(path)) {
+              yield* discard(project.workspaceRoot, path)
+              continue
+            }
+            const slot: Slot = {
+              path,
+              projectId: project.id,
+              repo: project.workspaceRoot,
+              sha: "",
+              state: "busy"
+            }
+            slots.set(path, slot)
+            const at = yield* verify(slot)
             if (at === undefined) yield* discard(project.workspaceRoot, path)
-            else
-              slots.set(path, {
-                path,
-                projectId: project.id,
-                repo: project.workspaceRoot,
-                sha: at,
-                state: "ready"
-              })
+            else {
+              slot.sha = at
+              slot.state = "ready"
+            }
           }
           for (const slot of [...slots.values()]) {
             if (slot.projectId === project.id && !existsSync(slot.path)) {
@@ -232,7 +279,7 @@ export class WorktreePool extends Context.Service<
               lowPriority: true,
               timeout: "30 minutes"
             })).exitCode === 0
-          if (!filled || (yield* check(path)) !== base.sha) {
+          if (!filled || (yield* verify(slot)) !== base.sha) {
             yield* discard(repo, path)
             return
           }
