@@ -237,13 +237,13 @@ export class Worktrees extends Context.Service<
       const placeSlot = (repo: string, slot: string, path: string, branch: string, sha: string) =>
         Effect.gen(function* () {
           // On git's files where that is plain (worktreeFiles.ts), else by git.
-          if (!(yield* Effect.tryPromise(() => moveWorktree(slot, path)))) {
+          if (!(yield* Effect.try(() => moveWorktree(slot, path)))) {
             yield* git.runOk(["worktree", "move", "--", slot, path], { cwd: repo })
           }
           // What `git worktree add -b` does before its checkout, which the slot already has: the
           // branch at the slot's commit, then the slot's HEAD on it (the index is not touched).
           yield* git.runOk(["branch", "--no-track", "--", branch, sha], { cwd: repo })
-          if (!(yield* Effect.tryPromise(() => pointHeadAt(path, branch)))) {
+          if (!(yield* Effect.try(() => pointHeadAt(path, branch)))) {
             yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
           }
           return true

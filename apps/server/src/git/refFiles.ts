@@ -3,7 +3,7 @@
 // not cost a git process. Anything out of the ordinary (a `.git` file rather than a folder, the
 // reftable store, a symbolic ref, a name that is not plain, an unreadable file) answers
 // undefined, and the caller asks git, which stays the authority.
-import { lstat, readFile } from "node:fs/promises"
+import { lstatSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
 const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/
@@ -14,25 +14,30 @@ const plainBranch = (branch: string) =>
   branch.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock")) &&
   !branch.includes("..")
 
-const readOrUndefined = (path: string) =>
-  readFile(path, "utf8").catch((error: NodeJS.ErrnoException) =>
-    error.code === "ENOENT" || error.code === "EISDIR" || error.code === "ENOTDIR" ? "" : undefined
-  )
+// Synchronous: a few reads of small local files cost less than a trip through libuv's thread pool.
+const readOrUndefined = (path: string) => {
+  try {
+    return readFileSync(path, "utf8")
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR" ? "" : undefined
+  }
+}
 
 export const readBranchCommit = async (repo: string, branch: string): Promise<string | undefined> => {
   try {
     if (!plainBranch(branch)) return undefined
     const gitDir = join(repo, ".git")
-    if (!(await lstat(gitDir)).isDirectory()) return undefined
-    if ((await readOrUndefined(join(gitDir, "commondir"))) !== "") return undefined
-    if ((await lstat(join(gitDir, "reftable")).catch(() => undefined)) !== undefined) return undefined
-    const loose = await readOrUndefined(join(gitDir, "refs", "heads", branch))
+    if (!lstatSync(gitDir).isDirectory()) return undefined
+    if (readOrUndefined(join(gitDir, "commondir")) !== "") return undefined
+    if (lstatSync(join(gitDir, "reftable"), { throwIfNoEntry: false }) !== undefined) return undefined
+    const loose = readOrUndefined(join(gitDir, "refs", "heads", branch))
     if (loose === undefined) return undefined
     if (loose !== "") {
       const id = loose.trim()
       return OBJECT_ID.test(id) ? id : undefined
     }
-    const packed = await readOrUndefined(join(gitDir, "packed-refs"))
+    const packed = readOrUndefined(join(gitDir, "packed-refs"))
     if (packed === undefined) return undefined
     const wanted = ` refs/heads/${branch}`
     for (const line of packed.split("\n")) {

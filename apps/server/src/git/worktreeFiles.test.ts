@@ -23,11 +23,11 @@ describe("worktreeFiles", () => {
       git(repo, "worktree", "add", "--quiet", "--detach", ours, "main")
       git(repo, "worktree", "add", "--quiet", "--detach", theirs, "main")
       const target = join(dir, "placed", "ours")
-      assert.isTrue(yield* Effect.promise(() => moveWorktree(ours, target)))
+      assert.isTrue(moveWorktree(ours, target))
       git(repo, "worktree", "move", theirs, join(dir, "placed", "theirs"))
       git(repo, "branch", "--no-track", "ours", "main")
       git(repo, "branch", "--no-track", "theirs", "main")
-      assert.isTrue(yield* Effect.promise(() => pointHeadAt(target, "ours")))
+      assert.isTrue(pointHeadAt(target, "ours"))
       git(join(dir, "placed", "theirs"), "symbolic-ref", "HEAD", "refs/heads/theirs")
 
       assert.isFalse(existsSync(ours))
@@ -55,18 +55,18 @@ describe("worktreeFiles", () => {
       const before = readFileSync(join(admin, "gitdir"), "utf8")
 
       git(repo, "worktree", "lock", slot)
-      assert.isFalse(yield* Effect.promise(() => moveWorktree(slot, join(dir, "moved"))))
+      assert.isFalse(moveWorktree(slot, join(dir, "moved")))
       git(repo, "worktree", "unlock", slot)
 
-      assert.isFalse(yield* Effect.promise(() => moveWorktree(slot, repo)))
+      assert.isFalse(moveWorktree(slot, repo))
 
       writeFileSync(join(slot, ".git"), "gitdir: ../somewhere\n")
-      assert.isFalse(yield* Effect.promise(() => moveWorktree(slot, join(dir, "moved"))))
-      assert.isFalse(yield* Effect.promise(() => pointHeadAt(slot, "main")))
+      assert.isFalse(moveWorktree(slot, join(dir, "moved")))
+      assert.isFalse(pointHeadAt(slot, "main"))
       writeFileSync(join(slot, ".git"), `gitdir: ${admin}\n`)
 
       writeFileSync(join(admin, "HEAD.lock"), "")
-      assert.isFalse(yield* Effect.promise(() => pointHeadAt(slot, "main")))
+      assert.isFalse(pointHeadAt(slot, "main"))
       assert.isTrue(existsSync(slot))
       assert.strictEqual(readFileSync(join(admin, "gitdir"), "utf8"), before)
       assert.notInclude(readFileSync(join(admin, "HEAD"), "utf8"), "ref:")

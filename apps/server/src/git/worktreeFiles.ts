@@ -4,56 +4,75 @@
 // move` uses) and pointing its HEAD at a branch (HEAD.lock written, then renamed over HEAD).
 // Anything out of the ordinary (a relative or missing link, a locked worktree, a lock held)
 // answers false before anything is changed, and the caller asks git, which stays the authority.
-import { existsSync } from "node:fs"
-import { lstat, mkdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises"
+// Synchronous: a handful of metadata operations on local files, cheaper than the thread pool.
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { basename, dirname, isAbsolute, join } from "node:path"
 
 /** The admin folder (`<repo>/.git/worktrees/<id>`) of a plainly linked worktree, else undefined. */
-const adminDirOf = async (worktree: string) => {
+const adminDirOf = (worktree: string) => {
   const dotGit = join(worktree, ".git")
-  if (!(await lstat(dotGit)).isFile()) return undefined
-  const link = /^gitdir: (.+)\n?$/.exec(await readFile(dotGit, "utf8"))?.[1]
+  if (!lstatSync(dotGit).isFile()) return undefined
+  const link = /^gitdir: (.+)\n?$/.exec(readFileSync(dotGit, "utf8"))?.[1]
   if (link === undefined || !isAbsolute(link)) return undefined
-  const back = (await readFile(join(link, "gitdir"), "utf8")).trim()
-  if (!isAbsolute(back) || (await realpath(back)) !== (await realpath(dotGit))) return undefined
+  const back = readFileSync(join(link, "gitdir"), "utf8").trim()
+  if (!isAbsolute(back) || realpathSync(back) !== realpathSync(dotGit)) return undefined
   if (existsSync(join(link, "locked"))) return undefined
   return link
 }
 
-/** Writes `content` to `file` through `file.lock` (refused when the lock exists), as git does. */
-const replaceThroughLock = async (file: string, content: string) => {
-  const lock = `${file}.lock`
-  await writeFile(lock, content, { flag: "wx" })
+const orUndefined = <A>(f: () => A) => {
   try {
-    await rename(lock, file)
+    return f()
+  } catch {
+    return undefined
+  }
+}
+
+/** Writes `content` to `file` through `file.lock` (refused when the lock exists), as git does. */
+const replaceThroughLock = (file: string, content: string) => {
+  const lock = `${file}.lock`
+  writeFileSync(lock, content, { flag: "wx" })
+  try {
+    renameSync(lock, file)
   } catch (error) {
-    await rm(lock, { force: true })
+    rmSync(lock, { force: true })
     throw error
   }
 }
 
 /** Moves the linked worktree at `from` to `to` (which must not exist); false when git should. */
-export const moveWorktree = async (from: string, to: string): Promise<boolean> => {
-  const admin = await adminDirOf(from).catch(() => undefined)
+export const moveWorktree = (from: string, to: string): boolean => {
+  const admin = orUndefined(() => adminDirOf(from))
   if (admin === undefined || existsSync(to)) return false
-  await mkdir(dirname(to), { recursive: true })
-  const target = join(await realpath(dirname(to)), basename(to))
-  await rename(from, target)
+  mkdirSync(dirname(to), { recursive: true })
+  const target = join(realpathSync(dirname(to)), basename(to))
+  renameSync(from, target)
   try {
-    await replaceThroughLock(join(admin, "gitdir"), `${join(target, ".git")}\n`)
+    replaceThroughLock(join(admin, "gitdir"), `${join(target, ".git")}\n`)
   } catch (error) {
-    await rename(target, from)
+    renameSync(target, from)
     throw error
   }
   return true
 }
 
 /** Points the linked worktree's HEAD at `refs/heads/<branch>`; false when git should. */
-export const pointHeadAt = async (worktree: string, branch: string): Promise<boolean> => {
-  const admin = await adminDirOf(worktree).catch(() => undefined)
+export const pointHeadAt = (worktree: string, branch: string): boolean => {
+  const admin = orUndefined(() => adminDirOf(worktree))
   if (admin === undefined) return false
-  return replaceThroughLock(join(admin, "HEAD"), `ref: refs/heads/${branch}\n`).then(
-    () => true,
-    () => false
-  )
+  try {
+    replaceThroughLock(join(admin, "HEAD"), `ref: refs/heads/${branch}\n`)
+    return true
+  } catch {
+    return false
+  }
 }
