@@ -6,7 +6,7 @@ import * as Completions from "effect/cli/Completions"
 import * as Effect from "effect/Effect"
 
 /** For the command tree `root`, given by main.ts (which imports this file). */
-export const completionCommand = (root: Command.Command.Any) =>
+export const completionCommand = (root: () => Command.Command.Any) =>
   Command.make(
     "completion",
     {
@@ -14,7 +14,8 @@ export const completionCommand = (root: Command.Command.Any) =>
     },
     ({ shell }) =>
       Effect.sync(() => {
-        process.stdout.write(`${Completions.generate(root.name, shell, Completions.fromCommand(root))}\n`)
+        const tree = root()
+        process.stdout.write(`${Completions.generate(tree.name, shell, Completions.fromCommand(tree))}\n`)
       })
   ).pipe(
     Command.withDescription(

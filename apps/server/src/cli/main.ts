@@ -52,8 +52,11 @@ const tree = <const Extra extends ReadonlyArray<Command.Command.Any>>(extra: Ext
     Command.withGlobalFlags(GLOBAL_FLAGS)
   )
 
-/** Completion scripts are generated from the tree of the other commands (plus `completion` itself). */
-const root = tree([completionCommand(tree([completionCommand(Command.make("spindle"))]))])
+/**
+ * Completion scripts are generated from the tree of the other commands (plus `completion` itself),
+ * built only when a script is asked for: building the tree is a good part of every start.
+ */
+const root = tree([completionCommand(() => tree([completionCommand(() => Command.make("spindle"))]))])
 
 /** The flags that take a value, wherever they stand (global flags may come before the command). */
 const VALUE_FLAGS = new Set(["--url", "--token", "--home"])
