@@ -3,21 +3,21 @@
 // repository's lock (RepoLocks); copying `.worktreeinclude` files runs outside it. A failed
 // create leaves no branch or directory behind; remove never deletes work that is not elsewhere.
 import { existsSync, rmSync } from "node:fs"
-import { mkdir, realpath } from "node:fs/promises"
-import { availableParallelism } from "node:os"
-import { join, sep } from "node:path"
+import { realpath } from "node:fs/promises"
+import { join } from "node:path"
 import { randomHex } from "@spindle/shared/random"
-import { slugify } from "@spindle/shared/slug"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { makeCheckoutConfig } from "./checkoutWorkers.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { RepoLocks, retryTransient } from "./RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "./Repositories.ts"
 import { moveWorktree, pointHeadAt } from "./worktreeFiles.ts"
 import { copyIncludedFiles } from "./worktreeInclude.ts"
+import { choosePath } from "./worktreePath.ts"
 
 export interface CreateOptions {
   readonly repo: string
@@ -76,8 +76,6 @@ export interface RemoveOptions {
   readonly force?: boolean
 }
 
-const inside = (root: string, path: string) => path === root || path.startsWith(root + sep)
-
 const realPath = (path: string) => Effect.promise(() => realpath(path).catch(() => path))
 
 export class Worktrees extends Context.Service<
@@ -135,34 +133,6 @@ export class Worktrees extends Context.Service<
         return `spindle/${yield* randomHex(4)}`
       })
 
-      /** `<root>/<project>/<branch>`, with `-2`, `-3`… when taken; never inside the repository. */
-      const choosePath = Effect.fn("Worktrees.choosePath")(function* (
-        repo: string,
-        projectKey: string,
-        branch: string
-      ) {
-        const parent = join(worktreesRoot, slugify(projectKey))
-        yield* Effect.promise(() => mkdir(parent, { recursive: true, mode: 0o700 }))
-        const realParent = yield* realPath(parent)
-        if (inside(repo, realParent)) {
-          return yield* new GitError({
-            reason: "path-exists",
-            path: realParent,
-            message: `Worktrees would be created in ${realParent}, inside the repository ${repo}. Start the server with a --home outside the repository.`
-          })
-        }
-        const base = slugify(branch)
-        for (let n = 1; n < 1_000; n++) {
-          const candidate = join(realParent, n === 1 ? base : `${base}-${n}`)
-          if (!existsSync(candidate)) return candidate
-        }
-        return yield* new GitError({
-          reason: "path-exists",
-          path: join(realParent, base),
-          message: `Too many worktrees named ${base} in ${realParent}. Remove old ones or choose another branch name.`
-        })
-      })
-
       const plan = Effect.fn("Worktrees.plan")(function* (options: CreateOptions) {
         const repo = yield* repositories.root(options.repo)
         // Asked only when the base cannot be found, to say why: an empty repository.
@@ -196,24 +166,7 @@ export class Worktrees extends Context.Service<
         } satisfies WorktreePlan
       })
 
-      // Parallel checkout, sized to the machine, unless the user's git config chose a value.
-      // Read once per repository for a minute: config rarely changes, creates come in bursts.
-      const workersChecked = new Map<
-        string,
-        { readonly at: number; readonly config: Record<string, string> }
-      >()
-      const checkoutConfig = (repo: string) =>
-        Effect.gen(function* () {
-          const cached = workersChecked.get(repo)
-          if (cached !== undefined && Date.now() - cached.at < 60_000) return cached.config
-          const set = yield* git.run(["config", "--get", "checkout.workers"], { cwd: repo })
-          const config: Record<string, string> =
-            set.exitCode === 0 && set.stdout.trim() !== ""
-              ? {}
-              : { "checkout.workers": String(Math.max(1, availableParallelism())) }
-          workersChecked.set(repo, { at: Date.now(), config })
-          return config
-        }).pipe(Effect.catch(() => Effect.succeed({})))
+      const checkoutConfig = makeCheckoutConfig(git)
 
       /**
        * Forces away worktrees Spindle just made that hold nothing of anyone's (a failed create, a
@@ -257,7 +210,7 @@ export class Worktrees extends Context.Service<
         const added = yield* locks.withLock(
           repo,
           Effect.gen(function* () {
-            const path = yield* choosePath(repo, planned.projectKey, branch)
+            const path = yield* choosePath(worktreesRoot, repo, planned.projectKey, branch)
             if (planned.onPlanned !== undefined) yield* planned.onPlanned({ branch, path })
             const slot = planned.claimSlot === undefined ? undefined : yield* planned.claimSlot
             if (slot !== undefined && (yield* placeSlot(repo, slot, path, branch, base.sha))) {

@@ -17,11 +17,15 @@ import {
 } from "node:fs"
 import { basename, dirname, isAbsolute, join } from "node:path"
 
+/** Where a linked worktree's `.git` file points (its admin folder), as written; throws if unreadable. */
+export const linkedGitDir = (worktree: string) =>
+  /^gitdir: (.+)\n?$/.exec(readFileSync(join(worktree, ".git"), "utf8"))?.[1]
+
 /** The admin folder (`<repo>/.git/worktrees/<id>`) of a plainly linked worktree, else undefined. */
 const adminDirOf = (worktree: string) => {
   const dotGit = join(worktree, ".git")
   if (!lstatSync(dotGit).isFile()) return undefined
-  const link = /^gitdir: (.+)\n?$/.exec(readFileSync(dotGit, "utf8"))?.[1]
+  const link = linkedGitDir(worktree)
   if (link === undefined || !isAbsolute(link)) return undefined
   const back = readFileSync(join(link, "gitdir"), "utf8").trim()
   if (!isAbsolute(back) || realpathSync(back) !== realpathSync(dotGit)) return undefined

@@ -4,9 +4,10 @@
 // (HEAD, index) get a file-system watch; any event at all, or any error, marks the slot touched,
 // and a touched or unwatched slot is checked in full at its claim, as before. A slot with more
 // folders than the limit is not watched (the watches are a shared, limited resource).
-import { type FSWatcher, readFileSync, watch } from "node:fs"
+import { type FSWatcher, watch } from "node:fs"
 import { readdir } from "node:fs/promises"
 import { join } from "node:path"
+import { linkedGitDir } from "../git/worktreeFiles.ts"
 
 export interface SlotWatch {
   /** Whether anything changed (or the watch failed) since it was armed; true once closed. */
@@ -54,7 +55,7 @@ export const watchSlot = async (
     await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => walk(join(folder, e.name))))
   }
   try {
-    const admin = /^gitdir: (.+)\n?$/.exec(readFileSync(join(path, ".git"), "utf8"))?.[1]
+    const admin = linkedGitDir(path)
     if (admin === undefined) return undefined
     add(admin)
     await walk(path)
