@@ -56,11 +56,12 @@ if (major < 22 || (major === 22 && minor < 19)) {
   // `spindle serve` (not its help or the version) starts from an entry without the client commands.
   const source =
     subcommandOf(argv) === "serve" && !argv.some((a) => HELP_OR_VERSION.has(a)) ? "serveMain" : "main"
-  const { bundledEntry } = await import("./bundle.mjs")
-  const entry =
+  const { loadBundled } = await import("./bundle.mjs")
+  const bundled =
     process.env.SPINDLE_NO_BUNDLE === "1"
       ? undefined
-      : await bundledEntry(source === "main" ? "main" : "serve")
-  const { main } = await import(entry ?? pathToFileURL(join(dirname(self), `../src/cli/${source}.ts`)).href)
+      : await loadBundled(source === "main" ? "main" : "serve")
+  const { main } =
+    bundled ?? (await import(pathToFileURL(join(dirname(self), `../src/cli/${source}.ts`)).href))
   main(argv)
 }

@@ -66,19 +66,15 @@ import { batchEntries, decodeInput, toolError, toolResult } from "./toolIo.ts"
  * request that opens a session.
  */
 const loadSdk = async () => {
-  const [server, transport, types] = await Promise.all([
-    import("@modelcontextprotocol/sdk/server/index.js"),
-    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
-    import("@modelcontextprotocol/sdk/types.js")
-  ])
+  const sdk = await import("./sdk.ts")
   return {
     tools: makeToolDefinitions(),
-    Server: server.Server,
-    Transport: transport.WebStandardStreamableHTTPServerTransport,
-    ErrorCode: types.ErrorCode,
-    ListToolsRequestSchema: types.ListToolsRequestSchema,
-    ListResourcesRequestSchema: types.ListResourcesRequestSchema,
-    ListResourceTemplatesRequestSchema: types.ListResourceTemplatesRequestSchema,
+    Server: sdk.Server,
+    Transport: sdk.WebStandardStreamableHTTPServerTransport,
+    ErrorCode: sdk.ErrorCode,
+    ListToolsRequestSchema: sdk.ListToolsRequestSchema,
+    ListResourcesRequestSchema: sdk.ListResourcesRequestSchema,
+    ListResourceTemplatesRequestSchema: sdk.ListResourceTemplatesRequestSchema,
     /**
      * tools/call with its params left as sent. The SDK parses a request with the handler's schema
      * before its own tools/call check, so with CallToolRequestSchema a non-object `arguments` threw
@@ -86,8 +82,8 @@ const loadSdk = async () => {
      * SDK's check answers -32602 (invalid params), and the arguments arrive as parsed from JSON, so a
      * `__proto__` key in them is seen and refused rather than silently turned into a prototype.
      */
-    LooseCallToolRequestSchema: types.CallToolRequestSchema.extend({
-      params: types.RequestSchema.shape.params
+    LooseCallToolRequestSchema: sdk.CallToolRequestSchema.extend({
+      params: sdk.RequestSchema.shape.params
     })
   }
 }

@@ -165,6 +165,8 @@ describe("no test reaches past loopback", () => {
         )
         const last = events.at(-1)
         assert.strictEqual(last?.type === "thread.turn-ended" ? last.payload.status : undefined, "completed")
+        // Codex listed Spindle's tools through /mcp: the bundled server loaded the MCP SDK's file.
+        assert.include(JSON.stringify(model.requests[0]?.tools), "mcp__spindle")
         const seen = addresses(server.log())
         assert.include(
           seen,

@@ -1,0 +1,77 @@
+// The bundle `spindle` runs from (bin/bundle.mjs), built into a folder of the test's own: the
+// server's script and the MCP SDK's file apart, and V8's code cache beside the script, written by
+// the first server that stops, used by the next, and replaced when it does not fit.
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { tempDir } from "../testing/fixtures.ts"
+import { startProcess } from "../testing/serverProcess.ts"
+
+const BIN = join(import.meta.dirname, "../../bin/spindle.mjs")
+
+/** `spindle serve` on an empty home until ready, then SIGTERM: its exit code and stderr. */
+const serveOnce = (bundles: string) =>
+  Effect.gen(function* () {
+    const home = yield* tempDir("spindle-home-")
+    const started = startProcess(
+      process.execPath,
+      [BIN, "serve", "--port", "0", "--home", home, "--providers", "off"],
+      { env: { SPINDLE_BUNDLE_DIR: bundles, SPINDLE_DEBUG_BUNDLE: "1" } }
+    )
+    const ready = yield* Effect.promise(
+      () =>
+        new Promise<boolean>((resolveReady) => {
+          const poll = setInterval(() => {
+            if (started.output().includes("ready on")) resolveReady(true)
+          }, 20)
+          void started.exited.then(() => resolveReady(false))
+          setTimeout(() => resolveReady(false), 60_000)
+          void started.exited.finally(() => clearInterval(poll))
+        })
+    )
+    started.child.kill("SIGTERM")
+    const code = yield* Effect.promise(() => started.exited)
+    assert.isTrue(ready, started.output())
+    return { code, stderr: started.stderr() }
+  })
+
+const buildDir = (bundles: string) =>
+  join(bundles, JSON.parse(readFileSync(join(bundles, "current.json"), "utf8")).dir as string)
+
+describe("the bundle spindle serve runs from", () => {
+  it.live(
+    "keeps the MCP SDK apart, writes the code cache once, uses it, and replaces a cache that does not fit",
+    () =>
+      Effect.gen(function* () {
+        const bundles = yield* tempDir("spindle-bundles-")
+        const first = yield* serveOnce(bundles)
+        assert.strictEqual(first.code, 0, first.stderr)
+        assert.include(first.stderr, "code cache absent")
+        const dir = buildDir(bundles)
+        assert.includeMembers(readdirSync(dir), ["serve.cjs", "mcp-sdk.cjs", "serve.cjs.cache", "main.js"])
+        // The server's script holds neither zod nor ajv (the SDK's validators); the SDK's file does.
+        for (const marker of ["ZodError", "strict mode"]) {
+          assert.notInclude(readFileSync(join(dir, "serve.cjs"), "latin1"), marker)
+          assert.include(readFileSync(join(dir, "mcp-sdk.cjs"), "latin1"), marker)
+        }
+        const cache = join(dir, "serve.cjs.cache")
+        const written = statSync(cache).mtimeMs
+
+        const second = yield* serveOnce(bundles)
+        assert.strictEqual(second.code, 0, second.stderr)
+        assert.include(second.stderr, "code cache used")
+        assert.strictEqual(statSync(cache).mtimeMs, written, "a cache that fits is not written again")
+
+        const garbage = Buffer.alloc(statSync(cache).size, 7)
+        writeFileSync(cache, garbage)
+        const third = yield* serveOnce(bundles)
+        assert.strictEqual(third.code, 0, third.stderr)
+        assert.include(third.stderr, "code cache rejected")
+        assert.isFalse(readFileSync(cache).equals(garbage), "the stopped server wrote a cache that fits")
+        const fourth = yield* serveOnce(bundles)
+        assert.include(fourth.stderr, "code cache used")
+      }),
+    180_000
+  )
+})
