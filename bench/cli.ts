@@ -17,6 +17,7 @@ import { type BenchResult, formatMs, ratio } from "./report.ts"
 const BIN = resolve(import.meta.dirname, "../apps/server/bin/spindle.mjs")
 const RUNS = 15
 const THREADS = 100
+const SERVE_RUNS = 9
 
 /** Runs `node args...` to its end; its exit code and stderr. Not spawnSync: the server under test
  * lives in this process and must go on answering meanwhile. */
@@ -46,10 +47,14 @@ const timeRuns = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}
   return summarize(latencies)
 }
 
-/** Spawn to the "ready on" line of `spindle serve` on a new empty home, then SIGTERM. */
+/**
+ * Spawn to the "ready on" line of `spindle serve` on a new empty home, then SIGTERM. The first run
+ * is not counted: after a build it is the one that writes the bundle's code cache (see
+ * bin/bundle.mjs), which every later start of that build uses.
+ */
 const serverColdStart = async () => {
   const latencies: Array<number> = []
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i <= SERVE_RUNS; i++) {
     const home = mkdtempSync(join(tmpdir(), "spindle-bench-home-"))
     const t0 = performance.now()
     const child = spawn(
@@ -67,7 +72,7 @@ const serverColdStart = async () => {
         // Once per run: later chunks (the rest of the startup lines, the shutdown) still arrive.
         if (!ready && output.includes("ready on")) {
           ready = true
-          latencies.push(performance.now() - t0)
+          if (i > 0) latencies.push(performance.now() - t0)
           done()
         }
       }
@@ -127,7 +132,7 @@ export const run = async (): Promise<BenchResult> => {
         line("spindle --version", version),
         line(`spindle thread list --json (${THREADS} threads)`, listJson, 6),
         line(`spindle thread list (${THREADS} threads, table)`, listTable),
-        `spindle serve, spawn to ready on an empty home: p50 ${formatMs(cold.p50)}, p99 ${formatMs(cold.p99)} (goal <= 300 ms)`
+        `spindle serve, spawn to ready on an empty home (${SERVE_RUNS} runs): p50 ${formatMs(cold.p50)}, p99 ${formatMs(cold.p99)} (goal <= 300 ms)`
       ]
     }
   } finally {
