@@ -9,8 +9,8 @@
 //   loads only the CLI and never the server; Node's compile cache covers their top levels.
 // - `serve.cjs` (`spindle serve`): one script, run through V8 with a code cache taken from a
 //   server that has already started (serve.cjs.cache). That cache holds every function a start
-//   compiles, where Node's compile cache holds only each module's top level; it is written once
-//   per build, by the first server that has run for a few seconds or stops.
+//   compiles, where Node's compile cache holds only each module's top level; it is written by the
+//   first server of a build that has run for a few seconds or stops (see runWithCodeCache).
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, resolve } from "node:path"
@@ -129,8 +129,11 @@ const build = async () => {
 
 /**
  * Runs the script `file` as a CommonJS module, from V8's code cache beside it when there is one
- * that fits; writes that cache (by rename) when there was none, once the process has run for
- * CACHE_AFTER_MS or exits, whichever comes first. Returns the module's exports.
+ * that fits. Returns the module's exports.
+ *
+ * The cache is written when the process exits, or after CACHE_AFTER_MS when there was none that
+ * fits: by rename, and only when there was none or this run compiled a good deal more than the
+ * cache held (a run that stopped early, at a usage error say, leaves a small one behind).
  */
 const runWithCodeCache = (file) => {
   const cacheFile = `${file}.cache`
@@ -149,20 +152,20 @@ const runWithCodeCache = (file) => {
     process.stderr.write(
       `spindle: ${file}: code cache ${cachedData === undefined ? "absent" : fits ? "used" : "rejected"}\n`
     )
-  if (!fits) {
-    let written = false
-    const write = () => {
-      if (written) return
-      written = true
-      try {
-        const temp = `${cacheFile}.${process.pid}`
-        writeFileSync(temp, script.createCachedData())
-        renameSync(temp, cacheFile)
-      } catch {}
-    }
-    setTimeout(write, CACHE_AFTER_MS).unref()
-    process.once("exit", write)
+  let saved = false
+  const save = () => {
+    if (saved) return
+    saved = true
+    try {
+      const data = script.createCachedData()
+      if (fits && data.length < cachedData.length * 1.25) return
+      const temp = `${cacheFile}.${process.pid}`
+      writeFileSync(temp, data)
+      renameSync(temp, cacheFile)
+    } catch {}
   }
+  if (!fits) setTimeout(save, CACHE_AFTER_MS).unref()
+  process.once("exit", save)
   const module = { exports: {} }
   script
     .runInThisContext()

@@ -1,12 +1,13 @@
 // The bundle `spindle` runs from (bin/bundle.mjs), built into a folder of the test's own: the
-// server's script and the MCP SDK's file apart, and V8's code cache beside the script, written by
-// the first server that stops, used by the next, and replaced when it does not fit.
+// server's script and the MCP SDK's file apart, and V8's code cache beside the script: written
+// when there is none, used when it fits, replaced when it is broken or holds much less than a
+// whole server start.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { tempDir } from "../testing/fixtures.ts"
-import { startProcess } from "../testing/serverProcess.ts"
+import { runProcess, startProcess } from "../testing/serverProcess.ts"
 
 const BIN = join(import.meta.dirname, "../../bin/spindle.mjs")
 
@@ -41,13 +42,16 @@ const buildDir = (bundles: string) =>
 
 describe("the bundle spindle serve runs from", () => {
   it.live(
-    "keeps the MCP SDK apart, writes the code cache once, uses it, and replaces a cache that does not fit",
+    "keeps the MCP SDK apart; writes the code cache, replaces a small or broken one, and uses one that fits",
     () =>
       Effect.gen(function* () {
         const bundles = yield* tempDir("spindle-bundles-")
-        const first = yield* serveOnce(bundles)
-        assert.strictEqual(first.code, 0, first.stderr)
-        assert.include(first.stderr, "code cache absent")
+        const env = { SPINDLE_BUNDLE_DIR: bundles, SPINDLE_DEBUG_BUNDLE: "1" }
+        // A serve that stops at a usage error builds the bundle and leaves a cache of the little
+        // it compiled.
+        const usage = yield* runProcess(process.execPath, [BIN, "serve", "--bogus"], { env })
+        assert.strictEqual(usage.code, 2, usage.stderr)
+        assert.include(usage.stderr, "code cache absent")
         const dir = buildDir(bundles)
         assert.includeMembers(readdirSync(dir), ["serve.cjs", "mcp-sdk.cjs", "serve.cjs.cache", "main.js"])
         // The server's script holds neither zod nor ajv (the SDK's validators); the SDK's file does.
@@ -56,6 +60,13 @@ describe("the bundle spindle serve runs from", () => {
           assert.include(readFileSync(join(dir, "mcp-sdk.cjs"), "latin1"), marker)
         }
         const cache = join(dir, "serve.cjs.cache")
+        const small = statSync(cache).size
+
+        // A server that started replaces it with the cache of a whole start.
+        const first = yield* serveOnce(bundles)
+        assert.strictEqual(first.code, 0, first.stderr)
+        assert.include(first.stderr, "code cache used")
+        assert.isAbove(statSync(cache).size, small * 1.25)
         const written = statSync(cache).mtimeMs
 
         const second = yield* serveOnce(bundles)
