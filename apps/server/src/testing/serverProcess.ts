@@ -25,7 +25,7 @@ export interface StartedCommand {
   readonly output: () => string
   readonly stdout: () => string
   readonly stderr: () => string
-  /** Resolves with the exit code, or the name of the signal that ended it. */
+  /** Resolves with the exit code, or the name of the signal that ended it, with all output read. */
   readonly exited: Promise<number | string>
 }
 
@@ -52,8 +52,17 @@ export const startProcess = (
     output += chunk
     stderr += chunk
   })
+  // `exit` can come before the last of a pipe's output has been read: wait for the pipes to close
+  // too, for at most 2 s (a process it left running may hold them open).
   const exited = new Promise<number | string>((resolveExit) => {
-    child.on("exit", (code, signal) => resolveExit(code ?? signal ?? "unknown"))
+    child.on("exit", (code, signal) => {
+      const ended = code ?? signal ?? "unknown"
+      const bound = setTimeout(() => resolveExit(ended), 2_000)
+      child.once("close", () => {
+        clearTimeout(bound)
+        resolveExit(ended)
+      })
+    })
   })
   return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited }
 }
