@@ -114,7 +114,11 @@ export const makeCodexAdapter = (
             const value = decoded.value as { threadId: string; turnId?: string; turn?: { id: string } }
             if (value.threadId !== codexThreadId) return
             const codexTurn = value.turnId ?? value.turn?.id
-            if (current.codexTurnId === null && codexTurn !== undefined) current.codexTurnId = codexTurn
+            // Only the turn's start names it (or turn/start's answer, below). Codex also reports on
+            // earlier turns: a resumed thread's token usage comes right after thread/resume, and
+            // taken as ours it hid every later report of the turn, which then never ended.
+            if (current.codexTurnId === null && known === "turn/started" && codexTurn !== undefined)
+              current.codexTurnId = codexTurn
             if (codexTurn !== undefined && codexTurn !== current.codexTurnId) return
             const turn = current
             for (const report of reportsFor(known, value, turn.turnId)) {

@@ -274,8 +274,6 @@ describe("Codex and Spindle's MCP endpoint", () => {
         const request = JSON.stringify(model.requests.slice(before))
         assert.include(request, "pelican", "the model saw the earlier conversation")
       }),
-    // Once in a while, on a machine loaded by other work, the resumed turn's end never comes (the
-    // failure names the events that did); one retry, until that is understood.
-    { timeout: 180_000, retry: 1 }
+    180_000
   )
 })
