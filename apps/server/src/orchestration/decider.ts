@@ -1,26 +1,25 @@
 // Pure decisions: (command, read model, now) -> events, or the error to answer. No I/O, no clock,
 // no randomness: whatever a command needs from the outside world (resolved paths, detected
 // branches) is filled in before it gets here.
-import {
-  type Command,
-  DEFAULT_PORT_COUNT,
-  DEFAULT_RETENTION,
-  DEFAULT_SETUP_TIMEOUT_SECONDS,
-  type EventDraft,
-  type Project,
-  type ProjectId,
-  SpindleError,
-  type Thread,
-  type ThreadId
-} from "@spindle/contracts"
-import * as HashMap from "effect/HashMap"
-import * as Option from "effect/Option"
+//
+// This file routes each command to its decider (projects, bootstrap, turns) and decides the rest:
+// a thread's life after its bootstrap (archive, unarchive, delete, its worktree, idleness) and
+// what it is told.
+import type { Command } from "@spindle/contracts"
 import * as Result from "effect/Result"
-import type { Limits } from "../config/ServerConfig.ts"
-import { portHolder } from "../domain/ports.ts"
 import type { ReadModel } from "../domain/readModel.ts"
-import { admit, checkActiveLimit, worktreeHolder } from "./admission.ts"
-import * as notFound from "./notFound.ts"
+import { checkActiveLimit, worktreeHolder } from "./admission.ts"
+import { decideBootstrap } from "./bootstrapDecider.ts"
+import {
+  accept,
+  type DecideContext,
+  type Decision,
+  findProject,
+  projectNotFound,
+  reject,
+  withThread
+} from "./decision.ts"
+import { decideProject } from "./projectDecider.ts"
 import {
   decideApprovalResponse,
   decideInterrupt,
@@ -28,236 +27,26 @@ import {
   decideTurnStart
 } from "./turnDecider.ts"
 
-export interface DecideContext {
-  /** The ISO timestamp the resulting events will carry. */
-  readonly now: string
-  /** The limits admission checks new threads against. */
-  readonly limits: Limits
-}
-
-export type Decision = Result.Result<ReadonlyArray<EventDraft>, SpindleError>
-
-const accept = (...events: ReadonlyArray<EventDraft>): Decision => Result.succeed(events)
-const reject = (fields: ConstructorParameters<typeof SpindleError>[0]): Decision =>
-  Result.fail(new SpindleError(fields))
-
-const findProject = (model: ReadModel, id: ProjectId) =>
-  Option.getOrUndefined(HashMap.get(model.projects, id))
-const findThread = (model: ReadModel, id: ThreadId) => Option.getOrUndefined(HashMap.get(model.threads, id))
-
-const projectNotFound = (projectId: ProjectId): Decision => Result.fail(notFound.projectNotFound(projectId))
-
-const threadNotFound = (threadId: ThreadId): Decision => Result.fail(notFound.threadNotFound(threadId))
-
-/** A project's default title: its folder's name, made a valid one-line title (the folder may not be). */
-const titleFromPath = (path: string) => {
-  const name = (path.replace(/\/+$/, "").split("/").pop() ?? "")
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped
-    .replace(/[\u0000-\u001f\u007f\ufffd]/gu, "")
-    .trim()
-    .slice(0, 200)
-    .trim()
-  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(name) ? name : "project"
-}
-
-/** A thread's decisions that need it to exist (and, unless said otherwise, be active). */
-const withThread = (
-  model: ReadModel,
-  threadId: ThreadId,
-  f: (thread: Thread) => Decision,
-  options?: { readonly allowArchived?: boolean }
-): Decision => {
-  const thread = findThread(model, threadId)
-  if (thread === undefined) return threadNotFound(threadId)
-  if (thread.status === "archived" && options?.allowArchived !== true) {
-    return reject({
-      reason: "conflict",
-      threadId,
-      message: `Thread ${threadId} is archived. Start a new thread instead.`
-    })
-  }
-  return f(thread)
-}
-
-const inBootstrap = (thread: Thread, f: () => Decision): Decision =>
-  thread.bootstrap.status === "running"
-    ? f()
-    : reject({
-        reason: "conflict",
-        threadId: thread.id,
-        message: `Thread ${thread.id} is not being bootstrapped (bootstrap status: ${thread.bootstrap.status}).`
-      })
+export type { DecideContext, Decision } from "./decision.ts"
 
 export const decide = (command: Command, model: ReadModel, context: DecideContext): Decision => {
-  const { now } = context
   switch (command.type) {
-    case "project.create": {
-      if (findProject(model, command.projectId) !== undefined) {
-        return reject({
-          reason: "conflict",
-          projectId: command.projectId,
-          message: `Project ${command.projectId} already exists. Choose another id, or update it with project.update.`
-        })
-      }
-      const existing = HashMap.findFirst(model.projects, (p) => p.workspaceRoot === command.workspaceRoot)
-      if (Option.isSome(existing)) {
-        const [id] = existing.value
-        return reject({
-          reason: "conflict",
-          projectId: id,
-          path: command.workspaceRoot,
-          message: `The repository ${command.workspaceRoot} is already registered as project ${id}. Use that project instead.`
-        })
-      }
-      const project: Project = {
-        id: command.projectId,
-        title: command.title ?? titleFromPath(command.workspaceRoot),
-        workspaceRoot: command.workspaceRoot,
-        defaultBranch: command.defaultBranch ?? null,
-        setupScript: command.setupScript ?? null,
-        setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
-        setupEnv: command.setupEnv ?? {},
-        initSubmodules: command.initSubmodules ?? false,
-        defaultProvider: command.defaultProvider ?? "codex",
-        defaultModel: command.defaultModel ?? null,
-        codexBin: command.codexBin ?? null,
-        codexConfig: command.codexConfig ?? [],
-        agentCommand: command.agentCommand ?? null,
-        worktreePoolSize: command.worktreePoolSize ?? 0,
-        portCount: command.portCount ?? DEFAULT_PORT_COUNT,
-        retention: command.retention ?? DEFAULT_RETENTION,
-        createdAt: now,
-        updatedAt: now
-      }
-      return accept({ type: "project.created", payload: { project } })
-    }
-
-    case "project.update": {
-      if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
-      const { type: _type, commandId: _commandId, projectId, ...changes } = command
-      if (Object.keys(changes).length === 0) {
-        return reject({
-          reason: "validation",
-          projectId,
-          message: "project.update changes nothing: give at least one setting to change."
-        })
-      }
-      return accept({ type: "project.updated", payload: { projectId, changes } })
-    }
-
-    case "project.remove": {
-      if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
-      const active = HashMap.size(
-        HashMap.filter(model.threads, (t) => t.projectId === command.projectId && t.status === "active")
-      )
-      if (active > 0) {
-        return reject({
-          reason: "conflict",
-          projectId: command.projectId,
-          message: `Project ${command.projectId} still has ${active} active thread(s). Archive them first ('spindle thread archive <id>'), or remove the project with --archive-threads.`
-        })
-      }
-      return accept({ type: "project.deleted", payload: { projectId: command.projectId } })
-    }
+    case "project.create":
+    case "project.update":
+    case "project.remove":
+      return decideProject(command, model, context)
 
     case "thread.create":
-    case "thread.bootstrap.begin": {
-      const project = findProject(model, command.projectId)
-      if (project === undefined) return projectNotFound(command.projectId)
-      const existing = findThread(model, command.threadId)
-      const bootstrapping = command.type === "thread.bootstrap.begin"
-      const restart =
-        existing !== undefined &&
-        bootstrapping &&
-        existing.bootstrap.status === "failed" &&
-        existing.status === "active" &&
-        existing.projectId === command.projectId
-      if (existing !== undefined && !restart) {
-        return reject({
-          reason: "conflict",
-          threadId: command.threadId,
-          message: `Thread ${command.threadId} already exists. Use a new threadId, or start a turn on it without bootstrap.`
-        })
-      }
-      const runtimeMode = command.runtimeMode ?? "full-access"
-      const interactionMode = command.interactionMode ?? "default"
-      const admitted = admit(
-        model,
-        {
-          threadId: command.threadId,
-          projectId: project.id,
-          parentThreadId: bootstrapping ? command.parentThreadId : null,
-          runtimeMode,
-          interactionMode,
-          bootstrap: bootstrapping,
-          bindsWorktree:
-            bootstrapping && command.workspaceMode === "existing_worktree" ? command.worktreePath : null,
-          restart
-        },
-        context.limits
-      )
-      if (Result.isFailure(admitted)) return Result.fail(admitted.failure)
-      if (restart && bootstrapping) {
-        return accept({
-          type: "thread.bootstrap-restarted",
-          payload: {
-            threadId: command.threadId,
-            workspaceMode: command.workspaceMode,
-            worktreePath: command.worktreePath,
-            runSetupScript: command.runSetupScript
-          }
-        })
-      }
-      const thread: Thread = {
-        id: command.threadId,
-        projectId: project.id,
-        parentThreadId: bootstrapping ? command.parentThreadId : null,
-        title: command.title,
-        tags: command.tags ?? [],
-        provider: command.provider ?? project.defaultProvider,
-        model: command.model ?? project.defaultModel,
-        runtimeMode,
-        interactionMode,
-        status: "active",
-        workspace: bootstrapping
-          ? {
-              mode: command.workspaceMode,
-              branch: null,
-              worktreePath: command.worktreePath,
-              baseBranch: null,
-              createdByUs: false
-            }
-          : {
-              mode: "current_checkout",
-              branch: null,
-              worktreePath: project.workspaceRoot,
-              baseBranch: null,
-              createdByUs: false
-            },
-        bootstrap: { status: bootstrapping ? "running" : "none", stage: null, error: null },
-        setup: {
-          status: bootstrapping && command.runSetupScript ? "pending" : "not-requested",
-          runs: 0,
-          exitCode: null,
-          signal: null,
-          durationMs: null,
-          logTail: ""
-        },
-        session: { status: "none", providerSessionId: null, resumeCursor: null, error: null },
-        latestTurn: null,
-        pendingApprovals: [],
-        childNotices: [],
-        attachments: [],
-        ports: null,
-        cleanup: null,
-        idleSince: null,
-        deletedAt: null,
-        createdAt: now,
-        updatedAt: now,
-        archivedAt: null
-      }
-      return accept({ type: "thread.created", payload: { thread } })
-    }
+    case "thread.bootstrap.begin":
+    case "thread.attachments.record":
+    case "thread.ports.assign":
+    case "thread.workspace.record":
+    case "thread.setup.start":
+    case "thread.setup.finish":
+    case "thread.turn.request":
+    case "thread.bootstrap.fail":
+    case "thread.bootstrap.complete":
+      return decideBootstrap(command, model, context)
 
     case "thread.turn.start": {
       if (command.bootstrap !== undefined) {
@@ -277,16 +66,6 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
 
     case "thread.approval.respond":
       return withThread(model, command.threadId, (thread) => decideApprovalResponse(thread, command))
-
-    case "thread.attachments.record":
-      return withThread(model, command.threadId, (thread) =>
-        inBootstrap(thread, () =>
-          accept({
-            type: "thread.attachments-added",
-            payload: { threadId: thread.id, attachments: command.attachments }
-          })
-        )
-      )
 
     case "thread.child.notify":
       return withThread(model, command.threadId, (parent) =>
@@ -388,114 +167,12 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         })
       )
 
-    case "thread.ports.assign":
-      return withThread(model, command.threadId, (thread) => {
-        const holder = command.ports === null ? undefined : portHolder(model, command.ports, thread.id)
-        if (holder !== undefined) {
-          return reject({
-            reason: "conflict",
-            threadId: thread.id,
-            message: `Ports ${command.ports?.first}+${command.ports?.count} overlap those of thread ${holder.id}.`
-          })
-        }
-        return accept({
-          type: "thread.ports-assigned",
-          payload: { threadId: thread.id, ports: command.ports }
-        })
-      })
-
     case "thread.idle.flag":
       return withThread(model, command.threadId, (thread) =>
         accept({
           type: "thread.flagged-idle",
           payload: { threadId: thread.id, idleSince: command.idleSince }
         })
-      )
-
-    case "thread.workspace.record":
-      return withThread(model, command.threadId, (thread) =>
-        inBootstrap(thread, () =>
-          accept({
-            type: "thread.workspace-prepared",
-            payload: { threadId: thread.id, workspace: command.workspace, warnings: command.warnings }
-          })
-        )
-      )
-
-    case "thread.setup.start":
-      return withThread(model, command.threadId, (thread) => {
-        if (command.run !== thread.setup.runs + 1) {
-          return reject({
-            reason: "conflict",
-            threadId: thread.id,
-            message: `Setup run ${command.run} is out of order: thread ${thread.id} has had ${thread.setup.runs} run(s).`
-          })
-        }
-        if (thread.setup.status === "running") {
-          return reject({
-            reason: "conflict",
-            threadId: thread.id,
-            message: `Setup is already running for thread ${thread.id}.`
-          })
-        }
-        return accept({
-          type: "thread.setup-started",
-          payload: { threadId: thread.id, run: command.run, logPath: command.logPath }
-        })
-      })
-
-    case "thread.setup.finish":
-      return withThread(
-        model,
-        command.threadId,
-        (thread) => {
-          // A run shown interrupted because its end could not be recorded may still get its real end.
-          const open = thread.setup.status === "running" || thread.setup.status === "interrupted"
-          if (command.run !== thread.setup.runs || !open) {
-            return reject({
-              reason: "conflict",
-              threadId: thread.id,
-              message: `Setup run ${command.run} of thread ${thread.id} is not the one running.`
-            })
-          }
-          const { type: _type, commandId: _commandId, ...payload } = command
-          return accept({ type: "thread.setup-completed", payload })
-        },
-        { allowArchived: true }
-      )
-
-    case "thread.turn.request":
-      return withThread(model, command.threadId, (thread) =>
-        accept({
-          type: "thread.turn-start-requested",
-          payload: {
-            threadId: thread.id,
-            turnId: command.turnId,
-            prompt: command.prompt.trim(),
-            ...(command.attachments === undefined ? {} : { attachments: command.attachments })
-          }
-        })
-      )
-
-    case "thread.bootstrap.fail":
-      return withThread(
-        model,
-        command.threadId,
-        (thread) =>
-          inBootstrap(thread, () =>
-            accept({
-              type: "thread.bootstrap-failed",
-              payload: { threadId: thread.id, stage: command.stage, error: command.error }
-            })
-          ),
-        { allowArchived: true }
-      )
-
-    case "thread.bootstrap.complete":
-      return withThread(model, command.threadId, (thread) =>
-        inBootstrap(thread, () =>
-          accept({ type: "thread.bootstrap-completed", payload: { threadId: thread.id } })
-        )
       )
   }
 }

@@ -1,22 +1,9 @@
 // Pure decisions about a thread's turns once it exists: follow-up turns (or steering the running
 // one), interrupts, approval answers, and what a provider session reports. Same contract as the
 // decider (thread, command, now -> events | error); the decider routes these commands here.
-import {
-  type Command,
-  type EventDraft,
-  type ProviderReport,
-  SpindleError,
-  type Thread,
-  TurnId
-} from "@spindle/contracts"
-import * as Result from "effect/Result"
+import { type Command, type EventDraft, type ProviderReport, type Thread, TurnId } from "@spindle/contracts"
 import { hasLiveTurn as isLive } from "../domain/turnState.ts"
-
-type Decision = Result.Result<ReadonlyArray<EventDraft>, SpindleError>
-
-const accept = (...events: ReadonlyArray<EventDraft>): Decision => Result.succeed(events)
-const reject = (fields: ConstructorParameters<typeof SpindleError>[0]): Decision =>
-  Result.fail(new SpindleError(fields))
+import { accept, type Decision, reject } from "./decision.ts"
 
 /** Providers that can add a prompt to a running turn. */
 const STEERABLE: ReadonlySet<Thread["provider"]> = new Set(["codex"])
