@@ -23,26 +23,19 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
-import * as Result from "effect/Result"
 import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { stepCommandId } from "../orchestration/bootstrapSteps.ts"
 import { Engine } from "../orchestration/Engine.ts"
-import { threadNotFound } from "../orchestration/notFound.ts"
 import { ThreadWatch } from "../orchestration/ThreadWatch.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
-import { inspectWorktree, keepReasons } from "./worktreeInspection.ts"
+import { makeWorktreeCleanup, requireThread } from "./worktreeCleanup.ts"
 
-/** How long an archive waits for the agent to stop before it looks at the worktree. */
-const SESSION_STOP_MS = 15_000
 /** How long an archive waits for a bootstrap in progress (its setup cancelled) to settle. */
 const BOOTSTRAP_SETTLE_MS = 60_000
-
-const sessionLive = (thread: Thread) =>
-  thread.session.status === "starting" || thread.session.status === "running"
 
 export class ThreadLifecycle extends Context.Service<
   ThreadLifecycle,
@@ -89,12 +82,10 @@ export class ThreadLifecycle extends Context.Service<
       const ports = yield* ThreadPorts
       const setupScripts = yield* SetupScripts
       const locked = makeKeyedLock<ThreadId>()
-      const now = Effect.map(DateTime.now, DateTime.formatIso)
+      const _now = Effect.map(DateTime.now, DateTime.formatIso)
 
-      const getThread = (threadId: ThreadId) =>
-        Effect.flatMap(engine.getThread(threadId), (thread) =>
-          thread === undefined ? Effect.fail(threadNotFound(threadId)) : Effect.succeed(thread)
-        )
+      const getThread = (threadId: ThreadId) => requireThread(engine, threadId)
+      const cleanWorktree = makeWorktreeCleanup({ engine, git, worktrees, watch })
 
       const result = (threadId: ThreadId) =>
         Effect.gen(function* () {
@@ -109,117 +100,6 @@ export class ThreadLifecycle extends Context.Service<
             worktree: thread.cleanup
           } satisfies ArchiveResult
         })
-
-      const record = (threadId: ThreadId, cleanup: WorktreeCleanup, commandId: CommandId, actor: Actor) =>
-        Effect.as(
-          engine.dispatch(
-            {
-              type: "thread.worktree.record",
-              commandId: stepCommandId(commandId, "worktree"),
-              threadId,
-              cleanup
-            },
-            actor
-          ),
-          cleanup
-        )
-
-      /** What becomes of an archived thread's worktree: removed, kept (and why), or not ours. */
-      const cleanWorktree = Effect.fn("ThreadLifecycle.cleanWorktree")(function* (
-        threadId: ThreadId,
-        force: boolean,
-        commandId: CommandId,
-        actor: Actor
-      ) {
-        let thread = yield* getThread(threadId)
-        const { worktreePath, branch, createdByUs, mode } = thread.workspace
-        if (thread.cleanup?.outcome === "removed" || worktreePath === null) return undefined
-        const at = yield* now
-        const base = { worktreePath, branch, head: null, branchDeleted: false, lost: null, at }
-        if (!createdByUs) {
-          if (thread.cleanup?.outcome === "not-ours") return undefined
-          return yield* record(
-            threadId,
-            {
-              ...base,
-              outcome: "not-ours",
-              reasons: [
-                `${worktreePath} was not created by Spindle (mode ${mode}), so it is never removed; it is left as it is.`
-              ]
-            },
-            commandId,
-            actor
-          )
-        }
-        const project = yield* engine.getProject(thread.projectId)
-        if (project === undefined) return undefined
-        const repo = project.workspaceRoot
-        // The agent may still be writing: let its session stop first.
-        if (sessionLive(thread)) {
-          thread = (yield* watch.until(threadId, (t) => !sessionLive(t), SESSION_STOP_MS)) ?? thread
-        }
-        const gitFailed = (error: { readonly message: string }) =>
-          new SpindleError({
-            reason: "git",
-            threadId,
-            path: worktreePath,
-            message: `Could not look at ${worktreePath}: ${error.message}`
-          })
-        const inspection = yield* inspectWorktree(git, repo, worktreePath, branch).pipe(
-          Effect.mapError(gitFailed)
-        )
-        const reasons = keepReasons(inspection, branch)
-        if (reasons.length > 0 && !force) {
-          // Kept again for the same reasons: nothing new to record (the retention sweep asks hourly).
-          const previous = thread.cleanup
-          if (previous?.outcome === "kept" && previous.reasons.join("\n") === reasons.join("\n"))
-            return previous
-          return yield* record(
-            threadId,
-            { ...base, head: inspection.head, outcome: "kept", reasons },
-            commandId,
-            actor
-          )
-        }
-        // Worktrees.remove looks again right before it acts (under the repository's lock).
-        const removed = yield* worktrees
-          .remove({ repo, worktreePath, branch, deleteBranch: true, force })
-          .pipe(Effect.result)
-        if (Result.isFailure(removed)) {
-          return yield* record(
-            threadId,
-            { ...base, head: inspection.head, outcome: "kept", reasons: [removed.failure.message] },
-            commandId,
-            actor
-          )
-        }
-        const lostFiles = force ? inspection.dirtyFiles : []
-        const lost =
-          force && inspection.dirtyCount > 0
-            ? [
-                `Discarded ${inspection.dirtyCount} uncommitted change(s): ${inspection.dirtyFiles.join(", ")}${inspection.dirtyCount > inspection.dirtyFiles.length ? ", ..." : ""}.`
-              ]
-            : []
-        const keptBranch =
-          branch !== null && !removed.success.branchDeleted && inspection.branchExists
-            ? [
-                `Kept branch ${branch}: it holds ${inspection.unpushedCount} commit(s) on no other branch; 'spindle thread unarchive ${threadId}' checks it out again.`
-              ]
-            : []
-        return yield* record(
-          threadId,
-          {
-            ...base,
-            head: inspection.head,
-            outcome: "removed",
-            branchDeleted: removed.success.branchDeleted,
-            reasons: [...lost, ...keptBranch],
-            lost: lost.length === 0 ? null : { files: lostFiles, commits: [] }
-          },
-          commandId,
-          actor
-        )
-      })
 
       /** Archives the thread (if it is not yet), then decides about its worktree. */
       const archiveUnlocked = (threadId: ThreadId, force: boolean, commandId: CommandId, actor: Actor) =>

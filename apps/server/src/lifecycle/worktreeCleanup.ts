@@ -1,0 +1,155 @@
+// What becomes of an archived thread's worktree: removed when nothing would be lost (or with
+// force, after naming what is lost), kept with the reasons, or never touched when Spindle did not
+// create it. Each outcome is recorded on the thread (thread.worktree.record). The caller holds the
+// thread's lifecycle lock.
+import {
+  type Actor,
+  type CommandId,
+  SpindleError,
+  type Thread,
+  type ThreadId,
+  type WorktreeCleanup
+} from "@spindle/contracts"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import type { GitCli } from "../git/GitCli.ts"
+import type { Worktrees } from "../git/Worktrees.ts"
+import { stepCommandId } from "../orchestration/bootstrapSteps.ts"
+import type { Engine } from "../orchestration/Engine.ts"
+import { threadNotFound } from "../orchestration/notFound.ts"
+import type { ThreadWatch } from "../orchestration/ThreadWatch.ts"
+import { inspectWorktree, keepReasons } from "./worktreeInspection.ts"
+
+/** How long an archive waits for the agent to stop before it looks at the worktree. */
+const SESSION_STOP_MS = 15_000
+
+const sessionLive = (thread: Thread) =>
+  thread.session.status === "starting" || thread.session.status === "running"
+
+/** The thread, or the error that it does not exist. */
+export const requireThread = (engine: Engine["Service"], threadId: ThreadId) =>
+  Effect.flatMap(engine.getThread(threadId), (thread) =>
+    thread === undefined ? Effect.fail(threadNotFound(threadId)) : Effect.succeed(thread)
+  )
+
+/** `cleanWorktree(threadId, force, commandId, actor)`: the outcome recorded, or undefined when there was nothing to do. */
+export const makeWorktreeCleanup = (services: {
+  readonly engine: Engine["Service"]
+  readonly git: GitCli["Service"]
+  readonly worktrees: Worktrees["Service"]
+  readonly watch: ThreadWatch["Service"]
+}) => {
+  const { engine, git, worktrees, watch } = services
+  const now = Effect.map(DateTime.now, DateTime.formatIso)
+  const getThread = (threadId: ThreadId) => requireThread(engine, threadId)
+
+  const record = (threadId: ThreadId, cleanup: WorktreeCleanup, commandId: CommandId, actor: Actor) =>
+    Effect.as(
+      engine.dispatch(
+        {
+          type: "thread.worktree.record",
+          commandId: stepCommandId(commandId, "worktree"),
+          threadId,
+          cleanup
+        },
+        actor
+      ),
+      cleanup
+    )
+
+  return Effect.fn("ThreadLifecycle.cleanWorktree")(function* (
+    threadId: ThreadId,
+    force: boolean,
+    commandId: CommandId,
+    actor: Actor
+  ) {
+    let thread = yield* getThread(threadId)
+    const { worktreePath, branch, createdByUs, mode } = thread.workspace
+    if (thread.cleanup?.outcome === "removed" || worktreePath === null) return undefined
+    const at = yield* now
+    const base = { worktreePath, branch, head: null, branchDeleted: false, lost: null, at }
+    if (!createdByUs) {
+      if (thread.cleanup?.outcome === "not-ours") return undefined
+      return yield* record(
+        threadId,
+        {
+          ...base,
+          outcome: "not-ours",
+          reasons: [
+            `${worktreePath} was not created by Spindle (mode ${mode}), so it is never removed; it is left as it is.`
+          ]
+        },
+        commandId,
+        actor
+      )
+    }
+    const project = yield* engine.getProject(thread.projectId)
+    if (project === undefined) return undefined
+    const repo = project.workspaceRoot
+    // The agent may still be writing: let its session stop first.
+    if (sessionLive(thread)) {
+      thread = (yield* watch.until(threadId, (t) => !sessionLive(t), SESSION_STOP_MS)) ?? thread
+    }
+    const gitFailed = (error: { readonly message: string }) =>
+      new SpindleError({
+        reason: "git",
+        threadId,
+        path: worktreePath,
+        message: `Could not look at ${worktreePath}: ${error.message}`
+      })
+    const inspection = yield* inspectWorktree(git, repo, worktreePath, branch).pipe(
+      Effect.mapError(gitFailed)
+    )
+    const reasons = keepReasons(inspection, branch)
+    if (reasons.length > 0 && !force) {
+      // Kept again for the same reasons: nothing new to record (the retention sweep asks hourly).
+      const previous = thread.cleanup
+      if (previous?.outcome === "kept" && previous.reasons.join("\n") === reasons.join("\n")) return previous
+      return yield* record(
+        threadId,
+        { ...base, head: inspection.head, outcome: "kept", reasons },
+        commandId,
+        actor
+      )
+    }
+    // Worktrees.remove looks again right before it acts (under the repository's lock).
+    const removed = yield* worktrees
+      .remove({ repo, worktreePath, branch, deleteBranch: true, force })
+      .pipe(Effect.result)
+    if (Result.isFailure(removed)) {
+      return yield* record(
+        threadId,
+        { ...base, head: inspection.head, outcome: "kept", reasons: [removed.failure.message] },
+        commandId,
+        actor
+      )
+    }
+    const lostFiles = force ? inspection.dirtyFiles : []
+    const lost =
+      force && inspection.dirtyCount > 0
+        ? [
+            `Discarded ${inspection.dirtyCount} uncommitted change(s): ${inspection.dirtyFiles.join(", ")}${inspection.dirtyCount > inspection.dirtyFiles.length ? ", ..." : ""}.`
+          ]
+        : []
+    const keptBranch =
+      branch !== null && !removed.success.branchDeleted && inspection.branchExists
+        ? [
+            `Kept branch ${branch}: it holds ${inspection.unpushedCount} commit(s) on no other branch; 'spindle thread unarchive ${threadId}' checks it out again.`
+          ]
+        : []
+    return yield* record(
+      threadId,
+      {
+        ...base,
+        head: inspection.head,
+        outcome: "removed",
+        branchDeleted: removed.success.branchDeleted,
+        reasons: [...lost, ...keptBranch],
+        lost: lost.length === 0 ? null : { files: lostFiles, commits: [] }
+      },
+      commandId,
+      actor
+    )
+  })
+}
