@@ -1,93 +1,27 @@
 // /mcp: the MCP Streamable HTTP endpoint, served by the SDK's low-level Server on the same Effect
 // HTTP server as /health and /ws. It checks the provider token (401 + WWW-Authenticate), binds
-// each MCP session to the token that opened it, drops idle sessions, and passes tool calls to
-// threadTools. No domain logic here. The SDK is loaded on the first /mcp request, not at startup:
+// each MCP session to the token that opened it, drops idle sessions, and gives each session its own
+// MCP server from toolServer.ts, which runs the tools. No domain logic here. The SDK is loaded on the first /mcp request, not at startup:
 // importing it costs a few hundred milliseconds that `spindle serve` would otherwise spend before
 // it is ready.
 import { randomUUID } from "node:crypto"
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
-import type { CallToolRequest } from "@modelcontextprotocol/sdk/types.js"
-import {
-  SpindleError,
-  ThreadListInput,
-  ThreadListOutput,
-  ThreadSendInput,
-  ThreadSendOutput,
-  ThreadStartInput,
-  ThreadStartOutput,
-  ThreadStatusInput,
-  ThreadStatusOutput,
-  ThreadStopInput,
-  ThreadStopOutput,
-  ThreadsStartOutput,
-  ThreadsStartRequest,
-  ThreadWaitInput,
-  ThreadWaitOutput
-} from "@spindle/contracts"
+import { SpindleError } from "@spindle/contracts"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
-import { VERSION } from "../version.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { readMcpBody } from "./requestBody.ts"
-import {
-  listThreads,
-  sendToThread,
-  startThread,
-  startThreads,
-  stopThread,
-  threadStatus,
-  waitThreads
-} from "./threadTools.ts"
-import {
-  makeToolDefinitions,
-  THREAD_LIST,
-  THREAD_SEND,
-  THREAD_START,
-  THREAD_STATUS,
-  THREAD_STOP,
-  THREAD_WAIT,
-  THREADS_START
-} from "./toolDefinitions.ts"
-import { batchEntries, decodeInput, toolError, toolResult } from "./toolIo.ts"
-
-/**
- * What /mcp needs of the SDK at run time, and the tools' definitions, made once, on the first
- * request that opens a session.
- */
-const loadSdk = async () => {
-  const sdk = await import("./sdk.ts")
-  return {
-    tools: makeToolDefinitions(),
-    Server: sdk.Server,
-    Transport: sdk.WebStandardStreamableHTTPServerTransport,
-    ErrorCode: sdk.ErrorCode,
-    ListToolsRequestSchema: sdk.ListToolsRequestSchema,
-    ListResourcesRequestSchema: sdk.ListResourcesRequestSchema,
-    ListResourceTemplatesRequestSchema: sdk.ListResourceTemplatesRequestSchema,
-    /**
-     * tools/call with its params left as sent. The SDK parses a request with the handler's schema
-     * before its own tools/call check, so with CallToolRequestSchema a non-object `arguments` threw
-     * a parse error (-32603, "internal") and `arguments` reached us as a copy. With this schema the
-     * SDK's check answers -32602 (invalid params), and the arguments arrive as parsed from JSON, so a
-     * `__proto__` key in them is seen and refused rather than silently turned into a prototype.
-     */
-    LooseCallToolRequestSchema: sdk.CallToolRequestSchema.extend({
-      params: sdk.RequestSchema.shape.params
-    })
-  }
-}
-type Sdk = Awaited<ReturnType<typeof loadSdk>>
+import { loadSdk, makeToolServer, type ToolServices } from "./toolServer.ts"
 
 /** Sessions unused this long are closed. */
 export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000
@@ -141,127 +75,12 @@ export const mcpRoute = HttpRouter.use((router) =>
     const engine = yield* Engine
     const gate = yield* StartupGate
     const config = yield* ServerConfig
-    const services = yield* Effect.context<Effect.Services<ReturnType<typeof startThread>>>()
+    const services = yield* Effect.context<ToolServices>()
     const authRequired = config.mcpAuth !== "off"
     const sessions = new Map<string, Session>()
     const sdk = yield* Effect.cached(Effect.promise(loadSdk))
 
-    /** Runs a tool and answers its result encoded by the tool's output schema (the one in outputSchema). */
-    const run = <A, I>(
-      output: Schema.Codec<A, I>,
-      effect: Effect.Effect<A, SpindleError, Effect.Services<ReturnType<typeof startThread>>>
-    ) =>
-      Effect.runPromise(
-        effect.pipe(
-          Effect.flatMap((value) => Effect.orDie(Schema.encodeEffect(output)(value))),
-          Effect.map((encoded) => toolResult(encoded as Record<string, unknown>)),
-          // A bootstrap that got as far as creating the thread records the stage it failed at.
-          Effect.catch((error) =>
-            Effect.map(
-              error.threadId === undefined ? Effect.succeed(undefined) : engine.getThread(error.threadId),
-              (thread) =>
-                toolError(error, thread?.bootstrap.status === "failed" ? thread.bootstrap.stage : "validate")
-            )
-          ),
-          // A bug still answers the call, with a result the model can report.
-          Effect.catchDefect((defect) =>
-            Effect.as(
-              Effect.logError("MCP tool call failed", defect),
-              toolError(
-                new SpindleError({
-                  reason: "internal",
-                  message:
-                    "The server failed on this call; see its log. Retry, or ask the user to check Spindle."
-                })
-              )
-            )
-          ),
-          Effect.provideContext(services)
-        )
-      )
-
-    const makeServer = (sdk: Sdk) => {
-      const server = new sdk.Server(
-        { name: "spindle", version: VERSION },
-        { capabilities: { tools: {}, logging: {}, resources: {} } }
-      )
-      server.setRequestHandler(sdk.ListToolsRequestSchema, async () => ({ tools: [...sdk.tools] }))
-      // Codex lists resources on connect; Spindle has none, and says so rather than "method not found".
-      server.setRequestHandler(sdk.ListResourcesRequestSchema, async () => ({ resources: [] }))
-      server.setRequestHandler(sdk.ListResourceTemplatesRequestSchema, async () => ({
-        resourceTemplates: []
-      }))
-      server.setRequestHandler(sdk.LooseCallToolRequestSchema, async (loose, extra) => {
-        // The SDK has checked the request against CallToolRequestSchema by now (-32602 if not).
-        const request = loose as CallToolRequest
-        const context = extra.authInfo?.extra?.context as McpInvocationContext | undefined
-        if (context === undefined) {
-          return toolError(
-            new SpindleError({
-              reason: "unauthorized",
-              message:
-                "This MCP session has no provider token, so it cannot act for a thread. Connect with a token from 'spindle token issue-mcp'."
-            })
-          )
-        }
-        const args = request.params.arguments
-        switch (request.params.name) {
-          case THREAD_START:
-            return run(
-              ThreadStartOutput,
-              Effect.flatMap(decodeInput(ThreadStartInput, args), (input) => startThread(context, input))
-            )
-          case THREAD_STATUS:
-            return run(
-              ThreadStatusOutput,
-              Effect.flatMap(decodeInput(ThreadStatusInput, args), (input) =>
-                threadStatus(context, input.threadId)
-              )
-            )
-          case THREAD_LIST:
-            return run(
-              ThreadListOutput,
-              Effect.flatMap(decodeInput(ThreadListInput, args), () => listThreads(context))
-            )
-          case THREADS_START:
-            return run(
-              ThreadsStartOutput,
-              Effect.flatMap(decodeInput(ThreadsStartRequest, args), (request) =>
-                Effect.flatMap(batchEntries(request), (entries) => startThreads(context, entries))
-              )
-            )
-          case THREAD_WAIT:
-            return run(
-              ThreadWaitOutput,
-              Effect.flatMap(decodeInput(ThreadWaitInput, args), (input) => waitThreads(context, input))
-            )
-          case THREAD_SEND:
-            return run(
-              ThreadSendOutput,
-              Effect.flatMap(decodeInput(ThreadSendInput, args), (input) =>
-                sendToThread(context, input.threadId, input.prompt)
-              )
-            )
-          case THREAD_STOP:
-            return run(
-              ThreadStopOutput,
-              Effect.flatMap(decodeInput(ThreadStopInput, args), (input) =>
-                stopThread(context, input.threadId, input.archive ?? false)
-              )
-            )
-          default:
-            // A plain error with a code: an McpError's message already carries "MCP error -32602:",
-            // which the client's own McpError would then repeat.
-            throw Object.assign(
-              new Error(`Unknown tool ${request.params.name}. Call tools/list for the tools.`),
-              {
-                code: sdk.ErrorCode.InvalidParams
-              }
-            )
-        }
-      })
-      return server
-    }
+    const makeServer = makeToolServer(engine, services)
 
     // A parent's agent hears about its children on its own MCP sessions, as log notifications.
     yield* Effect.forkScoped(
