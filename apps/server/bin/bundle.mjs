@@ -173,12 +173,18 @@ const runWithCodeCache = (file) => {
   return module.exports
 }
 
+/** Each entry of the bundle: its file in a build, and how it is loaded. */
+const ENTRIES = {
+  main: { file: "main.js", load: (path) => import(pathToFileURL(path).href) },
+  serve: { file: "serve.cjs", load: runWithCodeCache }
+}
+
 /**
  * The bundle's entry module `name` (`main`, or `serve` for `spindle serve` alone), built or
  * rebuilt first when needed, loaded; undefined to run the sources.
  */
 export const loadBundled = async (name) => {
-  const file = name === "serve" ? "serve.cjs" : `${name}.js`
+  const { file, load } = ENTRIES[name]
   let path
   try {
     const meta = readCurrent()
@@ -189,5 +195,5 @@ export const loadBundled = async (name) => {
     if (process.env.SPINDLE_DEBUG_BUNDLE === "1") process.stderr.write(`spindle: no bundle: ${error}\n`)
     return undefined
   }
-  return name === "serve" ? runWithCodeCache(path) : import(pathToFileURL(path).href)
+  return load(path)
 }

@@ -54,14 +54,11 @@ if (major < 22 || (major === 22 && minor < 19)) {
   enableCompileCache?.()
   const argv = process.argv.slice(2)
   // `spindle serve` (not its help or the version) starts from an entry without the client commands.
-  const source =
-    subcommandOf(argv) === "serve" && !argv.some((a) => HELP_OR_VERSION.has(a)) ? "serveMain" : "main"
+  const serving = subcommandOf(argv) === "serve" && !argv.some((a) => HELP_OR_VERSION.has(a))
   const { loadBundled } = await import("./bundle.mjs")
   const bundled =
-    process.env.SPINDLE_NO_BUNDLE === "1"
-      ? undefined
-      : await loadBundled(source === "main" ? "main" : "serve")
-  const { main } =
-    bundled ?? (await import(pathToFileURL(join(dirname(self), `../src/cli/${source}.ts`)).href))
+    process.env.SPINDLE_NO_BUNDLE === "1" ? undefined : await loadBundled(serving ? "serve" : "main")
+  const source = pathToFileURL(join(dirname(self), `../src/cli/${serving ? "serveMain" : "main"}.ts`))
+  const { main } = bundled ?? (await import(source.href))
   main(argv)
 }

@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { tempDir } from "../testing/fixtures.ts"
-import { runProcess, startProcess } from "../testing/serverProcess.ts"
+import { readyUrl, runProcess, startProcess } from "../testing/serverProcess.ts"
 
 const BIN = join(import.meta.dirname, "../../bin/spindle.mjs")
 
@@ -20,20 +20,9 @@ const serveOnce = (bundles: string) =>
       [BIN, "serve", "--port", "0", "--home", home, "--providers", "off"],
       { env: { SPINDLE_BUNDLE_DIR: bundles, SPINDLE_DEBUG_BUNDLE: "1" } }
     )
-    const ready = yield* Effect.promise(
-      () =>
-        new Promise<boolean>((resolveReady) => {
-          const poll = setInterval(() => {
-            if (started.output().includes("ready on")) resolveReady(true)
-          }, 20)
-          void started.exited.then(() => resolveReady(false))
-          setTimeout(() => resolveReady(false), 60_000)
-          void started.exited.finally(() => clearInterval(poll))
-        })
-    )
+    yield* readyUrl(started, 60_000, () => started.child.kill("SIGKILL"))
     started.child.kill("SIGTERM")
     const code = yield* Effect.promise(() => started.exited)
-    assert.isTrue(ready, started.output())
     return { code, stderr: started.stderr() }
   })
 

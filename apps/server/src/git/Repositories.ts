@@ -229,7 +229,7 @@ export class Repositories extends Context.Service<
         for (const [ref, name] of candidates) {
           const sha =
             ref === `refs/heads/${base}`
-              ? ((yield* Effect.promise(() => readBranchCommit(repo, base))) ?? (yield* commitOf(repo, ref)))
+              ? ((yield* Effect.sync(() => readBranchCommit(repo, base))) ?? (yield* commitOf(repo, ref)))
               : yield* commitOf(repo, ref)
           if (sha !== undefined) return { ref, name, sha, warnings }
         }
@@ -322,7 +322,7 @@ export class Repositories extends Context.Service<
         // never changes, so the answer is kept (a start from a pool then costs no git call here).
         const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined
         const sha =
-          branch === undefined ? undefined : yield* Effect.promise(() => readBranchCommit(repo, branch))
+          branch === undefined ? undefined : yield* Effect.sync(() => readBranchCommit(repo, branch))
         const key = sha === undefined ? undefined : `${repo}\0${sha}\0${path}\0${maxBytes}`
         const known = key === undefined ? undefined : committedFiles.get(key)
         if (known !== undefined) return known.value

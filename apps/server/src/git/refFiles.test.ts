@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
 import { readBranchCommit } from "./refFiles.ts"
 
-const read = (repo: string, branch: string) => Effect.promise(() => readBranchCommit(repo, branch))
+const read = (repo: string, branch: string) => Effect.sync(() => readBranchCommit(repo, branch))
 
 describe("readBranchCommit", () => {
   it.live("reads a loose branch and a packed one as git resolves them", () =>

@@ -24,7 +24,7 @@ const readOrUndefined = (path: string) => {
   }
 }
 
-export const readBranchCommit = async (repo: string, branch: string): Promise<string | undefined> => {
+export const readBranchCommit = (repo: string, branch: string): string | undefined => {
   try {
     if (!plainBranch(branch)) return undefined
     const gitDir = join(repo, ".git")

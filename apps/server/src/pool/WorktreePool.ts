@@ -5,7 +5,8 @@
 // checkout. A slot is checked when it is made, with a file-system watch armed first
 // (slotWatch.ts); at its claim, a slot whose watch saw nothing is handed out as checked, any
 // other is checked again: one that is not clean, detached and at a known commit is discarded,
-// never given; one whose base moved is brought to the new commit first. Everything under `.pool` is Spindle's own: slots are reconciled from disk on start.
+// never given; one whose base moved is brought to the new commit first. Everything under `.pool`
+// is Spindle's own: slots are reconciled from disk on start.
 import { existsSync, readdirSync, rmSync } from "node:fs"
 import { mkdir, realpath } from "node:fs/promises"
 import { join, sep } from "node:path"

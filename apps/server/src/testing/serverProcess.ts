@@ -96,29 +96,41 @@ const killGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
   }
 }
 
+/**
+ * The URL a server started as `started` logs that it is ready on. Fails, saying what it wrote, when
+ * it exits first or is not ready within `timeoutMs` (then `onTimeout` runs, to stop it).
+ */
+export const readyUrl = (started: StartedCommand, timeoutMs: number, onTimeout: () => void = () => {}) =>
+  Effect.callback<string, Error>((resume) => {
+    const timer = setTimeout(() => {
+      onTimeout()
+      resume(Effect.fail(new Error(`server not ready after ${timeoutMs} ms:\n${started.output()}`)))
+    }, timeoutMs)
+    const poll = setInterval(() => {
+      const match = /ready on (http:\/\/\S+)/.exec(started.output())
+      if (match?.[1] !== undefined) {
+        clearInterval(poll)
+        clearTimeout(timer)
+        resume(Effect.succeed(match[1]))
+      }
+    }, 25)
+    void started.exited.then((code) => {
+      clearInterval(poll)
+      clearTimeout(timer)
+      resume(Effect.fail(new Error(`server exited (${code}) before ready:\n${started.output()}`)))
+    })
+  })
+
 /** `npm start -- --port 0 --home <home> …`, resolved once it logs that it is ready. */
 export const startServer = (home: string, extraArgs: ReadonlyArray<string> = [], timeoutMs = 20_000) =>
   Effect.acquireRelease(
-    Effect.callback<ServerProcess, Error>((resume) => {
+    Effect.suspend(() => {
       const started = startNpm(["start", "--", "--port", "0", "--home", home, ...extraArgs])
       const terminate = (signal: NodeJS.Signals = "SIGTERM") => killGroup(started.child, signal)
-      const timer = setTimeout(() => {
-        terminate("SIGKILL")
-        resume(Effect.fail(new Error(`server not ready after ${timeoutMs} ms:\n${started.output()}`)))
-      }, timeoutMs)
-      const poll = setInterval(() => {
-        const match = /ready on (http:\/\/\S+)/.exec(started.output())
-        if (match?.[1] !== undefined) {
-          clearInterval(poll)
-          clearTimeout(timer)
-          resume(Effect.succeed({ ...started, url: match[1], terminate }))
-        }
-      }, 25)
-      void started.exited.then((code) => {
-        clearInterval(poll)
-        clearTimeout(timer)
-        resume(Effect.fail(new Error(`server exited (${code}) before ready:\n${started.output()}`)))
-      })
+      return Effect.map(
+        readyUrl(started, timeoutMs, () => terminate("SIGKILL")),
+        (url): ServerProcess => ({ ...started, url, terminate })
+      )
     }),
     // Whatever the test did, leave no process behind.
     (server) =>

@@ -6,12 +6,11 @@ import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
 import { gitRepo, tempDir, tempHome } from "../../testing/fixtures.ts"
 import { CODEX_BIN, codexHome, fakeModel, SPINDLE_BIN } from "../../testing/providers.ts"
-import { startProcess } from "../../testing/serverProcess.ts"
+import { readyUrl, startProcess } from "../../testing/serverProcess.ts"
 
 /** Every IPv4/IPv6 address in an strace log of connect/sendto/sendmsg. */
 const addresses = (log: string) => [
@@ -58,13 +57,9 @@ const tracedServer = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
           await Promise.race([process_.exited, new Promise((r) => setTimeout(r, 10_000))])
         })
     )
-    const url = yield* Effect.sync(() => /ready on (http:\/\/\S+)/.exec(started.output())?.[1]).pipe(
-      Effect.repeat({ until: (found) => found !== undefined, schedule: Schedule.spaced("25 millis") }),
-      Effect.timeout("30 seconds"),
-      Effect.orDie
-    )
+    const url = yield* readyUrl(started, 30_000).pipe(Effect.orDie)
     const client = yield* makeClient({
-      url: url!,
+      url,
       token: readFileSync(join(home, "owner-token"), "utf8").trim()
     })
     return { client, log: () => readFileSync(log, "utf8"), output: started.output }
