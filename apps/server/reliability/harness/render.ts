@@ -11,6 +11,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, string]> = [
   ["hostile-ws", "Hostile inputs over the WebSocket"],
   ["hostile-mcp", "Hostile inputs over MCP"],
   ["trust", "Trust boundary"],
+  ["agent-git", "Agent with git"],
   ["tokens", "Token attacks"],
   ["load", "Load"]
 ]

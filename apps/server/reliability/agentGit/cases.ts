@@ -1,0 +1,4 @@
+// The cases of the "agent with git" scenario, one file each, run in this order against one server.
+import type { AgentGitCase } from "./world.ts"
+
+export const CASES: ReadonlyArray<AgentGitCase> = []
