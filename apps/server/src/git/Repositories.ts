@@ -85,6 +85,10 @@ export class Repositories extends Context.Service<
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
     readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
+    /** The commit `refs/heads/<branch>` points to; undefined when there is no such branch. */
+    readonly branchCommit: (repo: string, branch: string) => Effect.Effect<string | undefined, GitError>
+    /** Whether commit `ancestor` is in `commit`'s history (false too when git no longer has it). */
+    readonly isAncestor: (repo: string, ancestor: string, commit: string) => Effect.Effect<boolean, GitError>
     /** `git check-ref-format --branch`, plus no leading '-' and no control characters. */
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
     /** Commits reachable from `branch` and from no other branch or remote-tracking ref. */
@@ -387,6 +391,10 @@ export class Repositories extends Context.Service<
         listWorktrees,
         status,
         branchExists,
+        branchCommit: (repo: string, branch: string) => commitOf(repo, `refs/heads/${branch}`),
+        // Object ids only, so git cannot read either as a ref or an option.
+        isAncestor: (repo: string, ancestor: string, commit: string) =>
+          succeeds(["merge-base", "--is-ancestor", `${ancestor}^{commit}`, `${commit}^{commit}`], repo),
         checkBranchName,
         uniqueCommits
       }
