@@ -4,9 +4,7 @@
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { ProjectCreated } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import { bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { commitFile, git, gitRepo, serverActor, tempDir } from "../testing/fixtures.ts"
 import { approveSetup, rerun, setupEnded, writeSetupFile } from "../testing/setupRunner.ts"
@@ -145,32 +143,4 @@ describe("SetupRunner: the approved setup script", () => {
         assert.include(refused.message, "--default-branch")
       })
   )
-
-  it("a project from an older event log has no approval (its committed script waits for one)", () => {
-    const old = {
-      type: "project.created",
-      sequence: 1,
-      eventId: "e1",
-      occurredAt: "2026-01-01T00:00:00.000Z",
-      commandId: "c1",
-      actor: { kind: "server" },
-      payload: {
-        project: {
-          id: "p1",
-          title: "p1",
-          workspaceRoot: "/tmp/p1",
-          defaultBranch: "main",
-          setupScript: null,
-          setupTimeoutSeconds: 900,
-          initSubmodules: false,
-          defaultProvider: "codex",
-          defaultModel: null,
-          createdAt: "2026-01-01T00:00:00.000Z",
-          updatedAt: "2026-01-01T00:00:00.000Z"
-        }
-      }
-    }
-    const decoded = Schema.decodeUnknownSync(ProjectCreated)(old)
-    assert.isNull(decoded.payload.project.setupApproval)
-  })
 })
