@@ -120,6 +120,7 @@ export const ProjectCreate = command("project.create", {
 export const ProjectUpdate = command("project.update", {
   projectId: ProjectId,
   title: Schema.optionalKey(Title),
+  /** Naming a default branch approves its committed setup script as it is now, as registering does. */
   defaultBranch: Schema.optionalKey(Schema.NullOr(BranchName)),
   /** null clears the setting (then `.spindle/setup.sh` committed on the default branch is used when present). */
   setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),

@@ -8,6 +8,7 @@ import { dirname, sep } from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { makeIsAncestor } from "./ancestry.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntry } from "./porcelain.ts"
@@ -85,9 +86,9 @@ export class Repositories extends Context.Service<
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
     readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
-    /** The commit `refs/heads/<branch>` points to; undefined when there is no such branch. */
+    /** `refs/heads/<branch>`'s commit (from the ref files when plain, else git); undefined: no such branch. */
     readonly branchCommit: (repo: string, branch: string) => Effect.Effect<string | undefined, GitError>
-    /** Whether commit `ancestor` is in `commit`'s history (false too when git no longer has it). */
+    /** Whether object id `ancestor` is in object id `commit`'s history (false when git no longer has it); remembered. */
     readonly isAncestor: (repo: string, ancestor: string, commit: string) => Effect.Effect<boolean, GitError>
     /** `git check-ref-format --branch`, plus no leading '-' and no control characters. */
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
@@ -339,6 +340,7 @@ export class Repositories extends Context.Service<
       })
 
       const committedFiles = new Map<string, { readonly value: CommittedFile | undefined }>()
+      const isAncestor = makeIsAncestor(git)
 
       const readCommittedAt = Effect.fnUntraced(function* (
         repo: string,
@@ -391,10 +393,12 @@ export class Repositories extends Context.Service<
         listWorktrees,
         status,
         branchExists,
-        branchCommit: (repo: string, branch: string) => commitOf(repo, `refs/heads/${branch}`),
-        // Object ids only, so git cannot read either as a ref or an option.
-        isAncestor: (repo: string, ancestor: string, commit: string) =>
-          succeeds(["merge-base", "--is-ancestor", `${ancestor}^{commit}`, `${commit}^{commit}`], repo),
+        branchCommit: (repo: string, branch: string) =>
+          Effect.flatMap(
+            Effect.sync(() => readBranchCommit(repo, branch)),
+            (sha) => (sha === undefined ? commitOf(repo, `refs/heads/${branch}`) : Effect.succeed(sha))
+          ),
+        isAncestor,
         checkBranchName,
         uniqueCommits
       }
