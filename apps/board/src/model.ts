@@ -19,7 +19,8 @@ export const COLUMNS = [
 ] as const
 export type Column = (typeof COLUMNS)[number]["id"]
 
-const FAILED_SETUP = new Set(["failed", "timed-out", "cancelled", "interrupted"])
+// An unapproved setup script did not run: the thread needs the user as much as a failed one.
+const FAILED_SETUP = new Set(["failed", "timed-out", "cancelled", "interrupted", "unapproved"])
 
 /** The one column a thread is in; the first rule that matches wins. */
 export const columnOf = (thread: Thread): Column => {

@@ -11,6 +11,7 @@ import {
   CodexConfig,
   PortCount,
   RetentionPolicy,
+  SetupApproval,
   SetupEnv,
   WorktreePoolSize
 } from "./project.ts"
@@ -119,6 +120,7 @@ export const ProjectCreate = command("project.create", {
 export const ProjectUpdate = command("project.update", {
   projectId: ProjectId,
   title: Schema.optionalKey(Title),
+  /** Naming a default branch approves its committed setup script as it is now, as registering does. */
   defaultBranch: Schema.optionalKey(Schema.NullOr(BranchName)),
   /** null clears the setting (then `.spindle/setup.sh` committed on the default branch is used when present). */
   setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),
@@ -136,7 +138,12 @@ export const ProjectUpdate = command("project.update", {
   agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand)),
   worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
   portCount: Schema.optionalKey(PortCount),
-  retention: Schema.optionalKey(RetentionPolicy)
+  retention: Schema.optionalKey(RetentionPolicy),
+  /**
+   * Approve `.spindle/setup.sh` as the default branch holds it now (and the branch's commit as
+   * seen): until then a committed script that changed since the last approval does not run.
+   */
+  approveSetup: Schema.optionalKey(Schema.Boolean)
 }).annotate({ identifier: "ProjectUpdate", description: "Change a project's settings" })
 
 export const ProjectRemove = command("project.remove", {
@@ -367,6 +374,23 @@ export const ThreadIdleFlag = command("thread.idle.flag", {
   idleSince: IsoTimestamp
 }).annotate({ identifier: "ThreadIdleFlag" })
 
+/**
+ * project.create / project.update as the engine gets them: with the setup approval the server read
+ * from the repository (at registration, a change of default branch, or approveSetup). A client
+ * cannot send it (the client schemas refuse unknown fields).
+ */
+export const ProjectCreateResolved = Schema.Struct({
+  ...ProjectCreate.fields,
+  setupApproval: Schema.optionalKey(SetupApproval)
+}).annotate({ identifier: "ProjectCreateResolved" })
+export type ProjectCreateResolved = typeof ProjectCreateResolved.Type
+
+export const ProjectUpdateResolved = Schema.Struct({
+  ...ProjectUpdate.fields,
+  setupApproval: Schema.optionalKey(SetupApproval)
+}).annotate({ identifier: "ProjectUpdateResolved" })
+export type ProjectUpdateResolved = typeof ProjectUpdateResolved.Type
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -385,6 +409,15 @@ export const InternalCommand = Schema.Union([
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 
-export const Command = Schema.Union([ClientCommand, InternalCommand])
-export type Command = ClientCommand | InternalCommand
+export const Command = Schema.Union([
+  ClientCommand,
+  ProjectCreateResolved,
+  ProjectUpdateResolved,
+  InternalCommand
+])
+export type Command =
+  | Exclude<ClientCommand, { readonly type: "project.create" | "project.update" }>
+  | ProjectCreateResolved
+  | ProjectUpdateResolved
+  | InternalCommand
 export type CommandType = Command["type"]

@@ -11,6 +11,7 @@ import {
   PortCount,
   Project,
   RetentionPolicy,
+  SetupApproval,
   SetupEnv,
   WorktreePoolSize
 } from "./project.ts"
@@ -67,7 +68,8 @@ export const ProjectUpdated = event("project.updated", {
     agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand)),
     worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
     portCount: Schema.optionalKey(PortCount),
-    retention: Schema.optionalKey(RetentionPolicy)
+    retention: Schema.optionalKey(RetentionPolicy),
+    setupApproval: Schema.optionalKey(SetupApproval)
   })
 })
 

@@ -55,6 +55,8 @@ describe("Project", () => {
     assert.strictEqual(project.worktreePoolSize, 0)
     assert.strictEqual(project.portCount, 10)
     assert.deepStrictEqual(project.retention, { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 })
+    // No setup approval: its committed setup script waits for 'project update --approve-setup'.
+    assert.strictEqual(project.setupApproval, null)
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
       setupEnv: {},
@@ -63,7 +65,8 @@ describe("Project", () => {
       agentCommand: null,
       worktreePoolSize: 0,
       portCount: 10,
-      retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 }
+      retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 },
+      setupApproval: null
     })
   })
 })

@@ -145,6 +145,27 @@ export type RetentionPolicy = typeof RetentionPolicy.Type
 
 export const DEFAULT_RETENTION: RetentionPolicy = { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 }
 
+/** A git object id as git prints it: SHA-1 (40 hex) or SHA-256 (64 hex), lower case. */
+export const GitObjectId = Schema.String.check(
+  Schema.isPattern(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/u, {
+    message: "a git object id is 40 or 64 lower-case hex digits"
+  })
+)
+
+/**
+ * What the user saw of the default branch when they last vouched for it (`project add`, a change
+ * of default branch, `project update --approve-setup`). Read from git by the server, never sent by
+ * a client: an agent can move the branch from its worktree, so only this blob's script runs.
+ */
+export const SetupApproval = Schema.Struct({
+  /** `.spindle/setup.sh`'s blob on the default branch then; null: there was none, so any committed one needs approval. */
+  setupBlob: Schema.NullOr(GitObjectId),
+  /** The default branch's commit then; a start warns when the branch no longer contains it. Null: no such branch. */
+  branchCommit: Schema.NullOr(GitObjectId),
+  approvedAt: IsoTimestamp
+}).annotate({ identifier: "SetupApproval" })
+export type SetupApproval = typeof SetupApproval.Type
+
 export const Project = Schema.Struct({
   id: ProjectId,
   title: Title,
@@ -160,6 +181,11 @@ export const Project = Schema.Struct({
   setupTimeoutSeconds: SetupTimeoutSeconds,
   /** Extra variables for the setup script; absent in projects recorded before it existed. */
   setupEnv: SetupEnv.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
+  /**
+   * The committed setup script and default-branch commit the user approved. Null in projects
+   * recorded before pinning existed: their committed script does not run until approved.
+   */
+  setupApproval: Schema.NullOr(SetupApproval).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
   /** Whether new worktrees get `git submodule update --init --recursive`. */
   initSubmodules: Schema.Boolean,
   defaultProvider: ProviderKind,

@@ -50,7 +50,9 @@ export const SetupStatus = Schema.Literals([
   "timed-out",
   "cancelled",
   "interrupted",
-  "no-script"
+  "no-script",
+  /** A committed setup script the user has not approved (it changed since): not run. */
+  "unapproved"
 ])
 export type SetupStatus = typeof SetupStatus.Type
 

@@ -14,6 +14,16 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { projectRemoveCommand } from "./lifecycleCommands.ts"
 import { commandId, print, table } from "./output.ts"
 
+/** What the user approved of the default branch: the setup script's blob and the commit seen. */
+const setupApprovalLine = (p: Project) => {
+  const a = p.setupApproval
+  if (a === null)
+    return `approved setup: none yet (a committed setup script waits for 'spindle project update ${p.id} --approve-setup')`
+  return `approved setup: ${a.setupBlob === null ? "no committed script" : `blob ${a.setupBlob}`}  branch seen at ${
+    a.branchCommit ?? "-"
+  }  (${a.approvedAt})`
+}
+
 const formatProject = (p: Project) =>
   [
     `${p.id}  ${p.workspaceRoot}`,
@@ -24,6 +34,7 @@ const formatProject = (p: Project) =>
     `  agent ${p.defaultProvider ?? "codex"}${p.defaultModel ? ` ${p.defaultModel}` : ""}${
       p.agentCommand ? `  command: ${p.agentCommand.join(" ")}` : ""
     }`,
+    `  ${setupApprovalLine(p)}`,
     `  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
       p.retention.removeArchivedAfterDays ?? "never"
     } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
@@ -223,7 +234,13 @@ const update = Command.make(
     clearSetupScript: clear("clear-setup-script", "the setup script"),
     clearSetupEnv: clear("clear-setup-env", "the setup variables"),
     clearAgentCommand: clear("clear-agent-command", "the command agent"),
-    clearCodexBin: clear("clear-codex-bin", "the project's Codex binary")
+    clearCodexBin: clear("clear-codex-bin", "the project's Codex binary"),
+    approveSetup: Flag.Boolean("approve-setup").pipe(
+      Flag.withDescription(
+        "Approve .spindle/setup.sh as the default branch holds it now (review it first); a changed committed script does not run until approved"
+      ),
+      Flag.withDefault(false)
+    )
   },
   (flags) =>
     Effect.gen(function* () {
@@ -243,6 +260,7 @@ const update = Command.make(
               ...(flags.clearSetupEnv ? { setupEnv: {} } : {}),
               ...(flags.clearAgentCommand ? { agentCommand: null } : {}),
               ...(flags.clearCodexBin ? { codexBin: null } : {}),
+              ...(flags.approveSetup ? { approveSetup: true } : {}),
               ...mergeRetention(retention, current.retention)
             }
           })

@@ -8,6 +8,7 @@ import { dirname, sep } from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { makeIsAncestor } from "./ancestry.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntry } from "./porcelain.ts"
@@ -85,6 +86,10 @@ export class Repositories extends Context.Service<
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
     readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
+    /** `refs/heads/<branch>`'s commit (from the ref files when plain, else git); undefined: no such branch. */
+    readonly branchCommit: (repo: string, branch: string) => Effect.Effect<string | undefined, GitError>
+    /** Whether object id `ancestor` is in object id `commit`'s history (false when git no longer has it); remembered. */
+    readonly isAncestor: (repo: string, ancestor: string, commit: string) => Effect.Effect<boolean, GitError>
     /** `git check-ref-format --branch`, plus no leading '-' and no control characters. */
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
     /** Commits reachable from `branch` and from no other branch or remote-tracking ref. */
@@ -335,6 +340,7 @@ export class Repositories extends Context.Service<
       })
 
       const committedFiles = new Map<string, { readonly value: CommittedFile | undefined }>()
+      const isAncestor = makeIsAncestor(git)
 
       const readCommittedAt = Effect.fnUntraced(function* (
         repo: string,
@@ -387,6 +393,12 @@ export class Repositories extends Context.Service<
         listWorktrees,
         status,
         branchExists,
+        branchCommit: (repo: string, branch: string) =>
+          Effect.flatMap(
+            Effect.sync(() => readBranchCommit(repo, branch)),
+            (sha) => (sha === undefined ? commitOf(repo, `refs/heads/${branch}`) : Effect.succeed(sha))
+          ),
+        isAncestor,
         checkBranchName,
         uniqueCommits
       }

@@ -7,7 +7,9 @@ import type {
   BootstrapResult,
   ClientCommand,
   DispatchResult,
-  ProjectRemoveResult
+  ProjectCreateResolved,
+  ProjectRemoveResult,
+  ProjectUpdateResolved
 } from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
@@ -18,6 +20,7 @@ import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
+import { readSetupApproval } from "../setup/setupApproval.ts"
 import { BootstrapTurnStartDispatcher } from "./BootstrapTurnStartDispatcher.ts"
 import type { BootstrapParent } from "./bootstrapPlan.ts"
 import { decodeClientCommand } from "./decodeCommand.ts"
@@ -71,13 +74,41 @@ export class Commands extends Context.Service<
           }
           const workspaceRoot = yield* repositories.root(given)
           const defaultBranch = command.defaultBranch ?? (yield* repositories.defaultBranch(workspaceRoot))
+          // The user registering the repository vouches for the setup script it holds now.
+          const setupApproval = yield* readSetupApproval(repositories, workspaceRoot, defaultBranch ?? null)
           return {
             ...command,
             workspaceRoot,
-            ...(defaultBranch === undefined ? {} : { defaultBranch })
-          }
+            ...(defaultBranch === undefined ? {} : { defaultBranch }),
+            setupApproval
+          } satisfies ProjectCreateResolved
         },
         Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "workspaceRoot")))
+      )
+
+      /**
+       * approveSetup, or a new default branch the user names, pins the setup script and the
+       * branch's commit as they are now; approveSetup itself is not a setting and goes no further.
+       */
+      const resolveUpdate = Effect.fn("Commands.resolveUpdate")(
+        function* (command: Extract<ClientCommand, { type: "project.update" }>) {
+          const { approveSetup, ...rest } = command
+          const project = yield* engine.getProject(command.projectId)
+          if (project === undefined || (approveSetup !== true && command.defaultBranch === undefined))
+            return rest
+          const branch = command.defaultBranch === undefined ? project.defaultBranch : command.defaultBranch
+          if (approveSetup === true && branch === null) {
+            return yield* new SpindleError({
+              reason: "validation",
+              projectId: project.id,
+              field: "approveSetup",
+              message: `Project ${project.id} has no default branch, so there is no committed setup script to approve. Set one with --default-branch <name> (that pins its script too).`
+            })
+          }
+          const setupApproval = yield* readSetupApproval(repositories, project.workspaceRoot, branch)
+          return { ...rest, setupApproval } satisfies ProjectUpdateResolved
+        },
+        Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "approveSetup")))
       )
 
       const dispatch = Effect.fn("Commands.dispatch")(function* (
@@ -103,6 +134,10 @@ export class Commands extends Context.Service<
             // Resolved inside the gate, so it keeps its place in line behind and ahead of other commands.
             return yield* gate.enqueue(
               Effect.flatMap(resolveProject(command), (resolved) => engine.dispatch(resolved, actor))
+            )
+          case "project.update":
+            return yield* gate.enqueue(
+              Effect.flatMap(resolveUpdate(command), (resolved) => engine.dispatch(resolved, actor))
             )
           case "thread.archive":
             return yield* gate.enqueue(lifecycle.archive(command, actor))

@@ -7,7 +7,7 @@ import { CommandId, ProjectId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { commitFile, git, serverActor, tempDir } from "../testing/fixtures.ts"
-import { rerun, setupEnded, writeSetupFile } from "../testing/setupRunner.ts"
+import { approveSetup, rerun, setupEnded, writeSetupFile } from "../testing/setupRunner.ts"
 
 /** A script that leaves a mark where the test can look, if it ever runs. */
 const marking = (marker: string) => `#!/bin/sh\ntouch '${marker}'\necho agent script ran\n`
@@ -31,6 +31,7 @@ describe("SetupRunner: which script runs", () => {
 
       // Committed on main, not executable: it runs anyway, with /bin/sh.
       commitFile(world.repo, ".spindle/setup.sh", 'echo "from main in $(pwd)"\n')
+      yield* approveSetup(world, "approve")
       // A tag named like the default branch, pointing at the agent's commit, is not what is read.
       git(world.repo, "update-ref", "refs/tags/main", git(world.repo, "rev-parse", "agent-branch").trim())
       const main = yield* world.bootstrap("t2", { workspace: { baseBranch: "agent-branch" } })
@@ -59,6 +60,7 @@ describe("SetupRunner: which script runs", () => {
 
         rmSync(join(world.repo, ".spindle"), { recursive: true })
         commitFile(world.repo, ".spindle/setup.sh", "echo committed on main\n")
+        yield* approveSetup(world, "approve")
         writeSetupFile(world.repo, marking(marker))
         const changed = yield* world.bootstrap("t2", {
           workspace: { mode: "current_checkout" },
@@ -98,6 +100,7 @@ describe("SetupRunner: which script runs", () => {
     Effect.gen(function* () {
       const world = yield* bootstrapWorld({ setupScript: "echo from the setting" })
       commitFile(world.repo, ".spindle/setup.sh", "echo from the file\n")
+      yield* approveSetup(world, "approve")
       yield* world.bootstrap("t1")
       assert.strictEqual((yield* setupEnded(world, "t1", 1)).logTail, "from the setting\n")
       // Cleared, the committed file takes over.
@@ -140,7 +143,11 @@ describe("SetupRunner: which script runs", () => {
           { type: "thread.archive", commandId: "arch-t0", threadId: "t0" },
           serverActor
         )
-        yield* update("trunk", "trunk")
+        // Naming a default branch (through the command door, as the CLI does) approves its script.
+        yield* world.commands.dispatch(
+          { type: "project.update", commandId: "trunk", projectId: "p1", defaultBranch: "trunk" },
+          serverActor
+        )
         yield* world.bootstrap("t1", { workspace: { mode: "current_checkout" }, runSetupScript: true })
         assert.strictEqual((yield* setupEnded(world, "t1", 1)).logTail, "from trunk\n")
 

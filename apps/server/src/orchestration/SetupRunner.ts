@@ -45,9 +45,13 @@ export interface SetupRun {
   readonly actor: Actor
 }
 
-/** A run that never got to run its script: recorded as failed, with the reason as its output. */
-const notRun = (run: number, message: string): SetupResult => ({
-  status: "failed",
+/** A run that never got to run its script: recorded as failed (or unapproved), with the reason as its output. */
+const notRun = (
+  run: number,
+  message: string,
+  status: "failed" | "unapproved" = "failed"
+): Omit<SetupResult, "status"> & { readonly status: SetupStatus } => ({
+  status,
   exitCode: null,
   signal: null,
   durationMs: 0,
@@ -128,6 +132,10 @@ export class SetupRunner extends Context.Service<
         Effect.gen(function* () {
           const source = yield* resolveSetupScript(repositories, run.project)
           if (source._tag === "refused") return notRun(number, source.message)
+          if (source._tag === "unapproved") {
+            yield* Effect.logWarning(`${run.threadId}: ${source.message}`)
+            return notRun(number, source.message, "unapproved")
+          }
           const thread = yield* engine.getThread(run.threadId)
           return yield* setupScripts.run({
             threadId: run.threadId,
@@ -183,7 +191,7 @@ export class SetupRunner extends Context.Service<
               error.reason === "internal" ? keepTrying(command, run.actor) : Effect.void
             )
           )
-          return { status: result.status as SetupStatus, sequence: finished.sequence }
+          return { status: result.status, sequence: finished.sequence }
         })
 
       const runAndRecord = Effect.fn("SetupRunner.runAndRecord")(function* (run: SetupRun) {

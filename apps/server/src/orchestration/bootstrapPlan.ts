@@ -21,6 +21,8 @@ import { type GitError, toSpindleError } from "../git/GitError.ts"
 import type { Repositories, ResolvedBase } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
 import type { WorktreePool } from "../pool/WorktreePool.ts"
+import { branchRewrittenWarning } from "../setup/setupApproval.ts"
+import { resolveSetupScript } from "../setup/setupSource.ts"
 import { type PreparedAttachment, readAttachments } from "./attachments.ts"
 
 export type BootstrapCommand = typeof ThreadTurnStart.Type & { readonly bootstrap: BootstrapRequest }
@@ -260,6 +262,16 @@ export const planBootstrap = (
         "Setup was not run: this workspace holds files an agent chose (its checkout or its branch), and the setup script runs outside the sandbox. Run 'spindle setup rerun <thread>' once you trust it."
       )
     }
+
+    // Said up front, so the start's answer carries it even when it comes before setup ends; the
+    // setup run reads the script again and is what refuses it.
+    yield* Effect.gen(function* () {
+      const rewritten = yield* branchRewrittenWarning(repositories, project)
+      if (rewritten !== undefined) warnings.push(rewritten)
+      if (!runSetupScript) return
+      const source = yield* resolveSetupScript(repositories, project)
+      if (source._tag === "unapproved") warnings.push(source.message)
+    }).pipe(Effect.catchTag("GitError", gitFailure("bootstrap.createThread.projectId")))
 
     return {
       project,

@@ -13,6 +13,7 @@ import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJou
 import type { WorktreePool } from "../pool/WorktreePool.ts"
 import type { ThreadPorts } from "../ports/ThreadPorts.ts"
 import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
+import { approveSetupCommand } from "../setup/setupSource.ts"
 import { removeAttachments, storeAttachments } from "./attachments.ts"
 import { type BootstrapPlan, planBootstrap, prepareWorkspace } from "./bootstrapPlan.ts"
 import { type BootstrapInvocation, type InFlight, StepFailure, stepCommandId } from "./bootstrapSteps.ts"
@@ -259,6 +260,12 @@ export const makeBootstrapRun = (services: RunServices) => {
       progress.sequence = Math.max(progress.sequence, outcome.sequence)
       progress.setup = outcome.status
       const passed = outcome.status === "succeeded" || outcome.status === "no-script"
+      // The branch moved between the plan and the run: the run refused a script the plan did not see.
+      if (outcome.status === "unapproved" && !progress.warnings.some((w) => w.includes("--approve-setup"))) {
+        progress.warnings.push(
+          `Setup not run: the committed setup script changed since it was approved. Review it, then run '${approveSetupCommand(plan.project.id)}' and 'spindle setup rerun ${threadId}'.`
+        )
+      }
       if (!passed && plan.onSetupFailure === "continue") {
         progress.warnings.push(
           `Setup ${outcome.status}; the first turn was started anyway (onSetupFailure: continue).`

@@ -62,6 +62,8 @@ export const decideProject = (
         setupScript: command.setupScript ?? null,
         setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
         setupEnv: command.setupEnv ?? {},
+        // Read by the server before the command got here (Commands); absent, nothing is approved.
+        setupApproval: command.setupApproval ?? null,
         initSubmodules: command.initSubmodules ?? false,
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
@@ -79,7 +81,7 @@ export const decideProject = (
 
     case "project.update": {
       if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
-      const { type: _type, commandId: _commandId, projectId, ...changes } = command
+      const { type: _type, commandId: _commandId, projectId, approveSetup: _approve, ...changes } = command
       if (Object.keys(changes).length === 0) {
         return reject({
           reason: "validation",

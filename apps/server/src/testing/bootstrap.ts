@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import type { Limits, ServerSettings } from "../config/ServerConfig.ts"
+import { Repositories } from "../git/Repositories.ts"
 import { Retention } from "../lifecycle/Retention.ts"
 import { WorktreeReport } from "../lifecycle/WorktreeReport.ts"
 import { CoreLayer } from "../main.ts"
@@ -22,6 +23,7 @@ import { Engine } from "../orchestration/Engine.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
 import { WorktreePool } from "../pool/WorktreePool.ts"
+import { readSetupApproval } from "../setup/setupApproval.ts"
 import { gitRepo, serverActor, tempHome, testSettings } from "./fixtures.ts"
 
 export interface BootstrapWorld {
@@ -80,8 +82,12 @@ export const bootstrapWorld = (
     const engine = Context.get(context, Engine)
     const gate = Context.get(context, StartupGate)
     yield* engine.ready
-    // Registered straight through the engine, so a world can also start with its gate closed.
+    // Registered straight through the engine, so a world can also start with its gate closed;
+    // with the setup approval `project add` would read (the repository as it is now).
     const registered = (yield* engine.getProject(ProjectId.make("p1"))) !== undefined
+    const setupApproval = yield* readSetupApproval(Context.get(context, Repositories), repo, "main").pipe(
+      Effect.orDie
+    )
     yield* Effect.when(
       engine.dispatch(
         {
@@ -90,6 +96,7 @@ export const bootstrapWorld = (
           projectId: ProjectId.make("p1"),
           workspaceRoot: repo,
           defaultBranch: "main",
+          setupApproval,
           ...(options.setupScript === undefined ? {} : { setupScript: options.setupScript }),
           ...(options.setupTimeoutSeconds === undefined
             ? {}

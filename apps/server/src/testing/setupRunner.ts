@@ -34,3 +34,10 @@ export const writeSetupFile = (dir: string, content: string) => {
   chmodSync(file, 0o755)
   return file
 }
+
+/** `spindle project update p1 --approve-setup`: the default branch's setup script as it is now. */
+export const approveSetup = (world: BootstrapWorld, commandId: string) =>
+  world.commands.dispatch(
+    { type: "project.update", commandId, projectId: "p1", approveSetup: true },
+    serverActor
+  )
