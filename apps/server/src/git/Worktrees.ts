@@ -10,6 +10,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { checkAdoption } from "./adoptionCheck.ts"
 import { makeCheckoutConfig } from "./checkoutWorkers.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
@@ -87,7 +88,10 @@ export class Worktrees extends Context.Service<
     readonly createPlanned: (plan: WorktreePlan) => Effect.Effect<PreparedWorktree, GitError>
     /** `plan`, then `createPlanned`. */
     readonly create: (options: CreateOptions) => Effect.Effect<PreparedWorktree, GitError>
-    /** Checks that `path` is a worktree registered in `repo` (not its main checkout) and reads its branch. */
+    /**
+     * Checks that `path` is a linked worktree of `repo` that may be adopted (under an allowed
+     * root, not the pool or Spindle's home, registered from both sides) and reads its branch.
+     */
     readonly adopt: (repo: string, path: string) => Effect.Effect<PreparedWorktree, GitError>
     readonly remove: (options: RemoveOptions) => Effect.Effect<{ readonly branchDeleted: boolean }, GitError>
     /** Deletes a branch no worktree has checked out, only if all its commits are on another ref. */
@@ -296,6 +300,30 @@ export class Worktrees extends Context.Service<
             reason: "not-a-worktree",
             path,
             message: `${path} is the repository's main checkout, not a linked worktree. Use mode current_checkout for it.`
+          })
+        }
+        const commonDir = yield* realPath(
+          (yield* git.runOk(["rev-parse", "--path-format=absolute", "--git-common-dir"], {
+            cwd: repo
+          })).trim()
+        )
+        const verdict = checkAdoption(
+          {
+            home: config.home,
+            worktreesRoot,
+            // The pool's folder (pool/WorktreePool.ts POOL_DIR; pool/ sits above git/).
+            poolRoot: join(worktreesRoot, ".pool"),
+            extraRoots: config.worktreeRoots ?? []
+          },
+          repo,
+          commonDir,
+          match.real
+        )
+        if (verdict._tag !== "ok") {
+          return yield* new GitError({
+            reason: verdict._tag === "not-allowed" ? "worktree-not-allowed" : "worktree-unconfirmed",
+            path,
+            message: verdict.message
           })
         }
         const warnings =

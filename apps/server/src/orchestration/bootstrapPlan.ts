@@ -308,7 +308,20 @@ export const prepareWorkspace = (
         })
         .pipe(Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace")))
     case "existing_worktree":
-      return Effect.succeed(workspace.adopted)
+      // Checked again as it is bound: a registration can be rewritten between plan and bind.
+      return worktrees.adopt(plan.project.workspaceRoot, workspace.adopted.worktreePath).pipe(
+        Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace.worktreePath")),
+        Effect.filterOrFail(
+          (adopted) => adopted.worktreePath === workspace.adopted.worktreePath,
+          () =>
+            new SpindleError({
+              reason: "conflict",
+              field: "bootstrap.workspace.worktreePath",
+              path: workspace.adopted.worktreePath,
+              message: `${workspace.adopted.worktreePath} now resolves to another folder (a symlink changed while the thread started). Start the thread again.`
+            })
+        )
+      )
     case "current_checkout":
       return Effect.succeed({
         worktreePath: workspace.path,
