@@ -16,6 +16,7 @@ import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { RepoLocks, retryTransient } from "./RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "./Repositories.ts"
+import { initAllowedSubmodules } from "./submodules.ts"
 import { moveWorktree, pointHeadAt } from "./worktreeFiles.ts"
 import { copyIncludedFiles } from "./worktreeInclude.ts"
 import { choosePath } from "./worktreePath.ts"
@@ -31,6 +32,8 @@ export interface CreateOptions {
   /** Fetch the base from origin first (bounded; falls back to the local ref with a warning). */
   readonly fetchBase?: boolean
   readonly initSubmodules?: boolean
+  /** The submodule URLs the user allowed; submodules with any other URL are not initialised. */
+  readonly submoduleUrls?: ReadonlyArray<string>
   readonly onPlanned?: WorktreePlan["onPlanned"]
 }
 
@@ -46,6 +49,10 @@ export interface WorktreePlan {
   readonly branch: string
   readonly base: ResolvedBase
   readonly initSubmodules?: boolean
+  /** The submodule URLs the user allowed (Project.submoduleUrls); others are skipped with a warning. */
+  readonly submoduleUrls?: ReadonlyArray<string>
+  /** The command that records the allowed URLs again, named in a skipped submodule's warning. */
+  readonly refreshSubmodules?: string
   /**
    * Called under the repository's lock once the branch and path are chosen, before git creates
    * anything: the moment to journal them, so a rollback knows exactly what this create made.
@@ -166,6 +173,7 @@ export class Worktrees extends Context.Service<
           branch: yield* chooseBranch(repo, options.branch),
           base,
           ...(options.initSubmodules === undefined ? {} : { initSubmodules: options.initSubmodules }),
+          ...(options.submoduleUrls === undefined ? {} : { submoduleUrls: options.submoduleUrls }),
           ...(options.onPlanned === undefined ? {} : { onPlanned: options.onPlanned })
         } satisfies WorktreePlan
       })
@@ -249,25 +257,19 @@ export class Worktrees extends Context.Service<
         const included = yield* copyIncludedFiles(git, repo, added.path)
         warnings.push(...included.warnings)
         if (planned.initSubmodules === true) {
-          const submodules = yield* locks
-            .withLock(
+          const submodules = yield* initAllowedSubmodules(
+            git,
+            {
               repo,
-              git.run(["submodule", "update", "--init", "--recursive"], {
-                cwd: added.path,
-                timeout: "5 minutes",
-                config
-              })
-            )
-            .pipe(
-              Effect.catchTag("GitError", (error) =>
-                Effect.succeed({ exitCode: 1, stdout: "", stderr: error.message })
-              )
-            )
-          if (submodules.exitCode !== 0) {
-            warnings.push(
-              `Submodules were not initialised: ${submodules.stderr.trim().split("\n")[0] ?? "git failed"}`
-            )
-          }
+              worktree: added.path,
+              sha: base.sha,
+              allowedUrls: planned.submoduleUrls ?? [],
+              refresh: planned.refreshSubmodules ?? "spindle project update <project> --init-submodules on",
+              config
+            },
+            (effect) => locks.withLock(repo, effect)
+          )
+          warnings.push(...submodules)
         }
         return {
           worktreePath: added.path,

@@ -302,6 +302,8 @@ export const prepareWorkspace = (
           branch: workspace.branch,
           base: workspace.base,
           initSubmodules: workspace.initSubmodules,
+          submoduleUrls: plan.project.submoduleUrls,
+          refreshSubmodules: `spindle project update ${plan.project.id} --init-submodules on`,
           // Slots have no submodules checked out; such a project always takes the slow way.
           ...(workspace.initSubmodules ? {} : { claimSlot: pool.claim(plan.project, workspace.base) }),
           ...(onPlanned === undefined ? {} : { onPlanned })

@@ -63,6 +63,7 @@ export const decideProject = (
         setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
         setupEnv: command.setupEnv ?? {},
         initSubmodules: command.initSubmodules ?? false,
+        submoduleUrls: command.submoduleUrls ?? [],
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
         codexBin: command.codexBin ?? null,
