@@ -10,7 +10,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.ts"
-import { checkAdoption } from "./adoptionCheck.ts"
+import { type AdoptionRoots, confirmAdoptable } from "./adoptionCheck.ts"
 import { makeCheckoutConfig } from "./checkoutWorkers.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
@@ -121,6 +121,13 @@ export class Worktrees extends Context.Service<
       const locks = yield* RepoLocks
       const config = yield* ServerConfig
       const worktreesRoot = join(config.home, "worktrees")
+      const adoptionRoots: AdoptionRoots = {
+        home: config.home,
+        worktreesRoot,
+        // The pool's folder (pool/WorktreePool.ts POOL_DIR; pool/ sits above git/).
+        poolRoot: join(worktreesRoot, ".pool"),
+        extraRoots: config.worktreeRoots ?? []
+      }
 
       const chooseBranch = Effect.fn("Worktrees.chooseBranch")(function* (repo: string, requested?: string) {
         if (requested !== undefined) {
@@ -304,30 +311,7 @@ export class Worktrees extends Context.Service<
             message: `${path} is the repository's main checkout, not a linked worktree. Use mode current_checkout for it.`
           })
         }
-        const commonDir = yield* realPath(
-          (yield* git.runOk(["rev-parse", "--path-format=absolute", "--git-common-dir"], {
-            cwd: repo
-          })).trim()
-        )
-        const verdict = checkAdoption(
-          {
-            home: config.home,
-            worktreesRoot,
-            // The pool's folder (pool/WorktreePool.ts POOL_DIR; pool/ sits above git/).
-            poolRoot: join(worktreesRoot, ".pool"),
-            extraRoots: config.worktreeRoots ?? []
-          },
-          repo,
-          commonDir,
-          match.real
-        )
-        if (verdict._tag !== "ok") {
-          return yield* new GitError({
-            reason: verdict._tag === "not-allowed" ? "worktree-not-allowed" : "worktree-unconfirmed",
-            path,
-            message: verdict.message
-          })
-        }
+        yield* confirmAdoptable(git, adoptionRoots, repo, match.real, path)
         const warnings =
           match.branch === null
             ? [`${match.real} has a detached HEAD; commits made there belong to no branch.`]

@@ -3,10 +3,13 @@
 // outside the warm pool and the rest of Spindle's home, and its registration holds from both
 // sides on disk (its `.git` file names `<common>/worktrees/<id>`, whose `gitdir` names it back).
 // `git worktree list` alone trusts the admin folder's `gitdir`, which anyone who can write the
-// shared `.git` can point anywhere. Paths are compared real (symlinks resolved). Synchronous: a
-// handful of metadata reads on local files.
+// shared `.git` can point anywhere. Paths are compared real (symlinks resolved). The check itself
+// is synchronous (a handful of metadata reads); git is asked only for the common git dir.
 import { lstatSync, readFileSync, realpathSync } from "node:fs"
 import { dirname, isAbsolute, join, resolve, sep } from "node:path"
+import * as Effect from "effect/Effect"
+import type { GitCli } from "./GitCli.ts"
+import { GitError } from "./GitError.ts"
 
 export interface AdoptionRoots {
   /** Spindle's home (`--home`): never adoptable, nor anything in it but the worktrees root. */
@@ -109,3 +112,27 @@ export const checkAdoption = (
   }
   return { _tag: "ok" }
 }
+
+/**
+ * Fails with `worktree-not-allowed` or `worktree-unconfirmed` unless `path` (real; a linked
+ * worktree `git worktree list` gives for `repo`) may be adopted; `given` is the path as asked.
+ */
+export const confirmAdoptable = (
+  git: GitCli["Service"],
+  roots: AdoptionRoots,
+  repo: string,
+  path: string,
+  given: string
+) =>
+  Effect.gen(function* () {
+    const common = yield* git.runOk(["rev-parse", "--path-format=absolute", "--git-common-dir"], {
+      cwd: repo
+    })
+    const verdict = checkAdoption(roots, repo, real(common.trim()), path)
+    if (verdict._tag === "ok") return
+    return yield* new GitError({
+      reason: verdict._tag === "not-allowed" ? "worktree-not-allowed" : "worktree-unconfirmed",
+      path: given,
+      message: verdict.message
+    })
+  })
