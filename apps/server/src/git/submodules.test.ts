@@ -85,6 +85,24 @@ describe("submodules of a new worktree", () => {
     })
   )
 
+  it.live("fetches the checked URL even when the repository's config names another", () =>
+    Effect.gen(function* () {
+      const { repo, libUrl, worktrees } = yield* setup
+      const recorder = yield* recordingServer
+      // What git would otherwise prefer over .gitmodules, written where any worktree can write.
+      git(repo, "config", "submodule.vendor/lib.url", `${recorder.url}/lib.git`)
+      const created = yield* worktrees.create({
+        repo,
+        projectKey: "p",
+        initSubmodules: true,
+        submoduleUrls: [libUrl]
+      })
+      assert.deepStrictEqual(recorder.requests, [])
+      assert.strictEqual(readFileSync(join(created.worktreePath, "vendor/lib/lib.txt"), "utf8"), "library\n")
+      assert.deepStrictEqual(created.warnings, [])
+    })
+  )
+
   it.live("refuses a recorded URL git would reach through a local path or a remote helper", () =>
     Effect.gen(function* () {
       const { repo, lib, libUrl, worktrees } = yield* setup

@@ -1,7 +1,8 @@
 // Submodules fetch only what the user allowed. `.gitmodules` is read from a commit's objects
 // (git config --blob: never the checkout, never an include), each URL is checked against the
 // URLs recorded from the default branch when the user turned submodules on, and only the
-// submodules that pass are initialised, with git's own transport switches set so that file://,
+// submodules that pass are initialised, from the URL checked (pinned on git's command line over
+// any in the repository's config), with git's own transport switches set so that file://,
 // ext:: and every other transport but https, http, ssh and git are refused by git itself, nested
 // submodules included. A branch an agent wrote can name any URL in its `.gitmodules`; the host
 // would fetch it with the server's network position and credentials.
@@ -107,11 +108,22 @@ export const initAllowedSubmodules = (
         warnings.push(
           `Submodule ${submodule.path} was not initialised: ${submodule.url} is refused, since ${transport.why}.`
         )
+      } else if (submodule.name.includes("=")) {
+        // It could not be named in a `-c` setting (below), so its URL could not be pinned.
+        warnings.push(`Submodule ${submodule.path} was not initialised: its name holds '='.`)
       } else {
         allowed.push(submodule)
       }
     }
     if (allowed.length === 0) return warnings
+    // The URL checked, on the command line: git otherwise prefers `submodule.<name>.url` from the
+    // repository's config, which anything that can write the shared .git can set. A relative URL
+    // is left to git to resolve against the remote (the transport switches still hold).
+    const pinned = Object.fromEntries(
+      allowed
+        .filter((submodule) => !submodule.url.startsWith("./") && !submodule.url.startsWith("../"))
+        .map((submodule) => [`submodule.${submodule.name}.url`, submodule.url])
+    )
     const result = yield* withLock(
       git.run(
         [
@@ -125,7 +137,7 @@ export const initAllowedSubmodules = (
         {
           cwd: options.worktree,
           timeout: "5 minutes",
-          config: { ...options.config, ...SUBMODULE_TRANSPORTS }
+          config: { ...options.config, ...pinned, ...SUBMODULE_TRANSPORTS }
         }
       )
     ).pipe(
