@@ -13,6 +13,7 @@ import {
   RetentionPolicy,
   SetupApproval,
   SetupEnv,
+  SubmoduleUrls,
   WorktreePoolSize
 } from "./project.ts"
 import { BootstrapStage, PortBlock, SetupStatus, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
@@ -106,7 +107,13 @@ export const ProjectCreate = command("project.create", {
   setupScript: Schema.optionalKey(SetupScript),
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
   setupEnv: Schema.optionalKey(SetupEnv),
+  /**
+   * On (true), also records the submodule URLs of `.gitmodules` on the default branch as the ones
+   * new worktrees may fetch; turning it on again records them again.
+   */
   initSubmodules: Schema.optionalKey(Schema.Boolean),
+  /** Filled in by the server from the default branch when initSubmodules is given; a client's value is replaced. */
+  submoduleUrls: Schema.optionalKey(SubmoduleUrls),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(ModelName),
   codexBin: Schema.optionalKey(CodexBin),
@@ -127,7 +134,13 @@ export const ProjectUpdate = command("project.update", {
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
   /** Replaces the whole set; `{}` clears it. */
   setupEnv: Schema.optionalKey(SetupEnv),
+  /**
+   * On (true), also records the submodule URLs of `.gitmodules` on the default branch as the ones
+   * new worktrees may fetch; turning it on again records them again.
+   */
   initSubmodules: Schema.optionalKey(Schema.Boolean),
+  /** Filled in by the server from the default branch when initSubmodules is given; a client's value is replaced. */
+  submoduleUrls: Schema.optionalKey(SubmoduleUrls),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
   /** null: use the server's Codex binary. */

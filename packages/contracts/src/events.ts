@@ -13,6 +13,7 @@ import {
   RetentionPolicy,
   SetupApproval,
   SetupEnv,
+  SubmoduleUrls,
   WorktreePoolSize
 } from "./project.ts"
 import { BootstrapStage, PortBlock, SetupStatus, Thread, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
@@ -61,6 +62,7 @@ export const ProjectUpdated = event("project.updated", {
     setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
     setupEnv: Schema.optionalKey(SetupEnv),
     initSubmodules: Schema.optionalKey(Schema.Boolean),
+    submoduleUrls: Schema.optionalKey(SubmoduleUrls),
     defaultProvider: Schema.optionalKey(ProviderKind),
     defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
     codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),

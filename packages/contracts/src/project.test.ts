@@ -51,6 +51,8 @@ describe("Project", () => {
     assert.strictEqual(project.codexBin, null)
     assert.deepStrictEqual(project.codexConfig, [])
     assert.strictEqual(project.agentCommand, null)
+    // No submodule URL is allowed until the user turns submodules on again.
+    assert.deepStrictEqual(project.submoduleUrls, [])
     // So do the lifecycle settings: no pool, 10 ports per thread, the default retention.
     assert.strictEqual(project.worktreePoolSize, 0)
     assert.strictEqual(project.portCount, 10)
@@ -60,6 +62,7 @@ describe("Project", () => {
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
       setupEnv: {},
+      submoduleUrls: [],
       codexBin: null,
       codexConfig: [],
       agentCommand: null,

@@ -113,6 +113,14 @@ export const CodexConfig = Schema.Array(CodexConfigOverride).check(
   Schema.isMaxLength(64, { message: "at most 64 Codex config overrides" })
 )
 
+/**
+ * The submodule URLs new worktrees may fetch, as written in `.gitmodules` on the default branch
+ * when the user last turned `initSubmodules` on (recorded by the server, never taken from a client).
+ */
+export const SubmoduleUrls = Schema.Array(Schema.String.check(Schema.isMaxLength(2_048))).check(
+  Schema.isMaxLength(256, { message: "at most 256 submodule URLs" })
+)
+
 /** Spare worktrees kept checked out at the default branch's head, for fast starts (0: no pool). */
 export const WorktreePoolSize = Schema.Int.check(
   Schema.isBetween(
@@ -186,8 +194,12 @@ export const Project = Schema.Struct({
    * recorded before pinning existed: their committed script does not run until approved.
    */
   setupApproval: Schema.NullOr(SetupApproval).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
-  /** Whether new worktrees get `git submodule update --init --recursive`. */
+  /**
+   * Whether new worktrees get `git submodule update --init --recursive`, for the submodules whose
+   * URL is in `submoduleUrls` (any other is skipped with a warning on the thread).
+   */
   initSubmodules: Schema.Boolean,
+  submoduleUrls: SubmoduleUrls.pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   defaultProvider: ProviderKind,
   defaultModel: Schema.NullOr(ModelName),
   /** The Codex CLI for this project's threads; null: the server's (--codex-bin). */

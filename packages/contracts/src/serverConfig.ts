@@ -12,6 +12,12 @@ export const ServerConfigFile = Schema.Struct({
   allowedOrigins: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({ description: "Browser origins let in (--allow-origin)" })
   ),
+  worktreeRoots: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({
+      description:
+        "Absolute directories existing_worktree may adopt from, besides each project's checkout's parent and <home>/worktrees (--worktree-root)"
+    })
+  ),
   maxBootstrapsPerProject: Schema.optionalKey(Whole(1, 100_000)),
   maxThreadsPerProject: Schema.optionalKey(Whole(1, 100_000)),
   providers: Schema.optionalKey(Schema.Literals(["on", "off"])),

@@ -1,5 +1,6 @@
 // The cases of the "agent with git" scenario, one file each, run in this order against one server.
+import { REGISTRATION_CASES } from "./registrations.ts"
 import { setupPin } from "./setupPin.ts"
 import type { AgentGitCase } from "./world.ts"
 
-export const CASES: ReadonlyArray<AgentGitCase> = [setupPin]
+export const CASES: ReadonlyArray<AgentGitCase> = [setupPin, ...REGISTRATION_CASES]

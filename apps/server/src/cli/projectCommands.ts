@@ -35,6 +35,7 @@ const formatProject = (p: Project) =>
       p.agentCommand ? `  command: ${p.agentCommand.join(" ")}` : ""
     }`,
     `  ${setupApprovalLine(p)}`,
+    `  submodules ${p.initSubmodules ? `on (${p.submoduleUrls.length} allowed URL(s))` : "off"}`,
     `  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
       p.retention.removeArchivedAfterDays ?? "never"
     } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
@@ -69,6 +70,12 @@ const settingFlags = {
   ),
   defaultBranch: optional("default-branch", "The branch new worktrees start from"),
   poolSize: optionalInt("pool-size", "Worktrees kept ready in advance"),
+  initSubmodules: Flag.Literals("init-submodules", ["on", "off"]).pipe(
+    Flag.withDescription(
+      "on: new worktrees initialise the submodules whose URLs are in .gitmodules on the default branch now (recorded; 'on' again records them again); off: none"
+    ),
+    Flag.optional
+  ),
   portCount: optionalInt("port-count", "Ports each thread gets (SPINDLE_PORT...)"),
   removeArchivedAfter: optional("remove-archived-after", "DAYS|never: remove archived threads' worktrees"),
   flagIdleAfter: optional("flag-idle-after", "DAYS|never: flag threads idle this long")
@@ -158,6 +165,7 @@ const settingsOf = (flags: SettingFlags) =>
       ...(o(flags.codexBin) === undefined ? {} : { codexBin: o(flags.codexBin) }),
       ...(flags.codexConfig.length === 0 ? {} : { codexConfig: flags.codexConfig }),
       ...(poolSize === undefined ? {} : { worktreePoolSize: poolSize }),
+      ...(o(flags.initSubmodules) === undefined ? {} : { initSubmodules: o(flags.initSubmodules) === "on" }),
       ...(portCount === undefined ? {} : { portCount })
     }
     return { fields, retention }

@@ -2,7 +2,7 @@
 // <home>/config.json (checked against the contracts' ServerConfigFile), else the default; with
 // errors that name the flag, variable or key at fault and what it takes. Loaded only by `serve`.
 import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { delimiter, isAbsolute, join, resolve } from "node:path"
 import { ServerConfigFile } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Effect from "effect/Effect"
@@ -25,6 +25,7 @@ export interface ServeFlags {
   readonly logLevel?: string | undefined
   readonly logFormat?: string | undefined
   readonly allowOrigin: ReadonlyArray<string>
+  readonly worktreeRoot?: ReadonlyArray<string> | undefined
   readonly maxBootstrapsPerProject?: string | undefined
   readonly maxThreadsPerProject?: string | undefined
   readonly providers?: string | undefined
@@ -69,6 +70,18 @@ const parsePortRange = (name: string, value: string) => {
   }
   return { first, last }
 }
+
+/** Directories worktrees may be adopted from: absolute, as given; made canonical (no `..`, no trailing `/`). */
+const parseRoots = (name: string, roots: ReadonlyArray<string>) =>
+  roots.map((root) => {
+    if (!isAbsolute(root)) {
+      throw new Bad(`${name} takes absolute directories (got '${root}'), e.g. /home/me/worktrees.`)
+    }
+    if (resolve(root) === "/") {
+      throw new Bad(`${name} cannot be '/': that would let agents adopt any folder of the machine.`)
+    }
+    return resolve(root)
+  })
 
 const parseLimit = (name: string, value: string | number): number => {
   const text = String(value)
@@ -148,6 +161,17 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             )
           }
         }
+        const worktreeRoots =
+          (flags.worktreeRoot ?? []).length > 0
+            ? { value: flags.worktreeRoot ?? [], name: "--worktree-root" }
+            : env.SPINDLE_WORKTREE_ROOTS !== undefined
+              ? {
+                  value: env.SPINDLE_WORKTREE_ROOTS.split(delimiter).filter((root) => root !== ""),
+                  name: "SPINDLE_WORKTREE_ROOTS"
+                }
+              : file.worktreeRoots !== undefined
+                ? { value: file.worktreeRoots, name: "config.json key 'worktreeRoots'" }
+                : undefined
         const port = setting("--port", "SPINDLE_PORT", "port", flags.port, file.port)
         const threadPorts = setting(
           "--thread-ports",
@@ -204,6 +228,9 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
               ? "pretty"
               : oneOf<LogFormat>(logFormat.name, String(logFormat.value), ["pretty", "json"]),
           allowedOrigins: flags.allowOrigin.length > 0 ? flags.allowOrigin : (file.allowedOrigins ?? []),
+          ...(worktreeRoots === undefined
+            ? {}
+            : { worktreeRoots: parseRoots(worktreeRoots.name, worktreeRoots.value) }),
           ...(threadPorts === undefined
             ? {}
             : { threadPorts: parsePortRange(threadPorts.name, String(threadPorts.value)) }),

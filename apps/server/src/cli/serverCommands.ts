@@ -25,6 +25,12 @@ export const serveCommand = Command.make(
       Flag.withDescription("Let a browser origin reach the server (repeatable; config allowedOrigins)"),
       Flag.atLeast(0)
     ),
+    worktreeRoot: Flag.String("worktree-root").pipe(
+      Flag.withDescription(
+        "A directory existing_worktree threads may adopt from, besides each project's checkout's parent and <home>/worktrees (repeatable; SPINDLE_WORKTREE_ROOTS, ':'-separated; config worktreeRoots)"
+      ),
+      Flag.atLeast(0)
+    ),
     maxBootstrapsPerProject: text(
       "max-bootstraps-per-project",
       "Bootstraps at once in one project (SPINDLE_MAX_BOOTSTRAPS_PER_PROJECT; default 4)"
@@ -62,6 +68,7 @@ export const serveCommand = Command.make(
           logLevel: o(flags.logLevel),
           logFormat: o(flags.logFormat),
           allowOrigin: flags.allowOrigin,
+          worktreeRoot: flags.worktreeRoot,
           maxBootstrapsPerProject: o(flags.maxBootstrapsPerProject),
           maxThreadsPerProject: o(flags.maxThreadsPerProject),
           providers: o(flags.providers),
@@ -91,7 +98,7 @@ export const serveCommand = Command.make(
   Command.withDescription(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
 variable, else <home>/config.json (keys: host, port, logLevel, logFormat, allowedOrigins,
-maxBootstrapsPerProject, maxThreadsPerProject, providers, threadPorts, codexBin, codexConfig),
+worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, providers, threadPorts, codexBin, codexConfig),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`
   )
 )

@@ -21,6 +21,11 @@ export interface ServerSettings {
   readonly logFormat: LogFormat
   /** Extra `Origin` values allowed to reach the HTTP server (browsers). */
   readonly allowedOrigins: ReadonlyArray<string>
+  /**
+   * Directories (absolute) `existing_worktree` may adopt from, besides each project's checkout's
+   * parent and `<home>/worktrees`.
+   */
+  readonly worktreeRoots?: ReadonlyArray<string>
   /** Per-project limits; past them commands answer `capacity`. */
   readonly limits: Limits
   /**

@@ -230,36 +230,6 @@ describe("Worktrees.create", () => {
     })
   )
 
-  it.live("initialises submodules when asked", () =>
-    Effect.gen(function* () {
-      const { repo, worktrees } = yield* setup
-      const lib = initRepo(join(yield* tempDir(), "lib"))
-      commitFile(lib, "lib.txt", "library")
-      git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "--quiet", lib, "vendor/lib")
-      git(repo, "commit", "--quiet", "-m", "add submodule")
-      // Local-path submodules need file transport allowed; real projects use remote URLs.
-      process.env.GIT_CONFIG_COUNT = "1"
-      process.env.GIT_CONFIG_KEY_0 = "protocol.file.allow"
-      process.env.GIT_CONFIG_VALUE_0 = "always"
-      const plain = yield* worktrees.create({ repo, projectKey: "p" })
-      assert.isFalse(existsSync(join(plain.worktreePath, "vendor/lib/lib.txt")))
-      const withModules = yield* worktrees.create({ repo, projectKey: "p", initSubmodules: true })
-      assert.strictEqual(
-        readFileSync(join(withModules.worktreePath, "vendor/lib/lib.txt"), "utf8"),
-        "library"
-      )
-      assert.deepStrictEqual(withModules.warnings, [])
-    }).pipe(
-      Effect.ensuring(
-        Effect.sync(() => {
-          delete process.env.GIT_CONFIG_COUNT
-          delete process.env.GIT_CONFIG_KEY_0
-          delete process.env.GIT_CONFIG_VALUE_0
-        })
-      )
-    )
-  )
-
   it.live("runs 16 concurrent creates in one repository, all with distinct branches and paths", () =>
     Effect.gen(function* () {
       const { repo, worktrees } = yield* setup

@@ -10,11 +10,13 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { type AdoptionRoots, confirmAdoptable } from "./adoptionCheck.ts"
 import { makeCheckoutConfig } from "./checkoutWorkers.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { RepoLocks, retryTransient } from "./RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "./Repositories.ts"
+import { initAllowedSubmodules } from "./submodules.ts"
 import { moveWorktree, pointHeadAt } from "./worktreeFiles.ts"
 import { copyIncludedFiles } from "./worktreeInclude.ts"
 import { choosePath } from "./worktreePath.ts"
@@ -30,6 +32,8 @@ export interface CreateOptions {
   /** Fetch the base from origin first (bounded; falls back to the local ref with a warning). */
   readonly fetchBase?: boolean
   readonly initSubmodules?: boolean
+  /** The submodule URLs the user allowed; submodules with any other URL are not initialised. */
+  readonly submoduleUrls?: ReadonlyArray<string>
   readonly onPlanned?: WorktreePlan["onPlanned"]
 }
 
@@ -45,6 +49,10 @@ export interface WorktreePlan {
   readonly branch: string
   readonly base: ResolvedBase
   readonly initSubmodules?: boolean
+  /** The submodule URLs the user allowed (Project.submoduleUrls); others are skipped with a warning. */
+  readonly submoduleUrls?: ReadonlyArray<string>
+  /** The command that records the allowed URLs again, named in a skipped submodule's warning. */
+  readonly refreshSubmodules?: string
   /**
    * Called under the repository's lock once the branch and path are chosen, before git creates
    * anything: the moment to journal them, so a rollback knows exactly what this create made.
@@ -87,7 +95,10 @@ export class Worktrees extends Context.Service<
     readonly createPlanned: (plan: WorktreePlan) => Effect.Effect<PreparedWorktree, GitError>
     /** `plan`, then `createPlanned`. */
     readonly create: (options: CreateOptions) => Effect.Effect<PreparedWorktree, GitError>
-    /** Checks that `path` is a worktree registered in `repo` (not its main checkout) and reads its branch. */
+    /**
+     * Checks that `path` is a linked worktree of `repo` that may be adopted (under an allowed
+     * root, not the pool or Spindle's home, registered from both sides) and reads its branch.
+     */
     readonly adopt: (repo: string, path: string) => Effect.Effect<PreparedWorktree, GitError>
     readonly remove: (options: RemoveOptions) => Effect.Effect<{ readonly branchDeleted: boolean }, GitError>
     /** Deletes a branch no worktree has checked out, only if all its commits are on another ref. */
@@ -110,6 +121,13 @@ export class Worktrees extends Context.Service<
       const locks = yield* RepoLocks
       const config = yield* ServerConfig
       const worktreesRoot = join(config.home, "worktrees")
+      const adoptionRoots: AdoptionRoots = {
+        home: config.home,
+        worktreesRoot,
+        // The pool's folder (pool/WorktreePool.ts POOL_DIR; pool/ sits above git/).
+        poolRoot: join(worktreesRoot, ".pool"),
+        extraRoots: config.worktreeRoots ?? []
+      }
 
       const chooseBranch = Effect.fn("Worktrees.chooseBranch")(function* (repo: string, requested?: string) {
         if (requested !== undefined) {
@@ -162,6 +180,7 @@ export class Worktrees extends Context.Service<
           branch: yield* chooseBranch(repo, options.branch),
           base,
           ...(options.initSubmodules === undefined ? {} : { initSubmodules: options.initSubmodules }),
+          ...(options.submoduleUrls === undefined ? {} : { submoduleUrls: options.submoduleUrls }),
           ...(options.onPlanned === undefined ? {} : { onPlanned: options.onPlanned })
         } satisfies WorktreePlan
       })
@@ -245,25 +264,19 @@ export class Worktrees extends Context.Service<
         const included = yield* copyIncludedFiles(git, repo, added.path)
         warnings.push(...included.warnings)
         if (planned.initSubmodules === true) {
-          const submodules = yield* locks
-            .withLock(
+          const submodules = yield* initAllowedSubmodules(
+            git,
+            {
               repo,
-              git.run(["submodule", "update", "--init", "--recursive"], {
-                cwd: added.path,
-                timeout: "5 minutes",
-                config
-              })
-            )
-            .pipe(
-              Effect.catchTag("GitError", (error) =>
-                Effect.succeed({ exitCode: 1, stdout: "", stderr: error.message })
-              )
-            )
-          if (submodules.exitCode !== 0) {
-            warnings.push(
-              `Submodules were not initialised: ${submodules.stderr.trim().split("\n")[0] ?? "git failed"}`
-            )
-          }
+              worktree: added.path,
+              sha: base.sha,
+              allowedUrls: planned.submoduleUrls ?? [],
+              refresh: planned.refreshSubmodules ?? "spindle project update <project> --init-submodules on",
+              config
+            },
+            (effect) => locks.withLock(repo, effect)
+          )
+          warnings.push(...submodules)
         }
         return {
           worktreePath: added.path,
@@ -298,6 +311,7 @@ export class Worktrees extends Context.Service<
             message: `${path} is the repository's main checkout, not a linked worktree. Use mode current_checkout for it.`
           })
         }
+        yield* confirmAdoptable(git, adoptionRoots, repo, match.real, path)
         const warnings =
           match.branch === null
             ? [`${match.real} has a detached HEAD; commits made there belong to no branch.`]

@@ -54,6 +54,50 @@ describe("Commands", () => {
     })
   )
 
+  it.live(
+    "records the submodule URLs on the default branch when submodules are turned on, never a client's",
+    () =>
+      Effect.gen(function* () {
+        const repo = yield* gitRepo
+        const gitlink = (path: string, url: string) => {
+          const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo }).toString().trim()
+          execFileSync("git", ["config", "-f", ".gitmodules", `submodule.${path}.path`, path], { cwd: repo })
+          execFileSync("git", ["config", "-f", ".gitmodules", `submodule.${path}.url`, url], { cwd: repo })
+          execFileSync("git", ["update-index", "--add", "--cacheinfo", `160000,${head},${path}`], {
+            cwd: repo
+          })
+          execFileSync("git", ["add", ".gitmodules"], { cwd: repo })
+          execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", path], {
+            cwd: repo
+          })
+        }
+        gitlink("vendor/a", "https://example.com/a.git")
+        const { commands, engine } = yield* setup()
+        const project = Effect.map(engine.snapshot, (snapshot) => snapshot.projects[0]!)
+        yield* commands.dispatch(
+          { ...register(repo), initSubmodules: true, submoduleUrls: ["http://127.0.0.1:9/evil.git"] },
+          serverActor
+        )
+        assert.deepStrictEqual((yield* project).submoduleUrls, ["https://example.com/a.git"])
+        // Committed later: not allowed until the user turns submodules on again.
+        gitlink("vendor/b", "https://example.com/b.git")
+        const update = (n: number, fields: Record<string, unknown>) =>
+          commands.dispatch(
+            { type: "project.update", commandId: `update-${n}`, projectId: "p1", ...fields },
+            serverActor
+          )
+        yield* update(1, { title: "renamed", submoduleUrls: ["http://127.0.0.1:9/evil.git"] })
+        assert.deepStrictEqual((yield* project).submoduleUrls, ["https://example.com/a.git"])
+        yield* update(2, { initSubmodules: true })
+        assert.deepStrictEqual((yield* project).submoduleUrls, [
+          "https://example.com/a.git",
+          "https://example.com/b.git"
+        ])
+        yield* update(3, { initSubmodules: false })
+        assert.deepStrictEqual((yield* project).submoduleUrls, [])
+      })
+  )
+
   it.live("refuses a path that does not exist or is not a git repository, writing nothing", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir()

@@ -1,5 +1,6 @@
 // The one door for client commands, whatever transport they came by: decode and validate,
-// resolve what needs the outside world (paths, git), pass the startup gate, then the engine.
+// resolve what needs the outside world (paths, git: a project's root, default branch and allowed
+// submodule URLs), pass the startup gate, then the engine.
 import type {
   Actor,
   ArchiveResult,
@@ -15,9 +16,12 @@ import { SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
+import { readSubmodules } from "../git/submodules.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { readSetupApproval } from "../setup/setupApproval.ts"
@@ -55,10 +59,49 @@ export class Commands extends Context.Service<
       const engine = yield* Engine
       const gate = yield* StartupGate
       const repositories = yield* Repositories
+      const git = yield* GitCli
       const bootstrapper = yield* BootstrapTurnStartDispatcher
       const setupRunner = yield* SetupRunner
       const lifecycle = yield* ThreadLifecycle
       const ports = yield* ThreadPorts
+
+      /**
+       * The submodule URLs a project allows, decided with `initSubmodules` and never taken from
+       * the client: on, the URLs of `.gitmodules` as committed on the default branch (read from
+       * git's objects); off, none; not given, unchanged.
+       */
+      const recordSubmodules = <
+        C extends { readonly initSubmodules?: boolean; readonly submoduleUrls?: ReadonlyArray<string> }
+      >(
+        command: C,
+        repo: string,
+        defaultBranch: string | null | undefined
+      ) =>
+        Effect.gen(function* () {
+          const { submoduleUrls: _ignored, ...rest } = command
+          if (command.initSubmodules !== true) {
+            return command.initSubmodules === false ? { ...rest, submoduleUrls: [] } : rest
+          }
+          const branch = defaultBranch ?? (yield* repositories.defaultBranch(repo))
+          if (branch === undefined) return { ...rest, submoduleUrls: [] }
+          const base = yield* repositories.resolveBase(repo, branch)
+          const submodules = yield* readSubmodules(git, repo, base.sha)
+          return { ...rest, submoduleUrls: [...new Set(submodules.map((submodule) => submodule.url))] }
+        })
+
+      const resolveProjectUpdate = Effect.fn("Commands.resolveProjectUpdate")(
+        function* <C extends Omit<Extract<ClientCommand, { type: "project.update" }>, "approveSetup">>(
+          command: C
+        ) {
+          const project = HashMap.get((yield* engine.readModel).projects, command.projectId)
+          // An unknown project is the decider's to refuse; nothing is read for it.
+          if (project._tag === "None") return command
+          const defaultBranch =
+            command.defaultBranch === undefined ? project.value.defaultBranch : command.defaultBranch
+          return yield* recordSubmodules(command, project.value.workspaceRoot, defaultBranch)
+        },
+        Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "initSubmodules")))
+      )
 
       /** A registered project's root is the real path of its repository's top level. */
       const resolveProject = Effect.fn("Commands.resolveProject")(
@@ -76,12 +119,16 @@ export class Commands extends Context.Service<
           const defaultBranch = command.defaultBranch ?? (yield* repositories.defaultBranch(workspaceRoot))
           // The user registering the repository vouches for the setup script it holds now.
           const setupApproval = yield* readSetupApproval(repositories, workspaceRoot, defaultBranch ?? null)
-          return {
-            ...command,
+          return yield* recordSubmodules(
+            {
+              ...command,
+              workspaceRoot,
+              ...(defaultBranch === undefined ? {} : { defaultBranch }),
+              setupApproval
+            },
             workspaceRoot,
-            ...(defaultBranch === undefined ? {} : { defaultBranch }),
-            setupApproval
-          } satisfies ProjectCreateResolved
+            defaultBranch
+          )
         },
         Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "workspaceRoot")))
       )
@@ -137,7 +184,10 @@ export class Commands extends Context.Service<
             )
           case "project.update":
             return yield* gate.enqueue(
-              Effect.flatMap(resolveUpdate(command), (resolved) => engine.dispatch(resolved, actor))
+              resolveUpdate(command).pipe(
+                Effect.flatMap(resolveProjectUpdate),
+                Effect.flatMap((resolved) => engine.dispatch(resolved, actor))
+              )
             )
           case "thread.archive":
             return yield* gate.enqueue(lifecycle.archive(command, actor))

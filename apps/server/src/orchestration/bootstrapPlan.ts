@@ -314,13 +314,28 @@ export const prepareWorkspace = (
           branch: workspace.branch,
           base: workspace.base,
           initSubmodules: workspace.initSubmodules,
+          submoduleUrls: plan.project.submoduleUrls,
+          refreshSubmodules: `spindle project update ${plan.project.id} --init-submodules on`,
           // Slots have no submodules checked out; such a project always takes the slow way.
           ...(workspace.initSubmodules ? {} : { claimSlot: pool.claim(plan.project, workspace.base) }),
           ...(onPlanned === undefined ? {} : { onPlanned })
         })
         .pipe(Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace")))
     case "existing_worktree":
-      return Effect.succeed(workspace.adopted)
+      // Checked again as it is bound: a registration can be rewritten between plan and bind.
+      return worktrees.adopt(plan.project.workspaceRoot, workspace.adopted.worktreePath).pipe(
+        Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace.worktreePath")),
+        Effect.filterOrFail(
+          (adopted) => adopted.worktreePath === workspace.adopted.worktreePath,
+          () =>
+            new SpindleError({
+              reason: "conflict",
+              field: "bootstrap.workspace.worktreePath",
+              path: workspace.adopted.worktreePath,
+              message: `${workspace.adopted.worktreePath} now resolves to another folder (a symlink changed while the thread started). Start the thread again.`
+            })
+        )
+      )
     case "current_checkout":
       return Effect.succeed({
         worktreePath: workspace.path,

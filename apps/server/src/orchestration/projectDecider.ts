@@ -65,6 +65,7 @@ export const decideProject = (
         // Read by the server before the command got here (Commands); absent, nothing is approved.
         setupApproval: command.setupApproval ?? null,
         initSubmodules: command.initSubmodules ?? false,
+        submoduleUrls: command.submoduleUrls ?? [],
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
         codexBin: command.codexBin ?? null,

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, sep } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { ProjectId } from "@spindle/contracts"
+import { CommandId, ProjectId, ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { type BootstrapWorld, bootstrapWorld } from "../testing/bootstrap.ts"
-import { commitFile, git } from "../testing/fixtures.ts"
+import { commitFile, git, serverActor } from "../testing/fixtures.ts"
 
 const p1 = ProjectId.make("p1")
 
@@ -127,6 +127,45 @@ describe("WorktreePool", () => {
       // git forgot both: only the main checkout and the thread's worktree are left.
       assert.strictEqual(git(world.repo, "worktree", "list", "--porcelain").split("\nworktree ").length, 2)
       assert.strictEqual((yield* readySlots(world)).length, 0)
+    })
+  )
+
+  it.live("never removes a slot a thread is bound to, with the thread's work in it", () =>
+    Effect.gen(function* () {
+      const world = yield* pooledWorld(1)
+      yield* world.pool.fill
+      const [slot] = yield* readySlots(world)
+      // A thread bound to the slot, as an adoption before the pool was refused could make one.
+      yield* world.engine.dispatch(
+        {
+          type: "thread.bootstrap.begin",
+          commandId: CommandId.make("bind-slot"),
+          threadId: ThreadId.make("t-adopted"),
+          projectId: p1,
+          parentThreadId: null,
+          title: "adopted a slot",
+          tags: [],
+          provider: "codex",
+          model: null,
+          runtimeMode: "full-access",
+          interactionMode: "default",
+          workspaceMode: "existing_worktree",
+          worktreePath: slot!.path,
+          runSetupScript: false
+        },
+        serverActor
+      )
+      writeFileSync(join(slot!.path, "work.txt"), "the child's work\n")
+      // The claim finds the slot dirty, and the pool's next pass looks again: neither removes it.
+      const result = yield* start(world, "t1")
+      yield* world.pool.fill
+      assert.notStrictEqual(result.worktreePath, slot!.path)
+      assert.strictEqual(readFileSync(join(slot!.path, "work.txt"), "utf8"), "the child's work\n")
+      assert.include(git(world.repo, "worktree", "list", "--porcelain"), `worktree ${slot!.path}\n`)
+      assert.notInclude(
+        (yield* world.pool.slots(p1)).map((s) => s.path),
+        slot!.path
+      )
     })
   )
 

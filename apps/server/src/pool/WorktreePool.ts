@@ -141,13 +141,28 @@ export class WorktreePool extends Context.Service<
           return yield* check(slot.path)
         })
 
-      /** Removes a slot from git and disk; its contents are the pool's own, so nothing is lost. */
+      /** Whether a thread works in `path` (bound to it, whatever its status). */
+      const heldByThread = (path: string) =>
+        Effect.map(engine.readModel, (model) =>
+          HashMap.some(model.threads, (thread) => thread.workspace.worktreePath === path)
+        )
+
+      /**
+       * Removes a slot from git and disk; its contents are the pool's own, so nothing is lost.
+       * A slot a thread is bound to (adoption refuses the pool, but a thread from before that
+       * check may hold one) is not the pool's any more: forgotten, never removed.
+       */
       const discardUnlocked = (repo: string, path: string) =>
-        Effect.suspend(() => {
+        Effect.gen(function* () {
           const slot = slots.get(path)
           if (slot !== undefined) unwatch(slot)
           slots.delete(path)
-          return Effect.andThen(worktrees.discardMade(repo, [path]), count("discarded"))
+          if (yield* heldByThread(path)) {
+            handedOut.add(path)
+            return yield* Effect.logWarning(`Pool slot ${path} is bound to a thread; left in place.`)
+          }
+          yield* worktrees.discardMade(repo, [path])
+          yield* count("discarded")
         })
       const discard = (repo: string, path: string) => locks.withLock(repo, discardUnlocked(repo, path))
 

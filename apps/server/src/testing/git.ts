@@ -4,14 +4,22 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { GitServices } from "../git/GitLayer.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
-import { testConfig } from "./fixtures.ts"
+import { testSettings } from "./fixtures.ts"
 
-/** Builds the git services for `home`; `wrapGit` lets a test watch or alter git calls. */
-export const gitServices = (home: string, wrapGit?: (git: GitCli["Service"]) => GitCli["Service"]) =>
+/**
+ * Builds the git services for `home`; `wrapGit` lets a test watch or alter git calls, `settings`
+ * changes the server's settings.
+ */
+export const gitServices = (
+  home: string,
+  wrapGit?: (git: GitCli["Service"]) => GitCli["Service"],
+  settings?: Partial<ServerSettings>
+) =>
   Effect.gen(function* () {
     const cli = wrapGit
       ? Layer.effect(
@@ -21,7 +29,7 @@ export const gitServices = (home: string, wrapGit?: (git: GitCli["Service"]) => 
       : GitCli.layer
     const layer = GitServices.pipe(
       Layer.provideMerge(cli),
-      Layer.provide(testConfig(home)),
+      Layer.provide(ServerConfig.layer({ ...testSettings(home), ...settings })),
       Layer.provide(NodeServices.layer)
     )
     const context = yield* Layer.build(layer)
