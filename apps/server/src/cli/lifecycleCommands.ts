@@ -7,7 +7,7 @@ import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import { withClient } from "./connect.ts"
 import { globalOptions } from "./globals.ts"
-import { commandId, print } from "./output.ts"
+import { commandId, print, writeErrorLine } from "./output.ts"
 
 const describeWorktree = (result: ArchiveResult) => {
   const cleanup = result.worktree
@@ -48,8 +48,8 @@ const lifecycle = (verb: "archive" | "unarchive" | "delete", force: boolean, thr
           const entries = yield* client["worktree.list"]({ projectId: thread.projectId })
           const mine = entries.find((e) => e.threadId === thread.id)
           if (mine !== undefined && mine.details.length > 0) {
-            process.stderr.write(
-              `--force removes ${mine.path} anyway:\n${mine.details.map((d) => `  - ${d}`).join("\n")}\n`
+            writeErrorLine(
+              `--force removes ${mine.path} anyway:\n${mine.details.map((d) => `  - ${d}`).join("\n")}`
             )
           }
         }

@@ -16,7 +16,7 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { failedTurn, followThread } from "./follow.ts"
 import { globalOptions } from "./globals.ts"
 import { archiveCommand, deleteCommand, unarchiveCommand } from "./lifecycleCommands.ts"
-import { commandId, print, writeLine } from "./output.ts"
+import { commandId, print, writeErrorLine, writeLine } from "./output.ts"
 import { childrenCommand, diffCommand, stopThreadCommand, waitCommand } from "./teamCommands.ts"
 import { formatThread, THREAD_STATES, threadState, threadTable } from "./threadView.ts"
 import { approveCommand, declineCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
@@ -129,7 +129,7 @@ const start = Command.make(
             // A refused command (bad project, bad flag value) ends the command at once.
             Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress)))
           )) as BootstrapResult
-          if (!json) for (const warning of result.warnings) process.stderr.write(`spindle: ! ${warning}\n`)
+          if (!json) for (const warning of result.warnings) writeErrorLine(`spindle: ! ${warning}`)
           if (result.turn.status === "not-started") {
             if (progress !== undefined)
               yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
