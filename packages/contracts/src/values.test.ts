@@ -12,7 +12,8 @@ import {
   SetupScript,
   Tag,
   Tags,
-  Title
+  Title,
+  withoutBidiControls
 } from "./values.ts"
 
 /** The failure message, or undefined when the value decodes. */
@@ -36,6 +37,36 @@ describe("text fields", () => {
         assert.include(refusal(schema, bad), "one line", JSON.stringify(bad))
       }
     }
+  })
+
+  it("titles and tags refuse bidi controls, which show a line in another order than it reads", () => {
+    for (const schema of [Title, Tag]) {
+      for (const control of [
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c"
+      ]) {
+        assert.include(
+          refusal(schema, `fix ${control}gnp.exe`),
+          "bidirectional controls",
+          JSON.stringify(control)
+        )
+      }
+    }
+    // Right-to-left text itself is fine, and a prompt may hold the controls (it is not a label).
+    assert.isUndefined(refusal(Title, "תיקון דף הכניסה"))
+    assert.isUndefined(refusal(Title, "إصلاح صفحة الدخول"))
+    assert.isUndefined(refusal(Prompt, "quote \u202eevil\u202c as written"))
+    assert.strictEqual(withoutBidiControls("a\u202eb\u2066c\u200fd\u061c"), "abcd")
   })
 
   it("a prompt needs a visible character, not only whitespace or invisible characters", () => {

@@ -24,6 +24,13 @@ const VISIBLE = /[^\s\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}\u280
  * provider) refuse it. Checked in prompts only: a default title cut from a prompt may split a pair.
  */
 const LONE_SURROGATE = /\p{Cs}/u
+/**
+ * The bidirectional controls (embeddings, overrides, isolates, marks): they make a line display in
+ * another order than it reads, so a title could show as something else in a list or a terminal.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u
+/** `text` without bidi controls: a default title made from a prompt or a folder name. */
+export const withoutBidiControls = (text: string) => text.replace(new RegExp(BIDI_CONTROLS.source, "gu"), "")
 /** U+FFFD is what a decoder leaves where bytes were not UTF-8: the sender's text was damaged. */
 const REPLACEMENT = "\ufffd"
 
@@ -46,6 +53,9 @@ const textCheck = ({ max, multiline }: TextRules) =>
         return multiline
           ? "must not contain NUL or other control characters (newlines and tabs are fine); remove them"
           : "must be one line without NUL, tabs, line breaks or other control characters; remove them"
+      }
+      if (!multiline && BIDI_CONTROLS.test(text)) {
+        return "must not contain bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), which make a line display in another order than it reads; remove them"
       }
       if (text.includes(REPLACEMENT)) {
         return "holds U+FFFD, the mark a decoder leaves where bytes were not valid UTF-8; send the text as valid UTF-8"
@@ -75,7 +85,8 @@ export const boundedText = (max: number) => Schema.String.check(textCheck({ max,
 export const multilineText = (max: number) => Schema.String.check(textCheck({ max, multiline: true }))
 
 export const Title = boundedText(200).annotate({
-  description: "One line, at most 200 characters (trimmed), with a visible character"
+  description:
+    "One line, at most 200 characters (trimmed), with a visible character and no bidirectional controls"
 })
 
 /** An absolute path on the server's machine. */

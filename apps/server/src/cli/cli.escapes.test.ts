@@ -92,4 +92,44 @@ describe("spindle CLI output is safe for a terminal", () => {
       }),
     120_000
   )
+
+  it.live(
+    "a title with a bidi control is refused (validation); a default title from the prompt drops them",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* inProcessServer()
+        const repo = yield* gitRepo
+        const env = { SPINDLE_HOME: server.home }
+        assert.strictEqual((yield* spindle(["project", "add", repo, "--id", "demo"], env)).code, 0)
+        const start = (extra: ReadonlyArray<string>) =>
+          spindle(
+            ["--json", "thread", "start", "--project", "demo", "--mode", "current_checkout", ...extra],
+            env
+          )
+        const refused = yield* start([
+          "--prompt",
+          "x",
+          "--title",
+          "invoice \u202egnp.exe",
+          "--thread-id",
+          "t1"
+        ])
+        assert.strictEqual(refused.code, 1, refused.stderr)
+        const error = (JSON.parse(refused.stdout) as { error: { reason: string; message: string } }).error
+        assert.strictEqual(error.reason, "validation")
+        assert.include(error.message, "title")
+        assert.include(error.message, "bidirectional controls")
+        assert.strictEqual((yield* spindle(["thread", "list", "--json"], env)).stdout.trim(), "[]")
+
+        const started = yield* start([
+          "--prompt",
+          "fix \u202ethe\u202c login\u200f page",
+          "--thread-id",
+          "t2"
+        ])
+        assert.strictEqual(started.code, 0, started.stderr)
+        assert.strictEqual((JSON.parse(started.stdout) as { title: string }).title, "fix the login page")
+      }),
+    120_000
+  )
 })
