@@ -1,12 +1,12 @@
 // `spindle thread archive|unarchive|delete` and `spindle project remove`: one request each, then
 // what became of the worktrees, in words or JSON.
 import type { ArchiveResult, ProjectRemoveResult } from "@spindle/contracts"
-import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import { withClient } from "./connect.ts"
 import { globalOptions } from "./globals.ts"
+import { idArgument } from "./ids.ts"
 import { commandId, print, writeErrorLine } from "./output.ts"
 
 const describeWorktree = (result: ArchiveResult) => {
@@ -31,7 +31,7 @@ const describeWorktree = (result: ArchiveResult) => {
 const lifecycleLine = (verb: string) => (result: ArchiveResult) =>
   [`${verb} thread ${result.threadId}`, ...describeWorktree(result)].join("\n")
 
-const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
+const threadIdArg = idArgument("thread", "The thread's id")
 const forceFlag = Flag.Boolean("force").pipe(
   Flag.withDescription("Remove its worktree even with uncommitted changes (they are lost)"),
   Flag.withDefault(false)
@@ -88,7 +88,7 @@ export const deleteCommand = Command.make("delete", { thread: threadIdArg, force
 export const projectRemoveCommand = Command.make(
   "remove",
   {
-    project: Argument.String("project").pipe(Argument.withDescription("The project's id")),
+    project: idArgument("project", "The project's id"),
     archiveThreads: Flag.Boolean("archive-threads").pipe(
       Flag.withDescription("Archive its active threads first (refused otherwise)"),
       Flag.withDefault(false)
