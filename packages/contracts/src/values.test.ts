@@ -3,6 +3,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
+import { Project } from "./project.ts"
+import { Thread } from "./thread.ts"
 import {
   AbsolutePath,
   findUnsafeInput,
@@ -10,6 +12,7 @@ import {
   ModelName,
   Prompt,
   SetupScript,
+  StoredTitle,
   Tag,
   Tags,
   Title,
@@ -39,8 +42,8 @@ describe("text fields", () => {
     }
   })
 
-  it("titles and tags refuse bidi controls, which show a line in another order than it reads", () => {
-    for (const schema of [Title, Tag]) {
+  it("titles refuse bidi controls, which show a line in another order than it reads", () => {
+    for (const schema of [Title]) {
       for (const control of [
         "\u202a",
         "\u202b",
@@ -66,6 +69,11 @@ describe("text fields", () => {
     assert.isUndefined(refusal(Title, "תיקון דף הכניסה"))
     assert.isUndefined(refusal(Title, "إصلاح صفحة الدخول"))
     assert.isUndefined(refusal(Prompt, "quote \u202eevil\u202c as written"))
+    // What was recorded before keeps decoding: a title in an event or a read model, and tags.
+    assert.isUndefined(refusal(StoredTitle, "invoice \u202egnp.exe"))
+    assert.isUndefined(refusal(Thread.fields.title, "invoice \u202egnp.exe"))
+    assert.isUndefined(refusal(Project.fields.title, "invoice \u202egnp.exe"))
+    assert.isUndefined(refusal(Tag, "\u202etag"))
     assert.strictEqual(withoutBidiControls("a\u202eb\u2066c\u200fd\u061c"), "abcd")
   })
 
