@@ -36,7 +36,7 @@ import {
   ProviderKind,
   SetupScript,
   SetupTimeoutSeconds,
-  Title,
+  StoredTitle,
   WorkspaceMode
 } from "./values.ts"
 
@@ -56,7 +56,7 @@ export const ProjectCreated = event("project.created", { project: Project })
 export const ProjectUpdated = event("project.updated", {
   projectId: ProjectId,
   changes: Schema.Struct({
-    title: Schema.optionalKey(Title),
+    title: Schema.optionalKey(StoredTitle),
     defaultBranch: Schema.optionalKey(Schema.NullOr(Schema.String)),
     setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),
     setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),

@@ -10,7 +10,7 @@ import {
   ProviderKind,
   SetupScript,
   SetupTimeoutSeconds,
-  Title
+  StoredTitle
 } from "./values.ts"
 
 /** Variables Spindle itself gives every setup run; a project cannot set them. */
@@ -176,7 +176,7 @@ export type SetupApproval = typeof SetupApproval.Type
 
 export const Project = Schema.Struct({
   id: ProjectId,
-  title: Title,
+  title: StoredTitle,
   /** The repository's top-level directory (real path). */
   workspaceRoot: AbsolutePath,
   /** Detected at registration (origin/HEAD, main, master, ...), overridable; null when unknown. */

@@ -12,8 +12,8 @@ import {
   ModelName,
   ProviderKind,
   RuntimeMode,
+  StoredTitle,
   Tags,
-  Title,
   WorkspaceMode
 } from "./values.ts"
 
@@ -135,7 +135,7 @@ export const Thread = Schema.Struct({
   projectId: ProjectId,
   /** Set when an agent spawned this thread from another one. */
   parentThreadId: Schema.NullOr(ThreadId),
-  title: Title,
+  title: StoredTitle,
   tags: Tags,
   provider: ProviderKind,
   model: Schema.NullOr(ModelName),

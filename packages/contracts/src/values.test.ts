@@ -3,6 +3,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
+import { Project } from "./project.ts"
+import { Thread } from "./thread.ts"
 import {
   AbsolutePath,
   findUnsafeInput,
@@ -10,9 +12,11 @@ import {
   ModelName,
   Prompt,
   SetupScript,
+  StoredTitle,
   Tag,
   Tags,
-  Title
+  Title,
+  withoutBidiControls
 } from "./values.ts"
 
 /** The failure message, or undefined when the value decodes. */
@@ -36,6 +40,41 @@ describe("text fields", () => {
         assert.include(refusal(schema, bad), "one line", JSON.stringify(bad))
       }
     }
+  })
+
+  it("titles refuse bidi controls, which show a line in another order than it reads", () => {
+    for (const schema of [Title]) {
+      for (const control of [
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c"
+      ]) {
+        assert.include(
+          refusal(schema, `fix ${control}gnp.exe`),
+          "bidirectional controls",
+          JSON.stringify(control)
+        )
+      }
+    }
+    // Right-to-left text itself is fine, and a prompt may hold the controls (it is not a label).
+    assert.isUndefined(refusal(Title, "תיקון דף הכניסה"))
+    assert.isUndefined(refusal(Title, "إصلاح صفحة الدخول"))
+    assert.isUndefined(refusal(Prompt, "quote \u202eevil\u202c as written"))
+    // What was recorded before keeps decoding: a title in an event or a read model, and tags.
+    assert.isUndefined(refusal(StoredTitle, "invoice \u202egnp.exe"))
+    assert.isUndefined(refusal(Thread.fields.title, "invoice \u202egnp.exe"))
+    assert.isUndefined(refusal(Project.fields.title, "invoice \u202egnp.exe"))
+    assert.isUndefined(refusal(Tag, "\u202etag"))
+    assert.strictEqual(withoutBidiControls("a\u202eb\u2066c\u200fd\u061c"), "abcd")
   })
 
   it("a prompt needs a visible character, not only whitespace or invisible characters", () => {

@@ -24,6 +24,13 @@ const VISIBLE = /[^\s\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}\u280
  * provider) refuse it. Checked in prompts only: a default title cut from a prompt may split a pair.
  */
 const LONE_SURROGATE = /\p{Cs}/u
+/**
+ * The bidirectional controls (embeddings, overrides, isolates, marks): they make a line display in
+ * another order than it reads, so a title could show as something else in a list or a terminal.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u
+/** `text` without bidi controls: a default title made from a prompt or a folder name. */
+export const withoutBidiControls = (text: string) => text.replace(new RegExp(BIDI_CONTROLS.source, "gu"), "")
 /** U+FFFD is what a decoder leaves where bytes were not UTF-8: the sender's text was damaged. */
 const REPLACEMENT = "\ufffd"
 
@@ -32,6 +39,8 @@ interface TextRules {
   readonly max: number
   /** Newlines and tabs are allowed (prompts, scripts); labels are one line. */
   readonly multiline: boolean
+  /** Bidi controls are refused (titles people and agents send). */
+  readonly refuseBidi?: boolean
 }
 
 /**
@@ -39,13 +48,16 @@ interface TextRules {
  * character, and a length bound on the trimmed text. One check, so a JSON Schema keeps one flat
  * `pattern` per property (some MCP clients drop `allOf`).
  */
-const textCheck = ({ max, multiline }: TextRules) =>
+const textCheck = ({ max, multiline, refuseBidi = false }: TextRules) =>
   Schema.makeFilter<string>(
     (text) => {
       if ((multiline ? MULTILINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(text)) {
         return multiline
           ? "must not contain NUL or other control characters (newlines and tabs are fine); remove them"
           : "must be one line without NUL, tabs, line breaks or other control characters; remove them"
+      }
+      if (refuseBidi && BIDI_CONTROLS.test(text)) {
+        return "must not contain bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), which make a line display in another order than it reads; remove them"
       }
       if (text.includes(REPLACEMENT)) {
         return "holds U+FFFD, the mark a decoder leaves where bytes were not valid UTF-8; send the text as valid UTF-8"
@@ -74,7 +86,20 @@ export const boundedText = (max: number) => Schema.String.check(textCheck({ max,
 /** Text that may span lines (prompts): at most `max` characters once trimmed. */
 export const multilineText = (max: number) => Schema.String.check(textCheck({ max, multiline: true }))
 
-export const Title = boundedText(200).annotate({
+/** A title as people and agents send it (commands, MCP tools): no bidi controls either. */
+export const Title = Schema.String.check(
+  textCheck({ max: 200, multiline: false, refuseBidi: true })
+).annotate({
+  description:
+    "One line, at most 200 characters (trimmed), with a visible character and no bidirectional controls"
+})
+
+/**
+ * A title as recorded (events, read models): what Title accepted when it was written. Titles from
+ * before bidi controls were refused may hold them, and a stored row must keep decoding (a server
+ * whose log no longer decodes does not start); every display escapes them.
+ */
+export const StoredTitle = boundedText(200).annotate({
   description: "One line, at most 200 characters (trimmed), with a visible character"
 })
 

@@ -72,6 +72,22 @@ const failure = (error: unknown, url: string): CliFailure => {
   })
 }
 
+/**
+ * A request the RPC client could not encode: a value the contracts refuse, found before sending
+ * (the client throws Schema's "Schema validation failed" with the issue as its cause). Bad input,
+ * not a crash: exit 2 naming the field, never a stack trace. Ids are checked earlier (ids.ts);
+ * this covers whatever else a command passes on unchecked.
+ */
+const unencodable = (defect: unknown) =>
+  Effect.gen(function* () {
+    const issue =
+      defect instanceof Error && defect.message === "Schema validation failed" ? defect.cause : undefined
+    if (issue === undefined || typeof issue !== "object" || issue === null) return yield* Effect.die(defect)
+    const { describeIssue } = yield* Effect.promise(() => import("@spindle/shared/schemaIssue"))
+    const { message } = describeIssue(issue as Parameters<typeof describeIssue>[0])
+    return yield* usageError(`the request was not sent, a value in it is not valid: ${message}.`)
+  })
+
 /** Runs `program` with a connected client; the socket closes when it ends. */
 export const withClient = <A>(program: (client: SpindleClient) => Effect.Effect<A, unknown, Scope.Scope>) =>
   Effect.gen(function* () {
@@ -98,6 +114,7 @@ export const withClient = <A>(program: (client: SpindleClient) => Effect.Effect<
     }
     const { makeClient } = yield* Effect.promise(() => import("./rpcClient.ts"))
     return yield* Effect.scoped(Effect.flatMap(makeClient({ url, token }), program)).pipe(
-      Effect.mapError((error) => failure(error, url))
+      Effect.mapError((error) => failure(error, url)),
+      Effect.catchDefect(unencodable)
     )
   })

@@ -8,6 +8,7 @@ import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { threadOfEvent } from "../domain/readModel.ts"
 import { CliFailure, EXIT } from "./errors.ts"
+import { writeErrorLine } from "./output.ts"
 import type { SpindleClient } from "./rpcClient.ts"
 
 export type FollowEnd =
@@ -201,8 +202,8 @@ export const followThread = (
     // Ctrl-C stops the watching, not the work.
     Effect.onInterrupt(() =>
       Effect.sync(() => {
-        process.stderr.write(
-          `\nspindle: stopped following; thread ${threadId} goes on on the server. Re-attach with 'spindle thread follow ${threadId}', or see it with 'spindle thread show ${threadId}'.\n`
+        writeErrorLine(
+          `\nspindle: stopped following; thread ${threadId} goes on on the server. Re-attach with 'spindle thread follow ${threadId}', or see it with 'spindle thread show ${threadId}'.`
         )
       })
     )

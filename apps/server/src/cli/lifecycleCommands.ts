@@ -1,13 +1,13 @@
 // `spindle thread archive|unarchive|delete` and `spindle project remove`: one request each, then
 // what became of the worktrees, in words or JSON.
 import type { ArchiveResult, ProjectRemoveResult } from "@spindle/contracts"
-import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import { withClient } from "./connect.ts"
 import { globalOptions } from "./globals.ts"
-import { commandId, print } from "./output.ts"
+import { idArgument } from "./ids.ts"
+import { commandId, print, writeErrorLine } from "./output.ts"
 
 const describeWorktree = (result: ArchiveResult) => {
   const cleanup = result.worktree
@@ -31,7 +31,7 @@ const describeWorktree = (result: ArchiveResult) => {
 const lifecycleLine = (verb: string) => (result: ArchiveResult) =>
   [`${verb} thread ${result.threadId}`, ...describeWorktree(result)].join("\n")
 
-const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
+const threadIdArg = idArgument("thread", "The thread's id")
 const forceFlag = Flag.Boolean("force").pipe(
   Flag.withDescription("Remove its worktree even with uncommitted changes (they are lost)"),
   Flag.withDefault(false)
@@ -48,8 +48,8 @@ const lifecycle = (verb: "archive" | "unarchive" | "delete", force: boolean, thr
           const entries = yield* client["worktree.list"]({ projectId: thread.projectId })
           const mine = entries.find((e) => e.threadId === thread.id)
           if (mine !== undefined && mine.details.length > 0) {
-            process.stderr.write(
-              `--force removes ${mine.path} anyway:\n${mine.details.map((d) => `  - ${d}`).join("\n")}\n`
+            writeErrorLine(
+              `--force removes ${mine.path} anyway:\n${mine.details.map((d) => `  - ${d}`).join("\n")}`
             )
           }
         }
@@ -88,7 +88,7 @@ export const deleteCommand = Command.make("delete", { thread: threadIdArg, force
 export const projectRemoveCommand = Command.make(
   "remove",
   {
-    project: Argument.String("project").pipe(Argument.withDescription("The project's id")),
+    project: idArgument("project", "The project's id"),
     archiveThreads: Flag.Boolean("archive-threads").pipe(
       Flag.withDescription("Archive its active threads first (refused otherwise)"),
       Flag.withDefault(false)

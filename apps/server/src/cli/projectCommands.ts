@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
+import { idArgument, idFlag } from "./ids.ts"
 import { projectRemoveCommand } from "./lifecycleCommands.ts"
 import { commandId, print, table } from "./output.ts"
 
@@ -197,13 +198,13 @@ const notFound = (id: string) =>
     details: { projectId: id }
   })
 
-const projectArg = Argument.String("project").pipe(Argument.withDescription("The project's id"))
+const projectArg = idArgument("project", "The project's id")
 
 const add = Command.make(
   "add",
   {
     path: Argument.String("path").pipe(Argument.withDescription("The git repository")),
-    id: optional("id", "Its id (default: from the folder's name)"),
+    id: idFlag("project", "id", "Its id (default: from the folder's name)").pipe(Flag.optional),
     ...settingFlags
   },
   (flags) =>

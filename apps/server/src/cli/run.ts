@@ -14,6 +14,7 @@ import * as Exit from "effect/Exit"
 import type { Teardown } from "effect/Runtime"
 import { VERSION } from "../version.ts"
 import { CliFailure, EXIT } from "./errors.ts"
+import { writeErrorLine, writeLine } from "./output.ts"
 
 const jsonRequested = (argv: ReadonlyArray<string>) => {
   const end = argv.indexOf("--")
@@ -33,8 +34,8 @@ const presenter: CliOutput.Presenter = {
 const writeError = (json: boolean, failure: CliFailure) => {
   if (json) {
     const error = { reason: failure.reason, message: failure.message, ...failure.details }
-    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
-  } else process.stderr.write(`spindle: ${failure.message}\n`)
+    writeLine(JSON.stringify({ error }, null, 2))
+  } else writeErrorLine(`spindle: ${failure.message}`)
 }
 
 /** A usage error from effect/cli, as a CliFailure naming where to read more. */

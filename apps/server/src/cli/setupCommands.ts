@@ -1,7 +1,6 @@
 // `spindle setup rerun <thread> [--follow]`: runs the project's setup script again in the thread's
 // worktree; with --follow, its output as it streams, and exit 1 unless it succeeded.
 import type { ThreadId } from "@spindle/contracts"
-import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
@@ -10,12 +9,13 @@ import { withClient } from "./connect.ts"
 import { CliFailure, EXIT } from "./errors.ts"
 import { followThread } from "./follow.ts"
 import { globalOptions } from "./globals.ts"
+import { idArgument } from "./ids.ts"
 import { commandId, print, writeLine } from "./output.ts"
 
 const rerun = Command.make(
   "rerun",
   {
-    thread: Argument.String("thread").pipe(Argument.withDescription("The thread's id")),
+    thread: idArgument("thread", "The thread's id"),
     follow: Flag.Boolean("follow").pipe(
       Flag.withDescription("Show its output until it ends (exit 1 unless it succeeded)"),
       Flag.withDefault(false)

@@ -9,20 +9,18 @@ import * as Option from "effect/Option"
 import { hasLiveTurn } from "../domain/turnState.ts"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
+import { idArgument } from "./ids.ts"
 import { commandId, print } from "./output.ts"
 import { stateLine } from "./threadView.ts"
 
 /** The server answers a wait within an hour; longer waits are several calls. */
 const CHUNK_SECONDS = 3600
-const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
+const threadIdArg = idArgument("thread", "The thread's id")
 
 export const waitCommand = Command.make(
   "wait",
   {
-    threads: Argument.String("thread").pipe(
-      Argument.withDescription("The threads to wait for"),
-      Argument.between(1, 256)
-    ),
+    threads: idArgument("thread", "The threads to wait for").pipe(Argument.between(1, 256)),
     any: Flag.Boolean("any").pipe(
       Flag.withDescription("Until one of them got there"),
       Flag.withDefault(false)

@@ -4,7 +4,6 @@
 import { spawnSync } from "node:child_process"
 import { resolve } from "node:path"
 import type { BootstrapResult, ThreadId } from "@spindle/contracts"
-import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
@@ -15,13 +14,14 @@ import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { failedTurn, followThread } from "./follow.ts"
 import { globalOptions } from "./globals.ts"
+import { idArgument, idFlag } from "./ids.ts"
 import { archiveCommand, deleteCommand, unarchiveCommand } from "./lifecycleCommands.ts"
-import { commandId, print, writeLine } from "./output.ts"
+import { commandId, print, writeErrorLine, writeLine } from "./output.ts"
 import { childrenCommand, diffCommand, stopThreadCommand, waitCommand } from "./teamCommands.ts"
 import { formatThread, THREAD_STATES, threadState, threadTable } from "./threadView.ts"
 import { approveCommand, declineCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
 
-const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
+const threadIdArg = idArgument("thread", "The thread's id")
 const optionalString = (name: string, description: string) =>
   Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
 const opt = <A>(option: Option.Option<A>) => Option.getOrUndefined(option)
@@ -37,9 +37,7 @@ const setupFailure = (result: BootstrapResult) =>
 const start = Command.make(
   "start",
   {
-    project: Flag.String("project").pipe(
-      Flag.withDescription("The project to work in (spindle project list)")
-    ),
+    project: idFlag("project", "project", "The project to work in (spindle project list)"),
     prompt: Flag.String("prompt").pipe(Flag.withDescription("The first prompt for the agent")),
     mode: Flag.Literals("mode", ["new_worktree", "existing_worktree", "current_checkout"]).pipe(
       Flag.withDescription("Where it works (default new_worktree, or existing_worktree with --worktree)"),
@@ -50,7 +48,7 @@ const start = Command.make(
     pr: Flag.Int("pr").pipe(Flag.withDescription("Start from this pull request's head"), Flag.optional),
     worktree: optionalString("worktree", "An existing worktree to use (existing_worktree)"),
     title: optionalString("title", "A title for the thread"),
-    threadId: optionalString("thread-id", "Its id (default: generated)"),
+    threadId: idFlag("thread", "thread-id", "Its id (default: generated)").pipe(Flag.optional),
     provider: Flag.Literals("provider", ["codex", "command"]).pipe(
       Flag.withDescription("The agent (default: the project's)"),
       Flag.optional
@@ -129,7 +127,7 @@ const start = Command.make(
             // A refused command (bad project, bad flag value) ends the command at once.
             Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress)))
           )) as BootstrapResult
-          if (!json) for (const warning of result.warnings) process.stderr.write(`spindle: ! ${warning}\n`)
+          if (!json) for (const warning of result.warnings) writeErrorLine(`spindle: ! ${warning}`)
           if (result.turn.status === "not-started") {
             if (progress !== undefined)
               yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
@@ -158,12 +156,12 @@ const start = Command.make(
 const list = Command.make(
   "list",
   {
-    project: optionalString("project", "Only this project's threads"),
+    project: idFlag("project", "project", "Only this project's threads").pipe(Flag.optional),
     state: Flag.Literals("state", THREAD_STATES).pipe(
       Flag.withDescription("Only threads in this state"),
       Flag.optional
     ),
-    parent: optionalString("parent", "Only the children of this thread"),
+    parent: idFlag("thread", "parent", "Only the children of this thread").pipe(Flag.optional),
     limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many (newest first)"), Flag.optional)
   },
   (flags) =>

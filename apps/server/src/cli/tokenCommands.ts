@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import { discover, withClient } from "./connect.ts"
 import { usageError } from "./errors.ts"
 import { globalOptions } from "./globals.ts"
+import { idFlag } from "./ids.ts"
 import { print, table } from "./output.ts"
 
 /** One row per token of either kind: kind, id, name or thread, scopes or capabilities, expiry, state. */
@@ -103,7 +104,7 @@ const rotateOwner = Command.make("rotate-owner", {}, () =>
 const issueMcp = Command.make(
   "issue-mcp",
   {
-    thread: Flag.String("thread").pipe(Flag.withDescription("The thread the agent works in")),
+    thread: idFlag("thread", "thread", "The thread the agent works in"),
     capability: Flag.Literals("capability", ["thread-management", "thread-read"]).pipe(
       Flag.withDescription("What the agent may do (repeatable; default both)"),
       Flag.atLeast(0)

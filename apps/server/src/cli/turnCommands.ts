@@ -12,9 +12,10 @@ import { withClient } from "./connect.ts"
 import { CliFailure, EXIT } from "./errors.ts"
 import { failedTurn, followThread } from "./follow.ts"
 import { globalOptions } from "./globals.ts"
+import { idArgument } from "./ids.ts"
 import { commandId, print, writeLine } from "./output.ts"
 
-const threadIdArg = Argument.String("thread").pipe(Argument.withDescription("The thread's id"))
+const threadIdArg = idArgument("thread", "The thread's id")
 
 export const sendCommand = Command.make(
   "send",

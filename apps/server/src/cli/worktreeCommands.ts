@@ -6,6 +6,7 @@ import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { withClient } from "./connect.ts"
+import { idFlag } from "./ids.ts"
 import { print } from "./output.ts"
 
 const size = (bytes: number | null) =>
@@ -28,7 +29,7 @@ const formatEntry = (entry: WorktreeEntry) =>
 export const worktreesCommand = Command.make(
   "worktrees",
   {
-    project: Flag.String("project").pipe(Flag.withDescription("Only this project's"), Flag.optional),
+    project: idFlag("project", "project", "Only this project's").pipe(Flag.optional),
     apply: Flag.Boolean("apply").pipe(
       Flag.withDescription("Do the cleanup (never touching uncommitted or unpushed work)"),
       Flag.withDefault(false)

@@ -10,7 +10,8 @@ import {
   type ThreadId,
   type ThreadTurnStart,
   TurnId,
-  type WorkspaceMode
+  type WorkspaceMode,
+  withoutBidiControls
 } from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
 import * as Effect from "effect/Effect"
@@ -77,9 +78,9 @@ export interface PlanServices {
   ) => SpindleError | undefined
 }
 
-/** The default title: the prompt with whitespace collapsed, cut to 80 characters. */
+/** The default title: the prompt with whitespace collapsed and bidi controls dropped, cut to 80 characters. */
 export const titleFromPrompt = (prompt: string) => {
-  const collapsed = prompt.replace(/\s+/g, " ").trim()
+  const collapsed = withoutBidiControls(prompt).replace(/\s+/g, " ").trim()
   return collapsed.length <= 80 ? collapsed : `${collapsed.slice(0, 79).trimEnd()}…`
 }
 

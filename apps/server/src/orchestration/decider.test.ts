@@ -41,6 +41,9 @@ describe("decider", () => {
     assert.strictEqual([...long.projects][0]![1].title, "a".repeat(200))
     const blank = run(emptyReadModel, { ...createProject, workspaceRoot: "/repos/\u0001\u0002 " })
     assert.strictEqual([...blank.projects][0]![1].title, "project")
+    // Bidi controls are no part of a title: dropped from the folder's name.
+    const bidi = run(emptyReadModel, { ...createProject, workspaceRoot: "/repos/al\u202epha\u200f" })
+    assert.strictEqual([...bidi.projects][0]![1].title, "alpha")
   })
 
   it("refuses a second project with the same id or the same repository", () => {

@@ -4,7 +4,8 @@ import {
   DEFAULT_PORT_COUNT,
   DEFAULT_RETENTION,
   DEFAULT_SETUP_TIMEOUT_SECONDS,
-  type Project
+  type Project,
+  withoutBidiControls
 } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
@@ -20,7 +21,7 @@ import {
 
 /** A project's default title: its folder's name, made a valid one-line title (the folder may not be). */
 const titleFromPath = (path: string) => {
-  const name = (path.replace(/\/+$/, "").split("/").pop() ?? "")
+  const name = withoutBidiControls(path.replace(/\/+$/, "").split("/").pop() ?? "")
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped
     .replace(/[\u0000-\u001f\u007f\ufffd]/gu, "")
     .trim()
