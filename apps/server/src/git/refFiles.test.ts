@@ -2,7 +2,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
-import { readBranchCommit } from "./refFiles.ts"
+import { readBranchCommit, readRefId } from "./refFiles.ts"
 
 const read = (repo: string, branch: string) => Effect.sync(() => readBranchCommit(repo, branch))
 
@@ -37,6 +37,23 @@ describe("readBranchCommit", () => {
       git(repo, "worktree", "add", "--quiet", "-b", "linked", linked)
       assert.isUndefined(yield* read(linked, "main"))
       assert.isUndefined(yield* read(join(yield* tempDir(), "not-a-repo"), "main"))
+    })
+  )
+
+  it.live("reads any plain ref by its full name, and says when the store plainly has none", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      git(repo, "tag", "-a", "-m", "annotated", "v1")
+      const tagObject = git(repo, "rev-parse", "refs/tags/v1").trim()
+      assert.strictEqual(readRefId(repo, "refs/tags/v1"), tagObject)
+      assert.isNull(readRefId(repo, "refs/tags/v2"))
+      assert.isNull(readRefId(repo, "refs/remotes/origin/main"))
+      git(repo, "pack-refs", "--all")
+      assert.strictEqual(readRefId(repo, "refs/tags/v1"), tagObject)
+      assert.isNull(readRefId(repo, "refs/heads/v1"))
+      // Not a full name, or not plain: git is asked.
+      assert.isUndefined(readRefId(repo, "main"))
+      assert.isUndefined(readRefId(repo, "refs/../config"))
     })
   )
 })
