@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import type { RepoLocks } from "./RepoLocks.ts"
-import { readRefId } from "./refFiles.ts"
+import { isRemoteName, readRefId } from "./refFiles.ts"
 
 export interface ResolvedBase {
   /** A full ref name (`refs/heads/main`), or the commit id when the base was named by one. */
@@ -38,6 +38,15 @@ export const remoteNames = (git: GitCli["Service"], repo: string) =>
     r.exitCode === 0 ? r.stdout.split("\n").filter((name) => name !== "") : []
   )
 
+/** Whether `name` is a remote: from the repository's files when they say, else from git. */
+export const isRemote = (git: GitCli["Service"], repo: string, name: string) =>
+  Effect.suspend(() => {
+    const known = isRemoteName(repo, name)
+    return known === undefined
+      ? Effect.map(remoteNames(git, repo), (names) => names.includes(name))
+      : Effect.succeed(known)
+  })
+
 /**
  * The commit an object-like name stands for, looked up among objects only (`--disambiguate`
  * never consults refs): a full id, an abbreviation, or `git describe` output's `-g<hex>`.
@@ -45,6 +54,13 @@ export const remoteNames = (git: GitCli["Service"], repo: string) =>
 const objectCommit = (git: GitCli["Service"], repo: string, name: string) =>
   Effect.gen(function* () {
     const hex = /^[0-9a-f]+$/i.test(name) ? name : (/-g([0-9a-f]+)$/i.exec(name)?.[1] ?? name)
+    // A full id is read as the object whatever refs exist: one call. (40 digits are only an
+    // abbreviation in a SHA-256 repository, where a ref could answer: then the answer does not
+    // start with them, and the lookup below decides.)
+    if (/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(hex)) {
+      const sha = yield* commitOf(git, repo, hex.toLowerCase())
+      if (sha?.startsWith(hex.toLowerCase())) return [sha]
+    }
     const listed = yield* git.run(["rev-parse", `--disambiguate=${hex.toLowerCase()}`], { cwd: repo })
     const candidates = listed.exitCode === 0 ? listed.stdout.split("\n").filter((id) => id !== "") : []
     const commits = new Set<string>()
@@ -168,9 +184,7 @@ export const resolveLocal = (git: GitCli["Service"], repo: string, base: string,
     const ids = yield* refIds(git, repo, [head, remoteTracking, tag, originFallback])
     const slash = base.indexOf("/")
     const remote =
-      slash > 0 && (yield* remoteNames(git, repo)).includes(base.slice(0, slash))
-        ? base.slice(0, slash)
-        : undefined
+      slash > 0 && (yield* isRemote(git, repo, base.slice(0, slash))) ? base.slice(0, slash) : undefined
     // A name that starts with a remote's name means that remote's branch; a local branch of that
     // name (which anyone can create with git) would otherwise stand in for it.
     const found = (remote === undefined ? [head, remoteTracking, tag] : [remoteTracking]).filter((ref) =>

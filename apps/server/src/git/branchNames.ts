@@ -5,7 +5,7 @@
 // clashes).
 import { branchNameProblem, branchSkeleton } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
-import { remoteNames } from "./baseRefs.ts"
+import { isRemote } from "./baseRefs.ts"
 import type { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 
@@ -32,7 +32,7 @@ export const checkBranchName = (git: GitCli["Service"], repo: string, branch: st
 
     const slash = branch.indexOf("/")
     const first = slash < 0 ? branch : branch.slice(0, slash)
-    if ((yield* remoteNames(git, repo)).includes(first))
+    if (yield* isRemote(git, repo, first))
       return yield* invalid(
         `it ${slash < 0 ? "is" : "starts with"} the name of the remote '${first}', so it would hide that remote's branches. Choose a name that does not start with a remote's name`
       )

@@ -57,3 +57,30 @@ export const readRefId = (repo: string, ref: string): string | null | undefined 
     return undefined
   }
 }
+
+/**
+ * Whether `name` is a remote of the repository, from its files: a `[remote "<name>"]` section in
+ * .git/config or remote-tracking refs under refs/remotes/<name>/. Undefined when git must be asked
+ * (not a plain repository, or config it includes from elsewhere).
+ */
+export const isRemoteName = (repo: string, name: string): boolean | undefined => {
+  try {
+    if (!plainName(name) || name.includes("/")) return undefined
+    const gitDir = join(repo, ".git")
+    if (!lstatSync(gitDir).isDirectory()) return undefined
+    if (readOrUndefined(join(gitDir, "commondir")) !== "") return undefined
+    if (lstatSync(join(gitDir, "reftable"), { throwIfNoEntry: false }) !== undefined) return undefined
+    const config = readOrUndefined(join(gitDir, "config"))
+    // Included files and the old `[remote.name]` spelling are left to git.
+    if (config === undefined || /^\s*\[(include|remote\.)/im.test(config)) return undefined
+    const sections = [...config.matchAll(/^\s*\[remote\s+"([^"]*)"\s*\]/gim)].map((m) => m[1])
+    if (sections.includes(name)) return true
+    if (lstatSync(join(gitDir, "refs", "remotes", name), { throwIfNoEntry: false })?.isDirectory())
+      return true
+    const packed = readOrUndefined(join(gitDir, "packed-refs"))
+    if (packed === undefined) return undefined
+    return packed.includes(` refs/remotes/${name}/`)
+  } catch {
+    return undefined
+  }
+}
