@@ -107,6 +107,13 @@ export const refsCase: AgentGitCase = {
         const asked = yield* promise(() => toolOutcome(agent, { prompt: "work", branch, baseBranch: "main" }))
         if (asked.answer !== "validation") answers.push(`${JSON.stringify(branch)} answered ${asked.answer}`)
       }
+      // The refusal says why and what to use instead.
+      const told = yield* promise(() =>
+        agent.callTool({ name: "t3_thread_start", arguments: { prompt: "work", branch: main } })
+      )
+      const text = (told.content as Array<{ text?: string }>)[0]?.text ?? ""
+      if (!text.includes("looks like a commit id") || !text.includes("Add a word"))
+        answers.push(`the refusal of main's id does not say why: ${text.slice(0, 200)}`)
       const made = refNames(repo).filter((ref) => !before.includes(ref))
       world.report.check("an agent's branch named like a commit, a ref, a tag or main is refused", [
         ...answers,

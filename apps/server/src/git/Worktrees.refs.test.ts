@@ -37,6 +37,9 @@ describe("Worktrees with planted refs", () => {
           const created = yield* worktrees.create({ repo, projectKey: "p", base })
           assert.strictEqual(headOf(created.worktreePath), main, base)
           assert.strictEqual(git(repo, "rev-parse", `refs/heads/${created.branch}`).trim(), main, base)
+          // Recorded so the thread's diff reads the same base again: a full id, a full ref as given.
+          if (base === main.slice(0, 10)) assert.strictEqual(created.baseBranch, main)
+          if (base === "refs/heads/main") assert.strictEqual(created.baseBranch, "refs/heads/main")
         }
         const fromRemote = yield* worktrees.create({ repo, projectKey: "p", base: "origin/main" })
         assert.strictEqual(fromRemote.baseBranch, "origin/main")

@@ -14,7 +14,10 @@ import { isRemoteName, readRefId } from "./refFiles.ts"
 export interface ResolvedBase {
   /** A full ref name (`refs/heads/main`), or the commit id when the base was named by one. */
   readonly ref: string
-  /** The name as the user knows it (`main`, `origin/main`, `v1.2`, a short sha). */
+  /**
+   * The name the thread records as its base, which its diff resolves again: as given (`main`,
+   * `origin/main`, `v1.2`, `refs/tags/v1`), or the full commit id when named by an id.
+   */
   readonly name: string
   readonly sha: string
   readonly warnings: ReadonlyArray<string>
@@ -157,7 +160,9 @@ export const resolveLocal = (git: GitCli["Service"], repo: string, base: string,
       const commits = yield* objectCommit(git, repo, base)
       if (commits.length === 1) {
         const sha = commits[0] as string
-        return { ref: sha, name: base, sha, warnings } satisfies ResolvedBase
+        // Named by the full id: an abbreviation can stop being unique as the repository grows,
+        // and the thread's diff reads its base again by this name.
+        return { ref: sha, name: sha, sha, warnings } satisfies ResolvedBase
       }
       return yield* commits.length === 0
         ? notFound(
@@ -173,7 +178,8 @@ export const resolveLocal = (git: GitCli["Service"], repo: string, base: string,
     if (base.startsWith("refs/")) {
       const sha = yield* commitOf(git, repo, base)
       if (sha !== undefined)
-        return { ref: base, name: base.replace(/^refs\/(heads|tags|remotes)\//, ""), sha, warnings }
+        // Kept whole, so the thread's diff reads exactly this ref again.
+        return { ref: base, name: base, sha, warnings }
       return yield* notFound(`is no ref in ${repo}. Check the name with 'git for-each-ref'.`)
     }
 
