@@ -3,6 +3,7 @@
 // accepted from a transport.
 import * as Schema from "effect/Schema"
 import { Attachments, ThreadAttachment } from "./attachments.ts"
+import { branchNameProblem } from "./branchNames.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import {
@@ -33,19 +34,34 @@ import {
   WorkspaceMode
 } from "./values.ts"
 
-/** A git branch name as typed by a user; checked against `git check-ref-format` before use. */
+// One pattern check, so the JSON Schema stays flat (some MCP clients drop `allOf`).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const refPattern = Schema.isPattern(/^[^-\s\x00-\x1f\x7f\ufffd][^\x00-\x1f\x7f\ufffd]*$/u, {
+  message:
+    "branch names must not start with '-' or whitespace, nor contain control characters or U+FFFD (bytes that were not UTF-8)"
+})
+const refLength = Schema.isMaxLength(250, { message: "branch names must be at most 250 characters" })
+
+/**
+ * A new branch's name as typed by a user or an agent; checked against `git check-ref-format` and
+ * the repository's remotes, tags and branches before use. Names that git could read as something
+ * else (a commit id, a special ref, a remote's branch) or that pass for another name are refused.
+ */
 export const BranchName = Schema.String.check(
-  Schema.isMaxLength(250, { message: "branch names must be at most 250 characters" }),
-  // One pattern check, so the JSON Schema stays flat (some MCP clients drop `allOf`).
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  Schema.isPattern(/^[^-\s\x00-\x1f\x7f\ufffd][^\x00-\x1f\x7f\ufffd]*$/u, {
-    message:
-      "branch names must not start with '-' or whitespace, nor contain control characters or U+FFFD (bytes that were not UTF-8)"
-  })
+  // The pattern last: a description given with `annotate` lands on the last check, and only the
+  // pattern has a JSON Schema to carry it.
+  Schema.makeFilter((name: string) => {
+    const problem = branchNameProblem(name)
+    return problem === undefined
+      ? undefined
+      : `'${name.slice(0, 100)}' cannot be a new branch's name: ${problem}.`
+  }),
+  refLength,
+  refPattern
 )
 
 /** A git ref (branch, remote-tracking branch, tag or commit) to start a worktree from. */
-export const BaseRef = BranchName
+export const BaseRef = Schema.String.check(refLength, refPattern)
 
 /** A pull request's number on the project's `origin` (`refs/pull/<n>/head`). */
 export const PullRequestNumber = Schema.Int.check(

@@ -1,6 +1,7 @@
 // @spindle/contracts: schemas only (ids, read models, commands, events, errors); no layers, no I/O.
 export * from "./attachments.ts"
 export * from "./bootstrap.ts"
+export * from "./branchNames.ts"
 export * from "./children.ts"
 export * from "./codexProtocol.ts"
 export * from "./commands.ts"

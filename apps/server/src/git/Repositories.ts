@@ -9,6 +9,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { makeIsAncestor } from "./ancestry.ts"
+import { type BaseOptions, commitArg, commitOf, type ResolvedBase, resolveBase } from "./baseRefs.ts"
+import { checkBranchName } from "./branchNames.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntry } from "./porcelain.ts"
@@ -16,22 +18,13 @@ import { fetchPullRequest } from "./pullRequests.ts"
 import { RepoLocks } from "./RepoLocks.ts"
 import { readBranchCommit } from "./refFiles.ts"
 
-export interface ResolvedBase {
-  /** What to hand to git (a full ref name or a commit id). */
-  readonly ref: string
-  /** The name as the user knows it (`main`, `origin/main`, `v1.2`, a short sha). */
-  readonly name: string
-  readonly sha: string
-  readonly warnings: ReadonlyArray<string>
-}
+export { FETCH_TIMEOUT, type ResolvedBase } from "./baseRefs.ts"
 
 export interface WorktreeStatus extends StatusSummary {
   /** Commits on HEAD not on the base, and on the base not on HEAD; null without a base. */
   readonly ahead: number | null
   readonly behind: number | null
 }
-
-export const FETCH_TIMEOUT = "30 seconds"
 
 /** What `readCommittedFile` found: a regular file's content, or why the entry is not read. */
 export type CommittedFile =
@@ -79,18 +72,22 @@ export class Repositories extends Context.Service<
     readonly resolveBase: (
       repo: string,
       base: string,
-      options?: { readonly fetch?: boolean }
+      options?: BaseOptions
     ) => Effect.Effect<ResolvedBase, GitError>
     /** A pull request's head from `origin` (`refs/pull/<n>/head`), as a base to branch from. */
     readonly pullRequest: (repo: string, number: number) => Effect.Effect<ResolvedBase, GitError>
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
+    /** With a base, ahead/behind against it as `resolveBase` reads it. */
     readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /** `refs/heads/<branch>`'s commit (from the ref files when plain, else git); undefined: no such branch. */
     readonly branchCommit: (repo: string, branch: string) => Effect.Effect<string | undefined, GitError>
     /** Whether object id `ancestor` is in object id `commit`'s history (false when git no longer has it); remembered. */
     readonly isAncestor: (repo: string, ancestor: string, commit: string) => Effect.Effect<boolean, GitError>
-    /** `git check-ref-format --branch`, plus no leading '-' and no control characters. */
+    /**
+     * A new branch's name: `git check-ref-format --branch`, the contracts' BranchName rules, and
+     * no remote's name, existing tag or look-alike of an existing ref (branchNames.ts).
+     */
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
     /** Commits reachable from `branch` and from no other branch or remote-tracking ref. */
     readonly uniqueCommits: (repo: string, branch: string) => Effect.Effect<number, GitError>
@@ -163,90 +160,17 @@ export class Repositories extends Context.Service<
         succeeds(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], repo)
 
       const defaultBranch = Effect.fn("Repositories.defaultBranch")(function* (repo: string) {
-        const remoteHead = yield* firstLine(
-          ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
-          repo
-        )
-        if (remoteHead !== undefined) return remoteHead.replace(/^origin\//, "")
+        // Full names, stripped here: `--short` answers `heads/main` or `remotes/origin/main`
+        // when another ref shares the short name.
+        const remoteHead = yield* firstLine(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], repo)
+        if (remoteHead?.startsWith("refs/remotes/origin/"))
+          return remoteHead.slice("refs/remotes/origin/".length)
         const configured = yield* firstLine(["config", "--get", "init.defaultBranch"], repo)
         for (const candidate of ["main", "master", ...(configured ? [configured] : [])]) {
           if (yield* branchExists(repo, candidate)) return candidate
         }
-        return yield* firstLine(["symbolic-ref", "--quiet", "--short", "HEAD"], repo)
-      })
-
-      const commitOf = (repo: string, ref: string) =>
-        firstLine(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], repo)
-
-      const fetchBranch = (repo: string, branch: string) =>
-        Effect.gen(function* () {
-          const hasOrigin = yield* succeeds(["remote", "get-url", "origin"], repo)
-          if (!hasOrigin) return `No remote 'origin' to fetch ${branch} from; using the local ${branch}.`
-          const result = yield* locks.withLock(
-            repo,
-            git.run(
-              [
-                "fetch",
-                "--no-tags",
-                "--quiet",
-                "origin",
-                `+refs/heads/${branch}:refs/remotes/origin/${branch}`
-              ],
-              {
-                cwd: repo,
-                timeout: FETCH_TIMEOUT
-              }
-            )
-          )
-          if (result.exitCode === 0) return undefined
-          const reason = result.stderr.trim().split("\n")[0] ?? `exit code ${result.exitCode}`
-          return `Could not fetch ${branch} from origin (${reason}); using the local ${branch}.`
-        }).pipe(
-          Effect.catchTag("GitError", (error) =>
-            Effect.succeed(
-              `Could not fetch ${branch} from origin (${error.reason}); using the local ${branch}.`
-            )
-          )
-        )
-
-      const resolveBase = Effect.fn("Repositories.resolveBase")(function* (
-        repo: string,
-        base: string,
-        options?: { readonly fetch?: boolean }
-      ) {
-        const warnings: Array<string> = []
-        if (options?.fetch === true) {
-          const warning = yield* fetchBranch(repo, base)
-          if (warning === undefined) {
-            const sha = yield* commitOf(repo, `refs/remotes/origin/${base}`)
-            if (sha !== undefined)
-              return { ref: `refs/remotes/origin/${base}`, name: `origin/${base}`, sha, warnings }
-          } else {
-            warnings.push(warning)
-          }
-        }
-        const candidates: ReadonlyArray<readonly [ref: string, name: string]> = [
-          [`refs/heads/${base}`, base],
-          [`refs/remotes/${base}`, base],
-          [`refs/remotes/origin/${base}`, `origin/${base}`],
-          [`refs/tags/${base}`, base]
-        ]
-        for (const [ref, name] of candidates) {
-          const sha =
-            ref === `refs/heads/${base}`
-              ? ((yield* Effect.sync(() => readBranchCommit(repo, base))) ?? (yield* commitOf(repo, ref)))
-              : yield* commitOf(repo, ref)
-          if (sha !== undefined) return { ref, name, sha, warnings }
-        }
-        const sha = yield* commitOf(repo, base)
-        if (sha !== undefined) return { ref: sha, name: base, sha, warnings }
-        return yield* new GitError({
-          reason: "base-not-found",
-          path: repo,
-          message: `The base '${base}' is not a branch, remote-tracking branch, tag or commit in ${repo}${
-            options?.fetch === true ? " (and it could not be fetched from origin)" : ""
-          }. Pass an existing base branch, or fetch it first.`
-        })
+        const head = yield* firstLine(["symbolic-ref", "--quiet", "HEAD"], repo)
+        return head?.startsWith("refs/heads/") ? head.slice("refs/heads/".length) : undefined
       })
 
       const listWorktrees = Effect.fn("Repositories.listWorktrees")(function* (repo: string) {
@@ -264,35 +188,15 @@ export class Repositories extends Context.Service<
           })
         )
         if (base === undefined || summary.head === null) return { ...summary, ahead: null, behind: null }
+        // The base by the same rules as a start (never a ref that only shares its short name),
+        // handed to git as its commit.
+        const resolved = yield* resolveBase(git, locks, worktree, base)
         const counts = yield* git.runOk(
-          ["rev-list", "--left-right", "--count", "--end-of-options", `${base}...HEAD`],
-          {
-            cwd: worktree
-          }
+          ["rev-list", "--left-right", "--count", "--end-of-options", `${commitArg(resolved.sha)}...HEAD`],
+          { cwd: worktree }
         )
         const [behind, ahead] = counts.trim().split(/\s+/).map(Number)
         return { ...summary, ahead: ahead ?? 0, behind: behind ?? 0 }
-      })
-
-      const checkBranchName = Effect.fn("Repositories.checkBranchName")(function* (
-        repo: string,
-        branch: string
-      ) {
-        const invalid = (why: string) =>
-          new GitError({
-            reason: "invalid-branch-name",
-            message: `'${branch.slice(0, 100)}' is not a usable branch name: ${why}. Use letters, digits, '/', '-', '_' and '.', for example spindle/fix-login.`
-          })
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-        if (/[\x00-\x1f\x7f]/u.test(branch)) return yield* invalid("it contains control characters")
-        if (branch.startsWith("-")) return yield* invalid("it starts with '-'")
-        if (branch === "@" || branch.includes("@{"))
-          return yield* invalid("git reads '@' and '@{…}' as shorthands")
-        const checked = yield* git.run(["check-ref-format", "--branch", branch], { cwd: repo })
-        if (checked.exitCode !== 0) return yield* invalid("git check-ref-format refuses it")
-        // --branch expands shorthands to another branch's name; anything rewritten is refused.
-        if (checked.stdout.trim() !== branch)
-          return yield* invalid("git reads it as a shorthand for another branch")
       })
 
       const uniqueCommits = Effect.fn("Repositories.uniqueCommits")(function* (repo: string, branch: string) {
@@ -388,7 +292,13 @@ export class Repositories extends Context.Service<
         hasCommits,
         mainCheckoutOf,
         defaultBranch,
-        resolveBase,
+        resolveBase: Effect.fn("Repositories.resolveBase")(function* (
+          repo: string,
+          base: string,
+          options?: BaseOptions
+        ) {
+          return yield* resolveBase(git, locks, repo, base, options)
+        }),
         pullRequest: (repo: string, number: number) => fetchPullRequest(git, locks, repo, number),
         listWorktrees,
         status,
@@ -396,10 +306,12 @@ export class Repositories extends Context.Service<
         branchCommit: (repo: string, branch: string) =>
           Effect.flatMap(
             Effect.sync(() => readBranchCommit(repo, branch)),
-            (sha) => (sha === undefined ? commitOf(repo, `refs/heads/${branch}`) : Effect.succeed(sha))
+            (sha) => (sha === undefined ? commitOf(git, repo, `refs/heads/${branch}`) : Effect.succeed(sha))
           ),
         isAncestor,
-        checkBranchName,
+        checkBranchName: Effect.fn("Repositories.checkBranchName")(function* (repo: string, branch: string) {
+          return yield* checkBranchName(git, repo, branch)
+        }),
         uniqueCommits
       }
     })

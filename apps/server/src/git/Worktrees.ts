@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { type AdoptionRoots, confirmAdoptable } from "./adoptionCheck.ts"
+import { commitArg } from "./baseRefs.ts"
 import { makeCheckoutConfig } from "./checkoutWorkers.ts"
 import { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
@@ -172,7 +173,10 @@ export class Worktrees extends Context.Service<
             })
         }
         const base = yield* repositories
-          .resolveBase(repo, baseName, { fetch: options.fetchBase === true })
+          .resolveBase(repo, baseName, {
+            fetch: options.fetchBase === true,
+            branch: options.base === undefined
+          })
           .pipe(Effect.catch((error) => Effect.flatMap(noCommits, (empty) => Effect.fail(empty ?? error))))
         return {
           repo,
@@ -214,7 +218,7 @@ export class Worktrees extends Context.Service<
           }
           // What `git worktree add -b` does before its checkout, which the slot already has: the
           // branch at the slot's commit, then the slot's HEAD on it (the index is not touched).
-          yield* git.runOk(["branch", "--no-track", "--", branch, sha], { cwd: repo })
+          yield* git.runOk(["branch", "--no-track", "--", branch, commitArg(sha)], { cwd: repo })
           if (!(yield* Effect.try(() => pointHeadAt(path, branch)))) {
             yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
           }
@@ -241,7 +245,9 @@ export class Worktrees extends Context.Service<
             const cleanup = Effect.suspend(() => discardMade(repo, [path], refused ? undefined : branch))
             yield* retryTransient(
               git
-                .runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, base.sha], {
+                // By its commit, never a bare id: git's branch creation reads a ref named like the
+                // id (`refs/heads/<sha>`, which anyone can make) before the object.
+                .runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, commitArg(base.sha)], {
                   cwd: repo,
                   config
                 })

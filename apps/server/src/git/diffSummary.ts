@@ -3,6 +3,7 @@
 // Reads only.
 import { type DiffSummary, MAX_OUTPUT_FILES } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
+import { commitArg, resolveLocal } from "./baseRefs.ts"
 import type { GitCli } from "./GitCli.ts"
 
 /** `git diff --numstat -z` records: "ins\tdel\tpath\0" (a rename spreads its paths over three fields). */
@@ -28,11 +29,18 @@ const parseNumstat = (out: string) => {
   return files
 }
 
-export const diffSummary = (git: GitCli["Service"], worktree: string, base: string) =>
+/** The merge base of HEAD and the base, read by the rules a start uses and handed to git as a commit. */
+const mergeBaseWith = (git: GitCli["Service"], worktree: string, base: string) =>
   Effect.gen(function* () {
-    const mergeBase = (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", base], {
+    const resolved = yield* resolveLocal(git, worktree, base)
+    return (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", commitArg(resolved.sha)], {
       cwd: worktree
     })).trim()
+  })
+
+export const diffSummary = (git: GitCli["Service"], worktree: string, base: string) =>
+  Effect.gen(function* () {
+    const mergeBase = yield* mergeBaseWith(git, worktree, base)
     const numstat = parseNumstat(
       yield* git.runOk(["diff", "--numstat", "-z", "--end-of-options", mergeBase], { cwd: worktree })
     )
@@ -70,9 +78,7 @@ export const MAX_DIFF_BYTES = 4 * 1024 * 1024
  */
 export const fullDiff = (git: GitCli["Service"], worktree: string, base: string) =>
   Effect.gen(function* () {
-    const mergeBase = (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", base], {
-      cwd: worktree
-    })).trim()
+    const mergeBase = yield* mergeBaseWith(git, worktree, base)
     let patch = yield* git.runOk(["diff", "--end-of-options", mergeBase], { cwd: worktree })
     const untracked = (yield* git.runOk(["ls-files", "--others", "--exclude-standard", "-z"], {
       cwd: worktree

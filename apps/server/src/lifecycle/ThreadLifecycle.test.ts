@@ -119,6 +119,22 @@ describe("archive", () => {
     })
   )
 
+  it.live("unarchive re-creates the branch at its recorded commit, not at a ref named like that commit", () =>
+    Effect.gen(function* () {
+      const world = yield* bootstrapWorld()
+      const first = yield* started(world, "t1")
+      commitFile(first.worktreePath, "merged.txt", "merged work")
+      const head = git(first.worktreePath, "rev-parse", "HEAD").trim()
+      git(world.repo, "branch", "keep-me", first.branch!)
+      yield* archive(world, "t1")
+      // An agent's ref named like the recorded commit, pointing elsewhere.
+      git(world.repo, "update-ref", `refs/heads/${head}`, git(world.repo, "rev-parse", "main").trim())
+      yield* send(world, { type: "thread.unarchive", threadId: "t1" })
+      assert.strictEqual(git(world.repo, "rev-parse", `refs/heads/${first.branch}`).trim(), head)
+      assert.strictEqual(readFileSync(join(first.worktreePath, "merged.txt"), "utf8"), "merged work")
+    })
+  )
+
   it.live("never removes a worktree or checkout Spindle did not create", () =>
     Effect.gen(function* () {
       const world = yield* bootstrapWorld()

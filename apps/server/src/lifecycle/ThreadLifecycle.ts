@@ -23,6 +23,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import { commitArg } from "../git/baseRefs.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
@@ -190,9 +191,11 @@ export class ThreadLifecycle extends Context.Service<
         }
         let path = cleanup.worktreePath
         for (let n = 2; existsSync(path) && n < 100; n++) path = `${cleanup.worktreePath}-${n}`
+        // With two arguments, git checks out exactly refs/heads/<branch> when it exists (checked
+        // above); a recorded head is handed over as a commit, never as a name a ref could share.
         const args = branchExists
           ? ["worktree", "add", "--", path, branch]
-          : ["worktree", "add", "--no-track", "-b", branch, "--", path, cleanup.head as string]
+          : ["worktree", "add", "--no-track", "-b", branch, "--", path, commitArg(cleanup.head as string)]
         yield* repoLocks.withLock(repo, git.runOk(args, { cwd: repo }))
         return { path, branch, repo }
       })

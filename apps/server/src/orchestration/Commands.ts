@@ -84,7 +84,7 @@ export class Commands extends Context.Service<
           }
           const branch = defaultBranch ?? (yield* repositories.defaultBranch(repo))
           if (branch === undefined) return { ...rest, submoduleUrls: [] }
-          const base = yield* repositories.resolveBase(repo, branch)
+          const base = yield* repositories.resolveBase(repo, branch, { branch: true })
           const submodules = yield* readSubmodules(git, repo, base.sha)
           return { ...rest, submoduleUrls: [...new Set(submodules.map((submodule) => submodule.url))] }
         })

@@ -193,7 +193,10 @@ export const planBootstrap = (
             })
           }
           const base = yield* repositories
-            .resolveBase(repo, baseName, { fetch: bootstrap.workspace.fetchBase === true })
+            .resolveBase(repo, baseName, {
+              fetch: bootstrap.workspace.fetchBase === true,
+              branch: bootstrap.workspace.baseBranch === undefined
+            })
             .pipe(
               Effect.catchTag("GitError", (error) =>
                 Effect.andThen(emptyRepo, gitFailure("bootstrap.workspace.baseBranch")(error))

@@ -77,6 +77,23 @@ describe("WorktreePool", () => {
     })
   )
 
+  it.live("gives a slot's branch main's commit though a ref named like that commit points elsewhere", () =>
+    Effect.gen(function* () {
+      const world = yield* pooledWorld(1)
+      yield* world.pool.fill
+      const main = git(world.repo, "rev-parse", "main").trim()
+      git(world.repo, "checkout", "--quiet", "-b", "agent")
+      commitFile(world.repo, "payload.sh", "echo planted\n")
+      git(world.repo, "checkout", "--quiet", "main")
+      git(world.repo, "update-ref", `refs/heads/${main}`, "refs/heads/agent")
+      const result = yield* start(world, "t1")
+      assert.strictEqual((yield* world.pool.stats).claimed, 1)
+      assert.strictEqual(git(world.repo, "rev-parse", `refs/heads/${result.branch}`).trim(), main)
+      assert.strictEqual(git(result.worktreePath, "rev-parse", "HEAD").trim(), main)
+      assert.isFalse(existsSync(join(result.worktreePath, "payload.sh")))
+    })
+  )
+
   it.live("brings a slot along when the default branch moved, and never hands one out for another base", () =>
     Effect.gen(function* () {
       const world = yield* pooledWorld(1)

@@ -23,6 +23,7 @@ import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { commitArg } from "../git/baseRefs.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "../git/Repositories.ts"
@@ -171,7 +172,7 @@ export class WorktreePool extends Context.Service<
         Effect.gen(function* () {
           unwatch(slot)
           const checkout = yield* worktrees.checkoutConfig(slot.repo)
-          const moved = yield* git.run(["checkout", "--quiet", "--detach", sha], {
+          const moved = yield* git.run(["checkout", "--quiet", "--detach", commitArg(sha)], {
             cwd: slot.path,
             config: checkout,
             lowPriority,
@@ -229,7 +230,7 @@ export class WorktreePool extends Context.Service<
         Effect.gen(function* () {
           const name = project.defaultBranch ?? (yield* repositories.defaultBranch(project.workspaceRoot))
           if (name === undefined) return undefined
-          return yield* repositories.resolveBase(project.workspaceRoot, name)
+          return yield* repositories.resolveBase(project.workspaceRoot, name, { branch: true })
         }).pipe(Effect.orElseSucceed(() => undefined))
 
       /** Folders on disk the pool does not know (left by an earlier run): kept if usable, else discarded. */
@@ -282,9 +283,12 @@ export class WorktreePool extends Context.Service<
           slots.set(path, slot)
           const added = yield* locks.withLock(
             repo,
-            git.run(["worktree", "add", "--quiet", "--detach", "--no-checkout", "--", path, base.sha], {
-              cwd: repo
-            })
+            git.run(
+              ["worktree", "add", "--quiet", "--detach", "--no-checkout", "--", path, commitArg(base.sha)],
+              {
+                cwd: repo
+              }
+            )
           )
           const checkout = yield* worktrees.checkoutConfig(repo)
           const filled =
