@@ -108,6 +108,8 @@ export const ProjectCreate = command("project.create", {
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(ModelName),
+  /** The runtimeMode of threads started without one (default: sandboxed). */
+  defaultRuntimeMode: Schema.optionalKey(RuntimeMode),
   codexBin: Schema.optionalKey(CodexBin),
   codexConfig: Schema.optionalKey(CodexConfig),
   agentCommand: Schema.optionalKey(AgentCommand),
@@ -128,6 +130,7 @@ export const ProjectUpdate = command("project.update", {
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
+  defaultRuntimeMode: Schema.optionalKey(RuntimeMode),
   /** null: use the server's Codex binary. */
   codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),
   /** Replaces the whole list; [] clears it. */
