@@ -10,8 +10,8 @@ import { git, serverActor, tempDir } from "../testing/fixtures.ts"
 import { callTool, mcpClient, mcpWorld } from "../testing/mcp.ts"
 import { providersOn } from "../testing/providers.ts"
 
-const refusalOf = (result: { content?: unknown }) =>
-  JSON.parse((result.content as Array<{ text: string }>)[0]!.text) as {
+const refusalOf = (result: object) =>
+  JSON.parse((result as { content: Array<{ text: string }> }).content[0]!.text) as {
     error: string
     message: string
     field?: string
