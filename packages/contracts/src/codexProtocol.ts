@@ -20,6 +20,8 @@ export interface CodexThreadStartParams {
   readonly model?: string
   readonly approvalPolicy: CodexAskForApproval
   readonly sandbox: CodexSandboxMode
+  /** Config overrides for this thread (dotted keys, as `-c`); they win over `-c` and config.toml. */
+  readonly config?: Readonly<Record<string, unknown>>
   readonly developerInstructions: string
 }
 

@@ -132,6 +132,8 @@ export const ProjectCreate = command("project.create", {
   submoduleUrls: Schema.optionalKey(SubmoduleUrls),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(ModelName),
+  /** The runtimeMode of threads started without one (default: sandboxed). */
+  defaultRuntimeMode: Schema.optionalKey(RuntimeMode),
   codexBin: Schema.optionalKey(CodexBin),
   codexConfig: Schema.optionalKey(CodexConfig),
   agentCommand: Schema.optionalKey(AgentCommand),
@@ -159,6 +161,7 @@ export const ProjectUpdate = command("project.update", {
   submoduleUrls: Schema.optionalKey(SubmoduleUrls),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
+  defaultRuntimeMode: Schema.optionalKey(RuntimeMode),
   /** null: use the server's Codex binary. */
   codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),
   /** Replaces the whole list; [] clears it. */

@@ -75,7 +75,8 @@ export const ThreadStartInput = Schema.Struct({
   ),
   provider: Schema.optionalKey(
     ProviderKind.annotate({
-      description: "The agent that runs the new thread: codex or command (default: yours)."
+      description:
+        "The agent that runs the new thread: codex or command (default: yours). A command agent has no sandbox and no approvals, so only a full-access thread may start one."
     })
   ),
   model: Schema.optionalKey(
@@ -86,7 +87,7 @@ export const ThreadStartInput = Schema.Struct({
   runtimeMode: Schema.optionalKey(
     RuntimeMode.annotate({
       description:
-        "What the new agent may do without asking: approval-required < auto-accept-edits < full-access; never more than yours (default: yours)."
+        "What the new agent may do without asking: approval-required < auto-accept-edits < sandboxed < full-access; never more than yours (default: yours)."
     })
   ),
   interactionMode: Schema.optionalKey(

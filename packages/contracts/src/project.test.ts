@@ -59,6 +59,8 @@ describe("Project", () => {
     assert.deepStrictEqual(project.retention, { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 })
     // No setup approval: its committed setup script waits for 'project update --approve-setup'.
     assert.strictEqual(project.setupApproval, null)
+    // It keeps the full access its threads always had: only new projects default to sandboxed.
+    assert.strictEqual(project.defaultRuntimeMode, "full-access")
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
       setupEnv: {},
@@ -69,7 +71,30 @@ describe("Project", () => {
       worktreePoolSize: 0,
       portCount: 10,
       retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 },
-      setupApproval: null
+      setupApproval: null,
+      defaultRuntimeMode: "full-access"
     })
+  })
+
+  it("holds any runtime mode as its default, sandboxed included, and nothing else", () => {
+    const recorded = {
+      id: "p1",
+      title: "repo",
+      workspaceRoot: "/repo",
+      defaultBranch: "main",
+      setupScript: null,
+      setupTimeoutSeconds: 900,
+      initSubmodules: false,
+      defaultProvider: "codex" as const,
+      defaultModel: null,
+      createdAt: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:00.000Z"
+    }
+    for (const mode of ["approval-required", "auto-accept-edits", "sandboxed", "full-access"]) {
+      const project = Schema.decodeUnknownSync(Project)({ ...recorded, defaultRuntimeMode: mode })
+      assert.strictEqual(project.defaultRuntimeMode, mode)
+    }
+    const wild = Schema.decodeUnknownResult(Project)({ ...recorded, defaultRuntimeMode: "yolo" })
+    assert.strictEqual(wild._tag, "Failure")
   })
 })

@@ -8,6 +8,7 @@ import {
   IsoTimestamp,
   ModelName,
   ProviderKind,
+  RuntimeMode,
   SetupScript,
   SetupTimeoutSeconds,
   StoredTitle
@@ -202,6 +203,12 @@ export const Project = Schema.Struct({
   submoduleUrls: SubmoduleUrls.pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   defaultProvider: ProviderKind,
   defaultModel: Schema.NullOr(ModelName),
+  /**
+   * The runtimeMode of a thread started without one. New projects get `sandboxed`; a project
+   * recorded before the setting existed keeps `full-access`, what its threads always got, so
+   * replaying an old log changes nobody's rights behind their back (`project show` says which).
+   */
+  defaultRuntimeMode: RuntimeMode.pipe(Schema.withDecodingDefaultKey(Effect.succeed("full-access" as const))),
   /** The Codex CLI for this project's threads; null: the server's (--codex-bin). */
   codexBin: Schema.NullOr(CodexBin).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
   /** Codex `-c` overrides for this project's threads, after the server's (so these win). */

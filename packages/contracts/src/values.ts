@@ -140,7 +140,21 @@ export const ModelName = Schema.String.check(
   )
 ).annotate({ description: "A model name such as gpt-5-codex: 1-200 of letters, digits and . _ : / -" })
 
-export const RuntimeMode = Schema.Literals(["approval-required", "auto-accept-edits", "full-access"])
+/**
+ * What a thread's agent may do on the host without asking, least to most: `approval-required` asks
+ * before commands and edits; `auto-accept-edits` asks before commands; `sandboxed` runs commands
+ * freely inside a sandbox that may write only its worktree (and temp), with no network, and asks to
+ * step outside; `full-access` runs anything, anywhere, with the network, and never asks.
+ */
+export const RuntimeMode = Schema.Literals([
+  "approval-required",
+  "auto-accept-edits",
+  "sandboxed",
+  "full-access"
+]).annotate({
+  description:
+    "What the agent may do without asking: approval-required (asks before commands and edits) < auto-accept-edits (asks before commands) < sandboxed (commands run freely in a sandbox that writes only the worktree, no network; asks to step outside) < full-access (anything, anywhere, no questions)"
+})
 export type RuntimeMode = typeof RuntimeMode.Type
 
 export const InteractionMode = Schema.Literals(["default", "plan"])

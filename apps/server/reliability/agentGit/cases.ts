@@ -1,8 +1,15 @@
 // The cases of the "agent with git" scenario, one file each, run in this order against one server.
 import { escapes } from "./escapes.ts"
+import { modesCase } from "./modes.ts"
 import { refsCase } from "./refs.ts"
 import { REGISTRATION_CASES } from "./registrations.ts"
 import { setupPin } from "./setupPin.ts"
 import type { AgentGitCase } from "./world.ts"
 
-export const CASES: ReadonlyArray<AgentGitCase> = [refsCase, setupPin, ...REGISTRATION_CASES, escapes]
+export const CASES: ReadonlyArray<AgentGitCase> = [
+  refsCase,
+  setupPin,
+  ...REGISTRATION_CASES,
+  modesCase,
+  escapes
+]

@@ -1,6 +1,6 @@
 // `spindle project add|update|list|show|remove`: a project's settings as flags (setup script and
-// variables, default provider and model, the command agent, Codex's binary and overrides,
-// lifecycle), checked before connecting, then one request each.
+// variables, default provider, model and runtime mode, the command agent, Codex's binary and
+// overrides, lifecycle), checked before connecting, then one request each.
 import { basename, resolve } from "node:path"
 import type { Project, RetentionPolicy } from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
@@ -14,6 +14,7 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { idArgument, idFlag } from "./ids.ts"
 import { projectRemoveCommand } from "./lifecycleCommands.ts"
 import { commandId, print, table } from "./output.ts"
+import { modeSummary, RUNTIME_MODES, runtimeModeHelp } from "./runtimeModes.ts"
 
 /** What the user approved of the default branch: the setup script's blob and the commit seen. */
 const setupApprovalLine = (p: Project) => {
@@ -37,6 +38,7 @@ const formatProject = (p: Project) =>
     }`,
     `  ${setupApprovalLine(p)}`,
     `  submodules ${p.initSubmodules ? `on (${p.submoduleUrls.length} allowed URL(s))` : "off"}`,
+    `  threads start ${p.defaultRuntimeMode}: ${modeSummary(p.defaultRuntimeMode)}`,
     `  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
       p.retention.removeArchivedAfterDays ?? "never"
     } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
@@ -54,6 +56,14 @@ const settingFlags = {
     Flag.optional
   ),
   defaultModel: optional("default-model", "The model its threads use by default"),
+  defaultRuntimeMode: Flag.Literals("default-runtime-mode", RUNTIME_MODES).pipe(
+    Flag.withDescription(
+      runtimeModeHelp(
+        "The runtime mode of threads started without --runtime-mode (default for a new project: sandboxed)"
+      )
+    ),
+    Flag.optional
+  ),
   agentCommand: optional(
     "agent-command",
     "The command agent: 'my-agent --print {prompt}', or a JSON array of arguments"
@@ -162,6 +172,9 @@ const settingsOf = (flags: SettingFlags) =>
       ...(o(flags.defaultBranch) === undefined ? {} : { defaultBranch: o(flags.defaultBranch) }),
       ...(o(flags.defaultProvider) === undefined ? {} : { defaultProvider: o(flags.defaultProvider) }),
       ...(o(flags.defaultModel) === undefined ? {} : { defaultModel: o(flags.defaultModel) }),
+      ...(o(flags.defaultRuntimeMode) === undefined
+        ? {}
+        : { defaultRuntimeMode: o(flags.defaultRuntimeMode) }),
       ...(agentCommand === undefined ? {} : { agentCommand }),
       ...(o(flags.codexBin) === undefined ? {} : { codexBin: o(flags.codexBin) }),
       ...(flags.codexConfig.length === 0 ? {} : { codexConfig: flags.codexConfig }),

@@ -17,6 +17,7 @@ import { globalOptions } from "./globals.ts"
 import { idArgument, idFlag } from "./ids.ts"
 import { archiveCommand, deleteCommand, unarchiveCommand } from "./lifecycleCommands.ts"
 import { commandId, print, writeErrorLine, writeLine } from "./output.ts"
+import { agentRights, RUNTIME_MODES, runtimeModeHelp } from "./runtimeModes.ts"
 import { childrenCommand, diffCommand, stopThreadCommand, waitCommand } from "./teamCommands.ts"
 import { formatThread, THREAD_STATES, threadState, threadTable } from "./threadView.ts"
 import { approveCommand, declineCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
@@ -54,11 +55,14 @@ const start = Command.make(
       Flag.optional
     ),
     model: optionalString("model", "The model (default: the project's)"),
-    runtimeMode: Flag.Literals("runtime-mode", [
-      "approval-required",
-      "auto-accept-edits",
-      "full-access"
-    ]).pipe(Flag.withDescription("What the agent may do without asking"), Flag.optional),
+    runtimeMode: Flag.Literals("runtime-mode", RUNTIME_MODES).pipe(
+      Flag.withDescription(
+        runtimeModeHelp(
+          "What the agent may do without asking (default: the project's, see 'spindle project show')"
+        )
+      ),
+      Flag.optional
+    ),
     setup: Flag.Boolean("setup").pipe(
       Flag.withDescription("Run the project's setup script (--no-setup: skip it)"),
       Flag.optional
@@ -140,9 +144,10 @@ const start = Command.make(
       if (json) return writeLine(flags.follow ? JSON.stringify(thread) : JSON.stringify(thread, null, 2))
       writeLine(
         flags.follow
-          ? `✓ thread ${thread.id}: turn ${thread.latestTurn?.status ?? "not started"} in ${thread.workspace.worktreePath}`
+          ? `✓ thread ${thread.id} (${thread.provider === "command" ? "command agent" : thread.runtimeMode}): turn ${thread.latestTurn?.status ?? "not started"} in ${thread.workspace.worktreePath}`
           : [
               `Started thread ${thread.id} (${thread.workspace.mode})`,
+              `  agent ${agentRights(thread)}`,
               `  worktree ${thread.workspace.worktreePath}${thread.workspace.branch ? ` on ${thread.workspace.branch}` : ""}${thread.workspace.baseBranch ? ` from ${thread.workspace.baseBranch}` : ""}`,
               `  setup ${thread.setup.status}, turn ${thread.latestTurn?.status ?? "not started"}`,
               `  follow it: spindle thread follow ${thread.id}`

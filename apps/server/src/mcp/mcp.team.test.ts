@@ -23,7 +23,11 @@ const AGENT = [
 
 const team = (limits = DEFAULT_LIMITS) =>
   Effect.gen(function* () {
-    const world = yield* mcpWorld({ settings: { providers: providersOn, limits } })
+    // The children are command agents, which only a full-access parent may start.
+    const world = yield* mcpWorld({
+      settings: { providers: providersOn, limits },
+      parentRuntimeMode: "full-access"
+    })
     yield* world.commands.dispatch(
       { type: "project.update", commandId: "agent", projectId: "p1", agentCommand: AGENT },
       serverActor

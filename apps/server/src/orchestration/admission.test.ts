@@ -15,7 +15,8 @@ const begin = (
   id: string,
   o: {
     parent?: string
-    runtimeMode?: "approval-required" | "auto-accept-edits" | "full-access"
+    runtimeMode?: "approval-required" | "auto-accept-edits" | "sandboxed" | "full-access"
+    provider?: "codex" | "command"
     interactionMode?: "default" | "plan"
     mode?: "new_worktree" | "existing_worktree" | "current_checkout"
     path?: string
@@ -29,7 +30,7 @@ const begin = (
   parentThreadId: o.parent === undefined ? null : ids.thread(o.parent),
   title: id,
   tags: [],
-  provider: "codex",
+  provider: o.provider ?? "codex",
   model: null,
   runtimeMode: o.runtimeMode ?? "full-access",
   interactionMode: o.interactionMode ?? "default",
@@ -85,6 +86,44 @@ describe("admission (decided in the writer)", () => {
       "forbidden"
     )
     assert.strictEqual(refusal(careful, begin("c", { parent: "nobody" })).reason, "forbidden")
+  })
+
+  it("modes order approval-required < auto-accept-edits < sandboxed < full-access for a child", () => {
+    const sandboxed = apply(base, begin("root", { runtimeMode: "sandboxed" }))
+    for (const mode of ["approval-required", "auto-accept-edits", "sandboxed"] as const)
+      apply(sandboxed, begin("c", { parent: "root", runtimeMode: mode }))
+    const wider = refusal(sandboxed, begin("c", { parent: "root", runtimeMode: "full-access" }))
+    assert.strictEqual(wider.reason, "forbidden")
+    assert.strictEqual(wider.field, "runtimeMode")
+    assert.include(wider.message, "allowed: approval-required, auto-accept-edits, sandboxed")
+    const edits = apply(base, begin("root", { runtimeMode: "auto-accept-edits" }))
+    assert.strictEqual(
+      refusal(edits, begin("c", { parent: "root", runtimeMode: "sandboxed" })).field,
+      "runtimeMode"
+    )
+  })
+
+  it("a command agent counts as full-access: only a full-access parent may start one", () => {
+    for (const mode of ["approval-required", "auto-accept-edits", "sandboxed"] as const) {
+      const parent = apply(base, begin("root", { runtimeMode: mode }))
+      // Whatever runtimeMode the child names: the command provider has no sandbox to hold it.
+      const refused = refusal(parent, begin("c", { parent: "root", provider: "command", runtimeMode: mode }))
+      assert.strictEqual(refused.reason, "forbidden")
+      assert.strictEqual(refused.field, "provider")
+      assert.include(refused.message, "only a full-access thread may start one")
+      assert.include(refused.message, "Use provider codex with runtimeMode")
+    }
+    const free = apply(base, begin("root", { runtimeMode: "full-access" }))
+    apply(free, begin("c", { parent: "root", provider: "command", runtimeMode: "approval-required" }))
+    // A command agent is full-access as a parent too, whatever its recorded runtimeMode.
+    const commandParent = apply(
+      base,
+      begin("root", { provider: "command", runtimeMode: "approval-required" })
+    )
+    apply(commandParent, begin("c", { parent: "root", provider: "command" }))
+    apply(commandParent, begin("d", { parent: "root", runtimeMode: "full-access" }))
+    // The user (no parent) may start a command agent in any mode.
+    apply(base, begin("u", { provider: "command", runtimeMode: "approval-required" }))
   })
 
   it("an existing worktree binds one active thread", () => {

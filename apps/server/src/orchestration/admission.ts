@@ -15,6 +15,7 @@ export interface AdmissionRequest {
   readonly projectId: ProjectId
   /** The agent's thread when an agent asks. */
   readonly parentThreadId: ThreadId | null
+  readonly provider: Thread["provider"]
   readonly runtimeMode: Thread["runtimeMode"]
   readonly interactionMode: Thread["interactionMode"]
   /** True for a bootstrap, which holds one of the project's bootstrap slots while it runs. */
@@ -25,12 +26,24 @@ export interface AdmissionRequest {
   readonly restart: boolean
 }
 
-/** How much an agent may do without asking: a child never gets more than its parent. */
+/**
+ * How much an agent may do on the host without asking, least to most: a child never gets more than
+ * its parent. `sandboxed` asks nothing inside its sandbox (worktree writes, commands, no network)
+ * where the two below ask before each command, and less than `full-access`, which has no sandbox.
+ */
 const AUTONOMY: Record<Thread["runtimeMode"], number> = {
   "approval-required": 0,
   "auto-accept-edits": 1,
-  "full-access": 2
+  sandboxed: 2,
+  "full-access": 3
 }
+
+/**
+ * The mode a thread's agent effectively runs in: a command agent has no sandbox and no approvals
+ * whatever its runtimeMode says, so it counts as full-access, for a child and for a parent alike.
+ */
+export const effectiveMode = (thread: Pick<Thread, "provider" | "runtimeMode">): Thread["runtimeMode"] =>
+  thread.provider === "command" ? "full-access" : thread.runtimeMode
 /** `plan` only plans; `default` may change things. */
 const FREEDOM: Record<Thread["interactionMode"], number> = { plan: 0, default: 1 }
 
@@ -105,13 +118,26 @@ const admitChild = (
       })
     }
   }
-  if (AUTONOMY[request.runtimeMode] > AUTONOMY[parent.runtimeMode]) {
-    return refuse({
-      reason: "forbidden",
-      field: "runtimeMode",
-      threadId: parentId,
-      message: `Thread ${parentId} runs in ${parent.runtimeMode} mode and cannot start a child in ${request.runtimeMode} mode. Leave runtimeMode out, or ask the user to start that thread from the Spindle app or CLI.`
-    })
+  const parentMode = effectiveMode(parent)
+  if (AUTONOMY[effectiveMode(request)] > AUTONOMY[parentMode]) {
+    const allowed = Object.keys(AUTONOMY)
+      .filter((mode) => AUTONOMY[mode as Thread["runtimeMode"]] <= AUTONOMY[parentMode])
+      .join(", ")
+    return refuse(
+      request.provider === "command" && parentMode !== "full-access"
+        ? {
+            reason: "forbidden",
+            field: "provider",
+            threadId: parentId,
+            message: `Thread ${parentId} runs in ${parentMode} mode and cannot start a child with provider command: a command agent has no sandbox and no approvals, so only a full-access thread may start one. Use provider codex with runtimeMode ${allowed}, or ask the user to start that thread from the Spindle app or CLI.`
+          }
+        : {
+            reason: "forbidden",
+            field: "runtimeMode",
+            threadId: parentId,
+            message: `Thread ${parentId} runs in ${parentMode} mode and cannot start a child in ${request.runtimeMode} mode (allowed: ${allowed}). Leave runtimeMode out, or ask the user to start that thread from the Spindle app or CLI.`
+          }
+    )
   }
   if (FREEDOM[request.interactionMode] > FREEDOM[parent.interactionMode]) {
     return refuse({

@@ -59,14 +59,16 @@ export const decideBootstrap = (
           message: `Thread ${command.threadId} already exists. Use a new threadId, or start a turn on it without bootstrap.`
         })
       }
-      const runtimeMode = command.runtimeMode ?? "full-access"
+      const runtimeMode = command.runtimeMode ?? project.defaultRuntimeMode
       const interactionMode = command.interactionMode ?? "default"
+      const provider = command.provider ?? project.defaultProvider
       const admitted = admit(
         model,
         {
           threadId: command.threadId,
           projectId: project.id,
           parentThreadId: bootstrapping ? command.parentThreadId : null,
+          provider,
           runtimeMode,
           interactionMode,
           bootstrap: bootstrapping,
@@ -94,7 +96,7 @@ export const decideBootstrap = (
         parentThreadId: bootstrapping ? command.parentThreadId : null,
         title: command.title,
         tags: command.tags ?? [],
-        provider: command.provider ?? project.defaultProvider,
+        provider,
         model: command.model ?? project.defaultModel,
         runtimeMode,
         interactionMode,

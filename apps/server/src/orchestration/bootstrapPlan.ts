@@ -285,7 +285,7 @@ export const planBootstrap = (
       tags: request.tags ?? [],
       provider,
       model: model_,
-      runtimeMode: request.runtimeMode ?? from?.runtimeMode ?? "full-access",
+      runtimeMode: request.runtimeMode ?? from?.runtimeMode ?? project.defaultRuntimeMode,
       interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
       mode,
       workspace,

@@ -32,6 +32,7 @@ describe("decider", () => {
     assert.strictEqual(p.title, "alpha")
     assert.strictEqual(p.setupTimeoutSeconds, 900)
     assert.strictEqual(p.defaultProvider, "codex")
+    assert.strictEqual(p.defaultRuntimeMode, "sandboxed")
     assert.strictEqual(p.createdAt, now)
     assert.strictEqual(withProject.sequence, 1)
   })
@@ -79,6 +80,22 @@ describe("decider", () => {
     assert.strictEqual(thread.provider, "codex")
     assert.strictEqual(thread.bootstrap.status, "none")
     assert.strictEqual(rejection(model, createThread).reason, "conflict")
+  })
+
+  it("a thread started without a runtimeMode gets the project's default, which update changes", () => {
+    assert.strictEqual([...run(withProject, createThread).threads][0]![1].runtimeMode, "sandboxed")
+    const named = run(withProject, { ...createThread, runtimeMode: "full-access" })
+    assert.strictEqual([...named.threads][0]![1].runtimeMode, "full-access")
+    const careful = run(emptyReadModel, { ...createProject, defaultRuntimeMode: "approval-required" })
+    assert.strictEqual([...run(careful, createThread).threads][0]![1].runtimeMode, "approval-required")
+    const updated = run(withProject, {
+      type: "project.update",
+      commandId: ids.command("u-mode"),
+      projectId: ids.project("p1"),
+      defaultRuntimeMode: "auto-accept-edits"
+    })
+    assert.strictEqual([...updated.projects][0]![1].defaultRuntimeMode, "auto-accept-edits")
+    assert.strictEqual([...run(updated, createThread).threads][0]![1].runtimeMode, "auto-accept-edits")
   })
 
   it("refuses a thread in a project that does not exist", () => {

@@ -69,6 +69,9 @@ export const decideProject = (
         submoduleUrls: command.submoduleUrls ?? [],
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
+        // A new project's threads work in the sandbox unless the user says otherwise (issue: threads
+        // started full-access and nothing said so).
+        defaultRuntimeMode: command.defaultRuntimeMode ?? "sandboxed",
         codexBin: command.codexBin ?? null,
         codexConfig: command.codexConfig ?? [],
         agentCommand: command.agentCommand ?? null,

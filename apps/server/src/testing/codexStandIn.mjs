@@ -3,6 +3,10 @@
 // earlier turn (the token usage Codex sends right after thread/resume) reaching Spindle after it
 // asked for a new turn. Everything else is the smallest well-formed turn: answered, started, one
 // agent message, completed. Real Codex cannot be made to send that report at that moment on demand.
+// It appends each request it gets to $CODEX_HOME/stand-in-requests.jsonl (when CODEX_HOME is set),
+// so a test can read what Spindle asked Codex for.
+import { appendFileSync } from "node:fs"
+import { join } from "node:path"
 import { createInterface } from "node:readline"
 
 const THREAD = "thread-standin"
@@ -17,8 +21,13 @@ const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`)
 
 const lines = createInterface({ input: process.stdin })
 lines.on("line", (line) => {
-  const { id, method } = JSON.parse(line)
+  const { id, method, params } = JSON.parse(line)
   if (id === undefined) return
+  if (process.env.CODEX_HOME)
+    appendFileSync(
+      join(process.env.CODEX_HOME, "stand-in-requests.jsonl"),
+      `${JSON.stringify({ method, params })}\n`
+    )
   if (method === "initialize") send({ id, result: { userAgent: "codex-stand-in" } })
   else if (method === "thread/start" || method === "thread/resume")
     send({ id, result: { thread: { id: THREAD } } })

@@ -2,7 +2,13 @@
 // parent thread, a provider token for it, and the SDK's real client. Not shipped.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { CommandId, ProjectId, type ProviderCapability, type ThreadId } from "@spindle/contracts"
+import {
+  CommandId,
+  ProjectId,
+  type ProviderCapability,
+  type RuntimeMode,
+  type ThreadId
+} from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
@@ -30,6 +36,8 @@ export const mcpWorld = (
     readonly setupScript?: string
     readonly settings?: Partial<ServerSettings>
     readonly waitReady?: boolean
+    /** The parent's runtimeMode (default: the project's, sandboxed); command children need full-access. */
+    readonly parentRuntimeMode?: RuntimeMode
   } = {}
 ) =>
   Effect.gen(function* () {
@@ -56,7 +64,8 @@ export const mcpWorld = (
         commandId: CommandId.make("parent"),
         threadId: "parent" as ThreadId,
         projectId: ProjectId.make("p1"),
-        title: "parent"
+        title: "parent",
+        ...(options.parentRuntimeMode === undefined ? {} : { runtimeMode: options.parentRuntimeMode })
       },
       serverActor
     )

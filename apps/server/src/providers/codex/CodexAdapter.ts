@@ -241,6 +241,7 @@ export const makeCodexAdapter = (
         ...(thread.model === null ? {} : { model: thread.model }),
         approvalPolicy: policy.approvalPolicy,
         sandbox: policy.sandbox,
+        config: policy.config,
         developerInstructions: developerInstructions(context.worktreePath, thread.workspace.branch)
       }
       // After a restart the agent goes on with its own conversation; if Codex lost it, it starts anew.

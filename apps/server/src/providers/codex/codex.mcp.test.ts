@@ -131,9 +131,11 @@ describe("Codex and Spindle's MCP endpoint", () => {
         const world = yield* codexWorld({
           agentCommand: ["/bin/sh", "-c", 'echo "child says: $1"', "agent", "{prompt}"]
         })
+        // Only a full-access thread may start a command agent (it has no sandbox of its own).
         yield* world.start(
           "t1",
-          'Start a helper. [[spawn: {"prompt":"quick job","provider":"command","clientRequestId":"helper"}]] [[slow: 6000]]'
+          'Start a helper. [[spawn: {"prompt":"quick job","provider":"command","clientRequestId":"helper"}]] [[slow: 6000]]',
+          { runtimeMode: "full-access" }
         )
         const events = yield* turnEnded(world.engine, "t1")
         assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
@@ -166,7 +168,8 @@ describe("Codex and Spindle's MCP endpoint", () => {
         })
         yield* world.start(
           "t1",
-          `Start three helpers. [[call: mcp__spindle.t3_threads_start ${batch}]] [[call: mcp__spindle.t3_thread_list {}]]`
+          `Start three helpers. [[call: mcp__spindle.t3_threads_start ${batch}]] [[call: mcp__spindle.t3_thread_list {}]]`,
+          { runtimeMode: "full-access" }
         )
         const events = yield* turnEnded(world.engine, "t1")
         assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")

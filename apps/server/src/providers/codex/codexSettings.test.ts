@@ -7,20 +7,31 @@ import { codexArgs, codexEnvironment, codexPolicy, resolveBinary, TOKEN_VARIABLE
 const turn = "u1" as TurnId
 
 describe("Codex settings and mapping", () => {
-  it("runtimeMode maps to approval policy and sandbox; only auto-accept-edits accepts edits itself", () => {
+  it("runtimeMode maps to approval policy, sandbox and network; only auto-accept-edits accepts edits itself", () => {
+    const noNetwork = { "sandbox_workspace_write.network_access": false }
     assert.deepStrictEqual(codexPolicy("approval-required"), {
       approvalPolicy: "untrusted",
       sandbox: "workspace-write",
+      config: noNetwork,
       autoAcceptEdits: false
     })
     assert.deepStrictEqual(codexPolicy("auto-accept-edits"), {
       approvalPolicy: "untrusted",
       sandbox: "workspace-write",
+      config: noNetwork,
       autoAcceptEdits: true
+    })
+    // Commands run without asking, inside the worktree-only sandbox with no network; stepping out asks.
+    assert.deepStrictEqual(codexPolicy("sandboxed"), {
+      approvalPolicy: "on-request",
+      sandbox: "workspace-write",
+      config: noNetwork,
+      autoAcceptEdits: false
     })
     assert.deepStrictEqual(codexPolicy("full-access"), {
       approvalPolicy: "never",
       sandbox: "danger-full-access",
+      config: {},
       autoAcceptEdits: false
     })
   })

@@ -92,24 +92,47 @@ export const codexEnvironment = (
 }
 
 /**
+ * Codex config pinned for the thread (thread/start's `config`, which wins over every `-c` and the
+ * user's config.toml): a sandboxed agent has no network, whatever a project's overrides say, so
+ * no workspace-write mode gives a child more than its parent.
+ */
+const NO_NETWORK = { "sandbox_workspace_write.network_access": false } as const
+
+/**
  * `approval-required` asks for commands and edits (Codex `untrusted`); `auto-accept-edits` asks for
- * commands only (also `untrusted`, with edit requests accepted by Spindle itself); `full-access`
- * asks nothing and leaves the sandbox (`never`, `danger-full-access`).
+ * commands only (also `untrusted`, with edit requests accepted by Spindle itself); `sandboxed` runs
+ * commands without asking inside the sandbox and asks to step outside it (`on-request`); these
+ * three write only the worktree, with no network (`workspace-write`). `full-access` asks nothing
+ * and leaves the sandbox (`never`, `danger-full-access`).
  */
 export const codexPolicy = (
   mode: RuntimeMode
 ): {
   readonly approvalPolicy: CodexAskForApproval
   readonly sandbox: CodexSandboxMode
+  readonly config: Readonly<Record<string, unknown>>
   readonly autoAcceptEdits: boolean
-} =>
-  mode === "full-access"
-    ? { approvalPolicy: "never", sandbox: "danger-full-access", autoAcceptEdits: false }
-    : {
+} => {
+  switch (mode) {
+    case "full-access":
+      return { approvalPolicy: "never", sandbox: "danger-full-access", config: {}, autoAcceptEdits: false }
+    case "sandboxed":
+      return {
+        approvalPolicy: "on-request",
+        sandbox: "workspace-write",
+        config: NO_NETWORK,
+        autoAcceptEdits: false
+      }
+    case "approval-required":
+    case "auto-accept-edits":
+      return {
         approvalPolicy: "untrusted",
         sandbox: "workspace-write",
+        config: NO_NETWORK,
         autoAcceptEdits: mode === "auto-accept-edits"
       }
+  }
+}
 
 /** What the agent is told about its place in Spindle and about starting other threads. */
 export const developerInstructions = (worktreePath: string, branch: string | null) =>

@@ -1,0 +1,94 @@
+// What a runtime mode asks of Codex and what it then lets the agent do: a new project's threads
+// start sandboxed (the stand-in app-server records the thread/start Spindle sends), and on the real
+// Codex a sandboxed agent's command writes its worktree but nothing outside it and reaches no
+// network (even when the project's Codex overrides turn it on), where a full-access one does both.
+import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import type { SpindleEvent, ThreadId } from "@spindle/contracts"
+import * as Effect from "effect/Effect"
+import { tempDir } from "../../testing/fixtures.ts"
+import { codexHome, codexWorld, eventsUntil, providerWorld, turnEnded } from "../../testing/providers.ts"
+
+const STAND_IN = join(import.meta.dirname, "../../testing/codexStandIn.mjs")
+
+/** The thread/start (or resume) params the stand-in received, oldest first. */
+const threadStarts = (home: string) =>
+  readFileSync(join(home, "stand-in-requests.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { method: string; params: Record<string, unknown> })
+    .filter((request) => request.method === "thread/start" || request.method === "thread/resume")
+    .map((request) => request.params)
+
+/** What the turn's (first) command printed, as Codex reported it when it completed. */
+const commandOutput = (events: ReadonlyArray<SpindleEvent>) => {
+  for (const e of events) {
+    if (e.type === "thread.turn-item" && e.payload.phase === "completed" && e.payload.item.kind === "command")
+      return e.payload.item.output ?? ""
+  }
+  return ""
+}
+
+describe("runtime modes in Codex", () => {
+  it.live(
+    "a project created without a default starts threads sandboxed: Codex gets workspace-write, on-request and no network; full-access is asked for by name",
+    () =>
+      Effect.gen(function* () {
+        const home = yield* tempDir("spindle-standin-home-")
+        const world = yield* providerWorld({
+          enabled: true,
+          codexBin: STAND_IN,
+          codexConfig: [],
+          codexHome: home
+        })
+        yield* world.start("t1", "hello")
+        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-ended", "20 seconds")
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))?.runtimeMode, "sandboxed")
+        const [sandboxed] = threadStarts(home)
+        assert.strictEqual(sandboxed?.approvalPolicy, "on-request")
+        assert.strictEqual(sandboxed?.sandbox, "workspace-write")
+        assert.deepStrictEqual(sandboxed?.config, { "sandbox_workspace_write.network_access": false })
+
+        yield* world.start("t2", "hello", { runtimeMode: "full-access" })
+        yield* eventsUntil(world.engine, "t2", (e) => e.type === "thread.turn-ended", "20 seconds")
+        const [, free] = threadStarts(home)
+        assert.strictEqual(free?.approvalPolicy, "never")
+        assert.strictEqual(free?.sandbox, "danger-full-access")
+      }),
+    60_000
+  )
+
+  it.live(
+    "on the real Codex, a sandboxed agent writes its worktree but not outside it and has no network; a full-access one has both",
+    () =>
+      Effect.gen(function* () {
+        // The project's own override asks for the network: the mode's pinned config wins over it.
+        const world = yield* codexWorld({ codexConfig: ["sandbox_workspace_write.network_access=true"] })
+        // Outside the worktree and outside /tmp (which the sandbox lets the agent write).
+        const outside = yield* codexHome
+        const probe = (name: string) =>
+          [
+            `echo in > inside-${name}.txt`,
+            `touch ${join(outside, name)} 2>/dev/null && echo wrote-outside || echo no-write-outside`,
+            `(exec 3<>/dev/tcp/127.0.0.1/${world.model.port}) 2>/dev/null && echo net-open || echo net-closed`
+          ].join("; ")
+        const sandboxed = yield* world.start("t1", `[[run: ${probe("sandboxed")}]]`)
+        const closed = commandOutput(yield* turnEnded(world.engine, "t1"))
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))?.runtimeMode, "sandboxed")
+        assert.isTrue(
+          existsSync(join(sandboxed.worktreePath, "inside-sandboxed.txt")),
+          "it writes its worktree"
+        )
+        assert.deepStrictEqual(closed.trim().split("\n"), ["no-write-outside", "net-closed"])
+        assert.isFalse(existsSync(join(outside, "sandboxed")))
+
+        const free = yield* world.start("t2", `[[run: ${probe("free")}]]`, { runtimeMode: "full-access" })
+        const open = commandOutput(yield* turnEnded(world.engine, "t2"))
+        assert.isTrue(existsSync(join(free.worktreePath, "inside-free.txt")))
+        assert.deepStrictEqual(open.trim().split("\n"), ["wrote-outside", "net-open"])
+        assert.isTrue(existsSync(join(outside, "free")))
+      }),
+    180_000
+  )
+})
