@@ -7,6 +7,7 @@ import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import {
   AgentCommand,
+  AgentEnv,
   CodexBin,
   CodexConfig,
   PortCount,
@@ -105,6 +106,7 @@ export const ProjectCreate = command("project.create", {
   setupScript: Schema.optionalKey(SetupScript),
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
   setupEnv: Schema.optionalKey(SetupEnv),
+  agentEnv: Schema.optionalKey(AgentEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(ModelName),
@@ -125,6 +127,8 @@ export const ProjectUpdate = command("project.update", {
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
   /** Replaces the whole set; `{}` clears it. */
   setupEnv: Schema.optionalKey(SetupEnv),
+  /** Replaces the whole set; `{}` clears it. */
+  agentEnv: Schema.optionalKey(AgentEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),

@@ -62,6 +62,7 @@ export const decideProject = (
         setupScript: command.setupScript ?? null,
         setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
         setupEnv: command.setupEnv ?? {},
+        agentEnv: command.agentEnv ?? {},
         initSubmodules: command.initSubmodules ?? false,
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
