@@ -32,7 +32,7 @@ import { LineSplitter } from "../../setup/lineSplitter.ts"
 import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
-import { codexEnvironment } from "./codexEnvironment.ts"
+import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
 import { reportsFor } from "./codexReports.ts"
 import {
   codexArgs,
@@ -102,6 +102,15 @@ export const makeCodexAdapter = (
       const policy = codexPolicy(thread.runtimeMode)
       const serverEnv =
         settings.codexHome === undefined ? process.env : { ...process.env, CODEX_HOME: settings.codexHome }
+      const environment = {
+        serverEnv,
+        configToml: readConfigToml(serverEnv),
+        codexConfig: [...settings.codexConfig, ...project.codexConfig],
+        serverAgentEnv: settings.agentEnv ?? {},
+        projectAgentEnv: project.agentEnv,
+        // The agent's commands (dev servers, tests) use the thread's own ports.
+        spindle: portVariables(context.thread.ports)
+      }
 
       let codexThreadId: string | null = null
       let current: CurrentTurn | undefined
@@ -184,15 +193,7 @@ export const makeCodexAdapter = (
         .spawn(
           ChildProcess.make(binary, codexArgs(settings, project), {
             cwd: context.worktreePath,
-            env: codexEnvironment({
-              serverEnv,
-              configToml: readConfigToml(serverEnv),
-              codexConfig: [...settings.codexConfig, ...project.codexConfig],
-              serverAgentEnv: settings.agentEnv ?? {},
-              projectAgentEnv: project.agentEnv,
-              // The agent's commands (dev servers, tests) use the thread's own ports.
-              spindle: portVariables(context.thread.ports)
-            }),
+            env: codexEnvironment(environment),
             extendEnv: false,
             stdin: rpc.output,
             killSignal: "SIGTERM",
@@ -256,7 +257,10 @@ export const makeCodexAdapter = (
         approvalPolicy: policy.approvalPolicy,
         sandbox: policy.sandbox,
         developerInstructions: developerInstructions(context.worktreePath, thread.workspace.branch),
-        config: mcpThreadConfig(context.mcp.url, Redacted.value(context.mcp.token))
+        config: {
+          ...shellPolicyConfig(environment),
+          ...mcpThreadConfig(context.mcp.url, Redacted.value(context.mcp.token))
+        }
       }
       // After a restart the agent goes on with its own conversation; if Codex lost it, it starts anew.
       const resumed =

@@ -1,7 +1,7 @@
 // What the real Codex (fake model) and the commands its agent runs can see of Spindle's secrets
 // and of the server's environment: the session token reaches Spindle's MCP endpoint and nowhere
 // else (no file under CODEX_HOME, shell snapshots included; not the agent's shell), and the agent's
-// shell gets the allowlisted environment, not the server's credentials.
+// shell gets the allowlisted environment, not the server's credentials nor Codex's model key.
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
@@ -125,7 +125,7 @@ describe("Codex's environment", () => {
   )
 
   it.live(
-    "the agent's shell gets the allowlist, not the server's cloud credentials, SSH agent or Spindle settings",
+    "the agent's shell gets the allowlist, not the server's cloud credentials, SSH agent or Spindle settings; Codex's model key stays Codex's",
     () =>
       Effect.gen(function* () {
         yield* planted({
@@ -133,11 +133,13 @@ describe("Codex's environment", () => {
           SSH_AUTH_SOCK: "/tmp/planted-ssh-agent.sock",
           GOOGLE_APPLICATION_CREDENTIALS: "/tmp/planted-gcloud.json",
           SPINDLE_HOME_PLANTED: "planted-spindle",
+          OPENAI_API_KEY: "sk-planted-openai",
           // A proxy Codex would use for the loopback fake model but for NO_PROXY.
           HTTPS_PROXY: "http://127.0.0.1:9/",
           NO_PROXY: "127.0.0.1,localhost"
         })
-        const world = yield* codexWorld()
+        const home = yield* tempDir("spindle-agent-home-")
+        const world = yield* codexWorld({ agentEnv: { HOME: home } })
         yield* world.start("t1", "[[run: env]]")
         const events = yield* turnEnded(world.engine, "t1")
         const [env = ""] = commandOutputs(events)
@@ -145,13 +147,27 @@ describe("Codex's environment", () => {
         assert.include(env, `CODEX_HOME=${world.codexHome}`, "Codex keeps its home")
         assert.include(env, "HTTPS_PROXY=http://127.0.0.1:9/", "proxy variables pass")
         assert.include(env, "NO_PROXY=127.0.0.1,localhost")
-        for (const planted of [
+        for (const secret of [
           "planted-aws-secret",
           "planted-ssh-agent",
           "planted-gcloud",
-          "planted-spindle"
+          "planted-spindle",
+          "sk-planted-openai"
         ])
-          assert.notInclude(env, planted)
+          assert.notInclude(env, secret)
+
+        const thread = yield* world.engine.getThread("t1" as ThreadId)
+        const pid = codexPid(thread!.workspace.worktreePath!)
+        assert.isDefined(pid, "Codex is still running")
+        const codexEnv = readFileSync(`/proc/${pid}/environ`, "latin1")
+        assert.include(codexEnv, "OPENAI_API_KEY=sk-planted-openai", "Codex itself has its model key")
+        assert.notInclude(codexEnv, "planted-aws-secret")
+        const snapshots = yield* snapshotsWritten(world.codexHome)
+        assert.notInclude(
+          readFileSync(snapshots[0]!, "utf8"),
+          "sk-planted-openai",
+          "nor is it written to disk"
+        )
       }),
     180_000
   )

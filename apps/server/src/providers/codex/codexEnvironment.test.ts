@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { codexEnvironment, providerKeyNames } from "./codexEnvironment.ts"
+import { codexEnvironment, providerKeyNames, shellPolicyConfig } from "./codexEnvironment.ts"
 
 const SERVER = {
   PATH: "/usr/bin",
@@ -81,5 +81,30 @@ describe("Codex's environment", () => {
     assert.strictEqual(env.SHARED, "project")
     assert.strictEqual(env.SPINDLE_PORT, "20000")
     assert.strictEqual(env.SPINDLE_PORT_COUNT, "10")
+  })
+
+  it("keeps the model keys Codex needs out of the agent's commands, unless an agentEnv hands one to them", () => {
+    const input = {
+      serverEnv: SERVER,
+      configToml: 'env_key = "AZURE_OPENAI_API_KEY"',
+      codexConfig: ['model_providers.m.env_key="MISTRAL_API_KEY"'],
+      serverAgentEnv: {},
+      projectAgentEnv: {},
+      spindle: {}
+    }
+    assert.deepStrictEqual(shellPolicyConfig(input), {
+      "shell_environment_policy.exclude": [
+        "CODEX_API_KEY",
+        "OPENAI_API_KEY",
+        "AZURE_OPENAI_API_KEY",
+        "MISTRAL_API_KEY"
+      ]
+    })
+    assert.deepStrictEqual(
+      shellPolicyConfig({ ...input, projectAgentEnv: { OPENAI_API_KEY: "sk-for-tests" } }),
+      {
+        "shell_environment_policy.exclude": ["CODEX_API_KEY", "AZURE_OPENAI_API_KEY", "MISTRAL_API_KEY"]
+      }
+    )
   })
 })

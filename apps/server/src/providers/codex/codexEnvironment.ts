@@ -2,7 +2,8 @@
 // (what tools need to find themselves, what Codex needs to reach its model), the server's and the
 // project's `agentEnv`, and the thread's ports. Codex hands its environment to every command the
 // agent runs and snapshots it under CODEX_HOME, so nothing else of the server's (cloud credentials,
-// SSH agent, Spindle's settings and tokens) is in it. Spindle's session token never is: it travels
+// SSH agent, Spindle's settings and tokens) is in it, and the model keys Codex needs are kept from
+// the agent's commands by Codex's shell policy. Spindle's session token is never in it: it travels
 // in the thread's config (codexSettings.ts mcpThreadConfig).
 import { SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
 
@@ -68,6 +69,21 @@ export interface CodexEnvironmentInput {
   readonly projectAgentEnv: Readonly<Record<string, string>>
   /** Spindle's own variables for the thread (its ports); they win over everything. */
   readonly spindle: Readonly<Record<string, string>>
+}
+
+/** The model credentials Codex reads itself, besides the configured providers' `env_key`s. */
+const CODEX_MODEL_KEYS = ["CODEX_API_KEY", "OPENAI_API_KEY"] as const
+
+/**
+ * Codex's `shell_environment_policy` for the thread: the model credentials Codex needs for itself
+ * stay out of the environment of the agent's commands, and so out of the shell snapshot Codex writes
+ * under CODEX_HOME (the policy filters both, as Codex 0.171 does). A credential the user put in an
+ * agentEnv is meant for the agent's commands and stays in.
+ */
+export const shellPolicyConfig = (input: CodexEnvironmentInput): Record<string, unknown> => {
+  const given = new Set([...Object.keys(input.serverAgentEnv), ...Object.keys(input.projectAgentEnv)])
+  const keys = [...CODEX_MODEL_KEYS, ...providerKeyNames(input.configToml, input.codexConfig)]
+  return { "shell_environment_policy.exclude": [...new Set(keys)].filter((name) => !given.has(name)) }
 }
 
 export const codexEnvironment = (input: CodexEnvironmentInput): Record<string, string> => {
