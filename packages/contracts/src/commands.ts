@@ -8,6 +8,7 @@ import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import {
   AgentCommand,
+  AgentEnv,
   CodexBin,
   CodexConfig,
   PortCount,
@@ -123,6 +124,7 @@ export const ProjectCreate = command("project.create", {
   setupScript: Schema.optionalKey(SetupScript),
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
   setupEnv: Schema.optionalKey(SetupEnv),
+  agentEnv: Schema.optionalKey(AgentEnv),
   /**
    * On (true), also records the submodule URLs of `.gitmodules` on the default branch as the ones
    * new worktrees may fetch; turning it on again records them again.
@@ -152,6 +154,8 @@ export const ProjectUpdate = command("project.update", {
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
   /** Replaces the whole set; `{}` clears it. */
   setupEnv: Schema.optionalKey(SetupEnv),
+  /** Replaces the whole set; `{}` clears it. */
+  agentEnv: Schema.optionalKey(AgentEnv),
   /**
    * On (true), also records the submodule URLs of `.gitmodules` on the default branch as the ones
    * new worktrees may fetch; turning it on again records them again.

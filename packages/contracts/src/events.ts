@@ -6,6 +6,7 @@ import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
 import {
   AgentCommand,
+  AgentEnv,
   CodexBin,
   CodexConfig,
   PortCount,
@@ -62,6 +63,7 @@ export const ProjectUpdated = event("project.updated", {
     setupScript: Schema.optionalKey(Schema.NullOr(SetupScript)),
     setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
     setupEnv: Schema.optionalKey(SetupEnv),
+    agentEnv: Schema.optionalKey(AgentEnv),
     initSubmodules: Schema.optionalKey(Schema.Boolean),
     submoduleUrls: Schema.optionalKey(SubmoduleUrls),
     defaultProvider: Schema.optionalKey(ProviderKind),

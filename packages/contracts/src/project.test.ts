@@ -1,7 +1,7 @@
-// What a project setting may hold (setupEnv), and reading projects recorded before it existed.
+// What a project setting may hold (setupEnv, agentEnv), and reading projects recorded before it existed.
 import { assert, describe, it } from "@effect/vitest"
 import * as Schema from "effect/Schema"
-import { MAX_SETUP_ENV_ENTRIES, Project, SetupEnv } from "./project.ts"
+import { AgentEnv, MAX_SETUP_ENV_ENTRIES, Project, SetupEnv } from "./project.ts"
 
 const decodeEnv = Schema.decodeUnknownResult(SetupEnv)
 const message = (input: unknown) => {
@@ -30,6 +30,31 @@ describe("SetupEnv", () => {
   })
 })
 
+describe("AgentEnv", () => {
+  const agentMessage = (input: unknown) => {
+    const result = Schema.decodeUnknownResult(AgentEnv)(input)
+    return result._tag === "Failure" ? String(result.failure) : ""
+  }
+
+  it("accepts what setupEnv accepts, HOME and credentials-free settings included", () => {
+    const env = { HOME: "/tmp/agent-home", NODE_OPTIONS: "--max-old-space-size=4096", _x: "" }
+    assert.deepStrictEqual(Schema.decodeUnknownSync(AgentEnv)(env), env)
+  })
+
+  it("refuses bad names, any SPINDLE_ or T3CODE_ name (Spindle's own), NUL, long values, too many entries", () => {
+    assert.include(agentMessage({ "1BAD": "x" }), "agent variable names must be")
+    assert.include(agentMessage({ SPINDLE_MCP_TOKEN: "spn_x" }), "SPINDLE_MCP_TOKEN cannot be set")
+    assert.include(agentMessage({ SPINDLE_PORT: "1" }), "Spindle's own")
+    assert.include(agentMessage({ T3CODE_WORKTREE_PATH: "/" }), "Spindle's own")
+    assert.include(agentMessage({ A: "a\0b" }), "NUL")
+    assert.include(agentMessage({ A: "x".repeat(8193) }), "at most 8192")
+    const many = Object.fromEntries(
+      Array.from({ length: MAX_SETUP_ENV_ENTRIES + 1 }, (_, i) => [`V${i}`, "x"])
+    )
+    assert.include(agentMessage(many), `at most ${MAX_SETUP_ENV_ENTRIES} agent variables`)
+  })
+})
+
 describe("Project", () => {
   it("reads a project recorded before setupEnv existed as having none", () => {
     const recorded = {
@@ -47,6 +72,7 @@ describe("Project", () => {
     }
     const project = Schema.decodeUnknownSync(Project)(recorded)
     assert.deepStrictEqual(project.setupEnv, {})
+    assert.deepStrictEqual(project.agentEnv, {})
     // Provider settings added later decode to "none set" too.
     assert.strictEqual(project.codexBin, null)
     assert.deepStrictEqual(project.codexConfig, [])
@@ -65,6 +91,7 @@ describe("Project", () => {
       ...recorded,
       setupEnv: {},
       submoduleUrls: [],
+      agentEnv: {},
       codexBin: null,
       codexConfig: [],
       agentCommand: null,

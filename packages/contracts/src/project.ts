@@ -68,6 +68,40 @@ export const SetupEnv = Schema.Record(Schema.String, SetupEnvValue)
   })
 export type SetupEnv = typeof SetupEnv.Type
 
+export const AgentEnvValue = Schema.String.check(
+  Schema.isMaxLength(MAX_SETUP_ENV_VALUE_LENGTH, {
+    message: `agent variable values must be at most ${MAX_SETUP_ENV_VALUE_LENGTH} characters`
+  }),
+  Schema.isPattern(/^[^\0]*$/u, { message: "agent variable values must not contain NUL" })
+)
+
+/**
+ * Extra variables for the project's agents (Codex and the commands it runs, command agents), on top
+ * of the allowlist of the server's own; the same names and bounds as setupEnv. SPINDLE_* names are
+ * Spindle's own (its settings, ports and tokens), so none can be set or shadowed here.
+ */
+export const AgentEnv = Schema.Record(Schema.String, AgentEnvValue)
+  .check(
+    Schema.isMaxProperties(MAX_SETUP_ENV_ENTRIES, {
+      message: `at most ${MAX_SETUP_ENV_ENTRIES} agent variables`
+    }),
+    Schema.makeFilter((env: { readonly [name: string]: string }) => {
+      const names = Object.keys(env)
+      const bad = names.find((name) => !SETUP_ENV_NAME.test(name))
+      if (bad !== undefined)
+        return `agent variable names must be letters, digits and '_', not starting with a digit, at most 128 characters: '${bad.slice(0, 128)}' is not`
+      const taken = names.filter((name) => /^(SPINDLE|T3CODE)_/u.test(name) || name === "__proto__")
+      return taken.length === 0
+        ? true
+        : `${taken.join(", ")} cannot be set: names starting with SPINDLE_ or T3CODE_ are Spindle's own`
+    })
+  )
+  .annotate({
+    description:
+      "Variables (NAME -> value) added to the agents' environment (Codex and its commands, command agents); stored in the event log and shown to clients, so keep secrets out (serve --agent-env NAME passes a server variable instead)"
+  })
+export type AgentEnv = typeof AgentEnv.Type
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const NO_CONTROL = /^[^\u0000-\u001f\u007f\ufffd]*$/u
 
@@ -190,6 +224,8 @@ export const Project = Schema.Struct({
   setupTimeoutSeconds: SetupTimeoutSeconds,
   /** Extra variables for the setup script; absent in projects recorded before it existed. */
   setupEnv: SetupEnv.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
+  /** Extra variables for the project's agents; absent in projects recorded before it existed. */
+  agentEnv: AgentEnv.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
   /**
    * The committed setup script and default-branch commit the user approved. Null in projects
    * recorded before pinning existed: their committed script does not run until approved.

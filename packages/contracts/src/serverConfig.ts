@@ -29,6 +29,11 @@ export const ServerConfigFile = Schema.Struct({
   codexBin: Schema.optionalKey(Schema.String),
   codexConfig: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({ description: "Codex config overrides KEY=VALUE (--codex-config)" })
+  ),
+  agentEnv: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({
+      description: "Variables for every agent, NAME=VALUE or NAME to pass the server's own (--agent-env)"
+    })
   )
 }).annotate({ identifier: "ServerConfigFile", description: "spindle serve's settings in <home>/config.json" })
 export type ServerConfigFile = typeof ServerConfigFile.Type

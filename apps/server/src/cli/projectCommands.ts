@@ -1,6 +1,6 @@
 // `spindle project add|update|list|show|remove`: a project's settings as flags (setup script and
-// variables, default provider, model and runtime mode, the command agent, Codex's binary and
-// overrides, lifecycle), checked before connecting, then one request each.
+// variables, default provider, model and runtime mode, the agents' variables, the command agent,
+// Codex's binary and overrides, lifecycle), checked before connecting, then one request each.
 import { basename, resolve } from "node:path"
 import type { Project, RetentionPolicy } from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
@@ -35,7 +35,7 @@ const formatProject = (p: Project) =>
     }`,
     `  agent ${p.defaultProvider ?? "codex"}${p.defaultModel ? ` ${p.defaultModel}` : ""}${
       p.agentCommand ? `  command: ${p.agentCommand.join(" ")}` : ""
-    }`,
+    }${Object.keys(p.agentEnv).length > 0 ? `  agent env: ${Object.keys(p.agentEnv).join(", ")}` : ""}`,
     `  ${setupApprovalLine(p)}`,
     `  submodules ${p.initSubmodules ? `on (${p.submoduleUrls.length} allowed URL(s))` : "off"}`,
     `  threads start ${p.defaultRuntimeMode}: ${modeSummary(p.defaultRuntimeMode)}`,
@@ -79,6 +79,12 @@ const settingFlags = {
     Flag.withDescription("NAME=VALUE for the setup script (repeatable; on update, replaces the set)"),
     Flag.atLeast(0)
   ),
+  agentEnv: Flag.String("agent-env").pipe(
+    Flag.withDescription(
+      "NAME=VALUE for the project's agents, on top of the server's allowlist (repeatable; on update, replaces the set)"
+    ),
+    Flag.atLeast(0)
+  ),
   defaultBranch: optional("default-branch", "The branch new worktrees start from"),
   poolSize: optionalInt("pool-size", "Worktrees kept ready in advance"),
   initSubmodules: Flag.Literals("init-submodules", ["on", "off"]).pipe(
@@ -96,14 +102,14 @@ type SettingFlags = {
   readonly [K in keyof typeof settingFlags]: (typeof settingFlags)[K] extends Flag.Flag<infer A> ? A : never
 }
 
-/** `--setup-env NAME=VALUE`, repeated; the server checks names and values. */
-const setupEnvOf = (pairs: ReadonlyArray<string>) => {
+/** `--setup-env` or `--agent-env` NAME=VALUE, repeated; the server checks names and values. */
+const envOf = (flag: string, pairs: ReadonlyArray<string>) => {
   const env: Record<string, string> = {}
   for (const pair of pairs) {
     const at = pair.indexOf("=")
     const name = at < 0 ? "" : pair.slice(0, at)
-    if (name === "") return Effect.fail(usageError(`--setup-env takes NAME=VALUE, got '${pair}'.`))
-    if (Object.hasOwn(env, name)) return Effect.fail(usageError(`--setup-env sets ${name} twice.`))
+    if (name === "") return Effect.fail(usageError(`--${flag} takes NAME=VALUE, got '${pair}'.`))
+    if (Object.hasOwn(env, name)) return Effect.fail(usageError(`--${flag} sets ${name} twice.`))
     Object.defineProperty(env, name, { value: pair.slice(at + 1), enumerable: true, writable: true })
   }
   return Effect.succeed(env)
@@ -149,7 +155,8 @@ const settingsOf = (flags: SettingFlags) =>
     const o = Option.getOrUndefined
     const agentCommand =
       flags.agentCommand._tag === "Some" ? yield* agentCommandOf(flags.agentCommand.value) : undefined
-    const setupEnv = flags.setupEnv.length > 0 ? yield* setupEnvOf(flags.setupEnv) : undefined
+    const setupEnv = flags.setupEnv.length > 0 ? yield* envOf("setup-env", flags.setupEnv) : undefined
+    const agentEnv = flags.agentEnv.length > 0 ? yield* envOf("agent-env", flags.agentEnv) : undefined
     for (const override of flags.codexConfig) {
       if (!/^[A-Za-z0-9_][A-Za-z0-9_.\-"]*=/u.test(override)) {
         return yield* usageError(
@@ -169,6 +176,7 @@ const settingsOf = (flags: SettingFlags) =>
       ...(o(flags.setupScript) === undefined ? {} : { setupScript: o(flags.setupScript) }),
       ...(setupTimeout === undefined ? {} : { setupTimeoutSeconds: setupTimeout }),
       ...(setupEnv === undefined ? {} : { setupEnv }),
+      ...(agentEnv === undefined ? {} : { agentEnv }),
       ...(o(flags.defaultBranch) === undefined ? {} : { defaultBranch: o(flags.defaultBranch) }),
       ...(o(flags.defaultProvider) === undefined ? {} : { defaultProvider: o(flags.defaultProvider) }),
       ...(o(flags.defaultModel) === undefined ? {} : { defaultModel: o(flags.defaultModel) }),
@@ -255,6 +263,7 @@ const update = Command.make(
     ...settingFlags,
     clearSetupScript: clear("clear-setup-script", "the setup script"),
     clearSetupEnv: clear("clear-setup-env", "the setup variables"),
+    clearAgentEnv: clear("clear-agent-env", "the agents' variables"),
     clearAgentCommand: clear("clear-agent-command", "the command agent"),
     clearCodexBin: clear("clear-codex-bin", "the project's Codex binary"),
     approveSetup: Flag.Boolean("approve-setup").pipe(
@@ -280,6 +289,7 @@ const update = Command.make(
               ...fields,
               ...(flags.clearSetupScript ? { setupScript: null } : {}),
               ...(flags.clearSetupEnv ? { setupEnv: {} } : {}),
+              ...(flags.clearAgentEnv ? { agentEnv: {} } : {}),
               ...(flags.clearAgentCommand ? { agentCommand: null } : {}),
               ...(flags.clearCodexBin ? { codexBin: null } : {}),
               ...(flags.approveSetup ? { approveSetup: true } : {}),

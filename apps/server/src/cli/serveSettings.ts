@@ -3,7 +3,7 @@
 // errors that name the flag, variable or key at fault and what it takes. Loaded only by `serve`.
 import { existsSync, readFileSync } from "node:fs"
 import { delimiter, isAbsolute, join, resolve } from "node:path"
-import { ServerConfigFile } from "@spindle/contracts"
+import { AgentEnv, ServerConfigFile } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -32,6 +32,7 @@ export interface ServeFlags {
   readonly threadPorts?: string | undefined
   readonly codexBin?: string | undefined
   readonly codexConfig: ReadonlyArray<string>
+  readonly agentEnv: ReadonlyArray<string>
 }
 
 /** A newline-separated environment variable as a list (blank lines dropped). */
@@ -90,6 +91,32 @@ const parseLimit = (name: string, value: string | number): number => {
     throw new Bad(`${name} must be a whole number from 1 to 100000 (got '${text}').`)
   }
   return n
+}
+
+/**
+ * `--agent-env` entries: NAME=VALUE sets a variable, a bare NAME passes the server's own value (so a
+ * secret such as a model provider's key never lands in a flag or the event log); names and values as
+ * a project's agentEnv takes them.
+ */
+const parseAgentEnv = (name: string, entries: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
+  const agentEnv: Record<string, string> = {}
+  for (const entry of entries) {
+    const at = entry.indexOf("=")
+    const variable = at < 0 ? entry : entry.slice(0, at)
+    const value = at < 0 ? env[variable] : entry.slice(at + 1)
+    if (value === undefined) {
+      throw new Bad(
+        `${name} ${variable} passes the server's own ${variable}, which is not set. Set it before starting the server, or give ${variable}=VALUE.`
+      )
+    }
+    if (Object.hasOwn(agentEnv, variable)) throw new Bad(`${name} sets ${variable} twice.`)
+    Object.defineProperty(agentEnv, variable, { value, enumerable: true, writable: true })
+  }
+  const checked = Schema.decodeUnknownResult(AgentEnv)(agentEnv)
+  if (checked._tag === "Failure") {
+    throw new Bad(`${name}: ${describeIssue(checked.failure.issue).message}.`)
+  }
+  return agentEnv
 }
 
 /** <home>/config.json, checked; {} when there is none. */
@@ -172,6 +199,13 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
               : file.worktreeRoots !== undefined
                 ? { value: file.worktreeRoots, name: "config.json key 'worktreeRoots'" }
                 : undefined
+        const agentEnvFrom =
+          flags.agentEnv.length > 0
+            ? { entries: flags.agentEnv, name: "--agent-env" }
+            : env.SPINDLE_AGENT_ENV !== undefined
+              ? { entries: splitLines(env.SPINDLE_AGENT_ENV) ?? [], name: "SPINDLE_AGENT_ENV" }
+              : { entries: file.agentEnv ?? [], name: "config.json key 'agentEnv'" }
+        const agentEnv = parseAgentEnv(agentEnvFrom.name, agentEnvFrom.entries, env)
         const port = setting("--port", "SPINDLE_PORT", "port", flags.port, file.port)
         const threadPorts = setting(
           "--thread-ports",
@@ -240,7 +274,8 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
               oneOf(providers.name, String(providers.value), ["on", "off"]) === "on",
             codexBin:
               flags.codexBin ?? env.SPINDLE_CODEX_BIN ?? file.codexBin ?? DEFAULT_PROVIDER_SETTINGS.codexBin,
-            codexConfig
+            codexConfig,
+            ...(Object.keys(agentEnv).length === 0 ? {} : { agentEnv })
           },
           limits: {
             bootstrapsPerProject:

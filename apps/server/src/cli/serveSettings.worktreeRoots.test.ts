@@ -10,6 +10,7 @@ import { resolveServeSettings } from "./serveSettings.ts"
 const flags = (worktreeRoot: ReadonlyArray<string> = []) => ({
   allowOrigin: [],
   codexConfig: [],
+  agentEnv: [],
   worktreeRoot
 })
 

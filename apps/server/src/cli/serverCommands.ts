@@ -53,6 +53,12 @@ export const serveCommand = Command.make(
         "A Codex config override KEY=VALUE, as codex -c takes it (repeatable; SPINDLE_CODEX_CONFIG, one per line)"
       ),
       Flag.atLeast(0)
+    ),
+    agentEnv: Flag.String("agent-env").pipe(
+      Flag.withDescription(
+        "NAME=VALUE, or NAME to pass the server's own, for every agent on top of its allowlist (repeatable; SPINDLE_AGENT_ENV, one per line)"
+      ),
+      Flag.atLeast(0)
     )
   },
   (flags) =>
@@ -74,7 +80,8 @@ export const serveCommand = Command.make(
           providers: o(flags.providers),
           threadPorts: o(flags.threadPorts),
           codexBin: o(flags.codexBin),
-          codexConfig: flags.codexConfig
+          codexConfig: flags.codexConfig,
+          agentEnv: flags.agentEnv
         },
         home,
         process.env
@@ -98,7 +105,8 @@ export const serveCommand = Command.make(
   Command.withDescription(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
 variable, else <home>/config.json (keys: host, port, logLevel, logFormat, allowedOrigins,
-worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, providers, threadPorts, codexBin, codexConfig),
+worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, providers, threadPorts, codexBin, codexConfig,
+agentEnv),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`
   )
 )

@@ -54,6 +54,11 @@ export interface ProviderSettings {
   readonly codexConfig: ReadonlyArray<string>
   /** CODEX_HOME for Codex sessions; absent: the server's own environment decides (~/.codex). */
   readonly codexHome?: string
+  /**
+   * Variables every agent gets on top of the allowlist of the server's own (`--agent-env`), resolved
+   * at start; a project's `agentEnv` wins over these.
+   */
+  readonly agentEnv?: Readonly<Record<string, string>>
 }
 
 export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {

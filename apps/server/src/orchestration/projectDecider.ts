@@ -65,6 +65,7 @@ export const decideProject = (
         setupEnv: command.setupEnv ?? {},
         // Read by the server before the command got here (Commands); absent, nothing is approved.
         setupApproval: command.setupApproval ?? null,
+        agentEnv: command.agentEnv ?? {},
         initSubmodules: command.initSubmodules ?? false,
         submoduleUrls: command.submoduleUrls ?? [],
         defaultProvider: command.defaultProvider ?? "codex",

@@ -21,7 +21,7 @@ export class ProviderAdapters extends Context.Service<
       const settings = (yield* ServerConfig).providers ?? DEFAULT_PROVIDER_SETTINGS
       const adapters: ReadonlyArray<ProviderAdapter> = [
         makeCodexAdapter(spawner, settings),
-        makeCommandAdapter(spawner)
+        makeCommandAdapter(spawner, settings.agentEnv)
       ]
       return new Map(adapters.map((adapter) => [adapter.kind, adapter]))
     })

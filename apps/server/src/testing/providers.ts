@@ -1,7 +1,15 @@
 // Test wiring for provider tests: the real server in process with providers on, a project on a
 // real repository, the real Codex CLI pointed at the loopback fake model with its own CODEX_HOME,
 // and helpers that wait (bounded) on a thread's events. Not shipped.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs"
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { join } from "node:path"
 import type { BootstrapResult, ProjectId, SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
@@ -13,7 +21,7 @@ import { threadOfEvent } from "../domain/readModel.ts"
 import { Commands } from "../orchestration/Commands.ts"
 import type { Engine } from "../orchestration/Engine.ts"
 import { type FakeModel, startFakeModel } from "./fakeModel.ts"
-import { gitRepo, serverActor } from "./fixtures.ts"
+import { gitRepo, serverActor, tempDir } from "./fixtures.ts"
 import { inProcessServer } from "./inProcessServer.ts"
 import { REPO_ROOT } from "./serverProcess.ts"
 
@@ -162,13 +170,40 @@ export const turnEnded = (engine: Engine["Service"], threadId: ThreadId | string
   )
 
 /** The server with Codex against a fresh fake model and CODEX_HOME, and project p1. */
-export const codexWorld = (project: Record<string, unknown> = {}) =>
+export const codexWorld = (
+  project: Record<string, unknown> = {},
+  providers: Partial<ProviderSettings> = {}
+) =>
   Effect.gen(function* () {
     const model = yield* fakeModel
     const home = yield* codexHome
-    const world = yield* providerWorld(codexAgainst(model, home), project)
+    const world = yield* providerWorld({ ...codexAgainst(model, home), ...providers }, project)
     return { ...world, model, codexHome: home }
   })
+
+/**
+ * A `codex` that copies its stdin (the JSON-RPC Spindle sends it) to `<dir>/<pid>.log` after a line
+ * with its working directory, then runs the real one: the only way a test can see a session's
+ * token, which Spindle sends Codex in the thread's config and nowhere else.
+ */
+export const codexTap = Effect.gen(function* () {
+  const dir = yield* tempDir("spindle-codex-tap-")
+  const bin = join(dir, "codex")
+  writeFileSync(bin, `#!/bin/sh\nlog="${dir}/$$.log"\npwd > "$log"\ntee -a "$log" | "${CODEX_BIN}" "$@"\n`, {
+    mode: 0o755
+  })
+  /** The session token Spindle sent the Codex started in `cwd` (the first, if there were several). */
+  const tokenFor = (cwd: string): string | undefined => {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith(".log"))) {
+      const [where = "", ...lines] = readFileSync(join(dir, name), "utf8").split("\n")
+      if (where !== cwd) continue
+      const token = /"Bearer (sp[nc]_[A-Za-z0-9_-]+)"/.exec(lines.join("\n"))?.[1]
+      if (token !== undefined) return token
+    }
+    return undefined
+  }
+  return { bin, tokenFor }
+})
 
 /** The pid of the `codex app-server` working in `cwd`, from /proc. */
 export const codexPid = (cwd: string): number | undefined => {

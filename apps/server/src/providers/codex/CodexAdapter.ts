@@ -1,9 +1,12 @@
 // The Codex provider: one `codex app-server` process per session (JSON-RPC lines over stdio), run in
-// the thread's worktree with Spindle's MCP endpoint and this session's token (in its environment
-// only). It starts or resumes the Codex thread, starts, steers and interrupts turns, maps Codex's
-// notifications to provider reports, and passes approval requests to Spindle and answers back.
+// the thread's worktree with an allowlisted environment, and Spindle's MCP endpoint and this
+// session's token in the thread's config (sent over stdin). It starts or resumes the Codex thread,
+// starts, steers and interrupts turns, maps Codex's notifications to provider reports, and passes
+// approval requests to Spindle and answers back.
 
 import { readFileSync } from "node:fs"
+import { homedir } from "node:os"
+import { join } from "node:path"
 import {
   type ApprovalDecision,
   type CodexApprovalDecision,
@@ -29,13 +32,14 @@ import { LineSplitter } from "../../setup/lineSplitter.ts"
 import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
+import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
 import { reportsFor } from "./codexReports.ts"
 import {
   codexArgs,
-  codexEnvironment,
   codexMissing,
   codexPolicy,
   developerInstructions,
+  mcpThreadConfig,
   resolveBinary
 } from "./codexSettings.ts"
 import { makeJsonRpcLines, type RequestId, type RpcFailure } from "./jsonRpcLines.ts"
@@ -46,6 +50,15 @@ const KILL_GRACE = Duration.seconds(3)
 const STDERR_TAIL = 20
 /** How much of an attached text file goes into the prompt. */
 const MAX_INLINE_TEXT = 256 * 1024
+
+/** CODEX_HOME's config.toml, for the names of its model providers' keys; "" when there is none. */
+const readConfigToml = (env: Readonly<Record<string, string | undefined>>) => {
+  try {
+    return readFileSync(join(env.CODEX_HOME ?? join(env.HOME ?? homedir(), ".codex"), "config.toml"), "utf8")
+  } catch {
+    return ""
+  }
+}
 
 /** Our decision in Codex's words, falling back to what this request offers (Codex may offer only accept or cancel). */
 export const codexDecision = (
@@ -87,6 +100,17 @@ export const makeCodexAdapter = (
       const binary = resolveBinary(bin, process.env.PATH)
       if (binary === undefined) return yield* codexMissing(thread.id, bin)
       const policy = codexPolicy(thread.runtimeMode)
+      const serverEnv =
+        settings.codexHome === undefined ? process.env : { ...process.env, CODEX_HOME: settings.codexHome }
+      const environment = {
+        serverEnv,
+        configToml: readConfigToml(serverEnv),
+        codexConfig: [...settings.codexConfig, ...project.codexConfig],
+        serverAgentEnv: settings.agentEnv ?? {},
+        projectAgentEnv: project.agentEnv,
+        // The agent's commands (dev servers, tests) use the thread's own ports.
+        spindle: portVariables(context.thread.ports)
+      }
 
       let codexThreadId: string | null = null
       let current: CurrentTurn | undefined
@@ -167,18 +191,9 @@ export const makeCodexAdapter = (
 
       const handle = yield* spawner
         .spawn(
-          ChildProcess.make(binary, codexArgs(settings, project, context.mcp.url), {
+          ChildProcess.make(binary, codexArgs(settings, project), {
             cwd: context.worktreePath,
-            env: {
-              ...codexEnvironment(
-                settings.codexHome === undefined
-                  ? process.env
-                  : { ...process.env, CODEX_HOME: settings.codexHome },
-                Redacted.value(context.mcp.token)
-              ),
-              // The agent's commands (dev servers, tests) use the thread's own ports.
-              ...portVariables(context.thread.ports)
-            },
+            env: codexEnvironment(environment),
             extendEnv: false,
             stdin: rpc.output,
             killSignal: "SIGTERM",
@@ -241,8 +256,13 @@ export const makeCodexAdapter = (
         ...(thread.model === null ? {} : { model: thread.model }),
         approvalPolicy: policy.approvalPolicy,
         sandbox: policy.sandbox,
-        config: policy.config,
-        developerInstructions: developerInstructions(context.worktreePath, thread.workspace.branch)
+        developerInstructions: developerInstructions(context.worktreePath, thread.workspace.branch),
+        // The runtime mode's settings last: no project override gives a sandboxed agent network.
+        config: {
+          ...shellPolicyConfig(environment),
+          ...mcpThreadConfig(context.mcp.url, Redacted.value(context.mcp.token)),
+          ...policy.config
+        }
       }
       // After a restart the agent goes on with its own conversation; if Codex lost it, it starts anew.
       const resumed =

@@ -1,7 +1,7 @@
 // The real Codex CLI calling Spindle's MCP endpoint with its session's token: a child thread
 // started by the agent, tokens that never show on a command line or in CODEX_HOME, a token that
 // dies with its session, and a conversation resumed after a restart.
-import { readdirSync, readFileSync, statSync } from "node:fs"
+import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
@@ -15,6 +15,7 @@ import {
   codexAgainst,
   codexHome,
   codexPid,
+  codexTap,
   codexWorld,
   eventsUntil,
   fakeModel,
@@ -24,12 +25,15 @@ import {
 
 const TOKEN = /spn_[A-Za-z0-9_-]{20,}/
 
-/** Every file under `dir` whose bytes hold something shaped like a provider token. */
+/**
+ * Every file under `dir` whose bytes hold something shaped like a provider token (symbolic links,
+ * such as Codex's helper links to its own 300 MB binary, are not followed).
+ */
 const filesWithTokens = (dir: string): Array<string> =>
   readdirSync(dir, { recursive: true, encoding: "utf8" }).flatMap((relative) => {
     const path = join(dir, relative)
     try {
-      return statSync(path).isFile() && TOKEN.test(readFileSync(path).toString("latin1")) ? [relative] : []
+      return lstatSync(path).isFile() && TOKEN.test(readFileSync(path).toString("latin1")) ? [relative] : []
     } catch {
       return []
     }
@@ -46,9 +50,6 @@ const cmdlinesWithTokens = () =>
     }
   })
 
-const tokenOf = (pid: number) =>
-  /(?:^|\0)SPINDLE_MCP_TOKEN=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, "latin1"))?.[1]
-
 type Ended = Extract<SpindleEvent, { type: "thread.turn-ended" }>
 
 describe("Codex and Spindle's MCP endpoint", () => {
@@ -56,7 +57,8 @@ describe("Codex and Spindle's MCP endpoint", () => {
     "the agent starts a child through t3_thread_start: its own worktree, parent and session; tokens stay off command lines and CODEX_HOME; the parent's token dies with its session",
     () =>
       Effect.gen(function* () {
-        const world = yield* codexWorld()
+        const tap = yield* codexTap
+        const world = yield* codexWorld({}, { codexBin: tap.bin })
         const parent = yield* world.start(
           "t1",
           'Start a helper thread. [[spawn: {"prompt":"child work","clientRequestId":"child-1","title":"helper"}]]'
@@ -86,12 +88,8 @@ describe("Codex and Spindle's MCP endpoint", () => {
         // The child runs its own turn in its own session, with its own token.
         const childEvents = yield* turnEnded(world.engine, child!.id)
         assert.strictEqual((childEvents.at(-1) as Ended).payload.status, "completed")
-        const parentPid = codexPid(parent.worktreePath)!
-        const childPid = codexPid(child!.workspace.worktreePath!)!
-        assert.isDefined(parentPid)
-        assert.isDefined(childPid)
-        const parentToken = tokenOf(parentPid)!
-        const childToken = tokenOf(childPid)!
+        const parentToken = tap.tokenFor(parent.worktreePath)!
+        const childToken = tap.tokenFor(child!.workspace.worktreePath!)!
         assert.match(parentToken, TOKEN)
         assert.match(childToken, TOKEN)
         assert.notStrictEqual(parentToken, childToken)

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { MAX_ITEM_TEXT, type TurnId } from "@spindle/contracts"
 import { codexDecision } from "./CodexAdapter.ts"
 import { reportsFor, toTurnItem } from "./codexReports.ts"
-import { codexArgs, codexEnvironment, codexPolicy, resolveBinary, TOKEN_VARIABLE } from "./codexSettings.ts"
+import { codexArgs, codexPolicy, mcpThreadConfig, resolveBinary } from "./codexSettings.ts"
 
 const turn = "u1" as TurnId
 
@@ -36,24 +36,17 @@ describe("Codex settings and mapping", () => {
     })
   })
 
-  it("the token is only in the environment; Spindle's own client token and token-shaped values are dropped", () => {
+  it("the token is in the thread's config only: not on the command line; the user's overrides come first, the project's last", () => {
     const project = { codexConfig: ['model="p"'] } as never
-    const args = codexArgs(
-      { enabled: true, codexBin: "codex", codexConfig: ['model="s"'] },
-      project,
-      "http://127.0.0.1:1/mcp"
-    )
-    assert.deepStrictEqual(
-      args.slice(0, 5),
-      ["app-server", "-c", 'model="s"', "-c", 'model="p"'],
-      "the project's override comes last"
-    )
-    assert.isFalse(args.join(" ").includes("spn_"))
-    const env = codexEnvironment(
-      { PATH: "/bin", SPINDLE_TOKEN: "spc_x", LEAK: `spc_${"a".repeat(40)}`, OPENAI_API_KEY: "sk-1" },
-      "spn_secret"
-    )
-    assert.deepStrictEqual(env, { PATH: "/bin", OPENAI_API_KEY: "sk-1", [TOKEN_VARIABLE]: "spn_secret" })
+    const args = codexArgs({ enabled: true, codexBin: "codex", codexConfig: ['model="s"'] }, project)
+    assert.deepStrictEqual(args, ["app-server", "-c", 'model="s"', "-c", 'model="p"'])
+    const config = mcpThreadConfig("http://127.0.0.1:1/mcp", "spn_secret")
+    assert.deepStrictEqual(config, {
+      "mcp_servers.spindle.url": "http://127.0.0.1:1/mcp",
+      "mcp_servers.spindle.http_headers": { Authorization: "Bearer spn_secret" },
+      "mcp_servers.spindle.required": true,
+      "mcp_servers.spindle.default_tools_approval_mode": "approve"
+    })
   })
 
   it("a missing binary is not found; a name is looked up on PATH", () => {

@@ -1,6 +1,7 @@
 // How a thread's Codex session is launched: which binary, which `-c` overrides (server's, then the
-// project's, then Spindle's MCP endpoint), which environment (the server's, without Spindle's own
-// secrets, plus the session token), and the approval policy and sandbox its runtimeMode asks for.
+// project's), how Spindle's MCP endpoint and the session's token reach it (thread config, over
+// stdin), and the approval policy and sandbox its runtimeMode asks for. Its environment is
+// codexEnvironment.ts's.
 import { accessSync, constants, statSync } from "node:fs"
 import { delimiter, join } from "node:path"
 import {
@@ -15,8 +16,6 @@ import type { ProviderSettings } from "../../config/ServerConfig.ts"
 
 /** The MCP server name Codex gives Spindle's tools (the model sees them as `mcp__spindle__…`). */
 export const MCP_SERVER_NAME = "spindle"
-/** The variable of the Codex process that holds its session token; the token is nowhere else. */
-export const TOKEN_VARIABLE = "SPINDLE_MCP_TOKEN"
 
 const isExecutable = (path: string) => {
   try {
@@ -48,48 +47,29 @@ export const codexMissing = (threadId: ThreadId, bin: string) =>
       : `The Codex CLI '${bin}' is not on the server's PATH. Install it with 'npm install -g @openai/codex', or point Spindle at it with --codex-bin /path/to/codex (SPINDLE_CODEX_BIN).`
   })
 
-const tomlString = (value: string) => JSON.stringify(value)
-
-/** `app-server` and its `-c` overrides: the server's, the project's (which win), then Spindle's endpoint. */
-export const codexArgs = (settings: ProviderSettings, project: Project, mcpUrl: string): Array<string> => [
+/** `app-server` and its `-c` overrides: the server's, then the project's (which win). */
+export const codexArgs = (settings: ProviderSettings, project: Project): Array<string> => [
   "app-server",
-  ...[...settings.codexConfig, ...project.codexConfig].flatMap((override) => ["-c", override]),
-  "-c",
-  `mcp_servers.${MCP_SERVER_NAME}.url=${tomlString(mcpUrl)}`,
-  "-c",
-  `mcp_servers.${MCP_SERVER_NAME}.bearer_token_env_var=${tomlString(TOKEN_VARIABLE)}`,
-  // Spindle's own tools are gated by the session's token, not by Codex's approval prompts (which
-  // would refuse them outright under approvalPolicy `never`).
-  "-c",
-  `mcp_servers.${MCP_SERVER_NAME}.default_tools_approval_mode="approve"`
+  ...[...settings.codexConfig, ...project.codexConfig].flatMap((override) => ["-c", override])
 ]
 
-/** Anything shaped like a Spindle token, in a variable's value. */
-const TOKEN_SHAPED = /\bsp[nc]_[A-Za-z0-9_-]{16,}/u
-
 /**
- * The server's environment for Codex (its credentials, CODEX_HOME, PATH: the user's agent, set up by
- * the user), without Spindle's own client token or anything shaped like a token, plus this session's.
+ * Spindle's MCP endpoint and this session's token, as the `config` of `thread/start` and
+ * `thread/resume`: it travels over Codex's stdin, so it is in no command line (`ps`), no environment
+ * (which Codex snapshots to `$CODEX_HOME/shell_snapshots` and hands to every command the agent runs)
+ * and no file. Dotted keys, so the user's other MCP servers stay as configured.
  */
-export const codexEnvironment = (
-  serverEnv: Readonly<Record<string, string | undefined>>,
-  token: string
-): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(serverEnv)) {
-    if (
-      value === undefined ||
-      name === "SPINDLE_TOKEN" ||
-      name === TOKEN_VARIABLE ||
-      TOKEN_SHAPED.test(value)
-    ) {
-      continue
-    }
-    env[name] = value
-  }
-  env[TOKEN_VARIABLE] = token
-  return env
-}
+export const mcpThreadConfig = (mcpUrl: string, token: string): Record<string, unknown> => ({
+  [`mcp_servers.${MCP_SERVER_NAME}.url`]: mcpUrl,
+  [`mcp_servers.${MCP_SERVER_NAME}.http_headers`]: { Authorization: `Bearer ${token}` },
+  // A server from a thread's config starts with the thread, not the app-server: `required` makes
+  // Codex wait for it (and fail the start if it cannot connect) rather than run the first turn
+  // without Spindle's tools.
+  [`mcp_servers.${MCP_SERVER_NAME}.required`]: true,
+  // Spindle's own tools are gated by the session's token, not by Codex's approval prompts (which
+  // would refuse them outright under approvalPolicy `never`).
+  [`mcp_servers.${MCP_SERVER_NAME}.default_tools_approval_mode`]: "approve"
+})
 
 /**
  * Codex config pinned for the thread (thread/start's `config`, which wins over every `-c` and the

@@ -106,6 +106,25 @@ describe("the command provider", () => {
   )
 
   it.live(
+    "the server's agentEnv, then the project's (which wins), reach the agent; the server's other variables do not",
+    () =>
+      Effect.gen(function* () {
+        process.env.SPINDLE_TEST_PLANTED_SECRET = "planted"
+        yield* Effect.addFinalizer(() => Effect.sync(() => delete process.env.SPINDLE_TEST_PLANTED_SECRET))
+        const world = yield* providerWorld(
+          { ...providersOn, agentEnv: { FROM_SERVER: "server", SHARED: "server" } },
+          {
+            ...shAgent('echo "$FROM_SERVER $SHARED [$SPINDLE_TEST_PLANTED_SECRET]"'),
+            agentEnv: { SHARED: "project" }
+          }
+        )
+        yield* world.start("t1", "go", command)
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.deepStrictEqual(items(events), ["server project []"])
+      })
+  )
+
+  it.live(
     "the session's token reaches the agent only through its environment, and dies with the session",
     () =>
       Effect.gen(function* () {

@@ -46,17 +46,21 @@ export const agentArgv = (argv: ReadonlyArray<string>, prompt: string) => {
   }
 }
 
-/** The agent's environment: the setup allowlist of the server's own, the project's setupEnv, Spindle's. */
+/**
+ * The agent's environment: the setup allowlist of the server's own, the project's setupEnv, the
+ * server's then the project's agentEnv, Spindle's.
+ */
 export const agentEnvironment = (
   context: SessionContext,
-  serverEnv: Readonly<Record<string, string | undefined>>
+  serverEnv: Readonly<Record<string, string | undefined>>,
+  serverAgentEnv: Readonly<Record<string, string>> = {}
 ) => {
   const env: Record<string, string> = {}
   for (const name of SETUP_ENV_ALLOWLIST) {
     const value = serverEnv[name]
     if (value !== undefined) env[name] = value
   }
-  Object.assign(env, context.project.setupEnv)
+  Object.assign(env, context.project.setupEnv, serverAgentEnv, context.project.agentEnv)
   env.SPINDLE_MCP_URL = context.mcp.url
   env.SPINDLE_MCP_TOKEN = Redacted.value(context.mcp.token)
   env.SPINDLE_THREAD_ID = context.thread.id
@@ -79,7 +83,10 @@ const busy = (context: SessionContext, turnId: TurnId) =>
     message: `The command agent is still running a turn; turn ${turnId} waits until it ends or is interrupted.`
   })
 
-export const makeCommandAdapter = (spawner: ChildProcessSpawner["Service"]): ProviderAdapter => ({
+export const makeCommandAdapter = (
+  spawner: ChildProcessSpawner["Service"],
+  serverAgentEnv: Readonly<Record<string, string>> = {}
+): ProviderAdapter => ({
   kind: "command",
   check: (project) => (project.agentCommand === null ? noAgentCommand(project) : undefined),
   startSession: (context) =>
@@ -105,7 +112,7 @@ export const makeCommandAdapter = (spawner: ChildProcessSpawner["Service"]): Pro
                 ChildProcess.make(program!, args, {
                   cwd: context.worktreePath,
                   env: {
-                    ...agentEnvironment(context, process.env),
+                    ...agentEnvironment(context, process.env, serverAgentEnv),
                     // Spindle's copies of the prompt's attachments, one path a line.
                     ...(attachments.length === 0
                       ? {}
