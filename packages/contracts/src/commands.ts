@@ -106,6 +106,8 @@ export const ProjectCreate = command("project.create", {
   setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
   setupEnv: Schema.optionalKey(SetupEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
+  /** Run the repository's hooks on Spindle's checkouts (off by default). */
+  gitHooks: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(ModelName),
   codexBin: Schema.optionalKey(CodexBin),
@@ -126,6 +128,8 @@ export const ProjectUpdate = command("project.update", {
   /** Replaces the whole set; `{}` clears it. */
   setupEnv: Schema.optionalKey(SetupEnv),
   initSubmodules: Schema.optionalKey(Schema.Boolean),
+  /** Run the repository's hooks on Spindle's checkouts; the event records who turned them on. */
+  gitHooks: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
   /** null: use the server's Codex binary. */
@@ -367,6 +371,12 @@ export const ThreadIdleFlag = command("thread.idle.flag", {
   idleSince: IsoTimestamp
 }).annotate({ identifier: "ThreadIdleFlag" })
 
+/** Records on the thread something Spindle refused to do with it, and why. */
+export const ThreadWarn = command("thread.warn", {
+  threadId: ThreadId,
+  warning: Schema.String
+}).annotate({ identifier: "ThreadWarn" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -381,7 +391,8 @@ export const InternalCommand = Schema.Union([
   ThreadWorktreeRecord,
   ThreadWorktreeRestore,
   ThreadPortsAssign,
-  ThreadIdleFlag
+  ThreadIdleFlag,
+  ThreadWarn
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

@@ -60,6 +60,7 @@ export const ProjectUpdated = event("project.updated", {
     setupTimeoutSeconds: Schema.optionalKey(SetupTimeoutSeconds),
     setupEnv: Schema.optionalKey(SetupEnv),
     initSubmodules: Schema.optionalKey(Schema.Boolean),
+    gitHooks: Schema.optionalKey(Schema.Boolean),
     defaultProvider: Schema.optionalKey(ProviderKind),
     defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
     codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),
@@ -103,6 +104,9 @@ export const ThreadPortsAssigned = event("thread.ports-assigned", {
 
 /** The retention policy found the thread idle since `idleSince`; any later activity clears it. */
 export const ThreadFlaggedIdle = event("thread.flagged-idle", { threadId: ThreadId, idleSince: IsoTimestamp })
+
+/** Something Spindle refused to do with the thread, and why (shown with the thread). */
+export const ThreadWarned = event("thread.warned", { threadId: ThreadId, warning: Schema.String })
 
 export const ThreadWorkspacePrepared = event("thread.workspace-prepared", {
   threadId: ThreadId,
@@ -232,6 +236,7 @@ export const SpindleEvent = Schema.Union([
   ThreadWorktreeRestored,
   ThreadPortsAssigned,
   ThreadFlaggedIdle,
+  ThreadWarned,
   ThreadWorkspacePrepared,
   ThreadSetupStarted,
   ThreadSetupCompleted,

@@ -5,6 +5,7 @@ import * as Schema from "effect/Schema"
 import { ProjectId } from "./ids.ts"
 import {
   AbsolutePath,
+  Actor,
   IsoTimestamp,
   ModelName,
   ProviderKind,
@@ -162,6 +163,16 @@ export const Project = Schema.Struct({
   setupEnv: SetupEnv.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
   /** Whether new worktrees get `git submodule update --init --recursive`. */
   initSubmodules: Schema.Boolean,
+  /**
+   * Whether git runs the repository's hooks when Spindle checks out a worktree for the project
+   * (worktree add, a restore on unarchive). Off by default: an agent can write hooks into the
+   * shared .git, and Spindle's git runs on the host.
+   */
+  gitHooks: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
+  /** Who last set `gitHooks`, and when (null: never set, so off). */
+  gitHooksSetBy: Schema.NullOr(Schema.Struct({ actor: Actor, at: IsoTimestamp })).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(null))
+  ),
   defaultProvider: ProviderKind,
   defaultModel: Schema.NullOr(ModelName),
   /** The Codex CLI for this project's threads; null: the server's (--codex-bin). */

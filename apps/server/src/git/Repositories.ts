@@ -83,7 +83,12 @@ export class Repositories extends Context.Service<
     /** A pull request's head from `origin` (`refs/pull/<n>/head`), as a base to branch from. */
     readonly pullRequest: (repo: string, number: number) => Effect.Effect<ResolvedBase, GitError>
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
-    readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
+    /** `repo`: the repository `worktree` must link into (a thread's worktree); refused otherwise. */
+    readonly status: (
+      worktree: string,
+      base?: string,
+      repo?: string
+    ) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /** `git check-ref-format --branch`, plus no leading '-' and no control characters. */
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
@@ -189,7 +194,8 @@ export class Repositories extends Context.Service<
               ],
               {
                 cwd: repo,
-                timeout: FETCH_TIMEOUT
+                timeout: FETCH_TIMEOUT,
+                network: true
               }
             )
           )
@@ -252,18 +258,22 @@ export class Repositories extends Context.Service<
         return parseWorktreeList(plain, false)
       })
 
-      const status = Effect.fn("Repositories.status")(function* (worktree: string, base?: string) {
+      const status = Effect.fn("Repositories.status")(function* (
+        worktree: string,
+        base?: string,
+        repo?: string
+      ) {
+        const options = repo === undefined ? { cwd: worktree } : { cwd: worktree, worktreeOf: repo }
         const summary = parseStatusV2(
-          yield* git.runOk(["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"], {
-            cwd: worktree
-          })
+          yield* git.runOk(
+            ["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"],
+            options
+          )
         )
         if (base === undefined || summary.head === null) return { ...summary, ahead: null, behind: null }
         const counts = yield* git.runOk(
           ["rev-list", "--left-right", "--count", "--end-of-options", `${base}...HEAD`],
-          {
-            cwd: worktree
-          }
+          options
         )
         const [behind, ahead] = counts.trim().split(/\s+/).map(Number)
         return { ...summary, ahead: ahead ?? 0, behind: behind ?? 0 }

@@ -30,6 +30,8 @@ export interface CreateOptions {
   /** Fetch the base from origin first (bounded; falls back to the local ref with a warning). */
   readonly fetchBase?: boolean
   readonly initSubmodules?: boolean
+  /** Run the repository's hooks on the checkout (the project turned them on). */
+  readonly gitHooks?: boolean
   readonly onPlanned?: WorktreePlan["onPlanned"]
 }
 
@@ -45,6 +47,11 @@ export interface WorktreePlan {
   readonly branch: string
   readonly base: ResolvedBase
   readonly initSubmodules?: boolean
+  /**
+   * Run the repository's hooks on the checkout (the project turned them on); a pool slot, checked
+   * out before, would skip them, so none is claimed.
+   */
+  readonly gitHooks?: boolean
   /**
    * Called under the repository's lock once the branch and path are chosen, before git creates
    * anything: the moment to journal them, so a rollback knows exactly what this create made.
@@ -162,6 +169,7 @@ export class Worktrees extends Context.Service<
           branch: yield* chooseBranch(repo, options.branch),
           base,
           ...(options.initSubmodules === undefined ? {} : { initSubmodules: options.initSubmodules }),
+          ...(options.gitHooks === undefined ? {} : { gitHooks: options.gitHooks }),
           ...(options.onPlanned === undefined ? {} : { onPlanned: options.onPlanned })
         } satisfies WorktreePlan
       })
@@ -197,7 +205,10 @@ export class Worktrees extends Context.Service<
           // branch at the slot's commit, then the slot's HEAD on it (the index is not touched).
           yield* git.runOk(["branch", "--no-track", "--", branch, sha], { cwd: repo })
           if (!(yield* Effect.try(() => pointHeadAt(path, branch)))) {
-            yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
+            yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], {
+              cwd: path,
+              worktreeOf: repo
+            })
           }
           return true
         }).pipe(Effect.catch(() => Effect.as(discardMade(repo, [slot, path], branch), false)))
@@ -212,7 +223,8 @@ export class Worktrees extends Context.Service<
           Effect.gen(function* () {
             const path = yield* choosePath(worktreesRoot, repo, planned.projectKey, branch)
             if (planned.onPlanned !== undefined) yield* planned.onPlanned({ branch, path })
-            const slot = planned.claimSlot === undefined ? undefined : yield* planned.claimSlot
+            const hooks = planned.gitHooks === true
+            const slot = planned.claimSlot === undefined || hooks ? undefined : yield* planned.claimSlot
             if (slot !== undefined && (yield* placeSlot(repo, slot, path, branch, base.sha))) {
               return { branch, path }
             }
@@ -224,7 +236,8 @@ export class Worktrees extends Context.Service<
               git
                 .runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, base.sha], {
                   cwd: repo,
-                  config
+                  config,
+                  hooks
                 })
                 .pipe(
                   Effect.mapError((error) => {
@@ -250,7 +263,10 @@ export class Worktrees extends Context.Service<
               repo,
               git.run(["submodule", "update", "--init", "--recursive"], {
                 cwd: added.path,
+                worktreeOf: repo,
                 timeout: "5 minutes",
+                network: true,
+                hooks: planned.gitHooks === true,
                 config
               })
             )
@@ -317,7 +333,7 @@ export class Worktrees extends Context.Service<
         const force = options.force === true
         const present = existsSync(path)
         if (present && !force) {
-          const status = yield* repositories.status(path)
+          const status = yield* repositories.status(path, undefined, repo)
           if (status.changedFiles > 0) {
             return yield* new GitError({
               reason: "dirty",

@@ -131,6 +131,7 @@ export const decideBootstrap = (
         ports: null,
         cleanup: null,
         idleSince: null,
+        warnings: [],
         deletedAt: null,
         createdAt: now,
         updatedAt: now,

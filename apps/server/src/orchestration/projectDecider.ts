@@ -63,6 +63,9 @@ export const decideProject = (
         setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
         setupEnv: command.setupEnv ?? {},
         initSubmodules: command.initSubmodules ?? false,
+        gitHooks: command.gitHooks ?? false,
+        // Filled in from the event's actor by the projector.
+        gitHooksSetBy: null,
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
         codexBin: command.codexBin ?? null,
