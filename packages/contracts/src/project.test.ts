@@ -55,6 +55,9 @@ describe("Project", () => {
     assert.strictEqual(project.worktreePoolSize, 0)
     assert.strictEqual(project.portCount, 10)
     assert.deepStrictEqual(project.retention, { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 })
+    // Repository hooks stay off for a project recorded before the setting existed.
+    assert.strictEqual(project.gitHooks, false)
+    assert.strictEqual(project.gitHooksSetBy, null)
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
       setupEnv: {},
@@ -63,7 +66,9 @@ describe("Project", () => {
       agentCommand: null,
       worktreePoolSize: 0,
       portCount: 10,
-      retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 }
+      retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 },
+      gitHooks: false,
+      gitHooksSetBy: null
     })
   })
 })

@@ -74,11 +74,16 @@ describe("GitCli runs no program a repository configures", () => {
       yield* cli.runOk(["checkout", "--quiet", "--detach", "HEAD"], { cwd: created.worktreePath })
       assert.deepStrictEqual(markersIn(markers), [])
 
-      yield* cli.runOk(["checkout", "--quiet", "--detach", "HEAD"], {
-        cwd: created.worktreePath,
-        hooks: true
+      // A project with hooks on: its new worktree is checked out (never a pool slot) with them.
+      const plan = yield* worktrees.plan({ repo, projectKey: "p", gitHooks: true })
+      let claimed = false
+      const claimSlot = Effect.sync(() => {
+        claimed = true
+        return undefined
       })
+      yield* worktrees.createPlanned({ ...plan, claimSlot })
       assert.deepStrictEqual(markersIn(markers), ["git-hooks-post-checkout"])
+      assert.isFalse(claimed)
     })
   )
 

@@ -149,7 +149,9 @@ export class GitCli extends Context.Service<
         Effect.gen(function* () {
           // Wall-clock time, as file stamps are: how fresh a config file is, not a domain time.
           const fingerprint = configFingerprint(options.cwd, Date.now())
-          const known = configs.get(options.cwd)
+          // The system config is read only by network calls: they are cached apart.
+          const key = `${options.network === true ? "network" : "local"}\0${options.cwd}`
+          const known = configs.get(key)
           if (fingerprint !== undefined && known?.fingerprint === fingerprint) return known.settings
           const listed = yield* spawn(["config", "--list", "--show-scope", "-z"], ["config"], {
             cwd: options.cwd,
@@ -160,7 +162,7 @@ export class GitCli extends Context.Service<
           const settings = neutralizers(entries)
           if (fingerprint !== undefined && !includesFiles(entries)) {
             if (configs.size >= CACHED_CONFIGS) configs.delete(configs.keys().next().value as string)
-            configs.set(options.cwd, { fingerprint, settings })
+            configs.set(key, { fingerprint, settings })
           }
           return settings
         })
