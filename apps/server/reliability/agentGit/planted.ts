@@ -4,7 +4,7 @@
 // the threads (show, diff, worktrees), the parent asks t3_thread_status and t3_thread_wait, and new
 // worktrees are made: none of the programs may run, and the fake-gitdir thread is refused and
 // marked with why.
-import { mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { Thread } from "@spindle/contracts"
@@ -18,7 +18,7 @@ import {
   plantHooksPath
 } from "../../src/testing/planted.ts"
 import { promise } from "../harness/scenario.ts"
-import { bootstrap, bootstrapCommand, createProject, getThread, outcome } from "../harness/world.ts"
+import { bootstrap, bootstrapCommand, createProject, dispatch, getThread, outcome } from "../harness/world.ts"
 import { toolOutcome } from "../hostile/mcpRaces.ts"
 import type { AgentGitCase } from "./world.ts"
 
@@ -94,6 +94,10 @@ export const plantedPrograms: AgentGitCase = {
         ...looks.filter((l) => /^(show|status|worktrees|wait) (?!ok)/.test(l)),
         ...(looks.includes("diff ok") ? [] : ["no thread's diff could be read"])
       ])
+      // Archiving it looks at the worktree once more: kept as it is, nothing run, nothing removed.
+      const archived = yield* outcome(
+        dispatch(admin, { type: "thread.archive", commandId: "planted-archive", threadId: faker.threadId })
+      )
       const marked = yield* getThread(admin, faker.threadId as string)
       const fakeDiff = looks[1]
       report.check("planted programs: the fake-gitdir thread is refused and marked with why", [
@@ -101,7 +105,13 @@ export const plantedPrograms: AgentGitCase = {
         ...(marked.warnings.some((w) => w.includes("Spindle runs no git"))
           ? []
           : ["no warning on the thread"]),
-        ...(marked.warnings.length === 1 ? [] : [`${marked.warnings.length} warnings, expected one`])
+        ...(marked.warnings.length === 1 ? [] : [`${marked.warnings.length} warnings, expected one`]),
+        ...(archived === "ok" ? [] : [`archiving it answered ${archived}`]),
+        ...(marked.cleanup?.outcome === "kept"
+          ? []
+          : [`its worktree was ${marked.cleanup?.outcome ?? "not looked at"}`]),
+        ...(existsSync(join(fakerPath, ".fake")) ? [] : ["its worktree's files are gone"]),
+        ...markersIn(markers).map((m) => `${m} ran on archive`)
       ])
     })
 }

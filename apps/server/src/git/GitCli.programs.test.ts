@@ -142,6 +142,7 @@ describe("neutralizers", () => {
           "local|core.sshcommand\ntouch /tmp/y",
           "local|remote.origin.uploadpack\ntouch /tmp/z; git-upload-pack",
           "local|submodule.lib.update\n!touch /tmp/w",
+          "worktree|core.alternaterefscommand\ntouch /tmp/v",
           ""
         ].join("|")
       )
@@ -150,6 +151,7 @@ describe("neutralizers", () => {
       ["submodule.lib.update", "checkout"],
       ["core.sshcommand", "ssh -i ~/.ssh/work"],
       ["remote.origin.uploadpack", "git-upload-pack"],
+      ["core.alternaterefscommand", ""],
       ["credential.helper", ""],
       ["credential.helper", "store"]
     ])

@@ -56,12 +56,18 @@ const REPOSITORY_SCOPES = new Set(["local", "worktree"])
 
 const DRIVER = /^(filter\.(.+)\.(clean|smudge|process)|diff\.(.+)\.(textconv|command)|merge\.(.+)\.driver)$/
 const CREDENTIAL_HELPER = /^credential\.(.+\.)?helper$/
-/** Single-valued settings that name a program for a transport, and what git runs without them. */
+/**
+ * Single-valued settings that name a program (for a transport, or for signatures Spindle never
+ * asks for), and what stands in for them: git's own default, or nothing to run.
+ */
 const TRANSPORT_PROGRAMS: ReadonlyArray<readonly [RegExp, (key: string) => string]> = [
   [/^core\.sshcommand$/, () => "ssh"],
   [/^remote\..+\.uploadpack$/, () => "git-upload-pack"],
   [/^remote\..+\.receivepack$/, () => "git-receive-pack"],
-  [/^core\.gitproxy$/, () => "none"]
+  [/^core\.gitproxy$/, () => "none"],
+  // Run by the shell in place of for-each-ref over alternates; empty runs nothing.
+  [/^core\.alternaterefscommand$/, () => ""],
+  [/^gpg\.(.+\.)?program$/, () => "gpg"]
 ]
 
 /**
