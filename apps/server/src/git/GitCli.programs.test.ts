@@ -10,7 +10,8 @@ import {
   plantDrivers,
   plantFakeGitDir,
   plantHooksPath,
-  plantScript
+  plantScript,
+  touch
 } from "../testing/planted.ts"
 import { neutralizers, parseConfigList } from "./repoPrograms.ts"
 
@@ -60,6 +61,27 @@ describe("GitCli runs no program a repository configures", () => {
       attempt(() => git(wt, "diff", "HEAD"))
       attempt(() => git(wt, "checkout", "--", "a.txt"))
       assert.includeMembers(markersIn(markers), ["filter-process", "fsmonitor"])
+    })
+  )
+
+  it.live("no diff textconv or external diff, in a diff, a log -p and a diff of a new file", () =>
+    Effect.gen(function* () {
+      const { repo, markers, git: cli } = yield* setup
+      commitFile(repo, ".gitattributes", "*.txt diff=planted\n")
+      commitFile(repo, "a.txt", "committed\n")
+      git(repo, "config", "diff.planted.textconv", `${touch(markers, "textconv")}; cat`)
+      git(repo, "config", "diff.planted.command", `${touch(markers, "diff-command")}; true`)
+      appendFileSync(join(repo, "a.txt"), "changed\n")
+      writeFileSync(join(repo, "b.txt"), "new\n")
+      const patch = yield* cli.runOk(["diff", "HEAD"], { cwd: repo })
+      yield* cli.runOk(["log", "-p", "-2"], { cwd: repo })
+      yield* cli.run(["diff", "--no-index", "--", "/dev/null", "b.txt"], { cwd: repo })
+      assert.deepStrictEqual(markersIn(markers), [])
+      assert.include(patch, "+changed")
+      // git itself runs them.
+      git(repo, "diff", "HEAD")
+      git(repo, "diff", "--no-ext-diff", "HEAD")
+      assert.deepStrictEqual(markersIn(markers), ["diff-command", "textconv"])
     })
   )
 
