@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -107,6 +107,25 @@ describe("GitCli runs no program a repository configures", () => {
       assert.deepStrictEqual(markersIn(markers), ["git-hooks-post-checkout"])
       assert.isFalse(claimed)
     })
+  )
+
+  it.live(
+    "keeps git's work tree in the checkout: a planted core.worktree does not move a reset elsewhere",
+    () =>
+      Effect.gen(function* () {
+        const { repo, dir, git: cli, worktrees } = yield* setup
+        const wt = (yield* worktrees.create({ repo, projectKey: "p" })).worktreePath
+        const victim = join(dir, "victim")
+        mkdirSync(victim)
+        writeFileSync(join(victim, "README.md"), "the user's file\n")
+        git(wt, "config", "extensions.worktreeConfig", "true")
+        git(wt, "config", "--worktree", "core.worktree", victim)
+        yield* cli.runOk(["reset", "--hard", "--quiet"], { cwd: wt, worktreeOf: repo })
+        assert.strictEqual(readFileSync(join(victim, "README.md"), "utf8"), "the user's file\n")
+        // Plain git writes there.
+        git(wt, "reset", "--hard", "--quiet")
+        assert.strictEqual(readFileSync(join(victim, "README.md"), "utf8"), "# test repository\n")
+      })
   )
 
   it.live("refuses a worktree whose .git points at a git dir its agent made, before git runs", () =>

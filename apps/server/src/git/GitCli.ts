@@ -20,11 +20,12 @@ import {
   DIFF_COMMANDS,
   DIFF_FLAGS,
   includesFiles,
+  movesWorkTree,
   NO_HOOKS,
   neutralizers,
   parseConfigList
 } from "./repoPrograms.ts"
-import { foreignGitDir } from "./worktreeLink.ts"
+import { foreignGitDir, gitDirsOf } from "./worktreeLink.ts"
 
 export interface GitResult {
   readonly exitCode: number
@@ -142,7 +143,10 @@ export class GitCli extends Context.Service<
       // What the config in a folder configures changes rarely; it is read again when one of its
       // files changes (or includes others, which are not watched).
       const configs = new Map<string, { readonly fingerprint: string; readonly settings: Settings }>()
-      type Settings = ReadonlyArray<readonly [string, string]>
+      interface Settings {
+        readonly config: ReadonlyArray<readonly [string, string]>
+        readonly flags: ReadonlyArray<string>
+      }
 
       /** The settings that switch off every program the config read in `cwd` names. */
       const safeSettings = (options: GitRunOptions) =>
@@ -159,7 +163,14 @@ export class GitCli extends Context.Service<
           })
           const entries: ReadonlyArray<ConfigEntry> =
             listed.exitCode === 0 ? parseConfigList(listed.stdout) : []
-          const settings = neutralizers(entries)
+          const settings = {
+            config: neutralizers(entries),
+            // `--work-tree` wins over core.worktree, which git reads before any `-c`.
+            flags:
+              movesWorkTree(entries) && gitDirsOf(options.cwd) !== undefined
+                ? [`--work-tree=${options.cwd}`]
+                : []
+          }
           if (fingerprint !== undefined && !includesFiles(entries)) {
             if (configs.size >= CACHED_CONFIGS) configs.delete(configs.keys().next().value as string)
             configs.set(key, { fingerprint, settings })
@@ -178,19 +189,19 @@ export class GitCli extends Context.Service<
             })
           }
         }
-        const settings = args[0] === "config" ? [] : yield* safeSettings(options)
+        const settings = args[0] === "config" ? { config: [], flags: [] } : yield* safeSettings(options)
         const config = [
           ["core.quotePath", "off"] as const,
           ...Object.entries(options.config ?? {}),
           // After the caller's settings, so none of them can turn a program back on.
           ...(options.hooks === true ? [] : [["core.hooksPath", NO_HOOKS] as const]),
           ...ALWAYS_OFF,
-          ...settings
+          ...settings.config
         ].flatMap(([key, value]) => ["-c", `${key}=${value}`])
         const at = args.findIndex((arg) => !arg.startsWith("-"))
         const diffing = at >= 0 && DIFF_COMMANDS.has(args[at] as string)
         const command = diffing ? [...args.slice(0, at + 1), ...DIFF_FLAGS, ...args.slice(at + 1)] : args
-        return yield* spawn([...config, ...command], args, options)
+        return yield* spawn([...config, ...settings.flags, ...command], args, options)
       })
 
       const runOk = Effect.fn("GitCli.runOk")(function* (

@@ -117,6 +117,14 @@ export const neutralizers = (
   return settings
 }
 
+/**
+ * Whether the config moves the work tree (core.worktree, read by git before any `-c`): in a
+ * checkout's top level, GitCli then names the work tree itself, so a reset or checkout cannot
+ * write elsewhere.
+ */
+export const movesWorkTree = (entries: ReadonlyArray<ConfigEntry>) =>
+  entries.some((e) => e.key === "core.worktree")
+
 /** Whether the entries pull in other files, whose changes no fingerprint of ours would see. */
 export const includesFiles = (entries: ReadonlyArray<ConfigEntry>) =>
   entries.some((e) => /^include(if\..+)?\.path$/.test(e.key))
