@@ -132,6 +132,8 @@ export const ProjectCreate = command("project.create", {
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   /** Filled in by the server from the default branch when initSubmodules is given; a client's value is replaced. */
   submoduleUrls: Schema.optionalKey(SubmoduleUrls),
+  /** Run the repository's hooks on Spindle's checkouts (off by default). */
+  gitHooks: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(ModelName),
   /** The runtimeMode of threads started without one (default: sandboxed). */
@@ -163,6 +165,8 @@ export const ProjectUpdate = command("project.update", {
   initSubmodules: Schema.optionalKey(Schema.Boolean),
   /** Filled in by the server from the default branch when initSubmodules is given; a client's value is replaced. */
   submoduleUrls: Schema.optionalKey(SubmoduleUrls),
+  /** Run the repository's hooks on Spindle's checkouts; the event records who turned them on. */
+  gitHooks: Schema.optionalKey(Schema.Boolean),
   defaultProvider: Schema.optionalKey(ProviderKind),
   defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
   defaultRuntimeMode: Schema.optionalKey(RuntimeMode),
@@ -426,6 +430,11 @@ export const ProjectUpdateResolved = Schema.Struct({
   setupApproval: Schema.optionalKey(SetupApproval)
 }).annotate({ identifier: "ProjectUpdateResolved" })
 export type ProjectUpdateResolved = typeof ProjectUpdateResolved.Type
+/** Records on the thread something Spindle refused to do with it, and why. */
+export const ThreadWarn = command("thread.warn", {
+  threadId: ThreadId,
+  warning: Schema.String
+}).annotate({ identifier: "ThreadWarn" })
 
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
@@ -441,7 +450,8 @@ export const InternalCommand = Schema.Union([
   ThreadWorktreeRecord,
   ThreadWorktreeRestore,
   ThreadPortsAssign,
-  ThreadIdleFlag
+  ThreadIdleFlag,
+  ThreadWarn
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

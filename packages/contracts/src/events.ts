@@ -66,6 +66,7 @@ export const ProjectUpdated = event("project.updated", {
     agentEnv: Schema.optionalKey(AgentEnv),
     initSubmodules: Schema.optionalKey(Schema.Boolean),
     submoduleUrls: Schema.optionalKey(SubmoduleUrls),
+    gitHooks: Schema.optionalKey(Schema.Boolean),
     defaultProvider: Schema.optionalKey(ProviderKind),
     defaultModel: Schema.optionalKey(Schema.NullOr(ModelName)),
     defaultRuntimeMode: Schema.optionalKey(RuntimeMode),
@@ -111,6 +112,9 @@ export const ThreadPortsAssigned = event("thread.ports-assigned", {
 
 /** The retention policy found the thread idle since `idleSince`; any later activity clears it. */
 export const ThreadFlaggedIdle = event("thread.flagged-idle", { threadId: ThreadId, idleSince: IsoTimestamp })
+
+/** Something Spindle refused to do with the thread, and why (shown with the thread). */
+export const ThreadWarned = event("thread.warned", { threadId: ThreadId, warning: Schema.String })
 
 export const ThreadWorkspacePrepared = event("thread.workspace-prepared", {
   threadId: ThreadId,
@@ -240,6 +244,7 @@ export const SpindleEvent = Schema.Union([
   ThreadWorktreeRestored,
   ThreadPortsAssigned,
   ThreadFlaggedIdle,
+  ThreadWarned,
   ThreadWorkspacePrepared,
   ThreadSetupStarted,
   ThreadSetupCompleted,

@@ -87,6 +87,9 @@ describe("Project", () => {
     assert.strictEqual(project.setupApproval, null)
     // It keeps the full access its threads always had: only new projects default to sandboxed.
     assert.strictEqual(project.defaultRuntimeMode, "full-access")
+    // Repository hooks stay off for a project recorded before the setting existed.
+    assert.strictEqual(project.gitHooks, false)
+    assert.strictEqual(project.gitHooksSetBy, null)
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
       setupEnv: {},
@@ -99,7 +102,9 @@ describe("Project", () => {
       portCount: 10,
       retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 },
       setupApproval: null,
-      defaultRuntimeMode: "full-access"
+      defaultRuntimeMode: "full-access",
+      gitHooks: false,
+      gitHooksSetBy: null
     })
   })
 

@@ -5,6 +5,7 @@ import * as Schema from "effect/Schema"
 import { ProjectId } from "./ids.ts"
 import {
   AbsolutePath,
+  Actor,
   IsoTimestamp,
   ModelName,
   ProviderKind,
@@ -237,6 +238,16 @@ export const Project = Schema.Struct({
    */
   initSubmodules: Schema.Boolean,
   submoduleUrls: SubmoduleUrls.pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
+  /**
+   * Whether git runs the repository's hooks when Spindle checks out a worktree for the project
+   * (worktree add, a restore on unarchive). Off by default: an agent can write hooks into the
+   * shared .git, and Spindle's git runs on the host.
+   */
+  gitHooks: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
+  /** Who last set `gitHooks`, and when (null: never set, so off). */
+  gitHooksSetBy: Schema.NullOr(Schema.Struct({ actor: Actor, at: IsoTimestamp })).pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed(null))
+  ),
   defaultProvider: ProviderKind,
   defaultModel: Schema.NullOr(ModelName),
   /**

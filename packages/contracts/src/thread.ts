@@ -159,6 +159,11 @@ export const Thread = Schema.Struct({
   cleanup: added(Schema.NullOr(WorktreeCleanup), null),
   /** Set by the retention policy when the thread has been idle for its project's limit. */
   idleSince: added(Schema.NullOr(IsoTimestamp), null),
+  /**
+   * What Spindle refused to do with the thread and why, each said once (e.g. running git in a
+   * worktree whose .git no longer links into the project's repository).
+   */
+  warnings: added(Schema.Array(Schema.String), []),
   /** Deleted threads are hidden from lists; their events stay in the log. */
   deletedAt: added(Schema.NullOr(IsoTimestamp), null),
   createdAt: IsoTimestamp,

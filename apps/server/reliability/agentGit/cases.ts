@@ -1,6 +1,7 @@
 // The cases of the "agent with git" scenario, one file each, run in this order against one server.
 import { escapes } from "./escapes.ts"
 import { modesCase } from "./modes.ts"
+import { plantedPrograms } from "./planted.ts"
 import { refsCase } from "./refs.ts"
 import { REGISTRATION_CASES } from "./registrations.ts"
 import { setupPin } from "./setupPin.ts"
@@ -8,6 +9,7 @@ import type { AgentGitCase } from "./world.ts"
 
 export const CASES: ReadonlyArray<AgentGitCase> = [
   refsCase,
+  plantedPrograms,
   setupPin,
   ...REGISTRATION_CASES,
   modesCase,

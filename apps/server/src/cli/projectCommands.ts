@@ -2,7 +2,7 @@
 // variables, default provider, model and runtime mode, the agents' variables, the command agent,
 // Codex's binary and overrides, lifecycle), checked before connecting, then one request each.
 import { basename, resolve } from "node:path"
-import type { Project, RetentionPolicy } from "@spindle/contracts"
+import type { Actor, Project, RetentionPolicy } from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
@@ -39,10 +39,20 @@ const formatProject = (p: Project) =>
     `  ${setupApprovalLine(p)}`,
     `  submodules ${p.initSubmodules ? `on (${p.submoduleUrls.length} allowed URL(s))` : "off"}`,
     `  threads start ${p.defaultRuntimeMode}: ${modeSummary(p.defaultRuntimeMode)}`,
+    `  git hooks ${p.gitHooks ? "on (the repository's hooks run on Spindle's checkouts)" : "off"}${
+      p.gitHooksSetBy === null ? "" : `  set by ${actorName(p.gitHooksSetBy.actor)} at ${p.gitHooksSetBy.at}`
+    }`,
     `  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
       p.retention.removeArchivedAfterDays ?? "never"
     } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
   ].join("\n")
+
+const actorName = (actor: Actor) =>
+  actor.kind === "client"
+    ? `client token ${actor.tokenId}`
+    : actor.kind === "provider-session"
+      ? `agent session ${actor.sessionId}`
+      : "the server"
 
 const optional = (name: string, description: string) =>
   Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
@@ -86,6 +96,12 @@ const settingFlags = {
     Flag.atLeast(0)
   ),
   defaultBranch: optional("default-branch", "The branch new worktrees start from"),
+  gitHooks: Flag.Literals("git-hooks", ["on", "off"]).pipe(
+    Flag.withDescription(
+      "Run the repository's git hooks when Spindle checks out a worktree (off by default: an agent can write them)"
+    ),
+    Flag.optional
+  ),
   poolSize: optionalInt("pool-size", "Worktrees kept ready in advance"),
   initSubmodules: Flag.Literals("init-submodules", ["on", "off"]).pipe(
     Flag.withDescription(
@@ -178,6 +194,7 @@ const settingsOf = (flags: SettingFlags) =>
       ...(setupEnv === undefined ? {} : { setupEnv }),
       ...(agentEnv === undefined ? {} : { agentEnv }),
       ...(o(flags.defaultBranch) === undefined ? {} : { defaultBranch: o(flags.defaultBranch) }),
+      ...(o(flags.gitHooks) === undefined ? {} : { gitHooks: o(flags.gitHooks) === "on" }),
       ...(o(flags.defaultProvider) === undefined ? {} : { defaultProvider: o(flags.defaultProvider) }),
       ...(o(flags.defaultModel) === undefined ? {} : { defaultModel: o(flags.defaultModel) }),
       ...(o(flags.defaultRuntimeMode) === undefined

@@ -70,6 +70,7 @@ export const formatThread = (t: Thread) => {
       (a) =>
         `  ? approval ${a.requestId}: ${a.kind === "command" ? (a.command ?? "a command") : "file changes"}  (spindle thread approve|decline ${t.id} ${a.requestId})`
     ),
+    ...t.warnings.map((warning) => `  ! ${warning}`),
     ...(t.bootstrap.error ? [`  error: ${t.bootstrap.error.message}`] : [])
   ].join("\n")
 }

@@ -1,6 +1,9 @@
 // The only place that runs git. Every call has a timeout, no prompt, no pager, a stable locale,
-// and keeps stderr for the error message. It knows git's command line, not what Spindle does
-// with it (that is Repositories and Worktrees).
+// and keeps stderr for the error message; no program a repository configures runs (no hook,
+// fsmonitor, filter, diff or merge driver, planted transport program: repoPrograms.ts), and a
+// call in a thread's worktree first checks that its .git links into the project's repository
+// (worktreeLink.ts). It knows git's command line, not what Spindle does with it (that is
+// Repositories and Worktrees).
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -10,6 +13,19 @@ import * as ChildProcess from "effect/process/ChildProcess"
 import { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import * as Stream from "effect/Stream"
 import { GitError } from "./GitError.ts"
+import {
+  ALWAYS_OFF,
+  type ConfigEntry,
+  configFingerprint,
+  DIFF_COMMANDS,
+  DIFF_FLAGS,
+  includesFiles,
+  movesWorkTree,
+  NO_HOOKS,
+  neutralizers,
+  parseConfigList
+} from "./repoPrograms.ts"
+import { foreignGitDir, gitDirsOf } from "./worktreeLink.ts"
 
 export interface GitResult {
   readonly exitCode: number
@@ -24,6 +40,16 @@ export interface GitRunOptions {
   readonly config?: Readonly<Record<string, string>>
   /** Run under `nice`, for background work that must not slow what a user waits for. */
   readonly lowPriority?: boolean
+  /**
+   * `cwd` is a worktree of this repository (a thread's, a pool slot): refused with a
+   * `foreign-gitdir` GitError, before git runs, unless its .git links into the repository's own
+   * common git dir.
+   */
+  readonly worktreeOf?: string
+  /** Run the repository's hooks (a project that turned them on); off by default. */
+  readonly hooks?: boolean
+  /** A call that reaches a remote: the system config (credential helpers, proxies) is read too. */
+  readonly network?: boolean
 }
 
 const DEFAULT_TIMEOUT = Duration.seconds(60)
@@ -39,8 +65,15 @@ const gitEnv = {
   PAGER: "cat",
   GIT_OPTIONAL_LOCKS: "0",
   LC_ALL: "C",
-  LANGUAGE: "C"
+  LANGUAGE: "C",
+  GIT_EDITOR: ":",
+  GIT_SEQUENCE_EDITOR: ":"
 }
+
+/** Config outside the user's and the repository's: read only by calls that reach a remote. */
+const localEnv = { ...gitEnv, GIT_CONFIG_NOSYSTEM: "1" }
+
+const CACHED_CONFIGS = 256
 
 const collect = (stream: Stream.Stream<Uint8Array, PlatformError>) =>
   stream.pipe(Stream.decodeText, Stream.mkString)
@@ -59,22 +92,22 @@ export class GitCli extends Context.Service<
     Effect.gen(function* () {
       const spawner = yield* ChildProcessSpawner
 
-      const run = Effect.fn("GitCli.run")(function* (args: ReadonlyArray<string>, options: GitRunOptions) {
-        const config = Object.entries(options.config ?? {}).flatMap(([key, value]) => [
-          "-c",
-          `${key}=${value}`
-        ])
-        const gitArgs = ["-c", "core.quotePath=off", ...config, ...args]
+      /** Spawns git with exactly `gitArgs` (the caller has made them safe). */
+      const spawn = (
+        gitArgs: ReadonlyArray<string>,
+        args: ReadonlyArray<string>,
+        options: GitRunOptions
+      ): Effect.Effect<GitResult, GitError> => {
         const [bin, argv] =
           options.lowPriority === true ? ["nice", ["-n", "19", "git", ...gitArgs]] : ["git", gitArgs]
         const command = ChildProcess.make(bin, argv, {
           cwd: options.cwd,
-          env: gitEnv,
+          env: options.network === true ? gitEnv : localEnv,
           extendEnv: true,
           stdin: "ignore",
           forceKillAfter: "2 seconds"
         })
-        return yield* Effect.scoped(
+        return Effect.scoped(
           Effect.gen(function* () {
             const handle = yield* spawner.spawn(command)
             const [stdout, stderr, exitCode] = yield* Effect.all(
@@ -105,6 +138,70 @@ export class GitCli extends Context.Service<
             )
           )
         )
+      }
+
+      // What the config in a folder configures changes rarely; it is read again when one of its
+      // files changes (or includes others, which are not watched).
+      const configs = new Map<string, { readonly fingerprint: string; readonly settings: Settings }>()
+      interface Settings {
+        readonly config: ReadonlyArray<readonly [string, string]>
+        readonly flags: ReadonlyArray<string>
+      }
+
+      /** The settings that switch off every program the config read in `cwd` names. */
+      const safeSettings = (options: GitRunOptions) =>
+        Effect.gen(function* () {
+          // Wall-clock time, as file stamps are: how fresh a config file is, not a domain time.
+          const fingerprint = configFingerprint(options.cwd, Date.now())
+          // The system config is read only by network calls: they are cached apart.
+          const key = `${options.network === true ? "network" : "local"}\0${options.cwd}`
+          const known = configs.get(key)
+          if (fingerprint !== undefined && known?.fingerprint === fingerprint) return known.settings
+          const listed = yield* spawn(["config", "--list", "--show-scope", "-z"], ["config"], {
+            cwd: options.cwd,
+            ...(options.network === undefined ? {} : { network: options.network })
+          })
+          const entries: ReadonlyArray<ConfigEntry> =
+            listed.exitCode === 0 ? parseConfigList(listed.stdout) : []
+          const settings = {
+            config: neutralizers(entries),
+            // `--work-tree` wins over core.worktree, which git reads before any `-c`.
+            flags:
+              movesWorkTree(entries) && gitDirsOf(options.cwd) !== undefined
+                ? [`--work-tree=${options.cwd}`]
+                : []
+          }
+          if (fingerprint !== undefined && !includesFiles(entries)) {
+            if (configs.size >= CACHED_CONFIGS) configs.delete(configs.keys().next().value as string)
+            configs.set(key, { fingerprint, settings })
+          }
+          return settings
+        })
+
+      const run = Effect.fn("GitCli.run")(function* (args: ReadonlyArray<string>, options: GitRunOptions) {
+        if (options.worktreeOf !== undefined) {
+          const why = foreignGitDir(options.cwd, options.worktreeOf)
+          if (why !== undefined) {
+            return yield* new GitError({
+              reason: "foreign-gitdir",
+              path: options.cwd,
+              message: `Spindle runs no git in ${options.cwd}: ${why}, so git there could run programs its agent chose. If you moved it yourself, repair it with 'git -C ${options.worktreeOf} worktree repair ${options.cwd}'.`
+            })
+          }
+        }
+        const settings = args[0] === "config" ? { config: [], flags: [] } : yield* safeSettings(options)
+        const config = [
+          ["core.quotePath", "off"] as const,
+          ...Object.entries(options.config ?? {}),
+          // After the caller's settings, so none of them can turn a program back on.
+          ...(options.hooks === true ? [] : [["core.hooksPath", NO_HOOKS] as const]),
+          ...ALWAYS_OFF,
+          ...settings.config
+        ].flatMap(([key, value]) => ["-c", `${key}=${value}`])
+        const at = args.findIndex((arg) => !arg.startsWith("-"))
+        const diffing = at >= 0 && DIFF_COMMANDS.has(args[at] as string)
+        const command = diffing ? [...args.slice(0, at + 1), ...DIFF_FLAGS, ...args.slice(at + 1)] : args
+        return yield* spawn([...config, ...settings.flags, ...command], args, options)
       })
 
       const runOk = Effect.fn("GitCli.runOk")(function* (

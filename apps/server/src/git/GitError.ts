@@ -18,7 +18,9 @@ export const GitErrorReason = Schema.Literals([
   "dirty",
   "timeout",
   "fetch-failed",
-  "command-failed"
+  "command-failed",
+  /** A worktree whose .git does not link into its project's repository: git is not run there. */
+  "foreign-gitdir"
 ])
 export type GitErrorReason = typeof GitErrorReason.Type
 
@@ -46,7 +48,8 @@ const wireReason = {
   dirty: "conflict",
   timeout: "git",
   "fetch-failed": "git",
-  "command-failed": "git"
+  "command-failed": "git",
+  "foreign-gitdir": "forbidden"
 } as const satisfies Record<GitErrorReason, SpindleError["reason"]>
 
 /** The wire error for a git failure; `field` names the input at fault, when there is one. */

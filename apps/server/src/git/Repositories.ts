@@ -77,8 +77,15 @@ export class Repositories extends Context.Service<
     /** A pull request's head from `origin` (`refs/pull/<n>/head`), as a base to branch from. */
     readonly pullRequest: (repo: string, number: number) => Effect.Effect<ResolvedBase, GitError>
     readonly listWorktrees: (repo: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
-    /** With a base, ahead/behind against it as `resolveBase` reads it. */
-    readonly status: (worktree: string, base?: string) => Effect.Effect<WorktreeStatus, GitError>
+    /**
+     * With a base, ahead/behind against it as `resolveBase` reads it; `repo`: the repository
+     * `worktree` must link into (a thread's worktree), refused otherwise.
+     */
+    readonly status: (
+      worktree: string,
+      base?: string,
+      repo?: string
+    ) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /** `refs/heads/<branch>`'s commit (from the ref files when plain, else git); undefined: no such branch. */
     readonly branchCommit: (repo: string, branch: string) => Effect.Effect<string | undefined, GitError>
@@ -181,11 +188,17 @@ export class Repositories extends Context.Service<
         return parseWorktreeList(plain, false)
       })
 
-      const status = Effect.fn("Repositories.status")(function* (worktree: string, base?: string) {
+      const status = Effect.fn("Repositories.status")(function* (
+        worktree: string,
+        base?: string,
+        repo?: string
+      ) {
+        const options = repo === undefined ? { cwd: worktree } : { cwd: worktree, worktreeOf: repo }
         const summary = parseStatusV2(
-          yield* git.runOk(["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"], {
-            cwd: worktree
-          })
+          yield* git.runOk(
+            ["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"],
+            options
+          )
         )
         if (base === undefined || summary.head === null) return { ...summary, ahead: null, behind: null }
         // The base by the same rules as a start (never a ref that only shares its short name),
@@ -193,7 +206,7 @@ export class Repositories extends Context.Service<
         const resolved = yield* resolveBase(git, locks, worktree, base)
         const counts = yield* git.runOk(
           ["rev-list", "--left-right", "--count", "--end-of-options", `${commitArg(resolved.sha)}...HEAD`],
-          { cwd: worktree }
+          options
         )
         const [behind, ahead] = counts.trim().split(/\s+/).map(Number)
         return { ...summary, ahead: ahead ?? 0, behind: behind ?? 0 }

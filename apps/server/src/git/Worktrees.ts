@@ -35,6 +35,8 @@ export interface CreateOptions {
   readonly initSubmodules?: boolean
   /** The submodule URLs the user allowed; submodules with any other URL are not initialised. */
   readonly submoduleUrls?: ReadonlyArray<string>
+  /** Run the repository's hooks on the checkout (the project turned them on). */
+  readonly gitHooks?: boolean
   readonly onPlanned?: WorktreePlan["onPlanned"]
 }
 
@@ -54,6 +56,11 @@ export interface WorktreePlan {
   readonly submoduleUrls?: ReadonlyArray<string>
   /** The command that records the allowed URLs again, named in a skipped submodule's warning. */
   readonly refreshSubmodules?: string
+  /**
+   * Run the repository's hooks on the checkout (the project turned them on); a pool slot, checked
+   * out before, would skip them, so none is claimed.
+   */
+  readonly gitHooks?: boolean
   /**
    * Called under the repository's lock once the branch and path are chosen, before git creates
    * anything: the moment to journal them, so a rollback knows exactly what this create made.
@@ -185,6 +192,7 @@ export class Worktrees extends Context.Service<
           base,
           ...(options.initSubmodules === undefined ? {} : { initSubmodules: options.initSubmodules }),
           ...(options.submoduleUrls === undefined ? {} : { submoduleUrls: options.submoduleUrls }),
+          ...(options.gitHooks === undefined ? {} : { gitHooks: options.gitHooks }),
           ...(options.onPlanned === undefined ? {} : { onPlanned: options.onPlanned })
         } satisfies WorktreePlan
       })
@@ -220,7 +228,10 @@ export class Worktrees extends Context.Service<
           // branch at the slot's commit, then the slot's HEAD on it (the index is not touched).
           yield* git.runOk(["branch", "--no-track", "--", branch, commitArg(sha)], { cwd: repo })
           if (!(yield* Effect.try(() => pointHeadAt(path, branch)))) {
-            yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: path })
+            yield* git.runOk(["symbolic-ref", "HEAD", `refs/heads/${branch}`], {
+              cwd: path,
+              worktreeOf: repo
+            })
           }
           return true
         }).pipe(Effect.catch(() => Effect.as(discardMade(repo, [slot, path], branch), false)))
@@ -235,7 +246,8 @@ export class Worktrees extends Context.Service<
           Effect.gen(function* () {
             const path = yield* choosePath(worktreesRoot, repo, planned.projectKey, branch)
             if (planned.onPlanned !== undefined) yield* planned.onPlanned({ branch, path })
-            const slot = planned.claimSlot === undefined ? undefined : yield* planned.claimSlot
+            const hooks = planned.gitHooks === true
+            const slot = planned.claimSlot === undefined || hooks ? undefined : yield* planned.claimSlot
             if (slot !== undefined && (yield* placeSlot(repo, slot, path, branch, base.sha))) {
               return { branch, path }
             }
@@ -249,7 +261,8 @@ export class Worktrees extends Context.Service<
                 // id (`refs/heads/<sha>`, which anyone can make) before the object.
                 .runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, commitArg(base.sha)], {
                   cwd: repo,
-                  config
+                  config,
+                  hooks
                 })
                 .pipe(
                   Effect.mapError((error) => {
@@ -278,6 +291,7 @@ export class Worktrees extends Context.Service<
               sha: base.sha,
               allowedUrls: planned.submoduleUrls ?? [],
               refresh: planned.refreshSubmodules ?? "spindle project update <project> --init-submodules on",
+              hooks: planned.gitHooks === true,
               config
             },
             (effect) => locks.withLock(repo, effect)
@@ -337,7 +351,7 @@ export class Worktrees extends Context.Service<
         const force = options.force === true
         const present = existsSync(path)
         if (present && !force) {
-          const status = yield* repositories.status(path)
+          const status = yield* repositories.status(path, undefined, repo)
           if (status.changedFiles > 0) {
             return yield* new GitError({
               reason: "dirty",

@@ -110,7 +110,8 @@ const fetchBranch = (git: GitCli["Service"], locks: RepoLocks["Service"], repo: 
         ["fetch", "--no-tags", "--quiet", "origin", `+refs/heads/${branch}:refs/remotes/origin/${branch}`],
         {
           cwd: repo,
-          timeout: FETCH_TIMEOUT
+          timeout: FETCH_TIMEOUT,
+          network: true
         }
       )
     )

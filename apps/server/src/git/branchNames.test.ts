@@ -60,7 +60,7 @@ describe("checkBranchName against the repository", () => {
       commitFile(created.worktreePath, "work.txt", "work\n")
       // The agent makes refs/heads/origin/main its own HEAD: a diff against it would show nothing.
       git(created.worktreePath, "update-ref", "refs/heads/origin/main", "HEAD")
-      const summary = yield* diffSummary(cli, created.worktreePath, "origin/main")
+      const summary = yield* diffSummary(cli, repo, created.worktreePath, "origin/main")
       assert.strictEqual(summary.commitsAhead, 1)
       assert.deepStrictEqual(
         summary.files.map((f) => f.path),

@@ -4,7 +4,7 @@
 import { type DiffSummary, MAX_OUTPUT_FILES } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { commitArg, resolveLocal } from "./baseRefs.ts"
-import type { GitCli } from "./GitCli.ts"
+import type { GitCli, GitRunOptions } from "./GitCli.ts"
 
 /** `git diff --numstat -z` records: "ins\tdel\tpath\0" (a rename spreads its paths over three fields). */
 const parseNumstat = (out: string) => {
@@ -30,29 +30,25 @@ const parseNumstat = (out: string) => {
 }
 
 /** The merge base of HEAD and the base, read by the rules a start uses and handed to git as a commit. */
-const mergeBaseWith = (git: GitCli["Service"], worktree: string, base: string) =>
+const mergeBaseWith = (git: GitCli["Service"], at: GitRunOptions, base: string) =>
   Effect.gen(function* () {
-    const resolved = yield* resolveLocal(git, worktree, base)
-    return (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", commitArg(resolved.sha)], {
-      cwd: worktree
-    })).trim()
+    const resolved = yield* resolveLocal(git, at.cwd, base)
+    return (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", commitArg(resolved.sha)], at)).trim()
   })
 
-export const diffSummary = (git: GitCli["Service"], worktree: string, base: string) =>
+/** `repo`: the repository the worktree must link into (GitCli refuses it otherwise). */
+export const diffSummary = (git: GitCli["Service"], repo: string, worktree: string, base: string) =>
   Effect.gen(function* () {
-    const mergeBase = yield* mergeBaseWith(git, worktree, base)
+    const at = { cwd: worktree, worktreeOf: repo }
+    const mergeBase = yield* mergeBaseWith(git, at, base)
     const numstat = parseNumstat(
-      yield* git.runOk(["diff", "--numstat", "-z", "--end-of-options", mergeBase], { cwd: worktree })
+      yield* git.runOk(["diff", "--numstat", "-z", "--end-of-options", mergeBase], at)
     )
-    const untracked = (yield* git.runOk(["ls-files", "--others", "--exclude-standard", "-z"], {
-      cwd: worktree
-    }))
+    const untracked = (yield* git.runOk(["ls-files", "--others", "--exclude-standard", "-z"], at))
       .split("\0")
       .filter((path) => path !== "")
     const ahead = Number(
-      (yield* git.runOk(["rev-list", "--count", "--end-of-options", `${mergeBase}..HEAD`], {
-        cwd: worktree
-      })).trim()
+      (yield* git.runOk(["rev-list", "--count", "--end-of-options", `${mergeBase}..HEAD`], at)).trim()
     )
     const files = [
       ...numstat.map((f) => ({ ...f, status: "changed" as const })),
@@ -76,19 +72,18 @@ export const MAX_DIFF_BYTES = 4 * 1024 * 1024
  * The full patch against the merge base, new untracked files included (as additions), read-only:
  * the index is never touched, so nothing the agent staged or did not stage changes.
  */
-export const fullDiff = (git: GitCli["Service"], worktree: string, base: string) =>
+export const fullDiff = (git: GitCli["Service"], repo: string, worktree: string, base: string) =>
   Effect.gen(function* () {
-    const mergeBase = yield* mergeBaseWith(git, worktree, base)
-    let patch = yield* git.runOk(["diff", "--end-of-options", mergeBase], { cwd: worktree })
-    const untracked = (yield* git.runOk(["ls-files", "--others", "--exclude-standard", "-z"], {
-      cwd: worktree
-    }))
+    const at = { cwd: worktree, worktreeOf: repo }
+    const mergeBase = yield* mergeBaseWith(git, at, base)
+    let patch = yield* git.runOk(["diff", "--end-of-options", mergeBase], at)
+    const untracked = (yield* git.runOk(["ls-files", "--others", "--exclude-standard", "-z"], at))
       .split("\0")
       .filter((path) => path !== "")
     for (const path of untracked) {
       if (patch.length > MAX_DIFF_BYTES) break
       // --no-index exits 1 when the files differ, which they do.
-      patch += (yield* git.run(["diff", "--no-index", "--", "/dev/null", path], { cwd: worktree })).stdout
+      patch += (yield* git.run(["diff", "--no-index", "--", "/dev/null", path], at)).stdout
     }
     const truncated = patch.length > MAX_DIFF_BYTES
     return {

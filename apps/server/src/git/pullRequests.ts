@@ -35,7 +35,8 @@ export const fetchPullRequest = (
       Effect.gen(function* () {
         const fetched = yield* git.run(["fetch", "--no-tags", "--quiet", "origin", ref], {
           cwd: repo,
-          timeout: PULL_FETCH_TIMEOUT
+          timeout: PULL_FETCH_TIMEOUT,
+          network: true
         })
         if (fetched.exitCode !== 0) {
           const stderr = fetched.stderr.trim()

@@ -87,6 +87,8 @@ export interface InitSubmodules {
   /** The fix to name in a warning (the command that records the URLs again). */
   readonly refresh: string
   readonly config: Readonly<Record<string, string>>
+  /** Run the repository's hooks (the project turned them on). */
+  readonly hooks?: boolean
 }
 
 /** Initialises the allowed submodules of a new worktree; the answer is the warnings for the thread. */
@@ -136,7 +138,10 @@ export const initAllowedSubmodules = (
         ],
         {
           cwd: options.worktree,
+          worktreeOf: options.repo,
           timeout: "5 minutes",
+          network: true,
+          hooks: options.hooks === true,
           config: { ...options.config, ...pinned, ...SUBMODULE_TRANSPORTS }
         }
       )

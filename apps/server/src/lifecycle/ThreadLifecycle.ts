@@ -196,7 +196,7 @@ export class ThreadLifecycle extends Context.Service<
         const args = branchExists
           ? ["worktree", "add", "--", path, branch]
           : ["worktree", "add", "--no-track", "-b", branch, "--", path, commitArg(cleanup.head as string)]
-        yield* repoLocks.withLock(repo, git.runOk(args, { cwd: repo }))
+        yield* repoLocks.withLock(repo, git.runOk(args, { cwd: repo, hooks: project.gitHooks }))
         return { path, branch, repo }
       })
 

@@ -22,6 +22,7 @@ import { GitCli } from "../git/GitCli.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { Engine } from "../orchestration/Engine.ts"
+import { markRefused } from "../orchestration/gitRefusals.ts"
 import { projectNotFound } from "../orchestration/notFound.ts"
 import { inPool, POOL_DIR } from "../pool/WorktreePool.ts"
 import { diskUsage } from "./diskUsage.ts"
@@ -210,13 +211,25 @@ export class WorktreeReport extends Context.Service<
               const projectOf =
                 thread?.projectId ?? projects.find((p) => p.workspaceRoot === item.repo)?.id ?? null
               if (projectId !== undefined && projectOf !== projectId) return undefined
+              let refused: string | undefined
               const inspection =
                 item.registered && !item.missing && item.repo !== null
                   ? yield* inspectWorktree(git, item.repo, item.path, item.branch).pipe(
+                      Effect.tapError((error) =>
+                        Effect.andThen(
+                          Effect.sync(() => {
+                            if (error.reason === "foreign-gitdir") refused = error.message
+                          }),
+                          thread === undefined ? Effect.void : markRefused(engine, thread.id, error)
+                        )
+                      ),
                       Effect.orElseSucceed(() => undefined)
                     )
                   : undefined
-              const judged = judge(item, thread, inspection, root)
+              const judged =
+                refused === undefined
+                  ? judge(item, thread, inspection, root)
+                  : { ...judge(item, thread, inspection, root), action: "keep" as const, why: refused }
               const sizeBytes = item.missing ? null : yield* diskUsage(spawner, item.path)
               return { ...judged, projectId: projectOf, sizeBytes } satisfies WorktreeEntry
             }),

@@ -17,6 +17,7 @@ import type { GitCli } from "../git/GitCli.ts"
 import type { Worktrees } from "../git/Worktrees.ts"
 import { stepCommandId } from "../orchestration/bootstrapSteps.ts"
 import type { Engine } from "../orchestration/Engine.ts"
+import { markRefused } from "../orchestration/gitRefusals.ts"
 import { threadNotFound } from "../orchestration/notFound.ts"
 import type { ThreadWatch } from "../orchestration/ThreadWatch.ts"
 import { inspectWorktree, keepReasons } from "./worktreeInspection.ts"
@@ -98,9 +99,18 @@ export const makeWorktreeCleanup = (services: {
         path: worktreePath,
         message: `Could not look at ${worktreePath}: ${error.message}`
       })
-    const inspection = yield* inspectWorktree(git, repo, worktreePath, branch).pipe(
-      Effect.mapError(gitFailed)
-    )
+    const inspected = yield* inspectWorktree(git, repo, worktreePath, branch).pipe(Effect.result)
+    if (Result.isFailure(inspected) && inspected.failure.reason === "foreign-gitdir") {
+      // Its .git leads out of the repository: Spindle neither looks inside nor removes it.
+      yield* markRefused(engine, threadId, inspected.failure)
+      return yield* record(
+        threadId,
+        { ...base, outcome: "kept", reasons: [inspected.failure.message] },
+        commandId,
+        actor
+      )
+    }
+    const inspection = yield* Effect.mapError(Effect.fromResult(inspected), gitFailed)
     const reasons = keepReasons(inspection, branch)
     if (reasons.length > 0 && !force) {
       // Kept again for the same reasons: nothing new to record (the retention sweep asks hourly).

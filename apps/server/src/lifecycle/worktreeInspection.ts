@@ -44,7 +44,8 @@ export const inspectWorktree = (
     const dirty = present
       ? changedPaths(
           yield* git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=all"], {
-            cwd: worktreePath as string
+            cwd: worktreePath as string,
+            worktreeOf: repo
           })
         )
       : []
@@ -77,7 +78,10 @@ export const inspectWorktree = (
       branchHead ??
       (present
         ? yield* git
-            .run(["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: worktreePath as string })
+            .run(["rev-parse", "--verify", "--quiet", "HEAD"], {
+              cwd: worktreePath as string,
+              worktreeOf: repo
+            })
             .pipe(Effect.map((r) => (r.exitCode === 0 ? r.stdout.trim() : null)))
         : null)
     return {

@@ -20,6 +20,7 @@ import { type ReadModel, threadOfEvent } from "../domain/readModel.ts"
 import { diffSummary, fullDiff } from "../git/diffSummary.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { Engine } from "./Engine.ts"
+import { markRefused } from "./gitRefusals.ts"
 
 export interface WaitRequest {
   readonly threadIds: ReadonlyArray<ThreadId>
@@ -79,12 +80,20 @@ export class ThreadWatch extends Context.Service<
       const engine = yield* Engine
       const git = yield* GitCli
 
+      /** The repository the thread's worktree must link into: its project's. */
+      const repoOf = (thread: Thread) =>
+        Effect.map(engine.getProject(thread.projectId), (project) => project?.workspaceRoot)
+
       const output = Effect.fn("ThreadWatch.output")(function* (thread: Thread) {
         const { worktreePath, baseBranch } = thread.workspace
+        const repo = yield* repoOf(thread)
         const diff =
-          worktreePath === null || baseBranch === null
+          worktreePath === null || baseBranch === null || repo === undefined
             ? null
-            : yield* diffSummary(git, worktreePath, baseBranch).pipe(Effect.orElseSucceed(() => null))
+            : yield* diffSummary(git, repo, worktreePath, baseBranch).pipe(
+                Effect.tapError((error) => markRefused(engine, thread.id, error)),
+                Effect.orElseSucceed(() => null)
+              )
         return {
           lastMessage: thread.latestTurn?.lastMessage ?? null,
           lastMessageTruncated: thread.latestTurn?.lastMessageTruncated ?? false,
@@ -134,11 +143,20 @@ export class ThreadWatch extends Context.Service<
             message: `Thread ${thread.id} has no ${worktreePath === null ? "worktree" : "base branch"} to compare with; only threads in a new worktree have a diff against their base.`
           })
         }
-        return yield* fullDiff(git, worktreePath, baseBranch).pipe(
+        const repo = yield* repoOf(thread)
+        if (repo === undefined) {
+          return yield* new SpindleError({
+            reason: "not-found",
+            threadId: thread.id,
+            message: `Thread ${thread.id}'s project ${thread.projectId} is gone, so its worktree is not looked at.`
+          })
+        }
+        return yield* fullDiff(git, repo, worktreePath, baseBranch).pipe(
+          Effect.tapError((error) => markRefused(engine, thread.id, error)),
           Effect.mapError(
             (error) =>
               new SpindleError({
-                reason: "git",
+                reason: error.reason === "foreign-gitdir" ? "forbidden" : "git",
                 threadId: thread.id,
                 path: worktreePath,
                 message: `Could not diff ${worktreePath} against ${baseBranch}: ${error.message}`

@@ -133,6 +133,7 @@ export const decideBootstrap = (
         ports: null,
         cleanup: null,
         idleSince: null,
+        warnings: [],
         deletedAt: null,
         createdAt: now,
         updatedAt: now,

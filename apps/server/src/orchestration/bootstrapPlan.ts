@@ -234,7 +234,7 @@ export const planBootstrap = (
         case "current_checkout": {
           const path = parent?.worktreePath ?? repo
           const status = yield* repositories
-            .status(path)
+            .status(path, undefined, repo)
             .pipe(Effect.catchTag("GitError", gitFailure("bootstrap.workspace")))
           warnings.push(
             `The thread works in the same checkout (${path}) as ${parent === undefined ? "the project" : `thread ${parent.threadId}`}; concurrent writes may conflict.`
@@ -320,6 +320,7 @@ export const prepareWorkspace = (
           initSubmodules: workspace.initSubmodules,
           submoduleUrls: plan.project.submoduleUrls,
           refreshSubmodules: `spindle project update ${plan.project.id} --init-submodules on`,
+          gitHooks: plan.project.gitHooks,
           // Slots have no submodules checked out; such a project always takes the slow way.
           ...(workspace.initSubmodules ? {} : { claimSlot: pool.claim(plan.project, workspace.base) }),
           ...(onPlanned === undefined ? {} : { onPlanned })

@@ -72,6 +72,44 @@ describe("decider", () => {
     assert.strictEqual(empty.reason, "validation")
   })
 
+  it("runs no repository hooks by default; turning them on records who did it and when", () => {
+    const before = [...withProject.projects][0]![1]
+    assert.strictEqual(before.gitHooks, false)
+    assert.strictEqual(before.gitHooksSetBy, null)
+    const on = run(withProject, {
+      type: "project.update",
+      commandId: ids.command("hooks-on"),
+      projectId: ids.project("p1"),
+      gitHooks: true
+    })
+    const p = [...on.projects][0]![1]
+    assert.strictEqual(p.gitHooks, true)
+    assert.deepStrictEqual(p.gitHooksSetBy, { actor: { kind: "server" }, at: now })
+    // Another setting changed later leaves the record of who turned hooks on.
+    const later = run(on, {
+      type: "project.update",
+      commandId: ids.command("title"),
+      projectId: ids.project("p1"),
+      title: "renamed"
+    })
+    assert.deepStrictEqual([...later.projects][0]![1].gitHooksSetBy, p.gitHooksSetBy)
+  })
+
+  it("records a warning on a thread once, archived or not", () => {
+    const model = run(withProject, createThread)
+    const warn: Command = {
+      type: "thread.warn",
+      commandId: ids.command("w1"),
+      threadId: ids.thread("t1"),
+      warning: "Spindle runs no git in /w: its .git points elsewhere"
+    }
+    const warned = run(model, warn)
+    assert.deepStrictEqual([...warned.threads][0]![1].warnings, [warn.warning])
+    const again = run(warned, { ...warn, commandId: ids.command("w2") })
+    assert.strictEqual(again.sequence, warned.sequence)
+    assert.deepStrictEqual([...again.threads][0]![1].warnings, [warn.warning])
+  })
+
   it("creates a thread in the project's checkout with the project's defaults", () => {
     const model = run(withProject, createThread)
     const thread = [...model.threads][0]![1]

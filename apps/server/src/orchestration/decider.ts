@@ -167,6 +167,18 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         })
       )
 
+    case "thread.warn":
+      // Said once: looking at the thread again refuses again, and records nothing new.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          thread.warnings.includes(command.warning)
+            ? accept()
+            : accept({ type: "thread.warned", payload: { threadId: thread.id, warning: command.warning } }),
+        { allowArchived: true }
+      )
+
     case "thread.idle.flag":
       return withThread(model, command.threadId, (thread) =>
         accept({

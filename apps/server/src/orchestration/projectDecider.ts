@@ -68,6 +68,9 @@ export const decideProject = (
         agentEnv: command.agentEnv ?? {},
         initSubmodules: command.initSubmodules ?? false,
         submoduleUrls: command.submoduleUrls ?? [],
+        gitHooks: command.gitHooks ?? false,
+        // Filled in from the event's actor by the projector.
+        gitHooksSetBy: null,
         defaultProvider: command.defaultProvider ?? "codex",
         defaultModel: command.defaultModel ?? null,
         // A new project's threads work in the sandbox unless the user says otherwise (issue: threads

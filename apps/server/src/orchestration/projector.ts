@@ -5,6 +5,9 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type { ReadModel } from "../domain/readModel.ts"
 
+/** The latest warnings a thread keeps. */
+const MAX_WARNINGS = 20
+
 const updateThread = (
   model: ReadModel,
   event: SpindleEvent & { readonly payload: { readonly threadId: Thread["id"] } },
@@ -40,7 +43,10 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
     case "project.created":
       return {
         ...model,
-        projects: HashMap.set(model.projects, event.payload.project.id, event.payload.project)
+        projects: HashMap.set(model.projects, event.payload.project.id, {
+          ...event.payload.project,
+          gitHooksSetBy: event.payload.project.gitHooks ? { actor: event.actor, at: event.occurredAt } : null
+        })
       }
     case "project.updated":
       return Option.match(HashMap.get(model.projects, event.payload.projectId), {
@@ -50,6 +56,9 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           projects: HashMap.set(model.projects, project.id, {
             ...project,
             ...event.payload.changes,
+            ...(event.payload.changes.gitHooks === undefined
+              ? {}
+              : { gitHooksSetBy: { actor: event.actor, at: event.occurredAt } }),
             updatedAt: event.occurredAt
           })
         })
@@ -112,6 +121,11 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       return updateThread(model, event, (thread) => ({ ...thread, ports: event.payload.ports }))
     case "thread.flagged-idle":
       return updateThread(model, event, (thread) => thread)
+    case "thread.warned":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        warnings: [...thread.warnings, event.payload.warning].slice(-MAX_WARNINGS)
+      }))
     case "thread.workspace-prepared":
       return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
     case "thread.setup-started":

@@ -120,12 +120,17 @@ export class WorktreePool extends Context.Service<
         Effect.promise(() => realpath(folderOf(projectId)).catch(() => folderOf(projectId)))
 
       /** The slot's commit when it is clean, detached and readable; undefined otherwise. */
-      const check = (path: string) =>
+      const check = (repo: string, path: string) =>
         existsSync(path)
-          ? git.run(["status", "--porcelain=v2", "--branch", "--untracked-files=normal"], { cwd: path }).pipe(
-              Effect.map((r) => (r.exitCode === 0 ? usableAt(r.stdout) : undefined)),
-              Effect.orElseSucceed(() => undefined)
-            )
+          ? git
+              .run(["status", "--porcelain=v2", "--branch", "--untracked-files=normal"], {
+                cwd: path,
+                worktreeOf: repo
+              })
+              .pipe(
+                Effect.map((r) => (r.exitCode === 0 ? usableAt(r.stdout) : undefined)),
+                Effect.orElseSucceed(() => undefined)
+              )
           : Effect.succeed(undefined)
 
       const unwatch = (slot: Slot) => {
@@ -139,7 +144,7 @@ export class WorktreePool extends Context.Service<
         Effect.gen(function* () {
           unwatch(slot)
           slot.watch = yield* Effect.promise(() => watchSlot(slot.path))
-          return yield* check(slot.path)
+          return yield* check(slot.repo, slot.path)
         })
 
       /** Whether a thread works in `path` (bound to it, whatever its status). */
@@ -174,6 +179,7 @@ export class WorktreePool extends Context.Service<
           const checkout = yield* worktrees.checkoutConfig(slot.repo)
           const moved = yield* git.run(["checkout", "--quiet", "--detach", commitArg(sha)], {
             cwd: slot.path,
+            worktreeOf: slot.repo,
             config: checkout,
             lowPriority,
             timeout: "10 minutes"
@@ -207,7 +213,7 @@ export class WorktreePool extends Context.Service<
               !slot.watch.touched() &&
               existsSync(join(slot.path, ".git"))
             unwatch(slot)
-            const at = trusted ? base.sha : yield* check(slot.path)
+            const at = trusted ? base.sha : yield* check(slot.repo, slot.path)
             const usable = at === base.sha || (at !== undefined && (yield* moveTo(slot, base.sha, false)))
             if (!usable) {
               // Broken (gone, dirty, on a branch): discarded, never handed out. The caller holds the lock.
@@ -295,6 +301,7 @@ export class WorktreePool extends Context.Service<
             added.exitCode === 0 &&
             (yield* git.run(["reset", "--hard", "--quiet"], {
               cwd: path,
+              worktreeOf: repo,
               config: checkout,
               lowPriority: true,
               timeout: "30 minutes"
