@@ -13,15 +13,19 @@ import { SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
+import { Worktrees } from "../git/Worktrees.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { BootstrapTurnStartDispatcher } from "./BootstrapTurnStartDispatcher.ts"
 import type { BootstrapParent } from "./bootstrapPlan.ts"
 import { decodeClientCommand } from "./decodeCommand.ts"
 import { Engine } from "./Engine.ts"
+import { checkNewProjectRoot } from "./projectRepository.ts"
 import { SetupRunner } from "./SetupRunner.ts"
 import { StartupGate } from "./StartupGate.ts"
 
@@ -52,6 +56,8 @@ export class Commands extends Context.Service<
       const engine = yield* Engine
       const gate = yield* StartupGate
       const repositories = yield* Repositories
+      const git = yield* GitCli
+      const worktrees = yield* Worktrees
       const bootstrapper = yield* BootstrapTurnStartDispatcher
       const setupRunner = yield* SetupRunner
       const lifecycle = yield* ThreadLifecycle
@@ -70,6 +76,8 @@ export class Commands extends Context.Service<
             })
           }
           const workspaceRoot = yield* repositories.root(given)
+          const { projects } = yield* engine.readModel
+          yield* checkNewProjectRoot(git, worktrees.root, workspaceRoot, HashMap.values(projects))
           const defaultBranch = command.defaultBranch ?? (yield* repositories.defaultBranch(workspaceRoot))
           return {
             ...command,
