@@ -87,15 +87,22 @@ const openNoFollow = (path: string) =>
 /** Copies one file; answers a warning instead when it must not. */
 const copyOne = async (realRepo: string, repo: string, worktree: string, relative: string) => {
   const skipped = (why: string) => `Skipped ${relative} from ${INCLUDE_FILE}: ${why}.`
-  const source = await openNoFollow(join(repo, relative))
-  if (source === "ELOOP") return skipped("it is a symlink")
-  if (typeof source === "string") return skipped("it is gone or not a regular file")
+  const path = join(repo, relative)
+  let source = await openNoFollow(path)
+  if (source === "ELOOP") {
+    // A symlink: the file it resolves to is copied when that is inside the repository, opened the
+    // same way (and checked against the link below, in case either changed meanwhile).
+    const resolved = await realpath(path).catch(() => undefined)
+    if (resolved === undefined || !inside(realRepo, resolved))
+      return skipped("it resolves outside the repository")
+    source = await openNoFollow(resolved)
+  }
+  if (typeof source === "string") return skipped("it is gone, a symlink that moved, or not a regular file")
   try {
     const stat = await source.stat()
     if (!stat.isFile()) return skipped("not a regular file")
     // A folder above it may be a symlink (or just have been swapped for one).
-    if (!(await resolvesTo(source, join(repo, relative), realRepo)))
-      return skipped("it resolves outside the repository")
+    if (!(await resolvesTo(source, path, realRepo))) return skipped("it resolves outside the repository")
     const refused = await prepareParents(worktree, relative)
     if (refused !== undefined) return skipped(refused)
     const target = join(worktree, relative)
