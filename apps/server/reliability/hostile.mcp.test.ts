@@ -1,8 +1,10 @@
 // Hostile inputs over MCP against the real server, with a real provider token: malformed calls
 // are JSON-RPC errors, refused ones are tool errors with a reason, the server stays up and nothing
-// changes; then races of retries and of admission limits; then the invariants.
+// changes; then races of retries and of admission limits; then a flood of sessions from one token;
+// then the invariants.
 import { describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { DEFAULT_MCP_SESSION_LIMITS } from "../src/config/ServerConfig.ts"
 import { getJson } from "../src/testing/http.ts"
 import { checkInvariants } from "./harness/invariants.ts"
 import { connectMcp } from "./harness/mcp.ts"
@@ -11,8 +13,17 @@ import { attach, newTracker } from "./harness/tracker.ts"
 import { changes, fingerprint, hostileWorld, snapshotOf } from "./hostile/fixture.ts"
 import { mcpCases } from "./hostile/mcpCases.ts"
 import { mcpRaces, toolOutcome } from "./hostile/mcpRaces.ts"
+import { floodSessions } from "./hostile/mcpSessions.ts"
 import { reportCases } from "./hostile/report.ts"
 import { runMcpCases } from "./hostile/runMcp.ts"
+
+const FLOOD_CALLS = 600
+const SESSIONS_PER_TOKEN = DEFAULT_MCP_SESSION_LIMITS.perToken
+/**
+ * Loose: V8 sizes its heap to the garbage 600 session setups make (RSS levels off near 300 MiB
+ * after about 2,500 calls, bound or no bound); what the bound changes is the sessions held.
+ */
+const FLOOD_RSS_BOUND_MIB = 256
 
 describe("reliability: hostile inputs over MCP", () => {
   it.live("every hostile tool call is refused with a reason and changes nothing", () =>
@@ -56,6 +67,31 @@ describe("reliability: hostile inputs over MCP", () => {
           columns: ["race", "sent", "answers"],
           rows: races.map((r) => [r.race, r.sent, r.answers])
         })
+
+        // An agent that initializes in a loop and never ends a session (its own token, so the
+        // sessions counted are the flood's).
+        const floodToken = (yield* w.client["token.issueMcp"]({ threadId: "mparent" as never })).token
+        const flood = yield* promise(() => floodSessions(w.server.url, floodToken, w.server.pid, FLOOD_CALLS))
+        const growthMiB = (flood.rssAfterKiB - flood.rssBeforeKiB) / 1024
+        report.check(
+          `${FLOOD_CALLS} initialize calls with one token: each answered, at most ${SESSIONS_PER_TOKEN} sessions held`,
+          [
+            ...(flood.statuses[200] === FLOOD_CALLS ? [] : [`answers: ${JSON.stringify(flood.statuses)}`]),
+            ...(flood.held <= SESSIONS_PER_TOKEN ? [] : [`${flood.held} sessions still answer`])
+          ]
+        )
+        report.check(
+          `the server's RSS grows by less than ${FLOOD_RSS_BOUND_MIB} MiB over the flood`,
+          growthMiB < FLOOD_RSS_BOUND_MIB ? [] : [`grew ${growthMiB.toFixed(0)} MiB`]
+        )
+        report.figure(
+          `sessions held after ${FLOOD_CALLS} initialize calls (bound ${SESSIONS_PER_TOKEN})`,
+          flood.held
+        )
+        report.figure(
+          "server RSS before / after the flood",
+          `${(flood.rssBeforeKiB / 1024).toFixed(0)} / ${(flood.rssAfterKiB / 1024).toFixed(0)} MiB`
+        )
 
         const invariants = yield* checkInvariants({
           home: w.home,

@@ -21,6 +21,7 @@ import { BoardSignIn } from "./board/BoardSignIn.ts"
 import { boardRoutes } from "./board/boardRoutes.ts"
 import {
   DEFAULT_PROVIDER_SETTINGS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   databasePath,
   ServerConfig,
   type ServerSettings,
@@ -186,7 +187,16 @@ const Startup = Layer.effectDiscard(
 const nodeHttp = () => process.getBuiltinModule("node:http") as typeof NodeHttp
 
 export const ServerLayer = (settings: ServerSettings) => {
-  const http = NodeHttpServer.layer(() => nodeHttp().createServer(), {
+  // A client that stalls mid-request (headers, or part of a body) is answered 408 and closed by
+  // node:http itself, for every route at once; a response that streams for long is not affected.
+  const requestTimeout = settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const serverOptions = {
+    requestTimeout,
+    headersTimeout: Math.min(60_000, requestTimeout),
+    // How often node looks for such clients (30 s by default, which would double the bound).
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(requestTimeout / 4)))
+  }
+  const http = NodeHttpServer.layer(() => nodeHttp().createServer(serverOptions), {
     host: settings.host,
     port: settings.port,
     gracefulShutdownTimeout: "5 seconds",

@@ -1,5 +1,6 @@
 // The cases of the "agent with git" scenario, one file each, run in this order against one server.
 import { escapes } from "./escapes.ts"
+import { leftoversInPoolSlot } from "./leftovers.ts"
 import { modesCase } from "./modes.ts"
 import { plantedPrograms } from "./planted.ts"
 import { refsCase } from "./refs.ts"
@@ -12,6 +13,7 @@ export const CASES: ReadonlyArray<AgentGitCase> = [
   plantedPrograms,
   setupPin,
   ...REGISTRATION_CASES,
+  leftoversInPoolSlot,
   modesCase,
   escapes
 ]

@@ -103,6 +103,12 @@ export class ClientTokens extends Context.Service<
     ) => Effect.Effect<ClientTokenInfo, SpindleError | SqlError>
     /** The principal behind a presented token, or `unauthorized` saying what to do (never echoing it). */
     readonly resolve: (token: string | undefined) => Effect.Effect<ClientPrincipal, SpindleError | SqlError>
+    /**
+     * Keeps the tokens named `name` (never the owner's) bounded: past the newest `keep` live ones
+     * the older are revoked, and of the dead ones (revoked or expired) only the newest `keep` rows
+     * stay listed. Answers the ids it revoked. For tokens the server mints on its own (board sessions).
+     */
+    readonly trimNamed: (name: string, keep: number) => Effect.Effect<ReadonlyArray<string>, SqlError>
     /** Succeeds when `principal` holds `scope` (see the scope rule above), else `forbidden`. */
     readonly authorize: (principal: ClientPrincipal, scope: ClientScope) => Effect.Effect<void, SpindleError>
   }
@@ -240,6 +246,22 @@ export class ClientTokens extends Context.Service<
         })
       })
 
+      const trimNamed = Effect.fn("ClientTokens.trimNamed")(function* (name: string, keep: number) {
+        const now = DateTime.formatIso(yield* DateTime.now)
+        const live = sql`owner = 0 AND name = ${name} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${now})`
+        const revoked = yield* sql<{ readonly id: string }>`
+          UPDATE client_tokens SET revoked_at = ${now}
+          WHERE ${live} AND id NOT IN (
+            SELECT id FROM client_tokens WHERE ${live} ORDER BY created_at DESC, rowid DESC LIMIT ${keep})
+          RETURNING id`
+        const dead = sql`owner = 0 AND name = ${name} AND (revoked_at IS NOT NULL OR expires_at <= ${now})`
+        yield* sql`
+          DELETE FROM client_tokens
+          WHERE ${dead} AND id NOT IN (
+            SELECT id FROM client_tokens WHERE ${dead} ORDER BY created_at DESC, rowid DESC LIMIT ${keep})`
+        return revoked.map((row) => row.id)
+      })
+
       /** Revokes every live owner token but `keep`; answers the revoked ids. */
       const revokeOtherOwners = (keep: string) =>
         Effect.gen(function* () {
@@ -297,7 +319,7 @@ export class ClientTokens extends Context.Service<
         (effect) => ownerLock.withPermit(effect)
       )
 
-      return { ensureOwnerToken, rotateOwnerToken, create, list, revoke, resolve, authorize }
+      return { ensureOwnerToken, rotateOwnerToken, create, list, revoke, resolve, authorize, trimNamed }
     })
   )
 }

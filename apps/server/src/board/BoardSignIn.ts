@@ -1,7 +1,9 @@
 // Signing a browser in to the board: one-time codes (made by an admin over the WebSocket API,
-// valid for a minute, good for one use) traded for a new client token with `read` and `operate`
-// that lives in an HttpOnly cookie. Codes are kept in memory only, as hashes: a restart voids the
-// ones not yet used. Cookies and HTTP are the routes' (boardRoutes.ts), not this file's.
+// valid for a minute, good for one use) traded for a client token with `read` and `operate` that
+// lives in an HttpOnly cookie. A browser that still holds a live session keeps it (no new token),
+// and at most MAX_BOARD_SESSIONS board tokens live at once (the oldest are revoked), so running
+// `spindle open` in a loop grows nothing. Codes are kept in memory only, as hashes: a restart voids
+// the ones not yet used. Cookies and HTTP are the routes' (boardRoutes.ts), not this file's.
 import { randomBytes } from "node:crypto"
 import { type BoardSignInCode, SpindleError } from "@spindle/contracts"
 import * as Context from "effect/Context"
@@ -18,12 +20,19 @@ export const SIGN_IN_CODE_TTL_SECONDS = 60
 export const BOARD_SESSION_SECONDS = 7 * 24 * 3600
 /** Codes not yet used at once; past it the oldest go first (a loop cannot grow memory). */
 const MAX_PENDING_CODES = 64
+/** Board sessions (browsers signed in) alive at once; a new one past it ends the oldest. */
+export const MAX_BOARD_SESSIONS = 8
+const BOARD_TOKEN_NAME = "board"
 
-export interface BoardSession {
-  readonly token: string
-  readonly tokenId: string
-  readonly maxAgeSeconds: number
-}
+export type BoardSession =
+  | {
+      readonly _tag: "Created"
+      readonly token: string
+      readonly tokenId: string
+      readonly maxAgeSeconds: number
+    }
+  /** The browser's own live session was kept: its cookie stays as it is. */
+  | { readonly _tag: "Kept"; readonly tokenId: string }
 
 export class BoardSignIn extends Context.Service<
   BoardSignIn,
@@ -31,10 +40,14 @@ export class BoardSignIn extends Context.Service<
     /** A new one-time code, valid for SIGN_IN_CODE_TTL_SECONDS. */
     readonly createCode: () => Effect.Effect<BoardSignInCode>
     /**
-     * Trades a code for a new client token (`read`, `operate`); the code is spent whatever the
-     * outcome. `unauthorized` for an unknown, used or expired code.
+     * Trades a code for a new client token (`read`, `operate`), or keeps `current` (the live board
+     * session the browser already holds); the code is spent whatever the outcome. `unauthorized`
+     * for an unknown, used or expired code.
      */
-    readonly redeem: (code: string | undefined) => Effect.Effect<BoardSession, SpindleError | SqlError>
+    readonly redeem: (
+      code: string | undefined,
+      current?: string
+    ) => Effect.Effect<BoardSession, SpindleError | SqlError>
   }
 >()("spindle/board/BoardSignIn") {
   static readonly layer = Layer.effect(
@@ -68,7 +81,7 @@ export class BoardSignIn extends Context.Service<
           message: `${message} Run 'spindle open' for a new sign-in link.`
         })
 
-      const redeem = Effect.fn("BoardSignIn.redeem")(function* (code: string | undefined) {
+      const redeem = Effect.fn("BoardSignIn.redeem")(function* (code: string | undefined, current?: string) {
         if (code === undefined || !/^[A-Za-z0-9_-]{43}$/.test(code)) {
           return yield* refused("This sign-in link has no valid code.")
         }
@@ -80,15 +93,21 @@ export class BoardSignIn extends Context.Service<
         if (expiry <= DateTime.toEpochMillis(yield* DateTime.now)) {
           return yield* refused("This sign-in code expired (codes last a minute).")
         }
+        if (current !== undefined) {
+          const kept: BoardSession = { _tag: "Kept", tokenId: current }
+          return kept
+        }
         const created = yield* tokens.create({
-          name: "board",
+          name: BOARD_TOKEN_NAME,
           scopes: ["read", "operate"],
           expiresInSeconds: BOARD_SESSION_SECONDS
         })
+        const ended = yield* tokens.trimNamed(BOARD_TOKEN_NAME, MAX_BOARD_SESSIONS)
         yield* Effect.logInfo("Signed a browser in to the board").pipe(
-          Effect.annotateLogs({ tokenId: created.id })
+          Effect.annotateLogs({ tokenId: created.id, ended: ended.join(",") })
         )
         const session: BoardSession = {
+          _tag: "Created",
           token: created.token,
           tokenId: created.id,
           maxAgeSeconds: BOARD_SESSION_SECONDS

@@ -139,20 +139,24 @@ export const boardRoutes = HttpRouter.use((router) =>
           return messagePage("Sign-in refused", "A sign-in link only works when opened directly.", 403)
         }
         const code = new URL(request.url, "http://localhost").searchParams.get("code") ?? undefined
-        return yield* signIn.redeem(code).pipe(
-          Effect.map((session) =>
-            HttpServerResponse.redirect("/", {
+        const current = yield* sessionOf(request)
+        return yield* signIn.redeem(code, current?.tokenId).pipe(
+          Effect.map((session) => {
+            const home = HttpServerResponse.redirect("/", {
               status: 303,
               headers: { ...SECURITY_HEADERS, "cache-control": "no-store" }
-            }).pipe(
-              HttpServerResponse.setCookieUnsafe(boardCookieName(request.headers.host), session.token, {
-                httpOnly: true,
-                sameSite: "strict",
-                path: "/",
-                maxAge: `${session.maxAgeSeconds} seconds`
-              })
-            )
-          ),
+            })
+            return session._tag === "Kept"
+              ? home
+              : home.pipe(
+                  HttpServerResponse.setCookieUnsafe(boardCookieName(request.headers.host), session.token, {
+                    httpOnly: true,
+                    sameSite: "strict",
+                    path: "/",
+                    maxAge: `${session.maxAgeSeconds} seconds`
+                  })
+                )
+          }),
           Effect.catch((error) =>
             Effect.succeed(
               messagePage(
@@ -184,7 +188,20 @@ export const boardRoutes = HttpRouter.use((router) =>
             { status: session === undefined ? 401 : 403 }
           )
         }
-        yield* Effect.ignore(tokens.revoke(session.tokenId))
+        // A sign-out that did not revoke must say so: the cookie (kept for a retry) still works.
+        const revoked = yield* Effect.exit(tokens.revoke(session.tokenId))
+        if (revoked._tag === "Failure") {
+          yield* Effect.logWarning("Board sign-out could not revoke its token", revoked.cause).pipe(
+            Effect.annotateLogs({ tokenId: session.tokenId })
+          )
+          return HttpServerResponse.jsonUnsafe(
+            {
+              reason: "internal",
+              message: `Signing out failed: this browser's session (${session.tokenId}) could not be revoked and still works. Try again, or run 'spindle token revoke ${session.tokenId}'.`
+            },
+            { status: 500, headers: { "cache-control": "no-store" } }
+          )
+        }
         return HttpServerResponse.empty({ status: 204 }).pipe(
           HttpServerResponse.expireCookieUnsafe(boardCookieName(request.headers.host), { path: "/" })
         )

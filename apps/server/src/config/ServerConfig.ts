@@ -43,7 +43,22 @@ export interface ServerSettings {
   readonly poolIntervalMs?: number
   /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
   readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
+  /** MCP sessions held at once, per provider token and in all (default 16 and 256). */
+  readonly mcpSessions?: McpSessionLimits
+  /**
+   * How long a client may take to send a whole request, headers and body (default 30 s); a client
+   * that stalls mid-request is answered 408 and its connection closed.
+   */
+  readonly requestTimeoutMs?: number
 }
+
+export interface McpSessionLimits {
+  readonly perToken: number
+  readonly total: number
+}
+
+export const DEFAULT_MCP_SESSION_LIMITS: McpSessionLimits = { perToken: 16, total: 256 }
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 export interface ProviderSettings {
   /** false: turns are recorded as requested and never run (a server that only prepares workspaces). */

@@ -1,10 +1,13 @@
 // Copies the ignored files a repository lists in `.worktreeinclude` (gitignore syntax, e.g.
-// `.env`) into a new worktree, as copy-on-write clones where the file system can. Best effort:
-// every problem is a warning, never a failure. Nothing that resolves outside the repository is
-// read, and nothing is written except a new file inside the worktree: a destination reached
-// through a symlink, or one that already exists, is refused.
-import { existsSync, constants as fsConstants } from "node:fs"
-import { copyFile, lstat, mkdir, realpath } from "node:fs/promises"
+// `.env`) into a new worktree. Best effort: every problem is a warning, never a failure. Nothing
+// that resolves outside the repository is read, and nothing is written except a new file inside
+// the worktree: a destination reached through a symlink, or one that already exists, is refused.
+// Both ends are checked on open handles, not on paths (a path checked and then copied could be
+// swapped for a symlink in between): the source is opened without following a final symlink and
+// must be, by device and inode, the file its path resolves to inside the repository; the
+// destination is created exclusively, checked the same way, and written through its handle.
+import { existsSync, constants as fsConstants, type Stats } from "node:fs"
+import { type FileHandle, lstat, mkdir, open, realpath } from "node:fs/promises"
 import { join, sep } from "node:path"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
@@ -48,29 +51,85 @@ const prepareParents = async (worktree: string, relative: string): Promise<strin
   return undefined
 }
 
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fsConstants
+
+const sameFile = (a: Stats, b: Stats) => a.dev === b.dev && a.ino === b.ino
+
+/** Whether the file open as `handle` is the one `path` resolves to now, inside `root`. */
+const resolvesTo = async (handle: FileHandle, path: string, root: string) => {
+  const resolved = await realpath(path).catch(() => undefined)
+  if (resolved === undefined || !inside(root, resolved)) return false
+  const [opened, atPath] = await Promise.all([handle.stat(), lstat(resolved).catch(() => undefined)])
+  return atPath !== undefined && sameFile(opened, atPath)
+}
+
+const copyContents = async (from: FileHandle, to: FileHandle) => {
+  const buffer = Buffer.allocUnsafe(1 << 16)
+  let position = 0
+  while (true) {
+    const { bytesRead } = await from.read(buffer, 0, buffer.length, position)
+    if (bytesRead === 0) return
+    let written = 0
+    while (written < bytesRead) {
+      written += (await to.write(buffer, written, bytesRead - written, position + written)).bytesWritten
+    }
+    position += bytesRead
+  }
+}
+
+/** Opens `path` for reading unless it is a symlink (ELOOP) or gone; NONBLOCK: a FIFO cannot hang it. */
+const openNoFollow = (path: string) =>
+  open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ELOOP" || error.code === "ENOENT" || error.code === "ENXIO") return error.code
+    throw error
+  })
+
 /** Copies one file; answers a warning instead when it must not. */
 const copyOne = async (realRepo: string, repo: string, worktree: string, relative: string) => {
   const skipped = (why: string) => `Skipped ${relative} from ${INCLUDE_FILE}: ${why}.`
-  const resolved = await realpath(join(repo, relative)).catch(() => undefined)
-  if (resolved === undefined || !inside(realRepo, resolved))
-    return skipped("it resolves outside the repository")
-  if (!(await lstat(resolved)).isFile()) return skipped("not a regular file")
-  const refused = await prepareParents(worktree, relative)
-  if (refused !== undefined) return skipped(refused)
-  const target = join(worktree, relative)
-  const existing = await lstatOrUndefined(target)
-  if (existing !== undefined) {
-    return skipped(
-      existing.isSymbolicLink()
-        ? "the worktree has a symlink there; nothing is copied through it"
-        : "the worktree already has it (checked out from the base branch), and it is never overwritten"
-    )
+  const path = join(repo, relative)
+  let source = await openNoFollow(path)
+  if (source === "ELOOP") {
+    // A symlink: the file it resolves to is copied when that is inside the repository, opened the
+    // same way (and checked against the link below, in case either changed meanwhile).
+    const resolved = await realpath(path).catch(() => undefined)
+    if (resolved === undefined || !inside(realRepo, resolved))
+      return skipped("it resolves outside the repository")
+    source = await openNoFollow(resolved)
   }
-  // EXCL: fails if anything appeared there meanwhile, a dangling symlink included (O_CREAT|O_EXCL).
-  // FICLONE: a copy-on-write clone where the file system has them (btrfs, XFS, APFS), which costs
-  // no disk until either side changes; a plain copy elsewhere.
-  await copyFile(resolved, target, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE)
-  return undefined
+  if (typeof source === "string") return skipped("it is gone, a symlink that moved, or not a regular file")
+  try {
+    const stat = await source.stat()
+    if (!stat.isFile()) return skipped("not a regular file")
+    // A folder above it may be a symlink (or just have been swapped for one).
+    if (!(await resolvesTo(source, path, realRepo))) return skipped("it resolves outside the repository")
+    const refused = await prepareParents(worktree, relative)
+    if (refused !== undefined) return skipped(refused)
+    const target = join(worktree, relative)
+    const existing = await lstatOrUndefined(target)
+    if (existing !== undefined) {
+      return skipped(
+        existing.isSymbolicLink()
+          ? "the worktree has a symlink there; nothing is copied through it"
+          : "the worktree already has it (checked out from the base branch), and it is never overwritten"
+      )
+    }
+    // EXCL|NOFOLLOW: fails if anything appeared there meanwhile, a dangling symlink included.
+    const destination = await open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+    try {
+      // A folder above it swapped for a symlink since prepareParents: what was created lies
+      // elsewhere, and stays empty.
+      if (!(await resolvesTo(destination, target, worktree)))
+        return skipped("a folder above it in the worktree changed while copying; nothing was written")
+      await copyContents(source, destination)
+      await destination.chmod(stat.mode & 0o777)
+      return undefined
+    } finally {
+      await destination.close()
+    }
+  } finally {
+    await source.close()
+  }
 }
 
 export const copyIncludedFiles = (git: GitCli["Service"], repo: string, worktree: string) =>

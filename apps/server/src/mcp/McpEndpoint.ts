@@ -1,11 +1,11 @@
 // /mcp: the MCP Streamable HTTP endpoint, served by the SDK's low-level Server on the same Effect
 // HTTP server as /health and /ws. It checks the provider token (401 + WWW-Authenticate), binds
-// each MCP session to the token that opened it, drops idle sessions, and gives each session its own
-// MCP server from toolServer.ts, which runs the tools. No domain logic here. The SDK is loaded on the first /mcp request, not at startup:
-// importing it costs a few hundred milliseconds that `spindle serve` would otherwise spend before
-// it is ready.
+// each MCP session to the token that opened it, keeps the sessions within their bounds
+// (sessions.ts), drops idle ones, and gives each session its own MCP server from toolServer.ts,
+// which runs the tools. No domain logic here. The SDK is loaded on the first /mcp request, not at
+// startup: importing it costs a few hundred milliseconds that `spindle serve` would otherwise spend
+// before it is ready.
 import { randomUUID } from "node:crypto"
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import { SpindleError } from "@spindle/contracts"
 import * as Clock from "effect/Clock"
@@ -16,36 +16,34 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
-import { ServerConfig } from "../config/ServerConfig.ts"
+import { DEFAULT_MCP_SESSION_LIMITS, ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { readMcpBody } from "./requestBody.ts"
+import { makeSessionTable, type Session } from "./sessions.ts"
 import { loadSdk, makeToolServer, type ToolServices } from "./toolServer.ts"
 
 /** Sessions unused this long are closed. */
 export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000
 
-interface Session {
-  readonly transport: WebStandardStreamableHTTPServerTransport
-  readonly server: Server
-  /** The token that opened the session; no other token may use it. */
-  readonly tokenId: string | null
-  /** The thread the token acts for: it hears about its children here. */
-  readonly threadId: string | null
-  lastUsed: number
-}
-
 const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]
 
-/** SSE responses get a comment first, so their headers go out now rather than with the first event. */
-const primeEventStream = (response: Response): Response => {
-  if (!response.headers.get("content-type")?.includes("text/event-stream") || response.body === null)
+/**
+ * The response as sent: `done` runs once its body ended, failed or was cancelled (the client went
+ * away), or at once when it has none. SSE responses get a comment first, so their headers go out
+ * now rather than with the first event.
+ */
+const trackResponse = (response: Response, done: () => void): Response => {
+  if (response.body === null) {
+    done()
     return response
+  }
   const body = response.body
-  const primed = new ReadableStream<Uint8Array>({
+  const sse = response.headers.get("content-type")?.includes("text/event-stream") === true
+  const tracked = new ReadableStream<Uint8Array>({
     async start(controller) {
-      controller.enqueue(new TextEncoder().encode(": spindle\n\n"))
+      if (sse) controller.enqueue(new TextEncoder().encode(": spindle\n\n"))
       const reader = body.getReader()
       try {
         while (true) {
@@ -56,13 +54,16 @@ const primeEventStream = (response: Response): Response => {
         controller.close()
       } catch (error) {
         controller.error(error)
+      } finally {
+        done()
       }
     },
     cancel(reason) {
+      done()
       return body.cancel(reason)
     }
   })
-  return new Response(primed, {
+  return new Response(tracked, {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers
@@ -77,7 +78,10 @@ export const mcpRoute = HttpRouter.use((router) =>
     const config = yield* ServerConfig
     const services = yield* Effect.context<ToolServices>()
     const authRequired = config.mcpAuth !== "off"
-    const sessions = new Map<string, Session>()
+    const limits = config.mcpSessions ?? DEFAULT_MCP_SESSION_LIMITS
+    const sessions = makeSessionTable(limits)
+    const closeAll = (evicted: Iterable<Session>) =>
+      Effect.promise(() => Promise.all([...evicted].map((s) => s.transport.close().catch(() => undefined))))
     const sdk = yield* Effect.cached(Effect.promise(loadSdk))
 
     const makeServer = makeToolServer(engine, services)
@@ -112,19 +116,17 @@ export const mcpRoute = HttpRouter.use((router) =>
     yield* Effect.forkScoped(
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        for (const [id, session] of sessions) {
-          if (now - session.lastUsed > MCP_SESSION_IDLE_MS) {
+        const idle: Array<Session> = []
+        for (const [id, session] of [...sessions.entries()]) {
+          if (session.inFlight === 0 && now - session.lastUsed > MCP_SESSION_IDLE_MS) {
             sessions.delete(id)
-            yield* Effect.promise(() => session.transport.close())
+            idle.push(session)
           }
         }
+        yield* closeAll(idle)
       }).pipe(Effect.repeat(Schedule.spaced("1 minute")))
     )
-    yield* Effect.addFinalizer(() =>
-      Effect.promise(() => Promise.all([...sessions.values()].map((s) => s.transport.close()))).pipe(
-        Effect.ignore
-      )
-    )
+    yield* Effect.addFinalizer(() => closeAll(sessions.values()).pipe(Effect.ignore))
 
     /** RFC 6750: the error code and a description a client can show, quotes and controls removed. */
     const unauthorized = (message: string) =>
@@ -140,6 +142,24 @@ export const mcpRoute = HttpRouter.use((router) =>
               .slice(0, 300)}"`
           }
         }
+      )
+
+    /** Every session a new one could replace has a request in flight: nothing is closed for it. */
+    const sessionsFull = (bound: "token" | "total", limit: number) =>
+      HttpServerResponse.jsonUnsafe(
+        {
+          jsonrpc: "2.0",
+          error: {
+            code: -32000,
+            message:
+              bound === "token"
+                ? `This token already holds ${limit} MCP sessions, each with a request in flight. Reuse one of them, or end one (DELETE /mcp with its Mcp-Session-Id) and initialize again.`
+                : `The server already holds ${limit} MCP sessions, each with a request in flight. Retry once one of them ended.`,
+            data: { reason: "capacity" }
+          },
+          id: null
+        },
+        { status: 429, headers: { "retry-after": "5" } }
       )
 
     const handler = Effect.gen(function* () {
@@ -193,30 +213,50 @@ export const mcpRoute = HttpRouter.use((router) =>
         )
       }
       if (session === undefined) {
+        const tokenId = context?.tokenId ?? null
+        // Only an initialize opens a session (the SDK refuses anything else without one), so only
+        // an initialize may make room, by closing the least recently used idle session.
+        const message = body?._tag === "Message" ? (body.message as { method?: unknown }) : undefined
+        if (message?.method === "initialize") {
+          const room = sessions.makeRoom(tokenId, 1)
+          if (room._tag === "Full") return sessionsFull(room.bound, room.limit)
+          yield* closeAll(room.evicted)
+        }
         const loaded = yield* sdk
         const server = makeServer(loaded)
-        const opened = (transport: WebStandardStreamableHTTPServerTransport): Session => ({
-          transport,
-          server,
-          tokenId: context?.tokenId ?? null,
-          threadId: context?.threadId ?? null,
-          lastUsed: now
-        })
         const transport: WebStandardStreamableHTTPServerTransport = new loaded.Transport({
           sessionIdGenerator: () => randomUUID(),
           onsessioninitialized: (id) => {
-            sessions.set(id, opened(transport))
+            for (const evicted of sessions.add(id, opened))
+              void evicted.transport.close().catch(() => undefined)
           },
           onsessionclosed: (id) => {
             sessions.delete(id)
           }
         })
+        const opened: Session = {
+          transport,
+          server,
+          tokenId,
+          threadId: context?.threadId ?? null,
+          lastUsed: now,
+          useOrder: 0,
+          inFlight: 0
+        }
         yield* Effect.promise(() => server.connect(transport))
-        session = opened(transport)
+        session = opened
       }
-      session.lastUsed = now
+      sessions.touch(session, now)
       const webRequest = yield* HttpServerRequest.toWeb(request).pipe(Effect.orDie)
       const live = session
+      // In flight from here until its answer (an event stream: until it ends), so it is not evicted.
+      let released = false
+      const release = () => {
+        if (released) return
+        released = true
+        live.inFlight--
+      }
+      live.inFlight++
       const response = yield* Effect.promise(() =>
         live.transport.handleRequest(webRequest, {
           ...(body === undefined ? {} : { parsedBody: body.message }),
@@ -228,8 +268,8 @@ export const mcpRoute = HttpRouter.use((router) =>
             extra: { context }
           }
         })
-      )
-      return HttpServerResponse.fromWeb(primeEventStream(response))
+      ).pipe(Effect.onError(() => Effect.sync(release)))
+      return HttpServerResponse.fromWeb(trackResponse(response, release))
     })
 
     yield* router.add("*", "/mcp", handler)

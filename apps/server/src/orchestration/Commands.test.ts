@@ -8,18 +8,20 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { CoreLayer } from "../main.ts"
-import { gitRepo, serverActor, tempDir, tempHome, testSettings } from "../testing/fixtures.ts"
+import { git, gitRepo, serverActor, tempDir, tempHome, testSettings } from "../testing/fixtures.ts"
 import { Commands } from "./Commands.ts"
 import { Engine } from "./Engine.ts"
 import { StartupGate } from "./StartupGate.ts"
 
 const setup = (options: { readonly ready?: boolean } = {}) =>
   Effect.gen(function* () {
-    const layer = CoreLayer(testSettings(yield* tempHome))
+    const home = yield* tempHome
+    const layer = CoreLayer(testSettings(home))
     const context = yield* Layer.build(layer)
     const gate = Context.get(context, StartupGate)
     if (options.ready !== false) yield* gate.markReady
     return {
+      home,
       commands: Context.get(context, Commands),
       engine: Context.get(context, Engine),
       gate
@@ -96,6 +98,55 @@ describe("Commands", () => {
         yield* update(3, { initSubmodules: false })
         assert.deepStrictEqual((yield* project).submoduleUrls, [])
       })
+  )
+
+  it.live(
+    "refuses a worktree of a registered repository (Spindle's own or the user's), naming the project",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir()
+        const repo = yield* gitRepo
+        const { commands, engine, home } = yield* setup()
+        yield* commands.dispatch(register(repo), serverActor)
+        const sequence = (yield* engine.snapshot).sequence
+        // One where Spindle keeps threads' worktrees, one of the user's own next to the repository.
+        const spindles = join(home, "worktrees", "p1", "spindle-1234")
+        git(repo, "worktree", "add", "--quiet", "-b", "spindle/1234", spindles)
+        const users = join(dir, "users-worktree")
+        git(repo, "worktree", "add", "--quiet", "-b", "feature", users)
+        for (const [n, path] of [
+          [2, spindles],
+          [3, users]
+        ] as const) {
+          const refused = yield* Effect.flip(commands.dispatch(register(path, n), serverActor))
+          assert.strictEqual(refused.reason, "conflict")
+          assert.strictEqual(refused.projectId, "p1")
+          assert.include(refused.message, "project p1")
+        }
+        // The other way round: a repository registered through a worktree, then its main checkout.
+        const other = yield* gitRepo
+        const otherWorktree = join(dir, "other-worktree")
+        git(other, "worktree", "add", "--quiet", "-b", "side", otherWorktree)
+        yield* commands.dispatch(register(otherWorktree, 4), serverActor)
+        const main = yield* Effect.flip(commands.dispatch(register(other, 5), serverActor))
+        assert.strictEqual(main.reason, "conflict")
+        assert.strictEqual(main.projectId, "p4")
+        assert.strictEqual((yield* engine.snapshot).sequence, sequence + 1)
+      })
+  )
+
+  it.live("refuses a folder under Spindle's worktrees root even of an unregistered repository", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { commands, engine, home } = yield* setup()
+      const inside = join(home, "worktrees", "gone", "spindle-5678")
+      git(repo, "worktree", "add", "--quiet", "-b", "spindle/5678", inside)
+      const refused = yield* Effect.flip(commands.dispatch(register(inside), serverActor))
+      assert.strictEqual(refused.reason, "validation")
+      assert.strictEqual(refused.field, "workspaceRoot")
+      assert.include(refused.message, "worktrees folder")
+      assert.strictEqual((yield* engine.snapshot).sequence, 0)
+    })
   )
 
   it.live("refuses a path that does not exist or is not a git repository, writing nothing", () =>

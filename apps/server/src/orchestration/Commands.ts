@@ -22,6 +22,7 @@ import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { readSubmodules } from "../git/submodules.ts"
+import { Worktrees } from "../git/Worktrees.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { readSetupApproval } from "../setup/setupApproval.ts"
@@ -29,6 +30,7 @@ import { BootstrapTurnStartDispatcher } from "./BootstrapTurnStartDispatcher.ts"
 import type { BootstrapParent } from "./bootstrapPlan.ts"
 import { decodeClientCommand } from "./decodeCommand.ts"
 import { Engine } from "./Engine.ts"
+import { checkNewProjectRoot } from "./projectRepository.ts"
 import { SetupRunner } from "./SetupRunner.ts"
 import { StartupGate } from "./StartupGate.ts"
 
@@ -60,6 +62,7 @@ export class Commands extends Context.Service<
       const gate = yield* StartupGate
       const repositories = yield* Repositories
       const git = yield* GitCli
+      const worktrees = yield* Worktrees
       const bootstrapper = yield* BootstrapTurnStartDispatcher
       const setupRunner = yield* SetupRunner
       const lifecycle = yield* ThreadLifecycle
@@ -116,6 +119,8 @@ export class Commands extends Context.Service<
             })
           }
           const workspaceRoot = yield* repositories.root(given)
+          const { projects } = yield* engine.readModel
+          yield* checkNewProjectRoot(git, worktrees.root, workspaceRoot, HashMap.values(projects))
           const defaultBranch = command.defaultBranch ?? (yield* repositories.defaultBranch(workspaceRoot))
           // The user registering the repository vouches for the setup script it holds now.
           const setupApproval = yield* readSetupApproval(repositories, workspaceRoot, defaultBranch ?? null)

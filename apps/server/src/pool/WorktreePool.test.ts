@@ -186,6 +186,26 @@ describe("WorktreePool", () => {
     })
   )
 
+  it.live(
+    "discards a slot with an ignored file left in it (a build output, an .env): never handed out as fresh",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* pooledWorld(1)
+        commitFile(world.repo, ".gitignore", "build/\n.env\n")
+        yield* world.pool.fill
+        const [slot] = yield* readySlots(world)
+        mkdirSync(join(slot!.path, "build"))
+        writeFileSync(join(slot!.path, "build", "out.js"), "left by an earlier run\n")
+        writeFileSync(join(slot!.path, ".env"), "TOKEN=someone-elses\n")
+        const result = yield* start(world, "t1")
+        const stats = yield* world.pool.stats
+        assert.strictEqual(stats.claimed, 0)
+        assert.strictEqual(stats.discarded, 1)
+        assert.isFalse(existsSync(join(result.worktreePath, "build")))
+        assert.isFalse(existsSync(join(result.worktreePath, ".env")))
+      })
+  )
+
   it.live("survives a restart: slots are kept, a half-made one is discarded, none is an orphan", () =>
     Effect.gen(function* () {
       const first = yield* pooledWorld(2)

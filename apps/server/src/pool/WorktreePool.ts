@@ -64,7 +64,7 @@ export interface PoolStats {
   readonly discarded: number
 }
 
-/** What `git status --porcelain=v2 --branch` says about a slot: its commit when usable. */
+/** What `git status --porcelain=v2 --branch --ignored` says about a slot: its commit when usable. */
 const usableAt = (status: string): string | undefined => {
   const lines = status.split("\n").filter((line) => line !== "")
   if (lines.some((line) => !line.startsWith("# "))) return undefined
@@ -119,11 +119,14 @@ export class WorktreePool extends Context.Service<
       const realFolderOf = (projectId: ProjectId) =>
         Effect.promise(() => realpath(folderOf(projectId)).catch(() => folderOf(projectId)))
 
-      /** The slot's commit when it is clean, detached and readable; undefined otherwise. */
+      /**
+       * The slot's commit when it is clean, detached and readable; undefined otherwise. Ignored
+       * files count too (`--ignored`): a build output or `.env` left in a slot is not fresh.
+       */
       const check = (repo: string, path: string) =>
         existsSync(path)
           ? git
-              .run(["status", "--porcelain=v2", "--branch", "--untracked-files=normal"], {
+              .run(["status", "--porcelain=v2", "--branch", "--untracked-files=normal", "--ignored"], {
                 cwd: path,
                 worktreeOf: repo
               })
