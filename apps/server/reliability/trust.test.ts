@@ -7,11 +7,11 @@ import { join } from "node:path"
 import { describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { tempDir } from "../src/testing/fixtures.ts"
+import { makeAgent } from "./agentGit/world.ts"
 import { checkInvariants } from "./harness/invariants.ts"
-import { connectMcp } from "./harness/mcp.ts"
 import { promise, runScenario } from "./harness/scenario.ts"
 import { startSpindle } from "./harness/spindle.ts"
-import { adminClient, createProject, dispatch, waitThread } from "./harness/world.ts"
+import { adminClient, createProject, waitThread } from "./harness/world.ts"
 import { toolOutcome } from "./hostile/mcpRaces.ts"
 import { tamperedRepos } from "./trust/fixture.ts"
 
@@ -28,22 +28,7 @@ describe("reliability: trust boundary", () => {
         const admin = yield* adminClient(server)
         yield* createProject(admin, "pt", repos.repo)
         yield* createProject(admin, "pe", repos.envRepo)
-        const parent = (threadId: string, projectId: string, extra: Record<string, unknown> = {}) =>
-          Effect.gen(function* () {
-            yield* dispatch(admin, {
-              type: "thread.create",
-              commandId: `create-${threadId}`,
-              threadId,
-              projectId,
-              title: threadId,
-              ...extra
-            })
-            const token = (yield* admin["token.issueMcp"]({ threadId: threadId as never })).token
-            return yield* Effect.acquireRelease(
-              promise(() => connectMcp(server.url, token)),
-              (c) => Effect.promise(() => c.close()).pipe(Effect.ignore)
-            )
-          })
+        const parent = makeAgent(server, admin)
         const agent = yield* parent("agent", "pt")
         const envAgent = yield* parent("env-agent", "pe")
         const planner = yield* parent("planner", "pt", {

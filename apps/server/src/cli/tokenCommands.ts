@@ -127,7 +127,9 @@ const issueMcp = Command.make(
           "",
           "Connect Codex to it:",
           `  export SPINDLE_MCP_TOKEN=${t.token}`,
-          `  codex -c mcp_servers.spindle.url=${t.mcpUrl} -c mcp_servers.spindle.bearer_token_env_var=SPINDLE_MCP_TOKEN`
+          `  codex -c mcp_servers.spindle.url=${t.mcpUrl} -c mcp_servers.spindle.bearer_token_env_var=SPINDLE_MCP_TOKEN \\`,
+          `        -c 'shell_environment_policy.exclude=["SPINDLE_MCP_TOKEN"]'`,
+          "(the last line keeps the token out of the agent's commands and Codex's shell snapshot)"
         ].join("\n")
       )
     })

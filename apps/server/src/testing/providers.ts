@@ -2,6 +2,7 @@
 // real repository, the real Codex CLI pointed at the loopback fake model with its own CODEX_HOME,
 // and helpers that wait (bounded) on a thread's events. Not shipped.
 import {
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -24,6 +25,23 @@ import { type FakeModel, startFakeModel } from "./fakeModel.ts"
 import { gitRepo, serverActor, tempDir } from "./fixtures.ts"
 import { inProcessServer } from "./inProcessServer.ts"
 import { REPO_ROOT } from "./serverProcess.ts"
+
+/** Anything shaped like a provider token. */
+export const TOKEN = /spn_[A-Za-z0-9_-]{20,}/
+
+/**
+ * Every file under `dir` whose bytes hold something shaped like a provider token (symbolic links,
+ * such as Codex's helper links to its own 300 MB binary, are not followed).
+ */
+export const filesWithTokens = (dir: string): Array<string> =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" }).flatMap((relative) => {
+    const path = join(dir, relative)
+    try {
+      return lstatSync(path).isFile() && TOKEN.test(readFileSync(path).toString("latin1")) ? [relative] : []
+    } catch {
+      return []
+    }
+  })
 
 export const CODEX_BIN = join(REPO_ROOT, "node_modules", ".bin", "codex")
 export const SPINDLE_BIN = join(REPO_ROOT, "apps", "server", "bin", "spindle.mjs")

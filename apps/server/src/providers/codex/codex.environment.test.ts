@@ -2,30 +2,14 @@
 // and of the server's environment: the session token reaches Spindle's MCP endpoint and nowhere
 // else (no file under CODEX_HOME, shell snapshots included; not the agent's shell), and the agent's
 // shell gets the allowlisted environment, not the server's credentials nor Codex's model key.
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { tempDir } from "../../testing/fixtures.ts"
-import { codexPid, codexWorld, turnEnded } from "../../testing/providers.ts"
-
-const TOKEN = /spn_[A-Za-z0-9_-]{20,}/
-
-/**
- * Every file under `dir` whose bytes hold something shaped like a provider token (symbolic links,
- * such as Codex's helper links to its own 300 MB binary, are not followed).
- */
-const filesWithTokens = (dir: string): Array<string> =>
-  readdirSync(dir, { recursive: true, encoding: "utf8" }).flatMap((relative) => {
-    const path = join(dir, relative)
-    try {
-      return lstatSync(path).isFile() && TOKEN.test(readFileSync(path).toString("latin1")) ? [relative] : []
-    } catch {
-      return []
-    }
-  })
+import { codexPid, codexWorld, filesWithTokens, TOKEN, turnEnded } from "../../testing/providers.ts"
 
 /** Codex's shell snapshots under `home`, once at least one is written in full (bounded: 60 s). */
 const snapshotsWritten = (home: string) =>

@@ -1,8 +1,7 @@
 // The real Codex CLI calling Spindle's MCP endpoint with its session's token: a child thread
 // started by the agent, tokens that never show on a command line or in CODEX_HOME, a token that
 // dies with its session, and a conversation resumed after a restart.
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs"
-import { join } from "node:path"
+import { readdirSync, readFileSync, statSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
@@ -19,25 +18,11 @@ import {
   codexWorld,
   eventsUntil,
   fakeModel,
+  filesWithTokens,
   PROJECT,
+  TOKEN,
   turnEnded
 } from "../../testing/providers.ts"
-
-const TOKEN = /spn_[A-Za-z0-9_-]{20,}/
-
-/**
- * Every file under `dir` whose bytes hold something shaped like a provider token (symbolic links,
- * such as Codex's helper links to its own 300 MB binary, are not followed).
- */
-const filesWithTokens = (dir: string): Array<string> =>
-  readdirSync(dir, { recursive: true, encoding: "utf8" }).flatMap((relative) => {
-    const path = join(dir, relative)
-    try {
-      return lstatSync(path).isFile() && TOKEN.test(readFileSync(path).toString("latin1")) ? [relative] : []
-    } catch {
-      return []
-    }
-  })
 
 /** Processes whose command line holds something shaped like a provider token. */
 const cmdlinesWithTokens = () =>
