@@ -29,9 +29,9 @@ describe("reliability: trust boundary", () => {
         yield* createProject(admin, "pt", repos.repo)
         yield* createProject(admin, "pe", repos.envRepo)
         const parent = makeAgent(server, admin)
-        const agent = yield* parent("agent", "pt")
-        const envAgent = yield* parent("env-agent", "pe")
-        const planner = yield* parent("planner", "pt", {
+        const agent = yield* parent("pt", "agent")
+        const envAgent = yield* parent("pe", "env-agent")
+        const planner = yield* parent("pt", "planner", {
           interactionMode: "plan",
           runtimeMode: "approval-required"
         })

@@ -202,8 +202,9 @@ export class Repositories extends Context.Service<
         )
         if (base === undefined || summary.head === null) return { ...summary, ahead: null, behind: null }
         // The base by the same rules as a start (never a ref that only shares its short name),
-        // handed to git as its commit.
-        const resolved = yield* resolveBase(git, locks, worktree, base)
+        // handed to git as its commit; read in the repository when it is known (refs are shared, and
+        // no git runs in the worktree before its link is checked).
+        const resolved = yield* resolveBase(git, locks, repo ?? worktree, base)
         const counts = yield* git.runOk(
           ["rev-list", "--left-right", "--count", "--end-of-options", `${commitArg(resolved.sha)}...HEAD`],
           options

@@ -32,7 +32,9 @@ const parseNumstat = (out: string) => {
 /** The merge base of HEAD and the base, read by the rules a start uses and handed to git as a commit. */
 const mergeBaseWith = (git: GitCli["Service"], at: GitRunOptions, base: string) =>
   Effect.gen(function* () {
-    const resolved = yield* resolveLocal(git, at.cwd, base)
+    // In the repository the worktree links into: its refs are the worktree's, and git runs in the
+    // worktree only once GitCli has checked that link.
+    const resolved = yield* resolveLocal(git, at.worktreeOf ?? at.cwd, base)
     return (yield* git.runOk(["merge-base", "HEAD", "--end-of-options", commitArg(resolved.sha)], at)).trim()
   })
 
