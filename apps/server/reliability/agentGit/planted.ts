@@ -84,6 +84,8 @@ export const plantedPrograms: AgentGitCase = {
       )
       const ownersPath = yield* worktreeOf(owners === "ok" ? "planted-owner" : undefined)
 
+      report.figure("looks at the planted threads (show, diff, status, wait, worktrees)", looks.length)
+      report.figure("planted programs that ran", markersIn(markers).length)
       report.check("planted programs: no fsmonitor, hook, filter or diff driver runs on the host", [
         ...markersIn(markers).map((m) => `${m} ran`)
       ])

@@ -80,6 +80,7 @@ export const refsCase: AgentGitCase = {
         if (existsSync(join(path, "PLANTED.md")))
           problems.push(`from ${label}: the agent's file is in the worktree`)
       }
+      world.report.figure("people's starts after the agent planted refs", starts.length)
       world.report.check(
         "a person's start from main begins at main's commit after the agent planted refs",
         problems
@@ -115,6 +116,11 @@ export const refsCase: AgentGitCase = {
       if (!text.includes("looks like a commit id") || !text.includes("Add a word"))
         answers.push(`the refusal of main's id does not say why: ${text.slice(0, 200)}`)
       const made = refNames(repo).filter((ref) => !before.includes(ref))
+      world.report.figure("shadowing branch names an agent asked for", names.length)
+      world.report.figure(
+        "of them refused (validation)",
+        names.length - answers.filter((a) => a.startsWith('"')).length
+      )
       world.report.check("an agent's branch named like a commit, a ref, a tag or main is refused", [
         ...answers,
         ...made.map((ref) => `${ref} was created`)
