@@ -7,7 +7,7 @@
 // must be, by device and inode, the file its path resolves to inside the repository; the
 // destination is created exclusively, checked the same way, and written through its handle.
 import { existsSync, constants as fsConstants, type Stats } from "node:fs"
-import { type FileHandle, lstat, mkdir, open, realpath } from "node:fs/promises"
+import { type FileHandle, lstat, mkdir, open, readlink, realpath } from "node:fs/promises"
 import { join, sep } from "node:path"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
@@ -55,8 +55,15 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fsConsta
 
 const sameFile = (a: Stats, b: Stats) => a.dev === b.dev && a.ino === b.ino
 
-/** Whether the file open as `handle` is the one `path` resolves to now, inside `root`. */
+/**
+ * Whether the file open as `handle` lies inside `root`. On Linux the kernel says where the open
+ * file is (`/proc/self/fd/<fd>`), which no later swap of a folder above it can change. Elsewhere:
+ * whether it is, by device and inode, the file `path` resolves to now (a check that a folder
+ * swapped between the realpath and the lstat could still pass).
+ */
 const resolvesTo = async (handle: FileHandle, path: string, root: string) => {
+  const where = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined)
+  if (where !== undefined) return where.startsWith("/") && inside(root, where)
   const resolved = await realpath(path).catch(() => undefined)
   if (resolved === undefined || !inside(root, resolved)) return false
   const [opened, atPath] = await Promise.all([handle.stat(), lstat(resolved).catch(() => undefined)])
