@@ -141,7 +141,7 @@ export class GitCli extends Context.Service<
       }
 
       // What the config in a folder configures changes rarely; it is read again when one of its
-      // files changes (or includes others, which are not watched).
+      // files' content changes (or it includes others, which are not read here).
       const configs = new Map<string, { readonly fingerprint: string; readonly settings: Settings }>()
       interface Settings {
         readonly config: ReadonlyArray<readonly [string, string]>
@@ -151,8 +151,7 @@ export class GitCli extends Context.Service<
       /** The settings that switch off every program the config read in `cwd` names. */
       const safeSettings = (options: GitRunOptions) =>
         Effect.gen(function* () {
-          // Wall-clock time, as file stamps are: how fresh a config file is, not a domain time.
-          const fingerprint = configFingerprint(options.cwd, Date.now())
+          const fingerprint = configFingerprint(options.cwd)
           // The system config is read only by network calls: they are cached apart.
           const key = `${options.network === true ? "network" : "local"}\0${options.cwd}`
           const known = configs.get(key)

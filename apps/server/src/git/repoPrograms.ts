@@ -5,7 +5,8 @@
 // under any name, and the transport programs (ssh command, credential helpers, upload-pack) set
 // in the repository itself (the user's own global ones stay, so fetches keep their credentials).
 // Knows git's config, not which call Spindle makes; GitCli applies it.
-import { statSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { isAbsolute, join, resolve } from "node:path"
 import { gitDirsOf } from "./worktreeLink.ts"
@@ -129,30 +130,28 @@ export const movesWorkTree = (entries: ReadonlyArray<ConfigEntry>) =>
 export const includesFiles = (entries: ReadonlyArray<ConfigEntry>) =>
   entries.some((e) => /^include(if\..+)?\.path$/.test(e.key))
 
-/** A file changed this recently may change again within the same timestamp: not trusted to cache. */
-const RACY_MS = 2_000
-
 /**
- * The config files git reads in `cwd` (a main checkout or a linked worktree), stamped, as a key
- * for a cache of what they configure; undefined when `cwd` is neither or a file is too fresh.
+ * The config files git reads in `cwd` (a main checkout or a linked worktree), by content, as a key
+ * for a cache of what they configure; undefined when `cwd` is neither. By content, not by stamp:
+ * git rewrites `.git/config` whole for small things (a branch deleted), and a change within one
+ * tick of the file system's clock would keep its stamp.
  */
-export const configFingerprint = (cwd: string, now: number): string | undefined => {
+export const configFingerprint = (cwd: string): string | undefined => {
   const files = configFiles(cwd)
   if (files === undefined) return undefined
-  const stamps: Array<string> = []
+  const hash = createHash("sha256")
   for (const file of files) {
-    let stat: ReturnType<typeof statSync>
+    let content: Buffer | undefined
     try {
-      stat = statSync(file, { bigint: true })
+      content = readFileSync(file)
     } catch {
-      stamps.push(`${file}:-`)
-      continue
+      content = undefined
     }
-    const changed = Number(stat.mtimeMs > stat.ctimeMs ? stat.mtimeMs : stat.ctimeMs)
-    if (now - changed < RACY_MS) return undefined
-    stamps.push(`${file}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`)
+    hash.update(`${file}\0${content === undefined ? "-" : `${content.length}\0`}`)
+    if (content !== undefined) hash.update(content)
+    hash.update("\0")
   }
-  return stamps.join("\n")
+  return hash.digest("base64")
 }
 
 const configFiles = (cwd: string): ReadonlyArray<string> | undefined => {
