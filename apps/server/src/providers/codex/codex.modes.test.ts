@@ -2,13 +2,14 @@
 // start sandboxed (the stand-in app-server records the thread/start Spindle sends), and on the real
 // Codex a sandboxed agent's command writes its worktree but nothing outside it and reaches no
 // network (even when the project's Codex overrides turn it on), where a full-access one does both.
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { homedir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { tempDir } from "../../testing/fixtures.ts"
-import { codexHome, codexWorld, eventsUntil, providerWorld, turnEnded } from "../../testing/providers.ts"
+import { codexWorld, eventsUntil, providerWorld, turnEnded } from "../../testing/providers.ts"
 
 const STAND_IN = join(import.meta.dirname, "../../testing/codexStandIn.mjs")
 
@@ -36,6 +37,22 @@ const probed = (output: string) =>
     .trim()
     .split("\n")
     .filter((line) => /^(no-write-outside|wrote-outside|net-open|net-closed)$/.test(line))
+
+/**
+ * A scoped folder the sandbox does not let an agent write: not under /tmp or $TMPDIR (where the
+ * checkout itself, and so node_modules/.cache, may well be), so in /var/tmp or else the home.
+ */
+const outsideTemp = Effect.acquireRelease(
+  Effect.sync(() => {
+    const writable = ["/tmp", process.env.TMPDIR].filter((d): d is string => d !== undefined && d !== "")
+    const base = ["/var/tmp", homedir()].find(
+      (dir) => existsSync(dir) && !writable.some((w) => dir === w || dir.startsWith(`${w}/`))
+    )
+    if (base === undefined) throw new Error("no folder outside /tmp and $TMPDIR to probe the sandbox with")
+    return mkdtempSync(join(base, "spindle-sandbox-probe-"))
+  }),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
 
 describe("runtime modes in Codex", () => {
   it.live(
@@ -78,8 +95,8 @@ describe("runtime modes in Codex", () => {
       Effect.gen(function* () {
         // The project's own override asks for the network: the mode's pinned config wins over it.
         const world = yield* codexWorld({ codexConfig: ["sandbox_workspace_write.network_access=true"] })
-        // Outside the worktree and outside /tmp (which the sandbox lets the agent write).
-        const outside = yield* codexHome
+        // Outside the worktree and outside /tmp and $TMPDIR (which the sandbox lets the agent write).
+        const outside = yield* outsideTemp
         const probe = (name: string) =>
           [
             `echo in > inside-${name}.txt`,
