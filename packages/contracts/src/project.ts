@@ -33,74 +33,74 @@ export const MAX_SETUP_ENV_VALUE_LENGTH = 8_192
 /** A portable shell variable name. */
 const SETUP_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/u
 
-export const SetupEnvValue = Schema.String.check(
-  Schema.isMaxLength(MAX_SETUP_ENV_VALUE_LENGTH, {
-    message: `setup variable values must be at most ${MAX_SETUP_ENV_VALUE_LENGTH} characters`
-  }),
-  Schema.isPattern(/^[^\0]*$/u, { message: "setup variable values must not contain NUL" })
-)
-
-const reserved = new Set<string>([...SPINDLE_SETUP_VARIABLES, "__proto__"])
+/** A variable's value, for `what` ("setup", "agent") variables: bounded, no NUL. */
+const variableValue = (what: string) =>
+  Schema.String.check(
+    Schema.isMaxLength(MAX_SETUP_ENV_VALUE_LENGTH, {
+      message: `${what} variable values must be at most ${MAX_SETUP_ENV_VALUE_LENGTH} characters`
+    }),
+    Schema.isPattern(/^[^\0]*$/u, { message: `${what} variable values must not contain NUL` })
+  )
 
 /**
- * Extra variables for the project's setup script, on top of the allowlisted server variables.
- * Names are checked here rather than by the record's key schema, so a bad one is named in the
- * error instead of being reported as an excess property.
+ * NAME -> value records of `what` variables. Names are checked here rather than by the record's
+ * key schema, so a bad one is named in the error instead of being reported as an excess property;
+ * `reserved` answers why Spindle's own names are refused, or undefined when none is taken.
  */
-export const SetupEnv = Schema.Record(Schema.String, SetupEnvValue)
-  .check(
-    Schema.isMaxProperties(MAX_SETUP_ENV_ENTRIES, {
-      message: `at most ${MAX_SETUP_ENV_ENTRIES} setup variables`
-    }),
-    Schema.makeFilter((env: { readonly [name: string]: string }) => {
-      const names = Object.keys(env)
-      const bad = names.find((name) => !SETUP_ENV_NAME.test(name))
-      if (bad !== undefined)
-        return `setup variable names must be letters, digits and '_', not starting with a digit, at most 128 characters: '${bad.slice(0, 128)}' is not`
-      const taken = names.filter((name) => reserved.has(name))
-      return taken.length === 0
-        ? true
-        : `${taken.join(", ")} cannot be set: Spindle sets ${SPINDLE_SETUP_VARIABLES.join(", ")} itself`
-    })
-  )
-  .annotate({
-    description:
-      "Variables (NAME -> value) added to the setup script's environment; they are stored in the event log and shown to clients, so keep secrets out"
-  })
+const variables = (
+  what: string,
+  reserved: (names: ReadonlyArray<string>) => string | undefined,
+  description: string
+) =>
+  Schema.Record(Schema.String, variableValue(what))
+    .check(
+      Schema.isMaxProperties(MAX_SETUP_ENV_ENTRIES, {
+        message: `at most ${MAX_SETUP_ENV_ENTRIES} ${what} variables`
+      }),
+      Schema.makeFilter((env: { readonly [name: string]: string }) => {
+        const names = Object.keys(env)
+        const bad = names.find((name) => !SETUP_ENV_NAME.test(name))
+        if (bad !== undefined)
+          return `${what} variable names must be letters, digits and '_', not starting with a digit, at most 128 characters: '${bad.slice(0, 128)}' is not`
+        return reserved(names) ?? true
+      })
+    )
+    .annotate({ description })
+
+export const SetupEnvValue = variableValue("setup")
+
+const setupReserved = new Set<string>([...SPINDLE_SETUP_VARIABLES, "__proto__"])
+
+/** Extra variables for the project's setup script, on top of the allowlisted server variables. */
+export const SetupEnv = variables(
+  "setup",
+  (names) => {
+    const taken = names.filter((name) => setupReserved.has(name))
+    return taken.length === 0
+      ? undefined
+      : `${taken.join(", ")} cannot be set: Spindle sets ${SPINDLE_SETUP_VARIABLES.join(", ")} itself`
+  },
+  "Variables (NAME -> value) added to the setup script's environment; they are stored in the event log and shown to clients, so keep secrets out"
+)
 export type SetupEnv = typeof SetupEnv.Type
 
-export const AgentEnvValue = Schema.String.check(
-  Schema.isMaxLength(MAX_SETUP_ENV_VALUE_LENGTH, {
-    message: `agent variable values must be at most ${MAX_SETUP_ENV_VALUE_LENGTH} characters`
-  }),
-  Schema.isPattern(/^[^\0]*$/u, { message: "agent variable values must not contain NUL" })
-)
+export const AgentEnvValue = variableValue("agent")
 
 /**
  * Extra variables for the project's agents (Codex and the commands it runs, command agents), on top
  * of the allowlist of the server's own; the same names and bounds as setupEnv. SPINDLE_* names are
  * Spindle's own (its settings, ports and tokens), so none can be set or shadowed here.
  */
-export const AgentEnv = Schema.Record(Schema.String, AgentEnvValue)
-  .check(
-    Schema.isMaxProperties(MAX_SETUP_ENV_ENTRIES, {
-      message: `at most ${MAX_SETUP_ENV_ENTRIES} agent variables`
-    }),
-    Schema.makeFilter((env: { readonly [name: string]: string }) => {
-      const names = Object.keys(env)
-      const bad = names.find((name) => !SETUP_ENV_NAME.test(name))
-      if (bad !== undefined)
-        return `agent variable names must be letters, digits and '_', not starting with a digit, at most 128 characters: '${bad.slice(0, 128)}' is not`
-      const taken = names.filter((name) => /^(SPINDLE|T3CODE)_/u.test(name) || name === "__proto__")
-      return taken.length === 0
-        ? true
-        : `${taken.join(", ")} cannot be set: names starting with SPINDLE_ or T3CODE_ are Spindle's own`
-    })
-  )
-  .annotate({
-    description:
-      "Variables (NAME -> value) added to the agents' environment (Codex and its commands, command agents); stored in the event log and shown to clients, so keep secrets out (serve --agent-env NAME passes a server variable instead)"
-  })
+export const AgentEnv = variables(
+  "agent",
+  (names) => {
+    const taken = names.filter((name) => /^(SPINDLE|T3CODE)_/u.test(name) || name === "__proto__")
+    return taken.length === 0
+      ? undefined
+      : `${taken.join(", ")} cannot be set: names starting with SPINDLE_ or T3CODE_ are Spindle's own`
+  },
+  "Variables (NAME -> value) added to the agents' environment (Codex and its commands, command agents); stored in the event log and shown to clients, so keep secrets out (serve --agent-env NAME passes a server variable instead)"
+)
 export type AgentEnv = typeof AgentEnv.Type
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
