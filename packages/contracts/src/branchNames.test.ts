@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import { branchNameProblem, branchSkeleton, looksLikeObjectName } from "./branchNames.ts"
-import { BaseRef, BranchName } from "./commands.ts"
+import { BaseRef, BranchName } from "./workspaceInput.ts"
 
 const decode = Schema.decodeUnknownExit(BranchName)
 const refusal = (name: string) => {

@@ -4,8 +4,9 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
-import { BranchName, ThreadTurnStart } from "./commands.ts"
+import { ThreadTurnStart } from "./commands.ts"
 import { toJsonSchema } from "./jsonSchema.ts"
+import { BranchName } from "./workspaceInput.ts"
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 

@@ -5,7 +5,6 @@ import * as Struct from "effect/Struct"
 import { Attachments } from "./attachments.ts"
 import { BootstrapResult } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
-import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./commands.ts"
 import { ThreadId } from "./ids.ts"
 import { Thread } from "./thread.ts"
 import {
@@ -19,6 +18,7 @@ import {
   Title,
   WorkspaceMode
 } from "./values.ts"
+import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./workspaceInput.ts"
 
 export const ClientRequestId = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u, {
