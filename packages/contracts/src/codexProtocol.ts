@@ -100,6 +100,13 @@ export const CodexTokenUsageBreakdown = Schema.Struct({
   totalTokens: Schema.Int
 })
 
+export const CodexRateLimitWindow = Schema.Struct({
+  usedPercent: Schema.Number,
+  windowDurationMins: Nullable(Schema.Number),
+  /** Unix seconds. */
+  resetsAt: Nullable(Schema.Number)
+})
+
 /** The notifications we map, by method. */
 export const CodexNotifications = {
   "turn/started": Schema.Struct({ threadId: Schema.String, turn: CodexTurn }),
@@ -120,14 +127,54 @@ export const CodexNotifications = {
   "thread/tokenUsage/updated": Schema.Struct({
     ...turnScoped,
     tokenUsage: Schema.Struct({ total: CodexTokenUsageBreakdown, last: CodexTokenUsageBreakdown })
-  }),
-  error: Schema.Struct({
-    ...turnScoped,
-    error: Schema.Struct({ message: Schema.String }),
-    willRetry: Schema.Boolean
   })
 } as const
 export type CodexNotificationMethod = keyof typeof CodexNotifications
+
+/**
+ * Notifications about the agent's trouble, by method (Codex 0.171's schema): Spindle records them
+ * as notices on the thread. Thread-scoped ones name no thread when they concern the whole process.
+ */
+export const CodexNoticeNotifications = {
+  error: Schema.Struct({
+    ...turnScoped,
+    error: Schema.Struct({ message: Schema.String, additionalDetails: Nullable(Schema.String) }),
+    willRetry: Schema.Boolean
+  }),
+  warning: Schema.Struct({ threadId: Nullable(Schema.String), message: Schema.String }),
+  guardianWarning: Schema.Struct({ threadId: Nullable(Schema.String), message: Schema.String }),
+  configWarning: Schema.Struct({
+    summary: Schema.String,
+    details: Nullable(Schema.String),
+    path: Nullable(Schema.String)
+  }),
+  deprecationNotice: Schema.Struct({ summary: Schema.String, details: Nullable(Schema.String) }),
+  "mcpServer/startupStatus/updated": Schema.Struct({
+    threadId: Nullable(Schema.String),
+    name: Schema.String,
+    status: Schema.String,
+    error: Nullable(Schema.String)
+  }),
+  "model/rerouted": Schema.Struct({
+    ...turnScoped,
+    fromModel: Schema.String,
+    toModel: Schema.String,
+    reason: Schema.Unknown
+  }),
+  "thread/status/changed": Schema.Struct({
+    threadId: Schema.String,
+    status: Schema.Struct({ type: Schema.String })
+  }),
+  "account/rateLimits/updated": Schema.Struct({
+    rateLimits: Schema.Struct({
+      limitName: Nullable(Schema.String),
+      primary: Nullable(CodexRateLimitWindow),
+      secondary: Nullable(CodexRateLimitWindow),
+      rateLimitReachedType: Nullable(Schema.String)
+    })
+  })
+} as const
+export type CodexNoticeMethod = keyof typeof CodexNoticeNotifications
 
 /** The approval requests we answer, by method; any other request from Codex is declined. */
 export const CodexApprovalRequests = {

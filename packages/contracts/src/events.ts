@@ -1,6 +1,7 @@
 // Events: past tense, append-only. Every event carries its global gapless `sequence`, who caused
 // it (`actor`) and the `commandId` it came from, so the log doubles as an audit trail.
 import * as Schema from "effect/Schema"
+import { AgentNoticeReport } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
@@ -212,6 +213,19 @@ export const ThreadTurnEnded = event("thread.turn-ended", {
   reason: Schema.NullOr(Schema.String)
 })
 
+/** An error or warning the agent said; repeats of one notice are counted (`notice.count`). */
+export const ThreadAgentNoticed = event("thread.agent-noticed", {
+  threadId: ThreadId,
+  notice: AgentNoticeReport
+})
+
+/** The running turn showed no progress since `since`; its next progress clears it. */
+export const ThreadTurnStalled = event("thread.turn-stalled", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  since: IsoTimestamp
+})
+
 export const ThreadApprovalRequested = event("thread.approval-requested", {
   threadId: ThreadId,
   approval: PendingApproval
@@ -263,7 +277,9 @@ export const SpindleEvent = Schema.Union([
   ThreadApprovalResolved,
   ThreadChildNotified,
   ThreadChildNoticesDelivered,
-  ThreadAttachmentsAdded
+  ThreadAttachmentsAdded,
+  ThreadAgentNoticed,
+  ThreadTurnStalled
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

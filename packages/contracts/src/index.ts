@@ -1,4 +1,5 @@
 // @spindle/contracts: schemas only (ids, read models, commands, events, errors); no layers, no I/O.
+export * from "./agentNotices.ts"
 export * from "./attachments.ts"
 export * from "./bootstrap.ts"
 export * from "./branchNames.ts"

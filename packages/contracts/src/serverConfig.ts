@@ -30,6 +30,18 @@ export const ServerConfigFile = Schema.Struct({
   codexConfig: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({ description: "Codex config overrides KEY=VALUE (--codex-config)" })
   ),
+  turnStallTimeout: Schema.optionalKey(
+    Schema.Union([Schema.String, Schema.Number]).annotate({
+      description:
+        "No progress from a running turn for this long marks it stalled: 90s, 5m, 1h, seconds as a number, 0 for never (--turn-stall-timeout; default 5m)"
+    })
+  ),
+  turnStallInterrupt: Schema.optionalKey(
+    Schema.Union([Schema.String, Schema.Number]).annotate({
+      description:
+        "No progress for this long stops the stalled turn, 0 for never (--turn-stall-interrupt; default 30m)"
+    })
+  ),
   agentEnv: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({
       description: "Variables for every agent, NAME=VALUE or NAME to pass the server's own (--agent-env)"

@@ -1,6 +1,7 @@
 // The Thread read model: one conversation with a coding agent inside a git checkout.
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { AgentNotice } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
@@ -96,7 +97,12 @@ export const ThreadTurn = Schema.Struct({
   lastMessage: added(Schema.NullOr(Schema.String), null),
   /** True when the last message was longer than MAX_LAST_MESSAGE and only its end is kept. */
   lastMessageTruncated: added(Schema.Boolean, false),
-  usage: added(Schema.NullOr(TokenUsage), null)
+  usage: added(Schema.NullOr(TokenUsage), null),
+  /**
+   * Set while the running turn has shown no progress (no item, output, usage or turn event from
+   * the agent) since this time, for longer than the server's stall timeout; cleared by progress.
+   */
+  stalledSince: added(Schema.NullOr(IsoTimestamp), null)
 })
 export type ThreadTurn = typeof ThreadTurn.Type
 
@@ -164,6 +170,8 @@ export const Thread = Schema.Struct({
    * worktree whose .git no longer links into the project's repository).
    */
   warnings: added(Schema.Array(Schema.String), []),
+  /** The latest errors and warnings its agent reported (MAX_AGENT_NOTICES at most), oldest first. */
+  agentNotices: added(Schema.Array(AgentNotice), []),
   /** Deleted threads are hidden from lists; their events stay in the log. */
   deletedAt: added(Schema.NullOr(IsoTimestamp), null),
   createdAt: IsoTimestamp,

@@ -2,6 +2,7 @@
 // runs it, the items it produces (messages, reasoning, commands, file changes, tool calls), its
 // token usage, its approval requests and how it ended. Providers map their own protocol onto these.
 import * as Schema from "effect/Schema"
+import { AgentNoticeReport } from "./agentNotices.ts"
 import { TurnId } from "./ids.ts"
 import { IsoTimestamp } from "./values.ts"
 
@@ -20,12 +21,13 @@ export const TurnState = Schema.Literals([
   "waiting-for-setup",
   "requested",
   "running",
+  "stalled",
   "completed",
   "failed",
   "interrupted"
 ]).annotate({
   description:
-    "not-started: no turn; waiting-for-setup: the first turn starts when setup succeeds; requested: queued for the agent; running; completed | failed | interrupted"
+    "not-started: no turn; waiting-for-setup: the first turn starts when setup succeeds; requested: queued for the agent; running; stalled: running, but the agent has shown no progress for the server's stall timeout (latestTurn.stalledSince); completed | failed | interrupted"
 })
 export type TurnState = typeof TurnState.Type
 
@@ -157,6 +159,10 @@ export const ProviderReport = Schema.Union([
     type: Schema.Literal("approval-expired"),
     requestId: Schema.String
   }),
+  /** An error or warning the agent said (repeats since its last report counted in `count`). */
+  Schema.Struct({ type: Schema.Literal("agent-noticed"), notice: AgentNoticeReport }),
+  /** The turn has shown no progress since `since` (reported by Spindle's watchdog, not the agent). */
+  Schema.Struct({ type: Schema.Literal("turn-stalled"), turnId: TurnId, since: IsoTimestamp }),
   /** Notices about children that reached the agent (steered into its turn, or with its next prompt). */
   Schema.Struct({
     type: Schema.Literal("notices-delivered"),

@@ -16,6 +16,8 @@ import {
   type LogLevel,
   type ServerSettings
 } from "../config/ServerConfig.ts"
+import { DEFAULT_TURN_STALL_INTERRUPT_MS, DEFAULT_TURN_STALL_TIMEOUT_MS } from "../providers/turnWatchdog.ts"
+import { parseDurationSetting } from "./durationSetting.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
 
 /** The flags as given (strings, lists), before any checking. */
@@ -33,6 +35,8 @@ export interface ServeFlags {
   readonly codexBin?: string | undefined
   readonly codexConfig: ReadonlyArray<string>
   readonly agentEnv: ReadonlyArray<string>
+  readonly turnStallTimeout?: string | undefined
+  readonly turnStallInterrupt?: string | undefined
 }
 
 /** A newline-separated environment variable as a list (blank lines dropped). */
@@ -249,6 +253,37 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
           flags.maxThreadsPerProject,
           file.maxThreadsPerProject
         )
+        const duration = (chosen: { value: unknown; name: string } | undefined) => {
+          if (chosen === undefined) return undefined
+          const ms = parseDurationSetting(chosen.name, chosen.value as string | number)
+          if (typeof ms !== "number") throw new Bad(ms.error)
+          return { ms, name: chosen.name }
+        }
+        const stall = duration(
+          setting(
+            "--turn-stall-timeout",
+            "SPINDLE_TURN_STALL_TIMEOUT",
+            "turnStallTimeout",
+            flags.turnStallTimeout,
+            file.turnStallTimeout
+          )
+        )
+        const stallInterrupt = duration(
+          setting(
+            "--turn-stall-interrupt",
+            "SPINDLE_TURN_STALL_INTERRUPT",
+            "turnStallInterrupt",
+            flags.turnStallInterrupt,
+            file.turnStallInterrupt
+          )
+        )
+        const stallMs = stall?.ms ?? DEFAULT_TURN_STALL_TIMEOUT_MS
+        const stallInterruptMs = stallInterrupt?.ms ?? DEFAULT_TURN_STALL_INTERRUPT_MS
+        if (stallMs > 0 && stallInterruptMs > 0 && stallInterruptMs < stallMs) {
+          throw new Bad(
+            `${stallInterrupt?.name ?? "--turn-stall-interrupt (default 30m)"} must be at least ${stall?.name ?? "--turn-stall-timeout (default 5m)"}: a turn is marked stalled before it is stopped. Raise it, or give 0 to never stop a stalled turn.`
+          )
+        }
         return {
           host: flags.host ?? env.SPINDLE_HOST ?? file.host ?? DEFAULT_HOST,
           port: port === undefined ? DEFAULT_PORT : parsePort(port.name, port.value),
@@ -275,7 +310,9 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             codexBin:
               flags.codexBin ?? env.SPINDLE_CODEX_BIN ?? file.codexBin ?? DEFAULT_PROVIDER_SETTINGS.codexBin,
             codexConfig,
-            ...(Object.keys(agentEnv).length === 0 ? {} : { agentEnv })
+            ...(Object.keys(agentEnv).length === 0 ? {} : { agentEnv }),
+            turnStallTimeoutMs: stallMs,
+            turnStallInterruptMs: stallInterruptMs
           },
           limits: {
             bootstrapsPerProject:

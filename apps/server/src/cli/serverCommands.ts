@@ -54,6 +54,14 @@ export const serveCommand = Command.make(
       ),
       Flag.atLeast(0)
     ),
+    turnStallTimeout: text(
+      "turn-stall-timeout",
+      "A running turn with no progress from its agent for this long is marked stalled: 90s, 5m, 1h, 0 for never (SPINDLE_TURN_STALL_TIMEOUT; default 5m)"
+    ),
+    turnStallInterrupt: text(
+      "turn-stall-interrupt",
+      "A turn with no progress for this long is stopped, with the reason, 0 for never (SPINDLE_TURN_STALL_INTERRUPT; default 30m)"
+    ),
     agentEnv: Flag.String("agent-env").pipe(
       Flag.withDescription(
         "NAME=VALUE, or NAME to pass the server's own, for every agent on top of its allowlist (repeatable; SPINDLE_AGENT_ENV, one per line)"
@@ -81,7 +89,9 @@ export const serveCommand = Command.make(
           threadPorts: o(flags.threadPorts),
           codexBin: o(flags.codexBin),
           codexConfig: flags.codexConfig,
-          agentEnv: flags.agentEnv
+          agentEnv: flags.agentEnv,
+          turnStallTimeout: o(flags.turnStallTimeout),
+          turnStallInterrupt: o(flags.turnStallInterrupt)
         },
         home,
         process.env
@@ -106,7 +116,7 @@ export const serveCommand = Command.make(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
 variable, else <home>/config.json (keys: host, port, logLevel, logFormat, allowedOrigins,
 worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, providers, threadPorts, codexBin, codexConfig,
-agentEnv),
+agentEnv, turnStallTimeout, turnStallInterrupt),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`
   )
 )

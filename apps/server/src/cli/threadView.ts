@@ -12,6 +12,7 @@ export const THREAD_STATES = [
   "waiting-for-setup",
   "requested",
   "running",
+  "stalled",
   "completed",
   "failed",
   "interrupted"

@@ -74,6 +74,10 @@ export interface ProviderSettings {
    * at start; a project's `agentEnv` wins over these.
    */
   readonly agentEnv?: Readonly<Record<string, string>>
+  /** A running turn with no progress for this long is marked stalled (default 5 minutes; 0: never). */
+  readonly turnStallTimeoutMs?: number
+  /** A running turn with no progress for this long is stopped (default 30 minutes; 0: never). */
+  readonly turnStallInterruptMs?: number
 }
 
 export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {

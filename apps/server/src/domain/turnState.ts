@@ -3,7 +3,10 @@
 import type { Thread, TurnState } from "@spindle/contracts"
 
 export const turnStateOf = (thread: Thread): TurnState => {
-  if (thread.latestTurn !== null) return thread.latestTurn.status
+  if (thread.latestTurn !== null)
+    return thread.latestTurn.stalledSince !== null && hasLiveTurn(thread)
+      ? "stalled"
+      : thread.latestTurn.status
   const setupAhead = thread.setup.status === "pending" || thread.setup.status === "running"
   return thread.bootstrap.status === "running" && setupAhead ? "waiting-for-setup" : "not-started"
 }

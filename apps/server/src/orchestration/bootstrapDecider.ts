@@ -134,6 +134,7 @@ export const decideBootstrap = (
         cleanup: null,
         idleSince: null,
         warnings: [],
+        agentNotices: [],
         deletedAt: null,
         createdAt: now,
         updatedAt: now,

@@ -177,7 +177,8 @@ describe("decider", () => {
       reason: null,
       lastMessage: null,
       lastMessageTruncated: false,
-      usage: null
+      usage: null,
+      stalledSince: null
     })
   })
 

@@ -3,6 +3,7 @@
 import { MAX_LAST_MESSAGE, type SpindleEvent, type Thread, type ThreadTurn } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
+import { addNotice } from "../domain/agentNotices.ts"
 import type { ReadModel } from "../domain/readModel.ts"
 
 /** The latest warnings a thread keeps. */
@@ -37,6 +38,10 @@ const updateTurn = (
       ? { ...thread, latestTurn: f(thread.latestTurn) }
       : thread
   )
+
+/** Any progress of the agent's turn ends its stall. */
+const progressed = (turn: ThreadTurn): ThreadTurn =>
+  turn.stalledSince === null ? turn : { ...turn, stalledSince: null }
 
 const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
   switch (event.type) {
@@ -158,7 +163,8 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           reason: null,
           lastMessage: null,
           lastMessageTruncated: false,
-          usage: null
+          usage: null,
+          stalledSince: null
         }
       }))
     case "thread.turn-steer-requested":
@@ -182,27 +188,39 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
     case "thread.turn-item": {
       const { item, phase } = event.payload
       if (item.kind !== "agent-message" || phase !== "completed" || item.text === undefined) {
-        return updateThread(model, event, (thread) => thread)
+        return updateTurn(model, event, progressed)
       }
       const text = item.text
       return updateTurn(model, event, (turn) => ({
-        ...turn,
+        ...progressed(turn),
         lastMessage: text.length > MAX_LAST_MESSAGE ? text.slice(text.length - MAX_LAST_MESSAGE) : text,
         lastMessageTruncated: text.length > MAX_LAST_MESSAGE
       }))
     }
     case "thread.turn-usage":
-      return updateTurn(model, event, (turn) => ({ ...turn, usage: event.payload.usage }))
+      return updateTurn(model, event, (turn) => ({ ...progressed(turn), usage: event.payload.usage }))
+    case "thread.turn-stalled":
+      return updateTurn(model, event, (turn) => ({ ...turn, stalledSince: event.payload.since }))
+    case "thread.agent-noticed":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        agentNotices: addNotice(thread.agentNotices, event.payload.notice, event.occurredAt)
+      }))
     case "thread.turn-ended":
       return updateTurn(model, event, (turn) => ({
-        ...turn,
+        ...progressed(turn),
         status: event.payload.status,
         reason: event.payload.reason,
         completedAt: event.occurredAt
       }))
     case "thread.approval-requested":
+      // An agent that asks is not stalled: it waits for a person.
       return updateThread(model, event, (thread) => ({
         ...thread,
+        latestTurn:
+          thread.latestTurn?.turnId === event.payload.approval.turnId
+            ? progressed(thread.latestTurn)
+            : thread.latestTurn,
         pendingApprovals: [...thread.pendingApprovals, event.payload.approval]
       }))
     case "thread.attachments-added":

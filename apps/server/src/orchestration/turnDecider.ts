@@ -152,6 +152,20 @@ export const decideProviderReport = (thread: Thread, report: ProviderReport): De
         })
       }
       return accept({ type: "thread.approval-requested", payload: { threadId, approval: report.approval } })
+    case "agent-noticed":
+      // A notice about the session stands alone; one about a turn only while that turn is the latest.
+      if (report.notice.turnId !== null && turn?.turnId !== report.notice.turnId) {
+        return notCurrent(thread, report.notice.turnId, report.type)
+      }
+      return accept({ type: "thread.agent-noticed", payload: { threadId, notice: report.notice } })
+    case "turn-stalled":
+      if (turn?.turnId !== report.turnId || !isLive(thread) || turn.stalledSince !== null) {
+        return notCurrent(thread, report.turnId, report.type)
+      }
+      return accept({
+        type: "thread.turn-stalled",
+        payload: { threadId, turnId: report.turnId, since: report.since }
+      })
     case "notices-delivered": {
       const known = new Set(thread.childNotices.map((n) => n.noticeId))
       const noticeIds = report.noticeIds.filter((id) => known.has(id))

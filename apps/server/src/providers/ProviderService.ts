@@ -4,6 +4,7 @@
 // agent, and an archived or deleted thread's session stops. A session that dies mid-turn fails the
 // turn with the reason and leaves the thread `session: error`; the next turn starts a new session
 // (resuming the provider's conversation). On start it reconciles what a stopped server left running.
+// A watchdog (turnWatchdog.ts) marks turns without progress stalled, then stops them.
 import {
   type ApprovalOutcome,
   type ChildNotice,
@@ -33,6 +34,11 @@ import type { AdapterSession, ProviderAdapter } from "./ProviderAdapter.ts"
 import { ProviderAdapters } from "./ProviderAdapters.ts"
 import { startReactor } from "./providerReactor.ts"
 import { makeThreadReports, sessionChanged } from "./threadReports.ts"
+import {
+  DEFAULT_TURN_STALL_INTERRUPT_MS,
+  DEFAULT_TURN_STALL_TIMEOUT_MS,
+  makeTurnWatchdog
+} from "./turnWatchdog.ts"
 
 interface Live {
   readonly providerSessionId: string
@@ -170,7 +176,7 @@ export class ProviderService extends Context.Service<
               providerSessionId,
               mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
               resumeCursor,
-              report: (r) => record(thread.id, r)
+              report: (r) => Effect.andThen(watchdog.observe(thread.id, r), record(thread.id, r))
             })
             .pipe(Scope.provide(sessionScope), Effect.exit)
           if (Exit.isFailure(started)) {
@@ -245,6 +251,7 @@ export class ProviderService extends Context.Service<
                 )
               )
             )
+            if (Exit.isSuccess(outcome)) yield* watchdog.watch(threadId, turnId)
             if (Exit.isSuccess(outcome) && notices.length > 0) {
               yield* report(threadId, {
                 type: "notices-delivered",
@@ -355,6 +362,19 @@ export class ProviderService extends Context.Service<
             yield* report(threadId, sessionChanged("stopped", session.providerSessionId, null))
           })
         )
+
+      const watchdog = yield* makeTurnWatchdog(
+        {
+          stallAfterMs: settings.turnStallTimeoutMs ?? DEFAULT_TURN_STALL_TIMEOUT_MS,
+          interruptAfterMs: settings.turnStallInterruptMs ?? DEFAULT_TURN_STALL_INTERRUPT_MS
+        },
+        {
+          thread: engine.getThread,
+          report,
+          stop,
+          endTurn: (id, turnId, why) => endTurn(id, turnId, "interrupted", why)
+        }
+      )
 
       const activated = yield* Deferred.make<void>()
       const activate = (url: string) =>

@@ -1,8 +1,9 @@
 // The Codex provider: one `codex app-server` process per session (JSON-RPC lines over stdio), run in
 // the thread's worktree with an allowlisted environment, and Spindle's MCP endpoint and this
 // session's token in the thread's config (sent over stdin). It starts or resumes the Codex thread,
-// starts, steers and interrupts turns, maps Codex's notifications to provider reports, and passes
-// approval requests to Spindle and answers back.
+// starts, steers and interrupts turns, maps Codex's notifications to provider reports (its trouble
+// to notices, repeats counted), passes approval requests to Spindle and answers back, and says why
+// when Codex stops (its last stderr lines).
 
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
@@ -11,6 +12,8 @@ import {
   type ApprovalDecision,
   type CodexApprovalDecision,
   CodexApprovalRequests,
+  type CodexNoticeMethod,
+  CodexNoticeNotifications,
   CodexNotifications,
   CodexThreadStartResponse,
   CodexTurnStartResponse,
@@ -28,11 +31,12 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ProviderSettings } from "../../config/ServerConfig.ts"
-import { LineSplitter } from "../../setup/lineSplitter.ts"
 import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
+import { makeNoticeGate } from "../noticeGate.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
+import { noticeFor } from "./codexNotices.ts"
 import { reportsFor } from "./codexReports.ts"
 import {
   codexArgs,
@@ -43,11 +47,17 @@ import {
   resolveBinary
 } from "./codexSettings.ts"
 import { makeJsonRpcLines, type RequestId, type RpcFailure } from "./jsonRpcLines.ts"
+import { makeStderrTail } from "./stderrTail.ts"
 
 /** How long Codex may take to answer a request (initialize, thread/start, turn/start). */
 const REQUEST_TIMEOUT = Duration.seconds(60)
 const KILL_GRACE = Duration.seconds(3)
 const STDERR_TAIL = 20
+/**
+ * How long a request that failed because Codex stopped waits for its exit and the rest of its
+ * stderr (they can come after its stdout closed), to say why.
+ */
+const LAST_WORDS_WAIT = Duration.seconds(3)
 /** How much of an attached text file goes into the prompt. */
 const MAX_INLINE_TEXT = 256 * 1024
 
@@ -118,17 +128,61 @@ export const makeCodexAdapter = (
         string,
         { readonly id: RequestId; readonly offered: ReadonlyArray<unknown> | null }
       >()
-      const stderrTail: Array<string> = []
+      const stderrTail = makeStderrTail(STDERR_TAIL)
+      const notices = makeNoticeGate()
 
       const decode = <S extends Schema.Top>(schema: S, value: unknown) =>
         Schema.decodeUnknownEffect(schema)(value).pipe(
           Effect.mapError((e) => failed(`Codex answered something unexpected: ${e.message}`))
         )
 
+      /** Codex's word about its trouble, as a notice on the thread (repeats counted) and a log line. */
+      const notice = (method: CodexNoticeMethod, params: unknown) =>
+        Effect.gen(function* () {
+          const decoded = yield* Effect.option(
+            Schema.decodeUnknownEffect(CodexNoticeNotifications[method])(params)
+          )
+          if (decoded._tag === "None")
+            return yield* Effect.logDebug(`Ignored a Codex ${method} it could not read`)
+          const value = decoded.value as { threadId?: string | null; turnId?: string }
+          // One app-server per thread: a notice names our Codex thread, none (the whole process), or,
+          // while thread/start runs, the thread being made.
+          if (value.threadId != null && codexThreadId !== null && value.threadId !== codexThreadId) return
+          const turnId =
+            value.turnId === undefined
+              ? (current?.turnId ?? null)
+              : current !== undefined && value.turnId === current.codexTurnId
+                ? current.turnId
+                : null
+          const said = noticeFor(method, value, turnId)
+          const annotations = { threadId: thread.id, codexNotification: method }
+          if (said === undefined)
+            return yield* Effect.logDebug(`Codex sent ${method}`).pipe(Effect.annotateLogs(annotations))
+          const admitted = notices.admit(said)
+          const log =
+            admitted === undefined
+              ? Effect.logDebug
+              : said.level === "error"
+                ? Effect.logWarning
+                : Effect.logInfo
+          yield* log(`The agent reports (${said.source}): ${said.message}`).pipe(
+            Effect.annotateLogs({
+              ...annotations,
+              ...(said.willRetry === undefined ? {} : { willRetry: said.willRetry })
+            })
+          )
+          if (admitted !== undefined) yield* context.report({ type: "agent-noticed", notice: admitted })
+        })
+
       const rpc = yield* makeJsonRpcLines({
         notification: (method, params) =>
           Effect.gen(function* () {
-            if (!(method in CodexNotifications) || current === undefined) return
+            if (method in CodexNoticeNotifications) return yield* notice(method as CodexNoticeMethod, params)
+            // Never dropped unseen: what Spindle does not map is still in the debug log.
+            if (!(method in CodexNotifications) || current === undefined)
+              return yield* Effect.logDebug(
+                `Codex sent ${method}${method in CodexNotifications ? " outside a turn" : ", which Spindle does not record"}`
+              ).pipe(Effect.annotateLogs({ threadId: thread.id }))
             const known = method as keyof typeof CodexNotifications
             const decoded = yield* Effect.option(
               Schema.decodeUnknownEffect(CodexNotifications[known])(params)
@@ -206,32 +260,42 @@ export const makeCodexAdapter = (
       yield* Effect.addFinalizer(() =>
         Effect.andThen(rpc.peer.end, Effect.ignore(Effect.timeout(handle.exitCode, "2 seconds")))
       )
-      const splitter = new LineSplitter()
+      const stderrDone = yield* Deferred.make<void>()
       yield* Effect.forkScoped(
         handle.stderr.pipe(
           Stream.decodeText,
-          Stream.runForEach((chunk) =>
-            Effect.sync(() => {
-              for (const line of splitter.push(chunk)) {
-                stderrTail.push(line)
-                if (stderrTail.length > STDERR_TAIL) stderrTail.shift()
-              }
-            })
-          ),
-          Effect.ignore
+          Stream.runForEach((chunk) => Effect.sync(() => stderrTail.push(chunk))),
+          Effect.ignore,
+          Effect.ensuring(
+            Effect.andThen(Effect.sync(stderrTail.end), Deferred.succeed(stderrDone, undefined))
+          )
         )
       )
       const ended = yield* Deferred.make<string>()
       yield* Effect.forkScoped(
         Effect.gen(function* () {
           const exit = yield* Effect.result(handle.exitCode)
-          const tail = stderrTail.length === 0 ? "" : ` Its last output:\n${stderrTail.join("\n")}`
+          // Its last words can come after its exit is seen: the tail is read once stderr ended.
+          yield* Effect.ignore(Effect.timeout(Deferred.await(stderrDone), "1 second"))
+          const lines = stderrTail.lines()
+          const tail = lines.length === 0 ? "" : ` Its last output:\n${lines.join("\n")}`
           yield* Deferred.succeed(
             ended,
             exit._tag === "Success"
               ? `codex app-server exited with code ${exit.success}.${tail}`
               : `codex app-server was killed${signalIn(exit.failure)}.${tail}`
           )
+        })
+      )
+
+      /** Why Codex stopped, once it has (bounded wait): its exit and its last stderr lines. */
+      const whyStopped = Deferred.await(ended).pipe(
+        Effect.timeoutOrElse({
+          duration: LAST_WORDS_WAIT,
+          orElse: () => {
+            const lines = stderrTail.lines()
+            return Effect.succeed(lines.length === 0 ? "" : `Its last output:\n${lines.join("\n")}`)
+          }
         })
       )
 
@@ -244,8 +308,19 @@ export const makeCodexAdapter = (
                 failed(`Codex did not answer ${method} within ${Duration.format(REQUEST_TIMEOUT)}.`)
               )
           }),
-          Effect.mapError((error: RpcFailure | SpindleError) =>
-            error instanceof SpindleError ? error : failed(`Codex refused ${method}: ${error.message}`)
+          Effect.catch((error: RpcFailure | SpindleError) =>
+            error instanceof SpindleError
+              ? Effect.fail(error)
+              : error.code === null
+                ? // Its output closed: Codex stopped, and what it printed last says why.
+                  Effect.flatMap(whyStopped, (why) =>
+                    Effect.fail(
+                      failed(
+                        `Codex stopped before it answered ${method} (${error.message}). ${why}${why === "" ? "" : "\n"}Check Codex's configuration (config.toml in its CODEX_HOME, --codex-config, the project's codexConfig), then send the prompt again.`
+                      )
+                    )
+                  )
+                : Effect.fail(failed(`Codex refused ${method}: ${error.message}`))
           )
         )
 

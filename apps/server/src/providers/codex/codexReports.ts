@@ -127,7 +127,5 @@ export const reportsFor = (
           usage: (params as Params<"thread/tokenUsage/updated">).tokenUsage.total
         }
       ]
-    case "error":
-      return []
   }
 }
