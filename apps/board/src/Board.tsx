@@ -13,6 +13,7 @@ import {
   failureOf,
   groupThreads,
   setupLabel,
+  troubleOf,
   turnLabel,
   visibleThreads
 } from "./model.ts"
@@ -24,6 +25,8 @@ const OVERSCAN = 4
 
 const Card = ({ thread, children, now }: { thread: Thread; children: number; now: number }) => {
   const failure = failureOf(thread)
+  const turn = turnLabel(thread)
+  const trouble = troubleOf(thread)
   return (
     <a
       class={`card col-${thread.status}`}
@@ -41,9 +44,15 @@ const Card = ({ thread, children, now }: { thread: Thread; children: number; now
         <span class="chip" data-testid="card-setup">
           setup {setupLabel(thread)}
         </span>
-        <span class="chip" data-testid="card-turn">
-          turn {turnLabel(thread)}
+        <span class={turn === "stalled" ? "chip warn" : "chip"} data-testid="card-turn">
+          turn {turn}
         </span>
+        {trouble === undefined ? null : (
+          <span class="chip warn" data-testid="card-trouble" title={trouble.message}>
+            agent {trouble.level}
+            {trouble.count > 1 ? ` ×${trouble.count}` : ""}
+          </span>
+        )}
         {thread.pendingApprovals.length > 0 ? (
           <span class="chip warn">{thread.pendingApprovals.length} approval(s)</span>
         ) : null}

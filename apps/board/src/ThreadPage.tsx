@@ -253,6 +253,35 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
           {failure}
         </p>
       )}
+      {thread.latestTurn?.stalledSince == null || turnLabel(thread) !== "stalled" ? null : (
+        <p class="stalled" data-testid="stalled">
+          Stalled: no progress from the agent since{" "}
+          {new Date(thread.latestTurn.stalledSince).toLocaleTimeString()} (
+          {age(thread.latestTurn.stalledSince, now)}
+          ). Interrupt it, or wait: the server stops it if it stays quiet.
+        </p>
+      )}
+      {thread.agentNotices.length === 0 ? null : (
+        <section class="notices" data-testid="agent-notices">
+          <h3>What the agent reported</h3>
+          {thread.agentNotices
+            .slice()
+            .reverse()
+            .map((n) => (
+              <div
+                class={`notice notice-${n.level}`}
+                key={`${n.source}-${n.firstAt}-${n.message}`}
+                data-testid="agent-notice"
+              >
+                <span class="tag">{n.level}</span> <span class="muted">{n.source}</span>{" "}
+                {n.count > 1 ? <span class="muted">×{n.count} </span> : null}
+                {n.willRetry ? <span class="muted">retrying </span> : null}
+                <span class="notice-text">{n.message}</span>{" "}
+                <span class="muted">{age(n.lastAt, now)} ago</span>
+              </div>
+            ))}
+        </section>
+      )}
 
       <section class="actions">
         <form

@@ -1,9 +1,10 @@
 // What the board shows, derived from the server's read model: which column a thread is in, how
 // its setup and turn read, its children. Pure functions; the read model itself is the server's own
 // projector folding the same events (one definition of what an event does to a thread).
-import type { Snapshot, SpindleEvent, Thread, ThreadId } from "@spindle/contracts"
+import type { AgentNotice, Snapshot, SpindleEvent, Thread, ThreadId } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import type { ReadModel } from "../../server/src/domain/readModel.ts"
+import { turnStateOf } from "../../server/src/domain/turnState.ts"
 import { project } from "../../server/src/orchestration/projector.ts"
 
 export type { ReadModel }
@@ -47,8 +48,14 @@ export const turnLabel = (thread: Thread): string => {
     return thread.setup.status === "pending" || thread.setup.status === "running"
       ? "waiting for setup"
       : "no turn"
-  return turn.status
+  return turnStateOf(thread)
 }
+
+/** The agent's latest error or warning about the latest turn or its session, for the card. */
+export const troubleOf = (thread: Thread): AgentNotice | undefined =>
+  thread.agentNotices
+    .filter((n) => n.level !== "info" && (n.turnId === null || n.turnId === thread.latestTurn?.turnId))
+    .at(-1)
 
 export const setupLabel = (thread: Thread): string => {
   const setup = thread.setup
@@ -177,6 +184,12 @@ export const describeEvent = (event: SpindleEvent): string => {
       return `session ${event.payload.status}${event.payload.error ? `: ${event.payload.error}` : ""}`
     case "thread.bootstrap-failed":
       return `bootstrap failed at ${event.payload.stage}: ${event.payload.error.message}`
+    case "thread.agent-noticed": {
+      const { notice } = event.payload
+      return `agent ${notice.level} (${notice.source}${notice.count > 1 ? `, ${notice.count} more times` : ""}${notice.willRetry ? ", retrying" : ""}): ${notice.message}`
+    }
+    case "thread.turn-stalled":
+      return `turn stalled: no progress since ${new Date(event.payload.since).toLocaleTimeString()}`
     default:
       return event.type.replace(/^thread\./, "")
   }

@@ -10,6 +10,7 @@ import { threadOfEvent } from "../domain/readModel.ts"
 import { CliFailure, EXIT } from "./errors.ts"
 import { writeErrorLine } from "./output.ts"
 import type { SpindleClient } from "./rpcClient.ts"
+import { noticeLine } from "./threadView.ts"
 
 export type FollowEnd =
   | "turn-requested"
@@ -107,6 +108,10 @@ export const describeEvent = (event: SpindleEvent, startedAt: number, now: numbe
       return event.payload.status === "completed"
         ? `● turn completed [${elapsed}]`
         : `✗ turn ${event.payload.status}${event.payload.reason ? `: ${event.payload.reason}` : ""} [${elapsed}]`
+    case "thread.agent-noticed":
+      return `  ${noticeLine(event.payload.notice)}`
+    case "thread.turn-stalled":
+      return `⚠ turn stalled: no progress from the agent since ${event.payload.since} [${elapsed}]`
     case "thread.bootstrap-failed":
       return `✗ bootstrap failed at ${event.payload.stage}: ${event.payload.error.message}`
     default:

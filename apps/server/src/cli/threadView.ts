@@ -1,6 +1,6 @@
 // A thread in words: the state one word says (list), the full form (show), one line (wait,
 // children). JSON output is always the contracts' Thread itself.
-import type { Thread } from "@spindle/contracts"
+import type { AgentNoticeReport, Thread } from "@spindle/contracts"
 import { turnStateOf } from "../domain/turnState.ts"
 import { age, table } from "./output.ts"
 
@@ -41,18 +41,36 @@ export const threadTable = (threads: ReadonlyArray<Thread>, now = Date.now()) =>
         ])
       )
 
+/** `thread show` lists this many of the agent's latest notices (all of them are in --json). */
+const NOTICES_SHOWN = 5
+
+/** One line for something the agent reported: level, who said it, how often, whether it retries. */
+export const noticeLine = (
+  notice: Pick<AgentNoticeReport, "level" | "source" | "message" | "willRetry" | "count">
+) =>
+  `${notice.level === "info" ? "i" : "!"} agent ${notice.level} (${notice.source}${
+    notice.count > 1 ? `, ${notice.count} times` : ""
+  }${notice.willRetry === true ? ", retrying" : ""}): ${notice.message}`
+
+/** How long the turn has been stalled, for `thread show`. */
+const stalledFor = (t: Thread, now: number) =>
+  t.latestTurn?.stalledSince == null || turnStateOf(t) !== "stalled"
+    ? ""
+    : ` (no progress since ${t.latestTurn.stalledSince}, ${age(t.latestTurn.stalledSince, now)} ago)`
+
 export const stateLine = (t: Thread) =>
   `${t.id}  ${turnStateOf(t)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}${
     t.pendingApprovals.length > 0 ? `  (${t.pendingApprovals.length} approval(s) waiting)` : ""
   }  ${t.title}`
 
-export const formatThread = (t: Thread) => {
+export const formatThread = (t: Thread, now = Date.now()) => {
   const turn = turnStateOf(t)
+  const notices = t.agentNotices.slice(-NOTICES_SHOWN)
   return [
     `${t.id}  ${t.title}`,
     `  project ${t.projectId}  status ${t.status}  bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}${t.parentThreadId === null ? "" : `  parent ${t.parentThreadId}`}`,
     `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
-    `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
+    `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${stalledFor(t, now)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
     ...(t.ports === null
       ? []
       : [`  ports ${t.ports.first}-${t.ports.first + t.ports.count - 1} (SPINDLE_PORT ${t.ports.first})`]),
@@ -72,6 +90,10 @@ export const formatThread = (t: Thread) => {
         `  ? approval ${a.requestId}: ${a.kind === "command" ? (a.command ?? "a command") : "file changes"}  (spindle thread approve|decline ${t.id} ${a.requestId})`
     ),
     ...t.warnings.map((warning) => `  ! ${warning}`),
+    ...(t.agentNotices.length > notices.length
+      ? [`  (${t.agentNotices.length - notices.length} earlier agent notices: --json shows them)`]
+      : []),
+    ...notices.map((notice) => `  ${noticeLine(notice)}  [${notice.lastAt}]`),
     ...(t.bootstrap.error ? [`  error: ${t.bootstrap.error.message}`] : [])
   ].join("\n")
 }
