@@ -201,7 +201,10 @@ describe("reliability: agent trouble", () => {
           const noticed = events.filter((e) => e.type === "thread.agent-noticed").length
           const retries =
             ended?.thread.agentNotices.find((n) => n.source === "codex" && n.level === "error")?.count ?? 0
-          report.figure("Codex retry errors seen / notice events written (every source)", `${retries} / ${noticed}`)
+          report.figure(
+            "Codex retry errors seen / notice events written (every source)",
+            `${retries} / ${noticed}`
+          )
           report.check(
             "retries are counted, not each recorded (notice events at most 12 per notice)",
             noticed <= 12 * Math.max(1, ended?.thread.agentNotices.length ?? 1) ? [] : [`${noticed} events`]

@@ -36,7 +36,7 @@ import { VERSION } from "../../version.ts"
 import { makeNoticeGate } from "../noticeGate.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
-import { noticeFor } from "./codexNotices.ts"
+import { compactMessage, noticeFor } from "./codexNotices.ts"
 import { reportsFor } from "./codexReports.ts"
 import {
   codexArgs,
@@ -303,10 +303,14 @@ export const makeCodexAdapter = (
         rpc.peer.request(method, params).pipe(
           Effect.timeoutOrElse({
             duration: REQUEST_TIMEOUT,
-            orElse: () =>
-              Effect.fail(
-                failed(`Codex did not answer ${method} within ${Duration.format(REQUEST_TIMEOUT)}.`)
+            orElse: () => {
+              const lines = stderrTail.lines()
+              return Effect.fail(
+                failed(
+                  `Codex did not answer ${method} within ${Duration.format(REQUEST_TIMEOUT)}.${lines.length === 0 ? "" : ` Its last output:\n${lines.join("\n")}`}`
+                )
               )
+            }
           }),
           Effect.catch((error: RpcFailure | SpindleError) =>
             error instanceof SpindleError
@@ -320,7 +324,7 @@ export const makeCodexAdapter = (
                       )
                     )
                   )
-                : Effect.fail(failed(`Codex refused ${method}: ${error.message}`))
+                : Effect.fail(failed(`Codex refused ${method}: ${compactMessage(error.message)}`))
           )
         )
 
