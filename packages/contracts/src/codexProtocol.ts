@@ -90,6 +90,8 @@ export const CodexThreadItem = Schema.Union([
     error: Nullable(Schema.Struct({ message: Schema.String })),
     result: Nullable(Schema.Struct({ content: Schema.Array(Schema.Unknown) }))
   }),
+  /** Plan mode's proposed plan, which Codex takes out of the agent's message. */
+  Schema.Struct({ type: Schema.Literal("plan"), id: Schema.String, text: Schema.String }),
   Schema.Struct({ type: Schema.String, id: Schema.String })
 ])
 export type CodexThreadItem = typeof CodexThreadItem.Type

@@ -36,7 +36,7 @@ import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
-import { NO_PLAN_MODE, planMode, userInputAnswer, userInputItem } from "./codexPlanMode.ts"
+import { joinPlan, NO_PLAN_MODE, planMode, userInputAnswer, userInputItem } from "./codexPlanMode.ts"
 import { reportsFor } from "./codexReports.ts"
 import {
   codexArgs,
@@ -86,6 +86,8 @@ const signalIn = (error: { readonly message: string; readonly reason?: { readonl
 interface CurrentTurn {
   readonly turnId: TurnId
   codexTurnId: string | null
+  /** Plan mode's proposed plan, until the message it goes back into (codexPlanMode.ts). */
+  plan?: string | undefined
 }
 
 export const makeCodexAdapter = (
@@ -150,7 +152,7 @@ export const makeCodexAdapter = (
               current.codexTurnId = codexTurn
             if (codexTurn !== undefined && codexTurn !== current.codexTurnId) return
             const turn = current
-            for (const report of reportsFor(known, value, turn.turnId)) {
+            for (const report of joinPlan(turn, reportsFor(known, value, turn.turnId))) {
               yield* context.report(report)
               if (report.type === "turn-ended" && current === turn) current = undefined
             }

@@ -116,6 +116,38 @@ describe("what the model sees through Codex", () => {
   )
 
   it.live(
+    "the plan a plan thread proposes stays in its message (Codex takes it out into an item of its own), so its last message holds it",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        const plan = "# Cache\n- add a table\n- read through it"
+        yield* world.start(
+          "t1",
+          `plan it [[say: Here is my plan.\n\n<proposed_plan>\n${plan}\n</proposed_plan>\n]]`,
+          {
+            interactionMode: "plan"
+          }
+        )
+        const events = yield* turnEnded(world.engine, "t1")
+        assert.strictEqual(turnEndOf(events)?.status, "completed")
+        const expected = `Here is my plan.\n\n<proposed_plan>\n${plan}\n</proposed_plan>`
+        assert.strictEqual(
+          (yield* world.engine.getThread("t1" as ThreadId))!.latestTurn?.lastMessage,
+          expected
+        )
+        const items = events.flatMap((e) =>
+          e.type === "thread.turn-item" && e.payload.phase === "completed" ? [e.payload.item] : []
+        )
+        assert.deepStrictEqual(
+          items.map((item) => [item.kind, item.text]),
+          [["agent-message", expected]],
+          "one message with the plan, no item left without its text"
+        )
+      }),
+    120_000
+  )
+
+  it.live(
     "plan mode's question (request_user_input) shows on the thread, and the model is told to ask it in its final message",
     () =>
       Effect.gen(function* () {

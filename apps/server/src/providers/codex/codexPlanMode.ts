@@ -1,5 +1,5 @@
-// A `plan` thread's turns in Codex's plan collaboration mode, and the questions plan mode lets the
-// model ask. Codex 0.171 offers collaboration modes only through its experimental API (opted into
+// A `plan` thread's turns in Codex's plan collaboration mode, the plan it proposes, and the
+// questions plan mode lets the model ask. Codex 0.171 offers collaboration modes only through its experimental API (opted into
 // at `initialize`): the adapter asks for Codex's own plan preset once per session, and when this
 // Codex has none, the thread is told so instead of silently running in default mode. Pure.
 import {
@@ -7,6 +7,7 @@ import {
   CodexCollaborationModeList,
   type CodexUserInputRequest,
   MAX_ITEM_TEXT,
+  type ProviderReport,
   type TurnItem
 } from "@spindle/contracts"
 import * as Schema from "effect/Schema"
@@ -66,3 +67,39 @@ export const userInputItem = (request: UserInput): TurnItem => {
     text: text.length > MAX_ITEM_TEXT ? text.slice(0, MAX_ITEM_TEXT) : text
   }
 }
+
+/** A message with the proposed plan at its end, in the tags the model wrote it in. */
+const withPlan = (message: string, plan: string) => {
+  const text = `${message.trim() === "" ? "" : `${message.trimEnd()}\n\n`}<proposed_plan>\n${plan.trim()}\n</proposed_plan>`
+  return text.length > MAX_ITEM_TEXT ? text.slice(text.length - MAX_ITEM_TEXT) : text
+}
+
+/**
+ * Codex takes the `<proposed_plan>` block out of the agent's message into an item of its own
+ * (reported as an `other` item with status `plan`). These reports put it back at the end of the
+ * turn's next completed message (or, if none comes, in a message before the turn's end), so the
+ * thread's conversation and its last message, which a parent reads, hold the plan. `held` is the
+ * turn's plan waiting for its message.
+ */
+export const joinPlan = (
+  held: { plan?: string | undefined },
+  reports: ReadonlyArray<ProviderReport>
+): Array<ProviderReport> =>
+  reports.flatMap((report): Array<ProviderReport> => {
+    if (report.type === "turn-item" && report.item.kind === "other" && report.item.status === "plan") {
+      if (report.phase === "completed" && report.item.text !== undefined) held.plan = report.item.text
+      return []
+    }
+    const plan = held.plan
+    if (plan === undefined) return [report]
+    if (report.type === "turn-item" && report.phase === "completed" && report.item.kind === "agent-message") {
+      held.plan = undefined
+      return [{ ...report, item: { ...report.item, text: withPlan(report.item.text ?? "", plan) } }]
+    }
+    if (report.type === "turn-ended") {
+      held.plan = undefined
+      const item: TurnItem = { id: `plan-${report.turnId}`, kind: "agent-message", text: withPlan("", plan) }
+      return [{ type: "turn-item", turnId: report.turnId, phase: "completed", item }, report]
+    }
+    return [report]
+  })
