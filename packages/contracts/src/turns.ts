@@ -163,6 +163,8 @@ export const ProviderReport = Schema.Union([
   Schema.Struct({ type: Schema.Literal("agent-noticed"), notice: AgentNoticeReport }),
   /** The turn has shown no progress since `since` (reported by Spindle's watchdog, not the agent). */
   Schema.Struct({ type: Schema.Literal("turn-stalled"), turnId: TurnId, since: IsoTimestamp }),
+  /** Something the thread's owner should know about its agent (recorded once as a thread warning). */
+  Schema.Struct({ type: Schema.Literal("warning"), warning: Schema.String }),
   /** Notices about children that reached the agent (steered into its turn, or with its next prompt). */
   Schema.Struct({
     type: Schema.Literal("notices-delivered"),
