@@ -3,7 +3,7 @@
 // and an MCP server of the project does not start. The server's stall timeout (a serve flag) marks
 // the turn stalled: the card says so with the agent's error, the thread page shows the stall and
 // what the agent reported, and `thread list --state stalled` / `thread show` say the same.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { startFakeModel } from "../../server/src/testing/fakeModel.ts"
@@ -18,6 +18,17 @@ import {
   tempDir,
   waitForCard
 } from "./harness.ts"
+
+/** Whether a process still runs with `home` as its CODEX_HOME (a Codex the stopped server left exiting). */
+const codexStillIn = (home: string) =>
+  readdirSync("/proc").some((entry) => {
+    if (!/^\d+$/.test(entry)) return false
+    try {
+      return readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(`CODEX_HOME=${home}`)
+    } catch {
+      return false
+    }
+  })
 
 describe("board: an agent in trouble", () => {
   let home: string
@@ -57,7 +68,12 @@ describe("board: an agent in trouble", () => {
   })
   afterAll(async () => {
     await cleanup()
-    if (codexHome !== undefined) rmSync(codexHome, { recursive: true, force: true })
+    if (codexHome === undefined) return
+    // A Codex still exiting would write its home again after it is removed.
+    for (let waited = 0; waited < 10_000 && codexStillIn(codexHome); waited += 100) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    rmSync(codexHome, { recursive: true, force: true })
   })
 
   it("a stalled turn and the agent's errors show on its card, its page, thread list and thread show", async () => {
