@@ -55,7 +55,7 @@ export const ThreadWaitInput = Schema.Struct({
   threadIds: Schema.Array(ThreadId.annotate({ description: "A thread id" }))
     .check(Schema.isMinLength(1), Schema.isMaxLength(64))
     .annotate({
-      description: "The threads to wait for (for an agent: threads it started), 1 to 64 ids."
+      description: "The threads to wait for (for an agent: threads it started)."
     }),
   until: Schema.optionalKey(
     WaitUntil.annotate({

@@ -39,7 +39,11 @@ export type CodexApprovalDecision = "accept" | "acceptForSession" | "decline" | 
 
 // ---- what we read -----------------------------------------------------------------------------
 
-export const CodexThreadStartResponse = Schema.Struct({ thread: Schema.Struct({ id: Schema.String }) })
+export const CodexThreadStartResponse = Schema.Struct({
+  thread: Schema.Struct({ id: Schema.String }),
+  /** The model the thread runs (what a collaboration mode's settings must name). */
+  model: Schema.optionalKey(Schema.String)
+})
 export const CodexTurnStartResponse = Schema.Struct({ turn: Schema.Struct({ id: Schema.String }) })
 
 export const CodexTurnStatus = Schema.Literals(["completed", "interrupted", "failed", "inProgress"])
@@ -86,6 +90,8 @@ export const CodexThreadItem = Schema.Union([
     error: Nullable(Schema.Struct({ message: Schema.String })),
     result: Nullable(Schema.Struct({ content: Schema.Array(Schema.Unknown) }))
   }),
+  /** Plan mode's proposed plan, which Codex takes out of the agent's message. */
+  Schema.Struct({ type: Schema.Literal("plan"), id: Schema.String, text: Schema.String }),
   Schema.Struct({ type: Schema.String, id: Schema.String })
 ])
 export type CodexThreadItem = typeof CodexThreadItem.Type
@@ -148,3 +154,43 @@ export const CodexApprovalRequests = {
   })
 } as const
 export type CodexApprovalMethod = keyof typeof CodexApprovalRequests
+
+// ---- plan mode (experimental in Codex 0.171: `initialize` must opt into `experimentalApi`) ------
+
+export type CodexModeKind = "plan" | "default"
+
+/** `turn/start`'s `collaborationMode`; `developer_instructions: null` means the mode's built-in ones. */
+export interface CodexCollaborationMode {
+  readonly mode: CodexModeKind
+  readonly settings: {
+    readonly model: string
+    readonly reasoning_effort: string | null
+    readonly developer_instructions: null
+  }
+}
+
+/** `collaborationMode/list`: Codex's presets, as its own UI offers them. */
+export const CodexCollaborationModeList = Schema.Struct({
+  data: Schema.Array(
+    Schema.Struct({
+      name: Schema.String,
+      mode: Schema.optionalKey(Schema.NullOr(Schema.String)),
+      model: Schema.optionalKey(Schema.NullOr(Schema.String)),
+      reasoning_effort: Schema.optionalKey(Schema.NullOr(Schema.String))
+    })
+  )
+})
+
+/** `item/tool/requestUserInput`: the model's `request_user_input` questions (plan mode). */
+export const CodexUserInputRequest = Schema.Struct({
+  ...turnScoped,
+  itemId: Schema.String,
+  questions: Schema.Array(
+    Schema.Struct({
+      id: Schema.String,
+      header: Schema.String,
+      question: Schema.String,
+      options: Nullable(Schema.Array(Schema.Struct({ label: Schema.String, description: Schema.String })))
+    })
+  )
+})

@@ -2,7 +2,7 @@
 // so the model, the SDK and the server read one definition.
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
-import { Attachments } from "./attachments.ts"
+import { Attachments, MAX_ATTACHMENT_BYTES } from "./attachments.ts"
 import { BootstrapResult } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { ThreadId } from "./ids.ts"
@@ -10,6 +10,9 @@ import { Thread } from "./thread.ts"
 import {
   AbsolutePath,
   InteractionMode,
+  MAX_PROMPT_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TITLE_LENGTH,
   ModelName,
   Prompt,
   ProviderKind,
@@ -26,26 +29,27 @@ export const ClientRequestId = Schema.String.check(
   })
 )
 
+// Descriptions say what a field means; its lengths, patterns and limits are added in words by
+// toolInputSchema.ts from the JSON Schema's keywords, except the text limits JSON Schema cannot
+// carry (trimmed lengths), said here from the same constants the checks use.
 export const ThreadStartInput = Schema.Struct({
   prompt: Prompt.annotate({
-    description:
-      "The first message for the new thread's agent (required): at most 120000 characters, with a visible character; newlines and tabs are fine, other control characters are not."
+    description: `The new agent's first message (required): at most ${MAX_PROMPT_LENGTH} characters; newlines and tabs are fine, other control characters are not.`
   }),
   title: Schema.optionalKey(
     Title.annotate({
-      description:
-        "One line of at most 200 characters. Defaults to the prompt, whitespace collapsed, cut to 80 characters."
+      description: `One line of at most ${MAX_TITLE_LENGTH} characters (default: the prompt's start).`
     })
   ),
   mode: Schema.optionalKey(
     WorkspaceMode.annotate({
       description:
-        "new_worktree (default): a new branch and worktree; existing_worktree: a worktree given by worktreePath; current_checkout: your own checkout (concurrent writes may conflict)."
+        "new_worktree (default): a new branch and worktree; existing_worktree: the one at worktreePath; current_checkout: yours (concurrent writes may conflict)."
     })
   ),
   worktreePath: Schema.optionalKey(
     AbsolutePath.annotate({
-      description: "Required for existing_worktree (and only then): a worktree of this repository."
+      description: "Required for existing_worktree, and only then: a worktree of this repository."
     })
   ),
   branch: Schema.optionalKey(
@@ -54,18 +58,18 @@ export const ThreadStartInput = Schema.Struct({
     })
   ),
   baseBranch: Schema.optionalKey(
-    BaseRef.annotate({ description: "Branch to start the new worktree from, only for new_worktree." })
+    BaseRef.annotate({ description: "Ref to start the new worktree from, only for new_worktree." })
   ),
   pr: Schema.optionalKey(
     PullRequestNumber.annotate({
       description:
-        "Only for new_worktree, instead of branch and baseBranch: the number of a pull request on the project's origin; its head is fetched and checked out in the new worktree on a branch of its own."
+        "Only for new_worktree, instead of branch and baseBranch: a pull request on the project's origin, checked out on a new branch."
     })
   ),
   baseBranchSource: Schema.optionalKey(
     Schema.Literals(["default", "source"]).annotate({
       description:
-        "Only for new_worktree and without baseBranch: 'source' branches from your thread's branch, 'default' (default) from the project's default branch."
+        "Only for new_worktree without baseBranch: 'source' starts from your branch, 'default' (default) from the project's default branch."
     })
   ),
   runSetupScript: Schema.optionalKey(
@@ -76,18 +80,18 @@ export const ThreadStartInput = Schema.Struct({
   provider: Schema.optionalKey(
     ProviderKind.annotate({
       description:
-        "The agent that runs the new thread: codex or command (default: yours). A command agent has no sandbox and no approvals, so only a full-access thread may start one."
+        "The new agent (default: yours). A command agent has no sandbox and no approvals, so only a full-access thread may start one."
     })
   ),
   model: Schema.optionalKey(
     ModelName.annotate({
-      description: "The model for the new thread's agent (default: yours, unless provider changes)."
+      description: "The new agent's model (default: yours, unless provider changes)."
     })
   ),
   runtimeMode: Schema.optionalKey(
     RuntimeMode.annotate({
       description:
-        "What the new agent may do without asking: approval-required < auto-accept-edits < sandboxed < full-access; never more than yours (default: yours)."
+        "What the new agent may do without asking, least to most as listed; never more than yours (default: yours)."
     })
   ),
   interactionMode: Schema.optionalKey(
@@ -97,19 +101,17 @@ export const ThreadStartInput = Schema.Struct({
   ),
   tags: Schema.optionalKey(
     Tags.annotate({
-      description:
-        'A JSON array of up to 32 one-line strings of at most 64 characters, e.g. ["auth","refactor"] (not a comma-separated string).'
+      description: `A JSON array of one-line strings of at most ${MAX_TAG_LENGTH} characters, e.g. ["auth","refactor"] (not a comma-separated string).`
     })
   ),
   attachments: Schema.optionalKey(
     Attachments.annotate({
-      description:
-        "Up to 8 images or text files for the new thread's first prompt: {path} of a file inside your own worktree, or {name, mediaType, data} with the bytes in base64 (4 MiB each at most)."
+      description: `Images or text files for the first prompt: a file in your worktree, or its bytes in base64 (${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB each at most).`
     })
   ),
   clientRequestId: Schema.optionalKey(
     ClientRequestId.annotate({
-      description: "Retries with the same clientRequestId return the same thread instead of starting another."
+      description: "A retry with the same clientRequestId returns the same thread."
     })
   )
 })
@@ -181,6 +183,17 @@ export type ThreadListOutput = typeof ThreadListOutput.Type
 
 const startFields = ThreadStartInput.fields
 
+/**
+ * A batch's defaults, described briefly: their meaning and rules are the entries' own, and Codex
+ * drops every description of a tool whose schema passes 5000 characters.
+ */
+const batchDefaults = Object.fromEntries(
+  BATCH_DEFAULT_FIELDS.map((name) => [
+    name,
+    startFields[name].annotate({ description: "Default for the entries." })
+  ])
+) as { readonly [K in (typeof BATCH_DEFAULT_FIELDS)[number]]: (typeof startFields)[K] }
+
 /** Several children in one call; fields at the top level are defaults for every entry. */
 export const ThreadsStartInput = Schema.Struct({
   threads: Schema.Array(
@@ -190,9 +203,9 @@ export const ThreadsStartInput = Schema.Struct({
   )
     .check(Schema.isMinLength(1), Schema.isMaxLength(MAX_BATCH))
     .annotate({
-      description: `1 to ${MAX_BATCH} threads to start, each answered on its own (ok with its ids, or its error).`
+      description: "The threads to start."
     }),
-  ...Struct.pick(startFields, BATCH_DEFAULT_FIELDS)
+  ...batchDefaults
 }).annotate({ identifier: "ThreadsStartInput" })
 
 /** How the server reads a batch: entries one by one, so a bad entry is that entry's error. */

@@ -157,6 +157,8 @@ export const ProviderReport = Schema.Union([
     type: Schema.Literal("approval-expired"),
     requestId: Schema.String
   }),
+  /** Something the thread's owner should know about its agent (recorded once as a thread warning). */
+  Schema.Struct({ type: Schema.Literal("warning"), warning: Schema.String }),
   /** Notices about children that reached the agent (steered into its turn, or with its next prompt). */
   Schema.Struct({
     type: Schema.Literal("notices-delivered"),

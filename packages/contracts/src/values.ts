@@ -86,12 +86,15 @@ export const boundedText = (max: number) => Schema.String.check(textCheck({ max,
 /** Text that may span lines (prompts): at most `max` characters once trimmed. */
 export const multilineText = (max: number) => Schema.String.check(textCheck({ max, multiline: true }))
 
+/** The longest title and tag (trimmed). */
+export const MAX_TITLE_LENGTH = 200
+export const MAX_TAG_LENGTH = 64
+
 /** A title as people and agents send it (commands, MCP tools): no bidi controls either. */
 export const Title = Schema.String.check(
-  textCheck({ max: 200, multiline: false, refuseBidi: true })
+  textCheck({ max: MAX_TITLE_LENGTH, multiline: false, refuseBidi: true })
 ).annotate({
-  description:
-    "One line, at most 200 characters (trimmed), with a visible character and no bidirectional controls"
+  description: `One line, at most ${MAX_TITLE_LENGTH} characters (trimmed), with a visible character and no bidirectional controls`
 })
 
 /**
@@ -164,7 +167,7 @@ export const WorkspaceMode = Schema.Literals(["new_worktree", "existing_worktree
 export type WorkspaceMode = typeof WorkspaceMode.Type
 
 /** A tag on a thread; a list of tags is always a JSON array, never a comma-separated string. */
-export const Tag = boundedText(64)
+export const Tag = boundedText(MAX_TAG_LENGTH)
 export const Tags = Schema.Array(Tag).check(Schema.isMaxLength(32, { message: "at most 32 tags; drop some" }))
 
 /** The longest first prompt we accept (trimmed). */

@@ -7,7 +7,8 @@ import type { WorkspaceMode } from "./values.ts"
 
 // One pattern check, so the JSON Schema stays flat (some MCP clients drop `allOf`).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const refPattern = Schema.isPattern(/^[^-\s\x00-\x1f\x7f\ufffd][^\x00-\x1f\x7f\ufffd]*$/u, {
+export const REF_PATTERN = /^[^-\s\x00-\x1f\x7f\ufffd][^\x00-\x1f\x7f\ufffd]*$/u
+const refPattern = Schema.isPattern(REF_PATTERN, {
   message:
     "branch names must not start with '-' or whitespace, nor contain control characters or U+FFFD (bytes that were not UTF-8)"
 })

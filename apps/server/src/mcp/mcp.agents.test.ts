@@ -25,6 +25,34 @@ describe("MCP for real agents", () => {
     }
   })
 
+  it("every tool's schema fits what Codex gives the model with its descriptions (5000 characters)", () => {
+    // Codex 0.171 keeps these keywords of an MCP tool's input schema and drops the rest; when what
+    // is left passes 5000 characters of compact JSON, it drops every description as well.
+    const kept = new Set(["type", "description", "enum", "items", "minItems", "properties"])
+    for (const key of ["required", "additionalProperties", "anyOf", "oneOf", "allOf", "$ref", "$defs"])
+      kept.add(key)
+    const view = (node: unknown, named = false): unknown => {
+      if (Array.isArray(node)) return node.map((item) => view(item))
+      if (node === null || typeof node !== "object") return node
+      const entries = Object.entries(node)
+      if (named) return Object.fromEntries(entries.map(([key, value]) => [key, view(value)]))
+      return Object.fromEntries(
+        entries.flatMap(
+          ([key, value]): Array<[string, unknown]> =>
+            key === "const"
+              ? [["enum", [value]]]
+              : kept.has(key)
+                ? [[key, view(value, key === "properties" || key === "$defs")]]
+                : []
+        )
+      )
+    }
+    for (const tool of makeToolDefinitions()) {
+      const size = JSON.stringify(view(tool.inputSchema)).length
+      assert.isAtMost(size, 5000, `${tool.name}'s schema as the model gets it`)
+    }
+  })
+
   it.live(
     'a refused token gets 401 with WWW-Authenticate: Bearer error="invalid_token" and a description',
     () =>

@@ -1,7 +1,12 @@
 // The MCP tools as the model sees them: names, descriptions, annotations, and JSON Schemas
-// generated from the contracts (inlined to an object at the root, as MCP requires). Built when
-// asked for, not at import: generating the schemas costs tens of milliseconds of server startup.
+// generated from the contracts (an object at the root, as MCP requires; inputs shaped by
+// toolInputSchema so their rules survive what Codex does to them). Built when asked for, not at
+// import: generating the schemas costs tens of milliseconds of server startup.
 import {
+  BATCH_DEFAULT_FIELDS,
+  DEFAULT_WAIT_SECONDS,
+  MAX_BATCH,
+  MAX_WAIT_SECONDS,
   ThreadListOutput,
   ThreadSendInput,
   ThreadSendOutput,
@@ -15,11 +20,12 @@ import {
   ThreadsStartOutput,
   ThreadWaitInput,
   ThreadWaitOutput,
-  toJsonSchema
+  toJsonSchema,
+  toolInputSchema
 } from "@spindle/contracts"
 import type * as Schema from "effect/Schema"
 
-/** An object schema at the root, with the other definitions kept under `$defs`. */
+/** An output schema: an object at the root, with the other definitions kept under `$defs`. */
 export const toolSchema = (schema: Schema.Top): Record<string, unknown> => {
   const {
     $schema: _dialect,
@@ -57,7 +63,7 @@ export const makeToolDefinitions = () =>
         "Start a new Spindle thread: another coding agent working in its own git worktree (or in a given worktree, or in this checkout), with the given first prompt. " +
         "Use this ONLY when the user explicitly asks you to start, spawn or create another thread or agent; never to delegate work on your own initiative. " +
         "It returns once the child's workspace exists (it does not wait for setup or the child's work). Pass clientRequestId to make a retry return the same thread.",
-      inputSchema: toolSchema(ThreadStartInput),
+      inputSchema: toolInputSchema(ThreadStartInput),
       outputSchema: toolSchema(ThreadStartOutput),
       annotations: write
     },
@@ -65,10 +71,10 @@ export const makeToolDefinitions = () =>
       name: THREADS_START,
       title: "Start several threads",
       description:
-        "Start 1 to 8 new Spindle threads in one call, each like t3_thread_start; fields at the top level are defaults for every entry. " +
+        `Start 1 to ${MAX_BATCH} new Spindle threads in one call, each like t3_thread_start; fields at the top level are defaults for every entry. ` +
         "Use this ONLY when the user explicitly asks for several threads or agents. Each entry is answered on its own: {ok: true, threadId, branch, worktreePath, ...} or {ok: false, error: {reason, message, stage}}. " +
         "If they would not all fit under your limit of live children, nothing is started.",
-      inputSchema: toolSchema(ThreadsStartInput),
+      inputSchema: toolInputSchema(ThreadsStartInput, BATCH_DEFAULT_FIELDS),
       outputSchema: toolSchema(ThreadsStartOutput),
       annotations: write
     },
@@ -76,11 +82,11 @@ export const makeToolDefinitions = () =>
       name: THREAD_WAIT,
       title: "Wait for threads you started",
       description:
-        "Wait until threads you started reach a state (their turn ended, by default), at most timeoutSeconds (default 45, at most 50). " +
+        `Wait until threads you started reach a state (their turn ended, by default), at most timeoutSeconds (default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}). ` +
         "Returns at once when they already have; on timeout returns their current states, so call it again to keep waiting. " +
         "Answers {done, timedOut, reached, threads, outputs}: each thread is Spindle's Thread object (status, workspace, bootstrap, setup, latestTurn with its status and reason; latestTurn is null before its first turn is requested), " +
         "and outputs[threadId] is what its agent produced: its last message and its changes (files, lines, commits against its base).",
-      inputSchema: toolSchema(ThreadWaitInput),
+      inputSchema: toolInputSchema(ThreadWaitInput),
       outputSchema: toolSchema(ThreadWaitOutput),
       annotations: read
     },
@@ -89,7 +95,7 @@ export const makeToolDefinitions = () =>
       title: "Send a prompt to a thread you started",
       description:
         "A follow-up message to a thread you started: it joins the thread's running turn when its agent can take one (Codex), else it starts the thread's next turn.",
-      inputSchema: toolSchema(ThreadSendInput),
+      inputSchema: toolInputSchema(ThreadSendInput),
       outputSchema: toolSchema(ThreadSendOutput),
       annotations: write
     },
@@ -99,7 +105,7 @@ export const makeToolDefinitions = () =>
       description:
         "Interrupts the running turn of a thread you started; with archive: true also archives it (its agent stops; its worktree is kept). " +
         "Answers {interrupted, archived, thread} with the thread as Spindle's Thread object after the stop (its turn may still be ending).",
-      inputSchema: toolSchema(ThreadStopInput),
+      inputSchema: toolInputSchema(ThreadStopInput),
       outputSchema: toolSchema(ThreadStopOutput),
       annotations: { ...write, destructiveHint: true }
     },
@@ -109,7 +115,7 @@ export const makeToolDefinitions = () =>
       description:
         "A thread this thread started, as {thread, output}: thread is Spindle's Thread object (the same as 'spindle thread show --json': status, workspace with branch and worktreePath, bootstrap, setup with its status and log tail, latestTurn with its status and reason, pending approvals); " +
         "output is what its agent produced: its last message and its changes (files, lines, commits against its base).",
-      inputSchema: toolSchema(ThreadStatusInput),
+      inputSchema: toolInputSchema(ThreadStatusInput),
       outputSchema: toolSchema(ThreadStatusOutput),
       annotations: read
     },

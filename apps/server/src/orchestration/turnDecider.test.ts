@@ -41,6 +41,14 @@ const running = (provider: "codex" | "command") => {
 }
 
 describe("turn decisions", () => {
+  it("a provider's warning is recorded on the thread once, however many sessions report it", () => {
+    let model = base("codex")
+    for (let session = 0; session < 3; session++) {
+      model = report(model, { type: "warning", warning: "no plan mode here" })
+    }
+    assert.deepStrictEqual(thread(model).warnings, ["no plan mode here"])
+  })
+
   it("a turn moves requested -> running -> completed, keeping the last agent message and usage", () => {
     const requested = applyCommand(base("codex"), start(base("codex"), "first", "u1"))
     assert.strictEqual(turnStateOf(thread(requested)), "requested")

@@ -160,6 +160,11 @@ export const decideProviderReport = (thread: Thread, report: ProviderReport): De
       }
       return accept({ type: "thread.child-notices-delivered", payload: { threadId, noticeIds } })
     }
+    case "warning":
+      // Said once, like thread.warn: a warning each new session repeats records nothing new.
+      return thread.warnings.includes(report.warning)
+        ? accept()
+        : accept({ type: "thread.warned", payload: { threadId, warning: report.warning } })
     case "approval-expired":
       if (!thread.pendingApprovals.some((a) => a.requestId === report.requestId)) {
         return reject({

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net"
  * - `[[run: <shell command>]]`: a call to Codex's shell tool (`exec_command {cmd}` in Codex 0.171).
  * - `[[spawn: <json object>]]`: a call to `t3_thread_start` of the MCP server `spindle` (`SPAWN_TOOL`).
  * - `[[call: <tool> <json object>]]`: a call to any offered tool, `name` or `namespace.name`.
+ * - `[[say: <text>]]`: the final message is exactly `text` (newlines kept).
  * - `[[slow: <ms>]]`: the final message streams its first half, then the stream is held open `ms` ms.
  * - `[[fail]]`: the stream fails with `response.failed`; `[[fail: <status>]]`: an HTTP error instead.
  * Tool directives run in order, one call per request: the step is the number of tool outputs after the
@@ -17,6 +18,7 @@ import type { AddressInfo } from "node:net"
 export type Directive =
   | { readonly kind: "run"; readonly command: string }
   | { readonly kind: "call"; readonly tool: string; readonly args: unknown }
+  | { readonly kind: "say"; readonly text: string }
   | { readonly kind: "slow"; readonly ms: number }
   | { readonly kind: "fail"; readonly status: number | undefined }
 
@@ -67,6 +69,8 @@ export const parseDirectives = (prompt: string): Array<Directive> =>
         return space < 0
           ? [{ kind: "call", tool: text, args: {} }]
           : [{ kind: "call", tool: text.slice(0, space), args: JSON.parse(text.slice(space)) }]
+      case "say":
+        return [{ kind: "say", text }]
       case "slow":
         return [{ kind: "slow", ms: Number(text) }]
       case "fail":
@@ -178,12 +182,15 @@ export const startFakeModel = async (options: FakeModelOptions = {}): Promise<Fa
     }
     if (call !== undefined) log(`cannot call: ${call}`)
 
+    const say = directives.find((d) => d.kind === "say")
     const text =
       call !== undefined
         ? `fake model: ${call}`
-        : steps.length === 0
-          ? `done: ${prompt.replace(DIRECTIVE, "").trim().slice(0, 40)}`
-          : steps.map((step, i) => `${describe(step)}:\n${textOf(outputs[i])}`).join("\n")
+        : say !== undefined && steps.length === 0
+          ? say.text
+          : steps.length === 0
+            ? `done: ${prompt.replace(DIRECTIVE, "").trim().slice(0, 40)}`
+            : steps.map((step, i) => `${describe(step)}:\n${textOf(outputs[i])}`).join("\n")
     const itemId = `msg_${n}`
     const half = Math.ceil(text.length / 2)
     const message = (content: Array<unknown>) => ({ type: "message", role: "assistant", id: itemId, content })

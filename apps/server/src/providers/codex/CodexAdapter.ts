@@ -1,8 +1,9 @@
 // The Codex provider: one `codex app-server` process per session (JSON-RPC lines over stdio), run in
 // the thread's worktree with an allowlisted environment, and Spindle's MCP endpoint and this
 // session's token in the thread's config (sent over stdin). It starts or resumes the Codex thread,
-// starts, steers and interrupts turns, maps Codex's notifications to provider reports, and passes
-// approval requests to Spindle and answers back.
+// starts, steers and interrupts turns (a plan thread's in Codex's plan mode, codexPlanMode.ts),
+// maps Codex's notifications to provider reports, and passes approval requests to Spindle and
+// answers back.
 
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
@@ -11,9 +12,11 @@ import {
   type ApprovalDecision,
   type CodexApprovalDecision,
   CodexApprovalRequests,
+  type CodexCollaborationMode,
   CodexNotifications,
   CodexThreadStartResponse,
   CodexTurnStartResponse,
+  CodexUserInputRequest,
   SpindleError,
   type ThreadAttachment,
   type TurnId
@@ -33,6 +36,7 @@ import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
+import { joinPlan, NO_PLAN_MODE, planMode, userInputAnswer, userInputItem } from "./codexPlanMode.ts"
 import { reportsFor } from "./codexReports.ts"
 import {
   codexArgs,
@@ -40,6 +44,7 @@ import {
   codexPolicy,
   developerInstructions,
   mcpThreadConfig,
+  NO_CODEX_SUBAGENTS,
   resolveBinary
 } from "./codexSettings.ts"
 import { makeJsonRpcLines, type RequestId, type RpcFailure } from "./jsonRpcLines.ts"
@@ -81,6 +86,8 @@ const signalIn = (error: { readonly message: string; readonly reason?: { readonl
 interface CurrentTurn {
   readonly turnId: TurnId
   codexTurnId: string | null
+  /** Plan mode's proposed plan, until the message it goes back into (codexPlanMode.ts). */
+  plan?: string | undefined
 }
 
 export const makeCodexAdapter = (
@@ -145,7 +152,7 @@ export const makeCodexAdapter = (
               current.codexTurnId = codexTurn
             if (codexTurn !== undefined && codexTurn !== current.codexTurnId) return
             const turn = current
-            for (const report of reportsFor(known, value, turn.turnId)) {
+            for (const report of joinPlan(turn, reportsFor(known, value, turn.turnId))) {
               yield* context.report(report)
               if (report.type === "turn-ended" && current === turn) current = undefined
             }
@@ -153,6 +160,18 @@ export const makeCodexAdapter = (
         request: (peer, id, method, params) =>
           Effect.gen(function* () {
             const turn = current
+            if (method === "item/tool/requestUserInput") {
+              // Plan mode's questions: shown on the thread, and answered so the model asks in its
+              // final message (an error would reach the model as an empty answer).
+              const asked = yield* Effect.option(Schema.decodeUnknownEffect(CodexUserInputRequest)(params))
+              if (asked._tag === "None")
+                return yield* peer.respondError(id, -32602, `Spindle could not read ${method}.`)
+              if (turn !== undefined) {
+                const item = userInputItem(asked.value)
+                yield* context.report({ type: "turn-item", turnId: turn.turnId, phase: "completed", item })
+              }
+              return yield* peer.respond(id, userInputAnswer(asked.value))
+            }
             if (!(method in CodexApprovalRequests) || turn === undefined) {
               return yield* peer.respondError(id, -32601, `Spindle does not handle ${method}.`)
             }
@@ -249,18 +268,24 @@ export const makeCodexAdapter = (
           )
         )
 
-      yield* call("initialize", { clientInfo: { name: "spindle", title: "Spindle", version: VERSION } })
+      const plan = thread.interactionMode === "plan"
+      yield* call("initialize", {
+        clientInfo: { name: "spindle", title: "Spindle", version: VERSION },
+        // Collaboration modes are experimental in Codex 0.171: only a plan thread opts in.
+        ...(plan ? { capabilities: { experimentalApi: true } } : {})
+      })
       yield* rpc.peer.notify("initialized")
       const threadParams = {
         cwd: context.worktreePath,
         ...(thread.model === null ? {} : { model: thread.model }),
         approvalPolicy: policy.approvalPolicy,
         sandbox: policy.sandbox,
-        developerInstructions: developerInstructions(context.worktreePath, thread.workspace.branch),
+        developerInstructions: developerInstructions(context.worktreePath, thread.workspace.branch, plan),
         // The runtime mode's settings last: no project override gives a sandboxed agent network.
         config: {
           ...shellPolicyConfig(environment),
           ...mcpThreadConfig(context.mcp.url, Redacted.value(context.mcp.token)),
+          ...NO_CODEX_SUBAGENTS,
           ...policy.config
         }
       }
@@ -278,7 +303,22 @@ export const makeCodexAdapter = (
               )
             )
       const opened = resumed?._tag === "Some" ? resumed.value : yield* call("thread/start", threadParams)
-      codexThreadId = (yield* decode(CodexThreadStartResponse, opened)).thread.id
+      const openedThread = yield* decode(CodexThreadStartResponse, opened)
+      codexThreadId = openedThread.thread.id
+      let collaborationMode: CodexCollaborationMode | undefined
+      if (plan) {
+        const listed = yield* Effect.result(call("collaborationMode/list", {}))
+        collaborationMode =
+          listed._tag === "Success"
+            ? planMode(listed.success, openedThread.model ?? thread.model ?? undefined)
+            : undefined
+        if (collaborationMode === undefined) {
+          yield* Effect.logWarning(
+            `Codex offers no plan mode; the plan thread's turns run in default mode: ${listed._tag === "Failure" ? listed.failure.message.slice(0, 200) : "no plan preset"}`
+          ).pipe(Effect.annotateLogs({ threadId: thread.id }))
+          yield* context.report({ type: "warning", warning: NO_PLAN_MODE })
+        }
+      }
 
       const needTurn = (turnId: TurnId) =>
         current?.turnId === turnId && current.codexTurnId !== null
@@ -310,7 +350,8 @@ export const makeCodexAdapter = (
             current = { turnId, codexTurnId: null }
             const answer = yield* call("turn/start", {
               threadId: codexThreadId,
-              input: withAttachments(prompt, attachments)
+              input: withAttachments(prompt, attachments),
+              ...(collaborationMode === undefined ? {} : { collaborationMode })
             }).pipe(Effect.tapError(() => Effect.sync(() => (current = undefined))))
             const started = yield* decode(CodexTurnStartResponse, answer)
             if (current?.turnId === turnId && current.codexTurnId === null)

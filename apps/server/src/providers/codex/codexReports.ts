@@ -66,6 +66,9 @@ export const toTurnItem = (item: CodexThreadItem): TurnItem | undefined => {
         ...(text === "" ? {} : { text: keepEnd(text) })
       }
     }
+    case "plan":
+      // Kept as an item of its own; codexPlanMode.ts puts it back into the agent's message.
+      return { id: item.id, kind: "other", status: "plan", text: keepEnd((item as { text: string }).text) }
     default:
       return { id: item.id, kind: "other", status: item.type }
   }

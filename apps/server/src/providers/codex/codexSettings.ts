@@ -72,6 +72,17 @@ export const mcpThreadConfig = (mcpUrl: string, token: string): Record<string, u
 })
 
 /**
+ * Codex's own sub-agents off (thread config, which wins over every `-c` and config.toml): a
+ * `spawn_agent` child would run in this thread's process and worktree, outside Spindle's limits,
+ * tokens and events. t3_thread_start is the one way to start another agent. `multi_agent` is
+ * 0.171's default set (multi_agent_v1 tools); `multi_agent_v2` its opt-in successor.
+ */
+export const NO_CODEX_SUBAGENTS = {
+  "features.multi_agent": false,
+  "features.multi_agent_v2": false
+} as const
+
+/**
  * Codex config pinned for the thread (thread/start's `config`, which wins over every `-c` and the
  * user's config.toml): a sandboxed agent has no network, whatever a project's overrides say, so
  * no workspace-write mode gives a child more than its parent.
@@ -115,11 +126,16 @@ export const codexPolicy = (
 }
 
 /** What the agent is told about its place in Spindle and about starting other threads. */
-export const developerInstructions = (worktreePath: string, branch: string | null) =>
+export const developerInstructions = (worktreePath: string, branch: string | null, plan = false) =>
   [
     `You are working in a Spindle thread, in the git checkout ${worktreePath}${branch === null ? "" : ` (branch ${branch})`}.`,
     `The MCP server '${MCP_SERVER_NAME}' lets you start other threads: t3_thread_start starts another coding agent in its own git worktree with a first prompt.`,
     "Use t3_thread_start ONLY when the user explicitly asks you to start, spawn or create another thread or agent; never to hand off work on your own initiative.",
     "It returns as soon as the new thread's workspace exists; it does not wait for the other agent's work. When you start one, tell the user its threadId, branch and worktreePath from the result.",
-    "t3_thread_status and t3_thread_list show the threads you started and how they are doing."
+    "t3_thread_status and t3_thread_list show the threads you started and how they are doing.",
+    ...(plan
+      ? [
+          "No one answers request_user_input during a turn in Spindle: ask your questions in your final message and end the turn; the user's reply comes as the next prompt."
+        ]
+      : [])
   ].join("\n")
