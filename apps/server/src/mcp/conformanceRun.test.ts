@@ -89,6 +89,9 @@ const assertRealToolCalls = (proxy: AuthProxy) => {
     "no request was refused for its token or for capacity"
   )
   const calls = toolCalls(proxy)
+  console.info(
+    `tools/call through the proxy:\n${calls.map((c) => `  ${c.name} -> ${c.status} ${JSON.stringify(c.answer?.error ?? c.answer?.result)}`).join("\n")}`
+  )
   for (const name of FIXTURE_CALLS) {
     const call = calls.find((c) => c.name === name)
     assert.isDefined(call, `the suite called ${name}`)
