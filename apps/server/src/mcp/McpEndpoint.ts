@@ -1,8 +1,9 @@
 // /mcp: the MCP Streamable HTTP endpoint, served by the SDK's low-level Server on the same Effect
 // HTTP server as /health and /ws. It checks the provider token (401 + WWW-Authenticate), binds
 // each MCP session to the token that opened it, keeps the sessions within their bounds
-// (sessions.ts), drops idle ones, and gives each session its own MCP server from toolServer.ts,
-// which runs the tools. No domain logic here. The SDK is loaded on the first /mcp request, not at
+// (sessions.ts), drops idle ones, lets clients resume broken event streams (eventStore.ts), and
+// gives each session its own MCP server from toolServer.ts, which runs the tools. No domain logic
+// here. The SDK is loaded on the first /mcp request, not at
 // startup: importing it costs a few hundred milliseconds that `spindle serve` would otherwise spend
 // before it is ready.
 import { randomUUID } from "node:crypto"
@@ -19,6 +20,7 @@ import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { DEFAULT_MCP_SESSION_LIMITS, ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { StartupGate } from "../orchestration/StartupGate.ts"
+import { MCP_SSE_RETRY_MS, makeEventStore } from "./eventStore.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { readMcpBody } from "./requestBody.ts"
 import { makeSessionTable, type Session } from "./sessions.ts"
@@ -32,35 +34,37 @@ const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exe
 /**
  * The response as sent: `done` runs once its body ended, failed or was cancelled (the client went
  * away), or at once when it has none. SSE responses get a comment first, so their headers go out
- * now rather than with the first event.
+ * now rather than with the first event. A cancel reaches the SDK's stream, so the SDK sees the
+ * client leave at once (and a GET stream, or a resume, can be opened again).
  */
 const trackResponse = (response: Response, done: () => void): Response => {
   if (response.body === null) {
     done()
     return response
   }
-  const body = response.body
-  const sse = response.headers.get("content-type")?.includes("text/event-stream") === true
+  const reader = response.body.getReader()
+  let comment = response.headers.get("content-type")?.includes("text/event-stream") === true
   const tracked = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      if (sse) controller.enqueue(new TextEncoder().encode(": spindle\n\n"))
-      const reader = body.getReader()
+    async pull(controller) {
+      if (comment) {
+        comment = false
+        controller.enqueue(new TextEncoder().encode(": spindle\n\n"))
+        return
+      }
       try {
-        while (true) {
-          const { done, value } = await reader.read()
-          if (done) break
-          controller.enqueue(value)
-        }
-        controller.close()
+        const next = await reader.read()
+        if (next.done) {
+          controller.close()
+          done()
+        } else controller.enqueue(next.value)
       } catch (error) {
         controller.error(error)
-      } finally {
         done()
       }
     },
     cancel(reason) {
       done()
-      return body.cancel(reason)
+      return reader.cancel(reason)
     }
   })
   return new Response(tracked, {
@@ -226,6 +230,9 @@ export const mcpRoute = HttpRouter.use((router) =>
         const server = makeServer(loaded)
         const transport: WebStandardStreamableHTTPServerTransport = new loaded.Transport({
           sessionIdGenerator: () => randomUUID(),
+          // Event streams can be resumed (Last-Event-ID): each opens with an id and a retry delay.
+          eventStore: makeEventStore(),
+          retryInterval: MCP_SSE_RETRY_MS,
           onsessioninitialized: (id) => {
             for (const evicted of sessions.add(id, opened))
               void evicted.transport.close().catch(() => undefined)

@@ -58,6 +58,7 @@ export const loadSdk = async () => {
     Transport: sdk.WebStandardStreamableHTTPServerTransport,
     ErrorCode: sdk.ErrorCode,
     ListToolsRequestSchema: sdk.ListToolsRequestSchema,
+    ListPromptsRequestSchema: sdk.ListPromptsRequestSchema,
     ListResourcesRequestSchema: sdk.ListResourcesRequestSchema,
     ListResourceTemplatesRequestSchema: sdk.ListResourceTemplatesRequestSchema,
     /**
@@ -116,7 +117,7 @@ export const makeToolServer = (engine: Engine["Service"], services: Context.Cont
   return (sdk: Sdk) => {
     const server = new sdk.Server(
       { name: "spindle", version: VERSION },
-      { capabilities: { tools: {}, logging: {}, resources: {} } }
+      { capabilities: { tools: {}, logging: {}, resources: {}, prompts: {} } }
     )
     server.setRequestHandler(sdk.ListToolsRequestSchema, async () => ({ tools: [...sdk.tools] }))
     // Codex lists resources on connect; Spindle has none, and says so rather than "method not found".
@@ -124,6 +125,8 @@ export const makeToolServer = (engine: Engine["Service"], services: Context.Cont
     server.setRequestHandler(sdk.ListResourceTemplatesRequestSchema, async () => ({
       resourceTemplates: []
     }))
+    // No prompts either: a client that lists them learns that, as with resources.
+    server.setRequestHandler(sdk.ListPromptsRequestSchema, async () => ({ prompts: [] }))
     server.setRequestHandler(sdk.LooseCallToolRequestSchema, async (loose, extra) => {
       // The SDK has checked the request against CallToolRequestSchema by now (-32602 if not).
       const request = loose as CallToolRequest
