@@ -42,6 +42,12 @@ export const ServerConfigFile = Schema.Struct({
         "No progress for this long stops the stalled turn, 0 for never (--turn-stall-interrupt; default 30m)"
     })
   ),
+  sessionIdleTimeout: Schema.optionalKey(
+    Schema.Union([Schema.String, Schema.Number]).annotate({
+      description:
+        "An agent session with no turn for this long is stopped (its process ends, its token is revoked); the next prompt resumes its conversation. 0 for never (--session-idle-timeout; default 15m)"
+    })
+  ),
   agentEnv: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({
       description: "Variables for every agent, NAME=VALUE or NAME to pass the server's own (--agent-env)"

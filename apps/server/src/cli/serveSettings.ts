@@ -16,6 +16,7 @@ import {
   type LogLevel,
   type ServerSettings
 } from "../config/ServerConfig.ts"
+import { DEFAULT_SESSION_IDLE_TIMEOUT_MS } from "../providers/idleSessions.ts"
 import { DEFAULT_TURN_STALL_INTERRUPT_MS, DEFAULT_TURN_STALL_TIMEOUT_MS } from "../providers/turnWatchdog.ts"
 import { parseDurationSetting } from "./durationSetting.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
@@ -37,6 +38,7 @@ export interface ServeFlags {
   readonly agentEnv: ReadonlyArray<string>
   readonly turnStallTimeout?: string | undefined
   readonly turnStallInterrupt?: string | undefined
+  readonly sessionIdleTimeout?: string | undefined
 }
 
 /** A newline-separated environment variable as a list (blank lines dropped). */
@@ -277,6 +279,15 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             file.turnStallInterrupt
           )
         )
+        const idle = duration(
+          setting(
+            "--session-idle-timeout",
+            "SPINDLE_SESSION_IDLE_TIMEOUT",
+            "sessionIdleTimeout",
+            flags.sessionIdleTimeout,
+            file.sessionIdleTimeout
+          )
+        )
         const stallMs = stall?.ms ?? DEFAULT_TURN_STALL_TIMEOUT_MS
         const stallInterruptMs = stallInterrupt?.ms ?? DEFAULT_TURN_STALL_INTERRUPT_MS
         if (stallMs > 0 && stallInterruptMs > 0 && stallInterruptMs < stallMs) {
@@ -312,7 +323,8 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             codexConfig,
             ...(Object.keys(agentEnv).length === 0 ? {} : { agentEnv }),
             turnStallTimeoutMs: stallMs,
-            turnStallInterruptMs: stallInterruptMs
+            turnStallInterruptMs: stallInterruptMs,
+            sessionIdleTimeoutMs: idle?.ms ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS
           },
           limits: {
             bootstrapsPerProject:

@@ -62,6 +62,10 @@ export const serveCommand = Command.make(
       "turn-stall-interrupt",
       "A turn with no progress for this long is stopped, with the reason, 0 for never (SPINDLE_TURN_STALL_INTERRUPT; default 30m)"
     ),
+    sessionIdleTimeout: text(
+      "session-idle-timeout",
+      "An agent session with no turn for this long is stopped (process ended, token revoked); the next prompt resumes its conversation. 90s, 15m, 1h, 0 for never (SPINDLE_SESSION_IDLE_TIMEOUT; default 15m)"
+    ),
     agentEnv: Flag.String("agent-env").pipe(
       Flag.withDescription(
         "NAME=VALUE, or NAME to pass the server's own, for every agent on top of its allowlist (repeatable; SPINDLE_AGENT_ENV, one per line)"
@@ -91,7 +95,8 @@ export const serveCommand = Command.make(
           codexConfig: flags.codexConfig,
           agentEnv: flags.agentEnv,
           turnStallTimeout: o(flags.turnStallTimeout),
-          turnStallInterrupt: o(flags.turnStallInterrupt)
+          turnStallInterrupt: o(flags.turnStallInterrupt),
+          sessionIdleTimeout: o(flags.sessionIdleTimeout)
         },
         home,
         process.env
@@ -116,7 +121,7 @@ export const serveCommand = Command.make(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
 variable, else <home>/config.json (keys: host, port, logLevel, logFormat, allowedOrigins,
 worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, providers, threadPorts, codexBin, codexConfig,
-agentEnv, turnStallTimeout, turnStallInterrupt),
+agentEnv, turnStallTimeout, turnStallInterrupt, sessionIdleTimeout),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`
   )
 )

@@ -78,6 +78,8 @@ export interface ProviderSettings {
   readonly turnStallTimeoutMs?: number
   /** A running turn with no progress for this long is stopped (default 30 minutes; 0: never). */
   readonly turnStallInterruptMs?: number
+  /** A session with no turn and nothing from its agent for this long is stopped (default 15 minutes; 0: never). */
+  readonly sessionIdleTimeoutMs?: number
 }
 
 export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {

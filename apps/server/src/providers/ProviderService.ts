@@ -4,7 +4,8 @@
 // agent, and an archived or deleted thread's session stops. A session that dies mid-turn fails the
 // turn with the reason and leaves the thread `session: error`; the next turn starts a new session
 // (resuming the provider's conversation). On start it reconciles what a stopped server left running.
-// A watchdog (turnWatchdog.ts) marks turns without progress stalled, then stops them.
+// A watchdog (turnWatchdog.ts) marks turns without progress stalled, then stops them; a session
+// idle for the idle timeout is stopped (idleSessions.ts) and the next turn resumes its conversation.
 import {
   type ApprovalOutcome,
   type ChildNotice,
@@ -30,6 +31,7 @@ import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.
 import { hasLiveTurn as isLiveTurn } from "../domain/turnState.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { EventStore } from "../persistence/EventStore.ts"
+import { DEFAULT_SESSION_IDLE_TIMEOUT_MS, makeIdleSessions } from "./idleSessions.ts"
 import type { AdapterSession, ProviderAdapter } from "./ProviderAdapter.ts"
 import { ProviderAdapters } from "./ProviderAdapters.ts"
 import { startReactor } from "./providerReactor.ts"
@@ -103,6 +105,7 @@ export class ProviderService extends Context.Service<
         Effect.gen(function* () {
           session.stopping = true
           if (live.get(threadId) === session) live.delete(threadId)
+          yield* idle.forget(threadId, session.providerSessionId)
           yield* Scope.close(session.scope, Exit.void)
           yield* tokens.revoke(session.tokenId).pipe(Effect.ignore)
         })
@@ -176,7 +179,11 @@ export class ProviderService extends Context.Service<
               providerSessionId,
               mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
               resumeCursor,
-              report: (r) => Effect.andThen(watchdog.observe(thread.id, r), record(thread.id, r))
+              report: (r) =>
+                Effect.andThen(
+                  Effect.andThen(idle.touch(thread.id, providerSessionId), watchdog.observe(thread.id, r)),
+                  record(thread.id, r)
+                )
             })
             .pipe(Scope.provide(sessionScope), Effect.exit)
           if (Exit.isFailure(started)) {
@@ -198,6 +205,7 @@ export class ProviderService extends Context.Service<
             stopping: false
           }
           live.set(thread.id, session)
+          yield* idle.touch(thread.id, providerSessionId)
           yield* report(
             thread.id,
             sessionChanged("running", providerSessionId, started.value.resumeCursor ?? resumeCursor)
@@ -252,6 +260,8 @@ export class ProviderService extends Context.Service<
               )
             )
             if (Exit.isSuccess(outcome)) yield* watchdog.watch(threadId, turnId)
+            const running = live.get(threadId)
+            if (running !== undefined) yield* idle.touch(threadId, running.providerSessionId)
             if (Exit.isSuccess(outcome) && notices.length > 0) {
               yield* report(threadId, {
                 type: "notices-delivered",
@@ -375,6 +385,26 @@ export class ProviderService extends Context.Service<
           endTurn: (id, turnId, why) => endTurn(id, turnId, "interrupted", why)
         }
       )
+
+      /** Stops a session nobody used for the idle timeout; the thread keeps its conversation to resume. */
+      const stopIfIdle = (threadId: ThreadId, providerSessionId: string, why: string) =>
+        locked(
+          threadId,
+          Effect.gen(function* () {
+            const session = live.get(threadId)
+            if (session?.providerSessionId !== providerSessionId) return false
+            const thread = yield* engine.getThread(threadId)
+            if (thread !== undefined && (isLiveTurn(thread) || thread.pendingApprovals.length > 0))
+              return false
+            yield* closeLive(threadId, session)
+            yield* report(threadId, sessionChanged("stopped", providerSessionId, null))
+            yield* Effect.logInfo(why).pipe(Effect.annotateLogs({ threadId, providerSessionId }))
+            return true
+          })
+        )
+      const idle = yield* makeIdleSessions(settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS, {
+        stopIfIdle
+      })
 
       const activated = yield* Deferred.make<void>()
       const activate = (url: string) =>
