@@ -4,7 +4,6 @@
 // the turn must be `stalled` at the server's (short) stall timeout, over the WebSocket and the MCP
 // status tools alike, then stopped with the reason, in a bounded number of events. A second
 // project whose Codex config Codex refuses at start must fail its turn with Codex's own words.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { join } from "node:path"
 import { describe, it } from "@effect/vitest"
@@ -15,7 +14,7 @@ import type { SpindleClient } from "../src/cli/rpcClient.ts"
 import { threadState } from "../src/cli/threadView.ts"
 import { gitRepo, tempDir } from "../src/testing/fixtures.ts"
 import { CODEX_BIN } from "../src/testing/providers.ts"
-import { REPO_ROOT } from "../src/testing/serverProcess.ts"
+import { codexHome } from "./harness/codex.ts"
 import { checkInvariants } from "./harness/invariants.ts"
 import { connectMcp } from "./harness/mcp.ts"
 import { promise, runScenario } from "./harness/scenario.ts"
@@ -36,16 +35,6 @@ const closedPort = promise(
         server.close(() => resolve(port))
       })
     })
-)
-
-/** A CODEX_HOME outside /tmp (Codex puts no helpers under /tmp), removed with the scope. */
-const codexHome = Effect.acquireRelease(
-  Effect.sync(() => {
-    const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
-    mkdirSync(root, { recursive: true })
-    return mkdtempSync(join(root, "reliability-"))
-  }),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
 
 /** Polls the thread (every 250 ms, at most `seconds`) until `ok`; answers it and when, or undefined. */

@@ -12,6 +12,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, string]> = [
   ["hostile-mcp", "Hostile inputs over MCP"],
   ["trust", "Trust boundary"],
   ["agent-git", "Agent with git"],
+  ["idle-sessions", "Idle agent sessions"],
   ["agent-trouble", "Agent trouble"],
   ["tokens", "Token attacks"],
   ["load", "Load"]

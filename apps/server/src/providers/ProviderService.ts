@@ -31,7 +31,7 @@ import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.
 import { hasLiveTurn as isLiveTurn } from "../domain/turnState.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { EventStore } from "../persistence/EventStore.ts"
-import { DEFAULT_SESSION_IDLE_TIMEOUT_MS, makeIdleSessions } from "./idleSessions.ts"
+import { DEFAULT_SESSION_IDLE_TIMEOUT_MS, type IdleSessions, makeIdleSessions } from "./idleSessions.ts"
 import type { AdapterSession, ProviderAdapter } from "./ProviderAdapter.ts"
 import { ProviderAdapters } from "./ProviderAdapters.ts"
 import { startReactor } from "./providerReactor.ts"
@@ -402,9 +402,12 @@ export class ProviderService extends Context.Service<
             return true
           })
         )
-      const idle = yield* makeIdleSessions(settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS, {
-        stopIfIdle
-      })
+      const idle: IdleSessions = yield* makeIdleSessions(
+        settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+        {
+          stopIfIdle
+        }
+      )
 
       const activated = yield* Deferred.make<void>()
       const activate = (url: string) =>

@@ -64,7 +64,7 @@ export const makeIdleSessions = (
     })
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(tickMs(idleMs)), sweep)))
 
-    return {
+    const sessions: IdleSessions = {
       touch: (threadId, providerSessionId) =>
         Effect.map(Clock.currentTimeMillis, (at) => {
           lastUse.set(threadId, { providerSessionId, at })
@@ -74,4 +74,5 @@ export const makeIdleSessions = (
           if (lastUse.get(threadId)?.providerSessionId === providerSessionId) lastUse.delete(threadId)
         })
     }
+    return sessions
   })
