@@ -7,6 +7,7 @@ import { BootstrapResult } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { ThreadId } from "./ids.ts"
 import { Thread } from "./thread.ts"
+import { TurnStatus } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
@@ -236,11 +237,19 @@ export const ThreadWaitOutput = Schema.Struct({
 }).annotate({ identifier: "ThreadWaitOutput" })
 export type ThreadWaitOutput = typeof ThreadWaitOutput.Type
 
+/** How long t3_thread_stop waits for the interrupted turn to end before it answers. */
+export const STOP_WAIT_SECONDS = 15
+
 export const ThreadStopOutput = Schema.Struct({
-  /** True when a running turn was asked to stop. */
+  /** True when the running turn ended interrupted (not when it completed or failed before the stop reached it). */
   interrupted: Schema.Boolean,
+  /**
+   * How the turn that was running ended: completed, failed or interrupted; running when it had not
+   * ended within STOP_WAIT_SECONDS; null when no turn was running.
+   */
+  turnStatus: Schema.NullOr(TurnStatus),
   archived: Schema.Boolean,
-  /** The thread after the stop (its turn may still be ending). */
+  /** The thread after the stop. */
   thread: Thread
 }).annotate({ identifier: "ThreadStopOutput" })
 export type ThreadStopOutput = typeof ThreadStopOutput.Type

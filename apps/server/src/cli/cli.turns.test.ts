@@ -3,7 +3,7 @@ import { join, resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { tempDir } from "../testing/fixtures.ts"
-import { providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
+import { eventsUntil, providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
 import { runProcess } from "../testing/serverProcess.ts"
 
 const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
@@ -86,6 +86,22 @@ describe("spindle CLI and the agent's turns", () => {
       assert.include(unknown.stderr, "no pending approval request req-1")
       const usage = yield* spindle(["thread", "decline", "t1", "req-1", "--for-session"], env)
       assert.strictEqual(usage.code, 2)
+    })
+  )
+
+  it.live("interrupt answers once the turn ended, and how", () =>
+    Effect.gen(function* () {
+      const world = yield* providerWorld(providersOn, {
+        agentCommand: ["/bin/sh", "-c", "echo ready; exec sleep 60"]
+      })
+      const env = { SPINDLE_HOME: world.server.home }
+      yield* world.start("t1", "go", { provider: "command" })
+      yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item")
+      const interrupt = yield* spindle(["thread", "interrupt", "t1"], env)
+      assert.strictEqual(interrupt.code, 0, interrupt.stderr)
+      assert.match(interrupt.stdout, /^Turn \S+ of t1 ended interrupted\.$/m)
+      const thread = (yield* world.engine.getThread("t1" as never))!
+      assert.strictEqual(thread.latestTurn?.status, "interrupted")
     })
   )
 

@@ -2,7 +2,41 @@ import { assert, describe, it } from "@effect/vitest"
 import { emptyReadModel } from "../domain/readModel.ts"
 import { applyCommand } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
-import { formatThread } from "./threadView.ts"
+import { formatThread, threadState } from "./threadView.ts"
+
+const projected = () => {
+  const model = [
+    {
+      type: "project.create",
+      commandId: ids.command("c1"),
+      projectId: ids.project("p1"),
+      workspaceRoot: "/r"
+    },
+    {
+      type: "thread.create",
+      commandId: ids.command("c2"),
+      threadId: ids.thread("t1"),
+      projectId: ids.project("p1"),
+      title: "T"
+    }
+  ].reduce((m, command) => applyCommand(m, command as never), emptyReadModel)
+  return [...model.threads][0]![1]
+}
+
+describe("thread list's state word", () => {
+  it("a bootstrap that failed before any setup ran is bootstrap-failed, not setup-failed", () => {
+    const thread = projected()
+    const failedAt = (stage: "workspace" | "setup", setup: typeof thread.setup.status) => ({
+      ...thread,
+      bootstrap: { status: "failed" as const, stage, error: { reason: "git" as const, message: "no space" } },
+      setup: { ...thread.setup, status: setup }
+    })
+    assert.strictEqual(threadState(failedAt("workspace", "not-requested")), "bootstrap-failed")
+    assert.strictEqual(threadState(failedAt("workspace", "pending")), "bootstrap-failed")
+    assert.strictEqual(threadState(failedAt("setup", "failed")), "setup-failed")
+    assert.strictEqual(threadState(failedAt("setup", "timed-out")), "setup-failed")
+  })
+})
 
 describe("thread show", () => {
   it("shows what Spindle refused to do with the thread, and why", () => {

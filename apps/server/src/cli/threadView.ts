@@ -4,9 +4,13 @@ import type { AgentNoticeReport, Thread } from "@spindle/contracts"
 import { turnStateOf } from "../domain/turnState.ts"
 import { age, table } from "./output.ts"
 
-/** What `thread list` shows and `--state` filters on: archived, setup-failed, or its turn's state. */
+/**
+ * What `thread list` shows and `--state` filters on: archived; bootstrap-failed (the bootstrap
+ * failed before any setup ran: its worktree, say) or setup-failed; or its turn's state.
+ */
 export const THREAD_STATES = [
   "archived",
+  "bootstrap-failed",
   "setup-failed",
   "not-started",
   "waiting-for-setup",
@@ -22,7 +26,8 @@ export type ThreadState = (typeof THREAD_STATES)[number]
 export const threadState = (t: Thread): ThreadState => {
   if (t.status === "archived") return "archived"
   const setupFailed = ["failed", "timed-out", "cancelled", "interrupted"].includes(t.setup.status)
-  if (t.latestTurn === null && (t.bootstrap.status === "failed" || setupFailed)) return "setup-failed"
+  if (t.latestTurn === null && setupFailed) return "setup-failed"
+  if (t.latestTurn === null && t.bootstrap.status === "failed") return "bootstrap-failed"
   return turnStateOf(t)
 }
 

@@ -120,6 +120,12 @@ describe("a parent agent's team of children over MCP", () => {
         const timedOut = yield* world.call("t3_thread_wait", { threadIds: [slow], timeoutSeconds: 1 })
         assert.isFalse(timedOut.done as boolean)
         assert.isTrue(timedOut.timedOut as boolean)
+        // A prompt it cannot take mid-turn is refused in the agent's own tools, not the CLI's.
+        const busy = yield* world.refusal("t3_thread_send", { threadId: slow, prompt: "more" })
+        assert.strictEqual(busy.error, "conflict")
+        assert.include(busy.message, "t3_thread_stop")
+        assert.include(busy.message, "t3_thread_wait")
+        assert.notInclude(busy.message, "spindle ")
         const stopped = yield* world.call("t3_thread_stop", { threadId: slow, archive: true })
         assert.isTrue(stopped.interrupted as boolean)
         assert.isTrue(stopped.archived as boolean)

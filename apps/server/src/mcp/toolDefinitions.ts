@@ -7,6 +7,7 @@ import {
   DEFAULT_WAIT_SECONDS,
   MAX_BATCH,
   MAX_WAIT_SECONDS,
+  STOP_WAIT_SECONDS,
   ThreadListOutput,
   ThreadSendInput,
   ThreadSendOutput,
@@ -104,7 +105,7 @@ export const makeToolDefinitions = () =>
       title: "Stop a thread you started",
       description:
         "Interrupts the running turn of a thread you started; with archive: true also archives it (its agent stops; its worktree is kept). " +
-        "Answers {interrupted, archived, thread} with the thread as Spindle's Thread object after the stop (its turn may still be ending).",
+        `Waits up to ${STOP_WAIT_SECONDS} s for the turn to end, then answers {interrupted, turnStatus, archived, thread}: turnStatus is how the turn ended (completed or failed when it finished before the stop reached the agent; interrupted; running when it had not ended yet; null when none was running), interrupted is true only when it ended interrupted, thread is Spindle's Thread object after the stop.`,
       inputSchema: toolInputSchema(ThreadStopInput),
       outputSchema: toolSchema(ThreadStopOutput),
       annotations: { ...write, destructiveHint: true }

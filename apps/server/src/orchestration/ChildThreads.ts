@@ -9,6 +9,7 @@ import {
   DEFAULT_WAIT_SECONDS,
   type ProjectId,
   SpindleError,
+  STOP_WAIT_SECONDS,
   type Thread,
   type ThreadId,
   type ThreadListOutput,
@@ -51,6 +52,19 @@ const notAChild = (threadId: ThreadId) =>
     threadId,
     message: `Thread ${threadId} is not one this thread started; only its own child threads can be read or steered. List them with t3_thread_list.`
   })
+
+/**
+ * A child busy with a turn its agent cannot take a prompt in, said in the tools an agent has (the
+ * writer's refusal names the CLI, which an agent cannot run).
+ */
+const busyForAgent = (thread: Thread, error: SpindleError): SpindleError =>
+  thread.latestTurn === null || !hasLiveTurn(thread)
+    ? error
+    : new SpindleError({
+        reason: "conflict",
+        threadId: thread.id,
+        message: `Thread ${thread.id} is still ${thread.latestTurn.status === "running" ? "running" : "about to run"} turn ${thread.latestTurn.turnId}, and its ${thread.provider} agent cannot take a prompt mid-turn. Wait for the turn with t3_thread_wait and send the prompt then, or stop it first with t3_thread_stop.`
+      })
 
 /**
  * An agent names its retries with clientRequestId, never a commandId: a conflict on the command
@@ -280,10 +294,17 @@ export class ChildThreads extends Context.Service<
       ) {
         yield* whenReady(child(caller, threadId))
         const turnId = TurnId.make(`send-${yield* randomHex(10)}`)
-        yield* commands.dispatch(
-          { type: "thread.turn.start", commandId: turnId, threadId, turnId, prompt },
-          actor(caller)
-        )
+        yield* commands
+          .dispatch({ type: "thread.turn.start", commandId: turnId, threadId, turnId, prompt }, actor(caller))
+          .pipe(
+            Effect.catch((error: SpindleError) =>
+              Effect.flatMap(engine.getThread(threadId), (now) =>
+                Effect.fail(
+                  error.reason === "conflict" && now !== undefined ? busyForAgent(now, error) : error
+                )
+              )
+            )
+          )
         const after = yield* engine.getThread(threadId)
         const running = after?.latestTurn?.turnId ?? turnId
         return { threadId, turnId: running, steered: running !== turnId }
@@ -295,12 +316,14 @@ export class ChildThreads extends Context.Service<
         archive: boolean
       ) {
         const thread = yield* whenReady(child(caller, threadId))
-        const live = hasLiveTurn(thread)
-        if (live) {
+        const live = hasLiveTurn(thread) ? thread.latestTurn : null
+        if (live !== null) {
           yield* commands.dispatch(
             { type: "thread.turn.interrupt", commandId: `stop-${yield* randomHex(10)}`, threadId },
             actor(caller)
           )
+          // Answer how the turn really ended: it may complete before the interrupt reaches the agent.
+          yield* watch.until(threadId, (t) => !hasLiveTurn(t, live.turnId), STOP_WAIT_SECONDS * 1000)
         }
         const archived = archive && thread.status === "active"
         if (archived) {
@@ -310,7 +333,9 @@ export class ChildThreads extends Context.Service<
           )
         }
         const now = (yield* engine.getThread(threadId)) ?? thread
-        return { interrupted: live, archived, thread: now }
+        const turnStatus =
+          live === null ? null : now.latestTurn?.turnId === live.turnId ? now.latestTurn.status : "running"
+        return { interrupted: turnStatus === "interrupted", turnStatus, archived, thread: now }
       })
 
       return { start, startMany, status, list, wait, send, stop }

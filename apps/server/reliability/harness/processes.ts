@@ -1,19 +1,6 @@
-// The real Codex CLI for scenarios: a CODEX_HOME outside /tmp (Codex puts no helpers under /tmp),
-// removed with the scope, and the resident memory of the processes a server started.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { join } from "node:path"
-import * as Effect from "effect/Effect"
-import { REPO_ROOT } from "../../src/testing/serverProcess.ts"
+// The processes a server started, and their resident memory (Linux /proc).
+import { readdirSync, readFileSync } from "node:fs"
 import { memoryOf } from "./spindle.ts"
-
-export const codexHome = Effect.acquireRelease(
-  Effect.sync(() => {
-    const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
-    mkdirSync(root, { recursive: true })
-    return mkdtempSync(join(root, "reliability-"))
-  }),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
 
 /** Every live process below `root` (children, grandchildren, ...), from /proc. */
 export const descendantsOf = (root: number): Array<number> => {
