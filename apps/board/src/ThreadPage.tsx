@@ -357,6 +357,11 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
                 {a.cwd ? <span class="muted"> in {a.cwd}</span> : null}
               </div>
               {a.reason ? <div class="muted">{a.reason}</div> : null}
+              {a.declineEndsTurn === true ? (
+                <div class="muted" data-testid="decline-ends-turn">
+                  Declining ends the turn: the agent offered only accept or cancel.
+                </div>
+              ) : null}
               <div class="buttons">
                 {(["accept", "accept-for-session", "decline"] as const).map((decision) => (
                   <button
@@ -374,7 +379,9 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
                       })
                     }
                   >
-                    {decision}
+                    {decision === "decline" && a.declineEndsTurn === true
+                      ? "decline (ends the turn)"
+                      : decision}
                   </button>
                 ))}
               </div>

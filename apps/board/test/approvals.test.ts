@@ -70,6 +70,9 @@ describe("board approvals", () => {
     const approval = page.getByTestId("approval")
     await approval.waitFor()
     assert.include(await approval.textContent(), "touch approved.txt")
+    // Codex offers only accept or cancel: the page says what declining would do.
+    assert.include(await page.getByTestId("decline-ends-turn").textContent(), "Declining ends the turn")
+    assert.strictEqual(await page.getByTestId("approval-decline").textContent(), "decline (ends the turn)")
     const worktree = (await page.getByTestId("worktree-path").textContent())!
     assert.isFalse(existsSync(join(worktree, "approved.txt")), "nothing ran before the answer")
     await page.getByTestId("approval-accept").click()

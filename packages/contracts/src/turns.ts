@@ -103,6 +103,15 @@ export const PendingApproval = Schema.Struct({
   cwd: Schema.NullOr(Schema.String),
   /** Why the agent asks, when it says. */
   reason: Schema.NullOr(Schema.String),
+  /**
+   * True when the agent offered no plain refusal (Codex sometimes offers only accept or cancel):
+   * declining then cancels, and so ends, its turn.
+   */
+  declineEndsTurn: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description: "true: the agent offered only accept or cancel, so declining ends its turn"
+    })
+  ),
   requestedAt: IsoTimestamp
 }).annotate({ identifier: "PendingApproval" })
 export type PendingApproval = typeof PendingApproval.Type

@@ -10,7 +10,7 @@ import { threadOfEvent } from "../domain/readModel.ts"
 import { CliFailure, EXIT } from "./errors.ts"
 import { writeErrorLine } from "./output.ts"
 import type { SpindleClient } from "./rpcClient.ts"
-import { noticeLine } from "./threadView.ts"
+import { DECLINE_ENDS_TURN, noticeLine } from "./threadView.ts"
 
 export type FollowEnd =
   | "turn-requested"
@@ -99,7 +99,7 @@ export const describeEvent = (event: SpindleEvent, startedAt: number, now: numbe
       const what = approval.kind === "command" ? `run ${approval.command ?? "a command"}` : "change files"
       return [
         `? the agent asks to ${what}${approval.reason ? ` (${approval.reason})` : ""}`,
-        `  answer: spindle thread approve ${event.payload.threadId} ${approval.requestId}   (or decline)`
+        `  answer: spindle thread approve ${event.payload.threadId} ${approval.requestId}   (or decline${approval.declineEndsTurn === true ? `; ${DECLINE_ENDS_TURN}` : ""})`
       ].join("\n")
     }
     case "thread.approval-resolved":

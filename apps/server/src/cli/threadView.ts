@@ -46,6 +46,9 @@ export const threadTable = (threads: ReadonlyArray<Thread>, now = Date.now()) =>
         ])
       )
 
+/** Said wherever an approval is offered whose decline can only cancel the agent's turn. */
+export const DECLINE_ENDS_TURN = "declining ends the turn: the agent offered only accept or cancel"
+
 /** `thread show` lists this many of the agent's latest notices (all of them are in --json). */
 const NOTICES_SHOWN = 5
 
@@ -92,7 +95,7 @@ export const formatThread = (t: Thread, now = Date.now()) => {
       : []),
     ...t.pendingApprovals.map(
       (a) =>
-        `  ? approval ${a.requestId}: ${a.kind === "command" ? (a.command ?? "a command") : "file changes"}  (spindle thread approve|decline ${t.id} ${a.requestId})`
+        `  ? approval ${a.requestId}: ${a.kind === "command" ? (a.command ?? "a command") : "file changes"}  (spindle thread approve|decline ${t.id} ${a.requestId})${a.declineEndsTurn === true ? `\n    ${DECLINE_ENDS_TURN}` : ""}`
     ),
     ...t.warnings.map((warning) => `  ! ${warning}`),
     ...(t.agentNotices.length > notices.length

@@ -20,6 +20,7 @@ import {
   CodexThreadStartResponse,
   CodexTurnStartResponse,
   CodexUserInputRequest,
+  type ProviderReport,
   SpindleError,
   type ThreadAttachment,
   type TurnId
@@ -86,6 +87,22 @@ export const codexDecision = (
   return decision === "decline" ? "cancel" : "accept"
 }
 
+/** Whether declining this request can only be a cancel (Codex offered no plain decline). */
+const declineCancels = (offered: ReadonlyArray<unknown> | null) =>
+  offered !== null && !offered.includes("decline")
+
+/** A turn a declined request cancelled ends with that said, not Codex's bare "interrupted". */
+const explainCancel = (
+  report: ProviderReport,
+  declined: { readonly turnId: TurnId; readonly command: string | null } | undefined
+): ProviderReport =>
+  report.type === "turn-ended" && report.status === "interrupted" && declined?.turnId === report.turnId
+    ? {
+        ...report,
+        reason: `You declined the agent's request${declined.command === null ? "" : ` to run ${declined.command}`}; Codex offered only accept or cancel, so declining ended the turn. Send a prompt to go on another way.`
+      }
+    : report
+
 /** Node names a signal death only inside the message of the exit failure's cause. */
 const signalIn = (error: { readonly message: string; readonly reason?: { readonly cause?: unknown } }) => {
   const cause = error.reason?.cause
@@ -133,8 +150,15 @@ export const makeCodexAdapter = (
       let current: CurrentTurn | undefined
       const approvals = new Map<
         string,
-        { readonly id: RequestId; readonly offered: ReadonlyArray<unknown> | null }
+        {
+          readonly id: RequestId
+          readonly offered: ReadonlyArray<unknown> | null
+          readonly turnId: TurnId
+          readonly command: string | null
+        }
       >()
+      /** A decline Codex could only take as a cancel: the turn it ends says so. */
+      let declinedByCancel: { readonly turnId: TurnId; readonly command: string | null } | undefined
       const stderrTail = makeStderrTail(STDERR_TAIL)
       const notices = makeNoticeGate()
 
@@ -206,7 +230,8 @@ export const makeCodexAdapter = (
               current.codexTurnId = codexTurn
             if (codexTurn !== undefined && codexTurn !== current.codexTurnId) return
             const turn = current
-            for (const report of joinPlan(turn, reportsFor(known, value, turn.turnId))) {
+            for (const reported of joinPlan(turn, reportsFor(known, value, turn.turnId))) {
+              const report = explainCancel(reported, declinedByCancel)
               yield* context.report(report)
               if (report.type === "turn-ended" && current === turn) current = undefined
             }
@@ -246,7 +271,8 @@ export const makeCodexAdapter = (
               availableDecisions?: ReadonlyArray<unknown> | null
             }
             const requestId = `${context.providerSessionId}.${String(id)}`
-            approvals.set(requestId, { id, offered: request.availableDecisions ?? null })
+            const offered = request.availableDecisions ?? null
+            approvals.set(requestId, { id, offered, turnId: turn.turnId, command: request.command ?? null })
             yield* context.report({
               type: "approval-requested",
               approval: {
@@ -256,6 +282,7 @@ export const makeCodexAdapter = (
                 command: request.command ?? null,
                 cwd: request.cwd ?? null,
                 reason: request.reason ?? null,
+                ...(declineCancels(offered) ? { declineEndsTurn: true } : {}),
                 requestedAt: DateTime.formatIso(yield* DateTime.now)
               }
             })
@@ -450,7 +477,9 @@ export const makeCodexAdapter = (
             if (waiting === undefined)
               return yield* failed(`Codex is not waiting for an answer to ${requestId}.`)
             approvals.delete(requestId)
-            yield* rpc.peer.respond(waiting.id, { decision: codexDecision(decision, waiting.offered) })
+            const answer = codexDecision(decision, waiting.offered)
+            if (answer === "cancel") declinedByCancel = { turnId: waiting.turnId, command: waiting.command }
+            yield* rpc.peer.respond(waiting.id, { decision: answer })
           }),
         ended: Deferred.await(ended)
       }

@@ -137,6 +137,31 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
   )
 
   it.live(
+    "a decline Codex can only take as a cancel is said where the choice is offered, and the turn it ends says why",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        yield* world.start("t1", "[[run: touch declined.txt]]", { runtimeMode: "approval-required" })
+        const asked = yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.approval-requested")
+        const request = asked.at(-1)!
+        if (request.type !== "thread.approval-requested") return assert.fail("no approval request")
+        assert.isTrue(request.payload.approval.declineEndsTurn, "Codex 0.171 offers only accept or cancel")
+        const env = { SPINDLE_HOME: world.server.home }
+        const shown = yield* runProcess(process.execPath, [SPINDLE_BIN, "thread", "show", "t1"], { env })
+        assert.include(shown.stdout, "declining ends the turn: the agent offered only accept or cancel")
+        const declined = yield* runProcess(process.execPath, [SPINDLE_BIN, "thread", "decline", "t1"], {
+          env
+        })
+        assert.strictEqual(declined.code, 0, declined.stderr)
+        const end = turnEndOf(yield* turnEnded(world.engine, "t1"))
+        assert.strictEqual(end?.status, "interrupted")
+        assert.include(end?.reason ?? "", "You declined the agent's request to run")
+        assert.include(end?.reason ?? "", "Codex offered only accept or cancel, so declining ended the turn")
+      }),
+    120_000
+  )
+
+  it.live(
     "attachments reach the model: an image as an image input, a text file written out after the prompt",
     () =>
       Effect.gen(function* () {
