@@ -4,6 +4,8 @@
 // call in a thread's worktree first checks that its .git links into the project's repository
 // (worktreeLink.ts). It knows git's command line, not what Spindle does with it (that is
 // Repositories and Worktrees).
+
+import { groupOf, type ProcessGroup } from "@spindle/shared/processGroup"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -50,7 +52,21 @@ export interface GitRunOptions {
   readonly hooks?: boolean
   /** A call that reaches a remote: the system config (credential helpers, proxies) is read too. */
   readonly network?: boolean
+  /**
+   * A call a crash may orphan (a worktree being added or removed): git's process group is handed
+   * to `record` before git does anything (a shell holds it until then), so whoever journals it can
+   * find the group after a restart; `running` runs once git is on its way.
+   */
+  readonly tracked?: TrackedGit
 }
+
+export interface TrackedGit {
+  readonly record: (group: ProcessGroup) => Effect.Effect<void>
+  readonly running?: Effect.Effect<void>
+}
+
+/** Waits for one line on stdin, then becomes the command: nothing runs until the group is recorded. */
+const GATE = 'read -r _ || exit 125; exec "$@"'
 
 const DEFAULT_TIMEOUT = Duration.seconds(60)
 
@@ -100,16 +116,34 @@ export class GitCli extends Context.Service<
       ): Effect.Effect<GitResult, GitError> => {
         const [bin, argv] =
           options.lowPriority === true ? ["nice", ["-n", "19", "git", ...gitArgs]] : ["git", gitArgs]
-        const command = ChildProcess.make(bin, argv, {
-          cwd: options.cwd,
-          env: options.network === true ? gitEnv : localEnv,
-          extendEnv: true,
-          stdin: "ignore",
-          forceKillAfter: "2 seconds"
-        })
+        const tracked = options.tracked
+        // Spawned processes lead their own group (the spawner's default); a tracked one starts as
+        // the gate, which execs git (same pid, same group) once it reads its line.
+        const command =
+          tracked === undefined
+            ? ChildProcess.make(bin, argv, {
+                cwd: options.cwd,
+                env: options.network === true ? gitEnv : localEnv,
+                extendEnv: true,
+                stdin: "ignore",
+                forceKillAfter: "2 seconds"
+              })
+            : ChildProcess.make("sh", ["-c", GATE, "spindle-git", bin, ...argv], {
+                cwd: options.cwd,
+                env: options.network === true ? gitEnv : localEnv,
+                extendEnv: true,
+                stdin: "pipe",
+                detached: true,
+                forceKillAfter: "2 seconds"
+              })
         return Effect.scoped(
           Effect.gen(function* () {
             const handle = yield* spawner.spawn(command)
+            if (tracked !== undefined) {
+              yield* tracked.record(groupOf(handle.pid))
+              yield* Stream.run(Stream.make(new TextEncoder().encode("go\n")), handle.stdin)
+              if (tracked.running !== undefined) yield* tracked.running
+            }
             const [stdout, stderr, exitCode] = yield* Effect.all(
               [collect(handle.stdout), collect(handle.stderr), handle.exitCode],
               { concurrency: "unbounded" }

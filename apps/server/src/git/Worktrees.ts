@@ -13,7 +13,7 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { type AdoptionRoots, confirmAdoptable } from "./adoptionCheck.ts"
 import { commitArg } from "./baseRefs.ts"
 import { makeCheckoutConfig } from "./checkoutWorkers.ts"
-import { GitCli } from "./GitCli.ts"
+import { GitCli, type TrackedGit } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 import { RepoLocks, retryTransient } from "./RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "./Repositories.ts"
@@ -66,6 +66,8 @@ export interface WorktreePlan {
    * anything: the moment to journal them, so a rollback knows exactly what this create made.
    */
   readonly onPlanned?: (planned: { readonly branch: string; readonly path: string }) => Effect.Effect<void>
+  /** The `git worktree add` a crash could orphan: its process group, to journal (GitCli `tracked`). */
+  readonly tracked?: TrackedGit
   /**
    * Called under the repository's lock: a checked, detached worktree at `base.sha` (a warm pool
    * slot) to move into place instead of a checkout, or undefined for a checkout.
@@ -90,6 +92,8 @@ export interface RemoveOptions {
   readonly deleteBranch: boolean
   /** Remove even with uncommitted changes or commits found nowhere else (the branch is then kept). */
   readonly force?: boolean
+  /** The `git worktree remove` a crash could orphan: its process group, to journal (GitCli `tracked`). */
+  readonly tracked?: TrackedGit
 }
 
 const realPath = (path: string) => Effect.promise(() => realpath(path).catch(() => path))
@@ -208,7 +212,8 @@ export class Worktrees extends Context.Service<
         Effect.gen(function* () {
           for (const path of paths) {
             if (!existsSync(path)) continue
-            yield* git.run(["worktree", "remove", "--force", "--", path], { cwd: repo })
+            // Twice: a checkout killed mid-way is still locked ("initializing").
+            yield* git.run(["worktree", "remove", "--force", "--force", "--", path], { cwd: repo })
             rmSync(path, { recursive: true, force: true })
           }
           yield* git.run(["worktree", "prune"], { cwd: repo })
@@ -262,7 +267,8 @@ export class Worktrees extends Context.Service<
                 .runOk(["worktree", "add", "--no-track", "-b", branch, "--", path, commitArg(base.sha)], {
                   cwd: repo,
                   config,
-                  hooks
+                  hooks,
+                  ...(planned.tracked === undefined ? {} : { tracked: planned.tracked })
                 })
                 .pipe(
                   Effect.mapError((error) => {
@@ -377,7 +383,10 @@ export class Worktrees extends Context.Service<
           Effect.gen(function* () {
             if (present) {
               yield* retryTransient(
-                git.runOk(["worktree", "remove", ...(force ? ["--force"] : []), "--", path], { cwd: repo })
+                git.runOk(["worktree", "remove", ...(force ? ["--force"] : []), "--", path], {
+                  cwd: repo,
+                  ...(options.tracked === undefined ? {} : { tracked: options.tracked })
+                })
               )
             }
             yield* git.runOk(["worktree", "prune"], { cwd: repo })

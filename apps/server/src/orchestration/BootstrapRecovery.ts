@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import { settleOrphanedGit } from "../git/orphanedGit.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalEntry } from "../persistence/BootstrapJournal.ts"
@@ -181,6 +182,13 @@ export class BootstrapRecovery extends Context.Service<
         const rolledBack: Array<string> = []
         const interruptedSetups: Array<string> = []
         for (const entry of yield* journal.inFlight.pipe(Effect.orDie)) {
+          // A checkout this crash interrupted may still be running: it is ended (the bootstrap is
+          // rolled back anyway) before its path and branch are judged, so neither changes after.
+          if (entry.stage === "creating-worktree")
+            yield* settleOrphanedGit(
+              entry.gitGroup,
+              `git worktree add of ${entry.worktreePath ?? entry.threadId}`
+            )
           switch (entry.stage) {
             case "creating-thread":
             case "creating-worktree":

@@ -1,4 +1,4 @@
-// Named points in a bootstrap where the crash tests kill the server, as a power cut or an OOM
+// Named points in a bootstrap (or an archive) where the crash tests kill the server, as a power cut or an OOM
 // kill would. By default reaching one does nothing; only the composition root, asked by the
 // crash tests' environment, provides the layer that kills the process there.
 import * as Context from "effect/Context"
@@ -8,9 +8,13 @@ import * as Layer from "effect/Layer"
 export const CRASH_POINTS = [
   "thread-created",
   "worktree-adding",
+  "worktree-git-running",
   "worktree-added",
   "workspace-journaled",
-  "turn-requested"
+  "turn-requested",
+  // Archive: the thread archived, its worktree not yet looked at; `git worktree remove` running.
+  "thread-archived",
+  "worktree-removing"
 ] as const
 export type CrashPoint = (typeof CRASH_POINTS)[number]
 

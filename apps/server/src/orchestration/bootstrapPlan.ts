@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type { ReadModel } from "../domain/readModel.ts"
+import type { TrackedGit } from "../git/GitCli.ts"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import type { Repositories, ResolvedBase } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
@@ -306,7 +307,8 @@ export const prepareWorkspace = (
   worktrees: Worktrees["Service"],
   pool: WorktreePool["Service"],
   plan: BootstrapPlan,
-  onPlanned?: (planned: { readonly branch: string; readonly path: string }) => Effect.Effect<void>
+  onPlanned?: (planned: { readonly branch: string; readonly path: string }) => Effect.Effect<void>,
+  tracked?: TrackedGit
 ) => {
   const { workspace } = plan
   switch (workspace.mode) {
@@ -323,7 +325,8 @@ export const prepareWorkspace = (
           gitHooks: plan.project.gitHooks,
           // Slots have no submodules checked out; such a project always takes the slow way.
           ...(workspace.initSubmodules ? {} : { claimSlot: pool.claim(plan.project, workspace.base) }),
-          ...(onPlanned === undefined ? {} : { onPlanned })
+          ...(onPlanned === undefined ? {} : { onPlanned }),
+          ...(tracked === undefined ? {} : { tracked })
         })
         .pipe(Effect.mapError((e) => toSpindleError(e, "bootstrap.workspace")))
     case "existing_worktree":

@@ -183,8 +183,13 @@ export const makeBootstrapRun = (services: RunServices) => {
     ) {
       progress.stage = "workspace"
       yield* record({ stage: "creating-worktree" })
-      const prepared: PreparedWorktree = yield* prepareWorkspace(worktrees, pool, plan, ({ path }) =>
-        Effect.andThen(record({ worktreePath: path }), crash.reach("worktree-adding"))
+      const prepared: PreparedWorktree = yield* prepareWorkspace(
+        worktrees,
+        pool,
+        plan,
+        ({ path }) => Effect.andThen(record({ worktreePath: path }), crash.reach("worktree-adding")),
+        // Journaled before git starts, so a restart finds a git this crash left running.
+        { record: (gitGroup) => record({ gitGroup }), running: crash.reach("worktree-git-running") }
       ).pipe(Effect.mapError(failAt("workspace")))
       yield* crash.reach("worktree-added")
       progress.workspace = {

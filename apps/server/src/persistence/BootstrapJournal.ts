@@ -3,6 +3,7 @@
 // Rows go in and out through one schema (`created_by_us` a 0/1 bit, `result` and `error` JSON);
 // a row that does not decode dies as a `CorruptRow`.
 import { BootstrapResult } from "@spindle/contracts"
+import type { ProcessGroup } from "@spindle/shared/processGroup"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -42,7 +43,14 @@ export interface JournalEntry {
   readonly createdByUs: boolean
   readonly result: BootstrapResult | null
   readonly error: { readonly reason: string; readonly message: string } | null
+  /** The process group of the `git worktree add` this bootstrap ran, recorded before git started. */
+  readonly gitGroup?: ProcessGroup | null
 }
+
+/** A process group as the journals store it (JSON in a TEXT column). */
+export const GitGroupColumn = Schema.NullOr(
+  Schema.fromJsonString(Schema.Struct({ pgid: Schema.Number, startTime: Schema.NullOr(Schema.String) }))
+)
 
 /** A `bootstrap_operations` row (without `updated_at`) as a `JournalEntry`. */
 const Row: Schema.Codec<JournalEntry, Record<string, unknown>> = Schema.Struct({
@@ -61,7 +69,8 @@ const Row: Schema.Codec<JournalEntry, Record<string, unknown>> = Schema.Struct({
   result: Schema.NullOr(Schema.fromJsonString(BootstrapResult)),
   error: Schema.NullOr(
     Schema.fromJsonString(Schema.Struct({ reason: Schema.String, message: Schema.String }))
-  )
+  ),
+  gitGroup: Schema.optionalKey(GitGroupColumn)
 }).pipe(
   Schema.encodeKeys({
     commandId: "command_id",
@@ -70,7 +79,8 @@ const Row: Schema.Codec<JournalEntry, Record<string, unknown>> = Schema.Struct({
     projectId: "project_id",
     worktreePath: "worktree_path",
     turnId: "turn_id",
-    createdByUs: "created_by_us"
+    createdByUs: "created_by_us",
+    gitGroup: "git_group"
   })
 )
 
@@ -79,10 +89,10 @@ const Write = Schema.Struct({ entry: Row, at: Schema.String })
 const CreatedBranch = Schema.Struct({ repo: Schema.String, branch: Schema.String })
 
 /** The columns `update` may change, besides `updated_at`. */
-const MUTABLE = ["stage", "branch", "worktree_path", "created_by_us", "result", "error"] as const
+const MUTABLE = ["stage", "branch", "worktree_path", "created_by_us", "result", "error", "git_group"] as const
 
 export type JournalPatch = Partial<
-  Pick<JournalEntry, "stage" | "branch" | "worktreePath" | "createdByUs" | "result" | "error">
+  Pick<JournalEntry, "stage" | "branch" | "worktreePath" | "createdByUs" | "result" | "error" | "gitGroup">
 >
 
 export class BootstrapJournal extends Context.Service<
@@ -134,7 +144,7 @@ export class BootstrapJournal extends Context.Service<
         Request: Write,
         execute: ({ entry, at }) => {
           const changed: Record<string, unknown> = { updated_at: at }
-          for (const column of MUTABLE) changed[column] = entry[column]
+          for (const column of MUTABLE) changed[column] = entry[column] ?? null
           return sql`UPDATE bootstrap_operations SET ${sql.update(changed)} WHERE command_id = ${entry.command_id}`
         }
       })

@@ -10,6 +10,7 @@ import bootstrapOperations from "./migrations/0002_bootstrap_operations.ts"
 import clientTokens from "./migrations/0003_client_tokens.ts"
 import providerTokens from "./migrations/0004_provider_tokens.ts"
 import turnStatusVocabulary from "./migrations/0005_turn_status_vocabulary.ts"
+import orphanedGit from "./migrations/0006_orphaned_git.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
@@ -18,7 +19,8 @@ const migrations = {
   "2_bootstrap_operations": bootstrapOperations,
   "3_client_tokens": clientTokens,
   "4_provider_tokens": providerTokens,
-  "5_turn_status_vocabulary": turnStatusVocabulary
+  "5_turn_status_vocabulary": turnStatusVocabulary,
+  "6_orphaned_git": orphanedGit
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(

@@ -1,39 +1,28 @@
 // A setup script runs in its own process group, so it can outlive a server that was killed with
-// SIGKILL. While it runs, its group id sits next to its log; at the next start, recovery ends a
-// group still alive, but only after checking that it really is that thread's setup (a pid can be
-// reused by an unrelated process).
+// SIGKILL. While it runs, its group (id and leader's start time) sits next to its log; at the next
+// start, recovery ends a group still alive, but only after checking that it really is that
+// thread's setup (a pid can be reused by an unrelated process). What "the same group, still
+// running" means, and how it is ended, is @spindle/shared/processGroup's, shared with git's
+// processes journaled by bootstraps and archives.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { groupOf, isSameGroupRunning, settleGroup } from "@spindle/shared/processGroup"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
 
 /** `<logs>/<thread>/setup-<n>.log` -> `<logs>/<thread>/setup-<n>.pgid` */
 export const groupFilePath = (logPath: string) => logPath.replace(/\.log$/, ".pgid")
 
+/** Writes `<pgid> <start time>` next to the log while the scope lasts. */
 export const recordGroup = (logPath: string, pid: number) =>
   Effect.acquireRelease(
-    Effect.sync(() => writeFileSync(groupFilePath(logPath), `${pid}\n`, { mode: 0o600 })),
+    Effect.sync(() => {
+      const { pgid, startTime } = groupOf(pid)
+      writeFileSync(groupFilePath(logPath), `${[pgid, startTime].filter((v) => v !== null).join(" ")}\n`, {
+        mode: 0o600
+      })
+    }),
     () => Effect.sync(() => rmSync(groupFilePath(logPath), { force: true }))
   )
-
-/** Signals the group; a group that is already gone is not an error. */
-const signalGroup = (pgid: number, signal: NodeJS.Signals) =>
-  Effect.sync(() => {
-    try {
-      process.kill(-pgid, signal)
-    } catch {
-      // ESRCH: it ended between the check and the signal.
-    }
-  })
-
-const alive = (pgid: number) => {
-  try {
-    process.kill(-pgid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** True when the process `pid` was started with SPINDLE_THREAD_ID=<threadId> (Linux /proc). */
 const belongsTo = (pid: number, threadId: string) => {
@@ -54,15 +43,14 @@ export const endOrphanedGroup = (logPath: string, threadId: string, grace: Durat
   Effect.gen(function* () {
     const file = groupFilePath(logPath)
     if (!existsSync(file)) return false
-    const pgid = Number(readFileSync(file, "utf8").trim())
+    const [pgid, startTime] = readFileSync(file, "utf8").trim().split(" ")
     rmSync(file, { force: true })
-    if (!Number.isInteger(pgid) || pgid <= 1 || !alive(pgid) || !belongsTo(pgid, threadId)) return false
-    yield* signalGroup(pgid, "SIGTERM")
-    const gone = yield* Effect.sync(() => !alive(pgid)).pipe(
-      Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("50 millis") }),
-      Effect.timeout(grace),
-      Effect.orElseSucceed(() => false)
-    )
-    if (!gone) yield* signalGroup(pgid, "SIGKILL")
-    return true
+    const group = {
+      pgid: Number(pgid),
+      startTime: startTime === undefined || startTime === "" ? null : startTime
+    }
+    if (!isSameGroupRunning(group)) return false
+    // A file written before start times were recorded: the leader must still be that thread's setup.
+    if (group.startTime === null && !belongsTo(group.pgid, threadId)) return false
+    return (yield* settleGroup(group, { grace })) !== "none"
   })
