@@ -1,6 +1,6 @@
-// Named points in a bootstrap (or an archive) where the crash tests kill the server, as a power cut or an OOM
-// kill would. By default reaching one does nothing; only the composition root, asked by the
-// crash tests' environment, provides the layer that kills the process there.
+// Named points in a bootstrap or an archive where the crash tests kill the server, as a power
+// cut or an OOM kill would. By default reaching one does nothing; only the composition root,
+// asked by the crash tests' environment, provides the layer that kills the process there.
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

@@ -33,7 +33,7 @@ export const rollBackBootstrap = (
       const planned = entry.worktreePath
       const listed = yield* repositories.listWorktrees(entry.repo).pipe(Effect.orElseSucceed(() => []))
       const created = listed.find((w) => w.path === planned && w.branch === entry.branch)
-      if (created !== undefined && created.locked && stage === "workspace") {
+      if (created?.locked === true && stage === "workspace") {
         // Still locked by `git worktree add`: a checkout that never finished (its git was ended),
         // half written, and never handed to the thread; nothing in it is anyone's work.
         yield* worktrees.discardMade(entry.repo, [created.path], entry.branch)
