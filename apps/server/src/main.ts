@@ -30,6 +30,7 @@ import {
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
+import { ArchiveRecovery } from "./lifecycle/ArchiveRecovery.ts"
 import { Retention } from "./lifecycle/Retention.ts"
 import { ThreadLifecycle } from "./lifecycle/ThreadLifecycle.ts"
 import { WorktreeReport } from "./lifecycle/WorktreeReport.ts"
@@ -79,6 +80,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     ChildThreads.layer,
     ChildNotices.layer,
     BootstrapRecovery.layer,
+    ArchiveRecovery.layer,
     ClientTokens.layer,
     ProviderService.layer,
     WorktreeReport.layer,
@@ -123,6 +125,7 @@ const Startup = Layer.effectDiscard(
     const config = yield* ServerConfig
     const engine = yield* Engine
     const recovery = yield* BootstrapRecovery
+    const archives = yield* ArchiveRecovery
     const gate = yield* StartupGate
     const tokens = yield* ClientTokens
     const providers = yield* ProviderService
@@ -136,6 +139,7 @@ const Startup = Layer.effectDiscard(
       yield* engine.ready
       yield* holdForTests
       yield* recovery.recover
+      yield* archives.recover
       // Sessions and turns a stopped server left behind are settled before anything new arrives
       // (and their parents hear of it).
       yield* childNotices.following

@@ -27,13 +27,17 @@ import { commitArg } from "../git/baseRefs.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
+import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { stepCommandId } from "../orchestration/bootstrapSteps.ts"
+import { CrashPoints } from "../orchestration/CrashPoints.ts"
 import { Engine } from "../orchestration/Engine.ts"
 import { ThreadWatch } from "../orchestration/ThreadWatch.ts"
+import { WorktreeRemovals } from "../persistence/WorktreeRemovals.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { makeWorktreeCleanup, requireThread } from "./worktreeCleanup.ts"
+import { worktreePresence } from "./worktreePresence.ts"
 
 /** How long an archive waits for a bootstrap in progress (its setup cancelled) to settle. */
 const BOOTSTRAP_SETTLE_MS = 60_000
@@ -86,7 +90,10 @@ export class ThreadLifecycle extends Context.Service<
       const _now = Effect.map(DateTime.now, DateTime.formatIso)
 
       const getThread = (threadId: ThreadId) => requireThread(engine, threadId)
-      const cleanWorktree = makeWorktreeCleanup({ engine, git, worktrees, watch })
+      const removals = yield* WorktreeRemovals
+      const repositories = yield* Repositories
+      const crash = yield* CrashPoints
+      const cleanWorktree = makeWorktreeCleanup({ engine, git, worktrees, watch, removals })
 
       const result = (threadId: ThreadId) =>
         Effect.gen(function* () {
@@ -122,6 +129,7 @@ export class ThreadLifecycle extends Context.Service<
                 (yield* watch.until(threadId, (t) => t.bootstrap.status !== "running", 1_000)) ?? thread
             }
             yield* engine.dispatch({ type: "thread.archive", commandId, threadId }, actor)
+            yield* crash.reach("thread-archived")
             // A setup rerun in progress has no one left to report to.
             yield* setupScripts.cancel(threadId)
           }
@@ -200,6 +208,41 @@ export class ThreadLifecycle extends Context.Service<
         return { path, branch, repo }
       })
 
+      /**
+       * The worktree the thread says it has, when git no longer has it there (removed behind the
+       * thread's back, or by a removal a crash cut short): what to re-create it from. Undefined
+       * when it is there; a conflict when it is gone and Spindle did not create it.
+       */
+      const missingWorktree = (thread: Thread) =>
+        Effect.gen(function* () {
+          const path = thread.workspace.worktreePath
+          const project = yield* engine.getProject(thread.projectId)
+          if (path === null || project === undefined) return null
+          const repo = project.workspaceRoot
+          if ((yield* worktreePresence(repositories, repo, path, thread.workspace.mode)) !== "missing")
+            return null
+          if (!thread.workspace.createdByUs) {
+            return yield* new SpindleError({
+              reason: "conflict",
+              threadId: thread.id,
+              path,
+              message: `Thread ${thread.id}'s worktree ${path} is no longer a worktree of ${repo}, and Spindle did not create it, so it does not re-create it. Create it again (git -C ${repo} worktree add ${path}${thread.workspace.branch === null ? "" : ` ${thread.workspace.branch}`}) and unarchive again, or start a new thread.`
+            })
+          }
+          // git forgets a registration whose folder is gone, so the branch can be checked out again.
+          yield* worktrees.pruneMissing(repo).pipe(Effect.ignore)
+          return {
+            outcome: "removed",
+            reasons: [],
+            worktreePath: path,
+            branch: thread.workspace.branch,
+            head: thread.cleanup?.head ?? null,
+            branchDeleted: false,
+            lost: null,
+            at: yield* _now
+          } satisfies WorktreeCleanup
+        })
+
       const unarchive = Effect.fn("ThreadLifecycle.unarchive")(function* (
         request: { readonly commandId: CommandId; readonly threadId: ThreadId },
         actor: Actor
@@ -217,7 +260,9 @@ export class ThreadLifecycle extends Context.Service<
               return yield* result(thread.id)
             }
             const removed =
-              thread.cleanup?.outcome === "removed" && thread.workspace.createdByUs ? thread.cleanup : null
+              thread.cleanup?.outcome === "removed" && thread.workspace.createdByUs
+                ? thread.cleanup
+                : yield* missingWorktree(thread)
             const restored =
               removed === null
                 ? undefined

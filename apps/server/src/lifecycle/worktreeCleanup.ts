@@ -1,7 +1,9 @@
 // What becomes of an archived thread's worktree: removed when nothing would be lost (or with
 // force, after naming what is lost), kept with the reasons, or never touched when Spindle did not
-// create it. Each outcome is recorded on the thread (thread.worktree.record). The caller holds the
-// thread's lifecycle lock.
+// create it. Each outcome is recorded on the thread (thread.worktree.record). A removal is
+// journaled (WorktreeRemovals) before its git runs, with the outcome it is about to record and then
+// git's process group, so a restart after a crash records what really happened. The caller holds
+// the thread's lifecycle lock.
 import {
   type Actor,
   type CommandId,
@@ -16,10 +18,12 @@ import * as Result from "effect/Result"
 import type { GitCli } from "../git/GitCli.ts"
 import type { Worktrees } from "../git/Worktrees.ts"
 import { stepCommandId } from "../orchestration/bootstrapSteps.ts"
+import { CrashPoints } from "../orchestration/CrashPoints.ts"
 import type { Engine } from "../orchestration/Engine.ts"
 import { markRefused } from "../orchestration/gitRefusals.ts"
 import { threadNotFound } from "../orchestration/notFound.ts"
 import type { ThreadWatch } from "../orchestration/ThreadWatch.ts"
+import type { WorktreeRemovals } from "../persistence/WorktreeRemovals.ts"
 import { inspectWorktree, keepReasons } from "./worktreeInspection.ts"
 
 /** How long an archive waits for the agent to stop before it looks at the worktree. */
@@ -34,14 +38,19 @@ export const requireThread = (engine: Engine["Service"], threadId: ThreadId) =>
     thread === undefined ? Effect.fail(threadNotFound(threadId)) : Effect.succeed(thread)
   )
 
+/** Why a removed worktree's branch stayed (it holds commits on no other branch). */
+export const keptBranchReason = (threadId: ThreadId, branch: string, unpushed: number) =>
+  `Kept branch ${branch}: it holds ${unpushed} commit(s) on no other branch; 'spindle thread unarchive ${threadId}' checks it out again.`
+
 /** `cleanWorktree(threadId, force, commandId, actor)`: the outcome recorded, or undefined when there was nothing to do. */
 export const makeWorktreeCleanup = (services: {
   readonly engine: Engine["Service"]
   readonly git: GitCli["Service"]
   readonly worktrees: Worktrees["Service"]
   readonly watch: ThreadWatch["Service"]
+  readonly removals: WorktreeRemovals["Service"]
 }) => {
-  const { engine, git, worktrees, watch } = services
+  const { engine, git, worktrees, watch, removals } = services
   const now = Effect.map(DateTime.now, DateTime.formatIso)
   const getThread = (threadId: ThreadId) => requireThread(engine, threadId)
 
@@ -63,7 +72,9 @@ export const makeWorktreeCleanup = (services: {
     threadId: ThreadId,
     force: boolean,
     commandId: CommandId,
-    actor: Actor
+    actor: Actor,
+    /** Recovery after a restart: no agent can be running, so none is waited for. */
+    options: { readonly waitForSession?: boolean } = {}
   ) {
     let thread = yield* getThread(threadId)
     const { worktreePath, branch, createdByUs, mode } = thread.workspace
@@ -89,7 +100,7 @@ export const makeWorktreeCleanup = (services: {
     if (project === undefined) return undefined
     const repo = project.workspaceRoot
     // The agent may still be writing: let its session stop first.
-    if (sessionLive(thread)) {
+    if (options.waitForSession !== false && sessionLive(thread)) {
       thread = (yield* watch.until(threadId, (t) => !sessionLive(t), SESSION_STOP_MS)) ?? thread
     }
     const gitFailed = (error: { readonly message: string }) =>
@@ -123,18 +134,6 @@ export const makeWorktreeCleanup = (services: {
         actor
       )
     }
-    // Worktrees.remove looks again right before it acts (under the repository's lock).
-    const removed = yield* worktrees
-      .remove({ repo, worktreePath, branch, deleteBranch: true, force })
-      .pipe(Effect.result)
-    if (Result.isFailure(removed)) {
-      return yield* record(
-        threadId,
-        { ...base, head: inspection.head, outcome: "kept", reasons: [removed.failure.message] },
-        commandId,
-        actor
-      )
-    }
     const lostFiles = force ? inspection.dirtyFiles : []
     const lost =
       force && inspection.dirtyCount > 0
@@ -142,24 +141,48 @@ export const makeWorktreeCleanup = (services: {
             `Discarded ${inspection.dirtyCount} uncommitted change(s): ${inspection.dirtyFiles.join(", ")}${inspection.dirtyCount > inspection.dirtyFiles.length ? ", ..." : ""}.`
           ]
         : []
-    const keptBranch =
-      branch !== null && !removed.success.branchDeleted && inspection.branchExists
-        ? [
-            `Kept branch ${branch}: it holds ${inspection.unpushedCount} commit(s) on no other branch; 'spindle thread unarchive ${threadId}' checks it out again.`
+    const planned: WorktreeCleanup = {
+      ...base,
+      head: inspection.head,
+      outcome: "removed",
+      reasons: lost,
+      lost: lost.length === 0 ? null : { files: lostFiles, commits: [] }
+    }
+    // Journaled before git runs: a crash from here on is finished by the archive recovery.
+    const journalId = stepCommandId(commandId, "worktree")
+    yield* removals
+      .begin({ commandId: journalId, threadId, repo, worktreePath, branch, planned, gitGroup: null }, at)
+      .pipe(Effect.orDie)
+    const crash = yield* CrashPoints
+    // Worktrees.remove looks again right before it acts (under the repository's lock).
+    const removed = yield* worktrees
+      .remove({
+        repo,
+        worktreePath,
+        branch,
+        deleteBranch: true,
+        force,
+        tracked: {
+          record: (group) =>
+            Effect.flatMap(now, (t) => removals.recordGroup(journalId, group, t)).pipe(Effect.orDie),
+          running: crash.reach("worktree-removing")
+        }
+      })
+      .pipe(Effect.result)
+    const outcome: WorktreeCleanup = Result.isFailure(removed)
+      ? { ...base, head: inspection.head, outcome: "kept", reasons: [removed.failure.message] }
+      : {
+          ...planned,
+          branchDeleted: removed.success.branchDeleted,
+          reasons: [
+            ...lost,
+            ...(branch !== null && !removed.success.branchDeleted && inspection.branchExists
+              ? [keptBranchReason(threadId, branch, inspection.unpushedCount)]
+              : [])
           ]
-        : []
-    return yield* record(
-      threadId,
-      {
-        ...base,
-        head: inspection.head,
-        outcome: "removed",
-        branchDeleted: removed.success.branchDeleted,
-        reasons: [...lost, ...keptBranch],
-        lost: lost.length === 0 ? null : { files: lostFiles, commits: [] }
-      },
-      commandId,
-      actor
-    )
+        }
+    const recorded = yield* record(threadId, outcome, commandId, actor)
+    yield* removals.finish(journalId).pipe(Effect.orDie)
+    return recorded
   })
 }

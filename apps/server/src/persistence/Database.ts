@@ -8,6 +8,7 @@ import { EventStore } from "./EventStore.ts"
 import { type DatabaseError, migrate, unreadable } from "./Migrations.ts"
 import { ProjectionStore } from "./ProjectionStore.ts"
 import * as SqliteClient from "./SqliteClient.ts"
+import { WorktreeRemovals } from "./WorktreeRemovals.ts"
 
 /** SqlClient over `filename`, migrated to the latest schema. */
 export const layerClient = (filename: string) =>
@@ -27,9 +28,14 @@ export const layer = (
   | CommandReceipts
   | ProjectionStore
   | BootstrapJournal
+  | WorktreeRemovals
   | Layer.Success<ReturnType<typeof layerClient>>,
   DatabaseError
 > =>
-  Layer.mergeAll(EventStore.layer, CommandReceipts.layer, ProjectionStore.layer, BootstrapJournal.layer).pipe(
-    Layer.provideMerge(layerClient(filename))
-  )
+  Layer.mergeAll(
+    EventStore.layer,
+    CommandReceipts.layer,
+    ProjectionStore.layer,
+    BootstrapJournal.layer,
+    WorktreeRemovals.layer
+  ).pipe(Layer.provideMerge(layerClient(filename)))
