@@ -122,10 +122,15 @@ export const readyUrl = (started: StartedCommand, timeoutMs: number, onTimeout: 
   })
 
 /** `npm start -- --port 0 --home <home> …`, resolved once it logs that it is ready. */
-export const startServer = (home: string, extraArgs: ReadonlyArray<string> = [], timeoutMs = 20_000) =>
+export const startServer = (
+  home: string,
+  extraArgs: ReadonlyArray<string> = [],
+  timeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = {}
+) =>
   Effect.acquireRelease(
     Effect.suspend(() => {
-      const started = startNpm(["start", "--", "--port", "0", "--home", home, ...extraArgs])
+      const started = startNpm(["start", "--", "--port", "0", "--home", home, ...extraArgs], env)
       const terminate = (signal: NodeJS.Signals = "SIGTERM") => killGroup(started.child, signal)
       return Effect.map(
         readyUrl(started, timeoutMs, () => terminate("SIGKILL")),
