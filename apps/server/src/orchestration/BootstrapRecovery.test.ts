@@ -28,7 +28,8 @@ describe("BootstrapRecovery: worktrees no thread owns", () => {
             turnId: "old",
             createdByUs: true,
             result: null,
-            error: null
+            error: null,
+            gitGroup: null
           },
           "2026-01-01T00:00:00.000Z"
         )

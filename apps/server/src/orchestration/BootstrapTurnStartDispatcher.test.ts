@@ -355,7 +355,8 @@ describe("BootstrapTurnStartDispatcher", () => {
             turnId: "other",
             createdByUs: false,
             result: null,
-            error: null
+            error: null,
+            gitGroup: null
           },
           "2026-01-01T00:00:00.000Z"
         )

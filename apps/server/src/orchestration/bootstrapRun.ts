@@ -137,7 +137,8 @@ export const makeBootstrapRun = (services: RunServices) => {
             turnId: plan.turnId,
             createdByUs: false,
             result: null,
-            error: null
+            error: null,
+            gitGroup: null
           },
           yield* now
         )

@@ -44,7 +44,7 @@ export interface JournalEntry {
   readonly result: BootstrapResult | null
   readonly error: { readonly reason: string; readonly message: string } | null
   /** The process group of the `git worktree add` this bootstrap ran, recorded before git started. */
-  readonly gitGroup?: ProcessGroup | null
+  readonly gitGroup: ProcessGroup | null
 }
 
 /** A process group as the journals store it (JSON in a TEXT column). */
@@ -70,7 +70,7 @@ const Row: Schema.Codec<JournalEntry, Record<string, unknown>> = Schema.Struct({
   error: Schema.NullOr(
     Schema.fromJsonString(Schema.Struct({ reason: Schema.String, message: Schema.String }))
   ),
-  gitGroup: Schema.optionalKey(GitGroupColumn)
+  gitGroup: GitGroupColumn
 }).pipe(
   Schema.encodeKeys({
     commandId: "command_id",
@@ -144,7 +144,7 @@ export class BootstrapJournal extends Context.Service<
         Request: Write,
         execute: ({ entry, at }) => {
           const changed: Record<string, unknown> = { updated_at: at }
-          for (const column of MUTABLE) changed[column] = entry[column] ?? null
+          for (const column of MUTABLE) changed[column] = entry[column]
           return sql`UPDATE bootstrap_operations SET ${sql.update(changed)} WHERE command_id = ${entry.command_id}`
         }
       })

@@ -84,7 +84,8 @@ const entry: JournalEntry = {
   turnId: "turn-1",
   createdByUs: false,
   result: null,
-  error: null
+  error: null,
+  gitGroup: null
 }
 
 describe("rows decoded by schema", () => {
@@ -96,6 +97,9 @@ describe("rows decoded by schema", () => {
       yield* journal.update("c1", { stage: "done", createdByUs: true, result }, AT)
       assert.deepStrictEqual(yield* journal.get("c1"), { ...entry, stage: "done", createdByUs: true, result })
       assert.deepStrictEqual(yield* journal.createdBranches, [{ repo: "/repos/r1", branch: "spindle/t1" }])
+      const gitGroup = { pgid: 4242, startTime: "99" }
+      yield* journal.update("c1", { gitGroup }, AT)
+      assert.deepStrictEqual((yield* journal.get("c1"))?.gitGroup, gitGroup)
       assert.isUndefined(yield* journal.get("missing"))
 
       // A result that is JSON but not a BootstrapResult (a relative worktree path).
