@@ -25,6 +25,7 @@ import {
   seededRepo,
   waitThread
 } from "../harness/world.ts"
+import { GIT_STAGES, type GitStage, gitCrashRound } from "./gitRounds.ts"
 
 export type Stage =
   | "thread-created"
@@ -33,15 +34,21 @@ export type Stage =
   | "workspace-journaled"
   | "setup-running"
   | "turn-requested"
-/** In bootstrap order; all but setup-running are the server's own crash points. */
+  | GitStage
+/**
+ * In bootstrap order; all but setup-running are the server's own crash points. Then the rounds
+ * where a git outlives the server (crash/gitRounds.ts): a checkout, and an archive.
+ */
 export const STAGES: ReadonlyArray<Stage> = [
   "thread-created",
   "worktree-adding",
   "worktree-added",
   "workspace-journaled",
   "setup-running",
-  "turn-requested"
+  "turn-requested",
+  ...GIT_STAGES
 ]
+const isGitStage = (stage: Stage): stage is GitStage => (GIT_STAGES as ReadonlyArray<Stage>).includes(stage)
 
 export interface RoundContext {
   readonly stage: Stage
@@ -115,6 +122,7 @@ const stageProblems = (stage: Stage, thread: Thread | undefined): Array<string> 
 
 export const crashRound = (ctx: RoundContext) =>
   Effect.gen(function* () {
+    if (isGitStage(ctx.stage)) return yield* gitCrashRound(ctx, ctx.stage)
     const label = `${ctx.stage}-${ctx.round}`
     const { repo, seeded } = seededRepo(ctx.dir, `repo-${label}`)
     ctx.seeded.push(...seeded)

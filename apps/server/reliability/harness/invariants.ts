@@ -1,8 +1,10 @@
 // The one invariant checker every scenario ends with. It answers a list of violations (empty when
 // all hold) rather than throwing at the first, so a report names everything that broke:
 // gapless events seen once and in order by every subscriber; worktrees and spindle/* branches
-// that match live threads both ways; no thread stuck in a transient state; every seeded user or
-// agent change still there; no token secret in a log, a database file or the server's output.
+// that match live threads both ways; every archived thread's worktree cleanup recorded, and true;
+// every worktree /health reports as kept still there; no thread stuck in a transient state; every
+// seeded user or agent change still there; no token secret in a log, a database file or the
+// server's output.
 import { existsSync, readFileSync } from "node:fs"
 import { sep } from "node:path"
 import type { Snapshot, Thread } from "@spindle/contracts"
@@ -37,6 +39,8 @@ export interface InvariantInput {
   readonly secrets?: ReadonlyArray<string>
   /** Output of every server process of the run, by name. */
   readonly outputs?: Record<string, string>
+  /** A client token, to read what /health tells only clients (the orphaned worktrees). */
+  readonly ownerToken?: string
   /** How long in-flight bootstraps may take to settle before "running" counts as stuck. */
   readonly settle?: "0 millis" | "10 seconds" | "30 seconds"
 }
@@ -69,6 +73,39 @@ const settled = (client: SpindleClient, settle: InvariantInput["settle"]) =>
 
 const describe = (t: Thread) =>
   `${t.id} (bootstrap ${t.bootstrap.status}${t.bootstrap.stage === null ? "" : `/${t.bootstrap.stage}`}, setup ${t.setup.status})`
+
+/**
+ * An archived thread with a worktree has its cleanup recorded, and the record is true: a kept
+ * worktree is there, a removed one is not (`registered`: what git lists in the thread's project).
+ */
+const cleanupViolations = (t: Thread, registered: ReadonlySet<string>, violations: Array<string>) => {
+  const cleanup = t.cleanup
+  if (cleanup === null) {
+    if (t.workspace.worktreePath !== null)
+      violations.push(`archived thread ${describe(t)} has no cleanup record for ${t.workspace.worktreePath}`)
+    return
+  }
+  const path = cleanup.worktreePath
+  if (path === null || cleanup.outcome === "not-ours") return
+  const there = existsSync(path) && registered.has(path)
+  if (cleanup.outcome === "kept" && !there)
+    violations.push(
+      `archived thread ${t.id} says its worktree ${path} was kept, but git has no worktree there`
+    )
+  if (cleanup.outcome === "removed" && registered.has(path))
+    violations.push(`archived thread ${t.id} says its worktree ${path} was removed, but git still lists it`)
+}
+
+/** What /health reports recovery did with orphaned worktrees is still true. */
+const healthViolations = (body: Record<string, unknown>, violations: Array<string>) => {
+  const orphans = (body.orphanedWorktrees ?? []) as ReadonlyArray<{ path: string; action: string }>
+  for (const orphan of orphans) {
+    if (orphan.action === "kept" && !existsSync(orphan.path))
+      violations.push(`/health reports ${orphan.path} as kept, but it does not exist`)
+    if (orphan.action === "removed" && existsSync(orphan.path))
+      violations.push(`/health reports ${orphan.path} as removed, but it is still there`)
+  }
+}
 
 /** Worktrees and branches against the threads, in both directions. */
 const workspaceViolations = (
@@ -115,7 +152,11 @@ const workspaceViolations = (
     }
     for (const t of threads) {
       const path = t.workspace.worktreePath
-      if (path === null || t.bootstrap.status === "failed" || t.status === "archived") continue
+      if (t.status === "archived") {
+        cleanupViolations(t, registered, violations)
+        continue
+      }
+      if (path === null || t.bootstrap.status === "failed") continue
       if (!existsSync(path)) violations.push(`thread ${describe(t)} works in ${path}, which does not exist`)
       else if (t.workspace.mode !== "current_checkout" && !registered.has(path))
         violations.push(`thread ${describe(t)} works in ${path}, which git does not list as a worktree`)
@@ -132,9 +173,10 @@ export const checkInvariants = (input: InvariantInput) =>
   Effect.gen(function* () {
     const violations: Array<string> = []
     const notes: Array<string> = []
-    const health = yield* getJson(`${input.url}/health`).pipe(
-      Effect.orElseSucceed(() => ({ status: 0, body: {} as Record<string, unknown> }))
-    )
+    const health = yield* getJson(
+      `${input.url}/health`,
+      input.ownerToken === undefined ? {} : { authorization: `Bearer ${input.ownerToken}` }
+    ).pipe(Effect.orElseSucceed(() => ({ status: 0, body: {} as Record<string, unknown> })))
     if (health.status !== 200 || health.body.status !== "ready")
       violations.push(`health is ${health.status} ${JSON.stringify(health.body).slice(0, 200)}`)
     const snapshot = yield* settled(input.client, input.settle)
@@ -152,6 +194,7 @@ export const checkInvariants = (input: InvariantInput) =>
     }
 
     const worktrees = workspaceViolations(input.home, snapshot, violations, notes)
+    healthViolations(health.body, violations)
 
     for (const thread of snapshot.threads) {
       if (transient(thread)) violations.push(`thread ${describe(thread)} is stuck in a transient state`)
