@@ -63,7 +63,8 @@ export class ArchiveRecovery extends Context.Service<
           const cleanup: WorktreeCleanup = {
             ...planned,
             head,
-            branchDeleted: branch !== null && !exists ? planned.branchDeleted : deleted,
+            // Gone already: the archive deleted it before the crash.
+            branchDeleted: branch !== null && (!exists || deleted),
             reasons: [
               ...planned.reasons,
               ...(existsSync(path)
