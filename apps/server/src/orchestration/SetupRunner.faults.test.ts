@@ -100,15 +100,13 @@ describe("SetupRunner under a failing database", () => {
         const disk = yield* refuseSetupEnds(world, "1")
         const bootstrap = yield* Effect.forkChild(world.bootstrap("t1"))
         // The script ended; its end cannot be written: the bootstrap waits, it neither fails nor guesses.
-        yield* world.engine
-          .getThread(threadId("t1"))
-          .pipe(
-            Effect.repeat({
-              until: (t) => t?.setup.status === "running",
-              schedule: Schedule.spaced("50 millis")
-            }),
-            Effect.timeout("20 seconds")
-          )
+        yield* world.engine.getThread(threadId("t1")).pipe(
+          Effect.repeat({
+            until: (t) => t?.setup.status === "running",
+            schedule: Schedule.spaced("50 millis")
+          }),
+          Effect.timeout("20 seconds")
+        )
         yield* Effect.sleep("1500 millis")
         const waiting = (yield* world.engine.getThread(threadId("t1")))!
         assert.strictEqual(waiting.bootstrap.status, "running")

@@ -46,15 +46,13 @@ describe("a full store", () => {
     Effect.gen(function* () {
       const world = yield* bootstrapWorld({ setupScript: "sleep 1; echo ok" })
       const bootstrap = yield* Effect.forkChild(world.bootstrap("t1"))
-      yield* world.engine
-        .getThread(threadId("t1"))
-        .pipe(
-          Effect.repeat({
-            until: (t) => t?.setup.status === "running",
-            schedule: Schedule.spaced("20 millis")
-          }),
-          Effect.timeout("20 seconds")
-        )
+      yield* world.engine.getThread(threadId("t1")).pipe(
+        Effect.repeat({
+          until: (t) => t?.setup.status === "running",
+          schedule: Schedule.spaced("20 millis")
+        }),
+        Effect.timeout("20 seconds")
+      )
       const disk = yield* fullStore(world.home)
 
       const refused = yield* Effect.flip(
