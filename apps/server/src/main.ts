@@ -123,6 +123,7 @@ const Startup = Layer.effectDiscard(
     const config = yield* ServerConfig
     const engine = yield* Engine
     const recovery = yield* BootstrapRecovery
+    const lifecycle = yield* ThreadLifecycle
     const gate = yield* StartupGate
     const tokens = yield* ClientTokens
     const providers = yield* ProviderService
@@ -136,6 +137,8 @@ const Startup = Layer.effectDiscard(
       yield* engine.ready
       yield* holdForTests
       yield* recovery.recover
+      // Archives a crash cut short are finished before anything new arrives.
+      yield* lifecycle.reconcileArchives
       // Sessions and turns a stopped server left behind are settled before anything new arrives
       // (and their parents hear of it).
       yield* childNotices.following

@@ -5,10 +5,11 @@
 // create are never removed. One thread at a time: archive, unarchive, delete and the cleanups of
 // the retention policy and `spindle worktrees --apply` take the same per-thread lock.
 import { existsSync } from "node:fs"
+import { join } from "node:path"
 import {
   type Actor,
   type ArchiveResult,
-  type CommandId,
+  CommandId,
   type ProjectId,
   type ProjectRemoveResult,
   SpindleError,
@@ -23,9 +24,11 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import { commitArg } from "../git/baseRefs.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
+import { settleOrphanedGit } from "../git/orphanedGit.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { stepCommandId } from "../orchestration/bootstrapSteps.ts"
@@ -62,6 +65,12 @@ export class ThreadLifecycle extends Context.Service<
       commandId: CommandId,
       actor: Actor
     ) => Effect.Effect<WorktreeCleanup | undefined, SpindleError>
+    /**
+     * At startup: archives a crash interrupted (archived, its worktree's fate not recorded) are
+     * finished, once any git the killed server left working on the worktree is done. Answers
+     * the threads it settled.
+     */
+    readonly reconcileArchives: Effect.Effect<ReadonlyArray<ThreadId>>
     readonly removeProject: (
       request: {
         readonly commandId: CommandId
@@ -200,6 +209,40 @@ export class ThreadLifecycle extends Context.Service<
         return { path, branch, repo }
       })
 
+      /**
+       * What unarchive must check out again: the worktree archiving removed, or one that is not
+       * really there whatever the record says (an archive a crash cut short); null when it is there
+       * or was never ours.
+       */
+      const worktreeToRestore = (thread: Thread) =>
+        Effect.gen(function* () {
+          const { worktreePath, branch, createdByUs } = thread.workspace
+          if (!createdByUs) return null
+          if (thread.cleanup?.outcome === "removed") return thread.cleanup
+          if (worktreePath === null) return null
+          const project = yield* engine.getProject(thread.projectId)
+          if (project === undefined) return null
+          const listed = yield* git
+            .run(["worktree", "list", "--porcelain"], { cwd: project.workspaceRoot })
+            .pipe(
+              Effect.map((r) => r.stdout.split("\n").some((line) => line === `worktree ${worktreePath}`)),
+              // Unable to tell: taken as there, so nothing is checked out twice.
+              Effect.orElseSucceed(() => true)
+            )
+          if (listed && existsSync(join(worktreePath, ".git"))) return null
+          if (listed) yield* worktrees.pruneMissing(project.workspaceRoot).pipe(Effect.ignore)
+          return {
+            outcome: "removed" as const,
+            reasons: [],
+            worktreePath,
+            branch,
+            head: thread.cleanup?.head ?? null,
+            branchDeleted: false,
+            lost: null,
+            at: thread.updatedAt
+          } satisfies WorktreeCleanup
+        })
+
       const unarchive = Effect.fn("ThreadLifecycle.unarchive")(function* (
         request: { readonly commandId: CommandId; readonly threadId: ThreadId },
         actor: Actor
@@ -216,8 +259,7 @@ export class ThreadLifecycle extends Context.Service<
               )
               return yield* result(thread.id)
             }
-            const removed =
-              thread.cleanup?.outcome === "removed" && thread.workspace.createdByUs ? thread.cleanup : null
+            const removed = yield* worktreeToRestore(thread)
             const restored =
               removed === null
                 ? undefined
@@ -312,7 +354,34 @@ export class ThreadLifecycle extends Context.Service<
         return { sequence: dispatched.sequence, projectId: request.projectId, archived }
       })
 
-      return { archive, unarchive, delete: remove, cleanUp, removeProject }
+      const reconcileArchives = Effect.gen(function* () {
+        const settled: Array<ThreadId> = []
+        for (const thread of HashMap.values((yield* engine.readModel).threads)) {
+          const path = thread.workspace.worktreePath
+          if (thread.status !== "archived" || thread.cleanup !== null || path === null) continue
+          yield* settleOrphanedGit(path)
+          const outcome = yield* locked(
+            thread.id,
+            cleanWorktree(thread.id, false, CommandId.make(`recovery-archive-${thread.id}`), {
+              kind: "server"
+            })
+          ).pipe(Effect.result)
+          if (Result.isFailure(outcome)) {
+            yield* Effect.logWarning(
+              `Could not finish the archive of ${thread.id} a restart interrupted: ${outcome.failure.message}`
+            )
+            continue
+          }
+          settled.push(thread.id)
+        }
+        if (settled.length > 0)
+          yield* Effect.logInfo("Finished archives a restart interrupted").pipe(
+            Effect.annotateLogs({ settled })
+          )
+        return settled
+      })
+
+      return { archive, unarchive, delete: remove, cleanUp, reconcileArchives, removeProject }
     })
   )
 }

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import { settleOrphanedGit } from "../git/orphanedGit.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalEntry } from "../persistence/BootstrapJournal.ts"
@@ -184,6 +185,9 @@ export class BootstrapRecovery extends Context.Service<
           switch (entry.stage) {
             case "creating-thread":
             case "creating-worktree":
+              // A `git worktree add` the killed server started may still be running: let it
+              // finish (or end it) before judging what it made.
+              if (entry.worktreePath !== null) yield* settleOrphanedGit(entry.worktreePath)
               yield* rollBack(entry, entry.stage === "creating-thread" ? "create-thread" : "workspace")
               rolledBack.push(entry.threadId)
               break
