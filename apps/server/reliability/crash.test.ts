@@ -1,5 +1,6 @@
-// Crash injection: for each bootstrap stage, five rounds on five repositories in one home, each
-// a kill -9 of the real server at that stage and a restart, then the shared invariants. Stages
+// Crash injection: for each bootstrap stage (and an archive), five rounds on five repositories in
+// one home, each a kill -9 of the real server at that stage and a restart, then the shared
+// invariants; two stages kill the server while its git works and restart at once. Stages
 // run two at a time (two cores); the rounds of one stage run in order, so recovery also faces
 // everything earlier rounds left behind.
 import { describe, it } from "@effect/vitest"
@@ -71,9 +72,11 @@ const runStage = (stage: Stage) =>
             summary.events = report.events
             const t = outcome.thread
             summary.outcomes.push(
-              t === undefined
-                ? "gone"
-                : `${t.bootstrap.status}${t.bootstrap.stage === null ? "" : `/${t.bootstrap.stage}`}`
+              `${
+                t === undefined
+                  ? "gone"
+                  : `${t.bootstrap.status}${t.bootstrap.stage === null ? "" : `/${t.bootstrap.stage}`}${t.status === "archived" ? `, archived (${t.cleanup?.outcome ?? "no outcome"})` : ""}`
+              }${outcome.gitCaught === false ? " (git too quick to catch)" : ""}`
             )
             summary.problems.push(
               ...[...outcome.problems, ...report.violations].map((p) => `round ${round}: ${p}`)

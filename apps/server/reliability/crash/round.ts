@@ -3,7 +3,17 @@
 // an agent's change is left in whatever worktree exists, the server restarts on the same home,
 // and the stage's promised outcome is checked. The shared invariants run after every round.
 import { execFileSync } from "node:child_process"
-import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { join } from "node:path"
 import type { Thread } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
@@ -21,6 +31,7 @@ import {
   createProject,
   dispatch,
   getThread,
+  outcome,
   seedAgentWork,
   seededRepo,
   waitThread
@@ -33,15 +44,55 @@ export type Stage =
   | "workspace-journaled"
   | "setup-running"
   | "turn-requested"
-/** In bootstrap order; all but setup-running are the server's own crash points. */
+  | "checkout-running"
+  | "archive-running"
+/**
+ * In bootstrap order, then the archive; setup-running and the two below are killed by us, the rest
+ * at the server's own crash points. checkout-running and archive-running kill only the server's
+ * process while its `git worktree add` or `remove` runs (git goes on, an orphan), and restart at once.
+ */
 export const STAGES: ReadonlyArray<Stage> = [
   "thread-created",
   "worktree-adding",
   "worktree-added",
   "workspace-journaled",
   "setup-running",
-  "turn-requested"
+  "turn-requested",
+  "checkout-running",
+  "archive-running"
 ]
+
+/** Stages whose kill lands while git works: their repository is big enough for git to take a while. */
+const GIT_STAGES: ReadonlySet<Stage> = new Set(["checkout-running", "archive-running"])
+
+/** Commits 8,000 files in 80 folders, so a checkout or a removal takes git a moment. */
+const addManyFiles = (repo: string) => {
+  for (let d = 0; d < 80; d++) {
+    const dir = join(repo, `bulk${d}`)
+    mkdirSync(dir)
+    for (let f = 0; f < 100; f++) writeFileSync(join(dir, `f${f}.txt`), `${d}/${f}\n`.repeat(100))
+  }
+  execFileSync("git", ["add", "--", ...Array.from({ length: 80 }, (_, d) => `bulk${d}`)], { cwd: repo })
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@spindle.invalid", "commit", "-qm", "bulk"], {
+    cwd: repo
+  })
+}
+
+/** A live (not zombie) `git worktree <verb>` naming a path under `root`. */
+const gitWorking = (verb: string, root: string) => {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
+      if (/(^|\/)git$/.test(argv[0] ?? "") && argv.includes("worktree") && argv.includes(verb)) {
+        if (argv.some((arg) => arg.startsWith(root))) return true
+      }
+    } catch {
+      // gone
+    }
+  }
+  return false
+}
 
 export interface RoundContext {
   readonly stage: Stage
@@ -64,6 +115,8 @@ export interface RoundOutcome {
   readonly thread: Thread | undefined
   /** The restarted server, for the invariants. */
   readonly server: Spindle
+  /** For the stages killed while git works: whether git was seen at work when the kill landed. */
+  readonly gitCaught?: boolean
 }
 
 /** Opens the fifo for writing without blocking (nothing happens when no reader is left). */
@@ -105,6 +158,10 @@ const stageProblems = (stage: Stage, thread: Thread | undefined): Array<string> 
     problems.push(`a failed bootstrap without an error message (${state})`)
   if (stage === "setup-running" && thread.setup.status !== "interrupted")
     problems.push(`setup killed while running should be 'interrupted' (${state})`)
+  if (stage === "archive-running" && (thread.status !== "archived" || thread.cleanup === null))
+    problems.push(
+      `an archive killed while git removed the worktree should end archived with its outcome recorded (status ${thread.status}, cleanup ${thread.cleanup?.outcome ?? "none"})`
+    )
   if (
     stage === "turn-requested" &&
     (thread.bootstrap.status !== "completed" || thread.latestTurn?.status !== "requested")
@@ -124,7 +181,9 @@ export const crashRound = (ctx: RoundContext) =>
     const marker = join(ctx.dir, `setup-${label}.started`)
     const pidFile = join(ctx.dir, `setup-${label}.pid`)
     const fifoGated = ctx.stage === "setup-running"
+    const gitKilled = GIT_STAGES.has(ctx.stage)
     if (fifoGated) execFileSync("mkfifo", [fifo])
+    if (gitKilled) addManyFiles(repo)
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         releaseFifo(fifo)
@@ -135,7 +194,7 @@ export const crashRound = (ctx: RoundContext) =>
 
     // 1. The server that will die.
     const doomed = yield* startSpindle(ctx.home, {
-      env: fifoGated ? {} : { SPINDLE_TEST_CRASH_AT: ctx.stage }
+      env: fifoGated || gitKilled ? {} : { SPINDLE_TEST_CRASH_AT: ctx.stage }
     })
     const connect = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Scope.provide(effect, ctx.connections)
     yield* connect(attach(ctx.tracker, doomed.url, doomed.ownerToken))
@@ -153,7 +212,36 @@ export const crashRound = (ctx: RoundContext) =>
       { mode: "new_worktree" },
       { runSetupScript: fifoGated }
     )
-    if (fifoGated) {
+    /**
+     * kill -9 of the server's process only, once its git is at work: git goes on as an orphan. A
+     * git too quick to be seen is noted, not a failure: the round still checks the outcome.
+     */
+    let gitCaught = true as boolean
+    const killWhileGit = (verb: string, under: string) =>
+      Effect.gen(function* () {
+        gitCaught = yield* Effect.sync(() => gitWorking(verb, under)).pipe(
+          Effect.repeat({ until: (seen) => seen, schedule: Schedule.spaced("2 millis") }),
+          Effect.timeoutOption("30 seconds"),
+          Effect.map((seen) => seen._tag === "Some")
+        )
+        try {
+          process.kill(doomed.pid, "SIGKILL")
+        } catch {
+          // gone
+        }
+        yield* promise(() => waitForExit(doomed.pid, 10_000))
+      })
+    if (ctx.stage === "checkout-running") {
+      yield* Effect.forkIn(Effect.ignore(bootstrap(client, command, "turn")), ctx.connections)
+      yield* killWhileGit("add", worktreesRoot(ctx.home))
+    } else if (ctx.stage === "archive-running") {
+      const made = yield* bootstrap(client, command, "workspace")
+      yield* Effect.forkIn(
+        Effect.ignore(dispatch(client, { type: "thread.archive", commandId: `archive-${label}`, threadId })),
+        ctx.connections
+      )
+      yield* killWhileGit("remove", made.worktreePath)
+    } else if (fifoGated) {
       yield* bootstrap(client, command, "workspace")
       if (!(yield* waitUntil(() => existsSync(marker)))) problems.push("the setup script never started")
       const thread = yield* getThread(client, threadId)
@@ -169,11 +257,13 @@ export const crashRound = (ctx: RoundContext) =>
     }
     const crashed = !isAlive(doomed.pid)
     ctx.outputs[`${label} (killed)`] = doomed.output()
-    yield* promise(() => kill9(doomed))
+    // The git stages restart at once, their orphaned git still at work; the others after a kill of the group.
+    if (!gitKilled) yield* promise(() => kill9(doomed))
 
-    // 2. Whatever worktree git knows of now holds an agent's work, which recovery must keep.
+    // 2. Whatever worktree git knows of now holds an agent's work, which recovery must keep (not
+    //    where git is still checking it out or removing it: no agent works there).
     const root = worktreesRoot(ctx.home)
-    for (const wt of worktreesOf(repo)) {
+    for (const wt of gitKilled ? [] : worktreesOf(repo)) {
       if (
         wt.path.startsWith(root) &&
         existsSync(wt.path) &&
@@ -193,7 +283,18 @@ export const crashRound = (ctx: RoundContext) =>
     const recovered = thread._tag === "Some" ? thread.value : undefined
     problems.push(...stageProblems(ctx.stage, recovered))
 
-    // 4. An interrupted setup reruns without another restart.
+    // 4. The archive a kill cut short unarchives into a real worktree.
+    if (ctx.stage === "archive-running" && recovered !== undefined) {
+      const back = yield* outcome(
+        dispatch(after, { type: "thread.unarchive", commandId: `unarchive-${label}`, threadId })
+      )
+      const active = yield* getThread(after, threadId)
+      const path = active.workspace.worktreePath
+      if (back !== "ok" || path === null || !existsSync(join(path, ".git")))
+        problems.push(`unarchive after the recovered archive made no worktree (${back}, ${path})`)
+    }
+
+    // 5. An interrupted setup reruns without another restart.
     if (fifoGated && recovered !== undefined) {
       yield* dispatch(after, {
         type: "project.update",
@@ -206,5 +307,12 @@ export const crashRound = (ctx: RoundContext) =>
       if (rerun.setup.status !== "succeeded")
         problems.push(`setup rerun after recovery ended ${rerun.setup.status}`)
     }
-    return { crashed, problems, recoveryMs, thread: recovered, server } satisfies RoundOutcome
+    return {
+      crashed,
+      problems,
+      recoveryMs,
+      thread: recovered,
+      server,
+      ...(gitKilled ? { gitCaught } : {})
+    } satisfies RoundOutcome
   })
