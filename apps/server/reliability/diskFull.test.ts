@@ -12,7 +12,7 @@ import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import { gitRepo } from "../src/testing/fixtures.ts"
 import { MOUNT_REFUSED, smallDisk } from "../src/testing/smallDisk.ts"
-import { checkInvariants } from "./harness/invariants.ts"
+import { checkServerInvariants } from "./harness/invariants.ts"
 import { runScenario } from "./harness/scenario.ts"
 import { startSpindle } from "./harness/spindle.ts"
 import { adminClient, createProject, dispatch, outcome } from "./harness/world.ts"
@@ -114,15 +114,7 @@ describe("reliability: full disk", () => {
         )
         report.check("archive works without a restart", archived === "ok" ? [] : [archived])
 
-        const invariants = yield* checkInvariants({
-          home: server.home,
-          url: server.url,
-          client: admin,
-          secrets: [server.ownerToken],
-          outputs: { server: server.output() },
-          settle: "10 seconds"
-        })
-        report.check("invariants", invariants.violations)
+        yield* checkServerInvariants(report, server, admin, [server.ownerToken])
       })
     )
   )

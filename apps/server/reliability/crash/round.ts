@@ -9,7 +9,6 @@ import {
   existsSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
   writeFileSync,
   writeSync
@@ -19,6 +18,7 @@ import type { Thread } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import { gitProcessesOn } from "../../src/git/orphanedGit.ts"
 import { worktreesOf, worktreesRoot } from "../harness/disk.ts"
 import type { SeededChange } from "../harness/invariants.ts"
 import { promise } from "../harness/scenario.ts"
@@ -78,21 +78,9 @@ const addManyFiles = (repo: string) => {
   })
 }
 
-/** A live (not zombie) `git worktree <verb>` naming a path under `root`. */
-const gitWorking = (verb: string, root: string) => {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
-      if (/(^|\/)git$/.test(argv[0] ?? "") && argv.includes("worktree") && argv.includes(verb)) {
-        if (argv.some((arg) => arg.startsWith(root))) return true
-      }
-    } catch {
-      // gone
-    }
-  }
-  return false
-}
+/** A live `git worktree <verb>` naming a path under `root`, whoever started it. */
+const gitWorking = (verb: string, root: string) =>
+  gitProcessesOn(root, Number.MAX_SAFE_INTEGER, ["worktree", verb]).length > 0
 
 export interface RoundContext {
   readonly stage: Stage

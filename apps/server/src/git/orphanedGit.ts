@@ -22,8 +22,15 @@ const SERVER_STARTED = startTicks("self")
 
 const isGit = (argv0: string) => /(^|\/)git$/.test(argv0)
 
-/** git processes started before this server whose arguments name `path` (or a file under it). */
-export const gitProcessesOn = (path: string, startedBy = SERVER_STARTED): Array<number> => {
+/**
+ * git processes started before this server (or `startedBy`, in clock ticks) whose arguments name
+ * `path` (or a file under it), and every word of `args` when given (e.g. worktree, remove).
+ */
+export const gitProcessesOn = (
+  path: string,
+  startedBy = SERVER_STARTED,
+  args: ReadonlyArray<string> = []
+): Array<number> => {
   if (startedBy === undefined) return []
   const found: Array<number> = []
   let entries: Array<string>
@@ -38,6 +45,7 @@ export const gitProcessesOn = (path: string, startedBy = SERVER_STARTED): Array<
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")
       if (!isGit(argv[0] ?? "") || !argv.some((arg) => arg === path || arg.startsWith(`${path}/`))) continue
+      if (!args.every((word) => argv.includes(word))) continue
       const started = startTicks(pid)
       if (started !== undefined && started <= startedBy) found.push(pid)
     } catch {
@@ -48,7 +56,7 @@ export const gitProcessesOn = (path: string, startedBy = SERVER_STARTED): Array<
 }
 
 /** Running: not gone, and not a zombie its dead parent left for init to reap. */
-const alive = (pid: number) => {
+export const isRunning = (pid: number) => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
@@ -68,13 +76,13 @@ export const settleOrphanedGit = (path: string, waitMs = 30_000, startedBy = SER
     yield* Effect.logWarning(
       `git was still working on ${path} from before the restart (pid ${pids.join(", ")}); waiting for it`
     )
-    const done = yield* Effect.sync(() => pids.every((pid) => !alive(pid))).pipe(
+    const done = yield* Effect.sync(() => pids.every((pid) => !isRunning(pid))).pipe(
       Effect.repeat({ until: (gone) => gone, schedule: Schedule.spaced("100 millis") }),
       Effect.timeoutOption(waitMs)
     )
     if (done._tag === "None") {
       yield* Effect.sync(() => {
-        for (const pid of pids.filter(alive)) {
+        for (const pid of pids.filter(isRunning)) {
           try {
             process.kill(pid, "SIGKILL")
           } catch {
@@ -82,7 +90,7 @@ export const settleOrphanedGit = (path: string, waitMs = 30_000, startedBy = SER
           }
         }
       })
-      yield* Effect.sync(() => pids.every((pid) => !alive(pid))).pipe(
+      yield* Effect.sync(() => pids.every((pid) => !isRunning(pid))).pipe(
         Effect.repeat({ until: (gone) => gone, schedule: Schedule.spaced("50 millis") }),
         Effect.timeoutOption(5_000)
       )

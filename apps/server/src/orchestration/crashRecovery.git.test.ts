@@ -3,13 +3,14 @@
 // (or end it) before judging the path, so that nothing is left half-made: an archive in flight
 // ends recorded and unarchive really checks the worktree out again; a checkout in flight is rolled
 // back with no spindle/* branch left without its thread and no /health path that does not exist.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { makeClient } from "../cli/rpcClient.ts"
+import { gitProcessesOn, isRunning } from "../git/orphanedGit.ts"
 import { git, gitRepo, tempHome } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
 import { startServer } from "../testing/serverProcess.ts"
@@ -26,31 +27,11 @@ const bigRepo = Effect.map(gitRepo, (repo) => {
   return repo
 })
 
-/** The pid of a live `git worktree <verb>` whose arguments name a path under `root`, if any. */
-const gitWorking = (verb: string, root: string): number | undefined => {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
-      if (/(^|\/)git$/.test(argv[0] ?? "") && argv.includes("worktree") && argv.includes(verb)) {
-        if (argv.some((arg) => arg.startsWith(root))) return Number(entry)
-      }
-    } catch {
-      // gone
-    }
-  }
-  return undefined
-}
+/** A live `git worktree <verb>` naming a path under `root`, whoever started it. */
+const gitWorking = (verb: string, root: string) =>
+  gitProcessesOn(root, Number.MAX_SAFE_INTEGER, ["worktree", verb])[0]
 
-/** Running, not a zombie waiting for a parent that is gone to reap it. */
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
-  } catch {
-    return false
-  }
-}
+const alive = isRunning
 
 /**
  * kill -9 of the server's own node process, not its group: its git goes on, as after an OOM kill
