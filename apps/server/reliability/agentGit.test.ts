@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import { tempDir } from "../src/testing/fixtures.ts"
 import { CASES } from "./agentGit/cases.ts"
 import { makeAgent } from "./agentGit/world.ts"
-import { checkInvariants } from "./harness/invariants.ts"
+import { checkServerInvariants } from "./harness/invariants.ts"
 import { runScenario } from "./harness/scenario.ts"
 import { startSpindle } from "./harness/spindle.ts"
 import { adminClient } from "./harness/world.ts"
@@ -30,15 +30,7 @@ describe("reliability: agent with git", () => {
             )
           }
           report.figure("cases", CASES.length)
-          const invariants = yield* checkInvariants({
-            home: server.home,
-            url: server.url,
-            client: admin,
-            secrets: [server.ownerToken],
-            outputs: { server: server.output() },
-            settle: "10 seconds"
-          })
-          report.check("invariants", invariants.violations)
+          yield* checkServerInvariants(report, server, admin, [server.ownerToken])
         })
       )
   )

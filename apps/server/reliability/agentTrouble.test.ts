@@ -4,7 +4,6 @@
 // the turn must be `stalled` at the server's (short) stall timeout, over the WebSocket and the MCP
 // status tools alike, then stopped with the reason, in a bounded number of events. A second
 // project whose Codex config Codex refuses at start must fail its turn with Codex's own words.
-import { createServer } from "node:net"
 import { join } from "node:path"
 import { describe, it } from "@effect/vitest"
 import type { Thread, ThreadId } from "@spindle/contracts"
@@ -12,9 +11,10 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type { SpindleClient } from "../src/cli/rpcClient.ts"
 import { threadState } from "../src/cli/threadView.ts"
+import { closedPort } from "../src/testing/closedPort.ts"
 import { gitRepo, tempDir } from "../src/testing/fixtures.ts"
 import { CODEX_BIN, codexHome } from "../src/testing/providers.ts"
-import { checkInvariants } from "./harness/invariants.ts"
+import { checkServerInvariants } from "./harness/invariants.ts"
 import { connectMcp } from "./harness/mcp.ts"
 import { promise, runScenario } from "./harness/scenario.ts"
 import { startSpindle } from "./harness/spindle.ts"
@@ -22,19 +22,6 @@ import { adminClient, createProject, dispatch } from "./harness/world.ts"
 
 const STALL = "5s"
 const STALL_INTERRUPT = "25s"
-
-/** A loopback port nothing listens on (bound, then closed). */
-const closedPort = promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as { port: number }
-        server.close(() => resolve(port))
-      })
-    })
-)
 
 /** Polls the thread (every 250 ms, at most `seconds`) until `ok`; answers it and when, or undefined. */
 const until = (client: SpindleClient, threadId: string, ok: (t: Thread) => boolean, seconds: number) =>
@@ -225,15 +212,7 @@ describe("reliability: agent trouble", () => {
               : [(refused?.thread.latestTurn?.reason ?? "not failed within 60 s").slice(0, 300)]
           )
 
-          const invariants = yield* checkInvariants({
-            home: server.home,
-            url: server.url,
-            client: admin,
-            secrets: [server.ownerToken, token],
-            outputs: { server: server.output() },
-            settle: "10 seconds"
-          })
-          report.check("invariants", invariants.violations)
+          yield* checkServerInvariants(report, server, admin, [server.ownerToken, token])
         })
       )
   )

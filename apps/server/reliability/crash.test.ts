@@ -1,8 +1,8 @@
-// Crash injection: for each bootstrap stage (and a checkout or an archive whose git outlives the
-// server), five rounds on five repositories in one home, each a kill -9 of the real server at
-// that stage and a restart at once, then the shared invariants. Stages run two at a time (two
-// cores); the rounds of one stage run in order, so recovery also faces everything earlier rounds
-// left behind.
+// Crash injection: for each bootstrap stage (and an archive), five rounds on five repositories in
+// one home, each a kill -9 of the real server at that stage and a restart, then the shared
+// invariants; the stages where git works when the server dies (a checkout, an archive) restart
+// at once. Stages run two at a time (two cores); the rounds of one stage run in order, so
+// recovery also faces everything earlier rounds left behind.
 import { describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -77,9 +77,11 @@ const runStage = (stage: Stage) =>
             summary.events = report.events
             const t = outcome.thread
             summary.outcomes.push(
-              t === undefined
-                ? "gone"
-                : `${t.bootstrap.status}${t.bootstrap.stage === null ? "" : `/${t.bootstrap.stage}`}`
+              `${
+                t === undefined
+                  ? "gone"
+                  : `${t.bootstrap.status}${t.bootstrap.stage === null ? "" : `/${t.bootstrap.stage}`}${t.status === "archived" ? `, archived (${t.cleanup?.outcome ?? "no outcome"})` : ""}`
+              }${outcome.gitCaught === false ? " (git too quick to catch)" : ""}`
             )
             summary.problems.push(
               ...[...outcome.problems, ...report.violations].map((p) => `round ${round}: ${p}`)

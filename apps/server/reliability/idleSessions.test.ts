@@ -11,7 +11,7 @@ import * as Schedule from "effect/Schedule"
 import { startFakeModel } from "../src/testing/fakeModel.ts"
 import { gitRepo, tempDir } from "../src/testing/fixtures.ts"
 import { CODEX_BIN, codexHome } from "../src/testing/providers.ts"
-import { checkInvariants } from "./harness/invariants.ts"
+import { checkServerInvariants } from "./harness/invariants.ts"
 import { residentBelow } from "./harness/processes.ts"
 import { promise, runScenario } from "./harness/scenario.ts"
 import { startSpindle } from "./harness/spindle.ts"
@@ -168,15 +168,7 @@ describe("reliability: idle agent sessions", () => {
             `${resumed.count} processes, ${resumed.mib} MiB`
           )
 
-          const invariants = yield* checkInvariants({
-            home: server.home,
-            url: server.url,
-            client: admin,
-            secrets: [server.ownerToken],
-            outputs: { server: server.output() },
-            settle: "10 seconds"
-          })
-          report.check("invariants", invariants.violations)
+          yield* checkServerInvariants(report, server, admin, [server.ownerToken])
         })
       )
   )

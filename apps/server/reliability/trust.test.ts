@@ -8,7 +8,7 @@ import { describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { tempDir } from "../src/testing/fixtures.ts"
 import { makeAgent } from "./agentGit/world.ts"
-import { checkInvariants } from "./harness/invariants.ts"
+import { checkServerInvariants } from "./harness/invariants.ts"
 import { promise, runScenario } from "./harness/scenario.ts"
 import { startSpindle } from "./harness/spindle.ts"
 import { adminClient, createProject, waitThread } from "./harness/world.ts"
@@ -131,15 +131,7 @@ describe("reliability: trust boundary", () => {
             : [`a child with no modes got ${child?.interactionMode}/${child?.runtimeMode}`])
         ])
 
-        const invariants = yield* checkInvariants({
-          home: server.home,
-          url: server.url,
-          client: admin,
-          secrets: [server.ownerToken],
-          outputs: { server: server.output() },
-          settle: "10 seconds"
-        })
-        report.check("invariants", invariants.violations)
+        yield* checkServerInvariants(report, server, admin, [server.ownerToken])
       })
     )
   )

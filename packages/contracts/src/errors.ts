@@ -14,6 +14,8 @@ export const ErrorReason = Schema.Literals([
   "unauthorized",
   "forbidden",
   "unavailable",
+  /** The store could not write: its disk (or the database) is full. Nothing was applied. */
+  "storage-full",
   "internal"
 ])
 export type ErrorReason = typeof ErrorReason.Type

@@ -1,5 +1,5 @@
-// Crash rounds where a git of the killed server outlives it, each followed by a restart at once:
-// during a checkout (the server's crash point right after `git worktree add` started; in odd rounds
+// Crash rounds at the server's own crash points where a git of the killed server outlives it, each
+// followed by a restart at once: during a checkout (right after `git worktree add` started; in odd rounds
 // that git waits on a ref lock another git holds, so it is certainly still running when the server
 // is back; in even rounds it runs free and ends however it ends) and during an archive (while
 // `git worktree remove` runs, and just after the thread was archived, with an agent's change in
@@ -29,15 +29,16 @@ import {
 } from "../harness/world.ts"
 import type { RoundContext, RoundOutcome } from "./round.ts"
 
-export type GitStage = "checkout-running" | "archive-removing" | "archive-archived"
-export const GIT_STAGES: ReadonlyArray<GitStage> = [
-  "checkout-running",
+/** The crash-point stages: a checkout (held on a ref lock in odd rounds), an archive mid-remove, one before its cleanup. */
+export type PointStage = "checkout-locked" | "archive-removing" | "archive-archived"
+export const POINT_STAGES: ReadonlyArray<PointStage> = [
+  "checkout-locked",
   "archive-removing",
   "archive-archived"
 ]
 
-const CRASH_POINT: Record<GitStage, string> = {
-  "checkout-running": "worktree-git-running",
+const CRASH_POINT: Record<PointStage, string> = {
+  "checkout-locked": "worktree-git-running",
   "archive-removing": "worktree-removing",
   "archive-archived": "thread-archived"
 }
@@ -53,7 +54,7 @@ const eventually = (condition: () => boolean) =>
 const describeThread = (t: Thread) =>
   `${t.status}, bootstrap ${t.bootstrap.status}/${t.bootstrap.stage}, cleanup ${t.cleanup?.outcome ?? "none"}`
 
-export const gitCrashRound = (ctx: RoundContext, stage: GitStage) =>
+export const gitCrashRound = (ctx: RoundContext, stage: PointStage) =>
   Effect.gen(function* () {
     const label = `${ctx.stage}-${ctx.round}`
     const { repo, seeded } = seededRepo(ctx.dir, `repo-${label}`)
@@ -62,7 +63,7 @@ export const gitCrashRound = (ctx: RoundContext, stage: GitStage) =>
     const threadId = `t-${label}`
     const branch = `spindle/crash-${ctx.round}`
     const problems: Array<string> = []
-    const checkout = stage === "checkout-running"
+    const checkout = stage === "checkout-locked"
     // Odd checkout rounds: another git holds the new branch's ref lock for now.
     const lock = join(repo, ".git", "refs", "heads", "spindle", `crash-${ctx.round}.lock`)
     if (checkout && ctx.round % 2 === 1) {
@@ -154,5 +155,6 @@ export const gitCrashRound = (ctx: RoundContext, stage: GitStage) =>
           problems.push(`unarchive answered ${path}, which git does not list with the thread's branch`)
       }
     }
-    return { crashed, problems, recoveryMs, thread, server } satisfies RoundOutcome
+    const outcome: RoundOutcome = { crashed, problems, recoveryMs, thread, server }
+    return outcome
   })

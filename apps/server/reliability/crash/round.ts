@@ -3,12 +3,22 @@
 // an agent's change is left in whatever worktree exists, the server restarts on the same home,
 // and the stage's promised outcome is checked. The shared invariants run after every round.
 import { execFileSync } from "node:child_process"
-import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { join } from "node:path"
 import type { Thread } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import { gitProcessesOn } from "../../src/git/orphanedGit.ts"
 import { worktreesOf, worktreesRoot } from "../harness/disk.ts"
 import type { SeededChange } from "../harness/invariants.ts"
 import { promise } from "../harness/scenario.ts"
@@ -21,11 +31,12 @@ import {
   createProject,
   dispatch,
   getThread,
+  outcome,
   seedAgentWork,
   seededRepo,
   waitThread
 } from "../harness/world.ts"
-import { GIT_STAGES, type GitStage, gitCrashRound } from "./gitRounds.ts"
+import { gitCrashRound, POINT_STAGES, type PointStage } from "./gitRounds.ts"
 
 export type Stage =
   | "thread-created"
@@ -34,10 +45,15 @@ export type Stage =
   | "workspace-journaled"
   | "setup-running"
   | "turn-requested"
-  | GitStage
+  | "checkout-running"
+  | "archive-running"
+  | PointStage
 /**
- * In bootstrap order; all but setup-running are the server's own crash points. Then the rounds
- * where a git outlives the server (crash/gitRounds.ts): a checkout, and an archive.
+ * In bootstrap order, then the archive; setup-running and checkout-running/archive-running are
+ * killed by us, the rest at the server's own crash points. checkout-running and archive-running
+ * kill only the server's process while its `git worktree add` or `remove` runs (git goes on, an
+ * orphan), and restart at once; the crash-point rounds of crash/gitRounds.ts do the same at a
+ * chosen step (a checkout held on a ref lock, an archive mid-remove or before its cleanup).
  */
 export const STAGES: ReadonlyArray<Stage> = [
   "thread-created",
@@ -46,9 +62,32 @@ export const STAGES: ReadonlyArray<Stage> = [
   "workspace-journaled",
   "setup-running",
   "turn-requested",
-  ...GIT_STAGES
+  "checkout-running",
+  "archive-running",
+  ...POINT_STAGES
 ]
-const isGitStage = (stage: Stage): stage is GitStage => (GIT_STAGES as ReadonlyArray<Stage>).includes(stage)
+const isPointStage = (stage: Stage): stage is PointStage =>
+  (POINT_STAGES as ReadonlyArray<Stage>).includes(stage)
+
+/** Stages whose kill lands while git works: their repository is big enough for git to take a while. */
+const GIT_STAGES: ReadonlySet<Stage> = new Set(["checkout-running", "archive-running"])
+
+/** Commits 8,000 files in 80 folders, so a checkout or a removal takes git a moment. */
+const addManyFiles = (repo: string) => {
+  for (let d = 0; d < 80; d++) {
+    const dir = join(repo, `bulk${d}`)
+    mkdirSync(dir)
+    for (let f = 0; f < 100; f++) writeFileSync(join(dir, `f${f}.txt`), `${d}/${f}\n`.repeat(100))
+  }
+  execFileSync("git", ["add", "--", ...Array.from({ length: 80 }, (_, d) => `bulk${d}`)], { cwd: repo })
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@spindle.invalid", "commit", "-qm", "bulk"], {
+    cwd: repo
+  })
+}
+
+/** A live `git worktree <verb>` naming a path under `root`, whoever started it. */
+const gitWorking = (verb: string, root: string) =>
+  gitProcessesOn(root, Number.MAX_SAFE_INTEGER, ["worktree", verb]).length > 0
 
 export interface RoundContext {
   readonly stage: Stage
@@ -71,6 +110,8 @@ export interface RoundOutcome {
   readonly thread: Thread | undefined
   /** The restarted server, for the invariants. */
   readonly server: Spindle
+  /** For the stages killed while git works: whether git was seen at work when the kill landed. */
+  readonly gitCaught?: boolean
 }
 
 /** Opens the fifo for writing without blocking (nothing happens when no reader is left). */
@@ -112,6 +153,10 @@ const stageProblems = (stage: Stage, thread: Thread | undefined): Array<string> 
     problems.push(`a failed bootstrap without an error message (${state})`)
   if (stage === "setup-running" && thread.setup.status !== "interrupted")
     problems.push(`setup killed while running should be 'interrupted' (${state})`)
+  if (stage === "archive-running" && (thread.status !== "archived" || thread.cleanup === null))
+    problems.push(
+      `an archive killed while git removed the worktree should end archived with its outcome recorded (status ${thread.status}, cleanup ${thread.cleanup?.outcome ?? "none"})`
+    )
   if (
     stage === "turn-requested" &&
     (thread.bootstrap.status !== "completed" || thread.latestTurn?.status !== "requested")
@@ -122,7 +167,7 @@ const stageProblems = (stage: Stage, thread: Thread | undefined): Array<string> 
 
 export const crashRound = (ctx: RoundContext) =>
   Effect.gen(function* () {
-    if (isGitStage(ctx.stage)) return yield* gitCrashRound(ctx, ctx.stage)
+    if (isPointStage(ctx.stage)) return yield* gitCrashRound(ctx, ctx.stage)
     const label = `${ctx.stage}-${ctx.round}`
     const { repo, seeded } = seededRepo(ctx.dir, `repo-${label}`)
     ctx.seeded.push(...seeded)
@@ -132,7 +177,9 @@ export const crashRound = (ctx: RoundContext) =>
     const marker = join(ctx.dir, `setup-${label}.started`)
     const pidFile = join(ctx.dir, `setup-${label}.pid`)
     const fifoGated = ctx.stage === "setup-running"
+    const gitKilled = GIT_STAGES.has(ctx.stage)
     if (fifoGated) execFileSync("mkfifo", [fifo])
+    if (gitKilled) addManyFiles(repo)
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         releaseFifo(fifo)
@@ -143,7 +190,7 @@ export const crashRound = (ctx: RoundContext) =>
 
     // 1. The server that will die.
     const doomed = yield* startSpindle(ctx.home, {
-      env: fifoGated ? {} : { SPINDLE_TEST_CRASH_AT: ctx.stage }
+      env: fifoGated || gitKilled ? {} : { SPINDLE_TEST_CRASH_AT: ctx.stage }
     })
     const connect = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Scope.provide(effect, ctx.connections)
     yield* connect(attach(ctx.tracker, doomed.url, doomed.ownerToken))
@@ -161,7 +208,36 @@ export const crashRound = (ctx: RoundContext) =>
       { mode: "new_worktree" },
       { runSetupScript: fifoGated }
     )
-    if (fifoGated) {
+    /**
+     * kill -9 of the server's process only, once its git is at work: git goes on as an orphan. A
+     * git too quick to be seen is noted, not a failure: the round still checks the outcome.
+     */
+    let gitCaught = true as boolean
+    const killWhileGit = (verb: string, under: string) =>
+      Effect.gen(function* () {
+        gitCaught = yield* Effect.sync(() => gitWorking(verb, under)).pipe(
+          Effect.repeat({ until: (seen) => seen, schedule: Schedule.spaced("2 millis") }),
+          Effect.timeoutOption("30 seconds"),
+          Effect.map((seen) => seen._tag === "Some")
+        )
+        try {
+          process.kill(doomed.pid, "SIGKILL")
+        } catch {
+          // gone
+        }
+        yield* promise(() => waitForExit(doomed.pid, 10_000))
+      })
+    if (ctx.stage === "checkout-running") {
+      yield* Effect.forkIn(Effect.ignore(bootstrap(client, command, "turn")), ctx.connections)
+      yield* killWhileGit("add", worktreesRoot(ctx.home))
+    } else if (ctx.stage === "archive-running") {
+      const made = yield* bootstrap(client, command, "workspace")
+      yield* Effect.forkIn(
+        Effect.ignore(dispatch(client, { type: "thread.archive", commandId: `archive-${label}`, threadId })),
+        ctx.connections
+      )
+      yield* killWhileGit("remove", made.worktreePath)
+    } else if (fifoGated) {
       yield* bootstrap(client, command, "workspace")
       if (!(yield* waitUntil(() => existsSync(marker)))) problems.push("the setup script never started")
       const thread = yield* getThread(client, threadId)
@@ -177,11 +253,13 @@ export const crashRound = (ctx: RoundContext) =>
     }
     const crashed = !isAlive(doomed.pid)
     ctx.outputs[`${label} (killed)`] = doomed.output()
-    yield* promise(() => kill9(doomed))
+    // The git stages restart at once, their orphaned git still at work; the others after a kill of the group.
+    if (!gitKilled) yield* promise(() => kill9(doomed))
 
-    // 2. Whatever worktree git knows of now holds an agent's work, which recovery must keep.
+    // 2. Whatever worktree git knows of now holds an agent's work, which recovery must keep (not
+    //    where git is still checking it out or removing it: no agent works there).
     const root = worktreesRoot(ctx.home)
-    for (const wt of worktreesOf(repo)) {
+    for (const wt of gitKilled ? [] : worktreesOf(repo)) {
       if (
         wt.path.startsWith(root) &&
         existsSync(wt.path) &&
@@ -201,7 +279,18 @@ export const crashRound = (ctx: RoundContext) =>
     const recovered = thread._tag === "Some" ? thread.value : undefined
     problems.push(...stageProblems(ctx.stage, recovered))
 
-    // 4. An interrupted setup reruns without another restart.
+    // 4. The archive a kill cut short unarchives into a real worktree.
+    if (ctx.stage === "archive-running" && recovered !== undefined) {
+      const back = yield* outcome(
+        dispatch(after, { type: "thread.unarchive", commandId: `unarchive-${label}`, threadId })
+      )
+      const active = yield* getThread(after, threadId)
+      const path = active.workspace.worktreePath
+      if (back !== "ok" || path === null || !existsSync(join(path, ".git")))
+        problems.push(`unarchive after the recovered archive made no worktree (${back}, ${path})`)
+    }
+
+    // 5. An interrupted setup reruns without another restart.
     if (fifoGated && recovered !== undefined) {
       yield* dispatch(after, {
         type: "project.update",
@@ -214,5 +303,12 @@ export const crashRound = (ctx: RoundContext) =>
       if (rerun.setup.status !== "succeeded")
         problems.push(`setup rerun after recovery ended ${rerun.setup.status}`)
     }
-    return { crashed, problems, recoveryMs, thread: recovered, server } satisfies RoundOutcome
+    return {
+      crashed,
+      problems,
+      recoveryMs,
+      thread: recovered,
+      server,
+      ...(gitKilled ? { gitCaught } : {})
+    } satisfies RoundOutcome
   })

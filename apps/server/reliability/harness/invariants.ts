@@ -215,3 +215,25 @@ export const checkInvariants = (input: InvariantInput) =>
       worktrees
     } satisfies InvariantReport
   })
+
+/**
+ * The check every single-server scenario ends with: the invariants once in-flight work settled
+ * (at most 10 s), with the server's output and the secrets it must not show.
+ */
+export const checkServerInvariants = (
+  report: { readonly check: (name: string, problems: ReadonlyArray<string>) => void },
+  server: { readonly home: string; readonly url: string; readonly output: () => string },
+  client: SpindleClient,
+  secrets: ReadonlyArray<string>
+) =>
+  Effect.map(
+    checkInvariants({
+      home: server.home,
+      url: server.url,
+      client,
+      secrets,
+      outputs: { server: server.output() },
+      settle: "10 seconds"
+    }),
+    (invariants) => report.check("invariants", invariants.violations)
+  )

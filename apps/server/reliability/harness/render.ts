@@ -13,6 +13,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, string]> = [
   ["trust", "Trust boundary"],
   ["agent-git", "Agent with git"],
   ["idle-sessions", "Idle agent sessions"],
+  ["disk-full", "Full disk"],
   ["agent-trouble", "Agent trouble"],
   ["tokens", "Token attacks"],
   ["load", "Load"]

@@ -4,7 +4,8 @@ import { applyCommand } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
 import { formatThread, threadState } from "./threadView.ts"
 
-const projected = () => {
+/** Thread t1 of project p1 after `more` commands. */
+const projected = (...more: ReadonlyArray<Record<string, unknown>>) => {
   const model = [
     {
       type: "project.create",
@@ -18,7 +19,8 @@ const projected = () => {
       threadId: ids.thread("t1"),
       projectId: ids.project("p1"),
       title: "T"
-    }
+    },
+    ...more
   ].reduce((m, command) => applyCommand(m, command as never), emptyReadModel)
   return [...model.threads][0]![1]
 }
@@ -41,23 +43,12 @@ describe("thread list's state word", () => {
 describe("thread show", () => {
   it("shows what Spindle refused to do with the thread, and why", () => {
     const warning = "Spindle runs no git in /w: /w's .git points at /w/.fake/.git"
-    const model = [
-      {
-        type: "project.create",
-        commandId: ids.command("c1"),
-        projectId: ids.project("p1"),
-        workspaceRoot: "/r"
-      },
-      {
-        type: "thread.create",
-        commandId: ids.command("c2"),
-        threadId: ids.thread("t1"),
-        projectId: ids.project("p1"),
-        title: "T"
-      },
-      { type: "thread.warn", commandId: ids.command("c3"), threadId: ids.thread("t1"), warning }
-    ].reduce((m, command) => applyCommand(m, command as never), emptyReadModel)
-    const thread = [...model.threads][0]![1]
+    const thread = projected({
+      type: "thread.warn",
+      commandId: ids.command("c3"),
+      threadId: ids.thread("t1"),
+      warning
+    })
     assert.include(formatThread(thread), `\n  ! ${warning}`)
   })
 })

@@ -4,8 +4,8 @@
 // call in a thread's worktree first checks that its .git links into the project's repository
 // (worktreeLink.ts). It knows git's command line, not what Spindle does with it (that is
 // Repositories and Worktrees).
-
 import { groupOf, type ProcessGroup } from "@spindle/shared/processGroup"
+import { shortText } from "@spindle/shared/shortText"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -243,12 +243,19 @@ export class GitCli extends Context.Service<
       ) {
         const result = yield* run(args, options)
         if (result.exitCode === 0) return result.stdout
-        const stderr = result.stderr.trim()
+        const full = result.stderr.trim()
+        // A full disk makes git say so once per file: the error keeps the first and last lines.
+        const stderr = shortText(full)
+        const what = `git ${args.slice(0, 2).join(" ")}`
+        if (stderr !== full)
+          yield* Effect.logWarning(`${what} failed; all it wrote to stderr:\n${full}`).pipe(
+            Effect.annotateLogs({ cwd: options.cwd, exitCode: result.exitCode })
+          )
         return yield* new GitError({
           reason: "command-failed",
           path: options.cwd,
           stderr,
-          message: `git ${args.slice(0, 2).join(" ")} failed in ${options.cwd}: ${stderr || `exit code ${result.exitCode}`}`
+          message: `${what} failed in ${options.cwd}: ${stderr || `exit code ${result.exitCode}`}`
         })
       })
 

@@ -24,7 +24,7 @@ import { worktreePresence } from "./worktreePresence.ts"
 const server: Actor = { kind: "server" }
 
 /** How long a `git worktree remove` left running may take to finish by itself before it is ended. */
-const REMOVE_SETTLE = "30 seconds"
+const REMOVE_SETTLE_MS = 30_000
 
 export class ArchiveRecovery extends Context.Service<
   ArchiveRecovery,
@@ -101,9 +101,7 @@ export class ArchiveRecovery extends Context.Service<
 
       const finishRemoval = (entry: RemovalEntry) =>
         Effect.gen(function* () {
-          yield* settleOrphanedGit(entry.gitGroup, `git worktree remove of ${entry.worktreePath}`, {
-            wait: REMOVE_SETTLE
-          })
+          yield* settleOrphanedGit(entry.worktreePath, REMOVE_SETTLE_MS, undefined, entry.gitGroup)
           const thread = yield* engine.getThread(entry.threadId as ThreadId)
           // Recorded before the crash (only forgetting the entry was left), or nothing to record.
           if (thread !== undefined && thread.status === "archived" && thread.cleanup?.outcome !== "removed") {
@@ -138,6 +136,8 @@ export class ArchiveRecovery extends Context.Service<
             continue
           const project = yield* engine.getProject(thread.projectId)
           if (project === undefined) continue
+          // No journal names its git (a removal by an older Spindle): found by its path.
+          yield* settleOrphanedGit(path, REMOVE_SETTLE_MS)
           const planned: WorktreeCleanup = {
             outcome: "removed",
             reasons: ["The worktree was already gone when Spindle looked at it again after a restart."],

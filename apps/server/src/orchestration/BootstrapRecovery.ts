@@ -182,16 +182,14 @@ export class BootstrapRecovery extends Context.Service<
         const rolledBack: Array<string> = []
         const interruptedSetups: Array<string> = []
         for (const entry of yield* journal.inFlight.pipe(Effect.orDie)) {
-          // A checkout this crash interrupted may still be running: it is ended (the bootstrap is
-          // rolled back anyway) before its path and branch are judged, so neither changes after.
-          if (entry.stage === "creating-worktree")
-            yield* settleOrphanedGit(
-              entry.gitGroup,
-              `git worktree add of ${entry.worktreePath ?? entry.threadId}`
-            )
           switch (entry.stage) {
             case "creating-thread":
             case "creating-worktree":
+              // A `git worktree add` the killed server started may still be running: it is ended
+              // at once (the bootstrap is rolled back anyway) before what it made is judged, so
+              // nothing changes after the judgement.
+              if (entry.worktreePath !== null || entry.gitGroup !== null)
+                yield* settleOrphanedGit(entry.worktreePath, 0, undefined, entry.gitGroup)
               yield* rollBack(entry, entry.stage === "creating-thread" ? "create-thread" : "workspace")
               rolledBack.push(entry.threadId)
               break

@@ -8,7 +8,6 @@ import type {
   BootstrapResult,
   ClientCommand,
   DispatchResult,
-  ProjectCreateResolved,
   ProjectRemoveResult,
   ProjectUpdateResolved
 } from "@spindle/contracts"

@@ -39,6 +39,7 @@ import { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel } from "
 import { CommandReceipts } from "../persistence/CommandReceipts.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
+import { isStorageFull, storageFullMessage } from "../persistence/storageFull.ts"
 import { decide } from "./decider.ts"
 import { project } from "./projector.ts"
 
@@ -61,8 +62,12 @@ interface Outcome {
 
 const internalError = (error: SqlError, commandId?: string) =>
   new SpindleError({
-    reason: "internal",
-    message: `The database failed (${error.reason.message ?? error.message}). Nothing was applied; retry the same command.`,
+    ...(isStorageFull(error)
+      ? { reason: "storage-full", message: storageFullMessage(error.reason.message ?? error.message) }
+      : {
+          reason: "internal",
+          message: `The database failed (${error.reason.message ?? error.message}). Nothing was applied; retry the same command.`
+        }),
     ...(commandId === undefined ? {} : { commandId: commandId as Command["commandId"] })
   })
 

@@ -1,5 +1,7 @@
-// A database that refuses writes while setup runs (a full disk) leaves no thread showing a setup
-// `running` with no process behind it, and `thread.setup.rerun` works without a restart.
+// A database that refuses writes while setup runs: a full one holds the bootstrap until it takes
+// writes again, then the bootstrap completes with its first turn requested once; one that fails
+// otherwise leaves no thread showing a setup `running` with no process behind it, and
+// `thread.setup.rerun` works without a restart.
 
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
@@ -8,8 +10,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { CommandId, ProjectId, SpindleError } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { databasePath } from "../config/ServerConfig.ts"
 import { GitLayer } from "../git/GitLayer.ts"
 import { type BootstrapWorld, bootstrapWorld, threadId } from "../testing/bootstrap.ts"
@@ -20,13 +24,13 @@ import { Engine } from "./Engine.ts"
 import { RECORD_RETRIES, SetupRunner } from "./SetupRunner.ts"
 
 /** A real failing write: SQLite itself aborts inserting the matching setup ends, until dropped. */
-const refuseSetupEnds = (world: BootstrapWorld, when: string) =>
+const refuseSetupEnds = (world: BootstrapWorld, when: string, error = "database or disk is full") =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const db = new DatabaseSync(databasePath({ home: world.home }))
       db.exec(`CREATE TRIGGER disk_full BEFORE INSERT ON events
         WHEN NEW.type = 'thread.setup-completed' AND (${when})
-        BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`)
+        BEGIN SELECT RAISE(ABORT, '${error}'); END`)
       return db
     }),
     (db) => Effect.sync(() => db.close())
@@ -89,22 +93,39 @@ describe("SetupRunner under a failing database", () => {
   )
 
   it.live(
-    "a bootstrap whose setup end cannot be written fails, and the end lands once writes work again",
+    "a bootstrap whose setup end meets a full store waits for it, then completes and requests its turn once",
     () =>
       Effect.gen(function* () {
         const world = yield* bootstrapWorld({ setupScript: "echo ok" })
         const disk = yield* refuseSetupEnds(world, "1")
-        const error = yield* Effect.flip(world.bootstrap("t1"))
-        assert.strictEqual(error.reason, "internal")
-        // The run is over: while its end is unknown it shows interrupted, never running.
-        const stuck = (yield* world.engine.getThread(threadId("t1")))!
-        assert.strictEqual(stuck.setup.status, "interrupted")
-        assert.strictEqual(stuck.bootstrap.status, "failed")
+        const bootstrap = yield* Effect.forkChild(world.bootstrap("t1"))
+        // The script ended; its end cannot be written: the bootstrap waits, it neither fails nor guesses.
+        yield* world.engine.getThread(threadId("t1")).pipe(
+          Effect.repeat({
+            until: (t) => t?.setup.status === "running",
+            schedule: Schedule.spaced("50 millis")
+          }),
+          Effect.timeout("20 seconds")
+        )
+        yield* Effect.sleep("1500 millis")
+        const waiting = (yield* world.engine.getThread(threadId("t1")))!
+        assert.strictEqual(waiting.bootstrap.status, "running")
+        assert.isNull(waiting.latestTurn)
         yield* disk.heal
-        // No restart: the runner was still trying, and the real outcome is recorded.
-        const ended = yield* setupEnded(world, "t1", 1)
-        assert.strictEqual(ended.status, "succeeded")
-        assert.strictEqual((yield* world.engine.getThread(threadId("t1")))!.setup.status, "succeeded")
+        // No restart: once the store takes writes, the bootstrap goes on to its end.
+        const result = yield* Fiber.join(bootstrap).pipe(Effect.timeout("20 seconds"))
+        assert.strictEqual(result.setup.status, "succeeded")
+        assert.strictEqual(result.turn.status, "requested")
+        const thread = (yield* world.engine.getThread(threadId("t1")))!
+        assert.strictEqual(thread.bootstrap.status, "completed")
+        assert.strictEqual(thread.setup.status, "succeeded")
+        assert.strictEqual(thread.latestTurn?.status, "requested")
+        const events = yield* world.engine.events(0).pipe(
+          Stream.take((yield* world.engine.readModel).sequence),
+          Stream.filter((e) => e.type === "thread.turn-start-requested" && e.payload.threadId === "t1"),
+          Stream.runCollect
+        )
+        assert.strictEqual(Array.from(events).length, 1, "the first prompt is requested exactly once")
       })
   )
 
@@ -116,7 +137,8 @@ describe("SetupRunner under a failing database", () => {
       // Run 2's real end can never be written; anything else can.
       yield* refuseSetupEnds(
         world,
-        "json_extract(NEW.payload, '$.run') = 2 AND json_extract(NEW.payload, '$.status') <> 'interrupted'"
+        "json_extract(NEW.payload, '$.run') = 2 AND json_extract(NEW.payload, '$.status') <> 'interrupted'",
+        "disk I/O error"
       )
       yield* rerun(world, "t1", "rerun-1")
       const thread = (yield* world.engine.getThread(threadId("t1")))!

@@ -21,6 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Repositories } from "../git/Repositories.ts"
+import { untilStored } from "../persistence/storageFull.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import type { SetupResult } from "../setup/setupModel.ts"
 import { resolveSetupScript } from "../setup/setupSource.ts"
@@ -115,16 +116,19 @@ export class SetupRunner extends Context.Service<
       const start = Effect.fn("SetupRunner.start")(function* (run: SetupRun, perCommand = false) {
         const thread = yield* engine.getThread(run.threadId)
         const number = (thread?.setup.runs ?? 0) + 1
-        const started = yield* engine.dispatch(
-          {
-            type: "thread.setup.start",
-            commandId: stepCommandId(run.commandId, perCommand ? "start" : `start-${number}`),
-            threadId: run.threadId,
-            run: number,
-            logPath: setupScripts.logPath(run.threadId, number)
-          },
-          run.actor
-        )
+        const started = yield* engine
+          .dispatch(
+            {
+              type: "thread.setup.start",
+              commandId: stepCommandId(run.commandId, perCommand ? "start" : `start-${number}`),
+              threadId: run.threadId,
+              run: number,
+              logPath: setupScripts.logPath(run.threadId, number)
+            },
+            run.actor
+          )
+          // A bootstrap's run waits out a full store; a person's rerun is refused at once.
+          .pipe(perCommand ? (effect) => effect : untilStored(`${run.threadId}'s setup start`))
         return { number, sequence: started.sequence }
       })
 
@@ -187,6 +191,7 @@ export class SetupRunner extends Context.Service<
             logTail: result.logTail
           }
           const finished = yield* record(command, run.actor).pipe(
+            untilStored(`${run.threadId}'s setup outcome`),
             Effect.tapError((error) =>
               error.reason === "internal" ? keepTrying(command, run.actor) : Effect.void
             )

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import type { Repositories } from "../git/Repositories.ts"
 import type { Worktrees } from "../git/Worktrees.ts"
 import type { BootstrapJournal, JournalEntry } from "../persistence/BootstrapJournal.ts"
+import { untilStored } from "../persistence/storageFull.ts"
 import { stepCommandId } from "./bootstrapSteps.ts"
 import type { Engine } from "./Engine.ts"
 
@@ -64,6 +65,7 @@ export const rollBackBootstrap = (
           actor
         )
         .pipe(
+          untilStored(`The failed bootstrap of ${thread.id}`),
           Effect.catch((e) =>
             Effect.logWarning(`Could not record the failed bootstrap of ${thread.id}: ${e.message}`)
           )
@@ -76,5 +78,5 @@ export const rollBackBootstrap = (
         { stage: "failed", error: { reason: error.reason, message: error.message } },
         at
       )
-      .pipe(Effect.orDie)
+      .pipe(untilStored(`Bootstrap ${entry.commandId}'s journal`), Effect.orDie)
   })

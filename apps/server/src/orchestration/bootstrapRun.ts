@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import type { Repositories } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
 import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJournal.ts"
+import { isStorageFull, storageFullMessage, untilStored } from "../persistence/storageFull.ts"
 import type { WorktreePool } from "../pool/WorktreePool.ts"
 import type { ThreadPorts } from "../ports/ThreadPorts.ts"
 import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
@@ -60,10 +61,15 @@ export const makeBootstrapRun = (services: RunServices) => {
     const { command, actor } = invocation
     const { commandId, threadId } = command
     const step = (name: string) => stepCommandId(commandId, name)
+    // Once the thread exists, its steps wait out a full store rather than leave it half-way.
     const record = (patch: JournalPatch) =>
-      Effect.flatMap(now, (at) => journal.update(commandId, patch, at)).pipe(Effect.orDie)
+      Effect.flatMap(now, (at) => journal.update(commandId, patch, at)).pipe(
+        untilStored(`Bootstrap ${commandId}'s journal`),
+        Effect.orDie
+      )
     const send = (stage: BootstrapStage, cmd: Parameters<typeof engine.dispatch>[0]) =>
       engine.dispatch(cmd, actor).pipe(
+        untilStored(`Bootstrap ${commandId}'s ${cmd.type}`),
         Effect.tap((r) => Effect.sync(() => (progress.sequence = Math.max(progress.sequence, r.sequence)))),
         Effect.mapError(failAt(stage))
       )
@@ -142,7 +148,21 @@ export const makeBootstrapRun = (services: RunServices) => {
           },
           yield* now
         )
-        .pipe(Effect.orDie)
+        .pipe(
+          // Nothing exists yet: a full store refuses the bootstrap at once, having made nothing.
+          Effect.catchIf(isStorageFull, (error) =>
+            Effect.fail(
+              new StepFailure({
+                stage: "validate",
+                error: new SpindleError({
+                  reason: "storage-full",
+                  message: storageFullMessage(error.message)
+                })
+              })
+            )
+          ),
+          Effect.orDie
+        )
       const claimed =
         plan.workspace.mode === "existing_worktree"
           ? plan.workspace.adopted.worktreePath

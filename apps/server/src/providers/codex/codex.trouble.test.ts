@@ -2,7 +2,6 @@
 // for ever: the thread shows its errors, then `stalled`, then the turn is stopped with the reason),
 // an MCP server that does not start, and a config Codex refuses at start (its own words reach the
 // user).
-import { createServer } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
@@ -10,20 +9,8 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import { formatThread, threadState } from "../../cli/threadView.ts"
+import { closedPort } from "../../testing/closedPort.ts"
 import { allGone, codexPid, codexWorld, eventsUntil, turnEnded } from "../../testing/providers.ts"
-
-/** A loopback port nothing listens on (bound, then closed). */
-export const closedPort = Effect.promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as { port: number }
-        server.close(() => resolve(port))
-      })
-    })
-)
 
 /** Every log entry (debug included) of what runs inside, as `LEVEL message`. */
 const capturingLogs = (lines: Array<string>) =>

@@ -3,12 +3,14 @@
 // system error, rate limits close to or at their end. Pure: the adapter decodes a notification with
 // the contracts' schemas and asks this what the user should see; undefined means nothing (a status
 // that is fine, such as an MCP server starting or ready). It does not count repeats (noticeGate.ts).
+
 import {
   type AgentNoticeReport,
   type CodexNoticeNotifications,
   MAX_NOTICE_MESSAGE,
   type TurnId
 } from "@spindle/contracts"
+import { keepEnds } from "@spindle/shared/shortText"
 import type * as Schema from "effect/Schema"
 import { MCP_SERVER_NAME } from "./codexSettings.ts"
 
@@ -32,9 +34,7 @@ export const compactMessage = (text: string): string => {
     .replace(/\s*\[[^\]]*::[^\]]*\]/g, "")
     .replace(/\s+/g, " ")
     .trim()
-  if (folded.length <= MAX_NOTICE_MESSAGE) return folded
-  const half = Math.floor((MAX_NOTICE_MESSAGE - 3) / 2)
-  return `${folded.slice(0, half)} … ${folded.slice(folded.length - half)}`
+  return keepEnds(folded, MAX_NOTICE_MESSAGE)
 }
 
 /** "summary: details", without doubling the summary's own full stop. */
