@@ -11,9 +11,9 @@ import type { Thread } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import { gitProcessesOn } from "../../src/git/orphanedGit.ts"
 import { git } from "../../src/testing/fixtures.ts"
-import { gitProcessesIn, killGroups } from "../../src/testing/processes.ts"
-import { worktreesOf } from "../harness/disk.ts"
+import { worktreesOf, worktreesRoot } from "../harness/disk.ts"
 import { promise } from "../harness/scenario.ts"
 import { isAlive, kill9, startSpindle, waitForExit } from "../harness/spindle.ts"
 import { attach } from "../harness/tracker.ts"
@@ -43,6 +43,12 @@ const CRASH_POINT: Record<PointStage, string> = {
   "archive-archived": "thread-archived"
 }
 
+/** Live `git worktree add` or `remove` processes naming a path under `root`, whoever started them. */
+const gitWorking = (root: string) => [
+  ...gitProcessesOn(root, Number.MAX_SAFE_INTEGER, ["worktree", "add"]),
+  ...gitProcessesOn(root, Number.MAX_SAFE_INTEGER, ["worktree", "remove"])
+]
+
 /** True once `condition` holds (checked every 20 ms, at most 20 s). */
 const eventually = (condition: () => boolean) =>
   Effect.sync(condition).pipe(
@@ -63,6 +69,7 @@ export const gitCrashRound = (ctx: RoundContext, stage: PointStage) =>
     const threadId = `t-${label}`
     const branch = `spindle/crash-${ctx.round}`
     const problems: Array<string> = []
+    const root = worktreesRoot(ctx.home)
     const checkout = stage === "checkout-locked"
     // Odd checkout rounds: another git holds the new branch's ref lock for now.
     const lock = join(repo, ".git", "refs", "heads", "spindle", `crash-${ctx.round}.lock`)
@@ -74,11 +81,14 @@ export const gitCrashRound = (ctx: RoundContext, stage: PointStage) =>
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         rmSync(lock, { force: true })
-        killGroups(
-          [...gitProcessesIn(repo, "worktree", "add"), ...gitProcessesIn(repo, "worktree", "remove")].map(
-            (p) => p.pgid
-          )
-        )
+        // git leads its own process group.
+        for (const pid of gitWorking(root)) {
+          try {
+            process.kill(-pid, "SIGKILL")
+          } catch {
+            // gone
+          }
+        }
       })
     )
 
@@ -117,17 +127,12 @@ export const gitCrashRound = (ctx: RoundContext, stage: PointStage) =>
     const server = yield* startSpindle(ctx.home)
     const recoveryMs = Date.now() - restartAt
     ctx.outputs[`${label} (restarted)`] = server.output()
-    const leftRunning = [
-      ...gitProcessesIn(repo, "worktree", "add"),
-      ...gitProcessesIn(repo, "worktree", "remove")
-    ]
+    const leftRunning = gitWorking(root)
     if (leftRunning.length > 0)
-      problems.push(
-        `recovery left a git from before the restart running: ${leftRunning.map((p) => p.args.slice(-4).join(" ")).join("; ")}`
-      )
+      problems.push(`recovery left a git from before the restart running (pid ${leftRunning.join(", ")})`)
     // The other git lets go of its lock; an orphaned git would now go on and finish or fail.
     rmSync(lock, { force: true })
-    if (!(yield* eventually(() => gitProcessesIn(repo, "worktree", "add").length === 0)))
+    if (!(yield* eventually(() => gitWorking(root).length === 0)))
       problems.push("a git worktree add was still running 20 s after the restart")
     yield* connect(attach(ctx.tracker, server.url, server.ownerToken))
     const after = yield* connect(adminClient(server))

@@ -13,14 +13,28 @@ import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { makeClient } from "../cli/rpcClient.ts"
+import { gitProcessesOn } from "../git/orphanedGit.ts"
 import { git, gitRepo, tempHome } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
-import { gitProcessesIn, killGroups } from "../testing/processes.ts"
 import { startServer } from "../testing/serverProcess.ts"
 
 const ownerToken = (home: string) => readFileSync(join(home, "owner-token"), "utf8").trim()
 const serverPid = (home: string) =>
   (JSON.parse(readFileSync(join(home, "server.json"), "utf8")) as { pid: number }).pid
+
+/** Live `git worktree add` processes naming a path under `root`, whoever started them. */
+const checkouts = (root: string) => gitProcessesOn(root, Number.MAX_SAFE_INTEGER, ["worktree", "add"])
+
+/** SIGKILL to each one's process group (git leads its own). */
+const killGroups = (pids: ReadonlyArray<number>) => {
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, "SIGKILL")
+    } catch {
+      // gone
+    }
+  }
+}
 
 const branches = (repo: string) =>
   git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/").trim().split("\n")
@@ -46,6 +60,7 @@ describe("kill -9 during a checkout, restart at once", () => {
       Effect.gen(function* () {
         const repo = yield* gitRepo
         const home = yield* tempHome
+        const worktreesDir = join(home, "worktrees")
         git(repo, "config", "core.filesRefLockTimeout", "60000")
         mkdirSync(join(repo, ".git", "refs", "heads", "crash"), { recursive: true })
         const lock = join(repo, ".git", "refs", "heads", "crash", "branch.lock")
@@ -54,7 +69,7 @@ describe("kill -9 during a checkout, restart at once", () => {
         yield* Effect.addFinalizer(() =>
           Effect.sync(() => {
             rmSync(lock, { force: true })
-            killGroups(gitProcessesIn(repo, "worktree", "add").map((p) => p.pgid))
+            killGroups(checkouts(worktreesDir))
           })
         )
 
@@ -84,25 +99,25 @@ describe("kill -9 during a checkout, restart at once", () => {
           }).pipe(Effect.ignore)
         )
         assert.isTrue(
-          yield* eventually(() => gitProcessesIn(repo, "worktree", "add").length > 0),
+          yield* eventually(() => checkouts(worktreesDir).length > 0),
           `git worktree add never ran:\n${doomed.output()}`
         )
         // kill -9 of the server alone, as the OOM killer would: its git has a group of its own.
         process.kill(serverPid(home), "SIGKILL")
         yield* Effect.promise(() => doomed.exited)
         yield* Scope.close(connection, Exit.void)
-        assert.isNotEmpty(gitProcessesIn(repo, "worktree", "add"), "the checkout did not outlive the server")
+        assert.isNotEmpty(checkouts(worktreesDir), "the checkout did not outlive the server")
 
         const server = yield* startServer(home)
         // Recovery ended the orphaned checkout before it judged the bootstrap.
         assert.deepStrictEqual(
-          gitProcessesIn(repo, "worktree", "add").map((p) => p.args.join(" ")),
+          checkouts(worktreesDir),
           [],
           "a git worktree add from before the restart still runs after recovery"
         )
         // The lock goes away (as a slow disk catches up): nothing may happen any more.
         rmSync(lock)
-        yield* eventually(() => gitProcessesIn(repo, "worktree", "add").length === 0)
+        yield* eventually(() => checkouts(worktreesDir).length === 0)
         assert.notInclude(branches(repo), "crash/branch")
         assert.deepStrictEqual(worktreePaths(repo), [repo])
 
