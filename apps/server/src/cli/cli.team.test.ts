@@ -70,7 +70,10 @@ describe("spindle CLI for a team of threads", () => {
 
       const stopped = yield* spindle(["thread", "stop", slow, "--archive"], env)
       assert.strictEqual(stopped.code, 0, stopped.stderr)
-      assert.include(stopped.stdout, `Interrupted the turn of ${slow}; archived it.`)
+      assert.match(
+        stopped.stdout,
+        new RegExp(`^Turn \\S+ of ${slow} ended interrupted\\. Archived ${slow}\\.$`, "m")
+      )
       const unknown = yield* spindle(["thread", "wait", "nope"], env)
       assert.strictEqual(unknown.code, 1)
       assert.include(unknown.stderr, "not-found")

@@ -105,6 +105,28 @@ describe("spindle CLI and the agent's turns", () => {
     })
   )
 
+  it.live("thread stop answers once the turn ended, and how; not interrupted while it still runs", () =>
+    Effect.gen(function* () {
+      // It ignores SIGTERM, so its turn ends only with the SIGKILL that follows 2 s later.
+      const world = yield* providerWorld(providersOn, {
+        agentCommand: ["/bin/sh", "-c", 'trap "" TERM; echo ready; while :; do sleep 1; done']
+      })
+      const env = { SPINDLE_HOME: world.server.home }
+      yield* world.start("t1", "go", { provider: "command" })
+      yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item")
+      const stopped = yield* spindle(["thread", "stop", "t1", "--json"], env)
+      assert.strictEqual(stopped.code, 0, stopped.stderr)
+      const answer = JSON.parse(stopped.stdout) as { interrupted: boolean; turnStatus: string | null }
+      // Said only once it is so: the thread shows the turn ended as the answer says.
+      const thread = (yield* world.engine.getThread("t1" as never))!
+      assert.strictEqual(thread.latestTurn?.status, "interrupted")
+      assert.deepStrictEqual([answer.turnStatus, answer.interrupted], ["interrupted", true])
+      const again = yield* spindle(["thread", "stop", "t1", "--archive"], env)
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.strictEqual(again.stdout.trim(), "t1 had no turn running. Archived t1.")
+    })
+  )
+
   it.live("thread start --attach gives files with the first prompt; a missing file is refused by index", () =>
     Effect.gen(function* () {
       const world = yield* providerWorld(providersOn, {

@@ -12,6 +12,7 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { idArgument } from "./ids.ts"
 import { commandId, print } from "./output.ts"
 import { stateLine } from "./threadView.ts"
+import { endOf, endSentence, interruptAndWait } from "./turnStop.ts"
 
 /** The server answers a wait within an hour; longer waits are several calls. */
 const CHUNK_SECONDS = 3600
@@ -124,24 +125,31 @@ export const stopThreadCommand = Command.make(
       const result = yield* withClient((client) =>
         Effect.gen(function* () {
           const before = yield* client["thread.get"]({ threadId })
-          const live = hasLiveTurn(before)
-          if (live) {
-            yield* client["orchestration.dispatchCommand"]({
-              command: { type: "thread.turn.interrupt", commandId: commandId("stop"), threadId }
-            })
-          }
-          if (archive && before.status === "active") {
+          // Answers how its turn really ended (or that it still runs), as t3_thread_stop does.
+          const after = hasLiveTurn(before)
+            ? yield* interruptAndWait(client, threadId, before, "stop")
+            : undefined
+          const archived = archive && before.status === "active"
+          if (archived) {
             yield* client["orchestration.dispatchCommand"]({
               command: { type: "thread.archive", commandId: commandId("archive"), threadId }
             })
           }
-          return { threadId, interrupted: live, archived: archive }
+          const turnStatus = after === undefined ? null : endOf(before, after)
+          return {
+            threadId,
+            interrupted: turnStatus === "interrupted",
+            turnStatus,
+            archived,
+            said: after === undefined ? `${threadId} had no turn running.` : endSentence(before, after)
+          }
         })
       )
-      yield* print(
-        result,
-        (r) =>
-          `${r.interrupted ? `Interrupted the turn of ${r.threadId}` : `${r.threadId} had no turn running`}${r.archived ? "; archived it." : "."}`
-      )
+      const { said, ...json } = result
+      yield* print(json, (r) => `${said}${r.archived ? ` Archived ${r.threadId}.` : ""}`)
     })
-).pipe(Command.withDescription("Interrupt its turn (and archive it with --archive)"))
+).pipe(
+  Command.withDescription(
+    "Interrupt its turn and say how it ended, waiting at most 15 s (and archive it with --archive)"
+  )
+)

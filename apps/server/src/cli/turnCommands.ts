@@ -8,14 +8,13 @@ import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
-import { hasLiveTurn } from "../domain/turnState.ts"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT } from "./errors.ts"
 import { failedTurn, followThread } from "./follow.ts"
 import { globalOptions } from "./globals.ts"
 import { idArgument } from "./ids.ts"
 import { commandId, print, writeLine } from "./output.ts"
+import { endSentence, interruptAndWait } from "./turnStop.ts"
 
 const threadIdArg = idArgument("thread", "The thread's id")
 
@@ -66,41 +65,16 @@ export const sendCommand = Command.make(
   Command.withDescription("The next prompt: a new turn, or into the running turn when the agent can take it")
 )
 
-/** How long `thread interrupt` waits for the turn to end before it answers. */
-const INTERRUPT_WAIT_MS = 15_000
-
 export const interruptCommand = Command.make("interrupt", { thread: threadIdArg }, ({ thread: id }) =>
   Effect.gen(function* () {
     const threadId = id as ThreadId
     const { before, after } = yield* withClient((client) =>
       Effect.gen(function* () {
         const before = yield* client["thread.get"]({ threadId })
-        yield* client["orchestration.dispatchCommand"]({
-          command: { type: "thread.turn.interrupt", commandId: commandId("interrupt"), threadId }
-        })
-        // Say how the turn really ended: it may complete before the interrupt reaches the agent.
-        const turnId = before.latestTurn?.turnId
-        const after = yield* client["thread.get"]({ threadId }).pipe(
-          Effect.repeat({
-            until: (t) => t.latestTurn?.turnId !== turnId || !hasLiveTurn(t),
-            schedule: Schedule.spaced("200 millis")
-          }),
-          Effect.timeoutOption(INTERRUPT_WAIT_MS),
-          Effect.flatMap((ended) =>
-            ended._tag === "Some" ? Effect.succeed(ended.value) : client["thread.get"]({ threadId })
-          )
-        )
-        return { before, after }
+        return { before, after: yield* interruptAndWait(client, threadId, before, "interrupt") }
       })
     )
-    yield* print(after, (t) => {
-      const turn = `Turn ${before.latestTurn?.turnId} of ${t.id}`
-      if (t.latestTurn?.turnId !== before.latestTurn?.turnId || hasLiveTurn(t))
-        return `${turn}: interrupt requested; it has not ended yet ('spindle thread show ${t.id}' tells when it does).`
-      return t.latestTurn?.status === "interrupted"
-        ? `${turn} ended interrupted.`
-        : `${turn} ended ${t.latestTurn?.status} before the interrupt reached the agent.`
-    })
+    yield* print(after, (t) => endSentence(before, t))
   })
 ).pipe(Command.withDescription("Interrupt the thread's running turn; answers once it ended (at most 15 s)"))
 
