@@ -14,29 +14,41 @@ export interface ProcessGroup {
   readonly startTime: string | null
 }
 
-interface Stat {
+export interface ProcessStat {
+  /** R, S, D, Z (a zombie: ended, not yet reaped), ... */
   readonly state: string
+  readonly ppid: number
   readonly pgrp: number
+  /** Clock ticks after boot when it started. */
   readonly startTime: string
 }
 
-/** Fields 3, 5 and 22 of /proc/<pid>/stat (after the command name, which may hold spaces). */
-const statOf = (pid: number | string): Stat | undefined => {
+/**
+ * Fields 3, 4, 5 and 22 of /proc/<pid>/stat (after the command name, which may hold spaces);
+ * undefined when the process is gone or there is no /proc.
+ */
+export const processStat = (pid: number | string): ProcessStat | undefined => {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "latin1")
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
     const startTime = fields[19]
     if (fields[0] === undefined || startTime === undefined) return undefined
-    return { state: fields[0], pgrp: Number(fields[2]), startTime }
+    return { state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime }
   } catch {
     return undefined
   }
 }
 
+/** Running: not gone, and not a zombie its dead parent left for init to reap. */
+export const isRunning = (pid: number) => {
+  const stat = processStat(pid)
+  return stat !== undefined && stat.state !== "Z"
+}
+
 /** The group `pid` leads, as it is now (read right after spawning it, while it cannot be reaped). */
 export const groupOf = (pid: number): ProcessGroup => ({
   pgid: pid,
-  startTime: statOf(pid)?.startTime ?? null
+  startTime: processStat(pid)?.startTime ?? null
 })
 
 /** The group's members that can still do something (not zombies, which nothing can signal away). */
@@ -50,7 +62,7 @@ const liveMembers = (pgid: number): ReadonlyArray<number> | undefined => {
   const members: Array<number> = []
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue
-    const stat = statOf(entry)
+    const stat = processStat(entry)
     if (stat !== undefined && stat.pgrp === pgid && stat.state !== "Z") members.push(Number(entry))
   }
   return members
@@ -75,7 +87,7 @@ export const groupRunning = (pgid: number) => {
  */
 export const isSameGroupRunning = (group: ProcessGroup) => {
   if (!Number.isInteger(group.pgid) || group.pgid <= 1 || !groupRunning(group.pgid)) return false
-  const leader = statOf(group.pgid)
+  const leader = processStat(group.pgid)
   if (leader === undefined || leader.state === "Z") return true
   if (leader.pgrp !== group.pgid) return false
   return group.startTime === null || leader.startTime === group.startTime

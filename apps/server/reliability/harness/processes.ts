@@ -1,5 +1,6 @@
 // The processes a server started, and their resident memory (Linux /proc).
 import { readdirSync, readFileSync } from "node:fs"
+import { processStat } from "@spindle/shared/processGroup"
 import { memoryOf } from "./spindle.ts"
 
 /** Every live process below `root` (children, grandchildren, ...), from /proc. */
@@ -7,14 +8,9 @@ export const descendantsOf = (root: number): Array<number> => {
   const children = new Map<number, Array<number>>()
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue
-    try {
-      // The parent is the 4th field after the command, which is in parentheses and may hold spaces.
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
-    } catch {
-      // It ended while we looked.
-    }
+    const parent = processStat(entry)?.ppid
+    // undefined: it ended while we looked.
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
   }
   const found: Array<number> = []
   const walk = (pid: number) => {

@@ -9,22 +9,20 @@
 import { readdirSync, readFileSync } from "node:fs"
 import {
   groupRunning,
+  isRunning,
   isSameGroupRunning,
   type ProcessGroup,
+  processStat,
   settleGroup
 } from "@spindle/shared/processGroup"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 
-/** Clock ticks since boot when a process started (field 22 of /proc/<pid>/stat). */
+/** Clock ticks since boot when a process started. */
 export const startTicks = (pid: number | "self"): number | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19])
-  } catch {
-    return undefined
-  }
+  const startTime = processStat(pid)?.startTime
+  return startTime === undefined ? undefined : Number(startTime)
 }
 
 const SERVER_STARTED = startTicks("self")
@@ -62,16 +60,6 @@ export const gitProcessesOn = (
     }
   }
   return found
-}
-
-/** Running: not gone, and not a zombie its dead parent left for init to reap. */
-export const isRunning = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
-  } catch {
-    return false
-  }
 }
 
 /**

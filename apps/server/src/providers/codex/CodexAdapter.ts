@@ -10,8 +10,6 @@ import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import {
-  type ApprovalDecision,
-  type CodexApprovalDecision,
   CodexApprovalRequests,
   type CodexCollaborationMode,
   type CodexNoticeMethod,
@@ -20,7 +18,6 @@ import {
   CodexThreadStartResponse,
   CodexTurnStartResponse,
   CodexUserInputRequest,
-  type ProviderReport,
   SpindleError,
   type ThreadAttachment,
   type TurnId
@@ -39,6 +36,7 @@ import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import { makeNoticeGate } from "../noticeGate.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
+import { makeApprovalBook } from "./codexApprovals.ts"
 import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
 import { compactMessage, noticeFor } from "./codexNotices.ts"
 import { joinPlan, NO_PLAN_MODE, planMode, userInputAnswer, userInputItem } from "./codexPlanMode.ts"
@@ -52,7 +50,7 @@ import {
   NO_CODEX_SUBAGENTS,
   resolveBinary
 } from "./codexSettings.ts"
-import { makeJsonRpcLines, type RequestId, type RpcFailure } from "./jsonRpcLines.ts"
+import { makeJsonRpcLines, type RpcFailure } from "./jsonRpcLines.ts"
 import { makeStderrTail } from "./stderrTail.ts"
 
 /** How long Codex may take to answer a request (initialize, thread/start, turn/start). */
@@ -75,33 +73,6 @@ const readConfigToml = (env: Readonly<Record<string, string | undefined>>) => {
     return ""
   }
 }
-
-/** Our decision in Codex's words, falling back to what this request offers (Codex may offer only accept or cancel). */
-export const codexDecision = (
-  decision: ApprovalDecision,
-  offered: ReadonlyArray<unknown> | null
-): CodexApprovalDecision => {
-  const wanted: CodexApprovalDecision =
-    decision === "accept" ? "accept" : decision === "accept-for-session" ? "acceptForSession" : "decline"
-  if (offered === null || offered.includes(wanted)) return wanted
-  return decision === "decline" ? "cancel" : "accept"
-}
-
-/** Whether declining this request can only be a cancel (Codex offered no plain decline). */
-const declineCancels = (offered: ReadonlyArray<unknown> | null) =>
-  offered !== null && !offered.includes("decline")
-
-/** A turn a declined request cancelled ends with that said, not Codex's bare "interrupted". */
-const explainCancel = (
-  report: ProviderReport,
-  declined: { readonly turnId: TurnId; readonly command: string | null } | undefined
-): ProviderReport =>
-  report.type === "turn-ended" && report.status === "interrupted" && declined?.turnId === report.turnId
-    ? {
-        ...report,
-        reason: `You declined the agent's request${declined.command === null ? "" : ` to run ${declined.command}`}; Codex offered only accept or cancel, so declining ended the turn. Send a prompt to go on another way.`
-      }
-    : report
 
 /** Node names a signal death only inside the message of the exit failure's cause. */
 const signalIn = (error: { readonly message: string; readonly reason?: { readonly cause?: unknown } }) => {
@@ -148,17 +119,7 @@ export const makeCodexAdapter = (
 
       let codexThreadId: string | null = null
       let current: CurrentTurn | undefined
-      const approvals = new Map<
-        string,
-        {
-          readonly id: RequestId
-          readonly offered: ReadonlyArray<unknown> | null
-          readonly turnId: TurnId
-          readonly command: string | null
-        }
-      >()
-      /** A decline Codex could only take as a cancel: the turn it ends says so. */
-      let declinedByCancel: { readonly turnId: TurnId; readonly command: string | null } | undefined
+      const approvals = makeApprovalBook()
       const stderrTail = makeStderrTail(STDERR_TAIL)
       const notices = makeNoticeGate()
 
@@ -231,7 +192,7 @@ export const makeCodexAdapter = (
             if (codexTurn !== undefined && codexTurn !== current.codexTurnId) return
             const turn = current
             for (const reported of joinPlan(turn, reportsFor(known, value, turn.turnId))) {
-              const report = explainCancel(reported, declinedByCancel)
+              const report = approvals.explain(reported)
               yield* context.report(report)
               if (report.type === "turn-ended" && current === turn) current = undefined
             }
@@ -271,8 +232,12 @@ export const makeCodexAdapter = (
               availableDecisions?: ReadonlyArray<unknown> | null
             }
             const requestId = `${context.providerSessionId}.${String(id)}`
-            const offered = request.availableDecisions ?? null
-            approvals.set(requestId, { id, offered, turnId: turn.turnId, command: request.command ?? null })
+            const declining = approvals.wait(requestId, {
+              id,
+              offered: request.availableDecisions ?? null,
+              turnId: turn.turnId,
+              command: request.command ?? null
+            })
             yield* context.report({
               type: "approval-requested",
               approval: {
@@ -282,7 +247,7 @@ export const makeCodexAdapter = (
                 command: request.command ?? null,
                 cwd: request.cwd ?? null,
                 reason: request.reason ?? null,
-                ...(declineCancels(offered) ? { declineEndsTurn: true } : {}),
+                ...declining,
                 requestedAt: DateTime.formatIso(yield* DateTime.now)
               }
             })
@@ -473,13 +438,10 @@ export const makeCodexAdapter = (
           ).pipe(Effect.asVoid),
         respond: (requestId, decision) =>
           Effect.gen(function* () {
-            const waiting = approvals.get(requestId)
-            if (waiting === undefined)
+            const answer = approvals.answer(requestId, decision)
+            if (answer === undefined)
               return yield* failed(`Codex is not waiting for an answer to ${requestId}.`)
-            approvals.delete(requestId)
-            const answer = codexDecision(decision, waiting.offered)
-            if (answer === "cancel") declinedByCancel = { turnId: waiting.turnId, command: waiting.command }
-            yield* rpc.peer.respond(waiting.id, { decision: answer })
+            yield* rpc.peer.respond(answer.id, { decision: answer.decision })
           }),
         ended: Deferred.await(ended)
       }

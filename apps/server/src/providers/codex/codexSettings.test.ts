@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { MAX_ITEM_TEXT, type TurnId } from "@spindle/contracts"
-import { codexDecision } from "./CodexAdapter.ts"
+import { codexDecision } from "./codexApprovals.ts"
 import { reportsFor, toTurnItem } from "./codexReports.ts"
 import { codexArgs, codexPolicy, mcpThreadConfig, resolveBinary } from "./codexSettings.ts"
 
