@@ -81,6 +81,24 @@ describe("the command provider", () => {
     })
   )
 
+  it.live("a failing exit's output is kept short in the turn's reason: its ends, not megabytes", () =>
+    Effect.gen(function* () {
+      // Many lines, then one of 2 MB: the reason keeps the last lines, the long one cut in its middle.
+      const world = yield* providerWorld(
+        providersOn,
+        shAgent(
+          "i=0; while [ $i -lt 30 ]; do echo \"line $i\" >&2; i=$((i+1)); done; head -c 2000000 /dev/zero | tr '\\0' x >&2; echo >&2; echo 'the last word' >&2; exit 3"
+        )
+      )
+      yield* world.start("t1", "go", command)
+      const end = turnEndOf(yield* turnEnded(world.engine, "t1"))!
+      assert.strictEqual(end.status, "failed")
+      assert.include(end.reason!, "exited with code 3")
+      assert.include(end.reason!, "the last word")
+      assert.isAtMost(end.reason!.length, 4_500)
+    })
+  )
+
   it.live("an interrupt ends the agent's whole process group and the turn as interrupted", () =>
     Effect.gen(function* () {
       const world = yield* providerWorld(

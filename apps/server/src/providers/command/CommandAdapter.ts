@@ -10,6 +10,7 @@ import {
   type ThreadAttachment,
   type TurnId
 } from "@spindle/contracts"
+import { shortText } from "@spindle/shared/shortText"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -191,12 +192,17 @@ export const makeCommandAdapter = (
             if (code === 0) {
               return yield* context.report({ type: "turn-ended", turnId, status: "completed", reason: null })
             }
+            // Each of the last lines can be huge: the reason keeps their ends, the log all of them.
+            const output = tail.join("\n")
+            const quoted = shortText(output, { head: TAIL_LINES, tail: 0 })
+            if (quoted !== output)
+              yield* Effect.logWarning(`The agent command failed; its last output:\n${output}`)
             yield* context.report({
               type: "turn-ended",
               turnId,
               status: "failed",
               reason: `The agent command ${code === null ? "was killed" : `exited with code ${code}`}.${
-                tail.length === 0 ? "" : ` Last output:\n${tail.join("\n")}`
+                tail.length === 0 ? "" : ` Last output:\n${quoted}`
               }`
             })
           })
