@@ -181,7 +181,7 @@ export const describeEvent = (event: SpindleEvent): string => {
     case "thread.approval-resolved":
       return `approval ${event.payload.requestId}: ${event.payload.outcome}`
     case "thread.session-changed":
-      return `session ${event.payload.status}${event.payload.error ? `: ${event.payload.error}` : ""}`
+      return `session ${event.payload.status}${event.payload.error ? `: ${event.payload.error}` : event.payload.reason ? `: ${event.payload.reason}` : ""}`
     case "thread.bootstrap-failed":
       return `bootstrap failed at ${event.payload.stage}: ${event.payload.error.message}`
     case "thread.agent-noticed": {

@@ -106,11 +106,15 @@ describe("reliability: idle agent sessions", () => {
           )
           report.check("no agent process is left", after.count === 0 ? [] : [`${after.count} still running`])
           report.check(
-            "the stops are stops, not errors, and each keeps its conversation",
+            "the stops are stops with their reason, not errors, and each keeps its conversation",
             stopped.flatMap((t) =>
-              t.session.error === null && t.session.resumeCursor === sessions.get(t.id)?.resumeCursor
+              t.session.error === null &&
+              t.session.reason?.startsWith("idle for ") === true &&
+              t.session.resumeCursor === sessions.get(t.id)?.resumeCursor
                 ? []
-                : [`${t.id}: error ${t.session.error}, cursor ${t.session.resumeCursor}`]
+                : [
+                    `${t.id}: error ${t.session.error}, reason ${t.session.reason}, cursor ${t.session.resumeCursor}`
+                  ]
             )
           )
           const tokens = yield* admin["token.list"]()

@@ -188,7 +188,9 @@ export const ThreadSessionChanged = event("thread.session-changed", {
   status: SessionStatus,
   providerSessionId: Schema.NullOr(Schema.String),
   resumeCursor: Schema.NullOr(Schema.String),
-  error: Schema.NullOr(Schema.String)
+  error: Schema.NullOr(Schema.String),
+  /** Why Spindle stopped the session on its own (the idle timeout). */
+  reason: Schema.optionalKey(Schema.String)
 })
 
 export const ThreadTurnStarted = event("thread.turn-started", { threadId: ThreadId, turnId: TurnId })

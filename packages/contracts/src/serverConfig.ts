@@ -45,7 +45,7 @@ export const ServerConfigFile = Schema.Struct({
   sessionIdleTimeout: Schema.optionalKey(
     Schema.Union([Schema.String, Schema.Number]).annotate({
       description:
-        "An agent session with no turn for this long is stopped (its process ends, its token is revoked); the next prompt resumes its conversation. 0 for never (--session-idle-timeout; default 15m)"
+        "An agent session with no turn for this long is stopped (its process ends, its token is revoked); the next prompt resumes its conversation. 0 or off for never (--session-idle-timeout; default 15m)"
     })
   ),
   agentEnv: Schema.optionalKey(

@@ -79,7 +79,9 @@ export const ThreadSession = Schema.Struct({
   /** The provider's own conversation id (Codex thread id): the next session resumes it. */
   resumeCursor: added(Schema.NullOr(Schema.String), null),
   /** Why the session ended in `error`. */
-  error: added(Schema.NullOr(Schema.String), null)
+  error: added(Schema.NullOr(Schema.String), null),
+  /** Why Spindle stopped the session on its own (`stopped` at the idle timeout); null otherwise. */
+  reason: added(Schema.NullOr(Schema.String), null)
 })
 export type ThreadSession = typeof ThreadSession.Type
 

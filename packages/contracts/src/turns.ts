@@ -148,7 +148,9 @@ export const ProviderReport = Schema.Union([
     providerSessionId: Schema.NullOr(Schema.String),
     /** The provider's own conversation id, used to resume it after a restart (Codex thread id). */
     resumeCursor: Schema.NullOr(Schema.String),
-    error: Schema.NullOr(Schema.String)
+    error: Schema.NullOr(Schema.String),
+    /** Why Spindle stopped the session on its own (the idle timeout). */
+    reason: Schema.optionalKey(Schema.String)
   }),
   Schema.Struct({ type: Schema.Literal("turn-started"), turnId: TurnId }),
   Schema.Struct({ type: Schema.Literal("turn-item"), turnId: TurnId, phase: ItemPhase, item: TurnItem }),

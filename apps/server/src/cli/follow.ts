@@ -89,7 +89,9 @@ export const describeEvent = (event: SpindleEvent, startedAt: number, now: numbe
         ? `✗ agent session failed: ${event.payload.error ?? "unknown error"}`
         : event.payload.status === "running"
           ? `● agent session running [${elapsed}]`
-          : undefined
+          : event.payload.status === "stopped" && event.payload.reason !== undefined
+            ? `● agent session stopped: ${event.payload.reason}`
+            : undefined
     case "thread.turn-started":
       return `● agent working [${elapsed}]`
     case "thread.turn-item":

@@ -64,7 +64,7 @@ export const serveCommand = Command.make(
     ),
     sessionIdleTimeout: text(
       "session-idle-timeout",
-      "An agent session with no turn for this long is stopped (process ended, token revoked); the next prompt resumes its conversation. 90s, 15m, 1h, 0 for never (SPINDLE_SESSION_IDLE_TIMEOUT; default 15m)"
+      "An agent session with no turn for this long is stopped (process ended, token revoked); the next prompt resumes its conversation. 90s, 15m, 1h, 0 or off for never (SPINDLE_SESSION_IDLE_TIMEOUT; default 15m)"
     ),
     agentEnv: Flag.String("agent-env").pipe(
       Flag.withDescription(

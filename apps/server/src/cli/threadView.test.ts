@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import type { SpindleEvent } from "@spindle/contracts"
 import { emptyReadModel } from "../domain/readModel.ts"
 import { applyCommand } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
+import { describeEvent } from "./follow.ts"
 import { formatThread, threadState } from "./threadView.ts"
 
 /** Thread t1 of project p1 after `more` commands. */
@@ -50,5 +52,32 @@ describe("thread show", () => {
       warning
     })
     assert.include(formatThread(thread), `\n  ! ${warning}`)
+  })
+})
+
+describe("a session Spindle stopped on its own", () => {
+  const reason = "idle for 15m (session idle timeout 15m); the next prompt resumes its conversation"
+
+  it("thread show says the session stopped and why, not that it failed", () => {
+    const thread = projected()
+    const stopped = { ...thread, session: { ...thread.session, status: "stopped" as const, reason } }
+    const shown = formatThread(stopped)
+    assert.include(shown, `session stopped: ${reason}`)
+    assert.notInclude(shown, "error")
+  })
+
+  it("thread follow prints the stop with its reason", () => {
+    const event = {
+      type: "thread.session-changed",
+      payload: {
+        threadId: ids.thread("t1"),
+        status: "stopped",
+        providerSessionId: "s1",
+        resumeCursor: null,
+        error: null,
+        reason
+      }
+    } as unknown as SpindleEvent
+    assert.strictEqual(describeEvent(event, 0, 1000), `● agent session stopped: ${reason}`)
   })
 })

@@ -88,7 +88,7 @@ export const formatThread = (t: Thread, now = Date.now()) => {
       : [
           `  worktree ${t.cleanup.outcome}${t.cleanup.reasons.length > 0 ? `: ${t.cleanup.reasons.join(" ")}` : ""}`
         ]),
-    `  agent ${t.provider}${t.model === null ? "" : ` ${t.model}`} (${t.runtimeMode})  session ${t.session.status}${t.session.error ? `: ${t.session.error}` : ""}`,
+    `  agent ${t.provider}${t.model === null ? "" : ` ${t.model}`} (${t.runtimeMode})  session ${t.session.status}${t.session.error ? `: ${t.session.error}` : t.session.reason ? `: ${t.session.reason}` : ""}`,
     `  created ${t.createdAt} (${age(t.createdAt)} ago)  updated ${t.updatedAt}`,
     ...(t.latestTurn?.lastMessage
       ? [`  last message: ${t.latestTurn.lastMessage.split("\n")[0]!.slice(0, 200)}`]

@@ -125,7 +125,7 @@ export const decideBootstrap = (
           durationMs: null,
           logTail: ""
         },
-        session: { status: "none", providerSessionId: null, resumeCursor: null, error: null },
+        session: { status: "none", providerSessionId: null, resumeCursor: null, error: null, reason: null },
         latestTurn: null,
         pendingApprovals: [],
         childNotices: [],

@@ -171,7 +171,7 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
     case "thread.turn-interrupt-requested":
       return updateThread(model, event, (thread) => thread)
     case "thread.session-changed": {
-      const { status, providerSessionId, resumeCursor, error } = event.payload
+      const { status, providerSessionId, resumeCursor, error, reason } = event.payload
       return updateThread(model, event, (thread) => ({
         ...thread,
         // A session that stopped keeps the conversation it had, for the next one to resume.
@@ -179,7 +179,8 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           status,
           providerSessionId,
           resumeCursor: resumeCursor ?? thread.session.resumeCursor,
-          error
+          error,
+          reason: reason ?? null
         }
       }))
     }

@@ -191,7 +191,8 @@ describe("turn decisions", () => {
       status: "error",
       providerSessionId: "ps_1",
       resumeCursor: "codex-thread-1",
-      error: "exited"
+      error: "exited",
+      reason: null
     })
   })
 })

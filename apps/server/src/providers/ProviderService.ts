@@ -397,8 +397,10 @@ export class ProviderService extends Context.Service<
             if (thread !== undefined && (isLiveTurn(thread) || thread.pendingApprovals.length > 0))
               return false
             yield* closeLive(threadId, session)
-            yield* report(threadId, sessionChanged("stopped", providerSessionId, null))
-            yield* Effect.logInfo(why).pipe(Effect.annotateLogs({ threadId, providerSessionId }))
+            yield* report(threadId, sessionChanged("stopped", providerSessionId, null, null, why))
+            yield* Effect.logInfo(`Stopped an idle agent session: ${why}`).pipe(
+              Effect.annotateLogs({ threadId, providerSessionId })
+            )
             return true
           })
         )

@@ -15,7 +15,8 @@ export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 15 * 60_000
 export interface IdleSessionsDeps {
   /**
    * Stops the thread's session if it is still `providerSessionId` and its thread is idle (no live
-   * turn, no approval waiting), under the thread's lock; answers whether it stopped it.
+   * turn, no approval waiting), under the thread's lock, recording `why` as the stop's reason;
+   * answers whether it stopped it.
    */
   readonly stopIfIdle: (threadId: ThreadId, providerSessionId: string, why: string) => Effect.Effect<boolean>
 }
@@ -42,7 +43,7 @@ export const makeIdleSessions = (
       const now = yield* Clock.currentTimeMillis
       for (const [threadId, use] of [...lastUse]) {
         if (now - use.at < idleMs) continue
-        const why = `The agent's session was idle for ${formatQuiet(now - use.at)} (session idle timeout ${formatQuiet(idleMs)}), so Spindle stopped it; the next prompt resumes its conversation.`
+        const why = `idle for ${formatQuiet(now - use.at)} (session idle timeout ${formatQuiet(idleMs)}); the next prompt resumes its conversation`
         const stopped = yield* deps
           .stopIfIdle(threadId, use.providerSessionId, why)
           .pipe(

@@ -10,8 +10,16 @@ export const sessionChanged = (
   status: "starting" | "running" | "stopped" | "error",
   providerSessionId: string | null,
   resumeCursor: string | null,
-  error: string | null = null
-): ProviderReport => ({ type: "session-changed", status, providerSessionId, resumeCursor, error })
+  error: string | null = null,
+  reason?: string
+): ProviderReport => ({
+  type: "session-changed",
+  status,
+  providerSessionId,
+  resumeCursor,
+  error,
+  ...(reason === undefined ? {} : { reason })
+})
 
 export const makeThreadReports = (
   engine: Engine["Service"],

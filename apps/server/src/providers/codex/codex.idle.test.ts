@@ -40,11 +40,22 @@ describe("idle agent sessions", () => {
         assert.isNotNull(cursor)
 
         // Idle: the session stops by itself, as a stop, not an error.
-        yield* eventsUntil(world.engine, "t1", sessionStopped, "30 seconds")
+        const stop = (yield* eventsUntil(world.engine, "t1", sessionStopped, "30 seconds")).find(
+          sessionStopped
+        )
         yield* allGone([pid!])
         const idle = (yield* world.engine.getThread("t1" as ThreadId))!
         assert.strictEqual(idle.session.status, "stopped")
         assert.isNull(idle.session.error)
+        // The stop says why, on the thread and in its event.
+        assert.match(
+          idle.session.reason ?? "",
+          /^idle for \d+s \(session idle timeout 2s\); the next prompt resumes/
+        )
+        assert.strictEqual(
+          stop?.type === "thread.session-changed" ? stop.payload.reason : undefined,
+          idle.session.reason
+        )
         assert.strictEqual(idle.session.resumeCursor, cursor, "the conversation is kept for the next session")
         assert.strictEqual(idle.latestTurn?.status, "completed", "the finished turn is untouched")
         assert.strictEqual(
@@ -68,6 +79,7 @@ describe("idle agent sessions", () => {
         assert.strictEqual(turnEndOf(all)?.status, "completed")
         const after = (yield* world.engine.getThread("t1" as ThreadId))!
         assert.strictEqual(after.session.status, "running")
+        assert.isNull(after.session.reason, "a running session has no stop reason")
         assert.notStrictEqual(
           after.session.providerSessionId,
           before.session.providerSessionId,
