@@ -10,7 +10,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
-import { Engine } from "../apps/server/src/orchestration/Engine.ts"
+import { Engine } from "../apps/server/src/engine/Engine.ts"
 import * as Database from "../apps/server/src/persistence/Database.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 

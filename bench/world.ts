@@ -6,10 +6,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import { StartupGate } from "../apps/server/src/bootstrap/StartupGate.ts"
+import { Commands } from "../apps/server/src/commands/Commands.ts"
+import { Engine } from "../apps/server/src/engine/Engine.ts"
 import { CoreLayer } from "../apps/server/src/main.ts"
-import { Commands } from "../apps/server/src/orchestration/Commands.ts"
-import { Engine } from "../apps/server/src/orchestration/Engine.ts"
-import { StartupGate } from "../apps/server/src/orchestration/StartupGate.ts"
 import { serverActor, testSettings } from "../apps/server/src/testing/fixtures.ts"
 
 export const benchWorld = async (

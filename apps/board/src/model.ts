@@ -2,10 +2,9 @@
 // its setup and turn read, its children. Pure functions; the read model itself is the server's own
 // projector folding the same events (one definition of what an event does to a thread).
 import type { AgentNotice, Snapshot, SpindleEvent, Thread, ThreadId } from "@spindle/contracts"
+import type { ReadModel } from "@spindle/read-model"
+import { project, turnStateOf } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
-import type { ReadModel } from "../../server/src/domain/readModel.ts"
-import { turnStateOf } from "../../server/src/domain/turnState.ts"
-import { project } from "../../server/src/orchestration/projector.ts"
 
 export type { ReadModel }
 

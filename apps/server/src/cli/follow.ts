@@ -3,10 +3,10 @@
 // to answer them, and how the turn ended (or, for scripts, the events as JSON lines). It reads the
 // event stream; it decides nothing.
 import type { SpindleEvent, ThreadId, TurnItem } from "@spindle/contracts"
+import { threadOfEvent } from "@spindle/read-model"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { threadOfEvent } from "../domain/readModel.ts"
 import { CliFailure, EXIT } from "./errors.ts"
 import { writeErrorLine } from "./output.ts"
 import type { SpindleClient } from "./rpcClient.ts"

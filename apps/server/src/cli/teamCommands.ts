@@ -1,12 +1,12 @@
 // The thread subcommands for following a team of threads: wait for threads, a thread's children as
 // a tree, its full diff, stopping a thread. Thin: one or two requests each, a readable answer or JSON.
 import type { Thread, ThreadId } from "@spindle/contracts"
+import { hasLiveTurn } from "@spindle/read-model"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { hasLiveTurn } from "../domain/turnState.ts"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { idArgument } from "./ids.ts"

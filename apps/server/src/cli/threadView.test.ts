@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent } from "@spindle/contracts"
-import { emptyReadModel } from "../domain/readModel.ts"
+import { emptyReadModel } from "@spindle/read-model"
 import { applyCommand } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
 import { describeEvent } from "./follow.ts"

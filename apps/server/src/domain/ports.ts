@@ -1,8 +1,8 @@
 // Port blocks: which ports live threads hold, and where a new block of `count` ports could go in
 // the server's range. Pure: the allocator probes what it picks, the decider re-checks it.
 import type { PortBlock, Thread, ThreadId } from "@spindle/contracts"
+import type { ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
-import type { ReadModel } from "./readModel.ts"
 
 /** The ports thread blocks are taken from (inclusive); below the kernel's ephemeral range. */
 export interface PortRange {

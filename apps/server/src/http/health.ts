@@ -8,8 +8,8 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { ClientTokens } from "../auth/ClientTokens.ts"
-import { BootstrapRecovery } from "../orchestration/BootstrapRecovery.ts"
-import { StartupGate } from "../orchestration/StartupGate.ts"
+import { BootstrapRecovery } from "../bootstrap/BootstrapRecovery.ts"
+import { StartupGate } from "../bootstrap/StartupGate.ts"
 import { VERSION } from "../version.ts"
 
 const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1]

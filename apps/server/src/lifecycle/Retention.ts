@@ -13,7 +13,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.ts"
-import { Engine } from "../orchestration/Engine.ts"
+import { Engine } from "../engine/Engine.ts"
 import { ThreadLifecycle } from "./ThreadLifecycle.ts"
 
 const DAY_MS = 86_400_000

@@ -3,8 +3,8 @@
 // ChildThreads, where the rules live.
 import { SpindleError, type ThreadId, type ThreadStartInput, type ThreadWaitInput } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
-import { ChildThreads } from "../orchestration/ChildThreads.ts"
-import type { BatchRequest } from "../orchestration/childBatch.ts"
+import { ChildThreads } from "../children/ChildThreads.ts"
+import type { BatchRequest } from "../children/childBatch.ts"
 import type { McpInvocationContext, ProviderCapability } from "./McpInvocationContext.ts"
 
 const requireCapability = (context: McpInvocationContext, capability: ProviderCapability) =>

@@ -22,7 +22,7 @@ import {
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type { Engine } from "../orchestration/Engine.ts"
+import type { Engine } from "../engine/Engine.ts"
 import { VERSION } from "../version.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import {

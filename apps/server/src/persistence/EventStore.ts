@@ -3,6 +3,7 @@
 // `CorruptRow` defect: the log is the source of truth, there is nothing to rebuild it from).
 // It does not decide, project or publish anything.
 import { type EventDraft, SpindleEvent } from "@spindle/contracts"
+import { aggregateOf } from "@spindle/read-model"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -11,7 +12,6 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
-import { aggregateOf } from "../domain/readModel.ts"
 import { dieOnCorruptRow } from "./corruptRow.ts"
 
 type Envelope = Omit<SpindleEvent, "type" | "payload" | "sequence">

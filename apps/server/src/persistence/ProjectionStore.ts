@@ -3,6 +3,7 @@
 // except where catch-up says so. Rows are decoded by schema; one that does not decode makes
 // `load` answer undefined (logged), so the engine rebuilds the projection from the log.
 import { Project, Thread } from "@spindle/contracts"
+import { type AggregateRef, emptyReadModel, type ReadModel } from "@spindle/read-model"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
@@ -12,7 +13,6 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
-import { type AggregateRef, emptyReadModel, type ReadModel } from "../domain/readModel.ts"
 
 const PROJECTION = "read-model"
 

@@ -23,12 +23,12 @@ import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { Engine } from "../engine/Engine.ts"
 import { commitArg } from "../git/baseRefs.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
 import { Repositories, type ResolvedBase } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
-import { Engine } from "../orchestration/Engine.ts"
 import { type SlotWatch, settleWatches, watchSlot } from "./slotWatch.ts"
 
 /** Where the pool keeps its slots, under the worktrees root. */

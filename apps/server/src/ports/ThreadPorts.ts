@@ -11,7 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Semaphore from "effect/Semaphore"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { DEFAULT_PORT_RANGE, heldBlocks, nextFreeBlock } from "../domain/ports.ts"
-import { Engine } from "../orchestration/Engine.ts"
+import { Engine } from "../engine/Engine.ts"
 
 /** Whether nothing listens on 127.0.0.1:`port` (we can bind it, exclusively, and let it go). */
 export const portIsFree = (port: number) =>

@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { Commands } from "../orchestration/Commands.ts"
+import { Commands } from "../commands/Commands.ts"
 import { gitRepo, serverActor, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
 import {

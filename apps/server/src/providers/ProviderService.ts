@@ -15,6 +15,7 @@ import {
   type ThreadId,
   type TurnId
 } from "@spindle/contracts"
+import { hasLiveTurn as isLiveTurn } from "@spindle/read-model"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
 import * as Cause from "effect/Cause"
@@ -28,8 +29,7 @@ import * as Scope from "effect/Scope"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
-import { hasLiveTurn as isLiveTurn } from "../domain/turnState.ts"
-import { Engine } from "../orchestration/Engine.ts"
+import { Engine } from "../engine/Engine.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import { DEFAULT_SESSION_IDLE_TIMEOUT_MS, type IdleSessions, makeIdleSessions } from "./idleSessions.ts"
 import type { AdapterSession, ProviderAdapter } from "./ProviderAdapter.ts"

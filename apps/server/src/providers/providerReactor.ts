@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { Engine } from "../orchestration/Engine.ts"
+import type { Engine } from "../engine/Engine.ts"
 import type { EventStore } from "../persistence/EventStore.ts"
 import { sessionChanged, type ThreadReports } from "./threadReports.ts"
 

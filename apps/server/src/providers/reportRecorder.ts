@@ -9,7 +9,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import type { Engine } from "../orchestration/Engine.ts"
+import type { Engine } from "../engine/Engine.ts"
 
 /** How long streaming updates gather before they are recorded. */
 const COALESCE_MS = 150

@@ -3,7 +3,7 @@
 import type { ProviderReport, ThreadId, TurnId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
-import type { Engine } from "../orchestration/Engine.ts"
+import type { Engine } from "../engine/Engine.ts"
 import { makeReportRecorder, type ReportRecorder } from "./reportRecorder.ts"
 
 export const sessionChanged = (

@@ -3,11 +3,10 @@
 // clock; a turn waiting for an approval or already ended is left alone.
 import { assert, describe, it } from "@effect/vitest"
 import type { Command, ProviderReport, Thread, ThreadId } from "@spindle/contracts"
+import { emptyReadModel, type ReadModel, turnStateOf } from "@spindle/read-model"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import { TestClock } from "effect/testing"
-import { emptyReadModel, type ReadModel } from "../domain/readModel.ts"
-import { turnStateOf } from "../domain/turnState.ts"
 import { applyCommand } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
 import { formatQuiet, makeTurnWatchdog } from "./turnWatchdog.ts"

@@ -6,10 +6,10 @@
 // turn waiting for a person's approval is not stalled. It owns only its clock per turn; how a turn
 // is stopped is the provider service's.
 import type { ProviderReport, Thread, ThreadId, TurnId } from "@spindle/contracts"
+import { hasLiveTurn } from "@spindle/read-model"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { hasLiveTurn } from "../domain/turnState.ts"
 
 export const DEFAULT_TURN_STALL_TIMEOUT_MS = 5 * 60_000
 export const DEFAULT_TURN_STALL_INTERRUPT_MS = 30 * 60_000

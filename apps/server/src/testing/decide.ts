@@ -1,10 +1,10 @@
 // The decider and projector run as the engine runs them, without the engine: for the pure tests.
 import type { Command, SpindleEvent } from "@spindle/contracts"
+import type { ReadModel } from "@spindle/read-model"
+import { project } from "@spindle/read-model"
 import * as Result from "effect/Result"
 import { DEFAULT_LIMITS, type Limits } from "../config/ServerConfig.ts"
-import type { ReadModel } from "../domain/readModel.ts"
-import { decide } from "../orchestration/decider.ts"
-import { project } from "../orchestration/projector.ts"
+import { decide } from "../engine/decider.ts"
 
 export const NOW = "2026-01-01T00:00:00.000Z"
 

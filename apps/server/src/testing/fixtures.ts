@@ -8,7 +8,7 @@ import type { Actor, CommandId, ProjectId, ThreadId, TurnId } from "@spindle/con
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { DEFAULT_LIMITS, ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
-import { Engine } from "../orchestration/Engine.ts"
+import { Engine } from "../engine/Engine.ts"
 import * as Database from "../persistence/Database.ts"
 
 /** A temporary directory removed when the scope closes. */

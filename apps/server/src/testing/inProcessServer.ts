@@ -7,10 +7,10 @@ import * as Effect from "effect/Effect"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import { StartupGate } from "../bootstrap/StartupGate.ts"
 import type { ServerSettings } from "../config/ServerConfig.ts"
+import { Engine } from "../engine/Engine.ts"
 import { ServerLayer } from "../main.ts"
-import { Engine } from "../orchestration/Engine.ts"
-import { StartupGate } from "../orchestration/StartupGate.ts"
 import { tempHome, testSettings } from "./fixtures.ts"
 
 export const inProcessServer = (

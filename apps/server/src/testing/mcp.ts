@@ -12,8 +12,8 @@ import {
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
+import { Commands } from "../commands/Commands.ts"
 import type { ServerSettings } from "../config/ServerConfig.ts"
-import { Commands } from "../orchestration/Commands.ts"
 import { gitRepo, serverActor } from "./fixtures.ts"
 import { inProcessServer } from "./inProcessServer.ts"
 

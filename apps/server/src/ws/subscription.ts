@@ -7,7 +7,7 @@ import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import type { Engine } from "../orchestration/Engine.ts"
+import type { Engine } from "../engine/Engine.ts"
 
 export const SUBSCRIBER_BUFFER = 4_096
 

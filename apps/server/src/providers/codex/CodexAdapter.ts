@@ -9,19 +9,7 @@
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
-import {
-  CodexApprovalRequests,
-  type CodexCollaborationMode,
-  type CodexNoticeMethod,
-  CodexNoticeNotifications,
-  CodexNotifications,
-  CodexThreadStartResponse,
-  CodexTurnStartResponse,
-  CodexUserInputRequest,
-  SpindleError,
-  type ThreadAttachment,
-  type TurnId
-} from "@spindle/contracts"
+import { SpindleError, type ThreadAttachment, type TurnId } from "@spindle/contracts"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -40,6 +28,16 @@ import { makeApprovalBook } from "./codexApprovals.ts"
 import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
 import { compactMessage, noticeFor } from "./codexNotices.ts"
 import { joinPlan, NO_PLAN_MODE, planMode, userInputAnswer, userInputItem } from "./codexPlanMode.ts"
+import {
+  CodexApprovalRequests,
+  type CodexCollaborationMode,
+  type CodexNoticeMethod,
+  CodexNoticeNotifications,
+  CodexNotifications,
+  CodexThreadStartResponse,
+  CodexTurnStartResponse,
+  CodexUserInputRequest
+} from "./codexProtocol.ts"
 import { reportsFor } from "./codexReports.ts"
 import {
   codexArgs,

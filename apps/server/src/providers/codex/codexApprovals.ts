@@ -1,13 +1,9 @@
 // A Codex session's approval requests: which ones wait for an answer, the answer in Codex's words
 // (Codex may offer only accept or cancel, so a decline can only be a cancel), and the end of a turn
 // such a decline cancelled, said as what it was rather than Codex's bare "interrupted".
-import type {
-  ApprovalDecision,
-  CodexApprovalDecision,
-  PendingApproval,
-  ProviderReport,
-  TurnId
-} from "@spindle/contracts"
+
+import type { ApprovalDecision, PendingApproval, ProviderReport, TurnId } from "@spindle/contracts"
+import type { CodexApprovalDecision } from "./codexProtocol.ts"
 import type { RequestId } from "./jsonRpcLines.ts"
 
 /** Our decision in Codex's words, falling back to what this request offers (Codex may offer only accept or cancel). */

@@ -1,11 +1,13 @@
 // Codex 0.171's trouble notifications as notices (pure), repeats counted with a bound, and the
 // stderr tail that says why Codex stopped. Params are the shapes Codex really sent (captured from
 // `codex app-server` against a closed port, a broken MCP server and a bad config).
+
 import { assert, describe, it } from "@effect/vitest"
-import { CodexNoticeNotifications, MAX_NOTICE_MESSAGE, type TurnId } from "@spindle/contracts"
+import { MAX_NOTICE_MESSAGE, type TurnId } from "@spindle/contracts"
 import * as Schema from "effect/Schema"
 import { MAX_REPORTS_PER_NOTICE, makeNoticeGate } from "../noticeGate.ts"
 import { compactMessage, noticeFor } from "./codexNotices.ts"
+import { CodexNoticeNotifications } from "./codexProtocol.ts"
 import { makeStderrTail } from "./stderrTail.ts"
 
 const turnId = "u1" as TurnId

@@ -4,14 +4,10 @@
 // the contracts' schemas and asks this what the user should see; undefined means nothing (a status
 // that is fine, such as an MCP server starting or ready). It does not count repeats (noticeGate.ts).
 
-import {
-  type AgentNoticeReport,
-  type CodexNoticeNotifications,
-  MAX_NOTICE_MESSAGE,
-  type TurnId
-} from "@spindle/contracts"
+import { type AgentNoticeReport, MAX_NOTICE_MESSAGE, type TurnId } from "@spindle/contracts"
 import { keepEnds } from "@spindle/shared/shortText"
 import type * as Schema from "effect/Schema"
+import type { CodexNoticeNotifications } from "./codexProtocol.ts"
 import { MCP_SERVER_NAME } from "./codexSettings.ts"
 
 type Params<M extends keyof typeof CodexNoticeNotifications> = Schema.Schema.Type<

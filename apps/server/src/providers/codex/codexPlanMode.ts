@@ -2,15 +2,14 @@
 // questions plan mode lets the model ask. Codex 0.171 offers collaboration modes only through its experimental API (opted into
 // at `initialize`): the adapter asks for Codex's own plan preset once per session, and when this
 // Codex has none, the thread is told so instead of silently running in default mode. Pure.
+
+import { MAX_ITEM_TEXT, type ProviderReport, type TurnItem } from "@spindle/contracts"
+import * as Schema from "effect/Schema"
 import {
   type CodexCollaborationMode,
   CodexCollaborationModeList,
-  type CodexUserInputRequest,
-  MAX_ITEM_TEXT,
-  type ProviderReport,
-  type TurnItem
-} from "@spindle/contracts"
-import * as Schema from "effect/Schema"
+  type CodexUserInputRequest
+} from "./codexProtocol.ts"
 
 /** What the thread says when plan mode cannot reach this Codex (the same words each time: said once). */
 export const NO_PLAN_MODE =

@@ -1,15 +1,10 @@
 // Codex app-server notifications as Spindle's provider reports: items, deltas, token usage and the
 // turn's end. Pure: the adapter decodes a notification with the contracts' Codex schemas and asks
 // this what to record for the turn it is running.
-import {
-  type CodexNotifications,
-  type CodexThreadItem,
-  MAX_ITEM_TEXT,
-  type ProviderReport,
-  type TurnId,
-  type TurnItem
-} from "@spindle/contracts"
+
+import { MAX_ITEM_TEXT, type ProviderReport, type TurnId, type TurnItem } from "@spindle/contracts"
 import type * as Schema from "effect/Schema"
+import type { CodexNotifications, CodexThreadItem } from "./codexProtocol.ts"
 
 type Params<M extends keyof typeof CodexNotifications> = Schema.Schema.Type<(typeof CodexNotifications)[M]>
 

@@ -2,17 +2,12 @@
 // project's), how Spindle's MCP endpoint and the session's token reach it (thread config, over
 // stdin), and the approval policy and sandbox its runtimeMode asks for. Its environment is
 // codexEnvironment.ts's.
+
 import { accessSync, constants, statSync } from "node:fs"
 import { delimiter, join } from "node:path"
-import {
-  type CodexAskForApproval,
-  type CodexSandboxMode,
-  type Project,
-  type RuntimeMode,
-  SpindleError,
-  type ThreadId
-} from "@spindle/contracts"
+import { type Project, type RuntimeMode, SpindleError, type ThreadId } from "@spindle/contracts"
 import type { ProviderSettings } from "../../config/ServerConfig.ts"
+import type { CodexAskForApproval, CodexSandboxMode } from "./codexProtocol.ts"
 
 /** The MCP server name Codex gives Spindle's tools (the model sees them as `mcp__spindle__…`). */
 export const MCP_SERVER_NAME = "spindle"

@@ -1,0 +1,191 @@
+// The one path for a `thread.turn.start` that carries `bootstrap`, whoever sends it: through the
+// startup gate, then the run's steps (bootstrapRun.ts). Identical sends join one run, a repeated
+// commandId answers its recorded outcome, and a failure after the thread exists is rolled back.
+// Setup and the turn go on in a fiber the dispatcher owns, so a caller that goes away does not stop them.
+import { type BootstrapResult, SpindleError, type ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
+import { ServerConfig } from "../config/ServerConfig.ts"
+import { Engine } from "../engine/Engine.ts"
+import { Repositories } from "../git/Repositories.ts"
+import { Worktrees } from "../git/Worktrees.ts"
+import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
+import { WorktreePool } from "../pool/WorktreePool.ts"
+import { ThreadPorts } from "../ports/ThreadPorts.ts"
+import { ProviderAdapters } from "../providers/ProviderAdapters.ts"
+import { rollBackBootstrap } from "./bootstrapRollback.ts"
+import { makeBootstrapRun, newProgress, unexpected } from "./bootstrapRun.ts"
+import { type BootstrapInvocation, type InFlight, payloadHash, StepFailure } from "./bootstrapSteps.ts"
+import { CrashPoints } from "./CrashPoints.ts"
+import { SetupRunner } from "./SetupRunner.ts"
+import { StartupGate } from "./StartupGate.ts"
+
+export type { BootstrapInvocation } from "./bootstrapSteps.ts"
+
+export class BootstrapTurnStartDispatcher extends Context.Service<
+  BootstrapTurnStartDispatcher,
+  {
+    readonly dispatch: (invocation: BootstrapInvocation) => Effect.Effect<BootstrapResult, SpindleError>
+  }
+>()("spindle/bootstrap/BootstrapTurnStartDispatcher") {
+  static readonly layer = Layer.effect(
+    BootstrapTurnStartDispatcher,
+    Effect.gen(function* () {
+      const engine = yield* Engine
+      const gate = yield* StartupGate
+      const journal = yield* BootstrapJournal
+      const repositories = yield* Repositories
+      const worktrees = yield* Worktrees
+      const setupRunner = yield* SetupRunner
+      const scope: Scope.Scope = yield* Effect.scope
+      // Read here, where the composition root provided it, not from each caller's fiber.
+      const crash = yield* CrashPoints
+      const adapters = yield* ProviderAdapters
+      const ports = yield* ThreadPorts
+      const pool = yield* WorktreePool
+      const { home } = yield* ServerConfig
+      const steps = makeBootstrapRun({
+        engine,
+        gate,
+        journal,
+        repositories,
+        worktrees,
+        setupRunner,
+        crash,
+        adapters,
+        ports,
+        pool,
+        home
+      })
+
+      const inFlight = new Map<string, InFlight>()
+      const threadLocks = new Map<ThreadId, Semaphore.Semaphore>()
+      const busy = new Set<ThreadId>()
+      const withThreadLock = <A, E, R>(threadId: ThreadId, effect: Effect.Effect<A, E, R>) => {
+        let lock = threadLocks.get(threadId)
+        if (lock === undefined) {
+          lock = Semaphore.makeUnsafe(1)
+          threadLocks.set(threadId, lock)
+        }
+        const held = Effect.acquireUseRelease(
+          Effect.sync(() => busy.add(threadId)),
+          () => effect,
+          () => Effect.sync(() => busy.delete(threadId))
+        )
+        // Waiting behind another bootstrap of this thread (maybe through its setup) must not hold
+        // up the startup queue: let the next in line go first.
+        return Effect.andThen(busy.has(threadId) ? gate.admitted : Effect.void, lock.withPermit(held))
+      }
+
+      /** The bootstrap's own run, in the dispatcher's scope; a failure past validation is rolled back. */
+      const run = (invocation: BootstrapInvocation, hash: string, flight: InFlight) => {
+        const progress = newProgress()
+        return steps(invocation, hash, flight, progress).pipe(
+          Effect.catchDefect((defect) =>
+            Effect.fail(new StepFailure({ stage: progress.stage, error: unexpected(defect) }))
+          ),
+          Effect.catch((failure: StepFailure) =>
+            Effect.gen(function* () {
+              const { commandId, threadId } = invocation.command
+              const error = new SpindleError({
+                ...failure.error,
+                reason: failure.error.reason,
+                message: failure.error.message,
+                threadId,
+                commandId
+              })
+              if (failure.stage === "validate") return yield* Effect.fail(error)
+              const entry = yield* journal.get(commandId).pipe(Effect.orDie)
+              if (entry !== undefined) {
+                yield* rollBackBootstrap(
+                  { engine, journal, worktrees, repositories },
+                  entry,
+                  failure.stage,
+                  error,
+                  invocation.actor
+                )
+              }
+              return yield* Effect.fail(error)
+            })
+          )
+        )
+      }
+
+      /** A repeated commandId: the recorded outcome, or a conflict when the payload differs. */
+      const recorded = (commandId: string, hash: string) =>
+        Effect.gen(function* () {
+          const entry = yield* journal.get(commandId).pipe(Effect.orDie)
+          if (entry === undefined) return undefined
+          if (entry.payloadHash !== hash) {
+            return yield* new SpindleError({
+              reason: "conflict",
+              message: `commandId ${commandId} was already used for a different bootstrap. Use a new commandId.`
+            })
+          }
+          if (entry.stage === "failed") {
+            return yield* new SpindleError({
+              reason: (entry.error?.reason as SpindleError["reason"]) ?? "internal",
+              message: entry.error?.message ?? "This bootstrap failed.",
+              threadId: entry.threadId as ThreadId
+            })
+          }
+          return entry.result ?? undefined
+        })
+
+      const dispatch = (invocation: BootstrapInvocation) =>
+        gate.enqueue(
+          Effect.suspend(() => {
+            const { commandId } = invocation.command
+            const hash = payloadHash({ command: invocation.command, parent: invocation.parent ?? null })
+            const wait = (flight: InFlight) =>
+              Deferred.await(invocation.await === "workspace" ? flight.workspace : flight.final)
+            const joined = inFlight.get(commandId)
+            if (joined !== undefined) {
+              // Joining admits nothing new: let whatever queued behind this send go on.
+              return Effect.andThen(
+                gate.admitted,
+                joined.hash === hash
+                  ? wait(joined)
+                  : Effect.fail(
+                      new SpindleError({
+                        reason: "conflict",
+                        message: `commandId ${commandId} is in use by a different bootstrap. Use a new commandId.`
+                      })
+                    )
+              )
+            }
+            // Registered before anything yields, so identical concurrent sends all join this one.
+            const flight: InFlight = {
+              hash,
+              workspace: Deferred.makeUnsafe(),
+              final: Deferred.makeUnsafe()
+            }
+            inFlight.set(commandId, flight)
+            const settle = (exit: Exit.Exit<BootstrapResult, SpindleError>) =>
+              Effect.gen(function* () {
+                yield* Deferred.done(flight.workspace, exit)
+                yield* Deferred.done(flight.final, exit)
+                inFlight.delete(commandId)
+                yield* gate.admitted
+              })
+            const body = Effect.gen(function* () {
+              const previous = yield* recorded(commandId, hash)
+              if (previous !== undefined) return previous
+              return yield* withThreadLock(invocation.command.threadId, run(invocation, hash, flight))
+            }).pipe(
+              Effect.catchDefect((defect) => Effect.fail(unexpected(defect))),
+              Effect.onExit(settle)
+            )
+            return Effect.andThen(Effect.forkIn(body, scope), wait(flight))
+          })
+        )
+
+      return { dispatch }
+    })
+  )
+}

@@ -1,0 +1,366 @@
+// One bootstrap's run, step by step (validate, create the thread, prepare the workspace, run
+// setup, request the first turn), each a named span and journaled before it has side effects.
+// What joins identical sends, and what rolls a failure back, is the dispatcher's.
+import type { BootstrapResult, BootstrapStage, SetupStatus } from "@spindle/contracts"
+import { SpindleError } from "@spindle/contracts"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import type { Engine } from "../engine/Engine.ts"
+import type { Repositories } from "../git/Repositories.ts"
+import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
+import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJournal.ts"
+import { isStorageFull, storageFullMessage, untilStored } from "../persistence/storageFull.ts"
+import type { WorktreePool } from "../pool/WorktreePool.ts"
+import type { ThreadPorts } from "../ports/ThreadPorts.ts"
+import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
+import { approveSetupCommand } from "../setup/setupSource.ts"
+import { removeAttachments, storeAttachments } from "./attachments.ts"
+import { type BootstrapPlan, planBootstrap, prepareWorkspace } from "./bootstrapPlan.ts"
+import { type BootstrapInvocation, type InFlight, StepFailure, stepCommandId } from "./bootstrapSteps.ts"
+import type { CrashPoints } from "./CrashPoints.ts"
+import type { SetupRunner } from "./SetupRunner.ts"
+import type { StartupGate } from "./StartupGate.ts"
+
+export interface RunServices {
+  readonly engine: Engine["Service"]
+  readonly gate: StartupGate["Service"]
+  readonly journal: BootstrapJournal["Service"]
+  readonly repositories: Repositories["Service"]
+  readonly worktrees: Worktrees["Service"]
+  readonly setupRunner: SetupRunner["Service"]
+  readonly crash: (typeof CrashPoints)["Service"]
+  readonly adapters: ProviderAdapters["Service"]
+  readonly ports: ThreadPorts["Service"]
+  readonly pool: WorktreePool["Service"]
+  /** The Spindle home, where attachments are stored. */
+  readonly home: string
+}
+
+/** What a run has reached so far: enough to answer, or to roll back from the right stage. */
+interface Progress {
+  stage: BootstrapStage
+  /** Spindle's copies of the first prompt's attachments. */
+  attachments: ReadonlyArray<string>
+  sequence: number
+  setup: SetupStatus
+  workspace: { branch: string | null; worktreePath: string; baseBranch: string | null }
+  readonly warnings: Array<string>
+}
+
+const now = Effect.map(DateTime.now, DateTime.formatIso)
+
+const failAt = (stage: BootstrapStage) => (error: SpindleError) => new StepFailure({ stage, error })
+
+export const makeBootstrapRun = (services: RunServices) => {
+  const { engine, gate, journal, repositories, worktrees, setupRunner, crash, adapters, ports, pool, home } =
+    services
+
+  return (invocation: BootstrapInvocation, hash: string, flight: InFlight, progress: Progress) => {
+    const { command, actor } = invocation
+    const { commandId, threadId } = command
+    const step = (name: string) => stepCommandId(commandId, name)
+    // Once the thread exists, its steps wait out a full store rather than leave it half-way.
+    const record = (patch: JournalPatch) =>
+      Effect.flatMap(now, (at) => journal.update(commandId, patch, at)).pipe(
+        untilStored(`Bootstrap ${commandId}'s journal`),
+        Effect.orDie
+      )
+    const send = (stage: BootstrapStage, cmd: Parameters<typeof engine.dispatch>[0]) =>
+      engine.dispatch(cmd, actor).pipe(
+        untilStored(`Bootstrap ${commandId}'s ${cmd.type}`),
+        Effect.tap((r) => Effect.sync(() => (progress.sequence = Math.max(progress.sequence, r.sequence)))),
+        Effect.mapError(failAt(stage))
+      )
+
+    const answer = (plan: BootstrapPlan, startedAt: number, turn: BootstrapResult["turn"]["status"]) =>
+      Effect.map(
+        Clock.currentTimeMillis,
+        (t): BootstrapResult => ({
+          threadId,
+          projectId: plan.project.id,
+          parentThreadId: plan.parentThreadId,
+          sequence: progress.sequence,
+          mode: plan.mode,
+          ...progress.workspace,
+          setup: { status: progress.setup },
+          turn: { status: turn },
+          warnings: [...progress.warnings],
+          durationMs: t - startedAt
+        })
+      )
+
+    /** Step 1: everything checked before any side effect. */
+    const validate = Effect.fn("Bootstrap.validate")(function* () {
+      return yield* planBootstrap(
+        {
+          repositories,
+          worktrees,
+          worktreesBeingCreated: journal.inFlight.pipe(
+            Effect.map((entries) =>
+              entries.flatMap((e) => (e.worktreePath === null ? [] : [e.worktreePath]))
+            ),
+            Effect.orDie
+          ),
+          checkProvider: (project, provider, model) => {
+            const adapter = adapters.get(provider)
+            return adapter === undefined
+              ? new SpindleError({
+                  reason: "validation",
+                  field: "bootstrap.createThread.provider",
+                  message: `No provider ${provider} runs on this server. Use one of: ${[...adapters.keys()].join(", ")}.`
+                })
+              : adapter.check(project, model)
+          }
+        },
+        yield* engine.readModel,
+        command,
+        invocation.parent
+      ).pipe(Effect.mapError(failAt("validate")))
+    })
+
+    /**
+     * Step 2: the thread, so clients see it at once. The engine admits it or not (limits, the
+     * parent's rights, the worktree's binding) against the model as it is now; refused, the
+     * bootstrap made nothing and leaves no journal entry behind.
+     */
+    const createThread = Effect.fn("Bootstrap.createThread")(function* (plan: BootstrapPlan) {
+      progress.stage = "create-thread"
+      yield* journal
+        .begin(
+          {
+            commandId,
+            payloadHash: hash,
+            threadId,
+            projectId: plan.project.id,
+            repo: plan.project.workspaceRoot,
+            mode: plan.mode,
+            stage: "creating-thread",
+            branch: plan.workspace.mode === "new_worktree" ? plan.workspace.branch : null,
+            worktreePath: null,
+            prompt: plan.prompt,
+            turnId: plan.turnId,
+            createdByUs: false,
+            result: null,
+            error: null,
+            gitGroup: null
+          },
+          yield* now
+        )
+        .pipe(
+          // Nothing exists yet: a full store refuses the bootstrap at once, having made nothing.
+          Effect.catchIf(isStorageFull, (error) =>
+            Effect.fail(
+              new StepFailure({
+                stage: "validate",
+                error: new SpindleError({
+                  reason: "storage-full",
+                  message: storageFullMessage(error.message)
+                })
+              })
+            )
+          ),
+          Effect.orDie
+        )
+      const claimed =
+        plan.workspace.mode === "existing_worktree"
+          ? plan.workspace.adopted.worktreePath
+          : plan.workspace.mode === "current_checkout"
+            ? plan.workspace.path
+            : null
+      yield* engine
+        .dispatch(
+          {
+            type: "thread.bootstrap.begin",
+            commandId: step("begin"),
+            threadId,
+            projectId: plan.project.id,
+            parentThreadId: plan.parentThreadId,
+            title: plan.title,
+            tags: plan.tags,
+            provider: plan.provider,
+            model: plan.model,
+            runtimeMode: plan.runtimeMode,
+            interactionMode: plan.interactionMode,
+            workspaceMode: plan.mode,
+            worktreePath: claimed,
+            runSetupScript: plan.runSetupScript
+          },
+          actor
+        )
+        .pipe(
+          Effect.tap((r) => Effect.sync(() => (progress.sequence = r.sequence))),
+          Effect.tapError(() => journal.discard(commandId).pipe(Effect.orDie)),
+          Effect.mapError(failAt("validate"))
+        )
+      yield* crash.reach("thread-created")
+    })
+
+    /** Step 3: the workspace, by mode. What this bootstrap creates it also removes on failure. */
+    const prepare = Effect.fn("Bootstrap.prepareWorkspace")(function* (
+      plan: BootstrapPlan,
+      startedAt: number
+    ) {
+      progress.stage = "workspace"
+      yield* record({ stage: "creating-worktree" })
+      const prepared: PreparedWorktree = yield* prepareWorkspace(
+        worktrees,
+        pool,
+        plan,
+        ({ path }) => Effect.andThen(record({ worktreePath: path }), crash.reach("worktree-adding")),
+        // Journaled before git starts, so a restart finds a git this crash left running.
+        { record: (gitGroup) => record({ gitGroup }), running: crash.reach("worktree-git-running") }
+      ).pipe(Effect.mapError(failAt("workspace")))
+      yield* crash.reach("worktree-added")
+      progress.workspace = {
+        branch: prepared.branch,
+        worktreePath: prepared.worktreePath,
+        baseBranch: prepared.baseBranch
+      }
+      progress.warnings.push(...prepared.warnings)
+      yield* record({
+        stage: "workspace-ready",
+        worktreePath: prepared.worktreePath,
+        createdByUs: prepared.createdByUs,
+        result: yield* answer(plan, startedAt, plan.runSetupScript ? "waiting-for-setup" : "requested")
+      })
+      yield* crash.reach("workspace-journaled")
+      const rollbackWorkspace = prepared.createdByUs
+        ? worktrees
+            .remove({
+              repo: plan.project.workspaceRoot,
+              worktreePath: prepared.worktreePath,
+              branch: prepared.branch,
+              deleteBranch: true
+            })
+            .pipe(Effect.ignore)
+        : Effect.void
+      yield* send("workspace", {
+        type: "thread.workspace.record",
+        commandId: step("workspace"),
+        threadId,
+        workspace: {
+          mode: plan.mode,
+          branch: prepared.branch,
+          worktreePath: prepared.worktreePath,
+          baseBranch: prepared.baseBranch,
+          createdByUs: prepared.createdByUs
+        },
+        warnings: prepared.warnings
+      }).pipe(Effect.tapError(() => rollbackWorkspace))
+      if (plan.attachments.length > 0) {
+        const stored = yield* storeAttachments(home, threadId, plan.attachments).pipe(
+          Effect.mapError(failAt("workspace")),
+          Effect.tapError(() => removeAttachments(home, threadId))
+        )
+        yield* send("workspace", {
+          type: "thread.attachments.record",
+          commandId: step("attachments"),
+          threadId,
+          attachments: stored
+        }).pipe(Effect.tapError(() => removeAttachments(home, threadId)))
+        progress.attachments = stored.map((attachment) => attachment.path)
+      }
+      return prepared
+    })
+
+    /** Step 4: setup, in every mode that has a path, when asked. True when the turn may start. */
+    const setup = Effect.fn("Bootstrap.runSetup")(function* (
+      plan: BootstrapPlan,
+      prepared: PreparedWorktree
+    ) {
+      progress.stage = "setup"
+      if (!plan.runSetupScript) return true
+      yield* record({ stage: "running-setup" })
+      const outcome = yield* setupRunner
+        .runAndRecord({
+          threadId,
+          project: plan.project,
+          worktreePath: prepared.worktreePath,
+          branch: prepared.branch,
+          commandId: step("setup"),
+          actor
+        })
+        .pipe(Effect.mapError(failAt("setup")))
+      progress.sequence = Math.max(progress.sequence, outcome.sequence)
+      progress.setup = outcome.status
+      const passed = outcome.status === "succeeded" || outcome.status === "no-script"
+      // The branch moved between the plan and the run: the run refused a script the plan did not see.
+      if (outcome.status === "unapproved" && !progress.warnings.some((w) => w.includes("--approve-setup"))) {
+        progress.warnings.push(
+          `Setup not run: the committed setup script changed since it was approved. Review it, then run '${approveSetupCommand(plan.project.id)}' and 'spindle setup rerun ${threadId}'.`
+        )
+      }
+      if (!passed && plan.onSetupFailure === "continue") {
+        progress.warnings.push(
+          `Setup ${outcome.status}; the first turn was started anyway (onSetupFailure: continue).`
+        )
+      }
+      return passed || plan.onSetupFailure === "continue"
+    })
+
+    /** Step 5: the first turn, or none when setup failed and the caller said stop. */
+    const finish = Effect.fn("Bootstrap.requestTurn")(function* (
+      plan: BootstrapPlan,
+      startedAt: number,
+      turn: boolean
+    ) {
+      progress.stage = "turn"
+      if (turn) {
+        yield* record({ stage: "requesting-turn" })
+        yield* send("turn", {
+          type: "thread.turn.request",
+          commandId: step("turn"),
+          threadId,
+          turnId: plan.turnId,
+          prompt: plan.prompt,
+          ...(progress.attachments.length === 0 ? {} : { attachments: progress.attachments })
+        })
+        yield* crash.reach("turn-requested")
+      }
+      yield* send(turn ? "turn" : "setup", {
+        type: "thread.bootstrap.complete",
+        commandId: step("complete"),
+        threadId
+      })
+      const final = yield* answer(plan, startedAt, turn ? "requested" : "not-started")
+      yield* record({ stage: "done", result: final })
+      return final
+    })
+
+    return Effect.gen(function* () {
+      const startedAt = yield* Clock.currentTimeMillis
+      const plan = yield* validate()
+      progress.setup = plan.runSetupScript ? "pending" : "not-requested"
+      progress.warnings.push(...plan.warnings)
+      yield* createThread(plan)
+      // The thread exists: whatever waited behind this bootstrap at startup may go on.
+      yield* gate.admitted
+      // Before setup, which gets them as SPINDLE_PORT and SPINDLE_PORT_COUNT.
+      const assigned = yield* ports.assign(threadId, actor)
+      if (assigned.warning !== undefined) progress.warnings.push(assigned.warning)
+      const prepared = yield* prepare(plan, startedAt)
+      if (plan.runSetupScript) {
+        yield* Deferred.succeed(flight.workspace, yield* answer(plan, startedAt, "waiting-for-setup"))
+      }
+      const turn = yield* setup(plan, prepared)
+      return yield* finish(plan, startedAt, turn)
+    })
+  }
+}
+
+export const newProgress = (): Progress => ({
+  stage: "validate",
+  attachments: [],
+  sequence: 0,
+  setup: "not-requested",
+  workspace: { branch: null, worktreePath: "", baseBranch: null },
+  warnings: []
+})
+
+/** A defect anywhere in a run, as the error it answers. */
+export const unexpected = (error: unknown) =>
+  error instanceof SpindleError
+    ? error
+    : new SpindleError({ reason: "internal", message: `Bootstrap failed unexpectedly: ${String(error)}` })

@@ -1,0 +1,377 @@
+// The single writer. Every command goes through one queue and one fiber that decides, appends
+// the events, updates the projections and records the receipt in one SQLite transaction, then
+// publishes the events. Reads (snapshot, thread, event stream) never wait for the writer.
+// It does not validate transport input or run side effects outside the database.
+import { createHash } from "node:crypto"
+import {
+  type Actor,
+  type Command,
+  type DispatchResult,
+  EventId,
+  type Project,
+  type ProjectId,
+  type Snapshot,
+  SpindleError,
+  type SpindleEvent,
+  type Thread,
+  type ThreadId
+} from "@spindle/contracts"
+import { type AggregateRef, aggregateOf, emptyReadModel, project, type ReadModel } from "@spindle/read-model"
+import { stableStringify } from "@spindle/shared/json"
+import { randomHex } from "@spindle/shared/random"
+import type * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import * as Ref from "effect/Ref"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
+import * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import { AdmissionLimits } from "../config/ServerConfig.ts"
+import { CommandReceipts } from "../persistence/CommandReceipts.ts"
+import { EventStore } from "../persistence/EventStore.ts"
+import { ProjectionStore } from "../persistence/ProjectionStore.ts"
+import { isStorageFull, storageFullMessage } from "../persistence/storageFull.ts"
+import { decide } from "./decider.ts"
+
+const PAGE_SIZE = 500
+const QUEUE_CAPACITY = 4_096
+const MAX_BATCH = 128
+
+interface Envelope {
+  readonly command: Command
+  readonly actor: Actor
+  readonly done: Deferred.Deferred<DispatchResult, SpindleError>
+}
+
+interface Outcome {
+  readonly result: Result.Result<DispatchResult, SpindleError>
+  /** The model after this command (unchanged unless it was applied). */
+  readonly model: ReadModel
+  readonly events: ReadonlyArray<SpindleEvent>
+}
+
+const internalError = (error: SqlError, commandId?: string) =>
+  new SpindleError({
+    ...(isStorageFull(error)
+      ? { reason: "storage-full", message: storageFullMessage(error.reason.message ?? error.message) }
+      : {
+          reason: "internal",
+          message: `The database failed (${error.reason.message ?? error.message}). Nothing was applied; retry the same command.`
+        }),
+    ...(commandId === undefined ? {} : { commandId: commandId as Command["commandId"] })
+  })
+
+const hashCommand = (command: Command) => createHash("sha256").update(stableStringify(command)).digest("hex")
+
+export class Engine extends Context.Service<
+  Engine,
+  {
+    /** Applies a command; answers the sequence of its last event, or the recorded outcome for a known commandId. */
+    readonly dispatch: (command: Command, actor: Actor) => Effect.Effect<DispatchResult, SpindleError>
+    /** Completes once the projections have caught up with the log (fails if that is impossible). */
+    readonly ready: Effect.Effect<void, SpindleError>
+    readonly readModel: Effect.Effect<ReadModel>
+    readonly snapshot: Effect.Effect<Snapshot>
+    readonly getThread: (id: ThreadId) => Effect.Effect<Thread | undefined>
+    readonly getProject: (id: ProjectId) => Effect.Effect<Project | undefined>
+    /** Every event with a sequence greater than `after`, then live ones: no gap, no duplicate. */
+    readonly events: (after: number) => Stream.Stream<SpindleEvent, SpindleError>
+  }
+>()("spindle/engine/Engine") {
+  static readonly layer = Layer.effect(
+    Engine,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const eventStore = yield* EventStore
+      const receipts = yield* CommandReceipts
+      const projections = yield* ProjectionStore
+      const limits = yield* AdmissionLimits
+
+      const model = yield* Ref.make<ReadModel>(emptyReadModel)
+      const queue = yield* Queue.bounded<Envelope, Cause.Done>(QUEUE_CAPACITY)
+      const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<SpindleEvent>(), PubSub.shutdown)
+      const caughtUp = yield* Deferred.make<void, SpindleError>()
+      let accepting = true
+
+      const saveFolded = (current: ReadModel, events: ReadonlyArray<SpindleEvent>) =>
+        Effect.gen(function* () {
+          const changed = new Map<string, AggregateRef>()
+          let next = current
+          for (const event of events) {
+            next = project(next, event)
+            const ref = aggregateOf(event)
+            changed.set(`${ref.kind}:${ref.id}`, ref)
+          }
+          yield* projections.save(next, changed.values())
+          return next
+        })
+
+      const catchUp = Effect.gen(function* () {
+        let current = yield* projections.load
+        const latest = yield* eventStore.latestSequence
+        if (current === undefined || current.sequence > latest) {
+          yield* Effect.logWarning("Rebuilding the read model from the event log")
+          yield* sql.withTransaction(projections.reset)
+          current = emptyReadModel
+        }
+        const from = current.sequence
+        while (true) {
+          const page: ReadonlyArray<SpindleEvent> = yield* eventStore.readAfter(current.sequence, PAGE_SIZE)
+          if (page.length === 0) break
+          const base: ReadModel = current
+          current = yield* sql.withTransaction(saveFolded(base, page))
+        }
+        yield* Ref.set(model, current)
+        if (current.sequence > from) {
+          yield* Effect.logInfo("Read model caught up").pipe(
+            Effect.annotateLogs({ from, to: current.sequence })
+          )
+        }
+      }).pipe(
+        Effect.mapError(
+          (error) =>
+            new SpindleError({
+              reason: "unavailable",
+              message: `Projection catch-up failed: ${error.reason.message ?? error.message}. Check the database file and restart.`
+            })
+        ),
+        Effect.withSpan("Engine.catchUp")
+      )
+
+      const apply = (envelope: Envelope, current: ReadModel) =>
+        Effect.gen(function* () {
+          const { command, actor } = envelope
+          const payloadHash = hashCommand(command)
+          const answer = (result: Outcome["result"]): Outcome => ({ result, model: current, events: [] })
+          const now = DateTime.formatIso(yield* DateTime.now)
+          const receipt = yield* receipts.get(command.commandId)
+          if (receipt !== undefined) {
+            if (receipt.payloadHash !== payloadHash) {
+              return answer(
+                Result.fail(
+                  new SpindleError({
+                    reason: "conflict",
+                    commandId: command.commandId,
+                    message: `commandId ${command.commandId} was already used for a different ${receipt.commandType} command. Use a new commandId for a new command.`
+                  })
+                )
+              )
+            }
+            return answer(
+              receipt.status === "accepted"
+                ? Result.succeed({ sequence: receipt.sequence })
+                : Result.fail(receipt.error)
+            )
+          }
+          const decision = decide(command, current, { now, limits })
+          if (Result.isFailure(decision)) {
+            // A full project is not this command's outcome, only its moment: a retry with the same
+            // commandId is decided again once there is room. A bootstrap's refused begin is not
+            // recorded either: the bootstrap made nothing, and its own journal keys its retries.
+            if (decision.failure.reason === "capacity" || command.type === "thread.bootstrap.begin") {
+              return answer(Result.fail(decision.failure))
+            }
+            yield* receipts.record(
+              command.commandId,
+              { status: "rejected", commandType: command.type, payloadHash, error: decision.failure },
+              now
+            )
+            return answer(Result.fail(decision.failure))
+          }
+          const drafts = yield* Effect.forEach(decision.success, (draft) =>
+            Effect.map(randomHex(16), (hex) => ({
+              ...draft,
+              eventId: EventId.make(`evt_${hex}`),
+              occurredAt: now,
+              commandId: command.commandId,
+              actor
+            }))
+          )
+          const stored = yield* eventStore.append(drafts)
+          const next = yield* saveFolded(current, stored)
+          yield* receipts.record(
+            command.commandId,
+            { status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence },
+            now
+          )
+          return {
+            result: Result.succeed({ sequence: next.sequence }),
+            model: next,
+            events: stored
+          } satisfies Outcome
+        })
+
+      // Group commit: whatever is queued when the writer comes round is applied in order in one
+      // transaction; each command still gets its own outcome.
+      const processBatch = (batch: ReadonlyArray<Envelope>) =>
+        Effect.gen(function* () {
+          const applied = yield* sql.withTransaction(
+            Effect.gen(function* () {
+              let current = yield* Ref.get(model)
+              const outcomes: Array<Outcome> = []
+              for (const envelope of batch) {
+                const outcome = yield* apply(envelope, current)
+                current = outcome.model
+                outcomes.push(outcome)
+              }
+              return { model: current, outcomes }
+            })
+          )
+          yield* Ref.set(model, applied.model)
+          yield* PubSub.publishAll(
+            pubsub,
+            applied.outcomes.flatMap((outcome) => outcome.events)
+          )
+          yield* Effect.forEach(
+            batch,
+            (envelope, i) => {
+              const { result } = applied.outcomes[i]!
+              return Result.isSuccess(result)
+                ? Deferred.succeed(envelope.done, result.success)
+                : Deferred.fail(envelope.done, result.failure)
+            },
+            { discard: true }
+          )
+        }).pipe(
+          Effect.catch((error: SqlError) =>
+            Effect.forEach(
+              batch,
+              (envelope) => Deferred.fail(envelope.done, internalError(error, envelope.command.commandId)),
+              { discard: true }
+            )
+          ),
+          // Anything else that goes wrong fails this batch's commands; the writer lives on. The
+          // transaction rolled back and the in-memory model was not touched, so nothing is half-applied.
+          Effect.catchCause((cause) =>
+            Effect.andThen(
+              Effect.logError("The engine failed on a batch of commands", cause),
+              Effect.forEach(
+                batch,
+                (envelope) =>
+                  Deferred.fail(
+                    envelope.done,
+                    new SpindleError({
+                      reason: "internal",
+                      commandId: envelope.command.commandId,
+                      message:
+                        "The server failed while applying this command; nothing was applied. Retry it; see the server log."
+                    })
+                  ),
+                { discard: true }
+              )
+            )
+          ),
+          Effect.withSpan("Engine.processBatch", { attributes: { "batch.size": batch.length } })
+        )
+
+      const writer = Effect.gen(function* () {
+        const startup = yield* Effect.exit(catchUp)
+        yield* Deferred.done(caughtUp, startup)
+        while (true) {
+          const batch = yield* Queue.takeBetween(queue, 1, MAX_BATCH)
+          if (startup._tag === "Failure") {
+            yield* Effect.forEach(batch, (envelope) => Deferred.failCause(envelope.done, startup.cause), {
+              discard: true
+            })
+            continue
+          }
+          yield* processBatch(batch)
+        }
+      }).pipe(Effect.catchTag("Done", () => Effect.void))
+
+      const writerFiber = yield* Effect.forkScoped(writer)
+      // On shutdown: refuse new commands, let the writer finish what is queued, then stop.
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function* () {
+          accepting = false
+          yield* Queue.end(queue)
+          yield* Fiber.await(writerFiber)
+        })
+      )
+
+      const dispatch = Effect.fn("Engine.dispatch")(function* (command: Command, actor: Actor) {
+        if (!accepting) {
+          return yield* new SpindleError({
+            reason: "unavailable",
+            commandId: command.commandId,
+            message: "The server is shutting down. Retry the same command once it is back."
+          })
+        }
+        const done = yield* Deferred.make<DispatchResult, SpindleError>()
+        yield* Queue.offer(queue, { command, actor, done })
+        return yield* Deferred.await(done)
+      })
+
+      const snapshot = Effect.map(
+        Ref.get(model),
+        (m): Snapshot => ({
+          sequence: m.sequence,
+          projects: Array.from(HashMap.values(m.projects)).sort((a, b) =>
+            a.createdAt.localeCompare(b.createdAt)
+          ),
+          // Deleted threads stay in the model (and their events in the log) but not in lists.
+          threads: Array.from(HashMap.values(m.threads))
+            .filter((t) => t.deletedAt === null)
+            .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        })
+      )
+
+      const events = (after: number): Stream.Stream<SpindleEvent, SpindleError> =>
+        Stream.unwrap(
+          Effect.gen(function* () {
+            // Subscribe before reading the backlog, so nothing committed meanwhile is missed;
+            // anything seen twice is dropped by sequence.
+            const subscription = yield* PubSub.subscribe(pubsub)
+            let last = after
+            const deliver = (event: SpindleEvent): Effect.Effect<ReadonlyArray<SpindleEvent>, SqlError> => {
+              if (event.sequence <= last) return Effect.succeed([])
+              if (event.sequence === last + 1) {
+                last = event.sequence
+                return Effect.succeed([event])
+              }
+              // A hole (should not happen): fill it from the log before going on.
+              return Effect.map(eventStore.readAfter(last, event.sequence - last), (missing) => {
+                last = event.sequence
+                return missing
+              })
+            }
+            const backlog = Stream.paginate(after, (cursor: number) =>
+              Effect.map(eventStore.readAfter(cursor, PAGE_SIZE), (page) => {
+                const tail = page.at(-1)
+                return [
+                  page,
+                  page.length === PAGE_SIZE && tail ? Option.some(tail.sequence) : Option.none()
+                ] as const
+              })
+            )
+            return Stream.concat(backlog, Stream.fromSubscription(subscription)).pipe(
+              Stream.mapEffect(deliver),
+              Stream.flattenIterable,
+              Stream.mapError((error) => internalError(error))
+            )
+          })
+        )
+
+      return {
+        dispatch,
+        ready: Deferred.await(caughtUp),
+        readModel: Ref.get(model),
+        snapshot,
+        getThread: (id: ThreadId) =>
+          Effect.map(Ref.get(model), (m) => Option.getOrUndefined(HashMap.get(m.threads, id))),
+        getProject: (id: ProjectId) =>
+          Effect.map(Ref.get(model), (m) => Option.getOrUndefined(HashMap.get(m.projects, id))),
+        events
+      }
+    })
+  )
+}

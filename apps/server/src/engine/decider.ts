@@ -1,0 +1,190 @@
+// Pure decisions: (command, read model, now) -> events, or the error to answer. No I/O, no clock,
+// no randomness: whatever a command needs from the outside world (resolved paths, detected
+// branches) is filled in before it gets here.
+//
+// This file routes each command to its decider (projects, bootstrap, turns) and decides the rest:
+// a thread's life after its bootstrap (archive, unarchive, delete, its worktree, idleness) and
+// what it is told.
+import type { Command } from "@spindle/contracts"
+import type { ReadModel } from "@spindle/read-model"
+import * as Result from "effect/Result"
+import { checkActiveLimit, worktreeHolder } from "./admission.ts"
+import { decideBootstrap } from "./bootstrapDecider.ts"
+import {
+  accept,
+  type DecideContext,
+  type Decision,
+  findProject,
+  projectNotFound,
+  reject,
+  withThread
+} from "./decision.ts"
+import { decideProject } from "./projectDecider.ts"
+import {
+  decideApprovalResponse,
+  decideInterrupt,
+  decideProviderReport,
+  decideTurnStart
+} from "./turnDecider.ts"
+
+export type { DecideContext, Decision } from "./decision.ts"
+
+export const decide = (command: Command, model: ReadModel, context: DecideContext): Decision => {
+  switch (command.type) {
+    case "project.create":
+    case "project.update":
+    case "project.remove":
+      return decideProject(command, model, context)
+
+    case "thread.create":
+    case "thread.bootstrap.begin":
+    case "thread.attachments.record":
+    case "thread.ports.assign":
+    case "thread.workspace.record":
+    case "thread.setup.start":
+    case "thread.setup.finish":
+    case "thread.turn.request":
+    case "thread.bootstrap.fail":
+    case "thread.bootstrap.complete":
+      return decideBootstrap(command, model, context)
+
+    case "thread.turn.start": {
+      if (command.bootstrap !== undefined) {
+        return reject({
+          reason: "validation",
+          threadId: command.threadId,
+          field: "bootstrap",
+          message:
+            "A thread.turn.start with bootstrap is handled by the bootstrap dispatcher, not the engine."
+        })
+      }
+      return withThread(model, command.threadId, (thread) => decideTurnStart(thread, command))
+    }
+
+    case "thread.turn.interrupt":
+      return withThread(model, command.threadId, (thread) => decideInterrupt(thread, command))
+
+    case "thread.approval.respond":
+      return withThread(model, command.threadId, (thread) => decideApprovalResponse(thread, command))
+
+    case "thread.child.notify":
+      return withThread(model, command.threadId, (parent) =>
+        accept({ type: "thread.child-notified", payload: { threadId: parent.id, notice: command.notice } })
+      )
+
+    case "thread.provider.record":
+      // A session stopping, or a turn ending, after the thread was archived is still recorded.
+      return withThread(model, command.threadId, (thread) => decideProviderReport(thread, command.report), {
+        allowArchived: true
+      })
+
+    case "thread.setup.rerun":
+      return reject({
+        reason: "validation",
+        threadId: command.threadId,
+        message: "thread.setup.rerun is handled by the bootstrap dispatcher, not the engine."
+      })
+
+    case "thread.archive":
+      return withThread(model, command.threadId, (thread) =>
+        thread.bootstrap.status === "running"
+          ? reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message: `Thread ${thread.id} is still being bootstrapped. Wait for it ('spindle thread wait ${thread.id} --for setup-completed'), then archive it.`
+            })
+          : accept({ type: "thread.archived", payload: { threadId: thread.id } })
+      )
+
+    case "thread.unarchive":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) => {
+          if (thread.status !== "archived" || thread.deletedAt !== null) {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message:
+                thread.deletedAt !== null
+                  ? `Thread ${thread.id} was deleted; start a new thread instead.`
+                  : `Thread ${thread.id} is not archived.`
+            })
+          }
+          if (findProject(model, thread.projectId) === undefined) return projectNotFound(thread.projectId)
+          const limit = checkActiveLimit(model, thread.projectId, context.limits)
+          if (Result.isFailure(limit)) return Result.fail(limit.failure)
+          const kept = thread.cleanup?.outcome === "removed" ? null : thread.workspace.worktreePath
+          const holder = kept === null ? undefined : worktreeHolder(model, kept, thread.id)
+          if (holder !== undefined) {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              path: kept as string,
+              message: `${kept} is now the workspace of active thread ${holder}. Archive that thread first.`
+            })
+          }
+          return accept({ type: "thread.unarchived", payload: { threadId: thread.id } })
+        },
+        { allowArchived: true }
+      )
+
+    case "thread.delete":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          thread.status !== "archived" || thread.deletedAt !== null
+            ? reject({
+                reason: "conflict",
+                threadId: thread.id,
+                message:
+                  thread.deletedAt !== null
+                    ? `Thread ${thread.id} is already deleted.`
+                    : `Thread ${thread.id} must be archived before it is deleted.`
+              })
+            : accept({ type: "thread.deleted", payload: { threadId: thread.id } }),
+        { allowArchived: true }
+      )
+
+    case "thread.worktree.record":
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          accept({
+            type: "thread.worktree-cleaned",
+            payload: { threadId: thread.id, cleanup: command.cleanup }
+          }),
+        { allowArchived: true }
+      )
+
+    case "thread.worktree.restore":
+      return withThread(model, command.threadId, (thread) =>
+        accept({
+          type: "thread.worktree-restored",
+          payload: { threadId: thread.id, worktreePath: command.worktreePath, branch: command.branch }
+        })
+      )
+
+    case "thread.warn":
+      // Said once: looking at the thread again refuses again, and records nothing new.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          thread.warnings.includes(command.warning)
+            ? accept()
+            : accept({ type: "thread.warned", payload: { threadId: thread.id, warning: command.warning } }),
+        { allowArchived: true }
+      )
+
+    case "thread.idle.flag":
+      return withThread(model, command.threadId, (thread) =>
+        accept({
+          type: "thread.flagged-idle",
+          payload: { threadId: thread.id, idleSince: command.idleSince }
+        })
+      )
+  }
+}

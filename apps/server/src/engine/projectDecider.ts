@@ -1,0 +1,119 @@
+// Pure decisions about projects: register a repository, change its settings, remove it.
+import {
+  type Command,
+  DEFAULT_PORT_COUNT,
+  DEFAULT_RETENTION,
+  DEFAULT_SETUP_TIMEOUT_SECONDS,
+  type Project,
+  withoutBidiControls
+} from "@spindle/contracts"
+import type { ReadModel } from "@spindle/read-model"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import {
+  accept,
+  type DecideContext,
+  type Decision,
+  findProject,
+  projectNotFound,
+  reject
+} from "./decision.ts"
+
+/** A project's default title: its folder's name, made a valid one-line title (the folder may not be). */
+const titleFromPath = (path: string) => {
+  const name = withoutBidiControls(path.replace(/\/+$/, "").split("/").pop() ?? "")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped
+    .replace(/[\u0000-\u001f\u007f\ufffd]/gu, "")
+    .trim()
+    .slice(0, 200)
+    .trim()
+  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(name) ? name : "project"
+}
+
+export const decideProject = (
+  command: Extract<Command, { type: "project.create" | "project.update" | "project.remove" }>,
+  model: ReadModel,
+  context: DecideContext
+): Decision => {
+  const { now } = context
+  switch (command.type) {
+    case "project.create": {
+      if (findProject(model, command.projectId) !== undefined) {
+        return reject({
+          reason: "conflict",
+          projectId: command.projectId,
+          message: `Project ${command.projectId} already exists. Choose another id, or update it with project.update.`
+        })
+      }
+      const existing = HashMap.findFirst(model.projects, (p) => p.workspaceRoot === command.workspaceRoot)
+      if (Option.isSome(existing)) {
+        const [id] = existing.value
+        return reject({
+          reason: "conflict",
+          projectId: id,
+          path: command.workspaceRoot,
+          message: `The repository ${command.workspaceRoot} is already registered as project ${id}. Use that project instead.`
+        })
+      }
+      const project: Project = {
+        id: command.projectId,
+        title: command.title ?? titleFromPath(command.workspaceRoot),
+        workspaceRoot: command.workspaceRoot,
+        defaultBranch: command.defaultBranch ?? null,
+        setupScript: command.setupScript ?? null,
+        setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
+        setupEnv: command.setupEnv ?? {},
+        // Read by the server before the command got here (Commands); absent, nothing is approved.
+        setupApproval: command.setupApproval ?? null,
+        agentEnv: command.agentEnv ?? {},
+        initSubmodules: command.initSubmodules ?? false,
+        submoduleUrls: command.submoduleUrls ?? [],
+        gitHooks: command.gitHooks ?? false,
+        // Filled in from the event's actor by the projector.
+        gitHooksSetBy: null,
+        defaultProvider: command.defaultProvider ?? "codex",
+        defaultModel: command.defaultModel ?? null,
+        // A new project's threads work in the sandbox unless the user says otherwise (issue: threads
+        // started full-access and nothing said so).
+        defaultRuntimeMode: command.defaultRuntimeMode ?? "sandboxed",
+        codexBin: command.codexBin ?? null,
+        codexConfig: command.codexConfig ?? [],
+        agentCommand: command.agentCommand ?? null,
+        worktreePoolSize: command.worktreePoolSize ?? 0,
+        portCount: command.portCount ?? DEFAULT_PORT_COUNT,
+        retention: command.retention ?? DEFAULT_RETENTION,
+        createdAt: now,
+        updatedAt: now
+      }
+      return accept({ type: "project.created", payload: { project } })
+    }
+
+    case "project.update": {
+      if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
+      const { type: _type, commandId: _commandId, projectId, approveSetup: _approve, ...changes } = command
+      if (Object.keys(changes).length === 0) {
+        return reject({
+          reason: "validation",
+          projectId,
+          message: "project.update changes nothing: give at least one setting to change."
+        })
+      }
+      return accept({ type: "project.updated", payload: { projectId, changes } })
+    }
+
+    case "project.remove": {
+      if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
+      const active = HashMap.size(
+        HashMap.filter(model.threads, (t) => t.projectId === command.projectId && t.status === "active")
+      )
+      if (active > 0) {
+        return reject({
+          reason: "conflict",
+          projectId: command.projectId,
+          message: `Project ${command.projectId} still has ${active} active thread(s). Archive them first ('spindle thread archive <id>'), or remove the project with --archive-threads.`
+        })
+      }
+      return accept({ type: "project.deleted", payload: { projectId: command.projectId } })
+    }
+  }
+}

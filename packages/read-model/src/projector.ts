@@ -1,0 +1,295 @@
+// Pure fold of one event into the read model. No I/O, no clock: everything it needs is in the
+// event, so replaying the log always rebuilds the same model.
+import { MAX_LAST_MESSAGE, type SpindleEvent, type Thread, type ThreadTurn } from "@spindle/contracts"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import { addNotice } from "./agentNotices.ts"
+import type { ReadModel } from "./readModel.ts"
+
+/** The latest warnings a thread keeps. */
+const MAX_WARNINGS = 20
+
+const updateThread = (
+  model: ReadModel,
+  event: SpindleEvent & { readonly payload: { readonly threadId: Thread["id"] } },
+  f: (thread: Thread) => Thread
+): ReadModel =>
+  Option.match(HashMap.get(model.threads, event.payload.threadId), {
+    onNone: () => model,
+    onSome: (thread) => ({
+      ...model,
+      threads: HashMap.set(model.threads, thread.id, {
+        ...f(thread),
+        updatedAt: event.occurredAt,
+        // Anything that happens to a thread ends its idleness.
+        idleSince: event.type === "thread.flagged-idle" ? event.payload.idleSince : null
+      })
+    })
+  })
+
+/** Changes the thread's latest turn when it is the one the event names. */
+const updateTurn = (
+  model: ReadModel,
+  event: SpindleEvent & { readonly payload: { readonly threadId: Thread["id"]; readonly turnId: string } },
+  f: (turn: ThreadTurn) => ThreadTurn
+): ReadModel =>
+  updateThread(model, event, (thread) =>
+    thread.latestTurn?.turnId === event.payload.turnId
+      ? { ...thread, latestTurn: f(thread.latestTurn) }
+      : thread
+  )
+
+/** Any progress of the agent's turn ends its stall. */
+const progressed = (turn: ThreadTurn): ThreadTurn =>
+  turn.stalledSince === null ? turn : { ...turn, stalledSince: null }
+
+const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
+  switch (event.type) {
+    case "project.created":
+      return {
+        ...model,
+        projects: HashMap.set(model.projects, event.payload.project.id, {
+          ...event.payload.project,
+          gitHooksSetBy: event.payload.project.gitHooks ? { actor: event.actor, at: event.occurredAt } : null
+        })
+      }
+    case "project.updated":
+      return Option.match(HashMap.get(model.projects, event.payload.projectId), {
+        onNone: () => model,
+        onSome: (project) => ({
+          ...model,
+          projects: HashMap.set(model.projects, project.id, {
+            ...project,
+            ...event.payload.changes,
+            ...(event.payload.changes.gitHooks === undefined
+              ? {}
+              : { gitHooksSetBy: { actor: event.actor, at: event.occurredAt } }),
+            updatedAt: event.occurredAt
+          })
+        })
+      })
+    case "project.deleted":
+      // Its threads (all archived by now) go with it from every list; their events stay.
+      return {
+        ...model,
+        projects: HashMap.remove(model.projects, event.payload.projectId),
+        threads: HashMap.map(model.threads, (thread) =>
+          thread.projectId === event.payload.projectId && thread.deletedAt === null
+            ? { ...thread, deletedAt: event.occurredAt }
+            : thread
+        )
+      }
+    case "thread.created":
+      return { ...model, threads: HashMap.set(model.threads, event.payload.thread.id, event.payload.thread) }
+    case "thread.deleted":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "archived",
+        archivedAt: thread.archivedAt ?? event.occurredAt,
+        deletedAt: event.occurredAt,
+        ports: null
+      }))
+    case "thread.archived":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "archived",
+        archivedAt: event.occurredAt,
+        ports: null
+      }))
+    case "thread.unarchived":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "active",
+        archivedAt: null,
+        cleanup: thread.cleanup?.outcome === "removed" ? thread.cleanup : null
+      }))
+    case "thread.worktree-cleaned":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        cleanup: event.payload.cleanup,
+        workspace:
+          event.payload.cleanup.outcome === "removed"
+            ? { ...thread.workspace, worktreePath: null }
+            : thread.workspace
+      }))
+    case "thread.worktree-restored":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        cleanup: null,
+        workspace: {
+          ...thread.workspace,
+          worktreePath: event.payload.worktreePath,
+          branch: event.payload.branch
+        }
+      }))
+    case "thread.ports-assigned":
+      return updateThread(model, event, (thread) => ({ ...thread, ports: event.payload.ports }))
+    case "thread.flagged-idle":
+      return updateThread(model, event, (thread) => thread)
+    case "thread.warned":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        warnings: [...thread.warnings, event.payload.warning].slice(-MAX_WARNINGS)
+      }))
+    case "thread.workspace-prepared":
+      return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
+    case "thread.setup-started":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        setup: {
+          status: "running",
+          runs: event.payload.run,
+          exitCode: null,
+          signal: null,
+          durationMs: null,
+          logTail: ""
+        }
+      }))
+    case "thread.setup-completed": {
+      const { status, run, exitCode, signal, durationMs, logTail } = event.payload
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        setup: { status, runs: run, exitCode, signal, durationMs, logTail }
+      }))
+    }
+    case "thread.turn-start-requested":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        latestTurn: {
+          turnId: event.payload.turnId,
+          status: "requested",
+          requestedAt: event.occurredAt,
+          completedAt: null,
+          reason: null,
+          lastMessage: null,
+          lastMessageTruncated: false,
+          usage: null,
+          stalledSince: null
+        }
+      }))
+    case "thread.turn-steer-requested":
+    case "thread.turn-interrupt-requested":
+      return updateThread(model, event, (thread) => thread)
+    case "thread.session-changed": {
+      const { status, providerSessionId, resumeCursor, error, reason } = event.payload
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        // A session that stopped keeps the conversation it had, for the next one to resume.
+        session: {
+          status,
+          providerSessionId,
+          resumeCursor: resumeCursor ?? thread.session.resumeCursor,
+          error,
+          reason: reason ?? null
+        }
+      }))
+    }
+    case "thread.turn-started":
+      return updateTurn(model, event, (turn) => ({ ...turn, status: "running" }))
+    case "thread.turn-item": {
+      const { item, phase } = event.payload
+      if (item.kind !== "agent-message" || phase !== "completed" || item.text === undefined) {
+        return updateTurn(model, event, progressed)
+      }
+      const text = item.text
+      return updateTurn(model, event, (turn) => ({
+        ...progressed(turn),
+        lastMessage: text.length > MAX_LAST_MESSAGE ? text.slice(text.length - MAX_LAST_MESSAGE) : text,
+        lastMessageTruncated: text.length > MAX_LAST_MESSAGE
+      }))
+    }
+    case "thread.turn-usage":
+      return updateTurn(model, event, (turn) => ({ ...progressed(turn), usage: event.payload.usage }))
+    case "thread.turn-stalled":
+      return updateTurn(model, event, (turn) => ({ ...turn, stalledSince: event.payload.since }))
+    case "thread.agent-noticed":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        agentNotices: addNotice(thread.agentNotices, event.payload.notice, event.occurredAt)
+      }))
+    case "thread.turn-ended":
+      return updateTurn(model, event, (turn) => ({
+        ...progressed(turn),
+        status: event.payload.status,
+        reason: event.payload.reason,
+        completedAt: event.occurredAt
+      }))
+    case "thread.approval-requested":
+      // An agent that asks is not stalled: it waits for a person.
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        latestTurn:
+          thread.latestTurn?.turnId === event.payload.approval.turnId
+            ? progressed(thread.latestTurn)
+            : thread.latestTurn,
+        pendingApprovals: [...thread.pendingApprovals, event.payload.approval]
+      }))
+    case "thread.attachments-added":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        attachments: [...thread.attachments, ...event.payload.attachments]
+      }))
+    case "thread.child-notified":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        childNotices: [...thread.childNotices, event.payload.notice]
+      }))
+    case "thread.child-notices-delivered": {
+      const delivered = new Set(event.payload.noticeIds)
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        childNotices: thread.childNotices.filter((n) => !delivered.has(n.noticeId))
+      }))
+    }
+    case "thread.approval-resolved":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        pendingApprovals: thread.pendingApprovals.filter((a) => a.requestId !== event.payload.requestId)
+      }))
+    case "thread.bootstrap-failed":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        bootstrap: { status: "failed", stage: event.payload.stage, error: event.payload.error },
+        // A setup that was only waiting for the workspace will not run now; one still shown running
+        // has ended (its end could not be recorded), since a bootstrap fails only after its run.
+        setup:
+          thread.setup.status === "pending"
+            ? { ...thread.setup, status: "not-requested" }
+            : thread.setup.status === "running"
+              ? { ...thread.setup, status: "interrupted" }
+              : thread.setup
+      }))
+    case "thread.bootstrap-restarted":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "active",
+        archivedAt: null,
+        workspace: {
+          mode: event.payload.workspaceMode,
+          branch: null,
+          worktreePath: event.payload.worktreePath ?? null,
+          baseBranch: null,
+          createdByUs: false
+        },
+        bootstrap: { status: "running", stage: null, error: null },
+        setup: {
+          ...thread.setup,
+          status: event.payload.runSetupScript ? "pending" : "not-requested",
+          exitCode: null,
+          signal: null,
+          durationMs: null,
+          logTail: ""
+        }
+      }))
+    case "thread.bootstrap-completed":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        bootstrap: { status: "completed", stage: null, error: null }
+      }))
+  }
+}
+
+export const project = (model: ReadModel, event: SpindleEvent): ReadModel => ({
+  ...fold(model, event),
+  sequence: event.sequence
+})
