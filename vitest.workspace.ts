@@ -36,9 +36,9 @@ const reliability = defineProject({
   }
 })
 
-// The board's tests (`npm test` runs them): the real server and the page in a real Chromium
-// (Debian's, at /usr/bin/chromium, driven by playwright-core). One file at a time: each starts a
-// browser and servers, and the machine has two cores.
+// The board's tests (`npm test` runs them): the real server and the page in a real Chromium (the
+// system's, or the npm package's: apps/board/test/browser.ts) driven by playwright-core. One file
+// at a time: each starts a browser and servers, and the machine has two cores.
 const board = defineProject({
   test: {
     name: "board",

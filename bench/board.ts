@@ -1,4 +1,4 @@
-// The board under load, in Debian's Chromium against the real server (loopback only, bounded):
+// The board under load, in a real Chromium (the tests' choice) against the real server (loopback only, bounded):
 // first render of a board with 1,000 threads (navigation start to every column filled, list
 // virtualized), then the page's JS heap while 10,000 events stream in (after a forced GC at each
 // mark). Run: `node bench/board.ts` (THREADS=…, EVENTS=… to change the sizes).

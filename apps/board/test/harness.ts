@@ -1,15 +1,16 @@
 // Test wiring for the board: the real server (`npm start`, its own process group, a temp home, a
-// chosen or free port on 127.0.0.1), the real `spindle` CLI, real git repositories, and Debian's
-// Chromium driven by playwright-core. Everything started here is stopped by `cleanup()`.
+// chosen or free port on 127.0.0.1), the real `spindle` CLI, real git repositories, and a real
+// Chromium (browser.ts says which) driven by playwright-core. Everything started here is stopped
+// by `cleanup()`.
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
+import { chooseBrowser } from "./browser.ts"
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../../..")
 const BIN = join(REPO_ROOT, "apps/server/bin/spindle.mjs")
-export const CHROMIUM = process.env.SPINDLE_TEST_CHROMIUM ?? "/usr/bin/chromium"
 
 const cleanups: Array<() => Promise<void> | void> = []
 
@@ -160,11 +161,12 @@ export const startServer = (
     })
   })
 
-/** Debian's Chromium, headless, with the flags that keep it off the network. */
+/** The system's Chromium, or the npm package's (browser.ts), headless, kept off the network. */
 export const launchBrowser = async (): Promise<Browser> => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
+  const choice = await chooseBrowser(REPO_ROOT)
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: choice.executablePath,
+    env: { ...process.env, ...choice.env },
     headless: true,
     args: [
       "--no-sandbox",
@@ -173,7 +175,8 @@ export const launchBrowser = async (): Promise<Browser> => {
       "--no-first-run",
       "--disable-background-networking",
       "--disable-component-update",
-      "--disable-sync"
+      "--disable-sync",
+      ...choice.args
     ],
     timeout: 30_000
   })
