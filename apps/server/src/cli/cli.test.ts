@@ -1,6 +1,7 @@
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { closedPort } from "../testing/closedPort.ts"
 import { gitRepo, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
 import { mcpClient } from "../testing/mcp.ts"
@@ -89,9 +90,21 @@ describe("spindle CLI against a real server", () => {
       assert.strictEqual(unknownFlag.code, 2)
       const badToken = yield* spindle(["project", "list", "--token", "spc_wrong"], env)
       assert.strictEqual(badToken.code, 3)
+      assert.include(badToken.stderr, `the server at ${server.url} refused the token: `)
+      assert.notInclude(badToken.stderr, "cannot reach")
       const nowhere = yield* spindle(["project", "list"], { SPINDLE_HOME: yield* tempHome })
       assert.strictEqual(nowhere.code, 3)
       assert.include(nowhere.stderr, "npm start")
+      const port = yield* closedPort
+      const nothingListening = yield* spindle(
+        ["project", "list", "--json", "--url", `http://127.0.0.1:${port}`],
+        env
+      )
+      assert.strictEqual(nothingListening.code, 3)
+      assert.match(
+        JSON.parse(nothingListening.stdout).error.message,
+        /^no server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/
+      )
       // A read-only token may read but not operate: forbidden is an operation failure.
       const token = JSON.parse(
         (yield* spindle(["token", "create", "--name", "ro", "--scope", "read", "--json"], env)).stdout

@@ -53,24 +53,85 @@ const firstLine = (error: unknown) => {
 const isSpindleError = (error: unknown): error is { reason: string; message: string } =>
   typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "SpindleError"
 
-const failure = (error: unknown, url: string): CliFailure => {
-  if (error instanceof CliFailure) return error
+const failure = (error: unknown, url: string, token: string, home: string): Effect.Effect<CliFailure> => {
+  if (error instanceof CliFailure) return Effect.succeed(error)
   if (isSpindleError(error)) {
     const details = { ...(error as object) } as Record<string, unknown>
     delete details._tag
-    return new CliFailure({
-      code: error.reason === "unauthorized" ? EXIT.unreachable : EXIT.failed,
-      reason: error.reason,
-      message: `${error.reason}: ${error.message}`,
-      details
-    })
+    return Effect.succeed(
+      new CliFailure({
+        code: error.reason === "unauthorized" ? EXIT.unreachable : EXIT.failed,
+        reason: error.reason,
+        message: `${error.reason}: ${error.message}`,
+        details
+      })
+    )
   }
-  return new CliFailure({
-    code: EXIT.unreachable,
-    reason: "unreachable",
-    message: `cannot reach the server at ${url} (${firstLine(error)}). Is it running ('spindle status', 'spindle serve')? Is the token valid?`
-  })
+  return Effect.map(whyNotOpen(url, token), (why) =>
+    why._tag === "refused"
+      ? new CliFailure({
+          code: EXIT.unreachable,
+          reason: "unauthorized",
+          message: why.message.includes("owner-token")
+            ? `the server at ${url} refused the token: ${why.message}`
+            : `the server at ${url} refused the token: ${why.message} Pass one with --token or SPINDLE_TOKEN; the owner token is in ${join(home, "owner-token")}.`
+        })
+      : why._tag === "nothing"
+        ? new CliFailure({
+            code: EXIT.unreachable,
+            reason: "unreachable",
+            message: `no server at ${url} (${why.cause}). Start one with 'spindle serve' (or 'npm start'), or check --url / SPINDLE_URL.`
+          })
+        : new CliFailure({
+            code: EXIT.unreachable,
+            reason: "unreachable",
+            message: `cannot reach the server at ${url} (${firstLine(error)}). Is it running ('spindle status', 'spindle serve')?`
+          })
+  )
 }
+
+/**
+ * Why the connection failed, asked only once it has: a plain GET of /ws with the token. The server
+ * checks the token before any upgrade, so a refused token answers 401 with its reason; nothing
+ * listening fails to connect at all.
+ */
+const whyNotOpen = (url: string, token: string) =>
+  Effect.promise(async (): Promise<WhyNotOpen> => {
+    // node:http, not fetch: fetch refuses some ports outright ("bad port"), before connecting.
+    const { request } = url.startsWith("https:") ? await import("node:https") : await import("node:http")
+    return new Promise<WhyNotOpen>((resolve) => {
+      const req = request(new URL("/ws", url), {
+        headers: { authorization: `Bearer ${token}` },
+        timeout: 3_000
+      })
+      req.on("timeout", () => req.destroy())
+      req.on("error", (error: NodeJS.ErrnoException) =>
+        resolve(
+          error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "EHOSTUNREACH"
+            ? { _tag: "nothing", cause: error.code }
+            : { _tag: "other" }
+        )
+      )
+      req.on("response", (response) => {
+        let body = ""
+        response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk))
+        response.on("end", () => {
+          if (response.statusCode !== 401) return resolve({ _tag: "other" })
+          let message: unknown
+          try {
+            message = (JSON.parse(body) as { message?: unknown }).message
+          } catch {}
+          resolve({ _tag: "refused", message: typeof message === "string" ? message : "unauthorized." })
+        })
+      })
+      req.end()
+    })
+  })
+
+type WhyNotOpen =
+  | { _tag: "refused"; message: string }
+  | { _tag: "nothing"; cause: string }
+  | { _tag: "other" }
 
 /**
  * A request the RPC client could not encode: a value the contracts refuse, found before sending
@@ -114,7 +175,7 @@ export const withClient = <A>(program: (client: SpindleClient) => Effect.Effect<
     }
     const { makeClient } = yield* Effect.promise(() => import("./rpcClient.ts"))
     return yield* Effect.scoped(Effect.flatMap(makeClient({ url, token }), program)).pipe(
-      Effect.mapError((error) => failure(error, url)),
+      Effect.catch((error) => Effect.flatMap(failure(error, url, token, home), Effect.fail)),
       Effect.catchDefect(unencodable)
     )
   })
