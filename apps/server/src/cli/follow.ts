@@ -207,14 +207,12 @@ export const followThread = (
     return end ?? "turn-requested"
   }).pipe(
     // Ctrl-C stops the watching, not the work.
-    Effect.onInterrupt(() =>
-      Effect.sync(() => {
-        writeErrorLine(
-          `\nspindle: stopped following; thread ${threadId} goes on on the server. Re-attach with 'spindle thread follow ${threadId}', or see it with 'spindle thread show ${threadId}'.`
-        )
-      })
-    )
+    Effect.onInterrupt(() => Effect.sync(() => writeErrorLine(stillGoing(threadId))))
   )
+
+/** What Ctrl-C while starting or following a thread leaves behind, and how to get back to it. */
+export const stillGoing = (threadId: string) =>
+  `\nspindle: stopped following; thread ${threadId} goes on on the server. Re-attach with 'spindle thread follow ${threadId}', or see it with 'spindle thread show ${threadId}'.`
 
 /** A followed turn that did not complete is a failure for scripts (exit 1), with what to do next. */
 export const failedTurn = (end: FollowEnd, threadId: string) =>

@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process"
 import { resolve } from "node:path"
 import type { BootstrapResult, ThreadId } from "@spindle/contracts"
+import { threadOfEvent } from "@spindle/read-model"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
@@ -12,14 +13,14 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
-import { failedTurn, followThread } from "./follow.ts"
+import { failedTurn, followThread, stillGoing } from "./follow.ts"
 import { globalOptions } from "./globals.ts"
 import { idArgument, idFlag } from "./ids.ts"
 import { archiveCommand, deleteCommand, unarchiveCommand } from "./lifecycleCommands.ts"
 import { commandId, print, writeErrorLine, writeLine } from "./output.ts"
 import { agentRights, RUNTIME_MODES, runtimeModeHelp } from "./runtimeModes.ts"
 import { childrenCommand, diffCommand, stopThreadCommand, waitCommand } from "./teamCommands.ts"
-import { formatThread, THREAD_STATES, threadState, threadTable } from "./threadView.ts"
+import { formatThread, THREAD_STATES, threadState, threadTable, whereItStands } from "./threadView.ts"
 import { approveCommand, declineCommand, interruptCommand, sendCommand } from "./turnCommands.ts"
 
 const threadIdArg = idArgument("thread", "The thread's id")
@@ -117,16 +118,30 @@ const start = Command.make(
       }
       const thread = yield* withClient((client) =>
         Effect.gen(function* () {
-          const status = flags.follow ? yield* client["server.getStatus"]() : undefined
-          const progress =
-            status === undefined
-              ? undefined
-              : yield* Effect.forkChild(
-                  followThread(client, threadId, status.sequence, writeLine, {
-                    json,
-                    untilTurnRequested: status.providers === false
-                  })
+          const status = yield* client["server.getStatus"]()
+          // Without --follow, its id as soon as it exists: the worktree, setup and turn can take a
+          // while, and Ctrl-C leaves it running.
+          if (!json && !flags.follow)
+            yield* client["orchestration.subscribe"]({ fromSequence: status.sequence }).pipe(
+              Stream.filter((event) => threadOfEvent(event) === threadId),
+              Stream.take(1),
+              Stream.runForEach(() =>
+                Effect.sync(() =>
+                  writeErrorLine(
+                    `Started thread ${threadId}: preparing its worktree, setup, then its first turn…`
+                  )
                 )
+              ),
+              Effect.forkChild
+            )
+          const progress = !flags.follow
+            ? undefined
+            : yield* Effect.forkChild(
+                followThread(client, threadId, status.sequence, writeLine, {
+                  json,
+                  untilTurnRequested: status.providers === false
+                })
+              )
           const result = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
             // A refused command (bad project, bad flag value) ends the command at once.
             Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress)))
@@ -140,6 +155,12 @@ const start = Command.make(
           if (progress !== undefined) yield* failedTurn(yield* Fiber.join(progress), threadId)
           return yield* client["thread.get"]({ threadId: threadId as ThreadId })
         })
+      ).pipe(
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            if (!flags.follow) writeErrorLine(stillGoing(threadId))
+          })
+        )
       )
       if (json) return writeLine(flags.follow ? JSON.stringify(thread) : JSON.stringify(thread, null, 2))
       writeLine(
@@ -301,6 +322,7 @@ const follow = Command.make("follow", { thread: threadIdArg }, ({ thread: thread
           before.latestTurn?.status === "requested" ||
           before.latestTurn?.status === "running"
         if (live) {
+          if (!json) writeLine(whereItStands(before))
           const end = yield* followThread(client, threadId, status.sequence, writeLine, {
             json,
             untilTurnRequested: status.providers === false

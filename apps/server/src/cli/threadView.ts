@@ -6,12 +6,14 @@ import { age, table } from "./output.ts"
 
 /**
  * What `thread list` shows and `--state` filters on: archived; bootstrap-failed (the bootstrap
- * failed before any setup ran: its worktree, say) or setup-failed; or its turn's state.
+ * failed before any setup ran: its worktree, say) or setup-failed; needs-approval (the agent or
+ * the setup waits for a person's answer); or its turn's state.
  */
 export const THREAD_STATES = [
   "archived",
   "bootstrap-failed",
   "setup-failed",
+  "needs-approval",
   "not-started",
   "waiting-for-setup",
   "requested",
@@ -28,6 +30,7 @@ export const threadState = (t: Thread): ThreadState => {
   const setupFailed = ["failed", "timed-out", "cancelled", "interrupted"].includes(t.setup.status)
   if (t.latestTurn === null && setupFailed) return "setup-failed"
   if (t.latestTurn === null && t.bootstrap.status === "failed") return "bootstrap-failed"
+  if (t.pendingApprovals.length > 0) return "needs-approval"
   return turnStateOf(t)
 }
 
@@ -70,6 +73,18 @@ export const stateLine = (t: Thread) =>
   `${t.id}  ${turnStateOf(t)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}${
     t.pendingApprovals.length > 0 ? `  (${t.pendingApprovals.length} approval(s) waiting)` : ""
   }  ${t.title}`
+
+/** Where a thread stands, in one line: what `thread follow` says before it waits for news. */
+export const whereItStands = (t: Thread, now = Date.now()) => {
+  const parts = [
+    `bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}`,
+    `setup ${t.setup.status}`,
+    `turn ${t.latestTurn === null ? "not started" : `${turnStateOf(t)} (started ${age(t.latestTurn.requestedAt, now)} ago)`}`
+  ]
+  const message = t.latestTurn?.lastMessage ?? null
+  const last = message === null ? "" : `\n  last message: ${message.split("\n")[0]?.slice(0, 160)}`
+  return `thread ${t.id} is ${threadState(t)}: ${parts.join(", ")}${last}`
+}
 
 export const formatThread = (t: Thread, now = Date.now()) => {
   const turn = turnStateOf(t)

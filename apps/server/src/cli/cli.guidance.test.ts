@@ -1,0 +1,108 @@
+// The CLI never leaves a newcomer guessing: `thread start` names its thread at once and, on Ctrl-C,
+// says the thread goes on and how to get back to it; `thread follow` says where a running thread
+// stands before it waits; a thread waiting for an approval is `needs-approval` in `thread list`.
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import {
+  codexWorld,
+  eventsUntil,
+  providersOn,
+  providerWorld,
+  SPINDLE_BIN,
+  turnEnded
+} from "../testing/providers.ts"
+import { runProcess, type StartedCommand, startProcess } from "../testing/serverProcess.ts"
+
+const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  runProcess(process.execPath, [SPINDLE_BIN, ...args], { env })
+
+/** Resolves once `started` has written text matching `pattern` (on stdout or stderr), within 30 s. */
+const outputMatching = (started: StartedCommand, pattern: RegExp) =>
+  Effect.promise(
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${pattern} in:\n${started.output()}`)), 30_000)
+        const poll = setInterval(() => {
+          if (!pattern.test(started.output())) return
+          clearInterval(poll)
+          clearTimeout(timer)
+          resolve(started.output())
+        }, 20)
+      })
+  )
+
+describe("spindle CLI guidance", () => {
+  it.live(
+    "thread start names its thread before the work is done, and Ctrl-C says the thread goes on and how to re-attach",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(providersOn, {
+          setupScript: "sleep 4; echo set up",
+          agentCommand: ["/bin/sh", "-c", "echo done"]
+        })
+        const env = { SPINDLE_HOME: world.server.home }
+        const started = startProcess(
+          process.execPath,
+          [
+            SPINDLE_BIN,
+            "thread",
+            "start",
+            "--project",
+            "p1",
+            "--prompt",
+            "go",
+            "--thread-id",
+            "t-guide",
+            "--provider",
+            "command"
+          ],
+          { env }
+        )
+        yield* Effect.addFinalizer(() => Effect.sync(() => started.child.kill("SIGKILL")))
+        yield* outputMatching(started, /Started thread t-guide/)
+        // Said while the setup (4 s) still runs: nothing has ended yet.
+        assert.strictEqual(started.child.exitCode, null)
+        started.child.kill("SIGINT")
+        const code = yield* Effect.promise(() => started.exited)
+        assert.strictEqual(code, 130, started.output())
+        assert.include(started.stderr(), "thread t-guide goes on on the server")
+        assert.include(started.stderr(), "spindle thread follow t-guide")
+        // It does go on: its setup passes and its turn runs to the end without the CLI.
+        const events = yield* turnEnded(world.engine, "t-guide")
+        assert.isTrue(events.some((e) => e.type === "thread.setup-completed"))
+      }),
+    90_000
+  )
+
+  it.live(
+    "a thread waiting for an approval is needs-approval in thread list and --state, and follow says so before waiting",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        yield* world.start("t1", "[[run: touch approved.txt]]", { runtimeMode: "approval-required" })
+        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.approval-requested")
+        const env = { SPINDLE_HOME: world.server.home }
+        const listed = yield* spindle(["thread", "list"], env)
+        assert.match(listed.stdout, /t1\s+p1\s+needs-approval/)
+        const waiting = yield* spindle(["thread", "list", "--state", "needs-approval", "--json"], env)
+        assert.deepStrictEqual(
+          (JSON.parse(waiting.stdout) as Array<{ id: string }>).map((t) => t.id),
+          ["t1"]
+        )
+        const running = yield* spindle(["thread", "list", "--state", "running", "--json"], env)
+        assert.deepStrictEqual(JSON.parse(running.stdout), [])
+        // follow on the running thread: where it stands first, then the news until the turn ends.
+        const follow = startProcess(process.execPath, [SPINDLE_BIN, "thread", "follow", "t1"], { env })
+        yield* Effect.addFinalizer(() => Effect.sync(() => follow.child.kill("SIGKILL")))
+        const first = yield* outputMatching(follow, /\n/)
+        assert.match(
+          first,
+          /^thread t1 is needs-approval: bootstrap [\w-]+, setup [\w-]+, turn running \(started /
+        )
+        const approved = yield* spindle(["thread", "approve", "t1"], env)
+        assert.strictEqual(approved.code, 0, approved.stderr)
+        assert.strictEqual(yield* Effect.promise(() => follow.exited), 0, follow.output())
+      }),
+    120_000
+  )
+})
