@@ -34,6 +34,53 @@ describe("spindle serve (real process through npm start)", () => {
     })
   )
 
+  it.live("npm start: SIGTERM to npm stops the server too, and Ctrl-C (SIGINT to the group) exits 0", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir()
+      for (const [how, signal] of [
+        ["npm alone", "SIGTERM"],
+        ["the terminal's group", "SIGINT"]
+      ] as const) {
+        const home = join(dir, how.replaceAll(" ", "-"))
+        const server = yield* startServer(home)
+        const { pid } = JSON.parse(readFileSync(join(home, "server.json"), "utf8")) as { pid: number }
+        if (how === "npm alone") server.child.kill(signal)
+        else server.terminate(signal)
+        assert.strictEqual(yield* waitExit(server.exited), 0, `${how}: ${server.output()}`)
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 200)))
+        assert.throws(() => process.kill(pid, 0), /ESRCH/, `${how}: the server (pid ${pid}) was left behind`)
+        assert.isFalse(existsSync(join(home, "server.json")), how)
+      }
+    })
+  )
+
+  // npm writes its "> spindle@… spindle" banner to stdout before any script runs (only its --silent
+  // removes it), so the README names the two ways that print the command's output alone.
+  it.live(
+    "npx spindle … --json and npm run -s spindle -- … --json print JSON and nothing else on stdout",
+    () =>
+      Effect.gen(function* () {
+        // No server in an empty home: the answer is an error, as JSON, exit 3.
+        const home = yield* tempDir()
+        for (const args of [
+          ["spindle", "project", "list", "--json"],
+          ["run", "-s", "spindle", "--", "project", "list", "--json"]
+        ]) {
+          const ran = yield* runProcess(args[0] === "spindle" ? "npx" : "npm", args, {
+            env: { SPINDLE_HOME: home }
+          })
+          assert.strictEqual(ran.code, 3, ran.stderr)
+          let parsed: { error?: { reason?: string } } = {}
+          try {
+            parsed = JSON.parse(ran.stdout)
+          } catch {
+            assert.fail(`not JSON from ${args.join(" ")}:\n${ran.stdout}`)
+          }
+          assert.strictEqual(parsed.error?.reason, "no-server")
+        }
+      })
+  )
+
   it.live("writes one JSON object per log line with --log-format json", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir()
