@@ -74,6 +74,16 @@ describe("layering", () => {
     expect(LAYERS.flat().filter((entry) => !entries.includes(entry))).toEqual([])
   })
 
+  it("is the list the README's architecture section shows", () => {
+    const readme = readFileSync(join(repo, "README.md"), "utf8")
+    const table = readme.slice(
+      readme.indexOf("| layer | folders"),
+      readme.indexOf("\n\n", readme.indexOf("| layer | folders"))
+    )
+    const named = [...table.matchAll(/`([a-z]+)\/`|`([a-zA-Z]+\.ts)`/g)].map((m) => m[1] ?? m[2])
+    expect(named).toEqual(LAYERS.flat())
+  })
+
   it("imports only from the layers below", () => {
     expect(violations(edgesOf(files))).toEqual([])
   })
