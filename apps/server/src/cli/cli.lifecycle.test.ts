@@ -94,6 +94,10 @@ describe("spindle CLI for the worktree lifecycle", () => {
       assert.strictEqual(archived.code, 0, archived.stderr)
       assert.include(archived.stdout, `removed worktree ${started.worktreePath} and branch ${started.branch}`)
       assert.isFalse(existsSync(started.worktreePath))
+      // A prompt to an archived thread says how to bring it back.
+      const sent = yield* spindle(["thread", "send", "t1", "--prompt", "more"], env)
+      assert.strictEqual(sent.code, 1)
+      assert.include(sent.stderr, "spindle thread unarchive t1")
       const back = yield* spindle(["thread", "unarchive", "t1", "--json"], env)
       assert.strictEqual(back.code, 0, back.stderr)
       assert.strictEqual(JSON.parse(back.stdout).status, "active")

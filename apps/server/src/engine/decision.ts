@@ -44,7 +44,10 @@ export const withThread = (
     return reject({
       reason: "conflict",
       threadId,
-      message: `Thread ${threadId} is archived. Start a new thread instead.`
+      message:
+        thread.deletedAt === null
+          ? `Thread ${threadId} is archived. Unarchive it first with 'spindle thread unarchive ${threadId}' (thread.unarchive; its worktree is restored if it was removed), or start a new thread.`
+          : `Thread ${threadId} is deleted. Start a new thread instead.`
     })
   }
   return f(thread)
