@@ -1,8 +1,9 @@
+import { execFileSync } from "node:child_process"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { closedPort } from "../testing/closedPort.ts"
-import { gitRepo, tempHome } from "../testing/fixtures.ts"
+import { gitRepo, tempDir, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
 import { mcpClient } from "../testing/mcp.ts"
 import { runProcess } from "../testing/serverProcess.ts"
@@ -64,6 +65,23 @@ describe("spindle CLI against a real server", () => {
         tools.map((t) => t.name),
         "t3_thread_start"
       )
+    })
+  )
+
+  it.live("project add on a repository with no commit says so at once and registers nothing", () =>
+    Effect.gen(function* () {
+      const server = yield* inProcessServer()
+      const env = { SPINDLE_HOME: server.home }
+      const empty = yield* tempDir("spindle-empty-repo-")
+      execFileSync("git", ["init", "-q", empty])
+      const added = yield* spindle(["project", "add", empty, "--id", "empty", "--json"], env)
+      assert.strictEqual(added.code, 1, added.stderr)
+      const error = JSON.parse(added.stdout).error
+      assert.strictEqual(error.reason, "validation")
+      assert.include(error.message, "has no commit yet")
+      assert.include(error.message, "commit --allow-empty")
+      const listed = yield* spindle(["project", "list", "--json"], env)
+      assert.deepStrictEqual(JSON.parse(listed.stdout), [])
     })
   )
 

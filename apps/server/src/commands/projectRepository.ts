@@ -23,7 +23,10 @@ const commonDirOf = (git: GitCli["Service"], path: string) =>
     Effect.orElseSucceed(() => undefined)
   )
 
-/** Fails with `conflict` (naming the project) or `validation` when `root` must not be a new project. */
+/**
+ * Fails with `conflict` (naming the project) or `validation` (a repository with no commit, or
+ * inside Spindle's worktrees) when `root` must not be a new project.
+ */
 export const checkNewProjectRoot = Effect.fn("Commands.checkNewProjectRoot")(function* (
   git: GitCli["Service"],
   worktreesRoot: string,
@@ -45,6 +48,18 @@ export const checkNewProjectRoot = Effect.fn("Commands.checkNewProjectRoot")(fun
           `a repository is one project. Use project ${project.id}: its threads each get a worktree of their own.`
       })
     }
+  }
+  // A thread's worktree starts from a commit: a repository with none could start no thread.
+  const head = yield* git
+    .run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: root })
+    .pipe(Effect.orElseSucceed(() => undefined))
+  if (head !== undefined && head.exitCode !== 0 && common !== undefined) {
+    return yield* new SpindleError({
+      reason: "validation",
+      field: "workspaceRoot",
+      path: root,
+      message: `${root} has no commit yet, and a thread's worktree starts from one. Make a first commit (git -C '${root}' commit --allow-empty -m 'First commit'), then add the project again.`
+    })
   }
   const spindleWorktrees = yield* realPath(worktreesRoot)
   if (inside(spindleWorktrees, root)) {
