@@ -3,13 +3,15 @@
 // --home and --port), register a repository and follow one thread to a completed turn, exactly
 // with the README's commands. Prints each step's time and the total. Loopback only; it stops every
 // process it starts and removes its temp dirs. Run: node bench/firstTurn.ts
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { promisify } from "node:util"
 import { startFakeModel } from "../apps/server/src/testing/fakeModel.ts"
 import { recipeServeArgs, recipeWords } from "../apps/server/src/testing/readmeRecipe.ts"
 
+const execFileAsync = promisify(execFile)
 const ROOT = resolve(import.meta.dirname, "..")
 const dir = mkdtempSync(join(tmpdir(), "spindle-first-turn-"))
 const clone = join(dir, "spindle")
@@ -24,13 +26,10 @@ const timed = async <A>(name: string, work: () => A | Promise<A>): Promise<A> =>
   process.stderr.write(`${name}: ${((performance.now() - start) / 1000).toFixed(1)} s\n`)
   return result
 }
-const run = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}) =>
-  execFileSync(command, [...args], {
-    cwd: clone,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"]
-  })
+// Asynchronous: the fake model answers from this very process while a command runs.
+const run = async (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}) =>
+  (await execFileAsync(command, [...args], { cwd: clone, env: { ...process.env, ...env }, encoding: "utf8" }))
+    .stdout
 
 try {
   await timed("git clone", () => execFileSync("git", ["clone", "--quiet", ROOT, clone]))
