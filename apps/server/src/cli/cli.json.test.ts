@@ -128,6 +128,10 @@ describe("spindle CLI JSON and threads", () => {
         })
         assert.strictEqual(opened.code, 0, opened.stderr)
         assert.strictEqual(opened.stdout, `opening ${fromStart.workspace.worktreePath}\n`)
+        // No editor named (empty, or only spaces): the path, never the path run as a command.
+        const noEditor = yield* spindle(["thread", "open", "t1"], { ...env, VISUAL: "", EDITOR: " " })
+        assert.strictEqual(noEditor.code, 0, noEditor.stderr)
+        assert.strictEqual(noEditor.stdout, `${fromStart.workspace.worktreePath}\n`)
         assert.strictEqual(realpathSync(fromStart.workspace.worktreePath!), fromStart.workspace.worktreePath)
 
         const status = yield* spindle(["status", "--json"], env)

@@ -28,6 +28,14 @@ describe("spindle CLI for the worktree lifecycle", () => {
         assert.strictEqual(archived.code, 0, archived.stderr)
         assert.include(archived.stdout, "kept worktree")
         assert.include(archived.stdout, "1 uncommitted change(s): mess.txt")
+        // --force says what it discards, and does not advise the --force it was given.
+        const forcedThread = yield* world.start("forced", "leave a mess too")
+        writeFileSync(join(forcedThread.worktreePath, "scratch.txt"), "scratch\n")
+        const forced = yield* spindle(["thread", "archive", "forced", "--force"], env)
+        assert.strictEqual(forced.code, 0, forced.stderr)
+        assert.include(forced.stderr, "1 uncommitted change(s): scratch.txt")
+        assert.notInclude(forced.output, "--force to discard")
+        assert.include(forced.stdout, "Discarded 1 uncommitted change(s): scratch.txt")
 
         // A worktree no thread owns, a pool slot, and one whose folder was deleted by hand.
         const orphan = join(root, "p1", "orphan")

@@ -1,6 +1,7 @@
 // `spindle thread archive|unarchive|delete` and `spindle project remove`: one request each, then
 // what became of the worktrees, in words or JSON.
 import type { ArchiveResult, ProjectRemoveResult } from "@spindle/contracts"
+import { UNCOMMITTED_ADVICE } from "@spindle/contracts/lifecycleWords"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
@@ -49,7 +50,8 @@ const lifecycle = (verb: "archive" | "unarchive" | "delete", force: boolean, thr
           const mine = entries.find((e) => e.threadId === thread.id)
           if (mine !== undefined && mine.details.length > 0) {
             writeErrorLine(
-              `--force removes ${mine.path} anyway:\n${mine.details.map((d) => `  - ${d}`).join("\n")}`
+              // What is lost, without the advice to use the --force already given.
+              `--force removes ${mine.path} anyway:\n${mine.details.map((d) => `  - ${d.replace(` ${UNCOMMITTED_ADVICE}`, "")}`).join("\n")}`
             )
           }
         }

@@ -257,9 +257,10 @@ const path = Command.make("path", { thread: threadIdArg }, ({ thread }) =>
 const open = Command.make("open", { thread: threadIdArg }, ({ thread }) =>
   Effect.gen(function* () {
     const worktreePath = yield* worktreeOf(thread)
-    const editor = process.env.VISUAL || process.env.EDITOR
+    // An empty or blank VISUAL/EDITOR names no editor: print the path.
+    const editor = (process.env.VISUAL?.trim() || process.env.EDITOR?.trim()) ?? ""
     const { json } = yield* globalOptions
-    if (editor === undefined || json)
+    if (editor === "" || json)
       return yield* print({ threadId: thread, worktreePath }, (r) => r.worktreePath)
     const run = spawnSync("/bin/sh", ["-c", `${editor} "$1"`, "spindle-open", worktreePath], {
       stdio: "inherit"

@@ -1,6 +1,7 @@
 // How a worktree stands before anything removes it: its uncommitted files and the commits on its
 // branch that no other branch, remote-tracking branch or tag holds. Reads only.
 import { existsSync } from "node:fs"
+import { UNCOMMITTED_ADVICE } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "../git/GitCli.ts"
 import type { GitError } from "../git/GitError.ts"
@@ -102,7 +103,7 @@ export const keepReasons = (inspection: Inspection, branch: string | null): Read
   const reasons: Array<string> = []
   if (inspection.dirtyCount > 0) {
     reasons.push(
-      `${inspection.dirtyCount} uncommitted change(s): ${inspection.dirtyFiles.join(", ")}${more(inspection.dirtyFiles.length, inspection.dirtyCount)}. Commit or stash them, or archive with --force to discard them.`
+      `${inspection.dirtyCount} uncommitted change(s): ${inspection.dirtyFiles.join(", ")}${more(inspection.dirtyFiles.length, inspection.dirtyCount)}. ${UNCOMMITTED_ADVICE}`
     )
   }
   if (inspection.unpushedCount > 0) {
