@@ -123,7 +123,10 @@ describe("spindle CLI and the agent's turns", () => {
       assert.deepStrictEqual([answer.turnStatus, answer.interrupted], ["interrupted", true])
       const again = yield* spindle(["thread", "stop", "t1", "--archive"], env)
       assert.strictEqual(again.code, 0, again.stderr)
-      assert.strictEqual(again.stdout.trim(), "t1 had no turn running. Archived t1.")
+      // It says what became of the worktree: removed here (nothing in it to keep).
+      const [said, worktree] = again.stdout.trim().split("\n")
+      assert.strictEqual(said, "t1 had no turn running. Archived t1.")
+      assert.match(worktree ?? "", /^ {2}removed worktree \S+ and branch spindle\/\S+$/)
     })
   )
 

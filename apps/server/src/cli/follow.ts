@@ -3,7 +3,7 @@
 // to answer them, and how the turn ended (or, for scripts, the events as JSON lines). It reads the
 // event stream; it decides nothing.
 import type { SpindleEvent, ThreadId, TurnItem } from "@spindle/contracts"
-import { threadOfEvent } from "@spindle/read-model"
+import { threadOfEvent } from "@spindle/read-model/readModel"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"

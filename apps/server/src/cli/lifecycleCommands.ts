@@ -10,7 +10,8 @@ import { globalOptions } from "./globals.ts"
 import { idArgument } from "./ids.ts"
 import { commandId, print, writeErrorLine } from "./output.ts"
 
-const describeWorktree = (result: ArchiveResult) => {
+/** What became of an archived thread's worktree, a line each. */
+export const describeWorktree = (result: ArchiveResult) => {
   const cleanup = result.worktree
   if (cleanup === null) return result.worktreePath === null ? [] : [`  worktree ${result.worktreePath}`]
   switch (cleanup.outcome) {

@@ -1,7 +1,7 @@
 // The thread subcommands for following a team of threads: wait for threads, a thread's children as
 // a tree, its full diff, stopping a thread. Thin: one or two requests each, a readable answer or JSON.
-import type { Thread, ThreadId } from "@spindle/contracts"
-import { hasLiveTurn } from "@spindle/read-model"
+import type { ArchiveResult, Thread, ThreadId } from "@spindle/contracts"
+import { hasLiveTurn } from "@spindle/read-model/turnState"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { idArgument } from "./ids.ts"
+import { describeWorktree } from "./lifecycleCommands.ts"
 import { commandId, print } from "./output.ts"
 import { stateLine } from "./threadView.ts"
 import { endOf, endSentence, interruptAndWait } from "./turnStop.ts"
@@ -130,23 +131,28 @@ export const stopThreadCommand = Command.make(
             ? yield* interruptAndWait(client, threadId, before, "stop")
             : undefined
           const archived = archive && before.status === "active"
-          if (archived) {
-            yield* client["orchestration.dispatchCommand"]({
-              command: { type: "thread.archive", commandId: commandId("archive"), threadId }
-            })
-          }
+          const archiveResult = archived
+            ? ((yield* client["orchestration.dispatchCommand"]({
+                command: { type: "thread.archive", commandId: commandId("archive"), threadId }
+              })) as ArchiveResult)
+            : undefined
           const turnStatus = after === undefined ? null : endOf(before, after)
           return {
             threadId,
             interrupted: turnStatus === "interrupted",
             turnStatus,
             archived,
+            // What became of its worktree: removed, or kept and why.
+            worktree: archiveResult?.worktree ?? null,
+            kept: archiveResult === undefined ? [] : describeWorktree(archiveResult),
             said: after === undefined ? `${threadId} had no turn running.` : endSentence(before, after)
           }
         })
       )
-      const { said, ...json } = result
-      yield* print(json, (r) => `${said}${r.archived ? ` Archived ${r.threadId}.` : ""}`)
+      const { said, kept, ...json } = result
+      yield* print(json, (r) =>
+        [`${said}${r.archived ? ` Archived ${r.threadId}.` : ""}`, ...kept].join("\n")
+      )
     })
 ).pipe(
   Command.withDescription(

@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process"
 import { resolve } from "node:path"
 import type { BootstrapResult, ThreadId } from "@spindle/contracts"
-import { threadOfEvent } from "@spindle/read-model"
+import { threadOfEvent } from "@spindle/read-model/readModel"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
@@ -260,8 +260,7 @@ const open = Command.make("open", { thread: threadIdArg }, ({ thread }) =>
     // An empty or blank VISUAL/EDITOR names no editor: print the path.
     const editor = (process.env.VISUAL?.trim() || process.env.EDITOR?.trim()) ?? ""
     const { json } = yield* globalOptions
-    if (editor === "" || json)
-      return yield* print({ threadId: thread, worktreePath }, (r) => r.worktreePath)
+    if (editor === "" || json) return yield* print({ threadId: thread, worktreePath }, (r) => r.worktreePath)
     const run = spawnSync("/bin/sh", ["-c", `${editor} "$1"`, "spindle-open", worktreePath], {
       stdio: "inherit"
     })

@@ -1,7 +1,7 @@
 // A thread in words: the state one word says (list), the full form (show), one line (wait,
 // children). JSON output is always the contracts' Thread itself.
 import type { AgentNoticeReport, Thread } from "@spindle/contracts"
-import { turnStateOf } from "@spindle/read-model"
+import { turnStateOf } from "@spindle/read-model/turnState"
 import { age, table } from "./output.ts"
 
 /**

@@ -2,7 +2,7 @@
 // the turn to end and say how it really ended; it may complete before the interrupt reaches the
 // agent, or still be running when the wait ends. The contracts' STOP_WAIT_SECONDS, as the MCP tool.
 import type { Thread, ThreadId } from "@spindle/contracts"
-import { hasLiveTurn } from "@spindle/read-model"
+import { hasLiveTurn } from "@spindle/read-model/turnState"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { commandId } from "./output.ts"
