@@ -59,8 +59,9 @@ describe("spindle CLI for a team of threads", () => {
       assert.include(tree.stdout, slow)
 
       const shown = yield* spindle(["thread", "show", alpha], env)
-      assert.include(shown.stdout, "2 file(s), +1 -0, 1 commit(s) ahead")
-      assert.include(shown.stdout, "? draft.txt")
+      // The new untracked draft counts its line, as it will once added.
+      assert.include(shown.stdout, "2 file(s), +2 -0, 1 commit(s) ahead")
+      assert.include(shown.stdout, "? draft.txt +1 -0")
       const json = JSON.parse((yield* spindle(["thread", "show", alpha, "--json"], env)).stdout)
       assert.strictEqual(json.latestTurn.lastMessage, "done: alpha")
       const diff = yield* spindle(["thread", "diff", alpha], env)

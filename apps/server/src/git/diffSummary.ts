@@ -1,6 +1,8 @@
 // What a thread changed against its base, from git: files and lines (committed or not, plus new
 // untracked files) against the merge base of HEAD and the base, and the commits HEAD is ahead.
 // Reads only.
+import { lstat, readFile } from "node:fs/promises"
+import { join } from "node:path"
 import { type DiffSummary, MAX_OUTPUT_FILES } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { commitArg, resolveLocal } from "./baseRefs.ts"
@@ -29,6 +31,30 @@ const parseNumstat = (out: string) => {
   return files
 }
 
+/** Past this size a new file's lines are not counted (as git leaves a binary file's uncounted). */
+const MAX_COUNTED_BYTES = 8 * 1024 * 1024
+
+/**
+ * The lines of a new, untracked file, as `git diff --numstat` would count them once added: null
+ * for a binary file (a NUL in its first 8000 bytes), a large one, or one that cannot be read; a
+ * symbolic link is one line (its target) and is never followed.
+ */
+const linesOf = (path: string) =>
+  Effect.tryPromise(async () => {
+    const info = await lstat(path)
+    if (info.isSymbolicLink()) return 1
+    if (!info.isFile() || info.size > MAX_COUNTED_BYTES) return null
+    const bytes = await readFile(path)
+    if (bytes.subarray(0, 8000).includes(0)) return null
+    let lines = 0
+    for (const byte of bytes) if (byte === 10) lines++
+    return bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? lines + 1 : lines
+  }).pipe(
+    Effect.catch((error) =>
+      Effect.as(Effect.logDebug(`Could not count the lines of ${path}: ${error}`), null)
+    )
+  )
+
 /** The merge base of HEAD and the base, read by the rules a start uses and handed to git as a commit. */
 const mergeBaseWith = (git: GitCli["Service"], at: GitRunOptions, base: string) =>
   Effect.gen(function* () {
@@ -52,14 +78,24 @@ export const diffSummary = (git: GitCli["Service"], repo: string, worktree: stri
     const ahead = Number(
       (yield* git.runOk(["rev-list", "--count", "--end-of-options", `${mergeBase}..HEAD`], at)).trim()
     )
+    const added = yield* Effect.forEach(
+      untracked,
+      (path, i) => (i < MAX_OUTPUT_FILES ? linesOf(join(worktree, path)) : Effect.succeed(null)),
+      { concurrency: 8 }
+    )
     const files = [
       ...numstat.map((f) => ({ ...f, status: "changed" as const })),
-      ...untracked.map((path) => ({ path, insertions: null, deletions: null, status: "untracked" as const }))
+      ...untracked.map((path, i) => ({
+        path,
+        insertions: added[i] ?? null,
+        deletions: added[i] === null ? null : 0,
+        status: "untracked" as const
+      }))
     ]
     return {
       base,
       filesChanged: files.length,
-      insertions: numstat.reduce((n, f) => n + (f.insertions ?? 0), 0),
+      insertions: files.reduce((n, f) => n + (f.insertions ?? 0), 0),
       deletions: numstat.reduce((n, f) => n + (f.deletions ?? 0), 0),
       files: files.slice(0, MAX_OUTPUT_FILES),
       filesTruncated: files.length > MAX_OUTPUT_FILES,

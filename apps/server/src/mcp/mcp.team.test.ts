@@ -96,12 +96,13 @@ describe("a parent agent's team of children over MCP", () => {
           const diff = output.diff!
           assert.strictEqual(diff.commitsAhead, 1)
           assert.strictEqual(diff.filesChanged, 2)
-          assert.strictEqual(diff.insertions, 1)
+          // notes.txt's line, and the untracked draft's.
+          assert.strictEqual(diff.insertions, 2)
           assert.deepStrictEqual(
-            diff.files.map((f) => [f.path, f.status]),
+            diff.files.map((f) => [f.path, f.status, f.insertions]),
             [
-              ["notes.txt", "changed"],
-              ["draft.txt", "untracked"]
+              ["notes.txt", "changed", 1],
+              ["draft.txt", "untracked", 1]
             ]
           )
         }
