@@ -25,6 +25,7 @@ import {
 import { hasLiveTurn } from "@spindle/read-model"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
+import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
@@ -179,11 +180,12 @@ export class ChildThreads extends Context.Service<
                 undefined)
           // A retry with the same clientRequestId is the same command: it finds the same thread.
           const key = input.clientRequestId
-          const suffix = key === undefined ? yield* randomHex(10) : undefined
+          const idHex =
+            key === undefined ? yield* randomHex(THREAD_ID_HEX / 2) : hashId("", caller.threadId, key)
           return {
             type: "thread.turn.start",
-            commandId: key === undefined ? `mcp-${suffix}` : hashId("mcp-", caller.threadId, key),
-            threadId: key === undefined ? `t-${suffix}` : hashId("t-", caller.threadId, key),
+            commandId: key === undefined ? `mcp-${idHex}` : hashId("mcp-", caller.threadId, key),
+            threadId: threadIdOf(idHex),
             prompt: input.prompt,
             bootstrap: {
               createThread: {

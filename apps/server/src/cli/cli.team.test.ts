@@ -40,6 +40,20 @@ describe("spindle CLI for a team of threads", () => {
         threads: [{ prompt: "alpha" }, { prompt: "slow beta" }]
       })).structuredContent as { threads: Array<{ threadId: string }> }
       const [alpha, slow] = batch.threads.map((t) => t.threadId) as [string, string]
+      // Every id Spindle makes has one shape: the agent's (random, or derived from its request id)
+      // and the CLI's alike.
+      const retried = (yield* callTool(agent, "t3_thread_start", {
+        provider: "command",
+        prompt: "gamma",
+        clientRequestId: "req-1"
+      })).structuredContent as { threadId: string }
+      const fromCli = JSON.parse(
+        (yield* spindle(
+          ["thread", "start", "--project", PROJECT, "--prompt", "delta", "--provider", "command", "--json"],
+          env
+        )).stdout
+      ) as { id: string }
+      for (const id of [alpha, slow, retried.threadId, fromCli.id]) assert.match(id, /^t-[0-9a-f]{12}$/)
 
       const waited = yield* spindle(["thread", "wait", alpha, "--timeout", "30"], env)
       assert.strictEqual(waited.code, 0, waited.stderr)

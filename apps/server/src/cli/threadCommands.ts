@@ -2,9 +2,11 @@
 // beside this file (turns, teams, lifecycle). Flags are checked before connecting; each command
 // then sends one or two requests and prints the contracts' Thread (JSON) or its human form.
 import { spawnSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { resolve } from "node:path"
 import type { BootstrapResult, ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model/readModel"
+import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
@@ -88,7 +90,7 @@ const start = Command.make(
       if (flags.attach.length > 8)
         return yield* usageError(`--attach takes up to 8 files (got ${flags.attach.length}).`)
       const worktree = opt(flags.worktree)
-      const threadId = opt(flags.threadId) ?? `t-${commandId("x").slice(2, 12)}`
+      const threadId = opt(flags.threadId) ?? threadIdOf(randomBytes(THREAD_ID_HEX / 2).toString("hex"))
       const command = {
         type: "thread.turn.start",
         commandId: commandId("start"),
