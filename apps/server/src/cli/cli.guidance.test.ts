@@ -105,4 +105,40 @@ describe("spindle CLI guidance", () => {
       }),
     120_000
   )
+
+  it.live("thread wait on a thread whose turn never started says why and exits 1, not done", () =>
+    Effect.gen(function* () {
+      const world = yield* providerWorld(providersOn, {
+        setupScript: "echo broken; exit 3",
+        agentCommand: ["/bin/sh", "-c", "echo done"]
+      })
+      const env = { SPINDLE_HOME: world.server.home }
+      const started = yield* spindle(
+        [
+          "thread",
+          "start",
+          "--project",
+          "p1",
+          "--prompt",
+          "go",
+          "--thread-id",
+          "t-nosetup",
+          "--provider",
+          "command"
+        ],
+        env
+      )
+      assert.strictEqual(started.code, 1, started.stderr)
+      const waited = yield* spindle(["thread", "wait", "t-nosetup", "--timeout", "30"], env)
+      assert.strictEqual(waited.code, 1, waited.output)
+      assert.include(
+        waited.stderr,
+        "thread t-nosetup: no turn started, so none will complete; its setup failed"
+      )
+      assert.include(waited.stderr, "spindle setup rerun t-nosetup")
+      const json = yield* spindle(["thread", "wait", "t-nosetup", "--json"], env)
+      assert.strictEqual(json.code, 1)
+      assert.strictEqual(JSON.parse(json.stdout).error.reason, "no-turn")
+    })
+  )
 })

@@ -67,13 +67,41 @@ export const waitCommand = Command.make(
           }
         })
       )
+      // A thread whose turn never started is settled, not done: nothing will finish it by itself.
+      const reached = result.threads.filter((t) => result.reached.includes(t.id))
+      const turnless = reached.filter((t) => t.latestTurn === null)
+      if (
+        flags.for === "turn-completed" &&
+        turnless.length > 0 &&
+        (!flags.any || turnless.length === reached.length)
+      ) {
+        return yield* new CliFailure({
+          code: EXIT.failed,
+          reason: "no-turn",
+          message: turnless.map(noTurnSentence).join("\n"),
+          details: { threads: result.threads }
+        })
+      }
       yield* print(result, (r) => r.threads.map(stateLine).join("\n"))
     })
 ).pipe(
   Command.withDescription(
-    "Wait until the threads reached a state: exit 0 once they did, 4 on timeout (--json: {done, reached, threads})"
+    "Wait until the threads reached a state: exit 0 once they did, 1 if a thread has no turn to wait for, 4 on timeout (--json: {done, reached, threads})"
   )
 )
+
+/** Why a thread has no turn to wait for, and what starts one. */
+const noTurnSentence = (t: Thread) => {
+  const why =
+    t.status === "archived"
+      ? "it is archived"
+      : t.bootstrap.status === "failed"
+        ? `its bootstrap failed${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}`
+        : ["failed", "timed-out", "cancelled", "interrupted"].includes(t.setup.status)
+          ? `its setup ${t.setup.status}: see 'spindle thread logs ${t.id}', then 'spindle setup rerun ${t.id}'`
+          : `it was started without one: send one with 'spindle thread send ${t.id} --prompt …'`
+  return `thread ${t.id}: no turn started, so none will complete; ${why}.`
+}
 
 type Node = Thread & { children: Array<Node> }
 
