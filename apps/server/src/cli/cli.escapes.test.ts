@@ -114,10 +114,11 @@ describe("spindle CLI output is safe for a terminal", () => {
           "--thread-id",
           "t1"
         ])
-        assert.strictEqual(refused.code, 1, refused.stderr)
+        // A bad --title is bad usage (exit 2), said with the flag's name.
+        assert.strictEqual(refused.code, 2, refused.stderr)
         const error = (JSON.parse(refused.stdout) as { error: { reason: string; message: string } }).error
         assert.strictEqual(error.reason, "validation")
-        assert.include(error.message, "title")
+        assert.include(error.message, "--title")
         assert.include(error.message, "bidirectional controls")
         assert.strictEqual((yield* spindle(["thread", "list", "--json"], env)).stdout.trim(), "[]")
 

@@ -141,4 +141,47 @@ describe("spindle CLI guidance", () => {
       assert.strictEqual(JSON.parse(json.stdout).error.reason, "no-turn")
     })
   )
+
+  it.live(
+    "a refused value names the flag that was typed (exit 2), and --json keeps the reason out of the message",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(providersOn, { agentCommand: ["/bin/sh", "-c", "echo done"] })
+        const env = { SPINDLE_HOME: world.server.home }
+        const args = [
+          "thread",
+          "start",
+          "--project",
+          "p1",
+          "--prompt",
+          "x",
+          "--mode",
+          "current_checkout",
+          "--branch",
+          "feature"
+        ]
+        const said = yield* spindle(args, env)
+        assert.strictEqual(said.code, 2, said.output)
+        assert.include(said.stderr, "validation: --branch does not apply with --mode current_checkout")
+        assert.notInclude(said.stderr, "bootstrap.workspace")
+        assert.notInclude(said.stderr, "thread.turn.start")
+        const json = yield* spindle([...args, "--json"], env)
+        assert.strictEqual(json.code, 2)
+        const error = JSON.parse(json.stdout).error as { reason: string; message: string; field: string }
+        assert.strictEqual(error.reason, "validation")
+        assert.match(error.message, /^--branch does not apply with --mode current_checkout/)
+        assert.strictEqual(error.field, "bootstrap.workspace.branch")
+        // A server refusal that names no flag keeps exit 1, its reason said once on stderr.
+        const missing = yield* spindle(["thread", "show", "t-nothing-here", "--json"], env)
+        assert.strictEqual(missing.code, 1)
+        const notFound = JSON.parse(missing.stdout).error as { reason: string; message: string }
+        assert.strictEqual(notFound.reason, "not-found")
+        assert.notMatch(notFound.message, /^not-found/)
+        assert.match(
+          (yield* spindle(["thread", "show", "t-nothing-here"], env)).stderr,
+          /^spindle: not-found: Thread /
+        )
+        assert.deepStrictEqual(JSON.parse((yield* spindle(["thread", "list", "--json"], env)).stdout), [])
+      })
+  )
 })

@@ -178,8 +178,9 @@ describe("spindle CLI and the agent's turns", () => {
         ],
         env
       )
-      assert.strictEqual(missing.code, 1)
-      assert.include(missing.stderr, "does not exist")
+      // Bad usage, found before anything is sent: exit 2 naming the flag and the file.
+      assert.strictEqual(missing.code, 2)
+      assert.include(missing.stderr, `--attach ${join(dir, "nope.txt")}: no such file`)
     })
   )
 })

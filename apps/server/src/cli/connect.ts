@@ -8,6 +8,7 @@ import { join, resolve } from "node:path"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
+import { inFlagWords } from "./flagNames.ts"
 import { type GlobalOptions, globalOptions } from "./globals.ts"
 import type { SpindleClient } from "./rpcClient.ts"
 
@@ -58,12 +59,22 @@ const failure = (error: unknown, url: string, token: string, home: string): Effe
   if (isSpindleError(error)) {
     const details = { ...(error as object) } as Record<string, unknown>
     delete details._tag
+    // A bad value of a flag the person typed is bad usage (exit 2), said with the flag's name.
+    const field = typeof details.field === "string" ? details.field : undefined
+    const asFlag =
+      error.reason === "validation" && field !== undefined ? inFlagWords(field, error.message) : undefined
     return Effect.succeed(
       new CliFailure({
-        code: error.reason === "unauthorized" ? EXIT.unreachable : EXIT.failed,
+        code:
+          error.reason === "unauthorized"
+            ? EXIT.unreachable
+            : asFlag !== undefined
+              ? EXIT.usage
+              : EXIT.failed,
         reason: error.reason,
-        message: `${error.reason}: ${error.message}`,
-        details
+        message: asFlag ?? error.message,
+        details: asFlag === undefined ? details : { ...details, serverMessage: error.message },
+        showReason: true
       })
     )
   }

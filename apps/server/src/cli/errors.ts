@@ -23,6 +23,8 @@ export class CliFailure extends Data.TaggedError("CliFailure")<{
   readonly message: string
   /** More fields for the JSON form (ids, the server's error). */
   readonly details?: Record<string, unknown>
+  /** Said as "reason: message" on stderr (the server's refusals); JSON keeps them apart. */
+  readonly showReason?: boolean
 }> {}
 
 /** A usage mistake found before connecting: exit 2, naming the flag and what it takes. */

@@ -35,7 +35,8 @@ const writeError = (json: boolean, failure: CliFailure) => {
   if (json) {
     const error = { reason: failure.reason, message: failure.message, ...failure.details }
     writeLine(JSON.stringify({ error }, null, 2))
-  } else writeErrorLine(`spindle: ${failure.message}`)
+  } else
+    writeErrorLine(`spindle: ${failure.showReason === true ? `${failure.reason}: ` : ""}${failure.message}`)
 }
 
 /** A usage error from effect/cli, as a CliFailure naming where to read more. */

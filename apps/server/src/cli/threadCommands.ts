@@ -3,6 +3,7 @@
 // then sends one or two requests and prints the contracts' Thread (JSON) or its human form.
 import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import { accessSync, constants } from "node:fs"
 import { resolve } from "node:path"
 import type { BootstrapResult, ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model/readModel"
@@ -89,6 +90,15 @@ const start = Command.make(
       }
       if (flags.attach.length > 8)
         return yield* usageError(`--attach takes up to 8 files (got ${flags.attach.length}).`)
+      for (const file of flags.attach) {
+        try {
+          accessSync(file, constants.R_OK)
+        } catch {
+          return yield* usageError(
+            `--attach ${file}: no such file, or it cannot be read. Name an image or text file.`
+          )
+        }
+      }
       const worktree = opt(flags.worktree)
       const threadId = opt(flags.threadId) ?? threadIdOf(randomBytes(THREAD_ID_HEX / 2).toString("hex"))
       const command = {
