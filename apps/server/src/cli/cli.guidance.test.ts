@@ -184,4 +184,55 @@ describe("spindle CLI guidance", () => {
         assert.deepStrictEqual(JSON.parse((yield* spindle(["thread", "list", "--json"], env)).stdout), [])
       })
   )
+
+  it.live(
+    "--follow never pauses at the end of the setup log, and prints each line of it once",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(providersOn, {
+          setupScript: "echo one; echo two; echo three",
+          agentCommand: ["/bin/sh", "-c", "echo done"]
+        })
+        const env = { SPINDLE_HOME: world.server.home }
+        // The pause came about 1 run in 5 (the live lines ended before follow subscribed): 8 runs.
+        for (let n = 0; n < 8; n++) {
+          const arrived: Array<[number, string]> = []
+          const started = startProcess(
+            process.execPath,
+            [
+              SPINDLE_BIN,
+              "thread",
+              "start",
+              "--project",
+              "p1",
+              "--prompt",
+              "go",
+              "--provider",
+              "command",
+              "--follow"
+            ],
+            { env }
+          )
+          let pending = ""
+          started.child.stdout!.on("data", (chunk: Buffer) => {
+            pending += chunk.toString("utf8")
+            const lines = pending.split("\n")
+            pending = lines.pop() ?? ""
+            for (const line of lines) arrived.push([Date.now(), line])
+          })
+          assert.strictEqual(yield* Effect.promise(() => started.exited), 0, started.output())
+          const setupLines = arrived.filter(([, line]) => line.startsWith("  │ "))
+          assert.deepStrictEqual(
+            setupLines.map(([, line]) => line),
+            ["  │ one", "  │ two", "  │ three"],
+            started.output()
+          )
+          const ended = arrived.find(([, line]) => line.startsWith("● setup succeeded"))
+          assert.isDefined(ended, started.output())
+          // Generous: the pause it had was 5 s.
+          assert.isBelow(ended![0] - setupLines.at(-1)![0], 2_500, `run ${n}: paused at the setup log's end`)
+        }
+      }),
+    180_000
+  )
 })

@@ -163,6 +163,24 @@ export const followThread = (
           return undefined
       }
     }
+    // Setup output of the run in progress: lines printed so far (blank ones are not counted, as a
+    // log's text is printed without them), so its end is completed from the log, never waited for.
+    let printed = 0
+    const writeSetupLine = (run: number | null, line: string, stream?: string) => {
+      if (line !== "") printed++
+      if (options.json)
+        write(
+          JSON.stringify({
+            type: "setup.output",
+            threadId,
+            run,
+            ...(stream === undefined ? {} : { stream }),
+            line
+          })
+        )
+      else write(`  │ ${line}`)
+    }
+    const setupLog = client["thread.streamSetupLog"]({ threadId: threadId as ThreadId })
     yield* client["orchestration.subscribe"]({ fromSequence }).pipe(
       Stream.filter((event) => threadOfEvent(event) === threadId),
       Stream.takeUntil((event) => {
@@ -172,30 +190,33 @@ export const followThread = (
       }),
       Stream.runForEach((event) =>
         Effect.gen(function* () {
-          // The run's output ends before its completion is printed, so lines stay in order.
+          // The run's output ends before its completion is printed, so lines stay in order. The live
+          // lines may have ended before this follow subscribed to them: whatever was not printed yet
+          // comes from the run's log, which is whole once its completion is recorded.
           if (event.type === "thread.setup-completed" && logs !== undefined) {
-            yield* Fiber.join(logs).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+            yield* Fiber.interrupt(logs)
             logs = undefined
+            yield* setupLog.pipe(
+              Stream.runForEach((item) =>
+                Effect.sync(() => {
+                  const lines = item.kind === "log" ? item.text.split("\n").filter((text) => text !== "") : []
+                  for (const line of lines.slice(printed)) writeSetupLine(item.run, line)
+                })
+              ),
+              Effect.ignore
+            )
           }
           const line = options.json ? JSON.stringify(event) : describeEvent(event, startedAt, Date.now())
           if (line !== undefined) write(line)
           if (event.type === "thread.setup-started") {
             // Setup output, as it streams, until that run ends.
-            logs = yield* client["thread.streamSetupLog"]({ threadId: threadId as ThreadId }).pipe(
+            printed = 0
+            logs = yield* setupLog.pipe(
               Stream.runForEach((item) =>
                 Effect.sync(() => {
-                  if (options.json) {
-                    // One line of output per JSON line, whether it came with the log so far or live.
-                    const lines =
-                      item.kind === "log" ? item.text.split("\n").filter((text) => text !== "") : [item.line]
-                    const stream = item.kind === "line" ? { stream: item.stream } : {}
-                    for (const line of lines)
-                      write(
-                        JSON.stringify({ type: "setup.output", threadId, run: item.run, ...stream, line })
-                      )
-                  } else if (item.kind === "log") {
-                    for (const text of item.text.split("\n")) if (text !== "") write(`  │ ${text}`)
-                  } else write(`  │ ${item.line}`)
+                  if (item.kind === "log") {
+                    for (const text of item.text.split("\n")) if (text !== "") writeSetupLine(item.run, text)
+                  } else writeSetupLine(item.run, item.line, item.stream)
                 })
               ),
               Effect.forkChild
