@@ -201,9 +201,14 @@ export const ThreadDelete = command("thread.delete", { threadId: ThreadId, force
   description: "Archive a thread and hide it from lists (its events stay in the log)"
 })
 
-export const ThreadSetupRerun = command("thread.setup.rerun", { threadId: ThreadId }).annotate({
+export const ThreadSetupRerun = command("thread.setup.rerun", {
+  threadId: ThreadId,
+  /** Once the setup passes, start the thread's first turn with its original prompt (it has none yet). */
+  runTurn: Schema.optionalKey(Schema.Boolean)
+}).annotate({
   identifier: "ThreadSetupRerun",
-  description: "Run the thread's setup script again in its worktree (joins a run already in progress)"
+  description:
+    "Run the thread's setup script again in its worktree (joins a run already in progress); with runTurn, then its first turn with the prompt it was started with"
 })
 
 export const ThreadTurnInterrupt = command("thread.turn.interrupt", {

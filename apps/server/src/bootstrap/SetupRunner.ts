@@ -68,11 +68,15 @@ export class SetupRunner extends Context.Service<
     readonly runAndRecord: (
       run: SetupRun
     ) => Effect.Effect<{ readonly status: SetupStatus; readonly sequence: number }, SpindleError>
-    /** `thread.setup.rerun`: answers once the run is recorded as started; the run goes on in the background. */
+    /**
+     * `thread.setup.rerun`: answers once the run is recorded as started; the run goes on in the
+     * background, and `whenPassed` runs after it if it succeeded.
+     */
     readonly rerun: (
       threadId: ThreadId,
       commandId: CommandId,
-      actor: Actor
+      actor: Actor,
+      whenPassed?: Effect.Effect<void, SpindleError>
     ) => Effect.Effect<DispatchResult, SpindleError>
   }
 >()("spindle/bootstrap/SetupRunner") {
@@ -238,7 +242,8 @@ export class SetupRunner extends Context.Service<
       const rerun = Effect.fn("SetupRunner.rerun")(function* (
         threadId: ThreadId,
         commandId: CommandId,
-        actor: Actor
+        actor: Actor,
+        whenPassed: Effect.Effect<void, SpindleError> = Effect.void
       ) {
         const thread = yield* engine.getThread(threadId)
         const project = thread === undefined ? undefined : yield* engine.getProject(thread.projectId)
@@ -291,8 +296,9 @@ export class SetupRunner extends Context.Service<
             }
             yield* Effect.forkIn(
               finish(run, started.number).pipe(
-                Effect.catch((error) => Effect.logWarning(`Setup rerun of ${threadId}: ${error.message}`)),
-                Effect.ensuring(release(threadId))
+                Effect.ensuring(release(threadId)),
+                Effect.flatMap(({ status }) => (status === "succeeded" ? whenPassed : Effect.void)),
+                Effect.catch((error) => Effect.logWarning(`Setup rerun of ${threadId}: ${error.message}`))
               ),
               scope
             )

@@ -1,8 +1,12 @@
 // The CLI never leaves a newcomer guessing: `thread start` names its thread at once and, on Ctrl-C,
 // says the thread goes on and how to get back to it; `thread follow` says where a running thread
 // stands before it waits; a thread waiting for an approval is `needs-approval` in `thread list`.
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import type { ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
+import { tempDir } from "../testing/fixtures.ts"
 import {
   codexWorld,
   eventsUntil,
@@ -234,5 +238,51 @@ describe("spindle CLI guidance", () => {
         }
       }),
     180_000
+  )
+
+  it.live(
+    "setup rerun after a failed setup offers the original prompt, and --run-turn runs it once the setup passes",
+    () =>
+      Effect.gen(function* () {
+        const flag = join(yield* tempDir("spindle-setup-flag-"), "ready")
+        const world = yield* providerWorld(providersOn, {
+          setupScript: `test -f '${flag}' || { echo not ready; exit 3; }`,
+          agentCommand: ["/bin/sh", "-c", 'echo "ran: $1"', "agent", "{prompt}"]
+        })
+        const env = { SPINDLE_HOME: world.server.home }
+        const start = [
+          "thread",
+          "start",
+          "--project",
+          "p1",
+          "--prompt",
+          "the original",
+          "--thread-id",
+          "t-rerun"
+        ]
+        assert.strictEqual((yield* spindle([...start, "--provider", "command"], env)).code, 1)
+        writeFileSync(flag, "")
+        const plain = yield* spindle(["setup", "rerun", "t-rerun", "--follow"], env)
+        assert.strictEqual(plain.code, 0, plain.output)
+        assert.include(
+          plain.stdout,
+          "Its original prompt was not run. Run it: spindle setup rerun t-rerun --run-turn"
+        )
+        assert.isNull((yield* world.engine.getThread("t-rerun" as ThreadId))!.latestTurn)
+        const withTurn = yield* spindle(["setup", "rerun", "t-rerun", "--run-turn", "--follow"], env)
+        assert.strictEqual(withTurn.code, 0, withTurn.output)
+        yield* turnEnded(world.engine, "t-rerun")
+        const thread = (yield* world.engine.getThread("t-rerun" as ThreadId))!
+        assert.strictEqual(thread.latestTurn?.status, "completed")
+        assert.strictEqual(thread.latestTurn?.lastMessage, "ran: the original")
+        // A thread that has its turn now: --run-turn is refused and changes nothing.
+        const again = yield* spindle(["setup", "rerun", "t-rerun", "--run-turn", "--json"], env)
+        assert.strictEqual(again.code, 1)
+        assert.strictEqual(JSON.parse(again.stdout).error.reason, "conflict")
+        assert.strictEqual(
+          (yield* world.engine.getThread("t-rerun" as ThreadId))!.setup.runs,
+          thread.setup.runs
+        )
+      })
   )
 })

@@ -19,9 +19,15 @@ const rerun = Command.make(
     follow: Flag.Boolean("follow").pipe(
       Flag.withDescription("Show its output until it ends (exit 1 unless it succeeded)"),
       Flag.withDefault(false)
+    ),
+    runTurn: Flag.Boolean("run-turn").pipe(
+      Flag.withDescription(
+        "Once it passes, start the thread's first turn with the prompt it was started with (after a failed setup)"
+      ),
+      Flag.withDefault(false)
     )
   },
-  ({ thread: threadId, follow }) =>
+  ({ thread: threadId, follow, runTurn }) =>
     Effect.gen(function* () {
       const { json } = yield* globalOptions
       const result = yield* withClient((client) =>
@@ -33,7 +39,12 @@ const rerun = Command.make(
               )
             : undefined
           const dispatched = yield* client["orchestration.dispatchCommand"]({
-            command: { type: "thread.setup.rerun", commandId: commandId("rerun"), threadId }
+            command: {
+              type: "thread.setup.rerun",
+              commandId: commandId("rerun"),
+              threadId,
+              ...(runTurn ? { runTurn: true } : {})
+            }
           }).pipe(Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress))))
           if (progress !== undefined) yield* Effect.ignore(Fiber.await(progress))
           const thread = yield* client["thread.get"]({ threadId: threadId as ThreadId })
@@ -49,10 +60,29 @@ const rerun = Command.make(
               details: { threadId }
             })
           }
-          return { sequence: dispatched.sequence, setup: thread.setup.status }
+          return {
+            sequence: dispatched.sequence,
+            setup: thread.setup.status,
+            runTurn,
+            // Its first prompt never ran (the setup failed before it): said, with how to run it.
+            firstTurnPending: thread.latestTurn === null
+          }
         })
       )
-      yield* print(result, (r) => `Setup ${r.setup} for ${threadId}`)
+      yield* print(result, (r) =>
+        [
+          `Setup ${r.setup} for ${threadId}`,
+          ...(!r.firstTurnPending
+            ? []
+            : r.runTurn
+              ? [
+                  `Its first turn starts with its original prompt once the setup passes: spindle thread follow ${threadId}`
+                ]
+              : [
+                  `Its original prompt was not run${follow ? "" : " and will not be when this run passes"}. Run it: spindle setup rerun ${threadId} --run-turn (or send another: spindle thread send ${threadId} --prompt …)`
+                ])
+        ].join("\n")
+      )
     })
 ).pipe(Command.withDescription("Run the project's setup script again in the thread's worktree"))
 

@@ -28,10 +28,12 @@ import { Repositories } from "../git/Repositories.ts"
 import { readSubmodules } from "../git/submodules.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
+import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { readSetupApproval } from "../setup/setupApproval.ts"
 import { decodeClientCommand } from "./decodeCommand.ts"
 import { checkNewProjectRoot } from "./projectRepository.ts"
+import { firstTurnAfterSetup } from "./rerunTurn.ts"
 
 export interface DispatchOptions {
   /** For bootstraps: answer once the workspace exists, or (default) once the turn is requested. */
@@ -66,6 +68,7 @@ export class Commands extends Context.Service<
       const setupRunner = yield* SetupRunner
       const lifecycle = yield* ThreadLifecycle
       const ports = yield* ThreadPorts
+      const journal = yield* BootstrapJournal
 
       /**
        * The submodule URLs a project allows, decided with `initSubmodules` and never taken from
@@ -180,7 +183,14 @@ export class Commands extends Context.Service<
             }
             break
           case "thread.setup.rerun":
-            return yield* gate.enqueue(setupRunner.rerun(command.threadId, command.commandId, actor))
+            return yield* gate.enqueue(
+              command.runTurn === true
+                ? Effect.flatMap(
+                    firstTurnAfterSetup(engine, journal, command.threadId, command.commandId, actor),
+                    (startTurn) => setupRunner.rerun(command.threadId, command.commandId, actor, startTurn)
+                  )
+                : setupRunner.rerun(command.threadId, command.commandId, actor)
+            )
           case "project.create":
             // Resolved inside the gate, so it keeps its place in line behind and ahead of other commands.
             return yield* gate.enqueue(

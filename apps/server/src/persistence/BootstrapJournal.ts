@@ -99,6 +99,8 @@ export class BootstrapJournal extends Context.Service<
   BootstrapJournal,
   {
     readonly get: (commandId: string) => Effect.Effect<JournalEntry | undefined, SqlError>
+    /** The thread's first bootstrap (its first prompt), if a bootstrap made it. */
+    readonly firstOf: (threadId: string) => Effect.Effect<JournalEntry | undefined, SqlError>
     readonly begin: (entry: JournalEntry, at: string) => Effect.Effect<void, SqlError>
     readonly update: (commandId: string, patch: JournalPatch, at: string) => Effect.Effect<void, SqlError>
     /** Forgets a bootstrap that was refused before it made anything (still `creating-thread`). */
@@ -122,6 +124,12 @@ export class BootstrapJournal extends Context.Service<
         Request: Schema.String,
         Result: Row,
         execute: (commandId) => sql`SELECT * FROM bootstrap_operations WHERE command_id = ${commandId}`
+      })
+      const findFirstOf = SqlSchema.findOneOption({
+        Request: Schema.String,
+        Result: Row,
+        execute: (threadId) =>
+          sql`SELECT * FROM bootstrap_operations WHERE thread_id = ${threadId} ORDER BY updated_at LIMIT 1`
       })
       const findInFlight = SqlSchema.findAll({
         Request: Schema.Void,
@@ -151,6 +159,11 @@ export class BootstrapJournal extends Context.Service<
 
       const get = Effect.fn("BootstrapJournal.get")(function* (commandId: string) {
         const found = yield* findOne(commandId).pipe(dieOnCorruptRow(table, `command_id = ${commandId}`))
+        return Option.getOrUndefined(found)
+      })
+
+      const firstOf = Effect.fn("BootstrapJournal.firstOf")(function* (threadId: string) {
+        const found = yield* findFirstOf(threadId).pipe(dieOnCorruptRow(table, `thread_id = ${threadId}`))
         return Option.getOrUndefined(found)
       })
 
@@ -184,7 +197,7 @@ export class BootstrapJournal extends Context.Service<
         Effect.withSpan("BootstrapJournal.createdBranches")
       )
 
-      return { get, begin, update, discard, inFlight, createdBranches }
+      return { get, firstOf, begin, update, discard, inFlight, createdBranches }
     })
   )
 }
