@@ -1,4 +1,5 @@
-// Scenario "cli": how fast the `spindle` command starts, against a bare `node -e 0` measured in
+// Scenario "cli": how fast the `spindle` command starts, against a bare `node -e 0` on the same Node
+// (process.execPath, the one `npm run bench` and the command run on) measured in
 // the same run: --help, --version, `thread list --json` (and the table) against a running server
 // with 100 threads, and the server's own cold start to ready on an empty home.
 import { spawn, spawnSync } from "node:child_process"
@@ -127,10 +128,10 @@ export const run = async (): Promise<BenchResult> => {
     return {
       name: `cli: ${RUNS} runs each, the command's whole life (spawn to exit)`,
       lines: [
-        `node -e 0 (baseline): p50 ${formatMs(bare.p50)} before, ${formatMs(bareAgain.p50)} after`,
-        line("spindle --help", help, 4),
+        `node -e 0 (baseline, ${process.execPath} ${process.version}, the Node the command runs on): p50 ${formatMs(bare.p50)} before, ${formatMs(bareAgain.p50)} after`,
+        line("spindle --help", help, 3),
         line("spindle --version", version),
-        line(`spindle thread list --json (${THREADS} threads)`, listJson, 6),
+        line(`spindle thread list --json (${THREADS} threads)`, listJson, 4),
         line(`spindle thread list (${THREADS} threads, table)`, listTable),
         `spindle serve, spawn to ready on an empty home (${SERVE_RUNS} runs): p50 ${formatMs(cold.p50)}, p99 ${formatMs(cold.p99)} (goal <= 300 ms)`
       ]
