@@ -128,7 +128,7 @@ export const run = async (): Promise<BenchResult> => {
     return {
       name: `cli: ${RUNS} runs each, the command's whole life (spawn to exit)`,
       lines: [
-        `node -e 0 (baseline, ${process.execPath} ${process.version}, the Node the command runs on): p50 ${formatMs(bare.p50)} before, ${formatMs(bareAgain.p50)} after`,
+        `node -e 0 (baseline: process.execPath, Node ${process.version}, the Node the command runs on): p50 ${formatMs(bare.p50)} before, ${formatMs(bareAgain.p50)} after`,
         line("spindle --help", help, 3),
         line("spindle --version", version),
         line(`spindle thread list --json (${THREADS} threads)`, listJson, 4),
