@@ -57,20 +57,43 @@ export const timed = async <A>(f: () => Promise<A> | A) => {
  * `rounds` timings of `ours` and of a plain `git worktree add -b`, alternating which goes first,
  * after one warm-up of each; the worktrees are removed between rounds, outside the timings.
  */
+/**
+ * Empties the kernel's page cache (as root: `sync; echo 3 > /proc/sys/vm/drop_caches`), so the
+ * next run reads the repository from disk. False where this machine does not allow it.
+ */
+export const dropCaches = (): boolean => {
+  try {
+    execFileSync("sync")
+    writeFileSync("/proc/sys/vm/drop_caches", "3\n")
+    return true
+  } catch {
+    return false
+  }
+}
+
 export const alternate = async (
   repo: string,
   rounds: number,
   ours: (n: number) => Promise<unknown>,
-  plain: (n: number) => unknown
+  plain: (n: number) => unknown,
+  options: { readonly coldCache?: boolean } = {}
 ) => {
   const oursMs: Array<number> = []
   const plainMs: Array<number> = []
   await ours(0)
   plain(0)
   resetWorktrees(repo)
+  // With a cold cache, each timed run starts with the page cache emptied (not timed).
+  const before = () => (options.coldCache === true ? dropCaches() : true)
   for (let round = 1; round <= rounds; round++) {
-    const a = async () => oursMs.push((await timed(() => ours(round))).ms)
-    const b = async () => plainMs.push((await timed(() => plain(round))).ms)
+    const a = async () => {
+      before()
+      oursMs.push((await timed(() => ours(round))).ms)
+    }
+    const b = async () => {
+      before()
+      plainMs.push((await timed(() => plain(round))).ms)
+    }
     if (round % 2 === 0) {
       await a()
       await b()
