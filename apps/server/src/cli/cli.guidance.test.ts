@@ -17,6 +17,17 @@ import {
 } from "../testing/providers.ts"
 import { runProcess, type StartedCommand, startProcess } from "../testing/serverProcess.ts"
 
+/** `thread start` in project p1 with `prompt`, then `extra` flags. */
+const startArgs = (prompt: string, ...extra: Array<string>) => [
+  "thread",
+  "start",
+  "--project",
+  "p1",
+  "--prompt",
+  prompt,
+  ...extra
+]
+
 const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   runProcess(process.execPath, [SPINDLE_BIN, ...args], { env })
 
@@ -47,19 +58,7 @@ describe("spindle CLI guidance", () => {
         const env = { SPINDLE_HOME: world.server.home }
         const started = startProcess(
           process.execPath,
-          [
-            SPINDLE_BIN,
-            "thread",
-            "start",
-            "--project",
-            "p1",
-            "--prompt",
-            "go",
-            "--thread-id",
-            "t-guide",
-            "--provider",
-            "command"
-          ],
+          [SPINDLE_BIN, ...startArgs("go", "--thread-id", "t-guide", "--provider", "command")],
           { env }
         )
         yield* Effect.addFinalizer(() => Effect.sync(() => started.child.kill("SIGKILL")))
@@ -118,18 +117,7 @@ describe("spindle CLI guidance", () => {
       })
       const env = { SPINDLE_HOME: world.server.home }
       const started = yield* spindle(
-        [
-          "thread",
-          "start",
-          "--project",
-          "p1",
-          "--prompt",
-          "go",
-          "--thread-id",
-          "t-nosetup",
-          "--provider",
-          "command"
-        ],
+        startArgs("go", "--thread-id", "t-nosetup", "--provider", "command"),
         env
       )
       assert.strictEqual(started.code, 1, started.stderr)
@@ -152,18 +140,7 @@ describe("spindle CLI guidance", () => {
       Effect.gen(function* () {
         const world = yield* providerWorld(providersOn, { agentCommand: ["/bin/sh", "-c", "echo done"] })
         const env = { SPINDLE_HOME: world.server.home }
-        const args = [
-          "thread",
-          "start",
-          "--project",
-          "p1",
-          "--prompt",
-          "x",
-          "--mode",
-          "current_checkout",
-          "--branch",
-          "feature"
-        ]
+        const args = startArgs("x", "--mode", "current_checkout", "--branch", "feature")
         const said = yield* spindle(args, env)
         assert.strictEqual(said.code, 2, said.output)
         assert.include(said.stderr, "validation: --branch does not apply with --mode current_checkout")
@@ -203,18 +180,7 @@ describe("spindle CLI guidance", () => {
           const arrived: Array<[number, string]> = []
           const started = startProcess(
             process.execPath,
-            [
-              SPINDLE_BIN,
-              "thread",
-              "start",
-              "--project",
-              "p1",
-              "--prompt",
-              "go",
-              "--provider",
-              "command",
-              "--follow"
-            ],
+            [SPINDLE_BIN, ...startArgs("go", "--provider", "command", "--follow")],
             { env }
           )
           let pending = ""
@@ -250,16 +216,7 @@ describe("spindle CLI guidance", () => {
           agentCommand: ["/bin/sh", "-c", 'echo "ran: $1"', "agent", "{prompt}"]
         })
         const env = { SPINDLE_HOME: world.server.home }
-        const start = [
-          "thread",
-          "start",
-          "--project",
-          "p1",
-          "--prompt",
-          "the original",
-          "--thread-id",
-          "t-rerun"
-        ]
+        const start = startArgs("the original", "--thread-id", "t-rerun")
         assert.strictEqual((yield* spindle([...start, "--provider", "command"], env)).code, 1)
         writeFileSync(flag, "")
         const plain = yield* spindle(["setup", "rerun", "t-rerun", "--follow"], env)
