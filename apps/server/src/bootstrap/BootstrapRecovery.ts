@@ -75,64 +75,71 @@ export class BootstrapRecovery extends Context.Service<
       const last = yield* Ref.make(emptyReport)
       const now = Effect.map(DateTime.now, DateTime.formatIso)
 
-      const send = (command: Parameters<typeof engine.dispatch>[0]) =>
-        engine
+      const send = Effect.fn("BootstrapRecovery.send")(function* (
+        command: Parameters<typeof engine.dispatch>[0]
+      ) {
+        return yield* engine
           .dispatch(command, server)
           .pipe(
             Effect.catch((error) =>
               Effect.logWarning(`Recovery could not record ${command.type}: ${error.message}`)
             )
           )
+      })
 
-      const rollBack = (entry: JournalEntry, stage: "workspace" | "setup" | "create-thread") =>
-        rollBackBootstrap(
+      const rollBack = Effect.fn("BootstrapRecovery.rollBack")(function* (
+        entry: JournalEntry,
+        stage: "workspace" | "setup" | "create-thread"
+      ) {
+        return yield* rollBackBootstrap(
           { engine, journal, worktrees, repositories },
           entry,
           stage,
           { reason: "unavailable", message: INTERRUPTED },
           server
         )
+      })
 
       /**
        * The journal says the workspace was ready; make sure the thread heard of it too (a crash
        * can fall between the journal write and the event), so it is neither lost nor orphaned.
        */
-      const ensureWorkspaceRecorded = (entry: JournalEntry) =>
-        Effect.gen(function* () {
-          const thread = yield* engine.getThread(entry.threadId as ThreadId)
-          const ready = entry.result
-          if (thread === undefined || thread.workspace.worktreePath !== null || ready === null) return
-          yield* send({
-            type: "thread.workspace.record",
-            commandId: stepCommandId(entry.commandId, "workspace"),
-            threadId: thread.id,
-            workspace: {
-              mode: ready.mode,
-              branch: ready.branch,
-              worktreePath: ready.worktreePath,
-              baseBranch: ready.baseBranch,
-              createdByUs: entry.createdByUs
-            },
-            warnings: ready.warnings
-          })
+      const ensureWorkspaceRecorded = Effect.fn("BootstrapRecovery.ensureWorkspaceRecorded")(function* (
+        entry: JournalEntry
+      ) {
+        const thread = yield* engine.getThread(entry.threadId as ThreadId)
+        const ready = entry.result
+        if (thread === undefined || thread.workspace.worktreePath !== null || ready === null) return
+        yield* send({
+          type: "thread.workspace.record",
+          commandId: stepCommandId(entry.commandId, "workspace"),
+          threadId: thread.id,
+          workspace: {
+            mode: ready.mode,
+            branch: ready.branch,
+            worktreePath: ready.worktreePath,
+            baseBranch: ready.baseBranch,
+            createdByUs: entry.createdByUs
+          },
+          warnings: ready.warnings
         })
+      })
 
       /** Only the turn request was left: send it, as the bootstrap would have. */
-      const finishTurn = (entry: JournalEntry) =>
-        Effect.gen(function* () {
-          yield* ensureWorkspaceRecorded(entry)
-          const thread = yield* engine.getThread(entry.threadId as ThreadId)
-          if (thread !== undefined && thread.latestTurn?.turnId !== entry.turnId) {
-            yield* send({
-              type: "thread.turn.request",
-              commandId: stepCommandId(entry.commandId, "turn"),
-              threadId: thread.id,
-              turnId: TurnId.make(entry.turnId),
-              prompt: entry.prompt
-            })
-          }
-          yield* completeBootstrap(entry, { turn: { status: "requested" } })
-        })
+      const finishTurn = Effect.fn("BootstrapRecovery.finishTurn")(function* (entry: JournalEntry) {
+        yield* ensureWorkspaceRecorded(entry)
+        const thread = yield* engine.getThread(entry.threadId as ThreadId)
+        if (thread !== undefined && thread.latestTurn?.turnId !== entry.turnId) {
+          yield* send({
+            type: "thread.turn.request",
+            commandId: stepCommandId(entry.commandId, "turn"),
+            threadId: thread.id,
+            turnId: TurnId.make(entry.turnId),
+            prompt: entry.prompt
+          })
+        }
+        yield* completeBootstrap(entry, { turn: { status: "requested" } })
+      })
 
       /** Marks the thread's bootstrap completed (if it still runs) and the journal entry done. */
       const completeBootstrap = (
@@ -153,29 +160,31 @@ export class BootstrapRecovery extends Context.Service<
         })
 
       /** Setup was running when the server stopped: record it interrupted; the workspace stays. */
-      const interruptSetup = (threadId: ThreadId, commandId: string) =>
-        Effect.gen(function* () {
-          const thread = yield* engine.getThread(threadId)
-          if (thread === undefined || thread.setup.status !== "running") return false
-          // Its process group may have outlived the server: end it before saying it stopped.
-          if (yield* setupScripts.endOrphan(threadId, thread.setup.runs)) {
-            yield* Effect.logWarning(
-              `Ended the setup of ${threadId} that was still running from before the restart`
-            )
-          }
-          yield* send({
-            type: "thread.setup.finish",
-            commandId: stepCommandId(commandId, `interrupted-${thread.setup.runs}`),
-            threadId,
-            run: thread.setup.runs,
-            status: "interrupted",
-            exitCode: null,
-            signal: null,
-            durationMs: null,
-            logTail: `${thread.setup.logTail}[setup interrupted: the server stopped while it ran; rerun it with thread.setup.rerun]\n`
-          })
-          return true
+      const interruptSetup = Effect.fn("BootstrapRecovery.interruptSetup")(function* (
+        threadId: ThreadId,
+        commandId: string
+      ) {
+        const thread = yield* engine.getThread(threadId)
+        if (thread === undefined || thread.setup.status !== "running") return false
+        // Its process group may have outlived the server: end it before saying it stopped.
+        if (yield* setupScripts.endOrphan(threadId, thread.setup.runs)) {
+          yield* Effect.logWarning(
+            `Ended the setup of ${threadId} that was still running from before the restart`
+          )
+        }
+        yield* send({
+          type: "thread.setup.finish",
+          commandId: stepCommandId(commandId, `interrupted-${thread.setup.runs}`),
+          threadId,
+          run: thread.setup.runs,
+          status: "interrupted",
+          exitCode: null,
+          signal: null,
+          durationMs: null,
+          logTail: `${thread.setup.logTail}[setup interrupted: the server stopped while it ran; rerun it with thread.setup.rerun]\n`
         })
+        return true
+      })
 
       const recover = Effect.gen(function* () {
         const finished: Array<string> = []
@@ -296,7 +305,7 @@ export class BootstrapRecovery extends Context.Service<
         return orphans
       })
 
-      return { recover, report: Ref.get(last) }
+      return { recover: recover.pipe(Effect.withSpan("BootstrapRecovery.recover")), report: Ref.get(last) }
     })
   )
 }

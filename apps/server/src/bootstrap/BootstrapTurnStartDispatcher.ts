@@ -117,28 +117,32 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       }
 
       /** A repeated commandId: the recorded outcome, or a conflict when the payload differs. */
-      const recorded = (commandId: string, hash: string) =>
-        Effect.gen(function* () {
-          const entry = yield* journal.get(commandId).pipe(Effect.orDie)
-          if (entry === undefined) return undefined
-          if (entry.payloadHash !== hash) {
-            return yield* new SpindleError({
-              reason: "conflict",
-              message: `commandId ${commandId} was already used for a different bootstrap. Use a new commandId.`
-            })
-          }
-          if (entry.stage === "failed") {
-            return yield* new SpindleError({
-              reason: (entry.error?.reason as SpindleError["reason"]) ?? "internal",
-              message: entry.error?.message ?? "This bootstrap failed.",
-              threadId: entry.threadId as ThreadId
-            })
-          }
-          return entry.result ?? undefined
-        })
+      const recorded = Effect.fn("BootstrapTurnStartDispatcher.recorded")(function* (
+        commandId: string,
+        hash: string
+      ) {
+        const entry = yield* journal.get(commandId).pipe(Effect.orDie)
+        if (entry === undefined) return undefined
+        if (entry.payloadHash !== hash) {
+          return yield* new SpindleError({
+            reason: "conflict",
+            message: `commandId ${commandId} was already used for a different bootstrap. Use a new commandId.`
+          })
+        }
+        if (entry.stage === "failed") {
+          return yield* new SpindleError({
+            reason: (entry.error?.reason as SpindleError["reason"]) ?? "internal",
+            message: entry.error?.message ?? "This bootstrap failed.",
+            threadId: entry.threadId as ThreadId
+          })
+        }
+        return entry.result ?? undefined
+      })
 
-      const dispatch = (invocation: BootstrapInvocation) =>
-        gate.enqueue(
+      const dispatch = Effect.fn("BootstrapTurnStartDispatcher.dispatch")(function* (
+        invocation: BootstrapInvocation
+      ) {
+        return yield* gate.enqueue(
           Effect.suspend(() => {
             const { commandId } = invocation.command
             const hash = payloadHash({ command: invocation.command, parent: invocation.parent ?? null })
@@ -184,6 +188,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
             return Effect.andThen(Effect.forkIn(body, scope), wait(flight))
           })
         )
+      })
 
       return { dispatch }
     })

@@ -64,8 +64,8 @@ export class StartupGate extends Context.Service<
         draining = false
       })
 
-      const settle = (next: StartupState) =>
-        Effect.suspend(() => {
+      const settle = Effect.fn("StartupGate.settle")(function* (next: StartupState) {
+        return yield* Effect.suspend(() => {
           if (state.status !== "starting") return Effect.void
           state = next
           if (next.status === "failed") {
@@ -77,32 +77,32 @@ export class StartupGate extends Context.Service<
           }
           return Effect.asVoid(Effect.forkIn(drain, scope))
         })
+      })
 
-      const enqueue = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SpindleError, R> =>
-        Effect.gen(function* () {
-          // Work already let through (a bootstrap the MCP tool enqueued, say) does not queue again.
-          if ((yield* CurrentTicket) !== undefined) return yield* effect
-          if (state.status === "failed") return yield* Effect.fail(state.error)
-          if (state.status === "ready" && !draining) return yield* effect
-          if (queue.length >= capacity) {
-            return yield* new SpindleError({
-              reason: "unavailable",
-              message: `The server is still starting and ${capacity} commands are already waiting. Retry in a few seconds.`
-            })
-          }
-          const waiter: Waiter = { go: Deferred.makeUnsafe(), admitted: Deferred.makeUnsafe() }
-          queue.push(waiter)
-          const release = Effect.suspend(() => {
-            const at = queue.indexOf(waiter)
-            if (at >= 0) queue.splice(at, 1)
-            return Deferred.succeed(waiter.admitted, undefined)
+      const enqueue = Effect.fn("StartupGate.enqueue")(function* <A, E, R>(effect: Effect.Effect<A, E, R>) {
+        // Work already let through (a bootstrap the MCP tool enqueued, say) does not queue again.
+        if ((yield* CurrentTicket) !== undefined) return yield* effect
+        if (state.status === "failed") return yield* Effect.fail(state.error)
+        if (state.status === "ready" && !draining) return yield* effect
+        if (queue.length >= capacity) {
+          return yield* new SpindleError({
+            reason: "unavailable",
+            message: `The server is still starting and ${capacity} commands are already waiting. Retry in a few seconds.`
           })
-          return yield* Deferred.await(waiter.go).pipe(
-            Effect.andThen(effect),
-            Effect.provideService(CurrentTicket, waiter.admitted),
-            Effect.ensuring(release)
-          )
+        }
+        const waiter: Waiter = { go: Deferred.makeUnsafe(), admitted: Deferred.makeUnsafe() }
+        queue.push(waiter)
+        const release = Effect.suspend(() => {
+          const at = queue.indexOf(waiter)
+          if (at >= 0) queue.splice(at, 1)
+          return Deferred.succeed(waiter.admitted, undefined)
         })
+        return yield* Deferred.await(waiter.go).pipe(
+          Effect.andThen(effect),
+          Effect.provideService(CurrentTicket, waiter.admitted),
+          Effect.ensuring(release)
+        )
+      })
 
       const admitted = Effect.gen(function* () {
         const ticket = yield* CurrentTicket

@@ -60,26 +60,25 @@ export class ChildNotices extends Context.Service<
       const engine = yield* Engine
       const following = yield* Deferred.make<void>()
       let handled = 0
-      const notify = (event: SpindleEvent) =>
-        Effect.gen(function* () {
-          if (event.type !== "thread.turn-ended" && event.type !== "thread.approval-requested") return
-          const child = yield* engine.getThread(event.payload.threadId)
-          if (child?.parentThreadId == null) return
-          const notice = noticeFor(event, child)
-          if (notice === undefined) return
-          yield* engine
-            .dispatch(
-              {
-                type: "thread.child.notify",
-                commandId: `notify-${event.sequence}` as CommandId,
-                threadId: child.parentThreadId,
-                notice
-              },
-              { kind: "server" }
-            )
-            // A parent that is gone or archived hears nothing.
-            .pipe(Effect.ignore)
-        })
+      const notify = Effect.fn("ChildNotices.notify")(function* (event: SpindleEvent) {
+        if (event.type !== "thread.turn-ended" && event.type !== "thread.approval-requested") return
+        const child = yield* engine.getThread(event.payload.threadId)
+        if (child?.parentThreadId == null) return
+        const notice = noticeFor(event, child)
+        if (notice === undefined) return
+        yield* engine
+          .dispatch(
+            {
+              type: "thread.child.notify",
+              commandId: `notify-${event.sequence}` as CommandId,
+              threadId: child.parentThreadId,
+              notice
+            },
+            { kind: "server" }
+          )
+          // A parent that is gone or archived hears nothing.
+          .pipe(Effect.ignore)
+      })
       const follow = Effect.suspend(() =>
         Stream.runForEach(engine.events(handled), (event) =>
           Effect.andThen(

@@ -110,7 +110,7 @@ export class Retention extends Context.Service<
         )
       )
 
-      return { sweep, start }
+      return { sweep: sweep.pipe(Effect.withSpan("Retention.sweep")), start }
     })
   )
 }

@@ -381,8 +381,11 @@ export class WorktreePool extends Context.Service<
       })
 
       return WorktreePool.of({
-        claim,
-        fill,
+        claim: (project, base) =>
+          claim(project, base).pipe(
+            Effect.withSpan("WorktreePool.claim", { attributes: { projectId: project.id } })
+          ),
+        fill: fill.pipe(Effect.withSpan("WorktreePool.fill")),
         start,
         slots: (projectId) =>
           Effect.sync(() =>

@@ -101,18 +101,21 @@ export class ProviderService extends Context.Service<
       )
 
       /** Ends a live session: the process goes with its scope, the token is revoked. */
-      const closeLive = (threadId: ThreadId, session: Live) =>
-        Effect.gen(function* () {
-          session.stopping = true
-          if (live.get(threadId) === session) live.delete(threadId)
-          yield* idle.forget(threadId, session.providerSessionId)
-          yield* Scope.close(session.scope, Exit.void)
-          yield* tokens.revoke(session.tokenId).pipe(Effect.ignore)
-        })
+      const closeLive = Effect.fn("ProviderService.closeLive")(function* (threadId: ThreadId, session: Live) {
+        session.stopping = true
+        if (live.get(threadId) === session) live.delete(threadId)
+        yield* idle.forget(threadId, session.providerSessionId)
+        yield* Scope.close(session.scope, Exit.void)
+        yield* tokens.revoke(session.tokenId).pipe(Effect.ignore)
+      })
 
       /** What happens when a session ends without Spindle asking: the turn fails, the session is in error. */
-      const onEnded = (threadId: ThreadId, session: Live, why: string) =>
-        locked(
+      const onEnded = Effect.fn("ProviderService.onEnded")(function* (
+        threadId: ThreadId,
+        session: Live,
+        why: string
+      ) {
+        return yield* locked(
           threadId,
           Effect.gen(function* () {
             if (session.stopping || live.get(threadId) !== session) return
@@ -132,108 +135,105 @@ export class ProviderService extends Context.Service<
             yield* report(threadId, sessionChanged("error", session.providerSessionId, null, why))
           })
         )
+      })
 
       /** The thread's live session, started (with its own token) if there is none. */
-      const ensureSession = (thread: Thread) =>
-        Effect.gen(function* () {
-          const existing = live.get(thread.id)
-          if (existing !== undefined) return existing
-          const adapter = adapters.get(thread.provider)
-          const project = yield* engine.getProject(thread.projectId)
-          if (adapter === undefined || project === undefined) {
-            return yield* providerError(
-              thread.id,
-              adapter === undefined
-                ? `No provider ${thread.provider} is available on this server.`
-                : `Project ${thread.projectId} no longer exists.`
-            )
-          }
-          const refused = adapter.check(project, thread.model)
-          if (refused !== undefined) return yield* refused
-          const worktreePath = thread.workspace.worktreePath
-          if (worktreePath === null) {
-            return yield* providerError(thread.id, `Thread ${thread.id} has no worktree to run the agent in.`)
-          }
-          const providerSessionId = `ps_${yield* randomHex(8)}`
-          const resumeCursor = thread.session.resumeCursor
-          yield* report(thread.id, sessionChanged("starting", providerSessionId, resumeCursor))
-          const issued = yield* threadTokens
-            .issueForThread({
-              threadId: thread.id,
-              providerSessionId,
-              capabilities: ["thread-management", "thread-read"]
-            })
-            .pipe(
-              Effect.mapError((error) =>
-                error instanceof SpindleError
-                  ? error
-                  : providerError(thread.id, `Could not issue the session's token: ${error.message}`)
-              )
-            )
-          const sessionScope = yield* Scope.make()
-          const started = yield* adapter
-            .startSession({
-              thread,
-              project,
-              worktreePath,
-              providerSessionId,
-              mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
-              resumeCursor,
-              report: (r) =>
-                Effect.andThen(
-                  Effect.andThen(idle.touch(thread.id, providerSessionId), watchdog.observe(thread.id, r)),
-                  record(thread.id, r)
-                )
-            })
-            .pipe(Scope.provide(sessionScope), Effect.exit)
-          if (Exit.isFailure(started)) {
-            yield* Scope.close(sessionScope, Exit.void)
-            yield* tokens.revoke(issued.id).pipe(Effect.ignore)
-            const error = Cause.squash(started.cause)
-            const message = error instanceof SpindleError ? error.message : String(error)
-            yield* report(thread.id, sessionChanged("error", providerSessionId, null, message))
-            return yield* error instanceof SpindleError
-              ? Effect.fail(error)
-              : providerError(thread.id, message)
-          }
-          const session: Live = {
-            providerSessionId,
-            tokenId: issued.id,
-            token: Redacted.make(issued.token),
-            scope: sessionScope,
-            session: started.value,
-            stopping: false
-          }
-          live.set(thread.id, session)
-          yield* idle.touch(thread.id, providerSessionId)
-          yield* report(
+      const ensureSession = Effect.fn("ProviderService.ensureSession")(function* (thread: Thread) {
+        const existing = live.get(thread.id)
+        if (existing !== undefined) return existing
+        const adapter = adapters.get(thread.provider)
+        const project = yield* engine.getProject(thread.projectId)
+        if (adapter === undefined || project === undefined) {
+          return yield* providerError(
             thread.id,
-            sessionChanged("running", providerSessionId, started.value.resumeCursor ?? resumeCursor)
+            adapter === undefined
+              ? `No provider ${thread.provider} is available on this server.`
+              : `Project ${thread.projectId} no longer exists.`
           )
-          yield* Effect.forkIn(
-            Effect.flatMap(started.value.ended, (why) => onEnded(thread.id, session, why)),
-            scope
+        }
+        const refused = adapter.check(project, thread.model)
+        if (refused !== undefined) return yield* refused
+        const worktreePath = thread.workspace.worktreePath
+        if (worktreePath === null) {
+          return yield* providerError(thread.id, `Thread ${thread.id} has no worktree to run the agent in.`)
+        }
+        const providerSessionId = `ps_${yield* randomHex(8)}`
+        const resumeCursor = thread.session.resumeCursor
+        yield* report(thread.id, sessionChanged("starting", providerSessionId, resumeCursor))
+        const issued = yield* threadTokens
+          .issueForThread({
+            threadId: thread.id,
+            providerSessionId,
+            capabilities: ["thread-management", "thread-read"]
+          })
+          .pipe(
+            Effect.mapError((error) =>
+              error instanceof SpindleError
+                ? error
+                : providerError(thread.id, `Could not issue the session's token: ${error.message}`)
+            )
           )
-          return session
-        })
+        const sessionScope = yield* Scope.make()
+        const started = yield* adapter
+          .startSession({
+            thread,
+            project,
+            worktreePath,
+            providerSessionId,
+            mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
+            resumeCursor,
+            report: (r) =>
+              Effect.andThen(
+                Effect.andThen(idle.touch(thread.id, providerSessionId), watchdog.observe(thread.id, r)),
+                record(thread.id, r)
+              )
+          })
+          .pipe(Scope.provide(sessionScope), Effect.exit)
+        if (Exit.isFailure(started)) {
+          yield* Scope.close(sessionScope, Exit.void)
+          yield* tokens.revoke(issued.id).pipe(Effect.ignore)
+          const error = Cause.squash(started.cause)
+          const message = error instanceof SpindleError ? error.message : String(error)
+          yield* report(thread.id, sessionChanged("error", providerSessionId, null, message))
+          return yield* error instanceof SpindleError ? Effect.fail(error) : providerError(thread.id, message)
+        }
+        const session: Live = {
+          providerSessionId,
+          tokenId: issued.id,
+          token: Redacted.make(issued.token),
+          scope: sessionScope,
+          session: started.value,
+          stopping: false
+        }
+        live.set(thread.id, session)
+        yield* idle.touch(thread.id, providerSessionId)
+        yield* report(
+          thread.id,
+          sessionChanged("running", providerSessionId, started.value.resumeCursor ?? resumeCursor)
+        )
+        yield* Effect.forkIn(
+          Effect.flatMap(started.value.ended, (why) => onEnded(thread.id, session, why)),
+          scope
+        )
+        return session
+      })
 
       /**
        * A session's token lives 24 hours at most and 2 hours unused. Each turn uses it once (which
        * keeps an idle session's token alive); one that stopped working means a new session, which
        * resumes the agent's conversation with a new token.
        */
-      const renewIfExpired = (threadId: ThreadId) =>
-        Effect.gen(function* () {
-          const session = live.get(threadId)
-          if (session === undefined) return
-          const valid = yield* Effect.exit(tokens.resolve(Redacted.value(session.token)))
-          if (Exit.isSuccess(valid)) return
-          yield* closeLive(threadId, session)
-          yield* report(threadId, sessionChanged("stopped", session.providerSessionId, null))
-          yield* Effect.logInfo("Restarted an agent session whose token had expired").pipe(
-            Effect.annotateLogs({ threadId })
-          )
-        })
+      const renewIfExpired = Effect.fn("ProviderService.renewIfExpired")(function* (threadId: ThreadId) {
+        const session = live.get(threadId)
+        if (session === undefined) return
+        const valid = yield* Effect.exit(tokens.resolve(Redacted.value(session.token)))
+        if (Exit.isSuccess(valid)) return
+        yield* closeLive(threadId, session)
+        yield* report(threadId, sessionChanged("stopped", session.providerSessionId, null))
+        yield* Effect.logInfo("Restarted an agent session whose token had expired").pipe(
+          Effect.annotateLogs({ threadId })
+        )
+      })
 
       const runTurn = (
         threadId: ThreadId,
@@ -276,8 +276,12 @@ export class ProviderService extends Context.Service<
           })
         )
 
-      const steer = (threadId: ThreadId, turnId: TurnId, prompt: string) =>
-        locked(
+      const steer = Effect.fn("ProviderService.steer")(function* (
+        threadId: ThreadId,
+        turnId: TurnId,
+        prompt: string
+      ) {
+        return yield* locked(
           threadId,
           Effect.gen(function* () {
             const session = live.get(threadId)
@@ -302,9 +306,13 @@ export class ProviderService extends Context.Service<
               )
           })
         )
+      })
 
-      const interrupt = (threadId: ThreadId, turnId: TurnId) =>
-        locked(
+      const interrupt = Effect.fn("ProviderService.interrupt")(function* (
+        threadId: ThreadId,
+        turnId: TurnId
+      ) {
+        return yield* locked(
           threadId,
           Effect.gen(function* () {
             const thread = yield* engine.getThread(threadId)
@@ -319,26 +327,30 @@ export class ProviderService extends Context.Service<
               yield* endTurn(threadId, turnId, "interrupted", "Interrupted before the agent started it.")
           })
         )
+      })
 
-      const respond = (threadId: ThreadId, requestId: string, outcome: ApprovalOutcome) =>
-        Effect.gen(function* () {
-          if (outcome === "expired") return
-          const session = live.get(threadId)
-          if (session === undefined) return
-          yield* session.session
-            .respond(requestId, outcome)
-            .pipe(
-              Effect.catch((error) =>
-                Effect.logWarning(`An approval answer did not reach the agent: ${error.message}`).pipe(
-                  Effect.annotateLogs({ threadId, requestId })
-                )
+      const respond = Effect.fn("ProviderService.respond")(function* (
+        threadId: ThreadId,
+        requestId: string,
+        outcome: ApprovalOutcome
+      ) {
+        if (outcome === "expired") return
+        const session = live.get(threadId)
+        if (session === undefined) return
+        yield* session.session
+          .respond(requestId, outcome)
+          .pipe(
+            Effect.catch((error) =>
+              Effect.logWarning(`An approval answer did not reach the agent: ${error.message}`).pipe(
+                Effect.annotateLogs({ threadId, requestId })
               )
             )
-        })
+          )
+      })
 
       /** Into the agent's running turn when it can take a prompt mid-turn; else they wait for its next turn. */
-      const deliver = (threadId: ThreadId) =>
-        locked(
+      const deliver = Effect.fn("ProviderService.deliver")(function* (threadId: ThreadId) {
+        return yield* locked(
           threadId,
           Effect.gen(function* () {
             const thread = yield* engine.getThread(threadId)
@@ -356,10 +368,11 @@ export class ProviderService extends Context.Service<
             }
           })
         )
+      })
 
       /** Stops a thread's session on purpose (archive, delete, shutdown); a live turn ends interrupted. */
-      const stop = (threadId: ThreadId, why: string) =>
-        locked(
+      const stop = Effect.fn("ProviderService.stop")(function* (threadId: ThreadId, why: string) {
+        return yield* locked(
           threadId,
           Effect.gen(function* () {
             const session = live.get(threadId)
@@ -372,6 +385,7 @@ export class ProviderService extends Context.Service<
             yield* report(threadId, sessionChanged("stopped", session.providerSessionId, null))
           })
         )
+      })
 
       const watchdog = yield* makeTurnWatchdog(
         {
@@ -387,8 +401,12 @@ export class ProviderService extends Context.Service<
       )
 
       /** Stops a session nobody used for the idle timeout; the thread keeps its conversation to resume. */
-      const stopIfIdle = (threadId: ThreadId, providerSessionId: string, why: string) =>
-        locked(
+      const stopIfIdle = Effect.fn("ProviderService.stopIfIdle")(function* (
+        threadId: ThreadId,
+        providerSessionId: string,
+        why: string
+      ) {
+        return yield* locked(
           threadId,
           Effect.gen(function* () {
             const session = live.get(threadId)
@@ -404,6 +422,7 @@ export class ProviderService extends Context.Service<
             return true
           })
         )
+      })
       const idle: IdleSessions = yield* makeIdleSessions(
         settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
         {
@@ -412,16 +431,15 @@ export class ProviderService extends Context.Service<
       )
 
       const activated = yield* Deferred.make<void>()
-      const activate = (url: string) =>
-        Effect.gen(function* () {
-          if (!settings.enabled || (yield* Deferred.isDone(activated))) return
-          mcpUrl = url
-          yield* Deferred.succeed(activated, undefined)
-          yield* startReactor(
-            { engine, eventStore, report, endTurn, scope },
-            { runTurn, steer, interrupt, respond, stop, deliver }
-          )
-        })
+      const activate = Effect.fn("ProviderService.activate")(function* (url: string) {
+        if (!settings.enabled || (yield* Deferred.isDone(activated))) return
+        mcpUrl = url
+        yield* Deferred.succeed(activated, undefined)
+        yield* startReactor(
+          { engine, eventStore, report, endTurn, scope },
+          { runTurn, steer, interrupt, respond, stop, deliver }
+        )
+      })
 
       // Shutdown: every session stops (its turn interrupted) while the engine can still record it.
       const shutdown = Effect.suspend(() =>
