@@ -315,7 +315,9 @@ export class WorktreePool extends Context.Service<
           }
           slot.state = "ready"
           yield* count("created")
-        }).pipe(Effect.catch(() => Effect.void))
+        }).pipe(
+          Effect.catch((error) => Effect.logWarning(`Could not make a pool slot for ${project.id}: ${error}`))
+        )
 
       const fillProject = (project: Project) =>
         Effect.gen(function* () {
@@ -369,7 +371,7 @@ export class WorktreePool extends Context.Service<
         yield* engine.events(sequence).pipe(
           Stream.filter((event) => event.type.startsWith("project.")),
           Stream.runForEach(() => Queue.offer(wakeUps, undefined)),
-          Effect.ignore,
+          Effect.ignore({ log: "Debug", message: "The pool stopped following project changes" }),
           (effect) => Effect.forkIn(effect, scope)
         )
         yield* Effect.gen(function* () {
