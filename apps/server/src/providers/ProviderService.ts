@@ -193,14 +193,12 @@ export class ProviderService extends Context.Service<
           .pipe(Scope.provide(sessionScope), Effect.exit)
         if (Exit.isFailure(started)) {
           yield* Scope.close(sessionScope, Exit.void)
-          yield* tokens
-            .revoke(issued.id)
-            .pipe(
-              Effect.ignore({
-                log: "Warn",
-                message: "Could not revoke the token of a session that failed to start"
-              })
-            )
+          yield* tokens.revoke(issued.id).pipe(
+            Effect.ignore({
+              log: "Warn",
+              message: "Could not revoke the token of a session that failed to start"
+            })
+          )
           const error = Cause.squash(started.cause)
           const message = error instanceof SpindleError ? error.message : String(error)
           yield* report(thread.id, sessionChanged("error", providerSessionId, null, message))
