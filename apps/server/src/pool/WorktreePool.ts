@@ -286,7 +286,11 @@ export class WorktreePool extends Context.Service<
       const createSlot = (project: Project, base: ResolvedBase) =>
         Effect.gen(function* () {
           const repo = project.workspaceRoot
-          yield* Effect.promise(() => mkdir(folderOf(project.id), { recursive: true, mode: 0o700 }))
+          yield* Effect.tryPromise({
+            try: () => mkdir(folderOf(project.id), { recursive: true, mode: 0o700 }),
+            catch: (error) =>
+              new Error(`Could not create the pool's folder ${folderOf(project.id)}: ${error}`)
+          })
           const path = join(yield* realFolderOf(project.id), yield* randomHex(4))
           const slot: Slot = { path, projectId: project.id, repo, sha: base.sha, state: "busy" }
           slots.set(path, slot)
