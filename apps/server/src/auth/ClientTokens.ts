@@ -277,7 +277,12 @@ export class ClientTokens extends Context.Service<
         const created = yield* insert({ name: "owner", scopes: OWNER_SCOPES }, true)
         yield* writeOwnerTokenFile(ownerPath, created.token).pipe(
           // The new secret is lost with the failed write: retire it; the old owner token stays valid.
-          Effect.tapError(() => Effect.ignore(store.revokeById(created.id)))
+          Effect.tapError(() =>
+            Effect.ignore(store.revokeById(created.id), {
+              log: "Warn",
+              message: "Could not revoke a token whose creation failed"
+            })
+          )
         )
         const revoked = yield* revokeOtherOwners(created.id)
         yield* Effect.logInfo("Issued a new owner token").pipe(

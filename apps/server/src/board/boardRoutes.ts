@@ -89,7 +89,12 @@ export const boardRoutes = HttpRouter.use((router) =>
           return messagePage("Sign in to Spindle", "This browser is not signed in to this server.", 401)
         }
         // The browser asks for the bundle right after: start building it now.
-        yield* Effect.forkDetach(Effect.ignore(assets.bundle))
+        yield* Effect.forkDetach(
+          Effect.ignore(assets.bundle, {
+            log: "Debug",
+            message: "Could not build the board's assets ahead of a request"
+          })
+        )
         return HttpServerResponse.text(BOARD_HTML, {
           contentType: "text/html; charset=utf-8",
           headers: { ...SECURITY_HEADERS, "cache-control": "no-store" }

@@ -48,7 +48,9 @@ export const rollBackBootstrap = (
           )
       } else if (!listed.some((w) => w.branch === entry.branch)) {
         // git made the branch but not the worktree (a crash mid-add): delete it if it holds nothing new.
-        yield* worktrees.deleteBranch(entry.repo, entry.branch).pipe(Effect.ignore)
+        yield* worktrees
+          .deleteBranch(entry.repo, entry.branch)
+          .pipe(Effect.ignore({ log: "Warn", message: "Could not delete a rolled-back bootstrap's branch" }))
       }
     }
     const thread = yield* engine.getThread(entry.threadId as ThreadId)

@@ -234,7 +234,9 @@ export const makeBootstrapRun = (services: RunServices) => {
               branch: prepared.branch,
               deleteBranch: true
             })
-            .pipe(Effect.ignore)
+            .pipe(
+              Effect.ignore({ log: "Warn", message: "Could not remove the worktree of a failed bootstrap" })
+            )
         : Effect.void
       yield* send("workspace", {
         type: "thread.workspace.record",

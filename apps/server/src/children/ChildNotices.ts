@@ -77,7 +77,7 @@ export class ChildNotices extends Context.Service<
             { kind: "server" }
           )
           // A parent that is gone or archived hears nothing.
-          .pipe(Effect.ignore)
+          .pipe(Effect.ignore({ log: "Warn", message: "Could not tell a parent about its child" }))
       })
       const follow = Effect.suspend(() =>
         Stream.runForEach(engine.events(handled), (event) =>

@@ -220,7 +220,7 @@ export class Worktrees extends Context.Service<
           if (branch !== undefined && (yield* repositories.branchExists(repo, branch))) {
             yield* git.run(["branch", "-D", "--", branch], { cwd: repo })
           }
-        }).pipe(Effect.ignore)
+        }).pipe(Effect.ignore({ log: "Warn", message: "Could not clean up after a failed worktree add" }))
 
       /** A slot moved to `path` and given the branch; false (slot discarded) when that failed. */
       const placeSlot = (repo: string, slot: string, path: string, branch: string, sha: string) =>

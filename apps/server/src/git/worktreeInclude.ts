@@ -175,13 +175,11 @@ export const copyIncludedFiles = (git: GitCli["Service"], repo: string, worktree
       catch: (error) => error as Error
     })
     for (const relative of ignored) {
-      const outcome = yield* Effect.promise(() => copyOne(realRepo, repo, realWorktree, relative)).pipe(
-        Effect.catchDefect((error) =>
-          Effect.succeed(
-            `Could not copy ${relative} from ${INCLUDE_FILE}: ${(error as Error).message ?? String(error)}`
-          )
-        )
-      )
+      const outcome = yield* Effect.tryPromise({
+        try: () => copyOne(realRepo, repo, realWorktree, relative),
+        catch: (error) =>
+          `Could not copy ${relative} from ${INCLUDE_FILE}: ${(error as Error).message ?? String(error)}`
+      }).pipe(Effect.catch((warning) => Effect.succeed(warning)))
       if (outcome === undefined) copied.push(relative)
       else warnings.push(outcome)
     }

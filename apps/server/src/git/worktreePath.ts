@@ -17,7 +17,15 @@ export const choosePath = Effect.fn("Worktrees.choosePath")(function* (
   branch: string
 ) {
   const parent = join(worktreesRoot, slugify(projectKey))
-  yield* Effect.promise(() => mkdir(parent, { recursive: true, mode: 0o700 }))
+  yield* Effect.tryPromise({
+    try: () => mkdir(parent, { recursive: true, mode: 0o700 }),
+    catch: (error) =>
+      new GitError({
+        reason: "command-failed",
+        path: parent,
+        message: `Could not create the worktrees folder ${parent}: ${(error as Error).message}. Check its permissions and free space, or start the server with another --home.`
+      })
+  })
   const realParent = yield* Effect.promise(() => realpath(parent).catch(() => parent))
   if (inside(repo, realParent)) {
     return yield* new GitError({

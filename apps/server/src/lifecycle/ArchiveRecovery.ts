@@ -52,7 +52,9 @@ export class ArchiveRecovery extends Context.Service<
       const recordGone = (thread: Thread, repo: string, planned: WorktreeCleanup, commandId: CommandId) =>
         Effect.gen(function* () {
           const path = planned.worktreePath ?? ""
-          yield* worktrees.pruneMissing(repo).pipe(Effect.ignore)
+          yield* worktrees
+            .pruneMissing(repo)
+            .pipe(Effect.ignore({ log: "Debug", message: "git worktree prune failed" }))
           const branch = planned.branch
           const exists = branch !== null && (yield* repositories.branchExists(repo, branch))
           const head =

@@ -230,7 +230,9 @@ export class ThreadLifecycle extends Context.Service<
             })
           }
           // git forgets a registration whose folder is gone, so the branch can be checked out again.
-          yield* worktrees.pruneMissing(repo).pipe(Effect.ignore)
+          yield* worktrees
+            .pruneMissing(repo)
+            .pipe(Effect.ignore({ log: "Debug", message: "git worktree prune failed" }))
           return {
             outcome: "removed",
             reasons: [],
@@ -285,7 +287,12 @@ export class ThreadLifecycle extends Context.Service<
                           branch: restored.branch,
                           deleteBranch: false
                         })
-                        .pipe(Effect.ignore)
+                        .pipe(
+                          Effect.ignore({
+                            log: "Warn",
+                            message: "Could not remove a restored worktree again"
+                          })
+                        )
                 )
               )
             if (restored !== undefined) {

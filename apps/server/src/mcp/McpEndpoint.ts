@@ -112,7 +112,7 @@ export const mcpRoute = HttpRouter.use((router) =>
               ),
             { discard: true }
           )
-        }).pipe(Effect.ignore)
+        }).pipe(Effect.ignore({ log: "Debug", message: "Could not send a child notice to an MCP session" }))
       })
     )
 
@@ -130,7 +130,11 @@ export const mcpRoute = HttpRouter.use((router) =>
         yield* closeAll(idle)
       }).pipe(Effect.repeat(Schedule.spaced("1 minute")))
     )
-    yield* Effect.addFinalizer(() => closeAll(sessions.values()).pipe(Effect.ignore))
+    yield* Effect.addFinalizer(() =>
+      closeAll(sessions.values()).pipe(
+        Effect.ignore({ log: "Debug", message: "Could not close the MCP sessions" })
+      )
+    )
 
     /** RFC 6750: the error code and a description a client can show, quotes and controls removed. */
     const unauthorized = (message: string) =>

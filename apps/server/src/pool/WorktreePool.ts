@@ -286,7 +286,11 @@ export class WorktreePool extends Context.Service<
       const createSlot = (project: Project, base: ResolvedBase) =>
         Effect.gen(function* () {
           const repo = project.workspaceRoot
-          yield* Effect.promise(() => mkdir(folderOf(project.id), { recursive: true, mode: 0o700 }))
+          yield* Effect.tryPromise({
+            try: () => mkdir(folderOf(project.id), { recursive: true, mode: 0o700 }),
+            catch: (error) =>
+              new Error(`Could not create the pool's folder ${folderOf(project.id)}: ${error}`)
+          })
           const path = join(yield* realFolderOf(project.id), yield* randomHex(4))
           const slot: Slot = { path, projectId: project.id, repo, sha: base.sha, state: "busy" }
           slots.set(path, slot)
@@ -315,7 +319,9 @@ export class WorktreePool extends Context.Service<
           }
           slot.state = "ready"
           yield* count("created")
-        }).pipe(Effect.catch(() => Effect.void))
+        }).pipe(
+          Effect.catch((error) => Effect.logWarning(`Could not make a pool slot for ${project.id}: ${error}`))
+        )
 
       const fillProject = (project: Project) =>
         Effect.gen(function* () {
@@ -369,7 +375,7 @@ export class WorktreePool extends Context.Service<
         yield* engine.events(sequence).pipe(
           Stream.filter((event) => event.type.startsWith("project.")),
           Stream.runForEach(() => Queue.offer(wakeUps, undefined)),
-          Effect.ignore,
+          Effect.ignore({ log: "Debug", message: "The pool stopped following project changes" }),
           (effect) => Effect.forkIn(effect, scope)
         )
         yield* Effect.gen(function* () {

@@ -106,7 +106,9 @@ export class ProviderService extends Context.Service<
         if (live.get(threadId) === session) live.delete(threadId)
         yield* idle.forget(threadId, session.providerSessionId)
         yield* Scope.close(session.scope, Exit.void)
-        yield* tokens.revoke(session.tokenId).pipe(Effect.ignore)
+        yield* tokens
+          .revoke(session.tokenId)
+          .pipe(Effect.ignore({ log: "Warn", message: "Could not revoke an ended session's token" }))
       })
 
       /** What happens when a session ends without Spindle asking: the turn fails, the session is in error. */
@@ -191,7 +193,12 @@ export class ProviderService extends Context.Service<
           .pipe(Scope.provide(sessionScope), Effect.exit)
         if (Exit.isFailure(started)) {
           yield* Scope.close(sessionScope, Exit.void)
-          yield* tokens.revoke(issued.id).pipe(Effect.ignore)
+          yield* tokens.revoke(issued.id).pipe(
+            Effect.ignore({
+              log: "Warn",
+              message: "Could not revoke the token of a session that failed to start"
+            })
+          )
           const error = Cause.squash(started.cause)
           const message = error instanceof SpindleError ? error.message : String(error)
           yield* report(thread.id, sessionChanged("error", providerSessionId, null, message))

@@ -40,7 +40,9 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
   Effect.gen(function* () {
     const { engine, eventStore, report, endTurn, scope } = services
     const background = <A, E>(effect: Effect.Effect<A, E>) =>
-      Effect.asVoid(Effect.forkIn(Effect.ignore(effect), scope))
+      Effect.asVoid(
+        Effect.forkIn(Effect.ignore(effect, { log: "Warn", message: "A provider reaction failed" }), scope)
+      )
 
     /** What a server that stopped left in the log: sessions shown live, turns shown running. */
     const reconcile = (threads: ReadonlyArray<Thread>) =>

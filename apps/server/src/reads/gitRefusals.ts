@@ -17,4 +17,4 @@ export const markRefused = (engine: Engine["Service"], threadId: ThreadId, error
           { type: "thread.warn", commandId, threadId, warning: error.message },
           { kind: "server" }
         )
-      }).pipe(Effect.ignore)
+      }).pipe(Effect.ignore({ log: "Warn", message: "Could not record a git refusal on its thread" }))
