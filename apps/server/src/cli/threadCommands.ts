@@ -130,10 +130,12 @@ const start = Command.make(
       }
       const thread = yield* withClient((client) =>
         Effect.gen(function* () {
-          const status = yield* client["server.getStatus"]()
+          // Where the event stream stands, for following or announcing; a script (--json, no
+          // --follow) needs neither and pays no round trip for it.
+          const status = flags.follow || !json ? yield* client["server.getStatus"]() : undefined
           // Without --follow, its id as soon as it exists: the worktree, setup and turn can take a
           // while, and Ctrl-C leaves it running.
-          if (!json && !flags.follow)
+          if (status !== undefined && !flags.follow)
             yield* client["orchestration.subscribe"]({ fromSequence: status.sequence }).pipe(
               Stream.filter((event) => threadOfEvent(event) === threadId),
               Stream.take(1),
@@ -146,14 +148,15 @@ const start = Command.make(
               ),
               Effect.forkChild
             )
-          const progress = !flags.follow
-            ? undefined
-            : yield* Effect.forkChild(
-                followThread(client, threadId, status.sequence, writeLine, {
-                  json,
-                  untilTurnRequested: status.providers === false
-                })
-              )
+          const progress =
+            status === undefined || !flags.follow
+              ? undefined
+              : yield* Effect.forkChild(
+                  followThread(client, threadId, status.sequence, writeLine, {
+                    json,
+                    untilTurnRequested: status.providers === false
+                  })
+                )
           const result = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
             // A refused command (bad project, bad flag value) ends the command at once.
             Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress)))

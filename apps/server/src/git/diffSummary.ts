@@ -31,8 +31,11 @@ const parseNumstat = (out: string) => {
   return files
 }
 
-/** Past this size a new file's lines are not counted (as git leaves a binary file's uncounted). */
-const MAX_COUNTED_BYTES = 8 * 1024 * 1024
+/**
+ * Past this size a new file's lines are not counted (as git leaves a binary file's uncounted):
+ * every `thread show` and agent status reads them, so each read stays small.
+ */
+const MAX_COUNTED_BYTES = 1024 * 1024
 
 /**
  * The lines of a new, untracked file, as `git diff --numstat` would count them once added: null
