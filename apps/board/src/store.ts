@@ -4,6 +4,7 @@
 // Reconnects by itself and resumes from its last sequence; an event out of order reloads the
 // snapshot rather than guess. Memory is bounded by the number of threads, not of events.
 import {
+  checkedClient,
   type Sequence,
   SpindleError,
   type SpindleEvent,
@@ -29,7 +30,7 @@ const makeClient = (url: string) =>
         Layer.provide(RpcSerialization.layerJson)
       )
     )
-    return yield* RpcClient.make(SpindleRpcs).pipe(Effect.provideContext(protocol))
+    return checkedClient(yield* RpcClient.make(SpindleRpcs).pipe(Effect.provideContext(protocol)))
   })
 export type Client = Effect.Success<ReturnType<typeof makeClient>>
 

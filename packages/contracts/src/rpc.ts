@@ -1,11 +1,14 @@
 // The WebSocket API as an Effect RPC group: one definition for the server, the TypeScript client
-// and the JSON frames documented in docs/protocol.md. Each method names the client scope it
-// needs in `RpcScopes`.
+// and the JSON frames documented in docs/protocol.md. Each method declares the client scope it
+// needs (`RequiredScope`), which the `Authorized` middleware checks on every call.
+import * as Context from "effect/Context"
 import * as Rpc from "effect/rpc/Rpc"
 import * as RpcGroup from "effect/rpc/RpcGroup"
+import * as RpcMiddleware from "effect/rpc/RpcMiddleware"
 import * as Schema from "effect/Schema"
 import { BootstrapAwait, BootstrapResult } from "./bootstrap.ts"
 import { ThreadDiff, ThreadOutput, WaitFor, WaitUntil } from "./children.ts"
+import { ClientCommand } from "./commands.ts"
 import { SpindleError } from "./errors.ts"
 import { SpindleEvent } from "./events.ts"
 import { ProjectId, Sequence, ThreadId } from "./ids.ts"
@@ -14,7 +17,33 @@ import { IssuedProviderToken, ProviderCapability } from "./mcp.ts"
 import { Project } from "./project.ts"
 import { DispatchResult, Snapshot } from "./readModel.ts"
 import { Thread } from "./thread.ts"
-import { CreatedClientToken, ListedToken, OwnerTokenRotation, TokenRevokeInput } from "./tokens.ts"
+import {
+  type ClientScope,
+  ClientTokenCreateInput,
+  CreatedClientToken,
+  ListedToken,
+  OwnerTokenRotation,
+  TokenRevokeInput
+} from "./tokens.ts"
+
+/** The client scope an RPC needs: reads need `read`, commands `operate`, tokens `admin`. */
+export class RequiredScope extends Context.Service<RequiredScope, ClientScope>()(
+  "spindle/rpc/RequiredScope"
+) {}
+
+/** The client whose token a call was authorized with (its id, never the token). */
+export class CallingClient extends Context.Service<CallingClient, { readonly tokenId: string }>()(
+  "spindle/rpc/CallingClient"
+) {}
+
+/**
+ * Checks every call's token (the call's own headers, which may override the handshake's) against
+ * the RPC's `RequiredScope`, and provides the `CallingClient` to its handler.
+ */
+export class Authorized extends RpcMiddleware.Service<Authorized, { provides: CallingClient }>()(
+  "spindle/rpc/Authorized",
+  { error: SpindleError }
+) {}
 
 export const ServerStatus = Schema.Struct({
   status: Schema.Literals(["starting", "ready", "failed"]),
@@ -60,18 +89,24 @@ export const BoardSignInCode = Schema.Struct({
 export type BoardSignInCode = typeof BoardSignInCode.Type
 
 export const SpindleRpcs = RpcGroup.make(
-  Rpc.make("server.getStatus", { success: ServerStatus, error: SpindleError }),
+  Rpc.make("server.getStatus", { success: ServerStatus, error: SpindleError }).annotate(
+    RequiredScope,
+    "read"
+  ),
   Rpc.make("orchestration.dispatchCommand", {
     payload: {
-      /** Any client command; validated by the server, which names the field at fault. */
-      command: Schema.Unknown,
+      /** A client command; the server names the field at fault in one it refuses. */
+      command: ClientCommand,
       /** For bootstraps: answer once the workspace exists, or (default) once the turn is requested. */
       await: Schema.optionalKey(BootstrapAwait)
     },
     success: CommandResult,
     error: SpindleError
-  }),
-  Rpc.make("orchestration.getSnapshot", { success: Snapshot, error: SpindleError }),
+  }).annotate(RequiredScope, "operate"),
+  Rpc.make("orchestration.getSnapshot", { success: Snapshot, error: SpindleError }).annotate(
+    RequiredScope,
+    "read"
+  ),
   Rpc.make("orchestration.subscribe", {
     payload: {
       /** Events after this sequence are replayed, then live ones follow. 0 for everything. */
@@ -80,16 +115,23 @@ export const SpindleRpcs = RpcGroup.make(
     success: SpindleEvent,
     error: SpindleError,
     stream: true
-  }),
-  Rpc.make("thread.get", { payload: { threadId: ThreadId }, success: Thread, error: SpindleError }),
+  }).annotate(RequiredScope, "read"),
+  Rpc.make("thread.get", { payload: { threadId: ThreadId }, success: Thread, error: SpindleError }).annotate(
+    RequiredScope,
+    "read"
+  ),
   /** The thread with what its agent produced (last message, files and commits against its base). */
   Rpc.make("thread.show", {
     payload: { threadId: ThreadId },
     success: Schema.Struct({ thread: Thread, output: ThreadOutput }),
     error: SpindleError
-  }),
+  }).annotate(RequiredScope, "read"),
   /** The thread's full patch against its base. */
-  Rpc.make("thread.diff", { payload: { threadId: ThreadId }, success: ThreadDiff, error: SpindleError }),
+  Rpc.make("thread.diff", {
+    payload: { threadId: ThreadId },
+    success: ThreadDiff,
+    error: SpindleError
+  }).annotate(RequiredScope, "read"),
   /** Waits until threads reach a state (at most an hour per call); answers their states either way. */
   Rpc.make("thread.wait", {
     payload: {
@@ -105,7 +147,7 @@ export const SpindleRpcs = RpcGroup.make(
       threads: Schema.Array(Thread)
     }),
     error: SpindleError
-  }),
+  }).annotate(RequiredScope, "read"),
   /** The thread's last events (at most `limit`, default 200, before `beforeSequence` if given), oldest first. */
   Rpc.make("thread.events", {
     payload: {
@@ -115,72 +157,63 @@ export const SpindleRpcs = RpcGroup.make(
     },
     success: Schema.Array(SpindleEvent),
     error: SpindleError
-  }),
+  }).annotate(RequiredScope, "read"),
   Rpc.make("thread.streamSetupLog", {
     payload: { threadId: ThreadId },
     success: SetupLogItem,
     error: SpindleError,
     stream: true
-  }),
-  Rpc.make("project.list", { success: Schema.Array(Project), error: SpindleError }),
+  }).annotate(RequiredScope, "read"),
+  Rpc.make("project.list", { success: Schema.Array(Project), error: SpindleError }).annotate(
+    RequiredScope,
+    "read"
+  ),
   /** Every worktree under Spindle's root: its thread, size, state and what the cleanup would do. */
   Rpc.make("worktree.list", {
     payload: { projectId: Schema.optionalKey(ProjectId) },
     success: Schema.Array(WorktreeEntry),
     error: SpindleError
-  }),
+  }).annotate(RequiredScope, "read"),
   /** Does what worktree.list says (each entry re-checked right before); answers each entry's result. */
   Rpc.make("worktree.cleanup", {
     payload: { projectId: Schema.optionalKey(ProjectId) },
     success: Schema.Array(WorktreeEntry),
     error: SpindleError
-  }),
+  }).annotate(RequiredScope, "operate"),
   Rpc.make("token.create", {
-    /** Validated by the server (ClientTokenCreateInput), which names the field at fault. */
-    payload: { input: Schema.Unknown },
+    payload: { input: ClientTokenCreateInput },
     success: CreatedClientToken,
     error: SpindleError
-  }),
+  }).annotate(RequiredScope, "admin"),
   /** Tokens of both kinds (client and provider), revoked and expired ones included, newest first. */
-  Rpc.make("token.list", { success: Schema.Array(ListedToken), error: SpindleError }),
+  Rpc.make("token.list", { success: Schema.Array(ListedToken), error: SpindleError }).annotate(
+    RequiredScope,
+    "admin"
+  ),
   /** Revokes a token of either kind by id; the owner token only with `force`. Idempotent. */
-  Rpc.make("token.revoke", { payload: TokenRevokeInput, success: ListedToken, error: SpindleError }),
+  Rpc.make("token.revoke", { payload: TokenRevokeInput, success: ListedToken, error: SpindleError }).annotate(
+    RequiredScope,
+    "admin"
+  ),
   /** Writes a new owner token to <home>/owner-token, then revokes the previous one. */
-  Rpc.make("token.rotateOwner", { success: OwnerTokenRotation, error: SpindleError }),
+  Rpc.make("token.rotateOwner", { success: OwnerTokenRotation, error: SpindleError }).annotate(
+    RequiredScope,
+    "admin"
+  ),
   Rpc.make("token.issueMcp", {
     /** A provider session token for an agent working in `threadId` (default capabilities: both). */
     payload: { threadId: ThreadId, capabilities: Schema.optionalKey(Schema.Array(ProviderCapability)) },
     success: IssuedProviderToken,
     error: SpindleError
-  }),
+  }).annotate(RequiredScope, "admin"),
   /**
    * A one-time code for the web board, valid for a minute: the browser trades it at
    * `/signin?code=…` for an HttpOnly cookie bound to a new client token with `read` and `operate`.
    */
-  Rpc.make("board.createSignInCode", { success: BoardSignInCode, error: SpindleError })
-)
+  Rpc.make("board.createSignInCode", { success: BoardSignInCode, error: SpindleError }).annotate(
+    RequiredScope,
+    "admin"
+  )
+).middleware(Authorized)
 
 export type SpindleRpcTag = typeof SpindleRpcs extends RpcGroup.RpcGroup<infer R> ? R["_tag"] : never
-
-/** The client scope each method needs: reads need `read`, commands `operate`, tokens `admin`. */
-export const RpcScopes: Record<SpindleRpcTag, "read" | "operate" | "admin"> = {
-  "server.getStatus": "read",
-  "orchestration.dispatchCommand": "operate",
-  "orchestration.getSnapshot": "read",
-  "orchestration.subscribe": "read",
-  "thread.get": "read",
-  "thread.show": "read",
-  "thread.diff": "read",
-  "thread.wait": "read",
-  "thread.events": "read",
-  "thread.streamSetupLog": "read",
-  "project.list": "read",
-  "worktree.list": "read",
-  "worktree.cleanup": "operate",
-  "token.create": "admin",
-  "token.list": "admin",
-  "token.revoke": "admin",
-  "token.rotateOwner": "admin",
-  "token.issueMcp": "admin",
-  "board.createSignInCode": "admin"
-}

@@ -6,15 +6,15 @@ import { join } from "node:path"
 import {
   type ClientScope,
   ClientScope as ClientScopeSchema,
-  ClientTokenCreateInput,
+  type ClientTokenCreateInput,
   ClientTokenId,
   type ClientTokenInfo,
   type CreatedClientToken,
+  decodeClientTokenCreateInput,
   IsoTimestamp,
   type OwnerTokenRotation,
   SpindleError
 } from "@spindle/contracts"
-import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -120,7 +120,6 @@ export class ClientTokens extends Context.Service<
       const { home } = yield* ServerConfig
       const ownerPath = join(home, "owner-token")
       const howToAuthenticate = `send Authorization: Bearer <token>; the owner token is in ${ownerPath}`
-      const decodeInput = Schema.decodeUnknownEffect(ClientTokenCreateInput)
       // One owner rotation at a time: two interleaved ones could each revoke the other's token.
       const ownerLock = yield* Semaphore.make(1)
       const store = makeTokenStore(sql, {
@@ -179,17 +178,7 @@ export class ClientTokens extends Context.Service<
       })
 
       const create = Effect.fn("ClientTokens.create")(function* (input: unknown) {
-        const valid = yield* decodeInput(input, { onExcessProperty: "error", errors: "first" }).pipe(
-          Effect.mapError((error) => {
-            const { field, message } = describeIssue(error.issue)
-            return new SpindleError({
-              reason: "validation",
-              message: `Invalid client token request: ${message}`,
-              ...(field === "" ? {} : { field })
-            })
-          })
-        )
-        return yield* insert(valid, false)
+        return yield* insert(yield* decodeClientTokenCreateInput(input), false)
       })
 
       const list = Effect.fn("ClientTokens.list")(function* () {

@@ -1,7 +1,7 @@
 // A typed client of the WebSocket API, for the CLI and the tests: Effect RPC over a WebSocket
 // that carries the token in its Authorization header.
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import { SpindleRpcs } from "@spindle/contracts"
+import { checkedClient, SpindleRpcs } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as RpcClient from "effect/rpc/RpcClient"
@@ -15,7 +15,7 @@ export interface Connection {
 
 export const wsUrl = (url: string) => `${url.replace(/^http/, "ws").replace(/\/+$/, "")}/ws`
 
-/** A connected client; the socket closes with the caller's scope. */
+/** A connected client (commands checked before they are sent); the socket closes with the caller's scope. */
 export const makeClient = (connection: Connection) =>
   Effect.gen(function* () {
     // Built into the caller's scope: providing the layer directly would close the socket as
@@ -31,7 +31,7 @@ export const makeClient = (connection: Connection) =>
         Layer.provide(RpcSerialization.layerJson)
       )
     )
-    return yield* RpcClient.make(SpindleRpcs).pipe(Effect.provideContext(protocol))
+    return checkedClient(yield* RpcClient.make(SpindleRpcs).pipe(Effect.provideContext(protocol)))
   })
 
 export type SpindleClient = Effect.Success<ReturnType<typeof makeClient>>

@@ -11,7 +11,7 @@ import type {
   ProjectRemoveResult,
   ProjectUpdateResolved
 } from "@spindle/contracts"
-import { SpindleError } from "@spindle/contracts"
+import { decodeClientCommand, SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -31,7 +31,6 @@ import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { readSetupApproval } from "../setup/setupApproval.ts"
-import { decodeClientCommand } from "./decodeCommand.ts"
 import { checkNewProjectRoot } from "./projectRepository.ts"
 import { firstTurnAfterSetup } from "./rerunTurn.ts"
 

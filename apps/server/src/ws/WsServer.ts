@@ -2,7 +2,7 @@
 // group over the WebSocket. The Host/Origin guard in http/ runs before this for every request;
 // the per-connection send bound lives in the socket class (backpressure.ts).
 import type { Socket } from "node:net"
-import { SpindleRpcs } from "@spindle/contracts"
+import { decodeClientCommand, decodeClientTokenCreateInput, SpindleRpcs } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Headers from "effect/http/Headers"
 import * as HttpRouter from "effect/http/HttpRouter"
@@ -13,6 +13,7 @@ import * as RpcSerialization from "effect/rpc/RpcSerialization"
 import * as RpcServer from "effect/rpc/RpcServer"
 import { ClientTokens } from "../auth/ClientTokens.ts"
 import { boardCookieToken, isSameOrigin } from "../board/boardCookie.ts"
+import { AuthorizedLayer } from "./authorized.ts"
 import { OVERFLOW_CLOSE_CODE, overflowOf } from "./backpressure.ts"
 import { tokenFromHeaders } from "./credentials.ts"
 import { strictJson } from "./frames.ts"
@@ -88,10 +89,20 @@ export const WsLayer = Layer.unwrap(
         )
       })
     )
-    const server = RpcServer.layer(SpindleRpcs, { disableTracing: true }).pipe(
+    // Every call is traced as a span named after its method (`spindle.ws.thread.show`).
+    const server = RpcServer.layer(SpindleRpcs, { spanPrefix: "spindle.ws" }).pipe(
       Layer.provide(HandlersLayer),
+      Layer.provide(AuthorizedLayer),
       // Bad payloads and unknown methods get a `validation` SpindleError, not the server's defect.
-      Layer.provide(Layer.succeed(RpcServer.Protocol, validatingPayloads(SpindleRpcs, protocol)))
+      Layer.provide(
+        Layer.succeed(
+          RpcServer.Protocol,
+          validatingPayloads(SpindleRpcs, protocol, {
+            "orchestration.dispatchCommand": { command: decodeClientCommand },
+            "token.create": { input: decodeClientTokenCreateInput }
+          })
+        )
+      )
     )
     return Layer.mergeAll(route, server)
   })

@@ -1,7 +1,9 @@
 // Wraps the RPC server's protocol so that a request whose payload does not decode, or which names
 // no method, is answered with a `validation` SpindleError naming the field, instead of the RPC
-// server's defect (which carries no reason and no field). Every other message passes untouched;
-// the handlers still decode their payloads themselves.
+// server's defect (which carries no reason and no field). Every other message passes untouched.
+// A field with its own decoder (a command, a token request) is checked by it, so its refusal
+// reads as it does everywhere else: `Invalid thread.turn.start command: …`, field
+// `bootstrap.workspace.branch`.
 import { findUnsafeInput, SpindleError } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Effect from "effect/Effect"
@@ -17,17 +19,23 @@ type Protocol = RpcServer.Protocol["Service"]
 
 const invalid = (message: string, field: string) => new SpindleError({ reason: "validation", message, field })
 
+/** Per method, the fields checked by their own decoder instead of the payload's schema. */
+export type OwnDecoders = Readonly<
+  Record<string, Readonly<Record<string, (value: unknown) => Effect.Effect<unknown, SpindleError>>>>
+>
+
 export const validatingPayloads = <R extends Rpc.Any>(
   group: RpcGroup.RpcGroup<R>,
-  protocol: Protocol
+  protocol: Protocol,
+  ownDecoders: OwnDecoders = {}
 ): Protocol => {
   const methods = [...group.requests.keys()]
   const rpcs = group.requests as unknown as ReadonlyMap<string, Rpc.AnyWithProps>
   interface Codec {
     readonly decode: (payload: unknown) => Exit.Exit<unknown, Schema.SchemaError>
     readonly encodeExit: (exit: Exit.Exit<never, SpindleError>) => unknown
-    /** Fields the payload leaves unknown (`command`): their own decoder checks them and names their fields. */
-    readonly opaque: ReadonlySet<string>
+    /** Fields with their own decoder, which names their fields from their own root. */
+    readonly own: Readonly<Record<string, (value: unknown) => Effect.Effect<unknown, SpindleError>>>
   }
   // Each method's codecs are compiled on its first request, not when the server starts: compiling
   // all of them up front was a noticeable part of `spindle serve`'s startup.
@@ -37,12 +45,22 @@ export const validatingPayloads = <R extends Rpc.Any>(
     if (known !== undefined) return known
     const rpc = rpcs.get(tag)
     if (rpc === undefined) return undefined
+    const own = ownDecoders[tag] ?? {}
     const fields = (rpc.payloadSchema as { readonly fields?: Record<string, Schema.Top> }).fields ?? {}
+    // The payload's own schema checks everything else; the own decoders' fields take anything here.
+    const rest = Schema.Struct(
+      Object.fromEntries(
+        Object.entries(fields).map(([key, field]) => [key, key in own ? Schema.Unknown : field] as const)
+      )
+    )
     const codec: Codec = {
-      opaque: new Set(Object.keys(fields).filter((key) => fields[key]?.ast._tag === "Unknown")),
+      own,
       // Stricter than the server's own decode: a field the method does not take is refused, not dropped.
       decode: Schema.decodeUnknownExit(
-        protocol.codecFor(rpc.payloadSchema) as Schema.Codec<unknown, unknown>,
+        protocol.codecFor(Object.keys(own).length === 0 ? rpc.payloadSchema : rest) as Schema.Codec<
+          unknown,
+          unknown
+        >,
         {
           errors: "first",
           onExcessProperty: "error"
@@ -71,13 +89,13 @@ export const validatingPayloads = <R extends Rpc.Any>(
     const isObject = payload !== null && typeof payload === "object" && !Array.isArray(payload)
     const entries = isObject ? Object.entries(payload) : []
     const unsafe = findUnsafeInput(
-      isObject ? Object.fromEntries(entries.filter(([key]) => !codec.opaque.has(key))) : payload
+      isObject ? Object.fromEntries(entries.filter(([key]) => !Object.hasOwn(codec.own, key))) : payload
     )
     if (unsafe !== undefined) return unsafe
-    // An opaque field (a command, a token request) names its fields from its own root, as its
-    // decoder does: `bootstrap.workspace.branch`, not `command.bootstrap.workspace.branch`.
+    // A field with its own decoder names its fields from its own root, as that decoder does:
+    // `bootstrap.workspace.branch`, not `command.bootstrap.workspace.branch`.
     for (const [key, value] of entries) {
-      const inner = codec.opaque.has(key) ? findUnsafeInput(value) : undefined
+      const inner = Object.hasOwn(codec.own, key) ? findUnsafeInput(value) : undefined
       if (inner !== undefined) return inner
     }
     const error = Option.getOrUndefined(Exit.findErrorOption(codec.decode(payload)))
@@ -96,7 +114,24 @@ export const validatingPayloads = <R extends Rpc.Any>(
     )
 
   /** The encoded failure to answer `request` with, or undefined when it may go on to the server. */
-  const refusal = (request: RequestEncoded): unknown => {
+  const refusal = (request: RequestEncoded): Effect.Effect<unknown> => {
+    const found = refusalOfPayload(request)
+    if (found !== undefined) return Effect.succeed(found)
+    const codec = codecOf(request.tag)
+    if (codec === undefined) return Effect.succeed(undefined)
+    const payload = request.payload as Record<string, unknown>
+    return Effect.forEach(
+      Object.entries(codec.own).filter(([key]) => Object.hasOwn(payload, key)),
+      ([key, decode]) => decode(payload[key]),
+      { discard: true }
+    ).pipe(
+      Effect.as(undefined),
+      Effect.catch((error) => Effect.succeed(codec.encodeExit(Exit.fail(error))))
+    )
+  }
+
+  /** The refusal the payload's schema gives, before any field's own decoder runs. */
+  const refusalOfPayload = (request: RequestEncoded): unknown => {
     const codec = typeof request.tag === "string" ? codecOf(request.tag) : undefined
     const encodeExit = codec?.encodeExit ?? encodeUnknownMethodExit
     if (badHeaders(request.headers)) {
@@ -135,14 +170,12 @@ export const validatingPayloads = <R extends Rpc.Any>(
         }
         // A request without a usable id cannot be answered by id: the server reports it.
         if (typeof message.id !== "string" && typeof message.id !== "number") return handle(clientId, message)
-        const exit = refusal(message)
-        return exit === undefined
-          ? handle(clientId, message)
-          : protocol.send(clientId, {
-              _tag: "Exit",
-              requestId: message.id,
-              exit: exit as never
-            })
+        const id = message.id
+        return Effect.flatMap(refusal(message), (exit) =>
+          exit === undefined
+            ? handle(clientId, message)
+            : protocol.send(clientId, { _tag: "Exit", requestId: id, exit: exit as never })
+        )
       })
   }
 }

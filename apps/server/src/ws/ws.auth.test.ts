@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import type { ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
+import * as Tracer from "effect/Tracer"
 import WebSocket from "ws"
 import { makeClient } from "../cli/rpcClient.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
@@ -80,6 +82,45 @@ describe("WebSocket tokens and scopes", () => {
       })
       big.send("x".repeat(2 * 1024 * 1024))
       assert.strictEqual(yield* closed.pipe(Effect.timeout("5 seconds")), 1009)
+    })
+  )
+
+  it.live("a token sent with one call is checked in full and in place of the connection's", () =>
+    Effect.gen(function* () {
+      const server = yield* inProcessServer()
+      const admin = yield* makeClient({ url: server.url, token: server.ownerToken })
+      const reader = yield* admin["token.create"]({ input: { name: "reader", scopes: ["read"] } })
+      const ws = yield* rawSocket(server.url, server.ownerToken)
+      const call = (id: string, tag: string, headers: ReadonlyArray<readonly [string, string]>) =>
+        Effect.gen(function* () {
+          ws.send(JSON.stringify({ _tag: "Request", id, tag, payload: null, headers }))
+          return JSON.parse(yield* nextMessage(ws)).exit
+        })
+      const asReader = yield* call("1", "token.list", [["authorization", `Bearer ${reader.token}`]])
+      assert.strictEqual(asReader._tag, "Failure")
+      assert.include(JSON.stringify(asReader), '"reason":"forbidden"')
+      const asNobody = yield* call("2", "project.list", [["authorization", "Bearer spc_not-a-token"]])
+      assert.include(JSON.stringify(asNobody), '"reason":"unauthorized"')
+      const asOwner = yield* call("3", "token.list", [])
+      assert.strictEqual(asOwner._tag, "Success")
+    })
+  )
+
+  it.live("every call is traced as a span named after its method", () =>
+    Effect.gen(function* () {
+      const names: Array<string> = []
+      const recording = Tracer.make({
+        span: (options) => {
+          names.push(options.name)
+          return new Tracer.NativeSpan(options)
+        }
+      })
+      const server = yield* inProcessServer().pipe(Effect.withTracer(recording))
+      const client = yield* makeClient({ url: server.url, token: server.ownerToken })
+      yield* client["project.list"]()
+      yield* Effect.flip(client["thread.get"]({ threadId: "t-000000000000" as ThreadId }))
+      assert.include(names, "spindle.ws.project.list")
+      assert.include(names, "spindle.ws.thread.get")
     })
   )
 })

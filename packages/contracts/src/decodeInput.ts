@@ -1,11 +1,14 @@
-// Turns untrusted input into a client command, or a `validation` error that names the field.
-// Internal commands are never accepted here, whatever their shape.
-import { type ClientCommand, ClientCommandSchemas, findUnsafeInput, SpindleError } from "@spindle/contracts"
+// Turns untrusted input into a client command or a token request, or a `validation` error that
+// names the field. Internal commands are never accepted here, whatever their shape. The server
+// checks what it is sent with these; a client may check before sending (the CLI does), so a
+// refusal names the same field whichever side made it.
 import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-
-export { describeIssue }
+import { type ClientCommand, ClientCommandSchemas } from "./commands.ts"
+import { SpindleError } from "./errors.ts"
+import { ClientTokenCreateInput } from "./tokens.ts"
+import { findUnsafeInput } from "./values.ts"
 
 const knownTypes = Object.keys(ClientCommandSchemas)
 
@@ -41,3 +44,15 @@ export const decodeClientCommand = (input: unknown): Effect.Effect<ClientCommand
     })
   ) as Effect.Effect<ClientCommand, SpindleError>
 }
+
+const decodeTokenInput = Schema.decodeUnknownEffect(ClientTokenCreateInput)
+
+export const decodeClientTokenCreateInput = (
+  input: unknown
+): Effect.Effect<ClientTokenCreateInput, SpindleError> =>
+  decodeTokenInput(input, { onExcessProperty: "error", errors: "first" }).pipe(
+    Effect.mapError((error) => {
+      const { field, message } = describeIssue(error.issue)
+      return invalid(`Invalid client token request: ${message}`, field === "" ? undefined : field)
+    })
+  )

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { decodeClientCommand } from "./decodeCommand.ts"
+import { decodeClientCommand } from "./decodeInput.ts"
 
 const rejects = (input: unknown) => Effect.flip(decodeClientCommand(input))
 
