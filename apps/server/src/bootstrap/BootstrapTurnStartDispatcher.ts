@@ -3,13 +3,13 @@
 // commandId answers its recorded outcome, and a failure after the thread exists is rolled back.
 // Setup and the turn go on in a fiber the dispatcher owns, so a caller that goes away does not stop them.
 import { type BootstrapResult, SpindleError, type ThreadId } from "@spindle/contracts"
+import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import * as Semaphore from "effect/Semaphore"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import { Repositories } from "../git/Repositories.ts"
@@ -64,23 +64,16 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       })
 
       const inFlight = new Map<string, InFlight>()
-      const threadLocks = new Map<ThreadId, Semaphore.Semaphore>()
-      const busy = new Set<ThreadId>()
-      const withThreadLock = <A, E, R>(threadId: ThreadId, effect: Effect.Effect<A, E, R>) => {
-        let lock = threadLocks.get(threadId)
-        if (lock === undefined) {
-          lock = Semaphore.makeUnsafe(1)
-          threadLocks.set(threadId, lock)
-        }
-        const held = Effect.acquireUseRelease(
-          Effect.sync(() => busy.add(threadId)),
-          () => effect,
-          () => Effect.sync(() => busy.delete(threadId))
+      const threadLock = makeKeyedLock<ThreadId>()
+      // Waiting behind another bootstrap of this thread (maybe through its setup) must not hold up
+      // the startup queue: let the next in line go first.
+      const withThreadLock = <A, E, R>(threadId: ThreadId, effect: Effect.Effect<A, E, R>) =>
+        Effect.suspend(() =>
+          Effect.andThen(
+            threadLock.busy(threadId) ? gate.admitted : Effect.void,
+            threadLock(threadId, effect)
+          )
         )
-        // Waiting behind another bootstrap of this thread (maybe through its setup) must not hold
-        // up the startup queue: let the next in line go first.
-        return Effect.andThen(busy.has(threadId) ? gate.admitted : Effect.void, lock.withPermit(held))
-      }
 
       /** The bootstrap's own run, in the dispatcher's scope; a failure past validation is rolled back. */
       const run = (invocation: BootstrapInvocation, hash: string, flight: InFlight) => {

@@ -1,11 +1,12 @@
 // Serializes git metadata changes (worktree add/remove/prune, branch create/delete, fetch) per
 // repository, and retries the transient lock contention that other git processes cause. Reads
 // and file copying do not come through here, so they run in parallel.
+
+import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import * as Semaphore from "effect/Semaphore"
 import type { GitError } from "./GitError.ts"
 
 /** What git says when another process holds one of its lock files or is mid-write. */
@@ -43,18 +44,5 @@ export class RepoLocks extends Context.Service<
     readonly withLock: <A, E, R>(repo: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   }
 >()("spindle/git/RepoLocks") {
-  static readonly layer = Layer.sync(RepoLocks, () => {
-    const locks = new Map<string, Semaphore.Semaphore>()
-    const lockFor = (repo: string) => {
-      let lock = locks.get(repo)
-      if (lock === undefined) {
-        lock = Semaphore.makeUnsafe(1)
-        locks.set(repo, lock)
-      }
-      return lock
-    }
-    return RepoLocks.of({
-      withLock: <A, E, R>(repo: string, effect: Effect.Effect<A, E, R>) => lockFor(repo).withPermit(effect)
-    })
-  })
+  static readonly layer = Layer.sync(RepoLocks, () => RepoLocks.of({ withLock: makeKeyedLock<string>() }))
 }

@@ -24,6 +24,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
@@ -44,10 +45,11 @@ import {
 
 interface Live {
   readonly providerSessionId: string
-  readonly tokenId: string
+  readonly resumeCursor: string | null
   readonly token: Redacted.Redacted<string>
-  readonly scope: Scope.Closeable
   readonly session: AdapterSession
+  /** Holds the session in the map of sessions; closing it stops the agent and revokes its token. */
+  readonly holder: Scope.Closeable
   /** Set when Spindle stops the session on purpose, so its end is not reported as a crash. */
   stopping: boolean
 }
@@ -100,15 +102,12 @@ export class ProviderService extends Context.Service<
         (threadId) => live.get(threadId)?.providerSessionId ?? "spindle"
       )
 
-      /** Ends a live session: the process goes with its scope, the token is revoked. */
+      /** Ends a live session: its process stops, then its token is revoked (the session's release). */
       const closeLive = Effect.fn("ProviderService.closeLive")(function* (threadId: ThreadId, session: Live) {
         session.stopping = true
         if (live.get(threadId) === session) live.delete(threadId)
         yield* idle.forget(threadId, session.providerSessionId)
-        yield* Scope.close(session.scope, Exit.void)
-        yield* tokens
-          .revoke(session.tokenId)
-          .pipe(Effect.ignore({ log: "Warn", message: "Could not revoke an ended session's token" }))
+        yield* Scope.close(session.holder, Exit.void)
       })
 
       /** What happens when a session ends without Spindle asking: the turn fails, the session is in error. */
@@ -139,87 +138,102 @@ export class ProviderService extends Context.Service<
         )
       })
 
+      /**
+       * A thread's session as a resource: its token and its process are acquired in the entry's
+       * scope, so whatever interrupts the start (a stop, a shutdown) at any point releases both,
+       * and closing the last holder stops the process, then revokes the token.
+       */
+      const sessions = yield* RcMap.make({
+        lookup: Effect.fn("ProviderService.acquireSession")(function* (threadId: ThreadId) {
+          const thread = yield* engine.getThread(threadId)
+          if (thread === undefined) return yield* providerError(threadId, `Thread ${threadId} no longer exists.`)
+          const adapter = adapters.get(thread.provider)
+          const project = yield* engine.getProject(thread.projectId)
+          if (adapter === undefined || project === undefined) {
+            return yield* providerError(
+              thread.id,
+              adapter === undefined
+                ? `No provider ${thread.provider} is available on this server.`
+                : `Project ${thread.projectId} no longer exists.`
+            )
+          }
+          const refused = adapter.check(project, thread.model)
+          if (refused !== undefined) return yield* refused
+          const worktreePath = thread.workspace.worktreePath
+          if (worktreePath === null) {
+            return yield* providerError(thread.id, `Thread ${thread.id} has no worktree to run the agent in.`)
+          }
+          const providerSessionId = `ps_${yield* randomHex(8)}`
+          const resumeCursor = thread.session.resumeCursor
+          yield* report(thread.id, sessionChanged("starting", providerSessionId, resumeCursor))
+          const issued = yield* Effect.acquireRelease(
+            threadTokens
+              .issueForThread({
+                threadId: thread.id,
+                providerSessionId,
+                capabilities: ["thread-management", "thread-read"]
+              })
+              .pipe(
+                Effect.mapError((error) =>
+                  error instanceof SpindleError
+                    ? error
+                    : providerError(thread.id, `Could not issue the session's token: ${error.message}`)
+                )
+              ),
+            (token) =>
+              tokens
+                .revoke(token.id)
+                .pipe(Effect.ignore({ log: "Warn", message: "Could not revoke an ended session's token" }))
+          )
+          const started = yield* adapter
+            .startSession({
+              thread,
+              project,
+              worktreePath,
+              providerSessionId,
+              mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
+              resumeCursor,
+              report: (r) =>
+                Effect.andThen(
+                  Effect.andThen(idle.touch(thread.id, providerSessionId), watchdog.observe(thread.id, r)),
+                  record(thread.id, r)
+                )
+            })
+            .pipe(
+              Effect.tapError((error) =>
+                report(thread.id, sessionChanged("error", providerSessionId, null, error.message))
+              )
+            )
+          return {
+            providerSessionId,
+            resumeCursor: started.resumeCursor ?? resumeCursor,
+            token: Redacted.make(issued.token),
+            session: started
+          }
+        })
+      })
+
       /** The thread's live session, started (with its own token) if there is none. */
       const ensureSession = Effect.fn("ProviderService.ensureSession")(function* (thread: Thread) {
         const existing = live.get(thread.id)
         if (existing !== undefined) return existing
-        const adapter = adapters.get(thread.provider)
-        const project = yield* engine.getProject(thread.projectId)
-        if (adapter === undefined || project === undefined) {
-          return yield* providerError(
-            thread.id,
-            adapter === undefined
-              ? `No provider ${thread.provider} is available on this server.`
-              : `Project ${thread.projectId} no longer exists.`
-          )
-        }
-        const refused = adapter.check(project, thread.model)
-        if (refused !== undefined) return yield* refused
-        const worktreePath = thread.workspace.worktreePath
-        if (worktreePath === null) {
-          return yield* providerError(thread.id, `Thread ${thread.id} has no worktree to run the agent in.`)
-        }
-        const providerSessionId = `ps_${yield* randomHex(8)}`
-        const resumeCursor = thread.session.resumeCursor
-        yield* report(thread.id, sessionChanged("starting", providerSessionId, resumeCursor))
-        const issued = yield* threadTokens
-          .issueForThread({
-            threadId: thread.id,
-            providerSessionId,
-            capabilities: ["thread-management", "thread-read"]
-          })
-          .pipe(
-            Effect.mapError((error) =>
-              error instanceof SpindleError
-                ? error
-                : providerError(thread.id, `Could not issue the session's token: ${error.message}`)
+        // The holder's scope keeps the session; it is registered before anything can interrupt.
+        const session = yield* Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function* () {
+            const holder = yield* Scope.make()
+            const acquired = yield* restore(RcMap.get(sessions, thread.id)).pipe(
+              Scope.provide(holder),
+              Effect.onError(() => Scope.close(holder, Exit.void))
             )
-          )
-        const sessionScope = yield* Scope.make()
-        const started = yield* adapter
-          .startSession({
-            thread,
-            project,
-            worktreePath,
-            providerSessionId,
-            mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
-            resumeCursor,
-            report: (r) =>
-              Effect.andThen(
-                Effect.andThen(idle.touch(thread.id, providerSessionId), watchdog.observe(thread.id, r)),
-                record(thread.id, r)
-              )
+            const session: Live = { ...acquired, holder, stopping: false }
+            live.set(thread.id, session)
+            return session
           })
-          .pipe(Scope.provide(sessionScope), Effect.exit)
-        if (Exit.isFailure(started)) {
-          yield* Scope.close(sessionScope, Exit.void)
-          yield* tokens.revoke(issued.id).pipe(
-            Effect.ignore({
-              log: "Warn",
-              message: "Could not revoke the token of a session that failed to start"
-            })
-          )
-          const error = Cause.squash(started.cause)
-          const message = error instanceof SpindleError ? error.message : String(error)
-          yield* report(thread.id, sessionChanged("error", providerSessionId, null, message))
-          return yield* error instanceof SpindleError ? Effect.fail(error) : providerError(thread.id, message)
-        }
-        const session: Live = {
-          providerSessionId,
-          tokenId: issued.id,
-          token: Redacted.make(issued.token),
-          scope: sessionScope,
-          session: started.value,
-          stopping: false
-        }
-        live.set(thread.id, session)
-        yield* idle.touch(thread.id, providerSessionId)
-        yield* report(
-          thread.id,
-          sessionChanged("running", providerSessionId, started.value.resumeCursor ?? resumeCursor)
         )
+        yield* idle.touch(thread.id, session.providerSessionId)
+        yield* report(thread.id, sessionChanged("running", session.providerSessionId, session.resumeCursor))
         yield* Effect.forkIn(
-          Effect.flatMap(started.value.ended, (why) => onEnded(thread.id, session, why)),
+          Effect.flatMap(session.session.ended, (why) => onEnded(thread.id, session, why)),
           scope
         )
         return session
@@ -460,7 +474,7 @@ export class ProviderService extends Context.Service<
         // Whatever could not be stopped in time still goes with the server.
         Effect.andThen(
           Effect.suspend(() =>
-            Effect.forEach([...live.values()], (session) => Scope.close(session.scope, Exit.void), {
+            Effect.forEach([...live.values()], (session) => Scope.close(session.holder, Exit.void), {
               discard: true
             })
           )
