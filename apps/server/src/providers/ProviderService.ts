@@ -146,7 +146,8 @@ export class ProviderService extends Context.Service<
       const sessions = yield* RcMap.make({
         lookup: Effect.fn("ProviderService.acquireSession")(function* (threadId: ThreadId) {
           const thread = yield* engine.getThread(threadId)
-          if (thread === undefined) return yield* providerError(threadId, `Thread ${threadId} no longer exists.`)
+          if (thread === undefined)
+            return yield* providerError(threadId, `Thread ${threadId} no longer exists.`)
           const adapter = adapters.get(thread.provider)
           const project = yield* engine.getProject(thread.projectId)
           if (adapter === undefined || project === undefined) {

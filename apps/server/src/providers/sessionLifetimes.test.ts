@@ -5,8 +5,8 @@ import type { ThreadId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { tempHome } from "../testing/fixtures.ts"
-import { providerTokenRows, withProviderTokens } from "../testing/providerTokens.ts"
 import { allGone, providersOn, providerWorld } from "../testing/providers.ts"
+import { providerTokenRows, withProviderTokens } from "../testing/providerTokens.ts"
 
 /** A Codex that starts (its pid in `pidFile`) and never answers `initialize`. */
 const hangingCodex = (dir: string, pidFile: string) => {
