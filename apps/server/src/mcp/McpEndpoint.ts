@@ -11,6 +11,7 @@ import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprot
 import { SpindleError } from "@spindle/contracts"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
@@ -80,7 +81,8 @@ export const mcpRoute = HttpRouter.use((router) =>
     const engine = yield* Engine
     const gate = yield* StartupGate
     const config = yield* ServerConfig
-    const services = yield* Effect.context<ToolServices>()
+    // Tool calls run as fibers of the server, in a set its shutdown interrupts.
+    const runTool = yield* FiberSet.makeRuntimePromise<ToolServices>()
     const authRequired = config.mcpAuth !== "off"
     const limits = config.mcpSessions ?? DEFAULT_MCP_SESSION_LIMITS
     const sessions = makeSessionTable(limits)
@@ -88,7 +90,7 @@ export const mcpRoute = HttpRouter.use((router) =>
       Effect.promise(() => Promise.all([...evicted].map((s) => s.transport.close().catch(() => undefined))))
     const sdk = yield* Effect.cached(Effect.promise(loadSdk))
 
-    const makeServer = makeToolServer(engine, services)
+    const makeServer = makeToolServer(engine, runTool)
 
     // A parent's agent hears about its children on its own MCP sessions, as log notifications.
     yield* Effect.forkScoped(

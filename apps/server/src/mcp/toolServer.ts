@@ -19,7 +19,6 @@ import {
   ThreadWaitInput,
   ThreadWaitOutput
 } from "@spindle/contracts"
-import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { Engine } from "../engine/Engine.ts"
@@ -78,14 +77,25 @@ export type Sdk = Awaited<ReturnType<typeof loadSdk>>
 /** What the tools need to run. */
 export type ToolServices = Effect.Services<ReturnType<typeof startThread>>
 
-/** A function that makes one session's MCP server, its tools run with `services`. */
-export const makeToolServer = (engine: Engine["Service"], services: Context.Context<ToolServices>) => {
+/**
+ * Runs a tool call's effect in the server's runtime: its fibers are the server's (interrupted when
+ * it shuts down), and `signal` (the MCP request's: the client cancelled, or its session closed)
+ * interrupts it.
+ */
+export type RunTool = <A>(
+  effect: Effect.Effect<A, never, ToolServices>,
+  options: { readonly signal: AbortSignal }
+) => Promise<A>
+
+/** A function that makes one session's MCP server, its tools run by `runTool`. */
+export const makeToolServer = (engine: Engine["Service"], runTool: RunTool) => {
   /** Runs a tool and answers its result encoded by the tool's output schema (the one in outputSchema). */
   const run = <A, I>(
     output: Schema.Codec<A, I>,
-    effect: Effect.Effect<A, SpindleError, Effect.Services<ReturnType<typeof startThread>>>
+    effect: Effect.Effect<A, SpindleError, ToolServices>,
+    signal: AbortSignal
   ) =>
-    Effect.runPromise(
+    runTool(
       effect.pipe(
         Effect.flatMap((value) => Effect.orDie(Schema.encodeEffect(output)(value))),
         Effect.map((encoded) => toolResult(encoded as Record<string, unknown>)),
@@ -109,8 +119,16 @@ export const makeToolServer = (engine: Engine["Service"], services: Context.Cont
               })
             )
           )
-        ),
-        Effect.provideContext(services)
+        )
+      ),
+      { signal }
+    ).catch(() =>
+      // Interrupted: the client that cancelled reads no answer; one the shutdown cut off reads this.
+      toolError(
+        new SpindleError({
+          reason: "unavailable",
+          message: "Spindle stopped during this call. Retry it once the server is back."
+        })
       )
     )
 
@@ -146,7 +164,7 @@ export const makeToolServer = (engine: Engine["Service"], services: Context.Cont
         input: S,
         output: Schema.Codec<A, I>,
         f: (value: S["Type"]) => Effect.Effect<A, SpindleError, ToolServices>
-      ) => run(output, Effect.flatMap(decodeInput(input, args), f))
+      ) => run(output, Effect.flatMap(decodeInput(input, args), f), extra.signal)
       switch (request.params.name) {
         case THREAD_START:
           return tool(ThreadStartInput, ThreadStartOutput, (input) => startThread(context, input))
