@@ -4,7 +4,13 @@
 // removed only when clean and created by us. Nothing with uncommitted or unique work is removed.
 import { realpath } from "node:fs/promises"
 import { sep } from "node:path"
-import { type Actor, type BootstrapResult, type ThreadId, TurnId } from "@spindle/contracts"
+import {
+  type Actor,
+  type BootstrapResult,
+  type SpindleError,
+  type ThreadId,
+  TurnId
+} from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -16,6 +22,7 @@ import { settleOrphanedGit } from "../git/orphanedGit.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal, type JournalEntry } from "../persistence/BootstrapJournal.ts"
+import { storeFailed } from "../persistence/storageFull.ts"
 import { inPool } from "../pool/WorktreePool.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
@@ -52,7 +59,7 @@ export class BootstrapRecovery extends Context.Service<
   BootstrapRecovery,
   {
     /** Reconciles the journal, the threads and the worktrees; run once before `ready`. */
-    readonly recover: Effect.Effect<RecoveryReport>
+    readonly recover: Effect.Effect<RecoveryReport, SpindleError>
     /** What the last recovery did (for /health and snapshots). */
     readonly report: Effect.Effect<RecoveryReport>
   }
@@ -156,7 +163,11 @@ export class BootstrapRecovery extends Context.Service<
             })
           }
           const result = entry.result === null ? null : { ...entry.result, ...outcome }
-          yield* journal.update(entry.commandId, { stage: "done", result }, yield* now).pipe(Effect.orDie)
+          yield* journal
+            .update(entry.commandId, { stage: "done", result }, yield* now)
+            .pipe(
+              Effect.mapError(storeFailed(`Recovery (stage done) recording bootstrap ${entry.commandId}`))
+            )
         })
 
       /** Setup was running when the server stopped: record it interrupted; the workspace stays. */
@@ -190,7 +201,10 @@ export class BootstrapRecovery extends Context.Service<
         const finished: Array<string> = []
         const rolledBack: Array<string> = []
         const interruptedSetups: Array<string> = []
-        for (const entry of yield* journal.inFlight.pipe(Effect.orDie)) {
+        const inFlight = yield* journal.inFlight.pipe(
+          Effect.mapError(storeFailed("Recovery (stage recover) reading the bootstrap journal"))
+        )
+        for (const entry of inFlight) {
           switch (entry.stage) {
             case "creating-thread":
             case "creating-worktree":
@@ -255,7 +269,9 @@ export class BootstrapRecovery extends Context.Service<
           Array.from(HashMap.values(model.threads), (t) => t.workspace.worktreePath).filter((p) => p !== null)
         )
         const ours = new Set(
-          (yield* journal.createdBranches.pipe(Effect.orDie)).map((b) => `${b.repo}\u0000${b.branch}`)
+          (yield* journal.createdBranches.pipe(
+            Effect.mapError(storeFailed("Recovery (stage orphaned worktrees) reading the bootstrap journal"))
+          )).map((b) => `${b.repo}\u0000${b.branch}`)
         )
         const orphans: Array<OrphanedWorktree> = []
         for (const project of HashMap.values(model.projects)) {

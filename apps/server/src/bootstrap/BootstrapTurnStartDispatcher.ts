@@ -15,6 +15,7 @@ import { Engine } from "../engine/Engine.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
+import { storeFailed } from "../persistence/storageFull.ts"
 import { WorktreePool } from "../pool/WorktreePool.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { ProviderAdapters } from "../providers/ProviderAdapters.ts"
@@ -93,7 +94,19 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
                 commandId
               })
               if (failure.stage === "validate") return yield* Effect.fail(error)
-              const entry = yield* journal.get(commandId).pipe(Effect.orDie)
+              // Unreadable now, the entry stays in flight and the next start's recovery rolls it back.
+              const entry = yield* journal
+                .get(commandId)
+                .pipe(
+                  Effect.catch((stored) =>
+                    Effect.as(
+                      Effect.logWarning(
+                        `Could not read bootstrap ${commandId}'s journal to roll it back (${stored.message}); the next start rolls it back`
+                      ),
+                      undefined
+                    )
+                  )
+                )
               if (entry !== undefined) {
                 yield* rollBackBootstrap(
                   { engine, journal, worktrees, repositories },
@@ -114,7 +127,9 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
         commandId: string,
         hash: string
       ) {
-        const entry = yield* journal.get(commandId).pipe(Effect.orDie)
+        const entry = yield* journal
+          .get(commandId)
+          .pipe(Effect.mapError(storeFailed(`Reading bootstrap ${commandId}'s journal (stage validate)`)))
         if (entry === undefined) return undefined
         if (entry.payloadHash !== hash) {
           return yield* new SpindleError({

@@ -70,7 +70,7 @@ export interface PlanServices {
   readonly repositories: Repositories["Service"]
   readonly worktrees: Worktrees["Service"]
   /** Worktree paths bootstraps in flight are creating (journaled before git makes them). */
-  readonly worktreesBeingCreated: Effect.Effect<ReadonlyArray<string>>
+  readonly worktreesBeingCreated: Effect.Effect<ReadonlyArray<string>, SpindleError>
   /** Whether the provider can run this project's threads with this model (the provider registry's say). */
   readonly checkProvider: (
     project: Project,

@@ -80,5 +80,13 @@ export const rollBackBootstrap = (
         { stage: "failed", error: { reason: error.reason, message: error.message } },
         at
       )
-      .pipe(untilStored(`Bootstrap ${entry.commandId}'s journal`), Effect.orDie)
+      .pipe(
+        untilStored(`Bootstrap ${entry.commandId}'s journal`),
+        // The entry then stays in flight: the next start's recovery finds it rolled back and says so.
+        Effect.catch((stored) =>
+          Effect.logWarning(
+            `Could not record bootstrap ${entry.commandId} as failed (${stored.message}); the next start settles it`
+          )
+        )
+      )
   })

@@ -11,7 +11,7 @@ import type { Engine } from "../engine/Engine.ts"
 import type { Repositories } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
 import type { BootstrapJournal, JournalPatch } from "../persistence/BootstrapJournal.ts"
-import { isStorageFull, storageFullMessage, untilStored } from "../persistence/storageFull.ts"
+import { isStorageFull, storageFullMessage, storeFailed, untilStored } from "../persistence/storageFull.ts"
 import type { WorktreePool } from "../pool/WorktreePool.ts"
 import type { ThreadPorts } from "../ports/ThreadPorts.ts"
 import type { ProviderAdapters } from "../providers/ProviderAdapters.ts"
@@ -65,8 +65,19 @@ export const makeBootstrapRun = (services: RunServices) => {
     const record = (patch: JournalPatch) =>
       Effect.flatMap(now, (at) => journal.update(commandId, patch, at)).pipe(
         untilStored(`Bootstrap ${commandId}'s journal`),
-        Effect.orDie
+        Effect.mapError((error) =>
+          failAt(progress.stage)(
+            storeFailed(`Recording bootstrap ${commandId}'s ${patch.stage ?? progress.stage} step`)(error)
+          )
+        )
       )
+    /**
+     * `record` from inside the git layer, whose hooks cannot fail: a store failure there ends the
+     * step as the same `internal` SpindleError, through the dispatcher's net for the unexpected
+     * (which keeps a SpindleError as it is, at the stage in progress).
+     */
+    const recordFromGit = (patch: JournalPatch) =>
+      record(patch).pipe(Effect.catch((failure) => Effect.die(failure.error)))
     const send = (stage: BootstrapStage, cmd: Parameters<typeof engine.dispatch>[0]) =>
       engine.dispatch(cmd, actor).pipe(
         untilStored(`Bootstrap ${commandId}'s ${cmd.type}`),
@@ -101,7 +112,7 @@ export const makeBootstrapRun = (services: RunServices) => {
             Effect.map((entries) =>
               entries.flatMap((e) => (e.worktreePath === null ? [] : [e.worktreePath]))
             ),
-            Effect.orDie
+            Effect.mapError(storeFailed("Reading the bootstrap journal (stage validate)"))
           ),
           checkProvider: (project, provider, model) => {
             const adapter = adapters.get(provider)
@@ -161,7 +172,11 @@ export const makeBootstrapRun = (services: RunServices) => {
               })
             )
           ),
-          Effect.orDie
+          Effect.mapError((error) =>
+            error instanceof StepFailure
+              ? error
+              : failAt("validate")(storeFailed(`Starting bootstrap ${commandId}'s journal entry`)(error))
+          )
         )
       const claimed =
         plan.workspace.mode === "existing_worktree"
@@ -191,7 +206,16 @@ export const makeBootstrapRun = (services: RunServices) => {
         )
         .pipe(
           Effect.tap((r) => Effect.sync(() => (progress.sequence = r.sequence))),
-          Effect.tapError(() => journal.discard(commandId).pipe(Effect.orDie)),
+          Effect.tapError(() =>
+            journal
+              .discard(commandId)
+              .pipe(
+                Effect.ignore({
+                  log: "Warn",
+                  message: "Could not discard a refused bootstrap's journal entry"
+                })
+              )
+          ),
           Effect.mapError(failAt("validate"))
         )
       yield* crash.reach("thread-created")
@@ -208,9 +232,9 @@ export const makeBootstrapRun = (services: RunServices) => {
         worktrees,
         pool,
         plan,
-        ({ path }) => Effect.andThen(record({ worktreePath: path }), crash.reach("worktree-adding")),
+        ({ path }) => Effect.andThen(recordFromGit({ worktreePath: path }), crash.reach("worktree-adding")),
         // Journaled before git starts, so a restart finds a git this crash left running.
-        { record: (gitGroup) => record({ gitGroup }), running: crash.reach("worktree-git-running") }
+        { record: (gitGroup) => recordFromGit({ gitGroup }), running: crash.reach("worktree-git-running") }
       ).pipe(Effect.mapError(failAt("workspace")))
       yield* crash.reach("worktree-added")
       progress.workspace = {

@@ -4,7 +4,7 @@
 // still there, judged again without force); an archived thread whose worktree was never looked at
 // gets its cleanup decided and recorded. Nothing is forced: a change someone made is kept.
 import { existsSync } from "node:fs"
-import type { Actor, CommandId, Thread, ThreadId, WorktreeCleanup } from "@spindle/contracts"
+import type { Actor, CommandId, SpindleError, Thread, ThreadId, WorktreeCleanup } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -16,6 +16,7 @@ import { GitCli } from "../git/GitCli.ts"
 import { settleOrphanedGit } from "../git/orphanedGit.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { Worktrees } from "../git/Worktrees.ts"
+import { storeFailed } from "../persistence/storageFull.ts"
 import { type RemovalEntry, WorktreeRemovals } from "../persistence/WorktreeRemovals.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
 import { keptBranchReason, makeWorktreeCleanup } from "./worktreeCleanup.ts"
@@ -30,7 +31,7 @@ export class ArchiveRecovery extends Context.Service<
   ArchiveRecovery,
   {
     /** Records a cleanup for every archive a crash interrupted; answers the threads it recorded. */
-    readonly recover: Effect.Effect<ReadonlyArray<string>>
+    readonly recover: Effect.Effect<ReadonlyArray<string>, SpindleError>
   }
 >()("spindle/lifecycle/ArchiveRecovery") {
   static readonly layer = Layer.effect(
@@ -109,7 +110,7 @@ export class ArchiveRecovery extends Context.Service<
           if (thread !== undefined && thread.status === "archived" && thread.cleanup?.outcome !== "removed") {
             yield* judge(thread, entry.repo, entry.planned, stepCommandId(entry.commandId, "recovered"))
           }
-          yield* removals.finish(entry.commandId).pipe(Effect.orDie)
+          yield* removals.finish(entry.commandId)
         })
 
       const recover = Effect.gen(function* () {
@@ -123,7 +124,10 @@ export class ArchiveRecovery extends Context.Service<
               )
             )
           )
-        for (const entry of yield* removals.inFlight.pipe(Effect.orDie)) {
+        const inFlight = yield* removals.inFlight.pipe(
+          Effect.mapError(storeFailed("Recovery (stage archives) reading the worktree removals journal"))
+        )
+        for (const entry of inFlight) {
           yield* attempt(entry.threadId, finishRemoval(entry))
         }
         // Archived, but the crash came before its worktree was looked at: decide it now.

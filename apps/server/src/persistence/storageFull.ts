@@ -62,3 +62,15 @@ export const untilStored =
         )
       )
     })
+
+/**
+ * A store failure that is not a full disk, as the `internal` SpindleError a caller can read:
+ * `what` names the work and the stage it stopped at, the store's own message follows.
+ */
+export const storeFailed =
+  (what: string) =>
+  (error: { readonly message: string }): SpindleError =>
+    new SpindleError({
+      reason: "internal",
+      message: `${what} failed: the store answered "${error.message}". Check the Spindle home's disk and the server's log, then retry.`
+    })
