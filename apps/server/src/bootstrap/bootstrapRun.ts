@@ -207,14 +207,12 @@ export const makeBootstrapRun = (services: RunServices) => {
         .pipe(
           Effect.tap((r) => Effect.sync(() => (progress.sequence = r.sequence))),
           Effect.tapError(() =>
-            journal
-              .discard(commandId)
-              .pipe(
-                Effect.ignore({
-                  log: "Warn",
-                  message: "Could not discard a refused bootstrap's journal entry"
-                })
-              )
+            journal.discard(commandId).pipe(
+              Effect.ignore({
+                log: "Warn",
+                message: "Could not discard a refused bootstrap's journal entry"
+              })
+            )
           ),
           Effect.mapError(failAt("validate"))
         )
