@@ -1,11 +1,16 @@
 // The settings of `spindle serve`, each from its flag, else its environment variable, else
 // <home>/config.json (checked against the contracts' ServerConfigFile), else the default; with
-// errors that name the flag, variable or key at fault and what it takes. Loaded only by `serve`.
+// errors that name the flag, variable or key at fault and what it takes. The variable and the file
+// are read with effect's Config from one ConfigProvider (the environment, then the file), behind
+// the flag the CLI parsed. Loaded only by `serve`.
 import { existsSync, readFileSync } from "node:fs"
 import { delimiter, isAbsolute, join, resolve } from "node:path"
 import { AgentEnv, ServerConfigFile } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import {
   DEFAULT_HOST,
@@ -42,13 +47,11 @@ export interface ServeFlags {
 }
 
 /** A newline-separated environment variable as a list (blank lines dropped). */
-const splitLines = (value: string | undefined) =>
-  value === undefined
-    ? undefined
-    : value
-        .split(/\r?\n/u)
-        .map((line) => line.trim())
-        .filter((line) => line !== "")
+const splitLines = (value: string) =>
+  value
+    .split(/\r?\n/u)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
 
 class Bad extends Error {}
 
@@ -154,140 +157,158 @@ const readConfigFile = (home: string) =>
     )
   })
 
-/** One setting from its flag, else its environment variable, else the file. */
-const pick = <F>(flag: string | undefined, env: string | undefined, file: F | undefined) =>
-  flag !== undefined
-    ? { value: flag as string | F, from: "flag" as const }
-    : env !== undefined
-      ? { value: env as string | F, from: "env" as const }
-      : file !== undefined
-        ? { value: file as string | F, from: "file" as const }
-        : undefined
+const FILE = "config.json"
+
+/** A setting as given, and its name as its errors say it: the flag, the variable or the file's key. */
+interface Given<T> {
+  readonly value: T
+  readonly name: string
+}
+
+const fileKey = (key: string) => `config.json key '${key}'`
+
+/** What no source gives is undefined, so the default applies. */
+const optional = <T>(config: Config.Config<T>) =>
+  config.pipe(Config.option, Config.map(Option.getOrUndefined))
+
+/**
+ * One setting from its flag, else its environment variable, else its config.json key: the flag as
+ * parsed by the CLI, the other two read from one ConfigProvider (the environment, then the file).
+ */
+const setting = (flag: string, given: string | undefined, variable: string, key: string) =>
+  optional(
+    given !== undefined
+      ? Config.succeed<Given<string>>({ value: given, name: flag })
+      : Config.String(variable).pipe(
+          Config.map((value): Given<string> => ({ value, name: variable })),
+          Config.orElse(() =>
+            Config.schema(Schema.String, [FILE, key]).pipe(
+              Config.map((value): Given<string> => ({ value, name: fileKey(key) }))
+            )
+          )
+        )
+  )
+
+/** A list setting: the flag's entries, else its variable split by `split`, else the file's array. */
+const listSetting = (
+  flag: string,
+  given: ReadonlyArray<string> | undefined,
+  variable: string | undefined,
+  split: (value: string) => ReadonlyArray<string>,
+  key: string
+) => {
+  const fromFile = Config.Array(Schema.String, [FILE, key]).pipe(
+    Config.map((value): Given<ReadonlyArray<string>> => ({ value, name: fileKey(key) }))
+  )
+  return optional(
+    given !== undefined && given.length > 0
+      ? Config.succeed<Given<ReadonlyArray<string>>>({ value: given, name: flag })
+      : variable === undefined
+        ? fromFile
+        : Config.String(variable).pipe(
+            Config.map((value): Given<ReadonlyArray<string>> => ({ value: split(value), name: variable })),
+            Config.orElse(() => fromFile)
+          )
+  )
+}
+
+/** Every setting as given, before it is checked. */
+const givenSettings = (flags: ServeFlags) =>
+  Config.unwrap({
+    host: setting("--host", flags.host, "SPINDLE_HOST", "host"),
+    port: setting("--port", flags.port, "SPINDLE_PORT", "port"),
+    logLevel: setting("--log-level", flags.logLevel, "SPINDLE_LOG_LEVEL", "logLevel"),
+    logFormat: setting("--log-format", flags.logFormat, "SPINDLE_LOG_FORMAT", "logFormat"),
+    allowedOrigins: listSetting("--allow-origin", flags.allowOrigin, undefined, splitLines, "allowedOrigins"),
+    worktreeRoots: listSetting(
+      "--worktree-root",
+      flags.worktreeRoot,
+      "SPINDLE_WORKTREE_ROOTS",
+      (value) => value.split(delimiter).filter((root) => root !== ""),
+      "worktreeRoots"
+    ),
+    threadPorts: setting("--thread-ports", flags.threadPorts, "SPINDLE_THREAD_PORTS", "threadPorts"),
+    providers: setting("--providers", flags.providers, "SPINDLE_PROVIDERS", "providers"),
+    codexBin: setting("--codex-bin", flags.codexBin, "SPINDLE_CODEX_BIN", "codexBin"),
+    codexConfig: listSetting(
+      "--codex-config",
+      flags.codexConfig,
+      "SPINDLE_CODEX_CONFIG",
+      splitLines,
+      "codexConfig"
+    ),
+    agentEnv: listSetting("--agent-env", flags.agentEnv, "SPINDLE_AGENT_ENV", splitLines, "agentEnv"),
+    bootstraps: setting(
+      "--max-bootstraps-per-project",
+      flags.maxBootstrapsPerProject,
+      "SPINDLE_MAX_BOOTSTRAPS_PER_PROJECT",
+      "maxBootstrapsPerProject"
+    ),
+    threads: setting(
+      "--max-threads-per-project",
+      flags.maxThreadsPerProject,
+      "SPINDLE_MAX_THREADS_PER_PROJECT",
+      "maxThreadsPerProject"
+    ),
+    stall: setting(
+      "--turn-stall-timeout",
+      flags.turnStallTimeout,
+      "SPINDLE_TURN_STALL_TIMEOUT",
+      "turnStallTimeout"
+    ),
+    stallInterrupt: setting(
+      "--turn-stall-interrupt",
+      flags.turnStallInterrupt,
+      "SPINDLE_TURN_STALL_INTERRUPT",
+      "turnStallInterrupt"
+    ),
+    idle: setting(
+      "--session-idle-timeout",
+      flags.sessionIdleTimeout,
+      "SPINDLE_SESSION_IDLE_TIMEOUT",
+      "sessionIdleTimeout"
+    )
+  })
 
 export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJS.ProcessEnv) =>
   Effect.gen(function* () {
     const file = yield* readConfigFile(home)
+    // The environment first, then the file under a path no variable name can reach.
+    const sources = ConfigProvider.fromEnvRecord(env, { preserveEmptyStrings: true }).pipe(
+      ConfigProvider.orElse(ConfigProvider.fromUnknown({ [FILE]: file }, { preserveEmptyStrings: true }))
+    )
+    const given = yield* givenSettings(flags)
+      .parse(sources)
+      .pipe(
+        Effect.mapError(
+          (error) => new CliFailure({ code: EXIT.failed, reason: "internal", message: String(error) })
+        )
+      )
     return yield* Effect.try({
       try: (): ServerSettings => {
-        const label = (flag: string, variable: string, key: string, from: "flag" | "env" | "file") =>
-          from === "flag" ? flag : from === "env" ? variable : `config.json key '${key}'`
-        const setting = <F>(
-          flag: string,
-          variable: string,
-          key: string,
-          given: string | undefined,
-          fromFile: F | undefined
-        ) => {
-          const chosen = pick(given, env[variable], fromFile)
-          return chosen === undefined
-            ? undefined
-            : { value: chosen.value, name: label(flag, variable, key, chosen.from) }
-        }
-        const codexConfig =
-          flags.codexConfig.length > 0
-            ? flags.codexConfig
-            : (splitLines(env.SPINDLE_CODEX_CONFIG) ?? file.codexConfig ?? [])
-        for (const override of codexConfig) {
+        for (const override of given.codexConfig?.value ?? []) {
           if (!/^[A-Za-z0-9_][A-Za-z0-9_.\-"]*=/u.test(override)) {
             throw new Bad(
               `--codex-config takes KEY=VALUE (a Codex config key, then its TOML value), got '${override}'. Example: --codex-config 'model="gpt-5-codex"'.`
             )
           }
         }
-        const worktreeRoots =
-          (flags.worktreeRoot ?? []).length > 0
-            ? { value: flags.worktreeRoot ?? [], name: "--worktree-root" }
-            : env.SPINDLE_WORKTREE_ROOTS !== undefined
-              ? {
-                  value: env.SPINDLE_WORKTREE_ROOTS.split(delimiter).filter((root) => root !== ""),
-                  name: "SPINDLE_WORKTREE_ROOTS"
-                }
-              : file.worktreeRoots !== undefined
-                ? { value: file.worktreeRoots, name: "config.json key 'worktreeRoots'" }
-                : undefined
-        const agentEnvFrom =
-          flags.agentEnv.length > 0
-            ? { entries: flags.agentEnv, name: "--agent-env" }
-            : env.SPINDLE_AGENT_ENV !== undefined
-              ? { entries: splitLines(env.SPINDLE_AGENT_ENV) ?? [], name: "SPINDLE_AGENT_ENV" }
-              : { entries: file.agentEnv ?? [], name: "config.json key 'agentEnv'" }
-        const agentEnv = parseAgentEnv(agentEnvFrom.name, agentEnvFrom.entries, env)
-        const port = setting("--port", "SPINDLE_PORT", "port", flags.port, file.port)
-        const threadPorts = setting(
-          "--thread-ports",
-          "SPINDLE_THREAD_PORTS",
-          "threadPorts",
-          flags.threadPorts,
-          file.threadPorts
+        const agentEnv = parseAgentEnv(
+          given.agentEnv?.name ?? "--agent-env",
+          given.agentEnv?.value ?? [],
+          env
         )
-        const logLevel = setting(
-          "--log-level",
-          "SPINDLE_LOG_LEVEL",
-          "logLevel",
-          flags.logLevel,
-          file.logLevel
-        )
-        const logFormat = setting(
-          "--log-format",
-          "SPINDLE_LOG_FORMAT",
-          "logFormat",
-          flags.logFormat,
-          file.logFormat
-        )
-        const providers = setting(
-          "--providers",
-          "SPINDLE_PROVIDERS",
-          "providers",
-          flags.providers,
-          file.providers
-        )
-        const bootstraps = setting(
-          "--max-bootstraps-per-project",
-          "SPINDLE_MAX_BOOTSTRAPS_PER_PROJECT",
-          "maxBootstrapsPerProject",
-          flags.maxBootstrapsPerProject,
-          file.maxBootstrapsPerProject
-        )
-        const threads = setting(
-          "--max-threads-per-project",
-          "SPINDLE_MAX_THREADS_PER_PROJECT",
-          "maxThreadsPerProject",
-          flags.maxThreadsPerProject,
-          file.maxThreadsPerProject
-        )
-        const duration = (chosen: { value: unknown; name: string } | undefined) => {
+        const { port, threadPorts, logLevel, logFormat, providers, bootstraps, threads, worktreeRoots } =
+          given
+        const duration = (chosen: Given<string> | undefined) => {
           if (chosen === undefined) return undefined
-          const ms = parseDurationSetting(chosen.name, chosen.value as string | number)
+          const ms = parseDurationSetting(chosen.name, chosen.value)
           if (typeof ms !== "number") throw new Bad(ms.error)
           return { ms, name: chosen.name }
         }
-        const stall = duration(
-          setting(
-            "--turn-stall-timeout",
-            "SPINDLE_TURN_STALL_TIMEOUT",
-            "turnStallTimeout",
-            flags.turnStallTimeout,
-            file.turnStallTimeout
-          )
-        )
-        const stallInterrupt = duration(
-          setting(
-            "--turn-stall-interrupt",
-            "SPINDLE_TURN_STALL_INTERRUPT",
-            "turnStallInterrupt",
-            flags.turnStallInterrupt,
-            file.turnStallInterrupt
-          )
-        )
-        const idle = duration(
-          setting(
-            "--session-idle-timeout",
-            "SPINDLE_SESSION_IDLE_TIMEOUT",
-            "sessionIdleTimeout",
-            flags.sessionIdleTimeout,
-            file.sessionIdleTimeout
-          )
-        )
+        const stall = duration(given.stall)
+        const stallInterrupt = duration(given.stallInterrupt)
+        const idle = duration(given.idle)
         const stallMs = stall?.ms ?? DEFAULT_TURN_STALL_TIMEOUT_MS
         const stallInterruptMs = stallInterrupt?.ms ?? DEFAULT_TURN_STALL_INTERRUPT_MS
         if (stallMs > 0 && stallInterruptMs > 0 && stallInterruptMs < stallMs) {
@@ -296,7 +317,7 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
           )
         }
         return {
-          host: flags.host ?? env.SPINDLE_HOST ?? file.host ?? DEFAULT_HOST,
+          host: given.host?.value ?? DEFAULT_HOST,
           port: port === undefined ? DEFAULT_PORT : parsePort(port.name, port.value),
           home,
           logLevel:
@@ -307,7 +328,7 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             logFormat === undefined
               ? "pretty"
               : oneOf<LogFormat>(logFormat.name, String(logFormat.value), ["pretty", "json"]),
-          allowedOrigins: flags.allowOrigin.length > 0 ? flags.allowOrigin : (file.allowedOrigins ?? []),
+          allowedOrigins: given.allowedOrigins?.value ?? [],
           ...(worktreeRoots === undefined
             ? {}
             : { worktreeRoots: parseRoots(worktreeRoots.name, worktreeRoots.value) }),
@@ -318,9 +339,8 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             enabled:
               providers === undefined ||
               oneOf(providers.name, String(providers.value), ["on", "off"]) === "on",
-            codexBin:
-              flags.codexBin ?? env.SPINDLE_CODEX_BIN ?? file.codexBin ?? DEFAULT_PROVIDER_SETTINGS.codexBin,
-            codexConfig,
+            codexBin: given.codexBin?.value ?? DEFAULT_PROVIDER_SETTINGS.codexBin,
+            codexConfig: given.codexConfig?.value ?? [],
             ...(Object.keys(agentEnv).length === 0 ? {} : { agentEnv }),
             turnStallTimeoutMs: stallMs,
             turnStallInterruptMs: stallInterruptMs,
