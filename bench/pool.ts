@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { WorktreePool } from "../apps/server/src/pool/WorktreePool.ts"
+import { cliStarts } from "./cliStart.ts"
 import { generateRepo, plainWorktreeAdd, timed } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 import { benchWorld } from "./world.ts"
@@ -47,9 +48,19 @@ export const run = async (): Promise<BenchResult> => {
     const w = summarize(warmMs)
     const c = summarize(coldMs)
     const p = summarize(plainMs)
+    const cliRepo = generateRepo(join(dir, "repo-cli"), FILES)
+    const throughCli = await cliStarts(dir, cliRepo, scope, {
+      poolSize: 1,
+      label: `${FILES} files, warm pool start through the CLI (goal <= 0.10)`,
+      cases: [
+        { cache: "hot", rounds: 7 },
+        { cache: "dropped", rounds: 3 }
+      ]
+    })
     return {
       name: "pool",
       lines: [
+        ...throughCli,
         `${FILES} files: warm pool, time to a started thread p50 ${formatMs(w.p50)}, plain git worktree add -b p50 ${formatMs(p.p50)}, ratio ${ratio(w.p50, p.p50)} (${ROUNDS} rounds, ${claimed} from the pool, goal <= 0.10)`,
         `${FILES} files: no pool, time to a started thread p50 ${formatMs(c.p50)}, ratio ${ratio(c.p50, p.p50)}`
       ]
