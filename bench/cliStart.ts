@@ -1,7 +1,7 @@
 // Starts measured as a person makes them: `spindle thread start --json` against a running server
-// (in this process), minus the command's own fixed cost (`spindle status --json`: spawn, load,
-// connect, one request), against a plain `git worktree add -b` of the same repository in the same
-// run. Each timed run begins with dirty pages written out (`sync`) and, for the dropped-cache
+// (in this process), minus the command's own fixed cost (`spindle project list --json` in the
+// same round: spawn, load, connect, one request), against a plain `git worktree add -b` of the same
+// repository in the same run. Each timed run begins with dirty pages written out (`sync`) and, for the dropped-cache
 // figures, the page cache emptied (root only), outside the timing.
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import { resolve } from "node:path"
@@ -75,13 +75,14 @@ export const cliStarts = async (
       serverActor
     )
   )
-  let n = 0
+  // Numbered apart from the plain adds of the scenario that calls this (same folder).
+  let n = 1000
   const start = () =>
     spindle(
       ["thread", "start", "--project", "bench", "--prompt", "benchmark", "--no-setup", "--json"],
       server.home
     )
-  const noop = () => spindle(["status", "--json"], server.home)
+  const noop = () => spindle(["project", "list", "--json"], server.home)
   const plain = () => plainWorktreeAdd(repo, dir, ++n)
   const prepare = async (cache: "hot" | "dropped") => {
     if (options.poolSize > 0) await Effect.runPromise(pool.fill)
@@ -100,13 +101,17 @@ export const cliStarts = async (
       )
       continue
     }
-    const startMs: Array<number> = []
+    const netMs: Array<number> = []
     const noopMs: Array<number> = []
     const plainMs: Array<number> = []
     for (let round = 0; round < rounds; round++) {
       const ours = async () => {
+        settle(cache)
+        const noopRun = (await timed(noop)).ms
         await prepare(cache)
-        startMs.push((await timed(start)).ms)
+        const startRun = (await timed(start)).ms
+        noopMs.push(noopRun)
+        netMs.push(startRun - noopRun)
       }
       const baseline = async () => {
         settle(cache)
@@ -119,14 +124,11 @@ export const cliStarts = async (
         await baseline()
         await ours()
       }
-      settle(cache)
-      noopMs.push((await timed(noop)).ms)
     }
-    const s = summarize(startMs).p50
-    const o = summarize(noopMs).p50
+    const net = summarize(netMs).p50
     const p = summarize(plainMs).p50
     lines.push(
-      `${options.label}, ${cache} page cache: spindle thread start p50 ${formatMs(s)} - its no-op (spindle status) p50 ${formatMs(o)} = ${formatMs(s - o)}; plain git worktree add -b p50 ${formatMs(p)}; ratio ${ratio(s - o, p)} (${rounds} rounds)`
+      `${options.label}, ${cache} page cache: spindle thread start minus its no-op (spindle project list, same round) p50 ${formatMs(net)} (no-op p50 ${formatMs(summarize(noopMs).p50)}); plain git worktree add -b p50 ${formatMs(p)}; ratio ${ratio(net, p)} (${rounds} rounds)`
     )
   }
   return lines

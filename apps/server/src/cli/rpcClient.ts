@@ -1,11 +1,22 @@
 // A typed client of the WebSocket API, for the CLI and the tests: Effect RPC over a WebSocket
 // that carries the token in its Authorization header.
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { checkedClient, SpindleRpcs } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as RpcClient from "effect/rpc/RpcClient"
 import * as RpcSerialization from "effect/rpc/RpcSerialization"
+import * as Socket from "effect/socket/Socket"
+import WebSocket from "ws"
+
+/**
+ * The `ws` package's client: Node's own WebSocket loads its whole HTTP client (undici, with a
+ * WebAssembly parser) first, a tenth of a short command's life.
+ */
+const WsConstructor = Layer.succeed(Socket.WebSocketConstructor)((url, options) =>
+  typeof options === "object" && !Array.isArray(options)
+    ? new WebSocket(url, options.protocols, { headers: { ...options.headers } })
+    : new WebSocket(url, options)
+)
 
 export interface Connection {
   /** The server's http(s) base URL, e.g. http://127.0.0.1:5757 */
@@ -23,10 +34,10 @@ export const makeClient = (connection: Connection) =>
     const protocol = yield* Layer.build(
       RpcClient.layerProtocolSocket({ retryTransientErrors: false }).pipe(
         Layer.provide(
-          NodeSocket.layerWebSocket(wsUrl(connection.url), {
+          Socket.makeWebSocket(wsUrl(connection.url), {
             headers: { authorization: `Bearer ${connection.token}` },
             openTimeout: "5 seconds"
-          })
+          }).pipe(Layer.effect(Socket.Socket), Layer.provide(WsConstructor))
         ),
         Layer.provide(RpcSerialization.layerJson)
       )
