@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
 import { gitServices } from "../testing/git.ts"
-import { commitMerge, conflictHunks, previewMerge } from "./branchMerge.ts"
+import { commitMerge, commitMergeInCheckout, conflictHunks, previewMerge } from "./branchMerge.ts"
 
 const MAIN = "refs/heads/main"
 const FEATURE = "refs/heads/feature"
@@ -200,4 +200,48 @@ describe("merging a branch without a checkout", () => {
     ])
     assert.deepStrictEqual(conflictHunks("no markers\n"), [])
   })
+})
+
+describe("merging into a checkout of the target", () => {
+  it.live("moves the checkout's files and index with the branch, and leaves it clean", () =>
+    Effect.gen(function* () {
+      const { repo, cli } = yield* setup
+      commitOnMain(repo, "main-only.txt")
+      git(repo, "checkout", "--quiet", "main")
+      const preview = yield* previewMerge(cli, repo, MAIN, FEATURE)
+      const merged = yield* commitMergeInCheckout(cli, repo, repo, preview, "merge", "Merge thread t-1")
+      assert.strictEqual(git(repo, "rev-parse", "HEAD").trim(), merged)
+      assert.strictEqual(readFileSync(join(repo, "feature-b.txt"), "utf8"), "b\nb\n")
+      assert.strictEqual(git(repo, "status", "--porcelain=v1", "--untracked-files=all"), "")
+      assert.deepStrictEqual(commitsOf(repo, `${MAIN}..${FEATURE}`), [])
+    })
+  )
+
+  it.live("refuses a checkout with changes, one mid-merge, or one whose untracked file is in the way", () =>
+    Effect.gen(function* () {
+      const { repo, cli } = yield* setup
+      git(repo, "checkout", "--quiet", "main")
+      const preview = yield* previewMerge(cli, repo, MAIN, FEATURE)
+      const refusedWith = (expected: string) =>
+        Effect.gen(function* () {
+          const before = snapshot(repo)
+          const refused = yield* Effect.flip(commitMergeInCheckout(cli, repo, repo, preview, "ff-only", "x"))
+          assert.strictEqual(refused.reason, "dirty")
+          assert.include(refused.message, expected)
+          assert.deepStrictEqual(snapshot(repo), before, "nothing changed")
+        })
+
+      writeFileSync(join(repo, "README.md"), "changed by the user\n")
+      yield* refusedWith("uncommitted changes")
+      git(repo, "checkout", "--quiet", "--", "README.md")
+
+      writeFileSync(join(repo, "feature-a.txt"), "the user's own file\n")
+      yield* refusedWith("would overwrite files")
+      assert.strictEqual(readFileSync(join(repo, "feature-a.txt"), "utf8"), "the user's own file\n")
+      git(repo, "clean", "--quiet", "-f", "--", "feature-a.txt")
+
+      writeFileSync(join(repo, ".git", "MERGE_HEAD"), `${preview.sourceOid}\n`)
+      yield* refusedWith("under way")
+    })
+  )
 })

@@ -2,6 +2,8 @@
 // `merge-tree --write-tree`, which writes objects but no ref, index or file), and doing it with
 // plumbing (`commit-tree`, then `update-ref` from the target's old value, so a target that moved
 // meanwhile fails cleanly instead of losing the move). Refs are always fully qualified.
+import { existsSync } from "node:fs"
+import { isAbsolute, join } from "node:path"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
@@ -62,7 +64,7 @@ const commitOf = (git: GitCli["Service"], repo: string, ref: string) =>
   )
 
 /** The worktree where a fully qualified branch ref is checked out, if any. */
-const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) =>
+export const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) =>
   Effect.map(git.runOk(["worktree", "list", "--porcelain", "-z"], { cwd: repo }), (listing) => {
     let path: string | undefined
     for (const field of listing.split("\0")) {
@@ -169,19 +171,8 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
     } satisfies MergePreview
   })
 
-/**
- * Makes the merge a preview describes, on the target ref alone, for a target checked out nowhere:
- * `ff-only` moves it to the source, `merge` makes a commit with both parents, `squash` one with the
- * target alone. Fails, changing nothing, when the target is checked out or moved since the
- * preview. Answers the target's new commit.
- */
-export const commitMerge = (
-  git: GitCli["Service"],
-  repo: string,
-  preview: MergePreview,
-  strategy: MergeStrategy,
-  message: string
-) =>
+/** Checks that a merge may go ahead: it merges cleanly, and fast-forwards when asked to. Answers its tree. */
+const mergeable = (preview: MergePreview, strategy: MergeStrategy, repo: string) =>
   Effect.gen(function* () {
     if (preview.tree === null) {
       return yield* new GitError({
@@ -197,30 +188,37 @@ export const commitMerge = (
         path: repo
       })
     }
-    // A checkout of the target would keep its old files and index under the moved branch.
-    const checkedOut = yield* checkoutOf(git, repo, preview.target)
-    if (checkedOut !== undefined) {
-      return yield* new GitError({
-        reason: "branch-checked-out",
-        message: `${preview.target} is checked out in ${checkedOut}: merge there, so its files move with it.`,
-        path: checkedOut
-      })
-    }
-    const commit =
-      strategy === "ff-only"
-        ? preview.sourceOid
-        : (yield* git.runOk(
-            [
-              "commit-tree",
-              preview.tree,
-              "-p",
-              preview.targetOid,
-              ...(strategy === "merge" ? ["-p", preview.sourceOid] : []),
-              "-m",
-              message
-            ],
-            { cwd: repo, config: IDENTITY }
-          )).trim()
+    return preview.tree
+  })
+
+/** The commit the merge makes (for ff-only, the source itself), written as an object only. */
+const makeCommit = (
+  git: GitCli["Service"],
+  repo: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
+    const tree = yield* mergeable(preview, strategy, repo)
+    if (strategy === "ff-only") return preview.sourceOid
+    const parents = ["-p", preview.targetOid, ...(strategy === "merge" ? ["-p", preview.sourceOid] : [])]
+    const made = yield* git.runOk(["commit-tree", tree, ...parents, "-m", message], {
+      cwd: repo,
+      config: IDENTITY
+    })
+    return made.trim()
+  })
+
+/** Moves the target from the preview's commit to `commit`; fails, moving nothing, when it moved meanwhile. */
+const moveTarget = (
+  git: GitCli["Service"],
+  cwd: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  commit: string
+) =>
+  Effect.gen(function* () {
     const moved = yield* git.run(
       [
         "update-ref",
@@ -230,15 +228,104 @@ export const commitMerge = (
         commit,
         preview.targetOid
       ],
-      { cwd: repo }
+      { cwd }
     )
-    if (moved.exitCode !== 0) {
+    if (moved.exitCode === 0) return
+    return yield* new GitError({
+      reason: "command-failed",
+      message: `${preview.target} moved while it was being merged into; nothing was changed. Try again.`,
+      path: cwd,
+      stderr: moved.stderr.trim()
+    })
+  })
+
+/**
+ * Makes the merge a preview describes, on the target ref alone, for a target checked out nowhere:
+ * `ff-only` moves it to the source, `merge` makes a commit with both parents, `squash` one with the
+ * target alone. Fails, changing nothing, when the target is checked out or moved since the
+ * preview. Answers the target's new commit.
+ */
+export const commitMerge = (
+  git: GitCli["Service"],
+  repo: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
+    yield* mergeable(preview, strategy, repo)
+    // A checkout of the target would keep its old files and index under the moved branch.
+    const checkedOut = yield* checkoutOf(git, repo, preview.target)
+    if (checkedOut !== undefined) {
       return yield* new GitError({
-        reason: "command-failed",
-        message: `${preview.target} moved while it was being merged into; nothing was changed. Try again.`,
-        path: repo,
-        stderr: moved.stderr.trim()
+        reason: "branch-checked-out",
+        message: `${preview.target} is checked out in ${checkedOut}: merge there, so its files move with it.`,
+        path: checkedOut
       })
     }
+    const commit = yield* makeCommit(git, repo, preview, strategy, message)
+    yield* moveTarget(git, repo, preview, strategy, commit)
+    return commit
+  })
+
+/** Why a checkout cannot take a merge now (changes, or a merge or rebase of its own under way), if so. */
+const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
+  Effect.gen(function* () {
+    const changed = yield* git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
+      cwd: checkout
+    })
+    if (changed !== "") return "it has uncommitted changes: commit or stash them first"
+    for (const marker of ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply"]) {
+      const path = (yield* git.runOk(["rev-parse", "--git-path", marker], { cwd: checkout })).trim()
+      if (existsSync(isAbsolute(path) ? path : join(checkout, path)))
+        return "a merge, rebase or cherry-pick is under way there: finish or abort it first"
+    }
+    return undefined
+  })
+
+const firstLine = (text: string) => text.trim().split("\n")[0]?.slice(0, 200) ?? ""
+
+/**
+ * Makes the merge in the checkout where the target is checked out: the checkout must be clean and
+ * not mid-merge; its index and files move to the merged commit (a two-tree read-tree, which
+ * refuses to overwrite an untracked file), then the branch. A branch that moved meanwhile puts the
+ * files back and fails. Answers the target's new commit.
+ */
+export const commitMergeInCheckout = (
+  git: GitCli["Service"],
+  repo: string,
+  checkout: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
+    const busy = yield* checkoutBusy(git, checkout)
+    if (busy !== undefined) {
+      return yield* new GitError({
+        reason: "dirty",
+        message: `${checkout} cannot take the merge: ${busy}. Nothing was changed.`,
+        path: checkout
+      })
+    }
+    const commit = yield* makeCommit(git, repo, preview, strategy, message)
+    const updated = yield* git.run(["read-tree", "-m", "-u", preview.targetOid, commit], { cwd: checkout })
+    if (updated.exitCode !== 0) {
+      return yield* new GitError({
+        reason: "dirty",
+        message: `${checkout} cannot take the merge: it would overwrite files there (${firstLine(updated.stderr)}). Nothing was changed.`,
+        path: checkout,
+        stderr: updated.stderr.trim()
+      })
+    }
+    yield* moveTarget(git, checkout, preview, strategy, commit).pipe(
+      Effect.tapError(() =>
+        git
+          .run(["read-tree", "-m", "-u", commit, preview.targetOid], { cwd: checkout })
+          .pipe(
+            Effect.ignore({ log: "Warn", message: "Could not put a checkout back after a refused merge" })
+          )
+      )
+    )
     return commit
   })
