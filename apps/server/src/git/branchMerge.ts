@@ -1,0 +1,331 @@
+// Merging one branch into another without a checkout: what a merge would do (a trial with
+// `merge-tree --write-tree`, which writes objects but no ref, index or file), and doing it with
+// plumbing (`commit-tree`, then `update-ref` from the target's old value, so a target that moved
+// meanwhile fails cleanly instead of losing the move). Refs are always fully qualified.
+import { existsSync } from "node:fs"
+import { isAbsolute, join } from "node:path"
+import * as Effect from "effect/Effect"
+import type { GitCli } from "./GitCli.ts"
+import { GitError } from "./GitError.ts"
+
+export type MergeStrategy = "ff-only" | "merge" | "squash"
+
+/** A conflicting file, and where its conflict markers stand in the merged result (1-based, inclusive). */
+export interface MergeConflict {
+  readonly path: string
+  readonly hunks: ReadonlyArray<{ readonly startLine: number; readonly endLine: number }>
+}
+
+export interface MergeFile {
+  readonly path: string
+  /** Null for a binary file. */
+  readonly added: number | null
+  readonly removed: number | null
+}
+
+export interface MergePreview {
+  readonly target: string
+  readonly source: string
+  readonly targetOid: string
+  readonly sourceOid: string
+  /** The fork point (merge base) of the two. */
+  readonly base: string
+  /** The source's commits are already in the target: nothing to merge. */
+  readonly upToDate: boolean
+  /** The target has not moved since the fork point: it can simply move to the source. */
+  readonly fastForward: boolean
+  /** The merged tree (written as objects only), or null when the merge conflicts. */
+  readonly tree: string | null
+  readonly conflicts: ReadonlyArray<MergeConflict>
+  /** What the merge changes in the target. Empty when it conflicts. */
+  readonly files: ReadonlyArray<MergeFile>
+}
+
+/** Settings for git calls that write commits: Spindle's own identity, never the user's programs. */
+const IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
+
+const failed = (message: string, stderr: string, path: string) =>
+  new GitError({ reason: "command-failed", message, path, stderr: stderr.trim().slice(0, 2000) })
+
+/** The commit a fully qualified ref names, or a GitError naming the ref. */
+const commitOf = (git: GitCli["Service"], repo: string, ref: string) =>
+  Effect.flatMap(
+    git.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { cwd: repo }),
+    (result) =>
+      result.exitCode === 0
+        ? Effect.succeed(result.stdout.trim())
+        : Effect.fail(
+            new GitError({
+              reason: "base-not-found",
+              message: `${ref} does not name a commit in ${repo}.`,
+              path: repo
+            })
+          )
+  )
+
+/** The worktree where a fully qualified branch ref is checked out, if any. */
+export const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) =>
+  Effect.map(git.runOk(["worktree", "list", "--porcelain", "-z"], { cwd: repo }), (listing) => {
+    let path: string | undefined
+    for (const field of listing.split("\0")) {
+      if (field.startsWith("worktree ")) path = field.slice("worktree ".length)
+      else if (field === `branch ${ref}`) return path
+    }
+    return undefined
+  })
+
+/** Line ranges of the conflict markers in a merged file's text. */
+export const conflictHunks = (text: string): MergeConflict["hunks"] => {
+  const hunks: Array<{ startLine: number; endLine: number }> = []
+  let start: number | undefined
+  const lines = text.split("\n")
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? ""
+    if (line.startsWith("<<<<<<< ") && start === undefined) start = i + 1
+    else if (line.startsWith(">>>>>>> ") && start !== undefined) {
+      hunks.push({ startLine: start, endLine: i + 1 })
+      start = undefined
+    }
+  }
+  return hunks
+}
+
+const parseNumstat = (text: string): ReadonlyArray<MergeFile> =>
+  text
+    .split("\0")
+    .filter((entry) => entry !== "")
+    .flatMap((entry) => {
+      const [added, removed, path] = entry.split("\t")
+      if (path === undefined) return []
+      return [
+        {
+          path,
+          added: added === "-" ? null : Number(added),
+          removed: removed === "-" ? null : Number(removed)
+        }
+      ]
+    })
+
+/** What merging `source` into `target` (both fully qualified refs) would do. Writes no ref. */
+export const previewMerge = (git: GitCli["Service"], repo: string, target: string, source: string) =>
+  Effect.gen(function* () {
+    const targetOid = yield* commitOf(git, repo, target)
+    const sourceOid = yield* commitOf(git, repo, source)
+    const baseRun = yield* git.run(["merge-base", "--end-of-options", targetOid, sourceOid], { cwd: repo })
+    if (baseRun.exitCode !== 0) {
+      return yield* new GitError({
+        reason: "base-not-found",
+        message: `${source} and ${target} share no history in ${repo}: there is nothing to merge them on.`,
+        path: repo
+      })
+    }
+    const base = baseRun.stdout.trim()
+    const upToDate = base === sourceOid
+    const fastForward = base === targetOid
+    const trial = yield* git.run(
+      ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", targetOid, sourceOid],
+      { cwd: repo }
+    )
+    if (trial.exitCode !== 0 && trial.exitCode !== 1) {
+      return yield* failed(`git merge-tree failed for ${source} into ${target}.`, trial.stderr, repo)
+    }
+    const [tree = "", ...rest] = trial.stdout.split("\0")
+    if (trial.exitCode === 1) {
+      const paths = [...new Set(rest.slice(0, Math.max(0, rest.indexOf(""))))]
+      const conflicts = yield* Effect.forEach(paths, (path) =>
+        Effect.map(git.run(["cat-file", "blob", `${tree}:${path}`], { cwd: repo }), (blob) => ({
+          path,
+          hunks: blob.exitCode === 0 ? conflictHunks(blob.stdout) : []
+        }))
+      )
+      return {
+        target,
+        source,
+        targetOid,
+        sourceOid,
+        base,
+        upToDate,
+        fastForward,
+        tree: null,
+        conflicts,
+        files: []
+      }
+    }
+    const numstat = yield* git.runOk(
+      ["diff-tree", "-r", "-z", "--numstat", "--no-renames", targetOid, tree],
+      {
+        cwd: repo
+      }
+    )
+    return {
+      target,
+      source,
+      targetOid,
+      sourceOid,
+      base,
+      upToDate,
+      fastForward,
+      tree,
+      conflicts: [],
+      files: parseNumstat(numstat)
+    } satisfies MergePreview
+  })
+
+/** Checks that a merge may go ahead: it merges cleanly, and fast-forwards when asked to. Answers its tree. */
+const mergeable = (preview: MergePreview, strategy: MergeStrategy, repo: string) =>
+  Effect.gen(function* () {
+    if (preview.tree === null) {
+      return yield* new GitError({
+        reason: "command-failed",
+        message: `${preview.source} does not merge cleanly into ${preview.target}; nothing was changed.`,
+        path: repo
+      })
+    }
+    if (strategy === "ff-only" && !preview.fastForward) {
+      return yield* new GitError({
+        reason: "command-failed",
+        message: `${preview.target} moved since ${preview.source} forked from it, so it cannot fast-forward; merge or squash instead.`,
+        path: repo
+      })
+    }
+    return preview.tree
+  })
+
+/** The commit the merge makes (for ff-only, the source itself), written as an object only. */
+const makeCommit = (
+  git: GitCli["Service"],
+  repo: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
+    const tree = yield* mergeable(preview, strategy, repo)
+    if (strategy === "ff-only") return preview.sourceOid
+    const parents = ["-p", preview.targetOid, ...(strategy === "merge" ? ["-p", preview.sourceOid] : [])]
+    const made = yield* git.runOk(["commit-tree", tree, ...parents, "-m", message], {
+      cwd: repo,
+      config: IDENTITY
+    })
+    return made.trim()
+  })
+
+/** Moves the target from the preview's commit to `commit`; fails, moving nothing, when it moved meanwhile. */
+const moveTarget = (
+  git: GitCli["Service"],
+  cwd: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  commit: string
+) =>
+  Effect.gen(function* () {
+    const moved = yield* git.run(
+      [
+        "update-ref",
+        "-m",
+        `spindle: ${strategy} ${preview.source}`,
+        preview.target,
+        commit,
+        preview.targetOid
+      ],
+      { cwd }
+    )
+    if (moved.exitCode === 0) return
+    return yield* new GitError({
+      reason: "command-failed",
+      message: `${preview.target} moved while it was being merged into; nothing was changed. Try again.`,
+      path: cwd,
+      stderr: moved.stderr.trim()
+    })
+  })
+
+/**
+ * Makes the merge a preview describes, on the target ref alone, for a target checked out nowhere:
+ * `ff-only` moves it to the source, `merge` makes a commit with both parents, `squash` one with the
+ * target alone. Fails, changing nothing, when the target is checked out or moved since the
+ * preview. Answers the target's new commit.
+ */
+export const commitMerge = (
+  git: GitCli["Service"],
+  repo: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
+    yield* mergeable(preview, strategy, repo)
+    // A checkout of the target would keep its old files and index under the moved branch.
+    const checkedOut = yield* checkoutOf(git, repo, preview.target)
+    if (checkedOut !== undefined) {
+      return yield* new GitError({
+        reason: "branch-checked-out",
+        message: `${preview.target} is checked out in ${checkedOut}: merge there, so its files move with it.`,
+        path: checkedOut
+      })
+    }
+    const commit = yield* makeCommit(git, repo, preview, strategy, message)
+    yield* moveTarget(git, repo, preview, strategy, commit)
+    return commit
+  })
+
+/** Why a checkout cannot take a merge now (changes, or a merge or rebase of its own under way), if so. */
+const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
+  Effect.gen(function* () {
+    const changed = yield* git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
+      cwd: checkout
+    })
+    if (changed !== "") return "it has uncommitted changes: commit or stash them first"
+    for (const marker of ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply"]) {
+      const path = (yield* git.runOk(["rev-parse", "--git-path", marker], { cwd: checkout })).trim()
+      if (existsSync(isAbsolute(path) ? path : join(checkout, path)))
+        return "a merge, rebase or cherry-pick is under way there: finish or abort it first"
+    }
+    return undefined
+  })
+
+const firstLine = (text: string) => text.trim().split("\n")[0]?.slice(0, 200) ?? ""
+
+/**
+ * Makes the merge in the checkout where the target is checked out: the checkout must be clean and
+ * not mid-merge; its index and files move to the merged commit (a two-tree read-tree, which
+ * refuses to overwrite an untracked file), then the branch. A branch that moved meanwhile puts the
+ * files back and fails. Answers the target's new commit.
+ */
+export const commitMergeInCheckout = (
+  git: GitCli["Service"],
+  repo: string,
+  checkout: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
+    const busy = yield* checkoutBusy(git, checkout)
+    if (busy !== undefined) {
+      return yield* new GitError({
+        reason: "dirty",
+        message: `${checkout} cannot take the merge: ${busy}. Nothing was changed.`,
+        path: checkout
+      })
+    }
+    const commit = yield* makeCommit(git, repo, preview, strategy, message)
+    const updated = yield* git.run(["read-tree", "-m", "-u", preview.targetOid, commit], { cwd: checkout })
+    if (updated.exitCode !== 0) {
+      return yield* new GitError({
+        reason: "dirty",
+        message: `${checkout} cannot take the merge: it would overwrite files there (${firstLine(updated.stderr)}). Nothing was changed.`,
+        path: checkout,
+        stderr: updated.stderr.trim()
+      })
+    }
+    yield* moveTarget(git, checkout, preview, strategy, commit).pipe(
+      Effect.tapError(() =>
+        git
+          .run(["read-tree", "-m", "-u", commit, preview.targetOid], { cwd: checkout })
+          .pipe(
+            Effect.ignore({ log: "Warn", message: "Could not put a checkout back after a refused merge" })
+          )
+      )
+    )
+    return commit
+  })
