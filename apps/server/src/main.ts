@@ -26,6 +26,7 @@ import { SetupRunner } from "./bootstrap/SetupRunner.ts"
 import { StartupGate } from "./bootstrap/StartupGate.ts"
 import { ChildNotices } from "./children/ChildNotices.ts"
 import { ChildThreads } from "./children/ChildThreads.ts"
+import { ThreadMerge } from "./children/ThreadMerge.ts"
 import { Commands } from "./commands/Commands.ts"
 import {
   DEFAULT_PROVIDER_SETTINGS,
@@ -79,6 +80,7 @@ export const CoreLayer = (settings: ServerSettings) =>
   Layer.mergeAll(
     ChildThreads.layer,
     ChildNotices.layer,
+    ThreadMerge.layer,
     BootstrapRecovery.layer,
     ArchiveRecovery.layer,
     ClientTokens.layer,

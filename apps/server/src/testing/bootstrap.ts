@@ -38,6 +38,8 @@ export interface BootstrapWorld {
   readonly retention: Retention["Service"]
   readonly report: WorktreeReport["Service"]
   readonly pool: WorktreePool["Service"]
+  /** Every service of the core, for the ones not named above. */
+  readonly context: Context.Context<never>
   /** Sends a bootstrapped thread.turn.start; `workspace` and the rest override the defaults. */
   readonly bootstrap: (
     threadId: string,
@@ -131,6 +133,7 @@ export const bootstrapWorld = (
       retention: Context.get(context, Retention),
       report: Context.get(context, WorktreeReport),
       pool: Context.get(context, WorktreePool),
+      context: context as Context.Context<never>,
       bootstrap: (threadId, o = {}) =>
         commands.dispatch(
           {

@@ -1,0 +1,67 @@
+// Bringing a thread's work back: merging its branch into its parent's branch, or into the branch
+// it was started from (or one named). What a merge would do, or did.
+import * as Schema from "effect/Schema"
+import { ThreadId } from "./ids.ts"
+
+export const MergeStrategy = Schema.Literals(["ff-only", "merge", "squash"]).annotate({
+  identifier: "MergeStrategy",
+  description:
+    "ff-only: move the target to the thread's branch (only when the target has not moved since the fork); merge: a merge commit; squash: one commit with the thread's changes"
+})
+export type MergeStrategy = typeof MergeStrategy.Type
+
+/** A local branch name as a person types it: no `..`, `@{`, leading `-`, control characters or spaces. */
+const TargetBranch = Schema.String.check(
+  Schema.makeFilter(
+    (name: string) =>
+      name.length > 0 &&
+      name.length <= 200 &&
+      !name.startsWith("-") &&
+      !name.includes("..") &&
+      !name.includes("@{") &&
+      !/[\u0000-\u0020\u007f~^:?*[\\]/u.test(name) &&
+      !name.endsWith("/") &&
+      !name.endsWith(".lock"),
+    { expected: "a local branch name (no '..', '@{', leading '-', spaces or control characters)" }
+  )
+)
+
+export const ThreadMergeRequest = Schema.Struct({
+  threadId: ThreadId,
+  /** The branch to merge into; default: the parent's branch, else the branch the thread started from. */
+  into: Schema.optionalKey(TargetBranch),
+  /** Default: ff-only when the target has not moved since the fork, else merge. */
+  strategy: Schema.optionalKey(MergeStrategy),
+  /** Answer what would happen, writing nothing. */
+  dryRun: Schema.optionalKey(Schema.Boolean)
+}).annotate({ identifier: "ThreadMergeRequest" })
+export type ThreadMergeRequest = typeof ThreadMergeRequest.Type
+
+export const MergeConflictFile = Schema.Struct({
+  path: Schema.String,
+  hunks: Schema.Array(Schema.Struct({ startLine: Schema.Int, endLine: Schema.Int }))
+})
+
+export const ThreadMergeResult = Schema.Struct({
+  threadId: ThreadId,
+  dryRun: Schema.Boolean,
+  strategy: MergeStrategy,
+  /** The branch merged into, and the thread's branch. */
+  target: Schema.String,
+  source: Schema.String,
+  /** The thread's commits were already in the target: nothing was (or would be) done. */
+  upToDate: Schema.Boolean,
+  /** The target's commit before, and after (null for a dry run or when up to date). */
+  before: Schema.String,
+  commit: Schema.NullOr(Schema.String),
+  files: Schema.Array(
+    Schema.Struct({
+      path: Schema.String,
+      added: Schema.NullOr(Schema.Int),
+      removed: Schema.NullOr(Schema.Int)
+    })
+  ),
+  /** For a dry run that would conflict: the files and their hunks. */
+  conflicts: Schema.Array(MergeConflictFile)
+}).annotate({ identifier: "ThreadMergeResult" })
+export type ThreadMergeResult = typeof ThreadMergeResult.Type
