@@ -2,6 +2,7 @@
 // it was started from (or one named). What a merge would do, or did.
 import * as Schema from "effect/Schema"
 import { ThreadId } from "./ids.ts"
+import { BaseRef } from "./workspaceInput.ts"
 
 export const MergeStrategy = Schema.Literals(["ff-only", "merge", "squash"]).annotate({
   identifier: "MergeStrategy",
@@ -10,19 +11,12 @@ export const MergeStrategy = Schema.Literals(["ff-only", "merge", "squash"]).ann
 })
 export type MergeStrategy = typeof MergeStrategy.Type
 
-/** A local branch name as a person types it: no `..`, `@{`, leading `-`, control characters or spaces. */
-const TargetBranch = Schema.String.check(
-  Schema.makeFilter(
-    (name: string) =>
-      name.length > 0 &&
-      name.length <= 200 &&
-      !name.startsWith("-") &&
-      !name.includes("..") &&
-      !name.includes("@{") &&
-      !/[\u0000-\u0020\u007f~^:?*[\\]/u.test(name) &&
-      !name.endsWith("/") &&
-      !name.endsWith(".lock"),
-    { expected: "a local branch name (no '..', '@{', leading '-', spaces or control characters)" }
+/** An existing local branch, by name: a ref as a worktree's base takes it, without `..` or `@{`. */
+const TargetBranch = BaseRef.check(
+  Schema.makeFilter((name: string) =>
+    name.includes("..") || name.includes("@{")
+      ? `'${name.slice(0, 100)}' is not a branch name ('..' and '@{' are git's range and reflog syntax); name a local branch`
+      : undefined
   )
 )
 

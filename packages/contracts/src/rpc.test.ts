@@ -21,7 +21,11 @@ describe("the WebSocket RPCs", () => {
         .filter((rpc) => scopeOf(rpc).pipe((found) => found._tag === "Some" && found.value === scope))
         .map((rpc) => rpc._tag)
         .sort()
-    assert.deepStrictEqual(byScope("operate"), ["orchestration.dispatchCommand", "worktree.cleanup"])
+    assert.deepStrictEqual(byScope("operate"), [
+      "orchestration.dispatchCommand",
+      "thread.merge",
+      "worktree.cleanup"
+    ])
     assert.deepStrictEqual(byScope("admin"), [
       "board.createSignInCode",
       "token.create",

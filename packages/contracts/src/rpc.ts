@@ -14,6 +14,7 @@ import { SpindleEvent } from "./events.ts"
 import { ProjectId, Sequence, ThreadId } from "./ids.ts"
 import { ArchiveResult, ProjectRemoveResult, WorktreeEntry } from "./lifecycle.ts"
 import { IssuedProviderToken, ProviderCapability } from "./mcp.ts"
+import { ThreadMergeRequest, ThreadMergeResult } from "./merge.ts"
 import { Project } from "./project.ts"
 import { DispatchResult, Snapshot } from "./readModel.ts"
 import { Thread } from "./thread.ts"
@@ -158,6 +159,12 @@ export const SpindleRpcs = RpcGroup.make(
     success: Schema.Array(SpindleEvent),
     error: SpindleError
   }).annotate(RequiredScope, "read"),
+  /** Merges the thread's branch into its parent's branch, else its base branch, or `into` (dryRun: only says what would happen). */
+  Rpc.make("thread.merge", {
+    payload: ThreadMergeRequest,
+    success: ThreadMergeResult,
+    error: SpindleError
+  }).annotate(RequiredScope, "operate"),
   Rpc.make("thread.streamSetupLog", {
     payload: { threadId: ThreadId },
     success: SetupLogItem,

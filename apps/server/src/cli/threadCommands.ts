@@ -20,6 +20,7 @@ import { failedTurn, followThread, stillGoing } from "./follow.ts"
 import { globalOptions } from "./globals.ts"
 import { idArgument, idFlag } from "./ids.ts"
 import { archiveCommand, deleteCommand, unarchiveCommand } from "./lifecycleCommands.ts"
+import { mergeCommand } from "./mergeCommand.ts"
 import { commandId, print, writeErrorLine, writeLine } from "./output.ts"
 import { agentRights, RUNTIME_MODES, runtimeModeHelp } from "./runtimeModes.ts"
 import { childrenCommand, diffCommand, stopThreadCommand, waitCommand } from "./teamCommands.ts"
@@ -372,6 +373,7 @@ export const threadCommand = Command.make("thread").pipe(
     waitCommand,
     childrenCommand,
     diffCommand,
+    mergeCommand,
     stopThreadCommand,
     archiveCommand,
     unarchiveCommand,

@@ -11,6 +11,7 @@ import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { listTokens, revokeToken } from "../auth/tokenAdmin.ts"
 import { BoardSignIn } from "../board/BoardSignIn.ts"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
+import { ThreadMerge } from "../children/ThreadMerge.ts"
 import { Commands } from "../commands/Commands.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
@@ -39,6 +40,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const report = yield* WorktreeReport
     const boardSignIn = yield* BoardSignIn
     const eventStore = yield* EventStore
+    const merges = yield* ThreadMerge
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -92,6 +94,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           existing(threadId),
           eventStore.recentOfThread(threadId, limit ?? 200, beforeSequence).pipe(Effect.mapError(asWire))
         ),
+      "thread.merge": (request) => gate.enqueue(merges.merge(request)),
       "thread.streamSetupLog": ({ threadId }) => setupLogStream(engine, setupScripts, threadId as ThreadId),
       "project.list": () => Effect.map(engine.snapshot, (snapshot) => snapshot.projects),
       "worktree.list": ({ projectId }) => report.list(projectId),

@@ -1,0 +1,55 @@
+// `spindle thread merge` against a real server whose command agent commits in its worktree: a dry
+// run, the merge into the repository's checkout of main, --json, a missing target (exit 1) and a
+// name git would read otherwise (exit 2, before connecting).
+import { readFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { git } from "../testing/fixtures.ts"
+import { providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
+import { runProcess } from "../testing/serverProcess.ts"
+
+const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
+const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  runProcess(process.execPath, [BIN, ...args], { env, timeout: "60 seconds" })
+
+const AGENT = [
+  "/bin/sh",
+  "-c",
+  'printf "%s\\n" "$1" > notes.txt; git add notes.txt; git -c user.name=a -c user.email=a@spindle.invalid commit -qm note; echo "done: $1"',
+  "agent",
+  "{prompt}"
+]
+
+describe("spindle thread merge", () => {
+  it.live("dry run, merge into main, --json; refusals with their exit codes", () =>
+    Effect.gen(function* () {
+      const world = yield* providerWorld(providersOn, { agentCommand: AGENT })
+      const env = { SPINDLE_HOME: world.server.home }
+      yield* world.start("t1", "write notes", { provider: "command" })
+      yield* turnEnded(world.engine, "t1")
+      const mainBefore = git(world.repo, "rev-parse", "refs/heads/main").trim()
+
+      const dry = yield* spindle(["thread", "merge", "t1", "--dry-run"], env)
+      assert.strictEqual(dry.code, 0, dry.stderr)
+      assert.include(dry.stdout, "into main (ff-only) would apply cleanly")
+      assert.include(dry.stdout, "notes.txt +1 -0")
+      assert.strictEqual(git(world.repo, "rev-parse", "refs/heads/main").trim(), mainBefore)
+
+      const bad = yield* spindle(["thread", "merge", "t1", "--into", "main..x"], env)
+      assert.strictEqual(bad.code, 2, bad.stderr)
+      assert.include(bad.stderr, "--into")
+      const missing = yield* spindle(["thread", "merge", "t1", "--into", "nowhere"], env)
+      assert.strictEqual(missing.code, 1, missing.stderr)
+      assert.include(missing.stderr, "There is no branch nowhere")
+
+      const merged = yield* spindle(["thread", "merge", "t1", "--json"], env)
+      assert.strictEqual(merged.code, 0, merged.stderr)
+      const result = JSON.parse(merged.stdout) as { commit: string; target: string; strategy: string }
+      assert.strictEqual(result.target, "main")
+      assert.strictEqual(result.strategy, "ff-only")
+      assert.strictEqual(git(world.repo, "rev-parse", "refs/heads/main").trim(), result.commit)
+      assert.strictEqual(readFileSync(join(world.repo, "notes.txt"), "utf8"), "write notes\n")
+    })
+  )
+})
