@@ -80,7 +80,6 @@ export const CoreLayer = (settings: ServerSettings) =>
   Layer.mergeAll(
     ChildThreads.layer,
     ChildNotices.layer,
-    ThreadMerge.layer,
     BootstrapRecovery.layer,
     ArchiveRecovery.layer,
     ClientTokens.layer,
@@ -88,6 +87,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     WorktreeReport.layer,
     Retention.layer
   ).pipe(
+    Layer.provideMerge(ThreadMerge.layer),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
     Layer.provideMerge(ThreadLifecycle.layer),

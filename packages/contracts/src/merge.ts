@@ -2,7 +2,7 @@
 // it was started from (or one named). What a merge would do, or did.
 import * as Schema from "effect/Schema"
 import { ThreadId } from "./ids.ts"
-import { BaseRef } from "./workspaceInput.ts"
+import { LocalBranchRef } from "./workspaceInput.ts"
 
 export const MergeStrategy = Schema.Literals(["ff-only", "merge", "squash"]).annotate({
   identifier: "MergeStrategy",
@@ -11,23 +11,25 @@ export const MergeStrategy = Schema.Literals(["ff-only", "merge", "squash"]).ann
 })
 export type MergeStrategy = typeof MergeStrategy.Type
 
-/** An existing local branch, by name: a ref as a worktree's base takes it, without `..` or `@{`. */
-const TargetBranch = BaseRef.check(
-  Schema.makeFilter((name: string) =>
-    name.includes("..") || name.includes("@{")
-      ? `'${name.slice(0, 100)}' is not a branch name ('..' and '@{' are git's range and reflog syntax); name a local branch`
-      : undefined
-  )
-)
-
 export const ThreadMergeRequest = Schema.Struct({
-  threadId: ThreadId,
-  /** The branch to merge into; default: the parent's branch, else the branch the thread started from. */
-  into: Schema.optionalKey(TargetBranch),
-  /** Default: ff-only when the target has not moved since the fork, else merge. */
-  strategy: Schema.optionalKey(MergeStrategy),
-  /** Answer what would happen, writing nothing. */
-  dryRun: Schema.optionalKey(Schema.Boolean)
+  threadId: ThreadId.annotate({ description: "The thread whose branch to merge" }),
+  into: Schema.optionalKey(
+    LocalBranchRef.annotate({
+      description:
+        "The local branch to merge into (default: the parent thread's branch, else the branch the thread started from)"
+    })
+  ),
+  strategy: Schema.optionalKey(
+    MergeStrategy.annotate({
+      description:
+        "ff-only, merge or squash (default: ff-only when the target has not moved since the fork, else merge)"
+    })
+  ),
+  dryRun: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description: "true: answer what would happen (files, conflicts) and write nothing"
+    })
+  )
 }).annotate({ identifier: "ThreadMergeRequest" })
 export type ThreadMergeRequest = typeof ThreadMergeRequest.Type
 

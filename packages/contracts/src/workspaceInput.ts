@@ -32,6 +32,17 @@ export const BranchName = Schema.String.check(
   refPattern
 )
 
+/** An existing local branch by name (a merge's target): a ref without git's `..` and `@{` syntax. */
+export const LocalBranchRef = Schema.String.check(
+  Schema.makeFilter((name: string) =>
+    name.includes("..") || name.includes("@{")
+      ? `'${name.slice(0, 100)}' is not a branch name ('..' and '@{' are git's range and reflog syntax); name a local branch`
+      : undefined
+  ),
+  refLength,
+  refPattern
+)
+
 /** A git ref (branch, remote-tracking branch, tag or commit) to start a worktree from. */
 export const BaseRef = Schema.String.check(refLength, refPattern)
 

@@ -13,6 +13,8 @@ import {
   type Thread,
   type ThreadId,
   type ThreadListOutput,
+  type ThreadMergeRequest,
+  type ThreadMergeResult,
   type ThreadOutput,
   type ThreadStartInput,
   type ThreadStartOutput,
@@ -36,6 +38,7 @@ import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
 import { type BatchEntry, type BatchRequest, runBatch } from "./childBatch.ts"
+import { ThreadMerge } from "./ThreadMerge.ts"
 
 /** The thread an agent's session runs in, as its token says: never from tool input. */
 export interface Caller {
@@ -108,6 +111,11 @@ export class ChildThreads extends Context.Service<
       { readonly threadId: ThreadId; readonly turnId: TurnId; readonly steered: boolean },
       SpindleError
     >
+    /** Merges the child's branch back (ThreadMerge), or with dryRun says what that would do. */
+    readonly merge: (
+      caller: Caller,
+      request: ThreadMergeRequest
+    ) => Effect.Effect<ThreadMergeResult, SpindleError>
     /** Interrupts the child's running turn, and archives it when asked. */
     readonly stop: (
       caller: Caller,
@@ -122,6 +130,7 @@ export class ChildThreads extends Context.Service<
       const engine = yield* Engine
       const commands = yield* Commands
       const gate = yield* StartupGate
+      const merges = yield* ThreadMerge
       const watch = yield* ThreadWatch
       const limits = yield* AdmissionLimits
       // A parent's starts one at a time, so a batch's room under the children limit is checked and
@@ -340,7 +349,12 @@ export class ChildThreads extends Context.Service<
         return { interrupted: turnStatus === "interrupted", turnStatus, archived, thread: now }
       })
 
-      return { start, startMany, status, list, wait, send, stop }
+      const merge = Effect.fn("ChildThreads.merge")(function* (caller: Caller, request: ThreadMergeRequest) {
+        yield* whenReady(child(caller, request.threadId))
+        return yield* gate.enqueue(merges.merge(request))
+      })
+
+      return { start, startMany, status, list, wait, send, stop, merge }
     })
   )
 }

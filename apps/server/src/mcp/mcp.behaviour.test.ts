@@ -339,7 +339,7 @@ describe("MCP while the server starts", () => {
       assert.strictEqual((yield* world.gate.state).status, "starting")
       const client = yield* mcpClient(world.url, world.token)
       const { tools } = yield* Effect.promise(() => client.listTools())
-      assert.strictEqual(tools.length, 7)
+      assert.strictEqual(tools.length, 8)
       const call = yield* Effect.forkChild(
         callTool(client, "t3_thread_start", { prompt: "after ready", mode: "current_checkout" })
       )

@@ -16,6 +16,7 @@ describe("MCP t3_thread_start", () => {
       const { tools } = yield* Effect.promise(() => client.listTools())
       assert.deepStrictEqual(tools.map((t) => t.name).sort(), [
         "t3_thread_list",
+        "t3_thread_merge",
         "t3_thread_send",
         "t3_thread_start",
         "t3_thread_status",

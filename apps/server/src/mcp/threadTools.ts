@@ -1,7 +1,13 @@
 // The thread tools an agent calls over MCP: start children (one or several), read them, wait for
-// them, send them a prompt, stop them. Thin: checks the session's capability, then calls
+// them, send them a prompt, merge their work back, stop them. Thin: checks the session's capability, then calls
 // ChildThreads, where the rules live.
-import { SpindleError, type ThreadId, type ThreadStartInput, type ThreadWaitInput } from "@spindle/contracts"
+import {
+  SpindleError,
+  type ThreadId,
+  type ThreadMergeRequest,
+  type ThreadStartInput,
+  type ThreadWaitInput
+} from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { ChildThreads } from "../children/ChildThreads.ts"
 import type { BatchRequest } from "../children/childBatch.ts"
@@ -41,6 +47,9 @@ export const waitThreads = (context: McpInvocationContext, input: ThreadWaitInpu
 
 export const sendToThread = (context: McpInvocationContext, threadId: ThreadId, prompt: string) =>
   withChildren(context, "thread-management", (children) => children.send(context, threadId, prompt))
+
+export const mergeThread = (context: McpInvocationContext, request: ThreadMergeRequest) =>
+  withChildren(context, "thread-management", (children) => children.merge(context, request))
 
 export const stopThread = (context: McpInvocationContext, threadId: ThreadId, archive: boolean) =>
   withChildren(context, "thread-management", (children) => children.stop(context, threadId, archive))

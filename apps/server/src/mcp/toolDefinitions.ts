@@ -9,6 +9,8 @@ import {
   MAX_WAIT_SECONDS,
   STOP_WAIT_SECONDS,
   ThreadListOutput,
+  ThreadMergeRequest,
+  ThreadMergeResult,
   ThreadSendInput,
   ThreadSendOutput,
   ThreadStartInput,
@@ -51,6 +53,7 @@ export const THREADS_START = "t3_threads_start"
 export const THREAD_WAIT = "t3_thread_wait"
 export const THREAD_SEND = "t3_thread_send"
 export const THREAD_STOP = "t3_thread_stop"
+export const THREAD_MERGE = "t3_thread_merge"
 
 const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
 const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
@@ -109,6 +112,17 @@ export const makeToolDefinitions = () =>
       inputSchema: toolInputSchema(ThreadStopInput),
       outputSchema: toolSchema(ThreadStopOutput),
       annotations: { ...write, destructiveHint: true }
+    },
+    {
+      name: THREAD_MERGE,
+      title: "Merge a thread you started",
+      description:
+        "Merges the branch of a thread you started into your branch (or into `into`), once its turn has ended and its work is committed. " +
+        "Default strategy: ff-only when your branch has not moved since the child forked, else merge; squash makes one commit. With dryRun: true nothing is written and the answer says what would change or conflict. " +
+        "Answers {strategy, target, source, upToDate, before, commit, files, conflicts}. A conflict is refused (nothing written) naming the files and line ranges: ask the child to merge your branch into its own and resolve them, then merge again.",
+      inputSchema: toolInputSchema(ThreadMergeRequest),
+      outputSchema: toolSchema(ThreadMergeResult),
+      annotations: write
     },
     {
       name: THREAD_STATUS,

@@ -6,6 +6,8 @@ import {
   SpindleError,
   ThreadListInput,
   ThreadListOutput,
+  ThreadMergeRequest,
+  ThreadMergeResult,
   ThreadSendInput,
   ThreadSendOutput,
   ThreadStartInput,
@@ -26,6 +28,7 @@ import { VERSION } from "../version.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import {
   listThreads,
+  mergeThread,
   sendToThread,
   startThread,
   startThreads,
@@ -36,6 +39,7 @@ import {
 import {
   makeToolDefinitions,
   THREAD_LIST,
+  THREAD_MERGE,
   THREAD_SEND,
   THREAD_START,
   THREAD_STATUS,
@@ -182,6 +186,8 @@ export const makeToolServer = (engine: Engine["Service"], runTool: RunTool) => {
           return tool(ThreadSendInput, ThreadSendOutput, (input) =>
             sendToThread(context, input.threadId, input.prompt)
           )
+        case THREAD_MERGE:
+          return tool(ThreadMergeRequest, ThreadMergeResult, (input) => mergeThread(context, input))
         case THREAD_STOP:
           return tool(ThreadStopInput, ThreadStopOutput, (input) =>
             stopThread(context, input.threadId, input.archive ?? false)

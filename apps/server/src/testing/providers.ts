@@ -46,14 +46,17 @@ export const filesWithTokens = (dir: string): Array<string> =>
 export const CODEX_BIN = join(REPO_ROOT, "node_modules", ".bin", "codex")
 export const SPINDLE_BIN = join(REPO_ROOT, "apps", "server", "bin", "spindle.mjs")
 
-/** A CODEX_HOME for one test, removed after it; outside /tmp, where Codex will not put its helpers. */
+/**
+ * A CODEX_HOME for one test, removed after it; outside /tmp, where Codex will not put its helpers.
+ * Removal retries: a Codex that is still stopping may write one last file while the folder goes.
+ */
 export const codexHome = Effect.acquireRelease(
   Effect.sync(() => {
     const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
     mkdirSync(root, { recursive: true })
     return mkdtempSync(join(root, "home-"))
   }),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }))
 )
 
 /** The loopback fake Responses model, closed with the scope. */
