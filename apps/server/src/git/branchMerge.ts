@@ -120,8 +120,15 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
       })
     }
     const base = baseRun.stdout.trim()
-    const upToDate = base === sourceOid
-    const fastForward = base === targetOid
+    const facts = {
+      target,
+      source,
+      targetOid,
+      sourceOid,
+      base,
+      upToDate: base === sourceOid,
+      fastForward: base === targetOid
+    }
     const trial = yield* git.run(
       ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", targetOid, sourceOid],
       { cwd: repo }
@@ -138,18 +145,7 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
           hunks: blob.exitCode === 0 ? conflictHunks(blob.stdout) : []
         }))
       )
-      return {
-        target,
-        source,
-        targetOid,
-        sourceOid,
-        base,
-        upToDate,
-        fastForward,
-        tree: null,
-        conflicts,
-        files: []
-      }
+      return { ...facts, tree: null, conflicts, files: [] }
     }
     const numstat = yield* git.runOk(
       ["diff-tree", "-r", "-z", "--numstat", "--no-renames", targetOid, tree],
@@ -158,13 +154,7 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
       }
     )
     return {
-      target,
-      source,
-      targetOid,
-      sourceOid,
-      base,
-      upToDate,
-      fastForward,
+      ...facts,
       tree,
       conflicts: [],
       files: parseNumstat(numstat)
