@@ -91,4 +91,20 @@ describe("thread merge", () => {
         assert.strictEqual(dry.strategy, "merge")
       })
   )
+
+  it.live("refuses to merge a thread into the branch of a thread it started", () =>
+    Effect.gen(function* () {
+      const w = yield* world
+      const merges = Context.getUnsafe(w.context, ThreadMerge)
+      const parent = yield* w.bootstrap("t1")
+      const child = yield* w.bootstrap("t2", {
+        dispatch: { parent: { threadId: threadId("t1"), worktreePath: parent.worktreePath } }
+      })
+      const before = refsOf(w.repo)
+      const error = yield* Effect.flip(merges.merge({ threadId: threadId("t1"), into: child.branch! }))
+      assert.strictEqual(error.reason, "validation")
+      assert.include(error.message, "which t1 started: merge t2 into t1 instead")
+      assert.strictEqual(refsOf(w.repo), before)
+    })
+  )
 })

@@ -13,7 +13,9 @@ import {
 } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
 import { checkoutOf, commitMerge, commitMergeInCheckout, previewMerge } from "../git/branchMerge.ts"
@@ -85,6 +87,30 @@ export class ThreadMerge extends Context.Service<
             thread,
             "validation",
             `Thread ${thread.id} works on ${target}: it cannot be merged into itself. Name another branch with --into.`,
+            "into"
+          )
+        }
+        // A descendant's branch holds this thread's work and more: merging into it runs backwards.
+        const model = yield* engine.readModel
+        const isDescendant = (other: Thread): boolean => {
+          let parentId = other.parentThreadId
+          for (let depth = 0; parentId !== null && depth < 64; depth++) {
+            if (parentId === thread.id) return true
+            parentId = HashMap.get(model.threads, parentId).pipe(
+              Option.match({ onNone: () => null, onSome: (t) => t.parentThreadId })
+            )
+          }
+          return false
+        }
+        const descendant = [...HashMap.values(model.threads)].find(
+          (other) =>
+            other.workspace.branch === target && other.projectId === thread.projectId && isDescendant(other)
+        )
+        if (descendant !== undefined) {
+          return yield* refused(
+            thread,
+            "validation",
+            `${target} is the branch of thread ${descendant.id}, which ${thread.id} started: merge ${descendant.id} into ${thread.id} instead.`,
             "into"
           )
         }
