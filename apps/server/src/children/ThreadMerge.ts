@@ -18,7 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
-import { checkoutOf, commitMerge, commitMergeInCheckout, previewMerge } from "../git/branchMerge.ts"
+import { mergeIntoTarget, previewMerge } from "../git/branchMerge.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
@@ -183,11 +183,7 @@ export class ThreadMerge extends Context.Service<
               )
             }
             const message = `${strategy === "squash" ? "Squash" : "Merge"} thread ${thread.id} (${thread.title}) into ${target}`
-            const checkout = yield* checkoutOf(git, repo, `refs/heads/${target}`)
-            const commit =
-              checkout === undefined
-                ? yield* commitMerge(git, repo, preview, strategy, message)
-                : yield* commitMergeInCheckout(git, repo, checkout, preview, strategy, message)
+            const commit = yield* mergeIntoTarget(git, repo, preview, strategy, message)
             return { ...result, dryRun: false, commit }
           }).pipe(Effect.mapError((error) => (error instanceof SpindleError ? error : gitFailed(error))))
         )

@@ -2,16 +2,14 @@
 // run, the merge into the repository's checkout of main, --json, a missing target (exit 1) and a
 // name git would read otherwise (exit 2, before connecting).
 import { readFileSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { git } from "../testing/fixtures.ts"
 import { providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
-import { runProcess } from "../testing/serverProcess.ts"
+import { runSpindle } from "../testing/serverProcess.ts"
 
-const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
-const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  runProcess(process.execPath, [BIN, ...args], { env, timeout: "60 seconds" })
+const spindle = runSpindle
 
 const AGENT = [
   "/bin/sh",

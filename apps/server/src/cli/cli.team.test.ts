@@ -1,4 +1,3 @@
-import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
@@ -6,11 +5,9 @@ import * as Effect from "effect/Effect"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { callTool, mcpClient } from "../testing/mcp.ts"
 import { PROJECT, providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
-import { runProcess } from "../testing/serverProcess.ts"
+import { runSpindle } from "../testing/serverProcess.ts"
 
-const BIN = resolve(import.meta.dirname, "../../bin/spindle.mjs")
-const spindle = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  runProcess(process.execPath, [BIN, ...args], { env, timeout: "60 seconds" })
+const spindle = runSpindle
 
 const AGENT = [
   "/bin/sh",

@@ -64,7 +64,7 @@ const commitOf = (git: GitCli["Service"], repo: string, ref: string) =>
   )
 
 /** The worktree where a fully qualified branch ref is checked out, if any. */
-export const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) =>
+const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) =>
   Effect.map(git.runOk(["worktree", "list", "--porcelain", "-z"], { cwd: repo }), (listing) => {
     let path: string | undefined
     for (const field of listing.split("\0")) {
@@ -253,10 +253,39 @@ export const commitMerge = (
         path: checkedOut
       })
     }
+    return yield* commitOnRef(git, repo, preview, strategy, message)
+  })
+
+/** The merge commit, then the target moved to it: the ref alone, no checkout looked at. */
+const commitOnRef = (
+  git: GitCli["Service"],
+  repo: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
     const commit = yield* makeCommit(git, repo, preview, strategy, message)
     yield* moveTarget(git, repo, preview, strategy, commit)
     return commit
   })
+
+/**
+ * Makes the merge where it belongs: in the checkout where the target is checked out
+ * (`commitMergeInCheckout`), else on the ref alone. Looks for that checkout once.
+ */
+export const mergeIntoTarget = (
+  git: GitCli["Service"],
+  repo: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.flatMap(checkoutOf(git, repo, preview.target), (checkout) =>
+    checkout === undefined
+      ? commitOnRef(git, repo, preview, strategy, message)
+      : commitMergeInCheckout(git, repo, checkout, preview, strategy, message)
+  )
 
 /** Why a checkout cannot take a merge now (changes, or a merge or rebase of its own under way), if so. */
 const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
@@ -290,23 +319,22 @@ export const commitMergeInCheckout = (
   message: string
 ) =>
   Effect.gen(function* () {
-    const busy = yield* checkoutBusy(git, checkout)
-    if (busy !== undefined) {
-      return yield* new GitError({
+    const cannotTake = (why: string, stderr?: string) =>
+      new GitError({
         reason: "dirty",
-        message: `${checkout} cannot take the merge: ${busy}. Nothing was changed.`,
-        path: checkout
+        message: `${checkout} cannot take the merge: ${why}. Nothing was changed.`,
+        path: checkout,
+        ...(stderr === undefined ? {} : { stderr: stderr.trim() })
       })
-    }
+    const busy = yield* checkoutBusy(git, checkout)
+    if (busy !== undefined) return yield* cannotTake(busy)
     const commit = yield* makeCommit(git, repo, preview, strategy, message)
     const updated = yield* git.run(["read-tree", "-m", "-u", preview.targetOid, commit], { cwd: checkout })
     if (updated.exitCode !== 0) {
-      return yield* new GitError({
-        reason: "dirty",
-        message: `${checkout} cannot take the merge: it would overwrite files there (${firstLine(updated.stderr)}). Nothing was changed.`,
-        path: checkout,
-        stderr: updated.stderr.trim()
-      })
+      return yield* cannotTake(
+        `it would overwrite files there (${firstLine(updated.stderr)})`,
+        updated.stderr
+      )
     }
     yield* moveTarget(git, checkout, preview, strategy, commit).pipe(
       Effect.tapError(() =>

@@ -144,3 +144,12 @@ export const startServer = (
         await Promise.race([server.exited, new Promise((r) => setTimeout(r, 5_000))])
       })
   )
+
+const SPINDLE = resolve(REPO_ROOT, "apps/server/bin/spindle.mjs")
+
+/** `spindle args...` on the Node running the tests, to its end: exit code, stdout, stderr. */
+export const runSpindle = (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  timeout: Duration.Input = "60 seconds"
+) => runProcess(process.execPath, [SPINDLE, ...args], { env, timeout })
