@@ -40,6 +40,8 @@ export interface GitRunOptions {
   readonly timeout?: Duration.Input
   /** Extra `-c key=value` settings for this call only. */
   readonly config?: Readonly<Record<string, string>>
+  /** Extra environment for this call only (a temporary index, a commit's author and dates). */
+  readonly env?: Readonly<Record<string, string>>
   /** Run under `nice`, for background work that must not slow what a user waits for. */
   readonly lowPriority?: boolean
   /**
@@ -123,14 +125,14 @@ export class GitCli extends Context.Service<
           tracked === undefined
             ? ChildProcess.make(bin, argv, {
                 cwd: options.cwd,
-                env: options.network === true ? gitEnv : localEnv,
+                env: { ...(options.network === true ? gitEnv : localEnv), ...options.env },
                 extendEnv: true,
                 stdin: "ignore",
                 forceKillAfter: "2 seconds"
               })
             : ChildProcess.make("sh", ["-c", GATE, "spindle-git", bin, ...argv], {
                 cwd: options.cwd,
-                env: options.network === true ? gitEnv : localEnv,
+                env: { ...(options.network === true ? gitEnv : localEnv), ...options.env },
                 extendEnv: true,
                 stdin: "pipe",
                 detached: true,

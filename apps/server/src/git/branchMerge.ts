@@ -1,14 +1,15 @@
 // Merging one branch into another without a checkout: what a merge would do (a trial with
 // `merge-tree --write-tree`, which writes objects but no ref, index or file), and doing it with
 // plumbing (`commit-tree`, then `update-ref` from the target's old value, so a target that moved
-// meanwhile fails cleanly instead of losing the move). Refs are always fully qualified.
+// meanwhile fails cleanly instead of losing the move). A rebase replays the source's commits onto
+// the target the same way, one three-way merge-tree per commit. Refs are always fully qualified.
 import { existsSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 
-export type MergeStrategy = "ff-only" | "merge" | "squash"
+export type MergeStrategy = "ff-only" | "merge" | "squash" | "rebase"
 
 /** A conflicting file, and where its conflict markers stand in the merged result (1-based, inclusive). */
 export interface MergeConflict {
@@ -39,6 +40,8 @@ export interface MergePreview {
   readonly conflicts: ReadonlyArray<MergeConflict>
   /** What the merge changes in the target. Empty when it conflicts. */
   readonly files: ReadonlyArray<MergeFile>
+  /** For a rebase (`withReplay`): the replayed commits' tip, or null when a commit conflicts. */
+  readonly replayed?: string | null
 }
 
 /** Settings for git calls that write commits: Spindle's own identity, never the user's programs. */
@@ -106,6 +109,31 @@ const parseNumstat = (text: string): ReadonlyArray<MergeFile> =>
       ]
     })
 
+/**
+ * A three-way merge of two commits on their merge base, written as objects only: the merged tree,
+ * or the conflicting files with their hunks.
+ */
+const trialMerge = (git: GitCli["Service"], repo: string, ours: string, theirs: string, what: string) =>
+  Effect.gen(function* () {
+    const trial = yield* git.run(
+      ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs],
+      { cwd: repo }
+    )
+    if (trial.exitCode !== 0 && trial.exitCode !== 1) {
+      return yield* failed(`git merge-tree failed for ${what}.`, trial.stderr, repo)
+    }
+    const [tree = "", ...rest] = trial.stdout.split("\0")
+    if (trial.exitCode === 0) return { tree, conflicts: [] as ReadonlyArray<MergeConflict> }
+    const paths = [...new Set(rest.slice(0, Math.max(0, rest.indexOf(""))))]
+    const conflicts = yield* Effect.forEach(paths, (path) =>
+      Effect.map(git.run(["cat-file", "blob", `${tree}:${path}`], { cwd: repo }), (blob) => ({
+        path,
+        hunks: blob.exitCode === 0 ? conflictHunks(blob.stdout) : []
+      }))
+    )
+    return { tree: null, conflicts }
+  })
+
 /** What merging `source` into `target` (both fully qualified refs) would do. Writes no ref. */
 export const previewMerge = (git: GitCli["Service"], repo: string, target: string, source: string) =>
   Effect.gen(function* () {
@@ -129,24 +157,9 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
       upToDate: base === sourceOid,
       fastForward: base === targetOid
     }
-    const trial = yield* git.run(
-      ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", targetOid, sourceOid],
-      { cwd: repo }
-    )
-    if (trial.exitCode !== 0 && trial.exitCode !== 1) {
-      return yield* failed(`git merge-tree failed for ${source} into ${target}.`, trial.stderr, repo)
-    }
-    const [tree = "", ...rest] = trial.stdout.split("\0")
-    if (trial.exitCode === 1) {
-      const paths = [...new Set(rest.slice(0, Math.max(0, rest.indexOf(""))))]
-      const conflicts = yield* Effect.forEach(paths, (path) =>
-        Effect.map(git.run(["cat-file", "blob", `${tree}:${path}`], { cwd: repo }), (blob) => ({
-          path,
-          hunks: blob.exitCode === 0 ? conflictHunks(blob.stdout) : []
-        }))
-      )
-      return { ...facts, tree: null, conflicts, files: [] }
-    }
+    const trial = yield* trialMerge(git, repo, targetOid, sourceOid, `${source} into ${target}`)
+    if (trial.tree === null) return { ...facts, tree: null, conflicts: trial.conflicts, files: [] }
+    const tree = trial.tree
     const numstat = yield* git.runOk(
       ["diff-tree", "-r", "-z", "--numstat", "--no-renames", targetOid, tree],
       {
@@ -158,6 +171,106 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
       tree,
       conflicts: [],
       files: parseNumstat(numstat)
+    } satisfies MergePreview
+  })
+
+const RECORD = "\x1e"
+
+/** The source's own commits since the fork point, oldest first, merges left out (as git rebase). */
+const commitsToReplay = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
+  Effect.map(
+    git.runOk(
+      [
+        "log",
+        "--reverse",
+        "--topo-order",
+        "--no-merges",
+        "--date=raw",
+        `--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%ad%x00%B${RECORD}`,
+        "--end-of-options",
+        preview.sourceOid,
+        `^${preview.base}`
+      ],
+      { cwd: repo }
+    ),
+    (text) =>
+      text
+        .split(RECORD)
+        .map((record) => record.replace(/^\n/, ""))
+        .filter((record) => record !== "")
+        .map((record) => {
+          const [oid = "", tree = "", parents = "", name = "", email = "", date = "", ...body] =
+            record.split("\0")
+          return { oid, tree, parent: parents.split(" ")[0] ?? "", name, email, date, message: body.join("") }
+        })
+  )
+
+/**
+ * The preview of a rebase: the source's commits replayed one by one onto the target, each as a
+ * three-way merge of the commit against its parent. git before 2.40 cannot give merge-tree a base,
+ * so each merge runs on stand-in commits that share a parent holding the commit's parent tree.
+ * Commits keep their author, message and dates; one whose change is already in the target is left
+ * out. Writes objects only: `replayed` is the new tip, or null with the first conflicting commit's
+ * files in `conflicts`.
+ */
+export const withReplay = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
+  Effect.gen(function* () {
+    const commits = yield* commitsToReplay(git, repo, preview)
+    const standIn = (tree: string, parent?: string) =>
+      Effect.map(
+        git.runOk(
+          ["commit-tree", tree, ...(parent === undefined ? [] : ["-p", parent]), "-m", "spindle replay"],
+          { cwd: repo, config: IDENTITY }
+        ),
+        (oid) => oid.trim()
+      )
+    let head = preview.targetOid
+    let headTree = (yield* git.runOk(["rev-parse", "--verify", `${head}^{tree}`], { cwd: repo })).trim()
+    for (const commit of commits) {
+      if (commit.parent === head) {
+        // Nothing moved under this commit: it stays as it is.
+        head = commit.oid
+        headTree = commit.tree
+        continue
+      }
+      const parentTree = (yield* git.runOk(["rev-parse", "--verify", `${commit.parent}^{tree}`], {
+        cwd: repo
+      })).trim()
+      const base = yield* standIn(parentTree)
+      const trial = yield* trialMerge(
+        git,
+        repo,
+        yield* standIn(headTree, base),
+        yield* standIn(commit.tree, base),
+        `commit ${commit.oid.slice(0, 12)} onto ${preview.target}`
+      )
+      if (trial.tree === null) {
+        return { ...preview, tree: null, conflicts: trial.conflicts, files: [], replayed: null }
+      }
+      if (trial.tree === headTree) continue
+      const made = yield* git.runOk(["commit-tree", trial.tree, "-p", head, "-m", commit.message], {
+        cwd: repo,
+        config: IDENTITY,
+        env: {
+          GIT_AUTHOR_NAME: commit.name,
+          GIT_AUTHOR_EMAIL: commit.email,
+          GIT_AUTHOR_DATE: commit.date
+        }
+      })
+      head = made.trim()
+      headTree = trial.tree
+    }
+    const numstat = yield* git.runOk(
+      ["diff-tree", "-r", "-z", "--numstat", "--no-renames", preview.targetOid, headTree],
+      { cwd: repo }
+    )
+    return {
+      ...preview,
+      tree: headTree,
+      conflicts: [],
+      files: parseNumstat(numstat),
+      upToDate: head === preview.targetOid,
+      replayed: head
     } satisfies MergePreview
   })
 
@@ -192,6 +305,14 @@ const makeCommit = (
   Effect.gen(function* () {
     const tree = yield* mergeable(preview, strategy, repo)
     if (strategy === "ff-only") return preview.sourceOid
+    if (strategy === "rebase") {
+      if (preview.replayed != null) return preview.replayed
+      return yield* new GitError({
+        reason: "command-failed",
+        message: `A rebase needs the replayed commits (withReplay) of ${preview.source}; nothing was changed.`,
+        path: repo
+      })
+    }
     const parents = ["-p", preview.targetOid, ...(strategy === "merge" ? ["-p", preview.sourceOid] : [])]
     const made = yield* git.runOk(["commit-tree", tree, ...parents, "-m", message], {
       cwd: repo,
