@@ -5,6 +5,7 @@ import * as Schema from "effect/Schema"
 import { Attachments, ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { ThreadMergeRecord } from "./merge.ts"
 import {
   AgentCommand,
   AgentEnv,
@@ -365,6 +366,12 @@ export const ThreadWarn = command("thread.warn", {
   warning: Schema.String
 }).annotate({ identifier: "ThreadWarn" })
 
+/** Records a merge of the thread's branch that ThreadMerge made. */
+export const ThreadMergeRecordCommand = command("thread.merge.record", {
+  threadId: ThreadId,
+  merge: ThreadMergeRecord
+}).annotate({ identifier: "ThreadMergeRecordCommand" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -380,7 +387,8 @@ export const InternalCommand = Schema.Union([
   ThreadWorktreeRestore,
   ThreadPortsAssign,
   ThreadIdleFlag,
-  ThreadWarn
+  ThreadWarn,
+  ThreadMergeRecordCommand
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

@@ -5,6 +5,7 @@ import { AgentNoticeReport } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
+import { ThreadMergeRecord } from "./merge.ts"
 import {
   AgentCommand,
   AgentEnv,
@@ -116,6 +117,9 @@ export const ThreadFlaggedIdle = event("thread.flagged-idle", { threadId: Thread
 
 /** Something Spindle refused to do with the thread, and why (shown with the thread). */
 export const ThreadWarned = event("thread.warned", { threadId: ThreadId, warning: Schema.String })
+
+/** The thread's branch was merged into another (thread.merge). */
+export const ThreadMerged = event("thread.merged", { threadId: ThreadId, merge: ThreadMergeRecord })
 
 export const ThreadWorkspacePrepared = event("thread.workspace-prepared", {
   threadId: ThreadId,
@@ -261,6 +265,7 @@ export const SpindleEvent = Schema.Union([
   ThreadPortsAssigned,
   ThreadFlaggedIdle,
   ThreadWarned,
+  ThreadMerged,
   ThreadWorkspacePrepared,
   ThreadSetupStarted,
   ThreadSetupCompleted,

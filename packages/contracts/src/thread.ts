@@ -5,6 +5,7 @@ import { AgentNotice } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { ThreadMergeRecord } from "./merge.ts"
 import { ChildNotice, PendingApproval, SessionStatus, TokenUsage, TurnStatus } from "./turns.ts"
 import {
   AbsolutePath,
@@ -174,6 +175,8 @@ export const Thread = Schema.Struct({
   warnings: added(Schema.Array(Schema.String), []),
   /** The latest errors and warnings its agent reported (MAX_AGENT_NOTICES at most), oldest first. */
   agentNotices: added(Schema.Array(AgentNotice), []),
+  /** Its latest merge into another branch (thread.merge); null until it is merged. */
+  merged: added(Schema.NullOr(ThreadMergeRecord), null),
   /** Deleted threads are hidden from lists; their events stay in the log. */
   deletedAt: added(Schema.NullOr(IsoTimestamp), null),
   createdAt: IsoTimestamp,

@@ -131,6 +131,8 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         ...thread,
         warnings: [...thread.warnings, event.payload.warning].slice(-MAX_WARNINGS)
       }))
+    case "thread.merged":
+      return updateThread(model, event, (thread) => ({ ...thread, merged: event.payload.merge }))
     case "thread.workspace-prepared":
       return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
     case "thread.setup-started":

@@ -351,7 +351,7 @@ export class ChildThreads extends Context.Service<
 
       const merge = Effect.fn("ChildThreads.merge")(function* (caller: Caller, request: ThreadMergeRequest) {
         yield* whenReady(child(caller, request.threadId))
-        return yield* gate.enqueue(merges.merge(request))
+        return yield* gate.enqueue(merges.merge(request, actor(caller)))
       })
 
       return { start, startMany, status, list, wait, send, stop, merge }

@@ -135,6 +135,7 @@ export const decideBootstrap = (
         idleSince: null,
         warnings: [],
         agentNotices: [],
+        merged: null,
         deletedAt: null,
         createdAt: now,
         updatedAt: now,

@@ -179,6 +179,15 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         { allowArchived: true }
       )
 
+    case "thread.merge.record":
+      // An archived thread's branch may still be merged; the merge is its history either way.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) => accept({ type: "thread.merged", payload: { threadId: thread.id, merge: command.merge } }),
+        { allowArchived: true }
+      )
+
     case "thread.idle.flag":
       return withThread(model, command.threadId, (thread) =>
         accept({

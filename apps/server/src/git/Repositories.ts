@@ -97,7 +97,12 @@ export class Repositories extends Context.Service<
      */
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
     /** Commits reachable from `branch` and from no other branch or remote-tracking ref. */
-    readonly uniqueCommits: (repo: string, branch: string) => Effect.Effect<number, GitError>
+    readonly uniqueCommits: (
+      repo: string,
+      branch: string,
+      /** Commits whose history counts as held too (a squash or rebase merge's source tip). */
+      held?: ReadonlyArray<string>
+    ) => Effect.Effect<number, GitError>
     /**
      * The blob at `path` in the commit `ref` points to, read from git's objects (never from a
      * checkout). Undefined when the ref or the path does not exist; refused when the entry is a
@@ -213,7 +218,11 @@ export class Repositories extends Context.Service<
         return { ...summary, ahead: ahead ?? 0, behind: behind ?? 0 }
       })
 
-      const uniqueCommits = Effect.fn("Repositories.uniqueCommits")(function* (repo: string, branch: string) {
+      const uniqueCommits = Effect.fn("Repositories.uniqueCommits")(function* (
+        repo: string,
+        branch: string,
+        held: ReadonlyArray<string> = []
+      ) {
         const out = yield* git.runOk(
           [
             "rev-list",
@@ -224,7 +233,8 @@ export class Repositories extends Context.Service<
             `--exclude=${branch}`,
             "--branches",
             "--remotes",
-            "--tags"
+            "--tags",
+            ...held
           ],
           { cwd: repo }
         )

@@ -45,7 +45,8 @@ export interface MergePreview {
 }
 
 /** Settings for git calls that write commits: Spindle's own identity, never the user's programs. */
-const IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
+export const SPINDLE_IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
+const IDENTITY = SPINDLE_IDENTITY
 
 const failed = (message: string, stderr: string, path: string) =>
   new GitError({ reason: "command-failed", message, path, stderr: stderr.trim().slice(0, 2000) })
