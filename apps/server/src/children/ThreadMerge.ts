@@ -28,7 +28,7 @@ import * as Option from "effect/Option"
 import { Commands } from "../commands/Commands.ts"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
-import { mergeIntoTarget, previewMerge, withReplay } from "../git/branchMerge.ts"
+import { inspectTarget, mergeFiles, mergeIntoTarget, previewMerge, withReplay } from "../git/branchMerge.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
@@ -187,48 +187,81 @@ export class ThreadMerge extends Context.Service<
           )
         }
         const dryRun = request.dryRun === true
-        let stopped: string | null = null
         // A turn only requested has not reached the agent yet: the branch is as it will be merged.
-        if (thread.latestTurn?.status === "running") {
-          if (request.stop !== true || dryRun) {
-            return yield* refused(
-              thread,
-              "conflict",
-              `Thread ${thread.id}'s turn is running: wait for it to end (spindle thread wait ${thread.id}), or merge with --stop to interrupt it first.`
-            )
-          }
-          stopped = yield* stopTurn(thread, actor)
+        const running = thread.latestTurn?.status === "running"
+        if (running && (request.stop !== true || dryRun)) {
+          return yield* refused(
+            thread,
+            "conflict",
+            `Thread ${thread.id}'s turn is running: wait for it to end (spindle thread wait ${thread.id}), or merge with --stop to interrupt it first.`
+          )
         }
-        let committed: string | null = null
         const worktreeThere = worktree !== null && thread.cleanup?.outcome !== "removed"
-        if (worktreeThere) {
-          const status = yield* repositories
-            .status(worktree, undefined, repo)
-            .pipe(Effect.mapError(gitFailed))
-          if (status.changedFiles > 0) {
-            if (request.commit !== true || dryRun) {
-              return yield* refused(
+        const worktreeStatus = worktreeThere
+          ? repositories.status(worktree, undefined, repo).pipe(Effect.mapError(gitFailed))
+          : Effect.succeed(undefined)
+        const destinationOf = inspectTarget(git, repo, `refs/heads/${target}`).pipe(
+          Effect.mapError(gitFailed)
+        )
+        const refuseBusy = (destination: {
+          readonly checkout?: string | undefined
+          readonly busy?: string | undefined
+        }) =>
+          destination.busy === undefined
+            ? Effect.void
+            : refused(
                 thread,
                 "conflict",
-                `Thread ${thread.id}'s worktree has ${status.changedFiles} uncommitted change(s): commit them, or run 'spindle thread send ${thread.id}' asking the agent to commit, or merge with --commit to commit them as the thread's own commit.`
+                `${target} is checked out in ${destination.checkout}, which cannot take the merge: ${destination.busy}. Nothing was changed.`
               )
-            }
-            committed = yield* locks.withLock(
-              repo,
-              commitWorktreeChanges(
+        // Stopping the agent comes first, once the target is known to be able to take the merge.
+        let stopped: string | null = null
+        if (running) {
+          yield* refuseBusy(yield* destinationOf)
+          stopped = yield* stopTurn(thread, actor)
+        }
+        /** The preview, with both refs read under the lock (ref files, no git call): the target is what update-ref expects. */
+        const previewNow = Effect.gen(function* () {
+          const [targetOid, sourceOid] = yield* Effect.all([
+            repositories.branchCommit(repo, target),
+            repositories.branchCommit(repo, branch)
+          ])
+          return yield* previewMerge(git, repo, `refs/heads/${target}`, `refs/heads/${branch}`, {
+            ...(targetOid === undefined || sourceOid === undefined
+              ? {}
+              : { oids: { target: targetOid, source: sourceOid } }),
+            // A merge asks for its files alongside making the commit.
+            files: dryRun
+          })
+        })
+        const merged = yield* locks.withLock(
+          repo,
+          Effect.gen(function* () {
+            // The target's checkout, the thread's worktree and the trial merge, looked at together.
+            const [destination, status, firstTrial] = yield* Effect.all(
+              [destinationOf, worktreeStatus, previewNow],
+              { concurrency: 3 }
+            )
+            yield* refuseBusy(destination)
+            let committed: string | null = null
+            let trial = firstTrial
+            if (worktree !== null && status !== undefined && status.changedFiles > 0) {
+              if (request.commit !== true || dryRun) {
+                return yield* refused(
+                  thread,
+                  "conflict",
+                  `Thread ${thread.id}'s worktree has ${status.changedFiles} uncommitted change(s): commit them, or run 'spindle thread send ${thread.id}' asking the agent to commit, or merge with --commit to commit them as the thread's own commit.`
+                )
+              }
+              committed = yield* commitWorktreeChanges(
                 git,
                 repo,
                 worktree,
                 branch,
                 `Uncommitted work of thread ${thread.id} (${thread.title})`
-              ).pipe(Effect.mapError(gitFailed))
-            )
-          }
-        }
-        const merged = yield* locks.withLock(
-          repo,
-          Effect.gen(function* () {
-            const trial = yield* previewMerge(git, repo, `refs/heads/${target}`, `refs/heads/${branch}`)
+              )
+              trial = yield* previewNow
+            }
             const strategy: MergeStrategy = request.strategy ?? (trial.fastForward ? "ff-only" : "merge")
             const preview =
               strategy === "rebase" && !trial.upToDate ? yield* withReplay(git, repo, trial) : trial
@@ -262,7 +295,13 @@ export class ThreadMerge extends Context.Service<
               )
             }
             const message = `${strategy === "squash" ? "Squash" : "Merge"} thread ${thread.id} (${thread.title}) into ${target}`
-            const commit = yield* mergeIntoTarget(git, repo, preview, strategy, message)
+            const [files, commit] = yield* Effect.all(
+              [
+                preview.files.length > 0 ? Effect.succeed(preview.files) : mergeFiles(git, repo, preview),
+                mergeIntoTarget(git, repo, preview, strategy, message, destination.checkout)
+              ],
+              { concurrency: 2 }
+            )
             yield* engine.dispatch(
               {
                 type: "thread.merge.record",
@@ -274,15 +313,15 @@ export class ThreadMerge extends Context.Service<
                   sourceCommit: preview.sourceOid,
                   before: preview.targetOid,
                   commit,
-                  files: preview.files.length,
-                  added: preview.files.reduce((n, f) => n + (f.added ?? 0), 0),
-                  removed: preview.files.reduce((n, f) => n + (f.removed ?? 0), 0),
+                  files: files.length,
+                  added: files.reduce((n, f) => n + (f.added ?? 0), 0),
+                  removed: files.reduce((n, f) => n + (f.removed ?? 0), 0),
                   at: new Date(yield* Clock.currentTimeMillis).toISOString()
                 }
               },
               actor
             )
-            return { ...result, dryRun: false, commit }
+            return { ...result, files, dryRun: false, commit }
           }).pipe(Effect.mapError((error) => (error instanceof SpindleError ? error : gitFailed(error))))
         )
         // Outside the repository's lock, which archiving takes itself.

@@ -135,12 +135,50 @@ const trialMerge = (git: GitCli["Service"], repo: string, ours: string, theirs: 
     return { tree: null, conflicts }
   })
 
-/** What merging `source` into `target` (both fully qualified refs) would do. Writes no ref. */
-export const previewMerge = (git: GitCli["Service"], repo: string, target: string, source: string) =>
+/** What the merge changes in the target: the numstat from its commit to the merged tree. */
+export const mergeFiles = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
+  preview.tree === null
+    ? Effect.succeed<ReadonlyArray<MergeFile>>([])
+    : Effect.map(
+        git.runOk(["diff-tree", "-r", "-z", "--numstat", "--no-renames", preview.targetOid, preview.tree], {
+          cwd: repo
+        }),
+        parseNumstat
+      )
+
+export interface PreviewOptions {
+  /** The two refs' commits when the caller has just read them (under the repository's lock). */
+  readonly oids?: { readonly target: string; readonly source: string }
+  /** false: leave `files` empty, for a caller that asks mergeFiles alongside the merge itself. */
+  readonly files?: boolean
+}
+
+/**
+ * What merging `source` into `target` (both fully qualified refs) would do. Writes no ref. The
+ * fork point and the trial merge are asked together.
+ */
+export const previewMerge = (
+  git: GitCli["Service"],
+  repo: string,
+  target: string,
+  source: string,
+  options: PreviewOptions = {}
+) =>
   Effect.gen(function* () {
-    const targetOid = yield* commitOf(git, repo, target)
-    const sourceOid = yield* commitOf(git, repo, source)
-    const baseRun = yield* git.run(["merge-base", "--end-of-options", targetOid, sourceOid], { cwd: repo })
+    for (const ref of [target, source]) {
+      if (!ref.startsWith("refs/")) {
+        return yield* failed(`${ref} is not a fully qualified ref (refs/...).`, "", repo)
+      }
+    }
+    const { target: targetOid, source: sourceOid } =
+      options.oids ?? (yield* resolveBoth(git, repo, target, source))
+    const [baseRun, trial] = yield* Effect.all(
+      [
+        git.run(["merge-base", "--end-of-options", targetOid, sourceOid], { cwd: repo }),
+        trialMerge(git, repo, targetOid, sourceOid, `${source} into ${target}`).pipe(Effect.result)
+      ],
+      { concurrency: 2 }
+    )
     if (baseRun.exitCode !== 0) {
       return yield* new GitError({
         reason: "base-not-found",
@@ -148,31 +186,37 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
         path: repo
       })
     }
+    const tried = yield* Effect.fromResult(trial)
     const base = baseRun.stdout.trim()
-    const facts = {
+    const preview: MergePreview = {
       target,
       source,
       targetOid,
       sourceOid,
       base,
       upToDate: base === sourceOid,
-      fastForward: base === targetOid
+      fastForward: base === targetOid,
+      tree: tried.tree,
+      conflicts: tried.conflicts,
+      files: []
     }
-    const trial = yield* trialMerge(git, repo, targetOid, sourceOid, `${source} into ${target}`)
-    if (trial.tree === null) return { ...facts, tree: null, conflicts: trial.conflicts, files: [] }
-    const tree = trial.tree
-    const numstat = yield* git.runOk(
-      ["diff-tree", "-r", "-z", "--numstat", "--no-renames", targetOid, tree],
-      {
-        cwd: repo
-      }
-    )
-    return {
-      ...facts,
-      tree,
-      conflicts: [],
-      files: parseNumstat(numstat)
-    } satisfies MergePreview
+    if (tried.tree === null || options.files === false) return preview
+    return { ...preview, files: yield* mergeFiles(git, repo, preview) }
+  })
+
+/** Both refs' commits in one call; one that names no commit is then named on its own. */
+const resolveBoth = (git: GitCli["Service"], repo: string, target: string, source: string) =>
+  Effect.gen(function* () {
+    // Fully qualified refs never read as options (rev-parse would echo --end-of-options back).
+    const both = yield* git.run(["rev-parse", `${target}^{commit}`, `${source}^{commit}`], { cwd: repo })
+    const [targetOid, sourceOid] =
+      both.exitCode === 0
+        ? both.stdout.trim().split("\n")
+        : [yield* commitOf(git, repo, target), yield* commitOf(git, repo, source)]
+    if (targetOid === undefined || sourceOid === undefined) {
+      return yield* failed(`git rev-parse did not resolve ${target} and ${source}.`, both.stderr, repo)
+    }
+    return { target: targetOid, source: sourceOid }
   })
 
 const RECORD = "\x1e"
@@ -261,18 +305,14 @@ export const withReplay = (git: GitCli["Service"], repo: string, preview: MergeP
       head = made.trim()
       headTree = trial.tree
     }
-    const numstat = yield* git.runOk(
-      ["diff-tree", "-r", "-z", "--numstat", "--no-renames", preview.targetOid, headTree],
-      { cwd: repo }
-    )
-    return {
+    const replayed = {
       ...preview,
       tree: headTree,
       conflicts: [],
-      files: parseNumstat(numstat),
       upToDate: head === preview.targetOid,
       replayed: head
     } satisfies MergePreview
+    return { ...replayed, files: yield* mergeFiles(git, repo, replayed) }
   })
 
 /** Checks that a merge may go ahead: it merges cleanly, and fast-forwards when asked to. Answers its tree. */
@@ -393,35 +433,61 @@ const commitOnRef = (
   })
 
 /**
- * Makes the merge where it belongs: in the checkout where the target is checked out
- * (`commitMergeInCheckout`), else on the ref alone. Looks for that checkout once.
+ * Makes the merge where it belongs: in `checkout`, where the target is checked out (inspectTarget
+ * found it able to take the merge), else on the ref alone.
  */
 export const mergeIntoTarget = (
   git: GitCli["Service"],
   repo: string,
   preview: MergePreview,
   strategy: MergeStrategy,
-  message: string
+  message: string,
+  checkout: string | undefined
 ) =>
-  Effect.flatMap(checkoutOf(git, repo, preview.target), (checkout) =>
-    checkout === undefined
-      ? commitOnRef(git, repo, preview, strategy, message)
-      : commitMergeInCheckout(git, repo, checkout, preview, strategy, message)
-  )
+  checkout === undefined
+    ? commitOnRef(git, repo, preview, strategy, message)
+    : moveCheckout(git, repo, checkout, preview, strategy, message)
+
+const IN_PROGRESS = ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply"]
 
 /** Why a checkout cannot take a merge now (changes, or a merge or rebase of its own under way), if so. */
 const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
-  Effect.gen(function* () {
-    const changed = yield* git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
-      cwd: checkout
-    })
-    if (changed !== "") return "it has uncommitted changes: commit or stash them first"
-    for (const marker of ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply"]) {
-      const path = (yield* git.runOk(["rev-parse", "--git-path", marker], { cwd: checkout })).trim()
-      if (existsSync(isAbsolute(path) ? path : join(checkout, path)))
-        return "a merge, rebase or cherry-pick is under way there: finish or abort it first"
+  Effect.map(
+    Effect.all(
+      [
+        git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], { cwd: checkout }),
+        git.runOk(["rev-parse", ...IN_PROGRESS.flatMap((marker) => ["--git-path", marker])], {
+          cwd: checkout
+        })
+      ],
+      { concurrency: 2 }
+    ),
+    ([changed, markers]) => {
+      if (changed !== "") return "it has uncommitted changes: commit or stash them first"
+      const underWay = markers
+        .split("\n")
+        .filter((path) => path !== "")
+        .some((path) => existsSync(isAbsolute(path) ? path : join(checkout, path)))
+      return underWay
+        ? "a merge, rebase or cherry-pick is under way there: finish or abort it first"
+        : undefined
     }
-    return undefined
+  )
+
+/** Where a fully qualified target branch is checked out, if anywhere, and why that checkout cannot take a merge now, if so. */
+export const inspectTarget = (git: GitCli["Service"], repo: string, ref: string) =>
+  Effect.gen(function* () {
+    const checkout = yield* checkoutOf(git, repo, ref)
+    const busy = checkout === undefined ? undefined : yield* checkoutBusy(git, checkout)
+    return { checkout, busy }
+  })
+
+const cannotTake = (checkout: string, why: string, stderr?: string) =>
+  new GitError({
+    reason: "dirty",
+    message: `${checkout} cannot take the merge: ${why}. Nothing was changed.`,
+    path: checkout,
+    ...(stderr === undefined ? {} : { stderr: stderr.trim() })
   })
 
 const firstLine = (text: string) => text.trim().split("\n")[0]?.slice(0, 200) ?? ""
@@ -441,19 +507,26 @@ export const commitMergeInCheckout = (
   message: string
 ) =>
   Effect.gen(function* () {
-    const cannotTake = (why: string, stderr?: string) =>
-      new GitError({
-        reason: "dirty",
-        message: `${checkout} cannot take the merge: ${why}. Nothing was changed.`,
-        path: checkout,
-        ...(stderr === undefined ? {} : { stderr: stderr.trim() })
-      })
     const busy = yield* checkoutBusy(git, checkout)
-    if (busy !== undefined) return yield* cannotTake(busy)
+    if (busy !== undefined) return yield* cannotTake(checkout, busy)
+    return yield* moveCheckout(git, repo, checkout, preview, strategy, message)
+  })
+
+/** commitMergeInCheckout once the checkout is known to be able to take it. */
+const moveCheckout = (
+  git: GitCli["Service"],
+  repo: string,
+  checkout: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
     const commit = yield* makeCommit(git, repo, preview, strategy, message)
     const updated = yield* git.run(["read-tree", "-m", "-u", preview.targetOid, commit], { cwd: checkout })
     if (updated.exitCode !== 0) {
       return yield* cannotTake(
+        checkout,
         `it would overwrite files there (${firstLine(updated.stderr)})`,
         updated.stderr
       )
