@@ -119,6 +119,7 @@ export const BATCH_DEFAULT_FIELDS = [
   "mode",
   "baseBranch",
   "baseBranchSource",
+  "includeUncommitted",
   "runSetupScript",
   "provider",
   "model",

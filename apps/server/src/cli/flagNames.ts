@@ -17,6 +17,8 @@ const FLAGS: Record<string, string> = {
   "bootstrap.workspace.baseBranch": "--base",
   "bootstrap.workspace.pr": "--pr",
   "bootstrap.workspace.worktreePath": "--worktree",
+  "bootstrap.workspace.fromThread": "--from-thread",
+  "bootstrap.workspace.includeUncommitted": "--include-uncommitted",
   "bootstrap.runSetupScript": "--setup",
   "bootstrap.attachments": "--attach",
   "bootstrap.attachments.path": "--attach",
@@ -44,4 +46,11 @@ export const inFlagWords = (field: string, message: string): string | undefined 
   return `${flag} ${what}`
     .replace(/\bto mode (\w+)/g, "with --mode $1")
     .replace(/another mode\b/g, "another --mode")
+    .replace(NAMED_FIELDS, (name) => FLAGS[`bootstrap.workspace.${name}`] ?? name)
 }
+
+/**
+ * Workspace fields a refusal names in its text ("Give either fromThread or baseBranch"), said as
+ * their flags; `branch` and `mode` are also plain words, and stay as they are.
+ */
+const NAMED_FIELDS = /(?<![\w.-])(baseBranch|pr|worktreePath|fromThread|includeUncommitted)(?![\w-])/g

@@ -42,7 +42,7 @@ export interface MergePreview {
 }
 
 /** Settings for git calls that write commits: Spindle's own identity, never the user's programs. */
-const IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
+export const SPINDLE_IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
 
 const failed = (message: string, stderr: string, path: string) =>
   new GitError({ reason: "command-failed", message, path, stderr: stderr.trim().slice(0, 2000) })
@@ -195,7 +195,7 @@ const makeCommit = (
     const parents = ["-p", preview.targetOid, ...(strategy === "merge" ? ["-p", preview.sourceOid] : [])]
     const made = yield* git.runOk(["commit-tree", tree, ...parents, "-m", message], {
       cwd: repo,
-      config: IDENTITY
+      config: SPINDLE_IDENTITY
     })
     return made.trim()
   })
