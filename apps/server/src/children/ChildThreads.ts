@@ -88,7 +88,8 @@ const inAgentTerms = (error: SpindleError, input: ThreadStartInput): SpindleErro
     })
   }
   const field = error.field === undefined ? undefined : AGENT_FIELDS[error.field]
-  return field === undefined ? error : new SpindleError({ ...error, field })
+  // `message` is not an own field of an error: given again, as the dispatcher does.
+  return field === undefined ? error : new SpindleError({ ...error, message: error.message, field })
 }
 
 /** The bootstrap's fields an agent set under another name in t3_thread_start. */
