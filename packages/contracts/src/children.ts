@@ -119,7 +119,6 @@ export const BATCH_DEFAULT_FIELDS = [
   "mode",
   "baseBranch",
   "baseBranchSource",
-  "includeUncommitted",
   "runSetupScript",
   "provider",
   "model",

@@ -77,13 +77,13 @@ export const ThreadStartInput = Schema.Struct({
   baseBranchSource: Schema.optionalKey(
     Schema.Literals(["default", "source", "parent"]).annotate({
       description:
-        "Only for new_worktree without baseBranch: 'default' (default) starts from the project's default branch, 'source' from your branch, 'parent' from your HEAD as it is now."
+        "Only for new_worktree without baseBranch: 'source' starts from your branch, 'parent' from your HEAD now, 'default' (default) from the project's default branch."
     })
   ),
   includeUncommitted: Schema.optionalKey(
     Schema.Boolean.annotate({
       description:
-        "Only with baseBranchSource 'parent': also your uncommitted changes (tracked and untracked, not ignored), as one commit the child starts at; your files and index stay as they are."
+        "Only with baseBranchSource 'parent': also take your uncommitted changes (tracked and untracked, not ignored) as one commit; your files and index are untouched."
     })
   ),
   runSetupScript: Schema.optionalKey(
