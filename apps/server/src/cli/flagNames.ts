@@ -42,8 +42,11 @@ export const inFlagWords = (field: string, message: string): string | undefined 
   const flag = flagFor(field)
   if (flag === undefined) return undefined
   const said = message.replace(/^Invalid [\w.]+ command: /, "")
-  const what = said.startsWith(`${field}: `) ? said.slice(field.length + 2) : said
-  return `${flag} ${what}`
+  // A schema's issue continues the field's name ("--branch does not apply …"); the server's own
+  // refusal is a sentence of its own ("--from-thread: Thread t-1 belongs to …").
+  const issue = said.startsWith(`${field}: `)
+  const what = issue ? said.slice(field.length + 2) : said
+  return `${flag}${issue ? "" : ":"} ${what}`
     .replace(/\bto mode (\w+)/g, "with --mode $1")
     .replace(/another mode\b/g, "another --mode")
     .replace(NAMED_FIELDS, (name) => FLAGS[`bootstrap.workspace.${name}`] ?? name)
