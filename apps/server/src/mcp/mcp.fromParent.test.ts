@@ -25,9 +25,10 @@ interface Started {
   readonly warnings: ReadonlyArray<string>
 }
 
-const started = (result: { isError?: unknown; structuredContent?: unknown }) => {
-  assert.isUndefined(result.isError, text(result))
-  return result.structuredContent as Started
+const started = (result: object) => {
+  const { isError, structuredContent } = result as { isError?: unknown; structuredContent?: unknown }
+  assert.isUndefined(isError, text(result))
+  return structuredContent as Started
 }
 
 /** The first prompt the thread's agent is given. */
