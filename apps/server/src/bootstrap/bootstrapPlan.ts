@@ -1,7 +1,8 @@
 // Step 1 of a bootstrap: check everything before any side effect and turn the request into a
 // plan the dispatcher carries out (and step 3's workspace from that plan). Reads only (git
 // queries, the read model); a bootstrap that fails here has changed nothing on disk or in the
-// database. Limits and rights are not checked here but by admission, in the single writer.
+// database. One exception: a start from a thread's present snapshots that thread here (objects
+// in the repository's store, no ref), after every refusal of the request itself. Limits and rights are not checked here but by admission, in the single writer.
 import {
   type BootstrapRequest,
   type Project,
@@ -151,7 +152,8 @@ export const planBootstrap = (
     const warnings: Array<string> = []
     const repo = project.workspaceRoot
     const { repositories } = services
-    // Checked before anything is written: the snapshot below is the plan's only write (objects).
+    // The thread to start from, checked here; its snapshot (objects, no ref) is taken in the
+    // workspace's plan below, once the branch is checked; after it only a failing git can stop the plan.
     const fromThread =
       bootstrap.workspace.fromThread === undefined
         ? undefined
@@ -296,7 +298,7 @@ export const planBootstrap = (
       // A person starting from a thread's present gets its agent's files: setup runs only when asked.
       runSetupScript = false
       warnings.push(
-        `Setup was not run: this worktree starts from thread ${fromThread.thread.id}'s present, files its agent wrote, and the setup script runs outside the sandbox. Ask for it (runSetupScript, --setup) to run it anyway, or run 'spindle setup rerun <thread>' once you trust them.`
+        `Setup was not run: this worktree starts from thread ${fromThread.thread.id}'s present, files its agent wrote, and the setup script runs outside the sandbox. Ask for it (runSetupScript, --setup) to run it anyway, or run 'spindle setup rerun ${threadId}' once you trust them.`
       )
     }
 
