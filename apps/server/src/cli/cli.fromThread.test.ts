@@ -3,7 +3,7 @@
 // uncommitted changes as one commit when asked), that thread's worktree stays byte for byte, and
 // each refusal (flags that clash, a thread of another project, archived, without a worktree,
 // unknown) names what was typed, exits as documented and changes nothing.
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { Thread } from "@spindle/contracts"
@@ -69,6 +69,11 @@ describe("spindle thread start --from-thread", () => {
       rmSync(lock)
       const failed = threadOf(yield* run(["--json", "thread", "show", "t-failed"]))
       assert.isNull(failed.workspace.worktreePath)
+      // A worktree swapped for a symlink to another (the parent's): git is not led there.
+      const swapped = threadOf(yield* run(["--json", ...start("demo", "t-swapped", "--no-setup")]))
+      const swappedPath = swapped.workspace.worktreePath as string
+      renameSync(swappedPath, `${swappedPath}.moved`)
+      symlinkSync(wt, swappedPath)
 
       const before = worktreePrint(wt)
       const repoBefore = state(repo)
@@ -91,6 +96,7 @@ describe("spindle thread start --from-thread", () => {
         [["--from-thread", "t-other"], 2, "--from-thread: Thread t-other belongs to project other, not demo"],
         [["--from-thread", "t-failed"], 2, "Thread t-failed has no worktree"],
         [["--from-thread", "t-archived"], 1, "Thread t-archived is archived"],
+        [["--from-thread", "t-swapped"], 1, "is missing or no longer a folder"],
         [["--from-thread", "t-nowhere"], 1, "Thread t-nowhere does not exist"],
         [["--from-thread", "../x"], 2, "--from-thread"]
       ]
@@ -148,6 +154,12 @@ describe("spindle thread start --from-thread", () => {
       assert.strictEqual(readFileSync(join(plainPath, "README.md"), "utf8"), "# test repository\n")
       assert.isFalse(existsSync(join(plainPath, "untracked.txt")))
       assert.deepStrictEqual(worktreePrint(wt), before)
+
+      // A person may ask for setup on it.
+      const setup = threadOf(
+        yield* run(["--json", ...start("demo", "t-setup", "--from-thread", "t-parent", "--setup")])
+      )
+      assert.notStrictEqual(setup.setup.status, "not-requested")
     })
   )
 })

@@ -124,7 +124,7 @@ describe("t3_thread_start from the parent's present", () => {
 
   it.live("refusals name the field and change nothing: no thread, worktree, ref or object", () =>
     Effect.gen(function* () {
-      const { world, wt, agent } = yield* parentAtWork
+      const { world, parent, wt, agent } = yield* parentAtWork
       const before = worktreePrint(wt)
       const repoBefore = state(world.repo)
       const threads = (yield* world.engine.snapshot).threads.length
@@ -156,6 +156,26 @@ describe("t3_thread_start from the parent's present", () => {
       assert.isTrue(tooLarge.isError)
       assert.deepInclude(JSON.parse(text(tooLarge)), { error: "validation", field: "includeUncommitted" })
       assert.include(text(tooLarge), "huge.bin")
+
+      // Below the tool, the bootstrap itself: an agent's thread starts only from its own present.
+      const other = yield* world.commands
+        .dispatch(
+          {
+            type: "thread.turn.start",
+            commandId: "from-another",
+            threadId: "t-from-another",
+            prompt: "go",
+            bootstrap: {
+              createThread: { projectId: "p1" },
+              workspace: { mode: "new_worktree", fromThread: "parent" }
+            }
+          },
+          { kind: "provider-session", sessionId: `session-${parent.threadId}` },
+          { parent: { threadId: parent.threadId, worktreePath: wt } }
+        )
+        .pipe(Effect.flip)
+      assert.strictEqual(other.reason, "forbidden")
+      assert.strictEqual(other.field, "bootstrap.workspace.fromThread")
 
       assert.deepStrictEqual(worktreePrint(wt), before)
       assert.deepStrictEqual(state(world.repo), repoBefore)
