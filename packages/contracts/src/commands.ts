@@ -34,7 +34,14 @@ import {
   Title,
   WorkspaceMode
 } from "./values.ts"
-import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./workspaceInput.ts"
+import {
+  BaseRef,
+  BranchName,
+  fieldsForMode,
+  fromThreadAlone,
+  PullRequestNumber,
+  prAlone
+} from "./workspaceInput.ts"
 
 const command = <const T extends string, const F extends Schema.Struct.Fields>(type: T, fields: F) =>
   Schema.Struct({ type: Schema.Literal(type), commandId: CommandId, ...fields })
@@ -157,14 +164,43 @@ export const BootstrapRequest = Schema.Struct({
     /** Required for `existing_worktree`: a worktree registered in the project's repository. */
     worktreePath: Schema.optionalKey(AbsolutePath),
     /** For `new_worktree`: start from this pull request's head, fetched from origin (not with branch or baseBranch). */
-    pr: Schema.optionalKey(PullRequestNumber)
+    pr: Schema.optionalKey(PullRequestNumber),
+    /**
+     * For `new_worktree`: start from this thread's present, its HEAD (an active thread of the same
+     * project, with a worktree; an agent may name only its own thread). Not with baseBranch,
+     * fetchBase or pr.
+     */
+    fromThread: Schema.optionalKey(ThreadId),
+    /**
+     * With fromThread: also its uncommitted changes (tracked and untracked, not ignored), as one
+     * commit on top of its HEAD that the new branch starts at; its index and files are not touched.
+     */
+    includeUncommitted: Schema.optionalKey(Schema.Boolean)
   }).check(
     fieldsForMode({
       new_worktree: { refused: ["worktreePath"] },
-      existing_worktree: { refused: ["branch", "baseBranch", "fetchBase", "pr"], required: ["worktreePath"] },
-      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "fetchBase", "pr"] }
+      existing_worktree: {
+        refused: ["branch", "baseBranch", "fetchBase", "pr", "fromThread", "includeUncommitted"],
+        required: ["worktreePath"]
+      },
+      current_checkout: {
+        refused: [
+          "worktreePath",
+          "branch",
+          "baseBranch",
+          "fetchBase",
+          "pr",
+          "fromThread",
+          "includeUncommitted"
+        ]
+      }
     }),
-    prAlone(["branch", "baseBranch", "fetchBase"])
+    prAlone(["branch", "baseBranch", "fetchBase"]),
+    fromThreadAlone("fromThread", (workspace) => workspace.fromThread !== undefined, [
+      "baseBranch",
+      "fetchBase",
+      "pr"
+    ])
   ),
   /** Default: true for `new_worktree`, false otherwise. */
   runSetupScript: Schema.optionalKey(Schema.Boolean),

@@ -22,7 +22,14 @@ import {
   Title,
   WorkspaceMode
 } from "./values.ts"
-import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./workspaceInput.ts"
+import {
+  BaseRef,
+  BranchName,
+  fieldsForMode,
+  fromThreadAlone,
+  PullRequestNumber,
+  prAlone
+} from "./workspaceInput.ts"
 
 export const ClientRequestId = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u, {
@@ -68,9 +75,15 @@ export const ThreadStartInput = Schema.Struct({
     })
   ),
   baseBranchSource: Schema.optionalKey(
-    Schema.Literals(["default", "source"]).annotate({
+    Schema.Literals(["default", "source", "parent"]).annotate({
       description:
-        "Only for new_worktree without baseBranch: 'source' starts from your branch, 'default' (default) from the project's default branch."
+        "Only for new_worktree without baseBranch: 'source' starts from your branch, 'parent' from your HEAD now, 'default' (default) from the project's default branch."
+    })
+  ),
+  includeUncommitted: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "Only with baseBranchSource 'parent': also take your uncommitted changes (tracked and untracked, not ignored) as one commit; your files and index are untouched."
     })
   ),
   runSetupScript: Schema.optionalKey(
@@ -120,12 +133,15 @@ export const ThreadStartInput = Schema.Struct({
     fieldsForMode({
       new_worktree: { refused: ["worktreePath"] },
       existing_worktree: {
-        refused: ["branch", "baseBranch", "baseBranchSource", "pr"],
+        refused: ["branch", "baseBranch", "baseBranchSource", "pr", "includeUncommitted"],
         required: ["worktreePath"]
       },
-      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "baseBranchSource", "pr"] }
+      current_checkout: {
+        refused: ["worktreePath", "branch", "baseBranch", "baseBranchSource", "pr", "includeUncommitted"]
+      }
     }),
-    prAlone(["branch", "baseBranch", "baseBranchSource"]),
+    prAlone(["branch", "baseBranch", "baseBranchSource", "includeUncommitted"]),
+    fromThreadAlone("baseBranchSource", (input) => input.baseBranchSource === "parent", []),
     Schema.makeFilter((input: { readonly baseBranch?: string; readonly baseBranchSource?: string }) =>
       input.baseBranch !== undefined && input.baseBranchSource !== undefined
         ? {

@@ -74,15 +74,29 @@ const busyForAgent = (thread: Thread, error: SpindleError): SpindleError =>
  * An agent names its retries with clientRequestId, never a commandId: a conflict on the command
  * derived from it is told in those words.
  */
-const inAgentTerms = (error: SpindleError, input: ThreadStartInput): SpindleError =>
-  error.reason === "conflict" && input.clientRequestId !== undefined && error.message.startsWith("commandId ")
-    ? new SpindleError({
-        reason: "conflict",
-        field: "clientRequestId",
-        ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
-        message: `clientRequestId ${input.clientRequestId} was already used by this thread for a different t3_thread_start (another prompt or other settings). Repeat the same call to get the same thread, or use a new clientRequestId for a new one.`
-      })
-    : error
+const inAgentTerms = (error: SpindleError, input: ThreadStartInput): SpindleError => {
+  if (
+    error.reason === "conflict" &&
+    input.clientRequestId !== undefined &&
+    error.message.startsWith("commandId ")
+  ) {
+    return new SpindleError({
+      reason: "conflict",
+      field: "clientRequestId",
+      ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
+      message: `clientRequestId ${input.clientRequestId} was already used by this thread for a different t3_thread_start (another prompt or other settings). Repeat the same call to get the same thread, or use a new clientRequestId for a new one.`
+    })
+  }
+  const field = error.field === undefined ? undefined : AGENT_FIELDS[error.field]
+  // `message` is not an own field of an error: given again, as the dispatcher does.
+  return field === undefined ? error : new SpindleError({ ...error, message: error.message, field })
+}
+
+/** The bootstrap's fields an agent set under another name in t3_thread_start. */
+const AGENT_FIELDS: Readonly<Record<string, string>> = {
+  "bootstrap.workspace.fromThread": "baseBranchSource",
+  "bootstrap.workspace.includeUncommitted": "includeUncommitted"
+}
 
 export class ChildThreads extends Context.Service<
   ChildThreads,
@@ -179,8 +193,10 @@ export class ChildThreads extends Context.Service<
         Effect.gen(function* () {
           const project = yield* engine.getProject(caller.projectId)
           const mode = input.mode ?? "new_worktree"
+          // From its present: the bootstrap reads its HEAD (and its uncommitted changes when asked).
+          const fromParent = mode === "new_worktree" && input.baseBranchSource === "parent"
           const baseBranch =
-            mode !== "new_worktree" || input.pr !== undefined
+            mode !== "new_worktree" || input.pr !== undefined || fromParent
               ? undefined
               : (input.baseBranch ??
                 (input.baseBranchSource === "source" ? parent?.workspace.branch : undefined) ??
@@ -211,6 +227,10 @@ export class ChildThreads extends Context.Service<
                 ...(input.branch === undefined ? {} : { branch: input.branch }),
                 ...(input.pr === undefined ? {} : { pr: input.pr }),
                 ...(baseBranch === undefined ? {} : { baseBranch }),
+                ...(fromParent ? { fromThread: caller.threadId } : {}),
+                ...(input.includeUncommitted === undefined
+                  ? {}
+                  : { includeUncommitted: input.includeUncommitted }),
                 ...(input.worktreePath === undefined ? {} : { worktreePath: input.worktreePath })
               },
               ...(input.runSetupScript === undefined ? {} : { runSetupScript: input.runSetupScript }),

@@ -1,7 +1,7 @@
 // Read-only questions about a repository: where its root is, whether it has commits, which
 // branch is its default, what a base ref resolves to (optionally fetching it first), which
 // worktrees it has and how one of them stands, what a file holds as committed on a ref. Only the
-// bounded fetch changes anything.
+// bounded fetch changes anything, and a worktree's snapshot, which writes objects but no ref.
 import { existsSync } from "node:fs"
 import { realpath } from "node:fs/promises"
 import { dirname, sep } from "node:path"
@@ -17,6 +17,7 @@ import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntr
 import { fetchPullRequest } from "./pullRequests.ts"
 import { RepoLocks } from "./RepoLocks.ts"
 import { readBranchCommit } from "./refFiles.ts"
+import { type SnapshotOptions, snapshotWorktree, type WorktreeSnapshot } from "./worktreeSnapshot.ts"
 
 export { FETCH_TIMEOUT, type ResolvedBase } from "./baseRefs.ts"
 
@@ -103,6 +104,11 @@ export class Repositories extends Context.Service<
       /** Commits whose history counts as held too (a squash or rebase merge's source tip). */
       held?: ReadonlyArray<string>
     ) => Effect.Effect<number, GitError>
+    /**
+     * A worktree's HEAD and, when asked, a commit of its uncommitted changes on top of it, made
+     * without touching its files or index (worktreeSnapshot.ts). Writes objects, no ref.
+     */
+    readonly snapshotWorktree: (options: SnapshotOptions) => Effect.Effect<WorktreeSnapshot, GitError>
     /**
      * The blob at `path` in the commit `ref` points to, read from git's objects (never from a
      * checkout). Undefined when the ref or the path does not exist; refused when the entry is a
@@ -336,7 +342,10 @@ export class Repositories extends Context.Service<
         checkBranchName: Effect.fn("Repositories.checkBranchName")(function* (repo: string, branch: string) {
           return yield* checkBranchName(git, repo, branch)
         }),
-        uniqueCommits
+        uniqueCommits,
+        snapshotWorktree: Effect.fn("Repositories.snapshotWorktree")(function* (options: SnapshotOptions) {
+          return yield* snapshotWorktree(git, options)
+        })
       }
     })
   )

@@ -357,7 +357,7 @@ const makeCommit = (
     const parents = ["-p", preview.targetOid, ...(strategy === "merge" ? ["-p", preview.sourceOid] : [])]
     const made = yield* git.runOk(["commit-tree", tree, ...parents, "-m", message], {
       cwd: repo,
-      config: IDENTITY
+      config: SPINDLE_IDENTITY
     })
     return made.trim()
   })
