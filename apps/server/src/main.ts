@@ -52,6 +52,7 @@ import { WorktreePool } from "./pool/WorktreePool.ts"
 import { ThreadPorts } from "./ports/ThreadPorts.ts"
 import { ProviderAdapters } from "./providers/ProviderAdapters.ts"
 import { ProviderService } from "./providers/ProviderService.ts"
+import { ConflictRadar } from "./radar/ConflictRadar.ts"
 import { ThreadWatch } from "./reads/ThreadWatch.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
 import { VERSION } from "./version.ts"
@@ -88,6 +89,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     Retention.layer
   ).pipe(
     Layer.provideMerge(ThreadMerge.layer),
+    Layer.provideMerge(ConflictRadar.layer),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
     Layer.provideMerge(ThreadLifecycle.layer),

@@ -18,6 +18,7 @@ import {
   SubmoduleUrls,
   WorktreePoolSize
 } from "./project.ts"
+import { OverlapFile } from "./radar.ts"
 import { BootstrapStage, PortBlock, SetupStatus, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
 import { ApprovalDecision, ChildNotice, ProviderReport } from "./turns.ts"
 import {
@@ -408,6 +409,14 @@ export const ThreadMergeRecordCommand = command("thread.merge.record", {
   merge: ThreadMergeRecord
 }).annotate({ identifier: "ThreadMergeRecordCommand" })
 
+/** The conflict radar's overlap of two live threads now (no files: none). */
+export const ProjectOverlapRecord = command("project.overlap.record", {
+  projectId: ProjectId,
+  threadIds: Schema.Array(ThreadId),
+  files: Schema.Array(OverlapFile),
+  filesTruncated: Schema.Int
+}).annotate({ identifier: "ProjectOverlapRecord" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -424,7 +433,8 @@ export const InternalCommand = Schema.Union([
   ThreadPortsAssign,
   ThreadIdleFlag,
   ThreadWarn,
-  ThreadMergeRecordCommand
+  ThreadMergeRecordCommand,
+  ProjectOverlapRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

@@ -19,6 +19,7 @@ import {
   SubmoduleUrls,
   WorktreePoolSize
 } from "./project.ts"
+import { OverlapFile } from "./radar.ts"
 import { BootstrapStage, PortBlock, SetupStatus, Thread, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
 import {
   ApprovalOutcome,
@@ -83,6 +84,18 @@ export const ProjectUpdated = event("project.updated", {
 })
 
 export const ProjectDeleted = event("project.deleted", { projectId: ProjectId })
+
+/**
+ * Two live threads of the project started or stopped changing the same lines, or the files they
+ * both change changed (the conflict radar). `files` is empty when the overlap disappeared.
+ */
+export const ProjectOverlapChanged = event("project.overlap-changed", {
+  projectId: ProjectId,
+  threadIds: Schema.Array(ThreadId),
+  change: Schema.Literals(["appeared", "changed", "disappeared"]),
+  files: Schema.Array(OverlapFile),
+  filesTruncated: Schema.Int
+})
 
 export const ThreadCreated = event("thread.created", { thread: Thread })
 
@@ -256,6 +269,7 @@ export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
   ProjectDeleted,
+  ProjectOverlapChanged,
   ThreadCreated,
   ThreadArchived,
   ThreadDeleted,

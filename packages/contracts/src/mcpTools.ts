@@ -6,6 +6,7 @@ import { Attachments, MAX_ATTACHMENT_BYTES } from "./attachments.ts"
 import { BootstrapResult } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { ThreadId } from "./ids.ts"
+import { MergeOrderEntry, ThreadOverlap } from "./radar.ts"
 import { Thread } from "./thread.ts"
 import { TurnStatus } from "./turns.ts"
 import {
@@ -170,7 +171,11 @@ export const ThreadStatusInput = Schema.Struct({ threadId: ThreadId }).annotate(
  */
 export const ThreadStatusOutput = Schema.Struct({
   thread: Thread,
-  output: ThreadOutput
+  output: ThreadOutput,
+  /** The conflict radar: live threads of the project whose changes overlap this thread's. */
+  overlaps: Schema.optionalKey(Schema.Array(ThreadOverlap)),
+  /** For a thread with live children: the order to merge them back with the fewest conflicts. */
+  mergeOrder: Schema.optionalKey(Schema.Array(MergeOrderEntry))
 }).annotate({ identifier: "ThreadStatusOutput" })
 export type ThreadStatusOutput = typeof ThreadStatusOutput.Type
 
@@ -249,7 +254,9 @@ export const ThreadWaitOutput = Schema.Struct({
   reached: Schema.Array(ThreadId),
   /** Every thread waited for, reached or not, in its state now. */
   threads: Schema.Array(Thread),
-  outputs: ThreadOutputs
+  outputs: ThreadOutputs,
+  /** The conflict radar: overlaps of the waited threads' changes with other live threads'. */
+  overlaps: Schema.optionalKey(Schema.Array(ThreadOverlap))
 }).annotate({ identifier: "ThreadWaitOutput" })
 export type ThreadWaitOutput = typeof ThreadWaitOutput.Type
 

@@ -3,6 +3,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ProjectId } from "./ids.ts"
+import { ThreadOverlap } from "./radar.ts"
 import {
   AbsolutePath,
   Actor,
@@ -267,6 +268,11 @@ export const Project = Schema.Struct({
   /** Ports each new thread gets (SPINDLE_PORT, SPINDLE_PORT_COUNT). */
   portCount: PortCount.pipe(Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_PORT_COUNT))),
   retention: RetentionPolicy.pipe(Schema.withDecodingDefaultKey(Effect.succeed(DEFAULT_RETENTION))),
+  /**
+   * The conflict radar's overlaps between the project's live threads, as last recorded
+   * (project.overlap-changed); absent when there are none.
+   */
+  overlaps: Schema.optionalKey(Schema.Array(ThreadOverlap)),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp
 }).annotate({ identifier: "Project", description: "A git repository registered with Spindle" })

@@ -16,6 +16,7 @@ import { ArchiveResult, ProjectRemoveResult, WorktreeEntry } from "./lifecycle.t
 import { IssuedProviderToken, ProviderCapability } from "./mcp.ts"
 import { ThreadMergeRequest, ThreadMergeResult } from "./merge.ts"
 import { Project } from "./project.ts"
+import { ProjectOverlaps, ThreadChildrenRadar, ThreadOverlap } from "./radar.ts"
 import { DispatchResult, Snapshot } from "./readModel.ts"
 import { Thread } from "./thread.ts"
 import {
@@ -124,7 +125,24 @@ export const SpindleRpcs = RpcGroup.make(
   /** The thread with what its agent produced (last message, files and commits against its base). */
   Rpc.make("thread.show", {
     payload: { threadId: ThreadId },
-    success: Schema.Struct({ thread: Thread, output: ThreadOutput }),
+    success: Schema.Struct({
+      thread: Thread,
+      output: ThreadOutput,
+      /** The conflict radar: live threads whose changes overlap this one's. */
+      overlaps: Schema.optionalKey(Schema.Array(ThreadOverlap))
+    }),
+    error: SpindleError
+  }).annotate(RequiredScope, "read"),
+  /** A thread's live children: their changes, the overlaps among them and the suggested merge order. */
+  Rpc.make("thread.children", {
+    payload: { threadId: ThreadId },
+    success: ThreadChildrenRadar,
+    error: SpindleError
+  }).annotate(RequiredScope, "read"),
+  /** The conflict radar's overlaps between live threads, of one project or of all. */
+  Rpc.make("radar.overlaps", {
+    payload: { projectId: Schema.optionalKey(ProjectId) },
+    success: Schema.Array(ProjectOverlaps),
     error: SpindleError
   }).annotate(RequiredScope, "read"),
   /** The thread's full patch against its base. */

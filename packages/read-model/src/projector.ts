@@ -68,6 +68,31 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           })
         })
       })
+    case "project.overlap-changed":
+      return Option.match(HashMap.get(model.projects, event.payload.projectId), {
+        onNone: () => model,
+        onSome: (project) => {
+          const { threadIds, files, filesTruncated, change } = event.payload
+          const key = threadIds.join("\0")
+          const before = project.overlaps ?? []
+          const previous = before.find((o) => o.threadIds.join("\0") === key)
+          const others = before.filter((o) => o !== previous)
+          // The overlap set is the radar's, not the project's settings: updatedAt stays.
+          const overlaps =
+            change === "disappeared"
+              ? others
+              : [...others, { threadIds, files, filesTruncated, since: previous?.since ?? event.occurredAt }]
+          const { overlaps: _, ...rest } = project
+          return {
+            ...model,
+            projects: HashMap.set(
+              model.projects,
+              project.id,
+              overlaps.length === 0 ? rest : { ...rest, overlaps }
+            )
+          }
+        }
+      })
     case "project.deleted":
       // Its threads (all archived by now) go with it from every list; their events stay.
       return {

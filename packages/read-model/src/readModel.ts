@@ -28,6 +28,7 @@ export const aggregateOf = (event: EventDraft): AggregateRef => {
       return { kind: "project", id: event.payload.project.id }
     case "project.updated":
     case "project.deleted":
+    case "project.overlap-changed":
       return { kind: "project", id: event.payload.projectId }
     case "thread.created":
       return { kind: "thread", id: event.payload.thread.id }

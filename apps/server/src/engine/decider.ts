@@ -20,6 +20,7 @@ import {
   withThread
 } from "./decision.ts"
 import { decideProject } from "./projectDecider.ts"
+import { decideOverlap } from "./radarDecider.ts"
 import {
   decideApprovalResponse,
   decideInterrupt,
@@ -187,6 +188,9 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
         (thread) => accept({ type: "thread.merged", payload: { threadId: thread.id, merge: command.merge } }),
         { allowArchived: true }
       )
+
+    case "project.overlap.record":
+      return decideOverlap(command, model)
 
     case "thread.idle.flag":
       return withThread(model, command.threadId, (thread) =>

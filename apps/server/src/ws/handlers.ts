@@ -18,6 +18,7 @@ import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
 import { WorktreeReport } from "../lifecycle/WorktreeReport.ts"
 import { EventStore } from "../persistence/EventStore.ts"
+import { ConflictRadar } from "../radar/ConflictRadar.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
 import { SetupScripts } from "../setup/SetupScripts.ts"
 import { setupLogStream } from "../setup/setupLog.ts"
@@ -41,6 +42,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const boardSignIn = yield* BoardSignIn
     const eventStore = yield* EventStore
     const merges = yield* ThreadMerge
+    const radar = yield* ConflictRadar
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -75,8 +77,13 @@ export const HandlersLayer = SpindleRpcs.toLayer(
       "thread.show": ({ threadId }) =>
         Effect.gen(function* () {
           const thread = yield* existing(threadId)
-          return { thread, output: yield* watch.output(thread) }
+          const [output, overlaps] = yield* Effect.all([watch.output(thread), radar.overlapsOf(thread)], {
+            concurrency: 2
+          })
+          return { thread, output, overlaps }
         }),
+      "thread.children": ({ threadId }) => Effect.flatMap(existing(threadId), radar.children),
+      "radar.overlaps": ({ projectId }) => radar.overlaps(projectId),
       "thread.diff": ({ threadId }) => Effect.flatMap(existing(threadId), watch.diff),
       "thread.wait": (payload) =>
         Effect.gen(function* () {
