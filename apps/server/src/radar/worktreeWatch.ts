@@ -86,6 +86,8 @@ export const watchWorktree = async (path: string, options: WatchOptions): Promis
       const info = await lstat(folder)
       if (!info.isDirectory()) return
       add(folder, true)
+      // Files written in a new folder before its watch was set are heard of now.
+      if (fresh && watchers.has(folder)) options.onChange()
       const entries = await readdir(folder, { withFileTypes: true })
       // Dirent.isDirectory() is false for a symbolic link: links are not followed.
       await Promise.all(
