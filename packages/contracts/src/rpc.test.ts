@@ -35,7 +35,10 @@ describe("the WebSocket RPCs", () => {
       "token.rotateOwner"
     ])
     for (const tag of byScope("read")) {
-      assert.match(tag, /^(server|orchestration\.(getSnapshot|subscribe)|thread|project|worktree\.list)/)
+      assert.match(
+        tag,
+        /^(server|orchestration\.(getSnapshot|subscribe)|thread|project|worktree\.list|radar\.overlaps)/
+      )
     }
   })
 })

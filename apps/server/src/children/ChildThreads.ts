@@ -36,6 +36,7 @@ import { StartupGate } from "../bootstrap/StartupGate.ts"
 import { Commands } from "../commands/Commands.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
+import { ConflictRadar } from "../radar/ConflictRadar.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
 import { type BatchEntry, type BatchRequest, runBatch } from "./childBatch.ts"
 import { ThreadMerge } from "./ThreadMerge.ts"
@@ -146,6 +147,7 @@ export class ChildThreads extends Context.Service<
       const gate = yield* StartupGate
       const merges = yield* ThreadMerge
       const watch = yield* ThreadWatch
+      const radar = yield* ConflictRadar
       const limits = yield* AdmissionLimits
       // A parent's starts one at a time, so a batch's room under the children limit is checked and
       // taken together (admission in the writer still checks each child).
@@ -166,6 +168,13 @@ export class ChildThreads extends Context.Service<
             ) as Record<string, ThreadOutput>
           })
         )
+
+      /** The radar's overlaps any of `threads` is part of, each pair once. */
+      const overlapsOfAll = (threads: ReadonlyArray<Thread>) =>
+        Effect.map(Effect.forEach(threads, radar.overlapsOf), (lists) => {
+          const pairs = new Map(lists.flat().map((o) => [o.threadIds.join("\0"), o] as const))
+          return [...pairs.values()]
+        })
 
       /** The caller's own child, or `forbidden`. */
       const child = (caller: Caller, threadId: ThreadId) =>
@@ -283,9 +292,21 @@ export class ChildThreads extends Context.Service<
 
       const status = Effect.fn("ChildThreads.status")(function* (caller: Caller, threadId: ThreadId) {
         return yield* whenReady(
-          Effect.flatMap(child(caller, threadId), (thread) =>
-            Effect.map(watch.output(thread), (output) => ({ thread, output }))
-          )
+          Effect.gen(function* () {
+            // Its own thread too: that is where a parent reads its children's merge order.
+            const own = threadId === caller.threadId ? yield* engine.getThread(threadId) : undefined
+            const thread = own ?? (yield* child(caller, threadId))
+            const [output, overlaps, mergeOrder] = yield* Effect.all(
+              [watch.output(thread), radar.overlapsOf(thread), radar.mergeOrder(thread)],
+              { concurrency: 3 }
+            )
+            return {
+              thread,
+              output,
+              ...(overlaps.length === 0 ? {} : { overlaps }),
+              ...(mergeOrder.length === 0 ? {} : { mergeOrder })
+            }
+          })
         )
       })
 
@@ -313,7 +334,15 @@ export class ChildThreads extends Context.Service<
               timeoutMs: (input.timeoutSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
             })
             const { threads, outputs } = yield* withOutputs(result.threads)
-            return { done: result.done, timedOut: result.timedOut, reached: result.reached, threads, outputs }
+            const overlaps = yield* overlapsOfAll(threads)
+            return {
+              done: result.done,
+              timedOut: result.timedOut,
+              reached: result.reached,
+              threads,
+              outputs,
+              ...(overlaps.length === 0 ? {} : { overlaps })
+            }
           })
         )
       })

@@ -44,7 +44,7 @@ describe("MCP tokens and capabilities", () => {
   )
 
   it.live(
-    "a token without thread-management gets a tool error naming the capability; reads are limited to children",
+    "a token without thread-management gets a tool error naming the capability; reads are limited to children and itself",
     () =>
       Effect.gen(function* () {
         const world = yield* mcpWorld()
@@ -64,7 +64,11 @@ describe("MCP tokens and capabilities", () => {
           (list.structuredContent as { threads: Array<{ id: string }> }).threads.map((t) => t.id),
           [child.threadId]
         )
-        const notMine = yield* callTool(reader, "t3_thread_status", { threadId: "parent" })
+        // Its own thread it may read (where its children's merge order is); its parent it may not.
+        const own = yield* callTool(reader, "t3_thread_status", { threadId: "parent" })
+        assert.strictEqual((own.structuredContent as { thread: { id: string } }).thread.id, "parent")
+        const childReader = yield* mcpClient(world.url, yield* world.issue(child.threadId, ["thread-read"]))
+        const notMine = yield* callTool(childReader, "t3_thread_status", { threadId: "parent" })
         assert.isTrue(notMine.isError)
         assert.include(text(notMine), "forbidden")
         const noRead = yield* mcpClient(world.url, yield* world.issue("parent", ["thread-management"]))

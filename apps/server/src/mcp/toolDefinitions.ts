@@ -89,7 +89,7 @@ export const makeToolDefinitions = () =>
         `Wait until threads you started reach a state (their turn ended, by default), at most timeoutSeconds (default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}). ` +
         "Returns at once when they already have; on timeout returns their current states, so call it again to keep waiting. " +
         "Answers {done, timedOut, reached, threads, outputs}: each thread is Spindle's Thread object (status, workspace, bootstrap, setup, latestTurn with its status and reason; latestTurn is null before its first turn is requested), " +
-        "and outputs[threadId] is what its agent produced: its last message and its changes (files, lines, commits against its base).",
+        "and outputs[threadId] is what its agent produced: its last message and its changes (files, lines, commits against its base); overlaps lists live threads whose changes touch the same lines as theirs.",
       inputSchema: toolInputSchema(ThreadWaitInput),
       outputSchema: toolSchema(ThreadWaitOutput),
       annotations: read
@@ -128,8 +128,9 @@ export const makeToolDefinitions = () =>
       name: THREAD_STATUS,
       title: "Status of a thread you started",
       description:
-        "A thread this thread started, as {thread, output}: thread is Spindle's Thread object (the same as 'spindle thread show --json': status, workspace with branch and worktreePath, bootstrap, setup with its status and log tail, latestTurn with its status and reason, pending approvals); " +
-        "output is what its agent produced: its last message and its changes (files, lines, commits against its base).",
+        "A thread this thread started (or this thread itself), as {thread, output, overlaps?, mergeOrder?}: thread is Spindle's Thread object (the same as 'spindle thread show --json': status, workspace with branch and worktreePath, bootstrap, setup with its status and log tail, latestTurn with its status and reason, pending approvals); " +
+        "output is what its agent produced: its last message and its changes (files, lines, commits against its base). " +
+        "overlaps lists live threads whose changes touch the same lines of the same files (a likely merge conflict); mergeOrder, for a thread with live children, is the order to merge them back with the fewest conflicts.",
       inputSchema: toolInputSchema(ThreadStatusInput),
       outputSchema: toolSchema(ThreadStatusOutput),
       annotations: read
