@@ -7,6 +7,7 @@ import { EXIT_CODES_HELP } from "./errors.ts"
 import { GLOBAL_FLAGS } from "./globals.ts"
 import { openCommand } from "./open.ts"
 import { projectCommand } from "./projectCommands.ts"
+import { overlapsCommand } from "./radarCommands.ts"
 import { runCli } from "./run.ts"
 import { serveCommand, statusCommand, stopCommand } from "./serverCommands.ts"
 import { setupCommand } from "./setupCommands.ts"
@@ -30,6 +31,7 @@ const commands = [
   threadCommand,
   setupCommand,
   worktreesCommand,
+  overlapsCommand,
   tokenCommand,
   openCommand
 ] as const

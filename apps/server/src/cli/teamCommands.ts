@@ -12,6 +12,7 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { idArgument } from "./ids.ts"
 import { describeWorktree } from "./lifecycleCommands.ts"
 import { commandId, print } from "./output.ts"
+import { mergeOrderLines, overlapLines } from "./radarCommands.ts"
 import { stateLine } from "./threadView.ts"
 import { endOf, endSentence, interruptAndWait } from "./turnStop.ts"
 
@@ -112,9 +113,17 @@ export const childrenCommand = Command.make("children", { thread: threadIdArg },
       Effect.gen(function* () {
         const threads = (yield* client["orchestration.getSnapshot"]()).threads
         if (!threads.some((t) => t.id === root)) yield* client["thread.get"]({ threadId: root })
+        const radar = yield* client["thread.children"]({ threadId: root })
         const childrenOf = (id: string): Array<Node> =>
           threads.filter((t) => t.parentThreadId === id).map((t) => ({ ...t, children: childrenOf(t.id) }))
-        return { threadId: root, children: childrenOf(root) }
+        return {
+          threadId: root,
+          children: childrenOf(root),
+          // The live children's changes, the overlaps they are part of, the order to merge them in.
+          diffs: Object.fromEntries(radar.children.map((c) => [c.thread.id, c.diff])),
+          overlaps: radar.overlaps,
+          mergeOrder: radar.mergeOrder
+        }
       })
     )
     yield* print(tree, (tree) => {
@@ -122,14 +131,32 @@ export const childrenCommand = Command.make("children", { thread: threadIdArg },
       const draw = (nodes: Array<Node>, prefix: string) =>
         nodes.forEach((node, i) => {
           const last = i === nodes.length - 1
-          lines.push(`${prefix}${last ? "└─ " : "├─ "}${stateLine(node)}`)
+          const diff = tree.diffs[node.id]
+          const stat =
+            diff == null
+              ? ""
+              : `  ${diff.filesChanged} file(s) +${diff.insertions} -${diff.deletions}, ${diff.commitsAhead} commit(s) ahead`
+          lines.push(`${prefix}${last ? "└─ " : "├─ "}${stateLine(node)}${stat}`)
           draw(node.children, `${prefix}${last ? "   " : "│  "}`)
         })
       draw(tree.children, "")
-      return tree.children.length === 0 ? `${tree.threadId} has no child threads.` : lines.join("\n")
+      if (tree.children.length === 0) return `${tree.threadId} has no child threads.`
+      return [
+        ...lines,
+        ...(tree.overlaps.length === 0
+          ? ["no overlaps between its live children and other live threads"]
+          : ["overlaps (conflict radar):", ...tree.overlaps.flatMap((o) => overlapLines(o))]),
+        ...(tree.mergeOrder.length === 0
+          ? []
+          : ["suggested merge order:", ...mergeOrderLines(tree.mergeOrder)])
+      ].join("\n")
     })
   })
-).pipe(Command.withDescription("The threads it started, as a tree"))
+).pipe(
+  Command.withDescription(
+    "The threads it started, as a tree, with each live child's changes, their overlaps and the suggested merge order"
+  )
+)
 
 export const diffCommand = Command.make("diff", { thread: threadIdArg }, ({ thread }) =>
   Effect.gen(function* () {

@@ -22,6 +22,7 @@ import { idArgument, idFlag } from "./ids.ts"
 import { archiveCommand, deleteCommand, unarchiveCommand } from "./lifecycleCommands.ts"
 import { mergeCommand } from "./mergeCommand.ts"
 import { commandId, print, writeErrorLine, writeLine } from "./output.ts"
+import { overlapLines } from "./radarCommands.ts"
 import { agentRights, RUNTIME_MODES, runtimeModeHelp } from "./runtimeModes.ts"
 import { childrenCommand, diffCommand, stopThreadCommand, waitCommand } from "./teamCommands.ts"
 import { formatThread, THREAD_STATES, threadState, threadTable, whereItStands } from "./threadView.ts"
@@ -241,9 +242,11 @@ const list = Command.make(
 
 const show = Command.make("show", { thread: threadIdArg }, ({ thread: threadId }) =>
   Effect.gen(function* () {
-    const { thread, output } = yield* withClient((client) =>
-      client["thread.show"]({ threadId: threadId as ThreadId })
-    )
+    const {
+      thread,
+      output,
+      overlaps = []
+    } = yield* withClient((client) => client["thread.show"]({ threadId: threadId as ThreadId }))
     const { json } = yield* globalOptions
     if (json) return writeLine(JSON.stringify(thread, null, 2))
     const diff = output.diff
@@ -258,6 +261,12 @@ const show = Command.make("show", { thread: threadIdArg }, ({ thread: threadId }
                 (f) =>
                   `    ${f.status === "untracked" ? "?" : "M"} ${f.path}${f.insertions === null ? "" : ` +${f.insertions} -${f.deletions}`}`
               )
+            ]),
+        ...(overlaps.length === 0
+          ? []
+          : [
+              `  overlaps (conflict radar): ${overlaps.length} live thread(s) change the same lines`,
+              ...overlaps.flatMap((o) => overlapLines(o, thread.id, "    "))
             ])
       ].join("\n")
     )
