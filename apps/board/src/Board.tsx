@@ -12,6 +12,7 @@ import {
   childrenIndex,
   failureOf,
   groupThreads,
+  overlapCounts,
   setupLabel,
   troubleOf,
   turnLabel,
@@ -23,7 +24,17 @@ import type { BoardStore } from "./store.ts"
 const CARD_HEIGHT = 120
 const OVERSCAN = 4
 
-const Card = ({ thread, children, now }: { thread: Thread; children: number; now: number }) => {
+const Card = ({
+  thread,
+  children,
+  overlaps,
+  now
+}: {
+  thread: Thread
+  children: number
+  overlaps: number
+  now: number
+}) => {
   const failure = failureOf(thread)
   const turn = turnLabel(thread)
   const trouble = troubleOf(thread)
@@ -53,6 +64,15 @@ const Card = ({ thread, children, now }: { thread: Thread; children: number; now
             {trouble.count > 1 ? ` ×${trouble.count}` : ""}
           </span>
         )}
+        {overlaps === 0 ? null : (
+          <span
+            class="chip warn"
+            data-testid="card-overlaps"
+            title="Live threads whose changes touch the same lines (conflict radar)"
+          >
+            overlaps {overlaps}
+          </span>
+        )}
         {thread.pendingApprovals.length > 0 ? (
           <span class="chip warn">{thread.pendingApprovals.length} approval(s)</span>
         ) : null}
@@ -74,10 +94,12 @@ const Card = ({ thread, children, now }: { thread: Thread; children: number; now
 const ColumnList = ({
   threads,
   childCount,
+  overlapCount,
   now
 }: {
   threads: ReadonlyArray<Thread>
   childCount: (t: Thread) => number
+  overlapCount: (t: Thread) => number
   now: number
 }) => {
   const ref = useRef<HTMLDivElement>(null)
@@ -106,7 +128,7 @@ const ColumnList = ({
             class="card-slot"
             style={{ top: `${(first + i) * CARD_HEIGHT}px`, height: `${CARD_HEIGHT - 8}px` }}
           >
-            <Card thread={thread} children={childCount(thread)} now={now} />
+            <Card thread={thread} children={childCount(thread)} overlaps={overlapCount(thread)} now={now} />
           </div>
         ))}
       </div>
@@ -124,11 +146,13 @@ export const Board = ({ store }: { store: BoardStore }) => {
   const threads = useMemo(() => (model === undefined ? [] : visibleThreads(model)), [model])
   const groups = useMemo(() => groupThreads(threads, { projectId, text }), [threads, projectId, text])
   const children = useMemo(() => childrenIndex(threads), [threads])
+  const overlaps = useMemo(() => (model === undefined ? new Map() : overlapCounts(model)), [model])
   const projects = model === undefined ? [] : Array.from(HashMap.values(model.projects))
   if (model === undefined) {
     return <main class="loading">Loading the board…</main>
   }
   const childCount = (t: Thread) => children.get(t.id)?.length ?? 0
+  const overlapCount = (t: Thread) => overlaps.get(t.id) ?? 0
   return (
     <main class="board" data-testid="board" data-thread-count={threads.length}>
       <div class="toolbar">
@@ -165,7 +189,12 @@ export const Board = ({ store }: { store: BoardStore }) => {
             <h2>
               {column.label} <span class="count">{groups[column.id as Column].length}</span>
             </h2>
-            <ColumnList threads={groups[column.id as Column]} childCount={childCount} now={now} />
+            <ColumnList
+              threads={groups[column.id as Column]}
+              childCount={childCount}
+              overlapCount={overlapCount}
+              now={now}
+            />
           </section>
         ))}
       </div>

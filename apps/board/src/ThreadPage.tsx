@@ -1,8 +1,9 @@
 // One thread: its state and workspace (path and ports, copyable), actions (follow-up turn,
 // interrupt, rerun setup, archive), approval requests with their buttons, the setup log as it
-// streams, the agent's items as they stream, its children as a tree, the diff against its base,
+// streams, the agent's items as they stream, its children as a tree, the live threads whose
+// changes overlap its own (the conflict radar), the diff against its base,
 // merging it back (MergePanel.tsx), and the timeline of its events with who caused each.
-import type { Thread, ThreadDiff, ThreadId } from "@spindle/contracts"
+import type { Thread, ThreadDiff, ThreadId, ThreadOverlap } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { useEffect, useMemo, useState } from "preact/hooks"
@@ -15,6 +16,8 @@ import {
   columnOf,
   describeEvent,
   failureOf,
+  overlapsOfThread,
+  rangeText,
   setupLabel,
   turnLabel,
   visibleThreads
@@ -69,6 +72,46 @@ const ChildTree = ({
     </ul>
   )
 }
+
+/** The conflict radar's panel: the live threads whose changes overlap this one's, file by file. */
+const OverlapPanel = ({ thread, overlaps }: { thread: Thread; overlaps: ReadonlyArray<ThreadOverlap> }) => (
+  <section data-testid="overlaps">
+    <h3>
+      Overlaps <span class="muted">conflict radar</span>
+    </h3>
+    {overlaps.length === 0 ? (
+      <p class="muted">No live thread changes the same lines.</p>
+    ) : (
+      <ul class="tree">
+        {overlaps.map((overlap) => {
+          const other = (
+            overlap.threadIds[0] === thread.id ? overlap.threadIds[1] : overlap.threadIds[0]
+          ) as ThreadId
+          return (
+            <li key={other} data-testid="overlap" data-thread-id={other}>
+              with <a href={`#/thread/${encodeURIComponent(other)}`}>{other}</a>{" "}
+              <span class="muted">
+                {overlap.files.length + overlap.filesTruncated} file(s)
+                {overlap.since === undefined ? "" : ` since ${new Date(overlap.since).toLocaleTimeString()}`}
+              </span>
+              <ul>
+                {overlap.files.map((file) => (
+                  <li key={file.path} class="mono">
+                    {file.path}: this {(file.ranges[thread.id] ?? []).map(rangeText).join(", ")} · {other}{" "}
+                    {(file.ranges[other] ?? []).map(rangeText).join(", ")}
+                  </li>
+                ))}
+                {overlap.filesTruncated > 0 ? (
+                  <li class="muted">… and {overlap.filesTruncated} more</li>
+                ) : null}
+              </ul>
+            </li>
+          )
+        })}
+      </ul>
+    )}
+  </section>
+)
 
 const Item = ({ item }: { item: ItemView }) => {
   if (item.kind === "command") {
@@ -435,6 +478,7 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
         )}
       </section>
 
+      <OverlapPanel thread={thread} overlaps={overlapsOfThread(model, thread)} />
       <DiffView store={store} threadId={threadId} />
       <MergePanel store={store} thread={thread} />
 

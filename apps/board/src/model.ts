@@ -1,7 +1,16 @@
 // What the board shows, derived from the server's read model: which column a thread is in, how
 // its setup and turn read, its children. Pure functions; the read model itself is the server's own
 // projector folding the same events (one definition of what an event does to a thread).
-import type { AgentNotice, Snapshot, SpindleEvent, Thread, ThreadId } from "@spindle/contracts"
+import {
+  type AgentNotice,
+  type LineRange,
+  type Snapshot,
+  type SpindleEvent,
+  type Thread,
+  type ThreadId,
+  type ThreadOverlap,
+  WHOLE_FILE_END
+} from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import { project, turnStateOf } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
@@ -98,6 +107,37 @@ export const applyEvent = (model: ReadModel, event: SpindleEvent): ReadModel => 
 export const visibleThreads = (model: ReadModel): Array<Thread> =>
   Array.from(HashMap.values(model.threads)).filter((t) => t.deletedAt === null)
 
+/** The conflict radar's overlaps a thread is part of, as its project's read model records them. */
+export const overlapsOfThread = (model: ReadModel, thread: Thread): ReadonlyArray<ThreadOverlap> => {
+  const project = HashMap.get(model.projects, thread.projectId)
+  return project._tag === "None"
+    ? []
+    : (project.value.overlaps ?? []).filter((o) => o.threadIds.includes(thread.id))
+}
+
+/** How many live threads each thread's changes overlap, by thread id. */
+export const overlapCounts = (model: ReadModel): Map<ThreadId, number> => {
+  const counts = new Map<ThreadId, number>()
+  for (const project of HashMap.values(model.projects)) {
+    for (const overlap of project.overlaps ?? []) {
+      for (const id of overlap.threadIds) counts.set(id, (counts.get(id) ?? 0) + 1)
+    }
+  }
+  return counts
+}
+
+/** A range of the fork point's lines in words: "12-14", "before 7", "new file", "whole file". */
+export const rangeText = (range: LineRange): string =>
+  range.end >= WHOLE_FILE_END
+    ? "whole file"
+    : range.start === 1 && range.end === 0
+      ? "new file"
+      : range.end < range.start
+        ? `before ${range.start}`
+        : range.start === range.end
+          ? `${range.start}`
+          : `${range.start}-${range.end}`
+
 /** Live children per parent id. */
 export const childrenIndex = (threads: ReadonlyArray<Thread>): Map<ThreadId, Array<Thread>> => {
   const index = new Map<ThreadId, Array<Thread>>()
@@ -189,6 +229,8 @@ export const describeEvent = (event: SpindleEvent): string => {
     }
     case "thread.turn-stalled":
       return `turn stalled: no progress since ${new Date(event.payload.since).toLocaleTimeString()}`
+    case "project.overlap-changed":
+      return `overlap of ${event.payload.threadIds.join(" and ")} ${event.payload.change}${event.payload.files.length === 0 ? "" : `: ${event.payload.files.map((f) => f.path).join(", ")}`}`
     case "thread.merged": {
       const { merge } = event.payload
       return `merged into ${merge.target} (${merge.strategy}): ${merge.files} file(s) +${merge.added} -${merge.removed}, now ${merge.commit.slice(0, 12)}`
