@@ -11,7 +11,8 @@ const scenarios: Record<string, () => Promise<BenchResult>> = {
   mcp: async () => (await import("./mcp.ts")).run(),
   cli: async () => (await import("./cli.ts")).run(),
   provider: async () => (await import("./provider.ts")).run(),
-  merge: async () => (await import("./merge.ts")).run()
+  merge: async () => (await import("./merge.ts")).run(),
+  radar: async () => (await import("./radar.ts")).run()
 }
 
 const requested = process.argv.slice(2)

@@ -68,11 +68,18 @@ export const watchWorktree = async (path: string, options: WatchOptions): Promis
   const add = (folder: string, recurse: boolean) => {
     if (closed || watchers.has(folder)) return
     if (watchers.size >= options.maxFolders) return overflow(`more than ${options.maxFolders} folders`)
-    const watcher = watch(folder, { persistent: false }, (_event, name) => {
-      options.onChange()
-      // A folder created (or moved in) since: watch it too, without following a link.
-      if (recurse && typeof name === "string" && name !== "") void addTree(join(folder, name), true)
-    })
+    let watcher: FSWatcher
+    try {
+      watcher = watch(folder, { persistent: false }, (_event, name) => {
+        options.onChange()
+        // A folder created (or moved in) since: watch it too, without following a link.
+        if (recurse && typeof name === "string" && name !== "") void addTree(join(folder, name), true)
+      })
+    } catch (error) {
+      // Out of watches (ENOSPC) or the like: a partial watch would miss changes, so none at all.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return
+      return overflow(`cannot watch ${folder}: ${(error as Error).message}`)
+    }
     watcher.on("error", () => {
       watchers.get(folder)?.close()
       watchers.delete(folder)
