@@ -13,6 +13,7 @@ const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["ws", "mcp", "http"],
   ["board"],
   ["children"],
+  ["radar"],
   ["commands"],
   ["lifecycle"],
   ["bootstrap"],
