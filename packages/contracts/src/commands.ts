@@ -170,7 +170,13 @@ export const BootstrapRequest = Schema.Struct({
   /** `stop` (default): no turn until setup succeeds. `continue`: start the turn anyway. */
   onSetupFailure: Schema.optionalKey(Schema.Literals(["stop", "continue"])),
   /** Images and text files for the first prompt (at most 8). */
-  attachments: Schema.optionalKey(Attachments)
+  attachments: Schema.optionalKey(Attachments),
+  /**
+   * Past a limit (children per parent, active threads per project, running turns on this host)
+   * the start is queued (default, true) and starts in order when a slot frees; false refuses it
+   * with reason `capacity` instead.
+   */
+  queue: Schema.optionalKey(Schema.Boolean)
 }).annotate({ identifier: "BootstrapRequest" })
 export type BootstrapRequest = typeof BootstrapRequest.Type
 
@@ -249,6 +255,16 @@ export type ClientCommandType = ClientCommand["type"]
 
 // ---- internal commands ----------------------------------------------------------------------
 
+/**
+ * A start that was queued, as it must be sent again when a slot frees: the command as the caller
+ * sent it, and the agent's thread when an agent asked.
+ */
+export const QueuedStart = Schema.Struct({
+  command: ThreadTurnStart,
+  parent: Schema.NullOr(Schema.Struct({ threadId: ThreadId, worktreePath: Schema.NullOr(Schema.String) }))
+}).annotate({ identifier: "QueuedStart" })
+export type QueuedStart = typeof QueuedStart.Type
+
 export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   threadId: ThreadId,
   projectId: ProjectId,
@@ -262,7 +278,11 @@ export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   workspaceMode: WorkspaceMode,
   /** The checkout the thread binds to when it is known before the workspace step (existing_worktree, current_checkout). */
   worktreePath: Schema.NullOr(AbsolutePath),
-  runSetupScript: Schema.Boolean
+  runSetupScript: Schema.Boolean,
+  /** When given, a start past a limit is queued with this request instead of refused. */
+  queue: Schema.optionalKey(QueuedStart),
+  /** The queued thread of this id is started from the queue (it leaves it, or stays when still full). */
+  fromQueue: Schema.optionalKey(Schema.Boolean)
 }).annotate({ identifier: "ThreadBootstrapBegin" })
 
 export const ThreadWorkspaceRecord = command("thread.workspace.record", {

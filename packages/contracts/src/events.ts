@@ -3,6 +3,7 @@
 import * as Schema from "effect/Schema"
 import { AgentNoticeReport } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
+import { QueuedStart } from "./commands.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
 import {
@@ -18,7 +19,15 @@ import {
   SubmoduleUrls,
   WorktreePoolSize
 } from "./project.ts"
-import { BootstrapStage, PortBlock, SetupStatus, Thread, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
+import {
+  BootstrapStage,
+  PortBlock,
+  QueueWait,
+  SetupStatus,
+  Thread,
+  ThreadWorkspace,
+  WorktreeCleanup
+} from "./thread.ts"
 import {
   ApprovalOutcome,
   ChildNotice,
@@ -84,6 +93,20 @@ export const ProjectUpdated = event("project.updated", {
 export const ProjectDeleted = event("project.deleted", { projectId: ProjectId })
 
 export const ThreadCreated = event("thread.created", { thread: Thread })
+
+/**
+ * A start past a limit, queued instead of refused: the thread (status `queued`), what it waits
+ * for, and the request to send again when a slot frees. The queue's order is this event's sequence.
+ */
+export const ThreadQueued = event("thread.queued", { thread: Thread, waitsFor: QueueWait, request: QueuedStart })
+
+/** A queued thread leaves the queue and its bootstrap begins. */
+export const ThreadDequeued = event("thread.dequeued", {
+  threadId: ThreadId,
+  workspaceMode: WorkspaceMode,
+  worktreePath: Schema.NullOr(Schema.String),
+  runSetupScript: Schema.Boolean
+})
 
 export const ThreadArchived = event("thread.archived", { threadId: ThreadId })
 
@@ -253,6 +276,8 @@ export const SpindleEvent = Schema.Union([
   ProjectUpdated,
   ProjectDeleted,
   ThreadCreated,
+  ThreadQueued,
+  ThreadDequeued,
   ThreadArchived,
   ThreadDeleted,
   ThreadUnarchived,

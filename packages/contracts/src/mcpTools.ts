@@ -3,7 +3,7 @@
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { Attachments, MAX_ATTACHMENT_BYTES } from "./attachments.ts"
-import { BootstrapResult } from "./bootstrap.ts"
+import { BootstrapResult, BootstrapTurnStatus, QueuedStartInfo } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { ThreadId } from "./ids.ts"
 import { Thread } from "./thread.ts"
@@ -114,6 +114,12 @@ export const ThreadStartInput = Schema.Struct({
     ClientRequestId.annotate({
       description: "A retry with the same clientRequestId returns the same thread."
     })
+  ),
+  queue: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "Past a limit (children, active threads, running turns) the thread is queued and starts when a slot frees (default true); false: refuse instead."
+    })
   )
 })
   .check(
@@ -138,8 +144,16 @@ export const ThreadStartInput = Schema.Struct({
   .annotate({ identifier: "ThreadStartInput" })
 export type ThreadStartInput = typeof ThreadStartInput.Type
 
-/** What the tool answers: the bootstrap's result, without the engine's sequence and the timing. */
-export const ThreadStartOutput = BootstrapResult.mapFields(Struct.omit(["sequence", "durationMs"])).annotate({
+/**
+ * What the tool answers: the bootstrap's result, without the engine's sequence and the timing; a
+ * start queued past a limit has no worktree yet (null), turn.status `queued` and its `queue` place.
+ */
+export const ThreadStartOutput = BootstrapResult.mapFields((fields) => ({
+  ...Struct.omit(fields, ["sequence", "durationMs"]),
+  worktreePath: Schema.NullOr(fields.worktreePath),
+  turn: Schema.Struct({ status: Schema.Union([BootstrapTurnStatus, Schema.Literal("queued")]) }),
+  queue: Schema.optionalKey(QueuedStartInfo)
+})).annotate({
   identifier: "ThreadStartOutput"
 })
 export type ThreadStartOutput = typeof ThreadStartOutput.Type

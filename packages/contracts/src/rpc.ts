@@ -6,7 +6,7 @@ import * as Rpc from "effect/rpc/Rpc"
 import * as RpcGroup from "effect/rpc/RpcGroup"
 import * as RpcMiddleware from "effect/rpc/RpcMiddleware"
 import * as Schema from "effect/Schema"
-import { BootstrapAwait, BootstrapResult } from "./bootstrap.ts"
+import { BootstrapAwait, BootstrapResult, QueuedBootstrapResult } from "./bootstrap.ts"
 import { ThreadDiff, ThreadOutput, WaitFor, WaitUntil } from "./children.ts"
 import { ClientCommand } from "./commands.ts"
 import { SpindleError } from "./errors.ts"
@@ -58,13 +58,14 @@ export const ServerStatus = Schema.Struct({
 
 export const CommandResult = Schema.Union([
   BootstrapResult,
+  QueuedBootstrapResult,
   ArchiveResult,
   ProjectRemoveResult,
   DispatchResult
 ]).annotate({
   identifier: "CommandResult",
   description:
-    "A BootstrapResult for a bootstrapped thread.turn.start, an ArchiveResult for thread.archive/unarchive/delete, a ProjectRemoveResult for project.remove, a DispatchResult otherwise"
+    "A BootstrapResult for a bootstrapped thread.turn.start (a QueuedBootstrapResult when it was queued past a limit), an ArchiveResult for thread.archive/unarchive/delete, a ProjectRemoveResult for project.remove, a DispatchResult otherwise"
 })
 
 export const SetupLogItem = Schema.Union([

@@ -108,7 +108,30 @@ export const ThreadTurn = Schema.Struct({
 })
 export type ThreadTurn = typeof ThreadTurn.Type
 
-export const ThreadStatus = Schema.Literals(["active", "archived"])
+/** queued: started past a limit, waiting for a slot (see `queue`); it has no workspace yet. */
+export const ThreadStatus = Schema.Literals(["active", "queued", "archived"])
+
+/**
+ * What a queued start waits for: a running-turn slot on this host, an active-thread slot in its
+ * project, a child slot under its parent, or a bootstrap slot in its project; `limit` is the
+ * limit it met.
+ */
+export const QueueWait = Schema.Struct({
+  kind: Schema.Literals(["running-turns", "active-threads", "children", "bootstraps"]),
+  limit: Schema.Int
+}).annotate({ identifier: "QueueWait" })
+export type QueueWait = typeof QueueWait.Type
+
+/** A queued thread's place: starts run in the order they were queued (`sequence`). */
+export const ThreadQueue = Schema.Struct({
+  /** The sequence of its `thread.queued` event: the queue's order. */
+  sequence: Schema.Int,
+  /** 1 for the next to start. */
+  position: Schema.Int,
+  waitsFor: QueueWait,
+  queuedAt: IsoTimestamp
+}).annotate({ identifier: "ThreadQueue" })
+export type ThreadQueue = typeof ThreadQueue.Type
 
 /** A block of consecutive ports on 127.0.0.1 that no other live thread holds (SPINDLE_PORT...). */
 export const PortBlock = Schema.Struct({
@@ -176,6 +199,8 @@ export const Thread = Schema.Struct({
   agentNotices: added(Schema.Array(AgentNotice), []),
   /** Deleted threads are hidden from lists; their events stay in the log. */
   deletedAt: added(Schema.NullOr(IsoTimestamp), null),
+  /** Set while the thread is queued (status `queued`): its place and what it waits for. */
+  queue: added(Schema.NullOr(ThreadQueue), null),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

@@ -5,12 +5,14 @@ import { turnStateOf } from "@spindle/read-model/turnState"
 import { age, table } from "./output.ts"
 
 /**
- * What `thread list` shows and `--state` filters on: archived; bootstrap-failed (the bootstrap
+ * What `thread list` shows and `--state` filters on: archived; queued (started past a limit, waits
+ * for a slot); bootstrap-failed (the bootstrap
  * failed before any setup ran: its worktree, say) or setup-failed; needs-approval (the agent or
  * the setup waits for a person's answer); or its turn's state.
  */
 export const THREAD_STATES = [
   "archived",
+  "queued",
   "bootstrap-failed",
   "setup-failed",
   "needs-approval",

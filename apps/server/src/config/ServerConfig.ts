@@ -26,7 +26,7 @@ export interface ServerSettings {
    * parent and `<home>/worktrees`.
    */
   readonly worktreeRoots?: ReadonlyArray<string>
-  /** Per-project limits; past them commands answer `capacity`. */
+  /** Per-project and host limits; past them starts are queued (or answer `capacity`). */
   readonly limits: Limits
   /**
    * "off" serves /mcp without provider tokens (tools then refuse to act): only for protocol
@@ -97,13 +97,20 @@ export interface Limits {
   readonly spawnDepth: number
   /** Active child threads one thread may have. */
   readonly childrenPerThread: number
+  /**
+   * Turns running at once on this host, counted as threads holding a turn slot (a bootstrap
+   * under way, or a turn requested or running); Infinity: no limit. `spindle serve` defaults it
+   * to the number of cores.
+   */
+  readonly runningTurns: number
 }
 
 export const DEFAULT_LIMITS: Limits = {
   bootstrapsPerProject: 16,
   activeThreadsPerProject: 200,
   spawnDepth: 3,
-  childrenPerThread: 8
+  childrenPerThread: 8,
+  runningTurns: Number.POSITIVE_INFINITY
 }
 
 /** The limits admission decides against; the defaults unless the server's settings say otherwise. */

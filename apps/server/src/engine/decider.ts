@@ -86,14 +86,19 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
       })
 
     case "thread.archive":
-      return withThread(model, command.threadId, (thread) =>
-        thread.bootstrap.status === "running"
-          ? reject({
-              reason: "conflict",
-              threadId: thread.id,
-              message: `Thread ${thread.id} is still being bootstrapped. Wait for it ('spindle thread wait ${thread.id} --for setup-completed'), then archive it.`
-            })
-          : accept({ type: "thread.archived", payload: { threadId: thread.id } })
+      // Archiving a queued thread takes it out of the queue: it never starts.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          thread.bootstrap.status === "running"
+            ? reject({
+                reason: "conflict",
+                threadId: thread.id,
+                message: `Thread ${thread.id} is still being bootstrapped. Wait for it ('spindle thread wait ${thread.id} --for setup-completed'), then archive it.`
+              })
+            : accept({ type: "thread.archived", payload: { threadId: thread.id } }),
+        { allowQueued: true }
       )
 
     case "thread.unarchive":
@@ -111,9 +116,16 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
                   : `Thread ${thread.id} is not archived.`
             })
           }
+          if (thread.bootstrap.status === "none" && thread.workspace.worktreePath === null) {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message: `Thread ${thread.id} never started (it left the queue before its bootstrap began), so there is nothing to unarchive. Start a new thread with its prompt instead.`
+            })
+          }
           if (findProject(model, thread.projectId) === undefined) return projectNotFound(thread.projectId)
           const limit = checkActiveLimit(model, thread.projectId, context.limits)
-          if (Result.isFailure(limit)) return Result.fail(limit.failure)
+          if (Result.isFailure(limit)) return Result.fail(limit.failure.error)
           const kept = thread.cleanup?.outcome === "removed" ? null : thread.workspace.worktreePath
           const holder = kept === null ? undefined : worktreeHolder(model, kept, thread.id)
           if (holder !== undefined) {
@@ -176,7 +188,7 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
           thread.warnings.includes(command.warning)
             ? accept()
             : accept({ type: "thread.warned", payload: { threadId: thread.id, warning: command.warning } }),
-        { allowArchived: true }
+        { allowArchived: true, allowQueued: true }
       )
 
     case "thread.idle.flag":
