@@ -14,7 +14,7 @@ const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["board"],
   ["children"],
   ["commands"],
-  ["lifecycle"],
+  ["lifecycle", "queue"],
   ["bootstrap"],
   ["providers", "pool"],
   ["ports", "auth", "setup"],

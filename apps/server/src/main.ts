@@ -52,6 +52,7 @@ import { WorktreePool } from "./pool/WorktreePool.ts"
 import { ThreadPorts } from "./ports/ThreadPorts.ts"
 import { ProviderAdapters } from "./providers/ProviderAdapters.ts"
 import { ProviderService } from "./providers/ProviderService.ts"
+import { StartQueue } from "./queue/StartQueue.ts"
 import { ThreadWatch } from "./reads/ThreadWatch.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
 import { VERSION } from "./version.ts"
@@ -85,7 +86,8 @@ export const CoreLayer = (settings: ServerSettings) =>
     ClientTokens.layer,
     ProviderService.layer,
     WorktreeReport.layer,
-    Retention.layer
+    Retention.layer,
+    StartQueue.layer
   ).pipe(
     Layer.provideMerge(ThreadMerge.layer),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
@@ -134,6 +136,7 @@ const Startup = Layer.effectDiscard(
     const childNotices = yield* ChildNotices
     const retention = yield* Retention
     const pool = yield* WorktreePool
+    const queue = yield* StartQueue
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
@@ -151,6 +154,8 @@ const Startup = Layer.effectDiscard(
       })
       const owner = yield* tokens.ensureOwnerToken()
       yield* gate.markReady
+      // Queued starts resume in their order once new commands may arrive beside them.
+      yield* queue.start
       yield* retention.start
       yield* pool.start
       yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)

@@ -98,7 +98,11 @@ export const ThreadCreated = event("thread.created", { thread: Thread })
  * A start past a limit, queued instead of refused: the thread (status `queued`), what it waits
  * for, and the request to send again when a slot frees. The queue's order is this event's sequence.
  */
-export const ThreadQueued = event("thread.queued", { thread: Thread, waitsFor: QueueWait, request: QueuedStart })
+export const ThreadQueued = event("thread.queued", {
+  thread: Thread,
+  waitsFor: QueueWait,
+  request: QueuedStart
+})
 
 /** A queued thread leaves the queue and its bootstrap begins. */
 export const ThreadDequeued = event("thread.dequeued", {

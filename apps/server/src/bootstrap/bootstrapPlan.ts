@@ -93,7 +93,8 @@ export const planBootstrap = (
   services: PlanServices,
   model: ReadModel,
   command: BootstrapCommand,
-  parent: BootstrapParent | undefined
+  parent: BootstrapParent | undefined,
+  fromQueue = false
 ): Effect.Effect<BootstrapPlan, SpindleError> =>
   Effect.gen(function* () {
     const { bootstrap, threadId } = command
@@ -112,12 +113,10 @@ export const planBootstrap = (
     const existing = HashMap.get(model.threads, threadId).pipe((o) =>
       o._tag === "Some" ? o.value : undefined
     )
-    if (
-      existing !== undefined &&
-      (existing.bootstrap.status !== "failed" ||
-        existing.status !== "active" ||
-        existing.projectId !== project.id)
-    ) {
+    // The thread exists already when it failed (a restart) or waits in the queue (its start now).
+    const restart = existing?.bootstrap.status === "failed" && existing.status === "active"
+    const queued = fromQueue && existing?.status === "queued"
+    if (existing !== undefined && (!(restart || queued) || existing.projectId !== project.id)) {
       return yield* fail({
         reason: "conflict",
         threadId,

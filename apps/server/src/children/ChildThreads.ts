@@ -5,7 +5,7 @@
 // transport's check; what a child may be (limits, depth, autonomy) is admission's, in the writer.
 import { createHash } from "node:crypto"
 import {
-  type BootstrapResult,
+  type BootstrapAnswer,
   DEFAULT_WAIT_SECONDS,
   type ProjectId,
   SpindleError,
@@ -116,7 +116,7 @@ export class ChildThreads extends Context.Service<
       caller: Caller,
       request: ThreadMergeRequest
     ) => Effect.Effect<ThreadMergeResult, SpindleError>
-    /** Interrupts the child's running turn, and archives it when asked. */
+    /** Interrupts the child's running turn, and archives it when asked (a queued child always: it leaves the queue). */
     readonly stop: (
       caller: Caller,
       threadId: ThreadId,
@@ -227,7 +227,7 @@ export class ChildThreads extends Context.Service<
           const result = (yield* commands.dispatch(command, actor(caller), {
             await: "workspace",
             parent: { threadId: caller.threadId, worktreePath: parent?.workspace.worktreePath ?? null }
-          })) as BootstrapResult
+          })) as BootstrapAnswer
           const { sequence: _sequence, durationMs: _durationMs, ...output } = result
           return output satisfies ThreadStartOutput
         }).pipe(Effect.mapError((error) => inAgentTerms(error, input)))
@@ -336,7 +336,8 @@ export class ChildThreads extends Context.Service<
           // Answer how the turn really ended: it may complete before the interrupt reaches the agent.
           yield* watch.until(threadId, (t) => !hasLiveTurn(t, live.turnId), STOP_WAIT_SECONDS * 1000)
         }
-        const archived = archive && thread.status === "active"
+        // A queued child is taken out of the queue: archived, it never starts.
+        const archived = (archive || thread.status === "queued") && thread.status !== "archived"
         if (archived) {
           yield* commands.dispatch(
             { type: "thread.archive", commandId: `archive-${yield* randomHex(10)}`, threadId },

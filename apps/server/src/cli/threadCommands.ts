@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { accessSync, constants } from "node:fs"
 import { resolve } from "node:path"
-import type { BootstrapResult, ThreadId } from "@spindle/contracts"
+import type { BootstrapAnswer, BootstrapResult, ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model/readModel"
 import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
 import * as Command from "effect/cli/Command"
@@ -72,6 +72,12 @@ const start = Command.make(
       Flag.withDescription("Run the project's setup script (--no-setup: skip it)"),
       Flag.optional
     ),
+    queue: Flag.Boolean("queue").pipe(
+      Flag.withDescription(
+        "Past a limit (active threads, running turns), wait in the queue and start when a slot frees (default); --no-queue: refuse instead (exit 3)"
+      ),
+      Flag.optional
+    ),
     attach: Flag.String("attach").pipe(
       Flag.withDescription("An image or text file given with the first prompt (repeatable, up to 8)"),
       Flag.atLeast(0)
@@ -123,6 +129,7 @@ const start = Command.make(
             ...(worktree === undefined ? {} : { worktreePath: resolve(worktree) })
           },
           ...(opt(flags.setup) === undefined ? {} : { runSetupScript: opt(flags.setup) }),
+          ...(opt(flags.queue) === undefined ? {} : { queue: opt(flags.queue) }),
           // Read by the server, which runs as the same user on the same machine.
           ...(flags.attach.length === 0
             ? {}
@@ -158,11 +165,22 @@ const start = Command.make(
                     untilTurnRequested: status.providers === false
                   })
                 )
-          const result = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
+          const answer = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
             // A refused command (bad project, bad flag value) ends the command at once.
             Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress)))
-          )) as BootstrapResult
-          if (!json) for (const warning of result.warnings) writeErrorLine(`spindle: ! ${warning}`)
+          )) as BootstrapAnswer
+          if (!json) for (const warning of answer.warnings) writeErrorLine(`spindle: ! ${warning}`)
+          if (answer.turn.status === "queued") {
+            if (!json && "queue" in answer) {
+              writeErrorLine(
+                `Thread ${threadId} is ${answer.queue.message}. It starts when a slot frees; take it out of the queue with 'spindle thread stop ${threadId}'.`
+              )
+            }
+            // Followed, it goes on once it leaves the queue; else its queued state is the answer.
+            if (progress !== undefined) yield* failedTurn(yield* Fiber.join(progress), threadId)
+            return yield* client["thread.get"]({ threadId: threadId as ThreadId })
+          }
+          const result = answer as BootstrapResult
           if (result.turn.status === "not-started") {
             if (progress !== undefined)
               yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
@@ -179,6 +197,15 @@ const start = Command.make(
         )
       )
       if (json) return writeLine(flags.follow ? JSON.stringify(thread) : JSON.stringify(thread, null, 2))
+      if (thread.status === "queued" && thread.queue !== null) {
+        return writeLine(
+          [
+            `Queued thread ${thread.id}: position ${thread.queue.position}, waiting for ${thread.queue.waitsFor.kind} (limit ${thread.queue.waitsFor.limit})`,
+            `  follow it: spindle thread follow ${thread.id}`,
+            `  cancel it: spindle thread stop ${thread.id}`
+          ].join("\n")
+        )
+      }
       writeLine(
         flags.follow
           ? `✓ thread ${thread.id} (${thread.provider === "command" ? "command agent" : thread.runtimeMode}): turn ${thread.latestTurn?.status ?? "not started"} in ${thread.workspace.worktreePath}`

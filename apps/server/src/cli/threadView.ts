@@ -94,6 +94,11 @@ export const formatThread = (t: Thread, now = Date.now()) => {
   return [
     `${t.id}  ${t.title}`,
     `  project ${t.projectId}  status ${t.status}  bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}${t.parentThreadId === null ? "" : `  parent ${t.parentThreadId}`}`,
+    ...(t.status === "queued" && t.queue !== null
+      ? [
+          `  queued: position ${t.queue.position}, waiting for ${t.queue.waitsFor.kind} (limit ${t.queue.waitsFor.limit}) since ${t.queue.queuedAt}; cancel with 'spindle thread stop ${t.id}'`
+        ]
+      : []),
     `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
     `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${stalledFor(t, now)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
     ...(t.ports === null

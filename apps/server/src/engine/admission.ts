@@ -4,13 +4,7 @@
 // Pure; the rules for an agent's child (depth, children, autonomy) and for everyone (active
 // threads, bootstrap slots, running turns on the host, worktree binding, the queue's order) live
 // only here. A refusal that only a moment's limit causes says what the start may wait for.
-import {
-  type ProjectId,
-  type QueueWait,
-  SpindleError,
-  type Thread,
-  type ThreadId
-} from "@spindle/contracts"
+import { type ProjectId, type QueueWait, SpindleError, type Thread, type ThreadId } from "@spindle/contracts"
 import { hasLiveTurn, type ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
@@ -61,7 +55,9 @@ export interface Refusal {
 }
 
 const refuse = (fields: ConstructorParameters<typeof SpindleError>[0], wait?: QueueWait) =>
-  Result.fail<Refusal>(wait === undefined ? { error: new SpindleError(fields) } : { error: new SpindleError(fields), wait })
+  Result.fail<Refusal>(
+    wait === undefined ? { error: new SpindleError(fields) } : { error: new SpindleError(fields), wait }
+  )
 
 /** A limit's refusal says what to do, queued or not. */
 const OR_QUEUE = "Leave queue unset (it defaults to true) to wait in the queue instead"
