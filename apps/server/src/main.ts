@@ -181,8 +181,9 @@ const Startup = Layer.effectDiscard(
     yield* Effect.forkScoped(startup)
     yield* Effect.addFinalizer(() =>
       Effect.all([
-        // Agents first: their processes hold MCP streams the HTTP server would otherwise wait for.
-        providers.shutdown,
+        // The queue first (a turn ended by the shutdown starts nothing), then the agents: their
+        // processes hold MCP streams the HTTP server would otherwise wait for.
+        Effect.andThen(queue.stop, providers.shutdown),
         Effect.sync(() => rmSync(infoPath, { force: true })),
         Effect.logInfo("Spindle stopped")
       ])

@@ -16,14 +16,15 @@ import { startableQueued } from "../engine/admission.ts"
 import { Engine } from "../engine/Engine.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 
-/** Events after which a queued thread may be able to start. */
+/** Events after which a queued thread may be able to start (or the next one be sent). */
 const FREES_A_SLOT: ReadonlySet<string> = new Set([
   "thread.turn-ended",
   "thread.archived",
   "thread.deleted",
   "thread.bootstrap-failed",
   "thread.bootstrap-completed",
-  "thread.queued"
+  "thread.queued",
+  "thread.dequeued"
 ])
 
 export class StartQueue extends Context.Service<
@@ -31,6 +32,8 @@ export class StartQueue extends Context.Service<
   {
     /** Starts following the log (once the server is ready); sends what may start now at once. */
     readonly start: Effect.Effect<void>
+    /** Sends nothing more (shutdown: turns ending as agents stop must not start queued threads). */
+    readonly stop: Effect.Effect<void>
   }
 >()("spindle/queue/StartQueue") {
   static readonly layer = Layer.effect(
@@ -69,21 +72,28 @@ export class StartQueue extends Context.Service<
           Effect.withSpan("StartQueue.send", { attributes: { threadId } })
         )
 
+      let stopped = false
+
+      /**
+       * Sends the next queued thread that may start, one at a time: the next only once the one
+       * sent has left the queue (`thread.dequeued`), so they begin in the queue's order.
+       */
       const pump: Effect.Effect<void> = Effect.gen(function* () {
         const model = yield* engine.readModel
-        if (model.queue.length === 0) return
-        for (const threadId of startableQueued(model, limits)) {
-          if (sending.has(threadId)) continue
-          sending.add(threadId)
-          yield* Effect.forkIn(
-            send(threadId).pipe(
-              Effect.ensuring(Effect.sync(() => sending.delete(threadId))),
-              // A start that stayed queued (a slot taken meanwhile) is looked at again.
-              Effect.andThen(Effect.suspend(() => pump))
-            ),
-            scope
-          )
-        }
+        if (stopped || model.queue.length === 0) return
+        const queued = new Set(model.queue)
+        if ([...sending].some((threadId) => queued.has(threadId))) return
+        const next = startableQueued(model, limits)[0]
+        if (next === undefined || sending.has(next)) return
+        sending.add(next)
+        yield* Effect.forkIn(
+          send(next).pipe(
+            Effect.ensuring(Effect.sync(() => sending.delete(next))),
+            // One that stayed queued (a slot taken meanwhile) or failed lets the next be looked at.
+            Effect.andThen(Effect.suspend(() => pump))
+          ),
+          scope
+        )
       })
 
       const follow = (after: number) =>
@@ -106,7 +116,7 @@ export class StartQueue extends Context.Service<
         )
       }).pipe(Effect.withSpan("StartQueue.start"))
 
-      return { start }
+      return { start, stop: Effect.sync(() => (stopped = true)) }
     })
   )
 }
