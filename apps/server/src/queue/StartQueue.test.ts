@@ -2,7 +2,7 @@
 // repository and worktrees, and a command agent (a real child process) whose turn ends when the
 // test creates the file its prompt names, so the test decides when each turn ends and reads
 // everything else from the event log.
-import { writeFileSync } from "node:fs"
+import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { BootstrapAnswer, SpindleError, SpindleEvent, ThreadId } from "@spindle/contracts"
@@ -13,9 +13,11 @@ import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { Commands } from "../commands/Commands.ts"
 import { DEFAULT_LIMITS } from "../config/ServerConfig.ts"
+import { bootstrapWorld } from "../testing/bootstrap.ts"
 import { gitRepo, serverActor, tempDir, tempHome } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
 import { PROJECT, providersOn, providerWorld } from "../testing/providers.ts"
+import { StartQueue } from "./StartQueue.ts"
 
 /** An agent whose turn waits until the file its prompt names exists, then completes. */
 const heldAgent = {
@@ -224,5 +226,54 @@ describe("the start queue", () => {
         assert.strictEqual(peaks(events).maxTurns, 1)
       }),
     { timeout: 240_000 }
+  )
+
+  it.live(
+    "past the bootstrap limit: queued with its place; a retry answers it again; archive takes one out; the next starts when the slot frees",
+    () =>
+      Effect.gen(function* () {
+        const release = join(yield* tempDir(), "release")
+        const world = yield* bootstrapWorld({
+          setupScript: `while [ ! -f '${release}' ]; do sleep 0.05; done`,
+          limits: { bootstrapsPerProject: 1 }
+        })
+        yield* Context.get(world.context as Context.Context<StartQueue>, StartQueue).start
+        const slow = yield* Effect.forkChild(world.bootstrap("t1"))
+        yield* world.waitFor("t1", "thread.setup-started")
+        const t2 = (yield* world.bootstrap("t2")) as BootstrapAnswer
+        const t3 = (yield* world.bootstrap("t3")) as BootstrapAnswer
+        assert.isTrue(t2.turn.status === "queued" && "queue" in t2)
+        if (t2.turn.status !== "queued" || !("queue" in t2) || !("queue" in t3)) return
+        assert.deepStrictEqual(t2.queue, {
+          position: 1,
+          waitsFor: { kind: "bootstraps", limit: 1 },
+          message: "queued: 1st, waiting for a bootstrap slot in project p1 (1 of 1 in use)"
+        })
+        assert.strictEqual(t3.queue.position, 2)
+        // The same send again answers its place, and records nothing new.
+        const again = (yield* world.bootstrap("t2")) as BootstrapAnswer
+        assert.isTrue("queue" in again && again.queue.position === 1)
+        assert.deepStrictEqual(yield* world.eventTypes("t2"), ["thread.queued"])
+        // Archived while queued, t3 leaves the queue without ever starting.
+        yield* world.commands.dispatch(
+          { type: "thread.archive", commandId: "arch-t3", threadId: "t3" },
+          serverActor
+        )
+        const t3After = yield* world.engine.getThread("t3" as ThreadId)
+        assert.strictEqual(t3After?.status, "archived")
+        assert.isNull(t3After?.queue)
+        writeFileSync(release, "")
+        yield* Fiber.join(slow)
+        yield* world.waitFor("t2", "thread.bootstrap-completed")
+        const types = yield* world.eventTypes("t2")
+        assert.deepStrictEqual(types.slice(0, 2), ["thread.queued", "thread.dequeued"])
+        assert.include(types, "thread.turn-start-requested")
+        assert.deepStrictEqual(yield* world.eventTypes("t3"), ["thread.queued", "thread.archived"])
+        // Sent again once it ran, the start answers what it did.
+        const done = (yield* world.bootstrap("t2")) as BootstrapAnswer
+        assert.strictEqual(done.turn.status, "requested")
+        assert.isTrue(done.worktreePath !== null && existsSync(done.worktreePath))
+        assert.deepStrictEqual([...(yield* world.engine.readModel).queue], [])
+      })
   )
 })
