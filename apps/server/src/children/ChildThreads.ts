@@ -214,7 +214,8 @@ export class ChildThreads extends Context.Service<
                 ...(input.worktreePath === undefined ? {} : { worktreePath: input.worktreePath })
               },
               ...(input.runSetupScript === undefined ? {} : { runSetupScript: input.runSetupScript }),
-              ...(input.attachments === undefined ? {} : { attachments: input.attachments })
+              ...(input.attachments === undefined ? {} : { attachments: input.attachments }),
+              ...(input.queue === undefined ? {} : { queue: input.queue })
             }
           }
         })
