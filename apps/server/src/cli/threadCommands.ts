@@ -74,7 +74,7 @@ const start = Command.make(
     ),
     queue: Flag.Boolean("queue").pipe(
       Flag.withDescription(
-        "Past a limit (active threads, running turns), wait in the queue and start when a slot frees (default); --no-queue: refuse instead (exit 3)"
+        "Past a limit (active threads, running turns), wait in the queue and start when a slot frees (default); --no-queue: refuse instead (reason capacity, exit 1)"
       ),
       Flag.optional
     ),
