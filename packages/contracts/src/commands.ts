@@ -19,12 +19,13 @@ import {
   WorktreePoolSize
 } from "./project.ts"
 import { BootstrapStage, PortBlock, SetupStatus, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
-import { ApprovalDecision, ChildNotice, ProviderReport } from "./turns.ts"
+import { ApprovalDecision, ProviderReport } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
   IsoTimestamp,
   ModelName,
+  OnDone,
   Prompt,
   ProviderKind,
   RuntimeMode,
@@ -133,7 +134,9 @@ const threadSettings = {
   provider: Schema.optionalKey(ProviderKind),
   model: Schema.optionalKey(ModelName),
   runtimeMode: Schema.optionalKey(RuntimeMode),
-  interactionMode: Schema.optionalKey(InteractionMode)
+  interactionMode: Schema.optionalKey(InteractionMode),
+  /** For a child: what its end does for its parent (default: wake when an agent started it, else none). */
+  onDone: Schema.optionalKey(OnDone)
 }
 
 export const ThreadCreate = command("thread.create", {
@@ -299,7 +302,8 @@ export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   workspaceMode: WorkspaceMode,
   /** The checkout the thread binds to when it is known before the workspace step (existing_worktree, current_checkout). */
   worktreePath: Schema.NullOr(AbsolutePath),
-  runSetupScript: Schema.Boolean
+  runSetupScript: Schema.Boolean,
+  onDone: Schema.optionalKey(OnDone)
 }).annotate({ identifier: "ThreadBootstrapBegin" })
 
 export const ThreadWorkspaceRecord = command("thread.workspace.record", {
@@ -353,12 +357,6 @@ export const ThreadProviderRecord = command("thread.provider.record", {
   report: ProviderReport
 }).annotate({ identifier: "ThreadProviderRecord" })
 
-/** Tells a parent about one of its children. */
-export const ThreadChildNotify = command("thread.child.notify", {
-  threadId: ThreadId,
-  notice: ChildNotice
-}).annotate({ identifier: "ThreadChildNotify" })
-
 export const ThreadWorktreeRecord = command("thread.worktree.record", {
   threadId: ThreadId,
   cleanup: WorktreeCleanup
@@ -402,6 +400,17 @@ export const ThreadWarn = command("thread.warn", {
   warning: Schema.String
 }).annotate({ identifier: "ThreadWarn" })
 
+/**
+ * Wakes an idle parent for its children: a turn with `prompt`, its pending notices going with it.
+ * Nothing happens when the parent is busy, gone, archived, or past its wakes per hour.
+ */
+export const ThreadWake = command("thread.wake", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  prompt: Prompt,
+  noticeIds: Schema.Array(Schema.String)
+}).annotate({ identifier: "ThreadWake" })
+
 /** Records a merge of the thread's branch that ThreadMerge made. */
 export const ThreadMergeRecordCommand = command("thread.merge.record", {
   threadId: ThreadId,
@@ -417,14 +426,14 @@ export const InternalCommand = Schema.Union([
   ThreadBootstrapFail,
   ThreadBootstrapComplete,
   ThreadProviderRecord,
-  ThreadChildNotify,
   ThreadAttachmentsRecord,
   ThreadWorktreeRecord,
   ThreadWorktreeRestore,
   ThreadPortsAssign,
   ThreadIdleFlag,
   ThreadWarn,
-  ThreadMergeRecordCommand
+  ThreadMergeRecordCommand,
+  ThreadWake
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

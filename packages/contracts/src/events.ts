@@ -118,6 +118,13 @@ export const ThreadFlaggedIdle = event("thread.flagged-idle", { threadId: Thread
 /** Something Spindle refused to do with the thread, and why (shown with the thread). */
 export const ThreadWarned = event("thread.warned", { threadId: ThreadId, warning: Schema.String })
 
+/** Its children woke the idle thread: turn `turnId` was started for their notices. */
+export const ThreadWoken = event("thread.woken", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  noticeIds: Schema.Array(Schema.String)
+})
+
 /** The thread's branch was merged into another (thread.merge). */
 export const ThreadMerged = event("thread.merged", { threadId: ThreadId, merge: ThreadMergeRecord })
 
@@ -266,6 +273,7 @@ export const SpindleEvent = Schema.Union([
   ThreadFlaggedIdle,
   ThreadWarned,
   ThreadMerged,
+  ThreadWoken,
   ThreadWorkspacePrepared,
   ThreadSetupStarted,
   ThreadSetupCompleted,

@@ -15,6 +15,7 @@ import {
   MAX_TAG_LENGTH,
   MAX_TITLE_LENGTH,
   ModelName,
+  OnDone,
   Prompt,
   ProviderKind,
   RuntimeMode,
@@ -71,7 +72,7 @@ export const ThreadStartInput = Schema.Struct({
   pr: Schema.optionalKey(
     PullRequestNumber.annotate({
       description:
-        "Only for new_worktree, instead of branch and baseBranch: a pull request on the project's origin, checked out on a new branch."
+        "Only for new_worktree, not with branch or baseBranch: a pull request on origin, on a new branch."
     })
   ),
   baseBranchSource: Schema.optionalKey(
@@ -83,7 +84,7 @@ export const ThreadStartInput = Schema.Struct({
   includeUncommitted: Schema.optionalKey(
     Schema.Boolean.annotate({
       description:
-        "Only with baseBranchSource 'parent': also take your uncommitted changes (tracked and untracked, not ignored) as one commit; your files and index are untouched."
+        "Only with baseBranchSource 'parent': also take your uncommitted changes (not ignored files) as one commit; your files stay as they are."
     })
   ),
   runSetupScript: Schema.optionalKey(
@@ -113,6 +114,11 @@ export const ThreadStartInput = Schema.Struct({
       description: "default, or plan (the agent plans first); a plan thread's children plan too."
     })
   ),
+  onDone: Schema.optionalKey(
+    OnDone.annotate({
+      description: "wake (default): its end starts a turn for you if idle."
+    })
+  ),
   tags: Schema.optionalKey(
     Tags.annotate({
       description: `A JSON array of one-line strings of at most ${MAX_TAG_LENGTH} characters, e.g. ["auth","refactor"] (not a comma-separated string).`
@@ -125,7 +131,7 @@ export const ThreadStartInput = Schema.Struct({
   ),
   clientRequestId: Schema.optionalKey(
     ClientRequestId.annotate({
-      description: "A retry with the same clientRequestId returns the same thread."
+      description: "A retry with the same id returns the same thread."
     })
   )
 })

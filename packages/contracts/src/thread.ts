@@ -12,6 +12,7 @@ import {
   InteractionMode,
   IsoTimestamp,
   ModelName,
+  OnDone,
   ProviderKind,
   RuntimeMode,
   StoredTitle,
@@ -158,6 +159,10 @@ export const Thread = Schema.Struct({
   latestTurn: Schema.NullOr(ThreadTurn),
   /** Approval requests of the running turn that wait for an answer (thread.approval.respond). */
   pendingApprovals: added(Schema.Array(PendingApproval), []),
+  /** What its end does for its parent (values.ts OnDone); threads from before it was set: next-prompt. */
+  onDone: added(OnDone, "next-prompt"),
+  /** When its children last woke it (a turn started for them), newest last; the wake cap counts these. */
+  wokenAt: added(Schema.Array(IsoTimestamp), []),
   /** Notices about its children its agent has not been given yet (they go with its next prompt). */
   childNotices: added(Schema.Array(ChildNotice), []),
   /** Files given with the first prompt (Spindle's copies). */

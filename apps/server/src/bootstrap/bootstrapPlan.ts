@@ -57,6 +57,7 @@ export interface BootstrapPlan {
   readonly model: string | null
   readonly runtimeMode: Thread["runtimeMode"]
   readonly interactionMode: Thread["interactionMode"]
+  readonly onDone: Thread["onDone"]
   readonly mode: WorkspaceMode
   readonly workspace: WorkspacePlan
   readonly runSetupScript: boolean
@@ -322,6 +323,8 @@ export const planBootstrap = (
       model: model_,
       runtimeMode: request.runtimeMode ?? from?.runtimeMode ?? project.defaultRuntimeMode,
       interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
+      // An agent's child wakes it when done; a thread a person started tells no one.
+      onDone: request.onDone ?? (parent === undefined ? "none" : "wake"),
       mode,
       workspace,
       runSetupScript,

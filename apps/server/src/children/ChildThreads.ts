@@ -3,7 +3,6 @@
 // parent; several in one call), read what they produced, wait for them, send them a prompt, stop
 // them. Only its own children. Which rights the caller has (its token's capabilities) is the
 // transport's check; what a child may be (limits, depth, autonomy) is admission's, in the writer.
-import { createHash } from "node:crypto"
 import {
   type BootstrapResult,
   DEFAULT_WAIT_SECONDS,
@@ -25,6 +24,7 @@ import {
   TurnId
 } from "@spindle/contracts"
 import { hasLiveTurn } from "@spindle/read-model"
+import { hashId } from "@spindle/shared/hashId"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
 import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
@@ -46,9 +46,6 @@ export interface Caller {
   readonly projectId: ProjectId
   readonly providerSessionId: string
 }
-
-const hashId = (prefix: string, ...parts: Array<string>) =>
-  `${prefix}${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 20)}`
 
 const notAChild = (threadId: ThreadId) =>
   new SpindleError({
@@ -220,7 +217,8 @@ export class ChildThreads extends Context.Service<
                 ...(input.provider === undefined ? {} : { provider: input.provider }),
                 ...(input.model === undefined ? {} : { model: input.model }),
                 ...(input.runtimeMode === undefined ? {} : { runtimeMode: input.runtimeMode }),
-                ...(input.interactionMode === undefined ? {} : { interactionMode: input.interactionMode })
+                ...(input.interactionMode === undefined ? {} : { interactionMode: input.interactionMode }),
+                ...(input.onDone === undefined ? {} : { onDone: input.onDone })
               },
               workspace: {
                 mode,

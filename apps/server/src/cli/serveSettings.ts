@@ -356,7 +356,8 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
                 ? DEFAULT_LIMITS.activeThreadsPerProject
                 : parseLimit(threads.name, threads.value),
             spawnDepth: DEFAULT_LIMITS.spawnDepth,
-            childrenPerThread: DEFAULT_LIMITS.childrenPerThread
+            childrenPerThread: DEFAULT_LIMITS.childrenPerThread,
+            wakesPerHour: DEFAULT_LIMITS.wakesPerHour
           }
         }
       },

@@ -136,6 +136,8 @@ export const decideBootstrap = (
         warnings: [],
         agentNotices: [],
         merged: null,
+        onDone: command.onDone ?? "none",
+        wokenAt: [],
         deletedAt: null,
         createdAt: now,
         updatedAt: now,

@@ -237,7 +237,8 @@ describe("MCP t3_thread_start modes and retries", () => {
             bootstrapsPerProject: 16,
             activeThreadsPerProject: 200,
             spawnDepth: 1,
-            childrenPerThread: 2
+            childrenPerThread: 2,
+            wakesPerHour: 20
           }
         }
       })
