@@ -22,7 +22,8 @@ export const run = async (): Promise<BenchResult> => {
               activeThreadsPerProject: 10_000,
               spawnDepth: 3,
               childrenPerThread: 10_000,
-              runningTurns: Number.POSITIVE_INFINITY
+              runningTurns: Number.POSITIVE_INFINITY,
+              wakesPerHour: 20
             }
           }
         }),

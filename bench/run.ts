@@ -10,7 +10,8 @@ const scenarios: Record<string, () => Promise<BenchResult>> = {
   ws: async () => (await import("./ws.ts")).run(),
   mcp: async () => (await import("./mcp.ts")).run(),
   cli: async () => (await import("./cli.ts")).run(),
-  provider: async () => (await import("./provider.ts")).run()
+  provider: async () => (await import("./provider.ts")).run(),
+  merge: async () => (await import("./merge.ts")).run()
 }
 
 const requested = process.argv.slice(2)

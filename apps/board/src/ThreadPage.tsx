@@ -1,12 +1,13 @@
 // One thread: its state and workspace (path and ports, copyable), actions (follow-up turn,
 // interrupt, rerun setup, archive), approval requests with their buttons, the setup log as it
 // streams, the agent's items as they stream, its children as a tree, the diff against its base,
-// and the timeline of its events with who caused each.
+// merging it back (MergePanel.tsx), and the timeline of its events with who caused each.
 import type { Thread, ThreadDiff, ThreadId } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { useEffect, useMemo, useState } from "preact/hooks"
 import { useNow, useStore } from "./hooks.ts"
+import { MergePanel } from "./MergePanel.tsx"
 import {
   actorLabel,
   age,
@@ -435,6 +436,7 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
       </section>
 
       <DiffView store={store} threadId={threadId} />
+      <MergePanel store={store} thread={thread} />
 
       <section>
         <h3>Timeline {watched?.historyLoaded === false ? <span class="muted">loading…</span> : null}</h3>

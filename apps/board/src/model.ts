@@ -197,6 +197,10 @@ export const describeEvent = (event: SpindleEvent): string => {
     }
     case "thread.turn-stalled":
       return `turn stalled: no progress since ${new Date(event.payload.since).toLocaleTimeString()}`
+    case "thread.merged": {
+      const { merge } = event.payload
+      return `merged into ${merge.target} (${merge.strategy}): ${merge.files} file(s) +${merge.added} -${merge.removed}, now ${merge.commit.slice(0, 12)}`
+    }
     default:
       return event.type.replace(/^thread\./, "")
   }

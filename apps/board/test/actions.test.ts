@@ -1,9 +1,12 @@
 // The board's own actions, in a real Chromium against the real server: the new-thread form starts
 // a thread in a new worktree (it then shows that thread's page), and the page's archive button
 // archives it, removing its clean worktree; a child an agent started (through MCP, with its
-// thread's token) shows in its parent's children tree. What the server did is read back through
-// the CLI.
-import { existsSync } from "node:fs"
+// thread's token) shows in its parent's children tree; the merge panel previews, then merges, a
+// thread's commit into main and archives it. What the server did is read back through the CLI
+// and git.
+import { execFileSync } from "node:child_process"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -37,12 +40,20 @@ const show = async (home: string, id: string) => {
   return JSON.parse(shown.stdout) as ThreadJson
 }
 
+const git = (cwd: string, ...args: Array<string>) =>
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@spindle.invalid", ...args], {
+    cwd,
+    encoding: "utf8"
+  })
+
 describe("board actions", () => {
   let home: string
+  let repo: string
   beforeAll(async () => {
     home = tempDir("board-actions-")
     await startServer(home)
-    const added = await spindle(home, ["project", "add", await gitRepo(), "--id", "p1"])
+    repo = await gitRepo()
+    const added = await spindle(home, ["project", "add", repo, "--id", "p1"])
     assert.strictEqual(added.code, 0, added.stderr)
   })
   afterAll(cleanup)
@@ -140,6 +151,56 @@ describe("board actions", () => {
     assert.include(await children.textContent(), "turn requested")
     const shown = await show(home, childId)
     assert.strictEqual((shown as unknown as { parentThreadId: string }).parentThreadId, "parent")
+    await browser.close()
+  })
+
+  it("the merge panel previews, then merges a thread's commit into main and archives the thread", async () => {
+    const started = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--prompt",
+      "to merge",
+      "--thread-id",
+      "tomerge",
+      "--no-setup"
+    ])
+    assert.strictEqual(started.code, 0, started.stderr)
+    const worktree = (await show(home, "tomerge")).workspace.worktreePath!
+    writeFileSync(join(worktree, "merged.txt"), "from the thread\n")
+    git(worktree, "add", "merged.txt")
+    git(worktree, "commit", "--quiet", "-m", "the thread's work")
+    const mainBefore = git(repo, "rev-parse", "refs/heads/main").trim()
+
+    const browser = await launchBrowser()
+    const page = await signedInPage(browser, home)
+    await page.evaluate(() => {
+      location.hash = "#/thread/tomerge"
+    })
+    const panel = page.getByTestId("merge-panel")
+    await panel.waitFor({ timeout: 15_000 })
+    await panel.getByTestId("merge-preview").click()
+    await panel.getByTestId("merge-outcome").getByText("would apply cleanly").waitFor({ timeout: 15_000 })
+    assert.include(await panel.getByTestId("merge-outcome").textContent(), "merged.txt")
+    assert.strictEqual(
+      git(repo, "rev-parse", "refs/heads/main").trim(),
+      mainBefore,
+      "a preview writes nothing"
+    )
+
+    await panel.getByTestId("merge-strategy").selectOption("squash")
+    await panel.getByText("archive after").click()
+    await panel.getByTestId("merge").click()
+    await panel.getByTestId("merge-outcome").getByText("Merged").waitFor({ timeout: 15_000 })
+    await panel.getByTestId("last-merge").getByText("squash").waitFor({ timeout: 15_000 })
+    assert.strictEqual(
+      git(repo, "log", "-1", "--format=%s", "refs/heads/main").trim(),
+      "Squash thread tomerge (to merge) into main"
+    )
+    assert.strictEqual(readFileSync(join(repo, "merged.txt"), "utf8"), "from the thread\n")
+    const after = await show(home, "tomerge")
+    assert.strictEqual(after.status, "archived")
     await browser.close()
   })
 })

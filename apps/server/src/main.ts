@@ -24,8 +24,8 @@ import { BootstrapTurnStartDispatcher } from "./bootstrap/BootstrapTurnStartDisp
 import { crashPointsFromEnv } from "./bootstrap/CrashPoints.ts"
 import { SetupRunner } from "./bootstrap/SetupRunner.ts"
 import { StartupGate } from "./bootstrap/StartupGate.ts"
-import { ChildNotices } from "./children/ChildNotices.ts"
 import { ChildThreads } from "./children/ChildThreads.ts"
+import { ParentWakes } from "./children/ParentWakes.ts"
 import { ThreadMerge } from "./children/ThreadMerge.ts"
 import { Commands } from "./commands/Commands.ts"
 import {
@@ -80,7 +80,6 @@ export const prepareHome = (home: string) =>
 export const CoreLayer = (settings: ServerSettings) =>
   Layer.mergeAll(
     ChildThreads.layer,
-    ChildNotices.layer,
     BootstrapRecovery.layer,
     ArchiveRecovery.layer,
     ClientTokens.layer,
@@ -89,6 +88,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     Retention.layer,
     StartQueue.layer
   ).pipe(
+    Layer.provideMerge(ParentWakes.layer),
     Layer.provideMerge(ThreadMerge.layer),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
@@ -133,7 +133,7 @@ const Startup = Layer.effectDiscard(
     const gate = yield* StartupGate
     const tokens = yield* ClientTokens
     const providers = yield* ProviderService
-    const childNotices = yield* ChildNotices
+    const wakes = yield* ParentWakes
     const retention = yield* Retention
     const pool = yield* WorktreePool
     const queue = yield* StartQueue
@@ -145,10 +145,10 @@ const Startup = Layer.effectDiscard(
       yield* holdForTests
       yield* recovery.recover
       yield* archives.recover
-      // Sessions and turns a stopped server left behind are settled before anything new arrives
-      // (and their parents hear of it).
-      yield* childNotices.following
+      // Sessions and turns a stopped server left behind are settled before anything new arrives.
       yield* providers.activate(`${url}/mcp`)
+      // Children that ended while the server was down wake their parents now.
+      yield* wakes.start
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600
       })

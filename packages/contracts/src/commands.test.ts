@@ -64,6 +64,51 @@ describe("bootstrap workspace fields per mode", () => {
   })
 })
 
+describe("bootstrap workspace from a thread's present", () => {
+  it("accepts fromThread for new_worktree, with a branch and includeUncommitted", () => {
+    assert.isUndefined(firstIssue(turnStart({ mode: "new_worktree", fromThread: "t-1" })))
+    assert.isUndefined(
+      firstIssue(
+        turnStart({ mode: "new_worktree", fromThread: "t-1", branch: "b", includeUncommitted: true })
+      )
+    )
+  })
+
+  const refused: Array<[Record<string, unknown>, string, string]> = [
+    [
+      { mode: "new_worktree", fromThread: "t-1", baseBranch: "main" },
+      "fromThread",
+      "cannot be given with baseBranch"
+    ],
+    [
+      { mode: "new_worktree", fromThread: "t-1", fetchBase: true },
+      "fromThread",
+      "cannot be given with fetchBase"
+    ],
+    [{ mode: "new_worktree", fromThread: "t-1", pr: 4 }, "fromThread", "cannot be given with pr"],
+    [{ mode: "new_worktree", includeUncommitted: true }, "includeUncommitted", "give fromThread"],
+    [{ mode: "new_worktree", includeUncommitted: false }, "includeUncommitted", "give fromThread"],
+    [
+      { mode: "current_checkout", fromThread: "t-1" },
+      "fromThread",
+      "does not apply to mode current_checkout"
+    ],
+    [
+      { mode: "existing_worktree", worktreePath: "/w", includeUncommitted: true },
+      "includeUncommitted",
+      "does not apply to mode existing_worktree"
+    ],
+    [{ mode: "new_worktree", fromThread: "../etc" }, "fromThread", ""]
+  ]
+  for (const [workspace, field, said] of refused) {
+    it(`refuses ${JSON.stringify(workspace)}, naming ${field}`, () => {
+      const issue = firstIssue(turnStart(workspace))
+      assert.strictEqual(issue?.path, `bootstrap.workspace.${field}`)
+      assert.include(issue?.message, said)
+    })
+  }
+})
+
 describe("BranchName", () => {
   it("refuses option-like, blank-led and control-character names with one flat pattern", () => {
     const decode = Schema.decodeUnknownExit(BranchName)

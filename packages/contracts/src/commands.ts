@@ -5,6 +5,7 @@ import * as Schema from "effect/Schema"
 import { Attachments, ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { ThreadMergeRecord } from "./merge.ts"
 import {
   AgentCommand,
   AgentEnv,
@@ -18,12 +19,13 @@ import {
   WorktreePoolSize
 } from "./project.ts"
 import { BootstrapStage, PortBlock, SetupStatus, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
-import { ApprovalDecision, ChildNotice, ProviderReport } from "./turns.ts"
+import { ApprovalDecision, ProviderReport } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
   IsoTimestamp,
   ModelName,
+  OnDone,
   Prompt,
   ProviderKind,
   RuntimeMode,
@@ -33,7 +35,14 @@ import {
   Title,
   WorkspaceMode
 } from "./values.ts"
-import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./workspaceInput.ts"
+import {
+  BaseRef,
+  BranchName,
+  fieldsForMode,
+  fromThreadAlone,
+  PullRequestNumber,
+  prAlone
+} from "./workspaceInput.ts"
 
 const command = <const T extends string, const F extends Schema.Struct.Fields>(type: T, fields: F) =>
   Schema.Struct({ type: Schema.Literal(type), commandId: CommandId, ...fields })
@@ -125,7 +134,9 @@ const threadSettings = {
   provider: Schema.optionalKey(ProviderKind),
   model: Schema.optionalKey(ModelName),
   runtimeMode: Schema.optionalKey(RuntimeMode),
-  interactionMode: Schema.optionalKey(InteractionMode)
+  interactionMode: Schema.optionalKey(InteractionMode),
+  /** For a child: what its end does for its parent (default: wake when an agent started it, else none). */
+  onDone: Schema.optionalKey(OnDone)
 }
 
 export const ThreadCreate = command("thread.create", {
@@ -156,14 +167,43 @@ export const BootstrapRequest = Schema.Struct({
     /** Required for `existing_worktree`: a worktree registered in the project's repository. */
     worktreePath: Schema.optionalKey(AbsolutePath),
     /** For `new_worktree`: start from this pull request's head, fetched from origin (not with branch or baseBranch). */
-    pr: Schema.optionalKey(PullRequestNumber)
+    pr: Schema.optionalKey(PullRequestNumber),
+    /**
+     * For `new_worktree`: start from this thread's present, its HEAD (an active thread of the same
+     * project, with a worktree; an agent may name only its own thread). Not with baseBranch,
+     * fetchBase or pr.
+     */
+    fromThread: Schema.optionalKey(ThreadId),
+    /**
+     * With fromThread: also its uncommitted changes (tracked and untracked, not ignored), as one
+     * commit on top of its HEAD that the new branch starts at; its index and files are not touched.
+     */
+    includeUncommitted: Schema.optionalKey(Schema.Boolean)
   }).check(
     fieldsForMode({
       new_worktree: { refused: ["worktreePath"] },
-      existing_worktree: { refused: ["branch", "baseBranch", "fetchBase", "pr"], required: ["worktreePath"] },
-      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "fetchBase", "pr"] }
+      existing_worktree: {
+        refused: ["branch", "baseBranch", "fetchBase", "pr", "fromThread", "includeUncommitted"],
+        required: ["worktreePath"]
+      },
+      current_checkout: {
+        refused: [
+          "worktreePath",
+          "branch",
+          "baseBranch",
+          "fetchBase",
+          "pr",
+          "fromThread",
+          "includeUncommitted"
+        ]
+      }
     }),
-    prAlone(["branch", "baseBranch", "fetchBase"])
+    prAlone(["branch", "baseBranch", "fetchBase"]),
+    fromThreadAlone("fromThread", (workspace) => workspace.fromThread !== undefined, [
+      "baseBranch",
+      "fetchBase",
+      "pr"
+    ])
   ),
   /** Default: true for `new_worktree`, false otherwise. */
   runSetupScript: Schema.optionalKey(Schema.Boolean),
@@ -282,7 +322,8 @@ export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   /** When given, a start past a limit is queued with this request instead of refused. */
   queue: Schema.optionalKey(QueuedStart),
   /** The queued thread of this id is started from the queue (it leaves it, or stays when still full). */
-  fromQueue: Schema.optionalKey(Schema.Boolean)
+  fromQueue: Schema.optionalKey(Schema.Boolean),
+  onDone: Schema.optionalKey(OnDone)
 }).annotate({ identifier: "ThreadBootstrapBegin" })
 
 export const ThreadWorkspaceRecord = command("thread.workspace.record", {
@@ -336,12 +377,6 @@ export const ThreadProviderRecord = command("thread.provider.record", {
   report: ProviderReport
 }).annotate({ identifier: "ThreadProviderRecord" })
 
-/** Tells a parent about one of its children. */
-export const ThreadChildNotify = command("thread.child.notify", {
-  threadId: ThreadId,
-  notice: ChildNotice
-}).annotate({ identifier: "ThreadChildNotify" })
-
 export const ThreadWorktreeRecord = command("thread.worktree.record", {
   threadId: ThreadId,
   cleanup: WorktreeCleanup
@@ -385,6 +420,23 @@ export const ThreadWarn = command("thread.warn", {
   warning: Schema.String
 }).annotate({ identifier: "ThreadWarn" })
 
+/**
+ * Wakes an idle parent for its children: a turn with `prompt`, its pending notices going with it.
+ * Nothing happens when the parent is busy, gone, archived, or past its wakes per hour.
+ */
+export const ThreadWake = command("thread.wake", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  prompt: Prompt,
+  noticeIds: Schema.Array(Schema.String)
+}).annotate({ identifier: "ThreadWake" })
+
+/** Records a merge of the thread's branch that ThreadMerge made. */
+export const ThreadMergeRecordCommand = command("thread.merge.record", {
+  threadId: ThreadId,
+  merge: ThreadMergeRecord
+}).annotate({ identifier: "ThreadMergeRecordCommand" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -394,13 +446,14 @@ export const InternalCommand = Schema.Union([
   ThreadBootstrapFail,
   ThreadBootstrapComplete,
   ThreadProviderRecord,
-  ThreadChildNotify,
   ThreadAttachmentsRecord,
   ThreadWorktreeRecord,
   ThreadWorktreeRestore,
   ThreadPortsAssign,
   ThreadIdleFlag,
-  ThreadWarn
+  ThreadWarn,
+  ThreadMergeRecordCommand,
+  ThreadWake
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

@@ -6,6 +6,7 @@ import { ThreadAttachment } from "./attachments.ts"
 import { QueuedStart } from "./commands.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
+import { ThreadMergeRecord } from "./merge.ts"
 import {
   AgentCommand,
   AgentEnv,
@@ -143,6 +144,16 @@ export const ThreadFlaggedIdle = event("thread.flagged-idle", { threadId: Thread
 
 /** Something Spindle refused to do with the thread, and why (shown with the thread). */
 export const ThreadWarned = event("thread.warned", { threadId: ThreadId, warning: Schema.String })
+
+/** Its children woke the idle thread: turn `turnId` was started for their notices. */
+export const ThreadWoken = event("thread.woken", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  noticeIds: Schema.Array(Schema.String)
+})
+
+/** The thread's branch was merged into another (thread.merge). */
+export const ThreadMerged = event("thread.merged", { threadId: ThreadId, merge: ThreadMergeRecord })
 
 export const ThreadWorkspacePrepared = event("thread.workspace-prepared", {
   threadId: ThreadId,
@@ -290,6 +301,8 @@ export const SpindleEvent = Schema.Union([
   ThreadPortsAssigned,
   ThreadFlaggedIdle,
   ThreadWarned,
+  ThreadMerged,
+  ThreadWoken,
   ThreadWorkspacePrepared,
   ThreadSetupStarted,
   ThreadSetupCompleted,

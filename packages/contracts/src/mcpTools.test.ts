@@ -92,11 +92,48 @@ describe("ThreadStartInput", () => {
       "branch",
       "baseBranch",
       "baseBranchSource",
+      "includeUncommitted",
       "tags"
     ]) {
       assert.isString(properties[name]?.description, name)
     }
   })
+})
+
+describe("ThreadStartInput from the caller's present", () => {
+  it("takes baseBranchSource parent, with includeUncommitted and a branch", () => {
+    for (const input of [
+      { prompt: "go", baseBranchSource: "parent" },
+      { prompt: "go", baseBranchSource: "parent", includeUncommitted: true, branch: "b" }
+    ]) {
+      assert.isUndefined(firstIssue(ThreadStartInput, input), JSON.stringify(input))
+    }
+  })
+
+  const refused: Array<[Record<string, unknown>, string, string]> = [
+    [{ includeUncommitted: true }, "includeUncommitted", "give baseBranchSource"],
+    [{ baseBranchSource: "source", includeUncommitted: true }, "includeUncommitted", "give baseBranchSource"],
+    [
+      { baseBranchSource: "parent", baseBranch: "main" },
+      "baseBranchSource",
+      "applies only without baseBranch"
+    ],
+    [{ baseBranchSource: "parent", pr: 2 }, "baseBranchSource", "cannot be given with pr"],
+    [{ pr: 2, includeUncommitted: true }, "includeUncommitted", "cannot be given with pr"],
+    [{ mode: "current_checkout", includeUncommitted: true }, "includeUncommitted", "current_checkout"],
+    [
+      { mode: "existing_worktree", worktreePath: "/w", baseBranchSource: "parent" },
+      "baseBranchSource",
+      "existing_worktree"
+    ]
+  ]
+  for (const [fields, field, said] of refused) {
+    it(`refuses ${JSON.stringify(fields)}, naming ${field}`, () => {
+      const issue = firstIssue(ThreadStartInput, { prompt: "go", ...fields })
+      assert.strictEqual(issue?.path, field)
+      assert.include(issue?.message, said)
+    })
+  }
 })
 
 describe("ThreadListInput", () => {

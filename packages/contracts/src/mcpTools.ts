@@ -15,6 +15,7 @@ import {
   MAX_TAG_LENGTH,
   MAX_TITLE_LENGTH,
   ModelName,
+  OnDone,
   Prompt,
   ProviderKind,
   RuntimeMode,
@@ -22,7 +23,14 @@ import {
   Title,
   WorkspaceMode
 } from "./values.ts"
-import { BaseRef, BranchName, fieldsForMode, PullRequestNumber, prAlone } from "./workspaceInput.ts"
+import {
+  BaseRef,
+  BranchName,
+  fieldsForMode,
+  fromThreadAlone,
+  PullRequestNumber,
+  prAlone
+} from "./workspaceInput.ts"
 
 export const ClientRequestId = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u, {
@@ -64,13 +72,19 @@ export const ThreadStartInput = Schema.Struct({
   pr: Schema.optionalKey(
     PullRequestNumber.annotate({
       description:
-        "Only for new_worktree, instead of branch and baseBranch: a pull request on the project's origin, checked out on a new branch."
+        "Only for new_worktree, not with branch or baseBranch: a pull request on origin, on a new branch."
     })
   ),
   baseBranchSource: Schema.optionalKey(
-    Schema.Literals(["default", "source"]).annotate({
+    Schema.Literals(["default", "source", "parent"]).annotate({
       description:
-        "Only for new_worktree without baseBranch: 'source' starts from your branch, 'default' (default) from the project's default branch."
+        "Only for new_worktree without baseBranch: 'source' starts from your branch, 'parent' from your HEAD now, 'default' (default) from the project's default branch."
+    })
+  ),
+  includeUncommitted: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "Only with baseBranchSource 'parent': also take your uncommitted changes (not ignored files) as one commit; your files stay as they are."
     })
   ),
   runSetupScript: Schema.optionalKey(
@@ -100,6 +114,11 @@ export const ThreadStartInput = Schema.Struct({
       description: "default, or plan (the agent plans first); a plan thread's children plan too."
     })
   ),
+  onDone: Schema.optionalKey(
+    OnDone.annotate({
+      description: "wake (default): its end starts a turn for you if idle."
+    })
+  ),
   tags: Schema.optionalKey(
     Tags.annotate({
       description: `A JSON array of one-line strings of at most ${MAX_TAG_LENGTH} characters, e.g. ["auth","refactor"] (not a comma-separated string).`
@@ -112,7 +131,7 @@ export const ThreadStartInput = Schema.Struct({
   ),
   clientRequestId: Schema.optionalKey(
     ClientRequestId.annotate({
-      description: "A retry with the same clientRequestId returns the same thread."
+      description: "A retry with the same id returns the same thread."
     })
   ),
   queue: Schema.optionalKey(
@@ -126,12 +145,15 @@ export const ThreadStartInput = Schema.Struct({
     fieldsForMode({
       new_worktree: { refused: ["worktreePath"] },
       existing_worktree: {
-        refused: ["branch", "baseBranch", "baseBranchSource", "pr"],
+        refused: ["branch", "baseBranch", "baseBranchSource", "pr", "includeUncommitted"],
         required: ["worktreePath"]
       },
-      current_checkout: { refused: ["worktreePath", "branch", "baseBranch", "baseBranchSource", "pr"] }
+      current_checkout: {
+        refused: ["worktreePath", "branch", "baseBranch", "baseBranchSource", "pr", "includeUncommitted"]
+      }
     }),
-    prAlone(["branch", "baseBranch", "baseBranchSource"]),
+    prAlone(["branch", "baseBranch", "baseBranchSource", "includeUncommitted"]),
+    fromThreadAlone("baseBranchSource", (input) => input.baseBranchSource === "parent", []),
     Schema.makeFilter((input: { readonly baseBranch?: string; readonly baseBranchSource?: string }) =>
       input.baseBranch !== undefined && input.baseBranchSource !== undefined
         ? {

@@ -5,12 +5,14 @@ import { AgentNotice } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { ThreadMergeRecord } from "./merge.ts"
 import { ChildNotice, PendingApproval, SessionStatus, TokenUsage, TurnStatus } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
   IsoTimestamp,
   ModelName,
+  OnDone,
   ProviderKind,
   RuntimeMode,
   StoredTitle,
@@ -180,6 +182,10 @@ export const Thread = Schema.Struct({
   latestTurn: Schema.NullOr(ThreadTurn),
   /** Approval requests of the running turn that wait for an answer (thread.approval.respond). */
   pendingApprovals: added(Schema.Array(PendingApproval), []),
+  /** What its end does for its parent (values.ts OnDone); threads from before it was set: next-prompt. */
+  onDone: added(OnDone, "next-prompt"),
+  /** When its children last woke it (a turn started for them), newest last; the wake cap counts these. */
+  wokenAt: added(Schema.Array(IsoTimestamp), []),
   /** Notices about its children its agent has not been given yet (they go with its next prompt). */
   childNotices: added(Schema.Array(ChildNotice), []),
   /** Files given with the first prompt (Spindle's copies). */
@@ -197,6 +203,8 @@ export const Thread = Schema.Struct({
   warnings: added(Schema.Array(Schema.String), []),
   /** The latest errors and warnings its agent reported (MAX_AGENT_NOTICES at most), oldest first. */
   agentNotices: added(Schema.Array(AgentNotice), []),
+  /** Its latest merge into another branch (thread.merge); null until it is merged. */
+  merged: added(Schema.NullOr(ThreadMergeRecord), null),
   /** Deleted threads are hidden from lists; their events stay in the log. */
   deletedAt: added(Schema.NullOr(IsoTimestamp), null),
   /** Set while the thread is queued (status `queued`): its place and what it waits for. */

@@ -131,7 +131,13 @@ export type ApprovalOutcome = typeof ApprovalOutcome.Type
 export const ChildNotice = Schema.Struct({
   noticeId: Schema.String,
   childThreadId: Schema.String,
-  kind: Schema.Literals(["turn-completed", "turn-failed", "turn-interrupted", "needs-approval"]),
+  kind: Schema.Literals([
+    "turn-completed",
+    "turn-failed",
+    "turn-interrupted",
+    "bootstrap-failed",
+    "needs-approval"
+  ]),
   /** One paragraph for the parent's agent: what happened and what it can do. */
   text: Schema.String,
   at: IsoTimestamp

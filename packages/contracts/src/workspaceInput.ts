@@ -92,3 +92,33 @@ export const fieldsForMode = <K extends string>(
       return undefined
     }
   )
+
+/**
+ * Starting from a thread's present names the new branch's start by itself: a base, a pull request
+ * or a fetch is refused with it, naming `from` (the field that asks for it: `fromThread`, or the
+ * tool's `baseBranchSource`), and `includeUncommitted` is refused without it.
+ */
+export const fromThreadAlone = <K extends string>(
+  from: string,
+  startsFromThread: (value: { readonly [key: string]: unknown }) => boolean,
+  others: ReadonlyArray<K>
+) =>
+  Schema.makeFilter(
+    (value: { readonly includeUncommitted?: boolean | undefined } & { readonly [k in K]?: unknown }) => {
+      if (!startsFromThread(value)) {
+        return value.includeUncommitted === undefined
+          ? undefined
+          : {
+              path: ["includeUncommitted"],
+              issue: `applies only when starting from a thread's present (${from}); give ${from}, or leave includeUncommitted out`
+            }
+      }
+      const clash = others.find((field) => value[field] !== undefined)
+      return clash === undefined
+        ? undefined
+        : {
+            path: [from],
+            issue: `cannot be given with ${clash}: the new branch starts at the thread's HEAD (plus its uncommitted changes when asked). Give either ${from} or ${clash}.`
+          }
+    }
+  )

@@ -9,6 +9,9 @@ import { type ReadModel, threadOfEvent } from "./readModel.ts"
 /** The latest warnings a thread keeps. */
 const MAX_WARNINGS = 20
 
+/** The latest wakes a thread keeps: more than any wakes-per-hour cap may allow. */
+export const MAX_WAKES_KEPT = 100
+
 const updateThread = (
   model: ReadModel,
   event: SpindleEvent & { readonly payload: { readonly threadId: Thread["id"] } },
@@ -161,6 +164,13 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         ...thread,
         warnings: [...thread.warnings, event.payload.warning].slice(-MAX_WARNINGS)
       }))
+    case "thread.woken":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        wokenAt: [...thread.wokenAt, event.occurredAt].slice(-MAX_WAKES_KEPT)
+      }))
+    case "thread.merged":
+      return updateThread(model, event, (thread) => ({ ...thread, merged: event.payload.merge }))
     case "thread.workspace-prepared":
       return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
     case "thread.setup-started":

@@ -1,7 +1,8 @@
 // Step 1 of a bootstrap: check everything before any side effect and turn the request into a
 // plan the dispatcher carries out (and step 3's workspace from that plan). Reads only (git
 // queries, the read model); a bootstrap that fails here has changed nothing on disk or in the
-// database. Limits and rights are not checked here but by admission, in the single writer.
+// database. One exception: a start from a thread's present snapshots that thread here (objects
+// in the repository's store, no ref), after every refusal of the request itself. Limits and rights are not checked here but by admission, in the single writer.
 import {
   type BootstrapRequest,
   type Project,
@@ -26,6 +27,7 @@ import type { WorktreePool } from "../pool/WorktreePool.ts"
 import { branchRewrittenWarning } from "../setup/setupApproval.ts"
 import { resolveSetupScript } from "../setup/setupSource.ts"
 import { type PreparedAttachment, readAttachments } from "./attachments.ts"
+import { checkFromThread, snapshotBase, withStartLine } from "./fromThread.ts"
 
 export type BootstrapCommand = typeof ThreadTurnStart.Type & { readonly bootstrap: BootstrapRequest }
 
@@ -55,6 +57,7 @@ export interface BootstrapPlan {
   readonly model: string | null
   readonly runtimeMode: Thread["runtimeMode"]
   readonly interactionMode: Thread["interactionMode"]
+  readonly onDone: Thread["onDone"]
   readonly mode: WorkspaceMode
   readonly workspace: WorkspacePlan
   readonly runSetupScript: boolean
@@ -88,6 +91,14 @@ export const titleFromPrompt = (prompt: string) => {
 const gitFailure = (field: string) => (error: GitError) => Effect.fail(toSpindleError(error, field))
 
 const fail = (fields: ConstructorParameters<typeof SpindleError>[0]) => Effect.fail(new SpindleError(fields))
+
+/** An agent asked for setup on files an agent may have written. */
+const setupRefused = (project: Project) =>
+  fail({
+    reason: "forbidden",
+    field: "runSetupScript",
+    message: `An agent's thread may run the setup script only in a new worktree from the default branch${project.defaultBranch === null ? "" : ` (${project.defaultBranch})`}, since the script runs outside the sandbox on files the agent may have written. Leave runSetupScript out, or ask the user to run 'spindle setup rerun' once they trust the checkout.`
+  })
 
 export const planBootstrap = (
   services: PlanServices,
@@ -141,6 +152,25 @@ export const planBootstrap = (
     const warnings: Array<string> = []
     const repo = project.workspaceRoot
     const { repositories } = services
+    // The thread to start from, checked here; its snapshot (objects, no ref) is taken in the
+    // workspace's plan below, once the branch is checked; after it only a failing git can stop the plan.
+    const fromThread =
+      bootstrap.workspace.fromThread === undefined
+        ? undefined
+        : yield* checkFromThread(
+            model,
+            project,
+            {
+              fromThread: bootstrap.workspace.fromThread,
+              includeUncommitted: bootstrap.workspace.includeUncommitted === true
+            },
+            parent,
+            prompt
+          )
+    if (fromThread !== undefined && parent !== undefined && bootstrap.runSetupScript === true) {
+      return yield* setupRefused(project)
+    }
+    let startLine: string | undefined
 
     const workspace: WorkspacePlan = yield* Effect.gen(function* () {
       switch (mode) {
@@ -172,6 +202,11 @@ export const planBootstrap = (
                     : `Branch ${branch} is already checked out in ${holder.path}. Use mode existing_worktree with that path, or choose another branch name.`
               })
             }
+          }
+          if (fromThread !== undefined) {
+            const start = yield* snapshotBase(repositories, project, fromThread, threadId)
+            startLine = start.line
+            return { mode, branch, base: start.base, initSubmodules: project.initSubmodules } as const
           }
           if (pr !== undefined) {
             // Fetched into FETCH_HEAD only: a failure here leaves nothing behind.
@@ -254,16 +289,16 @@ export const planBootstrap = (
         workspace.base.name !== project.defaultBranch)
     let runSetupScript = bootstrap.runSetupScript ?? mode === "new_worktree"
     if (agentTree && runSetupScript) {
-      if (bootstrap.runSetupScript === true) {
-        return yield* fail({
-          reason: "forbidden",
-          field: "runSetupScript",
-          message: `An agent's thread may run the setup script only in a new worktree from the default branch${project.defaultBranch === null ? "" : ` (${project.defaultBranch})`}, since the script runs outside the sandbox on files the agent may have written. Leave runSetupScript out, or ask the user to run 'spindle setup rerun' once they trust the checkout.`
-        })
-      }
+      if (bootstrap.runSetupScript === true) return yield* setupRefused(project)
       runSetupScript = false
       warnings.push(
         "Setup was not run: this workspace holds files an agent chose (its checkout or its branch), and the setup script runs outside the sandbox. Run 'spindle setup rerun <thread>' once you trust it."
+      )
+    } else if (fromThread !== undefined && bootstrap.runSetupScript === undefined && runSetupScript) {
+      // A person starting from a thread's present gets its agent's files: setup runs only when asked.
+      runSetupScript = false
+      warnings.push(
+        `Setup was not run: this worktree starts from thread ${fromThread.thread.id}'s present, files its agent wrote, and the setup script runs outside the sandbox. Ask for it (runSetupScript, --setup) to run it anyway, or run 'spindle setup rerun ${threadId}' once you trust them.`
       )
     }
 
@@ -287,11 +322,13 @@ export const planBootstrap = (
       model: model_,
       runtimeMode: request.runtimeMode ?? from?.runtimeMode ?? project.defaultRuntimeMode,
       interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
+      // An agent's child wakes it when done; a thread a person started tells no one.
+      onDone: request.onDone ?? (parent === undefined ? "none" : "wake"),
       mode,
       workspace,
       runSetupScript,
       onSetupFailure: bootstrap.onSetupFailure ?? "stop",
-      prompt,
+      prompt: startLine === undefined ? prompt : withStartLine(startLine, prompt),
       turnId: command.turnId ?? TurnId.make(command.commandId),
       warnings,
       attachments

@@ -219,6 +219,7 @@ export const makeBootstrapRun = (services: RunServices) => {
             model: plan.model,
             runtimeMode: plan.runtimeMode,
             interactionMode: plan.interactionMode,
+            onDone: plan.onDone,
             workspaceMode: plan.mode,
             worktreePath: claimed,
             runSetupScript: plan.runSetupScript,

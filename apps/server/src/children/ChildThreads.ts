@@ -3,7 +3,6 @@
 // parent; several in one call), read what they produced, wait for them, send them a prompt, stop
 // them. Only its own children. Which rights the caller has (its token's capabilities) is the
 // transport's check; what a child may be (limits, depth, autonomy) is admission's, in the writer.
-import { createHash } from "node:crypto"
 import {
   type BootstrapAnswer,
   DEFAULT_WAIT_SECONDS,
@@ -25,6 +24,7 @@ import {
   TurnId
 } from "@spindle/contracts"
 import { hasLiveTurn } from "@spindle/read-model"
+import { hashId } from "@spindle/shared/hashId"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
 import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
@@ -46,9 +46,6 @@ export interface Caller {
   readonly projectId: ProjectId
   readonly providerSessionId: string
 }
-
-const hashId = (prefix: string, ...parts: Array<string>) =>
-  `${prefix}${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 20)}`
 
 const notAChild = (threadId: ThreadId) =>
   new SpindleError({
@@ -74,15 +71,29 @@ const busyForAgent = (thread: Thread, error: SpindleError): SpindleError =>
  * An agent names its retries with clientRequestId, never a commandId: a conflict on the command
  * derived from it is told in those words.
  */
-const inAgentTerms = (error: SpindleError, input: ThreadStartInput): SpindleError =>
-  error.reason === "conflict" && input.clientRequestId !== undefined && error.message.startsWith("commandId ")
-    ? new SpindleError({
-        reason: "conflict",
-        field: "clientRequestId",
-        ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
-        message: `clientRequestId ${input.clientRequestId} was already used by this thread for a different t3_thread_start (another prompt or other settings). Repeat the same call to get the same thread, or use a new clientRequestId for a new one.`
-      })
-    : error
+const inAgentTerms = (error: SpindleError, input: ThreadStartInput): SpindleError => {
+  if (
+    error.reason === "conflict" &&
+    input.clientRequestId !== undefined &&
+    error.message.startsWith("commandId ")
+  ) {
+    return new SpindleError({
+      reason: "conflict",
+      field: "clientRequestId",
+      ...(error.threadId === undefined ? {} : { threadId: error.threadId }),
+      message: `clientRequestId ${input.clientRequestId} was already used by this thread for a different t3_thread_start (another prompt or other settings). Repeat the same call to get the same thread, or use a new clientRequestId for a new one.`
+    })
+  }
+  const field = error.field === undefined ? undefined : AGENT_FIELDS[error.field]
+  // `message` is not an own field of an error: given again, as the dispatcher does.
+  return field === undefined ? error : new SpindleError({ ...error, message: error.message, field })
+}
+
+/** The bootstrap's fields an agent set under another name in t3_thread_start. */
+const AGENT_FIELDS: Readonly<Record<string, string>> = {
+  "bootstrap.workspace.fromThread": "baseBranchSource",
+  "bootstrap.workspace.includeUncommitted": "includeUncommitted"
+}
 
 export class ChildThreads extends Context.Service<
   ChildThreads,
@@ -179,8 +190,10 @@ export class ChildThreads extends Context.Service<
         Effect.gen(function* () {
           const project = yield* engine.getProject(caller.projectId)
           const mode = input.mode ?? "new_worktree"
+          // From its present: the bootstrap reads its HEAD (and its uncommitted changes when asked).
+          const fromParent = mode === "new_worktree" && input.baseBranchSource === "parent"
           const baseBranch =
-            mode !== "new_worktree" || input.pr !== undefined
+            mode !== "new_worktree" || input.pr !== undefined || fromParent
               ? undefined
               : (input.baseBranch ??
                 (input.baseBranchSource === "source" ? parent?.workspace.branch : undefined) ??
@@ -204,13 +217,18 @@ export class ChildThreads extends Context.Service<
                 ...(input.provider === undefined ? {} : { provider: input.provider }),
                 ...(input.model === undefined ? {} : { model: input.model }),
                 ...(input.runtimeMode === undefined ? {} : { runtimeMode: input.runtimeMode }),
-                ...(input.interactionMode === undefined ? {} : { interactionMode: input.interactionMode })
+                ...(input.interactionMode === undefined ? {} : { interactionMode: input.interactionMode }),
+                ...(input.onDone === undefined ? {} : { onDone: input.onDone })
               },
               workspace: {
                 mode,
                 ...(input.branch === undefined ? {} : { branch: input.branch }),
                 ...(input.pr === undefined ? {} : { pr: input.pr }),
                 ...(baseBranch === undefined ? {} : { baseBranch }),
+                ...(fromParent ? { fromThread: caller.threadId } : {}),
+                ...(input.includeUncommitted === undefined
+                  ? {}
+                  : { includeUncommitted: input.includeUncommitted }),
                 ...(input.worktreePath === undefined ? {} : { worktreePath: input.worktreePath })
               },
               ...(input.runSetupScript === undefined ? {} : { runSetupScript: input.runSetupScript }),
@@ -353,7 +371,7 @@ export class ChildThreads extends Context.Service<
 
       const merge = Effect.fn("ChildThreads.merge")(function* (caller: Caller, request: ThreadMergeRequest) {
         yield* whenReady(child(caller, request.threadId))
-        return yield* gate.enqueue(merges.merge(request))
+        return yield* gate.enqueue(merges.merge(request, actor(caller)))
       })
 
       return { start, startMany, status, list, wait, send, stop, merge }

@@ -5,8 +5,10 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import type { MergeStrategy } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { Engine } from "../engine/Engine.ts"
 import { bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { commitFile, git } from "../testing/fixtures.ts"
 import { ThreadMerge } from "./ThreadMerge.ts"
@@ -15,11 +17,19 @@ const refsOf = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) 
 
 const world = bootstrapWorld()
 
+const OWNER = { kind: "client", tokenId: "tok_owner" } as const
+
+/** The world's ThreadMerge, called as the owner. */
+const mergerOf = (w: { readonly context: Context.Context<never> }) => {
+  const service = Context.getUnsafe(w.context, ThreadMerge)
+  return { merge: (request: Parameters<typeof service.merge>[0]) => service.merge(request, OWNER) }
+}
+
 describe("thread merge", () => {
   it.live("previews, then merges a thread's commits into the branch it started from", () =>
     Effect.gen(function* () {
       const w = yield* world
-      const merges = Context.getUnsafe(w.context, ThreadMerge)
+      const merges = mergerOf(w)
       const started = yield* w.bootstrap("t1")
       const worktree = started.worktreePath!
       commitFile(worktree, "feature.txt", "one\ntwo\n")
@@ -49,7 +59,7 @@ describe("thread merge", () => {
     () =>
       Effect.gen(function* () {
         const w = yield* world
-        const merges = Context.getUnsafe(w.context, ThreadMerge)
+        const merges = mergerOf(w)
         const started = yield* w.bootstrap("t1")
         const worktree = started.worktreePath!
         const refusal = (request: Parameters<typeof merges.merge>[0]) =>
@@ -95,7 +105,7 @@ describe("thread merge", () => {
   it.live("refuses to merge a thread into the branch of a thread it started", () =>
     Effect.gen(function* () {
       const w = yield* world
-      const merges = Context.getUnsafe(w.context, ThreadMerge)
+      const merges = mergerOf(w)
       const parent = yield* w.bootstrap("t1")
       const child = yield* w.bootstrap("t2", {
         dispatch: { parent: { threadId: threadId("t1"), worktreePath: parent.worktreePath } }
@@ -106,5 +116,104 @@ describe("thread merge", () => {
       assert.include(error.message, "which t1 started: merge t2 into t1 instead")
       assert.strictEqual(refsOf(w.repo), before)
     })
+  )
+
+  it.live(
+    "every strategy brings all the thread's work into the target and records it; no commit is lost",
+    () =>
+      Effect.gen(function* () {
+        const strategies: ReadonlyArray<MergeStrategy> = ["ff-only", "merge", "squash", "rebase"]
+        const w = yield* world
+        const merges = mergerOf(w)
+        const engine = Context.getUnsafe(w.context, Engine)
+        for (const [i, strategy] of strategies.entries()) {
+          const id = `s${i}`
+          const started = yield* w.bootstrap(id)
+          const worktree = started.worktreePath!
+          commitFile(worktree, `${id}-a.txt`, "a\n")
+          commitFile(worktree, `${id}-b.txt`, "b\nb\n")
+          const work = git(worktree, "rev-list", "refs/heads/main..HEAD").trim().split("\n")
+          const target = `into-${id}`
+          // A target that moved since the fork, except for ff-only.
+          git(w.repo, "branch", target, "refs/heads/main")
+          if (strategy !== "ff-only") {
+            const tmp = join(w.repo, "..", `${id}-target`)
+            git(w.repo, "worktree", "add", "--quiet", tmp, target)
+            commitFile(tmp, `${id}-target.txt`, "target\n")
+            git(w.repo, "worktree", "remove", tmp)
+          }
+          const before = git(w.repo, "rev-parse", `refs/heads/${target}`).trim()
+          const merged = yield* merges.merge({ threadId: threadId(id), into: target, strategy })
+          assert.strictEqual(merged.strategy, strategy)
+          const after = git(w.repo, "rev-parse", `refs/heads/${target}`).trim()
+          assert.strictEqual(merged.commit, after)
+          assert.include(git(w.repo, "ls-tree", "--name-only", after), `${id}-b.txt`)
+          if (strategy === "ff-only" || strategy === "merge") {
+            // Every commit of the thread is in the target's history.
+            assert.strictEqual(git(w.repo, "rev-list", `${after}..${work[0]}`).trim(), "", strategy)
+          } else {
+            // Copied into the target; the originals stay on the thread's branch until it is archived.
+            assert.deepStrictEqual(
+              git(worktree, "rev-list", "refs/heads/main..HEAD").trim().split("\n"),
+              work,
+              strategy
+            )
+          }
+          const thread = yield* engine.getThread(threadId(id))
+          assert.deepStrictEqual(
+            {
+              strategy: thread?.merged?.strategy,
+              before: thread?.merged?.before,
+              commit: thread?.merged?.commit,
+              files: thread?.merged?.files,
+              added: thread?.merged?.added
+            },
+            { strategy, before, commit: after, files: 2, added: 3 }
+          )
+          assert.include(yield* w.eventTypes(id), "thread.merged")
+        }
+      })
+  )
+
+  it.live(
+    "--commit commits the worktree's changes first; a squashed thread archives cleanly; its branch gone, a merge says how to get it back",
+    () =>
+      Effect.gen(function* () {
+        const w = yield* world
+        const merges = mergerOf(w)
+        const engine = Context.getUnsafe(w.context, Engine)
+        const started = yield* w.bootstrap("t1")
+        const worktree = started.worktreePath!
+        commitFile(worktree, "done.txt", "done\n")
+        writeFileSync(join(worktree, "README.md"), "edited\n")
+        writeFileSync(join(worktree, "new.txt"), "untracked\n")
+        // main moves, so squash makes a commit of its own.
+        commitFile(w.repo, "main.txt", "main\n")
+        const dirtyDry = yield* Effect.flip(merges.merge({ threadId: threadId("t1"), dryRun: true }))
+        assert.include(dirtyDry.message, "--commit")
+        const merged = yield* merges.merge({
+          threadId: threadId("t1"),
+          strategy: "squash",
+          commit: true,
+          archive: true
+        })
+        assert.isString(merged.committed)
+        assert.strictEqual(
+          git(w.repo, "log", "-1", "--format=%an|%s", merged.committed!).trim(),
+          "Spindle|Uncommitted work of thread t1 (work on t1)"
+        )
+        assert.strictEqual(readFileSync(join(w.repo, "new.txt"), "utf8"), "untracked\n")
+        assert.strictEqual(readFileSync(join(w.repo, "README.md"), "utf8"), "edited\n")
+        assert.isTrue(merged.archived)
+        const thread = yield* engine.getThread(threadId("t1"))
+        assert.strictEqual(thread?.status, "archived")
+        // The squash holds the thread's work: archiving let the worktree and branch go.
+        assert.strictEqual(thread?.cleanup?.outcome, "removed", thread?.cleanup?.reasons.join("; "))
+        assert.isTrue(thread?.cleanup?.branchDeleted)
+
+        const gone = yield* Effect.flip(merges.merge({ threadId: threadId("t1") }))
+        assert.strictEqual(gone.reason, "not-found")
+        assert.include(gone.message, "spindle thread unarchive t1")
+      })
   )
 })

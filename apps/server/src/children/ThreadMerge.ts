@@ -1,31 +1,48 @@
 // Merging a thread's branch back: into its parent's branch, else the branch it was started from,
 // or the one named. Everything is checked before anything is written, each refusal saying what to
-// do: a thread with no branch, a running turn, uncommitted changes in its worktree, a target that
-// is a remote-tracking branch or the thread's own, a conflict (with the files and their hunks).
-// The merge itself is git/branchMerge.ts, under the repository's lock: in the checkout where the
-// target is checked out, or without any checkout.
+// do: a thread with no branch, a running turn (unless `stop` interrupts it first), uncommitted
+// changes in its worktree (unless `commit` commits them first), a target that is a remote-tracking
+// branch or the thread's own or a descendant's, a conflict (with the files and their hunks). The
+// merge itself is git/branchMerge.ts, under the repository's lock: in the checkout where the target
+// is checked out, or without any checkout. A merge is recorded on the thread (`thread.merged`);
+// `archive` archives it afterwards. A dry run writes nothing, so it neither stops, commits nor
+// archives: it previews the branch's committed work.
 import {
+  type Actor,
+  type CommandId,
   type MergeStrategy,
   SpindleError,
+  STOP_WAIT_SECONDS,
   type Thread,
   type ThreadMergeRequest,
   type ThreadMergeResult
 } from "@spindle/contracts"
+import { hasLiveTurn } from "@spindle/read-model/turnState"
+import { randomHex } from "@spindle/shared/random"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { Commands } from "../commands/Commands.ts"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
-import { mergeIntoTarget, previewMerge } from "../git/branchMerge.ts"
+import { inspectTarget, mergeFiles, mergeIntoTarget, previewMerge, withReplay } from "../git/branchMerge.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
 import { Repositories } from "../git/Repositories.ts"
+import { commitWorktreeChanges } from "../git/worktreeCommit.ts"
+import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
+import { ThreadWatch } from "../reads/ThreadWatch.ts"
 
-const refused = (thread: Thread, reason: "validation" | "conflict", message: string, field?: string) =>
-  new SpindleError({ reason, threadId: thread.id, message, ...(field === undefined ? {} : { field }) })
+const refused = (
+  thread: Thread,
+  reason: "validation" | "conflict" | "not-found",
+  message: string,
+  field?: string
+) => new SpindleError({ reason, threadId: thread.id, message, ...(field === undefined ? {} : { field }) })
 
 const conflictText = (conflicts: ThreadMergeResult["conflicts"]) =>
   conflicts
@@ -39,7 +56,10 @@ export class ThreadMerge extends Context.Service<
   ThreadMerge,
   {
     /** Merges (or, with `dryRun`, previews merging) a thread's branch; see the file's comment. */
-    readonly merge: (request: ThreadMergeRequest) => Effect.Effect<ThreadMergeResult, SpindleError>
+    readonly merge: (
+      request: ThreadMergeRequest,
+      actor: Actor
+    ) => Effect.Effect<ThreadMergeResult, SpindleError>
   }
 >()("spindle/children/ThreadMerge") {
   static readonly layer = Layer.effect(
@@ -49,6 +69,10 @@ export class ThreadMerge extends Context.Service<
       const git = yield* GitCli
       const repositories = yield* Repositories
       const locks = yield* RepoLocks
+      const commands = yield* Commands
+      const watch = yield* ThreadWatch
+      const lifecycle = yield* ThreadLifecycle
+      const commandId = (verb: string) => Effect.map(randomHex(10), (hex) => `${verb}-${hex}` as CommandId)
 
       /** The branch to merge into, as the request names it or the thread's family says. */
       const targetOf = (thread: Thread, into: string | undefined) =>
@@ -67,7 +91,30 @@ export class ThreadMerge extends Context.Service<
           )
         })
 
-      const merge = Effect.fn("ThreadMerge.merge")(function* (request: ThreadMergeRequest) {
+      /** Interrupts the thread's live turn and waits for it to end; answers how it ended. */
+      const stopTurn = (thread: Thread, actor: Actor) =>
+        Effect.gen(function* () {
+          const turnId = thread.latestTurn?.turnId
+          yield* commands.dispatch(
+            { type: "thread.turn.interrupt", commandId: yield* commandId("stop"), threadId: thread.id },
+            actor
+          )
+          const after = yield* watch.until(
+            thread.id,
+            (t) => !hasLiveTurn(t, turnId),
+            STOP_WAIT_SECONDS * 1000
+          )
+          if (after !== undefined && hasLiveTurn(after, turnId)) {
+            return yield* refused(
+              thread,
+              "conflict",
+              `Thread ${thread.id}'s turn was asked to stop but is still running after ${STOP_WAIT_SECONDS} s; nothing was merged. Try again once 'spindle thread show ${thread.id}' shows it ended.`
+            )
+          }
+          return after?.latestTurn?.status ?? "interrupted"
+        })
+
+      const merge = Effect.fn("ThreadMerge.merge")(function* (request: ThreadMergeRequest, actor: Actor) {
         const thread = yield* engine.getThread(request.threadId)
         if (thread === undefined) return yield* threadNotFound(request.threadId)
         const project = yield* engine.getProject(thread.projectId)
@@ -115,6 +162,14 @@ export class ThreadMerge extends Context.Service<
           )
         }
         const gitFailed = (error: GitError) => toSpindleError(error, "into")
+        // An archived thread's branch may be gone: unarchive brings it back.
+        if ((yield* repositories.branchCommit(repo, branch).pipe(Effect.mapError(gitFailed))) === undefined) {
+          return yield* refused(
+            thread,
+            "not-found",
+            `Thread ${thread.id}'s branch ${branch} no longer exists${thread.status === "archived" ? " (archiving removed it)" : ""}: ${thread.status === "archived" ? `'spindle thread unarchive ${thread.id}' re-creates it, then merge` : "there is nothing left to merge"}.`
+          )
+        }
         if ((yield* repositories.branchCommit(repo, target).pipe(Effect.mapError(gitFailed))) === undefined) {
           const remote =
             (yield* git
@@ -131,30 +186,85 @@ export class ThreadMerge extends Context.Service<
             "into"
           )
         }
-        if (thread.latestTurn?.status === "running") {
+        const dryRun = request.dryRun === true
+        // A turn only requested has not reached the agent yet: the branch is as it will be merged.
+        const running = thread.latestTurn?.status === "running"
+        if (running && (request.stop !== true || dryRun)) {
           return yield* refused(
             thread,
             "conflict",
-            `Thread ${thread.id}'s turn is running: wait for it to end (spindle thread wait ${thread.id}) or stop it (spindle thread stop ${thread.id}), then merge.`
+            `Thread ${thread.id}'s turn is running: wait for it to end (spindle thread wait ${thread.id}), or merge with --stop to interrupt it first.`
           )
         }
-        if (worktree !== null) {
-          const status = yield* repositories
-            .status(worktree, undefined, repo)
-            .pipe(Effect.mapError(gitFailed))
-          if (status.changedFiles > 0) {
-            return yield* refused(
-              thread,
-              "conflict",
-              `Thread ${thread.id}'s worktree has ${status.changedFiles} uncommitted change(s): commit them, or run 'spindle thread send ${thread.id}' asking the agent to commit, then merge.`
-            )
-          }
+        const worktreeThere = worktree !== null && thread.cleanup?.outcome !== "removed"
+        const worktreeStatus = worktreeThere
+          ? repositories.status(worktree, undefined, repo).pipe(Effect.mapError(gitFailed))
+          : Effect.succeed(undefined)
+        const destinationOf = inspectTarget(git, repo, `refs/heads/${target}`).pipe(
+          Effect.mapError(gitFailed)
+        )
+        const refuseBusy = (destination: {
+          readonly checkout?: string | undefined
+          readonly busy?: string | undefined
+        }) =>
+          destination.busy === undefined
+            ? Effect.void
+            : refused(
+                thread,
+                "conflict",
+                `${target} is checked out in ${destination.checkout}, which cannot take the merge: ${destination.busy}. Nothing was changed.`
+              )
+        // Stopping the agent comes first, once the target is known to be able to take the merge.
+        let stopped: string | null = null
+        if (running) {
+          yield* refuseBusy(yield* destinationOf)
+          stopped = yield* stopTurn(thread, actor)
         }
-        return yield* locks.withLock(
+        /** The preview, with both refs read under the lock (ref files, no git call): the target is what update-ref expects. */
+        const previewNow = Effect.gen(function* () {
+          const [targetOid, sourceOid] = yield* Effect.all([
+            repositories.branchCommit(repo, target),
+            repositories.branchCommit(repo, branch)
+          ])
+          return yield* previewMerge(git, repo, `refs/heads/${target}`, `refs/heads/${branch}`, {
+            ...(targetOid === undefined || sourceOid === undefined
+              ? {}
+              : { oids: { target: targetOid, source: sourceOid } }),
+            // A merge asks for its files alongside making the commit.
+            files: dryRun
+          })
+        })
+        const merged = yield* locks.withLock(
           repo,
           Effect.gen(function* () {
-            const preview = yield* previewMerge(git, repo, `refs/heads/${target}`, `refs/heads/${branch}`)
-            const strategy: MergeStrategy = request.strategy ?? (preview.fastForward ? "ff-only" : "merge")
+            // The target's checkout, the thread's worktree and the trial merge, looked at together.
+            const [destination, status, firstTrial] = yield* Effect.all(
+              [destinationOf, worktreeStatus, previewNow],
+              { concurrency: 3 }
+            )
+            yield* refuseBusy(destination)
+            let committed: string | null = null
+            let trial = firstTrial
+            if (worktree !== null && status !== undefined && status.changedFiles > 0) {
+              if (request.commit !== true || dryRun) {
+                return yield* refused(
+                  thread,
+                  "conflict",
+                  `Thread ${thread.id}'s worktree has ${status.changedFiles} uncommitted change(s): commit them, or run 'spindle thread send ${thread.id}' asking the agent to commit, or merge with --commit to commit them as the thread's own commit.`
+                )
+              }
+              committed = yield* commitWorktreeChanges(
+                git,
+                repo,
+                worktree,
+                branch,
+                `Uncommitted work of thread ${thread.id} (${thread.title})`
+              )
+              trial = yield* previewNow
+            }
+            const strategy: MergeStrategy = request.strategy ?? (trial.fastForward ? "ff-only" : "merge")
+            const preview =
+              strategy === "rebase" && !trial.upToDate ? yield* withReplay(git, repo, trial) : trial
             const result = {
               threadId: thread.id,
               strategy,
@@ -163,9 +273,11 @@ export class ThreadMerge extends Context.Service<
               upToDate: preview.upToDate,
               before: preview.targetOid,
               files: preview.files,
-              conflicts: preview.conflicts
+              conflicts: preview.conflicts,
+              committed,
+              stopped
             }
-            if (request.dryRun === true) return { ...result, dryRun: true, commit: null }
+            if (dryRun) return { ...result, dryRun: true, commit: null }
             if (preview.upToDate) return { ...result, dryRun: false, commit: null }
             if (preview.conflicts.length > 0) {
               return yield* refused(
@@ -183,10 +295,40 @@ export class ThreadMerge extends Context.Service<
               )
             }
             const message = `${strategy === "squash" ? "Squash" : "Merge"} thread ${thread.id} (${thread.title}) into ${target}`
-            const commit = yield* mergeIntoTarget(git, repo, preview, strategy, message)
-            return { ...result, dryRun: false, commit }
+            const [files, commit] = yield* Effect.all(
+              [
+                preview.files.length > 0 ? Effect.succeed(preview.files) : mergeFiles(git, repo, preview),
+                mergeIntoTarget(git, repo, preview, strategy, message, destination.checkout)
+              ],
+              { concurrency: 2 }
+            )
+            yield* engine.dispatch(
+              {
+                type: "thread.merge.record",
+                commandId: yield* commandId("merged"),
+                threadId: thread.id,
+                merge: {
+                  strategy,
+                  target,
+                  sourceCommit: preview.sourceOid,
+                  before: preview.targetOid,
+                  commit,
+                  files: files.length,
+                  added: files.reduce((n, f) => n + (f.added ?? 0), 0),
+                  removed: files.reduce((n, f) => n + (f.removed ?? 0), 0),
+                  at: new Date(yield* Clock.currentTimeMillis).toISOString()
+                }
+              },
+              actor
+            )
+            return { ...result, files, dryRun: false, commit }
           }).pipe(Effect.mapError((error) => (error instanceof SpindleError ? error : gitFailed(error))))
         )
+        // Outside the repository's lock, which archiving takes itself.
+        if (request.archive !== true || dryRun) return merged
+        if (thread.status === "archived") return { ...merged, archived: false }
+        yield* lifecycle.archive({ commandId: yield* commandId("archive"), threadId: thread.id }, actor)
+        return { ...merged, archived: true }
       })
 
       return { merge }

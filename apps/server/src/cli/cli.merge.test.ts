@@ -1,12 +1,13 @@
 // `spindle thread merge` against a real server whose command agent commits in its worktree: a dry
 // run, the merge into the repository's checkout of main, --json, a missing target (exit 1) and a
-// name git would read otherwise (exit 2, before connecting).
+// name git would read otherwise (exit 2, before connecting); a running turn with uncommitted work
+// is refused, then stopped, committed, squashed and archived in one call.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { git } from "../testing/fixtures.ts"
-import { providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
+import { eventsUntil, providersOn, providerWorld, turnEnded } from "../testing/providers.ts"
 import { runSpindle } from "../testing/serverProcess.ts"
 
 const spindle = runSpindle
@@ -49,5 +50,39 @@ describe("spindle thread merge", () => {
       assert.strictEqual(git(world.repo, "rev-parse", "refs/heads/main").trim(), result.commit)
       assert.strictEqual(readFileSync(join(world.repo, "notes.txt"), "utf8"), "write notes\n")
     })
+  )
+
+  it.live(
+    "--stop --commit --archive: a running agent's uncommitted work merged and the thread archived",
+    () =>
+      Effect.gen(function* () {
+        const busy = ["/bin/sh", "-c", 'printf "wip\\n" > wip.txt; echo "started"; exec sleep 60']
+        const world = yield* providerWorld(providersOn, { agentCommand: busy })
+        const env = { SPINDLE_HOME: world.server.home }
+        yield* world.start("t1", "work", { provider: "command" })
+        yield* eventsUntil(world.engine, "t1", (e) => e.type === "thread.turn-item")
+
+        const running = yield* spindle(["thread", "merge", "t1"], env)
+        assert.strictEqual(running.code, 1, running.stderr)
+        assert.include(running.stderr, "--stop")
+
+        const merged = yield* spindle(
+          ["thread", "merge", "t1", "--stop", "--commit", "--archive", "--strategy", "squash"],
+          env
+        )
+        assert.strictEqual(merged.code, 0, merged.stderr)
+        assert.include(merged.stdout, "Stopped its turn first (it ended interrupted).")
+        assert.include(merged.stdout, "Committed its uncommitted changes first as")
+        assert.include(merged.stdout, "into main (squash)")
+        assert.include(merged.stdout, "Archived thread t1.")
+        assert.strictEqual(readFileSync(join(world.repo, "wip.txt"), "utf8"), "wip\n")
+        assert.strictEqual(
+          git(world.repo, "log", "-1", "--format=%s", "refs/heads/main").trim(),
+          "Squash thread t1 (work) into main"
+        )
+        const thread = yield* world.engine.getThread("t1" as never)
+        assert.strictEqual(thread?.status, "archived")
+        assert.strictEqual(thread?.merged?.strategy, "squash")
+      })
   )
 })

@@ -17,6 +17,8 @@ const FLAGS: Record<string, string> = {
   "bootstrap.workspace.baseBranch": "--base",
   "bootstrap.workspace.pr": "--pr",
   "bootstrap.workspace.worktreePath": "--worktree",
+  "bootstrap.workspace.fromThread": "--from-thread",
+  "bootstrap.workspace.includeUncommitted": "--include-uncommitted",
   "bootstrap.runSetupScript": "--setup",
   "bootstrap.attachments": "--attach",
   "bootstrap.attachments.path": "--attach",
@@ -40,8 +42,18 @@ export const inFlagWords = (field: string, message: string): string | undefined 
   const flag = flagFor(field)
   if (flag === undefined) return undefined
   const said = message.replace(/^Invalid [\w.]+ command: /, "")
-  const what = said.startsWith(`${field}: `) ? said.slice(field.length + 2) : said
-  return `${flag} ${what}`
+  // A schema's issue continues the field's name ("--branch does not apply …"); the server's own
+  // refusal is a sentence of its own ("--from-thread: Thread t-1 belongs to …").
+  const issue = said.startsWith(`${field}: `)
+  const what = issue ? said.slice(field.length + 2) : said
+  return `${flag}${issue ? "" : ":"} ${what}`
     .replace(/\bto mode (\w+)/g, "with --mode $1")
     .replace(/another mode\b/g, "another --mode")
+    .replace(NAMED_FIELDS, (name) => FLAGS[`bootstrap.workspace.${name}`] ?? name)
 }
+
+/**
+ * Workspace fields a refusal names in its text ("Give either fromThread or baseBranch"), said as
+ * their flags; `branch` and `mode` are also plain words, and stay as they are.
+ */
+const NAMED_FIELDS = /(?<![\w.-])(baseBranch|pr|worktreePath|fromThread|includeUncommitted)(?![\w-])/g

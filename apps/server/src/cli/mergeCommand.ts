@@ -1,7 +1,8 @@
 // `spindle thread merge <id>`: the thread's branch into its parent's branch, else the branch it
-// started from, or --into; --dry-run says what would happen. A refusal (uncommitted work, a
-// running turn, a conflict with its files and hunks) exits 1 with what to do.
-import { ThreadMergeRequest, type ThreadMergeResult } from "@spindle/contracts"
+// started from, or --into; --dry-run says what would happen; --stop, --commit and --archive do what
+// would otherwise be refused or left to do. A refusal (uncommitted work, a running turn, a conflict
+// with its files and hunks) exits 1 with what to do.
+import { MergeStrategy, ThreadMergeRequest, type ThreadMergeResult } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
@@ -34,10 +35,19 @@ const describe = (result: ThreadMergeResult) => {
         ].join("\n")
       : [`Merging ${what} would apply cleanly. Nothing was written (--dry-run).`, ...files(result)].join("\n")
   }
-  return [`Merged ${what}: ${result.target} is now ${result.commit?.slice(0, 12)}.`, ...files(result)].join(
-    "\n"
-  )
+  return [
+    ...(result.stopped == null ? [] : [`Stopped its turn first (it ended ${result.stopped}).`]),
+    ...(result.committed == null
+      ? []
+      : [`Committed its uncommitted changes first as ${result.committed.slice(0, 12)}.`]),
+    `Merged ${what}: ${result.target} is now ${result.commit?.slice(0, 12)}.`,
+    ...files(result),
+    ...(result.archived === true ? [`Archived thread ${result.threadId}.`] : [])
+  ].join("\n")
 }
+
+const yes = (name: string, description: string) =>
+  Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
 
 export const mergeCommand = Command.make(
   "merge",
@@ -49,25 +59,28 @@ export const mergeCommand = Command.make(
       ),
       Flag.optional
     ),
-    strategy: Flag.Literals("strategy", ["ff-only", "merge", "squash"]).pipe(
+    strategy: Flag.Literals("strategy", MergeStrategy.literals).pipe(
       Flag.withDescription(
-        "ff-only, merge or squash (default: ff-only when the target has not moved, else merge)"
+        "ff-only, merge, squash or rebase (default: ff-only when the target has not moved, else merge)"
       ),
       Flag.optional
     ),
-    dryRun: Flag.Boolean("dry-run").pipe(
-      Flag.withDescription("Say what would happen; write nothing"),
-      Flag.withDefault(false)
-    )
+    dryRun: yes("dry-run", "Say what would happen; write nothing"),
+    commit: yes("commit", "Commit the thread's uncommitted changes on its branch first"),
+    stop: yes("stop", "Interrupt the thread's running turn first"),
+    archive: yes("archive", "Archive the thread once merged")
   },
-  ({ thread, into, strategy, dryRun }) =>
+  ({ thread, into, strategy, dryRun, commit, stop, archive }) =>
     Effect.gen(function* () {
       // Checked before connecting, as the server would check it: a name git would read otherwise.
       const request = yield* Schema.decodeUnknownEffect(ThreadMergeRequest)({
         threadId: thread,
         ...(Option.isSome(into) ? { into: into.value } : {}),
         ...(Option.isSome(strategy) ? { strategy: strategy.value } : {}),
-        ...(dryRun ? { dryRun } : {})
+        ...(dryRun ? { dryRun } : {}),
+        ...(commit ? { commit } : {}),
+        ...(stop ? { stop } : {}),
+        ...(archive ? { archive } : {})
       }).pipe(
         Effect.mapError((error) => {
           const { field, message } = describeIssue(error.issue)

@@ -375,7 +375,8 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
                 : parseLimit(threads.name, threads.value),
             spawnDepth: DEFAULT_LIMITS.spawnDepth,
             childrenPerThread: DEFAULT_LIMITS.childrenPerThread,
-            runningTurns
+            runningTurns,
+            wakesPerHour: DEFAULT_LIMITS.wakesPerHour
           }
         }
       },

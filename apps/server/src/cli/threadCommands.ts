@@ -52,6 +52,17 @@ const start = Command.make(
     branch: optionalString("branch", "The branch to create (new_worktree)"),
     base: optionalString("base", "The branch to start from"),
     pr: Flag.Int("pr").pipe(Flag.withDescription("Start from this pull request's head"), Flag.optional),
+    fromThread: idFlag(
+      "thread",
+      "from-thread",
+      "Start from this thread's present: its HEAD (a thread of the same project, with a worktree)"
+    ).pipe(Flag.optional),
+    includeUncommitted: Flag.Boolean("include-uncommitted").pipe(
+      Flag.withDescription(
+        "With --from-thread: also its uncommitted changes (tracked and untracked, not ignored), as one commit the new branch starts at; its files and index are not touched"
+      ),
+      Flag.withDefault(false)
+    ),
     worktree: optionalString("worktree", "An existing worktree to use (existing_worktree)"),
     title: optionalString("title", "A title for the thread"),
     threadId: idFlag("thread", "thread-id", "Its id (default: generated)").pipe(Flag.optional),
@@ -126,6 +137,9 @@ const start = Command.make(
             ...(opt(flags.branch) === undefined ? {} : { branch: opt(flags.branch) }),
             ...(opt(flags.base) === undefined ? {} : { baseBranch: opt(flags.base) }),
             ...(opt(flags.pr) === undefined ? {} : { pr: opt(flags.pr) }),
+            ...(opt(flags.fromThread) === undefined ? {} : { fromThread: opt(flags.fromThread) }),
+            // Said only when asked: the server refuses it, naming the flag, without --from-thread.
+            ...(flags.includeUncommitted ? { includeUncommitted: true } : {}),
             ...(worktree === undefined ? {} : { worktreePath: resolve(worktree) })
           },
           ...(opt(flags.setup) === undefined ? {} : { runSetupScript: opt(flags.setup) }),

@@ -41,6 +41,8 @@ export interface ServerSettings {
   readonly retentionIntervalMs?: number
   /** How often the worktree pool looks for a moved default branch (default 5 minutes). */
   readonly poolIntervalMs?: number
+  /** How long a parent's wake waits for more of its children to end, so they wake it once (default 5 s). */
+  readonly childWakeWindowMs?: number
   /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
   readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
   /** MCP sessions held at once, per provider token and in all (default 16 and 256). */
@@ -103,6 +105,8 @@ export interface Limits {
    * to the number of cores.
    */
   readonly runningTurns: number
+  /** Times in an hour a thread's children may wake it (start a turn for their results), at most 100. */
+  readonly wakesPerHour: number
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -110,7 +114,8 @@ export const DEFAULT_LIMITS: Limits = {
   activeThreadsPerProject: 200,
   spawnDepth: 3,
   childrenPerThread: 8,
-  runningTurns: Number.POSITIVE_INFINITY
+  runningTurns: Number.POSITIVE_INFINITY,
+  wakesPerHour: 20
 }
 
 /** The limits admission decides against; the defaults unless the server's settings say otherwise. */

@@ -10,6 +10,7 @@ import type { ReadModel } from "@spindle/read-model"
 import * as Result from "effect/Result"
 import { checkActiveLimit, worktreeHolder } from "./admission.ts"
 import { decideBootstrap } from "./bootstrapDecider.ts"
+import { withChildNotices } from "./childNotices.ts"
 import {
   accept,
   type DecideContext,
@@ -24,12 +25,17 @@ import {
   decideApprovalResponse,
   decideInterrupt,
   decideProviderReport,
-  decideTurnStart
+  decideTurnStart,
+  decideWake
 } from "./turnDecider.ts"
 
 export type { DecideContext, Decision } from "./decision.ts"
 
-export const decide = (command: Command, model: ReadModel, context: DecideContext): Decision => {
+/** The command's events; a child's end or approval request is followed by its parent's notice. */
+export const decide = (command: Command, model: ReadModel, context: DecideContext): Decision =>
+  Result.map(decideCommand(command, model, context), (drafts) => withChildNotices(drafts, model, context.now))
+
+const decideCommand = (command: Command, model: ReadModel, context: DecideContext): Decision => {
   switch (command.type) {
     case "project.create":
     case "project.update":
@@ -66,11 +72,6 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
 
     case "thread.approval.respond":
       return withThread(model, command.threadId, (thread) => decideApprovalResponse(thread, command))
-
-    case "thread.child.notify":
-      return withThread(model, command.threadId, (parent) =>
-        accept({ type: "thread.child-notified", payload: { threadId: parent.id, notice: command.notice } })
-      )
 
     case "thread.provider.record":
       // A session stopping, or a turn ending, after the thread was archived is still recorded.
@@ -190,6 +191,18 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
             : accept({ type: "thread.warned", payload: { threadId: thread.id, warning: command.warning } }),
         { allowArchived: true, allowQueued: true }
       )
+
+    case "thread.merge.record":
+      // An archived thread's branch may still be merged; the merge is its history either way.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) => accept({ type: "thread.merged", payload: { threadId: thread.id, merge: command.merge } }),
+        { allowArchived: true }
+      )
+
+    case "thread.wake":
+      return withThread(model, command.threadId, (thread) => decideWake(thread, command, context))
 
     case "thread.idle.flag":
       return withThread(model, command.threadId, (thread) =>

@@ -40,6 +40,8 @@ export interface GitRunOptions {
   readonly timeout?: Duration.Input
   /** Extra `-c key=value` settings for this call only. */
   readonly config?: Readonly<Record<string, string>>
+  /** Extra environment for this call only (a temporary index, a commit's author and dates). */
+  readonly env?: Readonly<Record<string, string>>
   /** Run under `nice`, for background work that must not slow what a user waits for. */
   readonly lowPriority?: boolean
   /**
@@ -52,6 +54,11 @@ export interface GitRunOptions {
   readonly hooks?: boolean
   /** A call that reaches a remote: the system config (credential helpers, proxies) is read too. */
   readonly network?: boolean
+  /**
+   * An index file of the caller's (absolute) for this call, in place of the checkout's own
+   * (`GIT_INDEX_FILE`): a snapshot of a worktree leaves the real index untouched.
+   */
+  readonly indexFile?: string
   /**
    * A call a crash may orphan (a worktree being added or removed): git's process group is handed
    * to `record` before git does anything (a shell holds it until then), so whoever journals it can
@@ -117,20 +124,26 @@ export class GitCli extends Context.Service<
         const [bin, argv] =
           options.lowPriority === true ? ["nice", ["-n", "19", "git", ...gitArgs]] : ["git", gitArgs]
         const tracked = options.tracked
+        const base = options.network === true ? gitEnv : localEnv
+        const env = {
+          ...base,
+          ...options.env,
+          ...(options.indexFile === undefined ? {} : { GIT_INDEX_FILE: options.indexFile })
+        }
         // Spawned processes lead their own group (the spawner's default); a tracked one starts as
         // the gate, which execs git (same pid, same group) once it reads its line.
         const command =
           tracked === undefined
             ? ChildProcess.make(bin, argv, {
                 cwd: options.cwd,
-                env: options.network === true ? gitEnv : localEnv,
+                env,
                 extendEnv: true,
                 stdin: "ignore",
                 forceKillAfter: "2 seconds"
               })
             : ChildProcess.make("sh", ["-c", GATE, "spindle-git", bin, ...argv], {
                 cwd: options.cwd,
-                env: options.network === true ? gitEnv : localEnv,
+                env,
                 extendEnv: true,
                 stdin: "pipe",
                 detached: true,

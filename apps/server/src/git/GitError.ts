@@ -20,7 +20,9 @@ export const GitErrorReason = Schema.Literals([
   "fetch-failed",
   "command-failed",
   /** A worktree whose .git does not link into its project's repository: git is not run there. */
-  "foreign-gitdir"
+  "foreign-gitdir",
+  /** Files too large to take into a snapshot of a worktree's uncommitted changes. */
+  "too-large"
 ])
 export type GitErrorReason = typeof GitErrorReason.Type
 
@@ -49,7 +51,8 @@ const wireReason = {
   timeout: "git",
   "fetch-failed": "git",
   "command-failed": "git",
-  "foreign-gitdir": "forbidden"
+  "foreign-gitdir": "forbidden",
+  "too-large": "validation"
 } as const satisfies Record<GitErrorReason, SpindleError["reason"]>
 
 /** The wire error for a git failure; `field` names the input at fault, when there is one. */

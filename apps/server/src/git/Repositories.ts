@@ -1,7 +1,7 @@
 // Read-only questions about a repository: where its root is, whether it has commits, which
 // branch is its default, what a base ref resolves to (optionally fetching it first), which
 // worktrees it has and how one of them stands, what a file holds as committed on a ref. Only the
-// bounded fetch changes anything.
+// bounded fetch changes anything, and a worktree's snapshot, which writes objects but no ref.
 import { existsSync } from "node:fs"
 import { realpath } from "node:fs/promises"
 import { dirname, sep } from "node:path"
@@ -17,6 +17,7 @@ import { parseStatusV2, parseWorktreeList, type StatusSummary, type WorktreeEntr
 import { fetchPullRequest } from "./pullRequests.ts"
 import { RepoLocks } from "./RepoLocks.ts"
 import { readBranchCommit } from "./refFiles.ts"
+import { type SnapshotOptions, snapshotWorktree, type WorktreeSnapshot } from "./worktreeSnapshot.ts"
 
 export { FETCH_TIMEOUT, type ResolvedBase } from "./baseRefs.ts"
 
@@ -97,7 +98,17 @@ export class Repositories extends Context.Service<
      */
     readonly checkBranchName: (repo: string, branch: string) => Effect.Effect<void, GitError>
     /** Commits reachable from `branch` and from no other branch or remote-tracking ref. */
-    readonly uniqueCommits: (repo: string, branch: string) => Effect.Effect<number, GitError>
+    readonly uniqueCommits: (
+      repo: string,
+      branch: string,
+      /** Commits whose history counts as held too (a squash or rebase merge's source tip). */
+      held?: ReadonlyArray<string>
+    ) => Effect.Effect<number, GitError>
+    /**
+     * A worktree's HEAD and, when asked, a commit of its uncommitted changes on top of it, made
+     * without touching its files or index (worktreeSnapshot.ts). Writes objects, no ref.
+     */
+    readonly snapshotWorktree: (options: SnapshotOptions) => Effect.Effect<WorktreeSnapshot, GitError>
     /**
      * The blob at `path` in the commit `ref` points to, read from git's objects (never from a
      * checkout). Undefined when the ref or the path does not exist; refused when the entry is a
@@ -213,7 +224,11 @@ export class Repositories extends Context.Service<
         return { ...summary, ahead: ahead ?? 0, behind: behind ?? 0 }
       })
 
-      const uniqueCommits = Effect.fn("Repositories.uniqueCommits")(function* (repo: string, branch: string) {
+      const uniqueCommits = Effect.fn("Repositories.uniqueCommits")(function* (
+        repo: string,
+        branch: string,
+        held: ReadonlyArray<string> = []
+      ) {
         const out = yield* git.runOk(
           [
             "rev-list",
@@ -224,7 +239,8 @@ export class Repositories extends Context.Service<
             `--exclude=${branch}`,
             "--branches",
             "--remotes",
-            "--tags"
+            "--tags",
+            ...held
           ],
           { cwd: repo }
         )
@@ -326,7 +342,10 @@ export class Repositories extends Context.Service<
         checkBranchName: Effect.fn("Repositories.checkBranchName")(function* (repo: string, branch: string) {
           return yield* checkBranchName(git, repo, branch)
         }),
-        uniqueCommits
+        uniqueCommits,
+        snapshotWorktree: Effect.fn("Repositories.snapshotWorktree")(function* (options: SnapshotOptions) {
+          return yield* snapshotWorktree(git, options)
+        })
       }
     })
   )

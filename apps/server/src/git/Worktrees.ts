@@ -92,6 +92,8 @@ export interface RemoveOptions {
   readonly deleteBranch: boolean
   /** Remove even with uncommitted changes or commits found nowhere else (the branch is then kept). */
   readonly force?: boolean
+  /** Commits whose history counts as held elsewhere (Inspection.held). */
+  readonly held?: ReadonlyArray<string>
   /** The `git worktree remove` a crash could orphan: its process group, to journal (GitCli `tracked`). */
   readonly tracked?: TrackedGit
 }
@@ -369,7 +371,7 @@ export class Worktrees extends Context.Service<
         const branch = options.branch
         const unique =
           branch !== null && (yield* repositories.branchExists(repo, branch))
-            ? yield* repositories.uniqueCommits(repo, branch)
+            ? yield* repositories.uniqueCommits(repo, branch, options.held)
             : 0
         if (unique > 0 && !force) {
           return yield* new GitError({

@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir } from "../testing/fixtures.ts"
 import { gitServices } from "../testing/git.ts"
-import { commitMerge, commitMergeInCheckout, conflictHunks, previewMerge } from "./branchMerge.ts"
+import { commitMerge, commitMergeInCheckout, conflictHunks, previewMerge, withReplay } from "./branchMerge.ts"
 
 const MAIN = "refs/heads/main"
 const FEATURE = "refs/heads/feature"
@@ -121,6 +121,85 @@ describe("merging a branch without a checkout", () => {
       // Squash leaves the source's commits off the target, but on its own branch.
       assert.strictEqual(commitsOf(repo, `${MAIN}..${FEATURE}`).length, 2)
       assert.strictEqual(git(repo, "rev-parse", FEATURE).trim(), preview.sourceOid)
+    })
+  )
+
+  it.live("rebases: the source's commits replayed on the moved target, authors and messages kept", () =>
+    Effect.gen(function* () {
+      const { repo, cli, worktree } = yield* setup
+      // A commit by someone else, so the replay must carry its author over.
+      writeFileSync(join(worktree, "feature-c.txt"), "c\n")
+      git(worktree, "add", "feature-c.txt")
+      git(
+        worktree,
+        "commit",
+        "--quiet",
+        "--author=Ada Author <ada@example.test>",
+        "--date=2001-02-03T04:05:06Z",
+        "-m",
+        "add c\n\nwith a body"
+      )
+      commitOnMain(repo, "main-only.txt")
+      const before = snapshot(repo)
+      const preview = yield* withReplay(cli, repo, yield* previewMerge(cli, repo, MAIN, FEATURE))
+      assert.isString(preview.replayed)
+      assert.deepStrictEqual(snapshot(repo), before, "replaying writes no ref")
+      assert.deepStrictEqual(
+        preview.files.map((f) => f.path),
+        ["feature-a.txt", "feature-b.txt", "feature-c.txt"]
+      )
+      const tip = yield* commitMerge(cli, repo, preview, "rebase", "unused")
+      assert.strictEqual(tip, preview.replayed)
+      assert.strictEqual(git(repo, "rev-parse", MAIN).trim(), tip)
+      // Linear: three new commits on top of main's old tip, none of them a merge.
+      assert.deepStrictEqual(git(repo, "rev-list", "--merges", `${preview.targetOid}..${MAIN}`).trim(), "")
+      assert.strictEqual(commitsOf(repo, `${preview.targetOid}..${MAIN}`).length, 3)
+      assert.strictEqual(
+        git(repo, "log", "-1", "--format=%an <%ae> %aI|%B", MAIN).trim(),
+        "Ada Author <ada@example.test> 2001-02-03T04:05:06+00:00|add c\n\nwith a body"
+      )
+      assert.strictEqual(git(repo, "log", "-1", "--format=%cn", MAIN).trim(), "Spindle")
+      assert.deepStrictEqual(git(repo, "ls-tree", "--name-only", MAIN).trim().split("\n").sort(), [
+        "README.md",
+        "feature-a.txt",
+        "feature-b.txt",
+        "feature-c.txt",
+        "main-only.txt",
+        "shared.txt"
+      ])
+      // The source keeps its own commits, untouched, on its branch.
+      assert.strictEqual(git(repo, "rev-parse", FEATURE).trim(), preview.sourceOid)
+    })
+  )
+
+  it.live("a rebase onto a target that has not moved keeps the source's commits as they are", () =>
+    Effect.gen(function* () {
+      const { repo, cli } = yield* setup
+      const preview = yield* withReplay(cli, repo, yield* previewMerge(cli, repo, MAIN, FEATURE))
+      assert.strictEqual(preview.replayed, preview.sourceOid)
+      assert.strictEqual(yield* commitMerge(cli, repo, preview, "rebase", "unused"), preview.sourceOid)
+    })
+  )
+
+  it.live("a rebase whose commit conflicts names its files and changes nothing", () =>
+    Effect.gen(function* () {
+      const { repo, cli, worktree } = yield* setup
+      writeFileSync(join(worktree, "shared.txt"), "feature's shared\n")
+      git(worktree, "commit", "--quiet", "-am", "feature rewrites shared")
+      git(repo, "checkout", "--quiet", "--detach", MAIN)
+      writeFileSync(join(repo, "shared.txt"), "main's shared\n")
+      git(repo, "commit", "--quiet", "-am", "main rewrites shared")
+      git(repo, "update-ref", MAIN, "HEAD")
+      const before = snapshot(repo)
+      const preview = yield* withReplay(cli, repo, yield* previewMerge(cli, repo, MAIN, FEATURE))
+      assert.isNull(preview.replayed)
+      assert.deepStrictEqual(
+        preview.conflicts.map((c) => c.path),
+        ["shared.txt"]
+      )
+      const refused = yield* Effect.flip(commitMerge(cli, repo, preview, "rebase", "x"))
+      assert.include(refused.message, "does not merge cleanly")
+      assert.deepStrictEqual(snapshot(repo), before)
     })
   )
 

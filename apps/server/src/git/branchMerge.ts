@@ -1,14 +1,15 @@
 // Merging one branch into another without a checkout: what a merge would do (a trial with
 // `merge-tree --write-tree`, which writes objects but no ref, index or file), and doing it with
 // plumbing (`commit-tree`, then `update-ref` from the target's old value, so a target that moved
-// meanwhile fails cleanly instead of losing the move). Refs are always fully qualified.
+// meanwhile fails cleanly instead of losing the move). A rebase replays the source's commits onto
+// the target the same way, one three-way merge-tree per commit. Refs are always fully qualified.
 import { existsSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
 
-export type MergeStrategy = "ff-only" | "merge" | "squash"
+export type MergeStrategy = "ff-only" | "merge" | "squash" | "rebase"
 
 /** A conflicting file, and where its conflict markers stand in the merged result (1-based, inclusive). */
 export interface MergeConflict {
@@ -39,10 +40,13 @@ export interface MergePreview {
   readonly conflicts: ReadonlyArray<MergeConflict>
   /** What the merge changes in the target. Empty when it conflicts. */
   readonly files: ReadonlyArray<MergeFile>
+  /** For a rebase (`withReplay`): the replayed commits' tip, or null when a commit conflicts. */
+  readonly replayed?: string | null
 }
 
 /** Settings for git calls that write commits: Spindle's own identity, never the user's programs. */
-const IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
+export const SPINDLE_IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
+const IDENTITY = SPINDLE_IDENTITY
 
 const failed = (message: string, stderr: string, path: string) =>
   new GitError({ reason: "command-failed", message, path, stderr: stderr.trim().slice(0, 2000) })
@@ -106,12 +110,75 @@ const parseNumstat = (text: string): ReadonlyArray<MergeFile> =>
       ]
     })
 
-/** What merging `source` into `target` (both fully qualified refs) would do. Writes no ref. */
-export const previewMerge = (git: GitCli["Service"], repo: string, target: string, source: string) =>
+/**
+ * A three-way merge of two commits on their merge base, written as objects only: the merged tree,
+ * or the conflicting files with their hunks.
+ */
+const trialMerge = (git: GitCli["Service"], repo: string, ours: string, theirs: string, what: string) =>
   Effect.gen(function* () {
-    const targetOid = yield* commitOf(git, repo, target)
-    const sourceOid = yield* commitOf(git, repo, source)
-    const baseRun = yield* git.run(["merge-base", "--end-of-options", targetOid, sourceOid], { cwd: repo })
+    const trial = yield* git.run(
+      ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs],
+      { cwd: repo }
+    )
+    if (trial.exitCode !== 0 && trial.exitCode !== 1) {
+      return yield* failed(`git merge-tree failed for ${what}.`, trial.stderr, repo)
+    }
+    const [tree = "", ...rest] = trial.stdout.split("\0")
+    if (trial.exitCode === 0) return { tree, conflicts: [] as ReadonlyArray<MergeConflict> }
+    const paths = [...new Set(rest.slice(0, Math.max(0, rest.indexOf(""))))]
+    const conflicts = yield* Effect.forEach(paths, (path) =>
+      Effect.map(git.run(["cat-file", "blob", `${tree}:${path}`], { cwd: repo }), (blob) => ({
+        path,
+        hunks: blob.exitCode === 0 ? conflictHunks(blob.stdout) : []
+      }))
+    )
+    return { tree: null, conflicts }
+  })
+
+/** What the merge changes in the target: the numstat from its commit to the merged tree. */
+export const mergeFiles = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
+  preview.tree === null
+    ? Effect.succeed<ReadonlyArray<MergeFile>>([])
+    : Effect.map(
+        git.runOk(["diff-tree", "-r", "-z", "--numstat", "--no-renames", preview.targetOid, preview.tree], {
+          cwd: repo
+        }),
+        parseNumstat
+      )
+
+export interface PreviewOptions {
+  /** The two refs' commits when the caller has just read them (under the repository's lock). */
+  readonly oids?: { readonly target: string; readonly source: string }
+  /** false: leave `files` empty, for a caller that asks mergeFiles alongside the merge itself. */
+  readonly files?: boolean
+}
+
+/**
+ * What merging `source` into `target` (both fully qualified refs) would do. Writes no ref. The
+ * fork point and the trial merge are asked together.
+ */
+export const previewMerge = (
+  git: GitCli["Service"],
+  repo: string,
+  target: string,
+  source: string,
+  options: PreviewOptions = {}
+) =>
+  Effect.gen(function* () {
+    for (const ref of [target, source]) {
+      if (!ref.startsWith("refs/")) {
+        return yield* failed(`${ref} is not a fully qualified ref (refs/...).`, "", repo)
+      }
+    }
+    const { target: targetOid, source: sourceOid } =
+      options.oids ?? (yield* resolveBoth(git, repo, target, source))
+    const [baseRun, trial] = yield* Effect.all(
+      [
+        git.run(["merge-base", "--end-of-options", targetOid, sourceOid], { cwd: repo }),
+        trialMerge(git, repo, targetOid, sourceOid, `${source} into ${target}`).pipe(Effect.result)
+      ],
+      { concurrency: 2 }
+    )
     if (baseRun.exitCode !== 0) {
       return yield* new GitError({
         reason: "base-not-found",
@@ -119,46 +186,133 @@ export const previewMerge = (git: GitCli["Service"], repo: string, target: strin
         path: repo
       })
     }
+    const tried = yield* Effect.fromResult(trial)
     const base = baseRun.stdout.trim()
-    const facts = {
+    const preview: MergePreview = {
       target,
       source,
       targetOid,
       sourceOid,
       base,
       upToDate: base === sourceOid,
-      fastForward: base === targetOid
+      fastForward: base === targetOid,
+      tree: tried.tree,
+      conflicts: tried.conflicts,
+      files: []
     }
-    const trial = yield* git.run(
-      ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", targetOid, sourceOid],
+    if (tried.tree === null || options.files === false) return preview
+    return { ...preview, files: yield* mergeFiles(git, repo, preview) }
+  })
+
+/** Both refs' commits in one call; one that names no commit is then named on its own. */
+const resolveBoth = (git: GitCli["Service"], repo: string, target: string, source: string) =>
+  Effect.gen(function* () {
+    // Fully qualified refs never read as options (rev-parse would echo --end-of-options back).
+    const both = yield* git.run(["rev-parse", `${target}^{commit}`, `${source}^{commit}`], { cwd: repo })
+    const [targetOid, sourceOid] =
+      both.exitCode === 0
+        ? both.stdout.trim().split("\n")
+        : [yield* commitOf(git, repo, target), yield* commitOf(git, repo, source)]
+    if (targetOid === undefined || sourceOid === undefined) {
+      return yield* failed(`git rev-parse did not resolve ${target} and ${source}.`, both.stderr, repo)
+    }
+    return { target: targetOid, source: sourceOid }
+  })
+
+const RECORD = "\x1e"
+
+/** The source's own commits since the fork point, oldest first, merges left out (as git rebase). */
+const commitsToReplay = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
+  Effect.map(
+    git.runOk(
+      [
+        "log",
+        "--reverse",
+        "--topo-order",
+        "--no-merges",
+        "--date=raw",
+        `--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%ad%x00%B${RECORD}`,
+        "--end-of-options",
+        preview.sourceOid,
+        `^${preview.base}`
+      ],
       { cwd: repo }
-    )
-    if (trial.exitCode !== 0 && trial.exitCode !== 1) {
-      return yield* failed(`git merge-tree failed for ${source} into ${target}.`, trial.stderr, repo)
-    }
-    const [tree = "", ...rest] = trial.stdout.split("\0")
-    if (trial.exitCode === 1) {
-      const paths = [...new Set(rest.slice(0, Math.max(0, rest.indexOf(""))))]
-      const conflicts = yield* Effect.forEach(paths, (path) =>
-        Effect.map(git.run(["cat-file", "blob", `${tree}:${path}`], { cwd: repo }), (blob) => ({
-          path,
-          hunks: blob.exitCode === 0 ? conflictHunks(blob.stdout) : []
-        }))
+    ),
+    (text) =>
+      text
+        .split(RECORD)
+        .map((record) => record.replace(/^\n/, ""))
+        .filter((record) => record !== "")
+        .map((record) => {
+          const [oid = "", tree = "", parents = "", name = "", email = "", date = "", ...body] =
+            record.split("\0")
+          return { oid, tree, parent: parents.split(" ")[0] ?? "", name, email, date, message: body.join("") }
+        })
+  )
+
+/**
+ * The preview of a rebase: the source's commits replayed one by one onto the target, each as a
+ * three-way merge of the commit against its parent. git before 2.40 cannot give merge-tree a base,
+ * so each merge runs on stand-in commits that share a parent holding the commit's parent tree.
+ * Commits keep their author, message and dates; one whose change is already in the target is left
+ * out. Writes objects only: `replayed` is the new tip, or null with the first conflicting commit's
+ * files in `conflicts`.
+ */
+export const withReplay = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
+  Effect.gen(function* () {
+    const commits = yield* commitsToReplay(git, repo, preview)
+    const standIn = (tree: string, parent?: string) =>
+      Effect.map(
+        git.runOk(
+          ["commit-tree", tree, ...(parent === undefined ? [] : ["-p", parent]), "-m", "spindle replay"],
+          { cwd: repo, config: IDENTITY }
+        ),
+        (oid) => oid.trim()
       )
-      return { ...facts, tree: null, conflicts, files: [] }
-    }
-    const numstat = yield* git.runOk(
-      ["diff-tree", "-r", "-z", "--numstat", "--no-renames", targetOid, tree],
-      {
-        cwd: repo
+    let head = preview.targetOid
+    let headTree = (yield* git.runOk(["rev-parse", "--verify", `${head}^{tree}`], { cwd: repo })).trim()
+    for (const commit of commits) {
+      if (commit.parent === head) {
+        // Nothing moved under this commit: it stays as it is.
+        head = commit.oid
+        headTree = commit.tree
+        continue
       }
-    )
-    return {
-      ...facts,
-      tree,
+      const parentTree = (yield* git.runOk(["rev-parse", "--verify", `${commit.parent}^{tree}`], {
+        cwd: repo
+      })).trim()
+      const base = yield* standIn(parentTree)
+      const trial = yield* trialMerge(
+        git,
+        repo,
+        yield* standIn(headTree, base),
+        yield* standIn(commit.tree, base),
+        `commit ${commit.oid.slice(0, 12)} onto ${preview.target}`
+      )
+      if (trial.tree === null) {
+        return { ...preview, tree: null, conflicts: trial.conflicts, files: [], replayed: null }
+      }
+      if (trial.tree === headTree) continue
+      const made = yield* git.runOk(["commit-tree", trial.tree, "-p", head, "-m", commit.message], {
+        cwd: repo,
+        config: IDENTITY,
+        env: {
+          GIT_AUTHOR_NAME: commit.name,
+          GIT_AUTHOR_EMAIL: commit.email,
+          GIT_AUTHOR_DATE: commit.date
+        }
+      })
+      head = made.trim()
+      headTree = trial.tree
+    }
+    const replayed = {
+      ...preview,
+      tree: headTree,
       conflicts: [],
-      files: parseNumstat(numstat)
+      upToDate: head === preview.targetOid,
+      replayed: head
     } satisfies MergePreview
+    return { ...replayed, files: yield* mergeFiles(git, repo, replayed) }
   })
 
 /** Checks that a merge may go ahead: it merges cleanly, and fast-forwards when asked to. Answers its tree. */
@@ -192,10 +346,18 @@ const makeCommit = (
   Effect.gen(function* () {
     const tree = yield* mergeable(preview, strategy, repo)
     if (strategy === "ff-only") return preview.sourceOid
+    if (strategy === "rebase") {
+      if (preview.replayed != null) return preview.replayed
+      return yield* new GitError({
+        reason: "command-failed",
+        message: `A rebase needs the replayed commits (withReplay) of ${preview.source}; nothing was changed.`,
+        path: repo
+      })
+    }
     const parents = ["-p", preview.targetOid, ...(strategy === "merge" ? ["-p", preview.sourceOid] : [])]
     const made = yield* git.runOk(["commit-tree", tree, ...parents, "-m", message], {
       cwd: repo,
-      config: IDENTITY
+      config: SPINDLE_IDENTITY
     })
     return made.trim()
   })
@@ -271,35 +433,61 @@ const commitOnRef = (
   })
 
 /**
- * Makes the merge where it belongs: in the checkout where the target is checked out
- * (`commitMergeInCheckout`), else on the ref alone. Looks for that checkout once.
+ * Makes the merge where it belongs: in `checkout`, where the target is checked out (inspectTarget
+ * found it able to take the merge), else on the ref alone.
  */
 export const mergeIntoTarget = (
   git: GitCli["Service"],
   repo: string,
   preview: MergePreview,
   strategy: MergeStrategy,
-  message: string
+  message: string,
+  checkout: string | undefined
 ) =>
-  Effect.flatMap(checkoutOf(git, repo, preview.target), (checkout) =>
-    checkout === undefined
-      ? commitOnRef(git, repo, preview, strategy, message)
-      : commitMergeInCheckout(git, repo, checkout, preview, strategy, message)
-  )
+  checkout === undefined
+    ? commitOnRef(git, repo, preview, strategy, message)
+    : moveCheckout(git, repo, checkout, preview, strategy, message)
+
+const IN_PROGRESS = ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply"]
 
 /** Why a checkout cannot take a merge now (changes, or a merge or rebase of its own under way), if so. */
 const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
-  Effect.gen(function* () {
-    const changed = yield* git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
-      cwd: checkout
-    })
-    if (changed !== "") return "it has uncommitted changes: commit or stash them first"
-    for (const marker of ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply"]) {
-      const path = (yield* git.runOk(["rev-parse", "--git-path", marker], { cwd: checkout })).trim()
-      if (existsSync(isAbsolute(path) ? path : join(checkout, path)))
-        return "a merge, rebase or cherry-pick is under way there: finish or abort it first"
+  Effect.map(
+    Effect.all(
+      [
+        git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], { cwd: checkout }),
+        git.runOk(["rev-parse", ...IN_PROGRESS.flatMap((marker) => ["--git-path", marker])], {
+          cwd: checkout
+        })
+      ],
+      { concurrency: 2 }
+    ),
+    ([changed, markers]) => {
+      if (changed !== "") return "it has uncommitted changes: commit or stash them first"
+      const underWay = markers
+        .split("\n")
+        .filter((path) => path !== "")
+        .some((path) => existsSync(isAbsolute(path) ? path : join(checkout, path)))
+      return underWay
+        ? "a merge, rebase or cherry-pick is under way there: finish or abort it first"
+        : undefined
     }
-    return undefined
+  )
+
+/** Where a fully qualified target branch is checked out, if anywhere, and why that checkout cannot take a merge now, if so. */
+export const inspectTarget = (git: GitCli["Service"], repo: string, ref: string) =>
+  Effect.gen(function* () {
+    const checkout = yield* checkoutOf(git, repo, ref)
+    const busy = checkout === undefined ? undefined : yield* checkoutBusy(git, checkout)
+    return { checkout, busy }
+  })
+
+const cannotTake = (checkout: string, why: string, stderr?: string) =>
+  new GitError({
+    reason: "dirty",
+    message: `${checkout} cannot take the merge: ${why}. Nothing was changed.`,
+    path: checkout,
+    ...(stderr === undefined ? {} : { stderr: stderr.trim() })
   })
 
 const firstLine = (text: string) => text.trim().split("\n")[0]?.slice(0, 200) ?? ""
@@ -319,19 +507,26 @@ export const commitMergeInCheckout = (
   message: string
 ) =>
   Effect.gen(function* () {
-    const cannotTake = (why: string, stderr?: string) =>
-      new GitError({
-        reason: "dirty",
-        message: `${checkout} cannot take the merge: ${why}. Nothing was changed.`,
-        path: checkout,
-        ...(stderr === undefined ? {} : { stderr: stderr.trim() })
-      })
     const busy = yield* checkoutBusy(git, checkout)
-    if (busy !== undefined) return yield* cannotTake(busy)
+    if (busy !== undefined) return yield* cannotTake(checkout, busy)
+    return yield* moveCheckout(git, repo, checkout, preview, strategy, message)
+  })
+
+/** commitMergeInCheckout once the checkout is known to be able to take it. */
+const moveCheckout = (
+  git: GitCli["Service"],
+  repo: string,
+  checkout: string,
+  preview: MergePreview,
+  strategy: MergeStrategy,
+  message: string
+) =>
+  Effect.gen(function* () {
     const commit = yield* makeCommit(git, repo, preview, strategy, message)
     const updated = yield* git.run(["read-tree", "-m", "-u", preview.targetOid, commit], { cwd: checkout })
     if (updated.exitCode !== 0) {
       return yield* cannotTake(
+        checkout,
         `it would overwrite files there (${firstLine(updated.stderr)})`,
         updated.stderr
       )

@@ -110,7 +110,9 @@ export const makeWorktreeCleanup = (services: {
         path: worktreePath,
         message: `Could not look at ${worktreePath}: ${error.message}`
       })
-    const inspected = yield* inspectWorktree(git, repo, worktreePath, branch).pipe(Effect.result)
+    const inspected = yield* inspectWorktree(git, repo, worktreePath, branch, thread.merged).pipe(
+      Effect.result
+    )
     if (Result.isFailure(inspected) && inspected.failure.reason === "foreign-gitdir") {
       // Its .git leads out of the repository: Spindle neither looks inside nor removes it.
       yield* markRefused(engine, threadId, inspected.failure)
@@ -162,6 +164,7 @@ export const makeWorktreeCleanup = (services: {
         branch,
         deleteBranch: true,
         force,
+        held: inspection.held,
         tracked: {
           record: (group) =>
             Effect.flatMap(now, (t) => removals.recordGroup(journalId, group, t)).pipe(Effect.orDie),

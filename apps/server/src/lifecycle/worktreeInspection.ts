@@ -1,7 +1,9 @@
 // How a worktree stands before anything removes it: its uncommitted files and the commits on its
-// branch that no other branch, remote-tracking branch or tag holds. Reads only.
+// branch that no other branch, remote-tracking branch or tag holds. Commits a squash or rebase
+// merge brought into another branch (the thread's `merged` record, while that branch still holds
+// the merge) count as held. Reads only.
 import { existsSync } from "node:fs"
-import { UNCOMMITTED_ADVICE } from "@spindle/contracts"
+import { type ThreadMergeRecord, UNCOMMITTED_ADVICE } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "../git/GitCli.ts"
 import type { GitError } from "../git/GitError.ts"
@@ -19,6 +21,8 @@ export interface Inspection {
   /** The branch's commit, or the worktree's HEAD when it has no branch. */
   readonly head: string | null
   readonly branchExists: boolean
+  /** Commits whose history counts as held elsewhere (a squash or rebase merge's source tip). */
+  readonly held: ReadonlyArray<string>
 }
 
 /** `git status --porcelain=v1 -z` entries' paths (a rename's two paths count once). */
@@ -38,7 +42,8 @@ export const inspectWorktree = (
   git: GitCli["Service"],
   repo: string,
   worktreePath: string | null,
-  branch: string | null
+  branch: string | null,
+  merged: Pick<ThreadMergeRecord, "sourceCommit" | "commit"> | null = null
 ): Effect.Effect<Inspection, GitError> =>
   Effect.gen(function* () {
     const present = worktreePath !== null && existsSync(worktreePath)
@@ -56,6 +61,18 @@ export const inspectWorktree = (
         : yield* git
             .run(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`], { cwd: repo })
             .pipe(Effect.map((r) => (r.exitCode === 0 ? r.stdout.trim() : undefined)))
+    // A squash or rebase merge copied the commits up to `sourceCommit`: they are held for as long
+    // as a branch other than this one still holds the merge's result.
+    const mergedInto =
+      merged === null || branchHead === undefined
+        ? []
+        : (yield* git.runOk(
+            ["for-each-ref", "--format=%(refname)", "--contains", merged.commit, "refs/heads/"],
+            { cwd: repo }
+          ))
+            .split("\n")
+            .filter((ref) => ref !== "" && ref !== `refs/heads/${branch}`)
+    const held = mergedInto.length > 0 && merged !== null ? [merged.sourceCommit] : []
     const unpushed =
       branchHead === undefined
         ? []
@@ -69,7 +86,8 @@ export const inspectWorktree = (
               `--exclude=${branch}`,
               "--branches",
               "--remotes",
-              "--tags"
+              "--tags",
+              ...held
             ],
             { cwd: repo }
           ))
@@ -92,7 +110,8 @@ export const inspectWorktree = (
       unpushed: unpushed.slice(0, NAMED),
       unpushedCount: unpushed.length,
       head,
-      branchExists: branchHead !== undefined
+      branchExists: branchHead !== undefined,
+      held
     }
   })
 

@@ -270,7 +270,8 @@ describe("MCP t3_thread_start modes and retries", () => {
               activeThreadsPerProject: 200,
               spawnDepth: 1,
               childrenPerThread: 2,
-              runningTurns: Number.POSITIVE_INFINITY
+              runningTurns: Number.POSITIVE_INFINITY,
+              wakesPerHour: 20
             }
           }
         })

@@ -94,7 +94,11 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           existing(threadId),
           eventStore.recentOfThread(threadId, limit ?? 200, beforeSequence).pipe(Effect.mapError(asWire))
         ),
-      "thread.merge": (request) => gate.enqueue(merges.merge(request)),
+      "thread.merge": (request) =>
+        Effect.gen(function* () {
+          const caller = yield* CallingClient
+          return yield* gate.enqueue(merges.merge(request, { kind: "client", tokenId: caller.tokenId }))
+        }),
       "thread.streamSetupLog": ({ threadId }) => setupLogStream(engine, setupScripts, threadId as ThreadId),
       "project.list": () => Effect.map(engine.snapshot, (snapshot) => snapshot.projects),
       "worktree.list": ({ projectId }) => report.list(projectId),
