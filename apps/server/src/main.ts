@@ -13,6 +13,8 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import { Attempts } from "./attempts/Attempts.ts"
+import { CheckRunner } from "./attempts/CheckRunner.ts"
 import { ClientTokens } from "./auth/ClientTokens.ts"
 import { ProviderTokens } from "./auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "./auth/ThreadProviderTokens.ts"
@@ -89,6 +91,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     StartQueue.layer
   ).pipe(
     Layer.provideMerge(ParentWakes.layer),
+    Layer.provideMerge(Layer.merge(Attempts.layer, CheckRunner.layer)),
     Layer.provideMerge(ThreadMerge.layer),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
@@ -134,6 +137,7 @@ const Startup = Layer.effectDiscard(
     const tokens = yield* ClientTokens
     const providers = yield* ProviderService
     const wakes = yield* ParentWakes
+    const checks = yield* CheckRunner
     const retention = yield* Retention
     const pool = yield* WorktreePool
     const queue = yield* StartQueue
@@ -149,6 +153,8 @@ const Startup = Layer.effectDiscard(
       yield* providers.activate(`${url}/mcp`)
       // Children that ended while the server was down wake their parents now.
       yield* wakes.start
+      // Variants whose turn completed while the server was down get their check now.
+      yield* checks.start
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600
       })

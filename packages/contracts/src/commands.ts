@@ -3,6 +3,7 @@
 // accepted from a transport.
 import * as Schema from "effect/Schema"
 import { Attachments, ThreadAttachment } from "./attachments.ts"
+import { ThreadAttempt, ThreadCheck } from "./attempts.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
@@ -154,7 +155,12 @@ export const BootstrapRequest = Schema.Struct({
     projectId: ProjectId,
     /** Defaults to the prompt, whitespace collapsed, cut to 80 characters. */
     title: Schema.optionalKey(Title),
-    ...threadSettings
+    ...threadSettings,
+    /**
+     * A variant of an attempt (best of N): the client sends one start per variant, each with the
+     * same attempt id and its own index. `check` only from a person (an agent's is refused).
+     */
+    attempt: Schema.optionalKey(ThreadAttempt)
   }),
   workspace: Schema.Struct({
     mode: WorkspaceMode,
@@ -323,7 +329,8 @@ export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   queue: Schema.optionalKey(QueuedStart),
   /** The queued thread of this id is started from the queue (it leaves it, or stays when still full). */
   fromQueue: Schema.optionalKey(Schema.Boolean),
-  onDone: Schema.optionalKey(OnDone)
+  onDone: Schema.optionalKey(OnDone),
+  attempt: Schema.optionalKey(ThreadAttempt)
 }).annotate({ identifier: "ThreadBootstrapBegin" })
 
 export const ThreadWorkspaceRecord = command("thread.workspace.record", {
@@ -437,6 +444,12 @@ export const ThreadMergeRecordCommand = command("thread.merge.record", {
   merge: ThreadMergeRecord
 }).annotate({ identifier: "ThreadMergeRecordCommand" })
 
+/** Records how a variant's check ran after its turn completed. */
+export const ThreadCheckRecord = command("thread.check.record", {
+  threadId: ThreadId,
+  check: ThreadCheck
+}).annotate({ identifier: "ThreadCheckRecord" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -453,7 +466,8 @@ export const InternalCommand = Schema.Union([
   ThreadIdleFlag,
   ThreadWarn,
   ThreadMergeRecordCommand,
-  ThreadWake
+  ThreadWake,
+  ThreadCheckRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

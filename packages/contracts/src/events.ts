@@ -3,6 +3,7 @@
 import * as Schema from "effect/Schema"
 import { AgentNoticeReport } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
+import { ThreadCheck } from "./attempts.ts"
 import { QueuedStart } from "./commands.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
@@ -286,6 +287,12 @@ export const ThreadChildNoticesDelivered = event("thread.child-notices-delivered
   noticeIds: Schema.Array(Schema.String)
 })
 
+/** A variant's check command ran after its turn completed (or could not run, and why). */
+export const ThreadCheckCompleted = event("thread.check-completed", {
+  threadId: ThreadId,
+  check: ThreadCheck
+})
+
 export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
@@ -323,7 +330,8 @@ export const SpindleEvent = Schema.Union([
   ThreadChildNoticesDelivered,
   ThreadAttachmentsAdded,
   ThreadAgentNoticed,
-  ThreadTurnStalled
+  ThreadTurnStalled,
+  ThreadCheckCompleted
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { AgentNotice } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
+import { ThreadAttempt, ThreadCheck } from "./attempts.ts"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
@@ -209,6 +210,10 @@ export const Thread = Schema.Struct({
   deletedAt: added(Schema.NullOr(IsoTimestamp), null),
   /** Set while the thread is queued (status `queued`): its place and what it waits for. */
   queue: added(Schema.NullOr(ThreadQueue), null),
+  /** The attempt (best of N) it is a variant of, set at creation; null for a thread on its own. */
+  attempt: added(Schema.NullOr(ThreadAttempt), null),
+  /** Its attempt's check command, as it last ran after a completed turn; null until then. */
+  check: added(Schema.NullOr(ThreadCheck), null),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

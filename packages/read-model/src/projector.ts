@@ -171,6 +171,8 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       }))
     case "thread.merged":
       return updateThread(model, event, (thread) => ({ ...thread, merged: event.payload.merge }))
+    case "thread.check-completed":
+      return updateThread(model, event, (thread) => ({ ...thread, check: event.payload.check }))
     case "thread.workspace-prepared":
       return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
     case "thread.setup-started":

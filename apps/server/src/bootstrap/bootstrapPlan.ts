@@ -58,6 +58,8 @@ export interface BootstrapPlan {
   readonly runtimeMode: Thread["runtimeMode"]
   readonly interactionMode: Thread["interactionMode"]
   readonly onDone: Thread["onDone"]
+  /** The attempt (best of N) the thread is a variant of, if any. */
+  readonly attempt: Thread["attempt"]
   readonly mode: WorkspaceMode
   readonly workspace: WorkspacePlan
   readonly runSetupScript: boolean
@@ -113,6 +115,15 @@ export const planBootstrap = (
     const project = HashMap.get(model.projects, request.projectId).pipe((o) =>
       o._tag === "Some" ? o.value : undefined
     )
+    // A check command runs outside the sandbox: only a person may name one.
+    if (parent !== undefined && request.attempt !== undefined && request.attempt.check !== null) {
+      return yield* fail({
+        reason: "forbidden",
+        field: "bootstrap.createThread.attempt.check",
+        message:
+          "An agent may not name a check command for an attempt: it runs outside the sandbox, in every variant's worktree. Start the variants without one, or ask the user to start the attempt with 'spindle thread start --variants N --check CMD'."
+      })
+    }
     if (project === undefined) {
       return yield* fail({
         reason: "not-found",
@@ -324,6 +335,7 @@ export const planBootstrap = (
       interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
       // An agent's child wakes it when done; a thread a person started tells no one.
       onDone: request.onDone ?? (parent === undefined ? "none" : "wake"),
+      attempt: request.attempt ?? null,
       mode,
       workspace,
       runSetupScript,

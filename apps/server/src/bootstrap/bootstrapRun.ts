@@ -220,6 +220,7 @@ export const makeBootstrapRun = (services: RunServices) => {
             runtimeMode: plan.runtimeMode,
             interactionMode: plan.interactionMode,
             onDone: plan.onDone,
+            ...(plan.attempt === null ? {} : { attempt: plan.attempt }),
             workspaceMode: plan.mode,
             worktreePath: claimed,
             runSetupScript: plan.runSetupScript,

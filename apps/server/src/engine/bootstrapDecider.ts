@@ -160,6 +160,8 @@ export const decideBootstrap = (
         wokenAt: [],
         deletedAt: null,
         queue: null,
+        attempt: bootstrapping && command.attempt !== undefined ? command.attempt : null,
+        check: null,
         createdAt: now,
         updatedAt: now,
         archivedAt: null

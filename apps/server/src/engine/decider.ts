@@ -204,6 +204,21 @@ const decideCommand = (command: Command, model: ReadModel, context: DecideContex
     case "thread.wake":
       return withThread(model, command.threadId, (thread) => decideWake(thread, command, context))
 
+    case "thread.check.record":
+      // Recorded once per turn: a second run of the same turn's check (after a restart) is a no-op.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          thread.check?.turnId === command.check.turnId
+            ? accept()
+            : accept({
+                type: "thread.check-completed",
+                payload: { threadId: thread.id, check: command.check }
+              }),
+        { allowArchived: true }
+      )
+
     case "thread.idle.flag":
       return withThread(model, command.threadId, (thread) =>
         accept({

@@ -5,6 +5,7 @@ import { CallingClient, DEFAULT_WAIT_SECONDS, SpindleRpcs, type ThreadId } from 
 import { randomHex } from "@spindle/shared/random"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { Attempts } from "../attempts/Attempts.ts"
 import { ClientTokens } from "../auth/ClientTokens.ts"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
@@ -41,6 +42,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const boardSignIn = yield* BoardSignIn
     const eventStore = yield* EventStore
     const merges = yield* ThreadMerge
+    const attempts = yield* Attempts
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -98,6 +100,12 @@ export const HandlersLayer = SpindleRpcs.toLayer(
         Effect.gen(function* () {
           const caller = yield* CallingClient
           return yield* gate.enqueue(merges.merge(request, { kind: "client", tokenId: caller.tokenId }))
+        }),
+      "attempt.show": ({ attemptId }) => attempts.show(attemptId),
+      "attempt.pick": (request) =>
+        Effect.gen(function* () {
+          const caller = yield* CallingClient
+          return yield* gate.enqueue(attempts.pick(request, { kind: "client", tokenId: caller.tokenId }))
         }),
       "thread.streamSetupLog": ({ threadId }) => setupLogStream(engine, setupScripts, threadId as ThreadId),
       "project.list": () => Effect.map(engine.snapshot, (snapshot) => snapshot.projects),
