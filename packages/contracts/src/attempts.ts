@@ -7,7 +7,7 @@ import { DiffSummary } from "./children.ts"
 import { ThreadId, TurnId } from "./ids.ts"
 import { MergeStrategy, ThreadMergeResult } from "./merge.ts"
 import { TurnStatus } from "./turns.ts"
-import { IsoTimestamp, multilineText } from "./values.ts"
+import { IsoTimestamp, ModelName, multilineText, ProviderKind } from "./values.ts"
 
 export const MIN_VARIANTS = 2
 export const MAX_VARIANTS = 8
@@ -121,3 +121,48 @@ export const AttemptPickResult = Schema.Struct({
   )
 }).annotate({ identifier: "AttemptPickResult" })
 export type AttemptPickResult = typeof AttemptPickResult.Type
+
+/**
+ * How a client asks for N variants (the CLI's flags, t3_threads_start's fields): N, and optionally
+ * one model or one provider per variant (not both); `check` only from a person.
+ */
+export const VariantsRequest = Schema.Struct({
+  variants: VariantCount,
+  models: Schema.optionalKey(Schema.Array(ModelName)),
+  providers: Schema.optionalKey(Schema.Array(ProviderKind)),
+  check: Schema.optionalKey(CheckCommand)
+}).check(
+  Schema.makeFilter(
+    (request: {
+      readonly variants: number
+      readonly models?: ReadonlyArray<string>
+      readonly providers?: ReadonlyArray<string>
+    }) => {
+      if (request.models !== undefined && request.providers !== undefined) {
+        return {
+          path: ["providers"],
+          issue: "give models or providers, not both (one list, one entry per variant)"
+        }
+      }
+      for (const field of ["models", "providers"] as const) {
+        const list = request[field]
+        if (list !== undefined && list.length !== request.variants) {
+          return {
+            path: [field],
+            issue: `give one entry per variant: ${request.variants} variants, ${list.length} ${field}`
+          }
+        }
+      }
+      return undefined
+    }
+  )
+)
+export type VariantsRequest = typeof VariantsRequest.Type
+
+/** Each variant's own settings, in order: its model or provider when the request lists them. */
+export const variantSettings = (request: VariantsRequest) =>
+  Array.from({ length: request.variants }, (_, index) => ({
+    index,
+    ...(request.models === undefined ? {} : { model: request.models[index] as string }),
+    ...(request.providers === undefined ? {} : { provider: request.providers[index] as ProviderKind })
+  }))

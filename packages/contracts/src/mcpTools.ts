@@ -3,6 +3,7 @@
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { Attachments, MAX_ATTACHMENT_BYTES } from "./attachments.ts"
+import { AttemptComparison, AttemptId, CheckCommand, VariantCount } from "./attempts.ts"
 import { BootstrapResult, BootstrapTurnStatus, QueuedStartInfo } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { ThreadId } from "./ids.ts"
@@ -190,7 +191,9 @@ export const ThreadStatusInput = Schema.Struct({ threadId: ThreadId }).annotate(
  */
 export const ThreadStatusOutput = Schema.Struct({
   thread: Thread,
-  output: ThreadOutput
+  output: ThreadOutput,
+  /** For a variant of an attempt (best of N): every variant compared. */
+  attempt: Schema.optionalKey(AttemptComparison)
 }).annotate({ identifier: "ThreadStatusOutput" })
 export type ThreadStatusOutput = typeof ThreadStatusOutput.Type
 
@@ -231,6 +234,19 @@ const batchDefaults = Object.fromEntries(
   ])
 ) as { readonly [K in (typeof BATCH_DEFAULT_FIELDS)[number]]: (typeof startFields)[K] }
 
+/** Best of N in t3_threads_start: one entry, started `variants` times as one attempt. */
+const variantFields = {
+  variants: Schema.optionalKey(
+    VariantCount.annotate({ description: "Best of N: start the one entry N times as one attempt." })
+  ),
+  models: Schema.optionalKey(
+    Schema.Array(ModelName).annotate({ description: "With variants: one model per variant." })
+  ),
+  providers: Schema.optionalKey(
+    Schema.Array(ProviderKind).annotate({ description: "With variants: one provider per variant." })
+  )
+}
+
 /** Several children in one call; fields at the top level are defaults for every entry. */
 export const ThreadsStartInput = Schema.Struct({
   threads: Schema.Array(
@@ -242,7 +258,8 @@ export const ThreadsStartInput = Schema.Struct({
     .annotate({
       description: "The threads to start."
     }),
-  ...batchDefaults
+  ...batchDefaults,
+  ...variantFields
 }).annotate({ identifier: "ThreadsStartInput" })
 
 /** How the server reads a batch: entries one by one, so a bad entry is that entry's error. */
@@ -251,13 +268,18 @@ export const ThreadsStartRequest = Schema.Struct({
     Schema.isMinLength(1, { message: "give at least one thread to start" }),
     Schema.isMaxLength(MAX_BATCH, { message: `at most ${MAX_BATCH} threads in one call` })
   ),
-  ...Struct.pick(startFields, BATCH_DEFAULT_FIELDS)
+  ...Struct.pick(startFields, BATCH_DEFAULT_FIELDS),
+  ...variantFields,
+  /** Read only to refuse it (forbidden): a check command is a person's to name. */
+  check: Schema.optionalKey(CheckCommand)
 })
 
 export const ChildStartSuccess = Schema.Struct({ ok: Schema.Literal(true), ...ThreadStartOutput.fields })
 
 export const ThreadsStartOutput = Schema.Struct({
-  threads: Schema.Array(Schema.Union([ChildStartSuccess, ChildStartFailure]))
+  threads: Schema.Array(Schema.Union([ChildStartSuccess, ChildStartFailure])),
+  /** With variants: the attempt the threads are variants of (t3_thread_status of one compares them). */
+  attemptId: Schema.optionalKey(AttemptId)
 }).annotate({ identifier: "ThreadsStartOutput" })
 export type ThreadsStartOutput = typeof ThreadsStartOutput.Type
 

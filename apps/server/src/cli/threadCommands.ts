@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { startVariants, variantsOf } from "./attemptCommands.ts"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { failedTurn, followThread, stillGoing } from "./follow.ts"
@@ -98,6 +99,18 @@ const start = Command.make(
         "Show workspace, setup output, the agent's messages and commands until the turn ends (exit 1 if it fails); with --json, one JSON event per line, then the thread"
       ),
       Flag.withDefault(false)
+    ),
+    variants: Flag.Int("variants").pipe(
+      Flag.withDescription(
+        "Best of N: the same prompt in N (2 to 8) sibling threads, one attempt; prints the attempt's id ('spindle attempt show')"
+      ),
+      Flag.optional
+    ),
+    models: optionalString("models", "With --variants: one model per variant, comma-separated"),
+    providers: optionalString("providers", "With --variants: one provider per variant, comma-separated"),
+    check: optionalString(
+      "check",
+      "With --variants: a shell command run in each variant's worktree after its turn completes (setup's environment and timeout)"
     )
   },
   (flags) =>
@@ -117,6 +130,11 @@ const start = Command.make(
           )
         }
       }
+      const variants = yield* variantsOf(flags, {
+        branch: Option.isSome(flags.branch),
+        threadId: Option.isSome(flags.threadId),
+        follow: flags.follow
+      })
       const worktree = opt(flags.worktree)
       const threadId = opt(flags.threadId) ?? threadIdOf(randomBytes(THREAD_ID_HEX / 2).toString("hex"))
       const command = {
@@ -150,6 +168,7 @@ const start = Command.make(
             : { attachments: flags.attach.map((file) => ({ path: resolve(file) })) })
         }
       }
+      if (variants !== undefined) return yield* startVariants(command, variants)
       const thread = yield* withClient((client) =>
         Effect.gen(function* () {
           // Where the event stream stands, for following or announcing; a script (--json, no
