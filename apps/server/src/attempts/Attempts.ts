@@ -124,7 +124,6 @@ export class Attempts extends Context.Service<
         if (chosen === undefined) {
           return yield* new SpindleError({
             reason: "validation",
-            field: "threadId",
             threadId: request.threadId,
             message: `Thread ${request.threadId} is not a variant of attempt ${request.attemptId}; its variants are ${threads.map((t) => t.id).join(", ")}. Pick one of them.`
           })
