@@ -3,7 +3,7 @@
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { Attachments, MAX_ATTACHMENT_BYTES } from "./attachments.ts"
-import { AttemptComparison, AttemptId, CheckCommand, VariantCount } from "./attempts.ts"
+import { AttemptComparison, AttemptId, CheckCommand } from "./attempts.ts"
 import { BootstrapResult, BootstrapTurnStatus, QueuedStartInfo } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { ThreadId } from "./ids.ts"
@@ -234,23 +234,53 @@ const batchDefaults = Object.fromEntries(
   ])
 ) as { readonly [K in (typeof BATCH_DEFAULT_FIELDS)[number]]: (typeof startFields)[K] }
 
-/** Best of N in t3_threads_start: one entry, started `variants` times as one attempt. */
+/**
+ * Best of N in t3_threads_start: one entry, started `variants` times as one attempt. Plain here to
+ * keep the tool's schema small; their rules (2 to 8, one model or provider per variant, not both)
+ * are VariantsRequest's, checked by the server.
+ */
 const variantFields = {
   variants: Schema.optionalKey(
-    VariantCount.annotate({ description: "Best of N: start the one entry N times as one attempt." })
+    Schema.Int.annotate({ description: "Best of N (2-8): the one entry started N times." })
   ),
-  models: Schema.optionalKey(
-    Schema.Array(ModelName).annotate({ description: "With variants: one model per variant." })
-  ),
+  models: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "One model per variant." })),
   providers: Schema.optionalKey(
-    Schema.Array(ProviderKind).annotate({ description: "With variants: one provider per variant." })
+    Schema.Array(Schema.String).annotate({ description: "One provider per variant." })
   )
+}
+
+/**
+ * A batch entry's fields whose long descriptions t3_thread_start already gives: pointed at there,
+ * which keeps t3_threads_start's schema under the 5000 characters past which Codex drops them all.
+ */
+const BRIEF_ENTRY_FIELDS = [
+  "mode",
+  "worktreePath",
+  "pr",
+  "baseBranchSource",
+  "includeUncommitted",
+  "provider",
+  "runtimeMode",
+  "interactionMode",
+  "tags",
+  "attachments",
+  "queue"
+] as const
+
+const entryFields = {
+  ...startFields,
+  ...(Object.fromEntries(
+    BRIEF_ENTRY_FIELDS.map((name) => [
+      name,
+      startFields[name].annotate({ description: "As in t3_thread_start." })
+    ])
+  ) as { readonly [K in (typeof BRIEF_ENTRY_FIELDS)[number]]: (typeof startFields)[K] })
 }
 
 /** Several children in one call; fields at the top level are defaults for every entry. */
 export const ThreadsStartInput = Schema.Struct({
   threads: Schema.Array(
-    Schema.Struct(startFields).annotate({
+    Schema.Struct(entryFields).annotate({
       description: "One thread to start: the same fields as t3_thread_start."
     })
   )
