@@ -22,6 +22,7 @@ describe("the WebSocket RPCs", () => {
         .map((rpc) => rpc._tag)
         .sort()
     assert.deepStrictEqual(byScope("operate"), [
+      "attempt.pick",
       "orchestration.dispatchCommand",
       "thread.merge",
       "worktree.cleanup"
@@ -35,7 +36,7 @@ describe("the WebSocket RPCs", () => {
       "token.rotateOwner"
     ])
     for (const tag of byScope("read")) {
-      assert.match(tag, /^(server|orchestration\.(getSnapshot|subscribe)|thread|project|worktree\.list)/)
+      assert.match(tag, /^(server|orchestration\.(getSnapshot|subscribe)|thread|attempt\.show|project|worktree\.list)/)
     }
   })
 })

@@ -43,7 +43,7 @@ export class CheckRunner extends Context.Service<
     /** Follows the log (and looks at variants left unchecked before a restart). */
     readonly start: Effect.Effect<void>
   }
->()("spindle/attempts/CheckRunner") {
+>()("spindle/children/CheckRunner") {
   static readonly layer = Layer.effect(
     CheckRunner,
     Effect.gen(function* () {

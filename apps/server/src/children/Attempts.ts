@@ -18,10 +18,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
-import { ThreadMerge } from "../children/ThreadMerge.ts"
 import { Engine } from "../engine/Engine.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
+import { ThreadMerge } from "./ThreadMerge.ts"
 
 /** The check as the comparison shows it: this turn's result, pending, or none named. */
 const checkOf = (thread: Thread): AttemptVariant["check"] => {
@@ -55,7 +55,7 @@ export class Attempts extends Context.Service<
       actor: Actor
     ) => Effect.Effect<AttemptPickResult, SpindleError>
   }
->()("spindle/attempts/Attempts") {
+>()("spindle/children/Attempts") {
   static readonly layer = Layer.effect(
     Attempts,
     Effect.gen(function* () {
