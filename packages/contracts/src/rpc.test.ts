@@ -36,7 +36,10 @@ describe("the WebSocket RPCs", () => {
       "token.rotateOwner"
     ])
     for (const tag of byScope("read")) {
-      assert.match(tag, /^(server|orchestration\.(getSnapshot|subscribe)|thread|attempt\.show|project|worktree\.list)/)
+      assert.match(
+        tag,
+        /^(server|orchestration\.(getSnapshot|subscribe)|thread|attempt\.show|project|worktree\.list)/
+      )
     }
   })
 })
