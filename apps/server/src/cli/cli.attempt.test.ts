@@ -14,6 +14,9 @@ import { git } from "../testing/fixtures.ts"
 import { eventsUntil, providersOn, providerWorld } from "../testing/providers.ts"
 import { runSpindle } from "../testing/serverProcess.ts"
 
+const CHECK =
+  'test -f ok.txt && test -z "$SPINDLE_TEST_SERVER_SECRET" && test "$SPINDLE_WORKTREE_PATH" = "$PWD"'
+
 const commit = 'git add -A; git -c user.name=a -c user.email=a@spindle.invalid commit -qm "variant $n"'
 
 /** Role 0 and 1 write ok.txt and shared.txt (so they overlap) and a file of their own; role 2 only c.txt. */
@@ -34,6 +37,10 @@ describe("spindle thread start --variants / spindle attempt", () => {
     Effect.gen(function* () {
       const roles = mkdtempSync(join(tmpdir(), "spindle-roles-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(roles, { recursive: true, force: true })))
+      // A variable of the server's own environment that the setup allowlist leaves out: the check
+      // must not see it (it sees the allowlist and Spindle's variables, as a setup script does).
+      process.env.SPINDLE_TEST_SERVER_SECRET = "secret"
+      yield* Effect.addFinalizer(() => Effect.sync(() => delete process.env.SPINDLE_TEST_SERVER_SECRET))
       const world = yield* providerWorld(providersOn, { agentCommand: agent(roles) })
       const env = { SPINDLE_HOME: world.server.home }
       const mainBefore = git(world.repo, "rev-parse", "refs/heads/main").trim()
@@ -69,7 +76,7 @@ describe("spindle thread start --variants / spindle attempt", () => {
           "--providers",
           "command,command,command",
           "--check",
-          "test -f ok.txt",
+          CHECK,
           "--json"
         ],
         env
@@ -83,7 +90,7 @@ describe("spindle thread start --variants / spindle attempt", () => {
       assert.strictEqual(threads.length, 3)
       assert.deepStrictEqual(
         threads.map((t) => [t.attempt?.id, t.attempt?.index, t.attempt?.of, t.attempt?.check]),
-        [0, 1, 2].map((i) => [attemptId, i, 3, "test -f ok.txt"])
+        [0, 1, 2].map((i) => [attemptId, i, 3, CHECK])
       )
       // Each variant's check is recorded after its turn completes.
       for (const thread of threads) {
@@ -93,7 +100,7 @@ describe("spindle thread start --variants / spindle attempt", () => {
       const shown = yield* runSpindle(["attempt", "show", attemptId, "--json"], env)
       assert.strictEqual(shown.code, 0, shown.stderr)
       const comparison = JSON.parse(shown.stdout) as AttemptComparison
-      assert.strictEqual(comparison.check, "test -f ok.txt")
+      assert.strictEqual(comparison.check, CHECK)
       assert.strictEqual(comparison.picked, null)
       const roleOf = (v: AttemptComparison["variants"][number]) =>
         v.diff?.files.some((f) => f.path === "c.txt")
@@ -139,9 +146,13 @@ describe("spindle thread start --variants / spindle attempt", () => {
 
       const human = yield* runSpindle(["attempt", "show", attemptId], env)
       assert.strictEqual(human.code, 0, human.stderr)
-      assert.include(human.stdout, `Attempt ${attemptId}: 3 variants, check: test -f ok.txt`)
+      assert.include(human.stdout, `Attempt ${attemptId}: 3 variants, check: ${CHECK}`)
       assert.include(human.stdout, "exit 1")
       assert.include(human.stdout, "ok.txt, shared.txt")
+
+      const failing = yield* runSpindle(["thread", "show", byRole[2]?.threadId ?? ""], env)
+      assert.include(failing.stdout, `attempt ${attemptId}: variant`)
+      assert.include(failing.stdout, "of 3, check exit 1")
 
       // Bad picks: an unknown attempt, a thread that is not a variant; nothing changes.
       const unknown = yield* runSpindle(

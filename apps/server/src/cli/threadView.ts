@@ -105,6 +105,11 @@ export const formatThread = (t: Thread, now = Date.now()) => {
       ? []
       : [`  ports ${t.ports.first}-${t.ports.first + t.ports.count - 1} (SPINDLE_PORT ${t.ports.first})`]),
     ...(t.idleSince === null ? [] : [`  idle since ${t.idleSince}`]),
+    ...(t.attempt === null
+      ? []
+      : [
+          `  attempt ${t.attempt.id}: variant ${t.attempt.index + 1} of ${t.attempt.of}${t.attempt.check === null ? "" : `, check ${t.check === null || t.check.turnId !== t.latestTurn?.turnId ? "pending" : t.check.exitCode === null ? t.check.status : `exit ${t.check.exitCode}`}`} (spindle attempt show ${t.attempt.id})`
+        ]),
     ...(t.cleanup === null
       ? []
       : [
