@@ -54,7 +54,7 @@ export const ThreadStartInput = Schema.Struct({
   mode: Schema.optionalKey(
     WorkspaceMode.annotate({
       description:
-        "new_worktree (default): a new branch and worktree; existing_worktree: the one at worktreePath; current_checkout: yours (concurrent writes may conflict)."
+        "new_worktree (default): a new branch and worktree; existing_worktree: the one at worktreePath; current_checkout: yours."
     })
   ),
   worktreePath: Schema.optionalKey(
@@ -96,7 +96,7 @@ export const ThreadStartInput = Schema.Struct({
   provider: Schema.optionalKey(
     ProviderKind.annotate({
       description:
-        "The new agent (default: yours). A command agent has no sandbox and no approvals, so only a full-access thread may start one."
+        "The new agent (default: yours); a command agent (no sandbox) needs a full-access caller."
     })
   ),
   model: Schema.optionalKey(
@@ -122,12 +122,12 @@ export const ThreadStartInput = Schema.Struct({
   ),
   tags: Schema.optionalKey(
     Tags.annotate({
-      description: `A JSON array of one-line strings of at most ${MAX_TAG_LENGTH} characters, e.g. ["auth","refactor"] (not a comma-separated string).`
+      description: `A JSON array of one-line strings of at most ${MAX_TAG_LENGTH} characters, e.g. ["auth","refactor"].`
     })
   ),
   attachments: Schema.optionalKey(
     Attachments.annotate({
-      description: `Images or text files for the first prompt: a file in your worktree, or its bytes in base64 (${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB each at most).`
+      description: `Images or text files for the first prompt: a worktree file or base64 bytes (${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB each).`
     })
   ),
   clientRequestId: Schema.optionalKey(
@@ -138,7 +138,7 @@ export const ThreadStartInput = Schema.Struct({
   queue: Schema.optionalKey(
     Schema.Boolean.annotate({
       description:
-        "Past a limit (children, active threads, running turns) the thread is queued and starts when a slot frees (default true); false: refuse instead."
+        "false: refuse past a limit instead of queueing until a slot frees (default true)."
     })
   )
 })

@@ -198,7 +198,9 @@ export class ThreadMerge extends Context.Service<
         }
         const worktreeThere = worktree !== null && thread.cleanup?.outcome !== "removed"
         const worktreeStatus = worktreeThere
-          ? repositories.status(worktree, undefined, repo).pipe(Effect.mapError(gitFailed))
+          ? repositories
+              .status(worktree, undefined, repo, { refreshIndex: true })
+              .pipe(Effect.mapError(gitFailed))
           : Effect.succeed(undefined)
         const destinationOf = inspectTarget(git, repo, `refs/heads/${target}`).pipe(
           Effect.mapError(gitFailed)

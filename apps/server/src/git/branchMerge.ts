@@ -455,7 +455,12 @@ const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
   Effect.map(
     Effect.all(
       [
-        git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], { cwd: checkout }),
+        // With its optional lock, so the index's refreshed times are kept: this checkout's index is
+        // about to be written anyway.
+        git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
+          cwd: checkout,
+          env: { GIT_OPTIONAL_LOCKS: "1" }
+        }),
         git.runOk(["rev-parse", ...IN_PROGRESS.flatMap((marker) => ["--git-path", marker])], {
           cwd: checkout
         })
