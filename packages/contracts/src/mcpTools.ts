@@ -95,8 +95,7 @@ export const ThreadStartInput = Schema.Struct({
   ),
   provider: Schema.optionalKey(
     ProviderKind.annotate({
-      description:
-        "The new agent (default: yours); a command agent (no sandbox) needs a full-access caller."
+      description: "The new agent (default: yours); a command agent (no sandbox) needs a full-access caller."
     })
   ),
   model: Schema.optionalKey(
@@ -137,8 +136,7 @@ export const ThreadStartInput = Schema.Struct({
   ),
   queue: Schema.optionalKey(
     Schema.Boolean.annotate({
-      description:
-        "false: refuse past a limit instead of queueing until a slot frees (default true)."
+      description: "false: refuse past a limit instead of queueing until a slot frees (default true)."
     })
   )
 })
