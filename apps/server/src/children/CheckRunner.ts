@@ -15,7 +15,6 @@ import {
   type ThreadId
 } from "@spindle/contracts"
 import { hashId } from "@spindle/shared/hashId"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -26,9 +25,9 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as ChildProcess from "effect/process/ChildProcess"
 import { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { Engine } from "../engine/Engine.ts"
+import { followLog } from "../engine/followLog.ts"
 import { setupEnvironment } from "../setup/setupEnvironment.ts"
 
 /** A variant whose latest turn completed and whose check has not been recorded for it. */
@@ -185,29 +184,10 @@ export class CheckRunner extends Context.Service<
 
       const start = Effect.gen(function* () {
         const model = yield* engine.readModel
-        let handled = model.sequence
         for (const thread of HashMap.values(model.threads)) {
           if (needsCheck(thread)) yield* check(thread.id)
         }
-        const follow = Effect.suspend(() =>
-          Stream.runForEach(engine.events(handled), (event) =>
-            Effect.andThen(
-              consider(event),
-              Effect.sync(() => (handled = event.sequence))
-            )
-          )
-        )
-        yield* FiberSet.run(
-          fibers,
-          follow.pipe(
-            Effect.tapCause((cause) =>
-              Cause.hasInterruptsOnly(cause)
-                ? Effect.void
-                : Effect.logWarning("Checks stopped; restarting", cause)
-            ),
-            Effect.retry(Schedule.spaced("1 second"))
-          )
-        )
+        yield* FiberSet.run(fibers, followLog(engine, model.sequence, consider, "Checks"))
       })
 
       return { start }

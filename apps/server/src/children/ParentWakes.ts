@@ -18,18 +18,16 @@ import {
 import type { ReadModel } from "@spindle/read-model"
 import { hasLiveTurn } from "@spindle/read-model/turnState"
 import { hashId } from "@spindle/shared/hashId"
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
 import { CrashPoints } from "../bootstrap/CrashPoints.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
+import { followLog } from "../engine/followLog.ts"
 import { ThreadMerge } from "./ThreadMerge.ts"
 
 const DEFAULT_WINDOW_MS = 5_000
@@ -156,29 +154,10 @@ export class ParentWakes extends Context.Service<
 
       const start = Effect.gen(function* () {
         const model = yield* engine.readModel
-        let handled = model.sequence
         for (const thread of HashMap.values(model.threads)) {
           if (idle(thread) && wakingNotices(model, thread).length > 0) yield* schedule(thread.id)
         }
-        const follow = Effect.suspend(() =>
-          Stream.runForEach(engine.events(handled), (event) =>
-            Effect.andThen(
-              consider(event),
-              Effect.sync(() => (handled = event.sequence))
-            )
-          )
-        )
-        yield* FiberSet.run(
-          fibers,
-          follow.pipe(
-            Effect.tapCause((cause) =>
-              Cause.hasInterruptsOnly(cause)
-                ? Effect.void
-                : Effect.logWarning("Parent wakes stopped; restarting", cause)
-            ),
-            Effect.retry(Schedule.spaced("1 second"))
-          )
-        )
+        yield* FiberSet.run(fibers, followLog(engine, model.sequence, consider, "Parent wakes"))
       })
 
       return { start }
