@@ -102,6 +102,14 @@ const AGENT_FIELDS: Readonly<Record<string, string>> = {
   "bootstrap.workspace.includeUncommitted": "includeUncommitted"
 }
 
+/** What makes a start an attempt (best of N): how many variants, their models or providers, a check. */
+export interface AttemptSpec {
+  readonly variants?: number
+  readonly models?: ReadonlyArray<string>
+  readonly providers?: ReadonlyArray<string>
+  readonly check?: string
+}
+
 export class ChildThreads extends Context.Service<
   ChildThreads,
   {
@@ -124,12 +132,7 @@ export class ChildThreads extends Context.Service<
      */
     readonly startAttempt: (
       caller: Caller,
-      spec: {
-        readonly variants?: number
-        readonly models?: ReadonlyArray<string>
-        readonly providers?: ReadonlyArray<string>
-        readonly check?: string
-      },
+      spec: AttemptSpec,
       request: BatchRequest
     ) => Effect.Effect<
       { readonly attemptId: AttemptId; readonly threads: ReadonlyArray<BatchEntry> },
@@ -313,12 +316,7 @@ export class ChildThreads extends Context.Service<
 
       const startAttempt = Effect.fn("ChildThreads.startAttempt")(function* (
         caller: Caller,
-        spec: {
-          readonly variants?: number
-          readonly models?: ReadonlyArray<string>
-          readonly providers?: ReadonlyArray<string>
-          readonly check?: string
-        },
+        spec: AttemptSpec,
         request: BatchRequest
       ) {
         if (spec.check !== undefined) {

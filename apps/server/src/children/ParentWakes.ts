@@ -41,7 +41,7 @@ const WAKING: ReadonlySet<ChildNotice["kind"]> = new Set([
   "bootstrap-failed"
 ])
 
-export const wakingNotices = (model: ReadModel, parent: Thread) =>
+const wakingNotices = (model: ReadModel, parent: Thread) =>
   parent.childNotices.filter(
     (notice) =>
       WAKING.has(notice.kind) &&
