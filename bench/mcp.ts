@@ -21,7 +21,9 @@ export const run = async (): Promise<BenchResult> => {
               bootstrapsPerProject: 16,
               activeThreadsPerProject: 10_000,
               spawnDepth: 3,
-              childrenPerThread: 10_000
+              childrenPerThread: 10_000,
+              runningTurns: Number.POSITIVE_INFINITY,
+              wakesPerHour: 20
             }
           }
         }),

@@ -12,12 +12,13 @@ import {
   WHOLE_FILE_END
 } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
-import { project, turnStateOf } from "@spindle/read-model"
+import { project, queueOf, turnStateOf } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 
 export type { ReadModel }
 
 export const COLUMNS = [
+  { id: "queued", label: "Queued" },
   { id: "bootstrapping", label: "Bootstrapping" },
   { id: "setting-up", label: "Setting up" },
   { id: "working", label: "Working" },
@@ -34,6 +35,7 @@ const FAILED_SETUP = new Set(["failed", "timed-out", "cancelled", "interrupted",
 /** The one column a thread is in; the first rule that matches wins. */
 export const columnOf = (thread: Thread): Column => {
   if (thread.status === "archived") return "archived"
+  if (thread.status === "queued") return "queued"
   if (
     thread.bootstrap.status === "failed" ||
     FAILED_SETUP.has(thread.setup.status) ||
@@ -51,6 +53,8 @@ export const columnOf = (thread: Thread): Column => {
 
 /** The turn in one word, as the CLI says it. */
 export const turnLabel = (thread: Thread): string => {
+  if (thread.status === "queued" && thread.queue !== null)
+    return `queued #${thread.queue.position} (waits for ${thread.queue.waitsFor.kind})`
   const turn = thread.latestTurn
   if (turn === null)
     return thread.setup.status === "pending" || thread.setup.status === "running"
@@ -96,11 +100,15 @@ export const age = (iso: string, now: number): string => {
   return `${Math.floor(seconds / 86_400)}d`
 }
 
-export const fromSnapshot = (snapshot: Snapshot): ReadModel => ({
-  sequence: snapshot.sequence,
-  projects: HashMap.fromIterable(snapshot.projects.map((p) => [p.id, p] as const)),
-  threads: HashMap.fromIterable(snapshot.threads.map((t) => [t.id, t] as const))
-})
+export const fromSnapshot = (snapshot: Snapshot): ReadModel => {
+  const threads = HashMap.fromIterable(snapshot.threads.map((t) => [t.id, t] as const))
+  return {
+    sequence: snapshot.sequence,
+    projects: HashMap.fromIterable(snapshot.projects.map((p) => [p.id, p] as const)),
+    threads,
+    queue: queueOf(threads)
+  }
+}
 
 export const applyEvent = (model: ReadModel, event: SpindleEvent): ReadModel => project(model, event)
 

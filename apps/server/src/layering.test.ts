@@ -15,7 +15,7 @@ const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["children"],
   ["radar"],
   ["commands"],
-  ["lifecycle"],
+  ["lifecycle", "queue"],
   ["bootstrap"],
   ["providers", "pool"],
   ["ports", "auth", "setup"],

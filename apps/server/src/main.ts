@@ -24,8 +24,10 @@ import { BootstrapTurnStartDispatcher } from "./bootstrap/BootstrapTurnStartDisp
 import { crashPointsFromEnv } from "./bootstrap/CrashPoints.ts"
 import { SetupRunner } from "./bootstrap/SetupRunner.ts"
 import { StartupGate } from "./bootstrap/StartupGate.ts"
-import { ChildNotices } from "./children/ChildNotices.ts"
+import { Attempts } from "./children/Attempts.ts"
+import { CheckRunner } from "./children/CheckRunner.ts"
 import { ChildThreads } from "./children/ChildThreads.ts"
+import { ParentWakes } from "./children/ParentWakes.ts"
 import { ThreadMerge } from "./children/ThreadMerge.ts"
 import { Commands } from "./commands/Commands.ts"
 import {
@@ -52,6 +54,7 @@ import { WorktreePool } from "./pool/WorktreePool.ts"
 import { ThreadPorts } from "./ports/ThreadPorts.ts"
 import { ProviderAdapters } from "./providers/ProviderAdapters.ts"
 import { ProviderService } from "./providers/ProviderService.ts"
+import { StartQueue } from "./queue/StartQueue.ts"
 import { ConflictRadar } from "./radar/ConflictRadar.ts"
 import { ThreadWatch } from "./reads/ThreadWatch.ts"
 import { SetupScripts } from "./setup/SetupScripts.ts"
@@ -80,16 +83,17 @@ export const prepareHome = (home: string) =>
 export const CoreLayer = (settings: ServerSettings) =>
   Layer.mergeAll(
     ChildThreads.layer,
-    ChildNotices.layer,
     BootstrapRecovery.layer,
     ArchiveRecovery.layer,
     ClientTokens.layer,
     ProviderService.layer,
     WorktreeReport.layer,
-    Retention.layer
+    Retention.layer,
+    StartQueue.layer
   ).pipe(
-    Layer.provideMerge(ThreadMerge.layer),
-    Layer.provideMerge(ConflictRadar.layer),
+    Layer.provideMerge(ParentWakes.layer),
+    Layer.provideMerge(Layer.merge(Attempts.layer, CheckRunner.layer)),
+    Layer.provideMerge(Layer.merge(ThreadMerge.layer, ConflictRadar.layer)),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
     Layer.provideMerge(ThreadLifecycle.layer),
@@ -133,9 +137,11 @@ const Startup = Layer.effectDiscard(
     const gate = yield* StartupGate
     const tokens = yield* ClientTokens
     const providers = yield* ProviderService
-    const childNotices = yield* ChildNotices
+    const wakes = yield* ParentWakes
+    const checks = yield* CheckRunner
     const retention = yield* Retention
     const pool = yield* WorktreePool
+    const queue = yield* StartQueue
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
@@ -144,15 +150,19 @@ const Startup = Layer.effectDiscard(
       yield* holdForTests
       yield* recovery.recover
       yield* archives.recover
-      // Sessions and turns a stopped server left behind are settled before anything new arrives
-      // (and their parents hear of it).
-      yield* childNotices.following
+      // Sessions and turns a stopped server left behind are settled before anything new arrives.
       yield* providers.activate(`${url}/mcp`)
+      // Children that ended while the server was down wake their parents now.
+      yield* wakes.start
+      // Variants whose turn completed while the server was down get their check now.
+      yield* checks.start
       writeFileSync(infoPath, `${JSON.stringify({ pid: process.pid, url, version: VERSION }, null, 2)}\n`, {
         mode: 0o600
       })
       const owner = yield* tokens.ensureOwnerToken()
       yield* gate.markReady
+      // Queued starts resume in their order once new commands may arrive beside them.
+      yield* queue.start
       yield* retention.start
       yield* pool.start
       yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)
@@ -178,8 +188,9 @@ const Startup = Layer.effectDiscard(
     yield* Effect.forkScoped(startup)
     yield* Effect.addFinalizer(() =>
       Effect.all([
-        // Agents first: their processes hold MCP streams the HTTP server would otherwise wait for.
-        providers.shutdown,
+        // The queue first (a turn ended by the shutdown starts nothing), then the agents: their
+        // processes hold MCP streams the HTTP server would otherwise wait for.
+        Effect.andThen(queue.stop, providers.shutdown),
         Effect.sync(() => rmSync(infoPath, { force: true })),
         Effect.logInfo("Spindle stopped")
       ])

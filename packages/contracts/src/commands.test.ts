@@ -120,3 +120,17 @@ describe("BranchName", () => {
     assert.notInclude(schema, "allOf")
   })
 })
+
+describe("bootstrap queue", () => {
+  it("takes a boolean, and names the field otherwise", () => {
+    const withQueue = (queue: unknown) => ({
+      ...turnStart({ mode: "new_worktree" }),
+      bootstrap: { createThread: { projectId: "p1" }, workspace: { mode: "new_worktree" }, queue }
+    })
+    assert.isUndefined(firstIssue(withQueue(false)))
+    assert.isUndefined(firstIssue(withQueue(true)))
+    const issue = firstIssue(withQueue("no"))
+    assert.strictEqual(issue?.path, "bootstrap.queue")
+    assert.match(issue?.message ?? "", /boolean/)
+  })
+})

@@ -3,6 +3,7 @@
 // accepted from a transport.
 import * as Schema from "effect/Schema"
 import { Attachments, ThreadAttachment } from "./attachments.ts"
+import { ThreadAttempt, ThreadCheck } from "./attempts.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
@@ -20,12 +21,13 @@ import {
 } from "./project.ts"
 import { OverlapFile } from "./radar.ts"
 import { BootstrapStage, PortBlock, SetupStatus, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
-import { ApprovalDecision, ChildNotice, ProviderReport } from "./turns.ts"
+import { ApprovalDecision, ProviderReport } from "./turns.ts"
 import {
   AbsolutePath,
   InteractionMode,
   IsoTimestamp,
   ModelName,
+  OnDone,
   Prompt,
   ProviderKind,
   RuntimeMode,
@@ -134,7 +136,9 @@ const threadSettings = {
   provider: Schema.optionalKey(ProviderKind),
   model: Schema.optionalKey(ModelName),
   runtimeMode: Schema.optionalKey(RuntimeMode),
-  interactionMode: Schema.optionalKey(InteractionMode)
+  interactionMode: Schema.optionalKey(InteractionMode),
+  /** For a child: what its end does for its parent (default: wake when an agent started it, else none). */
+  onDone: Schema.optionalKey(OnDone)
 }
 
 export const ThreadCreate = command("thread.create", {
@@ -152,7 +156,12 @@ export const BootstrapRequest = Schema.Struct({
     projectId: ProjectId,
     /** Defaults to the prompt, whitespace collapsed, cut to 80 characters. */
     title: Schema.optionalKey(Title),
-    ...threadSettings
+    ...threadSettings,
+    /**
+     * A variant of an attempt (best of N): the client sends one start per variant, each with the
+     * same attempt id and its own index. `check` only from a person (an agent's is refused).
+     */
+    attempt: Schema.optionalKey(ThreadAttempt)
   }),
   workspace: Schema.Struct({
     mode: WorkspaceMode,
@@ -208,7 +217,13 @@ export const BootstrapRequest = Schema.Struct({
   /** `stop` (default): no turn until setup succeeds. `continue`: start the turn anyway. */
   onSetupFailure: Schema.optionalKey(Schema.Literals(["stop", "continue"])),
   /** Images and text files for the first prompt (at most 8). */
-  attachments: Schema.optionalKey(Attachments)
+  attachments: Schema.optionalKey(Attachments),
+  /**
+   * Past a limit (children per parent, active threads per project, running turns on this host)
+   * the start is queued (default, true) and starts in order when a slot frees; false refuses it
+   * with reason `capacity` instead.
+   */
+  queue: Schema.optionalKey(Schema.Boolean)
 }).annotate({ identifier: "BootstrapRequest" })
 export type BootstrapRequest = typeof BootstrapRequest.Type
 
@@ -287,6 +302,16 @@ export type ClientCommandType = ClientCommand["type"]
 
 // ---- internal commands ----------------------------------------------------------------------
 
+/**
+ * A start that was queued, as it must be sent again when a slot frees: the command as the caller
+ * sent it, and the agent's thread when an agent asked.
+ */
+export const QueuedStart = Schema.Struct({
+  command: ThreadTurnStart,
+  parent: Schema.NullOr(Schema.Struct({ threadId: ThreadId, worktreePath: Schema.NullOr(Schema.String) }))
+}).annotate({ identifier: "QueuedStart" })
+export type QueuedStart = typeof QueuedStart.Type
+
 export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   threadId: ThreadId,
   projectId: ProjectId,
@@ -300,7 +325,13 @@ export const ThreadBootstrapBegin = command("thread.bootstrap.begin", {
   workspaceMode: WorkspaceMode,
   /** The checkout the thread binds to when it is known before the workspace step (existing_worktree, current_checkout). */
   worktreePath: Schema.NullOr(AbsolutePath),
-  runSetupScript: Schema.Boolean
+  runSetupScript: Schema.Boolean,
+  /** When given, a start past a limit is queued with this request instead of refused. */
+  queue: Schema.optionalKey(QueuedStart),
+  /** The queued thread of this id is started from the queue (it leaves it, or stays when still full). */
+  fromQueue: Schema.optionalKey(Schema.Boolean),
+  onDone: Schema.optionalKey(OnDone),
+  attempt: Schema.optionalKey(ThreadAttempt)
 }).annotate({ identifier: "ThreadBootstrapBegin" })
 
 export const ThreadWorkspaceRecord = command("thread.workspace.record", {
@@ -354,12 +385,6 @@ export const ThreadProviderRecord = command("thread.provider.record", {
   report: ProviderReport
 }).annotate({ identifier: "ThreadProviderRecord" })
 
-/** Tells a parent about one of its children. */
-export const ThreadChildNotify = command("thread.child.notify", {
-  threadId: ThreadId,
-  notice: ChildNotice
-}).annotate({ identifier: "ThreadChildNotify" })
-
 export const ThreadWorktreeRecord = command("thread.worktree.record", {
   threadId: ThreadId,
   cleanup: WorktreeCleanup
@@ -403,6 +428,17 @@ export const ThreadWarn = command("thread.warn", {
   warning: Schema.String
 }).annotate({ identifier: "ThreadWarn" })
 
+/**
+ * Wakes an idle parent for its children: a turn with `prompt`, its pending notices going with it.
+ * Nothing happens when the parent is busy, gone, archived, or past its wakes per hour.
+ */
+export const ThreadWake = command("thread.wake", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  prompt: Prompt,
+  noticeIds: Schema.Array(Schema.String)
+}).annotate({ identifier: "ThreadWake" })
+
 /** Records a merge of the thread's branch that ThreadMerge made. */
 export const ThreadMergeRecordCommand = command("thread.merge.record", {
   threadId: ThreadId,
@@ -417,6 +453,12 @@ export const ProjectOverlapRecord = command("project.overlap.record", {
   filesTruncated: Schema.Int
 }).annotate({ identifier: "ProjectOverlapRecord" })
 
+/** Records how a variant's check ran after its turn completed. */
+export const ThreadCheckRecord = command("thread.check.record", {
+  threadId: ThreadId,
+  check: ThreadCheck
+}).annotate({ identifier: "ThreadCheckRecord" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -426,7 +468,6 @@ export const InternalCommand = Schema.Union([
   ThreadBootstrapFail,
   ThreadBootstrapComplete,
   ThreadProviderRecord,
-  ThreadChildNotify,
   ThreadAttachmentsRecord,
   ThreadWorktreeRecord,
   ThreadWorktreeRestore,
@@ -434,7 +475,9 @@ export const InternalCommand = Schema.Union([
   ThreadIdleFlag,
   ThreadWarn,
   ThreadMergeRecordCommand,
-  ProjectOverlapRecord
+  ProjectOverlapRecord,
+  ThreadWake,
+  ThreadCheckRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

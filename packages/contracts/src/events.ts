@@ -3,6 +3,8 @@
 import * as Schema from "effect/Schema"
 import { AgentNoticeReport } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
+import { ThreadCheck } from "./attempts.ts"
+import { QueuedStart } from "./commands.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
@@ -20,7 +22,15 @@ import {
   WorktreePoolSize
 } from "./project.ts"
 import { OverlapFile } from "./radar.ts"
-import { BootstrapStage, PortBlock, SetupStatus, Thread, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
+import {
+  BootstrapStage,
+  PortBlock,
+  QueueWait,
+  SetupStatus,
+  Thread,
+  ThreadWorkspace,
+  WorktreeCleanup
+} from "./thread.ts"
 import {
   ApprovalOutcome,
   ChildNotice,
@@ -99,6 +109,24 @@ export const ProjectOverlapChanged = event("project.overlap-changed", {
 
 export const ThreadCreated = event("thread.created", { thread: Thread })
 
+/**
+ * A start past a limit, queued instead of refused: the thread (status `queued`), what it waits
+ * for, and the request to send again when a slot frees. The queue's order is this event's sequence.
+ */
+export const ThreadQueued = event("thread.queued", {
+  thread: Thread,
+  waitsFor: QueueWait,
+  request: QueuedStart
+})
+
+/** A queued thread leaves the queue and its bootstrap begins. */
+export const ThreadDequeued = event("thread.dequeued", {
+  threadId: ThreadId,
+  workspaceMode: WorkspaceMode,
+  worktreePath: Schema.NullOr(Schema.String),
+  runSetupScript: Schema.Boolean
+})
+
 export const ThreadArchived = event("thread.archived", { threadId: ThreadId })
 
 /** The thread is hidden from lists; its events stay. */
@@ -130,6 +158,13 @@ export const ThreadFlaggedIdle = event("thread.flagged-idle", { threadId: Thread
 
 /** Something Spindle refused to do with the thread, and why (shown with the thread). */
 export const ThreadWarned = event("thread.warned", { threadId: ThreadId, warning: Schema.String })
+
+/** Its children woke the idle thread: turn `turnId` was started for their notices. */
+export const ThreadWoken = event("thread.woken", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  noticeIds: Schema.Array(Schema.String)
+})
 
 /** The thread's branch was merged into another (thread.merge). */
 export const ThreadMerged = event("thread.merged", { threadId: ThreadId, merge: ThreadMergeRecord })
@@ -265,12 +300,20 @@ export const ThreadChildNoticesDelivered = event("thread.child-notices-delivered
   noticeIds: Schema.Array(Schema.String)
 })
 
+/** A variant's check command ran after its turn completed (or could not run, and why). */
+export const ThreadCheckCompleted = event("thread.check-completed", {
+  threadId: ThreadId,
+  check: ThreadCheck
+})
+
 export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
   ProjectDeleted,
   ProjectOverlapChanged,
   ThreadCreated,
+  ThreadQueued,
+  ThreadDequeued,
   ThreadArchived,
   ThreadDeleted,
   ThreadUnarchived,
@@ -280,6 +323,7 @@ export const SpindleEvent = Schema.Union([
   ThreadFlaggedIdle,
   ThreadWarned,
   ThreadMerged,
+  ThreadWoken,
   ThreadWorkspacePrepared,
   ThreadSetupStarted,
   ThreadSetupCompleted,
@@ -300,7 +344,8 @@ export const SpindleEvent = Schema.Union([
   ThreadChildNoticesDelivered,
   ThreadAttachmentsAdded,
   ThreadAgentNoticed,
-  ThreadTurnStalled
+  ThreadTurnStalled,
+  ThreadCheckCompleted
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

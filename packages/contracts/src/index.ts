@@ -1,6 +1,7 @@
 // @spindle/contracts: schemas only (ids, read models, commands, events, errors); no layers, no I/O.
 export * from "./agentNotices.ts"
 export * from "./attachments.ts"
+export * from "./attempts.ts"
 export * from "./bootstrap.ts"
 export * from "./branchNames.ts"
 export * from "./checkedClient.ts"

@@ -46,7 +46,7 @@ export const WorktreeEntry = Schema.Struct({
   projectId: Schema.NullOr(ProjectId),
   threadId: Schema.NullOr(ThreadId),
   /** The owning thread's status, "deleted" for a deleted one; null without a thread. */
-  threadStatus: Schema.NullOr(Schema.Literals(["active", "archived", "deleted"])),
+  threadStatus: Schema.NullOr(Schema.Literals(["active", "queued", "archived", "deleted"])),
   branch: Schema.NullOr(Schema.String),
   /** Bytes on disk (du); null when it could not be measured. */
   sizeBytes: Schema.NullOr(Schema.Number),

@@ -3,7 +3,8 @@
 import * as Schema from "effect/Schema"
 import * as Struct from "effect/Struct"
 import { Attachments, MAX_ATTACHMENT_BYTES } from "./attachments.ts"
-import { BootstrapResult } from "./bootstrap.ts"
+import { AttemptComparison, AttemptId, CheckCommand } from "./attempts.ts"
+import { BootstrapResult, BootstrapTurnStatus, QueuedStartInfo } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
 import { ThreadId } from "./ids.ts"
 import { MergeOrderEntry, ThreadOverlap } from "./radar.ts"
@@ -16,6 +17,7 @@ import {
   MAX_TAG_LENGTH,
   MAX_TITLE_LENGTH,
   ModelName,
+  OnDone,
   Prompt,
   ProviderKind,
   RuntimeMode,
@@ -53,7 +55,7 @@ export const ThreadStartInput = Schema.Struct({
   mode: Schema.optionalKey(
     WorkspaceMode.annotate({
       description:
-        "new_worktree (default): a new branch and worktree; existing_worktree: the one at worktreePath; current_checkout: yours (concurrent writes may conflict)."
+        "new_worktree (default): a new branch and worktree; existing_worktree: the one at worktreePath; current_checkout: yours."
     })
   ),
   worktreePath: Schema.optionalKey(
@@ -72,7 +74,7 @@ export const ThreadStartInput = Schema.Struct({
   pr: Schema.optionalKey(
     PullRequestNumber.annotate({
       description:
-        "Only for new_worktree, instead of branch and baseBranch: a pull request on the project's origin, checked out on a new branch."
+        "Only for new_worktree, not with branch or baseBranch: a pull request on origin, on a new branch."
     })
   ),
   baseBranchSource: Schema.optionalKey(
@@ -84,7 +86,7 @@ export const ThreadStartInput = Schema.Struct({
   includeUncommitted: Schema.optionalKey(
     Schema.Boolean.annotate({
       description:
-        "Only with baseBranchSource 'parent': also take your uncommitted changes (tracked and untracked, not ignored) as one commit; your files and index are untouched."
+        "Only with baseBranchSource 'parent': also take your uncommitted changes (not ignored files) as one commit; your files stay as they are."
     })
   ),
   runSetupScript: Schema.optionalKey(
@@ -94,8 +96,7 @@ export const ThreadStartInput = Schema.Struct({
   ),
   provider: Schema.optionalKey(
     ProviderKind.annotate({
-      description:
-        "The new agent (default: yours). A command agent has no sandbox and no approvals, so only a full-access thread may start one."
+      description: "The new agent (default: yours); a command agent (no sandbox) needs a full-access caller."
     })
   ),
   model: Schema.optionalKey(
@@ -114,19 +115,29 @@ export const ThreadStartInput = Schema.Struct({
       description: "default, or plan (the agent plans first); a plan thread's children plan too."
     })
   ),
+  onDone: Schema.optionalKey(
+    OnDone.annotate({
+      description: "wake (default): its end starts a turn for you if idle."
+    })
+  ),
   tags: Schema.optionalKey(
     Tags.annotate({
-      description: `A JSON array of one-line strings of at most ${MAX_TAG_LENGTH} characters, e.g. ["auth","refactor"] (not a comma-separated string).`
+      description: `A JSON array of one-line strings of at most ${MAX_TAG_LENGTH} characters, e.g. ["auth","refactor"].`
     })
   ),
   attachments: Schema.optionalKey(
     Attachments.annotate({
-      description: `Images or text files for the first prompt: a file in your worktree, or its bytes in base64 (${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB each at most).`
+      description: `Images or text files for the first prompt: a worktree file or base64 bytes (${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB each).`
     })
   ),
   clientRequestId: Schema.optionalKey(
     ClientRequestId.annotate({
-      description: "A retry with the same clientRequestId returns the same thread."
+      description: "A retry with the same id returns the same thread."
+    })
+  ),
+  queue: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description: "false: refuse past a limit instead of queueing until a slot frees (default true)."
     })
   )
 })
@@ -155,8 +166,16 @@ export const ThreadStartInput = Schema.Struct({
   .annotate({ identifier: "ThreadStartInput" })
 export type ThreadStartInput = typeof ThreadStartInput.Type
 
-/** What the tool answers: the bootstrap's result, without the engine's sequence and the timing. */
-export const ThreadStartOutput = BootstrapResult.mapFields(Struct.omit(["sequence", "durationMs"])).annotate({
+/**
+ * What the tool answers: the bootstrap's result, without the engine's sequence and the timing; a
+ * start queued past a limit has no worktree yet (null), turn.status `queued` and its `queue` place.
+ */
+export const ThreadStartOutput = BootstrapResult.mapFields((fields) => ({
+  ...Struct.omit(fields, ["sequence", "durationMs"]),
+  worktreePath: Schema.NullOr(fields.worktreePath),
+  turn: Schema.Struct({ status: Schema.Union([BootstrapTurnStatus, Schema.Literal("queued")]) }),
+  queue: Schema.optionalKey(QueuedStartInfo)
+})).annotate({
   identifier: "ThreadStartOutput"
 })
 export type ThreadStartOutput = typeof ThreadStartOutput.Type
@@ -175,7 +194,9 @@ export const ThreadStatusOutput = Schema.Struct({
   /** The conflict radar: live threads of the project whose changes overlap this thread's. */
   overlaps: Schema.optionalKey(Schema.Array(ThreadOverlap)),
   /** For a thread with live children: the order to merge them back with the fewest conflicts. */
-  mergeOrder: Schema.optionalKey(Schema.Array(MergeOrderEntry))
+  mergeOrder: Schema.optionalKey(Schema.Array(MergeOrderEntry)),
+  /** For a variant of an attempt (best of N): every variant compared. */
+  attempt: Schema.optionalKey(AttemptComparison)
 }).annotate({ identifier: "ThreadStatusOutput" })
 export type ThreadStatusOutput = typeof ThreadStatusOutput.Type
 
@@ -216,10 +237,53 @@ const batchDefaults = Object.fromEntries(
   ])
 ) as { readonly [K in (typeof BATCH_DEFAULT_FIELDS)[number]]: (typeof startFields)[K] }
 
+/**
+ * Best of N in t3_threads_start: one entry, started `variants` times as one attempt. Plain here to
+ * keep the tool's schema small; their rules (2 to 8, one model or provider per variant, not both)
+ * are VariantsRequest's, checked by the server.
+ */
+const variantFields = {
+  variants: Schema.optionalKey(
+    Schema.Int.annotate({ description: "Best of N (2-8): the one entry started N times." })
+  ),
+  models: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "One model per variant." })),
+  providers: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({ description: "One provider per variant." })
+  )
+}
+
+/**
+ * A batch entry's fields whose long descriptions t3_thread_start already gives: pointed at there,
+ * which keeps t3_threads_start's schema under the 5000 characters past which Codex drops them all.
+ */
+const BRIEF_ENTRY_FIELDS = [
+  "mode",
+  "worktreePath",
+  "pr",
+  "baseBranchSource",
+  "includeUncommitted",
+  "provider",
+  "runtimeMode",
+  "interactionMode",
+  "tags",
+  "attachments",
+  "queue"
+] as const
+
+const entryFields = {
+  ...startFields,
+  ...(Object.fromEntries(
+    BRIEF_ENTRY_FIELDS.map((name) => [
+      name,
+      startFields[name].annotate({ description: "As in t3_thread_start." })
+    ])
+  ) as { readonly [K in (typeof BRIEF_ENTRY_FIELDS)[number]]: (typeof startFields)[K] })
+}
+
 /** Several children in one call; fields at the top level are defaults for every entry. */
 export const ThreadsStartInput = Schema.Struct({
   threads: Schema.Array(
-    Schema.Struct(startFields).annotate({
+    Schema.Struct(entryFields).annotate({
       description: "One thread to start: the same fields as t3_thread_start."
     })
   )
@@ -227,7 +291,8 @@ export const ThreadsStartInput = Schema.Struct({
     .annotate({
       description: "The threads to start."
     }),
-  ...batchDefaults
+  ...batchDefaults,
+  ...variantFields
 }).annotate({ identifier: "ThreadsStartInput" })
 
 /** How the server reads a batch: entries one by one, so a bad entry is that entry's error. */
@@ -236,13 +301,18 @@ export const ThreadsStartRequest = Schema.Struct({
     Schema.isMinLength(1, { message: "give at least one thread to start" }),
     Schema.isMaxLength(MAX_BATCH, { message: `at most ${MAX_BATCH} threads in one call` })
   ),
-  ...Struct.pick(startFields, BATCH_DEFAULT_FIELDS)
+  ...Struct.pick(startFields, BATCH_DEFAULT_FIELDS),
+  ...variantFields,
+  /** Read only to refuse it (forbidden): a check command is a person's to name. */
+  check: Schema.optionalKey(CheckCommand)
 })
 
 export const ChildStartSuccess = Schema.Struct({ ok: Schema.Literal(true), ...ThreadStartOutput.fields })
 
 export const ThreadsStartOutput = Schema.Struct({
-  threads: Schema.Array(Schema.Union([ChildStartSuccess, ChildStartFailure]))
+  threads: Schema.Array(Schema.Union([ChildStartSuccess, ChildStartFailure])),
+  /** With variants: the attempt the threads are variants of (t3_thread_status of one compares them). */
+  attemptId: Schema.optionalKey(AttemptId)
 }).annotate({ identifier: "ThreadsStartOutput" })
 export type ThreadsStartOutput = typeof ThreadsStartOutput.Type
 

@@ -22,6 +22,7 @@ describe("the WebSocket RPCs", () => {
         .map((rpc) => rpc._tag)
         .sort()
     assert.deepStrictEqual(byScope("operate"), [
+      "attempt.pick",
       "orchestration.dispatchCommand",
       "thread.merge",
       "worktree.cleanup"
@@ -37,7 +38,7 @@ describe("the WebSocket RPCs", () => {
     for (const tag of byScope("read")) {
       assert.match(
         tag,
-        /^(server|orchestration\.(getSnapshot|subscribe)|thread|project|worktree\.list|radar\.overlaps)/
+        /^(server|orchestration\.(getSnapshot|subscribe)|thread|attempt\.show|project|worktree\.list|radar\.overlaps)/
       )
     }
   })

@@ -6,7 +6,8 @@ import * as Rpc from "effect/rpc/Rpc"
 import * as RpcGroup from "effect/rpc/RpcGroup"
 import * as RpcMiddleware from "effect/rpc/RpcMiddleware"
 import * as Schema from "effect/Schema"
-import { BootstrapAwait, BootstrapResult } from "./bootstrap.ts"
+import { AttemptComparison, AttemptId, AttemptPickRequest, AttemptPickResult } from "./attempts.ts"
+import { BootstrapAwait, BootstrapResult, QueuedBootstrapResult } from "./bootstrap.ts"
 import { ThreadDiff, ThreadOutput, WaitFor, WaitUntil } from "./children.ts"
 import { ClientCommand } from "./commands.ts"
 import { SpindleError } from "./errors.ts"
@@ -59,13 +60,14 @@ export const ServerStatus = Schema.Struct({
 
 export const CommandResult = Schema.Union([
   BootstrapResult,
+  QueuedBootstrapResult,
   ArchiveResult,
   ProjectRemoveResult,
   DispatchResult
 ]).annotate({
   identifier: "CommandResult",
   description:
-    "A BootstrapResult for a bootstrapped thread.turn.start, an ArchiveResult for thread.archive/unarchive/delete, a ProjectRemoveResult for project.remove, a DispatchResult otherwise"
+    "A BootstrapResult for a bootstrapped thread.turn.start (a QueuedBootstrapResult when it was queued past a limit), an ArchiveResult for thread.archive/unarchive/delete, a ProjectRemoveResult for project.remove, a DispatchResult otherwise"
 })
 
 export const SetupLogItem = Schema.Union([
@@ -181,6 +183,18 @@ export const SpindleRpcs = RpcGroup.make(
   Rpc.make("thread.merge", {
     payload: ThreadMergeRequest,
     success: ThreadMergeResult,
+    error: SpindleError
+  }).annotate(RequiredScope, "operate"),
+  /** An attempt's variants compared: turn state, diff stat, files both changed, check exit codes. */
+  Rpc.make("attempt.show", {
+    payload: { attemptId: AttemptId },
+    success: AttemptComparison,
+    error: SpindleError
+  }).annotate(RequiredScope, "read"),
+  /** Merges the chosen variant (as thread.merge) and archives the others (archive keeps unmerged work). */
+  Rpc.make("attempt.pick", {
+    payload: AttemptPickRequest,
+    success: AttemptPickResult,
     error: SpindleError
   }).annotate(RequiredScope, "operate"),
   Rpc.make("thread.streamSetupLog", {

@@ -20,6 +20,12 @@ export const ServerConfigFile = Schema.Struct({
   ),
   maxBootstrapsPerProject: Schema.optionalKey(Whole(1, 100_000)),
   maxThreadsPerProject: Schema.optionalKey(Whole(1, 100_000)),
+  maxRunningTurns: Schema.optionalKey(
+    Whole(1, 100_000).annotate({
+      description:
+        "Turns running at once on this host; starts past it are queued (--max-running-turns; default: the number of cores)"
+    })
+  ),
   providers: Schema.optionalKey(Schema.Literals(["on", "off"])),
   threadPorts: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(/^\d{1,5}-\d{1,5}$/)).annotate({

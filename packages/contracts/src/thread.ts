@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { AgentNotice } from "./agentNotices.ts"
 import { ThreadAttachment } from "./attachments.ts"
+import { ThreadAttempt, ThreadCheck } from "./attempts.ts"
 import { ErrorReason } from "./errors.ts"
 import { ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
@@ -12,6 +13,7 @@ import {
   InteractionMode,
   IsoTimestamp,
   ModelName,
+  OnDone,
   ProviderKind,
   RuntimeMode,
   StoredTitle,
@@ -109,7 +111,30 @@ export const ThreadTurn = Schema.Struct({
 })
 export type ThreadTurn = typeof ThreadTurn.Type
 
-export const ThreadStatus = Schema.Literals(["active", "archived"])
+/** queued: started past a limit, waiting for a slot (see `queue`); it has no workspace yet. */
+export const ThreadStatus = Schema.Literals(["active", "queued", "archived"])
+
+/**
+ * What a queued start waits for: a running-turn slot on this host, an active-thread slot in its
+ * project, a child slot under its parent, or a bootstrap slot in its project; `limit` is the
+ * limit it met.
+ */
+export const QueueWait = Schema.Struct({
+  kind: Schema.Literals(["running-turns", "active-threads", "children", "bootstraps"]),
+  limit: Schema.Int
+}).annotate({ identifier: "QueueWait" })
+export type QueueWait = typeof QueueWait.Type
+
+/** A queued thread's place: starts run in the order they were queued (`sequence`). */
+export const ThreadQueue = Schema.Struct({
+  /** The sequence of its `thread.queued` event: the queue's order. */
+  sequence: Schema.Int,
+  /** 1 for the next to start. */
+  position: Schema.Int,
+  waitsFor: QueueWait,
+  queuedAt: IsoTimestamp
+}).annotate({ identifier: "ThreadQueue" })
+export type ThreadQueue = typeof ThreadQueue.Type
 
 /** A block of consecutive ports on 127.0.0.1 that no other live thread holds (SPINDLE_PORT...). */
 export const PortBlock = Schema.Struct({
@@ -158,6 +183,10 @@ export const Thread = Schema.Struct({
   latestTurn: Schema.NullOr(ThreadTurn),
   /** Approval requests of the running turn that wait for an answer (thread.approval.respond). */
   pendingApprovals: added(Schema.Array(PendingApproval), []),
+  /** What its end does for its parent (values.ts OnDone); threads from before it was set: next-prompt. */
+  onDone: added(OnDone, "next-prompt"),
+  /** When its children last woke it (a turn started for them), newest last; the wake cap counts these. */
+  wokenAt: added(Schema.Array(IsoTimestamp), []),
   /** Notices about its children its agent has not been given yet (they go with its next prompt). */
   childNotices: added(Schema.Array(ChildNotice), []),
   /** Files given with the first prompt (Spindle's copies). */
@@ -179,6 +208,12 @@ export const Thread = Schema.Struct({
   merged: added(Schema.NullOr(ThreadMergeRecord), null),
   /** Deleted threads are hidden from lists; their events stay in the log. */
   deletedAt: added(Schema.NullOr(IsoTimestamp), null),
+  /** Set while the thread is queued (status `queued`): its place and what it waits for. */
+  queue: added(Schema.NullOr(ThreadQueue), null),
+  /** The attempt (best of N) it is a variant of, set at creation; null for a thread on its own. */
+  attempt: added(Schema.NullOr(ThreadAttempt), null),
+  /** Its attempt's check command, as it last ran after a completed turn; null until then. */
+  check: added(Schema.NullOr(ThreadCheck), null),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

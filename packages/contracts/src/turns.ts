@@ -17,6 +17,7 @@ export type TurnStatus = typeof TurnStatus.Type
  * for the first two.
  */
 export const TurnState = Schema.Literals([
+  "queued",
   "not-started",
   "waiting-for-setup",
   "requested",
@@ -27,7 +28,7 @@ export const TurnState = Schema.Literals([
   "interrupted"
 ]).annotate({
   description:
-    "not-started: no turn; waiting-for-setup: the first turn starts when setup succeeds; requested: queued for the agent; running; stalled: running, but the agent has shown no progress for the server's stall timeout (latestTurn.stalledSince); completed | failed | interrupted"
+    "queued: the thread waits for a slot (a limit was reached) and starts in order when one frees; not-started: no turn; waiting-for-setup: the first turn starts when setup succeeds; requested: queued for the agent; running; stalled: running, but the agent has shown no progress for the server's stall timeout (latestTurn.stalledSince); completed | failed | interrupted"
 })
 export type TurnState = typeof TurnState.Type
 
@@ -130,7 +131,13 @@ export type ApprovalOutcome = typeof ApprovalOutcome.Type
 export const ChildNotice = Schema.Struct({
   noticeId: Schema.String,
   childThreadId: Schema.String,
-  kind: Schema.Literals(["turn-completed", "turn-failed", "turn-interrupted", "needs-approval"]),
+  kind: Schema.Literals([
+    "turn-completed",
+    "turn-failed",
+    "turn-interrupted",
+    "bootstrap-failed",
+    "needs-approval"
+  ]),
   /** One paragraph for the parent's agent: what happened and what it can do. */
   text: Schema.String,
   at: IsoTimestamp

@@ -163,6 +163,14 @@ export type RuntimeMode = typeof RuntimeMode.Type
 export const InteractionMode = Schema.Literals(["default", "plan"])
 export type InteractionMode = typeof InteractionMode.Type
 
+/**
+ * What a child's end (or approval request) does for its parent: `wake` starts a turn for an idle
+ * parent with the results, `next-prompt` gives them with its next prompt (or into its running
+ * turn), `none` tells it nothing.
+ */
+export const OnDone = Schema.Literals(["wake", "next-prompt", "none"]).annotate({ identifier: "OnDone" })
+export type OnDone = typeof OnDone.Type
+
 export const WorkspaceMode = Schema.Literals(["new_worktree", "existing_worktree", "current_checkout"])
 export type WorkspaceMode = typeof WorkspaceMode.Type
 

@@ -2,5 +2,12 @@
 // The CLI imports ./readModel and ./turnState alone (they load no schema, for its start time).
 export { addNotice } from "./agentNotices.ts"
 export { project } from "./projector.ts"
-export { type AggregateRef, aggregateOf, emptyReadModel, type ReadModel, threadOfEvent } from "./readModel.ts"
+export {
+  type AggregateRef,
+  aggregateOf,
+  emptyReadModel,
+  queueOf,
+  type ReadModel,
+  threadOfEvent
+} from "./readModel.ts"
 export { hasLiveTurn, turnStateOf } from "./turnState.ts"

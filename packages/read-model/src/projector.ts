@@ -4,10 +4,13 @@ import { MAX_LAST_MESSAGE, type SpindleEvent, type Thread, type ThreadTurn } fro
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { addNotice } from "./agentNotices.ts"
-import type { ReadModel } from "./readModel.ts"
+import { type ReadModel, threadOfEvent } from "./readModel.ts"
 
 /** The latest warnings a thread keeps. */
 const MAX_WARNINGS = 20
+
+/** The latest wakes a thread keeps: more than any wakes-per-hour cap may allow. */
+export const MAX_WAKES_KEPT = 100
 
 const updateThread = (
   model: ReadModel,
@@ -106,10 +109,39 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       }
     case "thread.created":
       return { ...model, threads: HashMap.set(model.threads, event.payload.thread.id, event.payload.thread) }
+    case "thread.queued": {
+      const thread: Thread = {
+        ...event.payload.thread,
+        status: "queued",
+        queue: {
+          sequence: event.sequence,
+          position: model.queue.length + 1,
+          waitsFor: event.payload.waitsFor,
+          queuedAt: event.occurredAt
+        }
+      }
+      return { ...model, threads: HashMap.set(model.threads, thread.id, thread) }
+    }
+    case "thread.dequeued":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        status: "active",
+        queue: null,
+        workspace: {
+          mode: event.payload.workspaceMode,
+          branch: null,
+          worktreePath: event.payload.worktreePath,
+          baseBranch: null,
+          createdByUs: false
+        },
+        bootstrap: { status: "running", stage: null, error: null },
+        setup: { ...thread.setup, status: event.payload.runSetupScript ? "pending" : "not-requested" }
+      }))
     case "thread.deleted":
       return updateThread(model, event, (thread) => ({
         ...thread,
         status: "archived",
+        queue: null,
         archivedAt: thread.archivedAt ?? event.occurredAt,
         deletedAt: event.occurredAt,
         ports: null
@@ -118,6 +150,7 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       return updateThread(model, event, (thread) => ({
         ...thread,
         status: "archived",
+        queue: null,
         archivedAt: event.occurredAt,
         ports: null
       }))
@@ -156,8 +189,15 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         ...thread,
         warnings: [...thread.warnings, event.payload.warning].slice(-MAX_WARNINGS)
       }))
+    case "thread.woken":
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        wokenAt: [...thread.wokenAt, event.occurredAt].slice(-MAX_WAKES_KEPT)
+      }))
     case "thread.merged":
       return updateThread(model, event, (thread) => ({ ...thread, merged: event.payload.merge }))
+    case "thread.check-completed":
+      return updateThread(model, event, (thread) => ({ ...thread, check: event.payload.check }))
     case "thread.workspace-prepared":
       return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
     case "thread.setup-started":
@@ -276,6 +316,8 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
     case "thread.bootstrap-failed":
       return updateThread(model, event, (thread) => ({
         ...thread,
+        // A queued start that could not begin (its request no longer holds) leaves the queue, failed.
+        ...(thread.status === "queued" ? { status: "active" as const, queue: null } : {}),
         bootstrap: { status: "failed", stage: event.payload.stage, error: event.payload.error },
         // A setup that was only waiting for the workspace will not run now; one still shown running
         // has ended (its end could not be recorded), since a bootstrap fails only after its run.
@@ -316,7 +358,30 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
   }
 }
 
+const isQueued = (model: ReadModel, id: Thread["id"] | undefined) =>
+  id !== undefined && Option.getOrUndefined(HashMap.get(model.threads, id))?.status === "queued"
+
+/**
+ * When a thread joined or left the queue: the queue again, and every queued thread's position.
+ * Only then, so a model whose queue did not change keeps the same array (the engine saves the
+ * queued threads when it changes).
+ */
+const syncQueue = (before: ReadModel, after: ReadModel, event: SpindleEvent): ReadModel => {
+  const id = threadOfEvent(event)
+  if (isQueued(before, id) === isQueued(after, id)) return after
+  const queue = after.queue.filter((queued) => queued !== id)
+  if (isQueued(after, id) && id !== undefined) queue.push(id)
+  let threads = after.threads
+  queue.forEach((queued, i) => {
+    const thread = Option.getOrUndefined(HashMap.get(threads, queued))
+    if (thread?.queue != null && thread.queue.position !== i + 1) {
+      threads = HashMap.set(threads, queued, { ...thread, queue: { ...thread.queue, position: i + 1 } })
+    }
+  })
+  return { ...after, threads, queue }
+}
+
 export const project = (model: ReadModel, event: SpindleEvent): ReadModel => ({
-  ...fold(model, event),
+  ...syncQueue(model, fold(model, event), event),
   sequence: event.sequence
 })

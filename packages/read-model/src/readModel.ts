@@ -9,13 +9,23 @@ export interface ReadModel {
   readonly sequence: number
   readonly projects: HashMap.HashMap<ProjectId, Project>
   readonly threads: HashMap.HashMap<ThreadId, Thread>
+  /** The queued threads, next to start first (kept by the projector; rebuilt from threads on load). */
+  readonly queue: ReadonlyArray<ThreadId>
 }
 
 export const emptyReadModel: ReadModel = {
   sequence: 0,
   projects: HashMap.empty(),
-  threads: HashMap.empty()
+  threads: HashMap.empty(),
+  queue: []
 }
+
+/** The queue as the threads say it (status `queued`, in the order they were queued). */
+export const queueOf = (threads: HashMap.HashMap<ThreadId, Thread>): ReadonlyArray<ThreadId> =>
+  Array.from(HashMap.values(threads))
+    .filter((thread) => thread.status === "queued" && thread.queue !== null)
+    .sort((a, b) => (a.queue?.sequence ?? 0) - (b.queue?.sequence ?? 0))
+    .map((thread) => thread.id)
 
 export type AggregateRef =
   | { readonly kind: "project"; readonly id: ProjectId }
@@ -31,6 +41,7 @@ export const aggregateOf = (event: EventDraft): AggregateRef => {
     case "project.overlap-changed":
       return { kind: "project", id: event.payload.projectId }
     case "thread.created":
+    case "thread.queued":
       return { kind: "thread", id: event.payload.thread.id }
     default:
       return { kind: "thread", id: event.payload.threadId }

@@ -3,6 +3,7 @@
 import type { Thread, TurnState } from "@spindle/contracts"
 
 export const turnStateOf = (thread: Thread): TurnState => {
+  if (thread.status === "queued") return "queued"
   if (thread.latestTurn !== null)
     return thread.latestTurn.stalledSince !== null && hasLiveTurn(thread)
       ? "stalled"

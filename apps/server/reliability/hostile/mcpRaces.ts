@@ -110,8 +110,10 @@ export const mcpRaces = (w: HostileWorld) =>
       yield* race(
         w,
         raceClients,
-        "14 concurrent starts against a limit of 8 children",
-        Array.from({ length: 14 }, (_, i) => ({ ...checkout, prompt: `child ${i}` })),
+        // queue: false, so a start past the limit is refused instead of queued (the queue's own
+        // order and counting are tested in queue/StartQueue.test.ts).
+        "14 concurrent starts against a limit of 8 children (queue: false)",
+        Array.from({ length: 14 }, (_, i) => ({ ...checkout, prompt: `child ${i}`, queue: false })),
         { ok: 8, others: "capacity" }
       ),
       yield* race(

@@ -1,5 +1,6 @@
 // Startup reconciliation, before the gate opens: bootstraps a crash interrupted are finished
-// (only the turn request was left) or rolled back, setup runs that were running become
+// (only the turn request was left) or rolled back (a queued thread's is put back in the queue:
+// the queue's runner starts it, in order, once the server is ready), setup runs that were running become
 // `interrupted`, and worktrees under `<home>/worktrees` that no thread owns are reported, and
 // removed only when clean and created by us. Nothing with uncommitted or unique work is removed.
 import { realpath } from "node:fs/promises"
@@ -205,6 +206,19 @@ export class BootstrapRecovery extends Context.Service<
           Effect.mapError(storeFailed("Recovery (stage recover) reading the bootstrap journal"))
         )
         for (const entry of inFlight) {
+          // Stopped between queueing the thread and saying so in the journal, or while the queue
+          // was starting it but before it left the queue: it waits in the queue, where it was.
+          if (
+            entry.stage === "creating-thread" &&
+            (yield* engine.getThread(entry.threadId as ThreadId))?.status === "queued"
+          ) {
+            yield* journal
+              .update(entry.commandId, { stage: "queued" }, yield* now)
+              .pipe(
+                Effect.mapError(storeFailed(`Recovery (stage queued) recording bootstrap ${entry.commandId}`))
+              )
+            continue
+          }
           switch (entry.stage) {
             case "creating-thread":
             case "creating-worktree":

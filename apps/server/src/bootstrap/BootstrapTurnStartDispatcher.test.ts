@@ -267,7 +267,7 @@ describe("BootstrapTurnStartDispatcher", () => {
     })
   )
 
-  it.live("a burst of bootstraps cannot slip past the per-project limit", () =>
+  it.live("a burst of bootstraps cannot slip past the per-project limit (queue: false)", () =>
     Effect.gen(function* () {
       const release = join(yield* tempDir(), "release")
       const world = yield* bootstrapWorld({
@@ -276,7 +276,7 @@ describe("BootstrapTurnStartDispatcher", () => {
       })
       const runs: Array<Fiber.Fiber<Result.Result<BootstrapResult, SpindleError>>> = []
       for (const id of ["t1", "t2", "t3", "t4", "t5", "t6"]) {
-        runs.push(yield* Effect.forkChild(Effect.result(world.bootstrap(id))))
+        runs.push(yield* Effect.forkChild(Effect.result(world.bootstrap(id, { queue: false }))))
       }
       // Four are refused at once; the two that got in wait for setup until released.
       yield* Effect.sync(() => runs.filter((fiber) => fiber.pollUnsafe() !== undefined).length).pipe(
@@ -382,7 +382,9 @@ describe("BootstrapTurnStartDispatcher", () => {
       yield* create("t2")
       const full = yield* Effect.flip(create("t3"))
       assert.strictEqual(full.reason, "capacity")
-      const alsoFull = yield* Effect.flip(world.bootstrap("t4", { workspace: { mode: "current_checkout" } }))
+      const alsoFull = yield* Effect.flip(
+        world.bootstrap("t4", { workspace: { mode: "current_checkout" }, queue: false })
+      )
       assert.strictEqual(alsoFull.reason, "capacity")
       // Capacity is not an outcome: the same command goes through once there is room.
       yield* world.commands.dispatch(
@@ -465,7 +467,7 @@ describe("BootstrapTurnStartDispatcher", () => {
     })
   )
 
-  it.live("answers capacity past the per-project limits", () =>
+  it.live("answers capacity past the per-project limits with queue: false, changing nothing", () =>
     Effect.gen(function* () {
       const release = join(yield* tempDir(), "release")
       const world = yield* bootstrapWorld({
@@ -474,15 +476,17 @@ describe("BootstrapTurnStartDispatcher", () => {
       })
       const slow = yield* Effect.forkChild(world.bootstrap("t1"))
       yield* world.waitFor("t1", "thread.setup-started")
-      const busy = yield* Effect.flip(world.bootstrap("t2"))
+      const busy = yield* Effect.flip(world.bootstrap("t2", { queue: false }))
       assert.strictEqual(busy.reason, "capacity")
       assert.include(busy.message, "--max-bootstraps-per-project")
+      assert.isUndefined(yield* world.engine.getThread(threadId("t2")))
       writeFileSync(release, "")
       yield* Fiber.join(slow)
       yield* world.bootstrap("t2")
-      const full = yield* Effect.flip(world.bootstrap("t3"))
+      const full = yield* Effect.flip(world.bootstrap("t3", { queue: false }))
       assert.strictEqual(full.reason, "capacity")
       assert.include(full.message, "2 active threads")
+      assert.isUndefined(yield* world.engine.getThread(threadId("t3")))
     })
   )
 

@@ -2,9 +2,12 @@
 // startup gate, then the run's steps (bootstrapRun.ts). Identical sends join one run, a repeated
 // commandId answers its recorded outcome, and a failure after the thread exists is rolled back.
 // Setup and the turn go on in a fiber the dispatcher owns, so a caller that goes away does not stop them.
-import { type BootstrapResult, SpindleError, type ThreadId } from "@spindle/contracts"
+// A start past a limit is queued (its thread exists, status `queued`) and answered so; the queue's
+// runner sends it again (`fromQueue`) when a slot frees, under the same commandId.
+import { type BootstrapAnswer, SpindleError, type ThreadId } from "@spindle/contracts"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
@@ -20,8 +23,14 @@ import { WorktreePool } from "../pool/WorktreePool.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { ProviderAdapters } from "../providers/ProviderAdapters.ts"
 import { rollBackBootstrap } from "./bootstrapRollback.ts"
-import { makeBootstrapRun, newProgress, unexpected } from "./bootstrapRun.ts"
-import { type BootstrapInvocation, type InFlight, payloadHash, StepFailure } from "./bootstrapSteps.ts"
+import { makeBootstrapRun, newProgress, queuedAnswer, unexpected } from "./bootstrapRun.ts"
+import {
+  type BootstrapInvocation,
+  type InFlight,
+  payloadHash,
+  StepFailure,
+  stepCommandId
+} from "./bootstrapSteps.ts"
 import { CrashPoints } from "./CrashPoints.ts"
 import { SetupRunner } from "./SetupRunner.ts"
 import { StartupGate } from "./StartupGate.ts"
@@ -31,7 +40,7 @@ export type { BootstrapInvocation } from "./bootstrapSteps.ts"
 export class BootstrapTurnStartDispatcher extends Context.Service<
   BootstrapTurnStartDispatcher,
   {
-    readonly dispatch: (invocation: BootstrapInvocation) => Effect.Effect<BootstrapResult, SpindleError>
+    readonly dispatch: (invocation: BootstrapInvocation) => Effect.Effect<BootstrapAnswer, SpindleError>
   }
 >()("spindle/bootstrap/BootstrapTurnStartDispatcher") {
   static readonly layer = Layer.effect(
@@ -93,7 +102,12 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
                 threadId,
                 commandId
               })
-              if (failure.stage === "validate") return yield* Effect.fail(error)
+              if (failure.stage === "validate") {
+                // A queued start whose request no longer holds (its branch was taken, its parent
+                // archived...) leaves the queue failed, so the next may go.
+                if (invocation.fromQueue === true) yield* failQueued(invocation, error)
+                return yield* Effect.fail(error)
+              }
               // Unreadable now, the entry stays in flight and the next start's recovery rolls it back.
               const entry = yield* journal
                 .get(commandId)
@@ -122,10 +136,40 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
         )
       }
 
-      /** A repeated commandId: the recorded outcome, or a conflict when the payload differs. */
+      /** Records a queued thread's start as failed (if it still waits) and closes its journal entry. */
+      const failQueued = (invocation: BootstrapInvocation, error: SpindleError) =>
+        Effect.gen(function* () {
+          const { commandId, threadId } = invocation.command
+          yield* engine
+            .dispatch(
+              {
+                type: "thread.bootstrap.fail",
+                commandId: stepCommandId(commandId, "fail-queued"),
+                threadId,
+                stage: "validate",
+                error: { reason: error.reason, message: error.message }
+              },
+              invocation.actor
+            )
+            .pipe(Effect.ignore({ log: "Warn", message: "Could not record a queued start's failure" }))
+          const at = DateTime.formatIso(yield* DateTime.now)
+          yield* journal
+            .update(
+              commandId,
+              { stage: "failed", error: { reason: error.reason, message: error.message } },
+              at
+            )
+            .pipe(Effect.ignore({ log: "Warn", message: "Could not close a queued start's journal entry" }))
+        })
+
+      /**
+       * A repeated commandId: the recorded outcome, or a conflict when the payload differs. A start
+       * that waits in the queue answers its place now; sent again by the queue, it goes on.
+       */
       const recorded = Effect.fn("BootstrapTurnStartDispatcher.recorded")(function* (
         commandId: string,
-        hash: string
+        hash: string,
+        fromQueue: boolean
       ) {
         const entry = yield* journal
           .get(commandId)
@@ -135,6 +179,16 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
           return yield* new SpindleError({
             reason: "conflict",
             message: `commandId ${commandId} was already used for a different bootstrap. Use a new commandId.`
+          })
+        }
+        if (entry.stage === "queued") {
+          return fromQueue ? undefined : yield* queuedAnswer(engine, entry.threadId as ThreadId)
+        }
+        if (fromQueue) {
+          return yield* new SpindleError({
+            reason: "conflict",
+            threadId: entry.threadId as ThreadId,
+            message: `The start ${commandId} of thread ${entry.threadId} is not queued (it is ${entry.stage}).`
           })
         }
         if (entry.stage === "failed") {
@@ -147,56 +201,62 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
         return entry.result ?? undefined
       })
 
-      const dispatch = Effect.fn("BootstrapTurnStartDispatcher.dispatch")(function* (
-        invocation: BootstrapInvocation
-      ) {
-        return yield* gate.enqueue(
-          Effect.suspend(() => {
-            const { commandId } = invocation.command
-            const hash = payloadHash({ command: invocation.command, parent: invocation.parent ?? null })
-            const wait = (flight: InFlight) =>
-              Deferred.await(invocation.await === "workspace" ? flight.workspace : flight.final)
-            const joined = inFlight.get(commandId)
-            if (joined !== undefined) {
-              // Joining admits nothing new: let whatever queued behind this send go on.
-              return Effect.andThen(
-                gate.admitted,
-                joined.hash === hash
-                  ? wait(joined)
-                  : Effect.fail(
-                      new SpindleError({
-                        reason: "conflict",
-                        message: `commandId ${commandId} is in use by a different bootstrap. Use a new commandId.`
-                      })
-                    )
+      const dispatch: (invocation: BootstrapInvocation) => Effect.Effect<BootstrapAnswer, SpindleError> =
+        Effect.fn("BootstrapTurnStartDispatcher.dispatch")(function* (invocation: BootstrapInvocation) {
+          return yield* gate.enqueue(
+            Effect.suspend(() => {
+              const { commandId } = invocation.command
+              const hash = payloadHash({ command: invocation.command, parent: invocation.parent ?? null })
+              const wait = (flight: InFlight) =>
+                Deferred.await(invocation.await === "workspace" ? flight.workspace : flight.final)
+              const joined = inFlight.get(commandId)
+              // The queue sends a start again only once its first send has answered (queued).
+              if (joined !== undefined && invocation.fromQueue === true) {
+                return Effect.andThen(
+                  Effect.exit(Deferred.await(joined.final)),
+                  Effect.suspend(() => dispatch(invocation))
+                )
+              }
+              if (joined !== undefined) {
+                // Joining admits nothing new: let whatever queued behind this send go on.
+                return Effect.andThen(
+                  gate.admitted,
+                  joined.hash === hash
+                    ? wait(joined)
+                    : Effect.fail(
+                        new SpindleError({
+                          reason: "conflict",
+                          message: `commandId ${commandId} is in use by a different bootstrap. Use a new commandId.`
+                        })
+                      )
+                )
+              }
+              // Registered before anything yields, so identical concurrent sends all join this one.
+              const flight: InFlight = {
+                hash,
+                workspace: Deferred.makeUnsafe(),
+                final: Deferred.makeUnsafe()
+              }
+              inFlight.set(commandId, flight)
+              const settle = (exit: Exit.Exit<BootstrapAnswer, SpindleError>) =>
+                Effect.gen(function* () {
+                  yield* Deferred.done(flight.workspace, exit)
+                  yield* Deferred.done(flight.final, exit)
+                  inFlight.delete(commandId)
+                  yield* gate.admitted
+                })
+              const body = Effect.gen(function* () {
+                const previous = yield* recorded(commandId, hash, invocation.fromQueue === true)
+                if (previous !== undefined) return previous
+                return yield* withThreadLock(invocation.command.threadId, run(invocation, hash, flight))
+              }).pipe(
+                Effect.catchDefect((defect) => Effect.fail(unexpected(defect))),
+                Effect.onExit(settle)
               )
-            }
-            // Registered before anything yields, so identical concurrent sends all join this one.
-            const flight: InFlight = {
-              hash,
-              workspace: Deferred.makeUnsafe(),
-              final: Deferred.makeUnsafe()
-            }
-            inFlight.set(commandId, flight)
-            const settle = (exit: Exit.Exit<BootstrapResult, SpindleError>) =>
-              Effect.gen(function* () {
-                yield* Deferred.done(flight.workspace, exit)
-                yield* Deferred.done(flight.final, exit)
-                inFlight.delete(commandId)
-                yield* gate.admitted
-              })
-            const body = Effect.gen(function* () {
-              const previous = yield* recorded(commandId, hash)
-              if (previous !== undefined) return previous
-              return yield* withThreadLock(invocation.command.threadId, run(invocation, hash, flight))
-            }).pipe(
-              Effect.catchDefect((defect) => Effect.fail(unexpected(defect))),
-              Effect.onExit(settle)
-            )
-            return Effect.andThen(Effect.forkIn(body, scope), wait(flight))
-          })
-        )
-      })
+              return Effect.andThen(Effect.forkIn(body, scope), wait(flight))
+            })
+          )
+        })
 
       return { dispatch }
     })

@@ -14,7 +14,9 @@ export const CRASH_POINTS = [
   "turn-requested",
   // Archive: the thread archived, its worktree not yet looked at; `git worktree remove` running.
   "thread-archived",
-  "worktree-removing"
+  "worktree-removing",
+  // A child's end recorded (with its parent's notice), the parent's wake not yet started.
+  "wake-scheduled"
 ] as const
 export type CrashPoint = (typeof CRASH_POINTS)[number]
 

@@ -57,6 +57,9 @@ export interface BootstrapPlan {
   readonly model: string | null
   readonly runtimeMode: Thread["runtimeMode"]
   readonly interactionMode: Thread["interactionMode"]
+  readonly onDone: Thread["onDone"]
+  /** The attempt (best of N) the thread is a variant of, if any. */
+  readonly attempt: Thread["attempt"]
   readonly mode: WorkspaceMode
   readonly workspace: WorkspacePlan
   readonly runSetupScript: boolean
@@ -103,7 +106,8 @@ export const planBootstrap = (
   services: PlanServices,
   model: ReadModel,
   command: BootstrapCommand,
-  parent: BootstrapParent | undefined
+  parent: BootstrapParent | undefined,
+  fromQueue = false
 ): Effect.Effect<BootstrapPlan, SpindleError> =>
   Effect.gen(function* () {
     const { bootstrap, threadId } = command
@@ -111,6 +115,15 @@ export const planBootstrap = (
     const project = HashMap.get(model.projects, request.projectId).pipe((o) =>
       o._tag === "Some" ? o.value : undefined
     )
+    // A check command runs outside the sandbox: only a person may name one.
+    if (parent !== undefined && request.attempt !== undefined && request.attempt.check !== null) {
+      return yield* fail({
+        reason: "forbidden",
+        field: "bootstrap.createThread.attempt.check",
+        message:
+          "An agent may not name a check command for an attempt: it runs outside the sandbox, in every variant's worktree. Start the variants without one, or ask the user to start the attempt with 'spindle thread start --variants N --check CMD'."
+      })
+    }
     if (project === undefined) {
       return yield* fail({
         reason: "not-found",
@@ -122,12 +135,10 @@ export const planBootstrap = (
     const existing = HashMap.get(model.threads, threadId).pipe((o) =>
       o._tag === "Some" ? o.value : undefined
     )
-    if (
-      existing !== undefined &&
-      (existing.bootstrap.status !== "failed" ||
-        existing.status !== "active" ||
-        existing.projectId !== project.id)
-    ) {
+    // The thread exists already when it failed (a restart) or waits in the queue (its start now).
+    const restart = existing?.bootstrap.status === "failed" && existing.status === "active"
+    const queued = fromQueue && existing?.status === "queued"
+    if (existing !== undefined && (!(restart || queued) || existing.projectId !== project.id)) {
       return yield* fail({
         reason: "conflict",
         threadId,
@@ -322,6 +333,9 @@ export const planBootstrap = (
       model: model_,
       runtimeMode: request.runtimeMode ?? from?.runtimeMode ?? project.defaultRuntimeMode,
       interactionMode: request.interactionMode ?? from?.interactionMode ?? "default",
+      // An agent's child wakes it when done; a thread a person started tells no one.
+      onDone: request.onDone ?? (parent === undefined ? "none" : "wake"),
+      attempt: request.attempt ?? null,
       mode,
       workspace,
       runSetupScript,

@@ -1,12 +1,19 @@
 // One bootstrap's run, step by step (validate, create the thread, prepare the workspace, run
 // setup, request the first turn), each a named span and journaled before it has side effects.
 // What joins identical sends, and what rolls a failure back, is the dispatcher's.
-import type { BootstrapResult, BootstrapStage, SetupStatus } from "@spindle/contracts"
+import type {
+  BootstrapResult,
+  BootstrapStage,
+  QueuedBootstrapResult,
+  SetupStatus,
+  ThreadId
+} from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import { queueMessage } from "../engine/admission.ts"
 import type { Engine } from "../engine/Engine.ts"
 import type { Repositories } from "../git/Repositories.ts"
 import type { PreparedWorktree, Worktrees } from "../git/Worktrees.ts"
@@ -127,68 +134,82 @@ export const makeBootstrapRun = (services: RunServices) => {
         },
         yield* engine.readModel,
         command,
-        invocation.parent
+        invocation.parent,
+        invocation.fromQueue === true
       ).pipe(Effect.mapError(failAt("validate")))
     })
 
     /**
      * Step 2: the thread, so clients see it at once. The engine admits it or not (limits, the
-     * parent's rights, the worktree's binding) against the model as it is now; refused, the
-     * bootstrap made nothing and leaves no journal entry behind.
+     * parent's rights, the worktree's binding) against the model as it is now; past a limit that
+     * frees, it queues it instead (unless the caller said queue: false). Refused, the bootstrap
+     * made nothing and leaves no journal entry behind; queued, its entry waits at `queued`.
+     * Answers whether the thread is queued.
      */
     const createThread = Effect.fn("Bootstrap.createThread")(function* (plan: BootstrapPlan) {
       progress.stage = "create-thread"
-      yield* journal
-        .begin(
-          {
-            commandId,
-            payloadHash: hash,
-            threadId,
-            projectId: plan.project.id,
-            repo: plan.project.workspaceRoot,
-            mode: plan.mode,
-            stage: "creating-thread",
-            branch: plan.workspace.mode === "new_worktree" ? plan.workspace.branch : null,
-            worktreePath: null,
-            prompt: plan.prompt,
-            turnId: plan.turnId,
-            createdByUs: false,
-            result: null,
-            error: null,
-            gitGroup: null
-          },
-          yield* now
-        )
-        .pipe(
-          // Nothing exists yet: a full store refuses the bootstrap at once, having made nothing.
-          Effect.catchIf(isStorageFull, (error) =>
-            Effect.fail(
-              new StepFailure({
-                stage: "validate",
-                error: new SpindleError({
-                  reason: "storage-full",
-                  message: storageFullMessage(error.message)
-                })
-              })
+      const fromQueue = invocation.fromQueue === true
+      const entry = {
+        commandId,
+        payloadHash: hash,
+        threadId,
+        projectId: plan.project.id,
+        repo: plan.project.workspaceRoot,
+        mode: plan.mode,
+        stage: "creating-thread" as const,
+        branch: plan.workspace.mode === "new_worktree" ? plan.workspace.branch : null,
+        worktreePath: null,
+        prompt: plan.prompt,
+        turnId: plan.turnId,
+        createdByUs: false,
+        result: null,
+        error: null,
+        gitGroup: null
+      }
+      const at = yield* now
+      // A queued start's entry is already there (at `queued`): it moves on from it.
+      const queuedEntry = fromQueue
+        ? yield* journal.get(commandId).pipe(Effect.orElseSucceed(() => undefined))
+        : undefined
+      yield* (
+        queuedEntry === undefined
+          ? journal.begin(entry, at)
+          : journal.update(
+              commandId,
+              { stage: "creating-thread", branch: entry.branch, worktreePath: null },
+              at
             )
-          ),
-          Effect.mapError((error) =>
-            error instanceof StepFailure
-              ? error
-              : failAt("validate")(storeFailed(`Starting bootstrap ${commandId}'s journal entry`)(error))
+      ).pipe(
+        // Nothing exists yet: a full store refuses the bootstrap at once, having made nothing.
+        Effect.catchIf(isStorageFull, (error) =>
+          Effect.fail(
+            new StepFailure({
+              stage: "validate",
+              error: new SpindleError({
+                reason: "storage-full",
+                message: storageFullMessage(error.message)
+              })
+            })
           )
+        ),
+        Effect.mapError((error) =>
+          error instanceof StepFailure
+            ? error
+            : failAt("validate")(storeFailed(`Starting bootstrap ${commandId}'s journal entry`)(error))
         )
+      )
       const claimed =
         plan.workspace.mode === "existing_worktree"
           ? plan.workspace.adopted.worktreePath
           : plan.workspace.mode === "current_checkout"
             ? plan.workspace.path
             : null
-      yield* engine
+      const backToQueue = record({ stage: "queued" })
+      const begun = yield* engine
         .dispatch(
           {
             type: "thread.bootstrap.begin",
-            commandId: step("begin"),
+            commandId: step(fromQueue ? "dequeue" : "begin"),
             threadId,
             projectId: plan.project.id,
             parentThreadId: plan.parentThreadId,
@@ -198,25 +219,50 @@ export const makeBootstrapRun = (services: RunServices) => {
             model: plan.model,
             runtimeMode: plan.runtimeMode,
             interactionMode: plan.interactionMode,
+            onDone: plan.onDone,
+            ...(plan.attempt === null ? {} : { attempt: plan.attempt }),
             workspaceMode: plan.mode,
             worktreePath: claimed,
-            runSetupScript: plan.runSetupScript
+            runSetupScript: plan.runSetupScript,
+            ...(fromQueue
+              ? { fromQueue: true }
+              : command.bootstrap.queue === false
+                ? {}
+                : { queue: { command, parent: invocation.parent ?? null } })
           },
           actor
         )
         .pipe(
           Effect.tap((r) => Effect.sync(() => (progress.sequence = r.sequence))),
+          Effect.as(true),
+          // Still full when its turn came (a slot was taken meanwhile): it stays queued, in its place.
+          Effect.catchIf(
+            (error) => fromQueue && error.reason === "capacity",
+            () => Effect.succeed(false)
+          ),
           Effect.tapError(() =>
-            journal.discard(commandId).pipe(
-              Effect.ignore({
-                log: "Warn",
-                message: "Could not discard a refused bootstrap's journal entry"
-              })
-            )
+            fromQueue
+              ? Effect.void
+              : journal.discard(commandId).pipe(
+                  Effect.ignore({
+                    log: "Warn",
+                    message: "Could not discard a refused bootstrap's journal entry"
+                  })
+                )
           ),
           Effect.mapError(failAt("validate"))
         )
+      if (!begun) {
+        yield* backToQueue
+        return true
+      }
+      const thread = yield* engine.getThread(threadId)
+      if (!fromQueue && thread?.status === "queued") {
+        yield* backToQueue
+        return true
+      }
       yield* crash.reach("thread-created")
+      return false
     })
 
     /** Step 3: the workspace, by mode. What this bootstrap creates it also removes on failure. */
@@ -358,7 +404,13 @@ export const makeBootstrapRun = (services: RunServices) => {
       const plan = yield* validate()
       progress.setup = plan.runSetupScript ? "pending" : "not-requested"
       progress.warnings.push(...plan.warnings)
-      yield* createThread(plan)
+      if (yield* createThread(plan)) {
+        return yield* queuedAnswer(engine, threadId, {
+          sequence: progress.sequence,
+          warnings: progress.warnings,
+          durationMs: (yield* Clock.currentTimeMillis) - startedAt
+        }).pipe(Effect.mapError(failAt("create-thread")))
+      }
       // The thread exists: whatever waited behind this bootstrap at startup may go on.
       yield* gate.admitted
       // Before setup, which gets them as SPINDLE_PORT and SPINDLE_PORT_COUNT.
@@ -373,6 +425,44 @@ export const makeBootstrapRun = (services: RunServices) => {
     })
   }
 }
+
+/** A queued thread's answer, from the model as it is now (its place moves as the queue does). */
+export const queuedAnswer = (
+  engine: Engine["Service"],
+  threadId: ThreadId,
+  run: {
+    readonly sequence?: number
+    readonly warnings?: ReadonlyArray<string>
+    readonly durationMs?: number
+  } = {}
+): Effect.Effect<QueuedBootstrapResult, SpindleError> =>
+  Effect.gen(function* () {
+    const model = yield* engine.readModel
+    const thread = yield* engine.getThread(threadId)
+    const message = thread === undefined ? undefined : queueMessage(model, thread)
+    if (thread === undefined || thread.queue === null || message === undefined) {
+      return yield* new SpindleError({
+        reason: "conflict",
+        threadId,
+        message: `Thread ${threadId} was queued, and is no longer (${thread === undefined ? "it is gone" : `it is ${thread.status}`}). See 'spindle thread show ${threadId}'.`
+      })
+    }
+    return {
+      threadId,
+      projectId: thread.projectId,
+      parentThreadId: thread.parentThreadId,
+      sequence: run.sequence ?? model.sequence,
+      mode: thread.workspace.mode,
+      branch: null,
+      worktreePath: null,
+      baseBranch: null,
+      setup: { status: "not-requested" },
+      turn: { status: "queued" },
+      warnings: [...(run.warnings ?? [])],
+      durationMs: run.durationMs ?? 0,
+      queue: { position: thread.queue.position, waitsFor: thread.queue.waitsFor, message }
+    } satisfies QueuedBootstrapResult
+  })
 
 export const newProgress = (): Progress => ({
   stage: "validate",

@@ -2,7 +2,7 @@
 // the ids of the internal commands it sends (derived from its commandId, so replays are
 // idempotent) and the payload hash.
 import { createHash } from "node:crypto"
-import type { Actor, BootstrapAwait, BootstrapResult, BootstrapStage, SpindleError } from "@spindle/contracts"
+import type { Actor, BootstrapAnswer, BootstrapAwait, BootstrapStage, SpindleError } from "@spindle/contracts"
 import { type CommandId, CommandId as CommandIdSchema } from "@spindle/contracts"
 import { stableStringify } from "@spindle/shared/json"
 import * as Data from "effect/Data"
@@ -24,12 +24,14 @@ export interface BootstrapInvocation {
   readonly await?: BootstrapAwait
   /** Set when an agent asks: the parent thread, and its checkout for `current_checkout`. */
   readonly parent?: BootstrapParent
+  /** The start was queued past a limit and is now sent again to leave the queue (the queue's runner). */
+  readonly fromQueue?: boolean
 }
 
 export interface InFlight {
   readonly hash: string
-  readonly workspace: Deferred.Deferred<BootstrapResult, SpindleError>
-  readonly final: Deferred.Deferred<BootstrapResult, SpindleError>
+  readonly workspace: Deferred.Deferred<BootstrapAnswer, SpindleError>
+  readonly final: Deferred.Deferred<BootstrapAnswer, SpindleError>
 }
 
 /** A step failed: which stage, and the error to record and answer. */

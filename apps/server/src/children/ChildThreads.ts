@@ -3,14 +3,15 @@
 // parent; several in one call), read what they produced, wait for them, send them a prompt, stop
 // them. Only its own children. Which rights the caller has (its token's capabilities) is the
 // transport's check; what a child may be (limits, depth, autonomy) is admission's, in the writer.
-import { createHash } from "node:crypto"
 import {
-  type BootstrapResult,
+  type AttemptId,
+  type BootstrapAnswer,
   DEFAULT_WAIT_SECONDS,
   type ProjectId,
   SpindleError,
   STOP_WAIT_SECONDS,
   type Thread,
+  type ThreadAttempt,
   type ThreadId,
   type ThreadListOutput,
   type ThreadMergeRequest,
@@ -22,22 +23,28 @@ import {
   type ThreadStopOutput,
   type ThreadWaitInput,
   type ThreadWaitOutput,
-  TurnId
+  TurnId,
+  VariantsRequest,
+  variantSettings
 } from "@spindle/contracts"
 import { hasLiveTurn } from "@spindle/read-model"
+import { hashId } from "@spindle/shared/hashId"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
+import { describeIssue } from "@spindle/shared/schemaIssue"
 import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
 import { Commands } from "../commands/Commands.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import { ConflictRadar } from "../radar/ConflictRadar.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
+import { Attempts } from "./Attempts.ts"
 import { type BatchEntry, type BatchRequest, runBatch } from "./childBatch.ts"
 import { ThreadMerge } from "./ThreadMerge.ts"
 
@@ -47,9 +54,6 @@ export interface Caller {
   readonly projectId: ProjectId
   readonly providerSessionId: string
 }
-
-const hashId = (prefix: string, ...parts: Array<string>) =>
-  `${prefix}${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 20)}`
 
 const notAChild = (threadId: ThreadId) =>
   new SpindleError({
@@ -99,6 +103,14 @@ const AGENT_FIELDS: Readonly<Record<string, string>> = {
   "bootstrap.workspace.includeUncommitted": "includeUncommitted"
 }
 
+/** What makes a start an attempt (best of N): how many variants, their models or providers, a check. */
+export interface AttemptSpec {
+  readonly variants?: number
+  readonly models?: ReadonlyArray<string>
+  readonly providers?: ReadonlyArray<string>
+  readonly check?: string
+}
+
 export class ChildThreads extends Context.Service<
   ChildThreads,
   {
@@ -115,6 +127,18 @@ export class ChildThreads extends Context.Service<
       caller: Caller,
       request: BatchRequest
     ) => Effect.Effect<{ readonly threads: ReadonlyArray<BatchEntry> }, SpindleError>
+    /**
+     * Best of N: the one entry started `variants` times as one attempt (each with its model or
+     * provider when listed). An agent may not name a check command (`forbidden`).
+     */
+    readonly startAttempt: (
+      caller: Caller,
+      spec: AttemptSpec,
+      request: BatchRequest
+    ) => Effect.Effect<
+      { readonly attemptId: AttemptId; readonly threads: ReadonlyArray<BatchEntry> },
+      SpindleError
+    >
     /** Waits (bounded) until its children reach a state; answers their states either way. */
     readonly wait: (caller: Caller, input: ThreadWaitInput) => Effect.Effect<ThreadWaitOutput, SpindleError>
     /** A follow-up prompt: into the child's running turn when its agent can take it, else its next turn. */
@@ -131,7 +155,7 @@ export class ChildThreads extends Context.Service<
       caller: Caller,
       request: ThreadMergeRequest
     ) => Effect.Effect<ThreadMergeResult, SpindleError>
-    /** Interrupts the child's running turn, and archives it when asked. */
+    /** Interrupts the child's running turn, and archives it when asked (a queued child always: it leaves the queue). */
     readonly stop: (
       caller: Caller,
       threadId: ThreadId,
@@ -149,6 +173,7 @@ export class ChildThreads extends Context.Service<
       const watch = yield* ThreadWatch
       const radar = yield* ConflictRadar
       const limits = yield* AdmissionLimits
+      const attempts = yield* Attempts
       // A parent's starts one at a time, so a batch's room under the children limit is checked and
       // taken together (admission in the writer still checks each child).
       const asParent = makeKeyedLock<ThreadId>()
@@ -198,7 +223,12 @@ export class ChildThreads extends Context.Service<
         )
 
       /** The bootstrap command for a child; defaults the caller's thread decides (base branch, ids). */
-      const childCommand = (caller: Caller, parent: Thread | undefined, input: ThreadStartInput) =>
+      const childCommand = (
+        caller: Caller,
+        parent: Thread | undefined,
+        input: ThreadStartInput,
+        attempt?: ThreadAttempt
+      ) =>
         Effect.gen(function* () {
           const project = yield* engine.getProject(caller.projectId)
           const mode = input.mode ?? "new_worktree"
@@ -229,7 +259,9 @@ export class ChildThreads extends Context.Service<
                 ...(input.provider === undefined ? {} : { provider: input.provider }),
                 ...(input.model === undefined ? {} : { model: input.model }),
                 ...(input.runtimeMode === undefined ? {} : { runtimeMode: input.runtimeMode }),
-                ...(input.interactionMode === undefined ? {} : { interactionMode: input.interactionMode })
+                ...(input.interactionMode === undefined ? {} : { interactionMode: input.interactionMode }),
+                ...(input.onDone === undefined ? {} : { onDone: input.onDone }),
+                ...(attempt === undefined ? {} : { attempt })
               },
               workspace: {
                 mode,
@@ -243,20 +275,21 @@ export class ChildThreads extends Context.Service<
                 ...(input.worktreePath === undefined ? {} : { worktreePath: input.worktreePath })
               },
               ...(input.runSetupScript === undefined ? {} : { runSetupScript: input.runSetupScript }),
-              ...(input.attachments === undefined ? {} : { attachments: input.attachments })
+              ...(input.attachments === undefined ? {} : { attachments: input.attachments }),
+              ...(input.queue === undefined ? {} : { queue: input.queue })
             }
           }
         })
 
       /** One child, started and answered once its workspace exists. */
-      const startOne = (caller: Caller, input: ThreadStartInput) =>
+      const startOne = (caller: Caller, input: ThreadStartInput, attempt?: ThreadAttempt) =>
         Effect.gen(function* () {
           const parent = yield* engine.getThread(caller.threadId)
-          const command = yield* childCommand(caller, parent, input)
+          const command = yield* childCommand(caller, parent, input, attempt)
           const result = (yield* commands.dispatch(command, actor(caller), {
             await: "workspace",
             parent: { threadId: caller.threadId, worktreePath: parent?.workspace.worktreePath ?? null }
-          })) as BootstrapResult
+          })) as BootstrapAnswer
           const { sequence: _sequence, durationMs: _durationMs, ...output } = result
           return output satisfies ThreadStartOutput
         }).pipe(Effect.mapError((error) => inAgentTerms(error, input)))
@@ -290,21 +323,102 @@ export class ChildThreads extends Context.Service<
         )
       })
 
+      const startAttempt = Effect.fn("ChildThreads.startAttempt")(function* (
+        caller: Caller,
+        spec: AttemptSpec,
+        request: BatchRequest
+      ) {
+        if (spec.check !== undefined) {
+          return yield* new SpindleError({
+            reason: "forbidden",
+            field: "check",
+            message:
+              "An agent may not name a check command: it would run outside the sandbox in every variant's worktree. Leave check out and compare the variants with t3_thread_status, or ask the user to start the attempt with 'spindle thread start --variants N --check CMD'."
+          })
+        }
+        if (spec.variants === undefined) {
+          return yield* new SpindleError({
+            reason: "validation",
+            field: "variants",
+            message: "models and providers go with variants (2 to 8): give variants, or leave them out."
+          })
+        }
+        const variants = yield* Schema.decodeUnknownEffect(VariantsRequest)(spec).pipe(
+          Effect.mapError((error) => {
+            const { field, message } = describeIssue(error.issue)
+            return new SpindleError({
+              reason: "validation",
+              field: field === "" ? "variants" : field,
+              message
+            })
+          })
+        )
+        const entry = request[0]
+        if (request.length !== 1 || entry === undefined) {
+          return yield* new SpindleError({
+            reason: "validation",
+            field: "threads",
+            message: `With variants, give exactly one entry in threads (got ${request.length}): it is started ${variants.variants} times.`
+          })
+        }
+        if (entry instanceof SpindleError) return yield* entry
+        const key = entry.clientRequestId
+        const attemptId = (
+          key === undefined ? `a-${yield* randomHex(6)}` : hashId("a-", caller.threadId, key).slice(0, 14)
+        ) as AttemptId
+        const inputs = variantSettings(variants).map(({ index, ...settings }) => ({
+          ...entry,
+          ...settings,
+          ...(key === undefined ? {} : { clientRequestId: `${key}.v${index}` })
+        }))
+        const attempt = (index: number): ThreadAttempt => ({
+          id: attemptId,
+          index,
+          of: variants.variants,
+          check: null
+        })
+        const result = yield* gate.enqueue(
+          asParent(
+            caller.threadId,
+            runBatch(inputs, {
+              room: Effect.map(engine.readModel, (model) => {
+                const live = HashMap.reduce(model.threads, 0, (n, t) =>
+                  t.parentThreadId === caller.threadId && t.status === "active" ? n + 1 : n
+                )
+                return limits.childrenPerThread - live
+              }),
+              start: (input) => startOne(caller, input, attempt(inputs.indexOf(input))),
+              stageOf: (threadId) =>
+                Effect.map(engine.getThread(threadId), (thread) =>
+                  thread?.bootstrap.status === "failed" ? (thread.bootstrap.stage ?? "validate") : "validate"
+                )
+            })
+          )
+        )
+        return { attemptId, threads: result.threads }
+      })
+
       const status = Effect.fn("ChildThreads.status")(function* (caller: Caller, threadId: ThreadId) {
         return yield* whenReady(
           Effect.gen(function* () {
             // Its own thread too: that is where a parent reads its children's merge order.
             const own = threadId === caller.threadId ? yield* engine.getThread(threadId) : undefined
             const thread = own ?? (yield* child(caller, threadId))
-            const [output, overlaps, mergeOrder] = yield* Effect.all(
-              [watch.output(thread), radar.overlapsOf(thread), radar.mergeOrder(thread)],
-              { concurrency: 3 }
+            const [output, overlaps, mergeOrder, attempt] = yield* Effect.all(
+              [
+                watch.output(thread),
+                radar.overlapsOf(thread),
+                radar.mergeOrder(thread),
+                attempts.ofThread(thread)
+              ],
+              { concurrency: 4 }
             )
             return {
               thread,
               output,
               ...(overlaps.length === 0 ? {} : { overlaps }),
-              ...(mergeOrder.length === 0 ? {} : { mergeOrder })
+              ...(mergeOrder.length === 0 ? {} : { mergeOrder }),
+              ...(attempt === undefined ? {} : { attempt })
             }
           })
         )
@@ -385,7 +499,8 @@ export class ChildThreads extends Context.Service<
           // Answer how the turn really ended: it may complete before the interrupt reaches the agent.
           yield* watch.until(threadId, (t) => !hasLiveTurn(t, live.turnId), STOP_WAIT_SECONDS * 1000)
         }
-        const archived = archive && thread.status === "active"
+        // A queued child is taken out of the queue: archived, it never starts.
+        const archived = (archive || thread.status === "queued") && thread.status !== "archived"
         if (archived) {
           yield* commands.dispatch(
             { type: "thread.archive", commandId: `archive-${yield* randomHex(10)}`, threadId },
@@ -403,7 +518,7 @@ export class ChildThreads extends Context.Service<
         return yield* gate.enqueue(merges.merge(request, actor(caller)))
       })
 
-      return { start, startMany, status, list, wait, send, stop, merge }
+      return { start, startMany, startAttempt, status, list, wait, send, stop, merge }
     })
   )
 }

@@ -216,4 +216,24 @@ describe("thread merge", () => {
         assert.include(gone.message, "spindle thread unarchive t1")
       })
   )
+
+  it.live("an archived thread whose branch was kept (it held unmerged commits) can still be merged", () =>
+    Effect.gen(function* () {
+      const w = yield* world
+      const merges = mergerOf(w)
+      const engine = Context.getUnsafe(w.context, Engine)
+      const started = yield* w.bootstrap("t1")
+      commitFile(started.worktreePath!, "kept.txt", "kept\n")
+      yield* w.commands.dispatch(
+        { type: "thread.archive", commandId: "archive-t1", threadId: "t1" },
+        { kind: "server" }
+      )
+      const archived = yield* engine.getThread(threadId("t1"))
+      assert.strictEqual(archived?.status, "archived")
+      assert.strictEqual(archived?.cleanup?.outcome, "kept")
+      const merged = yield* merges.merge({ threadId: threadId("t1") })
+      assert.strictEqual(git(w.repo, "rev-parse", "refs/heads/main").trim(), merged.commit)
+      assert.strictEqual(readFileSync(join(w.repo, "kept.txt"), "utf8"), "kept\n")
+    })
+  )
 })

@@ -28,9 +28,10 @@ import * as Option from "effect/Option"
 import { Commands } from "../commands/Commands.ts"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
-import { inspectTarget, mergeFiles, mergeIntoTarget, previewMerge, withReplay } from "../git/branchMerge.ts"
+import { inspectTarget, mergeFiles, mergeIntoTarget, previewMerge } from "../git/branchMerge.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { type GitError, toSpindleError } from "../git/GitError.ts"
+import { withReplay } from "../git/mergeReplay.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { commitWorktreeChanges } from "../git/worktreeCommit.ts"
@@ -198,7 +199,9 @@ export class ThreadMerge extends Context.Service<
         }
         const worktreeThere = worktree !== null && thread.cleanup?.outcome !== "removed"
         const worktreeStatus = worktreeThere
-          ? repositories.status(worktree, undefined, repo).pipe(Effect.mapError(gitFailed))
+          ? repositories
+              .status(worktree, undefined, repo, { refreshIndex: true })
+              .pipe(Effect.mapError(gitFailed))
           : Effect.succeed(undefined)
         const destinationOf = inspectTarget(git, repo, `refs/heads/${target}`).pipe(
           Effect.mapError(gitFailed)

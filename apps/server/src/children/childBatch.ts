@@ -48,7 +48,8 @@ export const runBatch = (request: BatchRequest, services: BatchServices) =>
   Effect.gen(function* () {
     const starts = request.filter((entry): entry is ThreadStartInput => !(entry instanceof SpindleError))
     const room = yield* services.room
-    if (starts.length > room) {
+    // Past the limit, starts are queued unless they say queue: false; only those can be refused whole.
+    if (starts.every((start) => start.queue === false) && starts.length > room) {
       return yield* new SpindleError({
         reason: "capacity",
         message: `Starting ${starts.length} threads would pass this thread's limit of live children (room for ${Math.max(room, 0)} more). Nothing was started; start fewer, or stop (archive) children you no longer need.`

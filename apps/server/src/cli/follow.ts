@@ -20,6 +20,8 @@ export type FollowEnd =
   | "setup-failed"
   | "bootstrap-failed"
   | "setup-finished"
+  /** Archived (taken out of the queue, say) before its turn ended. */
+  | "archived"
 
 const indent = (text: string, prefix = "  │ ") =>
   text
@@ -69,6 +71,12 @@ export const describeEvent = (event: SpindleEvent, startedAt: number, now: numbe
   switch (event.type) {
     case "thread.created":
       return `● thread ${event.payload.thread.id} created (${event.payload.thread.workspace.mode})`
+    case "thread.queued":
+      return `● thread ${event.payload.thread.id} queued: waiting for ${event.payload.waitsFor.kind} (limit ${event.payload.waitsFor.limit}); it starts when a slot frees`
+    case "thread.dequeued":
+      return `● left the queue: starting [${elapsed}]`
+    case "thread.archived":
+      return "● archived"
     case "thread.workspace-prepared": {
       const { branch, worktreePath } = event.payload.workspace
       const warnings = event.payload.warnings.map((w) => `\n  ! ${w}`).join("")
@@ -150,6 +158,8 @@ export const followThread = (
       switch (event.type) {
         case "thread.bootstrap-failed":
           return "bootstrap-failed"
+        case "thread.archived":
+          return "archived"
         case "thread.setup-completed": {
           const passed = event.payload.status === "succeeded" || event.payload.status === "no-script"
           if (options.untilSetupFinished) return "setup-finished"
@@ -237,7 +247,11 @@ export const stillGoing = (threadId: string) =>
 
 /** A followed turn that did not complete is a failure for scripts (exit 1), with what to do next. */
 export const failedTurn = (end: FollowEnd, threadId: string) =>
-  end === "turn-failed" || end === "turn-interrupted" || end === "setup-failed" || end === "bootstrap-failed"
+  end === "turn-failed" ||
+  end === "turn-interrupted" ||
+  end === "setup-failed" ||
+  end === "bootstrap-failed" ||
+  end === "archived"
     ? Effect.fail(
         new CliFailure({
           code: EXIT.failed,

@@ -2,6 +2,7 @@
 // commands connect lazily (connect.ts); `serve` imports the server only when it runs, so no
 // other command loads it (and `spindle serve` itself starts from serveMain.ts, without this tree).
 import * as Command from "effect/cli/Command"
+import { attemptCommand } from "./attemptCommands.ts"
 import { completionCommand } from "./completionCommand.ts"
 import { EXIT_CODES_HELP } from "./errors.ts"
 import { GLOBAL_FLAGS } from "./globals.ts"
@@ -29,6 +30,7 @@ const commands = [
   stopCommand,
   projectCommand,
   threadCommand,
+  attemptCommand,
   setupCommand,
   worktreesCommand,
   overlapsCommand,

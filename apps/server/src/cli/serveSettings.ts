@@ -4,6 +4,7 @@
 // are read with effect's Config from one ConfigProvider (the environment, then the file), behind
 // the flag the CLI parsed. Loaded only by `serve`.
 import { existsSync, readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { delimiter, isAbsolute, join, resolve } from "node:path"
 import { AgentEnv, ServerConfigFile } from "@spindle/contracts"
 import { describeIssue } from "@spindle/shared/schemaIssue"
@@ -36,6 +37,7 @@ export interface ServeFlags {
   readonly worktreeRoot?: ReadonlyArray<string> | undefined
   readonly maxBootstrapsPerProject?: string | undefined
   readonly maxThreadsPerProject?: string | undefined
+  readonly maxRunningTurns?: string | undefined
   readonly providers?: string | undefined
   readonly threadPorts?: string | undefined
   readonly codexBin?: string | undefined
@@ -100,6 +102,15 @@ const parseLimit = (name: string, value: string | number): number => {
     throw new Bad(`${name} must be a whole number from 1 to 100000 (got '${text}').`)
   }
   return n
+}
+
+/**
+ * Turns at once on this host: as given, else one per core. With providers off no turn ever runs
+ * (a requested turn stays requested), so no start waits for one.
+ */
+const runningTurnsLimit = (given: Given<string> | undefined, providersOn: boolean) => {
+  const limit = given === undefined ? availableParallelism() : parseLimit(given.name, given.value)
+  return providersOn ? limit : Number.POSITIVE_INFINITY
 }
 
 /**
@@ -250,6 +261,12 @@ const givenSettings = (flags: ServeFlags) =>
       "SPINDLE_MAX_THREADS_PER_PROJECT",
       "maxThreadsPerProject"
     ),
+    runningTurns: setting(
+      "--max-running-turns",
+      flags.maxRunningTurns,
+      "SPINDLE_MAX_RUNNING_TURNS",
+      "maxRunningTurns"
+    ),
     stall: setting(
       "--turn-stall-timeout",
       flags.turnStallTimeout,
@@ -300,6 +317,9 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
         )
         const { port, threadPorts, logLevel, logFormat, providers, bootstraps, threads, worktreeRoots } =
           given
+        const providersOn =
+          providers === undefined || oneOf(providers.name, String(providers.value), ["on", "off"]) === "on"
+        const runningTurns = runningTurnsLimit(given.runningTurns, providersOn)
         const duration = (chosen: Given<string> | undefined) => {
           if (chosen === undefined) return undefined
           const ms = parseDurationSetting(chosen.name, chosen.value)
@@ -336,9 +356,7 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             ? {}
             : { threadPorts: parsePortRange(threadPorts.name, String(threadPorts.value)) }),
           providers: {
-            enabled:
-              providers === undefined ||
-              oneOf(providers.name, String(providers.value), ["on", "off"]) === "on",
+            enabled: providersOn,
             codexBin: given.codexBin?.value ?? DEFAULT_PROVIDER_SETTINGS.codexBin,
             codexConfig: given.codexConfig?.value ?? [],
             ...(Object.keys(agentEnv).length === 0 ? {} : { agentEnv }),
@@ -356,7 +374,9 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
                 ? DEFAULT_LIMITS.activeThreadsPerProject
                 : parseLimit(threads.name, threads.value),
             spawnDepth: DEFAULT_LIMITS.spawnDepth,
-            childrenPerThread: DEFAULT_LIMITS.childrenPerThread
+            childrenPerThread: DEFAULT_LIMITS.childrenPerThread,
+            runningTurns,
+            wakesPerHour: DEFAULT_LIMITS.wakesPerHour
           }
         }
       },

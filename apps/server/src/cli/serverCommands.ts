@@ -39,6 +39,10 @@ export const serveCommand = Command.make(
       "max-threads-per-project",
       "Active threads in one project (SPINDLE_MAX_THREADS_PER_PROJECT; default 64)"
     ),
+    maxRunningTurns: text(
+      "max-running-turns",
+      "Turns running at once on this host; starts past it are queued and start in order as turns end (SPINDLE_MAX_RUNNING_TURNS; default: the number of cores)"
+    ),
     providers: text(
       "providers",
       "on | off: run threads' turns with their agent (SPINDLE_PROVIDERS; default on); off records turns as requested"
@@ -89,6 +93,7 @@ export const serveCommand = Command.make(
           worktreeRoot: flags.worktreeRoot,
           maxBootstrapsPerProject: o(flags.maxBootstrapsPerProject),
           maxThreadsPerProject: o(flags.maxThreadsPerProject),
+          maxRunningTurns: o(flags.maxRunningTurns),
           providers: o(flags.providers),
           threadPorts: o(flags.threadPorts),
           codexBin: o(flags.codexBin),
@@ -120,7 +125,7 @@ export const serveCommand = Command.make(
   Command.withDescription(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
 variable, else <home>/config.json (keys: host, port, logLevel, logFormat, allowedOrigins,
-worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, providers, threadPorts, codexBin, codexConfig,
+worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, maxRunningTurns, providers, threadPorts, codexBin, codexConfig,
 agentEnv, turnStallTimeout, turnStallInterrupt, sessionIdleTimeout),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`
   )

@@ -185,7 +185,9 @@ export const stopThreadCommand = Command.make(
           const after = hasLiveTurn(before)
             ? yield* interruptAndWait(client, threadId, before, "stop")
             : undefined
-          const archived = archive && before.status === "active"
+          // A queued thread is taken out of the queue: archived, it never starts.
+          const queued = before.status === "queued"
+          const archived = (archive && before.status === "active") || queued
           const archiveResult = archived
             ? ((yield* client["orchestration.dispatchCommand"]({
                 command: { type: "thread.archive", commandId: commandId("archive"), threadId }
@@ -200,7 +202,11 @@ export const stopThreadCommand = Command.make(
             // What became of its worktree: removed, or kept and why.
             worktree: archiveResult?.worktree ?? null,
             kept: archiveResult === undefined ? [] : describeWorktree(archiveResult),
-            said: after === undefined ? `${threadId} had no turn running.` : endSentence(before, after)
+            said: queued
+              ? `${threadId} was queued; it left the queue without starting.`
+              : after === undefined
+                ? `${threadId} had no turn running.`
+                : endSentence(before, after)
           }
         })
       )
@@ -211,6 +217,6 @@ export const stopThreadCommand = Command.make(
     })
 ).pipe(
   Command.withDescription(
-    "Interrupt its turn and say how it ended, waiting at most 15 s (and archive it with --archive)"
+    "Interrupt its turn and say how it ended, waiting at most 15 s (and archive it with --archive); a queued thread leaves the queue, archived"
   )
 )

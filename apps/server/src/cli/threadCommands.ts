@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { accessSync, constants } from "node:fs"
 import { resolve } from "node:path"
-import type { BootstrapResult, ThreadId } from "@spindle/contracts"
+import type { BootstrapAnswer, BootstrapResult, ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model/readModel"
 import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
 import * as Command from "effect/cli/Command"
@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { startVariants, variantsOf } from "./attemptCommands.ts"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
 import { failedTurn, followThread, stillGoing } from "./follow.ts"
@@ -84,6 +85,12 @@ const start = Command.make(
       Flag.withDescription("Run the project's setup script (--no-setup: skip it)"),
       Flag.optional
     ),
+    queue: Flag.Boolean("queue").pipe(
+      Flag.withDescription(
+        "Past a limit (active threads, running turns), wait in the queue and start when a slot frees (default); --no-queue: refuse instead (reason capacity, exit 1)"
+      ),
+      Flag.optional
+    ),
     attach: Flag.String("attach").pipe(
       Flag.withDescription("An image or text file given with the first prompt (repeatable, up to 8)"),
       Flag.atLeast(0)
@@ -93,6 +100,18 @@ const start = Command.make(
         "Show workspace, setup output, the agent's messages and commands until the turn ends (exit 1 if it fails); with --json, one JSON event per line, then the thread"
       ),
       Flag.withDefault(false)
+    ),
+    variants: Flag.Int("variants").pipe(
+      Flag.withDescription(
+        "Best of N: the same prompt in N (2 to 8) sibling threads, one attempt; prints the attempt's id ('spindle attempt show')"
+      ),
+      Flag.optional
+    ),
+    models: optionalString("models", "With --variants: one model per variant, comma-separated"),
+    providers: optionalString("providers", "With --variants: one provider per variant, comma-separated"),
+    check: optionalString(
+      "check",
+      "With --variants: a shell command run in each variant's worktree after its turn completes (setup's environment and timeout)"
     )
   },
   (flags) =>
@@ -112,6 +131,11 @@ const start = Command.make(
           )
         }
       }
+      const variants = yield* variantsOf(flags, {
+        branch: Option.isSome(flags.branch),
+        threadId: Option.isSome(flags.threadId),
+        follow: flags.follow
+      })
       const worktree = opt(flags.worktree)
       const threadId = opt(flags.threadId) ?? threadIdOf(randomBytes(THREAD_ID_HEX / 2).toString("hex"))
       const command = {
@@ -138,12 +162,14 @@ const start = Command.make(
             ...(worktree === undefined ? {} : { worktreePath: resolve(worktree) })
           },
           ...(opt(flags.setup) === undefined ? {} : { runSetupScript: opt(flags.setup) }),
+          ...(opt(flags.queue) === undefined ? {} : { queue: opt(flags.queue) }),
           // Read by the server, which runs as the same user on the same machine.
           ...(flags.attach.length === 0
             ? {}
             : { attachments: flags.attach.map((file) => ({ path: resolve(file) })) })
         }
       }
+      if (variants !== undefined) return yield* startVariants(command, variants)
       const thread = yield* withClient((client) =>
         Effect.gen(function* () {
           // Where the event stream stands, for following or announcing; a script (--json, no
@@ -173,11 +199,22 @@ const start = Command.make(
                     untilTurnRequested: status.providers === false
                   })
                 )
-          const result = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
+          const answer = (yield* client["orchestration.dispatchCommand"]({ command }).pipe(
             // A refused command (bad project, bad flag value) ends the command at once.
             Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress)))
-          )) as BootstrapResult
-          if (!json) for (const warning of result.warnings) writeErrorLine(`spindle: ! ${warning}`)
+          )) as BootstrapAnswer
+          if (!json) for (const warning of answer.warnings) writeErrorLine(`spindle: ! ${warning}`)
+          if (answer.turn.status === "queued") {
+            if (!json && "queue" in answer) {
+              writeErrorLine(
+                `Thread ${threadId} is ${answer.queue.message}. It starts when a slot frees; take it out of the queue with 'spindle thread stop ${threadId}'.`
+              )
+            }
+            // Followed, it goes on once it leaves the queue; else its queued state is the answer.
+            if (progress !== undefined) yield* failedTurn(yield* Fiber.join(progress), threadId)
+            return yield* client["thread.get"]({ threadId: threadId as ThreadId })
+          }
+          const result = answer as BootstrapResult
           if (result.turn.status === "not-started") {
             if (progress !== undefined)
               yield* Effect.ignore(Fiber.await(progress).pipe(Effect.timeout("10 seconds")))
@@ -194,6 +231,15 @@ const start = Command.make(
         )
       )
       if (json) return writeLine(flags.follow ? JSON.stringify(thread) : JSON.stringify(thread, null, 2))
+      if (thread.status === "queued" && thread.queue !== null) {
+        return writeLine(
+          [
+            `Queued thread ${thread.id}: position ${thread.queue.position}, waiting for ${thread.queue.waitsFor.kind} (limit ${thread.queue.waitsFor.limit})`,
+            `  follow it: spindle thread follow ${thread.id}`,
+            `  cancel it: spindle thread stop ${thread.id}`
+          ].join("\n")
+        )
+      }
       writeLine(
         flags.follow
           ? `✓ thread ${thread.id} (${thread.provider === "command" ? "command agent" : thread.runtimeMode}): turn ${thread.latestTurn?.status ?? "not started"} in ${thread.workspace.worktreePath}`

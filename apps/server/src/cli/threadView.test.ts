@@ -81,3 +81,23 @@ describe("a session Spindle stopped on its own", () => {
     assert.strictEqual(describeEvent(event, 0, 1000), `● agent session stopped: ${reason}`)
   })
 })
+
+describe("a queued thread in words", () => {
+  it("is queued on thread list, and thread show says its place and how to cancel it", () => {
+    const thread = {
+      ...projected(),
+      status: "queued" as const,
+      queue: {
+        sequence: 7,
+        position: 3,
+        waitsFor: { kind: "running-turns" as const, limit: 2 },
+        queuedAt: "2026-01-01T00:00:00.000Z"
+      }
+    }
+    assert.strictEqual(threadState(thread), "queued")
+    const shown = formatThread(thread)
+    assert.include(shown, "queued: position 3, waiting for running-turns (limit 2)")
+    assert.include(shown, "spindle thread stop t1")
+    assert.strictEqual(threadState({ ...thread, status: "archived", queue: null }), "archived")
+  })
+})

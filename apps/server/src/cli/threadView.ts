@@ -5,12 +5,14 @@ import { turnStateOf } from "@spindle/read-model/turnState"
 import { age, table } from "./output.ts"
 
 /**
- * What `thread list` shows and `--state` filters on: archived; bootstrap-failed (the bootstrap
+ * What `thread list` shows and `--state` filters on: archived; queued (started past a limit, waits
+ * for a slot); bootstrap-failed (the bootstrap
  * failed before any setup ran: its worktree, say) or setup-failed; needs-approval (the agent or
  * the setup waits for a person's answer); or its turn's state.
  */
 export const THREAD_STATES = [
   "archived",
+  "queued",
   "bootstrap-failed",
   "setup-failed",
   "needs-approval",
@@ -92,12 +94,22 @@ export const formatThread = (t: Thread, now = Date.now()) => {
   return [
     `${t.id}  ${t.title}`,
     `  project ${t.projectId}  status ${t.status}  bootstrap ${t.bootstrap.status}${t.bootstrap.stage ? ` (${t.bootstrap.stage})` : ""}${t.parentThreadId === null ? "" : `  parent ${t.parentThreadId}`}`,
+    ...(t.status === "queued" && t.queue !== null
+      ? [
+          `  queued: position ${t.queue.position}, waiting for ${t.queue.waitsFor.kind} (limit ${t.queue.waitsFor.limit}) since ${t.queue.queuedAt}; cancel with 'spindle thread stop ${t.id}'`
+        ]
+      : []),
     `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
     `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${stalledFor(t, now)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
     ...(t.ports === null
       ? []
       : [`  ports ${t.ports.first}-${t.ports.first + t.ports.count - 1} (SPINDLE_PORT ${t.ports.first})`]),
     ...(t.idleSince === null ? [] : [`  idle since ${t.idleSince}`]),
+    ...(t.attempt === null
+      ? []
+      : [
+          `  attempt ${t.attempt.id}: variant ${t.attempt.index + 1} of ${t.attempt.of}${t.attempt.check === null ? "" : `, check ${t.check === null || t.check.turnId !== t.latestTurn?.turnId ? "pending" : t.check.exitCode === null ? t.check.status : `exit ${t.check.exitCode}`}`} (spindle attempt show ${t.attempt.id})`
+        ]),
     ...(t.cleanup === null
       ? []
       : [

@@ -26,7 +26,7 @@ export interface ServerSettings {
    * parent and `<home>/worktrees`.
    */
   readonly worktreeRoots?: ReadonlyArray<string>
-  /** Per-project limits; past them commands answer `capacity`. */
+  /** Per-project and host limits; past them starts are queued (or answer `capacity`). */
   readonly limits: Limits
   /**
    * "off" serves /mcp without provider tokens (tools then refuse to act): only for protocol
@@ -41,6 +41,8 @@ export interface ServerSettings {
   readonly retentionIntervalMs?: number
   /** How often the worktree pool looks for a moved default branch (default 5 minutes). */
   readonly poolIntervalMs?: number
+  /** How long a parent's wake waits for more of its children to end, so they wake it once (default 5 s). */
+  readonly childWakeWindowMs?: number
   /** WebSocket heartbeats: ping interval, and unanswered pings before a connection is dropped. */
   readonly heartbeat?: { readonly intervalMs: number; readonly maxMissed: number }
   /** MCP sessions held at once, per provider token and in all (default 16 and 256). */
@@ -97,13 +99,23 @@ export interface Limits {
   readonly spawnDepth: number
   /** Active child threads one thread may have. */
   readonly childrenPerThread: number
+  /**
+   * Turns running at once on this host, counted as threads holding a turn slot (a bootstrap
+   * under way, or a turn requested or running); Infinity: no limit. `spindle serve` defaults it
+   * to the number of cores.
+   */
+  readonly runningTurns: number
+  /** Times in an hour a thread's children may wake it (start a turn for their results), at most 100. */
+  readonly wakesPerHour: number
 }
 
 export const DEFAULT_LIMITS: Limits = {
   bootstrapsPerProject: 16,
   activeThreadsPerProject: 200,
   spawnDepth: 3,
-  childrenPerThread: 8
+  childrenPerThread: 8,
+  runningTurns: Number.POSITIVE_INFINITY,
+  wakesPerHour: 20
 }
 
 /** The limits admission decides against; the defaults unless the server's settings say otherwise. */

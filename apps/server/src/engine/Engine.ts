@@ -107,9 +107,14 @@ export class Engine extends Context.Service<
           const changed = new Map<string, AggregateRef>()
           let next = current
           for (const event of events) {
+            const before = next
             next = project(next, event)
             const ref = aggregateOf(event)
             changed.set(`${ref.kind}:${ref.id}`, ref)
+            // A thread joined or left the queue: the positions of the others moved too.
+            if (next.queue !== before.queue) {
+              for (const id of next.queue) changed.set(`thread:${id}`, { kind: "thread", id })
+            }
           }
           yield* projections.save(next, changed.values())
           return next

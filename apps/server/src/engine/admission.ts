@@ -1,10 +1,11 @@
-// Admission: whether a new thread (or a bootstrap restarted on a failed one) may start, decided by
-// the decider inside the single writer against the model as it is at that instant, so concurrent
-// requests cannot slip past a limit between a check and the reservation. Pure; the rules for
-// an agent's child (depth, children, autonomy) and for everyone (active threads, bootstrap slots,
-// worktree binding) live only here.
-import { type ProjectId, SpindleError, type Thread, type ThreadId } from "@spindle/contracts"
-import type { ReadModel } from "@spindle/read-model"
+// Admission: whether a new thread (or a bootstrap restarted on a failed one, or a queued one) may
+// start, decided by the decider inside the single writer against the model as it is at that
+// instant, so concurrent requests cannot slip past a limit between a check and the reservation.
+// Pure; the rules for an agent's child (depth, children, autonomy) and for everyone (active
+// threads, bootstrap slots, running turns on the host, worktree binding, the queue's order) live
+// only here. A refusal that only a moment's limit causes says what the start may wait for.
+import { type ProjectId, type QueueWait, SpindleError, type Thread, type ThreadId } from "@spindle/contracts"
+import { hasLiveTurn, type ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -47,8 +48,19 @@ export const effectiveMode = (thread: Pick<Thread, "provider" | "runtimeMode">):
 /** `plan` only plans; `default` may change things. */
 const FREEDOM: Record<Thread["interactionMode"], number> = { plan: 0, default: 1 }
 
-const refuse = (fields: ConstructorParameters<typeof SpindleError>[0]) =>
-  Result.fail(new SpindleError(fields))
+/** Why a start may not begin now; with `wait` when it may wait in the queue instead. */
+export interface Refusal {
+  readonly error: SpindleError
+  readonly wait?: QueueWait
+}
+
+const refuse = (fields: ConstructorParameters<typeof SpindleError>[0], wait?: QueueWait) =>
+  Result.fail<Refusal>(
+    wait === undefined ? { error: new SpindleError(fields) } : { error: new SpindleError(fields), wait }
+  )
+
+/** A limit's refusal says what to do, queued or not. */
+const OR_QUEUE = "Leave queue unset (it defaults to true) to wait in the queue instead"
 
 /** Counted in one pass without building a filtered map: this runs inside the writer. */
 const count = (model: ReadModel, keep: (thread: Thread) => boolean) =>
@@ -78,12 +90,32 @@ export const worktreeHolder = (model: ReadModel, path: string, threadId: ThreadI
     )
   )?.[0]
 
-const admitChild = (
+/**
+ * Whether the thread holds one of the host's running-turn slots: from the moment its bootstrap
+ * begins (it will ask for a turn) until its turn ends, or its bootstrap ends without one. So at
+ * most `runningTurns` turns a start began can run at once.
+ */
+export const holdsTurnSlot = (thread: Thread) =>
+  thread.status === "active" && (thread.bootstrap.status === "running" || hasLiveTurn(thread))
+
+export const turnSlotsInUse = (model: ReadModel) => count(model, holdsTurnSlot)
+
+const activeIn = (model: ReadModel, projectId: ProjectId) =>
+  count(model, (t) => t.projectId === projectId && t.status === "active")
+
+const childrenOf = (model: ReadModel, parentId: ThreadId) =>
+  count(model, (t) => t.parentThreadId === parentId && t.status === "active")
+
+const bootstrapsIn = (model: ReadModel, projectId: ProjectId, except?: ThreadId) =>
+  count(model, (t) => t.projectId === projectId && t.bootstrap.status === "running" && t.id !== except)
+
+/** The rules that no waiting will change (the parent, depth, autonomy): a start past them is refused. */
+const checkChild = (
   model: ReadModel,
   request: AdmissionRequest,
   parentId: ThreadId,
   limits: Limits
-): Result.Result<void, SpindleError> => {
+): Result.Result<void, Refusal> => {
   const parent = Option.getOrUndefined(HashMap.get(model.threads, parentId))
   if (parent === undefined || parent.status !== "active") {
     return refuse({
@@ -107,16 +139,6 @@ const admitChild = (
       threadId: parentId,
       message: `Threads may only be nested ${limits.spawnDepth} deep, and this one would be at depth ${depth}. Do the work in this thread instead.`
     })
-  }
-  if (!request.restart) {
-    const children = count(model, (t) => t.parentThreadId === parentId && t.status === "active")
-    if (children >= limits.childrenPerThread) {
-      return refuse({
-        reason: "capacity",
-        threadId: parentId,
-        message: `Thread ${parentId} already has ${children} active child threads (the limit is ${limits.childrenPerThread}). Wait for one to finish, or ask the user to archive some.`
-      })
-    }
   }
   const parentMode = effectiveMode(parent)
   if (AUTONOMY[effectiveMode(request)] > AUTONOMY[parentMode]) {
@@ -155,43 +177,78 @@ export const checkActiveLimit = (
   model: ReadModel,
   projectId: ProjectId,
   limits: Limits
-): Result.Result<void, SpindleError> => {
-  const active = count(model, (t) => t.projectId === projectId && t.status === "active")
+): Result.Result<void, Refusal> => {
+  const active = activeIn(model, projectId)
   return active >= limits.activeThreadsPerProject
-    ? refuse({
-        reason: "capacity",
-        projectId,
-        message: `Project ${projectId} already has ${active} active threads (the limit is ${limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
-      })
+    ? refuse(
+        {
+          reason: "capacity",
+          projectId,
+          message: `Project ${projectId} already has ${active} active threads (the limit is ${limits.activeThreadsPerProject}). Archive some, or raise --max-threads-per-project.`
+        },
+        { kind: "active-threads", limit: limits.activeThreadsPerProject }
+      )
     : Result.void
 }
 
-export const admit = (
+/** The limits a moment sets (slots that free as threads end): a start past them may wait in the queue. */
+const checkSlots = (
   model: ReadModel,
   request: AdmissionRequest,
   limits: Limits
-): Result.Result<void, SpindleError> => {
-  const { projectId } = request
-  if (request.parentThreadId !== null) {
-    const child = admitChild(model, request, request.parentThreadId, limits)
-    if (Result.isFailure(child)) return child
+): Result.Result<void, Refusal> => {
+  const { projectId, parentThreadId } = request
+  if (parentThreadId !== null && !request.restart) {
+    const children = childrenOf(model, parentThreadId)
+    if (children >= limits.childrenPerThread) {
+      return refuse(
+        {
+          reason: "capacity",
+          threadId: parentThreadId,
+          message: `Thread ${parentThreadId} already has ${children} active child threads (the limit is ${limits.childrenPerThread}). Wait for one to finish, or ask the user to archive some. ${OR_QUEUE}.`
+        },
+        { kind: "children", limit: limits.childrenPerThread }
+      )
+    }
   }
   if (!request.restart) {
     const limit = checkActiveLimit(model, projectId, limits)
     if (Result.isFailure(limit)) return limit
   }
   if (request.bootstrap) {
-    const running = count(
-      model,
-      (t) => t.projectId === projectId && t.bootstrap.status === "running" && t.id !== request.threadId
-    )
+    const running = bootstrapsIn(model, projectId, request.threadId)
     if (running >= limits.bootstrapsPerProject) {
-      return refuse({
-        reason: "capacity",
-        projectId,
-        message: `Project ${projectId} is already bootstrapping ${running} threads (the limit is ${limits.bootstrapsPerProject}). Retry when one finishes, or raise --max-bootstraps-per-project.`
-      })
+      return refuse(
+        {
+          reason: "capacity",
+          projectId,
+          message: `Project ${projectId} is already bootstrapping ${running} threads (the limit is ${limits.bootstrapsPerProject}). Retry when one finishes, or raise --max-bootstraps-per-project. ${OR_QUEUE}.`
+        },
+        { kind: "bootstraps", limit: limits.bootstrapsPerProject }
+      )
     }
+    const inUse = count(model, (t) => t.id !== request.threadId && holdsTurnSlot(t))
+    if (inUse >= limits.runningTurns) {
+      return refuse(
+        {
+          reason: "capacity",
+          message: `This host already runs ${inUse} turns (the limit is ${limits.runningTurns}). Retry when one ends, or raise --max-running-turns. ${OR_QUEUE}.`
+        },
+        { kind: "running-turns", limit: limits.runningTurns }
+      )
+    }
+  }
+  return Result.void
+}
+
+export const admit = (
+  model: ReadModel,
+  request: AdmissionRequest,
+  limits: Limits
+): Result.Result<void, Refusal> => {
+  if (request.parentThreadId !== null) {
+    const child = checkChild(model, request, request.parentThreadId, limits)
+    if (Result.isFailure(child)) return child
   }
   if (request.bindsWorktree !== null) {
     const holder = worktreeHolder(model, request.bindsWorktree, request.threadId)
@@ -204,5 +261,105 @@ export const admit = (
       })
     }
   }
-  return Result.void
+  return checkSlots(model, request, limits)
 }
+
+/** What a queued thread asks for when it is started from the queue. */
+export const queuedRequest = (thread: Thread): AdmissionRequest => ({
+  threadId: thread.id,
+  projectId: thread.projectId,
+  parentThreadId: thread.parentThreadId,
+  provider: thread.provider,
+  runtimeMode: thread.runtimeMode,
+  interactionMode: thread.interactionMode,
+  bootstrap: true,
+  bindsWorktree: thread.workspace.mode === "existing_worktree" ? thread.workspace.worktreePath : null,
+  restart: false
+})
+
+/** The model as if `thread` had left the queue and begun its bootstrap. */
+const reserve = (model: ReadModel, thread: Thread): ReadModel => ({
+  ...model,
+  threads: HashMap.set(model.threads, thread.id, {
+    ...thread,
+    status: "active",
+    queue: null,
+    bootstrap: { status: "running", stage: null, error: null }
+  })
+})
+
+/**
+ * Walks the queue in order, each queued thread that may start taking its slot before the next
+ * is looked at; stops at `until`. Answers those that may start and the model once they have.
+ */
+const walkQueue = (model: ReadModel, limits: Limits, until?: ThreadId) => {
+  let reserved = model
+  const startable: Array<ThreadId> = []
+  for (const id of model.queue) {
+    if (id === until) break
+    const thread = Option.getOrUndefined(HashMap.get(model.threads, id))
+    if (thread === undefined || thread.status !== "queued") continue
+    if (Result.isSuccess(admit(reserved, queuedRequest(thread), limits))) {
+      reserved = reserve(reserved, thread)
+      startable.push(id)
+    }
+  }
+  return { startable, reserved }
+}
+
+/** The queued threads that may start now, next first, each leaving room for those before it. */
+export const startableQueued = (model: ReadModel, limits: Limits): ReadonlyArray<ThreadId> =>
+  walkQueue(model, limits).startable
+
+/**
+ * Admission that keeps the queue's order: a start (a newcomer, or a queued thread itself) takes
+ * a slot only if every queued thread ahead of it that could start now still can; otherwise it
+ * waits for what it would have taken.
+ */
+export const admitInOrder = (
+  model: ReadModel,
+  request: AdmissionRequest,
+  limits: Limits
+): Result.Result<void, Refusal> => {
+  const now = admit(model, request, limits)
+  if (Result.isFailure(now) || model.queue.length === 0) return now
+  const ahead = walkQueue(model, limits, request.threadId)
+  if (ahead.startable.length === 0) return now
+  const after = admit(ahead.reserved, request, limits)
+  if (Result.isSuccess(after) || after.failure.wait === undefined) return after
+  return Result.fail({
+    wait: after.failure.wait,
+    error: new SpindleError({
+      ...after.failure.error,
+      reason: "capacity",
+      message: `${ahead.startable.length} queued thread(s) ahead take the free slots: ${after.failure.error.message}`
+    })
+  })
+}
+
+const ordinal = (n: number) => {
+  const tens = n % 100
+  const suffix =
+    tens >= 11 && tens <= 13 ? "th" : n % 10 === 1 ? "st" : n % 10 === 2 ? "nd" : n % 10 === 3 ? "rd" : "th"
+  return `${n}${suffix}`
+}
+
+/** What a queued thread waits for, in words, with how much of it is in use now. */
+export const describeWait = (model: ReadModel, thread: Thread, wait: QueueWait) => {
+  switch (wait.kind) {
+    case "running-turns":
+      return `waiting for a running-turn slot (${turnSlotsInUse(model)} of ${wait.limit} in use)`
+    case "active-threads":
+      return `waiting for an active-thread slot in project ${thread.projectId} (${activeIn(model, thread.projectId)} of ${wait.limit} in use)`
+    case "children":
+      return `waiting for a child slot under thread ${thread.parentThreadId} (${thread.parentThreadId === null ? 0 : childrenOf(model, thread.parentThreadId)} of ${wait.limit} in use)`
+    case "bootstraps":
+      return `waiting for a bootstrap slot in project ${thread.projectId} (${bootstrapsIn(model, thread.projectId)} of ${wait.limit} in use)`
+  }
+}
+
+/** "queued: 3rd, waiting for a running-turn slot (2 of 2 in use)", or undefined when not queued. */
+export const queueMessage = (model: ReadModel, thread: Thread) =>
+  thread.status !== "queued" || thread.queue === null
+    ? undefined
+    : `queued: ${ordinal(thread.queue.position)}, ${describeWait(model, thread, thread.queue.waitsFor)}`

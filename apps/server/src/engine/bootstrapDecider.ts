@@ -5,7 +5,7 @@ import type { Command, Thread } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import * as Result from "effect/Result"
 import { portHolder } from "../domain/ports.ts"
-import { admit } from "./admission.ts"
+import { admitInOrder } from "./admission.ts"
 import {
   accept,
   type DecideContext,
@@ -46,13 +46,27 @@ export const decideBootstrap = (
       if (project === undefined) return projectNotFound(command.projectId)
       const existing = findThread(model, command.threadId)
       const bootstrapping = command.type === "thread.bootstrap.begin"
+      const fromQueue = bootstrapping && command.fromQueue === true
       const restart =
         existing !== undefined &&
         bootstrapping &&
+        !fromQueue &&
         existing.bootstrap.status === "failed" &&
         existing.status === "active" &&
         existing.projectId === command.projectId
-      if (existing !== undefined && !restart) {
+      const dequeue =
+        existing !== undefined &&
+        fromQueue &&
+        existing.status === "queued" &&
+        existing.projectId === command.projectId
+      if (fromQueue && !dequeue) {
+        return reject({
+          reason: "conflict",
+          threadId: command.threadId,
+          message: `Thread ${command.threadId} is not queued (${existing === undefined ? "it does not exist" : `its status is ${existing.status}`}), so there is nothing to start from the queue.`
+        })
+      }
+      if (existing !== undefined && !restart && !dequeue) {
         return reject({
           reason: "conflict",
           threadId: command.threadId,
@@ -62,7 +76,7 @@ export const decideBootstrap = (
       const runtimeMode = command.runtimeMode ?? project.defaultRuntimeMode
       const interactionMode = command.interactionMode ?? "default"
       const provider = command.provider ?? project.defaultProvider
-      const admitted = admit(
+      const admitted = admitInOrder(
         model,
         {
           threadId: command.threadId,
@@ -78,10 +92,16 @@ export const decideBootstrap = (
         },
         context.limits
       )
-      if (Result.isFailure(admitted)) return Result.fail(admitted.failure)
-      if (restart && bootstrapping) {
+      // Past a limit that frees as threads end, a start that may wait is queued instead (not a
+      // restart of a failed thread, which is refused as before); one already queued stays queued.
+      const queueRequest = bootstrapping && !restart && !dequeue ? command.queue : undefined
+      const wait = Result.isFailure(admitted) ? admitted.failure.wait : undefined
+      if (Result.isFailure(admitted) && (queueRequest === undefined || wait === undefined)) {
+        return Result.fail(admitted.failure.error)
+      }
+      if (dequeue && bootstrapping) {
         return accept({
-          type: "thread.bootstrap-restarted",
+          type: "thread.dequeued",
           payload: {
             threadId: command.threadId,
             workspaceMode: command.workspaceMode,
@@ -136,10 +156,32 @@ export const decideBootstrap = (
         warnings: [],
         agentNotices: [],
         merged: null,
+        onDone: command.onDone ?? "none",
+        wokenAt: [],
         deletedAt: null,
+        queue: null,
+        attempt: bootstrapping && command.attempt !== undefined ? command.attempt : null,
+        check: null,
         createdAt: now,
         updatedAt: now,
         archivedAt: null
+      }
+      if (queueRequest !== undefined && wait !== undefined) {
+        return accept({
+          type: "thread.queued",
+          payload: {
+            // No workspace, setup or bootstrap until it leaves the queue (thread.dequeued).
+            thread: {
+              ...thread,
+              status: "queued",
+              workspace: { ...thread.workspace, worktreePath: null },
+              bootstrap: { status: "none", stage: null, error: null },
+              setup: { ...thread.setup, status: "not-requested" }
+            },
+            waitsFor: wait,
+            request: queueRequest
+          }
+        })
       }
       return accept({ type: "thread.created", payload: { thread } })
     }
@@ -239,14 +281,15 @@ export const decideBootstrap = (
       return withThread(
         model,
         command.threadId,
-        (thread) =>
-          inBootstrap(thread, () =>
-            accept({
-              type: "thread.bootstrap-failed",
-              payload: { threadId: thread.id, stage: command.stage, error: command.error }
-            })
-          ),
-        { allowArchived: true }
+        (thread) => {
+          const failed = accept({
+            type: "thread.bootstrap-failed",
+            payload: { threadId: thread.id, stage: command.stage, error: command.error }
+          })
+          // A queued start whose request no longer holds when its turn comes fails where it waits.
+          return thread.status === "queued" ? failed : inBootstrap(thread, () => failed)
+        },
+        { allowArchived: true, allowQueued: true }
       )
 
     case "thread.bootstrap.complete":

@@ -10,6 +10,7 @@ import type { ReadModel } from "@spindle/read-model"
 import * as Result from "effect/Result"
 import { checkActiveLimit, worktreeHolder } from "./admission.ts"
 import { decideBootstrap } from "./bootstrapDecider.ts"
+import { withChildNotices } from "./childNotices.ts"
 import {
   accept,
   type DecideContext,
@@ -25,12 +26,17 @@ import {
   decideApprovalResponse,
   decideInterrupt,
   decideProviderReport,
-  decideTurnStart
+  decideTurnStart,
+  decideWake
 } from "./turnDecider.ts"
 
 export type { DecideContext, Decision } from "./decision.ts"
 
-export const decide = (command: Command, model: ReadModel, context: DecideContext): Decision => {
+/** The command's events; a child's end or approval request is followed by its parent's notice. */
+export const decide = (command: Command, model: ReadModel, context: DecideContext): Decision =>
+  Result.map(decideCommand(command, model, context), (drafts) => withChildNotices(drafts, model, context.now))
+
+const decideCommand = (command: Command, model: ReadModel, context: DecideContext): Decision => {
   switch (command.type) {
     case "project.create":
     case "project.update":
@@ -68,11 +74,6 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
     case "thread.approval.respond":
       return withThread(model, command.threadId, (thread) => decideApprovalResponse(thread, command))
 
-    case "thread.child.notify":
-      return withThread(model, command.threadId, (parent) =>
-        accept({ type: "thread.child-notified", payload: { threadId: parent.id, notice: command.notice } })
-      )
-
     case "thread.provider.record":
       // A session stopping, or a turn ending, after the thread was archived is still recorded.
       return withThread(model, command.threadId, (thread) => decideProviderReport(thread, command.report), {
@@ -87,14 +88,19 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
       })
 
     case "thread.archive":
-      return withThread(model, command.threadId, (thread) =>
-        thread.bootstrap.status === "running"
-          ? reject({
-              reason: "conflict",
-              threadId: thread.id,
-              message: `Thread ${thread.id} is still being bootstrapped. Wait for it ('spindle thread wait ${thread.id} --for setup-completed'), then archive it.`
-            })
-          : accept({ type: "thread.archived", payload: { threadId: thread.id } })
+      // Archiving a queued thread takes it out of the queue: it never starts.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          thread.bootstrap.status === "running"
+            ? reject({
+                reason: "conflict",
+                threadId: thread.id,
+                message: `Thread ${thread.id} is still being bootstrapped. Wait for it ('spindle thread wait ${thread.id} --for setup-completed'), then archive it.`
+              })
+            : accept({ type: "thread.archived", payload: { threadId: thread.id } }),
+        { allowQueued: true }
       )
 
     case "thread.unarchive":
@@ -112,9 +118,16 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
                   : `Thread ${thread.id} is not archived.`
             })
           }
+          if (thread.bootstrap.status === "none" && thread.workspace.worktreePath === null) {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message: `Thread ${thread.id} never started (it left the queue before its bootstrap began), so there is nothing to unarchive. Start a new thread with its prompt instead.`
+            })
+          }
           if (findProject(model, thread.projectId) === undefined) return projectNotFound(thread.projectId)
           const limit = checkActiveLimit(model, thread.projectId, context.limits)
-          if (Result.isFailure(limit)) return Result.fail(limit.failure)
+          if (Result.isFailure(limit)) return Result.fail(limit.failure.error)
           const kept = thread.cleanup?.outcome === "removed" ? null : thread.workspace.worktreePath
           const holder = kept === null ? undefined : worktreeHolder(model, kept, thread.id)
           if (holder !== undefined) {
@@ -177,7 +190,7 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
           thread.warnings.includes(command.warning)
             ? accept()
             : accept({ type: "thread.warned", payload: { threadId: thread.id, warning: command.warning } }),
-        { allowArchived: true }
+        { allowArchived: true, allowQueued: true }
       )
 
     case "thread.merge.record":
@@ -191,6 +204,23 @@ export const decide = (command: Command, model: ReadModel, context: DecideContex
 
     case "project.overlap.record":
       return decideOverlap(command, model)
+    case "thread.wake":
+      return withThread(model, command.threadId, (thread) => decideWake(thread, command, context))
+
+    case "thread.check.record":
+      // Recorded once per turn: a second run of the same turn's check (after a restart) is a no-op.
+      return withThread(
+        model,
+        command.threadId,
+        (thread) =>
+          thread.check?.turnId === command.check.turnId
+            ? accept()
+            : accept({
+                type: "thread.check-completed",
+                payload: { threadId: thread.id, check: command.check }
+              }),
+        { allowArchived: true }
+      )
 
     case "thread.idle.flag":
       return withThread(model, command.threadId, (thread) =>

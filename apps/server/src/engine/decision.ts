@@ -36,10 +36,17 @@ export const withThread = (
   model: ReadModel,
   threadId: ThreadId,
   f: (thread: Thread) => Decision,
-  options?: { readonly allowArchived?: boolean }
+  options?: { readonly allowArchived?: boolean; readonly allowQueued?: boolean }
 ): Decision => {
   const thread = findThread(model, threadId)
   if (thread === undefined) return threadNotFound(threadId)
+  if (thread.status === "queued" && options?.allowQueued !== true) {
+    return reject({
+      reason: "conflict",
+      threadId,
+      message: `Thread ${threadId} is queued (${thread.queue === null ? "waiting for a slot" : `position ${thread.queue.position}, waiting for ${thread.queue.waitsFor.kind}`}): it starts when a slot frees. Wait for it ('spindle thread wait ${threadId}'), or take it out of the queue with 'spindle thread stop ${threadId}'.`
+    })
+  }
   if (thread.status === "archived" && options?.allowArchived !== true) {
     return reject({
       reason: "conflict",
@@ -53,6 +60,7 @@ export const withThread = (
   return f(thread)
 }
 
+/** A bootstrap's step: the bootstrap runs (or, for its failure, the thread still waits in the queue). */
 export const inBootstrap = (thread: Thread, f: () => Decision): Decision =>
   thread.bootstrap.status === "running"
     ? f()

@@ -2,8 +2,11 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Command, ProviderReport, Thread } from "@spindle/contracts"
 import { emptyReadModel, type ReadModel, turnStateOf } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
+import * as Result from "effect/Result"
+import { DEFAULT_LIMITS } from "../config/ServerConfig.ts"
 import { applyCommand, NOW, refusalOf } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
+import { decideWake } from "./turnDecider.ts"
 
 const threadId = ids.thread("t1")
 let n = 0
@@ -192,6 +195,64 @@ describe("turn decisions", () => {
       resumeCursor: "codex-thread-1",
       error: "exited",
       reason: null
+    })
+  })
+
+  describe("a wake for a parent's children", () => {
+    const notice = {
+      noticeId: "n-1",
+      childThreadId: "c1",
+      kind: "turn-completed" as const,
+      text: "done",
+      at: NOW
+    }
+    const wake = (noticeIds: Array<string>): Extract<Command, { type: "thread.wake" }> => ({
+      type: "thread.wake",
+      commandId: cmd(),
+      threadId,
+      turnId: turn("w1"),
+      prompt: "your children reported back",
+      noticeIds
+    })
+    const context = (wakesPerHour = 20) => ({ now: NOW, limits: { ...DEFAULT_LIMITS, wakesPerHour } })
+    const idleParent = { ...thread(base("codex")), childNotices: [notice] }
+
+    it("starts a turn for the pending notices and records the wake", () => {
+      const decision = decideWake(idleParent, wake(["n-1", "n-gone"]), context())
+      assert.deepStrictEqual(
+        Result.getOrThrow(decision).map((e) => e.type),
+        ["thread.turn-start-requested", "thread.woken"]
+      )
+      const woken = Result.getOrThrow(decision)[1]
+      assert.deepStrictEqual(woken?.type === "thread.woken" ? woken.payload.noticeIds : [], ["n-1"])
+    })
+
+    it("does nothing for a busy parent or notices already given", () => {
+      const busy = { ...thread(running("codex")), childNotices: [notice] }
+      assert.deepStrictEqual(Result.getOrThrow(decideWake(busy, wake(["n-1"]), context())), [])
+      assert.deepStrictEqual(Result.getOrThrow(decideWake(idleParent, wake(["n-2"]), context())), [])
+    })
+
+    it("past the wakes per hour, warns once instead of starting a turn; older wakes do not count", () => {
+      const hour = 60 * 60 * 1000
+      const recent = Array.from({ length: 3 }, (_, i) => new Date(Date.parse(NOW) - i * 1000).toISOString())
+      const capped = { ...idleParent, wokenAt: recent }
+      const refused = Result.getOrThrow(decideWake(capped, wake(["n-1"]), context(3)))
+      assert.deepStrictEqual(
+        refused.map((e) => e.type),
+        ["thread.warned"]
+      )
+      const warning = refused[0]?.type === "thread.warned" ? refused[0].payload.warning : ""
+      assert.include(warning, "wakesPerHour")
+      assert.deepStrictEqual(
+        Result.getOrThrow(decideWake({ ...capped, warnings: [warning] }, wake(["n-1"]), context(3))),
+        []
+      )
+      const old = {
+        ...idleParent,
+        wokenAt: recent.map((at) => new Date(Date.parse(at) - hour).toISOString())
+      }
+      assert.strictEqual(Result.getOrThrow(decideWake(old, wake(["n-1"]), context(3))).length, 2)
     })
   })
 })

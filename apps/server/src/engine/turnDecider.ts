@@ -3,7 +3,7 @@
 // decider (thread, command, now -> events | error); the decider routes these commands here.
 import { type Command, type EventDraft, type ProviderReport, type Thread, TurnId } from "@spindle/contracts"
 import { hasLiveTurn as isLive } from "@spindle/read-model"
-import { accept, type Decision, reject } from "./decision.ts"
+import { accept, type DecideContext, type Decision, reject } from "./decision.ts"
 
 /** Providers that can add a prompt to a running turn. */
 const STEERABLE: ReadonlySet<Thread["provider"]> = new Set(["codex"])
@@ -41,6 +41,54 @@ export const decideTurnStart = (
   }
   const turnId = command.turnId ?? TurnId.make(command.commandId)
   return accept({ type: "thread.turn-start-requested", payload: { threadId: thread.id, turnId, prompt } })
+}
+
+const HOUR_MS = 60 * 60 * 1000
+
+/**
+ * Wakes an idle parent for its children: a turn whose prompt (its pending notices go with it)
+ * says they reported back. Decided here, in the writer, so two wakes cannot both start: a thread
+ * with a live turn or a bootstrap that is running or failed, or whose notices were given meanwhile,
+ * is not woken (its notices wait for its next prompt); past its wakes per hour it is not woken
+ * either, and says so once.
+ */
+export const decideWake = (
+  thread: Thread,
+  command: Extract<Command, { type: "thread.wake" }>,
+  context: DecideContext
+): Decision => {
+  const pending = new Set(thread.childNotices.map((n) => n.noticeId))
+  if (
+    thread.deletedAt !== null ||
+    thread.bootstrap.status === "running" ||
+    thread.bootstrap.status === "failed" ||
+    isLive(thread) ||
+    !command.noticeIds.some((id) => pending.has(id))
+  ) {
+    return accept()
+  }
+  const since = Date.parse(context.now) - HOUR_MS
+  const recent = thread.wokenAt.filter((at) => Date.parse(at) > since).length
+  if (recent >= context.limits.wakesPerHour) {
+    const warning = `Its children woke it ${recent} times in the last hour, the most allowed (wakesPerHour): their notices wait for its next prompt.`
+    return thread.warnings.includes(warning)
+      ? accept()
+      : accept({ type: "thread.warned", payload: { threadId: thread.id, warning } })
+  }
+  return accept(
+    {
+      type: "thread.turn-start-requested",
+      payload: { threadId: thread.id, turnId: command.turnId, prompt: command.prompt }
+    },
+    {
+      type: "thread.woken",
+      payload: {
+        threadId: thread.id,
+        turnId: command.turnId,
+        noticeIds: command.noticeIds.filter((id) => pending.has(id))
+      }
+    }
+  )
 }
 
 export const decideInterrupt = (

@@ -60,6 +60,13 @@ const parseTreeEntries = (output: string) =>
 
 const realPath = (path: string) => Effect.promise(() => realpath(path).catch(() => path))
 
+/**
+ * git status with its optional lock: it writes back the file times it had to refresh. Without it
+ * (Spindle's default, so a background look never holds a lock someone else needs), a checkout made
+ * within the second of its index reads every such file again on each look.
+ */
+const REFRESH_INDEX = { GIT_OPTIONAL_LOCKS: "1" }
+
 export class Repositories extends Context.Service<
   Repositories,
   {
@@ -85,7 +92,12 @@ export class Repositories extends Context.Service<
     readonly status: (
       worktree: string,
       base?: string,
-      repo?: string
+      repo?: string,
+      /**
+       * Let git write the index's refreshed file times (its optional lock), so the next look is
+       * cheap: only where nobody else is working in the checkout (a merge about to write it).
+       */
+      options?: { readonly refreshIndex?: boolean }
     ) => Effect.Effect<WorktreeStatus, GitError>
     readonly branchExists: (repo: string, branch: string) => Effect.Effect<boolean, GitError>
     /** `refs/heads/<branch>`'s commit (from the ref files when plain, else git); undefined: no such branch. */
@@ -202,9 +214,14 @@ export class Repositories extends Context.Service<
       const status = Effect.fn("Repositories.status")(function* (
         worktree: string,
         base?: string,
-        repo?: string
+        repo?: string,
+        look?: { readonly refreshIndex?: boolean }
       ) {
-        const options = repo === undefined ? { cwd: worktree } : { cwd: worktree, worktreeOf: repo }
+        const options = {
+          cwd: worktree,
+          ...(repo === undefined ? {} : { worktreeOf: repo }),
+          ...(look?.refreshIndex === true ? { env: REFRESH_INDEX } : {})
+        }
         const summary = parseStatusV2(
           yield* git.runOk(
             ["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"],

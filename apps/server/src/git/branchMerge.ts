@@ -1,8 +1,8 @@
 // Merging one branch into another without a checkout: what a merge would do (a trial with
 // `merge-tree --write-tree`, which writes objects but no ref, index or file), and doing it with
 // plumbing (`commit-tree`, then `update-ref` from the target's old value, so a target that moved
-// meanwhile fails cleanly instead of losing the move). A rebase replays the source's commits onto
-// the target the same way, one three-way merge-tree per commit. Refs are always fully qualified.
+// meanwhile fails cleanly instead of losing the move). A rebase's commits are replayed by
+// mergeReplay.ts. Refs are always fully qualified.
 import { existsSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import * as Effect from "effect/Effect"
@@ -46,7 +46,6 @@ export interface MergePreview {
 
 /** Settings for git calls that write commits: Spindle's own identity, never the user's programs. */
 export const SPINDLE_IDENTITY = { "user.name": "Spindle", "user.email": "spindle@localhost" }
-const IDENTITY = SPINDLE_IDENTITY
 
 const failed = (message: string, stderr: string, path: string) =>
   new GitError({ reason: "command-failed", message, path, stderr: stderr.trim().slice(0, 2000) })
@@ -114,7 +113,13 @@ const parseNumstat = (text: string): ReadonlyArray<MergeFile> =>
  * A three-way merge of two commits on their merge base, written as objects only: the merged tree,
  * or the conflicting files with their hunks.
  */
-const trialMerge = (git: GitCli["Service"], repo: string, ours: string, theirs: string, what: string) =>
+export const trialMerge = (
+  git: GitCli["Service"],
+  repo: string,
+  ours: string,
+  theirs: string,
+  what: string
+) =>
   Effect.gen(function* () {
     const trial = yield* git.run(
       ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs],
@@ -217,102 +222,6 @@ const resolveBoth = (git: GitCli["Service"], repo: string, target: string, sourc
       return yield* failed(`git rev-parse did not resolve ${target} and ${source}.`, both.stderr, repo)
     }
     return { target: targetOid, source: sourceOid }
-  })
-
-const RECORD = "\x1e"
-
-/** The source's own commits since the fork point, oldest first, merges left out (as git rebase). */
-const commitsToReplay = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
-  Effect.map(
-    git.runOk(
-      [
-        "log",
-        "--reverse",
-        "--topo-order",
-        "--no-merges",
-        "--date=raw",
-        `--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%ad%x00%B${RECORD}`,
-        "--end-of-options",
-        preview.sourceOid,
-        `^${preview.base}`
-      ],
-      { cwd: repo }
-    ),
-    (text) =>
-      text
-        .split(RECORD)
-        .map((record) => record.replace(/^\n/, ""))
-        .filter((record) => record !== "")
-        .map((record) => {
-          const [oid = "", tree = "", parents = "", name = "", email = "", date = "", ...body] =
-            record.split("\0")
-          return { oid, tree, parent: parents.split(" ")[0] ?? "", name, email, date, message: body.join("") }
-        })
-  )
-
-/**
- * The preview of a rebase: the source's commits replayed one by one onto the target, each as a
- * three-way merge of the commit against its parent. git before 2.40 cannot give merge-tree a base,
- * so each merge runs on stand-in commits that share a parent holding the commit's parent tree.
- * Commits keep their author, message and dates; one whose change is already in the target is left
- * out. Writes objects only: `replayed` is the new tip, or null with the first conflicting commit's
- * files in `conflicts`.
- */
-export const withReplay = (git: GitCli["Service"], repo: string, preview: MergePreview) =>
-  Effect.gen(function* () {
-    const commits = yield* commitsToReplay(git, repo, preview)
-    const standIn = (tree: string, parent?: string) =>
-      Effect.map(
-        git.runOk(
-          ["commit-tree", tree, ...(parent === undefined ? [] : ["-p", parent]), "-m", "spindle replay"],
-          { cwd: repo, config: IDENTITY }
-        ),
-        (oid) => oid.trim()
-      )
-    let head = preview.targetOid
-    let headTree = (yield* git.runOk(["rev-parse", "--verify", `${head}^{tree}`], { cwd: repo })).trim()
-    for (const commit of commits) {
-      if (commit.parent === head) {
-        // Nothing moved under this commit: it stays as it is.
-        head = commit.oid
-        headTree = commit.tree
-        continue
-      }
-      const parentTree = (yield* git.runOk(["rev-parse", "--verify", `${commit.parent}^{tree}`], {
-        cwd: repo
-      })).trim()
-      const base = yield* standIn(parentTree)
-      const trial = yield* trialMerge(
-        git,
-        repo,
-        yield* standIn(headTree, base),
-        yield* standIn(commit.tree, base),
-        `commit ${commit.oid.slice(0, 12)} onto ${preview.target}`
-      )
-      if (trial.tree === null) {
-        return { ...preview, tree: null, conflicts: trial.conflicts, files: [], replayed: null }
-      }
-      if (trial.tree === headTree) continue
-      const made = yield* git.runOk(["commit-tree", trial.tree, "-p", head, "-m", commit.message], {
-        cwd: repo,
-        config: IDENTITY,
-        env: {
-          GIT_AUTHOR_NAME: commit.name,
-          GIT_AUTHOR_EMAIL: commit.email,
-          GIT_AUTHOR_DATE: commit.date
-        }
-      })
-      head = made.trim()
-      headTree = trial.tree
-    }
-    const replayed = {
-      ...preview,
-      tree: headTree,
-      conflicts: [],
-      upToDate: head === preview.targetOid,
-      replayed: head
-    } satisfies MergePreview
-    return { ...replayed, files: yield* mergeFiles(git, repo, replayed) }
   })
 
 /** Checks that a merge may go ahead: it merges cleanly, and fast-forwards when asked to. Answers its tree. */
@@ -455,7 +364,12 @@ const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
   Effect.map(
     Effect.all(
       [
-        git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], { cwd: checkout }),
+        // With its optional lock, so the index's refreshed times are kept: this checkout's index is
+        // about to be written anyway.
+        git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
+          cwd: checkout,
+          env: { GIT_OPTIONAL_LOCKS: "1" }
+        }),
         git.runOk(["rev-parse", ...IN_PROGRESS.flatMap((marker) => ["--git-path", marker])], {
           cwd: checkout
         })

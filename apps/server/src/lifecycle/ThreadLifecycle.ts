@@ -120,7 +120,10 @@ export class ThreadLifecycle extends Context.Service<
               message: `Thread ${threadId} was deleted; there is nothing left to archive.`
             })
           }
-          if (thread.status === "active") {
+          if (thread.status === "queued") {
+            // Out of the queue: it never started, so it has no session, setup or worktree.
+            yield* engine.dispatch({ type: "thread.archive", commandId, threadId }, actor)
+          } else if (thread.status === "active") {
             // A bootstrap in progress settles first; its setup is cancelled so that is quick.
             const deadline = (yield* Clock.currentTimeMillis) + BOOTSTRAP_SETTLE_MS
             while (thread.bootstrap.status === "running" && (yield* Clock.currentTimeMillis) < deadline) {

@@ -43,7 +43,7 @@ interface Found {
   readonly missing: boolean
 }
 
-const threadStatus = (thread: Thread): "active" | "archived" | "deleted" =>
+const threadStatus = (thread: Thread): "active" | "queued" | "archived" | "deleted" =>
   thread.deletedAt !== null ? "deleted" : thread.status
 
 export class WorktreeReport extends Context.Service<

@@ -210,56 +210,108 @@ describe("MCP t3_thread_start modes and retries", () => {
     })
   )
 
-  it.live("14 concurrent starts against a limit of 8 children give exactly 8", () =>
-    Effect.gen(function* () {
-      const world = yield* mcpWorld()
-      const clients = yield* Effect.forEach([1, 2, 3, 4], () => mcpClient(world.url, world.token))
-      const results = yield* Effect.forEach(
-        Array.from({ length: 14 }, (_, i) => i),
-        (i) =>
-          callTool(clients[i % clients.length]!, "t3_thread_start", {
-            prompt: `child ${i}`,
-            mode: "current_checkout"
-          }),
-        { concurrency: "unbounded" }
-      )
-      const started = results.filter((r) => r.isError !== true)
-      const refused = results.filter((r) => r.isError === true)
-      assert.strictEqual(started.length, 8)
-      assert.strictEqual(refused.length, 6)
-      for (const r of refused) assert.include(text(r), "limit is 8")
-      const snapshot = yield* world.engine.snapshot
-      assert.strictEqual(snapshot.threads.filter((t) => t.parentThreadId === "parent").length, 8)
-    })
+  it.live(
+    "14 concurrent starts against a limit of 8 children: 8 start, 6 are queued (refused with queue: false)",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* mcpWorld()
+        const clients = yield* Effect.forEach([1, 2, 3, 4], () => mcpClient(world.url, world.token))
+        const burst = (queue?: boolean) =>
+          Effect.forEach(
+            Array.from({ length: 14 }, (_, i) => i),
+            (i) =>
+              callTool(clients[i % clients.length]!, "t3_thread_start", {
+                prompt: `child ${i}${queue === false ? " (no queue)" : ""}`,
+                mode: "current_checkout",
+                ...(queue === undefined ? {} : { queue })
+              }),
+            { concurrency: "unbounded" }
+          )
+        const results = yield* burst()
+        assert.isTrue(results.every((r) => r.isError !== true))
+        const outputs = results.map(
+          (r) => r.structuredContent as { turn: { status: string }; queue?: unknown }
+        )
+        assert.strictEqual(outputs.filter((o) => o.turn.status !== "queued").length, 8)
+        const queued = results.filter(
+          (r) => (r.structuredContent as { turn: { status: string } }).turn.status === "queued"
+        )
+        assert.strictEqual(queued.length, 6)
+        for (const r of queued)
+          assert.match(
+            text(r),
+            /queued: \d+(st|nd|rd|th), waiting for a child slot under thread parent \(8 of 8 in use\)/
+          )
+        const snapshot = yield* world.engine.snapshot
+        const children = snapshot.threads.filter((t) => t.parentThreadId === "parent")
+        assert.strictEqual(children.filter((t) => t.status === "active").length, 8)
+        assert.deepStrictEqual(
+          children
+            .filter((t) => t.status === "queued")
+            .map((t) => t.queue?.position)
+            .sort(),
+          [1, 2, 3, 4, 5, 6]
+        )
+        // queue: false refuses instead, and makes nothing.
+        const refused = yield* burst(false)
+        assert.isTrue(refused.every((r) => r.isError === true))
+        for (const r of refused) assert.include(text(r), "limit is 8")
+        assert.strictEqual(
+          (yield* world.engine.snapshot).threads.filter((t) => t.parentThreadId === "parent").length,
+          14
+        )
+      })
   )
 
-  it.live("answers capacity past the depth and children limits", () =>
-    Effect.gen(function* () {
-      const world = yield* mcpWorld({
-        settings: {
-          limits: {
-            bootstrapsPerProject: 16,
-            activeThreadsPerProject: 200,
-            spawnDepth: 1,
-            childrenPerThread: 2
+  it.live(
+    "answers capacity past the depth limit, and past the children limit with queue: false (else queues)",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* mcpWorld({
+          settings: {
+            limits: {
+              bootstrapsPerProject: 16,
+              activeThreadsPerProject: 200,
+              spawnDepth: 1,
+              childrenPerThread: 2,
+              runningTurns: Number.POSITIVE_INFINITY,
+              wakesPerHour: 20
+            }
           }
-        }
+        })
+        const client = yield* mcpClient(world.url, world.token)
+        const first = (yield* callTool(client, "t3_thread_start", {
+          prompt: "one",
+          mode: "current_checkout"
+        })).structuredContent as { threadId: string }
+        yield* callTool(client, "t3_thread_start", { prompt: "two", mode: "current_checkout" })
+        const third = yield* callTool(client, "t3_thread_start", {
+          prompt: "three",
+          mode: "current_checkout",
+          queue: false
+        })
+        assert.isTrue(third.isError)
+        assert.include(text(third), "capacity")
+        const queued = yield* callTool(client, "t3_thread_start", {
+          prompt: "three",
+          mode: "current_checkout"
+        })
+        assert.isNotTrue(queued.isError)
+        assert.deepStrictEqual(
+          (queued.structuredContent as { queue: { waitsFor: unknown } }).queue.waitsFor,
+          {
+            kind: "children",
+            limit: 2
+          }
+        )
+        const childClient = yield* mcpClient(world.url, yield* world.issue(first.threadId))
+        const grandchild = yield* callTool(childClient, "t3_thread_start", {
+          prompt: "deeper",
+          mode: "current_checkout"
+        })
+        assert.isTrue(grandchild.isError)
+        assert.include(text(grandchild), "nested 1 deep")
       })
-      const client = yield* mcpClient(world.url, world.token)
-      const first = (yield* callTool(client, "t3_thread_start", { prompt: "one", mode: "current_checkout" }))
-        .structuredContent as { threadId: string }
-      yield* callTool(client, "t3_thread_start", { prompt: "two", mode: "current_checkout" })
-      const third = yield* callTool(client, "t3_thread_start", { prompt: "three", mode: "current_checkout" })
-      assert.isTrue(third.isError)
-      assert.include(text(third), "capacity")
-      const childClient = yield* mcpClient(world.url, yield* world.issue(first.threadId))
-      const grandchild = yield* callTool(childClient, "t3_thread_start", {
-        prompt: "deeper",
-        mode: "current_checkout"
-      })
-      assert.isTrue(grandchild.isError)
-      assert.include(text(grandchild), "nested 1 deep")
-    })
   )
 
   it.live("bad input is a clear error and leaves nothing on disk", () =>

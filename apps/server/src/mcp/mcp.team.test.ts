@@ -140,22 +140,24 @@ describe("a parent agent's team of children over MCP", () => {
     120_000
   )
 
-  it.live("a batch that would pass the children limit starts nothing; others' threads are refused", () =>
-    Effect.gen(function* () {
-      const world = yield* team({ ...DEFAULT_LIMITS, childrenPerThread: 3 })
-      const before = (yield* world.engine.snapshot).threads.length
-      const refused = yield* world.refusal("t3_threads_start", {
-        provider: "command",
-        threads: [{ prompt: "1" }, { prompt: "2" }, { prompt: "3" }, { prompt: "4" }]
+  it.live(
+    "a batch that would pass the children limit with queue: false starts nothing; others' threads are refused",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* team({ ...DEFAULT_LIMITS, childrenPerThread: 3 })
+        const before = (yield* world.engine.snapshot).threads.length
+        const refused = yield* world.refusal("t3_threads_start", {
+          provider: "command",
+          threads: ["1", "2", "3", "4"].map((prompt) => ({ prompt, queue: false }))
+        })
+        assert.strictEqual(refused.error, "capacity")
+        assert.include(refused.message, "room for 3 more")
+        assert.strictEqual((yield* world.engine.snapshot).threads.length, before, "nothing was started")
+        const stranger = yield* world.refusal("t3_thread_wait", { threadIds: ["parent"] })
+        assert.strictEqual(stranger.error, "forbidden")
+        const send = yield* world.refusal("t3_thread_send", { threadId: "parent", prompt: "hi" })
+        assert.strictEqual(send.error, "forbidden")
       })
-      assert.strictEqual(refused.error, "capacity")
-      assert.include(refused.message, "room for 3 more")
-      assert.strictEqual((yield* world.engine.snapshot).threads.length, before, "nothing was started")
-      const stranger = yield* world.refusal("t3_thread_wait", { threadIds: ["parent"] })
-      assert.strictEqual(stranger.error, "forbidden")
-      const send = yield* world.refusal("t3_thread_send", { threadId: "parent", prompt: "hi" })
-      assert.strictEqual(send.error, "forbidden")
-    })
   )
 
   it.live(

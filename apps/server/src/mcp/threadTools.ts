@@ -36,6 +36,12 @@ export const startThread = (context: McpInvocationContext, input: ThreadStartInp
 export const startThreads = (context: McpInvocationContext, request: BatchRequest) =>
   withChildren(context, "thread-management", (children) => children.startMany(context, request))
 
+export const startAttempt = (
+  context: McpInvocationContext,
+  spec: Parameters<ChildThreads["Service"]["startAttempt"]>[1],
+  request: BatchRequest
+) => withChildren(context, "thread-management", (children) => children.startAttempt(context, spec, request))
+
 export const threadStatus = (context: McpInvocationContext, threadId: ThreadId) =>
   withChildren(context, "thread-read", (children) => children.status(context, threadId))
 

@@ -30,6 +30,7 @@ import {
   listThreads,
   mergeThread,
   sendToThread,
+  startAttempt,
   startThread,
   startThreads,
   stopThread,
@@ -178,7 +179,24 @@ export const makeToolServer = (engine: Engine["Service"], runTool: RunTool) => {
           return tool(ThreadListInput, ThreadListOutput, () => listThreads(context))
         case THREADS_START:
           return tool(ThreadsStartRequest, ThreadsStartOutput, (request) =>
-            Effect.flatMap(batchEntries(request), (entries) => startThreads(context, entries))
+            Effect.flatMap(batchEntries(request), (entries) => {
+              const { variants, models, providers, check } = request
+              return variants === undefined &&
+                models === undefined &&
+                providers === undefined &&
+                check === undefined
+                ? startThreads(context, entries)
+                : startAttempt(
+                    context,
+                    {
+                      ...(variants === undefined ? {} : { variants }),
+                      ...(models === undefined ? {} : { models }),
+                      ...(providers === undefined ? {} : { providers }),
+                      ...(check === undefined ? {} : { check })
+                    },
+                    entries
+                  )
+            })
           )
         case THREAD_WAIT:
           return tool(ThreadWaitInput, ThreadWaitOutput, (input) => waitThreads(context, input))

@@ -14,8 +14,12 @@ import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
 import { dieOnCorruptRow } from "./corruptRow.ts"
 
-/** Where a bootstrap stands. Every stage but the last three means "in flight". */
+/**
+ * Where a bootstrap stands. `queued`: its thread waits in the queue and nothing was made yet (not
+ * in flight). Every other stage but the last two means "in flight".
+ */
 export const JournalStage = Schema.Literals([
+  "queued",
   "creating-thread",
   "creating-worktree",
   "workspace-ready",
@@ -105,7 +109,7 @@ export class BootstrapJournal extends Context.Service<
     readonly update: (commandId: string, patch: JournalPatch, at: string) => Effect.Effect<void, SqlError>
     /** Forgets a bootstrap that was refused before it made anything (still `creating-thread`). */
     readonly discard: (commandId: string) => Effect.Effect<void, SqlError>
-    /** Entries not done or failed: what a crash interrupted. */
+    /** Entries not done, failed or queued: what a crash interrupted. */
     readonly inFlight: Effect.Effect<ReadonlyArray<JournalEntry>, SqlError>
     /** Every branch a bootstrap created, with its repository (to recognise our own worktrees). */
     readonly createdBranches: Effect.Effect<
@@ -135,7 +139,7 @@ export class BootstrapJournal extends Context.Service<
         Request: Schema.Void,
         Result: Row,
         execute: () =>
-          sql`SELECT * FROM bootstrap_operations WHERE stage NOT IN ('done', 'failed') ORDER BY updated_at`
+          sql`SELECT * FROM bootstrap_operations WHERE stage NOT IN ('done', 'failed', 'queued') ORDER BY updated_at`
       })
       const findCreatedBranches = SqlSchema.findAll({
         Request: Schema.Void,

@@ -3,7 +3,7 @@
 // except where catch-up says so. Rows are decoded by schema; one that does not decode makes
 // `load` answer undefined (logged), so the engine rebuilds the projection from the log.
 import { Project, Thread } from "@spindle/contracts"
-import { type AggregateRef, emptyReadModel, type ReadModel } from "@spindle/read-model"
+import { type AggregateRef, emptyReadModel, queueOf, type ReadModel } from "@spindle/read-model"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
@@ -58,11 +58,13 @@ export class ProjectionStore extends Context.Service<
         const state = yield* findState(undefined)
         const projects = yield* findProjects(undefined)
         const threads = yield* findThreads(undefined)
+        const byId = HashMap.fromIterable(threads.map(({ data }) => [data.id, data] as const))
         const model: ReadModel = {
           ...emptyReadModel,
           sequence: Option.match(state, { onNone: () => 0, onSome: (row) => row.lastSequence }),
           projects: HashMap.fromIterable(projects.map(({ data }) => [data.id, data] as const)),
-          threads: HashMap.fromIterable(threads.map(({ data }) => [data.id, data] as const))
+          threads: byId,
+          queue: queueOf(byId)
         }
         return model
       }).pipe(

@@ -49,6 +49,8 @@ export interface BootstrapWorld {
       readonly workspace?: Record<string, unknown>
       readonly runSetupScript?: boolean
       readonly onSetupFailure?: "stop" | "continue"
+      /** false: refuse past a limit instead of queueing. */
+      readonly queue?: boolean
       readonly dispatch?: DispatchOptions
     }
   ) => Effect.Effect<BootstrapResult, import("@spindle/contracts").SpindleError>
@@ -145,7 +147,8 @@ export const bootstrapWorld = (
               createThread: { projectId: "p1" },
               workspace: { mode: "new_worktree", ...o.workspace },
               ...(o.runSetupScript === undefined ? {} : { runSetupScript: o.runSetupScript }),
-              ...(o.onSetupFailure === undefined ? {} : { onSetupFailure: o.onSetupFailure })
+              ...(o.onSetupFailure === undefined ? {} : { onSetupFailure: o.onSetupFailure }),
+              ...(o.queue === undefined ? {} : { queue: o.queue })
             }
           },
           serverActor,

@@ -11,6 +11,7 @@ import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
 import { listTokens, revokeToken } from "../auth/tokenAdmin.ts"
 import { BoardSignIn } from "../board/BoardSignIn.ts"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
+import { Attempts } from "../children/Attempts.ts"
 import { ThreadMerge } from "../children/ThreadMerge.ts"
 import { Commands } from "../commands/Commands.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
@@ -43,6 +44,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const eventStore = yield* EventStore
     const merges = yield* ThreadMerge
     const radar = yield* ConflictRadar
+    const attempts = yield* Attempts
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -105,6 +107,12 @@ export const HandlersLayer = SpindleRpcs.toLayer(
         Effect.gen(function* () {
           const caller = yield* CallingClient
           return yield* gate.enqueue(merges.merge(request, { kind: "client", tokenId: caller.tokenId }))
+        }),
+      "attempt.show": ({ attemptId }) => attempts.show(attemptId),
+      "attempt.pick": (request) =>
+        Effect.gen(function* () {
+          const caller = yield* CallingClient
+          return yield* gate.enqueue(attempts.pick(request, { kind: "client", tokenId: caller.tokenId }))
         }),
       "thread.streamSetupLog": ({ threadId }) => setupLogStream(engine, setupScripts, threadId as ThreadId),
       "project.list": () => Effect.map(engine.snapshot, (snapshot) => snapshot.projects),

@@ -33,8 +33,11 @@ describe("child notices", () => {
         agent.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
           heard.push(notification.params.data as Record<string, unknown>)
         })
-        const child = (yield* callTool(agent, "t3_thread_start", { prompt: "fail", provider: "command" }))
-          .structuredContent as { threadId: string }
+        const child = (yield* callTool(agent, "t3_thread_start", {
+          prompt: "fail",
+          provider: "command",
+          onDone: "next-prompt"
+        })).structuredContent as { threadId: string }
         yield* turnEnded(world.engine, child.threadId)
 
         const notified = yield* eventsUntil(world.engine, "lead", (e) => e.type === "thread.child-notified")

@@ -1,0 +1,122 @@
+// The start queue's runner. A start past a limit is queued by the decider (a `thread.queued`
+// event holding its request); this follows the event log and, whenever a slot may have freed (a
+// turn ended, a thread archived or deleted, a bootstrap ended), sends the queued threads that may
+// start now through the BootstrapTurnStartDispatcher again, next first. It decides nothing itself:
+// admission, in the single writer, says whether a start leaves the queue and keeps its order. On
+// start it looks once, so the queue a restart finds resumes in its order.
+import type { ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDispatcher.ts"
+import { AdmissionLimits } from "../config/ServerConfig.ts"
+import { startableQueued } from "../engine/admission.ts"
+import { Engine } from "../engine/Engine.ts"
+import { EventStore } from "../persistence/EventStore.ts"
+
+/** Events after which a queued thread may be able to start (or the next one be sent). */
+const FREES_A_SLOT: ReadonlySet<string> = new Set([
+  "thread.turn-ended",
+  "thread.archived",
+  "thread.deleted",
+  "thread.bootstrap-failed",
+  "thread.bootstrap-completed",
+  "thread.queued",
+  "thread.dequeued"
+])
+
+export class StartQueue extends Context.Service<
+  StartQueue,
+  {
+    /** Starts following the log (once the server is ready); sends what may start now at once. */
+    readonly start: Effect.Effect<void>
+    /** Sends nothing more (shutdown: turns ending as agents stop must not start queued threads). */
+    readonly stop: Effect.Effect<void>
+  }
+>()("spindle/queue/StartQueue") {
+  static readonly layer = Layer.effect(
+    StartQueue,
+    Effect.gen(function* () {
+      const engine = yield* Engine
+      const eventStore = yield* EventStore
+      const dispatcher = yield* BootstrapTurnStartDispatcher
+      const limits = yield* AdmissionLimits
+      const scope: Scope.Scope = yield* Effect.scope
+      /** Queued threads being sent again right now: not sent twice. */
+      const sending = new Set<ThreadId>()
+
+      /** The queued start of `threadId`, as recorded, through the dispatcher again. */
+      const send = (threadId: ThreadId) =>
+        Effect.gen(function* () {
+          const queued = yield* eventStore.lastOfThread(threadId, "thread.queued")
+          if (queued?.type !== "thread.queued") {
+            return yield* Effect.logWarning(
+              `Queued thread ${threadId} has no thread.queued event; left queued`
+            )
+          }
+          const { command, parent } = queued.payload.request
+          if (command.bootstrap === undefined) return
+          yield* dispatcher.dispatch({
+            command: { ...command, bootstrap: command.bootstrap },
+            actor: queued.actor,
+            ...(parent === null ? {} : { parent }),
+            fromQueue: true
+          })
+        }).pipe(
+          // Its failure is recorded on the thread (bootstrap failed); a full host leaves it queued.
+          Effect.catch((error) =>
+            Effect.logInfo(`A queued start of ${threadId} did not go on: ${String(error)}`)
+          ),
+          Effect.withSpan("StartQueue.send", { attributes: { threadId } })
+        )
+
+      let stopped = false
+
+      /**
+       * Sends the next queued thread that may start, one at a time: the next only once the one
+       * sent has left the queue (`thread.dequeued`), so they begin in the queue's order.
+       */
+      const pump: Effect.Effect<void> = Effect.gen(function* () {
+        const model = yield* engine.readModel
+        if (stopped || model.queue.length === 0) return
+        const queued = new Set(model.queue)
+        if ([...sending].some((threadId) => queued.has(threadId))) return
+        const next = startableQueued(model, limits)[0]
+        if (next === undefined || sending.has(next)) return
+        sending.add(next)
+        yield* Effect.forkIn(
+          send(next).pipe(
+            Effect.ensuring(Effect.sync(() => sending.delete(next))),
+            // One that stayed queued (a slot taken meanwhile) or failed lets the next be looked at.
+            Effect.andThen(Effect.suspend(() => pump))
+          ),
+          scope
+        )
+      })
+
+      const follow = (after: number) =>
+        engine.events(after).pipe(
+          Stream.filter((event) => FREES_A_SLOT.has(event.type)),
+          Stream.runForEach(() => pump)
+        )
+
+      const start = Effect.gen(function* () {
+        const from = (yield* engine.readModel).sequence
+        yield* pump
+        yield* Effect.forkIn(
+          follow(from).pipe(
+            Effect.tapError((error) =>
+              Effect.logError(`The start queue stopped following the log: ${error.message}`)
+            ),
+            Effect.ignore
+          ),
+          scope
+        )
+      }).pipe(Effect.withSpan("StartQueue.start"))
+
+      return { start, stop: Effect.sync(() => (stopped = true)) }
+    })
+  )
+}
