@@ -12,6 +12,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { ThreadMerge } from "../apps/server/src/children/ThreadMerge.ts"
+import { Engine } from "../apps/server/src/engine/Engine.ts"
+import { ConflictRadar } from "../apps/server/src/radar/ConflictRadar.ts"
 import { generateRepo, git, timed } from "./gitRepo.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 import { benchWorld } from "./world.ts"
@@ -50,30 +52,37 @@ export const run = async (): Promise<BenchResult> => {
     const branch = git(worktree, "rev-parse", "--abbrev-ref", "HEAD").trim()
     change(worktree, 0, CHANGED, "the thread's work")
     const merges = Context.get(world.context, ThreadMerge)
+    const radar = Context.get(world.context, ConflictRadar)
+    const engine = Context.get(world.context, Engine)
     const threadId = (result as { threadId: string }).threadId
 
     for (const { strategy, from, plainArgs } of [
       { strategy: "ff-only", from: start, plainArgs: ["merge", "--quiet", "--ff-only", branch] },
       { strategy: "merge", from: moved, plainArgs: ["merge", "--quiet", "--no-ff", "--no-edit", branch] }
     ] as const) {
-      const reset = () => git(repo, "reset", "--quiet", "--hard", from)
+      // Untimed: main back where it was, and the radar done with what the last merge asked of it
+      // (the threads based on main look again), so neither side is timed against that work.
+      const reset = async () => {
+        git(repo, "reset", "--quiet", "--hard", from)
+        await Effect.runPromise(Effect.flatMap(engine.readModel, (model) => radar.caughtUp(model.sequence)))
+      }
       const ours = () =>
         Effect.runPromise(merges.merge({ threadId: threadId as never, strategy }, { kind: "server" }))
       const plain = () => git(repo, ...plainArgs)
       const oursMs: Array<number> = []
       const plainMs: Array<number> = []
       // One warm-up of each.
-      reset()
+      await reset()
       await ours()
-      reset()
+      await reset()
       plain()
       for (let round = 0; round < ROUNDS; round++) {
         const a = async () => {
-          reset()
+          await reset()
           oursMs.push((await timed(ours)).ms)
         }
         const b = async () => {
-          reset()
+          await reset()
           plainMs.push((await timed(plain)).ms)
         }
         if (round % 2 === 0) {
@@ -84,7 +93,7 @@ export const run = async (): Promise<BenchResult> => {
           await a()
         }
       }
-      reset()
+      await reset()
       const o = summarize(oursMs)
       const p = summarize(plainMs)
       lines.push(

@@ -93,7 +93,7 @@ export const CoreLayer = (settings: ServerSettings) =>
   ).pipe(
     Layer.provideMerge(ParentWakes.layer),
     Layer.provideMerge(Layer.merge(Attempts.layer, CheckRunner.layer)),
-    Layer.provideMerge(Layer.merge(ThreadMerge.layer, ConflictRadar.layer)),
+    Layer.provideMerge(ThreadMerge.layer.pipe(Layer.provideMerge(ConflictRadar.layer))),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
     Layer.provideMerge(ThreadLifecycle.layer),

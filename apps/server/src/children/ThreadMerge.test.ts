@@ -2,13 +2,15 @@
 // repositories: a dry run writes nothing; the merge lands in the repository's checkout of main;
 // uncommitted work, a branch of its own as target, a missing target and a conflict are refused
 // with what to do, and change nothing.
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { MergeStrategy } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { Engine } from "../engine/Engine.ts"
+import { ConflictRadar } from "../radar/ConflictRadar.ts"
 import { bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { commitFile, git } from "../testing/fixtures.ts"
 import { ThreadMerge } from "./ThreadMerge.ts"
@@ -99,6 +101,69 @@ describe("thread merge", () => {
         const dry = yield* merges.merge({ threadId: threadId("t1"), dryRun: true })
         assert.deepStrictEqual(dry.conflicts, [{ path: "README.md", hunks: [{ startLine: 1, endLine: 5 }] }])
         assert.strictEqual(dry.strategy, "merge")
+      })
+  )
+
+  it.live(
+    "a worktree found clean is looked at again after anything its watch hears, and after its branch moved from elsewhere",
+    () =>
+      Effect.gen(function* () {
+        const w = yield* world
+        const merges = mergerOf(w)
+        const radar = Context.getUnsafe(w.context, ConflictRadar)
+        const started = yield* w.bootstrap("t1")
+        const worktree = started.worktreePath!
+        const branch = git(worktree, "rev-parse", "--abbrev-ref", "HEAD").trim()
+        const mark = radar.diskMark(threadId("t1"))
+        /** Waits (bounded) until the worktree's watch has heard of a change since `before`. */
+        const heard = (before: string | undefined) =>
+          mark.pipe(
+            Effect.repeat({ until: (now) => now !== before, schedule: Schedule.spaced("20 millis") }),
+            Effect.timeout("10 seconds"),
+            Effect.orDie
+          )
+        // Watched once the radar has looked at it.
+        yield* mark.pipe(
+          Effect.repeat({ until: (now) => now !== undefined, schedule: Schedule.spaced("20 millis") }),
+          Effect.timeout("10 seconds"),
+          Effect.orDie
+        )
+        const refusedAsUncommitted = Effect.gen(function* () {
+          const before = refsOf(w.repo)
+          const error = yield* Effect.flip(merges.merge({ threadId: threadId("t1") }))
+          assert.include(error.message, "uncommitted change")
+          assert.strictEqual(refsOf(w.repo), before)
+        })
+
+        let seen = yield* mark
+        commitFile(worktree, "feature.txt", "one\n")
+        seen = yield* heard(seen)
+        assert.isNotNull((yield* merges.merge({ threadId: threadId("t1") })).commit, "clean: merged")
+
+        // A new file.
+        seen = yield* mark
+        writeFileSync(join(worktree, "notes.txt"), "not committed\n")
+        seen = yield* heard(seen)
+        yield* refusedAsUncommitted
+        rmSync(join(worktree, "notes.txt"))
+        seen = yield* heard(seen)
+        assert.isTrue((yield* merges.merge({ threadId: threadId("t1") })).upToDate, "clean again")
+
+        // A change in the index alone (the worktree's files as they were).
+        git(worktree, "rm", "--quiet", "--cached", "--", "feature.txt")
+        seen = yield* heard(seen)
+        yield* refusedAsUncommitted
+        git(worktree, "reset", "--quiet")
+        seen = yield* heard(seen)
+        assert.isTrue((yield* merges.merge({ threadId: threadId("t1") })).upToDate, "clean again")
+
+        // The branch moved by someone else, with nothing written in the worktree: what its files
+        // hold is now uncommitted relative to the new commit.
+        const emptyTree = git(w.repo, "hash-object", "-t", "tree", "/dev/null").trim()
+        const head = `refs/heads/${branch}`
+        const emptied = git(w.repo, "commit-tree", "-p", head, "-m", "elsewhere", emptyTree).trim()
+        git(w.repo, "update-ref", head, emptied)
+        yield* refusedAsUncommitted
       })
   )
 

@@ -7,6 +7,9 @@
 // is checked out, or without any checkout. A merge is recorded on the thread (`thread.merged`);
 // `archive` archives it afterwards. A dry run writes nothing, so it neither stops, commits nor
 // archives: it previews the branch's committed work.
+
+import { existsSync } from "node:fs"
+import { join } from "node:path"
 import {
   type Actor,
   type CommandId,
@@ -14,6 +17,7 @@ import {
   SpindleError,
   STOP_WAIT_SECONDS,
   type Thread,
+  type ThreadId,
   type ThreadMergeRequest,
   type ThreadMergeResult
 } from "@spindle/contracts"
@@ -36,6 +40,7 @@ import { RepoLocks } from "../git/RepoLocks.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { commitWorktreeChanges } from "../git/worktreeCommit.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
+import { ConflictRadar } from "../radar/ConflictRadar.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
 
 const refused = (
@@ -73,7 +78,40 @@ export class ThreadMerge extends Context.Service<
       const commands = yield* Commands
       const watch = yield* ThreadWatch
       const lifecycle = yield* ThreadLifecycle
+      const radar = yield* ConflictRadar
       const commandId = (verb: string) => Effect.map(randomHex(10), (hex) => `${verb}-${hex}` as CommandId)
+      /** Worktrees found clean, by the mark their watch had then and their branch's commit. */
+      const cleanAt = new Map<string, string>()
+
+      /**
+       * How many uncommitted changes (untracked files included) a thread's worktree holds: git's
+       * status, unless the radar's watch of that worktree heard nothing since a status found it
+       * clean and its branch has not moved (a branch moved from elsewhere changes what is
+       * uncommitted without a write in the worktree). A submodule's commits happen where no watch
+       * sees them, so a worktree with submodules is always looked at.
+       */
+      const uncommitted = (
+        threadId: ThreadId,
+        worktree: string,
+        repo: string,
+        branchOid: string | undefined
+      ) =>
+        Effect.gen(function* () {
+          const mark = yield* radar.diskMark(threadId)
+          const key =
+            mark === undefined || branchOid === undefined || existsSync(join(worktree, ".gitmodules"))
+              ? undefined
+              : `${mark}@${branchOid}`
+          if (key !== undefined && cleanAt.get(worktree) === key) return 0
+          // Watched: the index is left as it is, since writing it is a change the watch would hear.
+          const status = yield* repositories.status(worktree, undefined, repo, {
+            refreshIndex: key === undefined
+          })
+          if (cleanAt.size > 1_000) cleanAt.clear()
+          if (key !== undefined && status.changedFiles === 0) cleanAt.set(worktree, key)
+          else cleanAt.delete(worktree)
+          return status.changedFiles
+        })
 
       /** The branch to merge into, as the request names it or the thread's family says. */
       const targetOf = (thread: Thread, into: string | undefined) =>
@@ -198,11 +236,9 @@ export class ThreadMerge extends Context.Service<
           )
         }
         const worktreeThere = worktree !== null && thread.cleanup?.outcome !== "removed"
-        const worktreeStatus = worktreeThere
-          ? repositories
-              .status(worktree, undefined, repo, { refreshIndex: true })
-              .pipe(Effect.mapError(gitFailed))
-          : Effect.succeed(undefined)
+        /** Uncommitted changes in the thread's worktree (none to look at: undefined). */
+        const worktreeChanges = (branchOid: string | undefined) =>
+          worktreeThere ? uncommitted(thread.id, worktree, repo, branchOid) : Effect.succeed(undefined)
         const destinationOf = inspectTarget(git, repo, `refs/heads/${target}`).pipe(
           Effect.mapError(gitFailed)
         )
@@ -223,37 +259,37 @@ export class ThreadMerge extends Context.Service<
           yield* refuseBusy(yield* destinationOf)
           stopped = yield* stopTurn(thread, actor)
         }
-        /** The preview, with both refs read under the lock (ref files, no git call): the target is what update-ref expects. */
-        const previewNow = Effect.gen(function* () {
-          const [targetOid, sourceOid] = yield* Effect.all([
-            repositories.branchCommit(repo, target),
-            repositories.branchCommit(repo, branch)
-          ])
-          return yield* previewMerge(git, repo, `refs/heads/${target}`, `refs/heads/${branch}`, {
+        /** Both refs, read under the lock (ref files, no git call): the target is what update-ref expects. */
+        const refsNow = Effect.all([
+          repositories.branchCommit(repo, target),
+          repositories.branchCommit(repo, branch)
+        ])
+        const previewOf = ([targetOid, sourceOid]: readonly [string | undefined, string | undefined]) =>
+          previewMerge(git, repo, `refs/heads/${target}`, `refs/heads/${branch}`, {
             ...(targetOid === undefined || sourceOid === undefined
               ? {}
               : { oids: { target: targetOid, source: sourceOid } }),
             // A merge asks for its files alongside making the commit.
             files: dryRun
           })
-        })
         const merged = yield* locks.withLock(
           repo,
           Effect.gen(function* () {
             // The target's checkout, the thread's worktree and the trial merge, looked at together.
-            const [destination, status, firstTrial] = yield* Effect.all(
-              [destinationOf, worktreeStatus, previewNow],
+            const refs = yield* refsNow
+            const [destination, changes, firstTrial] = yield* Effect.all(
+              [destinationOf, worktreeChanges(refs[1]), previewOf(refs)],
               { concurrency: 3 }
             )
             yield* refuseBusy(destination)
             let committed: string | null = null
             let trial = firstTrial
-            if (worktree !== null && status !== undefined && status.changedFiles > 0) {
+            if (worktree !== null && changes !== undefined && changes > 0) {
               if (request.commit !== true || dryRun) {
                 return yield* refused(
                   thread,
                   "conflict",
-                  `Thread ${thread.id}'s worktree has ${status.changedFiles} uncommitted change(s): commit them, or run 'spindle thread send ${thread.id}' asking the agent to commit, or merge with --commit to commit them as the thread's own commit.`
+                  `Thread ${thread.id}'s worktree has ${changes} uncommitted change(s): commit them, or run 'spindle thread send ${thread.id}' asking the agent to commit, or merge with --commit to commit them as the thread's own commit.`
                 )
               }
               committed = yield* commitWorktreeChanges(
@@ -263,7 +299,7 @@ export class ThreadMerge extends Context.Service<
                 branch,
                 `Uncommitted work of thread ${thread.id} (${thread.title})`
               )
-              trial = yield* previewNow
+              trial = yield* Effect.flatMap(refsNow, previewOf)
             }
             const strategy: MergeStrategy = request.strategy ?? (trial.fastForward ? "ff-only" : "merge")
             const preview =
@@ -298,10 +334,11 @@ export class ThreadMerge extends Context.Service<
               )
             }
             const message = `${strategy === "squash" ? "Squash" : "Merge"} thread ${thread.id} (${thread.title}) into ${target}`
-            const [files, commit] = yield* Effect.all(
+            // The merge's own git processes are started first: the files are for the record.
+            const [commit, files] = yield* Effect.all(
               [
-                preview.files.length > 0 ? Effect.succeed(preview.files) : mergeFiles(git, repo, preview),
-                mergeIntoTarget(git, repo, preview, strategy, message, destination.checkout)
+                mergeIntoTarget(git, repo, preview, strategy, message, destination.checkout),
+                preview.files.length > 0 ? Effect.succeed(preview.files) : mergeFiles(git, repo, preview)
               ],
               { concurrency: 2 }
             )

@@ -297,6 +297,22 @@ describe("merging into a checkout of the target", () => {
     })
   )
 
+  it.live(
+    "a target that moved in its checkout after the preview is not overwritten, and the files are put back",
+    () =>
+      Effect.gen(function* () {
+        const { repo, cli } = yield* setup
+        git(repo, "checkout", "--quiet", "main")
+        const preview = yield* previewMerge(cli, repo, MAIN, FEATURE)
+        // main moves without a file changing: the files can move, the branch cannot.
+        git(repo, "commit", "--quiet", "--allow-empty", "-m", "main moved")
+        const before = snapshot(repo)
+        const refused = yield* Effect.flip(commitMergeInCheckout(cli, repo, repo, preview, "ff-only", "x"))
+        assert.include(refused.message, "moved while it was being merged into")
+        assert.deepStrictEqual(snapshot(repo), before, "nothing changed")
+      })
+  )
+
   it.live("refuses a checkout with changes, one mid-merge, or one whose untracked file is in the way", () =>
     Effect.gen(function* () {
       const { repo, cli } = yield* setup

@@ -8,6 +8,8 @@ import { isAbsolute, join } from "node:path"
 import * as Effect from "effect/Effect"
 import type { GitCli } from "./GitCli.ts"
 import { GitError } from "./GitError.ts"
+import { checkoutOfRef } from "./worktreeFiles.ts"
+import { gitDirsOf } from "./worktreeLink.ts"
 
 export type MergeStrategy = "ff-only" | "merge" | "squash" | "rebase"
 
@@ -35,7 +37,10 @@ export interface MergePreview {
   readonly upToDate: boolean
   /** The target has not moved since the fork point: it can simply move to the source. */
   readonly fastForward: boolean
-  /** The merged tree (written as objects only), or null when the merge conflicts. */
+  /**
+   * The merged tree (written as objects only; for a fast-forward, `<source>^{tree}`, which git
+   * reads wherever a tree goes), or null when the merge conflicts.
+   */
   readonly tree: string | null
   readonly conflicts: ReadonlyArray<MergeConflict>
   /** What the merge changes in the target. Empty when it conflicts. */
@@ -67,8 +72,10 @@ const commitOf = (git: GitCli["Service"], repo: string, ref: string) =>
   )
 
 /** The worktree where a fully qualified branch ref is checked out, if any. */
-const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) =>
-  Effect.map(git.runOk(["worktree", "list", "--porcelain", "-z"], { cwd: repo }), (listing) => {
+const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) => {
+  const known = checkoutOfRef(repo, ref)
+  if (known !== undefined) return Effect.succeed(known.at)
+  return Effect.map(git.runOk(["worktree", "list", "--porcelain", "-z"], { cwd: repo }), (listing) => {
     let path: string | undefined
     for (const field of listing.split("\0")) {
       if (field.startsWith("worktree ")) path = field.slice("worktree ".length)
@@ -76,6 +83,7 @@ const checkoutOf = (git: GitCli["Service"], repo: string, ref: string) =>
     }
     return undefined
   })
+}
 
 /** Line ranges of the conflict markers in a merged file's text. */
 export const conflictHunks = (text: string): MergeConflict["hunks"] => {
@@ -177,13 +185,7 @@ export const previewMerge = (
     }
     const { target: targetOid, source: sourceOid } =
       options.oids ?? (yield* resolveBoth(git, repo, target, source))
-    const [baseRun, trial] = yield* Effect.all(
-      [
-        git.run(["merge-base", "--end-of-options", targetOid, sourceOid], { cwd: repo }),
-        trialMerge(git, repo, targetOid, sourceOid, `${source} into ${target}`).pipe(Effect.result)
-      ],
-      { concurrency: 2 }
-    )
+    const baseRun = yield* git.run(["merge-base", "--end-of-options", targetOid, sourceOid], { cwd: repo })
     if (baseRun.exitCode !== 0) {
       return yield* new GitError({
         reason: "base-not-found",
@@ -191,8 +193,13 @@ export const previewMerge = (
         path: repo
       })
     }
-    const tried = yield* Effect.fromResult(trial)
     const base = baseRun.stdout.trim()
+    // A fast-forward (or nothing to merge) needs no trial: the result is the source's own tree
+    // (the target's, when the source is in its history already).
+    const tried =
+      base === targetOid || base === sourceOid
+        ? { tree: `${base === sourceOid ? targetOid : sourceOid}^{tree}`, conflicts: [] }
+        : yield* trialMerge(git, repo, targetOid, sourceOid, `${source} into ${target}`)
     const preview: MergePreview = {
       target,
       source,
@@ -359,8 +366,25 @@ export const mergeIntoTarget = (
 
 const IN_PROGRESS = ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply"]
 
+/** The markers' paths in the checkout's own git dir, read from its `.git` (else asked of git). */
+const inProgressPaths = (git: GitCli["Service"], repo: string, checkout: string) => {
+  const dirs = gitDirsOf(checkout)
+  if (dirs !== undefined) return Effect.succeed(IN_PROGRESS.map((marker) => join(dirs.gitDir, marker)))
+  return Effect.map(
+    git.runOk(["rev-parse", ...IN_PROGRESS.flatMap((marker) => ["--git-path", marker])], {
+      cwd: checkout,
+      worktreeOf: repo
+    }),
+    (out) =>
+      out
+        .split("\n")
+        .filter((path) => path !== "")
+        .map((path) => (isAbsolute(path) ? path : join(checkout, path)))
+  )
+}
+
 /** Why a checkout cannot take a merge now (changes, or a merge or rebase of its own under way), if so. */
-const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
+const checkoutBusy = (git: GitCli["Service"], repo: string, checkout: string) =>
   Effect.map(
     Effect.all(
       [
@@ -368,21 +392,16 @@ const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
         // about to be written anyway.
         git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
           cwd: checkout,
+          worktreeOf: repo,
           env: { GIT_OPTIONAL_LOCKS: "1" }
         }),
-        git.runOk(["rev-parse", ...IN_PROGRESS.flatMap((marker) => ["--git-path", marker])], {
-          cwd: checkout
-        })
+        inProgressPaths(git, repo, checkout)
       ],
       { concurrency: 2 }
     ),
     ([changed, markers]) => {
       if (changed !== "") return "it has uncommitted changes: commit or stash them first"
-      const underWay = markers
-        .split("\n")
-        .filter((path) => path !== "")
-        .some((path) => existsSync(isAbsolute(path) ? path : join(checkout, path)))
-      return underWay
+      return markers.some((path) => existsSync(path))
         ? "a merge, rebase or cherry-pick is under way there: finish or abort it first"
         : undefined
     }
@@ -392,7 +411,7 @@ const checkoutBusy = (git: GitCli["Service"], checkout: string) =>
 export const inspectTarget = (git: GitCli["Service"], repo: string, ref: string) =>
   Effect.gen(function* () {
     const checkout = yield* checkoutOf(git, repo, ref)
-    const busy = checkout === undefined ? undefined : yield* checkoutBusy(git, checkout)
+    const busy = checkout === undefined ? undefined : yield* checkoutBusy(git, repo, checkout)
     return { checkout, busy }
   })
 
@@ -421,12 +440,16 @@ export const commitMergeInCheckout = (
   message: string
 ) =>
   Effect.gen(function* () {
-    const busy = yield* checkoutBusy(git, checkout)
+    const busy = yield* checkoutBusy(git, repo, checkout)
     if (busy !== undefined) return yield* cannotTake(checkout, busy)
     return yield* moveCheckout(git, repo, checkout, preview, strategy, message)
   })
 
-/** commitMergeInCheckout once the checkout is known to be able to take it. */
+/**
+ * commitMergeInCheckout once the checkout is known to be able to take it. The checkout's files and
+ * index move (a two-tree read-tree) while the branch moves from its old value; whichever of the
+ * two fails, the other is put back, so a refusal changes nothing.
+ */
 const moveCheckout = (
   git: GitCli["Service"],
   repo: string,
@@ -437,22 +460,35 @@ const moveCheckout = (
 ) =>
   Effect.gen(function* () {
     const commit = yield* makeCommit(git, repo, preview, strategy, message)
-    const updated = yield* git.run(["read-tree", "-m", "-u", preview.targetOid, commit], { cwd: checkout })
-    if (updated.exitCode !== 0) {
+    const at = { cwd: checkout, worktreeOf: repo }
+    const [files, ref] = yield* Effect.all(
+      [
+        git.run(["read-tree", "-m", "-u", preview.targetOid, commit], at),
+        Effect.result(moveTarget(git, repo, preview, strategy, commit))
+      ],
+      { concurrency: 2 }
+    )
+    if (files.exitCode !== 0) {
+      if (ref._tag === "Success") yield* putBack(git, repo, preview, commit)
       return yield* cannotTake(
         checkout,
-        `it would overwrite files there (${firstLine(updated.stderr)})`,
-        updated.stderr
+        `it would overwrite files there (${firstLine(files.stderr)})`,
+        files.stderr
       )
     }
-    yield* moveTarget(git, checkout, preview, strategy, commit).pipe(
-      Effect.tapError(() =>
-        git
-          .run(["read-tree", "-m", "-u", commit, preview.targetOid], { cwd: checkout })
-          .pipe(
-            Effect.ignore({ log: "Warn", message: "Could not put a checkout back after a refused merge" })
-          )
-      )
-    )
+    if (ref._tag === "Failure") {
+      yield* git
+        .run(["read-tree", "-m", "-u", commit, preview.targetOid], at)
+        .pipe(Effect.ignore({ log: "Warn", message: "Could not put a checkout back after a refused merge" }))
+      return yield* ref.failure
+    }
     return commit
   })
+
+/** The target back from `commit` to where the preview found it (only if nothing moved it since). */
+const putBack = (git: GitCli["Service"], repo: string, preview: MergePreview, commit: string) =>
+  git
+    .run(["update-ref", "-m", "spindle: merge refused", preview.target, preview.targetOid, commit], {
+      cwd: repo
+    })
+    .pipe(Effect.ignore({ log: "Warn", message: "Could not put a branch back after a refused merge" }))

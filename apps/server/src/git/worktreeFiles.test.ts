@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { git, gitRepo, tempDir } from "../testing/fixtures.ts"
-import { moveWorktree, pointHeadAt } from "./worktreeFiles.ts"
+import { checkoutOfRef, moveWorktree, pointHeadAt } from "./worktreeFiles.ts"
 
 const listed = (repo: string) =>
   git(repo, "worktree", "list", "--porcelain")
@@ -71,5 +71,45 @@ describe("worktreeFiles", () => {
       assert.strictEqual(readFileSync(join(admin, "gitdir"), "utf8"), before)
       assert.notInclude(readFileSync(join(admin, "HEAD"), "utf8"), "ref:")
     })
+  )
+
+  it.live(
+    "finds where a branch is checked out as git worktree list does, and leaves the unusual to git",
+    () =>
+      Effect.gen(function* () {
+        const repo = realpathSync(yield* gitRepo)
+        const dir = realpathSync(yield* tempDir())
+        git(repo, "branch", "--no-track", "feature", "main")
+        git(repo, "branch", "--no-track", "idle", "main")
+        git(repo, "worktree", "add", "--quiet", join(dir, "feature"), "feature")
+        git(repo, "worktree", "add", "--quiet", "--detach", join(dir, "detached"), "main")
+        /** Where git itself says the branch is checked out. */
+        const byGit = (ref: string) => {
+          let path: string | undefined
+          for (const line of git(repo, "worktree", "list", "--porcelain").split("\n")) {
+            if (line.startsWith("worktree ")) path = line.slice("worktree ".length)
+            else if (line === `branch ${ref}`) return path
+          }
+          return undefined
+        }
+        for (const ref of ["refs/heads/main", "refs/heads/feature", "refs/heads/idle", "refs/heads/none"]) {
+          assert.deepStrictEqual(checkoutOfRef(repo, ref), { at: byGit(ref) }, ref)
+        }
+        assert.strictEqual(checkoutOfRef(repo, "refs/heads/feature")?.at, join(dir, "feature"))
+
+        // A linked worktree's link written relative: git is asked.
+        const admin = join(repo, ".git", "worktrees", "feature")
+        const link = readFileSync(join(admin, "gitdir"), "utf8")
+        writeFileSync(join(admin, "gitdir"), "../feature/.git\n")
+        assert.isUndefined(checkoutOfRef(repo, "refs/heads/feature"))
+        writeFileSync(join(admin, "gitdir"), link)
+        // A config that moves the work tree: git is asked.
+        git(repo, "config", "core.worktree", repo)
+        assert.isUndefined(checkoutOfRef(repo, "refs/heads/main"))
+        git(repo, "config", "--unset", "core.worktree")
+        assert.deepStrictEqual(checkoutOfRef(repo, "refs/heads/main"), { at: repo })
+        // Not a repository's checkout at all.
+        assert.isUndefined(checkoutOfRef(dir, "refs/heads/main"))
+      })
   )
 })

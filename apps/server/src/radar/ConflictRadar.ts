@@ -71,6 +71,11 @@ export class ConflictRadar extends Context.Service<
     readonly footprint: (threadId: ThreadId) => Effect.Effect<Footprint | undefined>
     /** Threads whose worktree is watched on disk now. */
     readonly watching: Effect.Effect<ReadonlyArray<ThreadId>>
+    /**
+     * The thread's worktree on disk as its watch last heard of it (its files and its index and
+     * HEAD): two equal marks mean nothing changed there in between. None while it is not watched.
+     */
+    readonly diskMark: (threadId: ThreadId) => Effect.Effect<string | undefined>
     /** Completes once every event up to `sequence` was handled and the recomputes it asked for are done. */
     readonly caughtUp: (sequence: number) => Effect.Effect<void>
   }
@@ -84,6 +89,9 @@ export class ConflictRadar extends Context.Service<
 
       const footprints = new Map<ThreadId, Footprint>()
       const watches = new Map<ThreadId, WorktreeWatch>()
+      /** Each watch's number, so a mark of one watch never equals a mark of the next. */
+      const watchNumbers = new WeakMap<WorktreeWatch, number>()
+      let watchesMade = 0
       /** Threads that gave up their disk watch (too many folders): not armed again until restored. */
       const unwatched = new Set<ThreadId>()
       const live = new Map<ProjectId, Array<ThreadOverlap>>()
@@ -163,6 +171,7 @@ export class ConflictRadar extends Context.Service<
             watch.close()
             return
           }
+          watchNumbers.set(watch, ++watchesMade)
           watches.set(id, watch)
         })
 
@@ -480,6 +489,11 @@ export class ConflictRadar extends Context.Service<
         children,
         footprint: (threadId: ThreadId) => Effect.sync(() => footprints.get(threadId)),
         watching: Effect.sync(() => [...watches.keys()]),
+        diskMark: (threadId: ThreadId) =>
+          Effect.sync(() => {
+            const watch = watches.get(threadId)
+            return watch === undefined ? undefined : `${watchNumbers.get(watch)}:${watch.changes()}`
+          }),
         caughtUp
       }
     })

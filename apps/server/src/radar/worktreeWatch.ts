@@ -13,6 +13,8 @@ import { linkedGitDir } from "../git/worktreeFiles.ts"
 
 export interface WorktreeWatch {
   readonly folders: () => number
+  /** Events heard since the watch was set (folders made, and files written, moved or removed in them). */
+  readonly changes: () => number
   readonly close: () => void
 }
 
@@ -44,6 +46,11 @@ export const MAX_WATCHED_FOLDERS = 10_000
 export const watchWorktree = async (path: string, options: WatchOptions): Promise<WorktreeWatch> => {
   const watchers = new Map<string, FSWatcher>()
   let closed = false
+  let changes = 0
+  const changed = () => {
+    changes++
+    options.onChange()
+  }
   const close = () => {
     if (closed) return
     closed = true
@@ -71,7 +78,7 @@ export const watchWorktree = async (path: string, options: WatchOptions): Promis
     let watcher: FSWatcher
     try {
       watcher = watch(folder, { persistent: false }, (_event, name) => {
-        options.onChange()
+        changed()
         // A folder created (or moved in) since: watch it too, without following a link.
         if (recurse && typeof name === "string" && name !== "") void addTree(join(folder, name), true)
       })
@@ -83,7 +90,7 @@ export const watchWorktree = async (path: string, options: WatchOptions): Promis
     watcher.on("error", () => {
       watchers.get(folder)?.close()
       watchers.delete(folder)
-      options.onChange()
+      changed()
     })
     watchers.set(folder, watcher)
   }
@@ -94,7 +101,7 @@ export const watchWorktree = async (path: string, options: WatchOptions): Promis
       if (!info.isDirectory()) return
       add(folder, true)
       // Files written in a new folder before its watch was set are heard of now.
-      if (fresh && watchers.has(folder)) options.onChange()
+      if (fresh && watchers.has(folder)) changed()
       const entries = await readdir(folder, { withFileTypes: true })
       // Dirent.isDirectory() is false for a symbolic link: links are not followed.
       await Promise.all(
@@ -108,5 +115,5 @@ export const watchWorktree = async (path: string, options: WatchOptions): Promis
   if (admin !== undefined) add(admin, false)
   await addTree(path, false)
   if (!watchers.has(path) && !closed) overflow(`${path} is not a folder`)
-  return { folders: () => watchers.size, close }
+  return { folders: () => watchers.size, changes: () => changes, close }
 }
