@@ -6,11 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { summarize } from "@spindle/shared/stats"
+import { type Summary, summarize } from "@spindle/shared/stats"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+import { CleanCheckouts } from "../apps/server/src/children/CleanCheckouts.ts"
 import { ThreadMerge } from "../apps/server/src/children/ThreadMerge.ts"
 import { Engine } from "../apps/server/src/engine/Engine.ts"
 import { ConflictRadar } from "../apps/server/src/radar/ConflictRadar.ts"
@@ -54,6 +55,7 @@ export const run = async (): Promise<BenchResult> => {
     const merges = Context.get(world.context, ThreadMerge)
     const radar = Context.get(world.context, ConflictRadar)
     const engine = Context.get(world.context, Engine)
+    const checkouts = Context.get(world.context, CleanCheckouts)
     const threadId = (result as { threadId: string }).threadId
 
     for (const { strategy, from, plainArgs } of [
@@ -66,38 +68,57 @@ export const run = async (): Promise<BenchResult> => {
         git(repo, "reset", "--quiet", "--hard", from)
         await Effect.runPromise(Effect.flatMap(engine.readModel, (model) => radar.caughtUp(model.sequence)))
       }
+      // "quiet": main's checkout has also been looked at again since the reset changed it, as it
+      // is when nobody edited it in the last moment (children merged one after another).
+      const quiet = async () => {
+        await reset()
+        await Effect.runPromise(checkouts.settled)
+      }
       const ours = () =>
         Effect.runPromise(merges.merge({ threadId: threadId as never, strategy }, { kind: "server" }))
       const plain = () => git(repo, ...plainArgs)
-      const oursMs: Array<number> = []
-      const plainMs: Array<number> = []
-      // One warm-up of each.
-      await reset()
-      await ours()
-      await reset()
-      plain()
+      const series = [
+        {
+          name: "quiet",
+          before: quiet,
+          run: async () => {
+            await ours()
+          },
+          ms: [] as Array<number>
+        },
+        {
+          name: "changed",
+          before: reset,
+          run: async () => {
+            await ours()
+          },
+          ms: [] as Array<number>
+        },
+        {
+          name: "plain",
+          before: reset,
+          run: async () => {
+            plain()
+          },
+          ms: [] as Array<number>
+        }
+      ]
+      // One warm-up of each, then rounds that rotate which goes first.
+      for (const s of series) {
+        await s.before()
+        await s.run()
+      }
       for (let round = 0; round < ROUNDS; round++) {
-        const a = async () => {
-          await reset()
-          oursMs.push((await timed(ours)).ms)
-        }
-        const b = async () => {
-          await reset()
-          plainMs.push((await timed(plain)).ms)
-        }
-        if (round % 2 === 0) {
-          await a()
-          await b()
-        } else {
-          await b()
-          await a()
+        for (let i = 0; i < series.length; i++) {
+          const s = series[(round + i) % series.length]!
+          await s.before()
+          s.ms.push((await timed(s.run)).ms)
         }
       }
       await reset()
-      const o = summarize(oursMs)
-      const p = summarize(plainMs)
+      const [q, c, p] = series.map((s) => summarize(s.ms)) as [Summary, Summary, Summary]
       lines.push(
-        `${FILES} files, ${CHANGED}-file change, ${strategy}: thread merge p50 ${formatMs(o.p50)}, git merge by hand p50 ${formatMs(p.p50)}, ratio ${ratio(o.p50, p.p50)} (${ROUNDS} rounds, goal <= ${GOAL})`
+        `${FILES} files, ${CHANGED}-file change, ${strategy}: thread merge p50 ${formatMs(q.p50)} into a quiet checkout, ${formatMs(c.p50)} right after it changed; git merge by hand p50 ${formatMs(p.p50)}; ratio ${ratio(q.p50, p.p50)} quiet, ${ratio(c.p50, p.p50)} changed (${ROUNDS} rounds, goal <= ${GOAL})`
       )
     }
     return { name: "merge", lines }

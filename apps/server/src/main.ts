@@ -27,6 +27,7 @@ import { StartupGate } from "./bootstrap/StartupGate.ts"
 import { Attempts } from "./children/Attempts.ts"
 import { CheckRunner } from "./children/CheckRunner.ts"
 import { ChildThreads } from "./children/ChildThreads.ts"
+import { CleanCheckouts } from "./children/CleanCheckouts.ts"
 import { ParentWakes } from "./children/ParentWakes.ts"
 import { ThreadMerge } from "./children/ThreadMerge.ts"
 import { Commands } from "./commands/Commands.ts"
@@ -93,7 +94,12 @@ export const CoreLayer = (settings: ServerSettings) =>
   ).pipe(
     Layer.provideMerge(ParentWakes.layer),
     Layer.provideMerge(Layer.merge(Attempts.layer, CheckRunner.layer)),
-    Layer.provideMerge(ThreadMerge.layer.pipe(Layer.provideMerge(ConflictRadar.layer))),
+    Layer.provideMerge(
+      ThreadMerge.layer.pipe(
+        Layer.provideMerge(CleanCheckouts.layer),
+        Layer.provideMerge(ConflictRadar.layer)
+      )
+    ),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
     Layer.provideMerge(Commands.layer),
     Layer.provideMerge(ThreadLifecycle.layer),

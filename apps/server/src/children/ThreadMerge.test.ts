@@ -13,6 +13,7 @@ import { Engine } from "../engine/Engine.ts"
 import { ConflictRadar } from "../radar/ConflictRadar.ts"
 import { bootstrapWorld, threadId } from "../testing/bootstrap.ts"
 import { commitFile, git } from "../testing/fixtures.ts"
+import { CleanCheckouts } from "./CleanCheckouts.ts"
 import { ThreadMerge } from "./ThreadMerge.ts"
 
 const refsOf = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
@@ -164,6 +165,95 @@ describe("thread merge", () => {
         const emptied = git(w.repo, "commit-tree", "-p", head, "-m", "elsewhere", emptyTree).trim()
         git(w.repo, "update-ref", head, emptied)
         yield* refusedAsUncommitted
+      })
+  )
+
+  it.live(
+    "a target checkout found clean is looked at again after a change, even one made the moment before the merge",
+    () =>
+      Effect.gen(function* () {
+        const w = yield* world
+        const merges = mergerOf(w)
+        const checkouts = Context.getUnsafe(w.context, CleanCheckouts)
+        for (const id of ["t1", "t2", "t3", "t4"]) {
+          const started = yield* w.bootstrap(id)
+          commitFile(started.worktreePath!, `${id}.txt`, `${id}\n`)
+        }
+        const refusedAsBusy = (id: string) =>
+          Effect.gen(function* () {
+            const before = { refs: refsOf(w.repo), status: git(w.repo, "status", "--porcelain=v1") }
+            const error = yield* Effect.flip(merges.merge({ threadId: threadId(id), strategy: "merge" }))
+            assert.include(error.message, "has uncommitted changes")
+            assert.deepStrictEqual(
+              { refs: refsOf(w.repo), status: git(w.repo, "status", "--porcelain=v1") },
+              before
+            )
+          })
+        // The first merge into main's checkout starts watching it; once quiet, it is known clean.
+        yield* merges.merge({ threadId: threadId("t1"), strategy: "merge" })
+        yield* checkouts.settled
+        // A tracked file changed, then the merge at once: no time for a look in between.
+        writeFileSync(join(w.repo, "README.md"), "the user's edit\n")
+        yield* refusedAsBusy("t2")
+        yield* checkouts.settled
+        yield* refusedAsBusy("t2")
+        git(w.repo, "checkout", "--", "README.md")
+        yield* checkouts.settled
+        yield* merges.merge({ threadId: threadId("t2"), strategy: "merge" })
+        yield* checkouts.settled
+        // The index alone.
+        git(w.repo, "rm", "--quiet", "--cached", "--", "t1.txt")
+        yield* refusedAsBusy("t3")
+        git(w.repo, "reset", "--quiet")
+        yield* checkouts.settled
+        // main moved from elsewhere, its files left as they were: they no longer match it.
+        const emptyTree = git(w.repo, "hash-object", "-t", "tree", "/dev/null").trim()
+        const emptied = git(
+          w.repo,
+          "commit-tree",
+          "-p",
+          "refs/heads/main",
+          "-m",
+          "elsewhere",
+          emptyTree
+        ).trim()
+        git(w.repo, "update-ref", "refs/heads/main", emptied)
+        yield* refusedAsBusy("t4")
+      })
+  )
+
+  it.live(
+    "a parent's worktree clean enough to take a child's merge still counts its untracked files as its own work",
+    () =>
+      Effect.gen(function* () {
+        const w = yield* world
+        const merges = mergerOf(w)
+        const radar = Context.getUnsafe(w.context, ConflictRadar)
+        const parent = yield* w.bootstrap("t1")
+        const child = yield* w.bootstrap("t2", {
+          dispatch: { parent: { threadId: threadId("t1"), worktreePath: parent.worktreePath } }
+        })
+        commitFile(parent.worktreePath!, "parent.txt", "parent\n")
+        commitFile(child.worktreePath!, "child.txt", "child\n")
+        writeFileSync(join(parent.worktreePath!, "draft.txt"), "the parent's untracked draft\n")
+        // Both worktrees watched by the radar, so their looks can be remembered.
+        yield* radar
+          .diskMark(threadId("t1"))
+          .pipe(
+            Effect.repeat({ until: (mark) => mark !== undefined, schedule: Schedule.spaced("20 millis") }),
+            Effect.timeout("10 seconds"),
+            Effect.orDie
+          )
+        // A dry run writes nothing, so the parent's worktree stays exactly as its look found it.
+        const intoParent = yield* merges.merge({ threadId: threadId("t2"), dryRun: true })
+        assert.strictEqual(intoParent.target, parent.branch)
+        assert.deepStrictEqual(
+          intoParent.conflicts,
+          [],
+          "an untracked file does not stop a merge into the parent"
+        )
+        const error = yield* Effect.flip(merges.merge({ threadId: threadId("t1") }))
+        assert.include(error.message, "uncommitted change")
       })
   )
 

@@ -8,8 +8,6 @@
 // `archive` archives it afterwards. A dry run writes nothing, so it neither stops, commits nor
 // archives: it previews the branch's committed work.
 
-import { existsSync } from "node:fs"
-import { join } from "node:path"
 import {
   type Actor,
   type CommandId,
@@ -17,7 +15,6 @@ import {
   SpindleError,
   STOP_WAIT_SECONDS,
   type Thread,
-  type ThreadId,
   type ThreadMergeRequest,
   type ThreadMergeResult
 } from "@spindle/contracts"
@@ -40,8 +37,8 @@ import { RepoLocks } from "../git/RepoLocks.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { commitWorktreeChanges } from "../git/worktreeCommit.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
-import { ConflictRadar } from "../radar/ConflictRadar.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
+import { CleanCheckouts } from "./CleanCheckouts.ts"
 
 const refused = (
   thread: Thread,
@@ -78,40 +75,8 @@ export class ThreadMerge extends Context.Service<
       const commands = yield* Commands
       const watch = yield* ThreadWatch
       const lifecycle = yield* ThreadLifecycle
-      const radar = yield* ConflictRadar
+      const clean = yield* CleanCheckouts
       const commandId = (verb: string) => Effect.map(randomHex(10), (hex) => `${verb}-${hex}` as CommandId)
-      /** Worktrees found clean, by the mark their watch had then and their branch's commit. */
-      const cleanAt = new Map<string, string>()
-
-      /**
-       * How many uncommitted changes (untracked files included) a thread's worktree holds: git's
-       * status, unless the radar's watch of that worktree heard nothing since a status found it
-       * clean and its branch has not moved (a branch moved from elsewhere changes what is
-       * uncommitted without a write in the worktree). A submodule's commits happen where no watch
-       * sees them, so a worktree with submodules is always looked at.
-       */
-      const uncommitted = (
-        threadId: ThreadId,
-        worktree: string,
-        repo: string,
-        branchOid: string | undefined
-      ) =>
-        Effect.gen(function* () {
-          const mark = yield* radar.diskMark(threadId)
-          const key =
-            mark === undefined || branchOid === undefined || existsSync(join(worktree, ".gitmodules"))
-              ? undefined
-              : `${mark}@${branchOid}`
-          if (key !== undefined && cleanAt.get(worktree) === key) return 0
-          // Watched: the index is left as it is, since writing it is a change the watch would hear.
-          const status = yield* repositories.status(worktree, undefined, repo, {
-            refreshIndex: key === undefined
-          })
-          if (cleanAt.size > 1_000) cleanAt.clear()
-          if (key !== undefined && status.changedFiles === 0) cleanAt.set(worktree, key)
-          else cleanAt.delete(worktree)
-          return status.changedFiles
-        })
 
       /** The branch to merge into, as the request names it or the thread's family says. */
       const targetOf = (thread: Thread, into: string | undefined) =>
@@ -238,10 +203,36 @@ export class ThreadMerge extends Context.Service<
         const worktreeThere = worktree !== null && thread.cleanup?.outcome !== "removed"
         /** Uncommitted changes in the thread's worktree (none to look at: undefined). */
         const worktreeChanges = (branchOid: string | undefined) =>
-          worktreeThere ? uncommitted(thread.id, worktree, repo, branchOid) : Effect.succeed(undefined)
-        const destinationOf = inspectTarget(git, repo, `refs/heads/${target}`).pipe(
-          Effect.mapError(gitFailed)
-        )
+          worktreeThere
+            ? clean.changes({
+                checkout: worktree,
+                repo,
+                branch,
+                head: branchOid,
+                untracked: true,
+                threadId: thread.id
+              })
+            : Effect.succeed(undefined)
+        /** The target's checkout and whether it can take the merge, its branch at `head`. */
+        const destinationOf = (head: string | undefined) =>
+          Effect.gen(function* () {
+            const model = yield* engine.readModel
+            // A live thread's worktree (a parent's) is watched by the radar already.
+            const owner = (checkout: string) =>
+              [...HashMap.values(model.threads)].find(
+                (t) => t.status === "active" && t.workspace.worktreePath === checkout
+              )?.id
+            return yield* inspectTarget(git, repo, `refs/heads/${target}`, (checkout) =>
+              clean.changes({
+                checkout,
+                repo,
+                branch: target,
+                head,
+                untracked: false,
+                threadId: owner(checkout)
+              })
+            )
+          }).pipe(Effect.mapError(gitFailed))
         const refuseBusy = (destination: {
           readonly checkout?: string | undefined
           readonly busy?: string | undefined
@@ -256,7 +247,11 @@ export class ThreadMerge extends Context.Service<
         // Stopping the agent comes first, once the target is known to be able to take the merge.
         let stopped: string | null = null
         if (running) {
-          yield* refuseBusy(yield* destinationOf)
+          yield* refuseBusy(
+            yield* destinationOf(
+              yield* repositories.branchCommit(repo, target).pipe(Effect.mapError(gitFailed))
+            )
+          )
           stopped = yield* stopTurn(thread, actor)
         }
         /** Both refs, read under the lock (ref files, no git call): the target is what update-ref expects. */
@@ -278,7 +273,7 @@ export class ThreadMerge extends Context.Service<
             // The target's checkout, the thread's worktree and the trial merge, looked at together.
             const refs = yield* refsNow
             const [destination, changes, firstTrial] = yield* Effect.all(
-              [destinationOf, worktreeChanges(refs[1]), previewOf(refs)],
+              [destinationOf(refs[0]), worktreeChanges(refs[1]), previewOf(refs)],
               { concurrency: 3 }
             )
             yield* refuseBusy(destination)

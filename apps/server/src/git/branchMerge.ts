@@ -383,35 +383,47 @@ const inProgressPaths = (git: GitCli["Service"], repo: string, checkout: string)
   )
 }
 
+/** Changes in a checkout's tracked files and index, as `git status` counts them. */
+export type ChangesIn = (checkout: string) => Effect.Effect<number, GitError>
+
+/** git's status of the checkout's tracked files, with its optional lock: the refreshed file times are kept (its index is about to be written anyway). */
+const statusOf =
+  (git: GitCli["Service"], repo: string): ChangesIn =>
+  (checkout) =>
+    Effect.map(
+      git.runOk(["status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=no"], {
+        cwd: checkout,
+        worktreeOf: repo,
+        env: { GIT_OPTIONAL_LOCKS: "1" }
+      }),
+      (out) => out.split("\0").filter((entry) => entry !== "").length
+    )
+
 /** Why a checkout cannot take a merge now (changes, or a merge or rebase of its own under way), if so. */
-const checkoutBusy = (git: GitCli["Service"], repo: string, checkout: string) =>
+const checkoutBusy = (git: GitCli["Service"], repo: string, checkout: string, changesIn: ChangesIn) =>
   Effect.map(
-    Effect.all(
-      [
-        // With its optional lock, so the index's refreshed times are kept: this checkout's index is
-        // about to be written anyway.
-        git.runOk(["status", "--porcelain=v1", "-z", "--untracked-files=no"], {
-          cwd: checkout,
-          worktreeOf: repo,
-          env: { GIT_OPTIONAL_LOCKS: "1" }
-        }),
-        inProgressPaths(git, repo, checkout)
-      ],
-      { concurrency: 2 }
-    ),
+    Effect.all([changesIn(checkout), inProgressPaths(git, repo, checkout)], { concurrency: 2 }),
     ([changed, markers]) => {
-      if (changed !== "") return "it has uncommitted changes: commit or stash them first"
+      if (changed > 0) return "it has uncommitted changes: commit or stash them first"
       return markers.some((path) => existsSync(path))
         ? "a merge, rebase or cherry-pick is under way there: finish or abort it first"
         : undefined
     }
   )
 
-/** Where a fully qualified target branch is checked out, if anywhere, and why that checkout cannot take a merge now, if so. */
-export const inspectTarget = (git: GitCli["Service"], repo: string, ref: string) =>
+/**
+ * Where a fully qualified target branch is checked out, if anywhere, and why that checkout cannot
+ * take a merge now, if so. `changesIn` counts its changes (by default, git's status).
+ */
+export const inspectTarget = (
+  git: GitCli["Service"],
+  repo: string,
+  ref: string,
+  changesIn: ChangesIn = statusOf(git, repo)
+) =>
   Effect.gen(function* () {
     const checkout = yield* checkoutOf(git, repo, ref)
-    const busy = checkout === undefined ? undefined : yield* checkoutBusy(git, repo, checkout)
+    const busy = checkout === undefined ? undefined : yield* checkoutBusy(git, repo, checkout, changesIn)
     return { checkout, busy }
   })
 
@@ -440,7 +452,7 @@ export const commitMergeInCheckout = (
   message: string
 ) =>
   Effect.gen(function* () {
-    const busy = yield* checkoutBusy(git, repo, checkout)
+    const busy = yield* checkoutBusy(git, repo, checkout, statusOf(git, repo))
     if (busy !== undefined) return yield* cannotTake(checkout, busy)
     return yield* moveCheckout(git, repo, checkout, preview, strategy, message)
   })

@@ -37,7 +37,7 @@ import { GitCli } from "../git/GitCli.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
 import { footprintOf } from "./footprint.ts"
 import { computeOverlaps, type Footprint, overlapsOf, suggestMergeOrder } from "./overlaps.ts"
-import { MAX_WATCHED_FOLDERS, type WorktreeWatch, watchWorktree } from "./worktreeWatch.ts"
+import { ignoredFolders, MAX_WATCHED_FOLDERS, type WorktreeWatch, watchWorktree } from "./worktreeWatch.ts"
 
 /** Worktrees watched on disk at most; past it a thread's footprint follows its turn items only. */
 export const MAX_WATCHED_THREADS = 64
@@ -134,24 +134,7 @@ export class ConflictRadar extends Context.Service<
             )
           }
           // Folders git ignores as a whole (node_modules, build output) change no footprint.
-          const ignored = yield* git
-            .run(["ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"], {
-              cwd: path,
-              worktreeOf: repo
-            })
-            .pipe(
-              Effect.map((r) =>
-                r.exitCode === 0
-                  ? new Set(
-                      r.stdout
-                        .split("\0")
-                        .filter((p) => p.endsWith("/"))
-                        .map((p) => p.slice(0, -1))
-                    )
-                  : new Set<string>()
-              ),
-              Effect.orElseSucceed(() => new Set<string>())
-            )
+          const ignored = yield* ignoredFolders(git, path, repo)
           const id = thread.id
           const watch = yield* Effect.promise(() =>
             watchWorktree(path, {

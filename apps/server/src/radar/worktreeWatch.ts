@@ -1,14 +1,16 @@
-// Watches a live thread's worktree for the conflict radar: every folder of it (a watch per folder,
-// as pool/slotWatch.ts does) and its admin folder in the repository (HEAD, index: commits and
-// checkouts), calling `onChange` on any event. Folders git ignores (node_modules, build output) and
+// Watches a worktree (a live thread's, for the conflict radar; a merge's target checkout, for
+// CleanCheckouts): every folder of it (a watch per folder, as pool/slotWatch.ts does) and its admin
+// folder in the repository (HEAD, index: commits and checkouts), calling `onChange` on any event. Folders git ignores (node_modules, build output) and
 // `.git` are not watched: nothing in them changes a footprint. Symbolic links are never followed,
 // so a link an agent plants cannot lead the watch out of the worktree; a folder created later is
 // watched once seen. Past `maxFolders` the watch gives up (`onOverflow`), since watches are a
 // limited resource shared by the whole host. It only says "something changed"; what changed is
 // git's to say.
-import { type FSWatcher, watch } from "node:fs"
+import { type FSWatcher, lstatSync, watch } from "node:fs"
 import { lstat, readdir } from "node:fs/promises"
 import { join, relative, resolve, sep } from "node:path"
+import * as Effect from "effect/Effect"
+import type { GitCli } from "../git/GitCli.ts"
 import { linkedGitDir } from "../git/worktreeFiles.ts"
 
 export interface WorktreeWatch {
@@ -29,9 +31,16 @@ export interface WatchOptions {
   readonly repo: string
 }
 
-/** The worktree's admin folder, when its .git file names one inside the repository's .git/worktrees. */
+/**
+ * The worktree's admin folder: for a linked worktree, the one its .git file names inside the
+ * repository's .git/worktrees; for the repository's own checkout, its .git folder.
+ */
 const adminFolder = (worktree: string, repo: string) => {
   try {
+    if (resolve(worktree) === resolve(repo)) {
+      const own = join(repo, ".git")
+      return lstatSync(own).isDirectory() ? resolve(own) : undefined
+    }
     const admin = linkedGitDir(worktree)
     const root = join(repo, ".git", "worktrees") + sep
     return admin !== undefined && resolve(admin).startsWith(root) ? resolve(admin) : undefined
@@ -39,6 +48,27 @@ const adminFolder = (worktree: string, repo: string) => {
     return undefined
   }
 }
+
+/** Folders git ignores as a whole in a worktree (node_modules, build output): no watch needs them. */
+export const ignoredFolders = (git: GitCli["Service"], worktree: string, repo: string) =>
+  git
+    .run(["ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"], {
+      cwd: worktree,
+      worktreeOf: repo
+    })
+    .pipe(
+      Effect.map((r) =>
+        r.exitCode === 0
+          ? new Set(
+              r.stdout
+                .split("\0")
+                .filter((p) => p.endsWith("/"))
+                .map((p) => p.slice(0, -1))
+            )
+          : new Set<string>()
+      ),
+      Effect.orElseSucceed(() => new Set<string>())
+    )
 
 /** More folders than this in one worktree: it is not watched (its turn items still update it). */
 export const MAX_WATCHED_FOLDERS = 10_000
