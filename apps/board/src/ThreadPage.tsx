@@ -3,7 +3,13 @@
 // streams, the agent's items as they stream, its children as a tree, the live threads whose
 // changes overlap its own (the conflict radar), the diff against its base,
 // merging it back (MergePanel.tsx), and the timeline of its events with who caused each.
-import type { Thread, ThreadDiff, ThreadId, ThreadOverlap } from "@spindle/contracts"
+import {
+  rangeText,
+  type Thread,
+  type ThreadDiff,
+  type ThreadId,
+  type ThreadOverlap
+} from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { useEffect, useMemo, useState } from "preact/hooks"
@@ -17,7 +23,6 @@ import {
   describeEvent,
   failureOf,
   overlapsOfThread,
-  rangeText,
   setupLabel,
   turnLabel,
   visibleThreads

@@ -1,16 +1,7 @@
 // What the board shows, derived from the server's read model: which column a thread is in, how
 // its setup and turn read, its children. Pure functions; the read model itself is the server's own
 // projector folding the same events (one definition of what an event does to a thread).
-import {
-  type AgentNotice,
-  type LineRange,
-  type Snapshot,
-  type SpindleEvent,
-  type Thread,
-  type ThreadId,
-  type ThreadOverlap,
-  WHOLE_FILE_END
-} from "@spindle/contracts"
+import type { AgentNotice, Snapshot, SpindleEvent, Thread, ThreadId, ThreadOverlap } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import { project, queueOf, turnStateOf } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
@@ -133,18 +124,6 @@ export const overlapCounts = (model: ReadModel): Map<ThreadId, number> => {
   }
   return counts
 }
-
-/** A range of the fork point's lines in words: "12-14", "before 7", "new file", "whole file". */
-export const rangeText = (range: LineRange): string =>
-  range.end >= WHOLE_FILE_END
-    ? "whole file"
-    : range.start === 1 && range.end === 0
-      ? "new file"
-      : range.end < range.start
-        ? `before ${range.start}`
-        : range.start === range.end
-          ? `${range.start}`
-          : `${range.start}-${range.end}`
 
 /** Live children per parent id. */
 export const childrenIndex = (threads: ReadonlyArray<Thread>): Map<ThreadId, Array<Thread>> => {

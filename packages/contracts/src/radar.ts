@@ -26,6 +26,18 @@ export const LineRange = Schema.Struct({
 }).annotate({ identifier: "LineRange" })
 export type LineRange = typeof LineRange.Type
 
+/** A range in words: "12-14", "before 7" (a pure insertion), "new file", "whole file". */
+export const rangeText = (range: LineRange): string =>
+  range.end >= WHOLE_FILE_END
+    ? "whole file"
+    : range.start === 1 && range.end === 0
+      ? "new file"
+      : range.end < range.start
+        ? `before ${range.start}`
+        : range.start === range.end
+          ? `${range.start}`
+          : `${range.start}-${range.end}`
+
 export const OverlapFile = Schema.Struct({
   path: Schema.String,
   /** Each thread's changed ranges in this file that meet the other's, by thread id. */

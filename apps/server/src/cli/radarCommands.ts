@@ -2,12 +2,11 @@
 // lines `thread show` and `thread children` print about them. Thin: one request, a readable
 // answer or JSON (--json: one ProjectOverlaps per project, the server's shape).
 import {
-  type LineRange,
   type MergeOrderEntry,
   type ProjectId,
+  rangeText,
   type ThreadId,
-  type ThreadOverlap,
-  WHOLE_FILE_END
+  type ThreadOverlap
 } from "@spindle/contracts"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
@@ -16,18 +15,6 @@ import * as Option from "effect/Option"
 import { withClient } from "./connect.ts"
 import { idFlag } from "./ids.ts"
 import { print } from "./output.ts"
-
-/** "12-14", "before 7" (a pure insertion), "new file", "whole file". */
-export const rangeText = (range: LineRange) =>
-  range.end >= WHOLE_FILE_END
-    ? "whole file"
-    : range.start === 1 && range.end === 0
-      ? "new file"
-      : range.end < range.start
-        ? `before ${range.start}`
-        : range.start === range.end
-          ? `${range.start}`
-          : `${range.start}-${range.end}`
 
 /** One overlap in lines: the other thread (or both), then each file with each side's ranges. */
 export const overlapLines = (overlap: ThreadOverlap, from?: ThreadId, indent = "  "): Array<string> => {
