@@ -65,7 +65,13 @@ describe("spindle CLI for a team of threads", () => {
       assert.strictEqual(tree.code, 0, tree.stderr)
       const lines = tree.stdout.trim().split("\n")
       assert.strictEqual(lines[0], "lead")
-      assert.isTrue(lines.slice(1).every((line) => /^(├─|└─) /.test(line)))
+      // The tree, then what the conflict radar says of the live children.
+      const radarAt = lines.findIndex((line) => /^(no overlaps|overlaps \(conflict radar\))/.test(line))
+      assert.isAbove(radarAt, 1, tree.stdout)
+      assert.isTrue(
+        lines.slice(1, radarAt).every((line) => /^(├─|└─) /.test(line)),
+        tree.stdout
+      )
       assert.include(tree.stdout, alpha)
       assert.include(tree.stdout, slow)
 
