@@ -76,6 +76,7 @@ export const ProjectCreate = command("project.create", {
   codexBin: Schema.optionalKey(CodexBin),
   codexConfig: Schema.optionalKey(CodexConfig),
   agentCommand: Schema.optionalKey(AgentCommand),
+  acpAgent: Schema.optionalKey(AgentCommand),
   worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
   portCount: Schema.optionalKey(PortCount),
   retention: Schema.optionalKey(RetentionPolicy)
@@ -111,6 +112,8 @@ export const ProjectUpdate = command("project.update", {
   codexConfig: Schema.optionalKey(CodexConfig),
   /** null: the command provider is not set up for this project. */
   agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand)),
+  /** null: the `acp` provider is not set up for this project (presets use their own command). */
+  acpAgent: Schema.optionalKey(Schema.NullOr(AgentCommand)),
   worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
   portCount: Schema.optionalKey(PortCount),
   retention: Schema.optionalKey(RetentionPolicy),

@@ -86,6 +86,7 @@ export const ProjectUpdated = event("project.updated", {
     codexBin: Schema.optionalKey(Schema.NullOr(CodexBin)),
     codexConfig: Schema.optionalKey(CodexConfig),
     agentCommand: Schema.optionalKey(Schema.NullOr(AgentCommand)),
+    acpAgent: Schema.optionalKey(Schema.NullOr(AgentCommand)),
     worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
     portCount: Schema.optionalKey(PortCount),
     retention: Schema.optionalKey(RetentionPolicy),

@@ -263,6 +263,11 @@ export const Project = Schema.Struct({
   codexConfig: CodexConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   /** The CLI agent the `command` provider runs; null: that provider is not set up for this project. */
   agentCommand: Schema.NullOr(AgentCommand).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
+  /**
+   * The Agent Client Protocol agent the `acp` provider runs (its argv; it speaks ACP on stdio), also
+   * the command of an ACP preset when set; null: the `acp` provider is not set up here.
+   */
+  acpAgent: Schema.NullOr(AgentCommand).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
   /** Spare worktrees kept ready for new threads (0: none). */
   worktreePoolSize: WorktreePoolSize.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0))),
   /** Ports each new thread gets (SPINDLE_PORT, SPINDLE_PORT_COUNT). */

@@ -121,7 +121,21 @@ export const AbsolutePath = Schema.String.check(
   )
 )
 
-export const ProviderKind = Schema.Literals(["codex", "command"]).annotate({
+/**
+ * Providers: `codex` (Codex's app-server), `command` (any CLI agent, one process a turn), `acp` (the
+ * project's own Agent Client Protocol agent, `acpAgent`), and ACP presets: `claude` (Claude Code
+ * through its ACP adapter), `gemini` (Gemini CLI), `opencode`, `codex-acp` (Codex through its ACP
+ * adapter).
+ */
+export const ProviderKind = Schema.Literals([
+  "codex",
+  "command",
+  "acp",
+  "claude",
+  "gemini",
+  "opencode",
+  "codex-acp"
+]).annotate({
   description: "The agent provider that runs the thread's turns"
 })
 export type ProviderKind = typeof ProviderKind.Type

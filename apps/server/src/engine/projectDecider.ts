@@ -79,6 +79,7 @@ export const decideProject = (
         codexBin: command.codexBin ?? null,
         codexConfig: command.codexConfig ?? [],
         agentCommand: command.agentCommand ?? null,
+        acpAgent: command.acpAgent ?? null,
         worktreePoolSize: command.worktreePoolSize ?? 0,
         portCount: command.portCount ?? DEFAULT_PORT_COUNT,
         retention: command.retention ?? DEFAULT_RETENTION,

@@ -1,0 +1,520 @@
+// The Agent Client Protocol providers (`acp` and its presets: claude, gemini, opencode, codex-acp):
+// one agent process per session, in the thread's worktree, driven with the ACP SDK's client side
+// over its stdio. `initialize` announces what Spindle really implements (reading and writing text
+// files inside the worktree, no terminal); `session/new` (or `session/load` to resume, when the
+// agent can) passes Spindle's MCP server as an HTTP server with the session's token in its headers,
+// so the token travels in the protocol only: never on a command line, in the agent's environment or
+// on disk. Each turn is one `session/prompt`; its `session/update`s become turn items (acpItems.ts)
+// in the order they came; `session/cancel` interrupts; permission requests become approvals
+// (acpApprovals.ts). ACP has no way to add to a running prompt: a prompt sent meanwhile waits for
+// the next turn, and the thread says so.
+import {
+  type AgentCapabilities,
+  client,
+  type McpServer,
+  type NewSessionResponse,
+  ndJsonStream,
+  PROTOCOL_VERSION,
+  RequestError,
+  type RequestPermissionRequest,
+  type RequestPermissionResponse,
+  type SessionNotification,
+  type StopReason
+} from "@agentclientprotocol/sdk"
+import { SpindleError, type ThreadAttachment, type TurnId } from "@spindle/contracts"
+import type * as Cause from "effect/Cause"
+import * as DateTime from "effect/DateTime"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ChildProcess from "effect/process/ChildProcess"
+import type { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
+import * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type { ProviderSettings } from "../../config/ServerConfig.ts"
+import { portVariables, SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
+import { VERSION } from "../../version.ts"
+import { resolveBinary } from "../codex/codexSettings.ts"
+import { makeStderrTail } from "../codex/stderrTail.ts"
+import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
+import { allowedByMode, approvalKind, CANCELLED, declineEndsTurn, permissionAnswer } from "./acpApprovals.ts"
+import { FileRefused, readTextFile, writeTextFile } from "./acpFiles.ts"
+import { type AcpTurn, closeTurn, newAcpTurn, reportsForUpdate } from "./acpItems.ts"
+import { type AcpPreset, type AcpProvider, acpCommand } from "./acpPresets.ts"
+
+/** How long an agent has to answer `initialize`, `session/new` or `session/load`. */
+export const HANDSHAKE_TIMEOUT = Duration.seconds(30)
+/** After `session/cancel`, how long the agent has to end its prompt before Spindle ends the turn. */
+const CANCEL_GRACE = Duration.seconds(10)
+const KILL_GRACE = Duration.seconds(2)
+const STDERR_TAIL = 20
+
+/** The agent's environment: the setup allowlist, its preset's keys, the agent env settings, Spindle's. */
+export const acpEnvironment = (
+  context: SessionContext,
+  preset: AcpPreset | undefined,
+  serverEnv: Readonly<Record<string, string | undefined>>,
+  serverAgentEnv: Readonly<Record<string, string>> = {}
+) => {
+  const env: Record<string, string> = {}
+  for (const name of [...SETUP_ENV_ALLOWLIST, ...(preset?.envKeys ?? [])]) {
+    const value = serverEnv[name]
+    if (value !== undefined) env[name] = value
+  }
+  Object.assign(env, context.project.setupEnv, serverAgentEnv, context.project.agentEnv)
+  env.SPINDLE_THREAD_ID = context.thread.id
+  env.SPINDLE_WORKTREE_PATH = context.worktreePath
+  if (context.thread.model !== null) env.SPINDLE_MODEL = context.thread.model
+  Object.assign(env, portVariables(context.thread.ports))
+  return env
+}
+
+type Incoming =
+  | { readonly _tag: "update"; readonly params: SessionNotification }
+  | {
+      readonly _tag: "permission"
+      readonly params: RequestPermissionRequest
+      readonly answer: (response: RequestPermissionResponse) => void
+    }
+  | {
+      readonly _tag: "end"
+      readonly turn: Running
+      readonly stop: StopReason | undefined
+      readonly error: string | undefined
+    }
+
+interface Running {
+  readonly turnId: TurnId
+  readonly acp: AcpTurn
+  cancelled: boolean
+  ended: boolean
+}
+
+interface Pending {
+  readonly turnId: TurnId
+  readonly options: RequestPermissionRequest["options"]
+  readonly answer: (response: RequestPermissionResponse) => void
+}
+
+const endFor = (stop: StopReason | undefined, error: string | undefined, cancelled: boolean) => {
+  if (error !== undefined) return { status: "failed" as const, reason: error }
+  switch (stop) {
+    case "end_turn":
+      return { status: "completed" as const, reason: null }
+    case "cancelled":
+      return { status: "interrupted" as const, reason: "Interrupted: the agent stopped its turn." }
+    case "refusal":
+      return { status: "failed" as const, reason: "The agent refused to go on with this prompt." }
+    case "max_tokens":
+      return { status: "failed" as const, reason: "The agent stopped: it reached its token limit." }
+    case "max_turn_requests":
+      return {
+        status: "failed" as const,
+        reason: "The agent stopped: it reached its limit of model requests in one turn."
+      }
+    default:
+      return cancelled
+        ? {
+            status: "interrupted" as const,
+            reason: "Interrupted: the agent did not end its turn after session/cancel."
+          }
+        : { status: "failed" as const, reason: "The agent ended its turn without a reason." }
+  }
+}
+
+export const makeAcpAdapter = (
+  kind: AcpProvider,
+  spawner: ChildProcessSpawner["Service"],
+  settings: Pick<ProviderSettings, "agentEnv">
+): ProviderAdapter => ({
+  kind,
+  check: (project) => {
+    const command = acpCommand(kind, project)
+    return command instanceof SpindleError ? command : undefined
+  },
+  startSession: (context: SessionContext) =>
+    Effect.gen(function* () {
+      const { thread, worktreePath } = context
+      const failed = (message: string) =>
+        new SpindleError({ reason: "provider", threadId: thread.id, message })
+      const command = acpCommand(kind, context.project)
+      if (command instanceof SpindleError) return yield* command
+      const [program, ...args] = command.argv as [string, ...Array<string>]
+      const env = acpEnvironment(context, command.preset, process.env, settings.agentEnv ?? {})
+      const binary = resolveBinary(program, env.PATH)
+      if (binary === undefined) {
+        return yield* failed(
+          `The ACP agent '${program}' is not installed or not on PATH${command.preset === undefined ? "" : ` (${command.preset.install})`}. Install it, or point the project at it with 'spindle project update ${context.project.id} --acp-agent "<command>"'.`
+        )
+      }
+      const scope = yield* Effect.scope
+      const outgoing = yield* Queue.unbounded<Uint8Array, Cause.Done>()
+      const handle = yield* spawner
+        .spawn(
+          ChildProcess.make(binary, args, {
+            cwd: worktreePath,
+            env,
+            extendEnv: false,
+            stdin: Stream.fromQueue(outgoing),
+            killSignal: "SIGTERM",
+            forceKillAfter: KILL_GRACE
+          })
+        )
+        .pipe(Effect.mapError((error) => failed(`Could not start the ACP agent ${binary}: ${error.message}`)))
+
+      const stderrTail = makeStderrTail(STDERR_TAIL)
+      const stderrDone = yield* Deferred.make<void>()
+      yield* Effect.forkScoped(
+        handle.stderr.pipe(
+          Stream.decodeText,
+          Stream.runForEach((chunk) => Effect.sync(() => stderrTail.push(chunk))),
+          Effect.ignore,
+          Effect.ensuring(
+            Effect.andThen(Effect.sync(stderrTail.end), Deferred.succeed(stderrDone, undefined))
+          )
+        )
+      )
+      const lastWords = () => {
+        const lines = stderrTail.lines()
+        return lines.length === 0 ? "" : ` Its last output:\n${lines.join("\n")}`
+      }
+      const ended = yield* Deferred.make<string>()
+      yield* Effect.forkScoped(
+        Effect.gen(function* () {
+          const exit = yield* Effect.result(handle.exitCode)
+          yield* Effect.ignore(Effect.timeout(Deferred.await(stderrDone), "1 second"))
+          yield* Deferred.succeed(
+            ended,
+            `The ACP agent ${program} ${exit._tag === "Success" ? `exited with code ${exit.success}` : "was killed"}.${lastWords()}`
+          )
+        })
+      )
+
+      const incoming = yield* Queue.unbounded<Incoming>()
+      const app = client({ name: "spindle" })
+        .onNotification("session/update", ({ params }) => {
+          Queue.offerUnsafe(incoming, { _tag: "update", params })
+        })
+        .onRequest(
+          "session/request_permission",
+          ({ params }) =>
+            new Promise<RequestPermissionResponse>((answer) => {
+              Queue.offerUnsafe(incoming, { _tag: "permission", params, answer })
+            })
+        )
+        .onRequest("fs/read_text_file", ({ params }) => {
+          try {
+            return { content: readTextFile(worktreePath, params.path, params.line, params.limit) }
+          } catch (error) {
+            throw RequestError.invalidParams(
+              undefined,
+              error instanceof FileRefused ? error.message : String(error)
+            )
+          }
+        })
+        .onRequest("fs/write_text_file", ({ params }) => {
+          try {
+            writeTextFile(worktreePath, params.path, params.content)
+            return {}
+          } catch (error) {
+            throw RequestError.invalidParams(
+              undefined,
+              error instanceof FileRefused ? error.message : String(error)
+            )
+          }
+        })
+      const writable = new WritableStream<Uint8Array>({
+        write: (chunk) => {
+          Queue.offerUnsafe(outgoing, chunk)
+        },
+        close: () => {
+          Queue.endUnsafe(outgoing)
+        }
+      })
+      const connection = app.connect(ndJsonStream(writable, Stream.toReadableStream(handle.stdout)))
+      // Stopping: the connection closes and the agent's stdin ends, then its exit is awaited briefly.
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function* () {
+          yield* Effect.sync(() => connection.close())
+          yield* Queue.end(outgoing)
+          yield* Effect.ignore(Effect.timeout(handle.exitCode, "2 seconds"))
+        })
+      )
+
+      /** A request to the agent; its refusal or its end answered as a provider error. */
+      const call = <A>(method: string, send: () => Promise<A>, timeout?: Duration.Duration) => {
+        const asked = Effect.tryPromise({
+          try: send,
+          catch: (error) => error
+        }).pipe(
+          Effect.raceFirst(Effect.flatMap(Deferred.await(ended), (why) => Effect.fail(new Error(why)))),
+          Effect.mapError((error) =>
+            failed(
+              `The ACP agent ${program} failed ${method}: ${error instanceof Error ? error.message : JSON.stringify(error)}${lastWords()}`
+            )
+          )
+        )
+        return timeout === undefined
+          ? asked
+          : asked.pipe(
+              Effect.timeoutOrElse({
+                duration: timeout,
+                orElse: () =>
+                  Effect.fail(
+                    failed(
+                      `The ACP agent ${program} did not answer ${method} within ${Duration.format(timeout)}: check that '${command.argv.join(" ")}' speaks the Agent Client Protocol on stdio.${lastWords()}`
+                    )
+                  )
+              })
+            )
+      }
+
+      const agent = connection.agent
+      const initialized = yield* call(
+        "initialize",
+        () =>
+          agent.request("initialize", {
+            protocolVersion: PROTOCOL_VERSION,
+            clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: false },
+            clientInfo: { name: "spindle", title: "Spindle", version: VERSION }
+          }),
+        HANDSHAKE_TIMEOUT
+      )
+      const capabilities: AgentCapabilities = initialized.agentCapabilities ?? {}
+      const token = Redacted.value(context.mcp.token)
+      const mcpServers: Array<McpServer> =
+        capabilities.mcpCapabilities?.http === true
+          ? [
+              {
+                type: "http",
+                name: "spindle",
+                url: context.mcp.url,
+                headers: [{ name: "Authorization", value: `Bearer ${token}` }]
+              }
+            ]
+          : []
+      if (mcpServers.length === 0) {
+        yield* context.report({
+          type: "warning",
+          warning: `The ACP agent ${program} takes no MCP server over HTTP, so it cannot reach Spindle's tools (t3_thread_start and the others) in this thread.`
+        })
+      }
+
+      // After a restart the agent goes on with its own conversation when it can load it.
+      let sessionId: string | undefined
+      let modes: ReadonlyArray<string> = []
+      if (context.resumeCursor !== null && capabilities.loadSession === true) {
+        const cursor = context.resumeCursor
+        const loaded = yield* Effect.option(
+          call(
+            "session/load",
+            () => agent.request("session/load", { sessionId: cursor, cwd: worktreePath, mcpServers }),
+            HANDSHAKE_TIMEOUT
+          ).pipe(
+            Effect.tapError((error) =>
+              Effect.logWarning(
+                `The ACP agent could not load its session; starting a new one: ${error.message}`
+              ).pipe(Effect.annotateLogs({ threadId: thread.id }))
+            )
+          )
+        )
+        if (loaded._tag === "Some") {
+          sessionId = cursor
+          modes = ((loaded.value as NewSessionResponse | undefined)?.modes?.availableModes ?? []).map(
+            (m) => m.id
+          )
+        }
+      }
+      if (sessionId === undefined) {
+        const opened = yield* call(
+          "session/new",
+          () => agent.request("session/new", { cwd: worktreePath, mcpServers }),
+          HANDSHAKE_TIMEOUT
+        )
+        sessionId = opened.sessionId
+        modes = (opened.modes?.availableModes ?? []).map((m) => m.id)
+      }
+      const session = sessionId
+      const modeId = command.preset?.modes[thread.runtimeMode]
+      if (modeId !== undefined && modes.includes(modeId)) {
+        yield* call(
+          "session/set_mode",
+          () => agent.request("session/set_mode", { sessionId: session, modeId }),
+          HANDSHAKE_TIMEOUT
+        )
+      }
+
+      let current: Running | undefined
+      const pending = new Map<string, Pending>()
+      let asked = 0
+      /** Prompts sent while a turn ran, for the next turn. */
+      const waiting: Array<string> = []
+
+      const expire = (turnId: TurnId) => {
+        for (const [id, request] of pending) {
+          if (request.turnId !== turnId) continue
+          pending.delete(id)
+          request.answer(CANCELLED)
+        }
+      }
+
+      const handleIncoming = (message: Incoming) =>
+        Effect.gen(function* () {
+          switch (message._tag) {
+            case "update": {
+              const turn = current
+              // Outside a turn (a loaded session's history, a late update): nothing to record.
+              if (turn === undefined || turn.ended || message.params.sessionId !== session) return
+              for (const report of reportsForUpdate(turn.acp, message.params.update))
+                yield* context.report(report)
+              return
+            }
+            case "permission": {
+              const turn = current
+              if (turn === undefined || turn.ended || turn.cancelled) return message.answer(CANCELLED)
+              const request = message.params
+              if (allowedByMode(thread.runtimeMode, worktreePath, request)) {
+                return message.answer(permissionAnswer(request.options, "accept"))
+              }
+              const requestId = `${context.providerSessionId}.${++asked}`
+              pending.set(requestId, {
+                turnId: turn.turnId,
+                options: request.options,
+                answer: message.answer
+              })
+              const call = request.toolCall
+              const raw = call.rawInput as { command?: unknown } | null | undefined
+              yield* context.report({
+                type: "approval-requested",
+                approval: {
+                  requestId,
+                  turnId: turn.turnId,
+                  kind: approvalKind(request),
+                  command: typeof raw?.command === "string" ? raw.command : (call.title ?? null),
+                  cwd: worktreePath,
+                  reason: call.title ?? null,
+                  ...(declineEndsTurn(request.options) ? { declineEndsTurn: true } : {}),
+                  requestedAt: DateTime.formatIso(yield* DateTime.now)
+                }
+              })
+              return
+            }
+            case "end": {
+              const turn = message.turn
+              if (turn.ended) return
+              turn.ended = true
+              expire(turn.turnId)
+              const end = endFor(message.stop, message.error, turn.cancelled)
+              for (const report of closeTurn(turn.acp, end.status)) yield* context.report(report)
+              yield* context.report({ type: "turn-ended", turnId: turn.turnId, ...end })
+              if (current === turn) current = undefined
+              return
+            }
+          }
+        })
+      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(incoming), handleIncoming)))
+
+      const promptText = (prompt: string, attachments: ReadonlyArray<ThreadAttachment>) => {
+        const earlier = waiting.splice(0)
+        const parts = [
+          ...(earlier.length === 0 ? [] : [`Sent while your last turn ran:\n${earlier.join("\n\n")}`]),
+          prompt,
+          ...(attachments.length === 0
+            ? []
+            : [`Attached files:\n${attachments.map((a) => a.path).join("\n")}`])
+        ]
+        return parts.join("\n\n")
+      }
+
+      const busy = (turnId: TurnId) =>
+        new SpindleError({
+          reason: "conflict",
+          threadId: thread.id,
+          message: `The agent is still running a turn; turn ${turnId} waits until it ends or is interrupted.`
+        })
+
+      const adapterSession: AdapterSession = {
+        resumeCursor: session ?? null,
+        startTurn: (turnId, prompt, attachments) =>
+          Effect.gen(function* () {
+            if (current !== undefined && !current.ended) return yield* busy(turnId)
+            const turn: Running = { turnId, acp: newAcpTurn(turnId), cancelled: false, ended: false }
+            current = turn
+            yield* context.report({ type: "turn-started", turnId })
+            const text = promptText(prompt, attachments)
+            yield* Effect.forkIn(
+              Effect.tryPromise({
+                try: () =>
+                  agent.request("session/prompt", { sessionId: session, prompt: [{ type: "text", text }] }),
+                catch: (error) => error
+              }).pipe(
+                Effect.raceFirst(Effect.flatMap(Deferred.await(ended), (why) => Effect.fail(new Error(why)))),
+                Effect.matchEffect({
+                  onSuccess: (response) =>
+                    Queue.offer(incoming, { _tag: "end", turn, stop: response.stopReason, error: undefined }),
+                  onFailure: (error) =>
+                    Effect.flatMap(
+                      Effect.ignore(Effect.timeout(Deferred.await(stderrDone), "1 second")),
+                      () =>
+                        Queue.offer(incoming, {
+                          _tag: "end",
+                          turn,
+                          stop: undefined,
+                          error: `The ACP agent ${program} failed the turn: ${error instanceof Error ? error.message : JSON.stringify(error)}${error instanceof Error && error.message.includes("Its last output") ? "" : lastWords()}`
+                        })
+                    )
+                })
+              ),
+              scope
+            )
+          }),
+        steer: (turnId, prompt) =>
+          Effect.gen(function* () {
+            if (current?.turnId !== turnId || current.ended) return yield* busy(turnId)
+            waiting.push(prompt)
+            yield* context.report({
+              type: "turn-item",
+              turnId,
+              phase: "completed",
+              item: {
+                id: `queued-${waiting.length}-${turnId}`,
+                kind: "other",
+                status: "queued",
+                text: `This agent takes no prompt during a turn (ACP has no steering): it gets this one with its next prompt.\n${prompt}`
+              }
+            })
+          }),
+        interrupt: (turnId) =>
+          Effect.gen(function* () {
+            const turn = current
+            if (turn?.turnId !== turnId || turn.ended) {
+              return yield* failed(`The agent is not running turn ${turnId}.`)
+            }
+            turn.cancelled = true
+            expire(turnId)
+            yield* Effect.tryPromise(() => agent.notify("session/cancel", { sessionId: session })).pipe(
+              Effect.ignore
+            )
+            // The agent should end its prompt as cancelled; if it does not, the turn ends anyway.
+            yield* Effect.forkIn(
+              Effect.andThen(
+                Effect.sleep(CANCEL_GRACE),
+                Queue.offer(incoming, { _tag: "end", turn, stop: undefined, error: undefined })
+              ),
+              scope
+            )
+          }),
+        respond: (requestId, decision) =>
+          Effect.gen(function* () {
+            const request = pending.get(requestId)
+            if (request === undefined)
+              return yield* failed(`The agent is not waiting for an answer to ${requestId}.`)
+            pending.delete(requestId)
+            request.answer(permissionAnswer(request.options, decision))
+          }),
+        ended: Deferred.await(ended)
+      }
+      return adapterSession
+    })
+})
