@@ -127,7 +127,7 @@ export const AbsolutePath = Schema.String.check(
  * through its ACP adapter), `gemini` (Gemini CLI), `opencode`, `codex-acp` (Codex through its ACP
  * adapter).
  */
-export const ProviderKind = Schema.Literals([
+export const PROVIDER_KINDS = [
   "codex",
   "command",
   "acp",
@@ -135,7 +135,8 @@ export const ProviderKind = Schema.Literals([
   "gemini",
   "opencode",
   "codex-acp"
-]).annotate({
+] as const
+export const ProviderKind = Schema.Literals(PROVIDER_KINDS).annotate({
   description: "The agent provider that runs the thread's turns"
 })
 export type ProviderKind = typeof ProviderKind.Type

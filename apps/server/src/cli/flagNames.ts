@@ -26,6 +26,7 @@ const FLAGS: Record<string, string> = {
   setupTimeoutSeconds: "--setup-timeout",
   defaultRuntimeMode: "--default-runtime-mode",
   agentCommand: "--agent-command",
+  acpAgent: "--acp-agent",
   agentEnv: "--agent-env",
   setupEnv: "--setup-env"
 }

@@ -2,7 +2,7 @@
 // variables, default provider, model and runtime mode, the agents' variables, the command agent,
 // Codex's binary and overrides, lifecycle), checked before connecting, then one request each.
 import { basename, resolve } from "node:path"
-import type { Actor, Project, RetentionPolicy } from "@spindle/contracts"
+import { type Actor, PROVIDER_KINDS, type Project, type RetentionPolicy } from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
@@ -35,7 +35,7 @@ const formatProject = (p: Project) =>
     }`,
     `  agent ${p.defaultProvider ?? "codex"}${p.defaultModel ? ` ${p.defaultModel}` : ""}${
       p.agentCommand ? `  command: ${p.agentCommand.join(" ")}` : ""
-    }${Object.keys(p.agentEnv).length > 0 ? `  agent env: ${Object.keys(p.agentEnv).join(", ")}` : ""}`,
+    }${p.acpAgent ? `  acp agent: ${p.acpAgent.join(" ")}` : ""}${Object.keys(p.agentEnv).length > 0 ? `  agent env: ${Object.keys(p.agentEnv).join(", ")}` : ""}`,
     `  ${setupApprovalLine(p)}`,
     `  submodules ${p.initSubmodules ? `on (${p.submoduleUrls.length} allowed URL(s))` : "off"}`,
     `  threads start ${p.defaultRuntimeMode}: ${modeSummary(p.defaultRuntimeMode)}`,
@@ -61,7 +61,7 @@ const optionalInt = (name: string, description: string) =>
 
 const settingFlags = {
   title: optional("title", "A title"),
-  defaultProvider: Flag.Literals("default-provider", ["codex", "command"]).pipe(
+  defaultProvider: Flag.Literals("default-provider", PROVIDER_KINDS).pipe(
     Flag.withDescription("The agent its threads use by default"),
     Flag.optional
   ),
@@ -77,6 +77,10 @@ const settingFlags = {
   agentCommand: optional(
     "agent-command",
     "The command agent: 'my-agent --print {prompt}', or a JSON array of arguments"
+  ),
+  acpAgent: optional(
+    "acp-agent",
+    "The ACP agent (provider acp; a preset uses it instead of its own command): 'gemini --experimental-acp', or a JSON array of arguments"
   ),
   codexBin: optional("codex-bin", "The Codex CLI for this project"),
   codexConfig: Flag.String("codex-config").pipe(
@@ -131,8 +135,8 @@ const envOf = (flag: string, pairs: ReadonlyArray<string>) => {
   return Effect.succeed(env)
 }
 
-/** `--agent-command`: a JSON array of arguments, or words split on spaces (`my-agent --print {prompt}`). */
-const agentCommandOf = (text: string) => {
+/** `--agent-command` (or `--acp-agent`): a JSON array of arguments, or words split on spaces (`my-agent --print {prompt}`). */
+const agentCommandOf = (text: string, flag = "agent-command") => {
   if (text.trimStart().startsWith("[")) {
     try {
       const argv = JSON.parse(text) as unknown
@@ -141,14 +145,12 @@ const agentCommandOf = (text: string) => {
       // Reported below.
     }
     return Effect.fail(
-      usageError(
-        `--agent-command as JSON must be an array of strings, e.g. '["my-agent","--print","{prompt}"]'.`
-      )
+      usageError(`--${flag} as JSON must be an array of strings, e.g. '["my-agent","--print","{prompt}"]'.`)
     )
   }
   const words = text.split(/\s+/u).filter((word) => word !== "")
   return words.length === 0
-    ? Effect.fail(usageError("--agent-command needs the program to run, e.g. 'my-agent --print {prompt}'."))
+    ? Effect.fail(usageError(`--${flag} needs the program to run, e.g. 'my-agent --print {prompt}'.`))
     : Effect.succeed(words)
 }
 
@@ -171,6 +173,8 @@ const settingsOf = (flags: SettingFlags) =>
     const o = Option.getOrUndefined
     const agentCommand =
       flags.agentCommand._tag === "Some" ? yield* agentCommandOf(flags.agentCommand.value) : undefined
+    const acpAgent =
+      flags.acpAgent._tag === "Some" ? yield* agentCommandOf(flags.acpAgent.value, "acp-agent") : undefined
     const setupEnv = flags.setupEnv.length > 0 ? yield* envOf("setup-env", flags.setupEnv) : undefined
     const agentEnv = flags.agentEnv.length > 0 ? yield* envOf("agent-env", flags.agentEnv) : undefined
     for (const override of flags.codexConfig) {
@@ -201,6 +205,7 @@ const settingsOf = (flags: SettingFlags) =>
         ? {}
         : { defaultRuntimeMode: o(flags.defaultRuntimeMode) }),
       ...(agentCommand === undefined ? {} : { agentCommand }),
+      ...(acpAgent === undefined ? {} : { acpAgent }),
       ...(o(flags.codexBin) === undefined ? {} : { codexBin: o(flags.codexBin) }),
       ...(flags.codexConfig.length === 0 ? {} : { codexConfig: flags.codexConfig }),
       ...(poolSize === undefined ? {} : { worktreePoolSize: poolSize }),

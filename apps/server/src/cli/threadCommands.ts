@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { accessSync, constants } from "node:fs"
 import { resolve } from "node:path"
-import type { BootstrapAnswer, BootstrapResult, ThreadId } from "@spindle/contracts"
+import { type BootstrapAnswer, type BootstrapResult, PROVIDER_KINDS, type ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model/readModel"
 import { THREAD_ID_HEX, threadIdOf } from "@spindle/shared/threadIds"
 import * as Command from "effect/cli/Command"
@@ -68,7 +68,7 @@ const start = Command.make(
     worktree: optionalString("worktree", "An existing worktree to use (existing_worktree)"),
     title: optionalString("title", "A title for the thread"),
     threadId: idFlag("thread", "thread-id", "Its id (default: generated)").pipe(Flag.optional),
-    provider: Flag.Literals("provider", ["codex", "command"]).pipe(
+    provider: Flag.Literals("provider", PROVIDER_KINDS).pipe(
       Flag.withDescription("The agent (default: the project's)"),
       Flag.optional
     ),
