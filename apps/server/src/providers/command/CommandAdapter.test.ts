@@ -59,6 +59,57 @@ describe("the command provider", () => {
       })
   )
 
+  it.live(
+    "stream-json lines become items (message, command with output and exit, file change, usage); the next turn resumes the session they named",
+    () =>
+      Effect.gen(function* () {
+        // Prints Claude Code's stream-json for a turn; says which session it was asked to resume.
+        const script = [
+          'resume=""; [ "$2" = "--resume" ] && resume="$3"',
+          `echo '{"type":"system","subtype":"init","session_id":"sess-1"}'`,
+          `echo '{"type":"assistant","session_id":"sess-1","message":{"content":[{"type":"thinking","thinking":"plan"},{"type":"text","text":"Running it."},{"type":"tool_use","id":"u1","name":"Bash","input":{"command":"npm test"}},{"type":"tool_use","id":"u2","name":"Write","input":{"file_path":"/w/a.ts","content":"x"}}]}}'`,
+          `echo '{"type":"user","session_id":"sess-1","message":{"content":[{"type":"tool_result","tool_use_id":"u1","content":"1 failing","is_error":true},{"type":"tool_result","tool_use_id":"u2","content":"ok"}]}}'`,
+          `printf '{"type":"assistant","session_id":"sess-1","message":{"content":[{"type":"text","text":"resumed: %s"}]}}\\n' "$resume"`,
+          `echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"sess-1","usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":7}}'`,
+          "echo plain line"
+        ].join("; ")
+        const world = yield* providerWorld(providersOn, shAgent(script))
+        yield* world.start("t1", "go", command)
+        const events = yield* turnEnded(world.engine, "t1")
+        const seen = events.flatMap((e) =>
+          e.type === "thread.turn-item"
+            ? [
+                `${e.payload.phase} ${e.payload.item.kind} ${e.payload.item.text ?? e.payload.item.command ?? ""}${e.payload.item.exitCode === undefined ? "" : ` exit ${e.payload.item.exitCode}`}`
+              ]
+            : e.type === "thread.turn-usage"
+              ? [`usage ${e.payload.usage.totalTokens}`]
+              : []
+        )
+        assert.deepStrictEqual(seen, [
+          "completed reasoning plan",
+          "completed agent-message Running it.",
+          "started command npm test",
+          "started file-change ",
+          "completed command npm test exit 1",
+          "completed file-change ",
+          "completed agent-message resumed: ",
+          "usage 22",
+          "completed agent-message plain line"
+        ])
+        const changed = events.find(
+          (e) => e.type === "thread.turn-item" && e.payload.item.kind === "file-change"
+        )
+        assert.deepStrictEqual(
+          changed?.type === "thread.turn-item" ? changed.payload.item.changes : undefined,
+          [{ path: "/w/a.ts", kind: "add" }]
+        )
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))?.session.resumeCursor, "sess-1")
+        yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "again", turnId: "second" })
+        const next = yield* turnEnded(world.engine, "t1", "second")
+        assert.include(items(next), "resumed: sess-1")
+      })
+  )
+
   it.live("without {prompt} in its argv the agent reads the prompt on stdin", () =>
     Effect.gen(function* () {
       const world = yield* providerWorld(providersOn, shAgent('read line; echo "got: $line"', false))

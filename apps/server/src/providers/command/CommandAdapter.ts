@@ -2,7 +2,9 @@
 // once in the thread's worktree, in its own process group, with a minimal environment plus
 // SPINDLE_MCP_URL and SPINDLE_MCP_TOKEN (the token nowhere else: not in argv, not in logs). Each
 // stdout line becomes an agent-message item; exit 0 completes the turn, anything else fails it with
-// the output's tail; an interrupt ends the whole group. It cannot take a prompt mid-turn.
+// the output's tail; an interrupt ends the whole group. It cannot take a prompt mid-turn. An agent
+// that prints Claude Code's stream-json lines gets them read as items (streamJson.ts), and its next
+// turn resumes the session they named (`--resume <id>`), across restarts too.
 import {
   type Project,
   type ProviderReport,
@@ -22,6 +24,7 @@ import * as Stream from "effect/Stream"
 import { LineSplitter } from "../../setup/lineSplitter.ts"
 import { portVariables, SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
+import { newStreamJson, streamJsonLine, withResume } from "./streamJson.ts"
 
 /** Between SIGTERM and SIGKILL when a turn is interrupted. */
 const KILL_GRACE = Duration.seconds(2)
@@ -96,6 +99,8 @@ export const makeCommandAdapter = (
       const argvTemplate = context.project.agentCommand
       if (argvTemplate === null) return yield* noAgentCommand(context.project)
       let running: Running | undefined
+      /** The agent's own session (stream-json's session_id), resumed by the next turn. */
+      let resumeId = context.resumeCursor ?? undefined
 
       /** One turn: the process from spawn to its end, reported as items and an ending. */
       const turn = (
@@ -106,8 +111,10 @@ export const makeCommandAdapter = (
       ) =>
         Effect.scoped(
           Effect.gen(function* () {
-            const { argv, stdin } = agentArgv(argvTemplate, prompt)
-            const [program, ...args] = argv
+            const filled = agentArgv(argvTemplate, prompt)
+            const stdin = filled.stdin
+            const [program, ...args] = withResume(filled.argv, resumeId)
+            const json = newStreamJson(turnId, resumeId)
             const handle = yield* spawner
               .spawn(
                 ChildProcess.make(program!, args, {
@@ -150,6 +157,8 @@ export const makeCommandAdapter = (
                   (text) => {
                     keep(text)
                     if (!asItems) return Effect.void
+                    const mapped = streamJsonLine(json, text)
+                    if (mapped !== undefined) return Effect.forEach(mapped, context.report, { discard: true })
                     const report: ProviderReport = {
                       type: "turn-item",
                       turnId,
@@ -188,6 +197,16 @@ export const makeCommandAdapter = (
               })
             }
             yield* Fiber.await(pumps).pipe(Effect.timeout(KILL_GRACE), Effect.ignore)
+            if (json.sessionId !== undefined && json.sessionId !== resumeId) {
+              resumeId = json.sessionId
+              yield* context.report({
+                type: "session-changed",
+                status: "running",
+                providerSessionId: context.providerSessionId,
+                resumeCursor: resumeId,
+                error: null
+              })
+            }
             const code = outcome.exit._tag === "Success" ? outcome.exit.success : null
             if (code === 0) {
               return yield* context.report({ type: "turn-ended", turnId, status: "completed", reason: null })
@@ -214,7 +233,7 @@ export const makeCommandAdapter = (
         )
 
       const session: AdapterSession = {
-        resumeCursor: null,
+        resumeCursor: context.resumeCursor,
         startTurn: (turnId, prompt, attachments) =>
           Effect.gen(function* () {
             if (running !== undefined) return yield* busy(context, turnId)
