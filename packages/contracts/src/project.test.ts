@@ -77,6 +77,7 @@ describe("Project", () => {
     assert.strictEqual(project.codexBin, null)
     assert.deepStrictEqual(project.codexConfig, [])
     assert.strictEqual(project.agentCommand, null)
+    assert.strictEqual(project.acpAgent, null)
     // No submodule URL is allowed until the user turns submodules on again.
     assert.deepStrictEqual(project.submoduleUrls, [])
     // So do the lifecycle settings: no pool, 10 ports per thread, the default retention.
@@ -98,6 +99,7 @@ describe("Project", () => {
       codexBin: null,
       codexConfig: [],
       agentCommand: null,
+      acpAgent: null,
       worktreePoolSize: 0,
       portCount: 10,
       retention: { removeArchivedAfterDays: 7, flagIdleAfterDays: 14 },

@@ -44,8 +44,7 @@ const record = (method: string, params: unknown) => {
 if (log !== undefined) writeFileSync(`${log}.env`, JSON.stringify(process.env))
 
 const sessions = new Map<string, { cwd: string; prompts: number; cancelled: boolean }>()
-const historyFile = (sessionId: string) =>
-  join(process.env.ACP_TEST_HOME ?? "/tmp", `acp-${sessionId}.json`)
+const historyFile = (sessionId: string) => join(process.env.ACP_TEST_HOME ?? "/tmp", `acp-${sessionId}.json`)
 const history = (sessionId: string): Array<string> =>
   existsSync(historyFile(sessionId))
     ? (JSON.parse(readFileSync(historyFile(sessionId), "utf8")) as Array<string>)
@@ -81,7 +80,11 @@ const app = agent({ name: "spindle-test-agent" })
   .onRequest("session/load", async ({ params, client }) => {
     record("session/load", params)
     // A loaded session goes on with the script where its conversation left off.
-    sessions.set(params.sessionId, { cwd: params.cwd, prompts: history(params.sessionId).length, cancelled: false })
+    sessions.set(params.sessionId, {
+      cwd: params.cwd,
+      prompts: history(params.sessionId).length,
+      cancelled: false
+    })
     // The conversation so far, replayed as the protocol asks.
     for (const text of history(params.sessionId)) {
       await client.notify("session/update", {
