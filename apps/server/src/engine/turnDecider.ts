@@ -6,7 +6,16 @@ import { hasLiveTurn as isLive } from "@spindle/read-model"
 import { accept, type DecideContext, type Decision, reject } from "./decision.ts"
 
 /** Providers that can add a prompt to a running turn. */
-const STEERABLE: ReadonlySet<Thread["provider"]> = new Set(["codex"])
+// Providers that take a prompt while a turn runs: Codex steers it in; an ACP agent's next turn
+// starts with it once this one ends (ACP has no steering).
+const STEERABLE: ReadonlySet<Thread["provider"]> = new Set([
+  "codex",
+  "acp",
+  "claude",
+  "gemini",
+  "opencode",
+  "codex-acp"
+])
 
 /** `thread.turn.start` without bootstrap: the next turn, or a steer of the running one. */
 export const decideTurnStart = (

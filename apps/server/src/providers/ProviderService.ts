@@ -26,6 +26,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as RcMap from "effect/RcMap"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
@@ -312,9 +313,10 @@ export class ProviderService extends Context.Service<
                 ? false
                 : Exit.isSuccess(yield* Effect.exit(session.session.steer(turnId, prompt)))
             if (steered) return
-            // The turn ended before the prompt reached it: the prompt starts the next turn instead.
+            // The prompt did not reach the turn: it starts the next turn instead, once this one
+            // has ended (at once if it already has; an agent that takes no prompt mid-turn waits).
             const commandId = `steer-${yield* randomHex(8)}`
-            yield* engine
+            const startNext = engine
               .dispatch(
                 { type: "thread.turn.start", commandId: commandId as never, threadId, prompt },
                 { kind: "server" }
@@ -326,6 +328,11 @@ export class ProviderService extends Context.Service<
                   )
                 )
               )
+            const turnEnded = engine.getThread(threadId).pipe(
+              Effect.map((thread) => thread === undefined || !isLiveTurn(thread, turnId)),
+              Effect.repeat({ until: (ended) => ended, schedule: Schedule.spaced("250 millis") })
+            )
+            yield* Effect.forkIn(Effect.andThen(turnEnded, startNext), scope)
           })
         )
       })

@@ -13,6 +13,7 @@
 //   {"plan": [texts]}        a plan; {"usage": n} a usage update
 //   {"sleep": ms}            waits (a session/cancel ends the prompt as cancelled)
 //   {"crash": code}          writes a line to stderr and exits
+//   {"echo": true}           says this prompt's text
 //   {"recall": true}         says every prompt this session had before (kept in a file by session)
 //   {"stop": reason}         ends the prompt with that stop reason (default end_turn)
 // Every request it gets (method and params, the MCP servers given with their headers) is appended
@@ -212,6 +213,8 @@ const app = agent({ name: "spindle-test-agent" })
       } else if (typeof step.crash === "number") {
         process.stderr.write("the test agent crashed on purpose\n")
         process.exit(step.crash)
+      } else if (step.echo === true) {
+        await say(`prompt: ${text}`)
       } else if (step.recall === true) {
         await say(`I remember: ${earlier.join(" | ")}`)
       } else if (typeof step.stop === "string") {

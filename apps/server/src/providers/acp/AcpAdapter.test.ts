@@ -182,6 +182,48 @@ describe("the ACP provider", () => {
     })
   )
 
+  it.live(
+    "a prompt sent during a turn is queued, said on the thread, and starts the next turn when this one ends",
+    () =>
+      Effect.gen(function* () {
+        const { world } = yield* scripted({
+          turns: [[{ say: "working" }, { sleep: 1_500 }, { say: "first done" }], [{ echo: true }]]
+        })
+        yield* world.start("t1", "start", acp)
+        yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.turn-item" && e.payload.phase === "updated"
+        )
+        yield* world.send({ type: "thread.turn.start", threadId: "t1", prompt: "also check the docs" })
+        let ends = 0
+        const all = yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.turn-ended" && ++ends === 2
+        )
+        const items = itemsOf(all)
+        assert.isTrue(
+          items.some(
+            (i) =>
+              i.startsWith("other: This agent takes no prompt during a turn") &&
+              i.endsWith("also check the docs")
+          ),
+          JSON.stringify(items)
+        )
+        assert.include(items, "agent-message: workingfirst done")
+        assert.include(items, "agent-message: prompt: also check the docs")
+        const order = all.flatMap((e) =>
+          e.type === "thread.turn-started" || e.type === "thread.turn-ended" ? [e.type] : []
+        )
+        assert.deepStrictEqual(
+          order,
+          ["thread.turn-started", "thread.turn-ended", "thread.turn-started", "thread.turn-ended"],
+          "the first turn ran to its end before the next began"
+        )
+      })
+  )
+
   it.live("an agent that crashes mid-turn fails the turn with its last words", () =>
     Effect.gen(function* () {
       const { world } = yield* scripted({ turns: [[{ say: "working" }, { crash: 3 }]] })

@@ -6,8 +6,8 @@
 // so the token travels in the protocol only: never on a command line, in the agent's environment or
 // on disk. Each turn is one `session/prompt`; its `session/update`s become turn items (acpItems.ts)
 // in the order they came; `session/cancel` interrupts; permission requests become approvals
-// (acpApprovals.ts). ACP has no way to add to a running prompt: a prompt sent meanwhile waits for
-// the next turn, and the thread says so.
+// (acpApprovals.ts). ACP has no way to add to a running prompt: a prompt sent meanwhile starts the
+// next turn once this one ends, and the thread says so.
 import {
   type AgentCapabilities,
   client,
@@ -348,8 +348,7 @@ export const makeAcpAdapter = (
       let current: Running | undefined
       const pending = new Map<string, Pending>()
       let asked = 0
-      /** Prompts sent while a turn ran, for the next turn. */
-      const waiting: Array<string> = []
+      let queued = 0
 
       const expire = (turnId: TurnId) => {
         for (const [id, request] of pending) {
@@ -416,9 +415,7 @@ export const makeAcpAdapter = (
       yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(incoming), handleIncoming)))
 
       const promptText = (prompt: string, attachments: ReadonlyArray<ThreadAttachment>) => {
-        const earlier = waiting.splice(0)
         const parts = [
-          ...(earlier.length === 0 ? [] : [`Sent while your last turn ran:\n${earlier.join("\n\n")}`]),
           prompt,
           ...(attachments.length === 0
             ? []
@@ -471,19 +468,21 @@ export const makeAcpAdapter = (
           }),
         steer: (turnId, prompt) =>
           Effect.gen(function* () {
-            if (current?.turnId !== turnId || current.ended) return yield* busy(turnId)
-            waiting.push(prompt)
-            yield* context.report({
-              type: "turn-item",
-              turnId,
-              phase: "completed",
-              item: {
-                id: `queued-${waiting.length}-${turnId}`,
-                kind: "other",
-                status: "queued",
-                text: `This agent takes no prompt during a turn (ACP has no steering): it gets this one with its next prompt.\n${prompt}`
-              }
-            })
+            if (current?.turnId === turnId && !current.ended) {
+              yield* context.report({
+                type: "turn-item",
+                turnId,
+                phase: "completed",
+                item: {
+                  id: `queued-${++queued}`,
+                  kind: "other",
+                  status: "queued",
+                  text: `This agent takes no prompt during a turn (ACP has no steering): this one starts its next turn when this one ends.\n${prompt}`
+                }
+              })
+            }
+            // Not taken into this turn: the service starts the next turn with it.
+            return yield* busy(turnId)
           }),
         interrupt: (turnId) =>
           Effect.gen(function* () {
