@@ -96,7 +96,7 @@ export const ThreadStartInput = Schema.Struct({
   ),
   provider: Schema.optionalKey(
     ProviderKind.annotate({
-      description: "The new agent (default: yours); a command agent (no sandbox) needs a full-access caller."
+      description: "The new agent (default: yours); any but codex (no sandbox) needs a full-access caller."
     })
   ),
   model: Schema.optionalKey(

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { Command } from "@spindle/contracts"
+import type { Command, ProviderKind } from "@spindle/contracts"
 import { emptyReadModel, type ReadModel } from "@spindle/read-model"
 import * as Result from "effect/Result"
 import { DEFAULT_LIMITS, type Limits } from "../config/ServerConfig.ts"
@@ -16,7 +16,7 @@ const begin = (
   o: {
     parent?: string
     runtimeMode?: "approval-required" | "auto-accept-edits" | "sandboxed" | "full-access"
-    provider?: "codex" | "command"
+    provider?: ProviderKind
     interactionMode?: "default" | "plan"
     mode?: "new_worktree" | "existing_worktree" | "current_checkout"
     path?: string
@@ -124,6 +124,24 @@ describe("admission (decided in the writer)", () => {
     apply(commandParent, begin("d", { parent: "root", runtimeMode: "full-access" }))
     // The user (no parent) may start a command agent in any mode.
     apply(base, begin("u", { provider: "command", runtimeMode: "approval-required" }))
+  })
+
+  it("an ACP agent counts as full-access too: a sandboxed parent may not start one", () => {
+    for (const provider of ["acp", "claude", "gemini", "opencode", "codex-acp"] as const) {
+      const parent = apply(base, begin("root", { runtimeMode: "sandboxed" }))
+      const refused = refusal(
+        parent,
+        begin("c", { parent: "root", provider, runtimeMode: "approval-required" })
+      )
+      assert.strictEqual(refused.reason, "forbidden")
+      assert.strictEqual(refused.field, "provider")
+      assert.include(
+        refused.message,
+        `cannot start a child with provider ${provider}: an ACP agent has no sandbox`
+      )
+      const free = apply(base, begin("root", { runtimeMode: "full-access" }))
+      apply(free, begin("c", { parent: "root", provider }))
+    }
   })
 
   it("an existing worktree binds one active thread", () => {

@@ -40,11 +40,12 @@ const AUTONOMY: Record<Thread["runtimeMode"], number> = {
 }
 
 /**
- * The mode a thread's agent effectively runs in: a command agent has no sandbox and no approvals
- * whatever its runtimeMode says, so it counts as full-access, for a child and for a parent alike.
+ * The mode a thread's agent effectively runs in: a command agent has no sandbox and no approvals,
+ * and an ACP agent (claude, gemini, ...) has no sandbox and asks only when it chooses to, whatever
+ * the runtimeMode says; so both count as full-access, for a child and for a parent alike.
  */
 export const effectiveMode = (thread: Pick<Thread, "provider" | "runtimeMode">): Thread["runtimeMode"] =>
-  thread.provider === "command" ? "full-access" : thread.runtimeMode
+  thread.provider === "codex" ? thread.runtimeMode : "full-access"
 /** `plan` only plans; `default` may change things. */
 const FREEDOM: Record<Thread["interactionMode"], number> = { plan: 0, default: 1 }
 
@@ -146,12 +147,12 @@ const checkChild = (
       .filter((mode) => AUTONOMY[mode as Thread["runtimeMode"]] <= AUTONOMY[parentMode])
       .join(", ")
     return refuse(
-      request.provider === "command" && parentMode !== "full-access"
+      request.provider !== "codex" && parentMode !== "full-access"
         ? {
             reason: "forbidden",
             field: "provider",
             threadId: parentId,
-            message: `Thread ${parentId} runs in ${parentMode} mode and cannot start a child with provider command: a command agent has no sandbox and no approvals, so only a full-access thread may start one. Use provider codex with runtimeMode ${allowed}, or ask the user to start that thread from the Spindle app or CLI.`
+            message: `Thread ${parentId} runs in ${parentMode} mode and cannot start a child with provider ${request.provider}: ${request.provider === "command" ? "a command agent has no sandbox and no approvals" : "an ACP agent has no sandbox and asks for approval only when it chooses to"}, so only a full-access thread may start one. Use provider codex with runtimeMode ${allowed}, or ask the user to start that thread from the Spindle app or CLI.`
           }
         : {
             reason: "forbidden",
