@@ -346,7 +346,7 @@ const ids = (otherChild: string): Array<McpCase> => {
   const status = (name: string, threadId: string, expect: Expectation = forbidden) =>
     call("other threads' ids", name, { threadId }, expect, STATUS)
   return [
-    status("status of its own thread", "mparent"),
+    // Its own thread's status is its to read (where a parent finds its children's merge order).
     status("status of a thread it did not start", "ta"),
     status("status of another project's thread", "tb1"),
     status("status of another agent's thread", "mother"),
