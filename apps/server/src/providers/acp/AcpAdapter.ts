@@ -36,8 +36,8 @@ import type { ProviderSettings } from "../../config/ServerConfig.ts"
 import { portVariables, SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import { resolveBinary } from "../codex/codexSettings.ts"
-import { makeStderrTail } from "../codex/stderrTail.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
+import { followStderr } from "../stderrTail.ts"
 import { allowedByMode, approvalKind, CANCELLED, declineEndsTurn, permissionAnswer } from "./acpApprovals.ts"
 import { FileRefused, readTextFile, writeTextFile } from "./acpFiles.ts"
 import { type AcpTurn, closeTurn, newAcpTurn, reportsForUpdate } from "./acpItems.ts"
@@ -163,22 +163,7 @@ export const makeAcpAdapter = (
         )
         .pipe(Effect.mapError((error) => failed(`Could not start the ACP agent ${binary}: ${error.message}`)))
 
-      const stderrTail = makeStderrTail(STDERR_TAIL)
-      const stderrDone = yield* Deferred.make<void>()
-      yield* Effect.forkScoped(
-        handle.stderr.pipe(
-          Stream.decodeText,
-          Stream.runForEach((chunk) => Effect.sync(() => stderrTail.push(chunk))),
-          Effect.ignore,
-          Effect.ensuring(
-            Effect.andThen(Effect.sync(stderrTail.end), Deferred.succeed(stderrDone, undefined))
-          )
-        )
-      )
-      const lastWords = () => {
-        const lines = stderrTail.lines()
-        return lines.length === 0 ? "" : ` Its last output:\n${lines.join("\n")}`
-      }
+      const { done: stderrDone, lastWords } = yield* followStderr(handle.stderr, STDERR_TAIL)
       const ended = yield* Deferred.make<string>()
       yield* Effect.forkScoped(
         Effect.gen(function* () {

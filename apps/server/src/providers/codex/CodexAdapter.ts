@@ -18,12 +18,12 @@ import * as ChildProcess from "effect/process/ChildProcess"
 import type { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import type { ProviderSettings } from "../../config/ServerConfig.ts"
 import { portVariables } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
 import { makeNoticeGate } from "../noticeGate.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
+import { followStderr, makeStderrTail } from "../stderrTail.ts"
 import { makeApprovalBook } from "./codexApprovals.ts"
 import { codexEnvironment, shellPolicyConfig } from "./codexEnvironment.ts"
 import { compactMessage, noticeFor } from "./codexNotices.ts"
@@ -49,7 +49,6 @@ import {
   resolveBinary
 } from "./codexSettings.ts"
 import { makeJsonRpcLines, type RpcFailure } from "./jsonRpcLines.ts"
-import { makeStderrTail } from "./stderrTail.ts"
 
 /** How long Codex may take to answer a request (initialize, thread/start, turn/start). */
 const REQUEST_TIMEOUT = Duration.seconds(60)
@@ -269,17 +268,7 @@ export const makeCodexAdapter = (
       yield* Effect.addFinalizer(() =>
         Effect.andThen(rpc.peer.end, Effect.ignore(Effect.timeout(handle.exitCode, "2 seconds")))
       )
-      const stderrDone = yield* Deferred.make<void>()
-      yield* Effect.forkScoped(
-        handle.stderr.pipe(
-          Stream.decodeText,
-          Stream.runForEach((chunk) => Effect.sync(() => stderrTail.push(chunk))),
-          Effect.ignore,
-          Effect.ensuring(
-            Effect.andThen(Effect.sync(stderrTail.end), Deferred.succeed(stderrDone, undefined))
-          )
-        )
-      )
+      const { done: stderrDone } = yield* followStderr(handle.stderr, STDERR_TAIL, stderrTail)
       const ended = yield* Deferred.make<string>()
       yield* Effect.forkScoped(
         Effect.gen(function* () {

@@ -6,9 +6,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { MAX_NOTICE_MESSAGE, type TurnId } from "@spindle/contracts"
 import * as Schema from "effect/Schema"
 import { MAX_REPORTS_PER_NOTICE, makeNoticeGate } from "../noticeGate.ts"
+import { makeStderrTail } from "../stderrTail.ts"
 import { compactMessage, noticeFor } from "./codexNotices.ts"
 import { CodexNoticeNotifications } from "./codexProtocol.ts"
-import { makeStderrTail } from "./stderrTail.ts"
 
 const turnId = "u1" as TurnId
 const decode = <M extends keyof typeof CodexNoticeNotifications>(method: M, params: unknown) =>
