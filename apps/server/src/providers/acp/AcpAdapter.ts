@@ -3,8 +3,9 @@
 // over its stdio. `initialize` announces what Spindle really implements (reading and writing text
 // files inside the worktree, no terminal); `session/new` (or `session/load` to resume, when the
 // agent can) passes Spindle's MCP server as an HTTP server with the session's token in its headers,
-// so the token travels in the protocol only: never on a command line, in the agent's environment or
-// on disk. Each turn is one `session/prompt`; its `session/update`s become turn items (acpItems.ts)
+// so Spindle hands the token over in the protocol only: never on a command line, in the agent's
+// environment or on disk (what the agent does with it is its own: claude-code-acp passes it on to
+// the Claude CLI's command line). Each turn is one `session/prompt`; its `session/update`s become turn items (acpItems.ts)
 // in the order they came; `session/cancel` interrupts; permission requests become approvals
 // (acpApprovals.ts). ACP has no way to add to a running prompt: a prompt sent meanwhile starts the
 // next turn once this one ends, and the thread says so.
