@@ -97,6 +97,26 @@ describe("ACP updates as turn items", () => {
     )
   })
 
+  it("a command's exit code, when the agent gives none: said in its output, or 0 for a completed one", () => {
+    assert.deepStrictEqual(
+      run([
+        { sessionUpdate: "tool_call", toolCallId: "a", title: "`make`", kind: "execute", status: "pending" },
+        {
+          sessionUpdate: "tool_call_update",
+          toolCallId: "a",
+          status: "failed",
+          content: [{ type: "content", content: text("Exit code 3\nno rule to make target") }]
+        },
+        { sessionUpdate: "tool_call", toolCallId: "b", title: "`ls`", kind: "execute", status: "pending" },
+        { sessionUpdate: "tool_call_update", toolCallId: "b", status: "completed", content: [] }
+      ]).filter((line) => line.startsWith("completed")),
+      [
+        'completed command {"id":"tool-a","command":"`make`","output":"Exit code 3\\nno rule to make target\\n","exitCode":3,"status":"failed"}',
+        'completed command {"id":"tool-b","command":"`ls`","output":"","exitCode":0,"status":"completed"}'
+      ]
+    )
+  })
+
   it("other calls are tool calls; a plan, usage; a turn that ends closes what is open", () => {
     assert.deepStrictEqual(
       run(

@@ -197,7 +197,12 @@ const toolUpdate = (turn: AcpTurn, update: ToolCallUpdate): ReadonlyArray<Provid
   if (exitCode !== undefined) tool.exitCode = exitCode
   if (update.status === "completed" || update.status === "failed") {
     tool.completed = true
-    if (tool.kind === "command" && tool.exitCode === undefined) tool.exitCode = null
+    // No exit code given: Claude Code's failed commands say "Exit code N" in their output, and a
+    // command that completed succeeded.
+    if (tool.kind === "command" && tool.exitCode === undefined) {
+      const said = /^Exit code (\d+)\b/m.exec(tool.output)?.[1]
+      tool.exitCode = said !== undefined ? Number(said) : update.status === "completed" ? 0 : null
+    }
     reports.push(item(turn, "completed", { ...toolItem(tool), status: statusWord(update.status) }))
     return reports
   }
