@@ -63,15 +63,21 @@ const common = {
 }
 
 const MCP_SDK = join(serverRoot, "src/mcp/sdk.ts")
-/** In the serve script, McpEndpoint's import of mcp/sdk.ts loads the mcp-sdk.cjs beside it. */
-const mcpSdkApart = {
-  name: "mcp-sdk-apart",
+const ACP_SDK = join(serverRoot, "src/providers/acp/acpSdk.ts")
+/**
+ * In the serve script, McpEndpoint's import of mcp/sdk.ts loads the mcp-sdk.cjs beside it, and
+ * AcpAdapter's import of acpSdk.ts the acp-sdk.cjs.
+ */
+const sdksApart = {
+  name: "sdks-apart",
   setup(build) {
-    build.onResolve({ filter: /\/sdk\.ts$/ }, (args) =>
-      args.kind !== "entry-point" && resolve(args.resolveDir, args.path) === MCP_SDK
-        ? { path: "./mcp-sdk.cjs", external: true }
-        : undefined
-    )
+    build.onResolve({ filter: /(\/sdk|\/acpSdk)\.ts$/ }, (args) => {
+      if (args.kind === "entry-point") return undefined
+      const path = resolve(args.resolveDir, args.path)
+      if (path === MCP_SDK) return { path: "./mcp-sdk.cjs", external: true }
+      if (path === ACP_SDK) return { path: "./acp-sdk.cjs", external: true }
+      return undefined
+    })
   }
 }
 
@@ -93,14 +99,19 @@ const build = async () => {
     esbuild.build({
       ...common,
       // The MCP SDK (with zod and ajv, a third of the server's code) is a file of its own, read on
-      // the first /mcp request rather than at every start.
-      entryPoints: { serve: join(serverRoot, "src/cli/serveMain.ts"), "mcp-sdk": MCP_SDK },
+      // the first /mcp request rather than at every start; so is the ACP SDK, read when an ACP
+      // session starts.
+      entryPoints: {
+        serve: join(serverRoot, "src/cli/serveMain.ts"),
+        "mcp-sdk": MCP_SDK,
+        "acp-sdk": ACP_SDK
+      },
       outdir: join(dist, dir),
       outExtension: { ".js": ".cjs" },
       format: "cjs",
       // import() as require(): a script run through node:vm has no module loader of its own.
       supported: { "dynamic-import": false },
-      plugins: [mcpSdkApart],
+      plugins: [sdksApart],
       // The sources' import.meta, as a script sees it (the bundle sits where main.js does).
       define: { "import.meta.url": "__spindleUrl", "import.meta.dirname": "__dirname" },
       banner: { js: 'const __spindleUrl = require("node:url").pathToFileURL(__filename).href;' }

@@ -1,8 +1,9 @@
 // The bundle `spindle` runs from (bin/bundle.mjs), built into a folder of the test's own: the
-// server's script and the MCP SDK's file apart, and V8's code cache beside the script: written
+// server's script and the MCP and ACP SDKs' files apart, and V8's code cache beside the script: written
 // when there is none, used when it fits, replaced when it is broken or holds much less than a
 // whole server start.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -42,11 +43,26 @@ describe("the bundle spindle serve runs from", () => {
         assert.strictEqual(usage.code, 2, usage.stderr)
         assert.include(usage.stderr, "code cache absent")
         const dir = buildDir(bundles)
-        assert.includeMembers(readdirSync(dir), ["serve.cjs", "mcp-sdk.cjs", "serve.cjs.cache", "main.js"])
+        assert.includeMembers(readdirSync(dir), [
+          "serve.cjs",
+          "mcp-sdk.cjs",
+          "acp-sdk.cjs",
+          "serve.cjs.cache",
+          "main.js"
+        ])
         // The server's script holds neither zod nor ajv (the SDK's validators); the SDK's file does.
+        const serve = readFileSync(join(dir, "serve.cjs"), "latin1")
         for (const marker of ["ZodError", "strict mode"]) {
-          assert.notInclude(readFileSync(join(dir, "serve.cjs"), "latin1"), marker)
+          assert.notInclude(serve, marker)
           assert.include(readFileSync(join(dir, "mcp-sdk.cjs"), "latin1"), marker)
+        }
+        // Nor the ACP SDK, read only when an ACP session starts.
+        assert.notInclude(serve, "ACP connection closed")
+        assert.include(readFileSync(join(dir, "acp-sdk.cjs"), "latin1"), "ACP connection closed")
+        // As the server's script loads it: a CommonJS file beside it, with what AcpAdapter takes.
+        const acpSdk = createRequire(join(dir, "serve.cjs"))("./acp-sdk.cjs") as Record<string, unknown>
+        for (const name of ["client", "ndJsonStream", "PROTOCOL_VERSION", "RequestError"]) {
+          assert.isDefined(acpSdk[name], name)
         }
         const cache = join(dir, "serve.cjs.cache")
         const small = statSync(cache).size

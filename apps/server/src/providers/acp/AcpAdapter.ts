@@ -9,18 +9,14 @@
 // in the order they came; `session/cancel` interrupts; permission requests become approvals
 // (acpApprovals.ts). ACP has no way to add to a running prompt: a prompt sent meanwhile starts the
 // next turn once this one ends, and the thread says so.
-import {
-  type AgentCapabilities,
-  client,
-  type McpServer,
-  type NewSessionResponse,
-  ndJsonStream,
-  PROTOCOL_VERSION,
-  RequestError,
-  type RequestPermissionRequest,
-  type RequestPermissionResponse,
-  type SessionNotification,
-  type StopReason
+import type {
+  AgentCapabilities,
+  McpServer,
+  NewSessionResponse,
+  RequestPermissionRequest,
+  RequestPermissionResponse,
+  SessionNotification,
+  StopReason
 } from "@agentclientprotocol/sdk"
 import { SpindleError, type ThreadAttachment, type TurnId } from "@spindle/contracts"
 import type * as Cause from "effect/Cause"
@@ -178,6 +174,9 @@ export const makeAcpAdapter = (
       )
 
       const incoming = yield* Queue.unbounded<Incoming>()
+      const { client, ndJsonStream, PROTOCOL_VERSION, RequestError } = yield* Effect.promise(
+        () => import("./acpSdk.ts")
+      )
       const app = client({ name: "spindle" })
         .onNotification("session/update", ({ params }) => {
           Queue.offerUnsafe(incoming, { _tag: "update", params })
