@@ -17,7 +17,7 @@ const agentEnvOf = (stdout: string) =>
 
 describe("spindle project --agent-env", () => {
   it.live(
-    "sets, replaces and clears a project's agent variables; refuses bad names and Spindle's own, changing nothing",
+    "sets, replaces and clears a project's agent variables and sets its ACP agent; refuses bad names, Spindle's own and a bad command, changing nothing",
     () =>
       Effect.gen(function* () {
         const server = yield* inProcessServer()
@@ -55,6 +55,18 @@ describe("spindle project --agent-env", () => {
         const cleared = yield* spindle(["project", "update", "demo", "--clear-agent-env"], env)
         assert.strictEqual(cleared.code, 0, cleared.stderr)
         assert.deepStrictEqual(agentEnvOf((yield* list()).stdout), {})
+
+        // The ACP agent the acp provider runs (and a preset, when set): words or a JSON array.
+        const acp = yield* spindle(["project", "update", "demo", "--acp-agent", "my-agent --acp"], env)
+        assert.strictEqual(acp.code, 0, acp.stderr)
+        assert.include(acp.stdout, "acp agent: my-agent --acp")
+        const acpAgentOf = (stdout: string) =>
+          (JSON.parse(stdout) as Array<{ acpAgent: unknown }>)[0]?.acpAgent
+        assert.deepStrictEqual(acpAgentOf((yield* list()).stdout), ["my-agent", "--acp"])
+        const badAcp = yield* spindle(["project", "update", "demo", "--acp-agent", "[1]"], env)
+        assert.strictEqual(badAcp.code, 2)
+        assert.include(badAcp.stderr, "--acp-agent as JSON must be an array of strings")
+        assert.deepStrictEqual(acpAgentOf((yield* list()).stdout), ["my-agent", "--acp"], "nothing changed")
       }),
     90_000
   )
