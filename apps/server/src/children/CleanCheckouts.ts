@@ -151,10 +151,9 @@ export class CleanCheckouts extends Context.Service<
             : `own:${entry.number}:${watch.changes()}:${what}`
         })
 
-      /** git's status, remembered as clean under the mark read before it ran. */
-      const lookNow = (look: CheckoutLook) =>
+      /** git's status, remembered as clean under `key`, the mark read before it ran. */
+      const statusUnder = (look: CheckoutLook, key: string | undefined) =>
         Effect.gen(function* () {
-          const key = yield* markOf(look)
           const count = yield* gitStatus(look, key !== undefined)
           if (cleanAt.size > 1_000) cleanAt.clear()
           if (key !== undefined && count === 0) cleanAt.set(look.checkout, key)
@@ -169,7 +168,7 @@ export class CleanCheckouts extends Context.Service<
           arming++
           yield* Effect.forkDetach(watchTarget(look).pipe(Effect.ensuring(Effect.sync(() => arming--))))
         }
-        return yield* lookNow(look)
+        return yield* statusUnder(look, key)
       })
 
       // Watched targets that changed, looked at again once quiet (a burst of changes: one look).
@@ -187,7 +186,8 @@ export class CleanCheckouts extends Context.Service<
               const head = yield* repositories
                 .branchCommit(look.repo, look.branch)
                 .pipe(Effect.orElseSucceed(() => undefined))
-              yield* lookNow({ ...look, head }).pipe(Effect.ignore)
+              const again = { ...look, head }
+              yield* Effect.flatMap(markOf(again), (key) => statusUnder(again, key)).pipe(Effect.ignore)
             }
           }).pipe(Effect.ensuring(Effect.sync(() => (looking = false))))
         )

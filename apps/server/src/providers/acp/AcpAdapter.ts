@@ -30,15 +30,15 @@ import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ProviderSettings } from "../../config/ServerConfig.ts"
-import { portVariables, SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
 import { VERSION } from "../../version.ts"
+import { agentEnvironment } from "../agentEnvironment.ts"
 import { resolveBinary } from "../codex/codexSettings.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 import { followStderr } from "../stderrTail.ts"
 import { allowedByMode, approvalKind, CANCELLED, declineEndsTurn, permissionAnswer } from "./acpApprovals.ts"
 import { FileRefused, readTextFile, writeTextFile } from "./acpFiles.ts"
-import { type AcpTurn, closeTurn, newAcpTurn, reportsForUpdate } from "./acpItems.ts"
-import { type AcpPreset, type AcpProvider, acpCommand } from "./acpPresets.ts"
+import { type AcpTurn, closeTurn, endFor, newAcpTurn, reportsForUpdate } from "./acpItems.ts"
+import { type AcpProvider, acpCommand } from "./acpPresets.ts"
 
 /** How long an agent has to answer `initialize`, `session/new` or `session/load`. */
 export const HANDSHAKE_TIMEOUT = Duration.seconds(30)
@@ -46,26 +46,6 @@ export const HANDSHAKE_TIMEOUT = Duration.seconds(30)
 const CANCEL_GRACE = Duration.seconds(10)
 const KILL_GRACE = Duration.seconds(2)
 const STDERR_TAIL = 20
-
-/** The agent's environment: the setup allowlist, its preset's keys, the agent env settings, Spindle's. */
-export const acpEnvironment = (
-  context: SessionContext,
-  preset: AcpPreset | undefined,
-  serverEnv: Readonly<Record<string, string | undefined>>,
-  serverAgentEnv: Readonly<Record<string, string>> = {}
-) => {
-  const env: Record<string, string> = {}
-  for (const name of [...SETUP_ENV_ALLOWLIST, ...(preset?.envKeys ?? [])]) {
-    const value = serverEnv[name]
-    if (value !== undefined) env[name] = value
-  }
-  Object.assign(env, context.project.setupEnv, serverAgentEnv, context.project.agentEnv)
-  env.SPINDLE_THREAD_ID = context.thread.id
-  env.SPINDLE_WORKTREE_PATH = context.worktreePath
-  if (context.thread.model !== null) env.SPINDLE_MODEL = context.thread.model
-  Object.assign(env, portVariables(context.thread.ports))
-  return env
-}
 
 type Incoming =
   | { readonly _tag: "update"; readonly params: SessionNotification }
@@ -94,32 +74,6 @@ interface Pending {
   readonly answer: (response: RequestPermissionResponse) => void
 }
 
-const endFor = (stop: StopReason | undefined, error: string | undefined, cancelled: boolean) => {
-  if (error !== undefined) return { status: "failed" as const, reason: error }
-  switch (stop) {
-    case "end_turn":
-      return { status: "completed" as const, reason: null }
-    case "cancelled":
-      return { status: "interrupted" as const, reason: "Interrupted: the agent stopped its turn." }
-    case "refusal":
-      return { status: "failed" as const, reason: "The agent refused to go on with this prompt." }
-    case "max_tokens":
-      return { status: "failed" as const, reason: "The agent stopped: it reached its token limit." }
-    case "max_turn_requests":
-      return {
-        status: "failed" as const,
-        reason: "The agent stopped: it reached its limit of model requests in one turn."
-      }
-    default:
-      return cancelled
-        ? {
-            status: "interrupted" as const,
-            reason: "Interrupted: the agent did not end its turn after session/cancel."
-          }
-        : { status: "failed" as const, reason: "The agent ended its turn without a reason." }
-  }
-}
-
 export const makeAcpAdapter = (
   kind: AcpProvider,
   spawner: ChildProcessSpawner["Service"],
@@ -138,7 +92,7 @@ export const makeAcpAdapter = (
       const command = acpCommand(kind, context.project)
       if (command instanceof SpindleError) return yield* command
       const [program, ...args] = command.argv as [string, ...Array<string>]
-      const env = acpEnvironment(context, command.preset, process.env, settings.agentEnv ?? {})
+      const env = agentEnvironment(context, process.env, settings.agentEnv ?? {}, command.preset?.envKeys)
       const binary = resolveBinary(program, env.PATH)
       if (binary === undefined) {
         return yield* failed(

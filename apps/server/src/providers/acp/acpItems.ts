@@ -5,7 +5,13 @@
 // `move` a file change (its paths and diffs), anything else a tool call. A plan is an item of its
 // own; the context window's use is the turn's usage; the agent's notices are notices. Pure: the
 // adapter keeps the state and sends the reports.
-import type { SessionUpdate, ToolCall, ToolCallContent, ToolCallUpdate } from "@agentclientprotocol/sdk"
+import type {
+  SessionUpdate,
+  StopReason,
+  ToolCall,
+  ToolCallContent,
+  ToolCallUpdate
+} from "@agentclientprotocol/sdk"
 import type { FileChange, ProviderReport, TurnId, TurnItem } from "@spindle/contracts"
 import { MAX_ITEM_TEXT } from "@spindle/contracts"
 
@@ -271,4 +277,31 @@ export const closeTurn = (
     )
   }
   return reports
+}
+
+/** How a turn ends: by the prompt's stop reason, an error, or a cancel the agent never ended. */
+export const endFor = (stop: StopReason | undefined, error: string | undefined, cancelled: boolean) => {
+  if (error !== undefined) return { status: "failed" as const, reason: error }
+  switch (stop) {
+    case "end_turn":
+      return { status: "completed" as const, reason: null }
+    case "cancelled":
+      return { status: "interrupted" as const, reason: "Interrupted: the agent stopped its turn." }
+    case "refusal":
+      return { status: "failed" as const, reason: "The agent refused to go on with this prompt." }
+    case "max_tokens":
+      return { status: "failed" as const, reason: "The agent stopped: it reached its token limit." }
+    case "max_turn_requests":
+      return {
+        status: "failed" as const,
+        reason: "The agent stopped: it reached its limit of model requests in one turn."
+      }
+    default:
+      return cancelled
+        ? {
+            status: "interrupted" as const,
+            reason: "Interrupted: the agent did not end its turn after session/cancel."
+          }
+        : { status: "failed" as const, reason: "The agent ended its turn without a reason." }
+  }
 }

@@ -22,7 +22,7 @@ import type { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { LineSplitter } from "../../setup/lineSplitter.ts"
-import { portVariables, SETUP_ENV_ALLOWLIST } from "../../setup/setupEnvironment.ts"
+import { agentEnvironment } from "../agentEnvironment.ts"
 import type { AdapterSession, ProviderAdapter, SessionContext } from "../ProviderAdapter.ts"
 import { newStreamJson, streamJsonLine, withResume } from "./streamJson.ts"
 
@@ -48,31 +48,6 @@ export const agentArgv = (argv: ReadonlyArray<string>, prompt: string) => {
     argv: argv.map((arg) => arg.split(PLACEHOLDER).join(prompt)),
     stdin: takesPrompt ? undefined : prompt
   }
-}
-
-/**
- * The agent's environment: the setup allowlist of the server's own, the project's setupEnv, the
- * server's then the project's agentEnv, Spindle's.
- */
-export const agentEnvironment = (
-  context: SessionContext,
-  serverEnv: Readonly<Record<string, string | undefined>>,
-  serverAgentEnv: Readonly<Record<string, string>> = {}
-) => {
-  const env: Record<string, string> = {}
-  for (const name of SETUP_ENV_ALLOWLIST) {
-    const value = serverEnv[name]
-    if (value !== undefined) env[name] = value
-  }
-  Object.assign(env, context.project.setupEnv, serverAgentEnv, context.project.agentEnv)
-  env.SPINDLE_MCP_URL = context.mcp.url
-  env.SPINDLE_MCP_TOKEN = Redacted.value(context.mcp.token)
-  env.SPINDLE_THREAD_ID = context.thread.id
-  env.SPINDLE_PROJECT_ROOT = context.project.workspaceRoot
-  env.SPINDLE_WORKTREE_PATH = context.worktreePath
-  if (context.thread.model !== null) env.SPINDLE_MODEL = context.thread.model
-  Object.assign(env, portVariables(context.thread.ports))
-  return env
 }
 
 interface Running {
@@ -121,6 +96,10 @@ export const makeCommandAdapter = (
                   cwd: context.worktreePath,
                   env: {
                     ...agentEnvironment(context, process.env, serverAgentEnv),
+                    // The command agent reaches Spindle's tools through these (ACP agents get the
+                    // token in the protocol instead).
+                    SPINDLE_MCP_URL: context.mcp.url,
+                    SPINDLE_MCP_TOKEN: Redacted.value(context.mcp.token),
                     // Spindle's copies of the prompt's attachments, one path a line.
                     ...(attachments.length === 0
                       ? {}
