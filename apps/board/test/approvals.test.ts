@@ -83,7 +83,11 @@ describe("board approvals", () => {
     )
     assert.isTrue(existsSync(join(worktree, "approved.txt")))
     assert.strictEqual(await page.getByTestId("approvals").count(), 0)
-    assert.include(await page.getByTestId("timeline").textContent(), "approval")
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="timeline"]')?.textContent ?? "").includes("approval"),
+      undefined,
+      { timeout: 30_000 }
+    )
     assert.include(await page.getByTestId("timeline").textContent(), "accept")
   })
 })

@@ -116,7 +116,12 @@ describe("board: an agent in trouble", () => {
     const notices = (await page.getByTestId("agent-notices").textContent()) ?? ""
     assert.include(notices, "mcp:docs")
     assert.include(notices, "MCP server 'docs' failed to start")
-    assert.include(await page.getByTestId("timeline").textContent(), "turn stalled")
+    // The page's timeline is the thread's history, loaded after the page opens.
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="timeline"]')?.textContent ?? "").includes("turn stalled"),
+      undefined,
+      { timeout: 30_000 }
+    )
 
     const listed = await spindle(home, ["thread", "list", "--state", "stalled", "--json"])
     assert.strictEqual(listed.code, 0, listed.stderr)
