@@ -74,6 +74,22 @@ describe("fakeAnthropic", () => {
     expect(promptsOf(fake.turns()[1]!)).toEqual(["go [[run: echo hi]]"])
   })
 
+  it("a prompt after an interrupted turn, sent in the same message as the interrupted one, is the one that directs", async () => {
+    fake = await startFakeAnthropic()
+    const merged = {
+      role: "user",
+      content: [
+        { type: "text", text: "<system-reminder>x</system-reminder>" },
+        { type: "text", text: "tell a story [[slow: 60000]]" },
+        { type: "text", text: "[Request interrupted by user]" },
+        { type: "text", text: "still there?" }
+      ]
+    }
+    const answered = await post(fake, "/v1/messages", { model: "m", tools, messages: [merged] })
+    expect(answered.json.content).toEqual([{ type: "text", text: "done: still there?" }])
+    expect(promptsOf(fake.turns()[0]!)).toEqual(["tell a story [[slow: 60000]]", "still there?"])
+  })
+
   it("takes queued replies first, answers side requests and count_tokens, calls MCP tools by server.tool", async () => {
     fake = await startFakeAnthropic()
     fake.replies.push({ tool: "Write", input: { file_path: "/x", content: "y" } })

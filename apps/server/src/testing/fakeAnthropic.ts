@@ -96,24 +96,33 @@ export const textOf = (value: unknown): string => {
 
 const TAGGED = /^<([\w-]+)>[\s\S]*<\/\1>$/
 
-/** The user's own words in a message: its text blocks that are not one `<tag>…</tag>` (system reminders). */
-const promptText = (message: any): string | undefined => {
-  if (message?.role !== "user") return undefined
+/** Claude Code's note, in the conversation, of a turn the user interrupted. */
+const INTERRUPTED = /^\[Request interrupted by user[^\]]*\]$/
+
+/**
+ * The user's own prompts in a message: its text blocks that are not one `<tag>…</tag>` (system
+ * reminders) or the note of an interrupt. Claude Code sends a prompt that follows an interrupted
+ * turn in the same message as the one it interrupted, so a message can hold several prompts.
+ */
+const promptTexts = (message: any): Array<string> => {
+  if (message?.role !== "user") return []
   const blocks =
     typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content
-  if (!Array.isArray(blocks) || blocks.some((b) => b?.type === "tool_result")) return undefined
-  const texts = blocks.filter((b) => b?.type === "text" && !TAGGED.test(String(b.text).trim()))
-  return texts.length === 0 ? undefined : texts.map((b) => b.text).join("\n")
+  if (!Array.isArray(blocks) || blocks.some((b) => b?.type === "tool_result")) return []
+  return blocks
+    .filter((b) => b?.type === "text")
+    .map((b) => String(b.text))
+    .filter((text) => !TAGGED.test(text.trim()) && !INTERRUPTED.test(text.trim()))
 }
 
 /** Every prompt the user gave in this conversation, oldest first (the model sees earlier turns on resume). */
 export const promptsOf = (request: MessagesRequest): Array<string> =>
-  (request.messages ?? []).map(promptText).filter((text): text is string => text !== undefined)
+  (request.messages ?? []).flatMap(promptTexts)
 
 /** The tool results after the last prompt, oldest first. */
 export const toolResultsOf = (request: MessagesRequest): Array<any> => {
   const messages = request.messages ?? []
-  const at = messages.findLastIndex((m) => promptText(m) !== undefined)
+  const at = messages.findLastIndex((m) => promptTexts(m).length > 0)
   return messages
     .slice(at + 1)
     .flatMap((m) => (m?.role === "user" && Array.isArray(m.content) ? m.content : []))
@@ -135,8 +144,7 @@ const describe = (step: Directive) =>
 
 /** The reply the prompt's directives ask for at this step of the turn. */
 export const directedReply = (request: MessagesRequest): Reply => {
-  const messages = request.messages ?? []
-  const prompt = promptText(messages[messages.findLastIndex((m) => promptText(m) !== undefined)]) ?? ""
+  const prompt = promptsOf(request).at(-1) ?? ""
   const directives = parseDirectives(prompt)
   const fail = directives.find((d) => d.kind === "fail")
   if (fail !== undefined) return { fail: fail.status ?? 500, message: "fake anthropic: scripted failure" }

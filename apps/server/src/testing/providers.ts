@@ -45,6 +45,15 @@ export const filesWithTokens = (dir: string): Array<string> =>
 
 export const CODEX_BIN = join(REPO_ROOT, "node_modules", ".bin", "codex")
 export const SPINDLE_BIN = join(REPO_ROOT, "apps", "server", "bin", "spindle.mjs")
+/** The Claude Code ACP adapter (a dev dependency), run with the Node running the tests. */
+export const CLAUDE_ACP_ADAPTER = join(
+  REPO_ROOT,
+  "node_modules",
+  "@zed-industries",
+  "claude-code-acp",
+  "dist",
+  "index.js"
+)
 
 /**
  * A CODEX_HOME for one test, removed after it; outside /tmp, where Codex will not put its helpers.

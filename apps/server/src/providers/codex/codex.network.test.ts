@@ -8,8 +8,16 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
+import { startFakeAnthropic } from "../../testing/fakeAnthropic.ts"
 import { gitRepo, tempDir, tempHome } from "../../testing/fixtures.ts"
-import { CODEX_BIN, codexHome, fakeModel, SPINDLE_BIN } from "../../testing/providers.ts"
+import {
+  CLAUDE_ACP_ADAPTER,
+  CODEX_BIN,
+  codexHome,
+  fakeModel,
+  SPINDLE_BIN,
+  TOKEN
+} from "../../testing/providers.ts"
 import { readyUrl, startProcess } from "../../testing/serverProcess.ts"
 
 /** Every IPv4/IPv6 address in an strace log of connect/sendto/sendmsg. */
@@ -21,7 +29,11 @@ const loopback = (address: string) =>
   /^127\./.test(address) || address === "::1" || /^::ffff:127\./.test(address)
 
 /** `spindle serve` under `strace -f`, in its own process group, ready; killed with the scope. */
-const tracedServer = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
+const tracedServer = (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  trace = "trace=connect,sendto,sendmsg"
+) =>
   Effect.gen(function* () {
     const dir = yield* tempDir("spindle-trace-")
     const home = yield* tempHome
@@ -33,8 +45,10 @@ const tracedServer = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
           [
             "-f",
             "-qq",
+            "-s",
+            "8192",
             "-e",
-            "trace=connect,sendto,sendmsg",
+            trace,
             "-o",
             log,
             process.execPath,
@@ -65,16 +79,23 @@ const tracedServer = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
     return { client, log: () => readFileSync(log, "utf8"), output: started.output }
   })
 
-/** A project on a fresh repository and a bootstrapped thread with no provider settings; its events until `until`. */
+/** A project on a fresh repository and a bootstrapped thread (with the project's and thread's extra settings); its events until `until`. */
 const runThread = (
   client: Effect.Success<ReturnType<typeof makeClient>>,
   prompt: string,
-  until: (event: SpindleEvent) => boolean
+  until: (event: SpindleEvent) => boolean,
+  extra: { readonly project?: Record<string, unknown>; readonly thread?: Record<string, unknown> } = {}
 ) =>
   Effect.gen(function* () {
     const repo = yield* gitRepo
     yield* client["orchestration.dispatchCommand"]({
-      command: { type: "project.create", commandId: "p", projectId: "p1", workspaceRoot: repo }
+      command: {
+        type: "project.create",
+        commandId: "p",
+        projectId: "p1",
+        workspaceRoot: repo,
+        ...extra.project
+      } as never
     })
     const from = (yield* client["server.getStatus"]()).sequence
     const events = yield* Effect.forkChild(
@@ -91,7 +112,7 @@ const runThread = (
         threadId: "t1",
         prompt,
         bootstrap: {
-          createThread: { projectId: "p1" },
+          createThread: { projectId: "p1", ...extra.thread },
           workspace: { mode: "new_worktree" },
           runSetupScript: false
         }
@@ -175,5 +196,74 @@ describe("no test reaches past loopback", () => {
         )
       }),
     120_000
+  )
+
+  it.live(
+    "the real Claude Code, through its ACP adapter and pointed at the fake Anthropic API, runs a whole turn with a command on loopback alone; Spindle puts no token on any command line it runs",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* Effect.acquireRelease(
+          Effect.promise(() => startFakeAnthropic()),
+          (fake) => Effect.promise(() => fake.close())
+        )
+        const config = yield* tempDir("spindle-claude-")
+        const agentEnv = { ...fake.env(), ...fake.proxyEnv(), CLAUDE_CONFIG_DIR: config, HOME: config }
+        const server = yield* tracedServer(
+          [
+            "--providers",
+            "on",
+            ...Object.entries(agentEnv).flatMap(([k, v]) => ["--agent-env", `${k}=${v}`])
+          ],
+          process.env,
+          "trace=connect,sendto,sendmsg,execve"
+        )
+        const events = yield* runThread(
+          server.client,
+          "[[run: echo traced]]",
+          (e) => e.type === "thread.turn-ended",
+          {
+            project: { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] },
+            thread: { provider: "claude", runtimeMode: "full-access" }
+          }
+        )
+        const last = events.at(-1)
+        assert.strictEqual(
+          last?.type === "thread.turn-ended" ? last.payload.status : undefined,
+          "completed",
+          JSON.stringify(last)
+        )
+        assert.isTrue(
+          events.some(
+            (e) => e.type === "thread.turn-item" && e.payload.item.command?.includes("echo traced")
+          ),
+          "the command ran as an item"
+        )
+        const log = server.log()
+        const seen = addresses(log)
+        assert.include(
+          seen,
+          "127.0.0.1",
+          "the trace saw Claude Code reach the fake API and Spindle's MCP endpoint"
+        )
+        assert.deepStrictEqual(
+          seen.filter((a) => !loopback(a)),
+          [],
+          "every address is loopback"
+        )
+        assert.deepStrictEqual(fake.outside, [], "nothing tried to leave through the proxy either")
+        // Spindle starts the adapter with no token; the adapter's agent SDK then starts the Claude CLI
+        // with `--mcp-config <json>`, the headers Spindle gave it in session/new included.
+        const execs = log.split("\n").filter((line) => line.includes("execve("))
+        assert.isTrue(
+          execs.some((line) => line.includes(CLAUDE_ACP_ADAPTER)),
+          "the adapter was started"
+        )
+        assert.deepStrictEqual(
+          execs.filter((line) => TOKEN.test(line) && !line.includes("--mcp-config")),
+          [],
+          "no command line Spindle runs holds a token"
+        )
+      }),
+    180_000
   )
 })
