@@ -1,18 +1,30 @@
 // Scenario "provider": time from `thread.turn.start` on an existing thread to its turn's end, for
-// the command provider running `true` against spawning `true` directly, and for Codex with the
+// the command provider running `true` against spawning `true` directly; for Codex with the
 // loopback fake model against driving `codex app-server` directly with the same fake model (a
-// bare JSON-lines client: turn/start to turn/completed), all in one run.
+// bare JSON-lines client: turn/start to turn/completed); and for Claude Code through its ACP
+// adapter (a `claude` thread) with the fake Anthropic API against driving the same adapter directly
+// with the ACP SDK's client (session/prompt to its answer), all in one run.
 import { spawn } from "node:child_process"
+import { Readable, Writable } from "node:stream"
+import { client, ndJsonStream, PROTOCOL_VERSION } from "@agentclientprotocol/sdk"
+import type { ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { ProviderTokens } from "../apps/server/src/auth/ProviderTokens.ts"
 import type { ServerConfig } from "../apps/server/src/config/ServerConfig.ts"
+import { startFakeAnthropic } from "../apps/server/src/testing/fakeAnthropic.ts"
+import { tempDir } from "../apps/server/src/testing/fixtures.ts"
 import {
+  CLAUDE_ACP_ADAPTER,
   CODEX_BIN,
+  claudeEnv,
   codexAgainst,
   codexHome,
   fakeModel,
+  PROJECT,
   providersOn,
   providerWorld,
   turnEnded
@@ -21,6 +33,7 @@ import { type BenchResult, formatMs, ratio, time } from "./report.ts"
 
 const COMMAND_TURNS = 100
 const CODEX_TURNS = 30
+const CLAUDE_TURNS = 20
 
 const spawnTrue = () =>
   new Promise<void>((resolve, reject) => {
@@ -67,6 +80,50 @@ const directCodex = async (config: ReadonlyArray<string>, home: string, cwd: str
   return { turn, close: () => child.kill("SIGTERM") }
 }
 
+/**
+ * The Claude Code ACP adapter driven by hand: initialize, session/new, then prompts one after
+ * another. It gets what Spindle gives its own session (the same client capabilities and Spindle's MCP
+ * server, with a token of its own), so both run the same agent with the same tools.
+ */
+const directClaude = async (
+  env: Record<string, string>,
+  cwd: string,
+  mcp: { readonly url: string; readonly token: string }
+) => {
+  const child = spawn(process.execPath, [CLAUDE_ACP_ADAPTER], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdio: ["pipe", "pipe", "ignore"]
+  })
+  const connection = client({ name: "bench" }).connect(
+    ndJsonStream(
+      Writable.toWeb(child.stdin) as WritableStream<Uint8Array>,
+      Readable.toWeb(child.stdout) as ReadableStream<Uint8Array>
+    )
+  )
+  await connection.agent.request("initialize", {
+    protocolVersion: PROTOCOL_VERSION,
+    // What Spindle announces, so Claude Code offers the same tools (a "hi" reads or writes nothing).
+    clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: false }
+  })
+  const { sessionId } = await connection.agent.request("session/new", {
+    cwd,
+    mcpServers: [
+      {
+        type: "http",
+        name: "spindle",
+        url: mcp.url,
+        headers: [{ name: "Authorization", value: `Bearer ${mcp.token}` }]
+      }
+    ]
+  })
+  const turn = async () => {
+    await connection.agent.request("session/prompt", { sessionId, prompt: [{ type: "text", text: "hi" }] })
+  }
+  // The adapter does not end when its stdin does.
+  return { turn, close: () => child.kill("SIGTERM") }
+}
+
 export const run = async (): Promise<BenchResult> => {
   const scope = Effect.runSync(Scope.make())
   const inScope = <A, E>(effect: Effect.Effect<A, E, Scope.Scope | ServerConfig>) =>
@@ -105,13 +162,47 @@ export const run = async (): Promise<BenchResult> => {
     const directTurns = await time(CODEX_TURNS, () => direct.turn())
     direct.close()
 
+    // Claude Code through its ACP adapter with the fake Anthropic API, against the adapter driven directly.
+    const fake = await inScope(
+      Effect.acquireRelease(
+        Effect.promise(() => startFakeAnthropic()),
+        (fake) => Effect.promise(() => fake.close())
+      )
+    )
+    const env = claudeEnv(fake, await inScope(tempDir("spindle-bench-claude-")))
+    const claudeWorld = await inScope(
+      providerWorld({ ...providersOn, agentEnv: env }, { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] })
+    )
+    const claudeStarted = await Effect.runPromise(
+      claudeWorld.start("cld", "warm up", { provider: "claude", runtimeMode: "full-access" })
+    )
+    await Effect.runPromise(turnEnded(claudeWorld.engine, "cld"))
+    const claudeTurns = await time(CLAUDE_TURNS, turnOf(claudeWorld, "cld"))
+    const issued = await Effect.runPromise(
+      Context.get(claudeWorld.server.context, ProviderTokens).issue({
+        threadId: "cld" as ThreadId,
+        projectId: PROJECT,
+        providerSessionId: "bench-direct",
+        capabilities: ["thread-management", "thread-read"]
+      })
+    )
+    const claudeDirect = await directClaude(env, claudeStarted.worktreePath, {
+      url: `${claudeWorld.server.url}/mcp`,
+      token: issued.token
+    })
+    await claudeDirect.turn()
+    const claudeDirectTurns = await time(CLAUDE_TURNS, () => claudeDirect.turn())
+    claudeDirect.close()
+
     return {
       name: "provider",
       lines: [
         `command provider running \`true\`, ${COMMAND_TURNS} turns: p50 ${formatMs(commandTurns.p50)}, p99 ${formatMs(commandTurns.p99)}`,
         `spawning \`true\` directly: p50 ${formatMs(spawned.p50)}, p99 ${formatMs(spawned.p99)}; ratio ${ratio(commandTurns.p50, spawned.p50)}`,
         `Codex (fake model), ${CODEX_TURNS} follow-up turns: p50 ${formatMs(codexTurns.p50)}, p99 ${formatMs(codexTurns.p99)}`,
-        `codex app-server driven directly, same model: p50 ${formatMs(directTurns.p50)}, p99 ${formatMs(directTurns.p99)}; ratio ${ratio(codexTurns.p50, directTurns.p50)}`
+        `codex app-server driven directly, same model: p50 ${formatMs(directTurns.p50)}, p99 ${formatMs(directTurns.p99)}; ratio ${ratio(codexTurns.p50, directTurns.p50)}`,
+        `Claude Code through ACP (claude thread, fake Anthropic API), ${CLAUDE_TURNS} follow-up turns: p50 ${formatMs(claudeTurns.p50)}, p99 ${formatMs(claudeTurns.p99)}`,
+        `its ACP adapter driven directly, same API: p50 ${formatMs(claudeDirectTurns.p50)}, p99 ${formatMs(claudeDirectTurns.p99)}; ratio ${ratio(claudeTurns.p50, claudeDirectTurns.p50)}`
       ]
     }
   } finally {

@@ -1,7 +1,8 @@
 // Records a thread's provider reports through the engine, one at a time and in order. Streaming
 // text (message and command output deltas) is coalesced: consecutive updates of one item that
-// arrive together become one event, and a batch that carried any waits a moment before the next,
-// so a chatty agent costs a few events a second, not one per token. Reports that no longer fit the
+// arrive together become one event, and a batch that carried any waits a moment for more, so a
+// chatty agent costs a few events a second, not one per token; anything else (an item done, the
+// turn's end) ends that wait, so it is never held back. Reports that no longer fit the
 // thread (a turn that already ended) are refused by the decider and dropped here.
 import { MAX_ITEM_TEXT, type ProviderReport, type ThreadId } from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
@@ -63,6 +64,12 @@ export const makeReportRecorder = (
 ): Effect.Effect<ReportRecorder, never, Scope.Scope> =>
   Effect.gen(function* () {
     const queue = yield* Queue.unbounded<Entry>()
+    /** Ends the pause after a streamed batch early: something arrived that should not wait. */
+    let wake = yield* Deferred.make<void>()
+    /** Whether something that should not wait is in the queue. */
+    let waiting = false
+    const urgent = (entry: Entry) =>
+      !("report" in entry) || entry.report.type !== "turn-item" || entry.report.phase !== "updated"
     const write = (report: ProviderReport) =>
       Effect.flatMap(randomHex(12), (hex) =>
         engine.dispatch(
@@ -79,6 +86,7 @@ export const makeReportRecorder = (
     const worker = Effect.gen(function* () {
       while (true) {
         const batch = yield* Queue.takeAll(queue)
+        waiting = false
         const reports: Array<ProviderReport> = []
         const streamed = batch.some(
           (entry) =>
@@ -93,15 +101,26 @@ export const makeReportRecorder = (
           yield* Deferred.succeed(entry.flushed, undefined)
         }
         for (const report of coalesce(reports)) yield* write(report)
-        if (streamed) yield* Effect.sleep(COALESCE_MS)
+        if (streamed) {
+          // More streaming text gathers for a moment; anything else (an item done, the turn's end,
+          // a flush) is recorded at once, with the text that came before it.
+          wake = yield* Deferred.make<void>()
+          if (!waiting) yield* Effect.raceFirst(Effect.sleep(COALESCE_MS), Deferred.await(wake))
+        }
       }
     })
     yield* Effect.forkScoped(worker)
+    const offer = (entry: Entry) =>
+      Effect.suspend(() => {
+        if (!urgent(entry)) return Effect.asVoid(Queue.offer(queue, entry))
+        waiting = true
+        return Effect.andThen(Queue.offer(queue, entry), Deferred.succeed(wake, undefined))
+      })
     return {
-      record: (report) => Effect.asVoid(Queue.offer(queue, { report })),
+      record: (report) => offer({ report }),
       flush: Effect.gen(function* () {
         const flushed = yield* Deferred.make<void>()
-        yield* Queue.offer(queue, { flushed })
+        yield* offer({ flushed })
         yield* Deferred.await(flushed)
       })
     }

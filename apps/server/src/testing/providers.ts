@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import { Commands } from "../commands/Commands.ts"
 import type { ProviderSettings, ServerSettings } from "../config/ServerConfig.ts"
 import type { Engine } from "../engine/Engine.ts"
+import type { FakeAnthropic } from "./fakeAnthropic.ts"
 import { type FakeModel, startFakeModel } from "./fakeModel.ts"
 import { gitRepo, serverActor, tempDir } from "./fixtures.ts"
 import { inProcessServer } from "./inProcessServer.ts"
@@ -45,6 +46,18 @@ export const filesWithTokens = (dir: string): Array<string> =>
 
 export const CODEX_BIN = join(REPO_ROOT, "node_modules", ".bin", "codex")
 export const SPINDLE_BIN = join(REPO_ROOT, "apps", "server", "bin", "spindle.mjs")
+/**
+ * What Claude Code needs to run offline against the fake Anthropic API: the API's address and a
+ * dummy key, its quiet switches, the fake as its proxy (so nothing leaves loopback), and its own
+ * configuration folder and home in `config`.
+ */
+export const claudeEnv = (fake: FakeAnthropic, config: string): Record<string, string> => ({
+  ...fake.env(),
+  ...fake.proxyEnv(),
+  CLAUDE_CONFIG_DIR: config,
+  HOME: config
+})
+
 /** The Claude Code ACP adapter (a dev dependency), run with the Node running the tests. */
 export const CLAUDE_ACP_ADAPTER = join(
   REPO_ROOT,

@@ -23,6 +23,7 @@ import { gitRepo, serverActor, tempDir, tempHome } from "../../testing/fixtures.
 import { inProcessServer } from "../../testing/inProcessServer.ts"
 import {
   CLAUDE_ACP_ADAPTER,
+  claudeEnv,
   eventsUntil,
   filesWithTokens,
   PROJECT,
@@ -65,7 +66,7 @@ const claudeSettings = Effect.gen(function* () {
   const config = yield* tempDir("spindle-claude-")
   const providers = {
     ...providersOn,
-    agentEnv: { ...fake.env(), ...fake.proxyEnv(), CLAUDE_CONFIG_DIR: config, HOME: config }
+    agentEnv: claudeEnv(fake, config)
   }
   return { fake, worktree, config, providers, project: { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] } }
 })

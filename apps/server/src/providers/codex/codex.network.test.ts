@@ -13,6 +13,7 @@ import { gitRepo, tempDir, tempHome } from "../../testing/fixtures.ts"
 import {
   CLAUDE_ACP_ADAPTER,
   CODEX_BIN,
+  claudeEnv,
   codexHome,
   fakeModel,
   SPINDLE_BIN,
@@ -207,7 +208,7 @@ describe("no test reaches past loopback", () => {
           (fake) => Effect.promise(() => fake.close())
         )
         const config = yield* tempDir("spindle-claude-")
-        const agentEnv = { ...fake.env(), ...fake.proxyEnv(), CLAUDE_CONFIG_DIR: config, HOME: config }
+        const agentEnv = claudeEnv(fake, config)
         const server = yield* tracedServer(
           [
             "--providers",
