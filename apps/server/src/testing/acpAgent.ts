@@ -16,6 +16,9 @@
 //   {"echo": true}           says this prompt's text
 //   {"recall": true}         says every prompt this session had before (kept in a file by session)
 //   {"stop": reason}         ends the prompt with that stop reason (default end_turn)
+//   {"notes": true}          the updates that are not the turn's work: user_message_chunk,
+//                            available_commands_update, current_mode_update, config_option_update,
+//                            session_info_update
 // Every request it gets (method and params, the MCP servers given with their headers) is appended
 // as a JSON line to ACP_TEST_LOG, and its environment to ACP_TEST_LOG + ".env".
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
@@ -217,6 +220,18 @@ const app = agent({ name: "spindle-test-agent" })
         await say(`prompt: ${text}`)
       } else if (step.recall === true) {
         await say(`I remember: ${earlier.join(" | ")}`)
+      } else if (step.notes === true) {
+        await update({
+          sessionUpdate: "user_message_chunk",
+          content: { type: "text", text: "an echo of the prompt" }
+        })
+        await update({
+          sessionUpdate: "available_commands_update",
+          availableCommands: [{ name: "review", description: "Review the changes" }]
+        })
+        await update({ sessionUpdate: "current_mode_update", currentModeId: "default" })
+        await update({ sessionUpdate: "config_option_update", configOptions: [] })
+        await update({ sessionUpdate: "session_info_update", title: "A session title" })
       } else if (typeof step.stop === "string") {
         stop = step.stop as StopReason
       }

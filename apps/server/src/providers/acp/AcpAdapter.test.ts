@@ -68,6 +68,8 @@ describe("the ACP provider", () => {
           turns: [
             [
               { think: "let me look" },
+              // Updates that are not the turn's work record nothing and break no run.
+              { notes: true },
               { say: "Hello there" },
               { run: "npm test", output: "3 passing", exit: 0 },
               { run: "false", output: "", exit: 1 },
