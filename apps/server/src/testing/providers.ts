@@ -139,12 +139,26 @@ export const providerWorld = (
 ) =>
   Effect.gen(function* () {
     const repo = yield* gitRepo
-    const server = yield* inProcessServer({ providers, ...overrides })
+    return yield* worldOn(yield* inProcessServer({ providers, ...overrides }), repo, project)
+  })
+
+/**
+ * Project p1 on `repo` in a running server (created unless it is there: a server restarted over the
+ * same home has it), and ways to start and drive its threads.
+ */
+export const worldOn = (
+  server: Effect.Success<ReturnType<typeof inProcessServer>>,
+  repo: string,
+  project: Record<string, unknown> = {}
+) =>
+  Effect.gen(function* () {
     const commands = Context.get(server.context, Commands)
-    yield* commands.dispatch(
-      { type: "project.create", commandId: "create-p1", projectId: PROJECT, workspaceRoot: repo, ...project },
-      serverActor
-    )
+    if ((yield* server.engine.getProject(PROJECT)) === undefined) {
+      yield* commands.dispatch(
+        { type: "project.create", commandId: "create-p1", projectId: PROJECT, workspaceRoot: repo, ...project },
+        serverActor
+      )
+    }
     let n = 0
     /** Bootstraps a thread (new worktree, no setup) and answers once its turn is requested. */
     const start = (threadId: string, prompt: string, createThread: Record<string, unknown> = {}) =>

@@ -8,31 +8,29 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
-import { Commands } from "../../commands/Commands.ts"
 import {
   directedReply,
   type MessagesRequest,
   promptsOf,
   startFakeAnthropic
 } from "../../testing/fakeAnthropic.ts"
-import { gitRepo, serverActor, tempDir, tempHome } from "../../testing/fixtures.ts"
+import { gitRepo, tempDir, tempHome } from "../../testing/fixtures.ts"
 import { inProcessServer } from "../../testing/inProcessServer.ts"
 import {
   CLAUDE_ACP_ADAPTER,
   claudeEnv,
   eventsUntil,
   filesWithTokens,
-  PROJECT,
   providersOn,
   providerWorld,
   SPINDLE_BIN,
   TOKEN,
   turnEnded,
-  turnEndOf
+  turnEndOf,
+  worldOn
 } from "../../testing/providers.ts"
 import { runProcess } from "../../testing/serverProcess.ts"
 
@@ -262,55 +260,38 @@ describe("Claude Code as a claude thread", () => {
         const home = yield* tempHome
         const first = yield* Effect.scoped(
           Effect.gen(function* () {
-            const server = yield* inProcessServer({ providers: settings.providers, home })
-            const commands = Context.get(server.context, Commands)
-            yield* commands.dispatch(
-              {
-                type: "project.create",
-                commandId: "c-p1",
-                projectId: PROJECT,
-                workspaceRoot: repo,
-                ...settings.project
-              },
-              serverActor
+            const world = yield* worldOn(
+              yield* inProcessServer({ providers: settings.providers, home }),
+              repo,
+              settings.project
             )
-            yield* commands.dispatch(
-              {
-                type: "thread.turn.start",
-                commandId: "c-t1",
-                threadId: "t1",
-                prompt: "remember the word pelican",
-                bootstrap: {
-                  createThread: { projectId: PROJECT, provider: "claude", runtimeMode: "full-access" },
-                  workspace: { mode: "new_worktree" },
-                  runSetupScript: false
-                }
-              },
-              serverActor
-            )
-            const events = yield* turnEnded(server.engine, "t1")
+            yield* world.start("t1", "remember the word pelican", {
+              provider: "claude",
+              runtimeMode: "full-access"
+            })
+            const events = yield* turnEnded(world.engine, "t1")
             assert.strictEqual(turnEndOf(events)?.status, "completed", JSON.stringify(turnEndOf(events)))
-            return (yield* server.engine.getThread("t1" as ThreadId))!
+            return (yield* world.engine.getThread("t1" as ThreadId))!
           })
         )
         const cursor = first.session.resumeCursor
         assert.isNotNull(cursor)
-        const server = yield* inProcessServer({ providers: settings.providers, home })
-        assert.strictEqual((yield* server.engine.getThread("t1" as ThreadId))!.session.resumeCursor, cursor)
-        const before = settings.fake.turns().length
-        yield* Context.get(server.context, Commands).dispatch(
-          {
-            type: "thread.turn.start",
-            commandId: "c-t1-2",
-            threadId: "t1",
-            prompt: "what was the word?",
-            turnId: "u2"
-          },
-          serverActor
+        const world = yield* worldOn(
+          yield* inProcessServer({ providers: settings.providers, home }),
+          repo,
+          settings.project
         )
-        const events = yield* turnEnded(server.engine, "t1", "u2")
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.session.resumeCursor, cursor)
+        const before = settings.fake.turns().length
+        yield* world.send({
+          type: "thread.turn.start",
+          threadId: "t1",
+          prompt: "what was the word?",
+          turnId: "u2"
+        })
+        const events = yield* turnEnded(world.engine, "t1", "u2")
         assert.strictEqual(turnEndOf(events)?.status, "completed", JSON.stringify(turnEndOf(events)))
-        assert.strictEqual((yield* server.engine.getThread("t1" as ThreadId))!.session.resumeCursor, cursor)
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.session.resumeCursor, cursor)
         const asked = settings.fake.turns().slice(before)
         assert.isAbove(asked.length, 0)
         assert.deepStrictEqual(promptsOf(asked.at(-1)!), ["remember the word pelican", "what was the word?"])

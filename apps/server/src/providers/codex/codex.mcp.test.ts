@@ -4,10 +4,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { Commands } from "../../commands/Commands.ts"
-import { gitRepo, serverActor, tempHome } from "../../testing/fixtures.ts"
+import { gitRepo, tempHome } from "../../testing/fixtures.ts"
 import { inProcessServer } from "../../testing/inProcessServer.ts"
 import { rawInitialize } from "../../testing/mcp.ts"
 import {
@@ -19,9 +17,9 @@ import {
   eventsUntil,
   fakeModel,
   filesWithTokens,
-  PROJECT,
   TOKEN,
-  turnEnded
+  turnEnded,
+  worldOn
 } from "../../testing/providers.ts"
 
 /** Processes whose command line holds something shaped like a provider token. */
@@ -203,28 +201,10 @@ describe("Codex and Spindle's MCP endpoint", () => {
         const home = yield* tempHome
         const first = yield* Effect.scoped(
           Effect.gen(function* () {
-            const server = yield* inProcessServer({ providers, home })
-            const commands = Context.get(server.context, Commands)
-            yield* commands.dispatch(
-              { type: "project.create", commandId: "c-p1", projectId: PROJECT, workspaceRoot: repo },
-              serverActor
-            )
-            yield* commands.dispatch(
-              {
-                type: "thread.turn.start",
-                commandId: "c-t1",
-                threadId: "t1",
-                prompt: "remember the word pelican",
-                bootstrap: {
-                  createThread: { projectId: PROJECT },
-                  workspace: { mode: "new_worktree" },
-                  runSetupScript: false
-                }
-              },
-              serverActor
-            )
-            yield* turnEnded(server.engine, "t1")
-            return { thread: (yield* server.engine.getThread("t1" as ThreadId))! }
+            const world = yield* worldOn(yield* inProcessServer({ providers, home }), repo)
+            yield* world.start("t1", "remember the word pelican")
+            yield* turnEnded(world.engine, "t1")
+            return { thread: (yield* world.engine.getThread("t1" as ThreadId))! }
           })
         )
         assert.isNotNull(first.thread.session.resumeCursor)
@@ -232,22 +212,18 @@ describe("Codex and Spindle's MCP endpoint", () => {
           codexPid(first.thread.workspace.worktreePath!),
           "the first server's Codex has exited"
         )
-        const server = yield* inProcessServer({ providers, home })
+        const world = yield* worldOn(yield* inProcessServer({ providers, home }), repo)
+        const server = world.server
         const after = (yield* server.engine.getThread("t1" as ThreadId))!
         assert.strictEqual(after.session.status, "stopped", "a stopped server's session is shown stopped")
         assert.strictEqual(after.session.resumeCursor, first.thread.session.resumeCursor)
-        const commands = Context.get(server.context, Commands)
         const before = model.requests.length
-        yield* commands.dispatch(
-          {
-            type: "thread.turn.start",
-            commandId: "c-t1-2",
-            threadId: "t1",
-            prompt: "what was the word?",
-            turnId: "u2"
-          },
-          serverActor
-        )
+        yield* world.send({
+          type: "thread.turn.start",
+          threadId: "t1",
+          prompt: "what was the word?",
+          turnId: "u2"
+        })
         const events = yield* turnEnded(server.engine, "t1", "u2")
         assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
         const resumed = (yield* server.engine.getThread("t1" as ThreadId))!
