@@ -1,4 +1,4 @@
-// Scenario "provider": time from `thread.turn.start` on an existing thread to its turn's end, for
+// Scenario "provider" (the models in a process of their own, bench/fakeApis.ts): time from `thread.turn.start` on an existing thread to its turn's end, for
 // the command provider running `true` against spawning `true` directly; for Codex with the
 // loopback fake model against driving `codex app-server` directly with the same fake model (a
 // bare JSON-lines client: turn/start to turn/completed); and for Claude Code through its ACP
@@ -15,20 +15,18 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../apps/server/src/auth/ProviderTokens.ts"
 import type { ServerConfig } from "../apps/server/src/config/ServerConfig.ts"
-import { startFakeAnthropic } from "../apps/server/src/testing/fakeAnthropic.ts"
 import { tempDir } from "../apps/server/src/testing/fixtures.ts"
 import {
   CLAUDE_ACP_ADAPTER,
   CODEX_BIN,
   claudeEnv,
-  codexAgainst,
   codexHome,
-  fakeModel,
   PROJECT,
   providersOn,
   providerWorld,
   turnEnded
 } from "../apps/server/src/testing/providers.ts"
+import { startFakeApis } from "./fakeApis.ts"
 import { type BenchResult, formatMs, ratio, time } from "./report.ts"
 
 const COMMAND_TURNS = 100
@@ -150,26 +148,24 @@ export const run = async (): Promise<BenchResult> => {
     const commandTurns = await time(COMMAND_TURNS, turnOf(commandWorld, "cmd"))
     const spawned = await time(COMMAND_TURNS, spawnTrue)
 
+    // The models, each in a process of its own (bench/fakeApis.ts).
+    const apis = await startFakeApis()
     // Codex with the fake model, against codex app-server driven directly.
-    const model = await inScope(fakeModel)
     const home = await inScope(codexHome)
-    const codexWorld = await inScope(providerWorld(codexAgainst(model, home)))
+    const codexWorld = await inScope(
+      providerWorld({ enabled: true, codexBin: CODEX_BIN, codexConfig: apis.codexConfig, codexHome: home })
+    )
     const started = await Effect.runPromise(codexWorld.start("cdx", "warm up"))
     await Effect.runPromise(turnEnded(codexWorld.engine, "cdx"))
     const codexTurns = await time(CODEX_TURNS, turnOf(codexWorld, "cdx"))
-    const direct = await directCodex(model.codexConfig(), await inScope(codexHome), started.worktreePath)
+    const direct = await directCodex(apis.codexConfig, await inScope(codexHome), started.worktreePath)
     await direct.turn()
     const directTurns = await time(CODEX_TURNS, () => direct.turn())
     direct.close()
 
     // Claude Code through its ACP adapter with the fake Anthropic API, against the adapter driven directly.
-    const fake = await inScope(
-      Effect.acquireRelease(
-        Effect.promise(() => startFakeAnthropic()),
-        (fake) => Effect.promise(() => fake.close())
-      )
-    )
-    const env = claudeEnv(fake, await inScope(tempDir("spindle-bench-claude-")))
+    const config = await inScope(tempDir("spindle-bench-claude-"))
+    const env = claudeEnv({ env: () => apis.anthropicEnv, proxyEnv: () => apis.anthropicProxyEnv }, config)
     const claudeWorld = await inScope(
       providerWorld({ ...providersOn, agentEnv: env }, { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] })
     )
@@ -193,6 +189,7 @@ export const run = async (): Promise<BenchResult> => {
     await claudeDirect.turn()
     const claudeDirectTurns = await time(CLAUDE_TURNS, () => claudeDirect.turn())
     claudeDirect.close()
+    apis.close()
 
     return {
       name: "provider",

@@ -51,7 +51,10 @@ export const SPINDLE_BIN = join(REPO_ROOT, "apps", "server", "bin", "spindle.mjs
  * dummy key, its quiet switches, the fake as its proxy (so nothing leaves loopback), and its own
  * configuration folder and home in `config`.
  */
-export const claudeEnv = (fake: FakeAnthropic, config: string): Record<string, string> => ({
+export const claudeEnv = (
+  fake: Pick<FakeAnthropic, "env" | "proxyEnv">,
+  config: string
+): Record<string, string> => ({
   ...fake.env(),
   ...fake.proxyEnv(),
   CLAUDE_CONFIG_DIR: config,
@@ -155,7 +158,13 @@ export const worldOn = (
     const commands = Context.get(server.context, Commands)
     if ((yield* server.engine.getProject(PROJECT)) === undefined) {
       yield* commands.dispatch(
-        { type: "project.create", commandId: "create-p1", projectId: PROJECT, workspaceRoot: repo, ...project },
+        {
+          type: "project.create",
+          commandId: "create-p1",
+          projectId: PROJECT,
+          workspaceRoot: repo,
+          ...project
+        },
         serverActor
       )
     }
