@@ -1,8 +1,8 @@
 // The conflict radar: keeps every live thread's change footprint current and records, as
 // `project.overlap-changed` events, each change in the set of overlaps between live threads of a
 // project. A footprint is recomputed (footprint.ts) when the thread's agent reports a file change
-// or a command, when its worktree changes on disk (worktreeWatch.ts, debounced), and when a merge
-// lands on its base; never on a timer, so an idle server spends nothing. Footprints live in memory
+// or a command, when its worktree changes on disk (worktreeWatch.ts, debounced), when a merge
+// lands on its base, and at a turn's end when its worktree is not watched; never on a timer, so an idle server spends nothing. Footprints live in memory
 // and are recomputed at startup; the overlap set is the log's (on the project's read model), and
 // only its changes are events. A parent's suggested merge order is computed when asked, with trial
 // merges (merge-tree, no checkout) of the overlapping children's branches. It does not decide who
@@ -263,6 +263,10 @@ export class ConflictRadar extends Context.Service<
               return
             }
             case "thread.turn-ended":
+              // A watched worktree already said whatever the turn changed on disk (and its
+              // footprint was recomputed then); only one past the watch limits needs this look.
+              if (!watches.has(event.payload.threadId)) touch(event.payload.threadId)
+              return
             case "thread.workspace-prepared":
             case "thread.bootstrap-completed":
             case "thread.unarchived":
