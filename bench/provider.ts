@@ -31,7 +31,7 @@ import { type BenchResult, formatMs, ratio, time } from "./report.ts"
 
 const COMMAND_TURNS = 100
 const CODEX_TURNS = 30
-const CLAUDE_TURNS = 20
+const CLAUDE_TURNS = 40
 
 const spawnTrue = () =>
   new Promise<void>((resolve, reject) => {
