@@ -20,7 +20,14 @@ import {
   WorktreePoolSize
 } from "./project.ts"
 import { OverlapFile } from "./radar.ts"
-import { BootstrapStage, PortBlock, SetupStatus, ThreadWorkspace, WorktreeCleanup } from "./thread.ts"
+import {
+  BootstrapStage,
+  PortBlock,
+  SetupStatus,
+  ThreadChanges,
+  ThreadWorkspace,
+  WorktreeCleanup
+} from "./thread.ts"
 import { ApprovalDecision, ProviderReport } from "./turns.ts"
 import {
   AbsolutePath,
@@ -462,6 +469,12 @@ export const ThreadCheckRecord = command("thread.check.record", {
   check: ThreadCheck
 }).annotate({ identifier: "ThreadCheckRecord" })
 
+/** The conflict radar's count of what a live thread changed (recorded when it differs). */
+export const ThreadChangesRecord = command("thread.changes.record", {
+  threadId: ThreadId,
+  changes: ThreadChanges
+}).annotate({ identifier: "ThreadChangesRecord" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -480,7 +493,8 @@ export const InternalCommand = Schema.Union([
   ThreadMergeRecordCommand,
   ProjectOverlapRecord,
   ThreadWake,
-  ThreadCheckRecord
+  ThreadCheckRecord,
+  ThreadChangesRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

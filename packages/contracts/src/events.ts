@@ -28,6 +28,7 @@ import {
   QueueWait,
   SetupStatus,
   Thread,
+  ThreadChanges,
   ThreadWorkspace,
   WorktreeCleanup
 } from "./thread.ts"
@@ -307,6 +308,12 @@ export const ThreadCheckCompleted = event("thread.check-completed", {
   check: ThreadCheck
 })
 
+/** The conflict radar counted the thread's changes anew, and the count changed. */
+export const ThreadChangesUpdated = event("thread.changes-updated", {
+  threadId: ThreadId,
+  changes: ThreadChanges
+})
+
 export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
@@ -346,7 +353,8 @@ export const SpindleEvent = Schema.Union([
   ThreadAttachmentsAdded,
   ThreadAgentNoticed,
   ThreadTurnStalled,
-  ThreadCheckCompleted
+  ThreadCheckCompleted,
+  ThreadChangesUpdated
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

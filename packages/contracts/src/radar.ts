@@ -4,7 +4,7 @@
 import * as Schema from "effect/Schema"
 import { DiffSummary } from "./children.ts"
 import { ProjectId, ThreadId } from "./ids.ts"
-import { Thread } from "./thread.ts"
+import { Thread, type ThreadChanges } from "./thread.ts"
 import { IsoTimestamp } from "./values.ts"
 
 /** An overlap names at most this many files (the rest are counted in `filesTruncated`). */
@@ -93,3 +93,7 @@ export const ProjectOverlaps = Schema.Struct({
   overlaps: Schema.Array(ThreadOverlap)
 }).annotate({ identifier: "ProjectOverlaps" })
 export type ProjectOverlaps = typeof ProjectOverlaps.Type
+
+/** "3 files +40 -2": a thread's changes in a few words (the CLI and the board say it alike). */
+export const changesText = (changes: ThreadChanges): string =>
+  `${changes.files} file${changes.files === 1 ? "" : "s"} +${changes.insertions} -${changes.deletions}`

@@ -76,6 +76,15 @@ export type ThreadSetup = typeof ThreadSetup.Type
 const added = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
   schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
+/** What a live thread changed against its fork point, committed or not (the conflict radar's count). */
+export const ThreadChanges = Schema.Struct({
+  files: Schema.Int,
+  /** Lines added; an untracked file's lines count as added. */
+  insertions: Schema.Int,
+  deletions: Schema.Int
+}).annotate({ identifier: "ThreadChanges" })
+export type ThreadChanges = typeof ThreadChanges.Type
+
 export const ThreadSession = Schema.Struct({
   status: SessionStatus,
   providerSessionId: Schema.NullOr(Schema.String),
@@ -214,6 +223,11 @@ export const Thread = Schema.Struct({
   attempt: added(Schema.NullOr(ThreadAttempt), null),
   /** Its attempt's check command, as it last ran after a completed turn; null until then. */
   check: added(Schema.NullOr(ThreadCheck), null),
+  /**
+   * What it changed against its fork point, as the conflict radar last counted it while it was
+   * live; null until counted.
+   */
+  changes: added(Schema.NullOr(ThreadChanges), null),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

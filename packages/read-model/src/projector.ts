@@ -198,6 +198,8 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       return updateThread(model, event, (thread) => ({ ...thread, merged: event.payload.merge }))
     case "thread.check-completed":
       return updateThread(model, event, (thread) => ({ ...thread, check: event.payload.check }))
+    case "thread.changes-updated":
+      return updateThread(model, event, (thread) => ({ ...thread, changes: event.payload.changes }))
     case "thread.workspace-prepared":
       return updateThread(model, event, (thread) => ({ ...thread, workspace: event.payload.workspace }))
     case "thread.setup-started":

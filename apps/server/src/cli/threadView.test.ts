@@ -53,6 +53,17 @@ describe("thread show", () => {
     })
     assert.include(formatThread(thread), `\n  ! ${warning}`)
   })
+
+  it("says what the thread changed once the radar counted it", () => {
+    assert.notInclude(formatThread(projected()), "changes")
+    const thread = projected({
+      type: "thread.changes.record",
+      commandId: ids.command("c3"),
+      threadId: ids.thread("t1"),
+      changes: { files: 1, insertions: 12, deletions: 3 }
+    })
+    assert.include(formatThread(thread), "\n  changes 1 file +12 -3 against its fork point")
+  })
 })
 
 describe("a session Spindle stopped on its own", () => {

@@ -1,6 +1,6 @@
 // A thread in words: the state one word says (list), the full form (show), one line (wait,
 // children). JSON output is always the contracts' Thread itself.
-import type { AgentNoticeReport, Thread } from "@spindle/contracts"
+import { type AgentNoticeReport, changesText, type Thread } from "@spindle/contracts"
 import { turnStateOf } from "@spindle/read-model/turnState"
 import { age, table } from "./output.ts"
 
@@ -100,6 +100,7 @@ export const formatThread = (t: Thread, now = Date.now()) => {
         ]
       : []),
     `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
+    ...(t.changes === null ? [] : [`  changes ${changesText(t.changes)} against its fork point`]),
     `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${stalledFor(t, now)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
     ...(t.ports === null
       ? []

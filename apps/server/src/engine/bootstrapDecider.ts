@@ -162,6 +162,7 @@ export const decideBootstrap = (
         queue: null,
         attempt: bootstrapping && command.attempt !== undefined ? command.attempt : null,
         check: null,
+        changes: null,
         createdAt: now,
         updatedAt: now,
         archivedAt: null

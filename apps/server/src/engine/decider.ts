@@ -21,7 +21,7 @@ import {
   withThread
 } from "./decision.ts"
 import { decideProject } from "./projectDecider.ts"
-import { decideOverlap } from "./radarDecider.ts"
+import { decideChanges, decideOverlap } from "./radarDecider.ts"
 import {
   decideApprovalResponse,
   decideInterrupt,
@@ -204,6 +204,8 @@ const decideCommand = (command: Command, model: ReadModel, context: DecideContex
 
     case "project.overlap.record":
       return decideOverlap(command, model)
+    case "thread.changes.record":
+      return withThread(model, command.threadId, (thread) => decideChanges(thread, command))
     case "thread.wake":
       return withThread(model, command.threadId, (thread) => decideWake(thread, command, context))
 

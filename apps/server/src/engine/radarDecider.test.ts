@@ -89,3 +89,35 @@ describe("project.overlap.record", () => {
     assert.include(foreign.message, "not a live thread of project p1")
   })
 })
+
+describe("thread.changes.record", () => {
+  const count = (files: number, insertions: number, deletions: number, n = 1): Command => ({
+    type: "thread.changes.record",
+    commandId: ids.command(`ch-${n}`),
+    threadId: ids.thread("t1"),
+    changes: { files, insertions, deletions }
+  })
+  const changesOf = (m: ReadModel) => m.threads.pipe((t) => [...t].find(([id]) => id === "t1")?.[1].changes)
+
+  it("is an event the first time and when the count changes, folded into the thread; not when it stayed", () => {
+    assert.isNull(changesOf(model) ?? null)
+    assert.deepStrictEqual(
+      eventsOf(model, count(0, 0, 0)).map((e) => e.type),
+      ["thread.changes-updated"]
+    )
+    const one = applyCommand(model, count(2, 5, 1))
+    assert.deepStrictEqual(changesOf(one), { files: 2, insertions: 5, deletions: 1 })
+    assert.deepStrictEqual(eventsOf(one, count(2, 5, 1, 2)), [], "the same count")
+    assert.deepStrictEqual(
+      eventsOf(one, count(2, 6, 1, 3)).map((e) => e.type),
+      ["thread.changes-updated"]
+    )
+  })
+
+  it("refuses an unknown thread", () => {
+    assert.strictEqual(
+      refusalOf(model, { ...count(1, 1, 1), threadId: ids.thread("nope") } as Command).reason,
+      "not-found"
+    )
+  })
+})

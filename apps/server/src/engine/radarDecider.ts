@@ -1,8 +1,9 @@
-// The conflict radar's one decision: whether the overlap it sees between two live threads now is a
+// The conflict radar's decisions: whether the overlap it sees between two live threads now is a
 // change in the project's overlap set (a pair that starts or stops overlapping, or whose shared
-// files change). Ranges that only move within the same files are not an event, so the log is not
+// files change), and whether its count of a thread's changes differs from the last one. Ranges that
+// only move within the same files, and a count that stayed, are not events, so the log is not
 // flooded while agents type.
-import type { ProjectOverlapRecord } from "@spindle/contracts"
+import type { ProjectOverlapRecord, Thread, ThreadChangesRecord } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import { accept, type Decision, findProject, findThread, projectNotFound, reject } from "./decision.ts"
 
@@ -55,3 +56,17 @@ const overlapOf = (command: typeof ProjectOverlapRecord.Type) => ({
   files: command.files,
   filesTruncated: command.filesTruncated
 })
+
+export const decideChanges = (thread: Thread, command: typeof ThreadChangesRecord.Type): Decision => {
+  const before = thread.changes
+  const now = command.changes
+  if (
+    before !== null &&
+    before.files === now.files &&
+    before.insertions === now.insertions &&
+    before.deletions === now.deletions
+  ) {
+    return accept()
+  }
+  return accept({ type: "thread.changes-updated", payload: { threadId: thread.id, changes: now } })
+}

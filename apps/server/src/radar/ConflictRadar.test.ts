@@ -69,11 +69,38 @@ describe("ConflictRadar", () => {
       const [live] = yield* radar.overlaps("p1" as never)
       assert.strictEqual(live?.overlaps[0]?.since, appeared.occurredAt)
 
+      // Each thread's count of its changes, for cards and lists.
+      yield* settle
+      assert.deepStrictEqual((yield* w.engine.getThread("t1" as never))?.changes, {
+        files: 1,
+        insertions: 1,
+        deletions: 1
+      })
+
       writeFileSync(join(two, "src/app.ts"), text(base))
       const gone = yield* nextOverlap(w.engine, appeared.sequence)
       assert.strictEqual(gone.payload.change, "disappeared")
       assert.deepStrictEqual(gone.payload.files, [])
       assert.isUndefined((yield* w.engine.getProject("p1" as never))?.overlaps)
+      yield* settle
+      assert.deepStrictEqual((yield* w.engine.getThread("t2" as never))?.changes, {
+        files: 0,
+        insertions: 0,
+        deletions: 0
+      })
+      const counted = yield* w.engine.events(start).pipe(
+        Stream.takeUntil((e) => e.sequence >= gone.sequence),
+        Stream.filter((e) => e.type === "thread.changes-updated" && e.payload.threadId === "t2"),
+        Stream.runCollect
+      )
+      const counts = Array.from(counted, (e) =>
+        e.type === "thread.changes-updated" ? JSON.stringify(e.payload.changes) : ""
+      )
+      assert.isAtLeast(counts.length, 2, "counted when changed, and again when reverted")
+      assert.isTrue(
+        counts.every((count, i) => i === 0 || count !== counts[i - 1]),
+        `a count is an event only when it changes: ${counts.join(" ")}`
+      )
     })
   )
 

@@ -171,20 +171,41 @@ export class ConflictRadar extends Context.Service<
             return
           }
           yield* arm(thread, project.workspaceRoot)
-          const files = yield* footprintOf(
+          const found = yield* footprintOf(
             git,
             project.workspaceRoot,
             thread.workspace.worktreePath as string,
             thread.workspace.baseBranch as string,
             baseRefs
           ).pipe(
-            Effect.map((result) => result.files),
             Effect.catch((error) =>
               Effect.as(Effect.logDebug(`No footprint for thread ${threadId}: ${error.message}`), undefined)
             )
           )
-          if (files === undefined) footprints.delete(threadId)
-          else footprints.set(threadId, { threadId, projectId: thread.projectId, files })
+          if (found === undefined) footprints.delete(threadId)
+          else {
+            footprints.set(threadId, { threadId, projectId: thread.projectId, files: found.files })
+            // Its count for cards and lists, recorded when it changed.
+            const changes = { files: found.files.size, insertions: found.added, deletions: found.removed }
+            const before = thread.changes
+            if (
+              before?.files !== changes.files ||
+              before.insertions !== changes.insertions ||
+              before.deletions !== changes.deletions
+            ) {
+              yield* engine
+                .dispatch(
+                  {
+                    type: "thread.changes.record",
+                    commandId: CommandId.make(`changes-${yield* randomHex(10)}`),
+                    threadId,
+                    changes
+                  },
+                  { kind: "server" }
+                )
+                .pipe(Effect.ignore({ log: "Debug", message: "Could not record a thread's changes" }))
+            }
+          }
           dirtyProjects.add(thread.projectId)
         })
 

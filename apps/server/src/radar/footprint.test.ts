@@ -1,14 +1,14 @@
 // Reading `git diff --unified=0`: hunk headers to the fork point's line ranges (insertions as the
 // gap before a line), file headers to paths (quoted names too), binary files as the whole file,
 // mode-only changes left out; and a footprint read from a real worktree.
-import { writeFileSync } from "node:fs"
+import { symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { WHOLE_FILE_END } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { commitFile, git, gitRepo, tempDir, tempHome } from "../testing/fixtures.ts"
 import { gitServices } from "../testing/git.ts"
-import { footprintOf, headerPath, hunkRange, parseUnifiedZero } from "./footprint.ts"
+import { footprintOf, headerPath, hunkRange, lineCounts, parseUnifiedZero } from "./footprint.ts"
 
 describe("parseUnifiedZero", () => {
   it("hunks, quoted paths, binary files and mode changes", () => {
@@ -78,6 +78,35 @@ describe("parseUnifiedZero", () => {
         ]
       )
       assert.strictEqual(print.forkPoint, git(repo, "rev-parse", "main~1").trim())
+      // Two lines replaced (2 and 5), and the untracked file's one line added.
+      assert.deepStrictEqual([print.added, print.removed], [3, 2])
     })
   )
+
+  it.live("an untracked file's lines count as added, but not through a link out of the worktree", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const worktree = join(yield* tempDir(), "wt")
+      git(repo, "worktree", "add", "--quiet", "-b", "feature", worktree)
+      const outside = join(yield* tempDir(), "secret.txt")
+      writeFileSync(outside, "a\nb\nc\nd\n")
+      symlinkSync(outside, join(worktree, "link.txt"))
+      const folder = yield* tempDir()
+      writeFileSync(join(folder, "inner.txt"), "x\ny\n")
+      symlinkSync(folder, join(worktree, "linked"))
+      writeFileSync(join(worktree, "two.txt"), "one\ntwo")
+      writeFileSync(join(worktree, "blob.bin"), Buffer.from([1, 0, 2, 10]))
+      const cli = (yield* gitServices(yield* tempHome)).git
+      const print = yield* footprintOf(cli, repo, worktree, "main", new Map())
+      assert.includeMembers([...print.files.keys()], ["link.txt", "two.txt", "blob.bin"])
+      assert.deepStrictEqual([print.added, print.removed], [2, 0], "only two.txt's lines count")
+    })
+  )
+})
+
+describe("lineCounts", () => {
+  it("sums the hunk headers' counts, a missing count being one line", () => {
+    const patch = ["@@ -3 +3 @@", "-a", "+b", "@@ -9,0 +10,2 @@", "+x", "+y", "@@ -20,4 +21,0 @@"].join("\n")
+    assert.deepStrictEqual(lineCounts(patch), { added: 3, removed: 5 })
+  })
 })

@@ -1,10 +1,12 @@
 // A live thread's change footprint from git: every file it changed against its fork point (the
 // merge base of its HEAD and its base), committed or not, with the ranges of the fork point's
-// lines each change replaces; untracked files count as whole new files. One `git diff
+// lines each change replaces, and the lines added and removed; untracked files count as whole new files. One `git diff
 // --unified=0` against the fork point (which reads the working tree) and one `ls-files` for the
 // untracked files, through GitCli (no configured program runs, the worktree must link into the
 // project's repository, refs and commits fully qualified). Reads only: nothing is written, not
 // even the index (GitCli runs git with optional locks off).
+import { lstatSync, readFileSync, realpathSync } from "node:fs"
+import { join, sep } from "node:path"
 import { type LineRange, WHOLE_FILE_END } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { commitArg, resolveLocal } from "../git/baseRefs.ts"
@@ -92,10 +94,51 @@ export const parseUnifiedZero = (patch: string): Map<string, Array<LineRange>> =
   return files
 }
 
+const COUNTS = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/
+
+/** Lines added and removed in `git diff --unified=0` output, from its hunk headers. */
+export const lineCounts = (patch: string): { added: number; removed: number } => {
+  let added = 0
+  let removed = 0
+  for (const line of patch.split("\n")) {
+    const match = COUNTS.exec(line)
+    if (match === null) continue
+    removed += match[1] === undefined ? 1 : Number(match[1])
+    added += match[2] === undefined ? 1 : Number(match[2])
+  }
+  return { added, removed }
+}
+
+/** Untracked files whose lines are counted as added (each up to UNTRACKED_BYTES); past them, files only. */
+const UNTRACKED_COUNTED = 200
+const UNTRACKED_BYTES = 1024 * 1024
+
+/**
+ * The lines of an untracked text file in `root` (0 for a binary, a large or an unreadable one, and
+ * for one that is a link or, through a linked folder, outside the worktree).
+ */
+const untrackedLines = (root: string, path: string): number => {
+  try {
+    const stat = lstatSync(path)
+    if (!stat.isFile() || stat.size > UNTRACKED_BYTES) return 0
+    if (!realpathSync(path).startsWith(`${root}${sep}`)) return 0
+    const bytes = readFileSync(path)
+    if (bytes.includes(0)) return 0
+    let lines = 0
+    for (const byte of bytes) if (byte === 10) lines++
+    return bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? lines + 1 : lines
+  } catch {
+    return 0
+  }
+}
+
 export interface FootprintFiles {
   /** The fork point the ranges are lines of. */
   readonly forkPoint: string
   readonly files: Map<string, Array<LineRange>>
+  /** Lines added and removed against the fork point, untracked files' lines counted as added. */
+  readonly added: number
+  readonly removed: number
 }
 
 /** A new file, whatever its length: an insertion before line 1. */
@@ -144,6 +187,13 @@ export const footprintOf = (
       { concurrency: 2 }
     )
     const files = parseUnifiedZero(patch)
-    for (const path of untracked.split("\0")) if (path !== "") files.set(path, [...NEW_FILE])
-    return { forkPoint: forkPoint.trim(), files } satisfies FootprintFiles
+    let { added, removed } = lineCounts(patch)
+    let counted = 0
+    const root = yield* Effect.try(() => realpathSync(worktree)).pipe(Effect.orElseSucceed(() => worktree))
+    for (const path of untracked.split("\0")) {
+      if (path === "") continue
+      files.set(path, [...NEW_FILE])
+      if (counted++ < UNTRACKED_COUNTED) added += untrackedLines(root, join(root, path))
+    }
+    return { forkPoint: forkPoint.trim(), files, added, removed } satisfies FootprintFiles
   })
