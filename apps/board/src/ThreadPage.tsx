@@ -19,10 +19,12 @@ import {
   actorLabel,
   age,
   childrenIndex,
+  columnLabel,
   columnOf,
   describeEvent,
   failureOf,
   overlapsOfThread,
+  sessionTitles,
   setupLabel,
   turnLabel,
   visibleThreads
@@ -69,7 +71,7 @@ const ChildTree = ({
       {kids.map((child) => (
         <li key={child.id}>
           <a href={`#/thread/${encodeURIComponent(child.id)}`}>{child.title}</a>{" "}
-          <span class={`badge col-${columnOf(child)}`}>{columnOf(child)}</span>{" "}
+          <span class={`badge col-${columnOf(child)}`}>{columnLabel(columnOf(child))}</span>{" "}
           <span class="muted">turn {turnLabel(child)}</span>
           <ChildTree thread={child} index={index} depth={depth + 1} />
         </li>
@@ -207,8 +209,24 @@ const DiffView = ({ store, threadId }: { store: BoardStore; threadId: ThreadId }
   )
 }
 
-export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: ThreadId }) => {
+export const ThreadPage = ({
+  store,
+  threadId,
+  section
+}: {
+  store: BoardStore
+  threadId: ThreadId
+  /** A part of the page to bring into view (the board's `m` key opens the merge panel). */
+  section?: "merge" | undefined
+}) => {
   const s = useStore(store)
+  const loaded = s.model !== undefined
+  useEffect(() => {
+    if (section !== "merge" || !loaded) return
+    const panel = document.querySelector<HTMLElement>('[data-testid="merge-panel"]')
+    panel?.scrollIntoView({ block: "center" })
+    panel?.querySelector<HTMLElement>("select, button")?.focus()
+  }, [section, loaded, threadId])
   const now = useNow()
   const [prompt, setPrompt] = useState("")
   useEffect(() => {
@@ -219,6 +237,10 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
   const thread = model === undefined ? undefined : Option.getOrUndefined(HashMap.get(model.threads, threadId))
   const index = useMemo(
     () => (model === undefined ? new Map() : childrenIndex(visibleThreads(model))),
+    [model]
+  )
+  const sessions = useMemo(
+    () => (model === undefined ? new Map<string, string>() : sessionTitles(visibleThreads(model))),
     [model]
   )
   if (model === undefined) return <main class="loading">Loading…</main>
@@ -246,7 +268,7 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
         <a href="#/">← Board</a>
       </p>
       <h1>
-        {thread.title} <span class={`badge col-${column}`}>{column}</span>
+        {thread.title} <span class={`badge col-${column}`}>{columnLabel(column)}</span>
       </h1>
       <dl class="facts">
         <dt>Thread</dt>
@@ -498,7 +520,7 @@ export const ThreadPage = ({ store, threadId }: { store: BoardStore; threadId: T
                 <tr key={event.sequence}>
                   <td class="muted mono">#{event.sequence}</td>
                   <td class="muted">{new Date(event.occurredAt).toLocaleTimeString()}</td>
-                  <td class={`actor actor-${event.actor.kind}`}>{actorLabel(event)}</td>
+                  <td class={`actor actor-${event.actor.kind}`}>{actorLabel(event, sessions)}</td>
                   <td>{describeEvent(event)}</td>
                 </tr>
               ))}

@@ -13,9 +13,15 @@ const store = new BoardStore(`${location.protocol === "https:" ? "wss" : "ws"}:/
 // For tests and the curious: the store, read-only by convention.
 ;(globalThis as { spindleBoard?: BoardStore }).spindleBoard = store
 
-const route = () => {
-  const match = /^#\/thread\/(.+)$/.exec(location.hash)
-  return match?.[1] === undefined ? undefined : (decodeURIComponent(match[1]) as ThreadId)
+/** `#/thread/<id>` a thread's page, `#/thread/<id>/merge` the same with its merge panel in view. */
+const route = (): { readonly threadId: ThreadId; readonly section: "merge" | undefined } | undefined => {
+  const match = /^#\/thread\/([^/]+)(\/merge)?$/.exec(location.hash)
+  return match?.[1] === undefined
+    ? undefined
+    : {
+        threadId: decodeURIComponent(match[1]) as ThreadId,
+        section: match[2] === undefined ? undefined : "merge"
+      }
 }
 
 const ConnectionBar = () => {
@@ -59,9 +65,9 @@ const Notices = () => {
 }
 
 const App = () => {
-  const [threadId, setThreadId] = useState(route)
+  const [page, setPage] = useState(route)
   useEffect(() => {
-    const onHash = () => setThreadId(route())
+    const onHash = () => setPage(route())
     addEventListener("hashchange", onHash)
     return () => removeEventListener("hashchange", onHash)
   }, [])
@@ -79,7 +85,11 @@ const App = () => {
         </button>
       </header>
       <Notices />
-      {threadId === undefined ? <Board store={store} /> : <ThreadPage store={store} threadId={threadId} />}
+      {page === undefined ? (
+        <Board store={store} />
+      ) : (
+        <ThreadPage store={store} threadId={page.threadId} section={page.section} />
+      )}
     </div>
   )
 }

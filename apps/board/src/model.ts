@@ -1,57 +1,116 @@
 // What the board shows, derived from the server's read model: which column a thread is in, how
 // its setup and turn read, its children. Pure functions; the read model itself is the server's own
 // projector folding the same events (one definition of what an event does to a thread).
-import type { AgentNotice, Snapshot, SpindleEvent, Thread, ThreadId, ThreadOverlap } from "@spindle/contracts"
+import type {
+  AgentNotice,
+  SetupStatus,
+  Snapshot,
+  SpindleEvent,
+  Thread,
+  ThreadId,
+  ThreadOverlap,
+  TurnState
+} from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import { project, queueOf, turnStateOf } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 
 export type { ReadModel }
 
+/** The board's columns answer "what needs me?" (Archived shows only when asked for). */
 export const COLUMNS = [
-  { id: "queued", label: "Queued" },
-  { id: "bootstrapping", label: "Bootstrapping" },
-  { id: "setting-up", label: "Setting up" },
+  { id: "needs-you", label: "Needs you" },
   { id: "working", label: "Working" },
-  { id: "needs-approval", label: "Needs approval" },
-  { id: "idle", label: "Idle" },
-  { id: "failed", label: "Failed" },
+  { id: "review", label: "Ready to review" },
+  { id: "done", label: "Done" },
   { id: "archived", label: "Archived" }
 ] as const
 export type Column = (typeof COLUMNS)[number]["id"]
 
+export const columnLabel = (column: Column): string => COLUMNS.find((c) => c.id === column)?.label ?? column
+
 // An unapproved setup script did not run: the thread needs the user as much as a failed one.
 const FAILED_SETUP = new Set(["failed", "timed-out", "cancelled", "interrupted", "unapproved"])
+
+/** Why the thread needs the user, in a few words; undefined when it does not. */
+export const needsYou = (thread: Thread): string | undefined => {
+  if (thread.status !== "active") return undefined
+  if (thread.pendingApprovals.length > 0)
+    return `${thread.pendingApprovals.length} approval${thread.pendingApprovals.length === 1 ? "" : "s"} waiting`
+  if (thread.bootstrap.status === "failed") return "could not start"
+  if (FAILED_SETUP.has(thread.setup.status)) return `setup ${setupLabel(thread)}`
+  if (thread.latestTurn?.status === "failed") return "turn failed"
+  if (thread.session.status === "error") return "agent failed"
+  if (turnStateOf(thread) === "stalled") return "turn stalled"
+  return undefined
+}
 
 /** The one column a thread is in; the first rule that matches wins. */
 export const columnOf = (thread: Thread): Column => {
   if (thread.status === "archived") return "archived"
-  if (thread.status === "queued") return "queued"
+  if (thread.status === "queued") return "working"
+  if (needsYou(thread) !== undefined) return "needs-you"
   if (
-    thread.bootstrap.status === "failed" ||
-    FAILED_SETUP.has(thread.setup.status) ||
-    thread.latestTurn?.status === "failed" ||
-    thread.session.status === "error"
+    thread.bootstrap.status === "running" ||
+    thread.setup.status === "pending" ||
+    thread.setup.status === "running" ||
+    thread.latestTurn?.status === "requested" ||
+    thread.latestTurn?.status === "running"
   ) {
-    return "failed"
+    return "working"
   }
-  if (thread.pendingApprovals.length > 0) return "needs-approval"
-  if (thread.setup.status === "pending" || thread.setup.status === "running") return "setting-up"
-  if (thread.bootstrap.status === "running") return "bootstrapping"
-  if (thread.latestTurn?.status === "requested" || thread.latestTurn?.status === "running") return "working"
-  return "idle"
+  // Its turn ended: what it changed and has not merged yet waits for review.
+  if (thread.latestTurn !== null && (thread.changes?.files ?? 0) > 0) return "review"
+  return "done"
 }
 
-/** The turn in one word, as the CLI says it. */
+const SETUP_WORDS: Readonly<Record<SetupStatus, string>> = {
+  "not-requested": "none",
+  "no-script": "no script",
+  pending: "waiting",
+  running: "running",
+  succeeded: "succeeded",
+  failed: "failed",
+  "timed-out": "timed out",
+  cancelled: "cancelled",
+  interrupted: "interrupted",
+  unapproved: "not approved"
+}
+
+/** A turn's state in words (never the raw value). */
+const TURN_WORDS: Readonly<Record<TurnState, string>> = {
+  queued: "queued",
+  "waiting-for-setup": "waiting for setup",
+  "not-started": "not started",
+  requested: "requested",
+  running: "running",
+  stalled: "stalled",
+  completed: "completed",
+  interrupted: "interrupted",
+  failed: "failed"
+}
+
+const MODE_WORDS: Readonly<Record<string, string>> = {
+  "approval-required": "asks first",
+  "auto-accept-edits": "accepts edits",
+  sandboxed: "sandboxed",
+  "full-access": "full access"
+}
+
+/** "codex · sandboxed": the agent and how free it is. */
+export const agentLabel = (thread: Thread): string =>
+  `${thread.provider}${thread.model === null ? "" : ` ${thread.model}`} · ${MODE_WORDS[thread.runtimeMode] ?? thread.runtimeMode}`
+
+/** The turn in a few words. */
 export const turnLabel = (thread: Thread): string => {
   if (thread.status === "queued" && thread.queue !== null)
-    return `queued #${thread.queue.position} (waits for ${thread.queue.waitsFor.kind})`
+    return `queued #${thread.queue.position} (waits for a free ${thread.queue.waitsFor.kind.replaceAll("-", " ")})`
   const turn = thread.latestTurn
   if (turn === null)
     return thread.setup.status === "pending" || thread.setup.status === "running"
       ? "waiting for setup"
-      : "no turn"
-  return turnStateOf(thread)
+      : "not started"
+  return TURN_WORDS[turnStateOf(thread)]
 }
 
 /** The agent's latest error or warning about the latest turn or its session, for the card. */
@@ -62,10 +121,9 @@ export const troubleOf = (thread: Thread): AgentNotice | undefined =>
 
 export const setupLabel = (thread: Thread): string => {
   const setup = thread.setup
-  if (setup.status === "not-requested") return "no setup"
-  if (setup.exitCode !== null && setup.status !== "succeeded")
-    return `${setup.status} (exit ${setup.exitCode})`
-  return setup.status
+  const words = SETUP_WORDS[setup.status]
+  if (setup.exitCode !== null && setup.status !== "succeeded") return `${words} (exit ${setup.exitCode})`
+  return words
 }
 
 /** Why a failed thread failed, in its own words. */
@@ -163,16 +221,84 @@ export const groupThreads = (
   return groups
 }
 
-/** Who caused an event, in a few words. */
-export const actorLabel = (event: SpindleEvent): string => {
+/** One card in a column: a thread, how deep under a parent it is, and its children grouped under it. */
+export interface Row {
+  readonly thread: Thread
+  readonly depth: number
+  /** Its children in the same column (shown under it when expanded). */
+  readonly children: number
+  /** The parent's title, for a child whose parent is in another column (or gone). */
+  readonly childOf: string | undefined
+}
+
+/**
+ * A column's cards in order: each thread whose parent is not in the column, then, when it is
+ * expanded, its children of the same column under it (and theirs). A child in another column than
+ * its parent stands on its own there and says whose child it is.
+ */
+export const columnRows = (
+  threads: ReadonlyArray<Thread>,
+  titles: ReadonlyMap<ThreadId, string>,
+  expanded: ReadonlySet<ThreadId>
+): Array<Row> => {
+  const here = new Set(threads.map((t) => t.id))
+  const under = new Map<ThreadId, Array<Thread>>()
+  for (const thread of threads) {
+    const parent = thread.parentThreadId
+    if (parent === null || !here.has(parent)) continue
+    const list = under.get(parent)
+    if (list === undefined) under.set(parent, [thread])
+    else list.push(thread)
+  }
+  const rows: Array<Row> = []
+  const add = (thread: Thread, depth: number) => {
+    const children = under.get(thread.id) ?? []
+    const parent = thread.parentThreadId
+    rows.push({
+      thread,
+      depth,
+      children: children.length,
+      childOf: depth === 0 && parent !== null ? (titles.get(parent) ?? parent) : undefined
+    })
+    if (expanded.has(thread.id)) for (const child of children) add(child, depth + 1)
+  }
+  for (const thread of threads) {
+    if (thread.parentThreadId === null || !here.has(thread.parentThreadId)) add(thread, 0)
+  }
+  return rows
+}
+
+/** The agent's last message, on one line. */
+export const lastMessageLine = (thread: Thread): string | undefined => {
+  const text = thread.latestTurn?.lastMessage?.trim()
+  if (text === undefined || text === "") return undefined
+  return text.split("\n")[0]
+}
+
+/**
+ * Who caused an event, in words: "you" (a person's client), "agent of <its thread's title>" (a
+ * session the board knows, `sessions` by session id), "an agent", or "Spindle".
+ */
+export const actorLabel = (event: SpindleEvent, sessions: ReadonlyMap<string, string>): string => {
   switch (event.actor.kind) {
     case "client":
-      return `client ${event.actor.tokenId}`
-    case "provider-session":
-      return "agent"
+      return "you"
+    case "provider-session": {
+      const title = sessions.get(event.actor.sessionId)
+      return title === undefined ? "an agent" : `agent of ${title}`
+    }
     case "server":
-      return "server"
+      return "Spindle"
   }
+}
+
+/** Session id to its thread's title, for every thread that has had a session. */
+export const sessionTitles = (threads: ReadonlyArray<Thread>): Map<string, string> => {
+  const titles = new Map<string, string>()
+  for (const thread of threads) {
+    if (thread.session.providerSessionId !== null) titles.set(thread.session.providerSessionId, thread.title)
+  }
+  return titles
 }
 
 /** One line saying what an event did. */

@@ -95,6 +95,10 @@ describe("board actions", () => {
     assert.strictEqual(archived.status, "archived")
     assert.isFalse(existsSync(started.workspace.worktreePath!), "its clean worktree was removed")
     await page.goto(page.url().replace(/#.*$/, "#/"))
+    // Archived threads show only when asked for.
+    await page.getByTestId("board").waitFor()
+    assert.strictEqual(await page.getByTestId("column-archived").count(), 0)
+    await page.getByTestId("show-archived").check()
     await waitForCard(page, threadId, "archived")
     await browser.close()
   })

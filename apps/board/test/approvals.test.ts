@@ -65,7 +65,7 @@ describe("board approvals", () => {
       "approval-required",
       "--no-setup"
     ])
-    await waitForCard(page, "t1", "needs-approval", 60_000)
+    await waitForCard(page, "t1", "needs-you", 60_000)
     await page.locator('[data-testid="card"][data-thread-id="t1"]').click()
     const approval = page.getByTestId("approval")
     await approval.waitFor()

@@ -1,7 +1,7 @@
-// The board's event lines, pure functions of an event (no browser needed).
-import type { SpindleEvent } from "@spindle/contracts"
+// The board's pure parts (no browser needed): event lines, columns, rows, who did what.
+import type { SpindleEvent, Thread, ThreadId } from "@spindle/contracts"
 import { assert, describe, it } from "vitest"
-import { describeEvent } from "../src/model.ts"
+import { actorLabel, columnOf, columnRows, describeEvent, needsYou } from "../src/model.ts"
 
 const sessionChanged = (payload: Record<string, unknown>) =>
   ({
@@ -21,5 +21,77 @@ describe("the board's event lines", () => {
       describeEvent(sessionChanged({ status: "error", error: "exited with code 1" })),
       "session error: exited with code 1"
     )
+  })
+})
+
+describe("the board's columns and rows", () => {
+  const base = {
+    status: "active",
+    parentThreadId: null,
+    pendingApprovals: [],
+    bootstrap: { status: "completed" },
+    setup: { status: "succeeded", exitCode: 0 },
+    session: { status: "running" },
+    latestTurn: { status: "completed", stalledSince: null },
+    changes: null
+  }
+  const thread = (id: string, extra: Record<string, unknown> = {}) =>
+    ({ ...base, id, title: `title ${id}`, ...extra }) as unknown as Thread
+
+  it("each rule puts a thread in the column that answers what needs the user", () => {
+    assert.strictEqual(columnOf(thread("a", { pendingApprovals: [{}] })), "needs-you")
+    assert.strictEqual(
+      columnOf(thread("b", { latestTurn: { status: "failed", stalledSince: null } })),
+      "needs-you"
+    )
+    assert.strictEqual(
+      columnOf(thread("c", { latestTurn: { status: "running", stalledSince: "2026-01-01T00:00:00Z" } })),
+      "needs-you",
+      "stalled"
+    )
+    assert.strictEqual(columnOf(thread("d", { setup: { status: "failed", exitCode: 3 } })), "needs-you")
+    assert.strictEqual(
+      needsYou(thread("d", { setup: { status: "failed", exitCode: 3 } })),
+      "setup failed (exit 3)"
+    )
+    assert.strictEqual(
+      columnOf(thread("e", { latestTurn: { status: "running", stalledSince: null } })),
+      "working"
+    )
+    assert.strictEqual(columnOf(thread("f", { status: "queued" })), "working")
+    assert.strictEqual(
+      columnOf(thread("g", { changes: { files: 2, insertions: 3, deletions: 1 } })),
+      "review"
+    )
+    assert.strictEqual(columnOf(thread("h", { changes: { files: 0, insertions: 0, deletions: 0 } })), "done")
+    assert.strictEqual(columnOf(thread("i")), "done")
+    assert.strictEqual(columnOf(thread("j", { status: "archived", pendingApprovals: [{}] })), "archived")
+  })
+
+  it("children of the same column group under their parent when it is expanded; one elsewhere says whose it is", () => {
+    const parent = thread("p")
+    const kid = thread("k", { parentThreadId: "p" })
+    const grandkid = thread("g", { parentThreadId: "k" })
+    const stray = thread("s", { parentThreadId: "elsewhere" })
+    const titles = new Map([["elsewhere", "the other parent"]]) as Map<ThreadId, string>
+    const rows = (expanded: Array<string>) =>
+      columnRows([parent, kid, grandkid, stray], titles, new Set(expanded) as Set<ThreadId>).map(
+        (r) => `${r.thread.id}:${r.depth}:${r.children}:${r.childOf ?? ""}`
+      )
+    assert.deepStrictEqual(rows([]), ["p:0:1:", "s:0:0:the other parent"])
+    assert.deepStrictEqual(rows(["p"]), ["p:0:1:", "k:1:1:", "s:0:0:the other parent"])
+    assert.deepStrictEqual(rows(["p", "k"]), ["p:0:1:", "k:1:1:", "g:2:0:", "s:0:0:the other parent"])
+  })
+
+  it("says who did something in words: you, the agent of a thread, Spindle", () => {
+    const event = (actor: Record<string, unknown>) => ({ actor }) as unknown as SpindleEvent
+    const sessions = new Map([["s1", "fix the docs"]])
+    assert.strictEqual(actorLabel(event({ kind: "client", tokenId: "tok_1" }), sessions), "you")
+    assert.strictEqual(
+      actorLabel(event({ kind: "provider-session", sessionId: "s1" }), sessions),
+      "agent of fix the docs"
+    )
+    assert.strictEqual(actorLabel(event({ kind: "provider-session", sessionId: "s9" }), sessions), "an agent")
+    assert.strictEqual(actorLabel(event({ kind: "server" }), sessions), "Spindle")
   })
 })

@@ -1,0 +1,129 @@
+// The board's columns answer "what needs me?", in a real Chromium against the real server with a
+// command agent: a turn that changed files waits in Ready to review with its diff stat and its last
+// message; one that changed nothing is Done, and so is the first once merged; Archived shows only
+// when asked for; the keyboard moves through the cards, opens one, filters and shows its help.
+import { chmodSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import {
+  cleanup,
+  gitRepo,
+  launchBrowser,
+  signedInPage,
+  spindle,
+  startServer,
+  tempDir,
+  waitForCard
+} from "./harness.ts"
+
+describe("board triage", () => {
+  let home: string
+  beforeAll(async () => {
+    home = tempDir("board-triage-")
+    const bin = tempDir("board-triage-bin-")
+    // The agent writes a file named by its prompt, unless the prompt is "nothing".
+    const agent = join(bin, "agent.sh")
+    writeFileSync(
+      agent,
+      '#!/bin/sh\nif [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi\necho "did: $1"\n'
+    )
+    chmodSync(agent, 0o755)
+    await startServer(home, { args: ["--providers", "on"] })
+    const added = await spindle(home, [
+      "project",
+      "add",
+      await gitRepo(),
+      "--id",
+      "p1",
+      "--default-provider",
+      "command",
+      "--agent-command",
+      `${agent} {prompt}`
+    ])
+    assert.strictEqual(added.code, 0, added.stderr)
+  })
+  afterAll(cleanup)
+
+  it("changes wait in Ready to review with their diff stat; no changes, or merged, is Done; the keyboard moves, opens and filters", async () => {
+    const browser = await launchBrowser()
+    const page = await signedInPage(browser, home)
+    for (const [id, prompt] of [
+      ["t1", "feature"],
+      ["t2", "nothing"]
+    ] as const) {
+      const started = await spindle(home, [
+        "thread",
+        "start",
+        "--project",
+        "p1",
+        "--prompt",
+        prompt,
+        "--thread-id",
+        id
+      ])
+      assert.strictEqual(started.code, 0, started.stderr)
+    }
+    await waitForCard(page, "t1", "review", 30_000)
+    await waitForCard(page, "t2", "done", 30_000)
+    const t1 = page.locator('[data-testid="card"][data-thread-id="t1"]')
+    assert.strictEqual(await t1.getByTestId("card-changes").textContent(), "1 file +2 -0")
+    assert.strictEqual(await t1.getByTestId("card-message").textContent(), "did: feature")
+    assert.strictEqual(await t1.getByTestId("card-agent").textContent(), "command · sandboxed")
+    assert.strictEqual(await page.getByTestId("column-archived").count(), 0, "archived only when asked")
+    assert.strictEqual(
+      await page.locator('[data-testid="card"][data-thread-id="t2"] [data-testid="card-changes"]').count(),
+      0
+    )
+
+    // The keyboard: j selects the first card, j the next, k back; Enter opens the selected one.
+    await page.keyboard.press("j")
+    await page.locator(".card.selected").waitFor()
+    const first = await page.locator(".card.selected").getAttribute("data-thread-id")
+    await page.keyboard.press("j")
+    const second = await page.locator(".card.selected").getAttribute("data-thread-id")
+    assert.notStrictEqual(first, second)
+    assert.sameMembers([first, second], ["t1", "t2"])
+    await page.keyboard.press("k")
+    assert.strictEqual(await page.locator(".card.selected").getAttribute("data-thread-id"), first)
+    await page.keyboard.press("Enter")
+    await page.waitForFunction((id) => location.hash === `#/thread/${id}`, first)
+    await page.goto(page.url().replace(/#.*$/, "#/"))
+    await page.getByTestId("board").waitFor()
+    // `/` goes to the filter (typing there moves nothing), Escape leaves it; `?` shows the keys.
+    await page.keyboard.press("/")
+    assert.strictEqual(
+      await page.evaluate(() => document.activeElement?.getAttribute("data-testid")),
+      "filter-text"
+    )
+    await page.keyboard.type("j")
+    assert.strictEqual(await page.getByTestId("filter-text").inputValue(), "j")
+    assert.strictEqual(await page.locator(".card.selected").count(), 0, "j in the filter is text, not a move")
+    await page.getByTestId("filter-text").fill("feat")
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="card"]').length === 1)
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("?")
+    assert.include(await page.getByTestId("help").textContent(), "next / previous thread")
+    await page.keyboard.press("Escape")
+    assert.strictEqual(await page.getByTestId("help").count(), 0)
+
+    // The list view shows the same threads, a row each, with their column.
+    await page.getByTestId("filter-text").fill("")
+    await page.getByTestId("view-toggle").click()
+    await page.getByTestId("list").waitFor()
+    assert.sameMembers(
+      await page
+        .getByTestId("list-row")
+        .evaluateAll((rows) =>
+          rows.map((r) => `${r.getAttribute("data-thread-id")} ${r.children[1]?.textContent}`)
+        ),
+      ["t1 Ready to review", "t2 Done"]
+    )
+    await page.getByTestId("view-toggle").click()
+
+    // Merged, its changes are in main: nothing is left to review.
+    const merged = await spindle(home, ["thread", "merge", "t1", "--commit"])
+    assert.strictEqual(merged.code, 0, merged.stderr)
+    await waitForCard(page, "t1", "done", 30_000)
+    await browser.close()
+  })
+})
