@@ -224,4 +224,34 @@ describe("Commands", () => {
       assert.strictEqual((yield* engine.snapshot).threads.length, 1)
     })
   )
+
+  it.live("an agent's session cannot change a project, its webhook included; nothing is applied", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { commands, engine } = yield* setup()
+      yield* commands.dispatch(register(repo), serverActor)
+      const agent = { kind: "provider-session" as const, sessionId: "ps-1" }
+      const before = (yield* engine.snapshot).sequence
+      const refused = yield* Effect.flip(
+        commands.dispatch(
+          {
+            type: "project.update",
+            commandId: "agent-1",
+            projectId: "p1",
+            notifyWebhook: "http://127.0.0.1:9/steal",
+            notifySecret: "agent-chosen"
+          },
+          agent
+        )
+      )
+      assert.strictEqual(refused.reason, "forbidden")
+      assert.include(refused.message, "changed by its user")
+      const removal = yield* Effect.flip(
+        commands.dispatch({ type: "project.remove", commandId: "agent-2", projectId: "p1" }, agent)
+      )
+      assert.strictEqual(removal.reason, "forbidden")
+      assert.strictEqual((yield* engine.snapshot).sequence, before)
+      assert.isNull((yield* engine.getProject("p1" as never))?.notifyWebhook)
+    })
+  )
 })
