@@ -296,13 +296,18 @@ describe("webhook notifications", () => {
         assert.include(outcome, { ok: true, event: "ready-to-review", threadId: "t2" as ThreadId })
         const request = receiver.requests[0]!
         assert.strictEqual(receiver.requests.length, 1)
-        assert.include(request.json.detail as object, { filesChanged: 1, lastMessage: "done" })
+        assert.include(request.json.detail as object, {
+          filesChanged: 1,
+          insertions: 1,
+          deletions: 0,
+          lastMessage: "done"
+        })
         assert.include(request.json.thread as object, {
           id: "t2",
           branch: started.branch,
           state: "completed"
         })
-        assert.include(request.json.text as string, "is ready to review: 1 file(s) changed")
+        assert.include(request.json.text as string, "is ready to review: 1 file +1 -0")
       }),
     60_000
   )

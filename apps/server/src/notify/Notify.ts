@@ -1,5 +1,6 @@
 // Webhook notifications: follows the event log from a persisted cursor, turns each event that
-// needs a person (notification.ts) into a delivery in the durable outbox, and delivers it in the
+// needs a person (notification.ts; a completed turn once the conflict radar has counted the
+// thread's changes) into a delivery in the durable outbox, and delivers it in the
 // background: a POST signed with the project's secret (signer.ts, deliverer.ts), retried with
 // backoff, then settled as a `project.notify-delivered` or `project.notify-failed` event that
 // `project show` folds into `lastNotify`. Deliveries never hold up commands or events: they run in
@@ -35,7 +36,7 @@ import { post } from "./deliverer.ts"
 import { needsChanges, notificationFor, renderBody, targetOf } from "./notification.ts"
 import { SIGNATURE_HEADER, sign } from "./signer.ts"
 
-/** How long a completed turn's notification waits for the radar to read the thread's worktree. */
+/** How long a completed turn's notification waits for the radar to count the thread's changes. */
 const RADAR_WAIT = "10 seconds"
 /** How often the cursor is saved when events that notify nobody went by. */
 const CURSOR_SAVE_INTERVAL = "1 second"
@@ -244,23 +245,16 @@ export class Notify extends Context.Service<
           one.fiber = yield* Effect.forkIn(deliver(one), scope)
         })
 
-      /** The files a completed turn's thread changes against its base, once the radar has read them. */
-      const changedFiles = (threadId: string, sequence: number) =>
-        Effect.gen(function* () {
-          yield* radar.caughtUp(sequence).pipe(Effect.timeout(RADAR_WAIT), Effect.ignore)
-          const footprint = yield* radar.footprint(threadId as ThreadId)
-          return footprint?.files.size
-        })
-
       const handle = (event: SpindleEvent) =>
         Effect.gen(function* () {
           let model = yield* engine.readModel
-          let changed: number | undefined
           if (needsChanges(event) && targetOf(event, model) !== undefined) {
-            changed = yield* changedFiles(event.payload.threadId, event.sequence)
+            // The thread's changes as the radar counts them once it has seen this turn end (and
+            // what its worktree's watch heard meanwhile); bounded, then as they stand.
+            yield* radar.caughtUp(event.sequence).pipe(Effect.timeout(RADAR_WAIT), Effect.ignore)
             model = yield* engine.readModel
           }
-          const notification = notificationFor(event, model, changed)
+          const notification = notificationFor(event, model)
           if (notification !== undefined) {
             const deliveryId = `dlv_${yield* randomHex(12)}`
             const entry: OutboxEntry = {

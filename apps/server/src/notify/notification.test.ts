@@ -211,14 +211,20 @@ describe("notificationFor", () => {
     assert.isUndefined(notificationFor(interrupted.event, interrupted.model))
   })
 
-  it("a completed turn is ready to review only when the worktree changes files against its base", () => {
+  it("a completed turn is ready to review only when the radar counts changes against its base", () => {
     const done = ended("completed")
-    assert.isUndefined(notificationFor(done.event, done.model), "changes unknown")
-    assert.isUndefined(notificationFor(done.event, done.model, 0), "nothing changed")
-    const made = notificationFor(done.event, done.model, 3)
+    assert.isUndefined(notificationFor(done.event, done.model), "not counted")
+    const counted = (files: number) =>
+      step(done.model, {
+        type: "thread.changes.record",
+        threadId: "t1",
+        changes: { files, insertions: files * 10, deletions: 2 }
+      }).model
+    assert.isUndefined(notificationFor(done.event, counted(0)), "nothing changed")
+    const made = notificationFor(done.event, counted(3))
     assert.strictEqual(made?.event, "ready-to-review")
-    assert.include(made?.body.text, "is ready to review: 3 file(s) changed")
-    assert.strictEqual(made?.body.detail.filesChanged, 3)
+    assert.include(made?.body.text, "is ready to review: 3 files +30 -2")
+    assert.include(made?.body.detail, { filesChanged: 3, insertions: 30, deletions: 2, turnId: "u1" })
   })
 
   it("a failed setup notifies as a failure at the setup stage; a passed one does not", () => {
@@ -251,7 +257,7 @@ describe("notificationFor", () => {
       phase: "completed",
       item: { id: "i1", kind: "file-change", changes: [{ path: "a.ts", kind: "add" }] }
     })
-    assert.isUndefined(notificationFor(item.event, item.model, 1))
+    assert.isUndefined(notificationFor(item.event, item.model))
   })
 
   it("the body carries the delivery id and the event's time and sequence", () => {

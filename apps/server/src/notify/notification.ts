@@ -1,16 +1,18 @@
 // What an event means for a person watching a project: the notification it makes (approval asked
-// for, a turn or setup failed, work ready to review), or none. Pure: the event, the read model and,
-// for a completed turn, how many files the thread's worktree changes against its base (the radar's
-// footprint) are all it looks at. The body is rendered once, with its delivery id, and every retry
+// for, a turn or setup failed, work ready to review), or none. Pure: the event and the read model
+// are all it looks at; for a completed turn that is the thread's changes against its base as the
+// conflict radar counted them (`Thread.changes`), so its caller reads the model once the radar has
+// caught up with the turn's end. The body is rendered once, with its delivery id, and every retry
 // sends those exact bytes. It does not decide how or whether a delivery goes out.
-import type {
-  NotifyEvent,
-  Project,
-  ProjectId,
-  SpindleEvent,
-  Thread,
-  ThreadId,
-  WebhookBody
+import {
+  changesText,
+  type NotifyEvent,
+  type Project,
+  type ProjectId,
+  type SpindleEvent,
+  type Thread,
+  type ThreadId,
+  type WebhookBody
 } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import { turnStateOf } from "@spindle/read-model/turnState"
@@ -46,7 +48,7 @@ const threadIdOf = (event: SpindleEvent): ThreadId | undefined => {
   }
 }
 
-/** A completed turn: the one event whose notification needs the thread's changes. */
+/** A completed turn: the one event whose notification needs the radar's count of the thread's changes. */
 export const needsChanges = (
   event: SpindleEvent
 ): event is Extract<SpindleEvent, { type: "thread.turn-ended" }> =>
@@ -68,15 +70,8 @@ export const targetOf = (
 
 const quoted = (thread: Thread) => `"${short(thread.title, 80)}"`
 
-/**
- * The notification `event` makes, or undefined. `changedFiles` is for a completed turn: the files
- * the thread's worktree changes against its base now (undefined: unknown, so no notification).
- */
-export const notificationFor = (
-  event: SpindleEvent,
-  model: ReadModel,
-  changedFiles?: number
-): Notification | undefined => {
+/** The notification `event` makes against `model`, or undefined. */
+export const notificationFor = (event: SpindleEvent, model: ReadModel): Notification | undefined => {
   const target = targetOf(event, model)
   if (target === undefined) return undefined
   const { thread, project } = target
@@ -127,15 +122,20 @@ export const notificationFor = (
           { stage: "turn", turnId, reason }
         )
       }
-      if (status !== "completed" || changedFiles === undefined || changedFiles === 0) return undefined
+      // Ready to review: what its worktree changes against its base, committed or not and not
+      // merged yet (a merge moves the fork point), as the radar last counted it.
+      const changes = thread.changes
+      if (status !== "completed" || changes === null || changes.files === 0) return undefined
       return made(
         "ready-to-review",
-        `Thread ${quoted(thread)} is ready to review: ${changedFiles} file(s) changed${
+        `Thread ${quoted(thread)} is ready to review: ${changesText(changes)}${
           thread.workspace.branch === null ? "" : ` on ${thread.workspace.branch}`
         }`,
         {
           turnId,
-          filesChanged: changedFiles,
+          filesChanged: changes.files,
+          insertions: changes.insertions,
+          deletions: changes.deletions,
           lastMessage: thread.latestTurn?.turnId === turnId ? thread.latestTurn.lastMessage : null
         }
       )
