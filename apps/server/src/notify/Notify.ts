@@ -306,7 +306,9 @@ export class Notify extends Context.Service<
         yield* followLog(engine, from, handle, "Notifications")
       }).pipe(
         Effect.catchCause((cause) =>
-          Effect.logWarning("Notifications could not start; none are sent until a restart", cause)
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.void
+            : Effect.logWarning("Notifications could not start; none are sent until a restart", cause)
         )
       )
 
