@@ -13,6 +13,7 @@ const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["ws", "mcp", "http"],
   ["board"],
   ["children"],
+  ["notify"],
   ["radar"],
   ["commands"],
   ["lifecycle", "queue"],

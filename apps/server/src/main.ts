@@ -49,6 +49,7 @@ import { ThreadLifecycle } from "./lifecycle/ThreadLifecycle.ts"
 import { WorktreeReport } from "./lifecycle/WorktreeReport.ts"
 import * as Logging from "./logging.ts"
 import { mcpRoute } from "./mcp/McpEndpoint.ts"
+import { Notify } from "./notify/Notify.ts"
 import * as Database from "./persistence/Database.ts"
 import { holdHomeLock } from "./persistence/HomeLock.ts"
 import { WorktreePool } from "./pool/WorktreePool.ts"
@@ -90,7 +91,8 @@ export const CoreLayer = (settings: ServerSettings) =>
     ProviderService.layer,
     WorktreeReport.layer,
     Retention.layer,
-    StartQueue.layer
+    StartQueue.layer,
+    Notify.layer
   ).pipe(
     Layer.provideMerge(ParentWakes.layer),
     Layer.provideMerge(Layer.merge(Attempts.layer, CheckRunner.layer)),

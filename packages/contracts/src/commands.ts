@@ -7,6 +7,7 @@ import { ThreadAttempt, ThreadCheck } from "./attempts.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
+import { NotifyOutcome, NotifySecret, WebhookUrl } from "./notify.ts"
 import {
   AgentCommand,
   AgentEnv,
@@ -86,7 +87,11 @@ export const ProjectCreate = command("project.create", {
   acpAgent: Schema.optionalKey(AgentCommand),
   worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
   portCount: Schema.optionalKey(PortCount),
-  retention: Schema.optionalKey(RetentionPolicy)
+  retention: Schema.optionalKey(RetentionPolicy),
+  /** Where to POST the project's notifications (approval asked for, turn failed, ready to review). */
+  notifyWebhook: Schema.optionalKey(WebhookUrl),
+  /** Signs each delivery; needs notifyWebhook. Stored by the server, never shown back or logged. */
+  notifySecret: Schema.optionalKey(NotifySecret)
 }).annotate({ identifier: "ProjectCreate", description: "Register a git repository as a project" })
 
 export const ProjectUpdate = command("project.update", {
@@ -124,6 +129,13 @@ export const ProjectUpdate = command("project.update", {
   worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
   portCount: Schema.optionalKey(PortCount),
   retention: Schema.optionalKey(RetentionPolicy),
+  /** Where to POST the project's notifications; null removes the webhook and its secret. A new URL keeps the secret. */
+  notifyWebhook: Schema.optionalKey(Schema.NullOr(WebhookUrl)),
+  /**
+   * Sets (or replaces) the secret that signs deliveries; null removes it (deliveries go unsigned).
+   * Needs a webhook, set already or in the same command. Never shown back or logged.
+   */
+  notifySecret: Schema.optionalKey(Schema.NullOr(NotifySecret)),
   /**
    * Approve `.spindle/setup.sh` as the default branch holds it now (and the branch's commit as
    * seen): until then a committed script that changed since the last approval does not run.
@@ -463,6 +475,12 @@ export const ProjectOverlapRecord = command("project.overlap.record", {
   filesTruncated: Schema.Int
 }).annotate({ identifier: "ProjectOverlapRecord" })
 
+/** Records how a notification's delivery ended (delivered, or given up). */
+export const ProjectNotifyRecord = command("project.notify.record", {
+  projectId: ProjectId,
+  outcome: NotifyOutcome
+}).annotate({ identifier: "ProjectNotifyRecord" })
+
 /** Records how a variant's check ran after its turn completed. */
 export const ThreadCheckRecord = command("thread.check.record", {
   threadId: ThreadId,
@@ -494,7 +512,8 @@ export const InternalCommand = Schema.Union([
   ProjectOverlapRecord,
   ThreadWake,
   ThreadCheckRecord,
-  ThreadChangesRecord
+  ThreadChangesRecord,
+  ProjectNotifyRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type
 

@@ -8,6 +8,7 @@ import { QueuedStart } from "./commands.ts"
 import { ErrorReason } from "./errors.ts"
 import { CommandId, EventId, ProjectId, Sequence, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
+import { NotifyOutcome, NotifyWebhook } from "./notify.ts"
 import {
   AgentCommand,
   AgentEnv,
@@ -91,11 +92,25 @@ export const ProjectUpdated = event("project.updated", {
     worktreePoolSize: Schema.optionalKey(WorktreePoolSize),
     portCount: Schema.optionalKey(PortCount),
     retention: Schema.optionalKey(RetentionPolicy),
-    setupApproval: Schema.optionalKey(SetupApproval)
+    setupApproval: Schema.optionalKey(SetupApproval),
+    /** The webhook as it is now (null: removed); a secret's value is never in the log. */
+    notifyWebhook: Schema.optionalKey(Schema.NullOr(NotifyWebhook))
   })
 })
 
 export const ProjectDeleted = event("project.deleted", { projectId: ProjectId })
+
+/** A notification reached the project's webhook (a 2xx answer). */
+export const ProjectNotifyDelivered = event("project.notify-delivered", {
+  projectId: ProjectId,
+  outcome: NotifyOutcome
+})
+
+/** A notification could not be delivered (retries exhausted, refused, or dropped): it is given up. */
+export const ProjectNotifyFailed = event("project.notify-failed", {
+  projectId: ProjectId,
+  outcome: NotifyOutcome
+})
 
 /**
  * Two live threads of the project started or stopped changing the same lines, or the files they
@@ -319,6 +334,8 @@ export const SpindleEvent = Schema.Union([
   ProjectUpdated,
   ProjectDeleted,
   ProjectOverlapChanged,
+  ProjectNotifyDelivered,
+  ProjectNotifyFailed,
   ThreadCreated,
   ThreadQueued,
   ThreadDequeued,

@@ -91,6 +91,9 @@ describe("Project", () => {
     // Repository hooks stay off for a project recorded before the setting existed.
     assert.strictEqual(project.gitHooks, false)
     assert.strictEqual(project.gitHooksSetBy, null)
+    // No webhook, and so no delivery yet.
+    assert.strictEqual(project.notifyWebhook, null)
+    assert.strictEqual(project.lastNotify, null)
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
       setupEnv: {},
@@ -106,7 +109,9 @@ describe("Project", () => {
       setupApproval: null,
       defaultRuntimeMode: "full-access",
       gitHooks: false,
-      gitHooksSetBy: null
+      gitHooksSetBy: null,
+      notifyWebhook: null,
+      lastNotify: null
     })
   })
 

@@ -3,6 +3,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { ProjectId } from "./ids.ts"
+import { NotifyOutcome, NotifyWebhook } from "./notify.ts"
 import { ThreadOverlap } from "./radar.ts"
 import {
   AbsolutePath,
@@ -278,6 +279,13 @@ export const Project = Schema.Struct({
    * (project.overlap-changed); absent when there are none.
    */
   overlaps: Schema.optionalKey(Schema.Array(ThreadOverlap)),
+  /**
+   * Where Spindle POSTs the project's notifications (an approval asked for, a turn failed, work
+   * ready to review), and whether a secret signs them; the secret itself is never shown. Null: none.
+   */
+  notifyWebhook: Schema.NullOr(NotifyWebhook).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
+  /** How the last notification's delivery went (delivered, or given up and why); null before the first. */
+  lastNotify: Schema.NullOr(NotifyOutcome).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null))),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp
 }).annotate({ identifier: "Project", description: "A git repository registered with Spindle" })

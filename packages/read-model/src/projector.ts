@@ -96,6 +96,16 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           }
         }
       })
+    case "project.notify-delivered":
+    case "project.notify-failed":
+      // How its notifications go is not one of its settings: updatedAt stays.
+      return Option.match(HashMap.get(model.projects, event.payload.projectId), {
+        onNone: () => model,
+        onSome: (project) => ({
+          ...model,
+          projects: HashMap.set(model.projects, project.id, { ...project, lastNotify: event.payload.outcome })
+        })
+      })
     case "project.deleted":
       // Its threads (all archived by now) go with it from every list; their events stay.
       return {

@@ -39,6 +39,8 @@ export const aggregateOf = (event: EventDraft): AggregateRef => {
     case "project.updated":
     case "project.deleted":
     case "project.overlap-changed":
+    case "project.notify-delivered":
+    case "project.notify-failed":
       return { kind: "project", id: event.payload.projectId }
     case "thread.created":
     case "thread.queued":

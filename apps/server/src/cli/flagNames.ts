@@ -28,7 +28,9 @@ const FLAGS: Record<string, string> = {
   agentCommand: "--agent-command",
   acpAgent: "--acp-agent",
   agentEnv: "--agent-env",
-  setupEnv: "--setup-env"
+  setupEnv: "--setup-env",
+  notifyWebhook: "--notify-webhook",
+  notifySecret: "--notify-secret-file"
 }
 
 /** The flag for a command field, if the CLI has one. */

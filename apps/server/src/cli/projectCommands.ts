@@ -1,6 +1,9 @@
 // `spindle project add|update|list|show|remove`: a project's settings as flags (setup script and
 // variables, default provider, model and runtime mode, the agents' variables, the command agent,
-// Codex's binary and overrides, lifecycle), checked before connecting, then one request each.
+// Codex's binary and overrides, lifecycle, the notify webhook and the file holding its secret),
+// checked before connecting, then one request each. A secret is read here and sent once; nothing
+// prints it (the server shows only whether one is set).
+import { readFileSync } from "node:fs"
 import { basename, resolve } from "node:path"
 import { type Actor, PROVIDER_KINDS, type Project, type RetentionPolicy } from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
@@ -26,6 +29,31 @@ const setupApprovalLine = (p: Project) => {
   }  (${a.approvedAt})`
 }
 
+/** Where notifications go, signed or not; the secret itself is never known here. */
+const notifyLines = (p: Project) => {
+  const webhook = p.notifyWebhook
+  const lines = [
+    webhook === null
+      ? "  notify off (set a webhook with --notify-webhook URL)"
+      : `  notify ${webhook.url}  ${
+          webhook.secretSet
+            ? "signed (X-Spindle-Signature, with the secret set)"
+            : "unsigned: no secret is set, so deliveries carry no signature (--notify-secret-file PATH)"
+        }`
+  ]
+  const last = p.lastNotify
+  if (last !== null) {
+    lines.push(
+      last.ok
+        ? `  last notification ${last.event} (thread ${last.threadId}) delivered at ${last.at}, attempt ${last.attempts}, HTTP ${last.status ?? "-"}`
+        : `  last notification ${last.event} (thread ${last.threadId}) FAILED at ${last.at} after ${last.attempts} attempt(s): ${
+            last.error ?? "no answer"
+          }${last.status === null ? "" : ` (HTTP ${last.status})`}`
+    )
+  }
+  return lines
+}
+
 const formatProject = (p: Project) =>
   [
     `${p.id}  ${p.workspaceRoot}`,
@@ -44,7 +72,8 @@ const formatProject = (p: Project) =>
     }`,
     `  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
       p.retention.removeArchivedAfterDays ?? "never"
-    } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`
+    } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`,
+    ...notifyLines(p)
   ].join("\n")
 
 const actorName = (actor: Actor) =>
@@ -115,7 +144,15 @@ const settingFlags = {
   ),
   portCount: optionalInt("port-count", "Ports each thread gets (SPINDLE_PORT...)"),
   removeArchivedAfter: optional("remove-archived-after", "DAYS|never: remove archived threads' worktrees"),
-  flagIdleAfter: optional("flag-idle-after", "DAYS|never: flag threads idle this long")
+  flagIdleAfter: optional("flag-idle-after", "DAYS|never: flag threads idle this long"),
+  notifyWebhook: optional(
+    "notify-webhook",
+    "An http(s) URL POSTed to when a thread needs you (approval asked, turn failed, ready to review); on update, a new URL keeps the secret"
+  ),
+  notifySecretFile: optional(
+    "notify-secret-file",
+    "A file holding the secret that signs each delivery (X-Spindle-Signature); read here, trimmed, never shown back"
+  )
 }
 
 type SettingFlags = {
@@ -133,6 +170,20 @@ const envOf = (flag: string, pairs: ReadonlyArray<string>) => {
     Object.defineProperty(env, name, { value: pair.slice(at + 1), enumerable: true, writable: true })
   }
   return Effect.succeed(env)
+}
+
+/** The secret in `--notify-secret-file`, trimmed; its value is never part of a message. */
+const secretOf = (path: string) => {
+  let text: string
+  try {
+    text = readFileSync(path, "utf8")
+  } catch {
+    return Effect.fail(usageError(`--notify-secret-file ${path}: no such file, or it cannot be read.`))
+  }
+  const secret = text.trim()
+  return secret === ""
+    ? Effect.fail(usageError(`--notify-secret-file ${path} is empty: put the secret in it (one line).`))
+    : Effect.succeed(secret)
 }
 
 /** `--agent-command` (or `--acp-agent`): a JSON array of arguments, or words split on spaces (`my-agent --print {prompt}`). */
@@ -184,6 +235,8 @@ const settingsOf = (flags: SettingFlags) =>
         )
       }
     }
+    const notifySecret =
+      flags.notifySecretFile._tag === "Some" ? yield* secretOf(flags.notifySecretFile.value) : undefined
     const setupTimeout = yield* nonNegative("setup-timeout", flags.setupTimeout)
     const poolSize = yield* nonNegative("pool-size", flags.poolSize)
     const portCount = yield* nonNegative("port-count", flags.portCount)
@@ -210,7 +263,9 @@ const settingsOf = (flags: SettingFlags) =>
       ...(flags.codexConfig.length === 0 ? {} : { codexConfig: flags.codexConfig }),
       ...(poolSize === undefined ? {} : { worktreePoolSize: poolSize }),
       ...(o(flags.initSubmodules) === undefined ? {} : { initSubmodules: o(flags.initSubmodules) === "on" }),
-      ...(portCount === undefined ? {} : { portCount })
+      ...(portCount === undefined ? {} : { portCount }),
+      ...(o(flags.notifyWebhook) === undefined ? {} : { notifyWebhook: o(flags.notifyWebhook) }),
+      ...(notifySecret === undefined ? {} : { notifySecret })
     }
     return { fields, retention }
   })
@@ -288,6 +343,8 @@ const update = Command.make(
     clearAgentEnv: clear("clear-agent-env", "the agents' variables"),
     clearAgentCommand: clear("clear-agent-command", "the command agent"),
     clearCodexBin: clear("clear-codex-bin", "the project's Codex binary"),
+    clearNotifyWebhook: clear("clear-notify-webhook", "the notify webhook and its secret"),
+    clearNotifySecret: clear("clear-notify-secret", "the notify secret (deliveries go unsigned)"),
     approveSetup: Flag.Boolean("approve-setup").pipe(
       Flag.withDescription(
         "Approve .spindle/setup.sh as the default branch holds it now (review it first); a changed committed script does not run until approved"
@@ -297,6 +354,17 @@ const update = Command.make(
   },
   (flags) =>
     Effect.gen(function* () {
+      if (
+        flags.clearNotifyWebhook &&
+        (flags.notifyWebhook._tag === "Some" || flags.notifySecretFile._tag === "Some")
+      )
+        return yield* usageError(
+          "--clear-notify-webhook removes the webhook and its secret: give it without --notify-webhook or --notify-secret-file."
+        )
+      if (flags.clearNotifySecret && flags.notifySecretFile._tag === "Some")
+        return yield* usageError(
+          "--clear-notify-secret and --notify-secret-file contradict each other: give one."
+        )
       const { fields, retention } = yield* settingsOf(flags)
       const projectId = flags.project
       const project = yield* withClient((client) =>
@@ -314,6 +382,8 @@ const update = Command.make(
               ...(flags.clearAgentEnv ? { agentEnv: {} } : {}),
               ...(flags.clearAgentCommand ? { agentCommand: null } : {}),
               ...(flags.clearCodexBin ? { codexBin: null } : {}),
+              ...(flags.clearNotifyWebhook ? { notifyWebhook: null } : {}),
+              ...(flags.clearNotifySecret ? { notifySecret: null } : {}),
               ...(flags.approveSetup ? { approveSetup: true } : {}),
               ...mergeRetention(retention, current.retention)
             }

@@ -7,9 +7,11 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
 import { Engine } from "../engine/Engine.ts"
 import { CoreLayer } from "../main.ts"
+import { NotifySecrets } from "../persistence/NotifySecrets.ts"
 import { git, gitRepo, serverActor, tempDir, tempHome, testSettings } from "../testing/fixtures.ts"
 import { Commands } from "./Commands.ts"
 
@@ -22,6 +24,7 @@ const setup = (options: { readonly ready?: boolean } = {}) =>
     if (options.ready !== false) yield* gate.markReady
     return {
       home,
+      context,
       commands: Context.get(context, Commands),
       engine: Context.get(context, Engine),
       gate
@@ -222,6 +225,76 @@ describe("Commands", () => {
       assert.deepStrictEqual(yield* Fiber.join(first), { sequence: 1 })
       assert.deepStrictEqual(yield* Fiber.join(second), { sequence: 2 })
       assert.strictEqual((yield* engine.snapshot).threads.length, 1)
+    })
+  )
+
+  it.live("an agent's session cannot change a project, its webhook included; nothing is applied", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { commands, engine } = yield* setup()
+      yield* commands.dispatch(register(repo), serverActor)
+      const agent = { kind: "provider-session" as const, sessionId: "ps-1" }
+      const before = (yield* engine.snapshot).sequence
+      const refused = yield* Effect.flip(
+        commands.dispatch(
+          {
+            type: "project.update",
+            commandId: "agent-1",
+            projectId: "p1",
+            notifyWebhook: "http://127.0.0.1:9/steal",
+            notifySecret: "agent-chosen"
+          },
+          agent
+        )
+      )
+      assert.strictEqual(refused.reason, "forbidden")
+      assert.include(refused.message, "changed by its user")
+      const removal = yield* Effect.flip(
+        commands.dispatch({ type: "project.remove", commandId: "agent-2", projectId: "p1" }, agent)
+      )
+      assert.strictEqual(removal.reason, "forbidden")
+      assert.strictEqual((yield* engine.snapshot).sequence, before)
+      assert.isNull((yield* engine.getProject("p1" as never))?.notifyWebhook)
+    })
+  )
+
+  it.live("a secret is kept only when its command applies, and never in the log or a refusal", () =>
+    Effect.gen(function* () {
+      const repo = yield* gitRepo
+      const { commands, engine, context } = yield* setup()
+      const secrets = Context.get(context, NotifySecrets)
+      yield* commands.dispatch(register(repo), serverActor)
+      const refused = yield* Effect.flip(
+        commands.dispatch(
+          { type: "project.update", commandId: "s-1", projectId: "p1", notifySecret: "kept-Zq9-nowhere" },
+          serverActor
+        )
+      )
+      assert.strictEqual(refused.reason, "validation")
+      assert.strictEqual(refused.field, "notifySecret")
+      assert.isUndefined(yield* secrets.get("p1"), "a refused command stores no secret")
+      yield* commands.dispatch(
+        {
+          type: "project.update",
+          commandId: "s-2",
+          projectId: "p1",
+          notifyWebhook: "https://hooks.example.com/x",
+          notifySecret: "kept-Zq9-nowhere"
+        },
+        serverActor
+      )
+      assert.strictEqual(yield* secrets.get("p1"), "kept-Zq9-nowhere")
+      assert.deepStrictEqual((yield* engine.getProject("p1" as never))?.notifyWebhook, {
+        url: "https://hooks.example.com/x",
+        secretSet: true
+      })
+      const events = yield* engine
+        .events(0)
+        .pipe(Stream.take((yield* engine.readModel).sequence), Stream.runCollect)
+      assert.notInclude(JSON.stringify([Array.from(events), refused]), "Zq9")
+      // The project's removal takes its secret with it.
+      yield* commands.dispatch({ type: "project.remove", commandId: "s-3", projectId: "p1" }, serverActor)
+      assert.isUndefined(yield* secrets.get("p1"))
     })
   )
 })

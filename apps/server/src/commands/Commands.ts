@@ -170,6 +170,15 @@ export class Commands extends Context.Service<
         options?: DispatchOptions
       ) {
         const command = yield* decodeClientCommand(input)
+        // A project's settings (its setup script, its agents' environment, its webhook and the
+        // secret that signs it) are the user's: no transport lets an agent send these, and none may.
+        if (actor.kind === "provider-session" && command.type.startsWith("project.")) {
+          return yield* new SpindleError({
+            reason: "forbidden",
+            commandId: command.commandId,
+            message: `An agent cannot send ${command.type}: a project's settings are changed by its user (spindle project update).`
+          })
+        }
         switch (command.type) {
           case "thread.turn.start":
             if (command.bootstrap !== undefined) {

@@ -52,6 +52,26 @@ export interface ServerSettings {
    * that stalls mid-request is answered 408 and its connection closed.
    */
   readonly requestTimeoutMs?: number
+  /** How project webhooks are delivered; absent parts take the defaults (DEFAULT_NOTIFY_SETTINGS). */
+  readonly notify?: Partial<NotifySettings>
+}
+
+export interface NotifySettings {
+  /** How long one POST to a webhook may take before it counts as failed. */
+  readonly timeoutMs: number
+  /** The waits before each retry of a failed delivery: one attempt, then one more per entry. */
+  readonly retryDelaysMs: ReadonlyArray<number>
+  /** Deliveries held at once (sending or waiting to retry); past it the oldest is given up, logged. */
+  readonly capacity: number
+  /** POSTs in flight at once. */
+  readonly concurrency: number
+}
+
+export const DEFAULT_NOTIFY_SETTINGS: NotifySettings = {
+  timeoutMs: 5_000,
+  retryDelaysMs: [1_000, 2_000, 4_000, 8_000, 16_000],
+  capacity: 256,
+  concurrency: 4
 }
 
 export interface McpSessionLimits {

@@ -38,6 +38,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { CommandReceipts } from "../persistence/CommandReceipts.ts"
 import { EventStore } from "../persistence/EventStore.ts"
+import { NotifySecrets } from "../persistence/NotifySecrets.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { isStorageFull, storageFullMessage } from "../persistence/storageFull.ts"
 import { decide } from "./decider.ts"
@@ -70,6 +71,31 @@ const internalError = (error: SqlError, commandId?: string) =>
     ...(commandId === undefined ? {} : { commandId: commandId as Command["commandId"] })
   })
 
+/**
+ * What an applied command does to its project's notify secret: the secret a command carries is
+ * kept beside the log, never in an event (the decider records only that one is set).
+ */
+const secretChange = (
+  command: Command
+): { readonly projectId: ProjectId; readonly secret: string | null } | undefined => {
+  switch (command.type) {
+    case "project.create":
+      return command.notifySecret === undefined
+        ? undefined
+        : { projectId: command.projectId, secret: command.notifySecret }
+    case "project.update":
+      if (command.notifyWebhook === null || command.notifySecret === null)
+        return { projectId: command.projectId, secret: null }
+      return command.notifySecret === undefined
+        ? undefined
+        : { projectId: command.projectId, secret: command.notifySecret }
+    case "project.remove":
+      return { projectId: command.projectId, secret: null }
+    default:
+      return undefined
+  }
+}
+
 const hashCommand = (command: Command) => createHash("sha256").update(stableStringify(command)).digest("hex")
 
 export class Engine extends Context.Service<
@@ -94,6 +120,7 @@ export class Engine extends Context.Service<
       const eventStore = yield* EventStore
       const receipts = yield* CommandReceipts
       const projections = yield* ProjectionStore
+      const secrets = yield* NotifySecrets
       const limits = yield* AdmissionLimits
 
       const model = yield* Ref.make<ReadModel>(emptyReadModel)
@@ -202,6 +229,12 @@ export class Engine extends Context.Service<
             }))
           )
           const stored = yield* eventStore.append(drafts)
+          const secret = secretChange(command)
+          if (secret !== undefined && stored.length > 0) {
+            yield* secret.secret === null
+              ? secrets.remove(secret.projectId)
+              : secrets.set(secret.projectId, secret.secret, now)
+          }
           const next = yield* saveFolded(current, stored)
           yield* receipts.record(
             command.commandId,

@@ -206,6 +206,14 @@ const decideCommand = (command: Command, model: ReadModel, context: DecideContex
       return decideOverlap(command, model)
     case "thread.changes.record":
       return withThread(model, command.threadId, (thread) => decideChanges(thread, command))
+    case "project.notify.record":
+      // A project removed while its notification was out has nothing left to show it on.
+      return findProject(model, command.projectId) === undefined
+        ? accept()
+        : accept({
+            type: command.outcome.ok ? "project.notify-delivered" : "project.notify-failed",
+            payload: { projectId: command.projectId, outcome: command.outcome }
+          })
     case "thread.wake":
       return withThread(model, command.threadId, (thread) => decideWake(thread, command, context))
 

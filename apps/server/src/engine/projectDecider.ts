@@ -4,12 +4,16 @@ import {
   DEFAULT_PORT_COUNT,
   DEFAULT_RETENTION,
   DEFAULT_SETUP_TIMEOUT_SECONDS,
+  type NotifyWebhook,
   type Project,
+  type ProjectId,
+  SpindleError,
   withoutBidiControls
 } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import {
   accept,
   type DecideContext,
@@ -28,6 +32,50 @@ const titleFromPath = (path: string) => {
     .slice(0, 200)
     .trim()
   return /[\p{L}\p{N}\p{P}\p{S}]/u.test(name) ? name : "project"
+}
+
+/**
+ * The webhook a create or update leaves the project with (undefined: the command does not change
+ * it), or the refusal of a secret without a webhook. A new URL keeps the secret. The secret's value
+ * goes no further than `secretSet`: the engine stores it beside the log, never in an event.
+ */
+const webhookAfter = (
+  projectId: ProjectId,
+  current: NotifyWebhook | null,
+  url: string | null | undefined,
+  secret: string | null | undefined
+): Result.Result<NotifyWebhook | null | undefined, SpindleError> => {
+  if (url === null) {
+    return typeof secret === "string"
+      ? Result.fail(
+          new SpindleError({
+            reason: "validation",
+            projectId,
+            field: "notifySecret",
+            message:
+              "A notify secret cannot be set while the webhook is removed: leave the secret out, or give a webhook URL with it."
+          })
+        )
+      : Result.succeed(null)
+  }
+  const target = url ?? current?.url
+  if (target === undefined) {
+    return typeof secret === "string"
+      ? Result.fail(
+          new SpindleError({
+            reason: "validation",
+            projectId,
+            field: "notifySecret",
+            message: `Project ${projectId} has no notify webhook for the secret to sign: set the URL too (--notify-webhook URL).`
+          })
+        )
+      : Result.succeed(undefined)
+  }
+  if (url === undefined && secret === undefined) return Result.succeed(undefined)
+  return Result.succeed({
+    url: target,
+    secretSet: secret === undefined ? (current?.secretSet ?? false) : secret !== null
+  })
 }
 
 export const decideProject = (
@@ -55,6 +103,8 @@ export const decideProject = (
           message: `The repository ${command.workspaceRoot} is already registered as project ${id}. Use that project instead.`
         })
       }
+      const webhook = webhookAfter(command.projectId, null, command.notifyWebhook, command.notifySecret)
+      if (Result.isFailure(webhook)) return Result.fail(webhook.failure)
       const project: Project = {
         id: command.projectId,
         title: command.title ?? titleFromPath(command.workspaceRoot),
@@ -83,6 +133,8 @@ export const decideProject = (
         worktreePoolSize: command.worktreePoolSize ?? 0,
         portCount: command.portCount ?? DEFAULT_PORT_COUNT,
         retention: command.retention ?? DEFAULT_RETENTION,
+        notifyWebhook: webhook.success ?? null,
+        lastNotify: null,
         createdAt: now,
         updatedAt: now
       }
@@ -90,8 +142,21 @@ export const decideProject = (
     }
 
     case "project.update": {
-      if (findProject(model, command.projectId) === undefined) return projectNotFound(command.projectId)
-      const { type: _type, commandId: _commandId, projectId, approveSetup: _approve, ...changes } = command
+      const current = findProject(model, command.projectId)
+      if (current === undefined) return projectNotFound(command.projectId)
+      const {
+        type: _type,
+        commandId: _commandId,
+        projectId,
+        approveSetup: _approve,
+        notifyWebhook: url,
+        notifySecret: secret,
+        ...settings
+      } = command
+      const webhook = webhookAfter(projectId, current.notifyWebhook, url, secret)
+      if (Result.isFailure(webhook)) return Result.fail(webhook.failure)
+      const changes =
+        webhook.success === undefined ? settings : { ...settings, notifyWebhook: webhook.success }
       if (Object.keys(changes).length === 0) {
         return reject({
           reason: "validation",

@@ -6,6 +6,8 @@ import { BootstrapJournal } from "./BootstrapJournal.ts"
 import { CommandReceipts } from "./CommandReceipts.ts"
 import { EventStore } from "./EventStore.ts"
 import { type DatabaseError, migrate, unreadable } from "./Migrations.ts"
+import { NotifyOutbox } from "./NotifyOutbox.ts"
+import { NotifySecrets } from "./NotifySecrets.ts"
 import { ProjectionStore } from "./ProjectionStore.ts"
 import * as SqliteClient from "./SqliteClient.ts"
 import { WorktreeRemovals } from "./WorktreeRemovals.ts"
@@ -20,7 +22,7 @@ export const layerClient = (filename: string) =>
     })
   ).pipe(Layer.provideMerge(SqliteClient.layer({ filename }, (error) => unreadable(filename, error))))
 
-/** The event store, command receipts and projections over one migrated database file. */
+/** The event store, command receipts, projections and the other stores over one migrated database file. */
 export const layer = (
   filename: string
 ): Layer.Layer<
@@ -29,6 +31,8 @@ export const layer = (
   | ProjectionStore
   | BootstrapJournal
   | WorktreeRemovals
+  | NotifySecrets
+  | NotifyOutbox
   | Layer.Success<ReturnType<typeof layerClient>>,
   DatabaseError
 > =>
@@ -37,5 +41,7 @@ export const layer = (
     CommandReceipts.layer,
     ProjectionStore.layer,
     BootstrapJournal.layer,
-    WorktreeRemovals.layer
+    WorktreeRemovals.layer,
+    NotifySecrets.layer,
+    NotifyOutbox.layer
   ).pipe(Layer.provideMerge(layerClient(filename)))

@@ -11,6 +11,7 @@ import clientTokens from "./migrations/0003_client_tokens.ts"
 import providerTokens from "./migrations/0004_provider_tokens.ts"
 import turnStatusVocabulary from "./migrations/0005_turn_status_vocabulary.ts"
 import orphanedGit from "./migrations/0006_orphaned_git.ts"
+import notify from "./migrations/0007_notify.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
@@ -20,7 +21,8 @@ const migrations = {
   "3_client_tokens": clientTokens,
   "4_provider_tokens": providerTokens,
   "5_turn_status_vocabulary": turnStatusVocabulary,
-  "6_orphaned_git": orphanedGit
+  "6_orphaned_git": orphanedGit,
+  "7_notify": notify
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(

@@ -1,0 +1,48 @@
+// Each project's notify secret (the key that signs its webhook deliveries), kept beside the event
+// log and never in it: the log is shown to every client that subscribes, the secret to none. The
+// engine writes it in the transaction that applies the command carrying it, so it is there exactly
+// when the project says `secretSet`; the notifier reads it to sign. Nothing here logs a value.
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import * as SqlSchema from "effect/sql/SqlSchema"
+import { dieOnCorruptRow } from "./corruptRow.ts"
+
+export class NotifySecrets extends Context.Service<
+  NotifySecrets,
+  {
+    /** Sets (or replaces) the project's secret; call inside the transaction that applies the command. */
+    readonly set: (projectId: string, secret: string, at: string) => Effect.Effect<void, SqlError>
+    readonly remove: (projectId: string) => Effect.Effect<void, SqlError>
+    readonly get: (projectId: string) => Effect.Effect<string | undefined, SqlError>
+  }
+>()("spindle/persistence/NotifySecrets") {
+  static readonly layer = Layer.effect(
+    NotifySecrets,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const findOne = SqlSchema.findOneOption({
+        Request: Schema.String,
+        Result: Schema.Struct({ secret: Schema.String }),
+        execute: (projectId) => sql`SELECT secret FROM notify_secrets WHERE project_id = ${projectId}`
+      })
+      const set = Effect.fn("NotifySecrets.set")(function* (projectId: string, secret: string, at: string) {
+        yield* sql`INSERT OR REPLACE INTO notify_secrets ${sql.insert({ project_id: projectId, secret, set_at: at })}`
+      })
+      const remove = Effect.fn("NotifySecrets.remove")(function* (projectId: string) {
+        yield* sql`DELETE FROM notify_secrets WHERE project_id = ${projectId}`
+      })
+      const get = Effect.fn("NotifySecrets.get")(function* (projectId: string) {
+        const row = yield* findOne(projectId).pipe(
+          dieOnCorruptRow("notify_secrets", `project_id = ${projectId}`)
+        )
+        return Option.getOrUndefined(Option.map(row, (r) => r.secret))
+      })
+      return { set, remove, get }
+    })
+  )
+}
