@@ -13,6 +13,7 @@ import {
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { useEffect, useMemo, useState } from "preact/hooks"
+import { Conversation, DiffLines } from "./Conversation.tsx"
 import { useNow, useStore } from "./hooks.ts"
 import { MergePanel } from "./MergePanel.tsx"
 import {
@@ -29,7 +30,7 @@ import {
   turnLabel,
   visibleThreads
 } from "./model.ts"
-import type { BoardStore, ItemView } from "./store.ts"
+import type { BoardStore } from "./store.ts"
 
 const commandId = (kind: string) =>
   `board-${kind}-${Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("")}`
@@ -120,41 +121,6 @@ const OverlapPanel = ({ thread, overlaps }: { thread: Thread; overlaps: Readonly
   </section>
 )
 
-const Item = ({ item }: { item: ItemView }) => {
-  if (item.kind === "command") {
-    return (
-      <div class="item item-command" data-testid="item">
-        <div>
-          <span class="tag">command</span> <code>{item.command}</code>{" "}
-          {item.exitCode === undefined || item.exitCode === null ? (
-            <span class="muted">{item.status}</span>
-          ) : (
-            <span class={item.exitCode === 0 ? "ok" : "bad"}>exit {item.exitCode}</span>
-          )}
-        </div>
-        {item.output === "" ? null : <pre class="log">{item.output}</pre>}
-      </div>
-    )
-  }
-  if (item.kind === "file-change") {
-    return (
-      <div class="item" data-testid="item">
-        <span class="tag">files</span>{" "}
-        {(item.changes ?? []).map((c) => (
-          <code key={c.path}>
-            {c.kind} {c.path}{" "}
-          </code>
-        ))}
-      </div>
-    )
-  }
-  return (
-    <div class={`item item-${item.kind}`} data-testid="item">
-      <span class="tag">{item.kind}</span> <span class="item-text">{item.text}</span>
-    </div>
-  )
-}
-
 const DiffView = ({ store, threadId }: { store: BoardStore; threadId: ThreadId }) => {
   const [diff, setDiff] = useState<ThreadDiff | undefined>()
   const [loading, setLoading] = useState(false)
@@ -181,28 +147,7 @@ const DiffView = ({ store, threadId }: { store: BoardStore; threadId: ThreadId }
             base {diff.base} · merge base {diff.mergeBase.slice(0, 12)}
             {diff.truncated ? " · cut at 4 MiB" : ""}
           </div>
-          {diff.patch === "" ? (
-            <p class="muted">No changes.</p>
-          ) : (
-            <pre class="diff">
-              {diff.patch.split("\n").map((line, i) => (
-                <div
-                  key={i}
-                  class={
-                    line.startsWith("+") && !line.startsWith("+++")
-                      ? "add"
-                      : line.startsWith("-") && !line.startsWith("---")
-                        ? "del"
-                        : line.startsWith("@@")
-                          ? "hunk"
-                          : ""
-                  }
-                >
-                  {line}
-                </div>
-              ))}
-            </pre>
-          )}
+          {diff.patch === "" ? <p class="muted">No changes.</p> : <DiffLines patch={diff.patch} />}
         </div>
       )}
     </section>
@@ -220,6 +165,7 @@ export const ThreadPage = ({
   section?: "merge" | undefined
 }) => {
   const s = useStore(store)
+  const [tab, setTab] = useState<"conversation" | "timeline">("conversation")
   const loaded = s.model !== undefined
   useEffect(() => {
     if (section !== "merge" || !loaded) return
@@ -237,6 +183,10 @@ export const ThreadPage = ({
   const thread = model === undefined ? undefined : Option.getOrUndefined(HashMap.get(model.threads, threadId))
   const index = useMemo(
     () => (model === undefined ? new Map() : childrenIndex(visibleThreads(model))),
+    [model]
+  )
+  const known = useMemo(
+    () => new Set<string>(model === undefined ? [] : visibleThreads(model).map((t) => t.id)),
     [model]
   )
   const sessions = useMemo(
@@ -259,7 +209,6 @@ export const ThreadPage = ({
   const running = thread.latestTurn?.status === "running" || thread.latestTurn?.status === "requested"
   const failure = failureOf(thread)
   const column = columnOf(thread)
-  const items = watched === undefined ? [] : Array.from(watched.items.values())
   const events = watched === undefined ? [] : watched.events
 
   return (
@@ -368,7 +317,14 @@ export const ThreadPage = ({
             placeholder={running ? "Steer the running turn…" : "A follow-up prompt…"}
             value={prompt}
             data-testid="follow-up"
+            aria-label="Follow-up prompt (Ctrl+Enter or Cmd+Enter sends it)"
             onInput={(e) => setPrompt((e.currentTarget as HTMLTextAreaElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+                e.preventDefault()
+                ;(e.currentTarget as HTMLTextAreaElement).form?.requestSubmit()
+              }
+            }}
           />
           <button
             type="submit"
@@ -479,19 +435,6 @@ export const ThreadPage = ({
               : watched.setupLog.text}
           </pre>
         </section>
-        <section>
-          <h3>Agent</h3>
-          {thread.latestTurn?.lastMessage && items.length === 0 ? (
-            <div class="item">
-              <span class="tag">last message</span> {thread.latestTurn.lastMessage}
-            </div>
-          ) : null}
-          <div class="items" data-testid="items">
-            {items.map((item) => (
-              <Item key={item.key} item={item} />
-            ))}
-          </div>
-        </section>
       </div>
 
       <section>
@@ -509,23 +452,48 @@ export const ThreadPage = ({
       <DiffView store={store} threadId={threadId} />
       <MergePanel store={store} thread={thread} />
 
-      <section>
-        <h3>Timeline {watched?.historyLoaded === false ? <span class="muted">loading…</span> : null}</h3>
-        <table class="timeline" data-testid="timeline">
-          <tbody>
-            {events
-              .slice()
-              .reverse()
-              .map((event) => (
-                <tr key={event.sequence}>
-                  <td class="muted mono">#{event.sequence}</td>
-                  <td class="muted">{new Date(event.occurredAt).toLocaleTimeString()}</td>
-                  <td class={`actor actor-${event.actor.kind}`}>{actorLabel(event, sessions)}</td>
-                  <td>{describeEvent(event)}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
+      <section class="tabs-section">
+        <div class="tabs" role="tablist">
+          {(["conversation", "timeline"] as const).map((name) => (
+            <button
+              type="button"
+              role="tab"
+              key={name}
+              aria-selected={tab === name}
+              data-testid={`tab-${name}`}
+              onClick={() => setTab(name)}
+            >
+              {name === "conversation" ? "Conversation" : "Timeline"}
+            </button>
+          ))}
+          {watched?.historyLoaded === false ? <span class="muted"> loading…</span> : null}
+        </div>
+        <div role="tabpanel" hidden={tab !== "conversation"}>
+          <Conversation
+            watched={watched}
+            store={store}
+            threadId={threadId}
+            worktree={thread.workspace.worktreePath}
+            known={known}
+          />
+        </div>
+        <div role="tabpanel" hidden={tab !== "timeline"}>
+          <table class="timeline" data-testid="timeline">
+            <tbody>
+              {events
+                .slice()
+                .reverse()
+                .map((event) => (
+                  <tr key={event.sequence}>
+                    <td class="muted mono">#{event.sequence}</td>
+                    <td class="muted">{new Date(event.occurredAt).toLocaleTimeString()}</td>
+                    <td class={`actor actor-${event.actor.kind}`}>{actorLabel(event, sessions)}</td>
+                    <td>{describeEvent(event)}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </div>
       </section>
     </main>
   )

@@ -56,6 +56,9 @@ export interface ItemView {
   output: string
   exitCode?: number | null
   changes?: ReadonlyArray<{ readonly path: string; readonly kind: string }>
+  /** Tool calls: the tool and its server. */
+  tool?: string
+  server?: string
   status: string
 }
 
@@ -187,6 +190,8 @@ export class BoardStore {
     if (item.command !== undefined) view.command = item.command
     if (item.exitCode !== undefined) view.exitCode = item.exitCode
     if (item.changes !== undefined) view.changes = item.changes
+    if (item.tool !== undefined) view.tool = item.tool
+    if (item.server !== undefined) view.server = item.server
     view.status = item.status ?? phase
   }
 

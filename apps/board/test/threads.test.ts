@@ -112,6 +112,9 @@ describe("board threads", () => {
     // Its page: the timeline says who did what, the agent's output and the setup log are there.
     await card.click()
     await page.getByTestId("thread-page").waitFor()
+    // The timeline is the page's second tab; the conversation is its first.
+    await page.getByTestId("prompt").getByText("fix it").waitFor()
+    await page.getByTestId("tab-timeline").click()
     const timeline = page.getByTestId("timeline")
     await timeline.getByText("turn completed").waitFor()
     // Who did it, in words: the person's client is "you", never a token id.
@@ -124,7 +127,8 @@ describe("board threads", () => {
       actors.some((a) => a?.includes("tok_")),
       actors.join(", ")
     )
-    await page.getByTestId("items").getByText("all done").waitFor()
+    await page.getByTestId("tab-conversation").click()
+    await page.getByTestId("conversation").getByText("all done").waitFor()
     assert.include(await page.getByTestId("setup-log").textContent(), "setup done")
     assert.match((await page.getByTestId("worktree-path").textContent()) ?? "", /worktrees\/p1\//)
     await page.getByTestId("load-diff").click()
