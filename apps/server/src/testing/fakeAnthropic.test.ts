@@ -90,6 +90,26 @@ describe("fakeAnthropic", () => {
     expect(promptsOf(fake.turns()[0]!)).toEqual(["tell a story [[slow: 60000]]", "still there?"])
   })
 
+  it("$CWD in a call's arguments is the working directory Claude Code's system prompt names", async () => {
+    fake = await startFakeAnthropic()
+    const answered = await post(fake, "/v1/messages", {
+      model: "m",
+      tools: [{ name: "Write" }],
+      system: [
+        { type: "text", text: "<env>\nWorking directory: /work/tree\nIs directory a git repo: Yes\n</env>" }
+      ],
+      messages: [user('write [[call: Write {"file_path":"$CWD/a.txt","content":"x"}]]')]
+    })
+    expect(answered.json.content).toEqual([
+      {
+        type: "tool_use",
+        id: expect.any(String),
+        name: "Write",
+        input: { file_path: "/work/tree/a.txt", content: "x" }
+      }
+    ])
+  })
+
   it("takes queued replies first, answers side requests and count_tokens, calls MCP tools by server.tool", async () => {
     fake = await startFakeAnthropic()
     fake.replies.push({ tool: "Write", input: { file_path: "/x", content: "y" } })

@@ -18,7 +18,8 @@ import { type Directive, parseDirectives } from "./fakeModel.ts"
  * - none: `done: <first 40 chars of the prompt, directives removed>`.
  * - `[[run: <command>]]`: a call to `Bash {command}`.
  * - `[[call: <tool> <json>]]` and `[[spawn: <json>]]`: a call to any offered tool, `name`, or
- *   `server.tool` for `mcp__server__tool` (`[[spawn]]` calls `mcp__spindle__t3_thread_start`).
+ *   `server.tool` for `mcp__server__tool` (`[[spawn]]` calls `mcp__spindle__t3_thread_start`);
+ *   `$CWD` in the arguments stands for the agent's working directory (from its system prompt).
  * - `[[say: <text>]]`, `[[slow: <ms>]]`, `[[fail]]` and `[[fail: <status>]]` as there.
  * Tool directives run in order, one call per request: the step is the number of tool results after the
  * prompt; once each call has its result, the final message quotes them.
@@ -142,6 +143,17 @@ const findTool = (tools: ReadonlyArray<any>, wanted: string): string | undefined
 const describe = (step: Directive) =>
   step.kind === "run" ? `ran \`${step.command}\`` : `called ${step.kind === "call" ? step.tool : step.kind}`
 
+/** The agent's working directory, as Claude Code's system prompt says it ("Working directory: …"). */
+export const workingDirectoryOf = (request: MessagesRequest): string | undefined =>
+  /Working directory: ([^\n"\\]+)/.exec(textOf(request.system) || JSON.stringify(request.system ?? ""))?.[1]
+
+/** A tool call's arguments with `$CWD` standing for the agent's working directory. */
+const withCwd = (request: MessagesRequest, args: unknown): Record<string, unknown> => {
+  const cwd = workingDirectoryOf(request)
+  const text = JSON.stringify(args)
+  return JSON.parse(cwd === undefined ? text : text.replaceAll("$CWD", cwd)) as Record<string, unknown>
+}
+
 /** The reply the prompt's directives ask for at this step of the turn. */
 export const directedReply = (request: MessagesRequest): Reply => {
   const prompt = promptsOf(request).at(-1) ?? ""
@@ -154,7 +166,7 @@ export const directedReply = (request: MessagesRequest): Reply => {
   if (next?.kind === "run") return { tool: "Bash", input: { command: next.command, description: "run" } }
   if (next?.kind === "call") {
     const name = findTool(request.tools ?? [], next.tool)
-    if (name !== undefined) return { tool: name, input: (next.args ?? {}) as Record<string, unknown> }
+    if (name !== undefined) return { tool: name, input: withCwd(request, next.args ?? {}) }
     const offered = (request.tools ?? []).map((t) => t?.name).join(", ")
     return { text: `fake anthropic: tool ${next.tool} not offered (tools: ${offered})` }
   }

@@ -11,12 +11,7 @@ import { threadOfEvent } from "@spindle/read-model"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
-import {
-  directedReply,
-  type MessagesRequest,
-  promptsOf,
-  startFakeAnthropic
-} from "../../testing/fakeAnthropic.ts"
+import { promptsOf, startFakeAnthropic } from "../../testing/fakeAnthropic.ts"
 import { gitRepo, tempDir, tempHome } from "../../testing/fixtures.ts"
 import { inProcessServer } from "../../testing/inProcessServer.ts"
 import {
@@ -36,37 +31,24 @@ import { runProcess } from "../../testing/serverProcess.ts"
 
 const TIMEOUT = 180_000
 
-/**
- * The fake Anthropic API, answering by the prompt's directives; `$WORKTREE` in a tool call's
- * arguments stands for the worktree the test names with `worktree.path`.
- */
-const fakeAnthropic = Effect.gen(function* () {
-  const worktree: { path: string | undefined } = { path: undefined }
-  const respond = (request: MessagesRequest) => {
-    const reply = directedReply(request)
-    if (!("tool" in reply)) return reply
-    const input = JSON.stringify(reply.input).replaceAll("$WORKTREE", worktree.path ?? "$WORKTREE")
-    return { ...reply, input: JSON.parse(input) as Record<string, unknown> }
-  }
-  const fake = yield* Effect.acquireRelease(
-    Effect.promise(() => startFakeAnthropic({ respond })),
-    (fake) => Effect.promise(() => fake.close())
-  )
-  return { fake, worktree }
-})
+/** The fake Anthropic API, answering by the prompt's directives; closed with the test. */
+const fakeAnthropic = Effect.acquireRelease(
+  Effect.promise(() => startFakeAnthropic()),
+  (fake) => Effect.promise(() => fake.close())
+)
 
 /**
  * Project p1 whose `claude` threads run the adapter on the Node running the tests, with Claude Code's
  * own configuration folder and home in a temp dir, and every request it makes sent to the fake.
  */
 const claudeSettings = Effect.gen(function* () {
-  const { fake, worktree } = yield* fakeAnthropic
+  const fake = yield* fakeAnthropic
   const config = yield* tempDir("spindle-claude-")
   const providers = {
     ...providersOn,
     agentEnv: claudeEnv(fake, config)
   }
-  return { fake, worktree, config, providers, project: { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] } }
+  return { fake, config, providers, project: { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] } }
 })
 
 const claudeWorld = Effect.gen(function* () {
@@ -120,10 +102,9 @@ describe("Claude Code as a claude thread", () => {
         const world = yield* claudeWorld
         const started = yield* world.start(
           "t1",
-          'Do the work. [[run: echo from-bash; exit 3]] [[call: acp.Write {"file_path":"$WORKTREE/notes.txt","content":"written by claude\\n"}]]',
+          'Do the work. [[run: echo from-bash; exit 3]] [[call: acp.Write {"file_path":"$CWD/notes.txt","content":"written by claude\\n"}]]',
           { provider: "claude", runtimeMode: "full-access" }
         )
-        world.worktree.path = started.worktreePath
         const events = yield* wsEventsUntil(world.server, "t1", (e) => e.type === "thread.turn-ended")
         assert.strictEqual(turnEndOf(events)?.status, "completed", JSON.stringify(turnEndOf(events)))
         const items = completedItems(events)
