@@ -8,6 +8,7 @@ import { useStore } from "./hooks.ts"
 import { BoardStore } from "./store.ts"
 import { ThreadPage } from "./ThreadPage.tsx"
 import "./board.css"
+import { Notifications } from "./Notifications.tsx"
 
 const store = new BoardStore(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`)
 // For tests and the curious: the store, read-only by convention.
@@ -80,6 +81,7 @@ const App = () => {
           Spindle
         </a>
         <ConnectionBar />
+        <Notifications store={store} />
         <button type="button" class="link" onClick={signOut}>
           Sign out
         </button>

@@ -192,8 +192,14 @@ export const signInLink = async (home: string) => {
 }
 
 /** Signs a new page in through `spindle open`'s link and waits for the live board. */
-export const signedInPage = async (browser: Browser, home: string): Promise<Page> => {
+export const signedInPage = async (
+  browser: Browser,
+  home: string,
+  /** Runs in the page before its own script (a stub of a browser API, say). */
+  init?: () => void
+): Promise<Page> => {
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
+  if (init !== undefined) await page.addInitScript(init)
   const link = await signInLink(home)
   await page.goto(link.url)
   await page.getByTestId("connection").and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 })

@@ -1,7 +1,8 @@
 // The board's columns answer "what needs me?", in a real Chromium against the real server with a
 // command agent: a turn that changed files waits in Ready to review with its diff stat and its last
 // message; one that changed nothing is Done, and so is the first once merged; Archived shows only
-// when asked for; the keyboard moves through the cards, opens one, filters and shows its help.
+// when asked for; the keyboard moves through the cards, opens one, filters and shows its help; the
+// tab's title counts what needs you, and a browser notification (stubbed) comes once turned on.
 import { chmodSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -21,11 +22,11 @@ describe("board triage", () => {
   beforeAll(async () => {
     home = tempDir("board-triage-")
     const bin = tempDir("board-triage-bin-")
-    // The agent writes a file named by its prompt, unless the prompt is "nothing".
+    // The agent writes a file named by its prompt, unless the prompt is "nothing"; "fail" fails.
     const agent = join(bin, "agent.sh")
     writeFileSync(
       agent,
-      '#!/bin/sh\nif [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi\necho "did: $1"\n'
+      '#!/bin/sh\nif [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi\nif [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi\necho "did: $1"\n'
     )
     chmodSync(agent, 0o755)
     await startServer(home, { args: ["--providers", "on"] })
@@ -124,6 +125,72 @@ describe("board triage", () => {
     const merged = await spindle(home, ["thread", "merge", "t1", "--commit"])
     assert.strictEqual(merged.code, 0, merged.stderr)
     await waitForCard(page, "t1", "done", 30_000)
+    await browser.close()
+  })
+  it("the tab's title counts the threads that need you; a browser notification, once turned on, for a thread ready to review", async () => {
+    const browser = await launchBrowser()
+    // The Notification API, stubbed in the page only: permission granted when asked, each one kept.
+    const page = await signedInPage(browser, home, () => {
+      const shown: Array<{ title: string; body: string }> = []
+      ;(globalThis as any).shownNotifications = shown
+      class FakeNotification {
+        static permission = "default"
+        static requestPermission = async () => {
+          FakeNotification.permission = "granted"
+          return "granted"
+        }
+        onclick: (() => void) | null = null
+        constructor(title: string, options: { body: string }) {
+          shown.push({ title, body: options.body })
+        }
+      }
+      ;(globalThis as any).Notification = FakeNotification
+    })
+    await page.getByTestId("board").waitFor()
+    await page.getByTestId("notify-toggle").click()
+    await page.getByTestId("notify-on").check()
+    assert.isTrue(await page.evaluate(() => (globalThis as any).Notification.permission === "granted"))
+    const titleBefore = await page.title()
+    const failed = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--prompt",
+      "fail",
+      "--thread-id",
+      "t3"
+    ])
+    assert.strictEqual(failed.code, 0, failed.stderr)
+    await waitForCard(page, "t3", "needs-you", 30_000)
+    await page.waitForFunction(() => document.title === "(1) Spindle")
+    assert.strictEqual(titleBefore, "Spindle")
+    const started = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--prompt",
+      "second",
+      "--thread-id",
+      "t4"
+    ])
+    assert.strictEqual(started.code, 0, started.stderr)
+    await waitForCard(page, "t4", "review", 30_000)
+    await page.waitForFunction(() =>
+      (globalThis as any).shownNotifications.some(
+        (n: { title: string }) => n.title === "second: ready to review"
+      )
+    )
+    const shown = await page.evaluate(
+      () => (globalThis as any).shownNotifications as Array<{ title: string; body: string }>
+    )
+    assert.deepStrictEqual(
+      shown.map((n) => n.title),
+      ["fail: a turn or setup failed", "second: ready to review"],
+      "each once, only for what changed after the page loaded"
+    )
+    assert.strictEqual(shown[1]?.body, "Its turn completed: 1 file +2 -0.")
     await browser.close()
   })
 })
