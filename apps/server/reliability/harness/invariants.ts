@@ -179,10 +179,18 @@ export const checkInvariants = (input: InvariantInput) =>
     ).pipe(Effect.orElseSucceed(() => ({ status: 0, body: {} as Record<string, unknown> })))
     if (health.status !== 200 || health.body.status !== "ready")
       violations.push(`health is ${health.status} ${JSON.stringify(health.body).slice(0, 200)}`)
-    const snapshot = yield* settled(input.client, input.settle)
+    let snapshot = yield* settled(input.client, input.settle)
 
-    // The log: gapless from 1, and the snapshot is at its end.
-    const sequences = eventSequences(input.home)
+    // The log: gapless from 1, and the snapshot is at its end. Reactors may still append (the
+    // conflict radar counting a restored worktree's changes): the two must meet within 2 s, and the
+    // snapshot is never ahead of the log.
+    let sequences = eventSequences(input.home)
+    for (let tries = 0; tries < 20 && snapshot.sequence !== (sequences.at(-1) ?? 0); tries++) {
+      if (snapshot.sequence > (sequences.at(-1) ?? 0)) break
+      yield* Effect.sleep("100 millis")
+      snapshot = yield* input.client["orchestration.getSnapshot"]()
+      sequences = eventSequences(input.home)
+    }
     const gaps = sequences.filter((s, i) => s !== i + 1).length
     if (gaps > 0) violations.push(`the event log has ${gaps} sequences out of place (gaps or repeats)`)
     const last = sequences.at(-1) ?? 0
