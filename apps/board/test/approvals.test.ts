@@ -2,15 +2,16 @@
 // real Codex CLI (`codex app-server`, pinned by npm) pointed at the loopback fake model: the card
 // moves to "needs approval", the thread page shows the command with its buttons, and accepting
 // runs the command and completes the turn.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { type FakeModel, startFakeModel } from "../../server/src/testing/fakeModel.ts"
 import {
   cleanup,
+  codexArgs,
+  codexHomeDir,
   gitRepo,
   launchBrowser,
-  REPO_ROOT,
   signedInPage,
   spindle,
   spindleInBackground,
@@ -26,18 +27,9 @@ describe("board approvals", () => {
   beforeAll(async () => {
     home = tempDir("board-home-")
     model = await startFakeModel()
-    // Outside /tmp, where Codex will not put its helpers (as the provider tests do).
-    const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
-    mkdirSync(root, { recursive: true })
-    codexHome = mkdtempSync(join(root, "board-"))
+    codexHome = codexHomeDir()
     await startServer(home, {
-      args: [
-        "--providers",
-        "on",
-        "--codex-bin",
-        join(REPO_ROOT, "node_modules", ".bin", "codex"),
-        ...model.codexConfig().flatMap((kv) => ["--codex-config", kv])
-      ],
+      args: [...codexArgs(model)],
       env: { CODEX_HOME: codexHome }
     })
     const added = await spindle(home, ["project", "add", await gitRepo(), "--id", "p1"])

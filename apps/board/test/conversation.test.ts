@@ -3,17 +3,17 @@
 // code and the agent's message; a Claude Code turn (through its ACP adapter) shows a file change
 // with its diff; a follow-up sent with Ctrl+Enter becomes the next turn; the agent's Markdown is
 // rendered without running any HTML in it.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
-import { join } from "node:path"
+import { rmSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { startFakeAnthropic } from "../../server/src/testing/fakeAnthropic.ts"
 import { type FakeModel, startFakeModel } from "../../server/src/testing/fakeModel.ts"
 import { CLAUDE_ACP_ADAPTER, claudeEnv } from "../../server/src/testing/providers.ts"
 import {
   cleanup,
+  codexArgs,
+  codexHomeDir,
   gitRepo,
   launchBrowser,
-  REPO_ROOT,
   signedInPage,
   spindle,
   startServer,
@@ -31,16 +31,10 @@ describe("board: the thread page is a conversation", () => {
     model = await startFakeModel()
     const anthropic = await startFakeAnthropic()
     closeAnthropic = anthropic.close
-    const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
-    mkdirSync(root, { recursive: true })
-    codexHome = mkdtempSync(join(root, "board-"))
+    codexHome = codexHomeDir()
     await startServer(home, {
       args: [
-        "--providers",
-        "on",
-        "--codex-bin",
-        join(REPO_ROOT, "node_modules", ".bin", "codex"),
-        ...model.codexConfig().flatMap((kv) => ["--codex-config", kv]),
+        ...codexArgs(model),
         ...Object.entries(claudeEnv(anthropic, tempDir("board-claude-"))).flatMap(([k, v]) => [
           "--agent-env",
           `${k}=${v}`

@@ -3,7 +3,7 @@
 // Chromium (browser.ts says which) driven by playwright-core. Everything started here is stopped
 // by `cleanup()`.
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
@@ -243,3 +243,22 @@ export const waitForCard = async (page: Page, threadId: string, column: string, 
     })
   }
 }
+
+/**
+ * A CODEX_HOME for one test file, outside /tmp (where Codex will not put its helpers, as the
+ * provider tests do); the caller removes it.
+ */
+export const codexHomeDir = () => {
+  const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
+  mkdirSync(root, { recursive: true })
+  return mkdtempSync(join(root, "board-"))
+}
+
+/** `spindle serve` arguments that run the real Codex CLI against `model` (a fake model's overrides). */
+export const codexArgs = (model: { readonly codexConfig: () => ReadonlyArray<string> }) => [
+  "--providers",
+  "on",
+  "--codex-bin",
+  join(REPO_ROOT, "node_modules", ".bin", "codex"),
+  ...model.codexConfig().flatMap((kv) => ["--codex-config", kv])
+]

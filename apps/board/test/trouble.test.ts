@@ -3,15 +3,15 @@
 // and an MCP server of the project does not start. The server's stall timeout (a serve flag) marks
 // the turn stalled: the card says so with the agent's error, the thread page shows the stall and
 // what the agent reported, and `thread list --state stalled` / `thread show` say the same.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { join } from "node:path"
+import { readdirSync, readFileSync, rmSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { startFakeModel } from "../../server/src/testing/fakeModel.ts"
 import {
   cleanup,
+  codexArgs,
+  codexHomeDir,
   gitRepo,
   launchBrowser,
-  REPO_ROOT,
   signedInPage,
   spindle,
   startServer,
@@ -38,21 +38,9 @@ describe("board: an agent in trouble", () => {
     // A fake model started and closed at once: its port is closed, as a stopped local model's is.
     const model = await startFakeModel()
     await model.close()
-    const root = join(REPO_ROOT, "node_modules", ".cache", "spindle-codex-homes")
-    mkdirSync(root, { recursive: true })
-    codexHome = mkdtempSync(join(root, "board-"))
+    codexHome = codexHomeDir()
     await startServer(home, {
-      args: [
-        "--providers",
-        "on",
-        "--codex-bin",
-        join(REPO_ROOT, "node_modules", ".bin", "codex"),
-        ...model.codexConfig().flatMap((kv) => ["--codex-config", kv]),
-        "--turn-stall-timeout",
-        "3s",
-        "--turn-stall-interrupt",
-        "0"
-      ],
+      args: [...codexArgs(model), "--turn-stall-timeout", "3s", "--turn-stall-interrupt", "0"],
       env: { CODEX_HOME: codexHome }
     })
     const added = await spindle(home, [
