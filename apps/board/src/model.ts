@@ -42,6 +42,8 @@ export const needsYou = (thread: Thread): string | undefined => {
   if (FAILED_SETUP.has(thread.setup.status)) return `setup ${setupLabel(thread)}`
   if (thread.latestTurn?.status === "failed") return "turn failed"
   if (thread.session.status === "error") return "agent failed"
+  if (thread.mergeConflict !== null)
+    return `merge into ${thread.mergeConflict.target} conflicts: ${thread.mergeConflict.files.join(", ")}`
   if (turnStateOf(thread) === "stalled") return "turn stalled"
   return undefined
 }

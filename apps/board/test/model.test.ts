@@ -33,7 +33,8 @@ describe("the board's columns and rows", () => {
     setup: { status: "succeeded", exitCode: 0 },
     session: { status: "running" },
     latestTurn: { status: "completed", stalledSince: null },
-    changes: null
+    changes: null,
+    mergeConflict: null
   }
   const thread = (id: string, extra: Record<string, unknown> = {}) =>
     ({ ...base, id, title: `title ${id}`, ...extra }) as unknown as Thread
@@ -66,6 +67,12 @@ describe("the board's columns and rows", () => {
     assert.strictEqual(columnOf(thread("h", { changes: { files: 0, insertions: 0, deletions: 0 } })), "done")
     assert.strictEqual(columnOf(thread("i")), "done")
     assert.strictEqual(columnOf(thread("j", { status: "archived", pendingApprovals: [{}] })), "archived")
+    const conflicted = thread("k", {
+      changes: { files: 1, insertions: 1, deletions: 1 },
+      mergeConflict: { target: "main", files: ["a.ts", "b.ts"], at: "2026-01-01T00:00:00Z" }
+    })
+    assert.strictEqual(columnOf(conflicted), "needs-you")
+    assert.strictEqual(needsYou(conflicted), "merge into main conflicts: a.ts, b.ts")
   })
 
   it("children of the same column group under their parent when it is expanded; one elsewhere says whose it is", () => {

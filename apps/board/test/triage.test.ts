@@ -3,6 +3,7 @@
 // message; one that changed nothing is Done, and so is the first once merged; Archived shows only
 // when asked for; the keyboard moves through the cards, opens one, filters and shows its help; the
 // tab's title counts what needs you, and a browser notification (stubbed) comes once turned on.
+import { execFileSync } from "node:child_process"
 import { chmodSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -19,21 +20,31 @@ import {
 
 describe("board triage", () => {
   let home: string
+  let repo: string
   beforeAll(async () => {
     home = tempDir("board-triage-")
     const bin = tempDir("board-triage-bin-")
-    // The agent writes a file named by its prompt, unless the prompt is "nothing"; "fail" fails.
+    // The agent writes a file named by its prompt, unless the prompt is "nothing"; "fail" fails;
+    // "clash" commits its file.
     const agent = join(bin, "agent.sh")
     writeFileSync(
       agent,
-      '#!/bin/sh\nif [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi\nif [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi\necho "did: $1"\n'
+      [
+        "#!/bin/sh",
+        'if [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi',
+        'if [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi',
+        'if [ "$1" = "clash" ]; then git add clash.txt && git -c user.name=a -c user.email=a@spindle.invalid commit -qm clash; fi',
+        'echo "did: $1"',
+        ""
+      ].join("\n")
     )
     chmodSync(agent, 0o755)
     await startServer(home, { args: ["--providers", "on"] })
+    repo = await gitRepo()
     const added = await spindle(home, [
       "project",
       "add",
-      await gitRepo(),
+      repo,
       "--id",
       "p1",
       "--default-provider",
@@ -191,6 +202,49 @@ describe("board triage", () => {
       "each once, only for what changed after the page loaded"
     )
     assert.strictEqual(shown[1]?.body, "Its turn completed: 1 file +2 -0.")
+    await browser.close()
+  })
+  it("a merge from the board that conflicts lists the files, changes nothing, and puts the thread in Needs you", async () => {
+    const browser = await launchBrowser()
+    const page = await signedInPage(browser, home)
+    const started = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--prompt",
+      "clash",
+      "--thread-id",
+      "t5"
+    ])
+    assert.strictEqual(started.code, 0, started.stderr)
+    await waitForCard(page, "t5", "review", 30_000)
+    // main adds the same file after the thread forked.
+    writeFileSync(join(repo, "clash.txt"), "main's own\n")
+    const git = (...args: Array<string>) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@spindle.invalid", ...args], {
+        cwd: repo,
+        encoding: "utf8"
+      })
+    git("add", "clash.txt")
+    git("commit", "-qm", "main adds clash.txt")
+    const mainBefore = git("rev-parse", "refs/heads/main").trim()
+    await page.locator('[data-testid="card"][data-thread-id="t5"]').click()
+    await page.getByTestId("merge-strategy").selectOption("merge")
+    await page.getByTestId("merge-preview").click()
+    await page.getByTestId("merge-outcome").getByText("would conflict in").waitFor()
+    assert.include(await page.getByTestId("merge-outcome").textContent(), "clash.txt")
+    await page.getByTestId("merge").click()
+    await page.getByTestId("notice").first().waitFor()
+    assert.include(await page.getByTestId("notice").first().textContent(), "conflict")
+    assert.strictEqual(git("rev-parse", "refs/heads/main").trim(), mainBefore, "main did not move")
+    assert.strictEqual(git("status", "--porcelain"), "", "main's checkout is as it was")
+    await page.goto(page.url().replace(/#.*$/, "#/"))
+    await waitForCard(page, "t5", "needs-you")
+    assert.strictEqual(
+      await page.locator('[data-testid="card"][data-thread-id="t5"] [data-testid="card-need"]').textContent(),
+      "merge into main conflicts: clash.txt"
+    )
     await browser.close()
   })
 })

@@ -26,6 +26,7 @@ import {
   PortBlock,
   SetupStatus,
   ThreadChanges,
+  ThreadMergeConflict,
   ThreadWorkspace,
   WorktreeCleanup
 } from "./thread.ts"
@@ -493,6 +494,12 @@ export const ThreadChangesRecord = command("thread.changes.record", {
   changes: ThreadChanges
 }).annotate({ identifier: "ThreadChangesRecord" })
 
+/** Records that a merge of the thread was refused for conflicts. */
+export const ThreadMergeConflictRecord = command("thread.merge-conflict.record", {
+  threadId: ThreadId,
+  conflict: ThreadMergeConflict
+}).annotate({ identifier: "ThreadMergeConflictRecord" })
+
 export const InternalCommand = Schema.Union([
   ThreadBootstrapBegin,
   ThreadWorkspaceRecord,
@@ -513,6 +520,7 @@ export const InternalCommand = Schema.Union([
   ThreadWake,
   ThreadCheckRecord,
   ThreadChangesRecord,
+  ThreadMergeConflictRecord,
   ProjectNotifyRecord
 ]).annotate({ identifier: "InternalCommand" })
 export type InternalCommand = typeof InternalCommand.Type

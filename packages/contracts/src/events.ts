@@ -30,6 +30,7 @@ import {
   SetupStatus,
   Thread,
   ThreadChanges,
+  ThreadMergeConflict,
   ThreadWorkspace,
   WorktreeCleanup
 } from "./thread.ts"
@@ -329,6 +330,12 @@ export const ThreadChangesUpdated = event("thread.changes-updated", {
   changes: ThreadChanges
 })
 
+/** A merge of the thread was refused for conflicts (nothing was changed); the thread needs its user. */
+export const ThreadMergeConflicted = event("thread.merge-conflicted", {
+  threadId: ThreadId,
+  conflict: ThreadMergeConflict
+})
+
 export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
@@ -371,7 +378,8 @@ export const SpindleEvent = Schema.Union([
   ThreadAgentNoticed,
   ThreadTurnStalled,
   ThreadCheckCompleted,
-  ThreadChangesUpdated
+  ThreadChangesUpdated,
+  ThreadMergeConflicted
 ]).annotate({ identifier: "SpindleEvent" })
 export type SpindleEvent = typeof SpindleEvent.Type
 export type SpindleEventType = SpindleEvent["type"]

@@ -85,6 +85,15 @@ export const ThreadChanges = Schema.Struct({
 }).annotate({ identifier: "ThreadChanges" })
 export type ThreadChanges = typeof ThreadChanges.Type
 
+/** A merge of the thread that conflicted: where into, and the files (a merge or a new turn clears it). */
+export const ThreadMergeConflict = Schema.Struct({
+  target: Schema.String,
+  /** The conflicting files (at most 50). */
+  files: Schema.Array(Schema.String),
+  at: IsoTimestamp
+}).annotate({ identifier: "ThreadMergeConflict" })
+export type ThreadMergeConflict = typeof ThreadMergeConflict.Type
+
 export const ThreadSession = Schema.Struct({
   status: SessionStatus,
   providerSessionId: Schema.NullOr(Schema.String),
@@ -228,6 +237,8 @@ export const Thread = Schema.Struct({
    * live; null until counted.
    */
   changes: added(Schema.NullOr(ThreadChanges), null),
+  /** Its last merge that conflicted, until a merge lands or a new turn starts; null otherwise. */
+  mergeConflict: added(Schema.NullOr(ThreadMergeConflict), null),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

@@ -205,9 +205,15 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         wokenAt: [...thread.wokenAt, event.occurredAt].slice(-MAX_WAKES_KEPT)
       }))
     case "thread.merged":
-      return updateThread(model, event, (thread) => ({ ...thread, merged: event.payload.merge }))
+      return updateThread(model, event, (thread) => ({
+        ...thread,
+        merged: event.payload.merge,
+        mergeConflict: null
+      }))
     case "thread.check-completed":
       return updateThread(model, event, (thread) => ({ ...thread, check: event.payload.check }))
+    case "thread.merge-conflicted":
+      return updateThread(model, event, (thread) => ({ ...thread, mergeConflict: event.payload.conflict }))
     case "thread.changes-updated":
       return updateThread(model, event, (thread) => ({ ...thread, changes: event.payload.changes }))
     case "thread.workspace-prepared":
@@ -232,8 +238,10 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
       }))
     }
     case "thread.turn-start-requested":
+      // A new turn: the agent is at work again, on the conflict too if it was asked to.
       return updateThread(model, event, (thread) => ({
         ...thread,
+        mergeConflict: null,
         latestTurn: {
           turnId: event.payload.turnId,
           status: "requested",

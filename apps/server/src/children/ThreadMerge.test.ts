@@ -99,9 +99,20 @@ describe("thread merge", () => {
         const conflict = yield* refusal({ threadId: threadId("t1") })
         assert.strictEqual(conflict.reason, "conflict")
         assert.include(conflict.message, "Conflicts: README.md (lines 1-5)")
+        // The conflict is on the thread (the board's Needs you) until a new turn starts.
+        const conflicted = (yield* w.engine.getThread(threadId("t1")))!.mergeConflict
+        assert.deepStrictEqual(conflicted && { target: conflicted.target, files: conflicted.files }, {
+          target: "main",
+          files: ["README.md"]
+        })
         const dry = yield* merges.merge({ threadId: threadId("t1"), dryRun: true })
         assert.deepStrictEqual(dry.conflicts, [{ path: "README.md", hunks: [{ startLine: 1, endLine: 5 }] }])
         assert.strictEqual(dry.strategy, "merge")
+        // main gives way: the merge lands, and the conflict is gone from the thread.
+        git(w.repo, "reset", "--quiet", "--hard", "HEAD~1")
+        const landed = yield* merges.merge({ threadId: threadId("t1") })
+        assert.isNotNull(landed.commit)
+        assert.isNull((yield* w.engine.getThread(threadId("t1")))!.mergeConflict)
       })
   )
 

@@ -315,6 +315,22 @@ export class ThreadMerge extends Context.Service<
             if (dryRun) return { ...result, dryRun: true, commit: null }
             if (preview.upToDate) return { ...result, dryRun: false, commit: null }
             if (preview.conflicts.length > 0) {
+              // The thread now needs its user (the board's Needs you); nothing else is written.
+              yield* engine
+                .dispatch(
+                  {
+                    type: "thread.merge-conflict.record",
+                    commandId: yield* commandId("conflict"),
+                    threadId: thread.id,
+                    conflict: {
+                      target,
+                      files: preview.conflicts.slice(0, 50).map((c) => c.path),
+                      at: new Date(yield* Clock.currentTimeMillis).toISOString()
+                    }
+                  },
+                  actor
+                )
+                .pipe(Effect.ignore({ log: "Warn", message: "Could not record a merge's conflict" }))
               return yield* refused(
                 thread,
                 "conflict",

@@ -64,6 +64,16 @@ describe("thread show", () => {
     })
     assert.include(formatThread(thread), "\n  changes 1 file +12 -3 against its fork point")
   })
+
+  it("says a merge conflicted, where, and what to do", () => {
+    const thread = projected({
+      type: "thread.merge-conflict.record",
+      commandId: ids.command("c3"),
+      threadId: ids.thread("t1"),
+      conflict: { target: "main", files: ["a.ts"], at: "2026-12-05T00:00:00.000Z" }
+    })
+    assert.include(formatThread(thread), "\n  ! merge into main conflicts in a.ts: ask the agent to merge main")
+  })
 })
 
 describe("a session Spindle stopped on its own", () => {

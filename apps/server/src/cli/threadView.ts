@@ -101,6 +101,11 @@ export const formatThread = (t: Thread, now = Date.now()) => {
       : []),
     `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
     ...(t.changes === null ? [] : [`  changes ${changesText(t.changes)} against its fork point`]),
+    ...(t.mergeConflict === null
+      ? []
+      : [
+          `  ! merge into ${t.mergeConflict.target} conflicts in ${t.mergeConflict.files.join(", ")}: ask the agent to merge ${t.mergeConflict.target} into its branch and resolve them (spindle thread send ${t.id} "…"), then merge again`
+        ]),
     `  setup ${t.setup.status}${t.setup.runs > 0 ? ` (run ${t.setup.runs})` : ""}  turn ${turn}${stalledFor(t, now)}${t.latestTurn?.reason ? `: ${t.latestTurn.reason}` : ""}`,
     ...(t.ports === null
       ? []

@@ -163,6 +163,7 @@ export const decideBootstrap = (
         attempt: bootstrapping && command.attempt !== undefined ? command.attempt : null,
         check: null,
         changes: null,
+        mergeConflict: null,
         createdAt: now,
         updatedAt: now,
         archivedAt: null

@@ -204,6 +204,13 @@ const decideCommand = (command: Command, model: ReadModel, context: DecideContex
 
     case "project.overlap.record":
       return decideOverlap(command, model)
+    case "thread.merge-conflict.record":
+      return withThread(model, command.threadId, (thread) =>
+        accept({
+          type: "thread.merge-conflicted",
+          payload: { threadId: thread.id, conflict: command.conflict }
+        })
+      )
     case "thread.changes.record":
       return withThread(model, command.threadId, (thread) => decideChanges(thread, command))
     case "project.notify.record":
