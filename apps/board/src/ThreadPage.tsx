@@ -3,17 +3,12 @@
 // streams, the agent's items as they stream, its children as a tree, the live threads whose
 // changes overlap its own (the conflict radar), the diff against its base,
 // merging it back (MergePanel.tsx), and the timeline of its events with who caused each.
-import {
-  rangeText,
-  type Thread,
-  type ThreadDiff,
-  type ThreadId,
-  type ThreadOverlap
-} from "@spindle/contracts"
+import { rangeText, type Thread, type ThreadId, type ThreadOverlap } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { useEffect, useMemo, useState } from "preact/hooks"
-import { Conversation, DiffLines } from "./Conversation.tsx"
+import { Conversation } from "./Conversation.tsx"
+import { DiffView } from "./DiffView.tsx"
 import { useNow, useStore } from "./hooks.ts"
 import { MergePanel } from "./MergePanel.tsx"
 import {
@@ -120,39 +115,6 @@ const OverlapPanel = ({ thread, overlaps }: { thread: Thread; overlaps: Readonly
     )}
   </section>
 )
-
-const DiffView = ({ store, threadId }: { store: BoardStore; threadId: ThreadId }) => {
-  const [diff, setDiff] = useState<ThreadDiff | undefined>()
-  const [loading, setLoading] = useState(false)
-  const load = () => {
-    setLoading(true)
-    void store
-      .run((client) => client["thread.diff"]({ threadId }))
-      .then((d) => {
-        setLoading(false)
-        if (d !== undefined) setDiff(d)
-      })
-  }
-  return (
-    <section>
-      <h3>
-        Diff against its base{" "}
-        <button type="button" class="small" onClick={load} disabled={loading} data-testid="load-diff">
-          {diff === undefined ? "Show" : "Refresh"}
-        </button>
-      </h3>
-      {diff === undefined ? null : (
-        <div data-testid="diff">
-          <div class="muted">
-            base {diff.base} · merge base {diff.mergeBase.slice(0, 12)}
-            {diff.truncated ? " · cut at 4 MiB" : ""}
-          </div>
-          {diff.patch === "" ? <p class="muted">No changes.</p> : <DiffLines patch={diff.patch} />}
-        </div>
-      )}
-    </section>
-  )
-}
 
 export const ThreadPage = ({
   store,

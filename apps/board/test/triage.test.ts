@@ -25,7 +25,7 @@ describe("board triage", () => {
     home = tempDir("board-triage-")
     const bin = tempDir("board-triage-bin-")
     // The agent writes a file named by its prompt, unless the prompt is "nothing"; "fail" fails;
-    // "clash" commits its file.
+    // "clash" commits its file; "big" also writes 5,000 lines.
     const agent = join(bin, "agent.sh")
     writeFileSync(
       agent,
@@ -33,6 +33,7 @@ describe("board triage", () => {
         "#!/bin/sh",
         'if [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi',
         'if [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi',
+        'if [ "$1" = "big" ]; then seq 1 5000 > big.txt; fi',
         'if [ "$1" = "clash" ]; then git add clash.txt && git -c user.name=a -c user.email=a@spindle.invalid commit -qm clash; fi',
         'echo "did: $1"',
         ""
@@ -245,6 +246,41 @@ describe("board triage", () => {
       await page.locator('[data-testid="card"][data-thread-id="t5"] [data-testid="card-need"]').textContent(),
       "merge into main conflicts: clash.txt"
     )
+    await browser.close()
+  })
+  it("a 5,000-line diff: a file list, the first lines of the file and more on request, unified or side by side", async () => {
+    const browser = await launchBrowser()
+    const page = await signedInPage(browser, home)
+    const started = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--prompt",
+      "big",
+      "--thread-id",
+      "t6"
+    ])
+    assert.strictEqual(started.code, 0, started.stderr)
+    await waitForCard(page, "t6", "review", 30_000)
+    await page.locator('[data-testid="card"][data-thread-id="t6"]').click()
+    await page.getByTestId("load-diff").click()
+    await page.getByTestId("diff-tree").waitFor()
+    assert.deepStrictEqual(
+      await page
+        .getByTestId("diff-file")
+        .evaluateAll((files) => files.map((f) => f.getAttribute("data-path"))),
+      ["big.txt"]
+    )
+    const big = page.locator('[data-testid="diff-file"][data-path="big.txt"]')
+    assert.include(await big.locator("summary").textContent(), "+5000")
+    // Only the first lines are in the page; more come on request.
+    assert.strictEqual(await big.getByTestId("diff-line").count(), 399)
+    await big.getByTestId("diff-more").click()
+    assert.strictEqual(await big.getByTestId("diff-line").count(), 2399)
+    await page.getByTestId("diff-split-toggle").click()
+    await big.getByTestId("diff-split").waitFor()
+    assert.isAbove(await big.getByTestId("diff-line").count(), 0)
     await browser.close()
   })
 })
