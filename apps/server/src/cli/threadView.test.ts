@@ -72,7 +72,10 @@ describe("thread show", () => {
       threadId: ids.thread("t1"),
       conflict: { target: "main", files: ["a.ts"], at: "2026-12-05T00:00:00.000Z" }
     })
-    assert.include(formatThread(thread), "\n  ! merge into main conflicts in a.ts: ask the agent to merge main")
+    assert.include(
+      formatThread(thread),
+      "\n  ! merge into main conflicts in a.ts: ask the agent to merge main"
+    )
   })
 })
 
