@@ -193,6 +193,17 @@ export const ThreadPage = ({
             </>
           )}
         </dd>
+        {thread.attempt === null ? null : (
+          <>
+            <dt>Attempt</dt>
+            <dd>
+              variant {thread.attempt.index + 1} of {thread.attempt.of} ·{" "}
+              <a href={`#/attempt/${encodeURIComponent(thread.attempt.id)}`} data-testid="attempt-link">
+                compare the variants
+              </a>
+            </dd>
+          </>
+        )}
         <dt>Branch</dt>
         <dd>
           <code>{thread.workspace.branch ?? "(none)"}</code> from{" "}

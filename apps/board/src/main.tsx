@@ -3,6 +3,7 @@
 import type { ThreadId } from "@spindle/contracts"
 import { render } from "preact"
 import { useEffect, useState } from "preact/hooks"
+import { AttemptPage } from "./AttemptPage.tsx"
 import { Board } from "./Board.tsx"
 import { useStore } from "./hooks.ts"
 import { BoardStore } from "./store.ts"
@@ -14,12 +15,22 @@ const store = new BoardStore(`${location.protocol === "https:" ? "wss" : "ws"}:/
 // For tests and the curious: the store, read-only by convention.
 ;(globalThis as { spindleBoard?: BoardStore }).spindleBoard = store
 
-/** `#/thread/<id>` a thread's page, `#/thread/<id>/merge` the same with its merge panel in view. */
-const route = (): { readonly threadId: ThreadId; readonly section: "merge" | undefined } | undefined => {
+type Route =
+  | { readonly kind: "thread"; readonly threadId: ThreadId; readonly section: "merge" | undefined }
+  | { readonly kind: "attempt"; readonly attemptId: string }
+
+/**
+ * `#/thread/<id>` a thread's page (`/merge`: with its merge panel in view), `#/attempt/<id>` an
+ * attempt's variants side by side; anything else the board.
+ */
+const route = (): Route | undefined => {
+  const attempt = /^#\/attempt\/([^/]+)$/.exec(location.hash)
+  if (attempt?.[1] !== undefined) return { kind: "attempt", attemptId: decodeURIComponent(attempt[1]) }
   const match = /^#\/thread\/([^/]+)(\/merge)?$/.exec(location.hash)
   return match?.[1] === undefined
     ? undefined
     : {
+        kind: "thread",
         threadId: decodeURIComponent(match[1]) as ThreadId,
         section: match[2] === undefined ? undefined : "merge"
       }
@@ -89,6 +100,8 @@ const App = () => {
       <Notices />
       {page === undefined ? (
         <Board store={store} />
+      ) : page.kind === "attempt" ? (
+        <AttemptPage store={store} attemptId={page.attemptId} />
       ) : (
         <ThreadPage store={store} threadId={page.threadId} section={page.section} />
       )}

@@ -25,7 +25,7 @@ describe("board triage", () => {
     home = tempDir("board-triage-")
     const bin = tempDir("board-triage-bin-")
     // The agent writes a file named by its prompt, unless the prompt is "nothing"; "fail" fails;
-    // "clash" commits its file; "big" also writes 5,000 lines.
+    // "clash" and "commit-…" commit their file; "big" also writes 5,000 lines.
     const agent = join(bin, "agent.sh")
     writeFileSync(
       agent,
@@ -34,7 +34,7 @@ describe("board triage", () => {
         'if [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi',
         'if [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi',
         'if [ "$1" = "big" ]; then seq 1 5000 > big.txt; fi',
-        'if [ "$1" = "clash" ]; then git add clash.txt && git -c user.name=a -c user.email=a@spindle.invalid commit -qm clash; fi',
+        'case "$1" in clash|commit-*) git add "$1.txt" && git -c user.name=a -c user.email=a@spindle.invalid commit -qm "$1";; esac',
         'echo "did: $1"',
         ""
       ].join("\n")
@@ -281,6 +281,43 @@ describe("board triage", () => {
     await page.getByTestId("diff-split-toggle").click()
     await big.getByTestId("diff-split").waitFor()
     assert.isAbove(await big.getByTestId("diff-line").count(), 0)
+    await browser.close()
+  })
+  it("an attempt's variants side by side, and Pick merges one and archives the rest", async () => {
+    const browser = await launchBrowser()
+    const page = await signedInPage(browser, home)
+    const started = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--prompt",
+      "commit-variant",
+      "--variants",
+      "2",
+      "--providers",
+      "command,command",
+      "--json"
+    ])
+    assert.strictEqual(started.code, 0, started.stderr)
+    const { attemptId, threads } = JSON.parse(started.stdout) as {
+      attemptId: string
+      threads: ReadonlyArray<{ id: string }>
+    }
+    for (const t of threads) await waitForCard(page, t.id, "review", 30_000)
+    await page.locator(`[data-testid="card"][data-thread-id="${threads[0]!.id}"]`).click()
+    await page.getByTestId("attempt-link").click()
+    await page.getByTestId("attempt-page").waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="variant"]').length === 2)
+    const diffs = await page.getByTestId("variant-diff").allTextContents()
+    assert.deepStrictEqual(diffs, ["1 file(s) +2 -0", "1 file(s) +2 -0"])
+    await page
+      .locator(`[data-testid="variant"][data-thread-id="${threads[1]!.id}"] [data-testid="variant-pick"]`)
+      .click()
+    await page.getByTestId("attempt-pick-result").waitFor({ timeout: 30_000 })
+    assert.include(await page.getByTestId("attempt-pick-result").textContent(), threads[0]!.id)
+    const shown = await spindle(home, ["attempt", "show", attemptId, "--json"])
+    assert.strictEqual((JSON.parse(shown.stdout) as { picked: string }).picked, threads[1]!.id)
     await browser.close()
   })
 })
