@@ -89,6 +89,9 @@ export const hostileWorld = Effect.gen(function* () {
     ...b.seeded,
     { path: join(outside, "secret.txt"), content: "outside every repository\n" }
   ]
+  // What the set-up set off settles first (the conflict radar counting the new worktrees'
+  // changes), so that whatever changes after this is the hostile cases' doing.
+  yield* quiet(client)
   return {
     dir,
     server,
@@ -138,3 +141,15 @@ export const changes = (before: ReturnType<typeof fingerprint>, after: ReturnTyp
     )
 
 export const snapshotOf = (client: SpindleClient) => client["orchestration.getSnapshot"]()
+
+/** Waits (10 s at most) until the server's sequence has not moved for half a second. */
+const quiet = (client: SpindleClient) =>
+  Effect.gen(function* () {
+    let last = (yield* snapshotOf(client)).sequence
+    for (let waited = 0; waited < 10_000; waited += 500) {
+      yield* Effect.sleep("500 millis")
+      const now = (yield* snapshotOf(client)).sequence
+      if (now === last) return
+      last = now
+    }
+  })
