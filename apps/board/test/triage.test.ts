@@ -57,6 +57,21 @@ describe("board triage", () => {
   })
   afterAll(cleanup)
 
+  /** `spindle thread start` in project p1, which must succeed. */
+  const startThread = async (threadId: string, prompt: string) => {
+    const started = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--prompt",
+      prompt,
+      "--thread-id",
+      threadId
+    ])
+    assert.strictEqual(started.code, 0, started.stderr)
+  }
+
   it("changes wait in Ready to review with their diff stat; no changes, or merged, is Done; the keyboard moves, opens and filters", async () => {
     const browser = await launchBrowser()
     const page = await signedInPage(browser, home)
@@ -64,17 +79,7 @@ describe("board triage", () => {
       ["t1", "feature"],
       ["t2", "nothing"]
     ] as const) {
-      const started = await spindle(home, [
-        "thread",
-        "start",
-        "--project",
-        "p1",
-        "--prompt",
-        prompt,
-        "--thread-id",
-        id
-      ])
-      assert.strictEqual(started.code, 0, started.stderr)
+      await startThread(id, prompt)
     }
     await waitForCard(page, "t1", "review", 30_000)
     await waitForCard(page, "t2", "done", 30_000)
@@ -163,31 +168,11 @@ describe("board triage", () => {
     await page.getByTestId("notify-on").check()
     assert.isTrue(await page.evaluate(() => (globalThis as any).Notification.permission === "granted"))
     const titleBefore = await page.title()
-    const failed = await spindle(home, [
-      "thread",
-      "start",
-      "--project",
-      "p1",
-      "--prompt",
-      "fail",
-      "--thread-id",
-      "t3"
-    ])
-    assert.strictEqual(failed.code, 0, failed.stderr)
+    await startThread("t3", "fail")
     await waitForCard(page, "t3", "needs-you", 30_000)
     await page.waitForFunction(() => document.title === "(1) Spindle")
     assert.strictEqual(titleBefore, "Spindle")
-    const started = await spindle(home, [
-      "thread",
-      "start",
-      "--project",
-      "p1",
-      "--prompt",
-      "second",
-      "--thread-id",
-      "t4"
-    ])
-    assert.strictEqual(started.code, 0, started.stderr)
+    await startThread("t4", "second")
     await waitForCard(page, "t4", "review", 30_000)
     await page.waitForFunction(() =>
       (globalThis as any).shownNotifications.some(
@@ -208,17 +193,7 @@ describe("board triage", () => {
   it("a merge from the board that conflicts lists the files, changes nothing, and puts the thread in Needs you", async () => {
     const browser = await launchBrowser()
     const page = await signedInPage(browser, home)
-    const started = await spindle(home, [
-      "thread",
-      "start",
-      "--project",
-      "p1",
-      "--prompt",
-      "clash",
-      "--thread-id",
-      "t5"
-    ])
-    assert.strictEqual(started.code, 0, started.stderr)
+    await startThread("t5", "clash")
     await waitForCard(page, "t5", "review", 30_000)
     // main adds the same file after the thread forked.
     writeFileSync(join(repo, "clash.txt"), "main's own\n")
@@ -251,17 +226,7 @@ describe("board triage", () => {
   it("a 5,000-line diff: a file list, the first lines of the file and more on request, unified or side by side", async () => {
     const browser = await launchBrowser()
     const page = await signedInPage(browser, home)
-    const started = await spindle(home, [
-      "thread",
-      "start",
-      "--project",
-      "p1",
-      "--prompt",
-      "big",
-      "--thread-id",
-      "t6"
-    ])
-    assert.strictEqual(started.code, 0, started.stderr)
+    await startThread("t6", "big")
     await waitForCard(page, "t6", "review", 30_000)
     await page.locator('[data-testid="card"][data-thread-id="t6"]').click()
     await page.getByTestId("load-diff").click()
