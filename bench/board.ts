@@ -2,8 +2,10 @@
 // first render of a board with 1,000 threads (navigation start to every column filled, list
 // virtualized), then the page's JS heap while 10,000 events stream in (after a forced GC at each
 // mark). Run: `node bench/board.ts` (THREADS=…, EVENTS=… to change the sizes).
+
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import { gzipSync } from "node:zlib"
 import * as Effect from "effect/Effect"
 import {
   cleanup,
@@ -68,6 +70,14 @@ const main = async () => {
   const cards = await page.locator('[data-testid="card"]').count()
   console.log(
     `first render of ${THREADS} threads: ${renders.join(", ")} ms (navigation start to cards shown; ${cards} cards in the DOM)`
+  )
+  // The page's script as the browser gets it, and gzipped (as a proxy in front would send it).
+  const script = await page.evaluate(
+    async () => new Uint8Array(await (await fetch("/assets/board.js")).arrayBuffer()).length
+  )
+  const scriptText = await page.evaluate(async () => (await fetch("/assets/board.js")).text())
+  console.log(
+    `board script: ${(script / 1024).toFixed(0)} KiB, ${(gzipSync(Buffer.from(scriptText)).length / 1024).toFixed(0)} KiB gzipped`
   )
 
   const cdp = await page.context().newCDPSession(page)
