@@ -2,6 +2,7 @@
 // (on request) its diff; the files two variants both changed; and "Pick", which merges that variant
 // into its base and archives the others (attempt.pick; archiving keeps unmerged work).
 import type { AttemptComparison, AttemptPickResult, ThreadId } from "@spindle/contracts"
+import * as HashMap from "effect/HashMap"
 import { useEffect, useState } from "preact/hooks"
 import { DiffView } from "./DiffView.tsx"
 import { useStore } from "./hooks.ts"
@@ -20,9 +21,18 @@ export const AttemptPage = ({ store, attemptId }: { store: BoardStore; attemptId
   const [picked, setPicked] = useState<AttemptPickResult | undefined>()
   const [busy, setBusy] = useState(false)
   const [diffOf, setDiffOf] = useState<ThreadId | undefined>()
-  const sequence = s.model?.sequence ?? 0
   const connected = s.connection.kind === "live"
-  // Compared again as the threads move on (their turns, checks and merges are events).
+  // Compared again when one of its variants changes (its turn, check, changes or merge), not on
+  // every event of the server: each comparison reads every variant's diff from git.
+  const model = s.model
+  const variantsKey =
+    model === undefined
+      ? ""
+      : Array.from(HashMap.values(model.threads))
+          .filter((t) => t.attempt?.id === attemptId)
+          .map((t) => `${t.id}@${t.updatedAt}`)
+          .sort()
+          .join(" ")
   useEffect(() => {
     if (!connected) return
     const timer = setTimeout(
@@ -33,7 +43,7 @@ export const AttemptPage = ({ store, attemptId }: { store: BoardStore; attemptId
       200
     )
     return () => clearTimeout(timer)
-  }, [store, attemptId, sequence, connected])
+  }, [store, attemptId, variantsKey, connected])
 
   const pick = (threadId: ThreadId) => {
     setBusy(true)

@@ -269,7 +269,7 @@ export const Board = ({ store }: { store: BoardStore }) => {
   const threads = useMemo(() => (model === undefined ? [] : visibleThreads(model)), [model])
   const groups = useMemo(() => groupThreads(threads, { projectId, text }), [threads, projectId, text])
   const titles = useMemo(() => new Map(threads.map((t) => [t.id, t.title] as const)), [threads])
-  const columns = COLUMNS.filter((c) => showArchived || c.id !== "archived")
+  const columns = useMemo(() => COLUMNS.filter((c) => showArchived || c.id !== "archived"), [showArchived])
   const rows = useMemo(
     () =>
       Object.fromEntries(

@@ -1,11 +1,13 @@
 // A thread's page as a conversation: each turn is the user's prompt (and anything sent into it),
 // then what the agent did, in order: its messages in Markdown (rendered safely), reasoning folded
 // away, commands as blocks that open to their output with the exit code on them, file changes with
-// their diff, tool calls (a thread they name links to it), and how the turn ended.
+// their diff (as the diff view shows a file), tool calls (a thread they name links to it), and how the turn ended.
 import type { ThreadDiff, ThreadId } from "@spindle/contracts"
 import { useState } from "preact/hooks"
+import { conversationOf, type TurnView } from "./conversationModel.ts"
+import { UnifiedLines } from "./DiffView.tsx"
+import { parsePatch } from "./diff.ts"
 import { Markdown } from "./markdown.tsx"
-import { conversationOf, type TurnView } from "./model.ts"
 import type { BoardStore, ItemView, Watched } from "./store.ts"
 
 /** A provider's status word for an item, in plain words (Codex says "inProgress"). */
@@ -21,35 +23,6 @@ const STATUS_WORDS: Readonly<Record<string, string>> = {
 }
 const statusWord = (status: string) =>
   STATUS_WORDS[status] ?? status.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()
-
-/** The part of a unified diff about one path (its `diff --git` section). */
-export const diffOfPath = (patch: string, path: string): string => {
-  const sections = patch.split(/^(?=diff --git )/m)
-  return (
-    sections.find((section) => section.startsWith("diff --git ") && section.includes(` b/${path}\n`)) ?? ""
-  )
-}
-
-export const DiffLines = ({ patch }: { patch: string }) => (
-  <pre class="diff">
-    {patch.split("\n").map((line, i) => (
-      <div
-        key={i}
-        class={
-          line.startsWith("+") && !line.startsWith("+++")
-            ? "add"
-            : line.startsWith("-") && !line.startsWith("---")
-              ? "del"
-              : line.startsWith("@@")
-                ? "hunk"
-                : ""
-        }
-      >
-        {line}
-      </div>
-    ))}
-  </pre>
-)
 
 const FileChanges = ({
   item,
@@ -91,13 +64,13 @@ const FileChanges = ({
             worktree !== null && c.path.startsWith(`${worktree}/`)
               ? c.path.slice(worktree.length + 1)
               : c.path
-          const own = diffOfPath(diff.patch, path)
-          return own === "" ? (
+          const own = parsePatch(diff.patch).find((f) => f.path === path)
+          return own === undefined ? (
             <p key={c.path} class="muted">
               {c.path}: no difference from its base now.
             </p>
           ) : (
-            <DiffLines key={c.path} patch={own} />
+            <UnifiedLines key={c.path} lines={own.lines} />
           )
         })
       )}

@@ -28,7 +28,7 @@ const Code = ({ text }: { text: string }) => (
 
 const number = (n: number | null) => (n === null ? "" : String(n))
 
-const UnifiedLines = ({ lines }: { lines: ReadonlyArray<DiffLine> }) => (
+export const UnifiedLines = ({ lines }: { lines: ReadonlyArray<DiffLine> }) => (
   <table class="diff-table">
     <tbody>
       {lines.map((line, i) =>

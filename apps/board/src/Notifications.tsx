@@ -3,7 +3,8 @@
 // a browser notification for each thread that enters a state they chose (an approval waits, a turn
 // or setup failed, ready to review). The choice is this browser's, kept in its local storage.
 import { useEffect, useRef, useState } from "preact/hooks"
-import { NOTIFY_EVENTS, type NotifyEvent, needsYouCount, notificationsDue, visibleThreads } from "./model.ts"
+import { visibleThreads } from "./model.ts"
+import { NOTIFY_EVENTS, type NotifyEvent, needsYouCount, notificationsDue } from "./notify.ts"
 import type { BoardStore } from "./store.ts"
 
 const KEY = "spindle.notifications"

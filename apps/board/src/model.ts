@@ -11,7 +11,6 @@ import type {
   ThreadOverlap,
   TurnState
 } from "@spindle/contracts"
-import { changesText } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import { project, queueOf, turnStateOf } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
@@ -278,69 +277,6 @@ export const lastMessageLine = (thread: Thread): string | undefined => {
   return text.split("\n")[0]
 }
 
-/** One turn of a thread's conversation: what the user asked, then what the agent did. */
-export interface TurnView<Item> {
-  readonly turnId: string
-  /** The prompt, then anything sent into the running turn. */
-  readonly prompts: ReadonlyArray<string>
-  readonly items: ReadonlyArray<Item>
-  readonly status: "requested" | "running" | "completed" | "failed" | "interrupted"
-  readonly reason: string | null
-}
-
-/**
- * A thread's conversation from its events (oldest first) and its agent's items in the order they
- * came (each naming its turn): a turn per request, with the prompts sent into it, its items, and how
- * it ended. A turn whose request is no longer among the events shows with its items alone.
- */
-export const conversationOf = <Item extends { readonly turnId: string }>(
-  events: ReadonlyArray<SpindleEvent>,
-  items: ReadonlyArray<Item>
-): Array<TurnView<Item>> => {
-  const turns = new Map<
-    string,
-    { prompts: Array<string>; status: TurnView<Item>["status"]; reason: string | null }
-  >()
-  const turnOf = (turnId: string) => {
-    let turn = turns.get(turnId)
-    if (turn === undefined) {
-      turn = { prompts: [], status: "running", reason: null }
-      turns.set(turnId, turn)
-    }
-    return turn
-  }
-  for (const event of events) {
-    switch (event.type) {
-      case "thread.turn-start-requested": {
-        const turn = turnOf(event.payload.turnId)
-        turn.prompts.push(event.payload.prompt)
-        turn.status = "requested"
-        break
-      }
-      case "thread.turn-steer-requested":
-        turnOf(event.payload.turnId).prompts.push(event.payload.prompt)
-        break
-      case "thread.turn-started":
-        turnOf(event.payload.turnId).status = "running"
-        break
-      case "thread.turn-ended": {
-        const turn = turnOf(event.payload.turnId)
-        turn.status = event.payload.status
-        turn.reason = event.payload.reason
-        break
-      }
-    }
-  }
-  const byTurn = new Map<string, Array<Item>>()
-  for (const item of items) {
-    turnOf(item.turnId)
-    const list = byTurn.get(item.turnId)
-    if (list === undefined) byTurn.set(item.turnId, [item])
-    else list.push(item)
-  }
-  return Array.from(turns, ([turnId, turn]) => ({ turnId, ...turn, items: byTurn.get(turnId) ?? [] }))
-}
-
 /**
  * Who caused an event, in words: "you" (a person's client), "agent of <its thread's title>" (a
  * session the board knows, `sessions` by session id), "an agent", or "Spindle".
@@ -418,62 +354,3 @@ export const describeEvent = (event: SpindleEvent): string => {
       return event.type.replace(/^thread\./, "")
   }
 }
-
-/** What a person may be told about by the browser. */
-export type NotifyEvent = "approval" | "failed" | "review"
-
-export const NOTIFY_EVENTS: ReadonlyArray<{ readonly id: NotifyEvent; readonly label: string }> = [
-  { id: "approval", label: "an approval waits" },
-  { id: "failed", label: "a turn or setup failed" },
-  { id: "review", label: "ready to review" }
-]
-
-/** The thread's state as far as notifications go (undefined: nothing to tell). */
-const notifyStateOf = (thread: Thread): NotifyEvent | undefined => {
-  if (thread.status !== "active") return undefined
-  if (thread.pendingApprovals.length > 0) return "approval"
-  if (columnOf(thread) === "needs-you") return "failed"
-  if (columnOf(thread) === "review") return "review"
-  return undefined
-}
-
-/**
- * The notifications due since `before` (each thread's last state, by id): a thread that entered a
- * state the person asked about. Answers them and every thread's state now. With `before`
- * undefined (the first look after loading) nothing is due: only changes are news.
- */
-export const notificationsDue = (
-  before: ReadonlyMap<ThreadId, NotifyEvent | undefined> | undefined,
-  threads: ReadonlyArray<Thread>,
-  wanted: ReadonlySet<NotifyEvent>
-): {
-  readonly now: Map<ThreadId, NotifyEvent | undefined>
-  readonly due: Array<{ readonly threadId: ThreadId; readonly title: string; readonly body: string }>
-} => {
-  const now = new Map<ThreadId, NotifyEvent | undefined>()
-  const due: Array<{ threadId: ThreadId; title: string; body: string }> = []
-  for (const thread of threads) {
-    const state = notifyStateOf(thread)
-    now.set(thread.id, state)
-    if (before === undefined || state === undefined || before.get(thread.id) === state || !wanted.has(state))
-      continue
-    const body =
-      state === "approval"
-        ? (thread.pendingApprovals[0]?.command ?? "The agent asks for your approval.")
-        : state === "failed"
-          ? (needsYou(thread) ?? "It needs you.")
-          : thread.changes === null
-            ? "Its turn completed."
-            : `Its turn completed: ${changesText(thread.changes)}.`
-    due.push({
-      threadId: thread.id,
-      title: `${thread.title}: ${NOTIFY_EVENTS.find((e) => e.id === state)?.label}`,
-      body
-    })
-  }
-  return { now, due }
-}
-
-/** How many threads need the person (for the tab's title). */
-export const needsYouCount = (threads: ReadonlyArray<Thread>): number =>
-  threads.filter((t) => columnOf(t) === "needs-you").length

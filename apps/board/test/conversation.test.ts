@@ -131,7 +131,7 @@ describe("board: the thread page is a conversation", () => {
     assert.include(await files.textContent(), "notes.txt")
     await files.locator("summary").click()
     await files.getByRole("button", { name: /Show the diff/ }).click()
-    await files.locator("pre.diff").getByText("+from claude").waitFor()
+    await files.locator(".diff-table").getByText("+from claude").waitFor()
     await browser.close()
   })
 })

@@ -246,11 +246,21 @@ describe("board threads", () => {
     const status = await page.evaluate(() =>
       (globalThis as any).spindleBoard.run((c: any) => c["server.getStatus"]())
     )
-    // (Events may still be on their way, e.g. the radar's count of t3's changes: wait for them.)
+    // (Events may still be on their way, e.g. the radar's count of t3's changes: wait until the
+    // board and the server agree.)
+    assert.isAtLeast(status.sequence, before)
     await page.waitForFunction(
-      (sequence) => (globalThis as any).spindleBoard.model.sequence >= sequence,
-      status.sequence as number,
-      { timeout: 10_000 }
+      async () => {
+        const t3 = (globalThis as any).spindleBoard.model.threads
+        let counted = false
+        for (const [id, thread] of t3) if (id === "t3") counted = thread.changes !== null
+        if (!counted) return false
+        const board = (globalThis as any).spindleBoard
+        const now = await board.run((c: any) => c["server.getStatus"]())
+        return board.model.sequence === now.sequence
+      },
+      undefined,
+      { timeout: 10_000, polling: 250 }
     )
     const after = await page.evaluate(() => (globalThis as any).spindleBoard.model.sequence as number)
     const latest = await page.evaluate(() =>

@@ -85,6 +85,15 @@ export const ThreadChanges = Schema.Struct({
 }).annotate({ identifier: "ThreadChanges" })
 export type ThreadChanges = typeof ThreadChanges.Type
 
+/** Whether two counts of a thread's changes say the same (null: not counted yet). */
+export const sameChanges = (a: ThreadChanges | null, b: ThreadChanges | null): boolean =>
+  a === b ||
+  (a !== null &&
+    b !== null &&
+    a.files === b.files &&
+    a.insertions === b.insertions &&
+    a.deletions === b.deletions)
+
 /** A merge of the thread that conflicted: where into, and the files (a merge or a new turn clears it). */
 export const ThreadMergeConflict = Schema.Struct({
   target: Schema.String,

@@ -3,7 +3,12 @@
 // files change), and whether its count of a thread's changes differs from the last one. Ranges that
 // only move within the same files, and a count that stayed, are not events, so the log is not
 // flooded while agents type.
-import type { ProjectOverlapRecord, Thread, ThreadChangesRecord } from "@spindle/contracts"
+import {
+  type ProjectOverlapRecord,
+  sameChanges,
+  type Thread,
+  type ThreadChangesRecord
+} from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import { accept, type Decision, findProject, findThread, projectNotFound, reject } from "./decision.ts"
 
@@ -57,16 +62,7 @@ const overlapOf = (command: typeof ProjectOverlapRecord.Type) => ({
   filesTruncated: command.filesTruncated
 })
 
-export const decideChanges = (thread: Thread, command: typeof ThreadChangesRecord.Type): Decision => {
-  const before = thread.changes
-  const now = command.changes
-  if (
-    before !== null &&
-    before.files === now.files &&
-    before.insertions === now.insertions &&
-    before.deletions === now.deletions
-  ) {
-    return accept()
-  }
-  return accept({ type: "thread.changes-updated", payload: { threadId: thread.id, changes: now } })
-}
+export const decideChanges = (thread: Thread, command: typeof ThreadChangesRecord.Type): Decision =>
+  sameChanges(thread.changes, command.changes)
+    ? accept()
+    : accept({ type: "thread.changes-updated", payload: { threadId: thread.id, changes: command.changes } })

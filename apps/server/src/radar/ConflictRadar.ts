@@ -15,6 +15,7 @@ import {
   type ProjectOverlaps,
   type SpindleError,
   type SpindleEvent,
+  sameChanges,
   type Thread,
   type ThreadChildrenRadar,
   type ThreadId,
@@ -187,12 +188,7 @@ export class ConflictRadar extends Context.Service<
             footprints.set(threadId, { threadId, projectId: thread.projectId, files: found.files })
             // Its count for cards and lists, recorded when it changed.
             const changes = { files: found.files.size, insertions: found.added, deletions: found.removed }
-            const before = thread.changes
-            if (
-              before?.files !== changes.files ||
-              before.insertions !== changes.insertions ||
-              before.deletions !== changes.deletions
-            ) {
+            if (!sameChanges(thread.changes, changes)) {
               yield* engine
                 .dispatch(
                   {
