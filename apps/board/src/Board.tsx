@@ -284,8 +284,12 @@ export const Board = ({ store }: { store: BoardStore }) => {
   const projectTitle = (t: Thread) => projectTitles.get(t.projectId) ?? t.projectId
   const selected = order.find((r) => r.thread.id === selectedId)?.thread
 
+  // The key handler reads what this render shows, even before its effects have run again.
+  const current = useRef({ order, selectedId, selected })
+  current.current = { order, selectedId, selected }
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      const { order, selectedId, selected } = current.current
       const target = e.target as HTMLElement
       if (e.ctrlKey || e.metaKey || e.altKey) return
       if (target.closest("input, textarea, select") !== null) {
@@ -339,7 +343,7 @@ export const Board = ({ store }: { store: BoardStore }) => {
     }
     addEventListener("keydown", onKey)
     return () => removeEventListener("keydown", onKey)
-  }, [order, selectedId, selected, store])
+  }, [store])
 
   if (model === undefined) {
     return <main class="loading">Loading the board…</main>
