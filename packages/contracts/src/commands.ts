@@ -255,7 +255,12 @@ export const ThreadTurnStart = command("thread.turn.start", {
   turnId: Schema.optionalKey(TurnId),
   prompt: Prompt,
   /** Present when the thread does not exist yet: create it, prepare its workspace, run setup. */
-  bootstrap: Schema.optionalKey(BootstrapRequest)
+  bootstrap: Schema.optionalKey(BootstrapRequest),
+  /**
+   * Images and text files with a follow-up prompt (at most 8), for a thread that exists; the first
+   * prompt's go in `bootstrap.attachments`.
+   */
+  attachments: Schema.optionalKey(Attachments)
 }).annotate({ identifier: "ThreadTurnStart", description: "Start a turn, bootstrapping the thread first" })
 
 /** Remove the worktree and branch even with uncommitted changes or unpushed commits (they are lost). */
@@ -387,6 +392,15 @@ export const ThreadTurnRequest = command("thread.turn.request", {
   attachments: Schema.optionalKey(Schema.Array(AbsolutePath))
 }).annotate({ identifier: "ThreadTurnRequest" })
 
+/** A follow-up prompt whose attachments Spindle has stored: the next turn, or a steer of the running one. */
+export const ThreadTurnSend = command("thread.turn.send", {
+  threadId: ThreadId,
+  turnId: TurnId,
+  prompt: Prompt,
+  /** Spindle's copies of the files given with the prompt, recorded on the thread with it. */
+  attachments: Schema.Array(ThreadAttachment)
+}).annotate({ identifier: "ThreadTurnSend" })
+
 export const ThreadAttachmentsRecord = command("thread.attachments.record", {
   threadId: ThreadId,
   attachments: Schema.Array(ThreadAttachment)
@@ -506,6 +520,7 @@ export const InternalCommand = Schema.Union([
   ThreadSetupStart,
   ThreadSetupFinish,
   ThreadTurnRequest,
+  ThreadTurnSend,
   ThreadBootstrapFail,
   ThreadBootstrapComplete,
   ThreadProviderRecord,

@@ -213,7 +213,7 @@ export const ThreadTurnStartRequested = event("thread.turn-start-requested", {
   threadId: ThreadId,
   turnId: TurnId,
   prompt: Prompt,
-  /** Spindle's copies of the files given with the prompt (the first turn's). */
+  /** Spindle's copies of the files given with the prompt. */
   attachments: Schema.optionalKey(Schema.Array(AbsolutePath))
 })
 
@@ -243,7 +243,9 @@ export const ThreadBootstrapRestarted = event("thread.bootstrap-restarted", {
 export const ThreadTurnSteerRequested = event("thread.turn-steer-requested", {
   threadId: ThreadId,
   turnId: TurnId,
-  prompt: Prompt
+  prompt: Prompt,
+  /** Spindle's copies of the files given with the prompt. */
+  attachments: Schema.optionalKey(Schema.Array(AbsolutePath))
 })
 
 export const ThreadTurnInterruptRequested = event("thread.turn-interrupt-requested", {

@@ -1,7 +1,7 @@
-// Attachments with a first prompt: read and checked before any side effect (size, count, kind: an
-// image by its bytes, or UTF-8 text; an agent's paths only inside its own worktree), then copied
-// under <home>/attachments/<thread> (mode 0600) once the thread exists, and removed with a
-// bootstrap that is rolled back.
+// Attachments with a prompt: read and checked before any side effect (size, count, kind: an image
+// by its bytes, or UTF-8 text; an agent's paths only inside its own worktree), then copied under
+// <home>/attachments/<thread> (mode 0600): the first prompt's once the thread exists (removed with a
+// bootstrap that is rolled back), a follow-up's in a folder of its turn.
 import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { basename, extname, join } from "node:path"
 import {
@@ -21,8 +21,8 @@ export interface PreparedAttachment {
   readonly bytes: Uint8Array
 }
 
-const refuse = (index: number, message: string) =>
-  new SpindleError({ reason: "validation", field: `bootstrap.attachments.${index}`, message })
+const refuse = (field: string, index: number, message: string) =>
+  new SpindleError({ reason: "validation", field: `${field}.${index}`, message })
 
 /** The image type its first bytes say, if any. */
 const imageType = (bytes: Uint8Array): string | undefined => {
@@ -54,19 +54,23 @@ const TEXT_TYPES: Record<string, string> = {
   ".html": "text/html"
 }
 
-const classify = (index: number, name: string, bytes: Uint8Array, declared?: string) => {
+const classify = (field: string, index: number, name: string, bytes: Uint8Array, declared?: string) => {
   const image = imageType(bytes)
   if (declared?.startsWith("image/") === true || (declared === undefined && image !== undefined)) {
     if (image === undefined || (declared !== undefined && declared !== image)) {
       return Effect.fail(
-        refuse(index, `${name} is not a ${declared ?? "known"} image (its bytes say otherwise).`)
+        refuse(field, index, `${name} is not a ${declared ?? "known"} image (its bytes say otherwise).`)
       )
     }
     return Effect.succeed({ name, mediaType: image, kind: "image" as const, bytes })
   }
   if (!isText(bytes)) {
     return Effect.fail(
-      refuse(index, `${name} is neither an image (PNG, JPEG, GIF, WebP) nor UTF-8 text; attach one of those.`)
+      refuse(
+        field,
+        index,
+        `${name} is neither an image (PNG, JPEG, GIF, WebP) nor UTF-8 text; attach one of those.`
+      )
     )
   }
   const mediaType = declared ?? TEXT_TYPES[extname(name).toLowerCase()] ?? "text/plain"
@@ -77,7 +81,11 @@ const classify = (index: number, name: string, bytes: Uint8Array, declared?: str
  * Reads and checks the attachments. `within`: for an agent, the worktree its paths must stay in
  * (after symlinks are resolved); undefined for a person, who may attach any file the server reads.
  */
-export const readAttachments = (inputs: ReadonlyArray<AttachmentInput>, within: string | null | undefined) =>
+export const readAttachments = (
+  inputs: ReadonlyArray<AttachmentInput>,
+  within: string | null | undefined,
+  field = "bootstrap.attachments"
+) =>
   Effect.gen(function* () {
     const prepared: Array<PreparedAttachment> = []
     let total = 0
@@ -88,6 +96,7 @@ export const readAttachments = (inputs: ReadonlyArray<AttachmentInput>, within: 
       if ("path" in input) {
         if (within === null) {
           return yield* refuse(
+            field,
             index,
             "This thread has no worktree of its own to attach files from; send them inline."
           )
@@ -96,15 +105,20 @@ export const readAttachments = (inputs: ReadonlyArray<AttachmentInput>, within: 
         try {
           real = realpathSync(input.path)
         } catch {
-          return yield* refuse(index, `${input.path} does not exist or cannot be read.`)
+          return yield* refuse(field, index, `${input.path} does not exist or cannot be read.`)
         }
         if (within !== undefined && !real.startsWith(`${realpathSync(within)}/`)) {
-          return yield* refuse(index, `${input.path} is outside your worktree; attach files from inside it.`)
+          return yield* refuse(
+            field,
+            index,
+            `${input.path} is outside your worktree; attach files from inside it.`
+          )
         }
         const stat = lstatSync(real)
-        if (!stat.isFile()) return yield* refuse(index, `${input.path} is not a regular file.`)
+        if (!stat.isFile()) return yield* refuse(field, index, `${input.path} is not a regular file.`)
         if (stat.size > MAX_ATTACHMENT_BYTES) {
           return yield* refuse(
+            field,
             index,
             `${input.path} is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB.`
           )
@@ -116,32 +130,39 @@ export const readAttachments = (inputs: ReadonlyArray<AttachmentInput>, within: 
         declared = input.mediaType
         bytes = Buffer.from(input.data, "base64")
         if (bytes.length > MAX_ATTACHMENT_BYTES) {
-          return yield* refuse(index, `${name} is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB.`)
+          return yield* refuse(
+            field,
+            index,
+            `${name} is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB.`
+          )
         }
       }
       total += bytes.length
       if (total > MAX_ATTACHMENTS_TOTAL_BYTES) {
         return yield* refuse(
+          field,
           index,
           `Attachments may hold ${MAX_ATTACHMENTS_TOTAL_BYTES / 1024 / 1024} MiB in all; send fewer or smaller files.`
         )
       }
-      prepared.push(yield* classify(index, name, bytes, declared))
+      prepared.push(yield* classify(field, index, name, bytes, declared))
     }
     return prepared
   })
 
 export const attachmentsDir = (home: string, threadId: ThreadId) => join(home, "attachments", threadId)
 
-/** Spindle's copies, `<n>-<name>`, readable by the server's user only. */
+/** Spindle's copies, `<n>-<name>`, readable by the server's user only; a follow-up's in a folder of its send. */
 export const storeAttachments = (
   home: string,
   threadId: ThreadId,
-  prepared: ReadonlyArray<PreparedAttachment>
+  prepared: ReadonlyArray<PreparedAttachment>,
+  folder?: string
 ) =>
   Effect.try({
     try: (): ReadonlyArray<ThreadAttachment> => {
-      const dir = attachmentsDir(home, threadId)
+      const dir =
+        folder === undefined ? attachmentsDir(home, threadId) : join(attachmentsDir(home, threadId), folder)
       mkdirSync(dir, { recursive: true, mode: 0o700 })
       return prepared.map((attachment, i) => {
         const path = join(dir, `${i + 1}-${attachment.name.replace(/[^\w.-]+/gu, "_").slice(0, 120)}`)

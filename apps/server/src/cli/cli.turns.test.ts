@@ -130,57 +130,73 @@ describe("spindle CLI and the agent's turns", () => {
     })
   )
 
-  it.live("thread start --attach gives files with the first prompt; a missing file is refused by index", () =>
-    Effect.gen(function* () {
-      const world = yield* providerWorld(providersOn, {
-        agentCommand: [
-          "/bin/sh",
-          "-c",
-          'for f in $SPINDLE_ATTACHMENTS; do echo "attached $(basename "$f"): $(cat "$f")"; done'
-        ]
+  it.live(
+    "thread start and send --attach give files with the prompt; a missing file is refused by index",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* providerWorld(providersOn, {
+          agentCommand: [
+            "/bin/sh",
+            "-c",
+            'for f in $SPINDLE_ATTACHMENTS; do echo "attached $(basename "$f"): $(cat "$f")"; done'
+          ]
+        })
+        const env = { SPINDLE_HOME: world.server.home }
+        const dir = yield* tempDir()
+        writeFileSync(join(dir, "todo.txt"), "ship it")
+        const started = yield* spindle(
+          [
+            "thread",
+            "start",
+            "--project",
+            "p1",
+            "--prompt",
+            "go",
+            "--thread-id",
+            "t1",
+            "--provider",
+            "command",
+            "--no-setup",
+            "--attach",
+            join(dir, "todo.txt"),
+            "--follow"
+          ],
+          env
+        )
+        assert.strictEqual(started.code, 0, started.stderr)
+        assert.include(started.stdout, "agent: attached 1-todo.txt: ship it")
+        // A follow-up takes files too: the agent's next turn gets them.
+        writeFileSync(join(dir, "more.txt"), "and test it")
+        const sent = yield* spindle(
+          ["thread", "send", "t1", "--prompt", "next", "--attach", join(dir, "more.txt"), "--follow"],
+          env
+        )
+        assert.strictEqual(sent.code, 0, sent.stderr)
+        assert.include(sent.stdout, "agent: attached 1-more.txt: and test it")
+        const noFile = yield* spindle(
+          ["thread", "send", "t1", "--prompt", "x", "--attach", join(dir, "gone.txt")],
+          env
+        )
+        assert.strictEqual(noFile.code, 2)
+        assert.include(noFile.stderr, `--attach ${join(dir, "gone.txt")}: no such file`)
+        const missing = yield* spindle(
+          [
+            "thread",
+            "start",
+            "--project",
+            "p1",
+            "--prompt",
+            "go",
+            "--provider",
+            "command",
+            "--attach",
+            join(dir, "nope.txt")
+          ],
+          env
+        )
+        // Bad usage, found before anything is sent: exit 2 naming the flag and the file.
+        assert.strictEqual(missing.code, 2)
+        assert.include(missing.stderr, `--attach ${join(dir, "nope.txt")}: no such file`)
       })
-      const env = { SPINDLE_HOME: world.server.home }
-      const dir = yield* tempDir()
-      writeFileSync(join(dir, "todo.txt"), "ship it")
-      const started = yield* spindle(
-        [
-          "thread",
-          "start",
-          "--project",
-          "p1",
-          "--prompt",
-          "go",
-          "--thread-id",
-          "t1",
-          "--provider",
-          "command",
-          "--no-setup",
-          "--attach",
-          join(dir, "todo.txt"),
-          "--follow"
-        ],
-        env
-      )
-      assert.strictEqual(started.code, 0, started.stderr)
-      assert.include(started.stdout, "agent: attached 1-todo.txt: ship it")
-      const missing = yield* spindle(
-        [
-          "thread",
-          "start",
-          "--project",
-          "p1",
-          "--prompt",
-          "go",
-          "--provider",
-          "command",
-          "--attach",
-          join(dir, "nope.txt")
-        ],
-        env
-      )
-      // Bad usage, found before anything is sent: exit 2 naming the flag and the file.
-      assert.strictEqual(missing.code, 2)
-      assert.include(missing.stderr, `--attach ${join(dir, "nope.txt")}: no such file`)
-    })
   )
 })

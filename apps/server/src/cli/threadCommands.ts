@@ -3,7 +3,6 @@
 // then sends one or two requests and prints the contracts' Thread (JSON) or its human form.
 import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { accessSync, constants } from "node:fs"
 import { resolve } from "node:path"
 import { type BootstrapAnswer, type BootstrapResult, PROVIDER_KINDS, type ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model/readModel"
@@ -14,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { attachFlag, attachmentsOf } from "./attachFlag.ts"
 import { startVariants, variantsOf } from "./attemptCommands.ts"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT, usageError } from "./errors.ts"
@@ -91,10 +91,7 @@ const start = Command.make(
       ),
       Flag.optional
     ),
-    attach: Flag.String("attach").pipe(
-      Flag.withDescription("An image or text file given with the first prompt (repeatable, up to 8)"),
-      Flag.atLeast(0)
-    ),
+    attach: attachFlag("An image or text file given with the first prompt"),
     follow: Flag.Boolean("follow").pipe(
       Flag.withDescription(
         "Show workspace, setup output, the agent's messages and commands until the turn ends (exit 1 if it fails); with --json, one JSON event per line, then the thread"
@@ -120,17 +117,7 @@ const start = Command.make(
       if (flags.pr._tag === "Some" && flags.pr.value < 1) {
         return yield* usageError(`--pr takes a pull request number such as 42 (got ${flags.pr.value}).`)
       }
-      if (flags.attach.length > 8)
-        return yield* usageError(`--attach takes up to 8 files (got ${flags.attach.length}).`)
-      for (const file of flags.attach) {
-        try {
-          accessSync(file, constants.R_OK)
-        } catch {
-          return yield* usageError(
-            `--attach ${file}: no such file, or it cannot be read. Name an image or text file.`
-          )
-        }
-      }
+      const attachments = yield* attachmentsOf(flags.attach)
       const variants = yield* variantsOf(flags, {
         branch: Option.isSome(flags.branch),
         threadId: Option.isSome(flags.threadId),
@@ -163,10 +150,7 @@ const start = Command.make(
           },
           ...(opt(flags.setup) === undefined ? {} : { runSetupScript: opt(flags.setup) }),
           ...(opt(flags.queue) === undefined ? {} : { queue: opt(flags.queue) }),
-          // Read by the server, which runs as the same user on the same machine.
-          ...(flags.attach.length === 0
-            ? {}
-            : { attachments: flags.attach.map((file) => ({ path: resolve(file) })) })
+          ...(attachments.length === 0 ? {} : { attachments })
         }
       }
       if (variants !== undefined) return yield* startVariants(command, variants)

@@ -8,6 +8,7 @@ import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import { attachFlag, attachmentsOf } from "./attachFlag.ts"
 import { withClient } from "./connect.ts"
 import { CliFailure, EXIT } from "./errors.ts"
 import { failedTurn, followThread } from "./follow.ts"
@@ -23,14 +24,16 @@ export const sendCommand = Command.make(
   {
     thread: threadIdArg,
     prompt: Flag.String("prompt").pipe(Flag.withDescription("What to tell the agent")),
+    attach: attachFlag("An image or text file given with the prompt"),
     follow: Flag.Boolean("follow").pipe(
       Flag.withDescription("Show its progress until the turn ends (--json: NDJSON)"),
       Flag.withDefault(false)
     )
   },
-  ({ thread: id, prompt, follow }) =>
+  ({ thread: id, prompt, attach, follow }) =>
     Effect.gen(function* () {
       const { json } = yield* globalOptions
+      const attachments = yield* attachmentsOf(attach)
       const threadId = id as ThreadId
       const turnId = commandId("turn")
       const result = yield* withClient((client) =>
@@ -45,7 +48,14 @@ export const sendCommand = Command.make(
               )
             : undefined
           yield* client["orchestration.dispatchCommand"]({
-            command: { type: "thread.turn.start", commandId: turnId, threadId, prompt, turnId }
+            command: {
+              type: "thread.turn.start",
+              commandId: turnId,
+              threadId,
+              prompt,
+              turnId,
+              ...(attachments.length === 0 ? {} : { attachments })
+            }
           }).pipe(Effect.onError(() => (progress === undefined ? Effect.void : Fiber.interrupt(progress))))
           if (progress !== undefined) yield* failedTurn(yield* Fiber.join(progress), threadId)
           const thread = yield* client["thread.get"]({ threadId })

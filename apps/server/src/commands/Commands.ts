@@ -21,6 +21,7 @@ import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDis
 import type { BootstrapParent } from "../bootstrap/bootstrapPlan.ts"
 import { SetupRunner } from "../bootstrap/SetupRunner.ts"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
+import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { toSpindleError } from "../git/GitError.ts"
@@ -31,6 +32,7 @@ import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
 import { readSetupApproval } from "../setup/setupApproval.ts"
+import { attachmentsBesideBootstrap, sendWithAttachments } from "./followUpAttachments.ts"
 import { checkNewProjectRoot } from "./projectRepository.ts"
 import { firstTurnAfterSetup } from "./rerunTurn.ts"
 
@@ -68,6 +70,7 @@ export class Commands extends Context.Service<
       const lifecycle = yield* ThreadLifecycle
       const ports = yield* ThreadPorts
       const journal = yield* BootstrapJournal
+      const { home } = yield* ServerConfig
 
       /**
        * The submodule URLs a project allows, decided with `initSubmodules` and never taken from
@@ -181,6 +184,8 @@ export class Commands extends Context.Service<
         }
         switch (command.type) {
           case "thread.turn.start":
+            if (command.bootstrap !== undefined && command.attachments !== undefined)
+              return yield* attachmentsBesideBootstrap(command)
             if (command.bootstrap !== undefined) {
               return yield* bootstrapper.dispatch({
                 command: { ...command, bootstrap: command.bootstrap },
@@ -189,6 +194,8 @@ export class Commands extends Context.Service<
                 ...(options?.parent === undefined ? {} : { parent: options.parent })
               })
             }
+            if (command.attachments !== undefined && command.attachments.length > 0)
+              return yield* gate.enqueue(sendWithAttachments(engine, home, command, actor))
             break
           case "thread.setup.rerun":
             return yield* gate.enqueue(

@@ -5,7 +5,7 @@
 // This file routes each command to its decider (projects, bootstrap, turns) and decides the rest:
 // a thread's life after its bootstrap (archive, unarchive, delete, its worktree, idleness) and
 // what it is told.
-import type { Command } from "@spindle/contracts"
+import type { Command, EventDraft } from "@spindle/contracts"
 import type { ReadModel } from "@spindle/read-model"
 import * as Result from "effect/Result"
 import { checkActiveLimit, worktreeHolder } from "./admission.ts"
@@ -65,8 +65,39 @@ const decideCommand = (command: Command, model: ReadModel, context: DecideContex
             "A thread.turn.start with bootstrap is handled by the bootstrap dispatcher, not the engine."
         })
       }
+      if (command.attachments !== undefined && command.attachments.length > 0) {
+        return reject({
+          reason: "validation",
+          threadId: command.threadId,
+          field: "attachments",
+          message:
+            "A follow-up's attachments are stored by the command service before the engine sees the prompt."
+        })
+      }
       return withThread(model, command.threadId, (thread) => decideTurnStart(thread, command))
     }
+
+    case "thread.turn.send":
+      // The files are recorded on the thread with the prompt that carries them, or not at all (a
+      // prompt sent again after a steer did not take keeps the records it already has).
+      return withThread(model, command.threadId, (thread) => {
+        const known = new Set(thread.attachments.map((a) => a.path))
+        const added = command.attachments.filter((a) => !known.has(a.path))
+        return Result.map(
+          decideTurnStart(
+            thread,
+            command,
+            command.attachments.map((a) => a.path)
+          ),
+          (events): ReadonlyArray<EventDraft> =>
+            added.length === 0
+              ? events
+              : [
+                  { type: "thread.attachments-added", payload: { threadId: thread.id, attachments: added } },
+                  ...events
+                ]
+        )
+      })
 
     case "thread.turn.interrupt":
       return withThread(model, command.threadId, (thread) => decideInterrupt(thread, command))

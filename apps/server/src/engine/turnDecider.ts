@@ -20,8 +20,10 @@ const STEERABLE: ReadonlySet<Thread["provider"]> = new Set([
 /** `thread.turn.start` without bootstrap: the next turn, or a steer of the running one. */
 export const decideTurnStart = (
   thread: Thread,
-  command: Extract<Command, { type: "thread.turn.start" }>
+  command: Pick<Extract<Command, { type: "thread.turn.start" }>, "commandId" | "turnId" | "prompt">,
+  attachments: ReadonlyArray<string> = []
 ): Decision => {
+  const withFiles = attachments.length === 0 ? {} : { attachments }
   if (thread.bootstrap.status === "running") {
     return reject({
       reason: "conflict",
@@ -35,7 +37,7 @@ export const decideTurnStart = (
     if (turn.status === "running" && STEERABLE.has(thread.provider)) {
       return accept({
         type: "thread.turn-steer-requested",
-        payload: { threadId: thread.id, turnId: turn.turnId, prompt }
+        payload: { threadId: thread.id, turnId: turn.turnId, prompt, ...withFiles }
       })
     }
     return reject({
@@ -49,7 +51,10 @@ export const decideTurnStart = (
     })
   }
   const turnId = command.turnId ?? TurnId.make(command.commandId)
-  return accept({ type: "thread.turn-start-requested", payload: { threadId: thread.id, turnId, prompt } })
+  return accept({
+    type: "thread.turn-start-requested",
+    payload: { threadId: thread.id, turnId, prompt, ...withFiles }
+  })
 }
 
 const HOUR_MS = 60 * 60 * 1000

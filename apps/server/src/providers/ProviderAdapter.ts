@@ -39,7 +39,11 @@ export interface AdapterSession {
     attachments: ReadonlyArray<ThreadAttachment>
   ) => Effect.Effect<void, SpindleError>
   /** Adds a prompt to the running turn. */
-  readonly steer: (turnId: TurnId, prompt: string) => Effect.Effect<void, SpindleError>
+  readonly steer: (
+    turnId: TurnId,
+    prompt: string,
+    attachments: ReadonlyArray<ThreadAttachment>
+  ) => Effect.Effect<void, SpindleError>
   readonly interrupt: (turnId: TurnId) => Effect.Effect<void, SpindleError>
   /** Answers one of the session's approval requests. */
   readonly respond: (requestId: string, decision: ApprovalDecision) => Effect.Effect<void, SpindleError>

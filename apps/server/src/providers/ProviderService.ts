@@ -302,23 +302,35 @@ export class ProviderService extends Context.Service<
       const steer = Effect.fn("ProviderService.steer")(function* (
         threadId: ThreadId,
         turnId: TurnId,
-        prompt: string
+        prompt: string,
+        attachmentPaths: ReadonlyArray<string> = []
       ) {
         return yield* locked(
           threadId,
           Effect.gen(function* () {
             const session = live.get(threadId)
+            const thread = yield* engine.getThread(threadId)
+            const attachments = (thread?.attachments ?? []).filter((a) => attachmentPaths.includes(a.path))
             const steered =
               session === undefined
                 ? false
-                : Exit.isSuccess(yield* Effect.exit(session.session.steer(turnId, prompt)))
+                : Exit.isSuccess(yield* Effect.exit(session.session.steer(turnId, prompt, attachments)))
             if (steered) return
             // The prompt did not reach the turn: it starts the next turn instead, once this one
             // has ended (at once if it already has; an agent that takes no prompt mid-turn waits).
             const commandId = `steer-${yield* randomHex(8)}`
             const startNext = engine
               .dispatch(
-                { type: "thread.turn.start", commandId: commandId as never, threadId, prompt },
+                attachments.length === 0
+                  ? { type: "thread.turn.start", commandId: commandId as never, threadId, prompt }
+                  : {
+                      type: "thread.turn.send",
+                      commandId: commandId as never,
+                      turnId: commandId as never,
+                      threadId,
+                      prompt,
+                      attachments
+                    },
                 { kind: "server" }
               )
               .pipe(
@@ -388,7 +400,7 @@ export class ProviderService extends Context.Service<
             if (thread === undefined || thread.childNotices.length === 0 || session === undefined) return
             if (turn?.status !== "running") return
             const notices = thread.childNotices
-            const steered = yield* Effect.exit(session.session.steer(turn.turnId, noticesText(notices)))
+            const steered = yield* Effect.exit(session.session.steer(turn.turnId, noticesText(notices), []))
             if (Exit.isSuccess(steered)) {
               yield* report(threadId, {
                 type: "notices-delivered",

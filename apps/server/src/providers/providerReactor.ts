@@ -19,7 +19,12 @@ export interface ReactorActions {
     prompt: string,
     attachments: ReadonlyArray<string>
   ) => Effect.Effect<void>
-  readonly steer: (threadId: ThreadId, turnId: TurnId, prompt: string) => Effect.Effect<void>
+  readonly steer: (
+    threadId: ThreadId,
+    turnId: TurnId,
+    prompt: string,
+    attachments: ReadonlyArray<string>
+  ) => Effect.Effect<void>
   readonly interrupt: (threadId: ThreadId, turnId: TurnId) => Effect.Effect<void>
   readonly respond: (threadId: ThreadId, requestId: string, outcome: ApprovalOutcome) => Effect.Effect<void>
   readonly stop: (threadId: ThreadId, why: string) => Effect.Effect<void>
@@ -93,7 +98,12 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
             )
           case "thread.turn-steer-requested":
             return background(
-              actions.steer(event.payload.threadId, event.payload.turnId, event.payload.prompt)
+              actions.steer(
+                event.payload.threadId,
+                event.payload.turnId,
+                event.payload.prompt,
+                event.payload.attachments ?? []
+              )
             )
           case "thread.turn-interrupt-requested":
             return background(actions.interrupt(event.payload.threadId, event.payload.turnId))

@@ -405,7 +405,7 @@ export const makeAcpAdapter = (
               scope
             )
           }),
-        steer: (turnId, prompt) =>
+        steer: (turnId, prompt, attachments) =>
           Effect.gen(function* () {
             if (current?.turnId === turnId && !current.ended) {
               yield* context.report({
@@ -416,7 +416,7 @@ export const makeAcpAdapter = (
                   id: `queued-${++queued}`,
                   kind: "other",
                   status: "queued",
-                  text: `This agent takes no prompt during a turn (ACP has no steering): this one starts its next turn when this one ends.\n${prompt}`
+                  text: `This agent takes no prompt during a turn (ACP has no steering): this one starts its next turn when this one ends.\n${promptText(prompt, attachments)}`
                 }
               })
             }

@@ -415,9 +415,13 @@ export const makeCodexAdapter = (
             if (current?.turnId === turnId && current.codexTurnId === null)
               current.codexTurnId = started.turn.id
           }),
-        steer: (turnId, prompt) =>
+        steer: (turnId, prompt, attachments) =>
           Effect.flatMap(needTurn(turnId), (expectedTurnId) =>
-            call("turn/steer", { threadId: codexThreadId, expectedTurnId, input: text(prompt) })
+            call("turn/steer", {
+              threadId: codexThreadId,
+              expectedTurnId,
+              input: withAttachments(prompt, attachments)
+            })
           ).pipe(Effect.asVoid),
         interrupt: (turnId) =>
           Effect.flatMap(needTurn(turnId), (codexTurnId) =>

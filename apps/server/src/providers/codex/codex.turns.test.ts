@@ -1,6 +1,6 @@
 // The real Codex CLI (pinned dev dependency), offline against the loopback fake model: full turns,
 // streamed over /ws, approvals, interrupts, a killed app-server.
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
@@ -194,6 +194,118 @@ describe("the Codex provider (real codex app-server, fake model)", () => {
         assert.include(sent, PIXEL_PNG.slice(0, 40))
         assert.include(sent, "attached file todo.txt")
         assert.include(sent, "buy milk")
+      }),
+    120_000
+  )
+
+  it.live(
+    "a follow-up's attachments reach the model with it, and a steer's reach the running turn; bad ones change nothing",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* codexWorld()
+        yield* world.start("t1", "first")
+        yield* turnEnded(world.engine, "t1")
+        const notes = join(world.repo, "..", "notes.md")
+        writeFileSync(notes, "# notes\nremember the tests\n")
+        yield* world.send({
+          type: "thread.turn.start",
+          threadId: "t1",
+          turnId: "u2",
+          prompt: "and these",
+          attachments: [{ path: notes }, { name: "pixel.png", mediaType: "image/png", data: PIXEL_PNG }]
+        })
+        assert.strictEqual(turnEndOf(yield* turnEnded(world.engine, "t1", "u2"))?.status, "completed")
+        const followUp = JSON.stringify(world.model.requests.at(-1)!.input)
+        assert.include(followUp, "and these")
+        assert.include(followUp, "attached file notes.md")
+        assert.include(followUp, "remember the tests")
+        assert.include(followUp, "input_image")
+        const thread = (yield* world.engine.getThread("t1" as ThreadId))!
+        assert.deepStrictEqual(
+          thread.attachments.map((a) => a.name),
+          ["notes.md", "pixel.png"]
+        )
+        for (const a of thread.attachments)
+          assert.include(a.path, join(world.server.home, "attachments", "t1"))
+        const requested = (yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) => e.type === "thread.turn-start-requested" && e.payload.turnId === "u2"
+        )).at(-1)!
+        assert.deepStrictEqual(
+          requested.type === "thread.turn-start-requested" ? requested.payload.attachments : [],
+          thread.attachments.map((a) => a.path)
+        )
+
+        // Refused, with nothing written or recorded: bytes that are not the image they claim, both
+        // a bootstrap and follow-up attachments, a thread that does not exist.
+        const folders = () => readdirSync(join(world.server.home, "attachments", "t1")).sort()
+        const before = folders()
+        const fake = yield* Effect.flip(
+          world.send({
+            type: "thread.turn.start",
+            threadId: "t1",
+            prompt: "bad",
+            attachments: [
+              { name: "x.png", mediaType: "image/png", data: Buffer.from("hi").toString("base64") }
+            ]
+          })
+        )
+        assert.strictEqual(fake.reason, "validation")
+        assert.strictEqual(fake.field, "attachments.0")
+        const both = yield* Effect.flip(
+          world.send({
+            type: "thread.turn.start",
+            threadId: "t9",
+            prompt: "new",
+            bootstrap: { createThread: { projectId: "p1" }, workspace: { mode: "new_worktree" } },
+            attachments: [{ path: notes }]
+          })
+        )
+        assert.strictEqual(both.field, "attachments")
+        const missing = yield* Effect.flip(
+          world.send({
+            type: "thread.turn.start",
+            threadId: "t404",
+            prompt: "x",
+            attachments: [{ path: notes }]
+          })
+        )
+        assert.strictEqual(missing.reason, "not-found")
+        assert.isFalse(existsSync(join(world.server.home, "attachments", "t404")))
+        assert.deepStrictEqual(folders(), before)
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.attachments.length, 2)
+        assert.isUndefined(yield* world.engine.getThread("t9" as ThreadId))
+
+        // Into a running turn: Codex takes the image with the steer.
+        yield* world.send({
+          type: "thread.turn.start",
+          threadId: "t1",
+          turnId: "u3",
+          prompt: "think long [[slow: 3000]]"
+        })
+        yield* eventsUntil(
+          world.engine,
+          "t1",
+          (e) =>
+            e.type === "thread.turn-item" &&
+            e.payload.turnId === "u3" &&
+            e.payload.item.kind === "agent-message"
+        )
+        const asked = world.model.requests.length
+        yield* world.send({
+          type: "thread.turn.start",
+          threadId: "t1",
+          prompt: "steer with this",
+          attachments: [{ name: "shot.png", mediaType: "image/png", data: PIXEL_PNG }]
+        })
+        assert.strictEqual(turnEndOf(yield* turnEnded(world.engine, "t1", "u3"))?.status, "completed")
+        const steered = world.model.requests.slice(asked).map((r) => JSON.stringify(r.input))
+        assert.isTrue(
+          steered.some((input) => input.includes("steer with this") && input.split("input_image").length > 2),
+          "the steer's prompt and its image reach the model in the same turn"
+        )
+        assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.latestTurn?.turnId, "u3")
       }),
     120_000
   )
