@@ -197,7 +197,16 @@ export const Conversation = ({
           {turn.prompts.map((prompt, i) => (
             <div class="prompt" key={i} data-testid="prompt">
               <span class="who">you</span>
-              <div class="prompt-text">{prompt}</div>
+              <div class="prompt-text">{prompt.text}</div>
+              {prompt.files.length === 0 ? null : (
+                <ul class="files" aria-label="Attached files">
+                  {prompt.files.map((name, j) => (
+                    <li key={j} data-testid="prompt-file">
+                      {name}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </div>
           ))}
           {turn.items.map((item) => (

@@ -7,6 +7,7 @@ import { rangeText, type Thread, type ThreadId, type ThreadOverlap } from "@spin
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { useEffect, useMemo, useState } from "preact/hooks"
+import { Composer } from "./Composer.tsx"
 import { Conversation } from "./Conversation.tsx"
 import { DiffView } from "./DiffView.tsx"
 import { useNow, useStore } from "./hooks.ts"
@@ -136,7 +137,6 @@ export const ThreadPage = ({
     panel?.querySelector<HTMLElement>("select, button")?.focus()
   }, [section, loaded, threadId])
   const now = useNow()
-  const [prompt, setPrompt] = useState("")
   useEffect(() => {
     store.watch(threadId)
     return () => store.unwatch()
@@ -277,36 +277,22 @@ export const ThreadPage = ({
       )}
 
       <section class="actions">
-        <form
-          onSubmit={(e) => {
-            e.preventDefault()
-            void dispatch({ type: "thread.turn.start", commandId: commandId("turn"), threadId, prompt }).then(
-              (r) => r !== undefined && setPrompt("")
-            )
-          }}
-        >
-          <textarea
-            rows={2}
-            placeholder={running ? "Steer the running turn…" : "A follow-up prompt…"}
-            value={prompt}
-            data-testid="follow-up"
-            aria-label="Follow-up prompt (Ctrl+Enter or Cmd+Enter sends it)"
-            onInput={(e) => setPrompt((e.currentTarget as HTMLTextAreaElement).value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-                e.preventDefault()
-                ;(e.currentTarget as HTMLTextAreaElement).form?.requestSubmit()
-              }
-            }}
-          />
-          <button
-            type="submit"
-            class="primary"
-            disabled={prompt.trim() === "" || thread.status === "archived"}
-          >
-            Send
-          </button>
-        </form>
+        <Composer
+          running={running}
+          archived={thread.status === "archived"}
+          warn={(message) => store.notify(message)}
+          send={(prompt, files) =>
+            dispatch({
+              type: "thread.turn.start",
+              commandId: commandId("turn"),
+              threadId,
+              prompt,
+              ...(files.length === 0
+                ? {}
+                : { attachments: files.map(({ name, mediaType, data }) => ({ name, mediaType, data })) })
+            }).then((r) => r !== undefined)
+          }
+        />
         <div class="buttons">
           <button
             type="button"

@@ -2,11 +2,17 @@
 // prompts sent into it, its items and how it ended. Pure.
 import type { SpindleEvent } from "@spindle/contracts"
 
+/** A prompt as it was sent, with the names of the files that went with it. */
+export interface PromptView {
+  readonly text: string
+  readonly files: ReadonlyArray<string>
+}
+
 /** One turn of a thread's conversation: what the user asked, then what the agent did. */
 export interface TurnView<Item> {
   readonly turnId: string
   /** The prompt, then anything sent into the running turn. */
-  readonly prompts: ReadonlyArray<string>
+  readonly prompts: ReadonlyArray<PromptView>
   readonly items: ReadonlyArray<Item>
   readonly status: "requested" | "running" | "completed" | "failed" | "interrupted"
   readonly reason: string | null
@@ -23,7 +29,7 @@ export const conversationOf = <Item extends { readonly turnId: string }>(
 ): Array<TurnView<Item>> => {
   const turns = new Map<
     string,
-    { prompts: Array<string>; status: TurnView<Item>["status"]; reason: string | null }
+    { prompts: Array<PromptView>; status: TurnView<Item>["status"]; reason: string | null }
   >()
   const turnOf = (turnId: string) => {
     let turn = turns.get(turnId)
@@ -33,16 +39,25 @@ export const conversationOf = <Item extends { readonly turnId: string }>(
     }
     return turn
   }
+  // Spindle's copy of each attached file -> the name it was given (recorded before its prompt).
+  const names = new Map<string, string>()
+  const prompt = (text: string, paths: ReadonlyArray<string> | undefined): PromptView => ({
+    text,
+    files: (paths ?? []).map((path) => names.get(path) ?? path.slice(path.lastIndexOf("/") + 1))
+  })
   for (const event of events) {
     switch (event.type) {
+      case "thread.attachments-added":
+        for (const file of event.payload.attachments) names.set(file.path, file.name)
+        break
       case "thread.turn-start-requested": {
         const turn = turnOf(event.payload.turnId)
-        turn.prompts.push(event.payload.prompt)
+        turn.prompts.push(prompt(event.payload.prompt, event.payload.attachments))
         turn.status = "requested"
         break
       }
       case "thread.turn-steer-requested":
-        turnOf(event.payload.turnId).prompts.push(event.payload.prompt)
+        turnOf(event.payload.turnId).prompts.push(prompt(event.payload.prompt, event.payload.attachments))
         break
       case "thread.turn-started":
         turnOf(event.payload.turnId).status = "running"

@@ -7,7 +7,7 @@ import { rmSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { startFakeAnthropic } from "../../server/src/testing/fakeAnthropic.ts"
 import { type FakeModel, startFakeModel } from "../../server/src/testing/fakeModel.ts"
-import { CLAUDE_ACP_ADAPTER, claudeEnv } from "../../server/src/testing/providers.ts"
+import { CLAUDE_ACP_ADAPTER, claudeEnv, PIXEL_PNG } from "../../server/src/testing/providers.ts"
 import {
   cleanup,
   codexArgs,
@@ -132,6 +132,76 @@ describe("board: the thread page is a conversation", () => {
     await files.locator("summary").click()
     await files.getByRole("button", { name: /Show the diff/ }).click()
     await files.locator(".diff-table").getByText("+from claude").waitFor()
+    await browser.close()
+  })
+
+  it("files dropped, pasted and picked in the composer go with the follow-up; the prompt lists them", async () => {
+    const browser = await launchBrowser()
+    const page = await signedInPage(browser, home)
+    const started = await spindle(home, [
+      "thread",
+      "start",
+      "--project",
+      "p1",
+      "--thread-id",
+      "t3",
+      "--prompt",
+      "First."
+    ])
+    assert.strictEqual(started.code, 0, started.stderr)
+    await waitForCard(page, "t3", "done", 60_000)
+    await page.locator('[data-testid="card"][data-thread-id="t3"]').click()
+    await page.getByTestId("turn-end").getByText("turn completed").waitFor({ timeout: 30_000 })
+    const composer = page.getByTestId("composer")
+    // A text file dropped on the composer, a screenshot pasted into the prompt, a file picked.
+    await composer.evaluate((form) => {
+      const files = new DataTransfer()
+      files.items.add(new File(["# plan\nship the board\n"], "plan.md", { type: "text/markdown" }))
+      form.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }))
+    })
+    await page.getByTestId("follow-up").evaluate((area, png) => {
+      const files = new DataTransfer()
+      const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0))
+      files.items.add(new File([bytes], "screen.png", { type: "image/png" }))
+      area.dispatchEvent(
+        new ClipboardEvent("paste", { clipboardData: files, bubbles: true, cancelable: true })
+      )
+    }, PIXEL_PNG)
+    await page.getByTestId("attach-input").setInputFiles({
+      name: "data.json",
+      mimeType: "application/json",
+      buffer: Buffer.from('{"leftOut":"zq9xv"}')
+    })
+    // Not an attachment: said at once, and left out.
+    await page.getByTestId("attach-input").setInputFiles({
+      name: "tool.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from([0, 1, 2])
+    })
+    await page.getByTestId("notice").getByText("tool.bin: attach an image").waitFor()
+    const chips = page.getByTestId("attachment")
+    await chips.nth(2).waitFor()
+    assert.deepStrictEqual(
+      (await chips.allTextContents()).map((t) => t.split(" ")[0]),
+      ["plan.md", "screen.png", "data.json"]
+    )
+    // One removed before sending.
+    await page.getByRole("button", { name: "Remove data.json" }).click()
+    await page.getByTestId("follow-up").fill("Read these.")
+    const asked = model.requests.length
+    await page.getByTestId("follow-up").press("Control+Enter")
+    const second = page.getByTestId("turn").nth(1)
+    await second.getByTestId("turn-end").getByText("turn completed").waitFor({ timeout: 30_000 })
+    assert.deepStrictEqual(await second.getByTestId("prompt-file").allTextContents(), [
+      "plan.md",
+      "screen.png"
+    ])
+    assert.strictEqual(await chips.count(), 0, "the composer is emptied")
+    const sent = JSON.stringify(model.requests.slice(asked).map((r) => r.input))
+    assert.include(sent, "attached file plan.md")
+    assert.include(sent, "ship the board")
+    assert.include(sent, "input_image")
+    assert.notInclude(sent, "zq9xv")
     await browser.close()
   })
 })
