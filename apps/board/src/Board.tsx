@@ -97,9 +97,11 @@ const Card = ({
             setup {setupLabel(thread)}
           </span>
         ) : null}
-        <span class={turn === "stalled" ? "chip warn" : "chip"} data-testid="card-turn">
-          turn {turn}
-        </span>
+        {need === `turn ${turn}` ? null : (
+          <span class={turn === "stalled" ? "chip warn" : "chip"} data-testid="card-turn">
+            turn {turn}
+          </span>
+        )}
         {thread.changes === null || thread.changes.files === 0 ? null : (
           <span class="chip" data-testid="card-changes" title="Changes against its fork point, not merged">
             {changesText(thread.changes)}

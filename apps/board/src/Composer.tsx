@@ -128,7 +128,7 @@ export const Composer = ({
         }}
       />
       {files.length === 0 ? null : (
-        <ul class="files" aria-label="Files to send">
+        <ul class="file-chips" aria-label="Files to send">
           {files.map((file, i) => (
             <li key={`${i}-${file.name}`} data-testid="attachment">
               {file.name} <span class="muted">{sizeText(file.bytes)}</span>

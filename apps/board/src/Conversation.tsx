@@ -199,7 +199,7 @@ export const Conversation = ({
               <span class="who">you</span>
               <div class="prompt-text">{prompt.text}</div>
               {prompt.files.length === 0 ? null : (
-                <ul class="files" aria-label="Attached files">
+                <ul class="file-chips" aria-label="Attached files">
                   {prompt.files.map((name, j) => (
                     <li key={j} data-testid="prompt-file">
                       {name}

@@ -262,3 +262,13 @@ export const codexArgs = (model: { readonly codexConfig: () => ReadonlyArray<str
   join(REPO_ROOT, "node_modules", ".bin", "codex"),
   ...model.codexConfig().flatMap((kv) => ["--codex-config", kv])
 ]
+
+/**
+ * Where a test keeps a screenshot of what it checked: artifacts/board/ at the repository's root
+ * (ignored by git; CI keeps it), or SPINDLE_BOARD_SCREENSHOTS (`docs` renews the README's pictures).
+ */
+export const screenshotPath = (name: string) => {
+  const dir = process.env.SPINDLE_BOARD_SCREENSHOTS ?? join(REPO_ROOT, "artifacts", "board")
+  mkdirSync(dir, { recursive: true })
+  return join(dir, name)
+}

@@ -11,6 +11,7 @@ import {
   gitRepo,
   launchBrowser,
   type Server,
+  screenshotPath,
   signedInPage,
   spindle,
   spindleInBackground,
@@ -107,7 +108,7 @@ describe("board threads", () => {
     assert.include(await card.textContent(), "turn completed")
     assert.notInclude(await card.textContent(), "setup", "a setup that succeeded is no longer news")
 
-    await page.screenshot({ path: join(process.env.SPINDLE_BOARD_SCREENSHOTS ?? gate, "board.png") })
+    await page.screenshot({ path: screenshotPath("board.png") })
 
     // Its page: the timeline says who did what, the agent's output and the setup log are there.
     await card.click()
@@ -133,12 +134,7 @@ describe("board threads", () => {
     assert.match((await page.getByTestId("worktree-path").textContent()) ?? "", /worktrees\/p1\//)
     await page.getByTestId("load-diff").click()
     await page.getByTestId("diff").waitFor()
-    await page.screenshot({
-      path: process.env.SPINDLE_BOARD_SCREENSHOTS
-        ? join(process.env.SPINDLE_BOARD_SCREENSHOTS, "thread.png")
-        : join(gate, "thread.png"),
-      fullPage: true
-    })
+    await page.screenshot({ path: screenshotPath("thread.png"), fullPage: true })
 
     // A follow-up turn from the page runs and completes.
     await page.getByTestId("follow-up").fill("and the docs")

@@ -83,7 +83,7 @@ describe("board: an agent in trouble", () => {
     const card = page.locator('[data-testid="card"][data-thread-id="t1"]')
     await page.waitForFunction(
       () =>
-        document.querySelector('[data-testid="card"][data-thread-id="t1"] [data-testid="card-turn"]')
+        document.querySelector('[data-testid="card"][data-thread-id="t1"] [data-testid="card-need"]')
           ?.textContent === "turn stalled",
       undefined,
       { timeout: 60_000 }
