@@ -4,7 +4,13 @@ import type { BoardStore } from "./store.ts"
 
 export const useStore = (store: BoardStore) => {
   const [, setTick] = useState(0)
-  useEffect(() => store.subscribe(() => setTick((n) => n + 1)), [store])
+  const rendered = store.version
+  useEffect(() => {
+    const unsubscribe = store.subscribe(() => setTick((n) => n + 1))
+    // Effects run after paint: a change between the first render and now was not heard.
+    if (store.version !== rendered) setTick((n) => n + 1)
+    return unsubscribe
+  }, [store])
   return store
 }
 

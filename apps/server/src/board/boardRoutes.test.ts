@@ -1,12 +1,15 @@
 // The board's session routes over the real server in-process and its real SQLite file: a sign-out
 // whose revoke failed says so (and the session still works, so the retry can succeed), and signing
 // in again and again neither mints a token per sign-in for a browser that is signed in nor lets
-// the live board tokens grow past their bound.
+// the live board tokens grow past their bound; the snapshot the page preloads is its session's only.
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { assert, describe, it } from "@effect/vitest"
+import { Snapshot } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { makeClient } from "../cli/rpcClient.ts"
+import { gitRepo } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
 import { MAX_BOARD_SESSIONS } from "./BoardSignIn.ts"
 
@@ -101,5 +104,52 @@ describe("board sign-in tokens", () => {
         assert.strictEqual(yield* world.session(cookies.at(-MAX_BOARD_SESSIONS - 1)!), 401)
         assert.strictEqual(yield* world.session(cookies[0]!), 401)
       })
+  )
+})
+
+describe("board snapshot", () => {
+  it.live("answers the signed-in board the state it starts from, as the socket's snapshot; nobody else", () =>
+    Effect.gen(function* () {
+      const world = yield* boardWorld
+      const client = yield* makeClient({ url: world.server.url, token: world.server.ownerToken })
+      const repo = yield* gitRepo
+      yield* client["orchestration.dispatchCommand"]({
+        command: {
+          type: "project.create",
+          commandId: "c-p",
+          projectId: "p1",
+          title: "P",
+          workspaceRoot: repo
+        }
+      })
+      const get = (headers: Record<string, string>) =>
+        Effect.promise(async () => {
+          const response = await fetch(`${world.server.url}/board/snapshot`, { headers })
+          return {
+            status: response.status,
+            cache: response.headers.get("cache-control"),
+            body: (await response.json()) as { reason?: string; message?: string }
+          }
+        })
+      const anonymous = yield* get({})
+      assert.strictEqual(anonymous.status, 401)
+      assert.strictEqual(anonymous.body.reason, "unauthorized")
+      assert.include(anonymous.body.message, "spindle open")
+      const forged = yield* get({ cookie: `${(yield* world.signIn())!.split("=")[0]}=spc_forged` })
+      assert.strictEqual(forged.status, 401)
+
+      const cookie = (yield* world.signIn())!
+      const answered = yield* get({ cookie })
+      assert.strictEqual(answered.status, 200)
+      assert.strictEqual(answered.cache, "no-store")
+      const snapshot = Schema.decodeUnknownSync(Snapshot)(answered.body)
+      const viaSocket = yield* client["orchestration.getSnapshot"]()
+      assert.isAbove(snapshot.sequence, 0)
+      assert.deepStrictEqual(snapshot, viaSocket)
+      assert.deepStrictEqual(
+        snapshot.projects.map((p) => p.id),
+        ["p1"]
+      )
+    })
   )
 })

@@ -1,13 +1,17 @@
 // The board over HTTP: the page at `/` (or a sign-in hint without a session), its bundled script
 // and styles, `/signin?code=…` (trades a one-time code for the session cookie, then redirects to
 // `/` so the code does not linger in the address bar) and `POST /signout`. Everything the page
-// shows comes from /ws; nothing here reads threads. The Host/Origin guard (http/) runs first.
-import { SpindleError } from "@spindle/contracts"
+// shows comes from /ws, but for `/board/snapshot`: the state the page starts from, which the page's
+// HTML preloads so it is fetched while the script loads (the page then subscribes from its
+// sequence). The Host/Origin guard (http/) runs first.
+import { Snapshot, SpindleError } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
-import { ClientTokens } from "../auth/ClientTokens.ts"
+import * as Schema from "effect/Schema"
+import { ClientTokens, hasScope } from "../auth/ClientTokens.ts"
+import { Engine } from "../engine/Engine.ts"
 import { BoardAssets } from "./BoardAssets.ts"
 import { BoardSignIn } from "./BoardSignIn.ts"
 import { boardCookieName, boardCookieToken, isSameOrigin } from "./boardCookie.ts"
@@ -31,6 +35,7 @@ const BOARD_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Spindle</title>
 <link rel="stylesheet" href="/assets/board.css">
+<link rel="preload" href="/board/snapshot" as="fetch" crossorigin>
 <script type="module" src="/assets/board.js"></script>
 </head>
 <body><div id="app"></div></body>
@@ -71,6 +76,7 @@ export const boardRoutes = HttpRouter.use((router) =>
     const tokens = yield* ClientTokens
     const signIn = yield* BoardSignIn
     const assets = yield* BoardAssets
+    const engine = yield* Engine
 
     /** The board session the request's cookie holds, if it is a live client token. */
     const sessionOf = (request: HttpServerRequest.HttpServerRequest) => {
@@ -112,6 +118,42 @@ export const boardRoutes = HttpRouter.use((router) =>
           { status: session === undefined ? 401 : 200, headers: { "cache-control": "no-store" } }
         )
       })
+    )
+
+    // The whole state the board starts from, as `orchestration.getSnapshot` answers it (read scope).
+    const encodeSnapshot = Schema.encodeEffect(Snapshot)
+    yield* router.add(
+      "GET",
+      "/board/snapshot",
+      Effect.gen(function* () {
+        const session = yield* sessionOf(yield* HttpServerRequest.HttpServerRequest)
+        if (session === undefined || !hasScope(session, "read")) {
+          return HttpServerResponse.jsonUnsafe(
+            {
+              reason: session === undefined ? "unauthorized" : "forbidden",
+              message:
+                session === undefined
+                  ? "Not signed in to the board: run 'spindle open'."
+                  : "This board session cannot read threads."
+            },
+            { status: session === undefined ? 401 : 403, headers: { "cache-control": "no-store" } }
+          )
+        }
+        const snapshot = yield* Effect.flatMap(engine.snapshot, encodeSnapshot)
+        return HttpServerResponse.text(JSON.stringify(snapshot), {
+          contentType: "application/json",
+          headers: { ...SECURITY_HEADERS, "cache-control": "no-store" }
+        })
+      }).pipe(
+        Effect.catch(() =>
+          Effect.succeed(
+            HttpServerResponse.jsonUnsafe(
+              { reason: "internal", message: "The server failed; see its log." },
+              { status: 500, headers: { "cache-control": "no-store" } }
+            )
+          )
+        )
+      )
     )
 
     const serveAsset = (kind: "js" | "css") =>
