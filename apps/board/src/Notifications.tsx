@@ -1,8 +1,13 @@
 // What the board tells a person who is looking elsewhere: the tab's title counts the threads that
 // need them, and, when they turn it on (off by default; the browser asks its permission then, once),
 // a browser notification for each thread that enters a state they chose (an approval waits, a turn
-// or setup failed, ready to review). The choice is this browser's, kept in its local storage.
+// or setup failed, ready to review). The choice is this browser's, kept in its local storage. The
+// projects' webhooks (`--notify-webhook`) show where they send and how their last delivery went;
+// one that failed is flagged in the header.
+import type { Project } from "@spindle/contracts"
+import * as HashMap from "effect/HashMap"
 import { useEffect, useRef, useState } from "preact/hooks"
+import { useStore } from "./hooks.ts"
 import { visibleThreads } from "./model.ts"
 import { NOTIFY_EVENTS, type NotifyEvent, needsYouCount, notificationsDue } from "./notify.ts"
 import type { BoardStore } from "./store.ts"
@@ -24,8 +29,19 @@ const load = (): Settings => {
   return { on: false, events: NOTIFY_EVENTS.map((e) => e.id) }
 }
 
+/** A project's webhook and how its last delivery went, in words. */
+const webhookLine = (project: Project): string => {
+  const last = project.lastNotify
+  const target = `${project.title}: ${project.notifyWebhook?.url}`
+  if (last === null) return `${target}, nothing sent yet`
+  return last.ok
+    ? `${target}, last ${last.event} delivered (HTTP ${last.status ?? "-"})`
+    : `${target}, last ${last.event} FAILED after ${last.attempts} attempt(s): ${last.error ?? "no answer"}`
+}
+
 /** Keeps the tab's title and sends the browser notifications; renders the setting's control. */
 export const Notifications = ({ store }: { store: BoardStore }) => {
+  useStore(store)
   const [settings, setSettings] = useState(load)
   const [open, setOpen] = useState(false)
   const seen = useRef<ReturnType<typeof notificationsDue>["now"] | undefined>(undefined)
@@ -59,6 +75,11 @@ export const Notifications = ({ store }: { store: BoardStore }) => {
     setSettings({ ...settings, on })
   }
   const denied = typeof Notification === "undefined" || Notification.permission === "denied"
+  const webhooks =
+    store.model === undefined
+      ? []
+      : Array.from(HashMap.values(store.model.projects)).filter((p) => p.notifyWebhook !== null)
+  const failing = webhooks.filter((p) => p.lastNotify?.ok === false).length
   return (
     <span class="notify-settings">
       <button
@@ -70,6 +91,11 @@ export const Notifications = ({ store }: { store: BoardStore }) => {
       >
         Notifications {settings.on ? "on" : "off"}
       </button>
+      {failing === 0 ? null : (
+        <span class="chip warn" data-testid="webhook-failing" title="A project's webhook could not deliver">
+          {failing === 1 ? "a webhook failed" : `${failing} webhooks failed`}
+        </span>
+      )}
       {open ? (
         <span class="notify-panel" data-testid="notify-panel">
           <label>
@@ -100,6 +126,22 @@ export const Notifications = ({ store }: { store: BoardStore }) => {
               {event.label}
             </label>
           ))}
+          {webhooks.length === 0 ? null : (
+            <span class="webhooks">
+              Project webhooks (set with <code>spindle project update --notify-webhook</code>):
+              <ul>
+                {webhooks.map((p) => (
+                  <li
+                    key={p.id}
+                    data-testid="webhook-status"
+                    class={p.lastNotify?.ok === false ? "fail-reason" : undefined}
+                  >
+                    {webhookLine(p)}
+                  </li>
+                ))}
+              </ul>
+            </span>
+          )}
         </span>
       ) : null}
     </span>

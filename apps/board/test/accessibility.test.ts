@@ -2,9 +2,12 @@
 // the light and the dark theme (the theme follows the system's setting): every view a user works in
 // (the columns, the list, the keys' help, the notification settings, a thread's conversation, its
 // diff, its timeline, the new-thread form) has no serious or critical violation of WCAG 2.1 A/AA,
-// contrast included; a control reached with the keyboard shows a visible focus ring.
+// contrast included; a control reached with the keyboard shows a visible focus ring. A project
+// webhook that fails is flagged in the header and said in the notification settings.
 import { chmodSync, readFileSync, writeFileSync } from "node:fs"
+import { createServer, type Server } from "node:http"
 import { createRequire } from "node:module"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -58,6 +61,7 @@ const seriousViolations = async (page: Page): Promise<ReadonlyArray<string>> => 
 describe("board accessibility", () => {
   let home: string
   let attempt: string
+  let receiver: Server
   beforeAll(async () => {
     home = tempDir("board-a11y-")
     const bin = tempDir("board-a11y-bin-")
@@ -76,6 +80,13 @@ describe("board accessibility", () => {
     )
     chmodSync(agent, 0o755)
     await startServer(home, { args: ["--providers", "on"] })
+    // The project's webhook goes to a receiver that refuses every delivery (HTTP 410, not retried).
+    receiver = createServer((request, response) => {
+      request.resume()
+      request.on("end", () => response.writeHead(410).end())
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
+    const { port } = receiver.address() as AddressInfo
     const added = await spindle(home, [
       "project",
       "add",
@@ -85,7 +96,9 @@ describe("board accessibility", () => {
       "--default-provider",
       "command",
       "--agent-command",
-      `${agent} {prompt}`
+      `${agent} {prompt}`,
+      "--notify-webhook",
+      `http://127.0.0.1:${port}/hook`
     ])
     assert.strictEqual(added.code, 0, added.stderr)
     for (const [id, prompt] of [
@@ -118,7 +131,10 @@ describe("board accessibility", () => {
     assert.strictEqual(variants.code, 0, variants.stderr)
     attempt = (JSON.parse(variants.stdout) as { attemptId: string }).attemptId
   })
-  afterAll(cleanup)
+  afterAll(async () => {
+    await cleanup()
+    receiver.close()
+  })
 
   for (const scheme of ["light", "dark"] as const) {
     it(`every view has no serious violation in the ${scheme} theme`, async () => {
@@ -137,7 +153,11 @@ describe("board accessibility", () => {
       await page.getByTestId("help").waitFor()
       await check("the keys' help")
       await page.keyboard.press("Escape")
+      // The webhook's failure shows in the header, and in the settings with what it answered.
+      await page.getByTestId("webhook-failing").waitFor({ timeout: 30_000 })
       await page.getByTestId("notify-toggle").click()
+      assert.include(await page.getByTestId("webhook-status").textContent(), "FAILED after 1 attempt(s)")
+      assert.include(await page.getByTestId("webhook-status").textContent(), "HTTP 410")
       await check("the notification settings")
       await page.getByTestId("notify-toggle").click()
       await page.getByTestId("view-toggle").click()
