@@ -11,6 +11,7 @@ import { Composer } from "./Composer.tsx"
 import { Conversation } from "./Conversation.tsx"
 import { DiffView } from "./DiffView.tsx"
 import { useNow, useStore } from "./hooks.ts"
+import { MergeOrder } from "./MergeOrder.tsx"
 import { MergePanel } from "./MergePanel.tsx"
 import {
   actorLabel,
@@ -113,6 +114,13 @@ const OverlapPanel = ({ thread, overlaps }: { thread: Thread; overlaps: Readonly
           )
         })}
       </ul>
+    )}
+    {overlaps.length === 0 || thread.parentThreadId === null ? null : (
+      <p data-testid="overlap-merge-order">
+        The order to merge its siblings in:{" "}
+        <a href={`#/thread/${encodeURIComponent(thread.parentThreadId)}`}>its parent's page</a> ("Suggest a
+        merge order").
+      </p>
     )}
   </section>
 )
@@ -401,9 +409,12 @@ export const ThreadPage = ({
         {(index.get(thread.id) ?? []).length === 0 ? (
           <p class="muted">No children.</p>
         ) : (
-          <div data-testid="children">
-            <ChildTree thread={thread} index={index} depth={0} />
-          </div>
+          <>
+            <div data-testid="children">
+              <ChildTree thread={thread} index={index} depth={0} />
+            </div>
+            <MergeOrder store={store} thread={thread} />
+          </>
         )}
       </section>
 

@@ -1,7 +1,8 @@
 // The board's own actions, in a real Chromium against the real server: the new-thread form starts
 // a thread in a new worktree (it then shows that thread's page), and the page's archive button
 // archives it, removing its clean worktree; a child an agent started (through MCP, with its
-// thread's token) shows in its parent's children tree; the merge panel previews, then merges, a
+// thread's token) shows in its parent's children tree, with the suggested order to merge them in;
+// the merge panel previews, then merges, a
 // thread's commit into main and archives it. What the server did is read back through the CLI
 // and git.
 import { execFileSync } from "node:child_process"
@@ -103,7 +104,7 @@ describe("board actions", () => {
     await browser.close()
   })
 
-  it("a child an agent starts shows in its parent's children tree, with its state", async () => {
+  it("children an agent starts show in its parent's tree, with their state and the order to merge them in", async () => {
     const parent = await spindle(home, [
       "thread",
       "start",
@@ -125,19 +126,31 @@ describe("board actions", () => {
         requestInit: { headers: { authorization: `Bearer ${token}` } }
       })
     )
-    const started = await client.callTool({
-      name: "t3_thread_start",
-      arguments: { prompt: "the child's work", title: "Child from MCP" }
-    })
+    const startChild = async (title: string) => {
+      const started = await client.callTool({ name: "t3_thread_start", arguments: { prompt: title, title } })
+      assert.notStrictEqual(started.isError, true, JSON.stringify(started.content))
+      return (started.structuredContent as { threadId: string }).threadId
+    }
+    const childId = await startChild("Child from MCP")
+    // Two more that commit the same new file differently, and so conflict.
+    const clashing: Array<string> = []
+    for (const title of ["Clash one", "Clash two"]) {
+      const id = await startChild(title)
+      const worktree = (await show(home, id)).workspace.worktreePath!
+      writeFileSync(join(worktree, "clash.txt"), `${title}\n`)
+      const git = (...args: Array<string>) =>
+        execFileSync("git", ["-C", worktree, ...args], { encoding: "utf8" })
+      git("add", "clash.txt")
+      git("-c", "user.name=a", "-c", "user.email=a@spindle.invalid", "commit", "-qm", title)
+      clashing.push(id)
+    }
     await client.close()
-    assert.notStrictEqual(started.isError, true, JSON.stringify(started.content))
-    const childId = (started.structuredContent as { threadId: string }).threadId
 
     const browser = await launchBrowser()
     const page = await signedInPage(browser, home)
     assert.include(
       await page.locator('[data-testid="card"][data-thread-id="parent"]').textContent(),
-      "1 child"
+      "3 children"
     )
     await page.evaluate(() => {
       location.hash = "#/thread/parent"
@@ -155,6 +168,29 @@ describe("board actions", () => {
     assert.include(await children.textContent(), "turn requested")
     const shown = await show(home, childId)
     assert.strictEqual((shown as unknown as { parentThreadId: string }).parentThreadId, "parent")
+
+    // The suggested merge order, asked for on the parent's page: the clashing pair in order, the
+    // second told it conflicts with the first.
+    await page.getByTestId("load-merge-order").click()
+    const entries = page.getByTestId("merge-order-entry")
+    await entries.first().waitFor({ timeout: 15_000 })
+    const order = (
+      await entries.evaluateAll((items) => items.map((li) => li.getAttribute("data-thread-id")))
+    ).filter((id) => id !== childId)
+    assert.sameMembers(order, clashing)
+    const [first, second] = order as [string, string]
+    const entry = (id: string) => page.locator(`[data-testid="merge-order-entry"][data-thread-id="${id}"]`)
+    assert.include(await entry(second).textContent(), `conflicts with ${first}`)
+    assert.include(await entry(first).textContent(), "1 file +1 -0, 1 commit ahead")
+    // A clashing child's overlap panel names its sibling and points to the parent's merge order.
+    await page.evaluate((id) => {
+      location.hash = `#/thread/${id}`
+    }, clashing[0]!)
+    await page
+      .getByTestId("overlaps")
+      .locator(`[data-testid="overlap"][data-thread-id="${clashing[1]}"]`)
+      .waitFor({ timeout: 15_000 })
+    assert.include(await page.getByTestId("overlap-merge-order").textContent(), "its parent's page")
     await browser.close()
   })
 
