@@ -4,7 +4,7 @@
 // diff, its timeline, the new-thread form) has no serious or critical violation of WCAG 2.1 A/AA,
 // contrast included; a control reached with the keyboard shows a visible focus ring. A project
 // webhook that fails is flagged in the header and said in the notification settings.
-import { chmodSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { createServer, type Server } from "node:http"
 import { createRequire } from "node:module"
 import type { AddressInfo } from "node:net"
@@ -12,14 +12,16 @@ import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
+  addCommandProject,
+  agentScript,
   cleanup,
-  gitRepo,
   launchBrowser,
   REPO_ROOT,
   screenshotPath,
   signedInPage,
   spindle,
   startServer,
+  startThread,
   tempDir,
   waitForCard
 } from "./harness.ts"
@@ -64,21 +66,13 @@ describe("board accessibility", () => {
   let receiver: Server
   beforeAll(async () => {
     home = tempDir("board-a11y-")
-    const bin = tempDir("board-a11y-bin-")
     // Commits a file named by its prompt and says so in Markdown, unless the prompt is "fail".
-    const agent = join(bin, "agent.sh")
-    writeFileSync(
-      agent,
-      [
-        "#!/bin/sh",
-        'if [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi',
-        'printf "one\\ntwo\\nconst x = 1 // three\\n" > "$1.ts"',
-        'git add "$1.ts" && git -c user.name=a -c user.email=a@spindle.invalid commit -qm "$1"',
-        'echo "Wrote **$1.ts**: see [the docs](https://example.invalid/docs) and \\`code\\`."',
-        ""
-      ].join("\n")
-    )
-    chmodSync(agent, 0o755)
+    const agent = agentScript([
+      'if [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi',
+      'printf "one\\ntwo\\nconst x = 1 // three\\n" > "$1.ts"',
+      'git add "$1.ts" && git -c user.name=a -c user.email=a@spindle.invalid commit -qm "$1"',
+      'echo "Wrote **$1.ts**: see [the docs](https://example.invalid/docs) and \\`code\\`."'
+    ])
     await startServer(home, { args: ["--providers", "on"] })
     // The project's webhook goes to a receiver that refuses every delivery (HTTP 410, not retried).
     receiver = createServer((request, response) => {
@@ -87,36 +81,9 @@ describe("board accessibility", () => {
     })
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
     const { port } = receiver.address() as AddressInfo
-    const added = await spindle(home, [
-      "project",
-      "add",
-      await gitRepo(),
-      "--id",
-      "p1",
-      "--default-provider",
-      "command",
-      "--agent-command",
-      `${agent} {prompt}`,
-      "--notify-webhook",
-      `http://127.0.0.1:${port}/hook`
-    ])
-    assert.strictEqual(added.code, 0, added.stderr)
-    for (const [id, prompt] of [
-      ["t1", "feature"],
-      ["t2", "fail"]
-    ] as const) {
-      const started = await spindle(home, [
-        "thread",
-        "start",
-        "--project",
-        "p1",
-        "--prompt",
-        prompt,
-        "--thread-id",
-        id!
-      ])
-      assert.strictEqual(started.code, 0, started.stderr)
-    }
+    await addCommandProject(home, "p1", agent, ["--notify-webhook", `http://127.0.0.1:${port}/hook`])
+    await startThread(home, "p1", "t1", "feature")
+    await startThread(home, "p1", "t2", "fail")
     const variants = await spindle(home, [
       "thread",
       "start",

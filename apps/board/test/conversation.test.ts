@@ -17,6 +17,7 @@ import {
   signedInPage,
   spindle,
   startServer,
+  startThread,
   tempDir,
   waitForCard
 } from "./harness.ts"
@@ -138,17 +139,7 @@ describe("board: the thread page is a conversation", () => {
   it("files dropped, pasted and picked in the composer go with the follow-up; the prompt lists them", async () => {
     const browser = await launchBrowser()
     const page = await signedInPage(browser, home)
-    const started = await spindle(home, [
-      "thread",
-      "start",
-      "--project",
-      "p1",
-      "--thread-id",
-      "t3",
-      "--prompt",
-      "First."
-    ])
-    assert.strictEqual(started.code, 0, started.stderr)
+    await startThread(home, "p1", "t3", "First.")
     await waitForCard(page, "t3", "done", 60_000)
     await page.locator('[data-testid="card"][data-thread-id="t3"]').click()
     await page.getByTestId("turn-end").getByText("turn completed").waitFor({ timeout: 30_000 })

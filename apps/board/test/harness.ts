@@ -3,7 +3,7 @@
 // Chromium (browser.ts says which) driven by playwright-core. Everything started here is stopped
 // by `cleanup()`.
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
@@ -271,4 +271,58 @@ export const screenshotPath = (name: string) => {
   const dir = process.env.SPINDLE_BOARD_SCREENSHOTS ?? join(REPO_ROOT, "artifacts", "board")
   mkdirSync(dir, { recursive: true })
   return join(dir, name)
+}
+
+/** A shell script agent (`#!/bin/sh` and these lines; `$1` is the prompt), executable, in a temp dir. */
+export const agentScript = (lines: ReadonlyArray<string>) => {
+  const path = join(tempDir("board-agent-"), "agent.sh")
+  writeFileSync(path, ["#!/bin/sh", ...lines, ""].join("\n"), { mode: 0o755 })
+  return path
+}
+
+/** `spindle project add <a new repo> --id <id>` with `agent` as its command agent; answers the repo. */
+export const addCommandProject = async (
+  home: string,
+  id: string,
+  agent: string,
+  extra: ReadonlyArray<string> = []
+) => {
+  const repo = await gitRepo()
+  const added = await spindle(home, [
+    "project",
+    "add",
+    repo,
+    "--id",
+    id,
+    "--default-provider",
+    "command",
+    "--agent-command",
+    `${agent} {prompt}`,
+    ...extra
+  ])
+  if (added.code !== 0) throw new Error(`spindle project add failed: ${added.stderr}`)
+  return repo
+}
+
+/** `spindle thread start --project <project> --thread-id <id> --prompt <prompt> …`, which must succeed. */
+export const startThread = async (
+  home: string,
+  project: string,
+  threadId: string,
+  prompt: string,
+  extra: ReadonlyArray<string> = []
+) => {
+  const started = await spindle(home, [
+    "thread",
+    "start",
+    "--project",
+    project,
+    "--thread-id",
+    threadId,
+    "--prompt",
+    prompt,
+    ...extra
+  ])
+  if (started.code !== 0) throw new Error(`spindle thread start failed: ${started.stderr}`)
+  return started
 }

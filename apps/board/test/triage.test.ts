@@ -4,15 +4,17 @@
 // when asked for; the keyboard moves through the cards, opens one, filters and shows its help; the
 // tab's title counts what needs you, and a browser notification (stubbed) comes once turned on.
 import { execFileSync } from "node:child_process"
-import { chmodSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
+  addCommandProject,
+  agentScript,
   cleanup,
-  gitRepo,
   launchBrowser,
   signedInPage,
   spindle,
+  startThread as startIn,
   startServer,
   tempDir,
   waitForCard
@@ -23,54 +25,22 @@ describe("board triage", () => {
   let repo: string
   beforeAll(async () => {
     home = tempDir("board-triage-")
-    const bin = tempDir("board-triage-bin-")
     // The agent writes a file named by its prompt, unless the prompt is "nothing"; "fail" fails;
     // "clash" and "commit-…" commit their file; "big" also writes 5,000 lines.
-    const agent = join(bin, "agent.sh")
-    writeFileSync(
-      agent,
-      [
-        "#!/bin/sh",
-        'if [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi',
-        'if [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi',
-        'if [ "$1" = "big" ]; then seq 1 5000 > big.txt; fi',
-        'case "$1" in clash|commit-*) git add "$1.txt" && git -c user.name=a -c user.email=a@spindle.invalid commit -qm "$1";; esac',
-        'echo "did: $1"',
-        ""
-      ].join("\n")
-    )
-    chmodSync(agent, 0o755)
-    await startServer(home, { args: ["--providers", "on"] })
-    repo = await gitRepo()
-    const added = await spindle(home, [
-      "project",
-      "add",
-      repo,
-      "--id",
-      "p1",
-      "--default-provider",
-      "command",
-      "--agent-command",
-      `${agent} {prompt}`
+    const agent = agentScript([
+      'if [ "$1" = "fail" ]; then echo broke >&2; exit 4; fi',
+      'if [ "$1" != "nothing" ]; then printf "one\\ntwo\\n" > "$1.txt"; fi',
+      'if [ "$1" = "big" ]; then seq 1 5000 > big.txt; fi',
+      'case "$1" in clash|commit-*) git add "$1.txt" && git -c user.name=a -c user.email=a@spindle.invalid commit -qm "$1";; esac',
+      'echo "did: $1"'
     ])
-    assert.strictEqual(added.code, 0, added.stderr)
+    await startServer(home, { args: ["--providers", "on"] })
+    repo = await addCommandProject(home, "p1", agent)
   })
   afterAll(cleanup)
 
   /** `spindle thread start` in project p1, which must succeed. */
-  const startThread = async (threadId: string, prompt: string) => {
-    const started = await spindle(home, [
-      "thread",
-      "start",
-      "--project",
-      "p1",
-      "--prompt",
-      prompt,
-      "--thread-id",
-      threadId
-    ])
-    assert.strictEqual(started.code, 0, started.stderr)
-  }
+  const startThread = (threadId: string, prompt: string) => startIn(home, "p1", threadId, prompt)
 
   it("changes wait in Ready to review with their diff stat; no changes, or merged, is Done; the keyboard moves, opens and filters", async () => {
     const browser = await launchBrowser()
