@@ -8,6 +8,7 @@ import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Thread, ThreadStatusOutput } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { gitRepo } from "../testing/fixtures.ts"
 import { inProcessServer } from "../testing/inProcessServer.ts"
@@ -215,7 +216,17 @@ describe("spindle CLI JSON and threads", () => {
       assert.isTrue((waited.structuredContent as { done: boolean }).done)
       asThread((waited.structuredContent as { threads: Array<unknown> }).threads[0])
 
-      const status = yield* callTool(client, "t3_thread_status", { threadId: childId })
+      // The conflict radar counts the child's changes on its own time: compare once it has.
+      const counted = callTool(client, "t3_thread_status", { threadId: childId }).pipe(
+        Effect.repeat({
+          until: (answer) =>
+            (answer.structuredContent as { thread?: { changes?: unknown } } | undefined)?.thread?.changes !==
+            null,
+          schedule: Schedule.spaced("100 millis"),
+          times: 100
+        })
+      )
+      const status = yield* counted
       assert.isUndefined(status.isError, JSON.stringify(status.content))
       const decoded = Schema.decodeUnknownSync(ThreadStatusOutput)(status.structuredContent, {
         onExcessProperty: "error"
