@@ -166,9 +166,7 @@ export const run = async (): Promise<BenchResult> => {
     // Claude Code through its ACP adapter with the fake Anthropic API, against the adapter driven directly.
     const config = await inScope(tempDir("spindle-bench-claude-"))
     const env = claudeEnv({ env: () => apis.anthropicEnv, proxyEnv: () => apis.anthropicProxyEnv }, config)
-    const claudeWorld = await inScope(
-      providerWorld({ ...providersOn, agentEnv: env }, { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] })
-    )
+    const claudeWorld = await inScope(providerWorld({ ...providersOn, agentEnv: env }, {}))
     const claudeStarted = await Effect.runPromise(
       claudeWorld.start("cld", "warm up", { provider: "claude", runtimeMode: "full-access" })
     )

@@ -7,7 +7,7 @@ import { rmSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { startFakeAnthropic } from "../../server/src/testing/fakeAnthropic.ts"
 import { type FakeModel, startFakeModel } from "../../server/src/testing/fakeModel.ts"
-import { CLAUDE_ACP_ADAPTER, claudeEnv, PIXEL_PNG } from "../../server/src/testing/providers.ts"
+import { claudeEnv, PIXEL_PNG } from "../../server/src/testing/providers.ts"
 import {
   cleanup,
   codexArgs,
@@ -45,7 +45,7 @@ describe("board: the thread page is a conversation", () => {
     })
     for (const [id, extra] of [
       ["p1", []],
-      ["p2", ["--acp-agent", JSON.stringify([process.execPath, CLAUDE_ACP_ADAPTER])]]
+      ["p2", []]
     ] as const) {
       const added = await spindle(home, ["project", "add", await gitRepo(), "--id", id, ...extra])
       assert.strictEqual(added.code, 0, added.stderr)

@@ -11,7 +11,7 @@ import {
   rmSync,
   writeFileSync
 } from "node:fs"
-import { join } from "node:path"
+import { delimiter, join } from "node:path"
 import type { BootstrapResult, ProjectId, SpindleEvent, ThreadId } from "@spindle/contracts"
 import { threadOfEvent } from "@spindle/read-model"
 import * as Context from "effect/Context"
@@ -58,7 +58,9 @@ export const claudeEnv = (
   ...fake.env(),
   ...fake.proxyEnv(),
   CLAUDE_CONFIG_DIR: config,
-  HOME: config
+  HOME: config,
+  // The `claude` preset's program, claude-code-acp, from the dev dependency.
+  PATH: [join(REPO_ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(delimiter)
 })
 
 /** The Claude Code ACP adapter (a dev dependency), run with the Node running the tests. */

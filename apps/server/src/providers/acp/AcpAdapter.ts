@@ -38,7 +38,7 @@ import { followStderr } from "../stderrTail.ts"
 import { allowedByMode, approvalKind, CANCELLED, declineEndsTurn, permissionAnswer } from "./acpApprovals.ts"
 import { FileRefused, readTextFile, writeTextFile } from "./acpFiles.ts"
 import { type AcpTurn, closeTurn, endFor, newAcpTurn, reportsForUpdate } from "./acpItems.ts"
-import { type AcpProvider, acpCommand } from "./acpPresets.ts"
+import { type AcpProvider, acpCommand, serverBinScript } from "./acpPresets.ts"
 
 /** How long an agent has to answer `initialize`, `session/new` or `session/load`. */
 export const HANDSHAKE_TIMEOUT = Duration.seconds(30)
@@ -99,11 +99,17 @@ export const makeAcpAdapter = (
           `The ACP agent '${program}' is not installed or not on PATH${command.preset === undefined ? "" : ` (${command.preset.install})`}. Install it, or point the project at it with 'spindle project update ${context.project.id} --acp-agent "<command>"'.`
         )
       }
+      // The preset's own program may run under a script of Spindle's (acpPresets.ts `wrapper`).
+      const wrapper = context.project.acpAgent === null ? command.preset?.wrapper : undefined
+      const [runs, runArgs] =
+        wrapper === undefined
+          ? [binary, args]
+          : [process.execPath, [serverBinScript(wrapper), binary, ...args]]
       const scope = yield* Effect.scope
       const outgoing = yield* Queue.unbounded<Uint8Array, Cause.Done>()
       const handle = yield* spawner
         .spawn(
-          ChildProcess.make(binary, args, {
+          ChildProcess.make(runs, runArgs, {
             cwd: worktreePath,
             env,
             extendEnv: false,

@@ -4,6 +4,9 @@
 // mode each runtime mode maps to where the agent has modes. `acp` runs the project's own agent
 // command (`acpAgent`); a preset uses the project's `acpAgent` too when one is set, so a project
 // can point `claude` at a wrapper.
+import { existsSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import type { Project, ProviderKind, RuntimeMode } from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
 
@@ -23,12 +26,19 @@ export interface AcpPreset {
   readonly envKeys: ReadonlyArray<string>
   /** The agent's session mode for each runtime mode, where it has modes (session/set_mode). */
   readonly modes: Partial<Record<RuntimeMode, string>>
+  /**
+   * A script of Spindle's (`apps/server/bin/<name>`) that runs the program in its own process with
+   * a change, when the preset's own program runs (not a project's `acpAgent`).
+   */
+  readonly wrapper?: string
 }
 
 export const ACP_PRESETS: Readonly<Record<Exclude<AcpProvider, "acp">, AcpPreset>> = {
   claude: {
     argv: ["claude-code-acp"],
     install: "npm install -g @zed-industries/claude-code-acp",
+    // Keeps the session's token off the Claude Code CLI's command line (see the script).
+    wrapper: "claude-acp.mjs",
     envKeys: [
       "ANTHROPIC_API_KEY",
       "ANTHROPIC_AUTH_TOKEN",
@@ -82,6 +92,23 @@ export const ACP_PRESETS: Readonly<Record<Exclude<AcpProvider, "acp">, AcpPreset
     envKeys: ["OPENAI_API_KEY", "CODEX_HOME", "OPENAI_BASE_URL"],
     modes: {}
   }
+}
+
+/**
+ * A script in `apps/server/bin`, found from this module upwards: from the sources and from the
+ * CLI's bundle (apps/server/dist/<build>) alike.
+ */
+export const serverBinScript = (name: string): string => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let depth = 0; depth < 8; depth++) {
+    for (const candidate of [join(dir, "bin", name), join(dir, "apps", "server", "bin", name)]) {
+      if (existsSync(candidate)) return candidate
+    }
+    const parent = dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+  return fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url))
 }
 
 /** The command a thread of `project` runs for `provider`, or why there is none. */

@@ -15,7 +15,6 @@ import { promptsOf, startFakeAnthropic } from "../../testing/fakeAnthropic.ts"
 import { gitRepo, tempDir, tempHome } from "../../testing/fixtures.ts"
 import { inProcessServer } from "../../testing/inProcessServer.ts"
 import {
-  CLAUDE_ACP_ADAPTER,
   claudeEnv,
   eventsUntil,
   filesWithTokens,
@@ -48,7 +47,7 @@ const claudeSettings = Effect.gen(function* () {
     ...providersOn,
     agentEnv: claudeEnv(fake, config)
   }
-  return { fake, config, providers, project: { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] } }
+  return { fake, config, providers, project: {} }
 })
 
 const claudeWorld = Effect.gen(function* () {

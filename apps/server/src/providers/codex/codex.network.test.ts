@@ -10,15 +10,7 @@ import * as Stream from "effect/Stream"
 import { makeClient } from "../../cli/rpcClient.ts"
 import { startFakeAnthropic } from "../../testing/fakeAnthropic.ts"
 import { gitRepo, tempDir, tempHome } from "../../testing/fixtures.ts"
-import {
-  CLAUDE_ACP_ADAPTER,
-  CODEX_BIN,
-  claudeEnv,
-  codexHome,
-  fakeModel,
-  SPINDLE_BIN,
-  TOKEN
-} from "../../testing/providers.ts"
+import { CODEX_BIN, claudeEnv, codexHome, fakeModel, SPINDLE_BIN, TOKEN } from "../../testing/providers.ts"
 import { readyUrl, startProcess } from "../../testing/serverProcess.ts"
 
 /** Every IPv4/IPv6 address in an strace log of connect/sendto/sendmsg. */
@@ -200,7 +192,7 @@ describe("no test reaches past loopback", () => {
   )
 
   it.live(
-    "the real Claude Code, through its ACP adapter and pointed at the fake Anthropic API, runs a whole turn with a command on loopback alone; Spindle puts no token on any command line it runs",
+    "the real Claude Code, through its ACP adapter and pointed at the fake Anthropic API, runs a whole turn with a command on loopback alone; no command line holds a token, the Claude CLI's included",
     () =>
       Effect.gen(function* () {
         const fake = yield* Effect.acquireRelease(
@@ -222,10 +214,7 @@ describe("no test reaches past loopback", () => {
           server.client,
           "[[run: echo traced]]",
           (e) => e.type === "thread.turn-ended",
-          {
-            project: { acpAgent: [process.execPath, CLAUDE_ACP_ADAPTER] },
-            thread: { provider: "claude", runtimeMode: "full-access" }
-          }
+          { thread: { provider: "claude", runtimeMode: "full-access" } }
         )
         const last = events.at(-1)
         assert.strictEqual(
@@ -252,17 +241,24 @@ describe("no test reaches past loopback", () => {
           "every address is loopback"
         )
         assert.deepStrictEqual(fake.outside, [], "nothing tried to leave through the proxy either")
-        // Spindle starts the adapter with no token; the adapter's agent SDK then starts the Claude CLI
-        // with `--mcp-config <json>`, the headers Spindle gave it in session/new included.
+        // Spindle starts the adapter under its wrapper (bin/claude-acp.mjs) with no token; the
+        // adapter's agent SDK then starts the Claude CLI, whose `--mcp-config` names Spindle's MCP
+        // server as an in-process one, without its URL's headers: no command line holds a token.
         const execs = log.split("\n").filter((line) => line.includes("execve("))
         assert.isTrue(
-          execs.some((line) => line.includes(CLAUDE_ACP_ADAPTER)),
-          "the adapter was started"
+          execs.some((line) => line.includes("claude-acp.mjs") && line.includes("claude-code-acp")),
+          "the adapter was started under the wrapper"
+        )
+        const cli = execs.filter((line) => line.includes("--mcp-config"))
+        assert.isNotEmpty(cli, "the Claude CLI was started")
+        assert.isTrue(
+          cli.every((line) => line.includes('\\"spindle\\":{\\"type\\":\\"sdk\\"')),
+          cli.join("\n")
         )
         assert.deepStrictEqual(
-          execs.filter((line) => TOKEN.test(line) && !line.includes("--mcp-config")),
+          execs.filter((line) => TOKEN.test(line)),
           [],
-          "no command line Spindle runs holds a token"
+          "no command line holds a token"
         )
       }),
     180_000
