@@ -3,7 +3,8 @@
 // loopback fake model against driving `codex app-server` directly with the same fake model (a
 // bare JSON-lines client: turn/start to turn/completed); and for Claude Code through its ACP
 // adapter (a `claude` thread) with the fake Anthropic API against driving the same adapter directly
-// with the ACP SDK's client (session/prompt to its answer), all in one run.
+// with the ACP SDK's client (session/prompt to its answer), all in one run. Each agent and its
+// baseline take turns (bench/report.ts timeInTurns), so drift during the run weighs on both alike.
 import { spawn } from "node:child_process"
 import { Readable, Writable } from "node:stream"
 import { client, ndJsonStream, PROTOCOL_VERSION } from "@agentclientprotocol/sdk"
@@ -27,7 +28,7 @@ import {
   turnEnded
 } from "../apps/server/src/testing/providers.ts"
 import { startFakeApis } from "./fakeApis.ts"
-import { type BenchResult, formatMs, ratio, time } from "./report.ts"
+import { type BenchResult, formatMs, ratio, time, timeInTurns } from "./report.ts"
 
 const COMMAND_TURNS = 100
 const CODEX_TURNS = 30
@@ -157,10 +158,11 @@ export const run = async (): Promise<BenchResult> => {
     )
     const started = await Effect.runPromise(codexWorld.start("cdx", "warm up"))
     await Effect.runPromise(turnEnded(codexWorld.engine, "cdx"))
-    const codexTurns = await time(CODEX_TURNS, turnOf(codexWorld, "cdx"))
     const direct = await directCodex(apis.codexConfig, await inScope(codexHome), started.worktreePath)
     await direct.turn()
-    const directTurns = await time(CODEX_TURNS, () => direct.turn())
+    const [codexTurns, directTurns] = await timeInTurns(CODEX_TURNS, turnOf(codexWorld, "cdx"), () =>
+      direct.turn()
+    )
     direct.close()
 
     // Claude Code through its ACP adapter with the fake Anthropic API, against the adapter driven directly.
@@ -171,7 +173,6 @@ export const run = async (): Promise<BenchResult> => {
       claudeWorld.start("cld", "warm up", { provider: "claude", runtimeMode: "full-access" })
     )
     await Effect.runPromise(turnEnded(claudeWorld.engine, "cld"))
-    const claudeTurns = await time(CLAUDE_TURNS, turnOf(claudeWorld, "cld"))
     const issued = await Effect.runPromise(
       Context.get(claudeWorld.server.context, ProviderTokens).issue({
         threadId: "cld" as ThreadId,
@@ -185,7 +186,9 @@ export const run = async (): Promise<BenchResult> => {
       token: issued.token
     })
     await claudeDirect.turn()
-    const claudeDirectTurns = await time(CLAUDE_TURNS, () => claudeDirect.turn())
+    const [claudeTurns, claudeDirectTurns] = await timeInTurns(CLAUDE_TURNS, turnOf(claudeWorld, "cld"), () =>
+      claudeDirect.turn()
+    )
     claudeDirect.close()
     apis.close()
 

@@ -103,6 +103,14 @@ export class Engine extends Context.Service<
   {
     /** Applies a command; answers the sequence of its last event, or the recorded outcome for a known commandId. */
     readonly dispatch: (command: Command, actor: Actor) => Effect.Effect<DispatchResult, SpindleError>
+    /**
+     * Applies commands in order, queued together so that they share one transaction when the
+     * writer is free; answers each one's outcome (a refused one does not stop the others).
+     */
+    readonly dispatchAll: (
+      commands: ReadonlyArray<Command>,
+      actor: Actor
+    ) => Effect.Effect<ReadonlyArray<Result.Result<DispatchResult, SpindleError>>>
     /** Completes once the projections have caught up with the log (fails if that is impossible). */
     readonly ready: Effect.Effect<void, SpindleError>
     readonly readModel: Effect.Effect<ReadModel>
@@ -349,6 +357,37 @@ export class Engine extends Context.Service<
         return yield* Deferred.await(done)
       })
 
+      const dispatchAll = (commands: ReadonlyArray<Command>, actor: Actor) =>
+        Effect.gen(function* () {
+          if (!accepting) {
+            return commands.map((command) =>
+              Result.fail(
+                new SpindleError({
+                  reason: "unavailable",
+                  commandId: command.commandId,
+                  message: "The server is shutting down. Retry the same command once it is back."
+                })
+              )
+            )
+          }
+          const envelopes: Array<Envelope> = []
+          for (const command of commands)
+            envelopes.push({ command, actor, done: yield* Deferred.make<DispatchResult, SpindleError>() })
+          // What the queue did not take (it ended) is answered as the server going away.
+          const left = yield* Queue.offerAll(queue, envelopes)
+          for (const envelope of left) {
+            yield* Deferred.fail(
+              envelope.done,
+              new SpindleError({
+                reason: "unavailable",
+                commandId: envelope.command.commandId,
+                message: "The server is shutting down. Retry the same command once it is back."
+              })
+            )
+          }
+          return yield* Effect.forEach(envelopes, (envelope) => Effect.result(Deferred.await(envelope.done)))
+        })
+
       const snapshot = Effect.map(
         Ref.get(model),
         (m): Snapshot => ({
@@ -401,6 +440,7 @@ export class Engine extends Context.Service<
 
       return {
         dispatch,
+        dispatchAll,
         ready: Deferred.await(caughtUp),
         readModel: Ref.get(model),
         snapshot,

@@ -25,8 +25,11 @@ export interface SessionContext {
   readonly mcp: { readonly url: string; readonly token: Redacted.Redacted<string> }
   /** The provider's conversation an earlier session had (Codex thread id): resume it instead of starting blind. */
   readonly resumeCursor: string | null
-  /** Records what the agent does, in order. */
-  readonly report: (report: ProviderReport) => Effect.Effect<void>
+  /**
+   * Records what the agent does, in order; reports given together (an item done and the turn's
+   * end, say) are recorded together.
+   */
+  readonly report: (...reports: ReadonlyArray<ProviderReport>) => Effect.Effect<void>
 }
 
 export interface AdapterSession {

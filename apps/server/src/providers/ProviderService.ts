@@ -195,10 +195,13 @@ export class ProviderService extends Context.Service<
               providerSessionId,
               mcp: { url: mcpUrl, token: Redacted.make(issued.token) },
               resumeCursor,
-              report: (r) =>
+              report: (...reports) =>
                 Effect.andThen(
-                  Effect.andThen(idle.touch(thread.id, providerSessionId), watchdog.observe(thread.id, r)),
-                  record(thread.id, r)
+                  Effect.andThen(
+                    idle.touch(thread.id, providerSessionId),
+                    Effect.forEach(reports, (r) => watchdog.observe(thread.id, r), { discard: true })
+                  ),
+                  record(thread.id, ...reports)
                 )
             })
             .pipe(

@@ -1,9 +1,11 @@
 // Records a thread's provider reports through the engine, one at a time and in order. Streaming
-// text (message and command output deltas) is coalesced: consecutive updates of one item that
-// arrive together become one event, and a batch that carried any waits a moment for more, so a
-// chatty agent costs a few events a second, not one per token; anything else (an item done, the
-// turn's end) ends that wait, so it is never held back. Reports that no longer fit the
-// thread (a turn that already ended) are refused by the decider and dropped here.
+// text (message and command output deltas, and the start of a message or of reasoning) waits a
+// moment for more before it is recorded: consecutive updates of one item become one event, so a
+// chatty agent costs a few events a second, not one per token, and a short message whose end comes
+// within that moment is recorded once, done (its `completed` carries the whole text). Anything else
+// (an item done, a command starting, the turn's end) ends the wait, so it is never held back.
+// Reports that no longer fit the thread (a turn that already ended) are refused by the decider and
+// dropped here.
 import { MAX_ITEM_TEXT, type ProviderReport, type ThreadId } from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
 import * as Deferred from "effect/Deferred"
@@ -18,7 +20,8 @@ const COALESCE_MS = 150
 type Entry = { readonly report: ProviderReport } | { readonly flushed: Deferred.Deferred<void> }
 
 export interface ReportRecorder {
-  readonly record: (report: ProviderReport) => Effect.Effect<void>
+  /** Queues reports in order; the ones given together are written together. */
+  readonly record: (...reports: ReadonlyArray<ProviderReport>) => Effect.Effect<void>
   /** Completes once everything recorded before it is in the log. */
   readonly flush: Effect.Effect<void>
 }
@@ -29,10 +32,32 @@ const keepEnd = (text: string) =>
 const join = (a: string | undefined, b: string | undefined) =>
   a === undefined && b === undefined ? undefined : keepEnd(`${a ?? ""}${b ?? ""}`)
 
-/** Merges runs of `updated` reports of the same item into one. */
+/** Items whose `completed` report carries their whole text, so it stands in for what came before. */
+const TEXT_ITEMS: ReadonlySet<string> = new Set(["agent-message", "reasoning"])
+
+const isTextProgress = (report: ProviderReport) =>
+  report.type === "turn-item" && report.phase !== "completed" && TEXT_ITEMS.has(report.item.kind)
+
+/**
+ * Merges runs of `updated` reports of the same item into one, and drops the start and updates of a
+ * message or reasoning whose `completed` is in the same batch.
+ */
 export const coalesce = (reports: ReadonlyArray<ProviderReport>): Array<ProviderReport> => {
+  const done = new Set(
+    reports.flatMap((r) =>
+      r.type === "turn-item" && r.phase === "completed" && TEXT_ITEMS.has(r.item.kind)
+        ? [`${r.turnId}/${r.item.id}`]
+        : []
+    )
+  )
   const out: Array<ProviderReport> = []
   for (const report of reports) {
+    if (
+      isTextProgress(report) &&
+      report.type === "turn-item" &&
+      done.has(`${report.turnId}/${report.item.id}`)
+    )
+      continue
     const last = out.at(-1)
     if (
       report.type === "turn-item" &&
@@ -69,55 +94,68 @@ export const makeReportRecorder = (
     /** Whether something that should not wait is in the queue. */
     let waiting = false
     const urgent = (entry: Entry) =>
-      !("report" in entry) || entry.report.type !== "turn-item" || entry.report.phase !== "updated"
-    const write = (report: ProviderReport) =>
-      Effect.flatMap(randomHex(12), (hex) =>
-        engine.dispatch(
-          { type: "thread.provider.record", commandId: `prv-${hex}` as never, threadId, report },
-          { kind: "provider-session", sessionId: sessionId() }
-        )
-      ).pipe(
-        Effect.catch((error) =>
-          Effect.logDebug(`Dropped a provider report: ${error.message}`).pipe(
-            Effect.annotateLogs({ threadId, report: report.type })
-          )
-        )
+      !("report" in entry) ||
+      !(
+        (entry.report.type === "turn-item" && entry.report.phase === "updated") ||
+        isTextProgress(entry.report)
       )
+    /** Records reports in order, queued together so that they share one transaction. */
+    const write = (reports: ReadonlyArray<ProviderReport>) =>
+      Effect.gen(function* () {
+        if (reports.length === 0) return
+        const commands = yield* Effect.forEach(reports, (report) =>
+          Effect.map(randomHex(12), (hex) => ({
+            type: "thread.provider.record" as const,
+            commandId: `prv-${hex}` as never,
+            threadId,
+            report
+          }))
+        )
+        const outcomes = yield* engine.dispatchAll(commands, {
+          kind: "provider-session",
+          sessionId: sessionId()
+        })
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome._tag === "Failure") {
+            yield* Effect.logDebug(`Dropped a provider report: ${outcome.failure.message}`).pipe(
+              Effect.annotateLogs({ threadId, report: reports[i]?.type })
+            )
+          }
+        }
+      })
     const worker = Effect.gen(function* () {
       while (true) {
         const batch = yield* Queue.takeAll(queue)
         waiting = false
+        if (!batch.some(urgent)) {
+          // Only streaming text so far: more gathers for a moment, unless something that should
+          // not wait (an item done, the turn's end, a flush) comes first.
+          wake = yield* Deferred.make<void>()
+          if (!waiting) yield* Effect.raceFirst(Effect.sleep(COALESCE_MS), Deferred.await(wake))
+          batch.push(...(yield* Queue.clear(queue)))
+          waiting = false
+        }
         const reports: Array<ProviderReport> = []
-        const streamed = batch.some(
-          (entry) =>
-            "report" in entry && entry.report.type === "turn-item" && entry.report.phase === "updated"
-        )
         for (const entry of batch) {
           if ("report" in entry) {
             reports.push(entry.report)
             continue
           }
-          for (const report of coalesce(reports.splice(0))) yield* write(report)
+          yield* write(coalesce(reports.splice(0)))
           yield* Deferred.succeed(entry.flushed, undefined)
         }
-        for (const report of coalesce(reports)) yield* write(report)
-        if (streamed) {
-          // More streaming text gathers for a moment; anything else (an item done, the turn's end,
-          // a flush) is recorded at once, with the text that came before it.
-          wake = yield* Deferred.make<void>()
-          if (!waiting) yield* Effect.raceFirst(Effect.sleep(COALESCE_MS), Deferred.await(wake))
-        }
+        yield* write(coalesce(reports))
       }
     })
     yield* Effect.forkScoped(worker)
-    const offer = (entry: Entry) =>
+    const offer = (...entries: ReadonlyArray<Entry>) =>
       Effect.suspend(() => {
-        if (!urgent(entry)) return Effect.asVoid(Queue.offer(queue, entry))
+        if (!entries.some(urgent)) return Effect.asVoid(Queue.offerAll(queue, entries))
         waiting = true
-        return Effect.andThen(Queue.offer(queue, entry), Deferred.succeed(wake, undefined))
+        return Effect.andThen(Queue.offerAll(queue, entries), Deferred.succeed(wake, undefined))
       })
     return {
-      record: (report) => offer({ report }),
+      record: (...reports) => offer(...reports.map((report) => ({ report }))),
       flush: Effect.gen(function* () {
         const flushed = yield* Deferred.make<void>()
         yield* offer({ flushed })

@@ -41,14 +41,14 @@ export const makeThreadReports = (
       })
 
     /** Queues a report behind whatever the thread's session reported before. */
-    const record = (threadId: ThreadId, report: ProviderReport) =>
-      Effect.flatMap(recorderFor(threadId), (recorder) => recorder.record(report))
+    const record = (threadId: ThreadId, ...reports: ReadonlyArray<ProviderReport>) =>
+      Effect.flatMap(recorderFor(threadId), (recorder) => recorder.record(...reports))
 
     /** Records reports in order behind the session's own; answers once they are in the log. */
     const report = (threadId: ThreadId, ...reports: ReadonlyArray<ProviderReport>) =>
       Effect.gen(function* () {
         const recorder = yield* recorderFor(threadId)
-        for (const r of reports) yield* recorder.record(r)
+        yield* recorder.record(...reports)
         yield* recorder.flush
       })
 

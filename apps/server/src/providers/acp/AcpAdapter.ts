@@ -310,8 +310,7 @@ export const makeAcpAdapter = (
               const turn = current
               // Outside a turn (a loaded session's history, a late update): nothing to record.
               if (turn === undefined || turn.ended || message.params.sessionId !== session) return
-              for (const report of reportsForUpdate(turn.acp, message.params.update))
-                yield* context.report(report)
+              yield* context.report(...reportsForUpdate(turn.acp, message.params.update))
               return
             }
             case "permission": {
@@ -350,8 +349,12 @@ export const makeAcpAdapter = (
               turn.ended = true
               expire(turn.turnId)
               const end = endFor(message.stop, message.error, turn.cancelled)
-              for (const report of closeTurn(turn.acp, end.status)) yield* context.report(report)
-              yield* context.report({ type: "turn-ended", turnId: turn.turnId, ...end })
+              // The turn's last items and its end, recorded together.
+              yield* context.report(...closeTurn(turn.acp, end.status), {
+                type: "turn-ended",
+                turnId: turn.turnId,
+                ...end
+              })
               if (current === turn) current = undefined
               return
             }

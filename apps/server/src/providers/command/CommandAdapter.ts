@@ -137,7 +137,7 @@ export const makeCommandAdapter = (
                     keep(text)
                     if (!asItems) return Effect.void
                     const mapped = streamJsonLine(json, text)
-                    if (mapped !== undefined) return Effect.forEach(mapped, context.report, { discard: true })
+                    if (mapped !== undefined) return context.report(...mapped)
                     const report: ProviderReport = {
                       type: "turn-item",
                       turnId,
