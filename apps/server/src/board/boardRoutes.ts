@@ -71,6 +71,15 @@ const asset = (
         headers: { ...SECURITY_HEADERS, etag, "cache-control": "no-cache" }
       })
 
+/** 401 without a session, 403 with one that may not do this; JSON with a reason, never cached. */
+const refused = (session: unknown, unauthorized: string, forbidden: string) =>
+  HttpServerResponse.jsonUnsafe(
+    session === undefined
+      ? { reason: "unauthorized", message: unauthorized }
+      : { reason: "forbidden", message: forbidden },
+    { status: session === undefined ? 401 : 403, headers: { "cache-control": "no-store" } }
+  )
+
 export const boardRoutes = HttpRouter.use((router) =>
   Effect.gen(function* () {
     const tokens = yield* ClientTokens
@@ -128,15 +137,10 @@ export const boardRoutes = HttpRouter.use((router) =>
       Effect.gen(function* () {
         const session = yield* sessionOf(yield* HttpServerRequest.HttpServerRequest)
         if (session === undefined || !hasScope(session, "read")) {
-          return HttpServerResponse.jsonUnsafe(
-            {
-              reason: session === undefined ? "unauthorized" : "forbidden",
-              message:
-                session === undefined
-                  ? "Not signed in to the board: run 'spindle open'."
-                  : "This board session cannot read threads."
-            },
-            { status: session === undefined ? 401 : 403, headers: { "cache-control": "no-store" } }
+          return refused(
+            session,
+            "Not signed in to the board: run 'spindle open'.",
+            "This board session cannot read threads."
           )
         }
         const snapshot = yield* Effect.flatMap(engine.snapshot, encodeSnapshot)
@@ -224,16 +228,7 @@ export const boardRoutes = HttpRouter.use((router) =>
         const request = yield* HttpServerRequest.HttpServerRequest
         const session = yield* sessionOf(request)
         if (session === undefined || !isSameOrigin(request.headers)) {
-          return HttpServerResponse.jsonUnsafe(
-            {
-              reason: session === undefined ? "unauthorized" : "forbidden",
-              message:
-                session === undefined
-                  ? "Not signed in to the board."
-                  : "Signing out needs the board's own Origin."
-            },
-            { status: session === undefined ? 401 : 403 }
-          )
+          return refused(session, "Not signed in to the board.", "Signing out needs the board's own Origin.")
         }
         // A sign-out that did not revoke must say so: the cookie (kept for a retry) still works.
         const revoked = yield* Effect.exit(tokens.revoke(session.tokenId))
