@@ -270,11 +270,25 @@ export const columnRows = (
   return rows
 }
 
-/** The agent's last message, on one line. */
+/**
+ * The agent's last message on one line, as text: its first line that says something, with the
+ * Markdown marks it would render (emphasis, code ticks, a link's target, a heading's or a list's
+ * mark) taken off.
+ */
 export const lastMessageLine = (thread: Thread): string | undefined => {
-  const text = thread.latestTurn?.lastMessage?.trim()
-  if (text === undefined || text === "") return undefined
-  return text.split("\n")[0]
+  const line = thread.latestTurn?.lastMessage
+    ?.split("\n")
+    .map((l) => l.trim())
+    .find((l) => l !== "" && !/^(```|~~~)/u.test(l))
+  if (line === undefined) return undefined
+  const plain = line
+    .replace(/^(#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+)/u, "")
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/gu, "$1")
+    .replace(/(\*\*|__|~~)(.+?)\1/gu, "$2")
+    .replace(/(^|[^\w*])[*_]([^*_\s][^*_]*?)[*_](?![\w*])/gu, "$1$2")
+    .replace(/`([^`]*)`/gu, "$1")
+    .trim()
+  return plain === "" ? undefined : plain
 }
 
 /**

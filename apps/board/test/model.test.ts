@@ -1,7 +1,7 @@
 // The board's pure parts (no browser needed): event lines, columns, rows, who did what.
 import type { SpindleEvent, Thread, ThreadId } from "@spindle/contracts"
 import { assert, describe, it } from "vitest"
-import { actorLabel, columnOf, columnRows, describeEvent, needsYou } from "../src/model.ts"
+import { actorLabel, columnOf, columnRows, describeEvent, lastMessageLine, needsYou } from "../src/model.ts"
 
 const sessionChanged = (payload: Record<string, unknown>) =>
   ({
@@ -100,5 +100,22 @@ describe("the board's columns and rows", () => {
     )
     assert.strictEqual(actorLabel(event({ kind: "provider-session", sessionId: "s9" }), sessions), "an agent")
     assert.strictEqual(actorLabel(event({ kind: "server" }), sessions), "Spindle")
+  })
+})
+
+describe("a card's last message", () => {
+  const said = (lastMessage: string | null) =>
+    lastMessageLine({ latestTurn: { lastMessage } } as unknown as Thread)
+
+  it("is the first line that says something, as text: no Markdown marks, a link's words only", () => {
+    assert.strictEqual(
+      said("Wrote **notes.ts**: see [the docs](https://example.invalid/docs) and `code`.\nmore"),
+      "Wrote notes.ts: see the docs and code."
+    )
+    assert.strictEqual(said("\n\n## Done *now*\n"), "Done now")
+    assert.strictEqual(said("```ts\nconst a = 1\n```"), "const a = 1")
+    assert.strictEqual(said("- fixed snake_case_name and 2 * 3"), "fixed snake_case_name and 2 * 3")
+    assert.isUndefined(said("  \n "))
+    assert.isUndefined(said(null))
   })
 })
