@@ -5,7 +5,7 @@
 // form that starts a new thread.
 import { changesText, type Thread, type ThreadId } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
-import { useEffect, useMemo, useRef, useState } from "preact/hooks"
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks"
 import { useNow, useStore } from "./hooks.ts"
 import {
   age,
@@ -289,7 +289,9 @@ export const Board = ({ store }: { store: BoardStore }) => {
   // The key handler reads what this render shows, even before its effects have run again.
   const current = useRef({ order, selectedId, selected })
   current.current = { order, selectedId, selected }
-  useEffect(() => {
+  // Listening from the moment the board is in the page (a layout effect: before the browser paints,
+  // not after), so a key pressed right after coming back to the board is not lost.
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const { order, selectedId, selected } = current.current
       const target = e.target as HTMLElement

@@ -245,25 +245,25 @@ describe("board threads", () => {
     // (Events may still be on their way, e.g. the radar's count of t3's changes: wait until the
     // board and the server agree.)
     assert.isAtLeast(status.sequence, before)
-    await page.waitForFunction(
-      async () => {
-        const t3 = (globalThis as any).spindleBoard.model.threads
-        let counted = false
-        for (const [id, thread] of t3) if (id === "t3") counted = thread.changes !== null
-        if (!counted) return false
+    // The board's sequence once it equals the server's (asked right after), t3's count included;
+    // asked again every 250 ms for at most 10 s.
+    const agreedSequence = () =>
+      page.evaluate(async () => {
         const board = (globalThis as any).spindleBoard
+        let counted = false
+        for (const [id, thread] of board.model.threads) if (id === "t3") counted = thread.changes !== null
+        if (!counted) return undefined
+        const seen = board.model.sequence as number
         const now = await board.run((c: any) => c["server.getStatus"]())
-        return board.model.sequence === now.sequence
-      },
-      undefined,
-      { timeout: 10_000, polling: 250 }
-    )
-    const after = await page.evaluate(() => (globalThis as any).spindleBoard.model.sequence as number)
-    const latest = await page.evaluate(() =>
-      (globalThis as any).spindleBoard.run((c: any) => c["server.getStatus"]())
-    )
-    assert.strictEqual(after, latest.sequence)
-    assert.isAbove(after, before)
+        return seen === now.sequence ? seen : undefined
+      })
+    let after: number | undefined
+    for (let i = 0; i < 40 && after === undefined; i++) {
+      after = await agreedSequence()
+      if (after === undefined) await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    assert.isDefined(after, "the board and the server agree on the sequence")
+    assert.isAbove(after!, before)
     const count = await page.getByTestId("board").getAttribute("data-thread-count")
     assert.strictEqual(count, "3")
   })
