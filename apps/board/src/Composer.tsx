@@ -2,14 +2,17 @@
 // it) sent with the button or Ctrl/Cmd+Enter, with files attached by dropping them on it, pasting
 // them, or picking them. Files go inline (base64, as `attachments`); the server checks them again
 // and answers a bad one by its index.
+import {
+  AttachmentMediaType,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENTS,
+  MAX_ATTACHMENTS_TOTAL_BYTES
+} from "@spindle/contracts"
+import * as Schema from "effect/Schema"
 import { useRef, useState } from "preact/hooks"
 
-/** The server's limits (contracts' attachments.ts), checked here first to say so at once. */
-const MAX_FILES = 8
-const MAX_FILE_BYTES = 4 * 1024 * 1024
-const MAX_TOTAL_BYTES = 12 * 1024 * 1024
-const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"])
-const TEXT_TYPE = /^(text\/[a-z0-9.+-]+|application\/(json|xml|yaml|x-yaml|toml))$/u
+/** The server's own check of a media type, made here first to say so at once. */
+const attachable = Schema.is(AttachmentMediaType)
 
 export interface PickedFile {
   readonly name: string
@@ -26,22 +29,23 @@ const base64 = (buffer: ArrayBuffer) => {
   return btoa(binary)
 }
 
-/** A file as an attachment, or why it cannot be one. */
-const pick = async (file: File): Promise<PickedFile | string> => {
-  const type = file.type === "" ? "text/plain" : file.type
-  if (!IMAGE_TYPES.has(type) && !TEXT_TYPE.test(type))
-    return `${file.name}: attach an image (PNG, JPEG, GIF, WebP) or a text file, not ${type}.`
-  if (file.size > MAX_FILE_BYTES) return `${file.name} is larger than 4 MiB.`
-  const name = file.name === "" ? `pasted-${Date.now()}.${type.split("/")[1]}` : file.name
-  return { name, mediaType: type, bytes: file.size, data: base64(await file.arrayBuffer()) }
-}
-
 const sizeText = (bytes: number) =>
   bytes < 1024
     ? `${bytes} B`
     : bytes < 1024 * 1024
       ? `${Math.round(bytes / 1024)} KiB`
       : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+
+/** A file as an attachment, or why it cannot be one. */
+const pick = async (file: File): Promise<PickedFile | string> => {
+  const type = file.type === "" ? "text/plain" : file.type
+  if (!attachable(type))
+    return `${file.name}: attach an image (PNG, JPEG, GIF, WebP) or a text file, not ${type}.`
+  if (file.size > MAX_ATTACHMENT_BYTES)
+    return `${file.name} is larger than ${sizeText(MAX_ATTACHMENT_BYTES)}.`
+  const name = file.name === "" ? `pasted-${Date.now()}.${type.split("/")[1]}` : file.name
+  return { name, mediaType: type, bytes: file.size, data: base64(await file.arrayBuffer()) }
+}
 
 export const Composer = ({
   running,
@@ -67,10 +71,12 @@ export const Composer = ({
       const next = [...current]
       for (const file of picked) {
         if (typeof file === "string") warn(file)
-        else if (next.length >= MAX_FILES)
-          warn(`At most ${MAX_FILES} files go with a prompt; ${file.name} was left out.`)
-        else if (next.reduce((n, f) => n + f.bytes, file.bytes) > MAX_TOTAL_BYTES)
-          warn(`Files with a prompt hold 12 MiB in all; ${file.name} was left out.`)
+        else if (next.length >= MAX_ATTACHMENTS)
+          warn(`At most ${MAX_ATTACHMENTS} files go with a prompt; ${file.name} was left out.`)
+        else if (next.reduce((n, f) => n + f.bytes, file.bytes) > MAX_ATTACHMENTS_TOTAL_BYTES)
+          warn(
+            `Files with a prompt hold ${sizeText(MAX_ATTACHMENTS_TOTAL_BYTES)} in all; ${file.name} was left out.`
+          )
         else next.push(file)
       }
       return next

@@ -4,7 +4,7 @@
 // or setup failed, ready to review). The choice is this browser's, kept in its local storage. The
 // projects' webhooks (`--notify-webhook`) show where they send and how their last delivery went;
 // one that failed is flagged in the header.
-import type { Project } from "@spindle/contracts"
+import { notifyOutcomeText, type Project } from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import { useEffect, useRef, useState } from "preact/hooks"
 import { useStore } from "./hooks.ts"
@@ -33,10 +33,7 @@ const load = (): Settings => {
 const webhookLine = (project: Project): string => {
   const last = project.lastNotify
   const target = `${project.title}: ${project.notifyWebhook?.url}`
-  if (last === null) return `${target}, nothing sent yet`
-  return last.ok
-    ? `${target}, last ${last.event} delivered (HTTP ${last.status ?? "-"})`
-    : `${target}, last ${last.event} FAILED after ${last.attempts} attempt(s): ${last.error ?? "no answer"}`
+  return last === null ? `${target}, nothing sent yet` : `${target}, last ${notifyOutcomeText(last)}`
 }
 
 /** Keeps the tab's title and sends the browser notifications; renders the setting's control. */

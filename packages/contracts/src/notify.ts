@@ -92,6 +92,14 @@ export const NotifyOutcome = Schema.Struct({
 }).annotate({ identifier: "NotifyOutcome" })
 export type NotifyOutcome = typeof NotifyOutcome.Type
 
+/** How a delivery went, in a few words (the CLI and the board say it alike). */
+export const notifyOutcomeText = (last: NotifyOutcome): string =>
+  last.ok
+    ? `${last.event} (thread ${last.threadId}) delivered at ${last.at}, attempt ${last.attempts}, HTTP ${last.status ?? "-"}`
+    : `${last.event} (thread ${last.threadId}) FAILED after ${last.attempts} attempt(s) at ${last.at}: ${
+        last.error ?? "no answer"
+      }${last.status === null ? "" : ` (HTTP ${last.status})`}`
+
 /** The JSON body of a delivery (`X-Spindle-Signature` signs its exact bytes). */
 export const WebhookBody = Schema.Struct({
   event: NotifyEvent,

@@ -4,10 +4,10 @@
 // generated file to go stale; esbuild is loaded only then, so the CLI and a server nobody browses
 // never pay for it.
 import { createHash } from "node:crypto"
-import { existsSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
 import { SpindleError } from "@spindle/contracts"
+import { findUpwards } from "@spindle/shared/fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -25,17 +25,9 @@ export interface BoardBundle {
  * The board's entry, found from this module upwards: from the sources (apps/server/src/board) and
  * from the CLI's bundle (apps/server/dist/<build>) alike, the checkout's apps/board/src.
  */
-const findBoardEntry = () => {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let depth = 0; depth < 8; depth++) {
-    const entry = join(dir, "apps", "board", "src", "main.tsx")
-    if (existsSync(entry)) return entry
-    const parent = dirname(dir)
-    if (parent === dir) break
-    dir = parent
-  }
-  return fileURLToPath(new URL("../../../board/src/main.tsx", import.meta.url))
-}
+const findBoardEntry = () =>
+  findUpwards(dirname(fileURLToPath(import.meta.url)), "apps/board/src/main.tsx") ??
+  fileURLToPath(new URL("../../../board/src/main.tsx", import.meta.url))
 
 export const BOARD_ENTRY = findBoardEntry()
 

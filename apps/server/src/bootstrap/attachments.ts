@@ -1,7 +1,7 @@
 // Attachments with a prompt: read and checked before any side effect (size, count, kind: an image
 // by its bytes, or UTF-8 text; an agent's paths only inside its own worktree), then copied under
 // <home>/attachments/<thread> (mode 0600): the first prompt's once the thread exists (removed with a
-// bootstrap that is rolled back), a follow-up's in a folder of its turn.
+// bootstrap that is rolled back), a follow-up's in a folder of its send.
 import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { basename, extname, join } from "node:path"
 import {
@@ -150,7 +150,9 @@ export const readAttachments = (
     return prepared
   })
 
-export const attachmentsDir = (home: string, threadId: ThreadId) => join(home, "attachments", threadId)
+/** A thread's copies, or one send's folder of them. */
+export const attachmentsDir = (home: string, threadId: ThreadId, folder?: string) =>
+  folder === undefined ? join(home, "attachments", threadId) : join(home, "attachments", threadId, folder)
 
 /** Spindle's copies, `<n>-<name>`, readable by the server's user only; a follow-up's in a folder of its send. */
 export const storeAttachments = (
@@ -161,8 +163,7 @@ export const storeAttachments = (
 ) =>
   Effect.try({
     try: (): ReadonlyArray<ThreadAttachment> => {
-      const dir =
-        folder === undefined ? attachmentsDir(home, threadId) : join(attachmentsDir(home, threadId), folder)
+      const dir = attachmentsDir(home, threadId, folder)
       mkdirSync(dir, { recursive: true, mode: 0o700 })
       return prepared.map((attachment, i) => {
         const path = join(dir, `${i + 1}-${attachment.name.replace(/[^\w.-]+/gu, "_").slice(0, 120)}`)
@@ -184,5 +185,6 @@ export const storeAttachments = (
       })
   })
 
-export const removeAttachments = (home: string, threadId: ThreadId) =>
-  Effect.sync(() => rmSync(attachmentsDir(home, threadId), { recursive: true, force: true }))
+/** Removes a thread's copies, or only one send's folder of them. */
+export const removeAttachments = (home: string, threadId: ThreadId, folder?: string) =>
+  Effect.sync(() => rmSync(attachmentsDir(home, threadId, folder), { recursive: true, force: true }))

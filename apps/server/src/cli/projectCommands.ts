@@ -5,7 +5,13 @@
 // prints it (the server shows only whether one is set).
 import { readFileSync } from "node:fs"
 import { basename, resolve } from "node:path"
-import { type Actor, PROVIDER_KINDS, type Project, type RetentionPolicy } from "@spindle/contracts"
+import {
+  type Actor,
+  notifyOutcomeText,
+  PROVIDER_KINDS,
+  type Project,
+  type RetentionPolicy
+} from "@spindle/contracts"
 import { slugify } from "@spindle/shared/slug"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
@@ -42,15 +48,7 @@ const notifyLines = (p: Project) => {
         }`
   ]
   const last = p.lastNotify
-  if (last !== null) {
-    lines.push(
-      last.ok
-        ? `  last notification ${last.event} (thread ${last.threadId}) delivered at ${last.at}, attempt ${last.attempts}, HTTP ${last.status ?? "-"}`
-        : `  last notification ${last.event} (thread ${last.threadId}) FAILED at ${last.at} after ${last.attempts} attempt(s): ${
-            last.error ?? "no answer"
-          }${last.status === null ? "" : ` (HTTP ${last.status})`}`
-    )
-  }
+  if (last !== null) lines.push(`  last notification ${notifyOutcomeText(last)}`)
   return lines
 }
 

@@ -1,14 +1,12 @@
 // A follow-up prompt with attachments (the composer's dropped or pasted files, `spindle thread send
 // --attach`): checked before anything is written, copied under <home>/attachments/<thread> in a
-// folder of their own (never over another send's files), then sent as one `thread.turn.send` that records the files on the thread with the prompt, or
-// refused with nothing recorded and the copies removed.
-
+// folder of their own (never over another send's files), then sent as one `thread.turn.send` that
+// records the files on the thread with the prompt, or refused with nothing recorded and the copies
+// removed.
 import { randomBytes } from "node:crypto"
-import { rmSync } from "node:fs"
-import { join } from "node:path"
 import { type Actor, type ClientCommand, type DispatchResult, SpindleError, TurnId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
-import { attachmentsDir, readAttachments, storeAttachments } from "../bootstrap/attachments.ts"
+import { readAttachments, removeAttachments, storeAttachments } from "../bootstrap/attachments.ts"
 import type { Engine } from "../engine/Engine.ts"
 
 type TurnStart = Extract<ClientCommand, { type: "thread.turn.start" }>
@@ -45,13 +43,7 @@ export const sendWithAttachments = (
         },
         actor
       )
-      .pipe(
-        Effect.tapError(() =>
-          Effect.sync(() =>
-            rmSync(join(attachmentsDir(home, thread.id), folder), { recursive: true, force: true })
-          )
-        )
-      )
+      .pipe(Effect.tapError(() => removeAttachments(home, thread.id, folder)))
   })
 
 /** A bootstrap's attachments go in `bootstrap.attachments`; both at once is a mistake to name. */

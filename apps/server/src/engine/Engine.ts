@@ -344,14 +344,15 @@ export class Engine extends Context.Service<
         })
       )
 
+      const shuttingDown = (command: Command) =>
+        new SpindleError({
+          reason: "unavailable",
+          commandId: command.commandId,
+          message: "The server is shutting down. Retry the same command once it is back."
+        })
+
       const dispatch = Effect.fn("Engine.dispatch")(function* (command: Command, actor: Actor) {
-        if (!accepting) {
-          return yield* new SpindleError({
-            reason: "unavailable",
-            commandId: command.commandId,
-            message: "The server is shutting down. Retry the same command once it is back."
-          })
-        }
+        if (!accepting) return yield* shuttingDown(command)
         const done = yield* Deferred.make<DispatchResult, SpindleError>()
         yield* Queue.offer(queue, { command, actor, done })
         return yield* Deferred.await(done)
@@ -359,32 +360,12 @@ export class Engine extends Context.Service<
 
       const dispatchAll = (commands: ReadonlyArray<Command>, actor: Actor) =>
         Effect.gen(function* () {
-          if (!accepting) {
-            return commands.map((command) =>
-              Result.fail(
-                new SpindleError({
-                  reason: "unavailable",
-                  commandId: command.commandId,
-                  message: "The server is shutting down. Retry the same command once it is back."
-                })
-              )
-            )
-          }
           const envelopes: Array<Envelope> = []
           for (const command of commands)
             envelopes.push({ command, actor, done: yield* Deferred.make<DispatchResult, SpindleError>() })
-          // What the queue did not take (it ended) is answered as the server going away.
-          const left = yield* Queue.offerAll(queue, envelopes)
-          for (const envelope of left) {
-            yield* Deferred.fail(
-              envelope.done,
-              new SpindleError({
-                reason: "unavailable",
-                commandId: envelope.command.commandId,
-                message: "The server is shutting down. Retry the same command once it is back."
-              })
-            )
-          }
+          // What is not taken (the server is going away, or its queue ended) is answered so.
+          const left = accepting ? yield* Queue.offerAll(queue, envelopes) : envelopes
+          for (const envelope of left) yield* Deferred.fail(envelope.done, shuttingDown(envelope.command))
           return yield* Effect.forEach(envelopes, (envelope) => Effect.result(Deferred.await(envelope.done)))
         })
 

@@ -62,6 +62,10 @@ const noticesText = (notices: ReadonlyArray<ChildNotice>) =>
 const providerError = (threadId: ThreadId, message: string) =>
   new SpindleError({ reason: "provider", threadId, message })
 
+/** The thread's recorded attachments at these paths (Spindle's copies, as the events name them). */
+const attachmentsAt = (thread: Thread | undefined, paths: ReadonlyArray<string>) =>
+  paths.length === 0 ? [] : (thread?.attachments ?? []).filter((a) => paths.includes(a.path))
+
 export class ProviderService extends Context.Service<
   ProviderService,
   {
@@ -281,7 +285,7 @@ export class ProviderService extends Context.Service<
                 session.session.startTurn(
                   turnId,
                   notices.length === 0 ? prompt : `${noticesText(notices)}\n\n${prompt}`,
-                  thread.attachments.filter((a) => attachmentPaths.includes(a.path))
+                  attachmentsAt(thread, attachmentPaths)
                 )
               )
             )
@@ -313,7 +317,7 @@ export class ProviderService extends Context.Service<
           Effect.gen(function* () {
             const session = live.get(threadId)
             const thread = yield* engine.getThread(threadId)
-            const attachments = (thread?.attachments ?? []).filter((a) => attachmentPaths.includes(a.path))
+            const attachments = attachmentsAt(thread, attachmentPaths)
             const steered =
               session === undefined
                 ? false
@@ -324,16 +328,14 @@ export class ProviderService extends Context.Service<
             const commandId = `steer-${yield* randomHex(8)}`
             const startNext = engine
               .dispatch(
-                attachments.length === 0
-                  ? { type: "thread.turn.start", commandId: commandId as never, threadId, prompt }
-                  : {
-                      type: "thread.turn.send",
-                      commandId: commandId as never,
-                      turnId: commandId as never,
-                      threadId,
-                      prompt,
-                      attachments
-                    },
+                {
+                  type: "thread.turn.send",
+                  commandId: commandId as never,
+                  turnId: commandId as never,
+                  threadId,
+                  prompt,
+                  attachments
+                },
                 { kind: "server" }
               )
               .pipe(

@@ -1,11 +1,11 @@
-// Records a thread's provider reports through the engine, one at a time and in order. Streaming
-// text (message and command output deltas, and the start of a message or of reasoning) waits a
-// moment for more before it is recorded: consecutive updates of one item become one event, so a
-// chatty agent costs a few events a second, not one per token, and a short message whose end comes
-// within that moment is recorded once, done (its `completed` carries the whole text). Anything else
-// (an item done, a command starting, the turn's end) ends the wait, so it is never held back.
-// Reports that no longer fit the thread (a turn that already ended) are refused by the decider and
-// dropped here.
+// Records a thread's provider reports through the engine, in order; what comes together shares one
+// transaction. Streaming text (message and command output deltas, and the start of a message or of
+// reasoning) waits a moment for more before it is recorded: consecutive updates of one item become
+// one event, so a chatty agent costs a few events a second, not one per token, and a short message
+// whose end comes within that moment is recorded once, done (its `completed` carries the whole
+// text). Anything else (an item done, a command starting, the turn's end) ends the wait, so it is
+// never held back. Reports that no longer fit the thread (a turn that already ended) are refused by
+// the decider and dropped here.
 import { MAX_ITEM_TEXT, type ProviderReport, type ThreadId } from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
 import * as Deferred from "effect/Deferred"
@@ -35,29 +35,26 @@ const join = (a: string | undefined, b: string | undefined) =>
 /** Items whose `completed` report carries their whole text, so it stands in for what came before. */
 const TEXT_ITEMS: ReadonlySet<string> = new Set(["agent-message", "reasoning"])
 
-const isTextProgress = (report: ProviderReport) =>
-  report.type === "turn-item" && report.phase !== "completed" && TEXT_ITEMS.has(report.item.kind)
+/** A message's or reasoning's `turn/item` key when the report is of one, done (its `completed`) or not. */
+const textItemKey = (report: ProviderReport, done: boolean) =>
+  report.type === "turn-item" && TEXT_ITEMS.has(report.item.kind) && (report.phase === "completed") === done
+    ? `${report.turnId}/${report.item.id}`
+    : undefined
+
+/** Streaming: an item's update, or a message or reasoning under way. Everything else is urgent. */
+const streams = (report: ProviderReport) =>
+  (report.type === "turn-item" && report.phase === "updated") || textItemKey(report, false) !== undefined
 
 /**
  * Merges runs of `updated` reports of the same item into one, and drops the start and updates of a
  * message or reasoning whose `completed` is in the same batch.
  */
 export const coalesce = (reports: ReadonlyArray<ProviderReport>): Array<ProviderReport> => {
-  const done = new Set(
-    reports.flatMap((r) =>
-      r.type === "turn-item" && r.phase === "completed" && TEXT_ITEMS.has(r.item.kind)
-        ? [`${r.turnId}/${r.item.id}`]
-        : []
-    )
-  )
+  const done = new Set(reports.flatMap((r) => textItemKey(r, true) ?? []))
   const out: Array<ProviderReport> = []
   for (const report of reports) {
-    if (
-      isTextProgress(report) &&
-      report.type === "turn-item" &&
-      done.has(`${report.turnId}/${report.item.id}`)
-    )
-      continue
+    const progress = textItemKey(report, false)
+    if (progress !== undefined && done.has(progress)) continue
     const last = out.at(-1)
     if (
       report.type === "turn-item" &&
@@ -89,16 +86,11 @@ export const makeReportRecorder = (
 ): Effect.Effect<ReportRecorder, never, Scope.Scope> =>
   Effect.gen(function* () {
     const queue = yield* Queue.unbounded<Entry>()
-    /** Ends the pause after a streamed batch early: something arrived that should not wait. */
+    /** Ends the pause for streaming text early: something arrived that should not wait. */
     let wake = yield* Deferred.make<void>()
     /** Whether something that should not wait is in the queue. */
     let waiting = false
-    const urgent = (entry: Entry) =>
-      !("report" in entry) ||
-      !(
-        (entry.report.type === "turn-item" && entry.report.phase === "updated") ||
-        isTextProgress(entry.report)
-      )
+    const urgent = (entry: Entry) => !("report" in entry) || !streams(entry.report)
     /** Records reports in order, queued together so that they share one transaction. */
     const write = (reports: ReadonlyArray<ProviderReport>) =>
       Effect.gen(function* () {

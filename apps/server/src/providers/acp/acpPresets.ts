@@ -4,11 +4,11 @@
 // mode each runtime mode maps to where the agent has modes. `acp` runs the project's own agent
 // command (`acpAgent`); a preset uses the project's `acpAgent` too when one is set, so a project
 // can point `claude` at a wrapper.
-import { existsSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Project, ProviderKind, RuntimeMode } from "@spindle/contracts"
 import { SpindleError } from "@spindle/contracts"
+import { findUpwards } from "@spindle/shared/fs"
 
 export type AcpProvider = Extract<ProviderKind, "acp" | "claude" | "gemini" | "opencode" | "codex-acp">
 
@@ -98,18 +98,9 @@ export const ACP_PRESETS: Readonly<Record<Exclude<AcpProvider, "acp">, AcpPreset
  * A script in `apps/server/bin`, found from this module upwards: from the sources and from the
  * CLI's bundle (apps/server/dist/<build>) alike.
  */
-export const serverBinScript = (name: string): string => {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let depth = 0; depth < 8; depth++) {
-    for (const candidate of [join(dir, "bin", name), join(dir, "apps", "server", "bin", name)]) {
-      if (existsSync(candidate)) return candidate
-    }
-    const parent = dirname(dir)
-    if (parent === dir) break
-    dir = parent
-  }
-  return fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url))
-}
+export const serverBinScript = (name: string): string =>
+  findUpwards(dirname(fileURLToPath(import.meta.url)), join("apps", "server", "bin", name)) ??
+  fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url))
 
 /** The command a thread of `project` runs for `provider`, or why there is none. */
 export const acpCommand = (
