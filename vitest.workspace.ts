@@ -1,6 +1,7 @@
 // The test projects, one per workspace package. vitest 5 ignores this file on its own:
 // vitest.config.ts imports it into `test.projects`.
 import { defineProject } from "vitest/config"
+import { postgresInstalled } from "./apps/server/src/testing/postgresCluster.ts"
 
 /**
  * Every server a test starts, in process or as `spindle serve`, runs no agent unless the test
@@ -36,6 +37,31 @@ const reliability = defineProject({
   }
 })
 
+// The engine, persistence and bootstrap tests again, against Postgres (`--store postgres://`):
+// one throwaway cluster for the run (Debian's postgresql package), a database per test. The few
+// files that open the SQLite file itself (to corrupt, fill or break it) stay SQLite-only.
+// Without Postgres's binaries (a machine that never installed Debian's postgresql) the project is
+// left out with a notice, except under CI, where a missing server is a failure.
+const serverPostgres = defineProject({
+  test: {
+    name: "server-postgres",
+    root: "apps/server",
+    include: ["src/engine/**/*.test.ts", "src/persistence/**/*.test.ts", "src/bootstrap/**/*.test.ts"],
+    exclude: [
+      "src/persistence/HomeLock.test.ts",
+      "src/persistence/corruptRows.test.ts",
+      "src/bootstrap/SetupRunner.faults.test.ts",
+      "src/bootstrap/storageFull.test.ts",
+      "src/bootstrap/storeFailures.test.ts"
+    ],
+    globalSetup: ["src/testing/postgresSetup.ts"],
+    setupFiles: ["src/testing/postgresEnv.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    env
+  }
+})
+
 // The board's tests (`npm test` runs them): the real server and the page in a real Chromium (the
 // system's, or the npm package's: apps/board/test/browser.ts) driven by playwright-core. One file
 // at a time: each starts a browser and servers, and the machine has two cores.
@@ -51,10 +77,19 @@ const board = defineProject({
   }
 })
 
+function postgresProjects() {
+  if (process.env.CI === "true" || postgresInstalled()) return [serverPostgres]
+  process.stderr.write(
+    "server-postgres: left out, no Postgres server binaries here (apt-get install -y postgresql runs it).\n"
+  )
+  return []
+}
+
 export default [
   project("contracts", "packages/contracts"),
   project("shared", "packages/shared"),
   project("server", "apps/server"),
+  ...postgresProjects(),
   board,
   reliability
 ]

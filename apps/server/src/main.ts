@@ -34,11 +34,12 @@ import { Commands } from "./commands/Commands.ts"
 import {
   DEFAULT_PROVIDER_SETTINGS,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  databasePath,
   ServerConfig,
   type ServerSettings,
-  serverInfoPath
+  serverInfoPath,
+  storeOf
 } from "./config/ServerConfig.ts"
+import { describeStore } from "./config/Store.ts"
 import { Engine } from "./engine/Engine.ts"
 import { GitLayer } from "./git/GitLayer.ts"
 import { healthRoute } from "./http/health.ts"
@@ -112,7 +113,7 @@ export const CoreLayer = (settings: ServerSettings) =>
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),
     Layer.provideMerge(Engine.layer),
-    Layer.provideMerge(Database.layer(databasePath(settings))),
+    Layer.provideMerge(Database.layer(storeOf(settings))),
     Layer.provideMerge(StartupGate.layer),
     Layer.provideMerge(GitLayer),
     Layer.provideMerge(ProviderAdapters.layer),
@@ -173,7 +174,9 @@ const Startup = Layer.effectDiscard(
       yield* queue.start
       yield* retention.start
       yield* pool.start
-      yield* Effect.logInfo(`Spindle ${VERSION} ready on ${url} (home: ${config.home})`)
+      yield* Effect.logInfo(
+        `Spindle ${VERSION} ready on ${url} (home: ${config.home}${config.store === undefined ? "" : `; store: ${describeStore(config.store)}`})`
+      )
       yield* Effect.logInfo(
         `${owner.created ? "Created an owner token in" : "The owner token is in"} ${owner.path}. Clients connect to ${url.replace(/^http/, "ws")}/ws with "Authorization: Bearer <token>".`
       )

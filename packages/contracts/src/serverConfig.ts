@@ -5,6 +5,12 @@ import * as Schema from "effect/Schema"
 const Whole = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 
 export const ServerConfigFile = Schema.Struct({
+  store: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "A postgres:// URL to keep the state in, shared by several hosts (--store); default the SQLite file in the home"
+    })
+  ),
   host: Schema.optionalKey(Schema.String.annotate({ description: "Address to bind (--host)" })),
   port: Schema.optionalKey(Whole(0, 65_535).annotate({ description: "Port, 0 for any free one (--port)" })),
   logLevel: Schema.optionalKey(Schema.Literals(["debug", "info", "warn", "error"])),

@@ -24,6 +24,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { dialect } from "../persistence/dialect.ts"
 import { readOwnerTokenFile, writeOwnerTokenFile } from "./ownerTokenFile.ts"
 import { makeTokenStore, STORED_TOKEN_COLUMNS } from "./tokenStore.ts"
 
@@ -117,6 +118,7 @@ export class ClientTokens extends Context.Service<
     ClientTokens,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const { insertionOrder } = dialect(sql)
       const { home } = yield* ServerConfig
       const ownerPath = join(home, "owner-token")
       const howToAuthenticate = `send Authorization: Bearer <token>; the owner token is in ${ownerPath}`
@@ -241,13 +243,13 @@ export class ClientTokens extends Context.Service<
         const revoked = yield* sql<{ readonly id: string }>`
           UPDATE client_tokens SET revoked_at = ${now}
           WHERE ${live} AND id NOT IN (
-            SELECT id FROM client_tokens WHERE ${live} ORDER BY created_at DESC, rowid DESC LIMIT ${keep})
+            SELECT id FROM client_tokens WHERE ${live} ORDER BY created_at DESC, ${insertionOrder} DESC LIMIT ${keep})
           RETURNING id`
         const dead = sql`owner = 0 AND name = ${name} AND (revoked_at IS NOT NULL OR expires_at <= ${now})`
         yield* sql`
           DELETE FROM client_tokens
           WHERE ${dead} AND id NOT IN (
-            SELECT id FROM client_tokens WHERE ${dead} ORDER BY created_at DESC, rowid DESC LIMIT ${keep})`
+            SELECT id FROM client_tokens WHERE ${dead} ORDER BY created_at DESC, ${insertionOrder} DESC LIMIT ${keep})`
         return revoked.map((row) => row.id)
       })
 

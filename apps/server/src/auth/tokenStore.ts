@@ -12,6 +12,7 @@ import * as Schema from "effect/Schema"
 import type * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
+import { dialect } from "../persistence/dialect.ts"
 import { sameHash, sha256 } from "./tokenHash.ts"
 
 /** The columns every token table has, as decoded. */
@@ -75,6 +76,7 @@ const Revoked = Schema.Struct({ id: Schema.String })
 export const makeTokenStore = <Row extends StoredToken>(sql: SqlClient.SqlClient, kind: TokenKind<Row>) => {
   const table = sql(kind.table)
   const issuedColumn = sql(kind.issuedColumn)
+  const { insertionOrder } = dialect(sql)
   const secretPattern = new RegExp(`^${kind.secretPrefix}[A-Za-z0-9_-]{43}$`, "u")
   const idPattern = new RegExp(`^${kind.idPrefix}[0-9a-f]{12}$`, "u")
 
@@ -91,13 +93,13 @@ export const makeTokenStore = <Row extends StoredToken>(sql: SqlClient.SqlClient
   const listAll = SqlSchema.findAll({
     Request: Schema.Void,
     Result: kind.Row,
-    execute: () => sql`SELECT * FROM ${table} ORDER BY ${issuedColumn} DESC, rowid DESC`
+    execute: () => sql`SELECT * FROM ${table} ORDER BY ${issuedColumn} DESC, ${insertionOrder} DESC`
   })
   const listWhere = SqlSchema.findAll({
     Request: Schema.Struct({ column: Schema.String, value: Schema.String }),
     Result: kind.Row,
     execute: ({ column, value }) =>
-      sql`SELECT * FROM ${table} WHERE ${sql(column)} = ${value} ORDER BY ${issuedColumn} DESC, rowid DESC`
+      sql`SELECT * FROM ${table} WHERE ${sql(column)} = ${value} ORDER BY ${issuedColumn} DESC, ${insertionOrder} DESC`
   })
   const revokeLiveWhere = SqlSchema.findAll({
     Request: Schema.Struct({ column: Schema.String, value: Schema.String, now: Schema.String }),

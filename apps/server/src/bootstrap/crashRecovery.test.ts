@@ -3,7 +3,6 @@
 // disk and in the database must be explained, with nothing orphaned and no event lost.
 import { existsSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { DatabaseSync } from "node:sqlite"
 import { assert, describe, it } from "@effect/vitest"
 import type { Thread } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
@@ -11,6 +10,7 @@ import * as Schedule from "effect/Schedule"
 import { git, gitRepo, tempDir, tempHome } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
 import { startProcess, startServer } from "../testing/serverProcess.ts"
+import { readTestStore } from "../testing/testStore.ts"
 
 const BOOTSTRAP_PROCESS = resolve(import.meta.dirname, "../testing/bootstrapProcess.ts")
 
@@ -41,19 +41,15 @@ const runBootstrap = (home: string, repo: string, setupScript: string, crashAt?:
   })
 
 const readDatabase = (home: string) => {
-  const db = new DatabaseSync(join(home, "spindle.db"), { readOnly: true })
-  try {
-    const row = db.prepare("SELECT data FROM projection_threads WHERE id = 't1'").get() as
-      | { data: string }
-      | undefined
-    const sequences = db.prepare("SELECT sequence, type FROM events ORDER BY sequence").all() as Array<{
-      sequence: number
-      type: string
-    }>
-    return { thread: row === undefined ? undefined : (JSON.parse(row.data) as Thread), events: sequences }
-  } finally {
-    db.close()
-  }
+  const file = join(home, "spindle.db")
+  const row = readTestStore(file, "SELECT data FROM projection_threads WHERE id = 't1'")[0] as
+    | { data: string }
+    | undefined
+  const sequences = readTestStore(file, "SELECT sequence, type FROM events ORDER BY sequence") as Array<{
+    sequence: number
+    type: string
+  }>
+  return { thread: row === undefined ? undefined : (JSON.parse(row.data) as Thread), events: sequences }
 }
 
 const worktreePaths = (repo: string) =>

@@ -12,6 +12,7 @@ import { overlapsCommand } from "./radarCommands.ts"
 import { runCli } from "./run.ts"
 import { serveCommand, statusCommand, stopCommand } from "./serverCommands.ts"
 import { setupCommand } from "./setupCommands.ts"
+import { storeCommand } from "./storeCommands.ts"
 import { threadCommand } from "./threadCommands.ts"
 import { tokenCommand } from "./tokenCommands.ts"
 import { worktreesCommand } from "./worktreeCommands.ts"
@@ -35,6 +36,7 @@ const commands = [
   worktreesCommand,
   overlapsCommand,
   tokenCommand,
+  storeCommand,
   openCommand
 ] as const
 

@@ -22,6 +22,7 @@ import {
   type LogLevel,
   type ServerSettings
 } from "../config/ServerConfig.ts"
+import { parseStoreUrl } from "../config/Store.ts"
 import { DEFAULT_SESSION_IDLE_TIMEOUT_MS } from "../providers/idleSessions.ts"
 import { DEFAULT_TURN_STALL_INTERRUPT_MS, DEFAULT_TURN_STALL_TIMEOUT_MS } from "../providers/turnWatchdog.ts"
 import { parseDurationSetting } from "./durationSetting.ts"
@@ -29,6 +30,7 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 
 /** The flags as given (strings, lists), before any checking. */
 export interface ServeFlags {
+  readonly store?: string | undefined
   readonly host?: string | undefined
   readonly port?: string | undefined
   readonly logLevel?: string | undefined
@@ -226,6 +228,7 @@ const listSetting = (
 /** Every setting as given, before it is checked. */
 const givenSettings = (flags: ServeFlags) =>
   Config.unwrap({
+    store: setting("--store", flags.store, "SPINDLE_STORE", "store"),
     host: setting("--host", flags.host, "SPINDLE_HOST", "host"),
     port: setting("--port", flags.port, "SPINDLE_PORT", "port"),
     logLevel: setting("--log-level", flags.logLevel, "SPINDLE_LOG_LEVEL", "logLevel"),
@@ -336,7 +339,14 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
             `${stallInterrupt?.name ?? "--turn-stall-interrupt (default 30m)"} must be at least ${stall?.name ?? "--turn-stall-timeout (default 5m)"}: a turn is marked stalled before it is stopped. Raise it, or give 0 to never stop a stalled turn.`
           )
         }
+        // "sqlite" names the default, so a flag can override a config file's or variable's URL.
+        const store =
+          given.store === undefined || given.store.value === "sqlite"
+            ? undefined
+            : parseStoreUrl(given.store.value)
+        if (store !== undefined && "error" in store) throw new Bad(`${given.store?.name} ${store.error}`)
         return {
+          ...(store === undefined ? {} : { store }),
           host: given.host?.value ?? DEFAULT_HOST,
           port: port === undefined ? DEFAULT_PORT : parsePort(port.name, port.value),
           home,

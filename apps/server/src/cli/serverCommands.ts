@@ -17,6 +17,10 @@ const text = (name: string, description: string) =>
 export const serveCommand = Command.make(
   "serve",
   {
+    store: text(
+      "store",
+      "postgres://USER@HOST:PORT/DB: keep the state in this Postgres database, which several hosts may share (SPINDLE_STORE, config store; default sqlite: the SQLite file in the home)"
+    ),
     host: text("host", "Address to bind (SPINDLE_HOST, config host; default 127.0.0.1)"),
     port: text("port", "Port, 0 for any free one (SPINDLE_PORT, config port; default 5757)"),
     logLevel: text("log-level", "debug | info | warn | error (SPINDLE_LOG_LEVEL; default info)"),
@@ -85,6 +89,7 @@ export const serveCommand = Command.make(
       const { resolveServeSettings } = yield* Effect.promise(() => import("./serveSettings.ts"))
       const settings = yield* resolveServeSettings(
         {
+          store: o(flags.store),
           host: o(flags.host),
           port: o(flags.port),
           logLevel: o(flags.logLevel),
@@ -124,7 +129,7 @@ export const serveCommand = Command.make(
 ).pipe(
   Command.withDescription(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
-variable, else <home>/config.json (keys: host, port, logLevel, logFormat, allowedOrigins,
+variable, else <home>/config.json (keys: store, host, port, logLevel, logFormat, allowedOrigins,
 worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, maxRunningTurns, providers, threadPorts, codexBin, codexConfig,
 agentEnv, turnStallTimeout, turnStallInterrupt, sessionIdleTimeout),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`

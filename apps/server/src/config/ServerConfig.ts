@@ -4,6 +4,7 @@ import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
+import { type Store, sqliteStore } from "./Store.ts"
 
 export const DEFAULT_PORT = 5757
 export const DEFAULT_HOST = "127.0.0.1"
@@ -15,8 +16,10 @@ export interface ServerSettings {
   readonly host: string
   /** 0 asks the system for a free port. */
   readonly port: number
-  /** Holds the database, logs, tokens and worktrees. */
+  /** Holds the database (unless `store` names another), logs, tokens and worktrees. */
   readonly home: string
+  /** Where the state lives; absent: the embedded SQLite file in the home. */
+  readonly store?: Store
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
   /** Extra `Origin` values allowed to reach the HTTP server (browsers). */
@@ -155,4 +158,7 @@ export const resolveHome = (flag: string | undefined, env: NodeJS.ProcessEnv): s
   resolve(flag ?? env.SPINDLE_HOME ?? join(homedir(), ".spindle"))
 
 export const databasePath = (settings: Pick<ServerSettings, "home">) => join(settings.home, "spindle.db")
+/** The store the settings name: `store`, else the SQLite file in the home. */
+export const storeOf = (settings: Pick<ServerSettings, "home" | "store">): Store =>
+  settings.store ?? sqliteStore(databasePath(settings))
 export const serverInfoPath = (settings: Pick<ServerSettings, "home">) => join(settings.home, "server.json")

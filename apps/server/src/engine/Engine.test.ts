@@ -7,9 +7,12 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
+import * as Database from "../persistence/Database.ts"
 import { engineLayer, ids, serverActor, tempDir } from "../testing/fixtures.ts"
+import { readTestStore, testPostgres } from "../testing/testStore.ts"
 import { Engine } from "./Engine.ts"
 
 const createProject = (n: number, root = `/repos/r${n}`): Command => ({
@@ -256,18 +259,20 @@ describe("Engine", () => {
 })
 
 describe("database file safety", () => {
-  it.effect("refuses a file that is not a SQLite database and leaves it untouched", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir()
-      const file = join(dir, "db.sqlite")
-      const junk = "this is not a database ".repeat(100)
-      writeFileSync(file, junk)
-      const exit = yield* Effect.exit(withEngine(file, (engine) => engine.snapshot))
-      assert.isTrue(Exit.isFailure(exit))
-      const error = Exit.isFailure(exit) ? String(exit.cause) : ""
-      assert.include(error, "Spindle does not overwrite it")
-      assert.strictEqual(readFileSync(file, "utf8"), junk)
-    })
+  it.effect.skipIf(testPostgres() !== undefined)(
+    "refuses a file that is not a SQLite database and leaves it untouched",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir()
+        const file = join(dir, "db.sqlite")
+        const junk = "this is not a database ".repeat(100)
+        writeFileSync(file, junk)
+        const exit = yield* Effect.exit(withEngine(file, (engine) => engine.snapshot))
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) ? String(exit.cause) : ""
+        assert.include(error, "Spindle does not overwrite it")
+        assert.strictEqual(readFileSync(file, "utf8"), junk)
+      })
   )
 
   it.effect("refuses a database migrated by a newer Spindle", () =>
@@ -281,11 +286,35 @@ describe("database file safety", () => {
           yield* sql`INSERT INTO spindle_migrations (migration_id, name) VALUES (999, 'from_the_future')`
         })
       )
-      const bytes = readFileSync(file)
+      const onSqlite = testPostgres() === undefined
+      const bytes = onSqlite ? readFileSync(file) : undefined
+      const rows = () =>
+        readTestStore(file, "SELECT migration_id, name FROM spindle_migrations ORDER BY migration_id")
+      const before = rows()
       const exit = yield* Effect.exit(withEngine(file, (engine) => engine.snapshot))
       assert.isTrue(Exit.isFailure(exit))
       assert.include(Exit.isFailure(exit) ? String(exit.cause) : "", "schema version 999")
-      assert.isTrue(readFileSync(file).equals(bytes))
+      assert.deepStrictEqual(rows(), before)
+      if (bytes !== undefined) assert.isTrue(readFileSync(file).equals(bytes))
     })
+  )
+
+  it.effect.runIf(testPostgres() !== undefined)(
+    "names the Postgres store it cannot use, and how to fix it",
+    () =>
+      Effect.gen(function* () {
+        const url = new URL(testPostgres() ?? "")
+        url.pathname = "/no_such_database"
+        const exit = yield* Effect.exit(
+          Layer.build(Database.layer({ kind: "postgres", url: Redacted.make(url.toString()) })).pipe(
+            Effect.scoped
+          )
+        )
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) ? String(exit.cause) : ""
+        assert.include(error, `Cannot use the Postgres store ${url.toString()}`)
+        assert.include(error, 'database "no_such_database" does not exist')
+        assert.include(error, "the database exists (createdb)")
+      })
   )
 })

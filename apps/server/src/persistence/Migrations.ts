@@ -1,10 +1,13 @@
-// Versioned schema migrations. Refuses, without touching the file, a database that is not SQLite
-// or that a newer Spindle has migrated past what this build knows.
+// Versioned schema migrations, one numbering for both stores (a migration branches on the dialect
+// where SQLite and Postgres differ). Refuses, without touching it, a database that is not one or
+// that a newer Spindle has migrated past what this build knows.
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Migrator from "effect/sql/Migrator"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import { describeStore, type Store } from "../config/Store.ts"
+import { sqlErrorText } from "./dialect.ts"
 import eventStore from "./migrations/0001_event_store.ts"
 import bootstrapOperations from "./migrations/0002_bootstrap_operations.ts"
 import clientTokens from "./migrations/0003_client_tokens.ts"
@@ -37,8 +40,9 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
 const run = Migrator.make({})
 
 /** Brings the schema up to date; returns the ids of the migrations it applied. */
-export const migrate = (databasePath: string) =>
+export const migrate = (store: Store) =>
   Effect.gen(function* () {
+    const databasePath = describeStore(store)
     const sql = yield* SqlClient.SqlClient
     const known = yield* sql<{ readonly version: number | null }>`
       SELECT MAX(migration_id) AS version FROM ${sql(MIGRATIONS_TABLE)}
@@ -46,7 +50,7 @@ export const migrate = (databasePath: string) =>
       Effect.map((rows) => rows[0]?.version ?? 0),
       // No migrations table yet: a new database.
       Effect.catchIf(
-        (error: SqlError) => /no such table/i.test(String(error.reason.message ?? error.message)),
+        (error: SqlError) => /no such table|relation "?\w+"? does not exist/i.test(sqlErrorText(error)),
         () => Effect.succeed(0)
       )
     )
@@ -56,7 +60,9 @@ export const migrate = (databasePath: string) =>
         message:
           `The database ${databasePath} has schema version ${known}, but this Spindle knows only up to ` +
           `${LATEST_SCHEMA_VERSION}. It was written by a newer Spindle: upgrade Spindle, or use another ` +
-          "--home. The file was left untouched."
+          (store.kind === "sqlite"
+            ? "--home. The file was left untouched."
+            : "--store. The database was left untouched.")
       })
     }
     const applied = yield* run({ loader: Migrator.fromRecord(migrations), table: MIGRATIONS_TABLE }).pipe(
@@ -69,13 +75,16 @@ export const migrate = (databasePath: string) =>
       )
     )
     return applied.map(([id]) => id)
-  }).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(unreadable(databasePath, error))))
+  }).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(unreadable(store, error))))
 
-/** A failure to open the database file, phrased for the person who has to fix it. */
-export const unreadable = (databasePath: string, error: SqlError) =>
+/** A failure to open the store, phrased for the person who has to fix it. */
+export const unreadable = (store: Store, error: SqlError) =>
   new DatabaseError({
     reason: "unreadable",
     message:
-      `Cannot open the database ${databasePath}: ${error.reason.message ?? error.message}. ` +
-      "Spindle does not overwrite it: move the file aside (or restore a backup), or start with another --home."
+      store.kind === "sqlite"
+        ? `Cannot open the database ${store.filename}: ${sqlErrorText(error)}. ` +
+          "Spindle does not overwrite it: move the file aside (or restore a backup), or start with another --home."
+        : `Cannot use the Postgres store ${describeStore(store)}: ${sqlErrorText(error)}. ` +
+          "Check that the server runs, the URL's user may connect and the database exists (createdb), then start again."
   })

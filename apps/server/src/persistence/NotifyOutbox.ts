@@ -100,13 +100,14 @@ export class NotifyOutbox extends Context.Service<
         Request: Write,
         Result: Schema.Struct({ delivery_id: Schema.String }),
         execute: ({ entry, at }) =>
-          sql`INSERT OR IGNORE INTO notify_outbox ${sql.insert({ ...entry, created_at: at, updated_at: at })} RETURNING delivery_id`
+          sql`INSERT INTO notify_outbox ${sql.insert({ ...entry, created_at: at, updated_at: at })} ON CONFLICT DO NOTHING RETURNING delivery_id`
       })
 
       const saveCursor = Effect.fn("NotifyOutbox.saveCursor")(function* (sequence: number) {
         yield* sql`
           INSERT INTO notify_cursor (name, sequence) VALUES (${CURSOR}, ${sequence})
-          ON CONFLICT (name) DO UPDATE SET sequence = MAX(sequence, excluded.sequence)`
+          ON CONFLICT (name) DO UPDATE SET sequence = CASE
+            WHEN excluded.sequence > notify_cursor.sequence THEN excluded.sequence ELSE notify_cursor.sequence END`
       })
 
       const cursor = findCursor(undefined).pipe(

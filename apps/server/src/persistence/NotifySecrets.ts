@@ -31,7 +31,8 @@ export class NotifySecrets extends Context.Service<
         execute: (projectId) => sql`SELECT secret FROM notify_secrets WHERE project_id = ${projectId}`
       })
       const set = Effect.fn("NotifySecrets.set")(function* (projectId: string, secret: string, at: string) {
-        yield* sql`INSERT OR REPLACE INTO notify_secrets ${sql.insert({ project_id: projectId, secret, set_at: at })}`
+        yield* sql`INSERT INTO notify_secrets ${sql.insert({ project_id: projectId, secret, set_at: at })}
+          ON CONFLICT (project_id) DO UPDATE SET secret = excluded.secret, set_at = excluded.set_at`
       })
       const remove = Effect.fn("NotifySecrets.remove")(function* (projectId: string) {
         yield* sql`DELETE FROM notify_secrets WHERE project_id = ${projectId}`

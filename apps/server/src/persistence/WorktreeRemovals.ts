@@ -71,7 +71,10 @@ export class WorktreeRemovals extends Context.Service<
         Request: Write,
         // A removal retried under the same command id starts over.
         execute: ({ entry, at }) =>
-          sql`INSERT OR REPLACE INTO worktree_removals ${sql.insert({ ...entry, updated_at: at })}`
+          sql`INSERT INTO worktree_removals ${sql.insert({ ...entry, updated_at: at })}
+            ON CONFLICT (command_id) DO UPDATE SET thread_id = excluded.thread_id, repo = excluded.repo,
+              worktree_path = excluded.worktree_path, branch = excluded.branch, planned = excluded.planned,
+              git_group = excluded.git_group, updated_at = excluded.updated_at`
       })
       const setGroup = SqlSchema.void({
         Request: SetGroup,

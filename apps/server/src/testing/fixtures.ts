@@ -7,9 +7,10 @@ import { dirname, join } from "node:path"
 import type { Actor, CommandId, ProjectId, ThreadId, TurnId } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { DEFAULT_LIMITS, ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
+import { DEFAULT_LIMITS, databasePath, ServerConfig, type ServerSettings } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import * as Database from "../persistence/Database.ts"
+import { testPostgres, testStore } from "./testStore.ts"
 
 /** A temporary directory removed when the scope closes. */
 export const tempDir = (prefix = "spindle-test-") =>
@@ -60,9 +61,12 @@ export const commitFile = (dir: string, name: string, content: string) => {
 /** A real git repository with one commit on `main`, inside a scoped temp dir. */
 export const gitRepo = Effect.map(tempDir("spindle-repo-"), (dir) => initRepo(dir))
 
-/** Engine + stores over the database file `filename` (created and migrated as needed). */
+/**
+ * Engine + stores over the database file `filename` (created and migrated as needed), or the
+ * Postgres database standing for it when the tests run against Postgres (testStore.ts).
+ */
 export const engineLayer = (filename: string) =>
-  Engine.layer.pipe(Layer.provideMerge(Database.layer(filename)))
+  Engine.layer.pipe(Layer.provideMerge(Database.layer(testStore(filename))))
 
 export const serverActor: Actor = { kind: "server" }
 
@@ -78,6 +82,7 @@ export const testSettings = (home: string): ServerSettings => ({
   host: "127.0.0.1",
   port: 0,
   home,
+  ...(testPostgres() === undefined ? {} : { store: testStore(databasePath({ home })) }),
   logLevel: "error",
   logFormat: "json",
   allowedOrigins: [],

@@ -2,9 +2,10 @@
 // started the way a user does (`npm start -- …`) in its own process group, resolved on its
 // "ready" line. Only loopback, an ephemeral port, bounded waits.
 import { type ChildProcess, spawn } from "node:child_process"
-import { resolve } from "node:path"
+import { join, resolve } from "node:path"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { postgresFor, testPostgres } from "./testStore.ts"
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../../../..")
 
@@ -130,7 +131,13 @@ export const startServer = (
 ) =>
   Effect.acquireRelease(
     Effect.suspend(() => {
-      const started = startNpm(["start", "--", "--port", "0", "--home", home, ...extraArgs], env)
+      const admin = testPostgres()
+      // Under the Postgres test project the server keeps its state where the test's reads look.
+      const store =
+        admin === undefined || extraArgs.includes("--store")
+          ? []
+          : ["--store", postgresFor(admin, join(home, "spindle.db"))]
+      const started = startNpm(["start", "--", "--port", "0", "--home", home, ...store, ...extraArgs], env)
       const terminate = (signal: NodeJS.Signals = "SIGTERM") => killGroup(started.child, signal)
       return Effect.map(
         readyUrl(started, timeoutMs, () => terminate("SIGKILL")),

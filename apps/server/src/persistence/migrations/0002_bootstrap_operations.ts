@@ -2,9 +2,11 @@
 // restart can finish or roll back what a crash interrupted.
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
+import { dialect } from "../dialect.ts"
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const d = dialect(sql)
   yield* sql`
     CREATE TABLE bootstrap_operations (
       command_id TEXT PRIMARY KEY,
@@ -22,6 +24,6 @@ export default Effect.gen(function* () {
       result TEXT,
       error TEXT,
       updated_at TEXT NOT NULL
-    ) STRICT, WITHOUT ROWID`
+    ) ${d.strictKeyed}`
   yield* sql`CREATE INDEX bootstrap_operations_by_stage ON bootstrap_operations (stage)`
 })

@@ -2,9 +2,11 @@
 // table; issuing, resolving and revoking tokens is auth/ClientTokens'.
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
+import { dialect } from "../dialect.ts"
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const d = dialect(sql)
   yield* sql`
     CREATE TABLE client_tokens (
       id TEXT PRIMARY KEY,
@@ -15,6 +17,6 @@ export default Effect.gen(function* () {
       created_at TEXT NOT NULL,
       expires_at TEXT,
       revoked_at TEXT,
-      last_used_at TEXT
-    ) STRICT`
+      last_used_at TEXT${d.insertionColumn}
+    ) ${d.strict}`
 })

@@ -4,9 +4,11 @@
 // restart can wait for or end the git that was left running and then record what really happened.
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
+import { dialect } from "../dialect.ts"
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const d = dialect(sql)
   yield* sql`ALTER TABLE bootstrap_operations ADD COLUMN git_group TEXT`
   yield* sql`
     CREATE TABLE worktree_removals (
@@ -18,5 +20,5 @@ export default Effect.gen(function* () {
       planned TEXT NOT NULL,
       git_group TEXT,
       updated_at TEXT NOT NULL
-    ) STRICT, WITHOUT ROWID`
+    ) ${d.strictKeyed}`
 })

@@ -3,18 +3,20 @@
 // and how far the notifier has read the log.
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
+import { dialect } from "../dialect.ts"
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const d = dialect(sql)
   yield* sql`
     CREATE TABLE notify_secrets (
       project_id TEXT PRIMARY KEY,
       secret TEXT NOT NULL,
       set_at TEXT NOT NULL
-    ) STRICT, WITHOUT ROWID`
+    ) ${d.strictKeyed}`
   yield* sql`
     CREATE TABLE notify_outbox (
-      event_sequence INTEGER PRIMARY KEY,
+      event_sequence ${d.bigint} PRIMARY KEY,
       delivery_id TEXT NOT NULL UNIQUE,
       project_id TEXT NOT NULL,
       thread_id TEXT NOT NULL,
@@ -25,10 +27,10 @@ export default Effect.gen(function* () {
       last_error TEXT,
       created_at TEXT NOT NULL,
       updated_at TEXT NOT NULL
-    ) STRICT`
+    ) ${d.strict}`
   yield* sql`
     CREATE TABLE notify_cursor (
       name TEXT PRIMARY KEY,
-      sequence INTEGER NOT NULL
-    ) STRICT, WITHOUT ROWID`
+      sequence ${d.bigint} NOT NULL
+    ) ${d.strictKeyed}`
 })

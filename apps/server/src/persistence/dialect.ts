@@ -1,0 +1,32 @@
+// What differs between the two stores' SQL, in one place: SQLite (the embedded default) and
+// Postgres (several hosts on one store). Everything else the stores write is portable SQL.
+import type * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+
+/** The SQL fragments that are not the same on SQLite and Postgres. */
+export const dialect = (sql: SqlClient.SqlClient) => {
+  const pick = (pg: string, sqlite: string) =>
+    sql.onDialectOrElse({ pg: () => sql.literal(pg), orElse: () => sql.literal(sqlite) })
+  return {
+    /** After a table's columns: SQLite's STRICT typing; Postgres always types its columns. */
+    strict: pick("", "STRICT"),
+    /** STRICT for a table keyed by its primary key alone (SQLite stores it without a rowid). */
+    strictKeyed: pick("", "STRICT, WITHOUT ROWID"),
+    /** An integer wide enough for an event sequence (SQLite's INTEGER is 64-bit already). */
+    bigint: pick("BIGINT", "INTEGER"),
+    /** A column that numbers rows in insertion order, where the table needs one (SQLite has rowid). */
+    insertionColumn: pick(", row_order BIGSERIAL", ""),
+    /** The insertion order of a table's rows: SQLite's rowid, Postgres's row_order column. */
+    insertionOrder: pick("row_order", "rowid")
+  }
+}
+
+/**
+ * What the database said: node:sqlite's message is the reason's own, Postgres's driver keeps the
+ * server's message (`relation "x" does not exist`) in the reason's cause.
+ */
+export const sqlErrorText = (error: SqlError): string => {
+  const cause = (error.reason as { readonly cause?: unknown }).cause
+  if (cause instanceof Error && cause.message !== "") return cause.message
+  return error.reason.message ?? error.message
+}
