@@ -32,12 +32,15 @@ import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
+import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { CommandReceipts } from "../persistence/CommandReceipts.ts"
+import { dialect } from "../persistence/dialect.ts"
 import { EventStore } from "../persistence/EventStore.ts"
+import { LogSignals } from "../persistence/LogSignals.ts"
 import { NotifySecrets } from "../persistence/NotifySecrets.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { isStorageFull, storageFullMessage } from "../persistence/storageFull.ts"
@@ -130,6 +133,10 @@ export class Engine extends Context.Service<
       const projections = yield* ProjectionStore
       const secrets = yield* NotifySecrets
       const limits = yield* AdmissionLimits
+      const signals = yield* LogSignals
+      const { lockLog } = dialect(sql)
+      // The writer and the reader of other hosts' appends take turns on the model.
+      const writing = yield* Semaphore.make(1)
 
       const model = yield* Ref.make<ReadModel>(emptyReadModel)
       const queue = yield* Queue.bounded<Envelope, Cause.Done>(QUEUE_CAPACITY)
@@ -186,6 +193,40 @@ export class Engine extends Context.Service<
         ),
         Effect.withSpan("Engine.catchUp")
       )
+
+      /**
+       * What other writers of a shared log appended after `current` (none on SQLite), folded in:
+       * read under the log's lock inside a batch, so a decision sees every event before its own.
+       */
+      const foldForeign = (current: ReadModel) =>
+        Effect.gen(function* () {
+          const foreign: Array<SpindleEvent> = []
+          let next = current
+          while (signals.shared) {
+            const page: ReadonlyArray<SpindleEvent> = yield* eventStore.readAfter(next.sequence, PAGE_SIZE)
+            for (const event of page) next = project(next, event)
+            foreign.push(...page)
+            if (page.length < PAGE_SIZE) break
+          }
+          return { model: next, events: foreign }
+        })
+
+      /** Between this server's own writes: takes in and publishes what the other hosts appended. */
+      const takeInForeign = writing
+        .withPermits(1)(
+          Effect.gen(function* () {
+            const folded = yield* foldForeign(yield* Ref.get(model))
+            if (folded.events.length === 0) return
+            yield* Ref.set(model, folded.model)
+            yield* PubSub.publishAll(pubsub, folded.events)
+          })
+        )
+        .pipe(
+          Effect.catchCause((cause) =>
+            Effect.logWarning("Reading the other hosts' events failed; retrying", cause)
+          ),
+          Effect.withSpan("Engine.takeInForeign")
+        )
 
       const apply = (envelope: Envelope, current: ReadModel) =>
         Effect.gen(function* () {
@@ -264,19 +305,26 @@ export class Engine extends Context.Service<
             Effect.gen(function* () {
               let current = yield* Ref.get(model)
               const outcomes: Array<Outcome> = []
+              let foreign: ReadonlyArray<SpindleEvent> = []
+              if (signals.shared) {
+                yield* lockLog
+                const folded = yield* foldForeign(current)
+                current = folded.model
+                foreign = folded.events
+              }
               for (const envelope of batch) {
                 const outcome = yield* apply(envelope, current)
                 current = outcome.model
                 outcomes.push(outcome)
               }
-              return { model: current, outcomes }
+              return { model: current, outcomes, foreign }
             })
           )
           yield* Ref.set(model, applied.model)
-          yield* PubSub.publishAll(
-            pubsub,
-            applied.outcomes.flatMap((outcome) => outcome.events)
-          )
+          yield* PubSub.publishAll(pubsub, [
+            ...applied.foreign,
+            ...applied.outcomes.flatMap((outcome) => outcome.events)
+          ])
           yield* Effect.forEach(
             batch,
             (envelope, i) => {
@@ -330,11 +378,19 @@ export class Engine extends Context.Service<
             })
             continue
           }
-          yield* processBatch(batch)
+          yield* writing.withPermits(1)(processBatch(batch))
         }
       }).pipe(Effect.catchTag("Done", () => Effect.void))
 
       const writerFiber = yield* Effect.forkScoped(writer)
+      if (signals.shared) {
+        yield* Effect.forkScoped(
+          Effect.andThen(
+            Deferred.await(caughtUp),
+            Stream.runForEach(signals.appended, () => takeInForeign)
+          ).pipe(Effect.ignore)
+        )
+      }
       // On shutdown: refuse new commands, let the writer finish what is queued, then stop.
       yield* Effect.addFinalizer(() =>
         Effect.gen(function* () {

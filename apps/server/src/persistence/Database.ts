@@ -3,10 +3,12 @@
 // `DatabaseError` that says what to do.
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as SqlClient from "effect/sql/SqlClient"
 import { type Store, sqliteStore } from "../config/Store.ts"
 import { BootstrapJournal } from "./BootstrapJournal.ts"
 import { CommandReceipts } from "./CommandReceipts.ts"
 import { EventStore } from "./EventStore.ts"
+import { LogSignals } from "./LogSignals.ts"
 import { type DatabaseError, migrate, unreadable } from "./Migrations.ts"
 import { NotifyOutbox } from "./NotifyOutbox.ts"
 import { NotifySecrets } from "./NotifySecrets.ts"
@@ -18,10 +20,15 @@ import { WorktreeRemovals } from "./WorktreeRemovals.ts"
 /** A SQLite file name stands for the embedded store in that file. */
 const storeOf = (store: Store | string): Store => (typeof store === "string" ? sqliteStore(store) : store)
 
-const openClient = (store: Store) =>
+const openClient = (store: Store): Layer.Layer<SqlClient.SqlClient | LogSignals, DatabaseError> =>
   store.kind === "sqlite"
-    ? SqliteClient.layer({ filename: store.filename }, (error) => unreadable(store, error))
-    : PgClient.layer({ url: store.url }, (error) => unreadable(store, error))
+    ? Layer.merge(
+        SqliteClient.layer({ filename: store.filename }, (error) => unreadable(store, error)),
+        LogSignals.single
+      )
+    : LogSignals.postgres.pipe(
+        Layer.provideMerge(PgClient.layer({ url: store.url }, (error) => unreadable(store, error)))
+      )
 
 /** SqlClient over the store (a SQLite file name, or a Store), migrated to the latest schema. */
 export const layerClient = (location: Store | string) => {

@@ -4,11 +4,10 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as PgTypes from "@effect/sql-pg/PgTypes"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
-import * as Reactivity from "effect/reactivity/Reactivity"
-import * as SqlClient from "effect/sql/SqlClient"
+import type * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 
 const int8AsNumber: PgTypes.Codec<number | bigint> = {
@@ -39,13 +38,12 @@ export interface PgOptions {
   readonly connectTimeoutMs?: number
 }
 
-/** Provides `SqlClient` for one Postgres database. */
+/** Provides `SqlClient` (and the driver's own `PgClient`, for LISTEN) for one Postgres database. */
 export const layer = <E = SqlError>(
   options: PgOptions,
   onOpenError?: (error: SqlError) => E
-): Layer.Layer<SqlClient.SqlClient, E> =>
-  Layer.effect(
-    SqlClient.SqlClient,
+): Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, E> =>
+  PgClient.layerFrom(
     PgClient.make({
       url: options.url,
       types: types(),
@@ -53,4 +51,4 @@ export const layer = <E = SqlError>(
       connectTimeout: `${options.connectTimeoutMs ?? 10_000} millis`,
       applicationName: "spindle"
     }).pipe(Effect.mapError((error) => (onOpenError ? onOpenError(error) : (error as E))))
-  ).pipe(Layer.provide(Reactivity.layer))
+  )

@@ -3,6 +3,9 @@
 import type * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 
+/** The Postgres advisory lock that serializes appends to the event log across hosts. */
+export const EVENT_LOG_LOCK = 0x5350_494e
+
 /** The SQL fragments that are not the same on SQLite and Postgres. */
 export const dialect = (sql: SqlClient.SqlClient) => {
   const pick = (pg: string, sqlite: string) =>
@@ -17,7 +20,16 @@ export const dialect = (sql: SqlClient.SqlClient) => {
     /** A column that numbers rows in insertion order, where the table needs one (SQLite has rowid). */
     insertionColumn: pick(", row_order BIGSERIAL", ""),
     /** The insertion order of a table's rows: SQLite's rowid, Postgres's row_order column. */
-    insertionOrder: pick("row_order", "rowid")
+    insertionOrder: pick("row_order", "rowid"),
+    /**
+     * Takes the log's append lock until the transaction ends. Postgres: the advisory lock the
+     * insert trigger takes too, taken first so a writer reads the others' appends before deciding.
+     * SQLite: nothing, its BEGIN IMMEDIATE already made this the only writer.
+     */
+    lockLog: sql.onDialectOrElse({
+      pg: () => sql`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`,
+      orElse: () => sql`SELECT 1`
+    })
   }
 }
 

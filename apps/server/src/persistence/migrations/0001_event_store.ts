@@ -1,7 +1,7 @@
 // The append-only event log, command receipts and the persisted projections.
 import * as Effect from "effect/Effect"
 import * as SqlClient from "effect/sql/SqlClient"
-import { dialect } from "../dialect.ts"
+import { dialect, EVENT_LOG_LOCK } from "../dialect.ts"
 
 const COLUMNS = `
   event_id TEXT NOT NULL,
@@ -29,9 +29,9 @@ const eventsOnSqlite = (sql: SqlClient.SqlClient) =>
 /**
  * On Postgres several hosts append at once. Each insert takes one transaction-scoped advisory lock
  * and numbers its event MAX + 1, so the sequence has no gap (a rolled-back append numbers nothing)
- * and commits in sequence order: a reader that has seen N has seen everything before N.
+ * and commits in sequence order: a reader that has seen N has seen everything before N. The other
+ * hosts hear of each committed append on `spindle_events` (persistence/LogSignals).
  */
-export const EVENT_LOG_LOCK = 0x5350_494e
 
 const eventsOnPostgres = (sql: SqlClient.SqlClient) =>
   Effect.gen(function* () {
@@ -42,6 +42,8 @@ const eventsOnPostgres = (sql: SqlClient.SqlClient) =>
       BEGIN
         PERFORM pg_advisory_xact_lock(${EVENT_LOG_LOCK});
         SELECT COALESCE(MAX(sequence), 0) + 1 INTO NEW.sequence FROM events;
+        -- Heard by the other hosts when this transaction commits (one per transaction: same payload).
+        PERFORM pg_notify('spindle_events', '');
         RETURN NEW;
       END $$`)
     yield* sql`
