@@ -46,7 +46,12 @@ const serverPostgres = defineProject({
   test: {
     name: "server-postgres",
     root: "apps/server",
-    include: ["src/engine/**/*.test.ts", "src/persistence/**/*.test.ts", "src/bootstrap/**/*.test.ts"],
+    include: [
+      "src/engine/**/*.test.ts",
+      "src/persistence/**/*.test.ts",
+      "src/bootstrap/**/*.test.ts",
+      "src/hosts/**/*.test.ts"
+    ],
     exclude: [
       "src/persistence/HomeLock.test.ts",
       "src/persistence/corruptRows.test.ts",

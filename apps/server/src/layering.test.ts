@@ -19,7 +19,7 @@ const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["lifecycle", "queue"],
   ["bootstrap"],
   ["providers", "pool"],
-  ["ports", "auth", "setup"],
+  ["ports", "auth", "setup", "hosts"],
   ["reads"],
   ["engine"],
   ["persistence", "git", "logging.ts"],

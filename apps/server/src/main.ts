@@ -31,6 +31,7 @@ import { CleanCheckouts } from "./children/CleanCheckouts.ts"
 import { ParentWakes } from "./children/ParentWakes.ts"
 import { ThreadMerge } from "./children/ThreadMerge.ts"
 import { Commands } from "./commands/Commands.ts"
+import * as HostIdentity from "./config/HostIdentity.ts"
 import {
   DEFAULT_PROVIDER_SETTINGS,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -42,6 +43,7 @@ import {
 import { describeStore } from "./config/Store.ts"
 import { Engine } from "./engine/Engine.ts"
 import { GitLayer } from "./git/GitLayer.ts"
+import { Hosts } from "./hosts/Hosts.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
 import { ArchiveRecovery } from "./lifecycle/ArchiveRecovery.ts"
@@ -112,12 +114,14 @@ export const CoreLayer = (settings: ServerSettings) =>
     Layer.provideMerge(ThreadPorts.layer),
     Layer.provideMerge(SetupRunner.layer),
     Layer.provideMerge(SetupScripts.layer),
-    Layer.provideMerge(Engine.layer),
+    Layer.provideMerge(Hosts.layer.pipe(Layer.provideMerge(Engine.layer))),
     Layer.provideMerge(Database.layer(storeOf(settings))),
     Layer.provideMerge(StartupGate.layer),
     Layer.provideMerge(GitLayer),
     Layer.provideMerge(ProviderAdapters.layer),
-    Layer.provideMerge(ServerConfig.layer(settings)),
+    Layer.provideMerge(
+      Layer.merge(ServerConfig.layer(settings), HostIdentity.layer(settings.home, settings.hostName))
+    ),
     Layer.provideMerge(crashPointsFromEnv(process.env)),
     Layer.provide(NodeServices.layer)
   )
@@ -150,12 +154,15 @@ const Startup = Layer.effectDiscard(
     const checks = yield* CheckRunner
     const retention = yield* Retention
     const pool = yield* WorktreePool
+    const hosts = yield* Hosts
     const queue = yield* StartQueue
     const server = yield* HttpServer.HttpServer
     const url = HttpServer.formatAddress(server.address)
     const infoPath = serverInfoPath(config)
     const startup = Effect.gen(function* () {
       yield* engine.ready
+      // In the store's hosts, heartbeating until the server stops.
+      yield* hosts.register(url)
       yield* holdForTests
       yield* recovery.recover
       yield* archives.recover

@@ -12,6 +12,7 @@ import { ThreadDiff, ThreadOutput, WaitFor, WaitUntil } from "./children.ts"
 import { ClientCommand } from "./commands.ts"
 import { SpindleError } from "./errors.ts"
 import { SpindleEvent } from "./events.ts"
+import { Host } from "./hosts.ts"
 import { ProjectId, Sequence, ThreadId } from "./ids.ts"
 import { ArchiveResult, ProjectRemoveResult, WorktreeEntry } from "./lifecycle.ts"
 import { IssuedProviderToken, ProviderCapability } from "./mcp.ts"
@@ -94,6 +95,11 @@ export type BoardSignInCode = typeof BoardSignInCode.Type
 
 export const SpindleRpcs = RpcGroup.make(
   Rpc.make("server.getStatus", { success: ServerStatus, error: SpindleError }).annotate(
+    RequiredScope,
+    "read"
+  ),
+  /** Every host sharing this server's store, with its state and load (one, on the embedded store). */
+  Rpc.make("hosts.list", { success: Schema.Array(Host), error: SpindleError }).annotate(
     RequiredScope,
     "read"
   ),

@@ -11,6 +11,9 @@ export const ServerConfigFile = Schema.Struct({
         "A postgres:// URL to keep the state in, shared by several hosts (--store); default the SQLite file in the home"
     })
   ),
+  hostName: Schema.optionalKey(
+    Schema.String.annotate({ description: "This host's name among the hosts sharing a store (--host-name)" })
+  ),
   host: Schema.optionalKey(Schema.String.annotate({ description: "Address to bind (--host)" })),
   port: Schema.optionalKey(Whole(0, 65_535).annotate({ description: "Port, 0 for any free one (--port)" })),
   logLevel: Schema.optionalKey(Schema.Literals(["debug", "info", "warn", "error"])),

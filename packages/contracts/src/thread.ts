@@ -248,6 +248,11 @@ export const Thread = Schema.Struct({
   changes: added(Schema.NullOr(ThreadChanges), null),
   /** Its last merge that conflicted, until a merge lands or a new turn starts; null otherwise. */
   mergeConflict: added(Schema.NullOr(ThreadMergeConflict), null),
+  /**
+   * The host that owns it: holds its worktree and runs its setup and agent (its id in the store's
+   * hosts); null for threads from before hosts were recorded.
+   */
+  host: added(Schema.NullOr(Schema.String), null),
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
   archivedAt: Schema.NullOr(IsoTimestamp)

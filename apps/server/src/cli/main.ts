@@ -6,6 +6,7 @@ import { attemptCommand } from "./attemptCommands.ts"
 import { completionCommand } from "./completionCommand.ts"
 import { EXIT_CODES_HELP } from "./errors.ts"
 import { GLOBAL_FLAGS } from "./globals.ts"
+import { hostsCommand } from "./hostCommands.ts"
 import { openCommand } from "./open.ts"
 import { projectCommand } from "./projectCommands.ts"
 import { overlapsCommand } from "./radarCommands.ts"
@@ -36,6 +37,7 @@ const commands = [
   worktreesCommand,
   overlapsCommand,
   tokenCommand,
+  hostsCommand,
   storeCommand,
   openCommand
 ] as const

@@ -31,6 +31,7 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 /** The flags as given (strings, lists), before any checking. */
 export interface ServeFlags {
   readonly store?: string | undefined
+  readonly hostName?: string | undefined
   readonly host?: string | undefined
   readonly port?: string | undefined
   readonly logLevel?: string | undefined
@@ -170,6 +171,17 @@ const readConfigFile = (home: string) =>
     )
   })
 
+/** A host's name as lists show it: 1-64 printable characters. */
+const parseHostName = ({ name, value }: Given<string>) => {
+  const trimmed = value.trim()
+  if (!/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(trimmed)) {
+    throw new Bad(
+      `${name} takes 1 to 64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit (got '${value}').`
+    )
+  }
+  return trimmed
+}
+
 const FILE = "config.json"
 
 /** A setting as given, and its name as its errors say it: the flag, the variable or the file's key. */
@@ -229,6 +241,7 @@ const listSetting = (
 const givenSettings = (flags: ServeFlags) =>
   Config.unwrap({
     store: setting("--store", flags.store, "SPINDLE_STORE", "store"),
+    hostName: setting("--host-name", flags.hostName, "SPINDLE_HOST_NAME", "hostName"),
     host: setting("--host", flags.host, "SPINDLE_HOST", "host"),
     port: setting("--port", flags.port, "SPINDLE_PORT", "port"),
     logLevel: setting("--log-level", flags.logLevel, "SPINDLE_LOG_LEVEL", "logLevel"),
@@ -347,6 +360,7 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
         if (store !== undefined && "error" in store) throw new Bad(`${given.store?.name} ${store.error}`)
         return {
           ...(store === undefined ? {} : { store }),
+          ...(given.hostName === undefined ? {} : { hostName: parseHostName(given.hostName) }),
           host: given.host?.value ?? DEFAULT_HOST,
           port: port === undefined ? DEFAULT_PORT : parsePort(port.name, port.value),
           home,

@@ -21,6 +21,10 @@ export const serveCommand = Command.make(
       "store",
       "postgres://USER@HOST:PORT/DB: keep the state in this Postgres database, which several hosts may share (SPINDLE_STORE, config store; default sqlite: the SQLite file in the home)"
     ),
+    hostName: text(
+      "host-name",
+      "This host's name among the hosts sharing a store (SPINDLE_HOST_NAME, config hostName; default the machine's name)"
+    ),
     host: text("host", "Address to bind (SPINDLE_HOST, config host; default 127.0.0.1)"),
     port: text("port", "Port, 0 for any free one (SPINDLE_PORT, config port; default 5757)"),
     logLevel: text("log-level", "debug | info | warn | error (SPINDLE_LOG_LEVEL; default info)"),
@@ -90,6 +94,7 @@ export const serveCommand = Command.make(
       const settings = yield* resolveServeSettings(
         {
           store: o(flags.store),
+          hostName: o(flags.hostName),
           host: o(flags.host),
           port: o(flags.port),
           logLevel: o(flags.logLevel),
@@ -118,6 +123,7 @@ export const serveCommand = Command.make(
         Effect.catchTags({
           DatabaseError: (error) => failed(error.message),
           HomeLockError: (error) => failed(error.message),
+          HostError: (error) => failed(error.message),
           ServeError: (error) =>
             failed(
               `cannot listen on ${settings.host}:${settings.port} (${String(error.cause ?? error.message)}). ` +
@@ -129,7 +135,7 @@ export const serveCommand = Command.make(
 ).pipe(
   Command.withDescription(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
-variable, else <home>/config.json (keys: store, host, port, logLevel, logFormat, allowedOrigins,
+variable, else <home>/config.json (keys: store, hostName, host, port, logLevel, logFormat, allowedOrigins,
 worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, maxRunningTurns, providers, threadPorts, codexBin, codexConfig,
 agentEnv, turnStallTimeout, turnStallInterrupt, sessionIdleTimeout),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`

@@ -99,7 +99,7 @@ export const formatThread = (t: Thread, now = Date.now()) => {
           `  queued: position ${t.queue.position}, waiting for ${t.queue.waitsFor.kind} (limit ${t.queue.waitsFor.limit}) since ${t.queue.queuedAt}; cancel with 'spindle thread stop ${t.id}'`
         ]
       : []),
-    `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}`,
+    `  workspace ${t.workspace.mode} ${t.workspace.worktreePath ?? "-"}${t.workspace.branch ? ` on ${t.workspace.branch}` : ""}${t.host === null ? "" : `  host ${t.host}`}`,
     ...(t.changes === null ? [] : [`  changes ${changesText(t.changes)} against its fork point`]),
     ...(t.mergeConflict === null
       ? []

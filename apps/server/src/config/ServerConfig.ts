@@ -20,6 +20,8 @@ export interface ServerSettings {
   readonly home: string
   /** Where the state lives; absent: the embedded SQLite file in the home. */
   readonly store?: Store
+  /** This host's name among the store's hosts (`--host-name`); absent: the machine's name. */
+  readonly hostName?: string
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
   /** Extra `Origin` values allowed to reach the HTTP server (browsers). */

@@ -36,6 +36,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import { CurrentHost } from "../config/HostIdentity.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { CommandReceipts } from "../persistence/CommandReceipts.ts"
 import { dialect } from "../persistence/dialect.ts"
@@ -133,6 +134,7 @@ export class Engine extends Context.Service<
       const projections = yield* ProjectionStore
       const secrets = yield* NotifySecrets
       const limits = yield* AdmissionLimits
+      const host = yield* CurrentHost
       const signals = yield* LogSignals
       const { lockLog } = dialect(sql)
       // The writer and the reader of other hosts' appends take turns on the model.
@@ -253,7 +255,11 @@ export class Engine extends Context.Service<
                 : Result.fail(receipt.error)
             )
           }
-          const decision = decide(command, current, { now, limits })
+          const decision = decide(command, current, {
+            now,
+            limits,
+            ...(host === undefined ? {} : { hostId: host.id })
+          })
           if (Result.isFailure(decision)) {
             // A full project is not this command's outcome, only its moment: a retry with the same
             // commandId is decided again once there is room. A bootstrap's refused begin is not

@@ -113,6 +113,7 @@ export const decideBootstrap = (
       const thread: Thread = {
         id: command.threadId,
         projectId: project.id,
+        host: context.hostId ?? null,
         parentThreadId: bootstrapping ? command.parentThreadId : null,
         title: command.title,
         tags: command.tags ?? [],

@@ -13,6 +13,8 @@ export interface DecideContext {
   readonly now: string
   /** The limits admission checks new threads against. */
   readonly limits: Limits
+  /** The host deciding: it owns the threads it creates. Absent: they name no host. */
+  readonly hostId?: string
 }
 
 export type Decision = Result.Result<ReadonlyArray<EventDraft>, SpindleError>

@@ -15,6 +15,7 @@ import providerTokens from "./migrations/0004_provider_tokens.ts"
 import turnStatusVocabulary from "./migrations/0005_turn_status_vocabulary.ts"
 import orphanedGit from "./migrations/0006_orphaned_git.ts"
 import notify from "./migrations/0007_notify.ts"
+import hosts from "./migrations/0008_hosts.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
@@ -25,7 +26,8 @@ const migrations = {
   "4_provider_tokens": providerTokens,
   "5_turn_status_vocabulary": turnStatusVocabulary,
   "6_orphaned_git": orphanedGit,
-  "7_notify": notify
+  "7_notify": notify,
+  "8_hosts": hosts
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(

@@ -21,6 +21,11 @@ export const dialect = (sql: SqlClient.SqlClient) => {
     insertionColumn: pick(", row_order BIGSERIAL", ""),
     /** The insertion order of a table's rows: SQLite's rowid, Postgres's row_order column. */
     insertionOrder: pick("row_order", "rowid"),
+    /** The store's clock as an ISO 8601 UTC string with milliseconds (sorts as it reads). */
+    nowIso: pick(
+      `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+      "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    ),
     /**
      * Takes the log's append lock until the transaction ends. Postgres: the advisory lock the
      * insert trigger takes too, taken first so a writer reads the others' appends before deciding.

@@ -17,6 +17,7 @@ import { Commands } from "../commands/Commands.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
+import { Hosts } from "../hosts/Hosts.ts"
 import { WorktreeReport } from "../lifecycle/WorktreeReport.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import { ConflictRadar } from "../radar/ConflictRadar.ts"
@@ -45,6 +46,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const merges = yield* ThreadMerge
     const radar = yield* ConflictRadar
     const attempts = yield* Attempts
+    const hosts = yield* Hosts
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -73,6 +75,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
             awaitWhat === undefined ? {} : { await: awaitWhat }
           )
         }),
+      "hosts.list": () => hosts.list,
       "orchestration.getSnapshot": () => engine.snapshot,
       "orchestration.subscribe": ({ fromSequence }) => boundedEvents(engine, fromSequence),
       "thread.get": ({ threadId }) => existing(threadId),

@@ -1,0 +1,159 @@
+// The hosts sharing this server's store. At start the server registers its row (id, name, URL,
+// capacity, version) and then heartbeats by the store's clock; a clean stop marks it stopped. A
+// host whose heartbeat is older than HOST_OFFLINE_MS is offline (killed, hung, or cut off from
+// the store). Lists the hosts with the threads each owns and the turn slots in use.
+//
+// Until threads are routed to their owner and every reactor acts only on its own host's threads,
+// a second host on a store where another is online is refused at start: two servers would both
+// run the same threads' agents.
+import {
+  HOST_HEARTBEAT_MS,
+  HOST_OFFLINE_MS,
+  type Host,
+  type SpindleError,
+  type Thread
+} from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import * as SqlSchema from "effect/sql/SqlSchema"
+import { CurrentHost, type HostIdentity } from "../config/HostIdentity.ts"
+import { AdmissionLimits } from "../config/ServerConfig.ts"
+import { holdsTurnSlot } from "../engine/admission.ts"
+import { Engine } from "../engine/Engine.ts"
+import { dialect } from "../persistence/dialect.ts"
+import { storeFailed } from "../persistence/storageFull.ts"
+import { VERSION } from "../version.ts"
+
+export class HostError extends Schema.TaggedError<HostError>()("HostError", {
+  reason: Schema.Literals(["host-online", "unavailable"]),
+  message: Schema.String
+}) {}
+
+const Row = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  url: Schema.String,
+  max_running_turns: Schema.NullOr(Schema.Int),
+  version: Schema.String,
+  started_at: Schema.String,
+  heartbeat_at: Schema.String,
+  stopped_at: Schema.NullOr(Schema.String),
+  now: Schema.String
+})
+type Row = typeof Row.Type
+
+const stateOf = (row: Row): Host["state"] =>
+  row.stopped_at !== null
+    ? "stopped"
+    : Date.parse(row.now) - Date.parse(row.heartbeat_at) > HOST_OFFLINE_MS
+      ? "offline"
+      : "online"
+
+export class Hosts extends Context.Service<
+  Hosts,
+  {
+    /** This server's host. */
+    readonly self: HostIdentity
+    /** Registers this host at `url` and heartbeats until the scope closes, then marks it stopped. */
+    readonly register: (url: string) => Effect.Effect<void, SpindleError, Scope.Scope>
+    /** Every host of the store, this one first, with its state and load. */
+    readonly list: Effect.Effect<ReadonlyArray<Host>, SpindleError>
+  }
+>()("spindle/hosts/Hosts") {
+  static readonly layer = Layer.effect(
+    Hosts,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const engine = yield* Engine
+      const limits = yield* AdmissionLimits
+      const current = yield* CurrentHost
+      const self = current ?? { id: "host_local", name: "local" }
+      const { nowIso } = dialect(sql)
+
+      const findAll = SqlSchema.findAll({
+        Request: Schema.Void,
+        Result: Row,
+        execute: () => sql`SELECT *, ${nowIso} AS now FROM hosts ORDER BY started_at`
+      })
+      const rows = findAll(undefined).pipe(Effect.orDie)
+
+      // Refused before this server listens: another live host on the store would run the same threads.
+      const others = (yield* rows.pipe(Effect.mapError(storeFailed("Reading the store's hosts")))).filter(
+        (row) => row.id !== self.id && stateOf(row) === "online"
+      )
+      if (others.length > 0) {
+        const names = others.map((row) => `${row.name} (${row.url})`).join(", ")
+        return yield* new HostError({
+          reason: "host-online",
+          message: `Another Spindle host is online on this store: ${names}. This build runs one host per store: stop that server, or give this one its own store (--store).`
+        })
+      }
+
+      const write = (what: string, effect: Effect.Effect<unknown, SqlError>) =>
+        effect.pipe(Effect.asVoid, Effect.mapError(storeFailed(what)))
+
+      const register = (url: string) =>
+        Effect.gen(function* () {
+          const max = Number.isFinite(limits.runningTurns) ? limits.runningTurns : null
+          yield* write(
+            "Registering this host",
+            sql`
+              INSERT INTO hosts (id, name, url, max_running_turns, version, started_at, heartbeat_at, stopped_at)
+              VALUES (${self.id}, ${self.name}, ${url}, ${max}, ${VERSION}, ${nowIso}, ${nowIso}, NULL)
+              ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url,
+                max_running_turns = excluded.max_running_turns, version = excluded.version,
+                started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`
+          )
+          const beat = sql`UPDATE hosts SET heartbeat_at = ${nowIso} WHERE id = ${self.id}`.pipe(
+            Effect.catchCause((cause) => Effect.logWarning("A host heartbeat failed", cause))
+          )
+          yield* Effect.forkScoped(Effect.repeat(beat, Schedule.spaced(`${HOST_HEARTBEAT_MS} millis`)))
+          yield* Effect.addFinalizer(() =>
+            sql`UPDATE hosts SET stopped_at = ${nowIso} WHERE id = ${self.id}`.pipe(Effect.ignore)
+          )
+        })
+
+      const list = Effect.gen(function* () {
+        const model = yield* engine.readModel
+        const load = new Map<string, { threads: number; runningTurns: number }>()
+        for (const thread of HashMap.values(model.threads) as Iterable<Thread>) {
+          if (thread.deletedAt !== null) continue
+          // Threads from before hosts were recorded were made by this store's one host.
+          const owner = thread.host ?? self.id
+          const entry = load.get(owner) ?? { threads: 0, runningTurns: 0 }
+          entry.threads += 1
+          if (holdsTurnSlot(thread)) entry.runningTurns += 1
+          load.set(owner, entry)
+        }
+        const all = yield* rows.pipe(Effect.mapError(storeFailed("Reading the store's hosts")))
+        return all
+          .map(
+            (row): Host => ({
+              id: row.id,
+              name: row.name,
+              url: row.url,
+              state: stateOf(row),
+              maxRunningTurns: row.max_running_turns,
+              runningTurns: load.get(row.id)?.runningTurns ?? 0,
+              threads: load.get(row.id)?.threads ?? 0,
+              version: row.version,
+              startedAt: row.started_at,
+              heartbeatAt: row.heartbeat_at,
+              stoppedAt: row.stopped_at,
+              self: row.id === self.id
+            })
+          )
+          .sort((a, b) => Number(b.self) - Number(a.self))
+      })
+
+      return { self, register, list }
+    })
+  )
+}
