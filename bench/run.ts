@@ -12,7 +12,8 @@ const scenarios: Record<string, () => Promise<BenchResult>> = {
   cli: async () => (await import("./cli.ts")).run(),
   provider: async () => (await import("./provider.ts")).run(),
   merge: async () => (await import("./merge.ts")).run(),
-  radar: async () => (await import("./radar.ts")).run()
+  radar: async () => (await import("./radar.ts")).run(),
+  cluster: async () => (await import("./cluster.ts")).run()
 }
 
 const requested = process.argv.slice(2)

@@ -29,6 +29,8 @@ export const dialect = (sql: SqlClient.SqlClient) => {
     /**
      * Takes the log's append lock until the transaction ends. Postgres: the advisory lock the
      * insert trigger takes too, taken first so a writer reads the others' appends before deciding.
+     * It must be a statement of its own: a query in the same statement would read the log as it
+     * was before the lock was granted (READ COMMITTED takes a snapshot per statement).
      * SQLite: nothing, its BEGIN IMMEDIATE already made this the only writer.
      */
     lockLog: sql.onDialectOrElse({
