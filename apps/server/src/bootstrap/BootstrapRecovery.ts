@@ -261,6 +261,7 @@ export class BootstrapRecovery extends Context.Service<
         // Setup reruns outside a bootstrap leave no journal entry; the thread says it was running.
         for (const thread of HashMap.values((yield* engine.readModel).threads)) {
           if (
+            engine.owns(thread) &&
             thread.setup.status === "running" &&
             (yield* interruptSetup(thread.id, `recovery-${thread.id}`))
           ) {

@@ -185,7 +185,7 @@ export class CheckRunner extends Context.Service<
       const start = Effect.gen(function* () {
         const model = yield* engine.readModel
         for (const thread of HashMap.values(model.threads)) {
-          if (needsCheck(thread)) yield* check(thread.id)
+          if (engine.owns(thread) && needsCheck(thread)) yield* check(thread.id)
         }
         yield* FiberSet.run(fibers, followLog(engine, model.sequence, consider, "Checks"))
       })

@@ -155,7 +155,8 @@ export class ParentWakes extends Context.Service<
       const start = Effect.gen(function* () {
         const model = yield* engine.readModel
         for (const thread of HashMap.values(model.threads)) {
-          if (idle(thread) && wakingNotices(model, thread).length > 0) yield* schedule(thread.id)
+          if (engine.owns(thread) && idle(thread) && wakingNotices(model, thread).length > 0)
+            yield* schedule(thread.id)
         }
         yield* FiberSet.run(fibers, followLog(engine, model.sequence, consider, "Parent wakes"))
       })

@@ -256,17 +256,20 @@ const list = Command.make(
       const limit = opt(flags.limit)
       if (limit !== undefined && limit < 1)
         return yield* usageError(`--limit takes a number from 1 up (got ${limit}).`)
-      const snapshot = yield* withClient((client) => client["orchestration.getSnapshot"]())
+      const [snapshot, hosts] = yield* withClient((client) =>
+        Effect.all([client["orchestration.getSnapshot"](), client["hosts.list"]()], { concurrency: 2 })
+      )
+      const offline = new Set(hosts.filter((host) => host.state !== "online").map((host) => host.id))
       const threads = snapshot.threads
         .filter(
           (t) =>
             (flags.project._tag === "None" || t.projectId === flags.project.value) &&
-            (flags.state._tag === "None" || threadState(t) === flags.state.value) &&
+            (flags.state._tag === "None" || threadState(t, offline) === flags.state.value) &&
             (flags.parent._tag === "None" || t.parentThreadId === flags.parent.value)
         )
         .toSorted((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
         .slice(0, limit)
-      yield* print(threads, (all) => threadTable(all))
+      yield* print(threads, (all) => threadTable(all, Date.now(), offline))
     })
 ).pipe(Command.withDescription("The threads, newest first: id, project, state, branch, age, parent"))
 

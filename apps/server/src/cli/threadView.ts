@@ -13,6 +13,7 @@ import { age, table } from "./output.ts"
 export const THREAD_STATES = [
   "archived",
   "queued",
+  "host-offline",
   "bootstrap-failed",
   "setup-failed",
   "needs-approval",
@@ -27,8 +28,13 @@ export const THREAD_STATES = [
 ] as const
 export type ThreadState = (typeof THREAD_STATES)[number]
 
-export const threadState = (t: Thread): ThreadState => {
+/**
+ * The thread's state in one word. `offlineHosts`: hosts that are not online; a live thread of one
+ * of them is `host-offline` (its agent, setup and worktree are out of reach until it is back).
+ */
+export const threadState = (t: Thread, offlineHosts: ReadonlySet<string> = new Set()): ThreadState => {
   if (t.status === "archived") return "archived"
+  if (t.host !== null && offlineHosts.has(t.host)) return "host-offline"
   const setupFailed = ["failed", "timed-out", "cancelled", "interrupted"].includes(t.setup.status)
   if (t.latestTurn === null && setupFailed) return "setup-failed"
   if (t.latestTurn === null && t.bootstrap.status === "failed") return "bootstrap-failed"
@@ -36,7 +42,11 @@ export const threadState = (t: Thread): ThreadState => {
   return turnStateOf(t)
 }
 
-export const threadTable = (threads: ReadonlyArray<Thread>, now = Date.now()) =>
+export const threadTable = (
+  threads: ReadonlyArray<Thread>,
+  now = Date.now(),
+  offlineHosts: ReadonlySet<string> = new Set()
+) =>
   threads.length === 0
     ? "No threads. Start one with 'spindle thread start --project ID --prompt TEXT'."
     : table(
@@ -44,7 +54,7 @@ export const threadTable = (threads: ReadonlyArray<Thread>, now = Date.now()) =>
         threads.map((t) => [
           t.id,
           t.projectId,
-          threadState(t),
+          threadState(t, offlineHosts),
           t.workspace.branch ?? "-",
           age(t.createdAt, now),
           t.parentThreadId ?? "-"

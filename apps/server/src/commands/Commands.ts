@@ -7,9 +7,11 @@ import type {
   BootstrapAwait,
   BootstrapResult,
   ClientCommand,
+  CommandId,
   DispatchResult,
   ProjectRemoveResult,
-  ProjectUpdateResolved
+  ProjectUpdateResolved,
+  ThreadId
 } from "@spindle/contracts"
 import { decodeClientCommand, SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
@@ -28,6 +30,7 @@ import { toSpindleError } from "../git/GitError.ts"
 import { Repositories } from "../git/Repositories.ts"
 import { readSubmodules } from "../git/submodules.ts"
 import { Worktrees } from "../git/Worktrees.ts"
+import { Hosts } from "../hosts/Hosts.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
@@ -61,6 +64,7 @@ export class Commands extends Context.Service<
     Commands,
     Effect.gen(function* () {
       const engine = yield* Engine
+      const hosts = yield* Hosts
       const gate = yield* StartupGate
       const repositories = yield* Repositories
       const git = yield* GitCli
@@ -167,6 +171,26 @@ export class Commands extends Context.Service<
         Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "approveSetup")))
       )
 
+      /**
+       * A thread another host owns is that host's to act on (its worktree, setup and agent are
+       * there): refused with `unavailable`, naming the host, and nothing is sent.
+       */
+      const onThisHost = (threadId: ThreadId, commandId: string) =>
+        Effect.gen(function* () {
+          const thread = yield* engine.getThread(threadId)
+          if (thread === undefined || engine.owns(thread)) return
+          const owner = (yield* hosts.list).find((host) => host.id === thread.host)
+          const named = owner === undefined ? `host ${thread.host}` : `host ${owner.name} (${owner.id})`
+          return yield* new SpindleError({
+            reason: "unavailable",
+            commandId: commandId as CommandId,
+            message:
+              owner === undefined || owner.state !== "online"
+                ? `Thread ${threadId} runs on ${named}, which is ${owner?.state ?? "unknown to this store"}${owner === undefined ? "" : ` (last heartbeat ${owner.heartbeatAt})`}; nothing was sent. Its threads go on when it is back: retry then.`
+                : `Thread ${threadId} runs on ${named} at ${owner.url}; nothing was sent. Send the command to that host.`
+          })
+        })
+
       const dispatch = Effect.fn("Commands.dispatch")(function* (
         input: unknown,
         actor: Actor,
@@ -182,6 +206,7 @@ export class Commands extends Context.Service<
             message: `An agent cannot send ${command.type}: a project's settings are changed by its user (spindle project update).`
           })
         }
+        if ("threadId" in command) yield* onThisHost(command.threadId as ThreadId, command.commandId)
         switch (command.type) {
           case "thread.turn.start":
             if (command.bootstrap !== undefined && command.attachments !== undefined)

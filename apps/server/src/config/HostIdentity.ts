@@ -36,3 +36,11 @@ export const defaultHostName = () => hostname()
 
 export const layer = (home: string, name: string | undefined) =>
   Layer.sync(CurrentHost, () => ({ id: loadHostId(home), name: name ?? defaultHostName() }))
+
+/**
+ * Whether `host` acts on the thread: it made it (it holds the worktree and runs the setup and the
+ * agent). Threads from before hosts were recorded (host null) belong to whichever host runs; with
+ * no host set up (the engine alone), every thread is its own.
+ */
+export const ownedBy = (host: HostIdentity | undefined, thread: { readonly host: string | null }) =>
+  host === undefined || thread.host === null || thread.host === host.id

@@ -36,7 +36,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { CurrentHost } from "../config/HostIdentity.ts"
+import { CurrentHost, ownedBy } from "../config/HostIdentity.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { CommandReceipts } from "../persistence/CommandReceipts.ts"
 import { dialect } from "../persistence/dialect.ts"
@@ -123,6 +123,13 @@ export class Engine extends Context.Service<
     readonly getProject: (id: ProjectId) => Effect.Effect<Project | undefined>
     /** Every event with a sequence greater than `after`, then live ones: no gap, no duplicate. */
     readonly events: (after: number) => Stream.Stream<SpindleEvent, SpindleError>
+    /**
+     * `events`, without the events of threads another host owns: what a host reacts to (it runs
+     * only its own threads' setup and agents, and touches only its own worktrees).
+     */
+    readonly ownEvents: (after: number) => Stream.Stream<SpindleEvent, SpindleError>
+    /** Whether this host owns the thread (config/HostIdentity ownedBy). */
+    readonly owns: (thread: Thread) => boolean
   }
 >()("spindle/engine/Engine") {
   static readonly layer = Layer.effect(
@@ -481,9 +488,28 @@ export class Engine extends Context.Service<
           })
         )
 
+      const owns = (thread: Thread) => ownedBy(host, thread)
+      const ownEvents = (after: number) =>
+        host === undefined
+          ? events(after)
+          : events(after).pipe(
+              Stream.filterEffect((event) => {
+                const ref = aggregateOf(event)
+                if (ref.kind !== "thread") return Effect.succeed(true)
+                return Effect.map(Ref.get(model), (m) =>
+                  Option.match(HashMap.get(m.threads, ref.id as ThreadId), {
+                    onNone: () => true,
+                    onSome: owns
+                  })
+                )
+              })
+            )
+
       return {
         dispatch,
         dispatchAll,
+        ownEvents,
+        owns,
         ready: Deferred.await(caughtUp),
         readModel: Ref.get(model),
         snapshot,

@@ -16,7 +16,7 @@ export const followLog = <E, R>(
 ) => {
   let handled = from
   return Effect.suspend(() =>
-    Stream.runForEach(engine.events(handled), (event) =>
+    Stream.runForEach(engine.ownEvents(handled), (event) =>
       Effect.andThen(
         handle(event),
         Effect.sync(() => (handled = event.sequence))

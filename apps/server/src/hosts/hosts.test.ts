@@ -9,7 +9,7 @@ import { HOST_OFFLINE_MS, type Host } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import { gitRepo, tempHome } from "../testing/fixtures.ts"
 import { runSpindle, startServer } from "../testing/serverProcess.ts"
-import { postgresFor, testPostgres } from "../testing/testStore.ts"
+import { postgresFor, readTestStore, testPostgres } from "../testing/testStore.ts"
 
 const hosts = (url: string, token: string) =>
   Effect.map(runSpindle(["hosts", "--json", "--url", url, "--token", token], {}), (out) => {
@@ -61,6 +61,20 @@ describe("spindle hosts", () => {
         const homeB = yield* tempHome
         const store = postgresFor(admin, join(homeA, "shared-store"))
         const a = yield* startServer(homeA, ["--store", store, "--host-name", "alpha"])
+        const repo = yield* gitRepo
+        const envA = { SPINDLE_HOME: homeA }
+        assert.strictEqual((yield* runSpindle(["project", "add", repo, "--id", "demo"], envA)).code, 0)
+        const started = yield* runSpindle(
+          ["thread", "start", "--project", "demo", "--prompt", "go", "--thread-id", "t1"],
+          envA
+        )
+        assert.strictEqual(started.code, 0, started.stderr)
+        const eventsOfT1 = () =>
+          readTestStore(
+            join(homeA, "shared-store"),
+            "SELECT COUNT(*) AS n FROM events WHERE aggregate_id = 't1'"
+          )[0]?.n
+        const before = eventsOfT1()
         const refused = yield* runSpindle(
           ["serve", "--port", "0", "--home", homeB, "--store", store],
           {},
@@ -83,6 +97,18 @@ describe("spindle hosts", () => {
             ["alpha", "offline", false]
           ]
         )
+        // A's thread shows its host is gone, refuses commands naming it, and B left it as it was.
+        const envB = { SPINDLE_HOME: homeB }
+        const listed2 = yield* runSpindle(["thread", "list", "--state", "host-offline"], envB)
+        assert.include(listed2.stdout, "t1")
+        assert.include(listed2.stdout, "host-offline")
+        const send = yield* runSpindle(["thread", "send", "t1", "--prompt", "more", "--json"], envB)
+        assert.strictEqual(send.code, 1)
+        const refusal = (JSON.parse(send.stdout) as { error: { reason: string; message: string } }).error
+        assert.strictEqual(refusal.reason, "unavailable")
+        assert.include(refusal.message, "runs on host alpha")
+        assert.include(refusal.message, "which is offline")
+        assert.strictEqual(eventsOfT1(), before)
         // A clean stop says so.
         b.terminate("SIGTERM")
         assert.strictEqual(yield* Effect.promise(() => b.exited), 0)

@@ -134,6 +134,7 @@ export class ArchiveRecovery extends Context.Service<
         for (const thread of HashMap.values((yield* engine.readModel).threads)) {
           const path = thread.workspace.worktreePath
           if (
+            !engine.owns(thread) ||
             thread.status !== "archived" ||
             thread.deletedAt !== null ||
             thread.cleanup !== null ||

@@ -65,6 +65,8 @@ export class Retention extends Context.Service<
         const removed: Array<ThreadId> = []
         const flagged: Array<ThreadId> = []
         for (const thread of HashMap.values(model.threads)) {
+          // Another host's worktrees are that host's to remove.
+          if (!engine.owns(thread)) continue
           const project = Option.getOrUndefined(HashMap.get(model.projects, thread.projectId))
           if (project === undefined) continue
           const removeAt = removalDue(thread, project.retention.removeArchivedAfterDays)

@@ -12,6 +12,7 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
+import { CurrentHost } from "../config/HostIdentity.ts"
 import { dieOnCorruptRow } from "./corruptRow.ts"
 
 /**
@@ -122,6 +123,9 @@ export class BootstrapJournal extends Context.Service<
     BootstrapJournal,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const hostId = (yield* CurrentHost)?.id ?? null
+      // Only this host's entries (and those from before hosts were recorded) are its to recover.
+      const ours = hostId === null ? sql`1 = 1` : sql`(host_id IS NULL OR host_id = ${hostId})`
       const table = "bootstrap_operations"
 
       const findOne = SqlSchema.findOneOption({
@@ -139,7 +143,7 @@ export class BootstrapJournal extends Context.Service<
         Request: Schema.Void,
         Result: Row,
         execute: () =>
-          sql`SELECT * FROM bootstrap_operations WHERE stage NOT IN ('done', 'failed', 'queued') ORDER BY updated_at`
+          sql`SELECT * FROM bootstrap_operations WHERE stage NOT IN ('done', 'failed', 'queued') AND ${ours} ORDER BY updated_at`
       })
       const findCreatedBranches = SqlSchema.findAll({
         Request: Schema.Void,
@@ -150,7 +154,7 @@ export class BootstrapJournal extends Context.Service<
       const insert = SqlSchema.void({
         Request: Write,
         execute: ({ entry, at }) =>
-          sql`INSERT INTO bootstrap_operations ${sql.insert({ ...entry, updated_at: at })}`
+          sql`INSERT INTO bootstrap_operations ${sql.insert({ ...entry, updated_at: at, host_id: hostId })}`
       })
       const write = SqlSchema.void({
         Request: Write,

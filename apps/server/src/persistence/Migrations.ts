@@ -16,6 +16,7 @@ import turnStatusVocabulary from "./migrations/0005_turn_status_vocabulary.ts"
 import orphanedGit from "./migrations/0006_orphaned_git.ts"
 import notify from "./migrations/0007_notify.ts"
 import hosts from "./migrations/0008_hosts.ts"
+import journalHosts from "./migrations/0009_journal_hosts.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
@@ -27,7 +28,8 @@ const migrations = {
   "5_turn_status_vocabulary": turnStatusVocabulary,
   "6_orphaned_git": orphanedGit,
   "7_notify": notify,
-  "8_hosts": hosts
+  "8_hosts": hosts,
+  "9_journal_hosts": journalHosts
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(

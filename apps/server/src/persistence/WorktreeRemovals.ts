@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
+import { CurrentHost } from "../config/HostIdentity.ts"
 import { GitGroupColumn } from "./BootstrapJournal.ts"
 import { dieOnCorruptRow } from "./corruptRow.ts"
 
@@ -65,16 +66,19 @@ export class WorktreeRemovals extends Context.Service<
     WorktreeRemovals,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const hostId = (yield* CurrentHost)?.id ?? null
+      // Only this host's entries (and those from before hosts were recorded) are its to recover.
+      const ours = hostId === null ? sql`1 = 1` : sql`(host_id IS NULL OR host_id = ${hostId})`
       const table = "worktree_removals"
 
       const insert = SqlSchema.void({
         Request: Write,
         // A removal retried under the same command id starts over.
         execute: ({ entry, at }) =>
-          sql`INSERT INTO worktree_removals ${sql.insert({ ...entry, updated_at: at })}
+          sql`INSERT INTO worktree_removals ${sql.insert({ ...entry, updated_at: at, host_id: hostId })}
             ON CONFLICT (command_id) DO UPDATE SET thread_id = excluded.thread_id, repo = excluded.repo,
               worktree_path = excluded.worktree_path, branch = excluded.branch, planned = excluded.planned,
-              git_group = excluded.git_group, updated_at = excluded.updated_at`
+              git_group = excluded.git_group, updated_at = excluded.updated_at, host_id = excluded.host_id`
       })
       const setGroup = SqlSchema.void({
         Request: SetGroup,
@@ -84,7 +88,7 @@ export class WorktreeRemovals extends Context.Service<
       const findAll = SqlSchema.findAll({
         Request: Schema.Void,
         Result: Row,
-        execute: () => sql`SELECT * FROM worktree_removals ORDER BY updated_at`
+        execute: () => sql`SELECT * FROM worktree_removals WHERE ${ours} ORDER BY updated_at`
       })
 
       const begin = Effect.fn("WorktreeRemovals.begin")(function* (entry: RemovalEntry, at: string) {

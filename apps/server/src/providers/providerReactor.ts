@@ -83,7 +83,7 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
 
     let handled = 0
     const follow = Effect.suspend(() =>
-      Stream.runForEach(engine.events(handled), (event) => {
+      Stream.runForEach(engine.ownEvents(handled), (event) => {
         handled = event.sequence
         const { payload } = event as { payload: { threadId: ThreadId } }
         switch (event.type) {
@@ -124,8 +124,10 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
     )
 
     const snapshot = yield* engine.snapshot
-    yield* reconcile(snapshot.threads)
-    for (const thread of snapshot.threads) {
+    // Only this host's threads: another host's turns and sessions are that host's to settle.
+    const own = snapshot.threads.filter(engine.owns)
+    yield* reconcile(own)
+    for (const thread of own) {
       const turn = thread.latestTurn
       if (thread.status === "active" && turn?.status === "requested") {
         const requested = yield* requestedPrompt(thread.id, turn.turnId)

@@ -7,7 +7,9 @@
 import type { ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDispatcher.ts"
@@ -83,7 +85,10 @@ export class StartQueue extends Context.Service<
         if (stopped || model.queue.length === 0) return
         const queued = new Set(model.queue)
         if ([...sending].some((threadId) => queued.has(threadId))) return
-        const next = startableQueued(model, limits)[0]
+        // Only this host's queued threads: their worktrees are to be made here.
+        const next = startableQueued(model, limits).find((id) =>
+          Option.match(HashMap.get(model.threads, id), { onNone: () => false, onSome: engine.owns })
+        )
         if (next === undefined || sending.has(next)) return
         sending.add(next)
         yield* Effect.forkIn(

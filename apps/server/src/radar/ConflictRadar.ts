@@ -338,14 +338,16 @@ export class ConflictRadar extends Context.Service<
         handled = model.sequence
         // Footprints are memory only: every live thread is read again, and any overlap the log
         // still holds is checked against them.
-        for (const thread of threadsOf(model)) if (isRadarLive(thread)) dirty.add(thread.id)
+        // Only this host's threads: another host's worktrees are on another machine.
+        for (const thread of threadsOf(model))
+          if (engine.owns(thread) && isRadarLive(thread)) dirty.add(thread.id)
         for (const project of HashMap.values(model.projects)) {
           if ((project.overlaps ?? []).length > 0) dirtyProjects.add(project.id)
         }
         Queue.offerUnsafe(signal, undefined)
         yield* Effect.forkScoped(worker)
         yield* Effect.suspend(() =>
-          Stream.runForEach(engine.events(handled), (event) =>
+          Stream.runForEach(engine.ownEvents(handled), (event) =>
             Effect.andThen(
               handle(event),
               Effect.sync(() => {
