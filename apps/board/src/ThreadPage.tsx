@@ -212,6 +212,14 @@ export const ThreadPage = ({
             </dd>
           </>
         )}
+        {thread.host === null ? null : (
+          <>
+            <dt>Host</dt>
+            <dd>
+              <code data-testid="thread-host">{thread.host}</code>
+            </dd>
+          </>
+        )}
         <dt>Branch</dt>
         <dd>
           <code>{thread.workspace.branch ?? "(none)"}</code> from{" "}

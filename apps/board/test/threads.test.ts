@@ -2,7 +2,7 @@
 // provider running a real agent process: a thread started from the CLI shows up at once and its
 // card moves from setting up to working to idle; a failing setup shows its log and exit code and
 // the page's rerun button fixes it; a server restart is survived with no reload and no card lost.
-import { chmodSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
@@ -132,6 +132,11 @@ describe("board threads", () => {
     await page.getByTestId("conversation").getByText("all done").waitFor()
     assert.include(await page.getByTestId("setup-log").textContent(), "setup done")
     assert.match((await page.getByTestId("worktree-path").textContent()) ?? "", /worktrees\/p1\//)
+    // The thread names the host that runs it (the server's id, kept in its home).
+    assert.strictEqual(
+      await page.getByTestId("thread-host").textContent(),
+      readFileSync(join(home, "host-id"), "utf8").trim()
+    )
     await page.getByTestId("load-diff").click()
     await page.getByTestId("diff").waitFor()
     await page.screenshot({ path: screenshotPath("thread.png"), fullPage: true })
