@@ -16,6 +16,7 @@ import { Engine } from "../apps/server/src/engine/Engine.ts"
 import * as Database from "../apps/server/src/persistence/Database.ts"
 import * as PgClient from "../apps/server/src/persistence/PgClient.ts"
 import { startPostgresCluster } from "../apps/server/src/testing/postgresCluster.ts"
+import { drive, update } from "./engine.ts"
 import { type BenchResult, formatMs, ratio } from "./report.ts"
 
 const COMMANDS = 2_000
@@ -23,8 +24,6 @@ const CONCURRENCY = 64
 const DELIVERIES = 500
 const actor = { kind: "server" } as const
 
-const update = (i: number): Command =>
-  ({ type: "project.update", commandId: `bench-${i}`, projectId: "bench", title: `title ${i}` }) as Command
 const create: Command = {
   type: "project.create",
   commandId: "bench-create",
@@ -85,21 +84,7 @@ const engineRun = (store: ReturnType<typeof storeAt>) =>
     Effect.gen(function* () {
       const engine = yield* engineOn(store)
       yield* engine.dispatch(create, actor)
-      const latencies: Array<number> = []
-      const started = performance.now()
-      for (let i = 0; i < COMMANDS; i++) {
-        const t0 = performance.now()
-        yield* engine.dispatch(update(i), actor)
-        latencies.push(performance.now() - t0)
-      }
-      const sequentialMs = performance.now() - started
-      const concurrentStarted = performance.now()
-      yield* Effect.forEach(
-        Array.from({ length: COMMANDS }, (_, i) => COMMANDS + i),
-        (i) => engine.dispatch(update(i), actor),
-        { concurrency: CONCURRENCY, discard: true }
-      )
-      return { latencies, sequentialMs, concurrentMs: performance.now() - concurrentStarted }
+      return yield* drive(engine, COMMANDS, CONCURRENCY)
     })
   )
 

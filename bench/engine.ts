@@ -17,7 +17,7 @@ import { type BenchResult, formatMs, ratio } from "./report.ts"
 const COMMANDS = 5_000
 const CONCURRENCY = 64
 
-const update = (i: number): Command =>
+export const update = (i: number): Command =>
   ({
     type: "project.update",
     commandId: `bench-${i}`,
@@ -41,24 +41,33 @@ const engineRun = (file: string) =>
         } as Command,
         actor
       )
-      const latencies: Array<number> = []
-      const started = performance.now()
-      for (let i = 0; i < COMMANDS; i++) {
-        const t0 = performance.now()
-        yield* engine.dispatch(update(i), actor)
-        latencies.push(performance.now() - t0)
-      }
-      const sequentialMs = performance.now() - started
-      const concurrentStarted = performance.now()
-      yield* Effect.forEach(
-        Array.from({ length: COMMANDS }, (_, i) => COMMANDS + i),
-        (i) => engine.dispatch(update(i), actor),
-        { concurrency: CONCURRENCY, discard: true }
-      )
-      const concurrentMs = performance.now() - concurrentStarted
-      return { latencies, sequentialMs, concurrentMs }
+      return yield* drive(engine, COMMANDS, CONCURRENCY)
     })
   )
+
+/**
+ * `count` project updates one at a time (each one's latency), then `count` more with
+ * `concurrency` in flight: the engine's own figures, whatever its store.
+ */
+export const drive = (engine: Engine["Service"], count: number, concurrency: number) =>
+  Effect.gen(function* () {
+    const actor = { kind: "server" } as const
+    const latencies: Array<number> = []
+    const started = performance.now()
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now()
+      yield* engine.dispatch(update(i), actor)
+      latencies.push(performance.now() - t0)
+    }
+    const sequentialMs = performance.now() - started
+    const concurrentStarted = performance.now()
+    yield* Effect.forEach(
+      Array.from({ length: count }, (_, i) => count + i),
+      (i) => engine.dispatch(update(i), actor),
+      { concurrency, discard: true }
+    )
+    return { latencies, sequentialMs, concurrentMs: performance.now() - concurrentStarted }
+  })
 
 const baselineRun = (file: string) => {
   const db = new DatabaseSync(file)
