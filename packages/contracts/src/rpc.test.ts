@@ -38,7 +38,7 @@ describe("the WebSocket RPCs", () => {
     for (const tag of byScope("read")) {
       assert.match(
         tag,
-        /^(server|orchestration\.(getSnapshot|subscribe)|thread|attempt\.show|project|worktree\.list|radar\.overlaps)/
+        /^(server|hosts\.list|orchestration\.(getSnapshot|subscribe)|thread|attempt\.show|project|worktree\.list|radar\.overlaps)/
       )
     }
   })
