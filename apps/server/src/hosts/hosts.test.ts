@@ -74,7 +74,6 @@ describe("spindle hosts", () => {
             join(homeA, "shared-store"),
             "SELECT COUNT(*) AS n FROM events WHERE aggregate_id = 't1'"
           )[0]?.n
-        const before = eventsOfT1()
         const refused = yield* runSpindle(
           ["serve", "--port", "0", "--home", homeB, "--store", store],
           {},
@@ -86,6 +85,8 @@ describe("spindle hosts", () => {
 
         a.terminate("SIGKILL")
         yield* Effect.promise(() => a.exited)
+        // A can write nothing more: whatever happens to t1 from here is B's doing.
+        const before = eventsOfT1()
         yield* Effect.sleep(`${HOST_OFFLINE_MS + 2_500} millis`)
         const b = yield* startServer(homeB, ["--store", store, "--host-name", "beta"])
         const tokenB = ownerToken(homeB)
