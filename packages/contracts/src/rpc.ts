@@ -56,7 +56,11 @@ export const ServerStatus = Schema.Struct({
   /** The last event sequence. */
   sequence: Sequence,
   /** Whether this server runs threads' turns (false: `--providers off`, turns stay requested). */
-  providers: Schema.optionalKey(Schema.Boolean)
+  providers: Schema.optionalKey(Schema.Boolean),
+  /** Where its state lives: `sqlite` (the home's file) or the Postgres URL without its password. */
+  store: Schema.optionalKey(Schema.String),
+  /** This server's host among those sharing its store. */
+  host: Schema.optionalKey(Schema.Struct({ id: Schema.String, name: Schema.String }))
 }).annotate({ identifier: "ServerStatus" })
 
 export const CommandResult = Schema.Union([

@@ -194,6 +194,9 @@ describe("spindle serve (real process through npm start)", () => {
         assert.isNumber(info.pid)
         assert.isAtLeast(info.uptimeMs, 0)
         assert.deepStrictEqual(info.threads, { total: 0, byState: {} })
+        // Its store and host (the embedded store, the id kept in the home).
+        assert.strictEqual(info.store, "sqlite")
+        assert.strictEqual(info.host.id, readFileSync(join(home, "host-id"), "utf8").trim())
         const stopped = yield* spindle(["--home", home, "stop"])
         assert.strictEqual(stopped.code, 0, stopped.stderr)
         assert.include(stopped.stdout, `pid ${info.pid}`)

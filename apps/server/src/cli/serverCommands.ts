@@ -170,6 +170,8 @@ export const statusCommand = Command.make("status", {}, () =>
           version: server.version,
           uptimeMs: server.uptimeMs,
           providers: server.providers ?? true,
+          store: server.store ?? "sqlite",
+          host: server.host ?? null,
           threads: { total: threads.length, byState }
         }
       })
@@ -178,6 +180,7 @@ export const statusCommand = Command.make("status", {}, () =>
       [
         `Spindle ${s.version} ${s.status} at ${s.url}${s.pid === null ? "" : ` (pid ${s.pid})`}, up ${Math.round(s.uptimeMs / 1000)} s`,
         `  home ${s.home}${s.providers ? "" : "  (providers off: turns stay requested)"}`,
+        `  store ${s.store}${s.host === null ? "" : `  host ${s.host.name} (${s.host.id})`}`,
         `  threads ${s.threads.total}${
           s.threads.total === 0
             ? ""

@@ -15,6 +15,7 @@ import { Attempts } from "../children/Attempts.ts"
 import { ThreadMerge } from "../children/ThreadMerge.ts"
 import { Commands } from "../commands/Commands.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
+import { describeStore } from "../config/Store.ts"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
 import { Hosts } from "../hosts/Hosts.ts"
@@ -63,7 +64,9 @@ export const HandlersLayer = SpindleRpcs.toLayer(
             version: VERSION,
             uptimeMs: (yield* Clock.currentTimeMillis) - startedAt,
             sequence: model.sequence,
-            providers: (config.providers ?? DEFAULT_PROVIDER_SETTINGS).enabled
+            providers: (config.providers ?? DEFAULT_PROVIDER_SETTINGS).enabled,
+            store: config.store === undefined ? "sqlite" : describeStore(config.store),
+            host: { id: hosts.self.id, name: hosts.self.name }
           }
         }),
       "orchestration.dispatchCommand": ({ command, await: awaitWhat }) =>
