@@ -7,6 +7,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { SpindleError } from "@spindle/contracts"
 import { isDirectory } from "@spindle/shared/fs"
 import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as HttpRouter from "effect/http/HttpRouter"
@@ -43,7 +44,7 @@ import {
 import { describeStore } from "./config/Store.ts"
 import { Engine } from "./engine/Engine.ts"
 import { GitLayer } from "./git/GitLayer.ts"
-import { Hosts } from "./hosts/Hosts.ts"
+import { type HostError, Hosts, LeaseLost } from "./hosts/Hosts.ts"
 import { healthRoute } from "./http/health.ts"
 import { hostGuard } from "./http/hostGuard.ts"
 import { ArchiveRecovery } from "./lifecycle/ArchiveRecovery.ts"
@@ -259,7 +260,12 @@ export const serve = (settings: ServerSettings) =>
     yield* prepareHome(settings.home)
     // Before the database, migrations, recovery or server.json: a second server touches nothing.
     yield* holdHomeLock(settings.home)
-    return yield* Layer.launch(ServerLayer(settings))
+    // A host whose lease on a shared store lapsed stops (hosts/Hosts.ts): the race ends the server.
+    const leaseLost = yield* Deferred.make<never, HostError>()
+    return yield* Effect.raceFirst(
+      Layer.launch(ServerLayer(settings)).pipe(Effect.provideService(LeaseLost, leaseLost)),
+      Deferred.await(leaseLost)
+    )
   }).pipe(
     Effect.scoped,
     Logging.logDefects,

@@ -14,6 +14,7 @@ import {
   type Thread
 } from "@spindle/contracts"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
@@ -28,13 +29,23 @@ import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { holdsTurnSlot } from "../engine/admission.ts"
 import { Engine } from "../engine/Engine.ts"
 import { dialect } from "../persistence/dialect.ts"
+import { LogSignals } from "../persistence/LogSignals.ts"
 import { storeFailed } from "../persistence/storageFull.ts"
 import { VERSION } from "../version.ts"
 
 export class HostError extends Schema.TaggedError<HostError>()("HostError", {
-  reason: Schema.Literals(["host-online", "unavailable"]),
+  reason: Schema.Literals(["host-online", "lease-lost", "unavailable"]),
   message: Schema.String
 }) {}
+
+/**
+ * Where a host that lost its lease says so: `spindle serve` stops the server on it (its agents
+ * stopped, its row marked stopped). Unset (a server inside a test), it is only logged.
+ */
+export const LeaseLost = Context.Reference<Deferred.Deferred<never, HostError> | undefined>(
+  "spindle/hosts/LeaseLost",
+  { defaultValue: () => undefined }
+)
 
 const Row = Schema.Struct({
   id: Schema.String,
@@ -76,6 +87,8 @@ export class Hosts extends Context.Service<
       const current = yield* CurrentHost
       const self = current ?? { id: "host_local", name: "local" }
       const { nowIso } = dialect(sql)
+      const signals = yield* LogSignals
+      const lost = yield* LeaseLost
 
       const findAll = SqlSchema.findAll({
         Request: Schema.Void,
@@ -111,9 +124,28 @@ export class Hosts extends Context.Service<
                 max_running_turns = excluded.max_running_turns, version = excluded.version,
                 started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`
           )
-          const beat = sql`UPDATE hosts SET heartbeat_at = ${nowIso} WHERE id = ${self.id}`.pipe(
-            Effect.catchCause((cause) => Effect.logWarning("A host heartbeat failed", cause))
-          )
+          const renew = sql`UPDATE hosts SET heartbeat_at = ${nowIso} WHERE id = ${self.id}`
+          // On a shared store the heartbeat is this host's lease. One that lapsed (the process was
+          // stopped, or cut off from the store, for longer than HOST_OFFLINE_MS) may have let
+          // another host take the store: this host stops rather than run beside it. The embedded
+          // store has its home's lock instead.
+          const beat = (
+            signals.shared
+              ? Effect.gen(function* () {
+                  const [row] = yield* sql<{ readonly heartbeat_at: string; readonly now: string }>`
+                    SELECT heartbeat_at, ${nowIso} AS now FROM hosts WHERE id = ${self.id}`
+                  const age =
+                    row === undefined
+                      ? Number.POSITIVE_INFINITY
+                      : Date.parse(row.now) - Date.parse(row.heartbeat_at)
+                  if (age <= HOST_OFFLINE_MS) return yield* renew
+                  const message = `This host's lease on the store lapsed: its last heartbeat is ${Math.round(age / 1000)} s old (the process was stopped or cut off from the store), so another host may have taken the store. Stopping; start it again (it recovers its threads).`
+                  yield* Effect.logError(message)
+                  if (lost !== undefined)
+                    yield* Deferred.fail(lost, new HostError({ reason: "lease-lost", message }))
+                })
+              : renew
+          ).pipe(Effect.catchCause((cause) => Effect.logWarning("A host heartbeat failed", cause)))
           yield* Effect.forkScoped(Effect.repeat(beat, Schedule.spaced(`${HOST_HEARTBEAT_MS} millis`)))
           yield* Effect.addFinalizer(() =>
             sql`UPDATE hosts SET stopped_at = ${nowIso} WHERE id = ${self.id}`.pipe(Effect.ignore)

@@ -125,4 +125,32 @@ describe("spindle hosts", () => {
       }),
     90_000
   )
+
+  it.live.runIf(testPostgres() !== undefined)(
+    "a host stopped past its lease (SIGSTOP) stops itself when it resumes, beside the host that took over",
+    () =>
+      Effect.gen(function* () {
+        const admin = testPostgres() ?? ""
+        const homeA = yield* tempHome
+        const homeB = yield* tempHome
+        const store = postgresFor(admin, join(homeA, "partition-store"))
+        const a = yield* startServer(homeA, ["--store", store, "--host-name", "alpha"])
+        a.terminate("SIGSTOP")
+        yield* Effect.sleep(`${HOST_OFFLINE_MS + 2_500} millis`)
+        const b = yield* startServer(homeB, ["--store", store, "--host-name", "beta"])
+        a.terminate("SIGCONT")
+        const ended = yield* Effect.promise(() => a.exited).pipe(Effect.timeout("20 seconds"))
+        assert.notStrictEqual(ended, 0)
+        assert.include(a.output(), "lease on the store lapsed")
+        const listed = yield* hosts(b.url, ownerToken(homeB))
+        assert.deepStrictEqual(
+          listed.map((h) => [h.name, h.state]),
+          [
+            ["beta", "online"],
+            ["alpha", "stopped"]
+          ]
+        )
+      }),
+    90_000
+  )
 })
