@@ -74,7 +74,19 @@ export const startPostgresCluster = async (
     chownSync(dir, uid, gid)
   }
   const data = join(dir, "data")
-  run(join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "spindle", "-E", "UTF8", "--no-instructions"])
+  run(join(bin, "initdb"), [
+    "-D",
+    data,
+    "-A",
+    "trust",
+    "-U",
+    "spindle",
+    "-E",
+    "UTF8",
+    // The C locale exists everywhere; a CI machine may name one in LANG it does not have.
+    "--no-locale",
+    "--no-instructions"
+  ])
   const port = await freePort()
   const settings = [
     `-p ${port}`,
