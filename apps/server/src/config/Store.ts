@@ -10,8 +10,8 @@ export type Store =
 export const sqliteStore = (filename: string): Store => ({ kind: "sqlite", filename })
 
 /**
- * `--store`'s value: a `postgres://` (or `postgresql://`) URL; undefined or an error message that
- * says what it takes.
+ * `--store`'s value, a `postgres://` (or `postgresql://`) URL naming a database, as a Store; or an
+ * error message that says what it takes.
  */
 export const parseStoreUrl = (value: string): Store | { readonly error: string } => {
   let url: URL

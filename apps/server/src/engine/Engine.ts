@@ -204,14 +204,15 @@ export class Engine extends Context.Service<
       )
 
       /**
-       * What other writers of a shared log appended after `current` (none on SQLite), folded in:
-       * read under the log's lock inside a batch, so a decision sees every event before its own.
+       * What other writers of a shared log appended after `current`, folded in: read under the
+       * log's lock inside a batch, so a decision sees every event before its own. Only on a shared
+       * log (Postgres); SQLite has no other writer.
        */
       const foldForeign = (current: ReadModel) =>
         Effect.gen(function* () {
           const foreign: Array<SpindleEvent> = []
           let next = current
-          while (signals.shared) {
+          while (true) {
             const page: ReadonlyArray<SpindleEvent> = yield* eventStore.readAfter(next.sequence, PAGE_SIZE)
             for (const event of page) next = project(next, event)
             foreign.push(...page)

@@ -3,9 +3,9 @@
 // host whose heartbeat is older than HOST_OFFLINE_MS is offline (killed, hung, or cut off from
 // the store). Lists the hosts with the threads each owns and the turn slots in use.
 //
-// Until threads are routed to their owner and every reactor acts only on its own host's threads,
-// a second host on a store where another is online is refused at start: two servers would both
-// run the same threads' agents.
+// Until a project has a checkout on each host and commands are forwarded to the host that owns
+// their thread, a second host on a store where another is online is refused at start: two servers
+// would share one project checkout.
 import {
   HOST_HEARTBEAT_MS,
   HOST_OFFLINE_MS,
@@ -95,12 +95,10 @@ export class Hosts extends Context.Service<
         Result: Row,
         execute: () => sql`SELECT *, ${nowIso} AS now FROM hosts ORDER BY started_at`
       })
-      const rows = findAll(undefined).pipe(Effect.orDie)
+      const rows = findAll(undefined).pipe(Effect.mapError(storeFailed("Reading the store's hosts")))
 
-      // Refused before this server listens: another live host on the store would run the same threads.
-      const others = (yield* rows.pipe(Effect.mapError(storeFailed("Reading the store's hosts")))).filter(
-        (row) => row.id !== self.id && stateOf(row) === "online"
-      )
+      // Refused before this server listens: another live host on the store would share its checkouts.
+      const others = (yield* rows).filter((row) => row.id !== self.id && stateOf(row) === "online")
       if (others.length > 0) {
         const names = others.map((row) => `${row.name} (${row.url})`).join(", ")
         return yield* new HostError({
@@ -164,7 +162,7 @@ export class Hosts extends Context.Service<
           if (holdsTurnSlot(thread)) entry.runningTurns += 1
           load.set(owner, entry)
         }
-        const all = yield* rows.pipe(Effect.mapError(storeFailed("Reading the store's hosts")))
+        const all = yield* rows
         return all
           .map(
             (row): Host => ({

@@ -12,8 +12,8 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
-import { CurrentHost } from "../config/HostIdentity.ts"
 import { dieOnCorruptRow } from "./corruptRow.ts"
+import { hostEntries } from "./hostEntries.ts"
 
 /**
  * Where a bootstrap stands. `queued`: its thread waits in the queue and nothing was made yet (not
@@ -123,9 +123,7 @@ export class BootstrapJournal extends Context.Service<
     BootstrapJournal,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const hostId = (yield* CurrentHost)?.id ?? null
-      // Only this host's entries (and those from before hosts were recorded) are its to recover.
-      const ours = hostId === null ? sql`1 = 1` : sql`(host_id IS NULL OR host_id = ${hostId})`
+      const { hostId, ours } = yield* hostEntries
       const table = "bootstrap_operations"
 
       const findOne = SqlSchema.findOneOption({

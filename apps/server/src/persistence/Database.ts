@@ -18,7 +18,7 @@ import * as SqliteClient from "./SqliteClient.ts"
 import { WorktreeRemovals } from "./WorktreeRemovals.ts"
 
 /** A SQLite file name stands for the embedded store in that file. */
-const storeOf = (store: Store | string): Store => (typeof store === "string" ? sqliteStore(store) : store)
+const asStore = (store: Store | string): Store => (typeof store === "string" ? sqliteStore(store) : store)
 
 const openClient = (store: Store): Layer.Layer<SqlClient.SqlClient | LogSignals, DatabaseError> =>
   store.kind === "sqlite"
@@ -32,7 +32,7 @@ const openClient = (store: Store): Layer.Layer<SqlClient.SqlClient | LogSignals,
 
 /** SqlClient over the store (a SQLite file name, or a Store), migrated to the latest schema. */
 export const layerClient = (location: Store | string) => {
-  const store = storeOf(location)
+  const store = asStore(location)
   return Layer.effectDiscard(
     Effect.gen(function* () {
       const applied = yield* migrate(store)

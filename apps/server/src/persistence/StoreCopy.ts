@@ -47,6 +47,13 @@ export interface CopiedTable {
   readonly rows: number
 }
 
+/** A store opened and brought up to the current schema, for the enclosing scope. */
+const openMigrated = (store: Store | string) =>
+  Layer.build(Database.layerClient(store)).pipe(
+    Effect.map((context) => Context.get(context, SqlClient.SqlClient)),
+    Effect.mapError((error) => new StoreCopyError({ reason: "unavailable", message: error.message }))
+  )
+
 /** Copies `<home>`'s SQLite state into the empty store `to`; answers the rows copied per table. */
 export const copyStore = (home: string, to: Store) =>
   Effect.scoped(
@@ -67,18 +74,8 @@ export const copyStore = (home: string, to: Store) =>
             })
         )
       )
-      const source = Context.get(
-        yield* Layer.build(Database.layerClient(file)).pipe(
-          Effect.mapError((error) => new StoreCopyError({ reason: "unavailable", message: error.message }))
-        ),
-        SqlClient.SqlClient
-      )
-      const target = Context.get(
-        yield* Layer.build(Database.layerClient(to)).pipe(
-          Effect.mapError((error) => new StoreCopyError({ reason: "unavailable", message: error.message }))
-        ),
-        SqlClient.SqlClient
-      )
+      const source = yield* openMigrated(file)
+      const target = yield* openMigrated(to)
       const copy = Effect.gen(function* () {
         for (const table of MUST_BE_EMPTY) {
           const [row] = yield* target<{ readonly n: number }>`SELECT COUNT(*) AS n FROM ${target(table)}`

@@ -11,9 +11,9 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
-import { CurrentHost } from "../config/HostIdentity.ts"
 import { GitGroupColumn } from "./BootstrapJournal.ts"
 import { dieOnCorruptRow } from "./corruptRow.ts"
+import { hostEntries } from "./hostEntries.ts"
 
 export interface RemovalEntry {
   /** The command id the outcome is recorded with (thread.worktree.record). */
@@ -66,9 +66,7 @@ export class WorktreeRemovals extends Context.Service<
     WorktreeRemovals,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const hostId = (yield* CurrentHost)?.id ?? null
-      // Only this host's entries (and those from before hosts were recorded) are its to recover.
-      const ours = hostId === null ? sql`1 = 1` : sql`(host_id IS NULL OR host_id = ${hostId})`
+      const { hostId, ours } = yield* hostEntries
       const table = "worktree_removals"
 
       const insert = SqlSchema.void({
