@@ -31,6 +31,8 @@ import { ChildThreads } from "./children/ChildThreads.ts"
 import { CleanCheckouts } from "./children/CleanCheckouts.ts"
 import { ParentWakes } from "./children/ParentWakes.ts"
 import { ThreadMerge } from "./children/ThreadMerge.ts"
+import { ClusterCalls } from "./cluster/ClusterCalls.ts"
+import { clusterRoute } from "./cluster/clusterRoute.ts"
 import { Commands } from "./commands/Commands.ts"
 import * as HostIdentity from "./config/HostIdentity.ts"
 import {
@@ -107,7 +109,7 @@ export const CoreLayer = (settings: ServerSettings) =>
       )
     ),
     Layer.provideMerge(ThreadProviderTokens.layer.pipe(Layer.provideMerge(ProviderTokens.layer))),
-    Layer.provideMerge(Commands.layer),
+    Layer.provideMerge(Commands.layer.pipe(Layer.provideMerge(ClusterCalls.layer))),
     Layer.provideMerge(ThreadLifecycle.layer),
     Layer.provideMerge(ThreadWatch.layer),
     Layer.provideMerge(BootstrapTurnStartDispatcher.layer),
@@ -162,8 +164,8 @@ const Startup = Layer.effectDiscard(
     const infoPath = serverInfoPath(config)
     const startup = Effect.gen(function* () {
       yield* engine.ready
-      // In the store's hosts, heartbeating until the server stops.
-      yield* hosts.register(url)
+      // In the store's hosts, heartbeating until the server stops; other hosts call it there.
+      yield* hosts.register(config.advertiseUrl ?? url)
       yield* holdForTests
       yield* recovery.recover
       yield* archives.recover
@@ -245,7 +247,7 @@ export const ServerLayer = (settings: ServerSettings) => {
       handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false)
     }
   })
-  const routes = Layer.mergeAll(healthRoute, hostGuard, WsLayer, mcpRoute, boardRoutes).pipe(
+  const routes = Layer.mergeAll(healthRoute, hostGuard, WsLayer, mcpRoute, boardRoutes, clusterRoute).pipe(
     Layer.provide(Layer.mergeAll(BoardSignIn.layer, BoardAssets.layer))
   )
   return Layer.mergeAll(

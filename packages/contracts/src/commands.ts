@@ -5,7 +5,7 @@ import * as Schema from "effect/Schema"
 import { Attachments, ThreadAttachment } from "./attachments.ts"
 import { ThreadAttempt, ThreadCheck } from "./attempts.ts"
 import { ErrorReason } from "./errors.ts"
-import { CommandId, ProjectId, ThreadId, TurnId } from "./ids.ts"
+import { CommandId, HostRef, ProjectId, ThreadId, TurnId } from "./ids.ts"
 import { ThreadMergeRecord } from "./merge.ts"
 import { NotifyOutcome, NotifySecret, WebhookUrl } from "./notify.ts"
 import {
@@ -154,6 +154,18 @@ export const ProjectRemove = command("project.remove", {
     "Unregister a project; refused while it has active threads unless archiveThreads (the repository is never touched)"
 })
 
+export const ProjectCheckoutAdd = command("project.checkout.add", {
+  projectId: ProjectId,
+  /** A clone of the project's repository on the host that takes the command. */
+  workspaceRoot: AbsolutePath,
+  /** The host (id or name) that holds the checkout; default the host the command was sent to. */
+  host: Schema.optionalKey(HostRef)
+}).annotate({
+  identifier: "ProjectCheckoutAdd",
+  description:
+    "Add a host's checkout of the project's repository, so the project's threads may run on that host too"
+})
+
 const threadSettings = {
   tags: Schema.optionalKey(Tags),
   provider: Schema.optionalKey(ProviderKind),
@@ -184,7 +196,12 @@ export const BootstrapRequest = Schema.Struct({
      * A variant of an attempt (best of N): the client sends one start per variant, each with the
      * same attempt id and its own index. `check` only from a person (an agent's is refused).
      */
-    attempt: Schema.optionalKey(ThreadAttempt)
+    attempt: Schema.optionalKey(ThreadAttempt),
+    /**
+     * The host (id or name) to run the thread on; it needs a checkout of the project. Default:
+     * an agent's child on its parent's host, any other on the host with the most free capacity.
+     */
+    host: Schema.optionalKey(HostRef)
   }),
   workspace: Schema.Struct({
     mode: WorkspaceMode,
@@ -312,6 +329,7 @@ export const ClientCommandSchemas = {
   "project.create": ProjectCreate,
   "project.update": ProjectUpdate,
   "project.remove": ProjectRemove,
+  "project.checkout.add": ProjectCheckoutAdd,
   "thread.create": ThreadCreate,
   "thread.turn.start": ThreadTurnStart,
   "thread.archive": ThreadArchive,

@@ -16,6 +16,7 @@ import {
   CodexConfig,
   PortCount,
   Project,
+  ProjectCheckout,
   RetentionPolicy,
   SetupApproval,
   SetupEnv,
@@ -101,6 +102,12 @@ export const ProjectUpdated = event("project.updated", {
 
 export const ProjectDeleted = event("project.deleted", { projectId: ProjectId })
 
+/** A host's checkout of the project was added: its threads may run on that host too. */
+export const ProjectCheckoutAdded = event("project.checkout-added", {
+  projectId: ProjectId,
+  checkout: ProjectCheckout
+})
+
 /** A notification reached the project's webhook (a 2xx answer). */
 export const ProjectNotifyDelivered = event("project.notify-delivered", {
   projectId: ProjectId,
@@ -142,7 +149,9 @@ export const ThreadDequeued = event("thread.dequeued", {
   threadId: ThreadId,
   workspaceMode: WorkspaceMode,
   worktreePath: Schema.NullOr(Schema.String),
-  runSetupScript: Schema.Boolean
+  runSetupScript: Schema.Boolean,
+  /** The host that took it from the queue and owns it now; absent in events from before hosts. */
+  host: Schema.optionalKey(Schema.String)
 })
 
 export const ThreadArchived = event("thread.archived", { threadId: ThreadId })
@@ -342,6 +351,7 @@ export const SpindleEvent = Schema.Union([
   ProjectCreated,
   ProjectUpdated,
   ProjectDeleted,
+  ProjectCheckoutAdded,
   ProjectOverlapChanged,
   ProjectNotifyDelivered,
   ProjectNotifyFailed,

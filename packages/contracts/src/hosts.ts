@@ -1,6 +1,10 @@
 // The hosts that share one store: each Spindle server registers itself with its URL and capacity
 // and heartbeats; `spindle hosts` and `hosts.list` show them with their state and load.
 import * as Schema from "effect/Schema"
+import { BootstrapAwait } from "./bootstrap.ts"
+import { SpindleError } from "./errors.ts"
+import { ThreadId } from "./ids.ts"
+import { Actor } from "./values.ts"
 
 export const HostState = Schema.Literals(["online", "offline", "stopped"]).annotate({
   identifier: "HostState",
@@ -34,3 +38,36 @@ export const Host = Schema.Struct({
   self: Schema.Boolean
 }).annotate({ identifier: "Host" })
 export type Host = typeof Host.Type
+
+/**
+ * A call one host hands to another (POST /cluster/call, signed with the cluster secret): a client
+ * command on a thread the other owns, or a start placed there, as the caller sent it. The host
+ * that answers runs it as if its own client had sent it and answers what it would have answered.
+ */
+export const ForwardedCall = Schema.Struct({
+  kind: Schema.Literal("command"),
+  /** The command as the caller sent it; the receiving host validates it again. */
+  command: Schema.Unknown,
+  actor: Actor,
+  await: Schema.optionalKey(BootstrapAwait),
+  /** For an agent's start: the thread it runs in, and that thread's worktree. */
+  parent: Schema.optionalKey(
+    Schema.Struct({ threadId: ThreadId, worktreePath: Schema.NullOr(Schema.String) })
+  ),
+  /** The host that sent it, for the receiver's log. */
+  from: Schema.String
+}).annotate({ identifier: "ForwardedCall" })
+export type ForwardedCall = typeof ForwardedCall.Type
+
+/** The answer to a ForwardedCall: what the receiving host answered, or its error. */
+export const ForwardedAnswer = Schema.Union([
+  Schema.Struct({ ok: Schema.Unknown }),
+  Schema.Struct({ error: SpindleError })
+]).annotate({ identifier: "ForwardedAnswer" })
+export type ForwardedAnswer = typeof ForwardedAnswer.Type
+
+/** Headers of a forwarded call: when it was signed (ms since the epoch) and the signature. */
+export const CLUSTER_TIME_HEADER = "x-spindle-cluster-time"
+export const CLUSTER_SIGNATURE_HEADER = "x-spindle-cluster-signature"
+/** A signed call older or newer than this is refused (a replay, or clocks too far apart). */
+export const CLUSTER_CALL_WINDOW_MS = 60_000

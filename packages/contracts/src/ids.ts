@@ -27,3 +27,10 @@ export type EventId = typeof EventId.Type
 /** A global, gapless position in the event log, starting at 1. */
 export const Sequence = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 export type Sequence = typeof Sequence.Type
+
+/** A host of the store, by its id (`host_…`) or its name (`--host-name`). */
+export const HostRef = Schema.String.check(
+  Schema.isPattern(/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u, {
+    message: "A host is named by its id (host_…) or its name: 1-64 letters, digits, spaces, '.', '_' or '-'"
+  })
+).annotate({ description: "A host's id (host_…) or name" })

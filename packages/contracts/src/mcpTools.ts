@@ -6,7 +6,7 @@ import { Attachments, MAX_ATTACHMENT_BYTES } from "./attachments.ts"
 import { AttemptComparison, AttemptId, CheckCommand } from "./attempts.ts"
 import { BootstrapResult, BootstrapTurnStatus, QueuedStartInfo } from "./bootstrap.ts"
 import { BATCH_DEFAULT_FIELDS, ChildStartFailure, MAX_BATCH, ThreadOutput } from "./children.ts"
-import { ThreadId } from "./ids.ts"
+import { HostRef, ThreadId } from "./ids.ts"
 import { MergeOrderEntry, ThreadOverlap } from "./radar.ts"
 import { Thread } from "./thread.ts"
 import { TurnStatus } from "./turns.ts"
@@ -139,6 +139,11 @@ export const ThreadStartInput = Schema.Struct({
     Schema.Boolean.annotate({
       description: "false: refuse past a limit instead of queueing until a slot frees (default true)."
     })
+  ),
+  host: Schema.optionalKey(
+    HostRef.annotate({
+      description: "The host (id or name) to run it on, with a checkout of the project (default: yours)."
+    })
   )
 })
   .check(
@@ -267,7 +272,8 @@ const BRIEF_ENTRY_FIELDS = [
   "interactionMode",
   "tags",
   "attachments",
-  "queue"
+  "queue",
+  "host"
 ] as const
 
 const entryFields = {

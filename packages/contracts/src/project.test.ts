@@ -94,8 +94,11 @@ describe("Project", () => {
     // No webhook, and so no delivery yet.
     assert.strictEqual(project.notifyWebhook, null)
     assert.strictEqual(project.lastNotify, null)
+    // No checkouts recorded: its workspaceRoot serves whichever host runs.
+    assert.deepStrictEqual(project.checkouts, [])
     assert.deepStrictEqual(Schema.encodeSync(Project)(project), {
       ...recorded,
+      checkouts: [],
       setupEnv: {},
       submoduleUrls: [],
       agentEnv: {},

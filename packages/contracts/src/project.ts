@@ -212,11 +212,28 @@ export const SetupApproval = Schema.Struct({
 }).annotate({ identifier: "SetupApproval" })
 export type SetupApproval = typeof SetupApproval.Type
 
+/** A host's clone of a project's repository: where that host makes the project's worktrees. */
+export const ProjectCheckout = Schema.Struct({
+  /** The host (its id) that holds it. */
+  host: Schema.String,
+  /** The repository's top-level directory on that host (real path). */
+  workspaceRoot: AbsolutePath
+}).annotate({ identifier: "ProjectCheckout" })
+export type ProjectCheckout = typeof ProjectCheckout.Type
+
 export const Project = Schema.Struct({
   id: ProjectId,
   title: StoredTitle,
-  /** The repository's top-level directory (real path). */
+  /**
+   * The repository's top-level directory (real path): as answered by a host, that host's checkout
+   * (the first one where it has none).
+   */
   workspaceRoot: AbsolutePath,
+  /**
+   * Each host's checkout of the repository, the first the host that registered the project.
+   * Empty in projects from before hosts were recorded: `workspaceRoot` serves whichever host runs.
+   */
+  checkouts: Schema.Array(ProjectCheckout).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   /** Detected at registration (origin/HEAD, main, master, ...), overridable; null when unknown. */
   defaultBranch: Schema.NullOr(Schema.String),
   /**

@@ -14,6 +14,18 @@ export const ServerConfigFile = Schema.Struct({
   hostName: Schema.optionalKey(
     Schema.String.annotate({ description: "This host's name among the hosts sharing a store (--host-name)" })
   ),
+  clusterSecretFile: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "A file holding the secret the hosts sharing a store sign their calls to each other with (--cluster-secret-file)"
+    })
+  ),
+  advertiseUrl: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "The URL other hosts reach this one at (--advertise-url); default the address it listens on"
+    })
+  ),
   host: Schema.optionalKey(Schema.String.annotate({ description: "Address to bind (--host)" })),
   port: Schema.optionalKey(Whole(0, 65_535).annotate({ description: "Port, 0 for any free one (--port)" })),
   logLevel: Schema.optionalKey(Schema.Literals(["debug", "info", "warn", "error"])),

@@ -96,6 +96,21 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
           }
         }
       })
+    case "project.checkout-added":
+      return Option.match(HashMap.get(model.projects, event.payload.projectId), {
+        onNone: () => model,
+        onSome: (project) => ({
+          ...model,
+          projects: HashMap.set(model.projects, project.id, {
+            ...project,
+            checkouts: [
+              ...project.checkouts.filter((c) => c.host !== event.payload.checkout.host),
+              event.payload.checkout
+            ],
+            updatedAt: event.occurredAt
+          })
+        })
+      })
     case "project.notify-delivered":
     case "project.notify-failed":
       // How its notifications go is not one of its settings: updatedAt stays.
@@ -135,6 +150,7 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
     case "thread.dequeued":
       return updateThread(model, event, (thread) => ({
         ...thread,
+        host: event.payload.host ?? thread.host,
         status: "active",
         queue: null,
         workspace: {

@@ -41,6 +41,7 @@ export const aggregateOf = (event: EventDraft): AggregateRef => {
     case "project.overlap-changed":
     case "project.notify-delivered":
     case "project.notify-failed":
+    case "project.checkout-added":
       return { kind: "project", id: event.payload.projectId }
     case "thread.created":
     case "thread.queued":

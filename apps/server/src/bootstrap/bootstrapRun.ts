@@ -176,7 +176,8 @@ export const makeBootstrapRun = (services: RunServices) => {
           ? journal.begin(entry, at)
           : journal.update(
               commandId,
-              { stage: "creating-thread", branch: entry.branch, worktreePath: null },
+              // Taken from the queue on this host: its worktree is made in this host's checkout.
+              { stage: "creating-thread", repo: entry.repo, branch: entry.branch, worktreePath: null },
               at
             )
       ).pipe(

@@ -261,6 +261,7 @@ export class ChildThreads extends Context.Service<
                 ...(input.runtimeMode === undefined ? {} : { runtimeMode: input.runtimeMode }),
                 ...(input.interactionMode === undefined ? {} : { interactionMode: input.interactionMode }),
                 ...(input.onDone === undefined ? {} : { onDone: input.onDone }),
+                ...(input.host === undefined ? {} : { host: input.host }),
                 ...(attempt === undefined ? {} : { attempt })
               },
               workspace: {

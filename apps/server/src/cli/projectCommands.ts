@@ -71,7 +71,10 @@ const formatProject = (p: Project) =>
     `  ports per thread ${p.portCount}  pool ${p.worktreePoolSize}  remove archived worktrees after ${
       p.retention.removeArchivedAfterDays ?? "never"
     } day(s)  flag idle after ${p.retention.flagIdleAfterDays ?? "never"} day(s)`,
-    ...notifyLines(p)
+    ...notifyLines(p),
+    ...(p.checkouts.length > 1
+      ? [`  checkouts ${p.checkouts.map((c) => `${c.host}:${c.workspaceRoot}`).join("  ")}`]
+      : [])
   ].join("\n")
 
 const actorName = (actor: Actor) =>
@@ -419,7 +422,47 @@ const show = Command.make("show", { project: projectArg }, ({ project: id }) =>
   })
 ).pipe(Command.withDescription("A project's settings"))
 
+const checkoutAdd = Command.make(
+  "add",
+  {
+    project: projectArg,
+    path: Argument.String("path").pipe(
+      Argument.withDescription("A clone of the project's repository on that host")
+    ),
+    host: optional("host", "The host (id or name, spindle hosts) that holds it; default the one connected to")
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const host = Option.getOrUndefined(flags.host)
+      const project = yield* withClient((client) =>
+        Effect.gen(function* () {
+          yield* client["orchestration.dispatchCommand"]({
+            command: {
+              type: "project.checkout.add",
+              commandId: commandId("checkout"),
+              projectId: flags.project,
+              // On another host the path is that host's: taken as given.
+              workspaceRoot: host === undefined ? resolve(flags.path) : flags.path,
+              ...(host === undefined ? {} : { host })
+            }
+          })
+          return (yield* client["project.list"]()).find((p) => p.id === flags.project)!
+        })
+      )
+      yield* print(project, (p) => `Added a checkout to project ${p.id}\n${formatProject(p)}`)
+    })
+).pipe(
+  Command.withDescription(
+    "Add a host's clone of the project's repository, so its threads may run on that host too"
+  )
+)
+
+const checkout = Command.make("checkout").pipe(
+  Command.withDescription("A project's checkouts: one clone per host it runs threads on"),
+  Command.withSubcommands([checkoutAdd])
+)
+
 export const projectCommand = Command.make("project").pipe(
   Command.withDescription("Projects: the git repositories threads work in"),
-  Command.withSubcommands([add, update, list, show, projectRemoveCommand])
+  Command.withSubcommands([add, update, list, show, checkout, projectRemoveCommand])
 )

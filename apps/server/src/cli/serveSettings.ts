@@ -12,6 +12,7 @@ import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import {
   DEFAULT_HOST,
@@ -32,6 +33,8 @@ import { CliFailure, EXIT, usageError } from "./errors.ts"
 export interface ServeFlags {
   readonly store?: string | undefined
   readonly hostName?: string | undefined
+  readonly clusterSecretFile?: string | undefined
+  readonly advertiseUrl?: string | undefined
   readonly host?: string | undefined
   readonly port?: string | undefined
   readonly logLevel?: string | undefined
@@ -182,6 +185,51 @@ const parseHostName = ({ name, value }: Given<string>) => {
   return trimmed
 }
 
+/** Shorter than this, a secret could be guessed. */
+const MIN_SECRET_LENGTH = 32
+
+/**
+ * The cluster secret: the file's first line, at least MIN_SECRET_LENGTH characters. Read once
+ * here and held redacted, so no log or error ever shows it.
+ */
+const readClusterSecret = ({ name, value }: Given<string>, home: string) => {
+  const path = resolve(home, value)
+  let text: string
+  try {
+    text = readFileSync(path, "utf8")
+  } catch (error) {
+    throw new Bad(
+      `${name} names ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Make one with: openssl rand -hex 32 > ${path} && chmod 600 ${path}, and give every host of the store the same file.`
+    )
+  }
+  const secret = (text.split(/\r?\n/u)[0] ?? "").trim()
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new Bad(
+      `${name}: ${path} must hold a secret of at least ${MIN_SECRET_LENGTH} characters on its first line (it holds ${secret.length}). Make one with: openssl rand -hex 32 > ${path}`
+    )
+  }
+  return Redacted.make(secret)
+}
+
+/** The URL other hosts reach this one at: http(s), with a host, no path beyond `/`. */
+const parseAdvertiseUrl = ({ name, value }: Given<string>) => {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new Bad(`${name} takes a URL such as http://build-1.lan:5757 (got '${value}').`)
+  }
+  if (
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    (url.pathname !== "/" && url.pathname !== "")
+  ) {
+    throw new Bad(
+      `${name} takes an http(s) URL with no path, such as http://build-1.lan:5757 (got '${value}').`
+    )
+  }
+  return url.origin
+}
+
 const FILE = "config.json"
 
 /** A setting as given, and its name as its errors say it: the flag, the variable or the file's key. */
@@ -242,6 +290,13 @@ const givenSettings = (flags: ServeFlags) =>
   Config.unwrap({
     store: setting("--store", flags.store, "SPINDLE_STORE", "store"),
     hostName: setting("--host-name", flags.hostName, "SPINDLE_HOST_NAME", "hostName"),
+    clusterSecretFile: setting(
+      "--cluster-secret-file",
+      flags.clusterSecretFile,
+      "SPINDLE_CLUSTER_SECRET_FILE",
+      "clusterSecretFile"
+    ),
+    advertiseUrl: setting("--advertise-url", flags.advertiseUrl, "SPINDLE_ADVERTISE_URL", "advertiseUrl"),
     host: setting("--host", flags.host, "SPINDLE_HOST", "host"),
     port: setting("--port", flags.port, "SPINDLE_PORT", "port"),
     logLevel: setting("--log-level", flags.logLevel, "SPINDLE_LOG_LEVEL", "logLevel"),
@@ -361,6 +416,12 @@ export const resolveServeSettings = (flags: ServeFlags, home: string, env: NodeJ
         return {
           ...(store === undefined ? {} : { store }),
           ...(given.hostName === undefined ? {} : { hostName: parseHostName(given.hostName) }),
+          ...(given.clusterSecretFile === undefined
+            ? {}
+            : { clusterSecret: readClusterSecret(given.clusterSecretFile, home) }),
+          ...(given.advertiseUrl === undefined
+            ? {}
+            : { advertiseUrl: parseAdvertiseUrl(given.advertiseUrl) }),
           host: given.host?.value ?? DEFAULT_HOST,
           port: port === undefined ? DEFAULT_PORT : parsePort(port.name, port.value),
           home,

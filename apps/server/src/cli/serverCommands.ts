@@ -25,6 +25,14 @@ export const serveCommand = Command.make(
       "host-name",
       "This host's name among the hosts sharing a store (SPINDLE_HOST_NAME, config hostName; default the machine's name)"
     ),
+    clusterSecretFile: text(
+      "cluster-secret-file",
+      "A file whose first line is the secret the hosts sharing a store sign their calls to each other with; every host of the store needs the same (SPINDLE_CLUSTER_SECRET_FILE, config clusterSecretFile). Without it this host runs alone on its store"
+    ),
+    advertiseUrl: text(
+      "advertise-url",
+      "The URL other hosts reach this one at (SPINDLE_ADVERTISE_URL, config advertiseUrl; default the address it listens on)"
+    ),
     host: text("host", "Address to bind (SPINDLE_HOST, config host; default 127.0.0.1)"),
     port: text("port", "Port, 0 for any free one (SPINDLE_PORT, config port; default 5757)"),
     logLevel: text("log-level", "debug | info | warn | error (SPINDLE_LOG_LEVEL; default info)"),
@@ -95,6 +103,8 @@ export const serveCommand = Command.make(
         {
           store: o(flags.store),
           hostName: o(flags.hostName),
+          clusterSecretFile: o(flags.clusterSecretFile),
+          advertiseUrl: o(flags.advertiseUrl),
           host: o(flags.host),
           port: o(flags.port),
           logLevel: o(flags.logLevel),
@@ -135,7 +145,7 @@ export const serveCommand = Command.make(
 ).pipe(
   Command.withDescription(
     `Run the server (also: npm start). Each setting comes from its flag, else its environment
-variable, else <home>/config.json (keys: store, hostName, host, port, logLevel, logFormat, allowedOrigins,
+variable, else <home>/config.json (keys: store, hostName, clusterSecretFile, advertiseUrl, host, port, logLevel, logFormat, allowedOrigins,
 worktreeRoots, maxBootstrapsPerProject, maxThreadsPerProject, maxRunningTurns, providers, threadPorts, codexBin, codexConfig,
 agentEnv, turnStallTimeout, turnStallInterrupt, sessionIdleTimeout),
 else its default. SIGTERM or Ctrl-C stops it cleanly (exit 0).`

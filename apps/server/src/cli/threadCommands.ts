@@ -68,6 +68,10 @@ const start = Command.make(
     worktree: optionalString("worktree", "An existing worktree to use (existing_worktree)"),
     title: optionalString("title", "A title for the thread"),
     threadId: idFlag("thread", "thread-id", "Its id (default: generated)").pipe(Flag.optional),
+    host: optionalString(
+      "host",
+      "The host to run it on (id or name, spindle hosts; it needs a checkout of the project). Default: the one with the most free capacity"
+    ),
     provider: Flag.Literals("provider", PROVIDER_KINDS).pipe(
       Flag.withDescription("The agent (default: the project's)"),
       Flag.optional
@@ -134,6 +138,7 @@ const start = Command.make(
           createThread: {
             projectId: flags.project,
             ...(opt(flags.title) === undefined ? {} : { title: opt(flags.title) }),
+            ...(opt(flags.host) === undefined ? {} : { host: opt(flags.host) }),
             ...(opt(flags.provider) === undefined ? {} : { provider: opt(flags.provider) }),
             ...(opt(flags.model) === undefined ? {} : { model: opt(flags.model) }),
             ...(opt(flags.runtimeMode) === undefined ? {} : { runtimeMode: opt(flags.runtimeMode) })

@@ -19,10 +19,12 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDispatcher.ts"
 import type { BootstrapParent } from "../bootstrap/bootstrapPlan.ts"
 import { SetupRunner } from "../bootstrap/SetupRunner.ts"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
+import { ClusterCalls, hostUnavailable } from "../cluster/ClusterCalls.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import { GitCli } from "../git/GitCli.ts"
@@ -31,6 +33,7 @@ import { Repositories } from "../git/Repositories.ts"
 import { readSubmodules } from "../git/submodules.ts"
 import { Worktrees } from "../git/Worktrees.ts"
 import { Hosts } from "../hosts/Hosts.ts"
+import { findHost, placeThread } from "../hosts/placement.ts"
 import { ThreadLifecycle } from "../lifecycle/ThreadLifecycle.ts"
 import { BootstrapJournal } from "../persistence/BootstrapJournal.ts"
 import { ThreadPorts } from "../ports/ThreadPorts.ts"
@@ -44,6 +47,8 @@ export interface DispatchOptions {
   readonly await?: BootstrapAwait
   /** For bootstraps started by an agent: the thread it runs in. */
   readonly parent?: BootstrapParent
+  /** Handed here by another host of the store: run here or refused, never handed on again. */
+  readonly forwarded?: boolean
 }
 
 export class Commands extends Context.Service<
@@ -65,6 +70,7 @@ export class Commands extends Context.Service<
     Effect.gen(function* () {
       const engine = yield* Engine
       const hosts = yield* Hosts
+      const cluster = yield* ClusterCalls
       const gate = yield* StartupGate
       const repositories = yield* Repositories
       const git = yield* GitCli
@@ -147,6 +153,54 @@ export class Commands extends Context.Service<
       )
 
       /**
+       * A checkout on this host for a project registered elsewhere: the real path of a clone of the
+       * same repository (it holds the commit the project's default branch was approved at, else
+       * the default branch), not inside another project or Spindle's worktrees.
+       */
+      const resolveCheckout = Effect.fn("Commands.resolveCheckout")(
+        function* (command: Extract<ClientCommand, { type: "project.checkout.add" }>) {
+          const { host: _host, ...rest } = command
+          const project = yield* engine.getProject(command.projectId)
+          if (project === undefined) return rest
+          const given = command.workspaceRoot
+          if (!isDirectory(given)) {
+            return yield* new SpindleError({
+              reason: "validation",
+              field: "workspaceRoot",
+              path: given,
+              message: `${given} is not an existing directory on this host. Pass the path of a clone of project ${project.id}'s repository.`
+            })
+          }
+          const workspaceRoot = yield* repositories.root(given)
+          const others = [...HashMap.values((yield* engine.readModel).projects)].filter(
+            (p) => p.id !== project.id && engine.hasCheckout(p)
+          )
+          yield* checkNewProjectRoot(git, worktrees.root, workspaceRoot, others)
+          const commit = project.setupApproval?.branchCommit ?? null
+          const same =
+            commit !== null
+              ? (yield* git.run(["cat-file", "-e", `${commit}^{commit}`], { cwd: workspaceRoot }))
+                  .exitCode === 0
+              : project.defaultBranch === null ||
+                (yield* repositories.resolveBase(workspaceRoot, project.defaultBranch, { branch: true }).pipe(
+                  Effect.as(true),
+                  Effect.orElseSucceed(() => false)
+                ))
+          if (!same) {
+            return yield* new SpindleError({
+              reason: "validation",
+              field: "workspaceRoot",
+              path: workspaceRoot,
+              projectId: project.id,
+              message: `${workspaceRoot} does not hold ${commit === null ? `branch ${project.defaultBranch}` : `commit ${commit} of branch ${project.defaultBranch}`}, so it is not a clone of project ${project.id}'s repository, or it is behind: clone the repository there, or fetch it, and add it again.`
+            })
+          }
+          return { ...rest, workspaceRoot }
+        },
+        Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "workspaceRoot")))
+      )
+
+      /**
        * approveSetup, or a new default branch the user names, pins the setup script and the
        * branch's commit as they are now; approveSetup itself is not a setting and goes no further.
        */
@@ -172,23 +226,82 @@ export class Commands extends Context.Service<
       )
 
       /**
-       * A thread another host owns is that host's to act on (its worktree, setup and agent are
-       * there): refused with `unavailable`, naming the host, and nothing is sent.
+       * The host a command on `threadId` must run on when it is not this one: another host owns
+       * the thread (its worktree, setup and agent are there). Undefined: run it here. A host that
+       * is not online refuses it with `unavailable`, naming the host, and nothing is sent.
        */
-      const onThisHost = (threadId: ThreadId, commandId: string) =>
+      const ownerElsewhere = (threadId: ThreadId, commandId: string, forwarded: boolean) =>
         Effect.gen(function* () {
           const thread = yield* engine.getThread(threadId)
-          if (thread === undefined || engine.owns(thread)) return
-          const owner = (yield* hosts.list).find((host) => host.id === thread.host)
-          const named = owner === undefined ? `host ${thread.host}` : `host ${owner.name} (${owner.id})`
-          return yield* new SpindleError({
-            reason: "unavailable",
-            commandId: commandId as CommandId,
-            message:
-              owner === undefined || owner.state !== "online"
-                ? `Thread ${threadId} runs on ${named}, which is ${owner?.state ?? "unknown to this store"}${owner === undefined ? "" : ` (last heartbeat ${owner.heartbeatAt})`}; nothing was sent. Its threads go on when it is back: retry then.`
-                : `Thread ${threadId} runs on ${named} at ${owner.url}; nothing was sent. Send the command to that host.`
-          })
+          if (thread === undefined || engine.owns(thread) || thread.host === null) return undefined
+          const owner = yield* hosts.peer(thread.host)
+          if (owner?.state === "online" && !forwarded) return owner
+          const refusal =
+            owner?.state === "online"
+              ? new SpindleError({
+                  reason: "unavailable",
+                  message: `Thread ${threadId} runs on host ${owner.name} (${owner.id}), not on this host; nothing was sent.`
+                })
+              : hostUnavailable(thread.host, owner, `Thread ${threadId}`)
+          return yield* new SpindleError({ ...refusal, commandId: commandId as CommandId })
+        })
+
+      /** The online host a command must run on when it is not this one; undefined: run it here. */
+      const targetHost = (command: ClientCommand, options: DispatchOptions | undefined) =>
+        Effect.gen(function* () {
+          const forwarded = options?.forwarded === true
+          if (command.type === "thread.turn.start" && command.bootstrap !== undefined) {
+            const existing = yield* engine.getThread(command.threadId)
+            if (existing !== undefined || forwarded)
+              return yield* ownerElsewhere(command.threadId, command.commandId, forwarded)
+            const project = yield* engine.getProject(command.bootstrap.createThread.projectId)
+            // An unknown project is the dispatcher's to refuse.
+            if (project === undefined) return undefined
+            const named = command.bootstrap.createThread.host
+            // One checkout, here (one host, or a project only this host holds): nothing to choose.
+            const only = project.checkouts.length <= 1 ? project.checkouts[0] : undefined
+            if (named === undefined && (project.checkouts.length === 0 || only?.host === hosts.self.id))
+              return undefined
+            const all = yield* hosts.list
+            // Not registered (an engine without a server): this host is all there is.
+            if (!all.some((host) => host.self)) return undefined
+            const parent =
+              options?.parent === undefined ? undefined : yield* engine.getThread(options.parent.threadId)
+            const placed = placeThread(all, {
+              project,
+              named,
+              parentHost: parent?.host
+            })
+            if (Result.isFailure(placed))
+              return yield* new SpindleError({ ...placed.failure, commandId: command.commandId })
+            return placed.success.self ? undefined : placed.success
+          }
+          if ("threadId" in command)
+            return yield* ownerElsewhere(command.threadId as ThreadId, command.commandId, forwarded)
+          if (command.type === "project.checkout.add" && command.host !== undefined && !forwarded) {
+            const found = findHost(yield* hosts.list, command.host)
+            if (Result.isFailure(found)) return yield* found.failure
+            if (found.success.self) return undefined
+            if (found.success.state !== "online")
+              return yield* hostUnavailable(found.success.id, found.success, "That checkout")
+            return found.success
+          }
+          // A project's settings read from git (its setup script, its submodules) are read from a
+          // checkout: on a host that has one.
+          if (command.type === "project.update" && !forwarded) {
+            const project = yield* engine.getProject(command.projectId)
+            if (project === undefined || engine.hasCheckout(project)) return undefined
+            const online = (yield* hosts.list).filter(
+              (host) => host.state === "online" && project.checkouts.some((c) => c.host === host.id)
+            )
+            if (online[0] !== undefined) return online[0]
+            return yield* hostUnavailable(
+              project.checkouts[0]?.host ?? "",
+              undefined,
+              `Project ${project.id}'s checkout`
+            )
+          }
+          return undefined
         })
 
       const dispatch = Effect.fn("Commands.dispatch")(function* (
@@ -206,7 +319,18 @@ export class Commands extends Context.Service<
             message: `An agent cannot send ${command.type}: a project's settings are changed by its user (spindle project update).`
           })
         }
-        if ("threadId" in command) yield* onThisHost(command.threadId as ThreadId, command.commandId)
+        {
+          const owner = yield* targetHost(command, options)
+          if (owner !== undefined) {
+            return yield* cluster.forward(owner, {
+              kind: "command",
+              command: input,
+              actor,
+              ...(options?.await === undefined ? {} : { await: options.await }),
+              ...(options?.parent === undefined ? {} : { parent: options.parent })
+            })
+          }
+        }
         switch (command.type) {
           case "thread.turn.start":
             if (command.bootstrap !== undefined && command.attachments !== undefined)
@@ -235,6 +359,10 @@ export class Commands extends Context.Service<
             // Resolved inside the gate, so it keeps its place in line behind and ahead of other commands.
             return yield* gate.enqueue(
               Effect.flatMap(resolveProject(command), (resolved) => engine.dispatch(resolved, actor))
+            )
+          case "project.checkout.add":
+            return yield* gate.enqueue(
+              Effect.flatMap(resolveCheckout(command), (resolved) => engine.dispatch(resolved, actor))
             )
           case "project.update":
             return yield* gate.enqueue(

@@ -4,6 +4,7 @@ import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
 import { type Store, sqliteStore } from "./Store.ts"
 
 export const DEFAULT_PORT = 5757
@@ -22,6 +23,13 @@ export interface ServerSettings {
   readonly store?: Store
   /** This host's name among the store's hosts (`--host-name`); absent: the machine's name. */
   readonly hostName?: string
+  /**
+   * The secret hosts sharing a store sign their calls to each other with (`--cluster-secret-file`);
+   * absent: this host runs alone on its store.
+   */
+  readonly clusterSecret?: Redacted.Redacted<string>
+  /** The URL other hosts reach this one at (`--advertise-url`); absent: the address it listens on. */
+  readonly advertiseUrl?: string
   readonly logLevel: LogLevel
   readonly logFormat: LogFormat
   /** Extra `Origin` values allowed to reach the HTTP server (browsers). */

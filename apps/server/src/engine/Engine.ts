@@ -16,7 +16,15 @@ import {
   type Thread,
   type ThreadId
 } from "@spindle/contracts"
-import { type AggregateRef, aggregateOf, emptyReadModel, project, type ReadModel } from "@spindle/read-model"
+import {
+  type AggregateRef,
+  aggregateOf,
+  emptyReadModel,
+  hasCheckoutOn,
+  project,
+  projectOn,
+  type ReadModel
+} from "@spindle/read-model"
 import { stableStringify } from "@spindle/shared/json"
 import { randomHex } from "@spindle/shared/random"
 import type * as Cause from "effect/Cause"
@@ -117,6 +125,7 @@ export class Engine extends Context.Service<
     ) => Effect.Effect<ReadonlyArray<Result.Result<DispatchResult, SpindleError>>>
     /** Completes once the projections have caught up with the log (fails if that is impossible). */
     readonly ready: Effect.Effect<void, SpindleError>
+    /** The model as this host reads it: each project's workspaceRoot its checkout here. */
     readonly readModel: Effect.Effect<ReadModel>
     readonly snapshot: Effect.Effect<Snapshot>
     readonly getThread: (id: ThreadId) => Effect.Effect<Thread | undefined>
@@ -130,6 +139,8 @@ export class Engine extends Context.Service<
     readonly ownEvents: (after: number) => Stream.Stream<SpindleEvent, SpindleError>
     /** Whether this host owns the thread (config/HostIdentity ownedBy). */
     readonly owns: (thread: Thread) => boolean
+    /** Whether this host holds a checkout of the project (so it makes worktrees for it). */
+    readonly hasCheckout: (project: Project) => boolean
   }
 >()("spindle/engine/Engine") {
   static readonly layer = Layer.effect(
@@ -439,8 +450,27 @@ export class Engine extends Context.Service<
           return yield* Effect.forEach(envelopes, (envelope) => Effect.result(Deferred.await(envelope.done)))
         })
 
+      // What this host reads: each project's workspaceRoot is its checkout here (where it has one),
+      // so everything that works in a repository uses this host's clone. Made once per model.
+      const views = new WeakMap<ReadModel, ReadModel>()
+      const localView = (m: ReadModel): ReadModel => {
+        if (host === undefined) return m
+        const cached = views.get(m)
+        if (cached !== undefined) return cached
+        let changed = false
+        const projects = HashMap.map(m.projects, (project) => {
+          const here = projectOn(project, host.id)
+          if (here !== project) changed = true
+          return here
+        })
+        const view = changed ? { ...m, projects } : m
+        views.set(m, view)
+        return view
+      }
+      const localModel = Effect.map(Ref.get(model), localView)
+
       const snapshot = Effect.map(
-        Ref.get(model),
+        localModel,
         (m): Snapshot => ({
           sequence: m.sequence,
           projects: Array.from(HashMap.values(m.projects)).sort((a, b) =>
@@ -511,13 +541,14 @@ export class Engine extends Context.Service<
         dispatchAll,
         ownEvents,
         owns,
+        hasCheckout: (p: Project) => hasCheckoutOn(p, host?.id),
         ready: Deferred.await(caughtUp),
-        readModel: Ref.get(model),
+        readModel: localModel,
         snapshot,
         getThread: (id: ThreadId) =>
           Effect.map(Ref.get(model), (m) => Option.getOrUndefined(HashMap.get(m.threads, id))),
         getProject: (id: ProjectId) =>
-          Effect.map(Ref.get(model), (m) => Option.getOrUndefined(HashMap.get(m.projects, id))),
+          Effect.map(localModel, (m) => Option.getOrUndefined(HashMap.get(m.projects, id))),
         events
       }
     })

@@ -5,7 +5,7 @@
 // threads, bootstrap slots, running turns on the host, worktree binding, the queue's order) live
 // only here. A refusal that only a moment's limit causes says what the start may wait for.
 import { type ProjectId, type QueueWait, SpindleError, type Thread, type ThreadId } from "@spindle/contracts"
-import { hasLiveTurn, type ReadModel } from "@spindle/read-model"
+import { hasCheckoutOn, hasLiveTurn, type ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -25,6 +25,8 @@ export interface AdmissionRequest {
   readonly bindsWorktree: string | null
   /** A failed bootstrap started again on its own thread: it already counts as active. */
   readonly restart: boolean
+  /** The host it would run on, whose running turns it counts against; null: no hosts recorded. */
+  readonly host: string | null
 }
 
 /**
@@ -99,7 +101,15 @@ export const worktreeHolder = (model: ReadModel, path: string, threadId: ThreadI
 export const holdsTurnSlot = (thread: Thread) =>
   thread.status === "active" && (thread.bootstrap.status === "running" || hasLiveTurn(thread))
 
-export const turnSlotsInUse = (model: ReadModel) => count(model, holdsTurnSlot)
+/**
+ * Whether the thread's turn slot is on `host`: each host has its own `runningTurns`. Threads from
+ * before hosts were recorded count on every host.
+ */
+const onHost = (thread: Thread, host: string | null) =>
+  host === null || thread.host === null || thread.host === host
+
+export const turnSlotsInUse = (model: ReadModel, host: string | null = null) =>
+  count(model, (t) => onHost(t, host) && holdsTurnSlot(t))
 
 const activeIn = (model: ReadModel, projectId: ProjectId) =>
   count(model, (t) => t.projectId === projectId && t.status === "active")
@@ -228,7 +238,10 @@ const checkSlots = (
         { kind: "bootstraps", limit: limits.bootstrapsPerProject }
       )
     }
-    const inUse = count(model, (t) => t.id !== request.threadId && holdsTurnSlot(t))
+    const inUse = count(
+      model,
+      (t) => t.id !== request.threadId && onHost(t, request.host) && holdsTurnSlot(t)
+    )
     if (inUse >= limits.runningTurns) {
       return refuse(
         {
@@ -265,8 +278,19 @@ export const admit = (
   return checkSlots(model, request, limits)
 }
 
-/** What a queued thread asks for when it is started from the queue. */
-export const queuedRequest = (thread: Thread): AdmissionRequest => ({
+/**
+ * Whether a queued thread may be taken from the queue by `host`: it is not held for another host
+ * (named by its caller, or its parent's), and its project has a checkout there.
+ */
+export const placeableOn = (model: ReadModel, thread: Thread, host: string | null) => {
+  if (host === null) return true
+  if (thread.host !== null && thread.host !== host) return false
+  const project = Option.getOrUndefined(HashMap.get(model.projects, thread.projectId))
+  return project !== undefined && hasCheckoutOn(project, host)
+}
+
+/** What a queued thread asks for when `host` starts it from the queue. */
+export const queuedRequest = (thread: Thread, host: string | null): AdmissionRequest => ({
   threadId: thread.id,
   projectId: thread.projectId,
   parentThreadId: thread.parentThreadId,
@@ -275,14 +299,16 @@ export const queuedRequest = (thread: Thread): AdmissionRequest => ({
   interactionMode: thread.interactionMode,
   bootstrap: true,
   bindsWorktree: thread.workspace.mode === "existing_worktree" ? thread.workspace.worktreePath : null,
-  restart: false
+  restart: false,
+  host
 })
 
 /** The model as if `thread` had left the queue and begun its bootstrap. */
-const reserve = (model: ReadModel, thread: Thread): ReadModel => ({
+const reserve = (model: ReadModel, thread: Thread, host: string | null): ReadModel => ({
   ...model,
   threads: HashMap.set(model.threads, thread.id, {
     ...thread,
+    host,
     status: "active",
     queue: null,
     bootstrap: { status: "running", stage: null, error: null }
@@ -293,24 +319,30 @@ const reserve = (model: ReadModel, thread: Thread): ReadModel => ({
  * Walks the queue in order, each queued thread that may start taking its slot before the next
  * is looked at; stops at `until`. Answers those that may start and the model once they have.
  */
-const walkQueue = (model: ReadModel, limits: Limits, until?: ThreadId) => {
+const walkQueue = (model: ReadModel, limits: Limits, host: string | null, until?: ThreadId) => {
   let reserved = model
   const startable: Array<ThreadId> = []
   for (const id of model.queue) {
     if (id === until) break
     const thread = Option.getOrUndefined(HashMap.get(model.threads, id))
-    if (thread === undefined || thread.status !== "queued") continue
-    if (Result.isSuccess(admit(reserved, queuedRequest(thread), limits))) {
-      reserved = reserve(reserved, thread)
+    if (thread === undefined || thread.status !== "queued" || !placeableOn(model, thread, host)) continue
+    if (Result.isSuccess(admit(reserved, queuedRequest(thread, host), limits))) {
+      reserved = reserve(reserved, thread, host)
       startable.push(id)
     }
   }
   return { startable, reserved }
 }
 
-/** The queued threads that may start now, next first, each leaving room for those before it. */
-export const startableQueued = (model: ReadModel, limits: Limits): ReadonlyArray<ThreadId> =>
-  walkQueue(model, limits).startable
+/**
+ * The queued threads `host` may start now, next first, each leaving room for those before it.
+ * Null: no hosts recorded (every thread is the one host's).
+ */
+export const startableQueued = (
+  model: ReadModel,
+  limits: Limits,
+  host: string | null = null
+): ReadonlyArray<ThreadId> => walkQueue(model, limits, host).startable
 
 /**
  * Admission that keeps the queue's order: a start (a newcomer, or a queued thread itself) takes
@@ -324,7 +356,7 @@ export const admitInOrder = (
 ): Result.Result<void, Refusal> => {
   const now = admit(model, request, limits)
   if (Result.isFailure(now) || model.queue.length === 0) return now
-  const ahead = walkQueue(model, limits, request.threadId)
+  const ahead = walkQueue(model, limits, request.host, request.threadId)
   if (ahead.startable.length === 0) return now
   const after = admit(ahead.reserved, request, limits)
   if (Result.isSuccess(after) || after.failure.wait === undefined) return after
@@ -349,7 +381,7 @@ const ordinal = (n: number) => {
 export const describeWait = (model: ReadModel, thread: Thread, wait: QueueWait) => {
   switch (wait.kind) {
     case "running-turns":
-      return `waiting for a running-turn slot (${turnSlotsInUse(model)} of ${wait.limit} in use)`
+      return `waiting for a running-turn slot (${turnSlotsInUse(model, thread.host)} of ${wait.limit} in use)`
     case "active-threads":
       return `waiting for an active-thread slot in project ${thread.projectId} (${activeIn(model, thread.projectId)} of ${wait.limit} in use)`
     case "children":

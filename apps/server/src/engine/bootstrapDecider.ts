@@ -2,7 +2,7 @@
 // the limits), then each stage the dispatcher records (attachments, ports, workspace, setup runs,
 // the first turn's request) and how the bootstrap ends.
 import type { Command, Thread } from "@spindle/contracts"
-import type { ReadModel } from "@spindle/read-model"
+import { checkoutOn, hasCheckoutOn, type ReadModel } from "@spindle/read-model"
 import * as Result from "effect/Result"
 import { portHolder } from "../domain/ports.ts"
 import { admitInOrder } from "./admission.ts"
@@ -44,6 +44,14 @@ export const decideBootstrap = (
     case "thread.bootstrap.begin": {
       const project = findProject(model, command.projectId)
       if (project === undefined) return projectNotFound(command.projectId)
+      // A thread runs where its worktree is made: a host with a checkout of the project.
+      if (!hasCheckoutOn(project, context.hostId)) {
+        return reject({
+          reason: "unavailable",
+          projectId: project.id,
+          message: `Project ${project.id} has no checkout on this host, so its threads cannot run here. Add one (spindle project checkout add ${project.id} <path of a clone>), or start the thread on a host that has one.`
+        })
+      }
       const existing = findThread(model, command.threadId)
       const bootstrapping = command.type === "thread.bootstrap.begin"
       const fromQueue = bootstrapping && command.fromQueue === true
@@ -88,7 +96,8 @@ export const decideBootstrap = (
           bootstrap: bootstrapping,
           bindsWorktree:
             bootstrapping && command.workspaceMode === "existing_worktree" ? command.worktreePath : null,
-          restart
+          restart,
+          host: context.hostId ?? null
         },
         context.limits
       )
@@ -106,7 +115,8 @@ export const decideBootstrap = (
             threadId: command.threadId,
             workspaceMode: command.workspaceMode,
             worktreePath: command.worktreePath,
-            runSetupScript: command.runSetupScript
+            runSetupScript: command.runSetupScript,
+            ...(context.hostId === undefined ? {} : { host: context.hostId })
           }
         })
       }
@@ -133,7 +143,7 @@ export const decideBootstrap = (
           : {
               mode: "current_checkout",
               branch: null,
-              worktreePath: project.workspaceRoot,
+              worktreePath: checkoutOn(project, context.hostId) ?? project.workspaceRoot,
               baseBranch: null,
               createdByUs: false
             },
@@ -176,6 +186,13 @@ export const decideBootstrap = (
             // No workspace, setup or bootstrap until it leaves the queue (thread.dequeued).
             thread: {
               ...thread,
+              // Any host with a checkout may take it from the queue, unless the caller named this
+              // one or it is an agent's child (its base branch is on its parent's host).
+              host:
+                thread.parentThreadId !== null ||
+                queueRequest.command.bootstrap?.createThread.host !== undefined
+                  ? thread.host
+                  : null,
               status: "queued",
               workspace: { ...thread.workspace, worktreePath: null },
               bootstrap: { status: "none", stage: null, error: null },

@@ -41,6 +41,7 @@ const decideCommand = (command: Command, model: ReadModel, context: DecideContex
     case "project.create":
     case "project.update":
     case "project.remove":
+    case "project.checkout.add":
       return decideProject(command, model, context)
 
     case "thread.create":

@@ -10,7 +10,7 @@ import {
   SpindleError,
   withoutBidiControls
 } from "@spindle/contracts"
-import type { ReadModel } from "@spindle/read-model"
+import { checkoutOn, type ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -79,7 +79,10 @@ const webhookAfter = (
 }
 
 export const decideProject = (
-  command: Extract<Command, { type: "project.create" | "project.update" | "project.remove" }>,
+  command: Extract<
+    Command,
+    { type: "project.create" | "project.update" | "project.remove" | "project.checkout.add" }
+  >,
   model: ReadModel,
   context: DecideContext
 ): Decision => {
@@ -93,7 +96,11 @@ export const decideProject = (
           message: `Project ${command.projectId} already exists. Choose another id, or update it with project.update.`
         })
       }
-      const existing = HashMap.findFirst(model.projects, (p) => p.workspaceRoot === command.workspaceRoot)
+      // The same path on two hosts is two clones; on one host it is one repository.
+      const existing = HashMap.findFirst(
+        model.projects,
+        (p) => checkoutOn(p, context.hostId) === command.workspaceRoot
+      )
       if (Option.isSome(existing)) {
         const [id] = existing.value
         return reject({
@@ -109,6 +116,10 @@ export const decideProject = (
         id: command.projectId,
         title: command.title ?? titleFromPath(command.workspaceRoot),
         workspaceRoot: command.workspaceRoot,
+        checkouts:
+          context.hostId === undefined
+            ? []
+            : [{ host: context.hostId, workspaceRoot: command.workspaceRoot }],
         defaultBranch: command.defaultBranch ?? null,
         setupScript: command.setupScript ?? null,
         setupTimeoutSeconds: command.setupTimeoutSeconds ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
@@ -165,6 +176,54 @@ export const decideProject = (
         })
       }
       return accept({ type: "project.updated", payload: { projectId, changes } })
+    }
+
+    case "project.checkout.add": {
+      const project = findProject(model, command.projectId)
+      if (project === undefined) return projectNotFound(command.projectId)
+      const host = context.hostId
+      if (host === undefined) {
+        return reject({
+          reason: "validation",
+          projectId: project.id,
+          message: "This server has no host id, so there is no host to add a checkout for."
+        })
+      }
+      const root = command.workspaceRoot
+      // A project from before hosts were recorded: its one checkout is claimed by its host first.
+      if (project.checkouts.length === 0 && root !== project.workspaceRoot) {
+        return reject({
+          reason: "conflict",
+          projectId: project.id,
+          field: "workspaceRoot",
+          message: `Project ${project.id} was registered before hosts were recorded: first say which host holds ${project.workspaceRoot} (spindle project checkout add ${project.id} ${project.workspaceRoot} --host <that host>), then add other hosts' checkouts.`
+        })
+      }
+      const held = project.checkouts.find((checkout) => checkout.host === host)
+      if (held !== undefined) {
+        return reject({
+          reason: "conflict",
+          projectId: project.id,
+          path: held.workspaceRoot,
+          message: `Project ${project.id} already has a checkout on this host: ${held.workspaceRoot}.`
+        })
+      }
+      const other = HashMap.findFirst(
+        model.projects,
+        (p) => p.id !== project.id && checkoutOn(p, host) === root
+      )
+      if (Option.isSome(other)) {
+        return reject({
+          reason: "conflict",
+          projectId: other.value[0],
+          path: root,
+          message: `The repository ${root} is already project ${other.value[0]}'s checkout on this host. Clone the repository again for ${project.id}.`
+        })
+      }
+      return accept({
+        type: "project.checkout-added",
+        payload: { projectId: project.id, checkout: { host, workspaceRoot: root } }
+      })
     }
 
     case "project.remove": {

@@ -3,9 +3,9 @@
 // host whose heartbeat is older than HOST_OFFLINE_MS is offline (killed, hung, or cut off from
 // the store). Lists the hosts with the threads each owns and the turn slots in use.
 //
-// Until a project has a checkout on each host and commands are forwarded to the host that owns
-// their thread, a second host on a store where another is online is refused at start: two servers
-// would share one project checkout.
+// Hosts run side by side on one store only with a cluster secret (`--cluster-secret-file`), which
+// they sign their calls to each other with; without one, a host is refused at start while another
+// is online on the store.
 import {
   HOST_HEARTBEAT_MS,
   HOST_OFFLINE_MS,
@@ -25,7 +25,7 @@ import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
 import { CurrentHost, type HostIdentity } from "../config/HostIdentity.ts"
-import { AdmissionLimits } from "../config/ServerConfig.ts"
+import { AdmissionLimits, ServerConfig } from "../config/ServerConfig.ts"
 import { holdsTurnSlot } from "../engine/admission.ts"
 import { Engine } from "../engine/Engine.ts"
 import { dialect } from "../persistence/dialect.ts"
@@ -67,6 +67,23 @@ const stateOf = (row: Row): Host["state"] =>
       ? "offline"
       : "online"
 
+/** Another host as a caller needs it: where it is and whether it is there. */
+export interface Peer {
+  readonly id: string
+  readonly name: string
+  readonly url: string
+  readonly state: Host["state"]
+  readonly heartbeatAt: string
+}
+
+const peerOf = (row: Row): Peer => ({
+  id: row.id,
+  name: row.name,
+  url: row.url,
+  state: stateOf(row),
+  heartbeatAt: row.heartbeat_at
+})
+
 export class Hosts extends Context.Service<
   Hosts,
   {
@@ -76,6 +93,8 @@ export class Hosts extends Context.Service<
     readonly register: (url: string) => Effect.Effect<void, SpindleError, Scope.Scope>
     /** Every host of the store, this one first, with its state and load. */
     readonly list: Effect.Effect<ReadonlyArray<Host>, SpindleError>
+    /** One host's address and state; undefined when the store does not know it. */
+    readonly peer: (id: string) => Effect.Effect<Peer | undefined, SpindleError>
   }
 >()("spindle/hosts/Hosts") {
   static readonly layer = Layer.effect(
@@ -89,6 +108,7 @@ export class Hosts extends Context.Service<
       const { nowIso } = dialect(sql)
       const signals = yield* LogSignals
       const lost = yield* LeaseLost
+      const { clusterSecret } = yield* ServerConfig
 
       const findAll = SqlSchema.findAll({
         Request: Schema.Void,
@@ -97,13 +117,14 @@ export class Hosts extends Context.Service<
       })
       const rows = findAll(undefined).pipe(Effect.mapError(storeFailed("Reading the store's hosts")))
 
-      // Refused before this server listens: another live host on the store would share its checkouts.
+      // Refused before this server listens: without the secret it could not reach the other
+      // hosts, nor they it, so their threads' commands would have nowhere to go.
       const others = (yield* rows).filter((row) => row.id !== self.id && stateOf(row) === "online")
-      if (others.length > 0) {
+      if (others.length > 0 && clusterSecret === undefined) {
         const names = others.map((row) => `${row.name} (${row.url})`).join(", ")
         return yield* new HostError({
           reason: "host-online",
-          message: `Another Spindle host is online on this store: ${names}. This build runs one host per store: stop that server, or give this one its own store (--store).`
+          message: `Another Spindle host is online on this store: ${names}. Hosts share a store only with a cluster secret: start every one of them with the same --cluster-secret-file, or give this one its own store (--store).`
         })
       }
 
@@ -154,7 +175,8 @@ export class Hosts extends Context.Service<
         const model = yield* engine.readModel
         const load = new Map<string, { threads: number; runningTurns: number }>()
         for (const thread of HashMap.values(model.threads) as Iterable<Thread>) {
-          if (thread.deletedAt !== null) continue
+          // A queued thread no host holds yet is placed when a slot frees.
+          if (thread.deletedAt !== null || (thread.host === null && thread.status === "queued")) continue
           // Threads from before hosts were recorded were made by this store's one host.
           const owner = thread.host ?? self.id
           const entry = load.get(owner) ?? { threads: 0, runningTurns: 0 }
@@ -183,7 +205,18 @@ export class Hosts extends Context.Service<
           .sort((a, b) => Number(b.self) - Number(a.self))
       })
 
-      return { self, register, list }
+      const findOne = SqlSchema.findAll({
+        Request: Schema.String,
+        Result: Row,
+        execute: (id) => sql`SELECT *, ${nowIso} AS now FROM hosts WHERE id = ${id}`
+      })
+      const peer = (id: string) =>
+        findOne(id).pipe(
+          Effect.map(([row]) => (row === undefined ? undefined : peerOf(row))),
+          Effect.mapError(storeFailed("Reading a host of the store"))
+        )
+
+      return { self, register, list, peer }
     })
   )
 }

@@ -19,9 +19,15 @@ export interface HostPolicy {
   readonly allowedOrigins: ReadonlySet<string>
 }
 
-export const makeHostPolicy = (bindHost: string, extraOrigins: ReadonlyArray<string>): HostPolicy => {
+export const makeHostPolicy = (
+  bindHost: string,
+  extraOrigins: ReadonlyArray<string>,
+  advertiseUrl?: string
+): HostPolicy => {
   const allowedHostnames = new Set(LOOPBACK_NAMES)
   if (bindHost !== "0.0.0.0" && bindHost !== "::") allowedHostnames.add(bindHost.toLowerCase())
+  // The name other hosts reach this one by (--advertise-url).
+  if (advertiseUrl !== undefined) allowedHostnames.add(new URL(advertiseUrl).hostname.toLowerCase())
   return { allowedHostnames, allowedOrigins: new Set(extraOrigins.map((o) => o.toLowerCase())) }
 }
 
@@ -56,7 +62,7 @@ export const checkRequest = (
 export const hostGuard = HttpRouter.middleware(
   Effect.gen(function* () {
     const config = yield* ServerConfig
-    const policy = makeHostPolicy(config.host, config.allowedOrigins)
+    const policy = makeHostPolicy(config.host, config.allowedOrigins, config.advertiseUrl)
     return (httpEffect) =>
       Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest

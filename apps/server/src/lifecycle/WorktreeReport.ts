@@ -190,7 +190,8 @@ export class WorktreeReport extends Context.Service<
           return yield* projectNotFound(projectId)
         }
         const root = yield* realPath(worktrees.root)
-        const projects = Array.from(HashMap.values(model.projects))
+        // This host's checkouts: another host's worktrees are on another machine.
+        const projects = Array.from(HashMap.values(model.projects)).filter(engine.hasCheckout)
         const repos = projects
           .filter((p) => projectId === undefined || p.id === projectId)
           .map((p) => p.workspaceRoot)

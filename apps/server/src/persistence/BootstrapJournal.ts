@@ -94,10 +94,22 @@ const Write = Schema.Struct({ entry: Row, at: Schema.String })
 const CreatedBranch = Schema.Struct({ repo: Schema.String, branch: Schema.String })
 
 /** The columns `update` may change, besides `updated_at`. */
-const MUTABLE = ["stage", "branch", "worktree_path", "created_by_us", "result", "error", "git_group"] as const
+const MUTABLE = [
+  "stage",
+  "repo",
+  "branch",
+  "worktree_path",
+  "created_by_us",
+  "result",
+  "error",
+  "git_group"
+] as const
 
 export type JournalPatch = Partial<
-  Pick<JournalEntry, "stage" | "branch" | "worktreePath" | "createdByUs" | "result" | "error" | "gitGroup">
+  Pick<
+    JournalEntry,
+    "stage" | "repo" | "branch" | "worktreePath" | "createdByUs" | "result" | "error" | "gitGroup"
+  >
 >
 
 export class BootstrapJournal extends Context.Service<
@@ -157,7 +169,9 @@ export class BootstrapJournal extends Context.Service<
       const write = SqlSchema.void({
         Request: Write,
         execute: ({ entry, at }) => {
-          const changed: Record<string, unknown> = { updated_at: at }
+          // The host that goes on with an entry owns it now (a queued start another host took).
+          const changed: Record<string, unknown> =
+            hostId === null ? { updated_at: at } : { updated_at: at, host_id: hostId }
           for (const column of MUTABLE) changed[column] = entry[column]
           return sql`UPDATE bootstrap_operations SET ${sql.update(changed)} WHERE command_id = ${entry.command_id}`
         }

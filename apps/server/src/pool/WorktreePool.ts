@@ -349,7 +349,8 @@ export class WorktreePool extends Context.Service<
       const fill = fillLock.withPermits(1)(
         Effect.gen(function* () {
           const model = yield* engine.readModel
-          const projects = [...HashMap.values(model.projects)]
+          // Only projects with a checkout on this host: another host keeps its own pool.
+          const projects = [...HashMap.values(model.projects)].filter(engine.hasCheckout)
           for (const project of projects) yield* fillProject(project)
           // Slots of projects that are gone.
           if (existsSync(root)) {

@@ -7,12 +7,11 @@
 import type { ThreadId } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDispatcher.ts"
+import { CurrentHost } from "../config/HostIdentity.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { startableQueued } from "../engine/admission.ts"
 import { Engine } from "../engine/Engine.ts"
@@ -46,6 +45,7 @@ export class StartQueue extends Context.Service<
       const dispatcher = yield* BootstrapTurnStartDispatcher
       const limits = yield* AdmissionLimits
       const scope: Scope.Scope = yield* Effect.scope
+      const self = yield* CurrentHost
       /** Queued threads being sent again right now: not sent twice. */
       const sending = new Set<ThreadId>()
 
@@ -85,10 +85,9 @@ export class StartQueue extends Context.Service<
         if (stopped || model.queue.length === 0) return
         const queued = new Set(model.queue)
         if ([...sending].some((threadId) => queued.has(threadId))) return
-        // Only this host's queued threads: their worktrees are to be made here.
-        const next = startableQueued(model, limits).find((id) =>
-          Option.match(HashMap.get(model.threads, id), { onNone: () => false, onSome: engine.owns })
-        )
+        // The queued threads this host may take (their project has a checkout here, and they are
+        // not held for another host); admission under the log's lock says whether it gets them.
+        const next = startableQueued(model, limits, self?.id ?? null)[0]
         if (next === undefined || sending.has(next)) return
         sending.add(next)
         yield* Effect.forkIn(

@@ -28,6 +28,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -205,6 +206,10 @@ export class ConflictRadar extends Context.Service<
           dirtyProjects.add(thread.projectId)
         })
 
+      /** Whether this host owns the thread (a gone one counts as its own: its pair is stale). */
+      const ownedHere = (model: ReadModel, id: ThreadId) =>
+        Option.match(HashMap.get(model.threads, id), { onNone: () => true, onSome: engine.owns })
+
       /** Records each pair whose overlapping files changed (the decider drops what did not). */
       const reconcile = (projectId: ProjectId) =>
         Effect.gen(function* () {
@@ -214,16 +219,21 @@ export class ConflictRadar extends Context.Service<
             return
           }
           const model = yield* engine.readModel
+          // This host's threads only: another host's pairs are its radar's to record.
           const liveIds = new Set(
             threadsOf(model)
-              .filter((t) => t.projectId === projectId && isRadarLive(t))
+              .filter((t) => t.projectId === projectId && isRadarLive(t) && engine.owns(t))
               .map((t) => t.id)
           )
           const now = computeOverlaps([...footprints.values()].filter((f) => liveIds.has(f.threadId)))
           live.set(projectId, now)
           const key = (o: ThreadOverlap) => o.threadIds.join("\0")
           const paths = (o: ThreadOverlap | undefined) => o?.files.map((f) => f.path).join("\0") ?? ""
-          const stored = new Map((project.overlaps ?? []).map((o) => [key(o), o] as const))
+          const stored = new Map(
+            (project.overlaps ?? [])
+              .filter((o) => o.threadIds.every((id) => ownedHere(model, id)))
+              .map((o) => [key(o), o] as const)
+          )
           const current = new Map(now.map((o) => [key(o), o] as const))
           for (const pair of new Set([...stored.keys(), ...current.keys()])) {
             const next = current.get(pair)

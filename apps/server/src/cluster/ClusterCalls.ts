@@ -1,0 +1,133 @@
+// Calls from this host to another host of the store: a command on a thread the other owns, or a
+// start placed there, POSTed to its /cluster/call signed with the cluster secret (no secret, no
+// calls: this host runs alone). The answer is the other host's, as its own client would get it.
+// A host that stops heartbeating while a call waits ends the call with `unavailable`.
+import {
+  CLUSTER_SIGNATURE_HEADER,
+  CLUSTER_TIME_HEADER,
+  CommandResult,
+  ForwardedAnswer,
+  type ForwardedCall,
+  SpindleError
+} from "@spindle/contracts"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import { ServerConfig } from "../config/ServerConfig.ts"
+import { Hosts, type Peer } from "../hosts/Hosts.ts"
+import { signCall } from "./clusterSignature.ts"
+
+/** How often a waiting call looks whether the host it waits for is still online. */
+const WATCH_MS = 1_000
+
+/** The refusal for work on a host that is not there, naming it and what to do. */
+export const hostUnavailable = (hostId: string, peer: Peer | undefined, subject: string) =>
+  new SpindleError({
+    reason: "unavailable",
+    message: `${subject} runs on ${peer === undefined ? `host ${hostId}` : `host ${peer.name} (${peer.id})`}, which is ${peer?.state ?? "unknown to this store"}${peer === undefined ? "" : ` (last heartbeat ${peer.heartbeatAt})`}; nothing was sent. Its threads go on when it is back: retry then.`
+  })
+
+const decodeAnswer = Schema.decodeUnknownEffect(ForwardedAnswer)
+const decodeResult = Schema.decodeUnknownEffect(CommandResult)
+
+export class ClusterCalls extends Context.Service<
+  ClusterCalls,
+  {
+    /** Whether this host may call others (it has the cluster secret). */
+    readonly enabled: boolean
+    /** Hands `call` to `peer` and answers what it answered. */
+    readonly forward: (
+      peer: Peer,
+      call: Omit<ForwardedCall, "from">
+    ) => Effect.Effect<typeof CommandResult.Type, SpindleError>
+  }
+>()("spindle/cluster/ClusterCalls") {
+  static readonly layer = Layer.effect(
+    ClusterCalls,
+    Effect.gen(function* () {
+      const { clusterSecret } = yield* ServerConfig
+      const hosts = yield* Hosts
+
+      const lost = (peer: Peer, why: string) =>
+        new SpindleError({
+          reason: "unavailable",
+          message: `Host ${peer.name} (${peer.url}) did not answer: ${why}. The command may or may not have been applied there; send it again with the same commandId (it is applied once).`
+        })
+
+      /** Fails once `peer` is no longer online: its answer will not come. */
+      const whileOnline = (peer: Peer) =>
+        hosts.peer(peer.id).pipe(
+          Effect.flatMap((now) =>
+            now?.state === "online"
+              ? Effect.void
+              : Effect.fail(hostUnavailable(peer.id, now, "The command's thread"))
+          ),
+          Effect.repeat(Schedule.spaced(`${WATCH_MS} millis`)),
+          Effect.andThen(Effect.never)
+        )
+
+      const post = (peer: Peer, secret: string, call: ForwardedCall) =>
+        Effect.gen(function* () {
+          const body = JSON.stringify(call)
+          const time = Date.now()
+          const response = yield* Effect.tryPromise({
+            try: async (signal) => {
+              const answer = await fetch(`${peer.url}/cluster/call`, {
+                method: "POST",
+                signal,
+                headers: {
+                  "content-type": "application/json",
+                  [CLUSTER_TIME_HEADER]: String(time),
+                  [CLUSTER_SIGNATURE_HEADER]: signCall(secret, time, body)
+                },
+                body
+              })
+              return { status: answer.status, text: await answer.text() }
+            },
+            catch: (error) => lost(peer, (error as Error).cause?.toString() ?? String(error))
+          })
+          let parsed: unknown
+          try {
+            parsed = JSON.parse(response.text)
+          } catch {
+            return yield* lost(peer, `it answered HTTP ${response.status} without JSON`)
+          }
+          if (response.status !== 200) {
+            const message = (parsed as { message?: unknown }).message
+            return yield* new SpindleError({
+              reason: "unavailable",
+              message: `Host ${peer.name} (${peer.url}) refused this host's call (HTTP ${response.status}): ${typeof message === "string" ? message : response.text}`
+            })
+          }
+          const answer = yield* decodeAnswer(parsed).pipe(
+            Effect.mapError(() => lost(peer, "its answer was not a Spindle answer"))
+          )
+          if ("error" in answer) return yield* answer.error
+          return yield* decodeResult(answer.ok).pipe(
+            Effect.mapError(() => lost(peer, "its answer was not a command's result"))
+          )
+        })
+
+      const forward = (peer: Peer, call: Omit<ForwardedCall, "from">) =>
+        Effect.suspend(() => {
+          if (clusterSecret === undefined) {
+            return Effect.fail(
+              new SpindleError({
+                reason: "unavailable",
+                message: `This runs on host ${peer.name} (${peer.url}), and this host has no --cluster-secret-file to reach it with; nothing was sent. Send the command to that host, or start the hosts with the same --cluster-secret-file.`
+              })
+            )
+          }
+          return Effect.raceFirst(
+            post(peer, Redacted.value(clusterSecret), { ...call, from: hosts.self.id }),
+            whileOnline(peer)
+          )
+        }).pipe(Effect.withSpan("ClusterCalls.forward", { attributes: { host: peer.id } }))
+
+      return { enabled: clusterSecret !== undefined, forward }
+    })
+  )
+}

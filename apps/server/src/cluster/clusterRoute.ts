@@ -1,0 +1,91 @@
+// POST /cluster/call: another host of the store hands this one a call (a command on a thread this
+// host owns, or a start placed here), signed with the cluster secret. A good signature lets the
+// call act as the actor the calling host authenticated; the command is validated again here and
+// runs through this host's own Commands door, so it is answered as if this host's client sent it.
+import {
+  CLUSTER_SIGNATURE_HEADER,
+  CLUSTER_TIME_HEADER,
+  CommandResult,
+  ForwardedAnswer,
+  ForwardedCall,
+  type SpindleError
+} from "@spindle/contracts"
+import * as ByteSize from "effect/ByteSize"
+import * as Effect from "effect/Effect"
+import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { Commands } from "../commands/Commands.ts"
+import { ServerConfig } from "../config/ServerConfig.ts"
+import { checkSignature } from "./clusterSignature.ts"
+
+/** A forwarded command is a client command with its envelope: the same bound as a WebSocket frame. */
+const MAX_CALL_BYTES = 8 * 1024 * 1024
+
+const refuse = (status: number, reason: SpindleError["reason"], message: string) =>
+  HttpServerResponse.jsonUnsafe({ reason, message }, { status, headers: { "cache-control": "no-store" } })
+
+const encodeAnswer = Schema.encodeUnknownSync(ForwardedAnswer)
+const encodeResult = Schema.encodeUnknownSync(CommandResult)
+const decodeCall = Schema.decodeUnknownEffect(ForwardedCall)
+
+export const clusterRoute = HttpRouter.use((router) =>
+  Effect.gen(function* () {
+    const { clusterSecret } = yield* ServerConfig
+    const commands = yield* Commands
+    yield* router.add(
+      "POST",
+      "/cluster/call",
+      Effect.gen(function* () {
+        if (clusterSecret === undefined) {
+          return refuse(
+            403,
+            "forbidden",
+            "This host has no --cluster-secret-file, so it takes no calls from other hosts."
+          )
+        }
+        const request = yield* HttpServerRequest.HttpServerRequest
+        if (Number(request.headers["content-length"] ?? 0) > MAX_CALL_BYTES) {
+          return refuse(413, "validation", `A call is at most ${MAX_CALL_BYTES} bytes.`)
+        }
+        const body = yield* request.text.pipe(
+          Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(MAX_CALL_BYTES)),
+          Effect.orElseSucceed(() => undefined)
+        )
+        if (body === undefined) return refuse(400, "validation", "The call's body could not be read.")
+        const refusal = checkSignature(
+          Redacted.value(clusterSecret),
+          request.headers[CLUSTER_TIME_HEADER],
+          request.headers[CLUSTER_SIGNATURE_HEADER],
+          body,
+          Date.now()
+        )
+        if (refusal !== undefined) return refuse(401, "unauthorized", refusal)
+        let json: unknown
+        try {
+          json = JSON.parse(body)
+        } catch {
+          return refuse(400, "validation", "The call's body is not JSON.")
+        }
+        const call = yield* decodeCall(json).pipe(Effect.orElseSucceed(() => undefined))
+        if (call === undefined) return refuse(400, "validation", "The call is not a ForwardedCall.")
+        const answer = yield* commands
+          .dispatch(call.command, call.actor, {
+            ...(call.await === undefined ? {} : { await: call.await }),
+            ...(call.parent === undefined ? {} : { parent: call.parent }),
+            forwarded: true
+          })
+          .pipe(
+            Effect.map((ok) => ({ ok: encodeResult(ok) })),
+            Effect.catch((error: SpindleError) => Effect.succeed({ error }))
+          )
+        return HttpServerResponse.jsonUnsafe(encodeAnswer(answer), {
+          headers: { "cache-control": "no-store" }
+        })
+      }).pipe(Effect.withSpan("cluster.call"))
+    )
+  })
+)
