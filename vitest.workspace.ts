@@ -50,7 +50,8 @@ const serverPostgres = defineProject({
       "src/engine/**/*.test.ts",
       "src/persistence/**/*.test.ts",
       "src/bootstrap/**/*.test.ts",
-      "src/hosts/**/*.test.ts"
+      "src/hosts/**/*.test.ts",
+      "src/cluster/**/*.test.ts"
     ],
     exclude: [
       "src/persistence/HomeLock.test.ts",

@@ -23,6 +23,7 @@ import * as Schema from "effect/Schema"
 import * as Semaphore from "effect/Semaphore"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import { CurrentHost } from "../config/HostIdentity.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { dialect } from "../persistence/dialect.ts"
 import { readOwnerTokenFile, writeOwnerTokenFile } from "./ownerTokenFile.ts"
@@ -120,6 +121,7 @@ export class ClientTokens extends Context.Service<
       const sql = yield* SqlClient.SqlClient
       const { insertionOrder } = dialect(sql)
       const { home } = yield* ServerConfig
+      const hostId = (yield* CurrentHost)?.id ?? null
       const ownerPath = join(home, "owner-token")
       const howToAuthenticate = `send Authorization: Bearer <token>; the owner token is in ${ownerPath}`
       // One owner rotation at a time: two interleaved ones could each revoke the other's token.
@@ -162,9 +164,9 @@ export class ClientTokens extends Context.Service<
             ? null
             : DateTime.formatIso(DateTime.add(now, { seconds: valid.expiresInSeconds }))
         yield* sql`
-          INSERT INTO client_tokens (id, name, token_hash, scopes, owner, created_at, expires_at)
+          INSERT INTO client_tokens (id, name, token_hash, scopes, owner, created_at, expires_at, host_id)
           VALUES (${id}, ${valid.name}, ${hash}, ${JSON.stringify(valid.scopes)},
-            ${owner ? 1 : 0}, ${createdAt}, ${expiresAt})`
+            ${owner ? 1 : 0}, ${createdAt}, ${expiresAt}, ${owner ? hostId : null})`
         const created: CreatedClientToken = {
           id,
           name: valid.name,
@@ -253,13 +255,17 @@ export class ClientTokens extends Context.Service<
         return revoked.map((row) => row.id)
       })
 
-      /** Revokes every live owner token but `keep`; answers the revoked ids. */
+      /**
+       * Revokes every live owner token of this host but `keep` (another host's owner token is its
+       * own, kept in its home); answers the revoked ids.
+       */
       const revokeOtherOwners = (keep: string) =>
         Effect.gen(function* () {
           const now = DateTime.formatIso(yield* DateTime.now)
+          const mine = hostId === null ? sql`1 = 1` : sql`(host_id IS NULL OR host_id = ${hostId})`
           const rows = yield* sql<{ readonly id: string }>`
             UPDATE client_tokens SET revoked_at = ${now}
-            WHERE owner = 1 AND revoked_at IS NULL AND id != ${keep}
+            WHERE owner = 1 AND revoked_at IS NULL AND id != ${keep} AND ${mine}
             RETURNING id`
           return rows.map((row) => row.id)
         })

@@ -17,6 +17,7 @@ import orphanedGit from "./migrations/0006_orphaned_git.ts"
 import notify from "./migrations/0007_notify.ts"
 import hosts from "./migrations/0008_hosts.ts"
 import journalHosts from "./migrations/0009_journal_hosts.ts"
+import ownerHosts from "./migrations/0010_owner_hosts.ts"
 
 const MIGRATIONS_TABLE = "spindle_migrations"
 
@@ -29,7 +30,8 @@ const migrations = {
   "6_orphaned_git": orphanedGit,
   "7_notify": notify,
   "8_hosts": hosts,
-  "9_journal_hosts": journalHosts
+  "9_journal_hosts": journalHosts,
+  "10_owner_hosts": ownerHosts
 }
 
 export const LATEST_SCHEMA_VERSION = Math.max(
