@@ -29,7 +29,8 @@ const reliability = defineProject({
     name: "reliability",
     root: "apps/server",
     include: ["reliability/**/*.test.ts"],
-    globalSetup: ["reliability/globalSetup.ts"],
+    // The several-hosts scenarios share one throwaway Postgres cluster.
+    globalSetup: ["reliability/globalSetup.ts", "src/testing/postgresSetup.ts"],
     fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 120_000,

@@ -53,7 +53,7 @@ export interface InvariantReport {
   readonly worktrees: number
 }
 
-const transient = (thread: Thread) =>
+export const transient = (thread: Thread) =>
   thread.bootstrap.status === "running" ||
   thread.setup.status === "running" ||
   thread.setup.status === "pending"
@@ -108,7 +108,7 @@ const healthViolations = (body: Record<string, unknown>, violations: Array<strin
 }
 
 /** Worktrees and branches against the threads, in both directions. */
-const workspaceViolations = (
+export const workspaceViolations = (
   home: string,
   snapshot: Snapshot,
   violations: Array<string>,

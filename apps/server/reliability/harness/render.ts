@@ -16,7 +16,9 @@ export const SCENARIOS: ReadonlyArray<readonly [string, string]> = [
   ["disk-full", "Full disk"],
   ["agent-trouble", "Agent trouble"],
   ["tokens", "Token attacks"],
-  ["load", "Load"]
+  ["load", "Load"],
+  ["cluster", "Several hosts: a host killed or cut off"],
+  ["cluster-load", "Several hosts: load"]
 ]
 
 const cell = (value: string | number) => String(value).replaceAll("|", "\\|").replaceAll("\n", " ")

@@ -5,6 +5,7 @@
 import {
   CLUSTER_SIGNATURE_HEADER,
   CLUSTER_TIME_HEADER,
+  type CommandId,
   CommandResult,
   ForwardedAnswer,
   type ForwardedCall,
@@ -24,9 +25,15 @@ import { signCall } from "./clusterSignature.ts"
 const WATCH_MS = 1_000
 
 /** The refusal for work on a host that is not there, naming it and what to do. */
-export const hostUnavailable = (hostId: string, peer: Peer | undefined, subject: string) =>
+export const hostUnavailable = (
+  hostId: string,
+  peer: Peer | undefined,
+  subject: string,
+  commandId?: CommandId
+) =>
   new SpindleError({
     reason: "unavailable",
+    ...(commandId === undefined ? {} : { commandId }),
     message: `${subject} runs on ${peer === undefined ? `host ${hostId}` : `host ${peer.name} (${peer.id})`}, which is ${peer?.state ?? "unknown to this store"}${peer === undefined ? "" : ` (last heartbeat ${peer.heartbeatAt})`}; nothing was sent. Its threads go on when it is back: retry then.`
   })
 

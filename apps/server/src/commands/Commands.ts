@@ -236,14 +236,13 @@ export class Commands extends Context.Service<
           if (thread === undefined || engine.owns(thread) || thread.host === null) return undefined
           const owner = yield* hosts.peer(thread.host)
           if (owner?.state === "online" && !forwarded) return owner
-          const refusal =
-            owner?.state === "online"
-              ? new SpindleError({
-                  reason: "unavailable",
-                  message: `Thread ${threadId} runs on host ${owner.name} (${owner.id}), not on this host; nothing was sent.`
-                })
-              : hostUnavailable(thread.host, owner, `Thread ${threadId}`)
-          return yield* new SpindleError({ ...refusal, commandId: commandId as CommandId })
+          return yield* owner?.state === "online"
+            ? new SpindleError({
+                reason: "unavailable",
+                commandId: commandId as CommandId,
+                message: `Thread ${threadId} runs on host ${owner.name} (${owner.id}), not on this host; nothing was sent.`
+              })
+            : hostUnavailable(thread.host, owner, `Thread ${threadId}`, commandId as CommandId)
         })
 
       /** The online host a command must run on when it is not this one; undefined: run it here. */
@@ -272,8 +271,7 @@ export class Commands extends Context.Service<
               named,
               parentHost: parent?.host
             })
-            if (Result.isFailure(placed))
-              return yield* new SpindleError({ ...placed.failure, commandId: command.commandId })
+            if (Result.isFailure(placed)) return yield* placed.failure
             return placed.success.self ? undefined : placed.success
           }
           if ("threadId" in command)
