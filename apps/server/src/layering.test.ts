@@ -16,7 +16,7 @@ const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["notify"],
   ["radar"],
   ["commands"],
-  ["lifecycle", "queue"],
+  ["lifecycle", "queue", "cluster"],
   ["bootstrap"],
   ["providers", "pool"],
   ["ports", "auth", "setup", "hosts"],

@@ -18,9 +18,9 @@ import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { checkSignature } from "../cluster/clusterSignature.ts"
 import { Commands } from "../commands/Commands.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
-import { checkSignature } from "./clusterSignature.ts"
 
 /** A forwarded command is a client command with its envelope: the same bound as a WebSocket frame. */
 const MAX_CALL_BYTES = 8 * 1024 * 1024
