@@ -15,9 +15,15 @@ import * as SqlClient from "effect/sql/SqlClient"
 import { Engine } from "../apps/server/src/engine/Engine.ts"
 import * as Database from "../apps/server/src/persistence/Database.ts"
 import * as PgClient from "../apps/server/src/persistence/PgClient.ts"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { makeClient } from "../apps/server/src/cli/rpcClient.ts"
+import { clientOf, startCluster } from "../apps/server/src/testing/cluster.ts"
+import { initRepo } from "../apps/server/src/testing/fixtures.ts"
 import { startPostgresCluster } from "../apps/server/src/testing/postgresCluster.ts"
 import { drive, update } from "./engine.ts"
-import { type BenchResult, formatMs, ratio } from "./report.ts"
+import { type BenchResult, formatMs, ratio, timeInTurns } from "./report.ts"
 
 const COMMANDS = 2_000
 const CONCURRENCY = 64
@@ -120,6 +126,60 @@ const deliveryRun = (store: ReturnType<typeof storeAt>) =>
     })
   )
 
+const STARTS = 30
+
+/**
+ * Two real hosts (`spindle serve`, providers off) on one store, a project whose only checkout is
+ * on beta: a start sent to beta itself against the same start sent to alpha, which places it on
+ * beta and hands it over. Each a new worktree, answered once the turn is requested; in turns.
+ */
+const routedStarts = async (admin: string) => {
+  const dir = mkdtempSync(join(tmpdir(), "spindle-bench-hosts-"))
+  try {
+    return await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const cluster = yield* startCluster(admin, dir, ["alpha", "beta"], () => ({
+            env: { SPINDLE_PROVIDERS: "off" }
+          }))
+          const [alpha, beta] = cluster.hosts
+          if (alpha === undefined || beta === undefined) return yield* Effect.die("two hosts")
+          const a = yield* clientOf(alpha)
+          const b = yield* makeClient({ url: beta.server.url, token: beta.token() })
+          const repo = initRepo(join(dir, "repo"))
+          yield* b["orchestration.dispatchCommand"]({
+            command: { type: "project.create", commandId: "create", projectId: "bench", workspaceRoot: repo }
+          })
+          const start = (client: typeof a, id: string) =>
+            Effect.runPromise(
+              client["orchestration.dispatchCommand"]({
+                command: {
+                  type: "thread.turn.start",
+                  commandId: `start-${id}`,
+                  threadId: id,
+                  prompt: "bench",
+                  bootstrap: { createThread: { projectId: "bench" }, workspace: { mode: "new_worktree" } }
+                }
+              })
+            )
+          // One of each first, so neither side pays for warming up.
+          yield* Effect.promise(() => start(b, "warm-local"))
+          yield* Effect.promise(() => start(a, "warm-routed"))
+          return yield* Effect.promise(() =>
+            timeInTurns(
+              STARTS,
+              (i) => start(b, `local-${i}`),
+              (i) => start(a, `routed-${i}`)
+            )
+          )
+        })
+      )
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 export const run = async (): Promise<BenchResult> => {
   const cluster = await startPostgresCluster({ durable: true })
   try {
@@ -142,6 +202,7 @@ export const run = async (): Promise<BenchResult> => {
     const base = await quiet(baseline(storeAt(admin, "bench_base").url.pipe(Redacted.value)))
     const engine = await quiet(engineRun(storeAt(admin, "bench_engine")))
     const delivery = summarize(await quiet(deliveryRun(storeAt(admin, "bench_delivery"))))
+    const [local, routed] = await routedStarts(admin)
     const ours = summarize(engine.latencies)
     const bare = summarize(base.latencies)
     const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000)
@@ -154,7 +215,9 @@ export const run = async (): Promise<BenchResult> => {
         `baseline bare INSERT in a transaction, one at a time: ${perSecond(COMMANDS, base.sequentialMs)} tx/s, p50 ${formatMs(bare.p50)}, p99 ${formatMs(bare.p99)}`,
         `baseline, ${CONCURRENCY} in flight: ${perSecond(COMMANDS, base.concurrentMs)} tx/s`,
         `throughput engine/baseline: one at a time ${ratio(base.sequentialMs, engine.sequentialMs)}, ${CONCURRENCY} in flight ${ratio(base.concurrentMs, engine.concurrentMs)} (goal >= 0.5)`,
-        `cross-host delivery (append on host A until host B's subscriber has it, ${DELIVERIES} events): p50 ${formatMs(delivery.p50)}, p99 ${formatMs(delivery.p99)} (goal p99 < 50 ms)`
+        `cross-host delivery (append on host A until host B's subscriber has it, ${DELIVERIES} events): p50 ${formatMs(delivery.p50)}, p99 ${formatMs(delivery.p99)} (goal p99 < 50 ms)`,
+        `start (new worktree, to turn requested) on beta, ${STARTS} each in turns: sent to beta p50 ${formatMs(local.p50)}, p99 ${formatMs(local.p99)}; sent to alpha and routed to beta p50 ${formatMs(routed.p50)}, p99 ${formatMs(routed.p99)}`,
+        `routed/local start: p50 ${ratio(routed.p50, local.p50)}, p99 ${ratio(routed.p99, local.p99)} (goal p50 <= 1.3)`
       ]
     }
   } finally {

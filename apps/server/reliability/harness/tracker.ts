@@ -1,7 +1,7 @@
 // A WebSocket subscriber that remembers every event sequence it saw, across reconnects and
 // cut-offs (it resumes where the server says), so the invariants can check that each subscriber
 // saw every event once and in order. It never judges while running; it only records.
-import { SpindleError } from "@spindle/contracts"
+import { SpindleError, type SpindleEvent } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -36,11 +36,14 @@ export const attach = (tracker: Tracker, url: string, token: string) =>
     )
   )
 
-/** The same over a client the caller already holds (which may dispatch on the same connection). */
-export const follow = (tracker: Tracker, client: SpindleClient) =>
-  Effect.forkScoped(followLoop(tracker, client).pipe(Effect.ignore))
+/**
+ * The same over a client the caller already holds (which may dispatch on the same connection);
+ * `onEvent` sees each event as it arrives.
+ */
+export const follow = (tracker: Tracker, client: SpindleClient, onEvent?: (event: SpindleEvent) => void) =>
+  Effect.forkScoped(followLoop(tracker, client, onEvent).pipe(Effect.ignore))
 
-const followLoop = (tracker: Tracker, client: SpindleClient) =>
+const followLoop = (tracker: Tracker, client: SpindleClient, onEvent?: (event: SpindleEvent) => void) =>
   Effect.gen(function* () {
     while (true) {
       const exit = yield* client["orchestration.subscribe"]({ fromSequence: tracker.last }).pipe(
@@ -48,6 +51,7 @@ const followLoop = (tracker: Tracker, client: SpindleClient) =>
           Effect.sync(() => {
             tracker.seen.push(event.sequence)
             tracker.last = Math.max(tracker.last, event.sequence)
+            onEvent?.(event)
           })
         ),
         Effect.exit
