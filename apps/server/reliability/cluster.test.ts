@@ -23,7 +23,7 @@ import { dispatch, seededRepo } from "./harness/world.ts"
 const HELD_AGENT = [
   "/bin/sh",
   "-c",
-  'while [ ! -e "$1" ]; do sleep 0.05; done; echo done',
+  'while [ ! -e "$1" ] && [ -d "$(dirname "$1")" ]; do sleep 0.05; done; echo done',
   "agent",
   "{prompt}"
 ]
@@ -69,7 +69,7 @@ describe("reliability: several hosts on one store", () => {
           defaultBranch: "main",
           defaultProvider: "command",
           agentCommand: HELD_AGENT,
-          setupScript: `while [ ! -e '${gate}' ]; do sleep 0.05; done`
+          setupScript: `while [ ! -e '${gate}' ] && [ -d '${dir}' ]; do sleep 0.05; done`
         })
         for (const host of [b, c]) {
           yield* dispatch(clientA, {

@@ -105,7 +105,8 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
               if (failure.stage === "validate") {
                 // A queued start whose request no longer holds (its branch was taken, its parent
                 // archived...) leaves the queue failed, so the next may go.
-                if (invocation.fromQueue === true) yield* failQueued(invocation, error)
+                if (invocation.fromQueue === true && failure.takenElsewhere !== true)
+                  yield* failQueued(invocation, error)
                 return yield* Effect.fail(error)
               }
               // Unreadable now, the entry stays in flight and the next start's recovery rolls it back.
@@ -140,7 +141,7 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
       const failQueued = (invocation: BootstrapInvocation, error: SpindleError) =>
         Effect.gen(function* () {
           const { commandId, threadId } = invocation.command
-          yield* engine
+          const recorded = yield* engine
             .dispatch(
               {
                 type: "thread.bootstrap.fail",
@@ -151,7 +152,17 @@ export class BootstrapTurnStartDispatcher extends Context.Service<
               },
               invocation.actor
             )
-            .pipe(Effect.ignore({ log: "Warn", message: "Could not record a queued start's failure" }))
+            .pipe(
+              Effect.as(true),
+              Effect.catch((refused) =>
+                Effect.as(
+                  Effect.logWarning(`A queued start's failure was not recorded: ${refused.message}`),
+                  false
+                )
+              )
+            )
+          // Refused (the thread left the queue meanwhile), the journal entry is another start's.
+          if (!recorded) return
           const at = DateTime.formatIso(yield* DateTime.now)
           yield* journal
             .update(

@@ -13,6 +13,7 @@ import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import type { SqlError } from "effect/sql/SqlError"
 import { queueMessage } from "../engine/admission.ts"
 import type { Engine } from "../engine/Engine.ts"
 import type { Repositories } from "../git/Repositories.ts"
@@ -167,20 +168,32 @@ export const makeBootstrapRun = (services: RunServices) => {
         gitGroup: null
       }
       const at = yield* now
-      // A queued start's entry is already there (at `queued`): it moves on from it.
-      const queuedEntry = fromQueue
-        ? yield* journal.get(commandId).pipe(Effect.orElseSucceed(() => undefined))
-        : undefined
-      yield* (
-        queuedEntry === undefined
-          ? journal.begin(entry, at)
-          : journal.update(
-              commandId,
-              // Taken from the queue on this host: its worktree is made in this host's checkout.
-              { stage: "creating-thread", repo: entry.repo, branch: entry.branch, worktreePath: null },
-              at
-            )
-      ).pipe(
+      // A queued start's entry is already there (at `queued`): this host takes it, unless another
+      // host of the store took it first (then this send stops here and changes nothing).
+      const stored = (what: string) =>
+        Effect.mapError((error: SqlError) => failAt("validate")(storeFailed(what)(error)))
+      const taken = fromQueue
+        ? yield* journal
+            .claimQueued(commandId, { repo: entry.repo, branch: entry.branch }, at)
+            .pipe(stored(`Taking bootstrap ${commandId} from the queue`))
+        : false
+      // A queued start with no entry at all (none was written) begins one like any start.
+      const unrecorded =
+        fromQueue &&
+        !taken &&
+        (yield* journal.get(commandId).pipe(stored(`Reading bootstrap ${commandId}'s journal`))) === undefined
+      if (fromQueue && !taken && !unrecorded) {
+        return yield* new StepFailure({
+          stage: "validate",
+          takenElsewhere: true,
+          error: new SpindleError({
+            reason: "conflict",
+            threadId,
+            message: `The queued start ${commandId} was taken from the queue by another host.`
+          })
+        })
+      }
+      yield* (taken ? Effect.void : journal.begin(entry, at)).pipe(
         // Nothing exists yet: a full store refuses the bootstrap at once, having made nothing.
         Effect.catchIf(isStorageFull, (error) =>
           Effect.fail(

@@ -38,4 +38,6 @@ export interface InFlight {
 export class StepFailure extends Data.TaggedError("StepFailure")<{
   readonly stage: BootstrapStage
   readonly error: SpindleError
+  /** A queued start another host took from the queue first: nothing to record or roll back here. */
+  readonly takenElsewhere?: boolean
 }> {}

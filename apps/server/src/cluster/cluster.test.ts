@@ -154,7 +154,7 @@ describe.runIf(admin !== undefined)("several hosts on one store", () => {
         const agent = JSON.stringify([
           "/bin/sh",
           "-c",
-          'while [ ! -e "$1" ]; do sleep 0.05; done; echo done',
+          'while [ ! -e "$1" ] && [ -d "$(dirname "$1")" ]; do sleep 0.05; done; echo done',
           "agent",
           "{prompt}"
         ])

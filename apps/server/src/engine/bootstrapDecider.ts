@@ -307,7 +307,16 @@ export const decideBootstrap = (
             payload: { threadId: thread.id, stage: command.stage, error: command.error }
           })
           // A queued start whose request no longer holds when its turn comes fails where it waits.
-          return thread.status === "queued" ? failed : inBootstrap(thread, () => failed)
+          if (thread.status === "queued") return failed
+          // A start refused before it made anything cannot fail a bootstrap another start runs.
+          if (command.stage === "validate") {
+            return reject({
+              reason: "conflict",
+              threadId: thread.id,
+              message: `Thread ${thread.id} is no longer queued: a refusal before anything was made does not fail its bootstrap.`
+            })
+          }
+          return inBootstrap(thread, () => failed)
         },
         { allowArchived: true, allowQueued: true }
       )

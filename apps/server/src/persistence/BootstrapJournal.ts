@@ -120,6 +120,16 @@ export class BootstrapJournal extends Context.Service<
     readonly firstOf: (threadId: string) => Effect.Effect<JournalEntry | undefined, SqlError>
     readonly begin: (entry: JournalEntry, at: string) => Effect.Effect<void, SqlError>
     readonly update: (commandId: string, patch: JournalPatch, at: string) => Effect.Effect<void, SqlError>
+    /**
+     * Takes a queued entry for this host, moving it to `creating-thread` with its checkout and
+     * branch here: true when it was still queued, false when another host took it first (one
+     * statement, so two hosts cannot both take it).
+     */
+    readonly claimQueued: (
+      commandId: string,
+      patch: { readonly repo: string; readonly branch: string | null },
+      at: string
+    ) => Effect.Effect<boolean, SqlError>
     /** Forgets a bootstrap that was refused before it made anything (still `creating-thread`). */
     readonly discard: (commandId: string) => Effect.Effect<void, SqlError>
     /** Entries not done, failed or queued: what a crash interrupted. */
@@ -203,6 +213,20 @@ export class BootstrapJournal extends Context.Service<
         )
       })
 
+      const claimQueued = Effect.fn("BootstrapJournal.claimQueued")(function* (
+        commandId: string,
+        patch: { readonly repo: string; readonly branch: string | null },
+        at: string
+      ) {
+        const rows = yield* sql<{ readonly command_id: string }>`
+          UPDATE bootstrap_operations
+          SET stage = 'creating-thread', repo = ${patch.repo}, branch = ${patch.branch},
+            worktree_path = NULL, updated_at = ${at}, host_id = ${hostId}
+          WHERE command_id = ${commandId} AND stage = 'queued'
+          RETURNING command_id`
+        return rows.length > 0
+      })
+
       const discard = Effect.fn("BootstrapJournal.discard")(function* (commandId: string) {
         yield* sql`DELETE FROM bootstrap_operations WHERE command_id = ${commandId} AND stage = 'creating-thread'`
       })
@@ -217,7 +241,7 @@ export class BootstrapJournal extends Context.Service<
         Effect.withSpan("BootstrapJournal.createdBranches")
       )
 
-      return { get, firstOf, begin, update, discard, inFlight, createdBranches }
+      return { get, firstOf, begin, update, claimQueued, discard, inFlight, createdBranches }
     })
   )
 }
