@@ -167,6 +167,23 @@ describe("reliability: several hosts on one store", () => {
             ...((yield* thread("tb1")).updatedAt === before ? [] : ["tb1 changed"])
           ]
         )
+        // Its worktree is on beta: a diff or merge of its thread is refused too, not read from disk.
+        const readWhileDown = yield* Effect.all([
+          clientA["thread.diff"]({ threadId: "tb1" as Thread["id"] }).pipe(
+            Effect.as("ok"),
+            Effect.catch((e) => Effect.succeed((e as SpindleError).reason ?? "error"))
+          ),
+          clientA["thread.merge"]({ threadId: "tb1" as Thread["id"], dryRun: true }).pipe(
+            Effect.as("ok"),
+            Effect.catch((e) => Effect.succeed((e as SpindleError).reason ?? "error"))
+          )
+        ])
+        report.check(
+          "a diff or merge of beta's thread is refused with unavailable while beta is down",
+          readWhileDown.every((r) => r === "unavailable")
+            ? []
+            : [`diff ${readWhileDown[0]}, merge ${readWhileDown[1]}`]
+        )
         // New work goes elsewhere meanwhile.
         writeFileSync(gate, "")
         yield* start("tx1", undefined, "turn")

@@ -4,6 +4,7 @@ import * as Schema from "effect/Schema"
 import { BootstrapAwait } from "./bootstrap.ts"
 import { SpindleError } from "./errors.ts"
 import { ThreadId } from "./ids.ts"
+import { ThreadMergeRequest } from "./merge.ts"
 import { Actor } from "./values.ts"
 
 export const HostState = Schema.Literals(["online", "offline", "stopped"]).annotate({
@@ -40,23 +41,32 @@ export const Host = Schema.Struct({
 export type Host = typeof Host.Type
 
 /**
- * A call one host hands to another (POST /cluster/call, signed with the cluster secret): a client
- * command on a thread the other owns, or a start placed there, as the caller sent it. The host
- * that answers runs it as if its own client had sent it and answers what it would have answered.
+ * A call one host hands to another (POST /cluster/call, signed with the cluster secret), about a
+ * thread the other owns or a start placed there: a client command as the caller sent it, or a
+ * read or merge that needs the thread's worktree. The host that answers runs it as if its own
+ * client had sent it and answers what it would have answered.
  */
-export const ForwardedCall = Schema.Struct({
-  kind: Schema.Literal("command"),
-  /** The command as the caller sent it; the receiving host validates it again. */
-  command: Schema.Unknown,
+const forwarded = {
+  /** Who asked, as the calling host authenticated them. */
   actor: Actor,
-  await: Schema.optionalKey(BootstrapAwait),
-  /** For an agent's start: the thread it runs in, and that thread's worktree. */
-  parent: Schema.optionalKey(
-    Schema.Struct({ threadId: ThreadId, worktreePath: Schema.NullOr(Schema.String) })
-  ),
   /** The host that sent it, for the receiver's log. */
   from: Schema.String
-}).annotate({ identifier: "ForwardedCall" })
+}
+export const ForwardedCall = Schema.Union([
+  Schema.Struct({
+    kind: Schema.Literal("command"),
+    /** The command as the caller sent it; the receiving host validates it again. */
+    command: Schema.Unknown,
+    await: Schema.optionalKey(BootstrapAwait),
+    /** For an agent's start: the thread it runs in, and that thread's worktree. */
+    parent: Schema.optionalKey(
+      Schema.Struct({ threadId: ThreadId, worktreePath: Schema.NullOr(Schema.String) })
+    ),
+    ...forwarded
+  }),
+  Schema.Struct({ kind: Schema.Literal("diff"), threadId: ThreadId, ...forwarded }),
+  Schema.Struct({ kind: Schema.Literal("merge"), request: ThreadMergeRequest, ...forwarded })
+]).annotate({ identifier: "ForwardedCall" })
 export type ForwardedCall = typeof ForwardedCall.Type
 
 /** The answer to a ForwardedCall: what the receiving host answered, or its error. */

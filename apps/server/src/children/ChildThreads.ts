@@ -39,6 +39,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
+import { ClusterCalls } from "../cluster/ClusterCalls.ts"
 import { Commands } from "../commands/Commands.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
@@ -168,6 +169,7 @@ export class ChildThreads extends Context.Service<
     Effect.gen(function* () {
       const engine = yield* Engine
       const commands = yield* Commands
+      const cluster = yield* ClusterCalls
       const gate = yield* StartupGate
       const merges = yield* ThreadMerge
       const watch = yield* ThreadWatch
@@ -515,7 +517,10 @@ export class ChildThreads extends Context.Service<
       })
 
       const merge = Effect.fn("ChildThreads.merge")(function* (caller: Caller, request: ThreadMergeRequest) {
-        yield* whenReady(child(caller, request.threadId))
+        const thread = yield* whenReady(child(caller, request.threadId))
+        // A child another host owns is merged there, where its branch and worktree are.
+        const owner = yield* cluster.elsewhere(thread)
+        if (owner !== undefined) return yield* cluster.merge(owner, request, actor(caller))
         return yield* gate.enqueue(merges.merge(request, actor(caller)))
       })
 

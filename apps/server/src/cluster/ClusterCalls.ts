@@ -3,13 +3,19 @@
 // calls: this host runs alone). The answer is the other host's, as its own client would get it.
 // A host that stops heartbeating while a call waits ends the call with `unavailable`.
 import {
+  type Actor,
   CLUSTER_SIGNATURE_HEADER,
   CLUSTER_TIME_HEADER,
   type CommandId,
   CommandResult,
   ForwardedAnswer,
   type ForwardedCall,
-  SpindleError
+  SpindleError,
+  type Thread,
+  ThreadDiff,
+  type ThreadId,
+  type ThreadMergeRequest,
+  ThreadMergeResult
 } from "@spindle/contracts"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -17,6 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { CurrentHost, ownedBy } from "../config/HostIdentity.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Hosts, type Peer } from "../hosts/Hosts.ts"
 import { signCall } from "./clusterSignature.ts"
@@ -38,18 +45,35 @@ export const hostUnavailable = (
   })
 
 const decodeAnswer = Schema.decodeUnknownEffect(ForwardedAnswer)
-const decodeResult = Schema.decodeUnknownEffect(CommandResult)
 
 export class ClusterCalls extends Context.Service<
   ClusterCalls,
   {
     /** Whether this host may call others (it has the cluster secret). */
     readonly enabled: boolean
-    /** Hands `call` to `peer` and answers what it answered. */
-    readonly forward: (
+    /**
+     * The online host that owns `thread` when it is not this one (undefined: it is this host's).
+     * A thread whose host is not online is refused with `unavailable`, naming the host; so is one
+     * another host handed here (`forwarded`), which is never handed on again.
+     */
+    readonly elsewhere: (
+      thread: Thread | undefined,
+      forwarded?: boolean,
+      commandId?: CommandId
+    ) => Effect.Effect<Peer | undefined, SpindleError>
+    /** Hands a command to `peer` and answers what it answered. */
+    readonly command: (
       peer: Peer,
-      call: Omit<ForwardedCall, "from">
+      call: Omit<Extract<ForwardedCall, { kind: "command" }>, "from" | "kind">
     ) => Effect.Effect<typeof CommandResult.Type, SpindleError>
+    /** The diff of a thread `peer` owns, read there. */
+    readonly diff: (peer: Peer, threadId: ThreadId, actor: Actor) => Effect.Effect<ThreadDiff, SpindleError>
+    /** A merge of a thread `peer` owns, made there. */
+    readonly merge: (
+      peer: Peer,
+      request: ThreadMergeRequest,
+      actor: Actor
+    ) => Effect.Effect<ThreadMergeResult, SpindleError>
   }
 >()("spindle/cluster/ClusterCalls") {
   static readonly layer = Layer.effect(
@@ -57,6 +81,7 @@ export class ClusterCalls extends Context.Service<
     Effect.gen(function* () {
       const { clusterSecret } = yield* ServerConfig
       const hosts = yield* Hosts
+      const self = yield* CurrentHost
 
       const lost = (peer: Peer, why: string) =>
         new SpindleError({
@@ -76,7 +101,7 @@ export class ClusterCalls extends Context.Service<
           Effect.andThen(Effect.never)
         )
 
-      const post = (peer: Peer, secret: string, call: ForwardedCall) =>
+      const post = <A>(peer: Peer, secret: string, call: ForwardedCall, result: Schema.Decoder<A>) =>
         Effect.gen(function* () {
           const body = JSON.stringify(call)
           const time = Date.now()
@@ -113,12 +138,12 @@ export class ClusterCalls extends Context.Service<
             Effect.mapError(() => lost(peer, "its answer was not a Spindle answer"))
           )
           if ("error" in answer) return yield* answer.error
-          return yield* decodeResult(answer.ok).pipe(
-            Effect.mapError(() => lost(peer, "its answer was not a command's result"))
+          return yield* Schema.decodeUnknownEffect(result)(answer.ok).pipe(
+            Effect.mapError(() => lost(peer, `its answer was not a ${call.kind}'s result`))
           )
         })
 
-      const forward = (peer: Peer, call: Omit<ForwardedCall, "from">) =>
+      const forward = <A>(peer: Peer, call: ForwardedCall, result: Schema.Decoder<A>) =>
         Effect.suspend(() => {
           if (clusterSecret === undefined) {
             return Effect.fail(
@@ -128,13 +153,32 @@ export class ClusterCalls extends Context.Service<
               })
             )
           }
-          return Effect.raceFirst(
-            post(peer, Redacted.value(clusterSecret), { ...call, from: hosts.self.id }),
-            whileOnline(peer)
-          )
-        }).pipe(Effect.withSpan("ClusterCalls.forward", { attributes: { host: peer.id } }))
+          return Effect.raceFirst(post(peer, Redacted.value(clusterSecret), call, result), whileOnline(peer))
+        }).pipe(Effect.withSpan("ClusterCalls.forward", { attributes: { host: peer.id, kind: call.kind } }))
 
-      return { enabled: clusterSecret !== undefined, forward }
+      const elsewhere = (thread: Thread | undefined, forwarded = false, commandId?: CommandId) =>
+        Effect.gen(function* () {
+          if (thread === undefined || thread.host === null || ownedBy(self, thread)) return undefined
+          const owner = yield* hosts.peer(thread.host)
+          if (owner?.state === "online" && !forwarded) return owner
+          return yield* owner?.state === "online"
+            ? new SpindleError({
+                reason: "unavailable",
+                ...(commandId === undefined ? {} : { commandId }),
+                message: `Thread ${thread.id} runs on host ${owner.name} (${owner.id}), not on this host; nothing was sent.`
+              })
+            : hostUnavailable(thread.host, owner, `Thread ${thread.id}`, commandId)
+        })
+
+      const from = hosts.self.id
+      return {
+        enabled: clusterSecret !== undefined,
+        elsewhere,
+        command: (peer, call) => forward(peer, { kind: "command", ...call, from }, CommandResult),
+        diff: (peer, threadId, actor) => forward(peer, { kind: "diff", threadId, actor, from }, ThreadDiff),
+        merge: (peer, request, actor) =>
+          forward(peer, { kind: "merge", request, actor, from }, ThreadMergeResult)
+      }
     })
   )
 }

@@ -111,6 +111,14 @@ describe.runIf(admin !== undefined)("several hosts on one store", () => {
         const prompts = model.requests.map((r) => JSON.stringify(r))
         assert.isTrue(prompts.some((p) => p.includes("hello from alpha")))
         assert.isTrue(prompts.some((p) => p.includes("follow-up sent to gamma")))
+        // Its diff, asked of gamma, is read on beta (through the same signed call) and answered.
+        const diff = yield* spindleJson<{ base: string; mergeBase: string; patch: string }>(c, [
+          "thread",
+          "diff",
+          "t1"
+        ])
+        assert.strictEqual(diff.base, "main")
+        assert.match(diff.mergeBase, /^[0-9a-f]{40}$/)
         const after = yield* spindleJson<Thread>(c, ["thread", "show", "t1"])
         assert.strictEqual(after.latestTurn?.status, "completed")
 

@@ -225,25 +225,11 @@ export class Commands extends Context.Service<
         Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "approveSetup")))
       )
 
-      /**
-       * The host a command on `threadId` must run on when it is not this one: another host owns
-       * the thread (its worktree, setup and agent are there). Undefined: run it here. A host that
-       * is not online refuses it with `unavailable`, naming the host, and nothing is sent.
-       */
+      /** The host a command on `threadId` must run on when another host owns it (cluster.elsewhere). */
       const ownerElsewhere = (threadId: ThreadId, commandId: string, forwarded: boolean) =>
-        Effect.gen(function* () {
-          const thread = yield* engine.getThread(threadId)
-          if (thread === undefined || engine.owns(thread) || thread.host === null) return undefined
-          const owner = yield* hosts.peer(thread.host)
-          if (owner?.state === "online" && !forwarded) return owner
-          return yield* owner?.state === "online"
-            ? new SpindleError({
-                reason: "unavailable",
-                commandId: commandId as CommandId,
-                message: `Thread ${threadId} runs on host ${owner.name} (${owner.id}), not on this host; nothing was sent.`
-              })
-            : hostUnavailable(thread.host, owner, `Thread ${threadId}`, commandId as CommandId)
-        })
+        Effect.flatMap(engine.getThread(threadId), (thread) =>
+          cluster.elsewhere(thread, forwarded, commandId as CommandId)
+        )
 
       /** The online host a command must run on when it is not this one; undefined: run it here. */
       const targetHost = (command: ClientCommand, options: DispatchOptions | undefined) =>
@@ -320,8 +306,7 @@ export class Commands extends Context.Service<
         {
           const owner = yield* targetHost(command, options)
           if (owner !== undefined) {
-            return yield* cluster.forward(owner, {
-              kind: "command",
+            return yield* cluster.command(owner, {
               command: input,
               actor,
               ...(options?.await === undefined ? {} : { await: options.await }),

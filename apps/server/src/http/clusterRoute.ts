@@ -1,5 +1,5 @@
 // POST /cluster/call: another host of the store hands this one a call (a command on a thread this
-// host owns, or a start placed here), signed with the cluster secret. A good signature lets the
+// host owns, a start placed here, a diff or merge of its thread), signed with the cluster secret. A good signature lets the
 // call act as the actor the calling host authenticated; the command is validated again here and
 // runs through this host's own Commands door, so it is answered as if this host's client sent it.
 import {
@@ -8,7 +8,10 @@ import {
   CommandResult,
   ForwardedAnswer,
   ForwardedCall,
-  type SpindleError
+  type SpindleError,
+  ThreadDiff,
+  type ThreadId,
+  ThreadMergeResult
 } from "@spindle/contracts"
 import * as ByteSize from "effect/ByteSize"
 import * as Effect from "effect/Effect"
@@ -18,9 +21,15 @@ import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { StartupGate } from "../bootstrap/StartupGate.ts"
+import { ThreadMerge } from "../children/ThreadMerge.ts"
+import { ClusterCalls } from "../cluster/ClusterCalls.ts"
 import { checkSignature } from "../cluster/clusterSignature.ts"
 import { Commands } from "../commands/Commands.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
+import { Engine } from "../engine/Engine.ts"
+import { threadNotFound } from "../engine/notFound.ts"
+import { ThreadWatch } from "../reads/ThreadWatch.ts"
 
 /** A forwarded command is a client command with its envelope: the same bound as a WebSocket frame. */
 const MAX_CALL_BYTES = 8 * 1024 * 1024
@@ -30,12 +39,49 @@ const refuse = (status: number, reason: SpindleError["reason"], message: string)
 
 const encodeAnswer = Schema.encodeUnknownSync(ForwardedAnswer)
 const encodeResult = Schema.encodeUnknownSync(CommandResult)
+const encodeDiff = Schema.encodeUnknownSync(ThreadDiff)
+const encodeMerge = Schema.encodeUnknownSync(ThreadMergeResult)
 const decodeCall = Schema.decodeUnknownEffect(ForwardedCall)
 
 export const clusterRoute = HttpRouter.use((router) =>
   Effect.gen(function* () {
     const { clusterSecret } = yield* ServerConfig
     const commands = yield* Commands
+    const engine = yield* Engine
+    const cluster = yield* ClusterCalls
+    const watch = yield* ThreadWatch
+    const merges = yield* ThreadMerge
+    const gate = yield* StartupGate
+
+    /** The thread a read or merge is about, which must be this host's (it is never handed on). */
+    const ownThread = (threadId: ThreadId) =>
+      Effect.gen(function* () {
+        const thread = yield* engine.getThread(threadId)
+        if (thread === undefined) return yield* threadNotFound(threadId)
+        yield* cluster.elsewhere(thread, true)
+        return thread
+      })
+
+    /** Runs the call here, as if this host's own client had asked; its answer encoded. */
+    const run = (call: ForwardedCall): Effect.Effect<unknown, SpindleError> => {
+      switch (call.kind) {
+        case "command":
+          return commands
+            .dispatch(call.command, call.actor, {
+              ...(call.await === undefined ? {} : { await: call.await }),
+              ...(call.parent === undefined ? {} : { parent: call.parent }),
+              forwarded: true
+            })
+            .pipe(Effect.map(encodeResult))
+        case "diff":
+          return ownThread(call.threadId).pipe(Effect.flatMap(watch.diff), Effect.map(encodeDiff))
+        case "merge":
+          return ownThread(call.request.threadId).pipe(
+            Effect.andThen(gate.enqueue(merges.merge(call.request, call.actor))),
+            Effect.map(encodeMerge)
+          )
+      }
+    }
     yield* router.add(
       "POST",
       "/cluster/call",
@@ -72,16 +118,10 @@ export const clusterRoute = HttpRouter.use((router) =>
         }
         const call = yield* decodeCall(json).pipe(Effect.orElseSucceed(() => undefined))
         if (call === undefined) return refuse(400, "validation", "The call is not a ForwardedCall.")
-        const answer = yield* commands
-          .dispatch(call.command, call.actor, {
-            ...(call.await === undefined ? {} : { await: call.await }),
-            ...(call.parent === undefined ? {} : { parent: call.parent }),
-            forwarded: true
-          })
-          .pipe(
-            Effect.map((ok) => ({ ok: encodeResult(ok) })),
-            Effect.catch((error: SpindleError) => Effect.succeed({ error }))
-          )
+        const answer = yield* run(call).pipe(
+          Effect.map((ok) => ({ ok })),
+          Effect.catch((error: SpindleError) => Effect.succeed({ error }))
+        )
         return HttpServerResponse.jsonUnsafe(encodeAnswer(answer), {
           headers: { "cache-control": "no-store" }
         })

@@ -13,6 +13,7 @@ import { BoardSignIn } from "../board/BoardSignIn.ts"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
 import { Attempts } from "../children/Attempts.ts"
 import { ThreadMerge } from "../children/ThreadMerge.ts"
+import { ClusterCalls } from "../cluster/ClusterCalls.ts"
 import { Commands } from "../commands/Commands.ts"
 import { DEFAULT_PROVIDER_SETTINGS, ServerConfig } from "../config/ServerConfig.ts"
 import { describeStore } from "../config/Store.ts"
@@ -48,6 +49,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
     const radar = yield* ConflictRadar
     const attempts = yield* Attempts
     const hosts = yield* Hosts
+    const cluster = yield* ClusterCalls
 
     const existing = (threadId: ThreadId) =>
       Effect.flatMap(engine.getThread(threadId), (thread) =>
@@ -92,7 +94,15 @@ export const HandlersLayer = SpindleRpcs.toLayer(
         }),
       "thread.children": ({ threadId }) => Effect.flatMap(existing(threadId), radar.children),
       "radar.overlaps": ({ projectId }) => radar.overlaps(projectId),
-      "thread.diff": ({ threadId }) => Effect.flatMap(existing(threadId), watch.diff),
+      // A thread another host owns is read, and merged, where its worktree is.
+      "thread.diff": ({ threadId }) =>
+        Effect.gen(function* () {
+          const thread = yield* existing(threadId)
+          const owner = yield* cluster.elsewhere(thread)
+          if (owner === undefined) return yield* watch.diff(thread)
+          const caller = yield* CallingClient
+          return yield* cluster.diff(owner, thread.id, { kind: "client", tokenId: caller.tokenId })
+        }),
       "thread.wait": (payload) =>
         Effect.gen(function* () {
           const threadIds = [...new Set(payload.threadIds)]
@@ -112,7 +122,10 @@ export const HandlersLayer = SpindleRpcs.toLayer(
       "thread.merge": (request) =>
         Effect.gen(function* () {
           const caller = yield* CallingClient
-          return yield* gate.enqueue(merges.merge(request, { kind: "client", tokenId: caller.tokenId }))
+          const actor = { kind: "client" as const, tokenId: caller.tokenId }
+          const owner = yield* cluster.elsewhere(yield* engine.getThread(request.threadId))
+          if (owner !== undefined) return yield* cluster.merge(owner, request, actor)
+          return yield* gate.enqueue(merges.merge(request, actor))
         }),
       "attempt.show": ({ attemptId }) => attempts.show(attemptId),
       "attempt.pick": (request) =>
