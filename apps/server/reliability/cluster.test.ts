@@ -11,7 +11,13 @@ import { describe, inject, it } from "@effect/vitest"
 import { HOST_OFFLINE_MS, type SpindleError, type Thread } from "@spindle/contracts"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
-import { type Cluster, type ClusterHost, clientOf, cloneOf, startCluster } from "../src/testing/cluster.ts"
+import {
+  addCheckouts,
+  type Cluster,
+  type ClusterHost,
+  clientOf,
+  startCluster
+} from "../src/testing/cluster.ts"
 import { tempDir } from "../src/testing/fixtures.ts"
 import { runSpindle } from "../src/testing/serverProcess.ts"
 import { checkClusterInvariants } from "./harness/clusterInvariants.ts"
@@ -71,15 +77,7 @@ describe("reliability: several hosts on one store", () => {
           agentCommand: HELD_AGENT,
           setupScript: `while [ ! -e '${gate}' ] && [ -d '${dir}' ]; do sleep 0.05; done`
         })
-        for (const host of [b, c]) {
-          yield* dispatch(clientA, {
-            type: "project.checkout.add",
-            commandId: `checkout-${host.name}`,
-            projectId: "demo",
-            workspaceRoot: cloneOf(repo, join(dir, `clone-${host.name}`)),
-            host: host.name
-          })
-        }
+        yield* addCheckouts(clientA, "demo", repo, dir, [b, c])
         const ids = new Map((yield* clientA["hosts.list"]()).map((h) => [h.name, h.id] as const))
         const beta = ids.get("beta") ?? ""
         const trackers = [newTracker("subscriber on alpha"), newTracker("subscriber on gamma")]

@@ -4,13 +4,12 @@
 // here and routed to another host) and of cross-host event delivery (an event about a thread one
 // host owns, from its append until a client of another host has it); then every subscriber must
 // have seen every event once and in order, and the shared invariants hold on every host.
-import { join } from "node:path"
 import { describe, inject, it } from "@effect/vitest"
 import type { SpindleEvent } from "@spindle/contracts"
 import { summarize } from "@spindle/shared/stats"
 import * as Effect from "effect/Effect"
 import type { SpindleClient } from "../src/cli/rpcClient.ts"
-import { type ClusterHost, clientOf, cloneOf, startCluster } from "../src/testing/cluster.ts"
+import { addCheckouts, type ClusterHost, clientOf, startCluster } from "../src/testing/cluster.ts"
 import { tempDir } from "../src/testing/fixtures.ts"
 import { checkClusterInvariants } from "./harness/clusterInvariants.ts"
 import { runScenario } from "./harness/scenario.ts"
@@ -115,15 +114,7 @@ describe("reliability: several hosts under load", () => {
           workspaceRoot: repo,
           defaultBranch: "main"
         })
-        for (const host of hosts.slice(1)) {
-          yield* dispatch(admin, {
-            type: "project.checkout.add",
-            commandId: `checkout-${host.name}`,
-            projectId: "demo",
-            workspaceRoot: cloneOf(repo, join(dir, `clone-${host.name}`)),
-            host: host.name
-          })
-        }
+        yield* addCheckouts(admin, "demo", repo, dir, hosts.slice(1))
         const ids = new Map((yield* admin["hosts.list"]()).map((h) => [h.name, h.id] as const))
         const clients = yield* Effect.forEach(
           hosts.flatMap((host) => Array.from({ length: CLIENTS_PER_HOST }, (_, i) => ({ host, i }))),

@@ -1,6 +1,12 @@
 // Pure fold of one event into the read model. No I/O, no clock: everything it needs is in the
 // event, so replaying the log always rebuilds the same model.
-import { MAX_LAST_MESSAGE, type SpindleEvent, type Thread, type ThreadTurn } from "@spindle/contracts"
+import {
+  MAX_LAST_MESSAGE,
+  type Project,
+  type SpindleEvent,
+  type Thread,
+  type ThreadTurn
+} from "@spindle/contracts"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { addNotice } from "./agentNotices.ts"
@@ -11,6 +17,13 @@ const MAX_WARNINGS = 20
 
 /** The latest wakes a thread keeps: more than any wakes-per-hour cap may allow. */
 export const MAX_WAKES_KEPT = 100
+
+/** The model with project `id` changed by `f`; unchanged when there is no such project. */
+const updateProject = (model: ReadModel, id: Project["id"], f: (project: Project) => Project): ReadModel =>
+  Option.match(HashMap.get(model.projects, id), {
+    onNone: () => model,
+    onSome: (project) => ({ ...model, projects: HashMap.set(model.projects, project.id, f(project)) })
+  })
 
 const updateThread = (
   model: ReadModel,
@@ -57,20 +70,14 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         })
       }
     case "project.updated":
-      return Option.match(HashMap.get(model.projects, event.payload.projectId), {
-        onNone: () => model,
-        onSome: (project) => ({
-          ...model,
-          projects: HashMap.set(model.projects, project.id, {
-            ...project,
-            ...event.payload.changes,
-            ...(event.payload.changes.gitHooks === undefined
-              ? {}
-              : { gitHooksSetBy: { actor: event.actor, at: event.occurredAt } }),
-            updatedAt: event.occurredAt
-          })
-        })
-      })
+      return updateProject(model, event.payload.projectId, (project) => ({
+        ...project,
+        ...event.payload.changes,
+        ...(event.payload.changes.gitHooks === undefined
+          ? {}
+          : { gitHooksSetBy: { actor: event.actor, at: event.occurredAt } }),
+        updatedAt: event.occurredAt
+      }))
     case "project.overlap-changed":
       return Option.match(HashMap.get(model.projects, event.payload.projectId), {
         onNone: () => model,
@@ -97,20 +104,14 @@ const fold = (model: ReadModel, event: SpindleEvent): ReadModel => {
         }
       })
     case "project.checkout-added":
-      return Option.match(HashMap.get(model.projects, event.payload.projectId), {
-        onNone: () => model,
-        onSome: (project) => ({
-          ...model,
-          projects: HashMap.set(model.projects, project.id, {
-            ...project,
-            checkouts: [
-              ...project.checkouts.filter((c) => c.host !== event.payload.checkout.host),
-              event.payload.checkout
-            ],
-            updatedAt: event.occurredAt
-          })
-        })
-      })
+      return updateProject(model, event.payload.projectId, (project) => ({
+        ...project,
+        checkouts: [
+          ...project.checkouts.filter((c) => c.host !== event.payload.checkout.host),
+          event.payload.checkout
+        ],
+        updatedAt: event.occurredAt
+      }))
     case "project.notify-delivered":
     case "project.notify-failed":
       // How its notifications go is not one of its settings: updatedAt stays.

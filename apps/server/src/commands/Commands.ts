@@ -120,19 +120,26 @@ export class Commands extends Context.Service<
         Effect.catchTag("GitError", (error) => Effect.fail(toSpindleError(error, "initSubmodules")))
       )
 
+      /** The real path of the top level of the repository at `given`, which must be a directory. */
+      const repositoryAt = (given: string, what: string) =>
+        isDirectory(given)
+          ? repositories.root(given)
+          : Effect.fail(
+              new SpindleError({
+                reason: "validation",
+                field: "workspaceRoot",
+                path: given,
+                message: `${given} is not an existing directory${what}`
+              })
+            )
+
       /** A registered project's root is the real path of its repository's top level. */
       const resolveProject = Effect.fn("Commands.resolveProject")(
         function* (command: Extract<ClientCommand, { type: "project.create" }>) {
-          const given = command.workspaceRoot
-          if (!isDirectory(given)) {
-            return yield* new SpindleError({
-              reason: "validation",
-              field: "workspaceRoot",
-              path: given,
-              message: `${given} is not an existing directory. Pass the path of a git repository.`
-            })
-          }
-          const workspaceRoot = yield* repositories.root(given)
+          const workspaceRoot = yield* repositoryAt(
+            command.workspaceRoot,
+            ". Pass the path of a git repository."
+          )
           const { projects } = yield* engine.readModel
           yield* checkNewProjectRoot(git, worktrees.root, workspaceRoot, HashMap.values(projects))
           const defaultBranch = command.defaultBranch ?? (yield* repositories.defaultBranch(workspaceRoot))
@@ -162,16 +169,10 @@ export class Commands extends Context.Service<
           const { host: _host, ...rest } = command
           const project = yield* engine.getProject(command.projectId)
           if (project === undefined) return rest
-          const given = command.workspaceRoot
-          if (!isDirectory(given)) {
-            return yield* new SpindleError({
-              reason: "validation",
-              field: "workspaceRoot",
-              path: given,
-              message: `${given} is not an existing directory on this host. Pass the path of a clone of project ${project.id}'s repository.`
-            })
-          }
-          const workspaceRoot = yield* repositories.root(given)
+          const workspaceRoot = yield* repositoryAt(
+            command.workspaceRoot,
+            ` on this host. Pass the path of a clone of project ${project.id}'s repository.`
+          )
           const others = [...HashMap.values((yield* engine.readModel).projects)].filter(
             (p) => p.id !== project.id && engine.hasCheckout(p)
           )

@@ -97,3 +97,26 @@ export const cloneOf = (repo: string, path: string) => {
   git(repo, "clone", "--quiet", repo, path)
   return path
 }
+
+/** Clones `repo` for each of `hosts` (in `dir`) and adds each clone as its checkout of `projectId`. */
+export const addCheckouts = (
+  client: Effect.Success<ReturnType<typeof clientOf>>,
+  projectId: string,
+  repo: string,
+  dir: string,
+  hosts: ReadonlyArray<ClusterHost>
+) =>
+  Effect.forEach(
+    hosts,
+    (host) =>
+      client["orchestration.dispatchCommand"]({
+        command: {
+          type: "project.checkout.add",
+          commandId: `checkout-${host.name}`,
+          projectId,
+          workspaceRoot: cloneOf(repo, join(dir, `clone-${host.name}`)),
+          host: host.name
+        }
+      }),
+    { discard: true }
+  )

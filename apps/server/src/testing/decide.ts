@@ -12,9 +12,10 @@ export const NOW = "2026-01-01T00:00:00.000Z"
 export const applyCommand = (
   model: ReadModel,
   command: Command,
-  limits: Limits = DEFAULT_LIMITS
+  limits: Limits = DEFAULT_LIMITS,
+  hostId?: string
 ): ReadModel => {
-  const decision = decide(command, model, { now: NOW, limits })
+  const decision = decide(command, model, { now: NOW, limits, ...(hostId === undefined ? {} : { hostId }) })
   if (Result.isFailure(decision)) throw new Error(`unexpected rejection: ${decision.failure.message}`)
   return decision.success.reduce(
     (m, draft, i) =>
@@ -31,8 +32,13 @@ export const applyCommand = (
 }
 
 /** The error a command is refused with; throws when it is accepted. */
-export const refusalOf = (model: ReadModel, command: Command, limits: Limits = DEFAULT_LIMITS) => {
-  const decision = decide(command, model, { now: NOW, limits })
+export const refusalOf = (
+  model: ReadModel,
+  command: Command,
+  limits: Limits = DEFAULT_LIMITS,
+  hostId?: string
+) => {
+  const decision = decide(command, model, { now: NOW, limits, ...(hostId === undefined ? {} : { hostId }) })
   if (Result.isSuccess(decision)) throw new Error("expected a refusal")
   return decision.failure
 }
