@@ -65,6 +65,8 @@ export const ForwardedCall = Schema.Union([
     ...forwarded
   }),
   Schema.Struct({ kind: Schema.Literal("diff"), threadId: ThreadId, ...forwarded }),
+  /** Answered as a stream: one JSON SetupLogItem per line (application/x-ndjson). */
+  Schema.Struct({ kind: Schema.Literal("setup-log"), threadId: ThreadId, ...forwarded }),
   Schema.Struct({ kind: Schema.Literal("merge"), request: ThreadMergeRequest, ...forwarded })
 ]).annotate({ identifier: "ForwardedCall" })
 export type ForwardedCall = typeof ForwardedCall.Type

@@ -10,6 +10,7 @@ import {
   CommandResult,
   ForwardedAnswer,
   type ForwardedCall,
+  SetupLogItem,
   SpindleError,
   type Thread,
   ThreadDiff,
@@ -23,6 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { CurrentHost, ownedBy } from "../config/HostIdentity.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import { Hosts, type Peer } from "../hosts/Hosts.ts"
@@ -68,6 +70,12 @@ export class ClusterCalls extends Context.Service<
     ) => Effect.Effect<typeof CommandResult.Type, SpindleError>
     /** The diff of a thread `peer` owns, read there. */
     readonly diff: (peer: Peer, threadId: ThreadId, actor: Actor) => Effect.Effect<ThreadDiff, SpindleError>
+    /** The setup log of a thread `peer` owns, streamed from there as it is written. */
+    readonly setupLog: (
+      peer: Peer,
+      threadId: ThreadId,
+      actor: Actor
+    ) => Stream.Stream<SetupLogItem, SpindleError>
     /** A merge of a thread `peer` owns, made there. */
     readonly merge: (
       peer: Peer,
@@ -83,6 +91,7 @@ export class ClusterCalls extends Context.Service<
       const hosts = yield* Hosts
       const self = yield* CurrentHost
 
+      const from = hosts.self.id
       const lost = (peer: Peer, why: string) =>
         new SpindleError({
           reason: "unavailable",
@@ -101,29 +110,44 @@ export class ClusterCalls extends Context.Service<
           Effect.andThen(Effect.never)
         )
 
-      const post = <A>(peer: Peer, secret: string, call: ForwardedCall, result: Schema.Decoder<A>) =>
+      const noSecret = (peer: Peer) =>
+        new SpindleError({
+          reason: "unavailable",
+          message: `This runs on host ${peer.name} (${peer.url}), and this host has no --cluster-secret-file to reach it with; nothing was sent. Send the command to that host, or start the hosts with the same --cluster-secret-file.`
+        })
+
+      /** Sends `call` to `peer`, signed; its response once the headers are in. */
+      const send = (peer: Peer, call: ForwardedCall) =>
         Effect.gen(function* () {
+          if (clusterSecret === undefined) return yield* noSecret(peer)
           const body = JSON.stringify(call)
           const time = Date.now()
-          const response = yield* Effect.tryPromise({
-            try: async (signal) => {
-              const answer = await fetch(`${peer.url}/cluster/call`, {
+          return yield* Effect.tryPromise({
+            try: (signal) =>
+              fetch(`${peer.url}/cluster/call`, {
                 method: "POST",
                 signal,
                 headers: {
                   "content-type": "application/json",
                   [CLUSTER_TIME_HEADER]: String(time),
-                  [CLUSTER_SIGNATURE_HEADER]: signCall(secret, time, body)
+                  [CLUSTER_SIGNATURE_HEADER]: signCall(Redacted.value(clusterSecret), time, body)
                 },
                 body
-              })
-              return { status: answer.status, text: await answer.text() }
-            },
+              }),
             catch: (error) => lost(peer, (error as Error).cause?.toString() ?? String(error))
+          })
+        })
+
+      /** A whole (not streamed) answer: the other host's result, or its error. */
+      const answerOf = <A>(peer: Peer, response: Response, kind: string, result: Schema.Decoder<A>) =>
+        Effect.gen(function* () {
+          const text = yield* Effect.tryPromise({
+            try: () => response.text(),
+            catch: (error) => lost(peer, String(error))
           })
           let parsed: unknown
           try {
-            parsed = JSON.parse(response.text)
+            parsed = JSON.parse(text)
           } catch {
             return yield* lost(peer, `it answered HTTP ${response.status} without JSON`)
           }
@@ -131,7 +155,7 @@ export class ClusterCalls extends Context.Service<
             const message = (parsed as { message?: unknown }).message
             return yield* new SpindleError({
               reason: "unavailable",
-              message: `Host ${peer.name} (${peer.url}) refused this host's call (HTTP ${response.status}): ${typeof message === "string" ? message : response.text}`
+              message: `Host ${peer.name} (${peer.url}) refused this host's call (HTTP ${response.status}): ${typeof message === "string" ? message : text}`
             })
           }
           const answer = yield* decodeAnswer(parsed).pipe(
@@ -139,22 +163,40 @@ export class ClusterCalls extends Context.Service<
           )
           if ("error" in answer) return yield* answer.error
           return yield* Schema.decodeUnknownEffect(result)(answer.ok).pipe(
-            Effect.mapError(() => lost(peer, `its answer was not a ${call.kind}'s result`))
+            Effect.mapError(() => lost(peer, `its answer was not a ${kind}'s result`))
           )
         })
 
       const forward = <A>(peer: Peer, call: ForwardedCall, result: Schema.Decoder<A>) =>
-        Effect.suspend(() => {
-          if (clusterSecret === undefined) {
-            return Effect.fail(
-              new SpindleError({
-                reason: "unavailable",
-                message: `This runs on host ${peer.name} (${peer.url}), and this host has no --cluster-secret-file to reach it with; nothing was sent. Send the command to that host, or start the hosts with the same --cluster-secret-file.`
-              })
+        Effect.raceFirst(
+          Effect.flatMap(send(peer, call), (response) => answerOf(peer, response, call.kind, result)),
+          whileOnline(peer)
+        ).pipe(Effect.withSpan("ClusterCalls.forward", { attributes: { host: peer.id, kind: call.kind } }))
+
+      const decodeLogItem = Schema.decodeUnknownEffect(Schema.fromJsonString(SetupLogItem))
+      const setupLog = (peer: Peer, threadId: ThreadId, actor: Actor) =>
+        Stream.unwrap(
+          Effect.gen(function* () {
+            const response = yield* send(peer, { kind: "setup-log", threadId, actor, from })
+            const body = response.body
+            if (!(response.headers.get("content-type") ?? "").includes("ndjson") || body === null) {
+              return yield* answerOf(peer, response, "setup log", Schema.Unknown).pipe(
+                Effect.andThen(Effect.fail(lost(peer, "it answered no setup log")))
+              )
+            }
+            return Stream.fromReadableStream({
+              evaluate: () => body,
+              onError: (e) => lost(peer, String(e))
+            }).pipe(
+              Stream.decodeText,
+              Stream.splitLines,
+              Stream.filter((line) => line !== ""),
+              Stream.mapEffect((line) =>
+                decodeLogItem(line).pipe(Effect.mapError(() => lost(peer, "a setup log line was not one")))
+              )
             )
-          }
-          return Effect.raceFirst(post(peer, Redacted.value(clusterSecret), call, result), whileOnline(peer))
-        }).pipe(Effect.withSpan("ClusterCalls.forward", { attributes: { host: peer.id, kind: call.kind } }))
+          })
+        )
 
       const elsewhere = (thread: Thread | undefined, forwarded = false, commandId?: CommandId) =>
         Effect.gen(function* () {
@@ -170,12 +212,12 @@ export class ClusterCalls extends Context.Service<
             : hostUnavailable(thread.host, owner, `Thread ${thread.id}`, commandId)
         })
 
-      const from = hosts.self.id
       return {
         enabled: clusterSecret !== undefined,
         elsewhere,
         command: (peer, call) => forward(peer, { kind: "command", ...call, from }, CommandResult),
         diff: (peer, threadId, actor) => forward(peer, { kind: "diff", threadId, actor, from }, ThreadDiff),
+        setupLog,
         merge: (peer, request, actor) =>
           forward(peer, { kind: "merge", request, actor, from }, ThreadMergeResult)
       }

@@ -70,7 +70,7 @@ describe.runIf(admin !== undefined)("several hosts on one store", () => {
         ]
         const repo = yield* gitRepo
         // The project is registered on B: its only checkout is there.
-        yield* spindleJson(b, ["project", "add", repo, "--id", "demo"])
+        yield* spindleJson(b, ["project", "add", repo, "--id", "demo", "--setup-script", "echo setup-ran-on-beta"])
         const hosts = yield* hostsByName(a)
         assert.deepStrictEqual([...hosts.values()].map((h) => [h.name, h.state]).sort(), [
           ["alpha", "online"],
@@ -111,6 +111,10 @@ describe.runIf(admin !== undefined)("several hosts on one store", () => {
         const prompts = model.requests.map((r) => JSON.stringify(r))
         assert.isTrue(prompts.some((p) => p.includes("hello from alpha")))
         assert.isTrue(prompts.some((p) => p.includes("follow-up sent to gamma")))
+        // Its setup log, asked of alpha, is streamed from beta, where the file is.
+        const logs = yield* runSpindle(["thread", "logs", "t1", "--json"], a.env)
+        assert.strictEqual(logs.code, 0, logs.output)
+        assert.include(logs.stdout, "setup-ran-on-beta")
         // Its diff, asked of gamma, is read on beta (through the same signed call) and answered.
         const diff = yield* spindleJson<{ base: string; mergeBase: string; patch: string }>(c, [
           "thread",

@@ -8,6 +8,7 @@ import {
   CommandResult,
   ForwardedAnswer,
   ForwardedCall,
+  SetupLogItem,
   type SpindleError,
   ThreadDiff,
   type ThreadId,
@@ -21,6 +22,7 @@ import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
 import { ThreadMerge } from "../children/ThreadMerge.ts"
 import { ClusterCalls } from "../cluster/ClusterCalls.ts"
@@ -30,6 +32,8 @@ import { ServerConfig } from "../config/ServerConfig.ts"
 import { Engine } from "../engine/Engine.ts"
 import { threadNotFound } from "../engine/notFound.ts"
 import { ThreadWatch } from "../reads/ThreadWatch.ts"
+import { SetupScripts } from "../setup/SetupScripts.ts"
+import { setupLogStream } from "../setup/setupLog.ts"
 
 /** A forwarded command is a client command with its envelope: the same bound as a WebSocket frame. */
 const MAX_CALL_BYTES = 8 * 1024 * 1024
@@ -41,6 +45,7 @@ const encodeAnswer = Schema.encodeUnknownSync(ForwardedAnswer)
 const encodeResult = Schema.encodeUnknownSync(CommandResult)
 const encodeDiff = Schema.encodeUnknownSync(ThreadDiff)
 const encodeMerge = Schema.encodeUnknownSync(ThreadMergeResult)
+const encodeLogItem = Schema.encodeUnknownSync(SetupLogItem)
 const decodeCall = Schema.decodeUnknownEffect(ForwardedCall)
 
 export const clusterRoute = HttpRouter.use((router) =>
@@ -52,6 +57,7 @@ export const clusterRoute = HttpRouter.use((router) =>
     const watch = yield* ThreadWatch
     const merges = yield* ThreadMerge
     const gate = yield* StartupGate
+    const setupScripts = yield* SetupScripts
 
     /** The thread a read or merge is about, which must be this host's (it is never handed on). */
     const ownThread = (threadId: ThreadId) =>
@@ -80,6 +86,8 @@ export const clusterRoute = HttpRouter.use((router) =>
             Effect.andThen(gate.enqueue(merges.merge(call.request, call.actor))),
             Effect.map(encodeMerge)
           )
+        case "setup-log":
+          return Effect.die("a setup log is streamed, not answered")
       }
     }
     yield* router.add(
@@ -118,6 +126,26 @@ export const clusterRoute = HttpRouter.use((router) =>
         }
         const call = yield* decodeCall(json).pipe(Effect.orElseSucceed(() => undefined))
         if (call === undefined) return refuse(400, "validation", "The call is not a ForwardedCall.")
+        // A setup log streams: one item per line, for as long as the run goes on.
+        if (call.kind === "setup-log") {
+          const refused = yield* ownThread(call.threadId).pipe(
+            Effect.as(undefined),
+            Effect.catch((error: SpindleError) => Effect.succeed({ error }))
+          )
+          if (refused === undefined) {
+            const lines = setupLogStream(engine, setupScripts, call.threadId).pipe(
+              Stream.map((item) => `${JSON.stringify(encodeLogItem(item))}\n`),
+              Stream.encodeText
+            )
+            return HttpServerResponse.stream(lines, {
+              contentType: "application/x-ndjson",
+              headers: { "cache-control": "no-store" }
+            })
+          }
+          return HttpServerResponse.jsonUnsafe(encodeAnswer(refused), {
+            headers: { "cache-control": "no-store" }
+          })
+        }
         const answer = yield* run(call).pipe(
           Effect.map((ok) => ({ ok })),
           Effect.catch((error: SpindleError) => Effect.succeed({ error }))

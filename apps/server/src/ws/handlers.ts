@@ -5,6 +5,7 @@ import { CallingClient, DEFAULT_WAIT_SECONDS, SpindleRpcs, type ThreadId } from 
 import { randomHex } from "@spindle/shared/random"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { ClientTokens } from "../auth/ClientTokens.ts"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { ThreadProviderTokens } from "../auth/ThreadProviderTokens.ts"
@@ -133,7 +134,16 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           const caller = yield* CallingClient
           return yield* gate.enqueue(attempts.pick(request, { kind: "client", tokenId: caller.tokenId }))
         }),
-      "thread.streamSetupLog": ({ threadId }) => setupLogStream(engine, setupScripts, threadId as ThreadId),
+      // Another host's thread: its setup log is streamed from that host, where the file is.
+      "thread.streamSetupLog": ({ threadId }) =>
+        Stream.unwrap(
+          Effect.gen(function* () {
+            const owner = yield* cluster.elsewhere(yield* engine.getThread(threadId as ThreadId))
+            if (owner === undefined) return setupLogStream(engine, setupScripts, threadId as ThreadId)
+            const caller = yield* CallingClient
+            return cluster.setupLog(owner, threadId as ThreadId, { kind: "client", tokenId: caller.tokenId })
+          })
+        ),
       "project.list": () => Effect.map(engine.snapshot, (snapshot) => snapshot.projects),
       "worktree.list": ({ projectId }) => report.list(projectId),
       "worktree.cleanup": ({ projectId }) =>
