@@ -2,6 +2,7 @@
 // off. The server validates it (the same `thread.turn.start` the CLI sends) and its errors are shown.
 import type { Project } from "@spindle/contracts"
 import { useState } from "preact/hooks"
+import { hostChoices } from "./model.ts"
 import type { BoardStore } from "./store.ts"
 
 const randomId = (prefix: string) =>
@@ -24,6 +25,8 @@ export const NewThreadForm = ({
   const [pr, setPr] = useState("")
   const [setup, setSetup] = useState(true)
   const [busy, setBusy] = useState(false)
+  const [host, setHost] = useState("")
+  const hosts = hostChoices(projects.find((p) => p.id === projectId))
 
   const submit = async (e: Event) => {
     e.preventDefault()
@@ -35,7 +38,11 @@ export const NewThreadForm = ({
       threadId,
       prompt,
       bootstrap: {
-        createThread: { projectId, ...(title.trim() === "" ? {} : { title }) },
+        createThread: {
+          projectId,
+          ...(title.trim() === "" ? {} : { title }),
+          ...(host === "" || hosts.length === 0 ? {} : { host })
+        },
         workspace: {
           mode,
           ...(mode === "new_worktree" && branch.trim() !== "" ? { branch: branch.trim() } : {}),
@@ -70,6 +77,23 @@ export const NewThreadForm = ({
           ))}
         </select>
       </label>
+      {hosts.length > 0 && (
+        <label>
+          Host
+          <select
+            name="host"
+            data-testid="new-thread-host"
+            value={host}
+            onChange={(e) => setHost((e.currentTarget as HTMLSelectElement).value)}
+          >
+            {hosts.map((h) => (
+              <option key={h.value} value={h.value}>
+                {h.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label class="wide">
         Prompt
         <textarea

@@ -3,6 +3,7 @@
 // projector folding the same events (one definition of what an event does to a thread).
 import type {
   AgentNotice,
+  Project,
   SetupStatus,
   Snapshot,
   SpindleEvent,
@@ -368,3 +369,18 @@ export const describeEvent = (event: SpindleEvent): string => {
       return event.type.replace(/^thread\./, "")
   }
 }
+
+/**
+ * The hosts a new thread of `project` may be sent to, for the start form: none when the project
+ * has one checkout (nothing to choose), else "" (the server picks the host with the most room)
+ * and each checkout's host with its path.
+ */
+export const hostChoices = (
+  project: Pick<Project, "checkouts"> | undefined
+): ReadonlyArray<{ readonly value: string; readonly label: string }> =>
+  project === undefined || project.checkouts.length < 2
+    ? []
+    : [
+        { value: "", label: "the host with the most room" },
+        ...project.checkouts.map((c) => ({ value: c.host, label: `${c.host} (${c.workspaceRoot})` }))
+      ]

@@ -1,7 +1,15 @@
 // The board's pure parts (no browser needed): event lines, columns, rows, who did what.
 import type { SpindleEvent, Thread, ThreadId } from "@spindle/contracts"
 import { assert, describe, it } from "vitest"
-import { actorLabel, columnOf, columnRows, describeEvent, lastMessageLine, needsYou } from "../src/model.ts"
+import {
+  actorLabel,
+  columnOf,
+  columnRows,
+  describeEvent,
+  hostChoices,
+  lastMessageLine,
+  needsYou
+} from "../src/model.ts"
 
 const sessionChanged = (payload: Record<string, unknown>) =>
   ({
@@ -117,5 +125,21 @@ describe("a card's last message", () => {
     assert.strictEqual(said("- fixed snake_case_name and 2 * 3"), "fixed snake_case_name and 2 * 3")
     assert.isUndefined(said("  \n "))
     assert.isUndefined(said(null))
+  })
+})
+
+describe("the start form's hosts", () => {
+  it("offers a choice only for a project checked out on several hosts", () => {
+    assert.deepStrictEqual(hostChoices(undefined), [])
+    assert.deepStrictEqual(hostChoices({ checkouts: [{ host: "host_a", workspaceRoot: "/a" }] }), [])
+    assert.deepStrictEqual(
+      hostChoices({
+        checkouts: [
+          { host: "host_a", workspaceRoot: "/a" },
+          { host: "host_b", workspaceRoot: "/b" }
+        ]
+      }).map((c) => c.value),
+      ["", "host_a", "host_b"]
+    )
   })
 })
