@@ -2,7 +2,12 @@
 // (durable) settings. Engine throughput against bare Postgres inserts (one transaction each, the
 // same driver) in the same run, one at a time and with 64 in flight; and cross-host event
 // delivery: two engines on one store (two hosts' engines, each with its own connections and
-// LISTEN, in one process), an event appended by one until the other's subscriber has it.
+// LISTEN, in one process), an event appended by one until the other's subscriber has it; and a
+// start routed to another host against the same start sent to that host (two `spindle serve`).
+
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { Command } from "@spindle/contracts"
 import { summarize } from "@spindle/shared/stats"
 import * as Context from "effect/Context"
@@ -12,13 +17,10 @@ import * as Redacted from "effect/Redacted"
 import * as References from "effect/References"
 import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
+import { makeClient } from "../apps/server/src/cli/rpcClient.ts"
 import { Engine } from "../apps/server/src/engine/Engine.ts"
 import * as Database from "../apps/server/src/persistence/Database.ts"
 import * as PgClient from "../apps/server/src/persistence/PgClient.ts"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { makeClient } from "../apps/server/src/cli/rpcClient.ts"
 import { clientOf, startCluster } from "../apps/server/src/testing/cluster.ts"
 import { initRepo } from "../apps/server/src/testing/fixtures.ts"
 import { startPostgresCluster } from "../apps/server/src/testing/postgresCluster.ts"

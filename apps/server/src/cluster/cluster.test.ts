@@ -70,7 +70,15 @@ describe.runIf(admin !== undefined)("several hosts on one store", () => {
         ]
         const repo = yield* gitRepo
         // The project is registered on B: its only checkout is there.
-        yield* spindleJson(b, ["project", "add", repo, "--id", "demo", "--setup-script", "echo setup-ran-on-beta"])
+        yield* spindleJson(b, [
+          "project",
+          "add",
+          repo,
+          "--id",
+          "demo",
+          "--setup-script",
+          "echo setup-ran-on-beta"
+        ])
         const hosts = yield* hostsByName(a)
         assert.deepStrictEqual([...hosts.values()].map((h) => [h.name, h.state]).sort(), [
           ["alpha", "online"],
