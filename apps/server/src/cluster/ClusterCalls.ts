@@ -22,7 +22,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { CurrentHost, ownedBy } from "../config/HostIdentity.ts"
@@ -51,8 +50,6 @@ const decodeAnswer = Schema.decodeUnknownEffect(ForwardedAnswer)
 export class ClusterCalls extends Context.Service<
   ClusterCalls,
   {
-    /** Whether this host may call others (it has the cluster secret). */
-    readonly enabled: boolean
     /**
      * The online host that owns `thread` when it is not this one (undefined: it is this host's).
      * A thread whose host is not online is refused with `unavailable`, naming the host; so is one
@@ -100,14 +97,16 @@ export class ClusterCalls extends Context.Service<
 
       /** Fails once `peer` is no longer online: its answer will not come. */
       const whileOnline = (peer: Peer) =>
-        hosts.peer(peer.id).pipe(
-          Effect.flatMap((now) =>
-            now?.state === "online"
-              ? Effect.void
-              : Effect.fail(hostUnavailable(peer.id, now, "The command's thread"))
-          ),
-          Effect.repeat(Schedule.spaced(`${WATCH_MS} millis`)),
-          Effect.andThen(Effect.never)
+        Effect.forever(
+          hosts
+            .peer(peer.id)
+            .pipe(
+              Effect.flatMap((now) =>
+                now?.state === "online"
+                  ? Effect.sleep(`${WATCH_MS} millis`)
+                  : Effect.fail(hostUnavailable(peer.id, now, "The command's thread"))
+              )
+            )
         )
 
       const noSecret = (peer: Peer) =>
@@ -213,7 +212,6 @@ export class ClusterCalls extends Context.Service<
         })
 
       return {
-        enabled: clusterSecret !== undefined,
         elsewhere,
         command: (peer, call) => forward(peer, { kind: "command", ...call, from }, CommandResult),
         diff: (peer, threadId, actor) => forward(peer, { kind: "diff", threadId, actor, from }, ThreadDiff),

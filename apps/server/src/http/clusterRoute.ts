@@ -38,8 +38,10 @@ import { setupLogStream } from "../setup/setupLog.ts"
 /** A forwarded command is a client command with its envelope: the same bound as a WebSocket frame. */
 const MAX_CALL_BYTES = 8 * 1024 * 1024
 
+const NO_STORE = { "cache-control": "no-store" }
+
 const refuse = (status: number, reason: SpindleError["reason"], message: string) =>
-  HttpServerResponse.jsonUnsafe({ reason, message }, { status, headers: { "cache-control": "no-store" } })
+  HttpServerResponse.jsonUnsafe({ reason, message }, { status, headers: NO_STORE })
 
 const encodeAnswer = Schema.encodeUnknownSync(ForwardedAnswer)
 const encodeResult = Schema.encodeUnknownSync(CommandResult)
@@ -68,28 +70,52 @@ export const clusterRoute = HttpRouter.use((router) =>
         return thread
       })
 
-    /** Runs the call here, as if this host's own client had asked; its answer encoded. */
-    const run = (call: ForwardedCall): Effect.Effect<unknown, SpindleError> => {
+    /** A whole answer: the result encoded, or the error. */
+    const answer = (effect: Effect.Effect<unknown, SpindleError>) =>
+      effect.pipe(
+        Effect.map((ok): ForwardedAnswer => ({ ok })),
+        Effect.catch((error: SpindleError) => Effect.succeed<ForwardedAnswer>({ error })),
+        Effect.map((answered) => HttpServerResponse.jsonUnsafe(encodeAnswer(answered), { headers: NO_STORE }))
+      )
+
+    /** Runs the call here, as if this host's own client had asked. A setup log streams, a line per item. */
+    const respond = (call: ForwardedCall) => {
       switch (call.kind) {
         case "command":
-          return commands
-            .dispatch(call.command, call.actor, {
-              ...(call.await === undefined ? {} : { await: call.await }),
-              ...(call.parent === undefined ? {} : { parent: call.parent }),
-              forwarded: true
-            })
-            .pipe(Effect.map(encodeResult))
+          return answer(
+            commands
+              .dispatch(call.command, call.actor, {
+                ...(call.await === undefined ? {} : { await: call.await }),
+                ...(call.parent === undefined ? {} : { parent: call.parent }),
+                forwarded: true
+              })
+              .pipe(Effect.map(encodeResult))
+          )
         case "diff":
-          return ownThread(call.threadId).pipe(Effect.flatMap(watch.diff), Effect.map(encodeDiff))
+          return answer(ownThread(call.threadId).pipe(Effect.flatMap(watch.diff), Effect.map(encodeDiff)))
         case "merge":
-          return ownThread(call.request.threadId).pipe(
-            Effect.andThen(gate.enqueue(merges.merge(call.request, call.actor))),
-            Effect.map(encodeMerge)
+          return answer(
+            ownThread(call.request.threadId).pipe(
+              Effect.andThen(gate.enqueue(merges.merge(call.request, call.actor))),
+              Effect.map(encodeMerge)
+            )
           )
         case "setup-log":
-          return Effect.die("a setup log is streamed, not answered")
+          return ownThread(call.threadId).pipe(
+            Effect.map(() =>
+              HttpServerResponse.stream(
+                setupLogStream(engine, setupScripts, call.threadId).pipe(
+                  Stream.map((item) => `${JSON.stringify(encodeLogItem(item))}\n`),
+                  Stream.encodeText
+                ),
+                { contentType: "application/x-ndjson", headers: NO_STORE }
+              )
+            ),
+            Effect.catch((error: SpindleError) => answer(Effect.fail(error)))
+          )
       }
     }
+
     yield* router.add(
       "POST",
       "/cluster/call",
@@ -126,33 +152,7 @@ export const clusterRoute = HttpRouter.use((router) =>
         }
         const call = yield* decodeCall(json).pipe(Effect.orElseSucceed(() => undefined))
         if (call === undefined) return refuse(400, "validation", "The call is not a ForwardedCall.")
-        // A setup log streams: one item per line, for as long as the run goes on.
-        if (call.kind === "setup-log") {
-          const refused = yield* ownThread(call.threadId).pipe(
-            Effect.as(undefined),
-            Effect.catch((error: SpindleError) => Effect.succeed({ error }))
-          )
-          if (refused === undefined) {
-            const lines = setupLogStream(engine, setupScripts, call.threadId).pipe(
-              Stream.map((item) => `${JSON.stringify(encodeLogItem(item))}\n`),
-              Stream.encodeText
-            )
-            return HttpServerResponse.stream(lines, {
-              contentType: "application/x-ndjson",
-              headers: { "cache-control": "no-store" }
-            })
-          }
-          return HttpServerResponse.jsonUnsafe(encodeAnswer(refused), {
-            headers: { "cache-control": "no-store" }
-          })
-        }
-        const answer = yield* run(call).pipe(
-          Effect.map((ok) => ({ ok })),
-          Effect.catch((error: SpindleError) => Effect.succeed({ error }))
-        )
-        return HttpServerResponse.jsonUnsafe(encodeAnswer(answer), {
-          headers: { "cache-control": "no-store" }
-        })
+        return yield* respond(call)
       }).pipe(Effect.withSpan("cluster.call"))
     )
   })

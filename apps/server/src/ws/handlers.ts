@@ -1,7 +1,13 @@
 // The RPC handlers: each calls one service once the `Authorized` middleware (authorized.ts) has
 // checked the caller's token and scope. No domain logic lives here; errors are the services' own
 // SpindleErrors.
-import { CallingClient, DEFAULT_WAIT_SECONDS, SpindleRpcs, type ThreadId } from "@spindle/contracts"
+import {
+  type Actor,
+  CallingClient,
+  DEFAULT_WAIT_SECONDS,
+  SpindleRpcs,
+  type ThreadId
+} from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -30,6 +36,13 @@ import { setupLogStream } from "../setup/setupLog.ts"
 import { VERSION } from "../version.ts"
 import { asWire } from "./authorized.ts"
 import { boundedEvents } from "./subscription.ts"
+
+/** The client a call was authorized for, as the actor of what it does. */
+const callerActor = Effect.gen(function* () {
+  const caller = yield* CallingClient
+  const actor: Actor = { kind: "client", tokenId: caller.tokenId }
+  return actor
+})
 
 export const HandlersLayer = SpindleRpcs.toLayer(
   Effect.gen(function* () {
@@ -73,14 +86,9 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           }
         }),
       "orchestration.dispatchCommand": ({ command, await: awaitWhat }) =>
-        Effect.gen(function* () {
-          const caller = yield* CallingClient
-          return yield* commands.dispatch(
-            command,
-            { kind: "client", tokenId: caller.tokenId },
-            awaitWhat === undefined ? {} : { await: awaitWhat }
-          )
-        }),
+        Effect.flatMap(callerActor, (actor) =>
+          commands.dispatch(command, actor, awaitWhat === undefined ? {} : { await: awaitWhat })
+        ),
       "hosts.list": () => hosts.list,
       "orchestration.getSnapshot": () => engine.snapshot,
       "orchestration.subscribe": ({ fromSequence }) => boundedEvents(engine, fromSequence),
@@ -101,8 +109,7 @@ export const HandlersLayer = SpindleRpcs.toLayer(
           const thread = yield* existing(threadId)
           const owner = yield* cluster.elsewhere(thread)
           if (owner === undefined) return yield* watch.diff(thread)
-          const caller = yield* CallingClient
-          return yield* cluster.diff(owner, thread.id, { kind: "client", tokenId: caller.tokenId })
+          return yield* cluster.diff(owner, thread.id, yield* callerActor)
         }),
       "thread.wait": (payload) =>
         Effect.gen(function* () {
@@ -122,35 +129,27 @@ export const HandlersLayer = SpindleRpcs.toLayer(
         ),
       "thread.merge": (request) =>
         Effect.gen(function* () {
-          const caller = yield* CallingClient
-          const actor = { kind: "client" as const, tokenId: caller.tokenId }
+          const actor = yield* callerActor
           const owner = yield* cluster.elsewhere(yield* engine.getThread(request.threadId))
           if (owner !== undefined) return yield* cluster.merge(owner, request, actor)
           return yield* gate.enqueue(merges.merge(request, actor))
         }),
       "attempt.show": ({ attemptId }) => attempts.show(attemptId),
       "attempt.pick": (request) =>
-        Effect.gen(function* () {
-          const caller = yield* CallingClient
-          return yield* gate.enqueue(attempts.pick(request, { kind: "client", tokenId: caller.tokenId }))
-        }),
+        Effect.flatMap(callerActor, (actor) => gate.enqueue(attempts.pick(request, actor))),
       // Another host's thread: its setup log is streamed from that host, where the file is.
       "thread.streamSetupLog": ({ threadId }) =>
         Stream.unwrap(
           Effect.gen(function* () {
             const owner = yield* cluster.elsewhere(yield* engine.getThread(threadId as ThreadId))
             if (owner === undefined) return setupLogStream(engine, setupScripts, threadId as ThreadId)
-            const caller = yield* CallingClient
-            return cluster.setupLog(owner, threadId as ThreadId, { kind: "client", tokenId: caller.tokenId })
+            return cluster.setupLog(owner, threadId as ThreadId, yield* callerActor)
           })
         ),
       "project.list": () => Effect.map(engine.snapshot, (snapshot) => snapshot.projects),
       "worktree.list": ({ projectId }) => report.list(projectId),
       "worktree.cleanup": ({ projectId }) =>
-        Effect.gen(function* () {
-          const caller = yield* CallingClient
-          return yield* gate.enqueue(report.cleanup(projectId, { kind: "client", tokenId: caller.tokenId }))
-        }),
+        Effect.flatMap(callerActor, (actor) => gate.enqueue(report.cleanup(projectId, actor))),
       "token.create": ({ input }) => tokens.create(input).pipe(Effect.mapError(asWire)),
       "token.list": () => listTokens(tokens, providerTokens).pipe(Effect.mapError(asWire)),
       "token.revoke": (input) => revokeToken(tokens, providerTokens, input).pipe(Effect.mapError(asWire)),
