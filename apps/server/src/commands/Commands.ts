@@ -239,14 +239,13 @@ export class Commands extends Context.Service<
           if (command.type === "thread.turn.start" && command.bootstrap !== undefined) {
             const existing = yield* engine.getThread(command.threadId)
             if (existing !== undefined || forwarded)
-              return yield* ownerElsewhere(command.threadId, command.commandId, forwarded)
+              return yield* cluster.elsewhere(existing, forwarded, command.commandId)
             const project = yield* engine.getProject(command.bootstrap.createThread.projectId)
             // An unknown project is the dispatcher's to refuse.
             if (project === undefined) return undefined
             const named = command.bootstrap.createThread.host
-            // One checkout, here (one host, or a project only this host holds): nothing to choose.
-            const only = project.checkouts.length <= 1 ? project.checkouts[0] : undefined
-            if (named === undefined && (project.checkouts.length === 0 || only?.host === hosts.self.id))
+            // Only this host's checkout (or none recorded: one host): nothing to choose.
+            if (named === undefined && project.checkouts.every((c) => c.host === hosts.self.id))
               return undefined
             const all = yield* hosts.list
             // Not registered (an engine without a server): this host is all there is.
