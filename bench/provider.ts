@@ -130,23 +130,31 @@ export const run = async (): Promise<BenchResult> => {
   try {
     // The command provider running `true`, against spawning `true`.
     const commandWorld = await inScope(providerWorld(providersOn, { agentCommand: ["true"] }))
-    const turnOf = (world: typeof commandWorld, threadId: string) => async (i: number) => {
+    // Like a client that follows the thread (the CLI, the board): one subscription to the log, held
+    // through all the turns, tells when each turn ends.
+    const turnOf = async (world: typeof commandWorld, threadId: string) => {
+      const waiting = new Map<string, () => void>()
       const from = (await Effect.runPromise(world.engine.snapshot)).sequence
-      const ended = Effect.runPromise(
-        world.engine.events(from).pipe(
-          Stream.filter((e) => e.type === "thread.turn-ended" && e.payload.turnId === `turn-${i}`),
-          Stream.take(1),
-          Stream.runDrain
+      await inScope(
+        Effect.forkScoped(
+          Stream.runForEach(world.engine.events(from), (event) =>
+            Effect.sync(() => {
+              if (event.type === "thread.turn-ended") waiting.get(event.payload.turnId)?.()
+            })
+          )
         )
       )
-      await Effect.runPromise(
-        world.send({ type: "thread.turn.start", threadId, prompt: "go", turnId: `turn-${i}` })
-      )
-      await ended
+      return async (i: number) => {
+        const turnId = `turn-${i}`
+        const ended = new Promise<void>((resolve) => waiting.set(turnId, resolve))
+        await Effect.runPromise(world.send({ type: "thread.turn.start", threadId, prompt: "go", turnId }))
+        await ended
+        waiting.delete(turnId)
+      }
     }
     await Effect.runPromise(commandWorld.start("cmd", "warm up", { provider: "command" }))
     await Effect.runPromise(turnEnded(commandWorld.engine, "cmd"))
-    const commandTurns = await time(COMMAND_TURNS, turnOf(commandWorld, "cmd"))
+    const commandTurns = await time(COMMAND_TURNS, await turnOf(commandWorld, "cmd"))
     const spawned = await time(COMMAND_TURNS, spawnTrue)
 
     // The models, each in a process of its own (bench/fakeApis.ts).
@@ -160,7 +168,7 @@ export const run = async (): Promise<BenchResult> => {
     await Effect.runPromise(turnEnded(codexWorld.engine, "cdx"))
     const direct = await directCodex(apis.codexConfig, await inScope(codexHome), started.worktreePath)
     await direct.turn()
-    const [codexTurns, directTurns] = await timeInTurns(CODEX_TURNS, turnOf(codexWorld, "cdx"), () =>
+    const [codexTurns, directTurns] = await timeInTurns(CODEX_TURNS, await turnOf(codexWorld, "cdx"), () =>
       direct.turn()
     )
     direct.close()
@@ -186,8 +194,10 @@ export const run = async (): Promise<BenchResult> => {
       token: issued.token
     })
     await claudeDirect.turn()
-    const [claudeTurns, claudeDirectTurns] = await timeInTurns(CLAUDE_TURNS, turnOf(claudeWorld, "cld"), () =>
-      claudeDirect.turn()
+    const [claudeTurns, claudeDirectTurns] = await timeInTurns(
+      CLAUDE_TURNS,
+      await turnOf(claudeWorld, "cld"),
+      () => claudeDirect.turn()
     )
     claudeDirect.close()
     apis.close()

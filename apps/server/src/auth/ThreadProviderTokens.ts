@@ -16,7 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { SqlError } from "effect/sql/SqlError"
-import { Engine } from "../engine/Engine.ts"
+import { Engine, ofTypes } from "../engine/Engine.ts"
 import { ProviderTokens } from "./ProviderTokens.ts"
 
 export interface ThreadTokenRequest {
@@ -114,7 +114,8 @@ export class ThreadProviderTokens extends Context.Service<
             "Revoked provider tokens of threads that ended while the server was down"
           ).pipe(Effect.annotateLogs({ revoked }))
         }
-        yield* Stream.runForEach(engine.events(snapshot.sequence), (event) => {
+        const ends = ofTypes("thread.archived", "thread.deleted")
+        yield* Stream.runForEach(engine.events(snapshot.sequence, ends), (event) => {
           if (event.type === "thread.archived") return onThreadEnded(event.payload.threadId, "archived")
           if (event.type === "thread.deleted") return onThreadEnded(event.payload.threadId, "deleted")
           return Effect.void

@@ -26,7 +26,7 @@ import * as Layer from "effect/Layer"
 import * as ChildProcess from "effect/process/ChildProcess"
 import { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import * as Stream from "effect/Stream"
-import { Engine } from "../engine/Engine.ts"
+import { Engine, ofTypes } from "../engine/Engine.ts"
 import { followLog } from "../engine/followLog.ts"
 import { setupEnvironment } from "../setup/setupEnvironment.ts"
 
@@ -187,7 +187,10 @@ export class CheckRunner extends Context.Service<
         for (const thread of HashMap.values(model.threads)) {
           if (engine.owns(thread) && needsCheck(thread)) yield* check(thread.id)
         }
-        yield* FiberSet.run(fibers, followLog(engine, model.sequence, consider, "Checks"))
+        yield* FiberSet.run(
+          fibers,
+          followLog(engine, model.sequence, consider, "Checks", ofTypes("thread.turn-ended"))
+        )
       })
 
       return { start }

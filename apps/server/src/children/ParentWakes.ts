@@ -26,7 +26,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { CrashPoints } from "../bootstrap/CrashPoints.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
-import { Engine } from "../engine/Engine.ts"
+import { Engine, ofTypes } from "../engine/Engine.ts"
 import { followLog } from "../engine/followLog.ts"
 import { ThreadMerge } from "./ThreadMerge.ts"
 
@@ -158,7 +158,16 @@ export class ParentWakes extends Context.Service<
           if (engine.owns(thread) && idle(thread) && wakingNotices(model, thread).length > 0)
             yield* schedule(thread.id)
         }
-        yield* FiberSet.run(fibers, followLog(engine, model.sequence, consider, "Parent wakes"))
+        yield* FiberSet.run(
+          fibers,
+          followLog(
+            engine,
+            model.sequence,
+            consider,
+            "Parent wakes",
+            ofTypes("thread.child-notified", "thread.turn-ended")
+          )
+        )
       })
 
       return { start }

@@ -115,6 +115,11 @@ export interface ProviderSettings {
   readonly turnStallInterruptMs?: number
   /** A session with no turn and nothing from its agent for this long is stopped (default 15 minutes; 0: never). */
   readonly sessionIdleTimeoutMs?: number
+  /**
+   * A turn starts without looking the session's token up again when it was found valid this
+   * recently (default 30 seconds; 0: every turn looks).
+   */
+  readonly tokenRecheckMs?: number
 }
 
 export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import type { Command } from "@spindle/contracts"
+import type { Command, SpindleEvent } from "@spindle/contracts"
+import { aggregateOf } from "@spindle/read-model"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -195,40 +196,53 @@ describe("Engine", () => {
     })
   )
 
-  it.live("streams every event exactly once to a subscriber that joins mid-stream", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir()
-      const total = 600
-      yield* withEngine(join(dir, "db.sqlite"), (engine) =>
-        Effect.gen(function* () {
-          for (let n = 1; n <= 100; n++) yield* engine.dispatch(createProject(n), serverActor)
-          // Keep writing while the subscriber replays the backlog and switches to live events.
-          const writer = yield* Effect.forkChild(
-            Effect.forEach(
-              Array.from({ length: total - 100 }, (_, i) => i + 101),
-              (n) => engine.dispatch(createProject(n), serverActor),
-              { concurrency: 8 }
+  it.live(
+    "streams every event (or every wanted one) exactly once to a subscriber that joins mid-stream",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir()
+        const total = 600
+        yield* withEngine(join(dir, "db.sqlite"), (engine) =>
+          Effect.gen(function* () {
+            for (let n = 1; n <= 100; n++) yield* engine.dispatch(createProject(n), serverActor)
+            // Keep writing while the subscriber replays the backlog and switches to live events.
+            const writer = yield* Effect.forkChild(
+              Effect.forEach(
+                Array.from({ length: total - 100 }, (_, i) => i + 101),
+                (n) => engine.dispatch(createProject(n), serverActor),
+                { concurrency: 8 }
+              )
             )
-          )
-          const seen = yield* engine.events(0).pipe(
-            Stream.takeUntil((event) => event.sequence >= total),
-            Stream.map((event) => event.sequence),
-            Stream.runCollect
-          )
-          yield* Fiber.join(writer)
-          assert.deepStrictEqual(
-            Array.from(seen),
-            Array.from({ length: total }, (_, i) => i + 1)
-          )
-          // Resuming from the middle gives exactly the rest.
-          const resumed = yield* engine.events(450).pipe(Stream.take(total - 450), Stream.runCollect)
-          assert.deepStrictEqual(
-            Array.from(resumed, (e) => e.sequence),
-            Array.from({ length: total - 450 }, (_, i) => i + 451)
-          )
-        })
-      )
-    })
+            // A follower of some events only (every third project), backlog and live alike.
+            const third = (event: SpindleEvent) => Number(aggregateOf(event).id.slice(1)) % 3 === 0
+            const some = yield* Effect.forkChild(
+              engine.events(0, third).pipe(Stream.take(total / 3), Stream.runCollect)
+            )
+            const all = yield* engine.events(0).pipe(
+              Stream.takeUntil((event) => event.sequence >= total),
+              Stream.runCollect
+            )
+            yield* Fiber.join(writer)
+            assert.deepStrictEqual(
+              Array.from(all, (event) => event.sequence),
+              Array.from({ length: total }, (_, i) => i + 1)
+            )
+            // Exactly the wanted ones, each once, in the log's order.
+            assert.deepStrictEqual(
+              Array.from(yield* Fiber.join(some), (event) => event.sequence),
+              Array.from(all)
+                .filter(third)
+                .map((event) => event.sequence)
+            )
+            // Resuming from the middle gives exactly the rest.
+            const resumed = yield* engine.events(450).pipe(Stream.take(total - 450), Stream.runCollect)
+            assert.deepStrictEqual(
+              Array.from(resumed, (e) => e.sequence),
+              Array.from({ length: total - 450 }, (_, i) => i + 451)
+            )
+          })
+        )
+      })
   )
 
   it.effect("finishes queued commands when it is shut down", () =>

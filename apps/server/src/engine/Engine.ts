@@ -36,7 +36,6 @@ import * as Fiber from "effect/Fiber"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
@@ -110,6 +109,52 @@ const secretChange = (
 
 const hashCommand = (command: Command) => createHash("sha256").update(stableStringify(command)).digest("hex")
 
+/**
+ * Commands that take no receipt. A receipt lets a caller retry a command by its id and get the
+ * same answer; a provider report's id is made fresh by the server for that one write and never
+ * sent again, so for the most frequent command of all a receipt would be two statements (and a
+ * hash of the report) for nothing.
+ */
+const withoutReceipt = (command: Command) => command.type === "thread.provider.record"
+
+/**
+ * The model with `events` projected, and (into `changed`) the aggregates whose projection rows
+ * must be written: the events' own and, when a thread joined or left the queue, every queued
+ * thread (their positions moved).
+ */
+const fold = (
+  current: ReadModel,
+  events: ReadonlyArray<SpindleEvent>,
+  changed: Map<string, AggregateRef>
+) => {
+  let next = current
+  for (const event of events) {
+    const before = next
+    next = project(next, event)
+    const ref = aggregateOf(event)
+    changed.set(`${ref.kind}:${ref.id}`, ref)
+    if (next.queue !== before.queue) {
+      for (const id of next.queue) changed.set(`thread:${id}`, { kind: "thread", id })
+    }
+  }
+  return next
+}
+
+/** Which events a follower of the log reads; checked as each is published, so it must be quick. */
+export type EventFilter = (event: SpindleEvent) => boolean
+
+/** The events of these types. */
+export const ofTypes = (...types: ReadonlyArray<SpindleEvent["type"]>): EventFilter => {
+  const set = new Set<string>(types)
+  return (event) => set.has(event.type)
+}
+
+/** A follower of the log: what it reads, and where it is put until the follower takes it. */
+interface Listener {
+  readonly wanted: EventFilter | undefined
+  readonly queue: Queue.Queue<SpindleEvent>
+}
+
 export class Engine extends Context.Service<
   Engine,
   {
@@ -130,13 +175,17 @@ export class Engine extends Context.Service<
     readonly snapshot: Effect.Effect<Snapshot>
     readonly getThread: (id: ThreadId) => Effect.Effect<Thread | undefined>
     readonly getProject: (id: ProjectId) => Effect.Effect<Project | undefined>
-    /** Every event with a sequence greater than `after`, then live ones: no gap, no duplicate. */
-    readonly events: (after: number) => Stream.Stream<SpindleEvent, SpindleError>
+    /**
+     * Every event with a sequence greater than `after`, then live ones: no gap, no duplicate. With
+     * `wanted`, only the events it accepts: a follower that reacts to a few kinds of event is not
+     * woken by the others (`ofTypes`).
+     */
+    readonly events: (after: number, wanted?: EventFilter) => Stream.Stream<SpindleEvent, SpindleError>
     /**
      * `events`, without the events of threads another host owns: what a host reacts to (it runs
      * only its own threads' setup and agents, and touches only its own worktrees).
      */
-    readonly ownEvents: (after: number) => Stream.Stream<SpindleEvent, SpindleError>
+    readonly ownEvents: (after: number, wanted?: EventFilter) => Stream.Stream<SpindleEvent, SpindleError>
     /** Whether this host owns the thread (config/HostIdentity ownedBy). */
     readonly owns: (thread: Thread) => boolean
     /** Whether this host holds a checkout of the project (so it makes worktrees for it). */
@@ -160,24 +209,30 @@ export class Engine extends Context.Service<
 
       const model = yield* Ref.make<ReadModel>(emptyReadModel)
       const queue = yield* Queue.bounded<Envelope, Cause.Done>(QUEUE_CAPACITY)
-      const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<SpindleEvent>(), PubSub.shutdown)
+      // The followers of the log. Each event is put only where it is wanted, so a follower of a few
+      // kinds of event costs nothing while the others go by.
+      const listeners = new Set<Listener>()
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          for (const listener of listeners) Queue.shutdownUnsafe(listener.queue)
+          listeners.clear()
+        })
+      )
+      const publish = (events: ReadonlyArray<SpindleEvent>) =>
+        Effect.sync(() => {
+          if (events.length === 0) return
+          for (const { wanted, queue } of listeners) {
+            const taken = wanted === undefined ? events : events.filter(wanted)
+            if (taken.length > 0) Queue.offerAllUnsafe(queue, taken)
+          }
+        })
       const caughtUp = yield* Deferred.make<void, SpindleError>()
       let accepting = true
 
       const saveFolded = (current: ReadModel, events: ReadonlyArray<SpindleEvent>) =>
         Effect.gen(function* () {
           const changed = new Map<string, AggregateRef>()
-          let next = current
-          for (const event of events) {
-            const before = next
-            next = project(next, event)
-            const ref = aggregateOf(event)
-            changed.set(`${ref.kind}:${ref.id}`, ref)
-            // A thread joined or left the queue: the positions of the others moved too.
-            if (next.queue !== before.queue) {
-              for (const id of next.queue) changed.set(`thread:${id}`, { kind: "thread", id })
-            }
-          }
+          const next = fold(current, events, changed)
           yield* projections.save(next, changed.values())
           return next
         })
@@ -239,7 +294,7 @@ export class Engine extends Context.Service<
             const folded = yield* foldForeign(yield* Ref.get(model))
             if (folded.events.length === 0) return
             yield* Ref.set(model, folded.model)
-            yield* PubSub.publishAll(pubsub, folded.events)
+            yield* publish(folded.events)
           })
         )
         .pipe(
@@ -249,13 +304,18 @@ export class Engine extends Context.Service<
           Effect.withSpan("Engine.takeInForeign")
         )
 
-      const apply = (envelope: Envelope, current: ReadModel) =>
+      /**
+       * Decides one command against `current` and appends its events; the projection rows of what
+       * it changed are added to `changed`, written once for the whole batch.
+       */
+      const apply = (envelope: Envelope, current: ReadModel, changed: Map<string, AggregateRef>) =>
         Effect.gen(function* () {
           const { command, actor } = envelope
-          const payloadHash = hashCommand(command)
+          const receipted = !withoutReceipt(command)
+          const payloadHash = receipted ? hashCommand(command) : ""
           const answer = (result: Outcome["result"]): Outcome => ({ result, model: current, events: [] })
           const now = DateTime.formatIso(yield* DateTime.now)
-          const receipt = yield* receipts.get(command.commandId)
+          const receipt = receipted ? yield* receipts.get(command.commandId) : undefined
           if (receipt !== undefined) {
             if (receipt.payloadHash !== payloadHash) {
               return answer(
@@ -283,7 +343,11 @@ export class Engine extends Context.Service<
             // A full project is not this command's outcome, only its moment: a retry with the same
             // commandId is decided again once there is room. A bootstrap's refused begin is not
             // recorded either: the bootstrap made nothing, and its own journal keys its retries.
-            if (decision.failure.reason === "capacity" || command.type === "thread.bootstrap.begin") {
+            if (
+              !receipted ||
+              decision.failure.reason === "capacity" ||
+              command.type === "thread.bootstrap.begin"
+            ) {
               return answer(Result.fail(decision.failure))
             }
             yield* receipts.record(
@@ -309,12 +373,14 @@ export class Engine extends Context.Service<
               ? secrets.remove(secret.projectId)
               : secrets.set(secret.projectId, secret.secret, now)
           }
-          const next = yield* saveFolded(current, stored)
-          yield* receipts.record(
-            command.commandId,
-            { status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence },
-            now
-          )
+          const next = fold(current, stored, changed)
+          if (receipted) {
+            yield* receipts.record(
+              command.commandId,
+              { status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence },
+              now
+            )
+          }
           return {
             result: Result.succeed({ sequence: next.sequence }),
             model: next,
@@ -337,19 +403,18 @@ export class Engine extends Context.Service<
                 current = folded.model
                 foreign = folded.events
               }
+              const changed = new Map<string, AggregateRef>()
               for (const envelope of batch) {
-                const outcome = yield* apply(envelope, current)
+                const outcome = yield* apply(envelope, current, changed)
                 current = outcome.model
                 outcomes.push(outcome)
               }
+              if (changed.size > 0) yield* projections.save(current, changed.values())
               return { model: current, outcomes, foreign }
             })
           )
           yield* Ref.set(model, applied.model)
-          yield* PubSub.publishAll(pubsub, [
-            ...applied.foreign,
-            ...applied.outcomes.flatMap((outcome) => outcome.events)
-          ])
+          yield* publish([...applied.foreign, ...applied.outcomes.flatMap((outcome) => outcome.events)])
           yield* Effect.forEach(
             batch,
             (envelope, i) => {
@@ -483,16 +548,26 @@ export class Engine extends Context.Service<
         })
       )
 
-      const events = (after: number): Stream.Stream<SpindleEvent, SpindleError> =>
+      const events = (after: number, wanted?: EventFilter): Stream.Stream<SpindleEvent, SpindleError> =>
         Stream.unwrap(
           Effect.gen(function* () {
-            // Subscribe before reading the backlog, so nothing committed meanwhile is missed;
+            // Listen before reading the backlog, so nothing committed meanwhile is missed;
             // anything seen twice is dropped by sequence.
-            const subscription = yield* PubSub.subscribe(pubsub)
+            const listener: Listener = { wanted, queue: yield* Queue.unbounded<SpindleEvent>() }
+            yield* Effect.acquireRelease(
+              Effect.sync(() => listeners.add(listener)),
+              () =>
+                Effect.sync(() => {
+                  listeners.delete(listener)
+                  Queue.shutdownUnsafe(listener.queue)
+                })
+            )
+            /** The highest sequence read or passed over. */
             let last = after
             const deliver = (event: SpindleEvent): Effect.Effect<ReadonlyArray<SpindleEvent>, SqlError> => {
               if (event.sequence <= last) return Effect.succeed([])
-              if (event.sequence === last + 1) {
+              // Only what is wanted comes: the sequences in between went to others.
+              if (wanted !== undefined || event.sequence === last + 1) {
                 last = event.sequence
                 return Effect.succeed([event])
               }
@@ -505,25 +580,25 @@ export class Engine extends Context.Service<
             const backlog = Stream.paginate(after, (cursor: number) =>
               Effect.map(eventStore.readAfter(cursor, PAGE_SIZE), (page) => {
                 const tail = page.at(-1)
+                if (tail !== undefined) last = Math.max(last, tail.sequence)
                 return [
-                  page,
+                  wanted === undefined ? page : page.filter(wanted),
                   page.length === PAGE_SIZE && tail ? Option.some(tail.sequence) : Option.none()
                 ] as const
               })
             )
-            return Stream.concat(backlog, Stream.fromSubscription(subscription)).pipe(
-              Stream.mapEffect(deliver),
-              Stream.flattenIterable,
-              Stream.mapError((error) => internalError(error))
-            )
+            return Stream.concat(
+              backlog,
+              Stream.fromQueue(listener.queue).pipe(Stream.mapEffect(deliver), Stream.flattenIterable)
+            ).pipe(Stream.mapError((error) => internalError(error)))
           })
         )
 
       const owns = (thread: Thread) => ownedBy(host, thread)
-      const ownEvents = (after: number) =>
+      const ownEvents = (after: number, wanted?: EventFilter) =>
         host === undefined
-          ? events(after)
-          : events(after).pipe(
+          ? events(after, wanted)
+          : events(after, wanted).pipe(
               Stream.filterEffect((event) => {
                 const ref = aggregateOf(event)
                 if (ref.kind !== "thread") return Effect.succeed(true)

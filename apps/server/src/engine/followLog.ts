@@ -6,17 +6,19 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import type { Engine } from "./Engine.ts"
+import type { Engine, EventFilter } from "./Engine.ts"
 
 export const followLog = <E, R>(
   engine: Engine["Service"],
   from: number,
   handle: (event: SpindleEvent) => Effect.Effect<void, E, R>,
-  what: string
+  what: string,
+  /** Only these events (all when not given); the position is that of the last one handled. */
+  wanted?: EventFilter
 ) => {
   let handled = from
   return Effect.suspend(() =>
-    Stream.runForEach(engine.ownEvents(handled), (event) =>
+    Stream.runForEach(engine.ownEvents(handled, wanted), (event) =>
       Effect.andThen(
         handle(event),
         Effect.sync(() => (handled = event.sequence))

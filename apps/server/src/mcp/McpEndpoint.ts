@@ -20,7 +20,7 @@ import * as Stream from "effect/Stream"
 import { ProviderTokens } from "../auth/ProviderTokens.ts"
 import { StartupGate } from "../bootstrap/StartupGate.ts"
 import { DEFAULT_MCP_SESSION_LIMITS, ServerConfig } from "../config/ServerConfig.ts"
-import { Engine } from "../engine/Engine.ts"
+import { Engine, ofTypes } from "../engine/Engine.ts"
 import { MCP_SSE_RETRY_MS, makeEventStore } from "./eventStore.ts"
 import type { McpInvocationContext } from "./McpInvocationContext.ts"
 import { readMcpBody } from "./requestBody.ts"
@@ -97,7 +97,7 @@ export const mcpRoute = HttpRouter.use((router) =>
       Effect.gen(function* () {
         if ((yield* Effect.exit(engine.ready))._tag === "Failure") return
         const from = (yield* engine.readModel).sequence
-        yield* Stream.runForEach(engine.events(from), (event) => {
+        yield* Stream.runForEach(engine.events(from, ofTypes("thread.child-notified")), (event) => {
           if (event.type !== "thread.child-notified") return Effect.void
           const listeners = [...sessions.values()].filter((s) => s.threadId === event.payload.threadId)
           return Effect.forEach(

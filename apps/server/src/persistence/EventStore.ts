@@ -12,7 +12,7 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
-import { dieOnCorruptRow } from "./corruptRow.ts"
+import { CorruptRow, dieOnCorruptRow } from "./corruptRow.ts"
 
 type Envelope = Omit<SpindleEvent, "type" | "payload" | "sequence">
 
@@ -25,16 +25,16 @@ const COLUMNS = { eventId: "event_id", commandId: "command_id", occurredAt: "occ
  * What is written: the draft's JSON as it is. Its validity is the decider's business; encoding
  * it through `SpindleEvent` here would turn a bad draft into a failed write, a new behaviour.
  */
-const NewEvent = Schema.Struct({
-  eventId: Schema.String,
-  type: Schema.String,
-  aggregateKind: Schema.String,
-  aggregateId: Schema.String,
-  commandId: Schema.String,
-  actor: Json,
-  occurredAt: Schema.String,
-  payload: Json
-}).pipe(Schema.encodeKeys({ ...COLUMNS, aggregateKind: "aggregate_kind", aggregateId: "aggregate_id" }))
+type NewEventRow = {
+  readonly event_id: string
+  readonly type: string
+  readonly aggregate_kind: string
+  readonly aggregate_id: string
+  readonly command_id: string
+  readonly actor: string
+  readonly occurred_at: string
+  readonly payload: string
+}
 
 /** What is read: an `events` row, its JSON columns parsed, then checked as a `SpindleEvent`. */
 const StoredEvent = Schema.Struct({
@@ -47,7 +47,6 @@ const StoredEvent = Schema.Struct({
   payload: Json
 }).pipe(Schema.encodeKeys(COLUMNS), Schema.decodeTo(SpindleEvent))
 
-const Sequence = Schema.Struct({ sequence: Schema.Int })
 const Latest = Schema.Struct({ sequence: Schema.NullOr(Schema.Int) })
 
 export class EventStore extends Context.Service<
@@ -78,11 +77,6 @@ export class EventStore extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
 
-      const insert = SqlSchema.findOne({
-        Request: NewEvent,
-        Result: Sequence,
-        execute: (row) => sql`INSERT INTO events ${sql.insert(row)} RETURNING sequence`
-      })
       const findAfter = SqlSchema.findAll({
         Request: Schema.Struct({ after: Schema.Int, limit: Schema.Int }),
         Result: StoredEvent,
@@ -111,19 +105,36 @@ export class EventStore extends Context.Service<
           Effect.map(Option.getOrUndefined)
         )
 
+      // Written as it is, without a schema: the draft's JSON is the decider's (see NewEvent above),
+      // and this is the hottest statement of all.
       const append = Effect.fn("EventStore.append")(function* (drafts: ReadonlyArray<EventDraft & Envelope>) {
         const stored: Array<SpindleEvent> = []
         for (const draft of drafts) {
           const aggregate = aggregateOf(draft)
-          const { sequence } = yield* insert({
-            ...draft,
-            aggregateKind: aggregate.kind,
-            aggregateId: aggregate.id
-          }).pipe(
-            dieOnCorruptRow("events", `new event ${draft.eventId}`),
-            // RETURNING always answers the inserted row; no row would be SQLite's bug.
-            Effect.catchTag("NoSuchElementError", (error) => Effect.die(error))
-          )
+          const row: NewEventRow = {
+            event_id: draft.eventId,
+            type: draft.type,
+            aggregate_kind: aggregate.kind,
+            aggregate_id: aggregate.id,
+            command_id: draft.commandId,
+            actor: JSON.stringify(draft.actor),
+            occurred_at: draft.occurredAt,
+            payload: JSON.stringify(draft.payload)
+          }
+          const [inserted] = yield* sql<{
+            readonly sequence: unknown
+          }>`INSERT INTO events ${sql.insert(row)} RETURNING sequence`
+          const sequence = inserted?.sequence
+          // RETURNING always answers the inserted row's integer key; anything else is a damaged store.
+          if (typeof sequence !== "number" || !Number.isSafeInteger(sequence)) {
+            return yield* Effect.die(
+              new CorruptRow({
+                table: "events",
+                row: `new event ${draft.eventId}`,
+                message: `The store answered the new event's sequence as ${String(sequence)}, not an integer.`
+              })
+            )
+          }
           stored.push({ ...draft, sequence } as SpindleEvent)
         }
         return stored

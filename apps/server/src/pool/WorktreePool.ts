@@ -23,7 +23,7 @@ import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import { ServerConfig } from "../config/ServerConfig.ts"
-import { Engine } from "../engine/Engine.ts"
+import { Engine, type EventFilter } from "../engine/Engine.ts"
 import { commitArg } from "../git/baseRefs.ts"
 import { GitCli } from "../git/GitCli.ts"
 import { RepoLocks } from "../git/RepoLocks.ts"
@@ -36,6 +36,8 @@ export const POOL_DIR = ".pool"
 
 /** How often the pool looks for a moved default branch when nothing else wakes it. */
 const DEFAULT_INTERVAL_MS = 300_000
+/** Project changes (created, updated, removed) wake the pool as a claim does. */
+const PROJECT_CHANGES: EventFilter = (event) => event.type.startsWith("project.")
 
 interface Slot {
   readonly path: string
@@ -371,10 +373,8 @@ export class WorktreePool extends Context.Service<
 
       const interval = config.poolIntervalMs ?? DEFAULT_INTERVAL_MS
       const start = Effect.gen(function* () {
-        // Project changes (created, updated, removed) wake the pool as a claim does.
         const sequence = (yield* engine.snapshot).sequence
-        yield* engine.events(sequence).pipe(
-          Stream.filter((event) => event.type.startsWith("project.")),
+        yield* engine.events(sequence, PROJECT_CHANGES).pipe(
           Stream.runForEach(() => Queue.offer(wakeUps, undefined)),
           Effect.ignore({ log: "Debug", message: "The pool stopped following project changes" }),
           (effect) => Effect.forkIn(effect, scope)

@@ -19,6 +19,7 @@ import { hasLiveTurn as isLiveTurn } from "@spindle/read-model"
 import { makeKeyedLock } from "@spindle/shared/keyedLock"
 import { randomHex } from "@spindle/shared/random"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -53,7 +54,12 @@ interface Live {
   readonly holder: Scope.Closeable
   /** Set when Spindle stops the session on purpose, so its end is not reported as a crash. */
   stopping: boolean
+  /** When its token was last found valid (epoch ms). */
+  tokenCheckedAt: number
 }
+
+/** How long a token found valid is taken as valid without looking again (ProviderSettings.tokenRecheckMs). */
+const DEFAULT_TOKEN_RECHECK_MS = 30_000
 
 /** Notices as the agent reads them, one paragraph each. */
 const noticesText = (notices: ReadonlyArray<ChildNotice>) =>
@@ -234,7 +240,12 @@ export class ProviderService extends Context.Service<
               Scope.provide(holder),
               Effect.onError(() => Scope.close(holder, Exit.void))
             )
-            const session: Live = { ...acquired, holder, stopping: false }
+            const session: Live = {
+              ...acquired,
+              holder,
+              stopping: false,
+              tokenCheckedAt: yield* Clock.currentTimeMillis
+            }
             live.set(thread.id, session)
             return session
           })
@@ -249,15 +260,23 @@ export class ProviderService extends Context.Service<
       })
 
       /**
-       * A session's token lives 24 hours at most and 2 hours unused. Each turn uses it once (which
-       * keeps an idle session's token alive); one that stopped working means a new session, which
-       * resumes the agent's conversation with a new token.
+       * A session's token lives 24 hours at most and 2 hours unused. A turn uses it (which keeps an
+       * idle session's token alive); one that stopped working means a new session, which resumes
+       * the agent's conversation with a new token. One found valid a moment ago (tokenRecheckMs) is
+       * not looked up again: back-to-back turns do not each wait for the store, and a token revoked
+       * by hand within that moment still fails the agent's calls at the MCP endpoint.
        */
+      const recheckMs = settings.tokenRecheckMs ?? DEFAULT_TOKEN_RECHECK_MS
       const renewIfExpired = Effect.fn("ProviderService.renewIfExpired")(function* (threadId: ThreadId) {
         const session = live.get(threadId)
         if (session === undefined) return
+        const now = yield* Clock.currentTimeMillis
+        if (now - session.tokenCheckedAt < recheckMs) return
         const valid = yield* Effect.exit(tokens.resolve(Redacted.value(session.token)))
-        if (Exit.isSuccess(valid)) return
+        if (Exit.isSuccess(valid)) {
+          session.tokenCheckedAt = now
+          return
+        }
         yield* closeLive(threadId, session)
         yield* report(threadId, sessionChanged("stopped", session.providerSessionId, null))
         yield* Effect.logInfo("Restarted an agent session whose token had expired").pipe(

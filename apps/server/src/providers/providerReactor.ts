@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { Engine } from "../engine/Engine.ts"
+import { type Engine, ofTypes } from "../engine/Engine.ts"
 import type { EventStore } from "../persistence/EventStore.ts"
 import { sessionChanged, type ThreadReports } from "./threadReports.ts"
 
@@ -40,6 +40,17 @@ export interface ReactorServices {
   /** Where the reactor's fibers live. */
   readonly scope: Scope.Scope
 }
+
+/** The events that concern an agent (the cases of `follow` below). */
+const REACTS_TO = ofTypes(
+  "thread.turn-start-requested",
+  "thread.turn-steer-requested",
+  "thread.turn-interrupt-requested",
+  "thread.approval-resolved",
+  "thread.child-notified",
+  "thread.archived",
+  "thread.deleted"
+)
 
 export const startReactor = (services: ReactorServices, actions: ReactorActions) =>
   Effect.gen(function* () {
@@ -83,7 +94,7 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
 
     let handled = 0
     const follow = Effect.suspend(() =>
-      Stream.runForEach(engine.ownEvents(handled), (event) => {
+      Stream.runForEach(engine.ownEvents(handled, REACTS_TO), (event) => {
         handled = event.sequence
         const { payload } = event as { payload: { threadId: ThreadId } }
         switch (event.type) {

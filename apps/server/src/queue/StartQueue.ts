@@ -14,11 +14,11 @@ import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDis
 import { CurrentHost } from "../config/HostIdentity.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { startableQueued } from "../engine/admission.ts"
-import { Engine } from "../engine/Engine.ts"
+import { Engine, ofTypes } from "../engine/Engine.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 
 /** Events after which a queued thread may be able to start (or the next one be sent). */
-const FREES_A_SLOT: ReadonlySet<string> = new Set([
+const FREES_A_SLOT = ofTypes(
   "thread.turn-ended",
   "thread.archived",
   "thread.deleted",
@@ -26,7 +26,7 @@ const FREES_A_SLOT: ReadonlySet<string> = new Set([
   "thread.bootstrap-completed",
   "thread.queued",
   "thread.dequeued"
-])
+)
 
 export class StartQueue extends Context.Service<
   StartQueue,
@@ -100,11 +100,7 @@ export class StartQueue extends Context.Service<
         )
       })
 
-      const follow = (after: number) =>
-        engine.events(after).pipe(
-          Stream.filter((event) => FREES_A_SLOT.has(event.type)),
-          Stream.runForEach(() => pump)
-        )
+      const follow = (after: number) => engine.events(after, FREES_A_SLOT).pipe(Stream.runForEach(() => pump))
 
       const start = Effect.gen(function* () {
         const from = (yield* engine.readModel).sequence

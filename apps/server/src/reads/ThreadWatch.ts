@@ -121,14 +121,15 @@ export class ThreadWatch extends Context.Service<
           return { ...result, timedOut: !first.done }
         }
         const ids = new Set<string>(request.threadIds)
-        const later = yield* engine.events(first.sequence).pipe(
-          Stream.filter((event) => ids.has(threadOfEvent(event) ?? "")),
-          Stream.mapEffect(() => Effect.map(engine.readModel, (model) => judge(model, request))),
-          Stream.takeUntil((judged) => judged.done),
-          Stream.runLast,
-          Effect.timeoutOption(request.timeoutMs),
-          Effect.orElseSucceed(() => Option.none())
-        )
+        const later = yield* engine
+          .events(first.sequence, (event) => ids.has(threadOfEvent(event) ?? ""))
+          .pipe(
+            Stream.mapEffect(() => Effect.map(engine.readModel, (model) => judge(model, request))),
+            Stream.takeUntil((judged) => judged.done),
+            Stream.runLast,
+            Effect.timeoutOption(request.timeoutMs),
+            Effect.orElseSucceed(() => Option.none())
+          )
         const last = judge(yield* engine.readModel, request)
         const { sequence: _, ...result } = last
         return { ...result, timedOut: !last.done && Option.isNone(later) }
@@ -173,14 +174,15 @@ export class ThreadWatch extends Context.Service<
         const model = yield* engine.readModel
         const now = Option.getOrUndefined(HashMap.get(model.threads, threadId))
         if (now === undefined || predicate(now)) return now
-        yield* engine.events(model.sequence).pipe(
-          Stream.filter((event) => threadOfEvent(event) === threadId),
-          Stream.mapEffect(() => engine.getThread(threadId)),
-          Stream.takeUntil((thread) => thread === undefined || predicate(thread)),
-          Stream.runDrain,
-          Effect.timeoutOption(timeoutMs),
-          Effect.ignore
-        )
+        yield* engine
+          .events(model.sequence, (event) => threadOfEvent(event) === threadId)
+          .pipe(
+            Stream.mapEffect(() => engine.getThread(threadId)),
+            Stream.takeUntil((thread) => thread === undefined || predicate(thread)),
+            Stream.runDrain,
+            Effect.timeoutOption(timeoutMs),
+            Effect.ignore
+          )
         return yield* engine.getThread(threadId)
       })
 

@@ -10,8 +10,11 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpindleEvent, ThreadId } from "@spindle/contracts"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { ProviderTokens } from "../../auth/ProviderTokens.ts"
 import type { ProviderSettings } from "../../config/ServerConfig.ts"
+import type { Engine } from "../../engine/Engine.ts"
 import { tempDir } from "../../testing/fixtures.ts"
 import {
   eventsUntil,
@@ -264,6 +267,64 @@ describe("the ACP provider", () => {
       assert.strictEqual(loaded?.params.sessionId, cursor)
       assert.strictEqual(requests().filter((r) => r.method === "session/new").length, 1)
     })
+  )
+
+  it.live(
+    "a session whose token stopped working is replaced at the next turn, which resumes the conversation; one found valid a moment ago is not looked up again",
+    () =>
+      Effect.gen(function* () {
+        const turns = [[{ say: "noted" }], [{ recall: true }]]
+        const revokeTokens = (world: { readonly server: { readonly context: Context.Context<never> } }) =>
+          Effect.gen(function* () {
+            const tokens = Context.get(
+              world.server.context as Context.Context<ProviderTokens>,
+              ProviderTokens
+            )
+            const live = (yield* tokens.list("t1" as ThreadId)).filter((t) => t.revokedAt === null)
+            assert.isAbove(live.length, 0, "the session has a live token")
+            for (const token of live) yield* tokens.revoke(token.id)
+          })
+        const sessionOf = (world: { readonly engine: Engine["Service"] }) =>
+          Effect.map(world.engine.getThread("t1" as ThreadId), (t) => t?.session.providerSessionId)
+
+        // Looked up at every turn: the revoked token means a new session, resumed with session/load.
+        const checked = yield* scripted({ loadSession: true, turns }, { tokenRecheckMs: 0 })
+        yield* checked.world.start("t1", "remember heliotrope", acp)
+        yield* turnEnded(checked.world.engine, "t1")
+        const first = yield* sessionOf(checked.world)
+        const cursor = (yield* checked.world.engine.getThread("t1" as ThreadId))?.session.resumeCursor
+        yield* revokeTokens(checked.world)
+        yield* checked.world.send({
+          type: "thread.turn.start",
+          threadId: "t1",
+          prompt: "what?",
+          turnId: "second"
+        })
+        const events = yield* turnEnded(checked.world.engine, "t1", "second")
+        assert.strictEqual(turnEndOf(events)?.status, "completed")
+        assert.include(itemsOf(events), "agent-message: I remember: remember heliotrope")
+        assert.notStrictEqual(yield* sessionOf(checked.world), first, "a new session")
+        assert.strictEqual(
+          checked.requests().find((r) => r.method === "session/load")?.params.sessionId,
+          cursor
+        )
+
+        // Found valid a moment ago: the next turn runs in the same session without a look.
+        const trusted = yield* scripted({ loadSession: true, turns }, { tokenRecheckMs: 600_000 })
+        yield* trusted.world.start("t1", "remember heliotrope", acp)
+        yield* turnEnded(trusted.world.engine, "t1")
+        const same = yield* sessionOf(trusted.world)
+        yield* revokeTokens(trusted.world)
+        yield* trusted.world.send({
+          type: "thread.turn.start",
+          threadId: "t1",
+          prompt: "what?",
+          turnId: "second"
+        })
+        yield* turnEnded(trusted.world.engine, "t1", "second")
+        assert.strictEqual(yield* sessionOf(trusted.world), same)
+        assert.isUndefined(trusted.requests().find((r) => r.method === "session/load"))
+      })
   )
 
   it.live(
