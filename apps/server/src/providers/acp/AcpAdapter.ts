@@ -372,6 +372,24 @@ export const makeAcpAdapter = (
         return parts.join("\n\n")
       }
 
+      /** Ends `turn` as failed with why (the agent's last words once its stderr is read, at most 1 s). */
+      const failTurn = (turn: Running, error: unknown) =>
+        Effect.flatMap(Effect.ignore(Effect.timeout(Deferred.await(stderrDone), "1 second")), () =>
+          Queue.offer(incoming, {
+            _tag: "end",
+            turn,
+            stop: undefined,
+            error: `The ACP agent ${program} failed the turn: ${error instanceof Error ? error.message : JSON.stringify(error)}${error instanceof Error && error.message.includes("Its last output") ? "" : lastWords()}`
+          })
+        )
+      const runInSession = Effect.runForkWith(yield* Effect.context<never>())
+      // An agent that ends mid-turn ends the turn, whether or not its prompt was ever answered.
+      yield* Effect.forkScoped(
+        Effect.flatMap(Deferred.await(ended), (why) =>
+          current === undefined || current.ended ? Effect.void : failTurn(current, new Error(why))
+        )
+      )
+
       const busy = (turnId: TurnId) =>
         new SpindleError({
           reason: "conflict",
@@ -388,30 +406,16 @@ export const makeAcpAdapter = (
             current = turn
             yield* context.report({ type: "turn-started", turnId })
             const text = promptText(prompt, attachments)
-            yield* Effect.forkIn(
-              Effect.tryPromise({
-                try: () =>
-                  agent.request("session/prompt", { sessionId: session, prompt: [{ type: "text", text }] }),
-                catch: (error) => error
-              }).pipe(
-                Effect.raceFirst(Effect.flatMap(Deferred.await(ended), (why) => Effect.fail(new Error(why)))),
-                Effect.matchEffect({
-                  onSuccess: (response) =>
-                    Queue.offer(incoming, { _tag: "end", turn, stop: response.stopReason, error: undefined }),
-                  onFailure: (error) =>
-                    Effect.flatMap(
-                      Effect.ignore(Effect.timeout(Deferred.await(stderrDone), "1 second")),
-                      () =>
-                        Queue.offer(incoming, {
-                          _tag: "end",
-                          turn,
-                          stop: undefined,
-                          error: `The ACP agent ${program} failed the turn: ${error instanceof Error ? error.message : JSON.stringify(error)}${error instanceof Error && error.message.includes("Its last output") ? "" : lastWords()}`
-                        })
-                    )
-                })
-              ),
-              scope
+            // The answer goes straight to the handler: a turn's end waits for nothing else.
+            agent.request("session/prompt", { sessionId: session, prompt: [{ type: "text", text }] }).then(
+              (response) =>
+                Queue.offerUnsafe(incoming, {
+                  _tag: "end",
+                  turn,
+                  stop: response.stopReason,
+                  error: undefined
+                }),
+              (error: unknown) => void runInSession(failTurn(turn, error))
             )
           }),
         steer: (turnId, prompt, attachments) =>
