@@ -115,11 +115,14 @@ export class ThreadProviderTokens extends Context.Service<
           ).pipe(Effect.annotateLogs({ revoked }))
         }
         const ends = ofTypes("thread.archived", "thread.deleted")
-        yield* Stream.runForEach(engine.events(snapshot.sequence, ends), (event) => {
-          if (event.type === "thread.archived") return onThreadEnded(event.payload.threadId, "archived")
-          if (event.type === "thread.deleted") return onThreadEnded(event.payload.threadId, "deleted")
-          return Effect.void
-        })
+        yield* Stream.runForEach(
+          engine.events(snapshot.sequence, { wanted: ends, background: true }),
+          (event) => {
+            if (event.type === "thread.archived") return onThreadEnded(event.payload.threadId, "archived")
+            if (event.type === "thread.deleted") return onThreadEnded(event.payload.threadId, "deleted")
+            return Effect.void
+          }
+        )
       })
 
       yield* Effect.forkScoped(

@@ -216,7 +216,7 @@ describe("Engine", () => {
             // A follower of some events only (every third project), backlog and live alike.
             const third = (event: SpindleEvent) => Number(aggregateOf(event).id.slice(1)) % 3 === 0
             const some = yield* Effect.forkChild(
-              engine.events(0, third).pipe(Stream.take(total / 3), Stream.runCollect)
+              engine.events(0, { wanted: third }).pipe(Stream.take(total / 3), Stream.runCollect)
             )
             const all = yield* engine.events(0).pipe(
               Stream.takeUntil((event) => event.sequence >= total),

@@ -149,6 +149,18 @@ export const ofTypes = (...types: ReadonlyArray<SpindleEvent["type"]>): EventFil
   return (event) => set.has(event.type)
 }
 
+/** How a follower reads the log. */
+export interface Follow {
+  /** Only the events it accepts: a follower of a few kinds of event is not woken by the others (`ofTypes`). */
+  readonly wanted?: EventFilter
+  /**
+   * Nobody waits on its reaction (notifications, the radar, the pool, checks): it hears of an
+   * event after the followers someone does wait on (a client, the agents' reactor), so its work
+   * does not stand between them and the event.
+   */
+  readonly background?: boolean
+}
+
 /** A follower of the log: what it reads, and where it is put until the follower takes it. */
 interface Listener {
   readonly wanted: EventFilter | undefined
@@ -176,16 +188,15 @@ export class Engine extends Context.Service<
     readonly getThread: (id: ThreadId) => Effect.Effect<Thread | undefined>
     readonly getProject: (id: ProjectId) => Effect.Effect<Project | undefined>
     /**
-     * Every event with a sequence greater than `after`, then live ones: no gap, no duplicate. With
-     * `wanted`, only the events it accepts: a follower that reacts to a few kinds of event is not
-     * woken by the others (`ofTypes`).
+     * Every event with a sequence greater than `after`, then live ones: no gap, no duplicate (of
+     * those `follow.wanted` accepts, when given).
      */
-    readonly events: (after: number, wanted?: EventFilter) => Stream.Stream<SpindleEvent, SpindleError>
+    readonly events: (after: number, follow?: Follow) => Stream.Stream<SpindleEvent, SpindleError>
     /**
      * `events`, without the events of threads another host owns: what a host reacts to (it runs
      * only its own threads' setup and agents, and touches only its own worktrees).
      */
-    readonly ownEvents: (after: number, wanted?: EventFilter) => Stream.Stream<SpindleEvent, SpindleError>
+    readonly ownEvents: (after: number, follow?: Follow) => Stream.Stream<SpindleEvent, SpindleError>
     /** Whether this host owns the thread (config/HostIdentity ownedBy). */
     readonly owns: (thread: Thread) => boolean
     /** Whether this host holds a checkout of the project (so it makes worktrees for it). */
@@ -211,19 +222,24 @@ export class Engine extends Context.Service<
       const queue = yield* Queue.bounded<Envelope, Cause.Done>(QUEUE_CAPACITY)
       // The followers of the log. Each event is put only where it is wanted, so a follower of a few
       // kinds of event costs nothing while the others go by.
-      const listeners = new Set<Listener>()
+      // The ones someone waits on come first (Follow.background).
+      const listeners = { foreground: new Set<Listener>(), background: new Set<Listener>() }
       yield* Effect.addFinalizer(() =>
         Effect.sync(() => {
-          for (const listener of listeners) Queue.shutdownUnsafe(listener.queue)
-          listeners.clear()
+          for (const set of [listeners.foreground, listeners.background]) {
+            for (const listener of set) Queue.shutdownUnsafe(listener.queue)
+            set.clear()
+          }
         })
       )
       const publish = (events: ReadonlyArray<SpindleEvent>) =>
         Effect.sync(() => {
           if (events.length === 0) return
-          for (const { wanted, queue } of listeners) {
-            const taken = wanted === undefined ? events : events.filter(wanted)
-            if (taken.length > 0) Queue.offerAllUnsafe(queue, taken)
+          for (const set of [listeners.foreground, listeners.background]) {
+            for (const { wanted, queue } of set) {
+              const taken = wanted === undefined ? events : events.filter(wanted)
+              if (taken.length > 0) Queue.offerAllUnsafe(queue, taken)
+            }
           }
         })
       const caughtUp = yield* Deferred.make<void, SpindleError>()
@@ -548,17 +564,19 @@ export class Engine extends Context.Service<
         })
       )
 
-      const events = (after: number, wanted?: EventFilter): Stream.Stream<SpindleEvent, SpindleError> =>
+      const events = (after: number, follow: Follow = {}): Stream.Stream<SpindleEvent, SpindleError> =>
         Stream.unwrap(
           Effect.gen(function* () {
+            const { wanted } = follow
+            const set = follow.background === true ? listeners.background : listeners.foreground
             // Listen before reading the backlog, so nothing committed meanwhile is missed;
             // anything seen twice is dropped by sequence.
             const listener: Listener = { wanted, queue: yield* Queue.unbounded<SpindleEvent>() }
             yield* Effect.acquireRelease(
-              Effect.sync(() => listeners.add(listener)),
+              Effect.sync(() => set.add(listener)),
               () =>
                 Effect.sync(() => {
-                  listeners.delete(listener)
+                  set.delete(listener)
                   Queue.shutdownUnsafe(listener.queue)
                 })
             )
@@ -595,10 +613,10 @@ export class Engine extends Context.Service<
         )
 
       const owns = (thread: Thread) => ownedBy(host, thread)
-      const ownEvents = (after: number, wanted?: EventFilter) =>
+      const ownEvents = (after: number, follow?: Follow) =>
         host === undefined
-          ? events(after, wanted)
-          : events(after, wanted).pipe(
+          ? events(after, follow)
+          : events(after, follow).pipe(
               Stream.filterEffect((event) => {
                 const ref = aggregateOf(event)
                 if (ref.kind !== "thread") return Effect.succeed(true)

@@ -1,6 +1,6 @@
 // Following the event log from a sequence on, for a service that reacts to events (wakes, checks):
 // each event handled in order, the position kept, and a failure logged and followed again from
-// where it stopped a second later. Runs until interrupted.
+// where it stopped a second later. Runs until interrupted, in the background (Follow.background).
 import type { SpindleEvent } from "@spindle/contracts"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -18,11 +18,13 @@ export const followLog = <E, R>(
 ) => {
   let handled = from
   return Effect.suspend(() =>
-    Stream.runForEach(engine.ownEvents(handled, wanted), (event) =>
-      Effect.andThen(
-        handle(event),
-        Effect.sync(() => (handled = event.sequence))
-      )
+    Stream.runForEach(
+      engine.ownEvents(handled, { ...(wanted === undefined ? {} : { wanted }), background: true }),
+      (event) =>
+        Effect.andThen(
+          handle(event),
+          Effect.sync(() => (handled = event.sequence))
+        )
     )
   ).pipe(
     Effect.tapCause((cause) =>

@@ -97,24 +97,27 @@ export const mcpRoute = HttpRouter.use((router) =>
       Effect.gen(function* () {
         if ((yield* Effect.exit(engine.ready))._tag === "Failure") return
         const from = (yield* engine.readModel).sequence
-        yield* Stream.runForEach(engine.events(from, ofTypes("thread.child-notified")), (event) => {
-          if (event.type !== "thread.child-notified") return Effect.void
-          const listeners = [...sessions.values()].filter((s) => s.threadId === event.payload.threadId)
-          return Effect.forEach(
-            listeners,
-            (listener) =>
-              Effect.promise(() =>
-                listener.server
-                  .sendLoggingMessage({
-                    level: "notice",
-                    logger: "spindle",
-                    data: { type: "child-notice", ...event.payload.notice }
-                  })
-                  .catch(() => undefined)
-              ),
-            { discard: true }
-          )
-        }).pipe(Effect.ignore({ log: "Debug", message: "Could not send a child notice to an MCP session" }))
+        yield* Stream.runForEach(
+          engine.events(from, { wanted: ofTypes("thread.child-notified"), background: true }),
+          (event) => {
+            if (event.type !== "thread.child-notified") return Effect.void
+            const listeners = [...sessions.values()].filter((s) => s.threadId === event.payload.threadId)
+            return Effect.forEach(
+              listeners,
+              (listener) =>
+                Effect.promise(() =>
+                  listener.server
+                    .sendLoggingMessage({
+                      level: "notice",
+                      logger: "spindle",
+                      data: { type: "child-notice", ...event.payload.notice }
+                    })
+                    .catch(() => undefined)
+                ),
+              { discard: true }
+            )
+          }
+        ).pipe(Effect.ignore({ log: "Debug", message: "Could not send a child notice to an MCP session" }))
       })
     )
 

@@ -374,7 +374,7 @@ export class WorktreePool extends Context.Service<
       const interval = config.poolIntervalMs ?? DEFAULT_INTERVAL_MS
       const start = Effect.gen(function* () {
         const sequence = (yield* engine.snapshot).sequence
-        yield* engine.events(sequence, PROJECT_CHANGES).pipe(
+        yield* engine.events(sequence, { wanted: PROJECT_CHANGES, background: true }).pipe(
           Stream.runForEach(() => Queue.offer(wakeUps, undefined)),
           Effect.ignore({ log: "Debug", message: "The pool stopped following project changes" }),
           (effect) => Effect.forkIn(effect, scope)

@@ -55,9 +55,13 @@ const REACTS_TO = ofTypes(
 export const startReactor = (services: ReactorServices, actions: ReactorActions) =>
   Effect.gen(function* () {
     const { engine, eventStore, report, endTurn, scope } = services
+    // Each reaction in a fiber of its own, started at once: it runs on the follower's turn until
+    // it first waits (a turn's prompt is on its way to the agent by then), not a scheduler turn later.
     const background = <A, E>(effect: Effect.Effect<A, E>) =>
       Effect.asVoid(
-        Effect.forkIn(Effect.ignore(effect, { log: "Warn", message: "A provider reaction failed" }), scope)
+        Effect.forkIn(Effect.ignore(effect, { log: "Warn", message: "A provider reaction failed" }), scope, {
+          startImmediately: true
+        })
       )
 
     /** What a server that stopped left in the log: sessions shown live, turns shown running. */
@@ -94,7 +98,7 @@ export const startReactor = (services: ReactorServices, actions: ReactorActions)
 
     let handled = 0
     const follow = Effect.suspend(() =>
-      Stream.runForEach(engine.ownEvents(handled, REACTS_TO), (event) => {
+      Stream.runForEach(engine.ownEvents(handled, { wanted: REACTS_TO }), (event) => {
         handled = event.sequence
         const { payload } = event as { payload: { threadId: ThreadId } }
         switch (event.type) {

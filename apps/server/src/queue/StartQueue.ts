@@ -100,7 +100,8 @@ export class StartQueue extends Context.Service<
         )
       })
 
-      const follow = (after: number) => engine.events(after, FREES_A_SLOT).pipe(Stream.runForEach(() => pump))
+      const follow = (after: number) =>
+        engine.events(after, { wanted: FREES_A_SLOT, background: true }).pipe(Stream.runForEach(() => pump))
 
       const start = Effect.gen(function* () {
         const from = (yield* engine.readModel).sequence

@@ -357,7 +357,7 @@ export class ConflictRadar extends Context.Service<
         Queue.offerUnsafe(signal, undefined)
         yield* Effect.forkScoped(worker)
         yield* Effect.suspend(() =>
-          Stream.runForEach(engine.ownEvents(handled), (event) =>
+          Stream.runForEach(engine.ownEvents(handled, { background: true }), (event) =>
             Effect.andThen(
               handle(event),
               Effect.sync(() => {

@@ -122,7 +122,7 @@ export class ThreadWatch extends Context.Service<
         }
         const ids = new Set<string>(request.threadIds)
         const later = yield* engine
-          .events(first.sequence, (event) => ids.has(threadOfEvent(event) ?? ""))
+          .events(first.sequence, { wanted: (event) => ids.has(threadOfEvent(event) ?? "") })
           .pipe(
             Stream.mapEffect(() => Effect.map(engine.readModel, (model) => judge(model, request))),
             Stream.takeUntil((judged) => judged.done),
@@ -174,15 +174,13 @@ export class ThreadWatch extends Context.Service<
         const model = yield* engine.readModel
         const now = Option.getOrUndefined(HashMap.get(model.threads, threadId))
         if (now === undefined || predicate(now)) return now
-        yield* engine
-          .events(model.sequence, (event) => threadOfEvent(event) === threadId)
-          .pipe(
-            Stream.mapEffect(() => engine.getThread(threadId)),
-            Stream.takeUntil((thread) => thread === undefined || predicate(thread)),
-            Stream.runDrain,
-            Effect.timeoutOption(timeoutMs),
-            Effect.ignore
-          )
+        yield* engine.events(model.sequence, { wanted: (event) => threadOfEvent(event) === threadId }).pipe(
+          Stream.mapEffect(() => engine.getThread(threadId)),
+          Stream.takeUntil((thread) => thread === undefined || predicate(thread)),
+          Stream.runDrain,
+          Effect.timeoutOption(timeoutMs),
+          Effect.ignore
+        )
         return yield* engine.getThread(threadId)
       })
 
