@@ -169,11 +169,18 @@ describe("MCP t3_thread_start modes and retries", () => {
         { type: "thread.create", commandId: "c-gone", threadId: "gone", projectId: "p1", title: "gone" },
         serverActor
       )
+      // A token from before the archive: once it is refused, the revoker (it acts on archive
+      // events, in the background, and at start) has handled the archive.
+      const before = yield* world.issue("gone")
       yield* world.commands.dispatch(
         { type: "thread.archive", commandId: "a-gone", threadId: "gone" },
         serverActor
       )
-      // Issued past the revoker (it acts on archive events and at start), straight from the store.
+      yield* rawInitialize(world.url, { authorization: `Bearer ${before}` }).pipe(
+        Effect.repeat({ until: (r) => r.status === 401, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeout("10 seconds")
+      )
+      // Issued past the revoker, straight from the store.
       const stale = yield* world.issue("gone")
       const refused = yield* rawInitialize(world.url, { authorization: `Bearer ${stale}` })
       assert.strictEqual(refused.status, 401)

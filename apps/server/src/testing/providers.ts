@@ -189,7 +189,13 @@ export const worldOn = (
       ) as Effect.Effect<BootstrapResult, import("@spindle/contracts").SpindleError>
     const send = (command: Record<string, unknown>) =>
       commands.dispatch({ commandId: `cmd-${++n}-${Date.now()}`, ...command }, serverActor)
-    return { repo, server, commands, engine: server.engine, start, send }
+    /** A follow-up turn on `threadId`, answered with the thread's events once it has ended. */
+    const followUp = (threadId: string, prompt: string, turnId: string) =>
+      Effect.andThen(
+        send({ type: "thread.turn.start", threadId, prompt, turnId }),
+        turnEnded(server.engine, threadId, turnId)
+      )
+    return { repo, server, commands, engine: server.engine, start, send, followUp }
   })
 
 /** The thread's events from the start of the log until (and with) the first that `until` accepts; bounded. */

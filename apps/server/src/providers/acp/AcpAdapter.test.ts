@@ -14,7 +14,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ProviderTokens } from "../../auth/ProviderTokens.ts"
 import type { ProviderSettings } from "../../config/ServerConfig.ts"
-import type { Engine } from "../../engine/Engine.ts"
 import { tempDir } from "../../testing/fixtures.ts"
 import {
   eventsUntil,
@@ -255,13 +254,7 @@ describe("the ACP provider", () => {
         (e) => e.type === "thread.session-changed" && e.payload.status === "stopped",
         "30 seconds"
       )
-      yield* world.send({
-        type: "thread.turn.start",
-        threadId: "t1",
-        prompt: "what did I say?",
-        turnId: "second"
-      })
-      const events = yield* turnEnded(world.engine, "t1", "second")
+      const events = yield* world.followUp("t1", "what did I say?", "second")
       assert.include(itemsOf(events), "agent-message: I remember: remember heliotrope")
       const loaded = requests().find((r) => r.method === "session/load")
       assert.strictEqual(loaded?.params.sessionId, cursor)
@@ -273,9 +266,17 @@ describe("the ACP provider", () => {
     "a session whose token stopped working is replaced at the next turn, which resumes the conversation; one found valid a moment ago is not looked up again",
     () =>
       Effect.gen(function* () {
-        const turns = [[{ say: "noted" }], [{ recall: true }]]
-        const revokeTokens = (world: { readonly server: { readonly context: Context.Context<never> } }) =>
+        /** A turn, the session's token revoked, then the next turn: the sessions of both. */
+        const revokedThenNext = (tokenRecheckMs: number) =>
           Effect.gen(function* () {
+            const { world, requests } = yield* scripted(
+              { loadSession: true, turns: [[{ say: "noted" }], [{ recall: true }]] },
+              { tokenRecheckMs }
+            )
+            const thread = world.engine.getThread("t1" as ThreadId)
+            yield* world.start("t1", "remember heliotrope", acp)
+            yield* turnEnded(world.engine, "t1")
+            const before = (yield* thread)?.session
             const tokens = Context.get(
               world.server.context as Context.Context<ProviderTokens>,
               ProviderTokens
@@ -283,47 +284,23 @@ describe("the ACP provider", () => {
             const live = (yield* tokens.list("t1" as ThreadId)).filter((t) => t.revokedAt === null)
             assert.isAbove(live.length, 0, "the session has a live token")
             for (const token of live) yield* tokens.revoke(token.id)
+            const events = yield* world.followUp("t1", "what?", "second")
+            const loaded = requests().find((r) => r.method === "session/load")
+            return { before, after: (yield* thread)?.session, events, loaded }
           })
-        const sessionOf = (world: { readonly engine: Engine["Service"] }) =>
-          Effect.map(world.engine.getThread("t1" as ThreadId), (t) => t?.session.providerSessionId)
 
         // Looked up at every turn: the revoked token means a new session, resumed with session/load.
-        const checked = yield* scripted({ loadSession: true, turns }, { tokenRecheckMs: 0 })
-        yield* checked.world.start("t1", "remember heliotrope", acp)
-        yield* turnEnded(checked.world.engine, "t1")
-        const first = yield* sessionOf(checked.world)
-        const cursor = (yield* checked.world.engine.getThread("t1" as ThreadId))?.session.resumeCursor
-        yield* revokeTokens(checked.world)
-        yield* checked.world.send({
-          type: "thread.turn.start",
-          threadId: "t1",
-          prompt: "what?",
-          turnId: "second"
-        })
-        const events = yield* turnEnded(checked.world.engine, "t1", "second")
-        assert.strictEqual(turnEndOf(events)?.status, "completed")
-        assert.include(itemsOf(events), "agent-message: I remember: remember heliotrope")
-        assert.notStrictEqual(yield* sessionOf(checked.world), first, "a new session")
-        assert.strictEqual(
-          checked.requests().find((r) => r.method === "session/load")?.params.sessionId,
-          cursor
-        )
+        const checked = yield* revokedThenNext(0)
+        assert.strictEqual(turnEndOf(checked.events)?.status, "completed")
+        assert.include(itemsOf(checked.events), "agent-message: I remember: remember heliotrope")
+        assert.notStrictEqual(checked.after?.providerSessionId, checked.before?.providerSessionId)
+        assert.strictEqual(checked.loaded?.params.sessionId, checked.before?.resumeCursor)
 
         // Found valid a moment ago: the next turn runs in the same session without a look.
-        const trusted = yield* scripted({ loadSession: true, turns }, { tokenRecheckMs: 600_000 })
-        yield* trusted.world.start("t1", "remember heliotrope", acp)
-        yield* turnEnded(trusted.world.engine, "t1")
-        const same = yield* sessionOf(trusted.world)
-        yield* revokeTokens(trusted.world)
-        yield* trusted.world.send({
-          type: "thread.turn.start",
-          threadId: "t1",
-          prompt: "what?",
-          turnId: "second"
-        })
-        yield* turnEnded(trusted.world.engine, "t1", "second")
-        assert.strictEqual(yield* sessionOf(trusted.world), same)
-        assert.isUndefined(trusted.requests().find((r) => r.method === "session/load"))
+        const trusted = yield* revokedThenNext(600_000)
+        assert.strictEqual(turnEndOf(trusted.events)?.status, "completed")
+        assert.strictEqual(trusted.after?.providerSessionId, trusted.before?.providerSessionId)
+        assert.isUndefined(trusted.loaded)
       })
   )
 

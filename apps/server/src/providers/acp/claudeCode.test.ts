@@ -263,13 +263,7 @@ describe("Claude Code as a claude thread", () => {
         )
         assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.session.resumeCursor, cursor)
         const before = settings.fake.turns().length
-        yield* world.send({
-          type: "thread.turn.start",
-          threadId: "t1",
-          prompt: "what was the word?",
-          turnId: "u2"
-        })
-        const events = yield* turnEnded(world.engine, "t1", "u2")
+        const events = yield* world.followUp("t1", "what was the word?", "u2")
         assert.strictEqual(turnEndOf(events)?.status, "completed", JSON.stringify(turnEndOf(events)))
         assert.strictEqual((yield* world.engine.getThread("t1" as ThreadId))!.session.resumeCursor, cursor)
         const asked = settings.fake.turns().slice(before)

@@ -218,13 +218,7 @@ describe("Codex and Spindle's MCP endpoint", () => {
         assert.strictEqual(after.session.status, "stopped", "a stopped server's session is shown stopped")
         assert.strictEqual(after.session.resumeCursor, first.thread.session.resumeCursor)
         const before = model.requests.length
-        yield* world.send({
-          type: "thread.turn.start",
-          threadId: "t1",
-          prompt: "what was the word?",
-          turnId: "u2"
-        })
-        const events = yield* turnEnded(server.engine, "t1", "u2")
+        const events = yield* world.followUp("t1", "what was the word?", "u2")
         assert.strictEqual((events.at(-1) as Ended).payload.status, "completed")
         const resumed = (yield* server.engine.getThread("t1" as ThreadId))!
         assert.strictEqual(
