@@ -16,7 +16,8 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { SqlError } from "effect/sql/SqlError"
-import { Engine, ofTypes } from "../engine/Engine.ts"
+import { Engine } from "../engine/Engine.ts"
+import { ofTypes } from "../engine/followers.ts"
 import { ProviderTokens } from "./ProviderTokens.ts"
 
 export interface ThreadTokenRequest {

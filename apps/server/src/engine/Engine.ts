@@ -53,6 +53,7 @@ import { NotifySecrets } from "../persistence/NotifySecrets.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { isStorageFull, storageFullMessage } from "../persistence/storageFull.ts"
 import { decide } from "./decider.ts"
+import { type Follow, makeFollowers } from "./followers.ts"
 
 const PAGE_SIZE = 500
 const QUEUE_CAPACITY = 4_096
@@ -140,33 +141,6 @@ const fold = (
   return next
 }
 
-/** Which events a follower of the log reads; checked as each is published, so it must be quick. */
-export type EventFilter = (event: SpindleEvent) => boolean
-
-/** The events of these types. */
-export const ofTypes = (...types: ReadonlyArray<SpindleEvent["type"]>): EventFilter => {
-  const set = new Set<string>(types)
-  return (event) => set.has(event.type)
-}
-
-/** How a follower reads the log. */
-export interface Follow {
-  /** Only the events it accepts: a follower of a few kinds of event is not woken by the others (`ofTypes`). */
-  readonly wanted?: EventFilter
-  /**
-   * Nobody waits on its reaction (notifications, the radar, the pool, checks): it hears of an
-   * event after the followers someone does wait on (a client, the agents' reactor), so its work
-   * does not stand between them and the event.
-   */
-  readonly background?: boolean
-}
-
-/** A follower of the log: what it reads, and where it is put until the follower takes it. */
-interface Listener {
-  readonly wanted: EventFilter | undefined
-  readonly queue: Queue.Queue<SpindleEvent>
-}
-
 export class Engine extends Context.Service<
   Engine,
   {
@@ -220,28 +194,10 @@ export class Engine extends Context.Service<
 
       const model = yield* Ref.make<ReadModel>(emptyReadModel)
       const queue = yield* Queue.bounded<Envelope, Cause.Done>(QUEUE_CAPACITY)
-      // The followers of the log. Each event is put only where it is wanted, so a follower of a few
-      // kinds of event costs nothing while the others go by.
-      // The ones someone waits on come first (Follow.background).
-      const listeners = { foreground: new Set<Listener>(), background: new Set<Listener>() }
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
-          for (const set of [listeners.foreground, listeners.background]) {
-            for (const listener of set) Queue.shutdownUnsafe(listener.queue)
-            set.clear()
-          }
-        })
-      )
-      const publish = (events: ReadonlyArray<SpindleEvent>) =>
-        Effect.sync(() => {
-          if (events.length === 0) return
-          for (const set of [listeners.foreground, listeners.background]) {
-            for (const { wanted, queue } of set) {
-              const taken = wanted === undefined ? events : events.filter(wanted)
-              if (taken.length > 0) Queue.offerAllUnsafe(queue, taken)
-            }
-          }
-        })
+      // The followers of the log (followers.ts), handed each event as soon as it is committed.
+      const followers = makeFollowers(eventStore.readAfter)
+      yield* Effect.addFinalizer(() => followers.close)
+      const { publish } = followers
       const caughtUp = yield* Deferred.make<void, SpindleError>()
       let accepting = true
 
@@ -564,53 +520,8 @@ export class Engine extends Context.Service<
         })
       )
 
-      const events = (after: number, follow: Follow = {}): Stream.Stream<SpindleEvent, SpindleError> =>
-        Stream.unwrap(
-          Effect.gen(function* () {
-            const { wanted } = follow
-            const set = follow.background === true ? listeners.background : listeners.foreground
-            // Listen before reading the backlog, so nothing committed meanwhile is missed;
-            // anything seen twice is dropped by sequence.
-            const listener: Listener = { wanted, queue: yield* Queue.unbounded<SpindleEvent>() }
-            yield* Effect.acquireRelease(
-              Effect.sync(() => set.add(listener)),
-              () =>
-                Effect.sync(() => {
-                  set.delete(listener)
-                  Queue.shutdownUnsafe(listener.queue)
-                })
-            )
-            /** The highest sequence read or passed over. */
-            let last = after
-            const deliver = (event: SpindleEvent): Effect.Effect<ReadonlyArray<SpindleEvent>, SqlError> => {
-              if (event.sequence <= last) return Effect.succeed([])
-              // Only what is wanted comes: the sequences in between went to others.
-              if (wanted !== undefined || event.sequence === last + 1) {
-                last = event.sequence
-                return Effect.succeed([event])
-              }
-              // A hole (should not happen): fill it from the log before going on.
-              return Effect.map(eventStore.readAfter(last, event.sequence - last), (missing) => {
-                last = event.sequence
-                return missing
-              })
-            }
-            const backlog = Stream.paginate(after, (cursor: number) =>
-              Effect.map(eventStore.readAfter(cursor, PAGE_SIZE), (page) => {
-                const tail = page.at(-1)
-                if (tail !== undefined) last = Math.max(last, tail.sequence)
-                return [
-                  wanted === undefined ? page : page.filter(wanted),
-                  page.length === PAGE_SIZE && tail ? Option.some(tail.sequence) : Option.none()
-                ] as const
-              })
-            )
-            return Stream.concat(
-              backlog,
-              Stream.fromQueue(listener.queue).pipe(Stream.mapEffect(deliver), Stream.flattenIterable)
-            ).pipe(Stream.mapError((error) => internalError(error)))
-          })
-        )
+      const events = (after: number, follow?: Follow): Stream.Stream<SpindleEvent, SpindleError> =>
+        followers.events(after, follow).pipe(Stream.mapError((error) => internalError(error)))
 
       const owns = (thread: Thread) => ownedBy(host, thread)
       const ownEvents = (after: number, follow?: Follow) =>

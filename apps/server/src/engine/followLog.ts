@@ -6,7 +6,8 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import type { Engine, EventFilter } from "./Engine.ts"
+import type { Engine } from "./Engine.ts"
+import type { EventFilter } from "./followers.ts"
 
 export const followLog = <E, R>(
   engine: Engine["Service"],

@@ -105,7 +105,7 @@ export class EventStore extends Context.Service<
           Effect.map(Option.getOrUndefined)
         )
 
-      // Written as it is, without a schema: the draft's JSON is the decider's (see NewEvent above),
+      // Written as it is, without a schema: the draft's JSON is the decider's (see NewEventRow above),
       // and this is the hottest statement of all.
       const append = Effect.fn("EventStore.append")(function* (drafts: ReadonlyArray<EventDraft & Envelope>) {
         const stored: Array<SpindleEvent> = []

@@ -14,7 +14,8 @@ import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDis
 import { CurrentHost } from "../config/HostIdentity.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
 import { startableQueued } from "../engine/admission.ts"
-import { Engine, ofTypes } from "../engine/Engine.ts"
+import { Engine } from "../engine/Engine.ts"
+import { ofTypes } from "../engine/followers.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 
 /** Events after which a queued thread may be able to start (or the next one be sent). */
