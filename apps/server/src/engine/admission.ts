@@ -4,12 +4,14 @@
 // Pure; the rules for an agent's child (depth, children, autonomy) and for everyone (active
 // threads, bootstrap slots, running turns on the host, worktree binding, the queue's order) live
 // only here. A refusal that only a moment's limit causes says what the start may wait for.
+// What holds each slot is counted once per decision (occupancy.ts), not once per question.
 import { type ProjectId, type QueueWait, SpindleError, type Thread, type ThreadId } from "@spindle/contracts"
-import { hasCheckoutOn, hasLiveTurn, type ReadModel } from "@spindle/read-model"
+import { hasCheckoutOn, type ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { Limits } from "../config/ServerConfig.ts"
+import { type Occupancy, occupancyOf } from "./occupancy.ts"
 
 export interface AdmissionRequest {
   readonly threadId: ThreadId
@@ -65,10 +67,6 @@ const refuse = (fields: ConstructorParameters<typeof SpindleError>[0], wait?: Qu
 /** A limit's refusal says what to do, queued or not. */
 const OR_QUEUE = "Leave queue unset (it defaults to true) to wait in the queue instead"
 
-/** Counted in one pass without building a filtered map: this runs inside the writer. */
-const count = (model: ReadModel, keep: (thread: Thread) => boolean) =>
-  HashMap.reduce(model.threads, 0, (n, thread) => (keep(thread) ? n + 1 : n))
-
 /** How many ancestors a thread has (bounded, in case of a cycle in a damaged log). */
 export const depthOf = (model: ReadModel, thread: Thread) => {
   let depth = 0
@@ -82,43 +80,11 @@ export const depthOf = (model: ReadModel, thread: Thread) => {
 
 /** The active thread, other than `threadId`, whose workspace is `path`. */
 export const worktreeHolder = (model: ReadModel, path: string, threadId: ThreadId) =>
-  Option.getOrUndefined(
-    HashMap.findFirst(
-      model.threads,
-      (t) =>
-        t.id !== threadId &&
-        t.status === "active" &&
-        t.bootstrap.status !== "failed" &&
-        t.workspace.worktreePath === path
-    )
-  )?.[0]
+  occupancyOf(model).worktreeHolder(path, threadId)
 
-/**
- * Whether the thread holds one of the host's running-turn slots: from the moment its bootstrap
- * begins (it will ask for a turn) until its turn ends, or its bootstrap ends without one. So at
- * most `runningTurns` turns a start began can run at once.
- */
-export const holdsTurnSlot = (thread: Thread) =>
-  thread.status === "active" && (thread.bootstrap.status === "running" || hasLiveTurn(thread))
-
-/**
- * Whether the thread's turn slot is on `host`: each host has its own `runningTurns`. Threads from
- * before hosts were recorded count on every host.
- */
-const onHost = (thread: Thread, host: string | null) =>
-  host === null || thread.host === null || thread.host === host
-
+/** Turn slots held on `host` (each host has its own `runningTurns`); null: on all hosts. */
 export const turnSlotsInUse = (model: ReadModel, host: string | null = null) =>
-  count(model, (t) => onHost(t, host) && holdsTurnSlot(t))
-
-const activeIn = (model: ReadModel, projectId: ProjectId) =>
-  count(model, (t) => t.projectId === projectId && t.status === "active")
-
-const childrenOf = (model: ReadModel, parentId: ThreadId) =>
-  count(model, (t) => t.parentThreadId === parentId && t.status === "active")
-
-const bootstrapsIn = (model: ReadModel, projectId: ProjectId, except?: ThreadId) =>
-  count(model, (t) => t.projectId === projectId && t.bootstrap.status === "running" && t.id !== except)
+  occupancyOf(model).turnSlotsOn(host)
 
 /** The rules that no waiting will change (the parent, depth, autonomy): a start past them is refused. */
 const checkChild = (
@@ -188,9 +154,10 @@ export const checkActiveLimit = (
   model: ReadModel,
   projectId: ProjectId,
   limits: Limits
-): Result.Result<void, Refusal> => {
-  const active = activeIn(model, projectId)
-  return active >= limits.activeThreadsPerProject
+): Result.Result<void, Refusal> => activeLimit(occupancyOf(model).activeIn(projectId), projectId, limits)
+
+const activeLimit = (active: number, projectId: ProjectId, limits: Limits): Result.Result<void, Refusal> =>
+  active >= limits.activeThreadsPerProject
     ? refuse(
         {
           reason: "capacity",
@@ -200,17 +167,16 @@ export const checkActiveLimit = (
         { kind: "active-threads", limit: limits.activeThreadsPerProject }
       )
     : Result.void
-}
 
 /** The limits a moment sets (slots that free as threads end): a start past them may wait in the queue. */
 const checkSlots = (
-  model: ReadModel,
+  occupancy: Occupancy,
   request: AdmissionRequest,
   limits: Limits
 ): Result.Result<void, Refusal> => {
   const { projectId, parentThreadId } = request
   if (parentThreadId !== null && !request.restart) {
-    const children = childrenOf(model, parentThreadId)
+    const children = occupancy.childrenOf(parentThreadId)
     if (children >= limits.childrenPerThread) {
       return refuse(
         {
@@ -223,11 +189,11 @@ const checkSlots = (
     }
   }
   if (!request.restart) {
-    const limit = checkActiveLimit(model, projectId, limits)
+    const limit = activeLimit(occupancy.activeIn(projectId), projectId, limits)
     if (Result.isFailure(limit)) return limit
   }
   if (request.bootstrap) {
-    const running = bootstrapsIn(model, projectId, request.threadId)
+    const running = occupancy.bootstrapsIn(projectId, request.threadId)
     if (running >= limits.bootstrapsPerProject) {
       return refuse(
         {
@@ -238,10 +204,7 @@ const checkSlots = (
         { kind: "bootstraps", limit: limits.bootstrapsPerProject }
       )
     }
-    const inUse = count(
-      model,
-      (t) => t.id !== request.threadId && onHost(t, request.host) && holdsTurnSlot(t)
-    )
+    const inUse = occupancy.turnSlotsOn(request.host, request.threadId)
     if (inUse >= limits.runningTurns) {
       return refuse(
         {
@@ -255,8 +218,10 @@ const checkSlots = (
   return Result.void
 }
 
-export const admit = (
+/** Whether `request` may start now in `model`, whose slots `occupancy` counts. */
+const admitIn = (
   model: ReadModel,
+  occupancy: Occupancy,
   request: AdmissionRequest,
   limits: Limits
 ): Result.Result<void, Refusal> => {
@@ -265,7 +230,7 @@ export const admit = (
     if (Result.isFailure(child)) return child
   }
   if (request.bindsWorktree !== null) {
-    const holder = worktreeHolder(model, request.bindsWorktree, request.threadId)
+    const holder = occupancy.worktreeHolder(request.bindsWorktree, request.threadId)
     if (holder !== undefined) {
       return refuse({
         reason: "conflict",
@@ -275,8 +240,11 @@ export const admit = (
       })
     }
   }
-  return checkSlots(model, request, limits)
+  return checkSlots(occupancy, request, limits)
 }
+
+export const admit = (model: ReadModel, request: AdmissionRequest, limits: Limits) =>
+  admitIn(model, occupancyOf(model), request, limits)
 
 /**
  * Whether a queued thread may be taken from the queue by `host`: it is not held for another host
@@ -316,19 +284,28 @@ const reserve = (model: ReadModel, thread: Thread, host: string | null): ReadMod
 })
 
 /**
- * Walks the queue in order, each queued thread that may start taking its slot before the next
- * is looked at; stops at `until`. Answers those that may start and the model once they have.
+ * Walks the queue in order, each queued thread that may start taking its slot (in the model and
+ * in `occupancy`, which it updates) before the next is looked at; stops at `until`, or once
+ * `enough` of those that may start are found. Answers those and the model once they have.
  */
-const walkQueue = (model: ReadModel, limits: Limits, host: string | null, until?: ThreadId) => {
+const walkQueue = (
+  model: ReadModel,
+  occupancy: Occupancy,
+  limits: Limits,
+  host: string | null,
+  options: { readonly until?: ThreadId; readonly enough?: (startable: ThreadId) => boolean } = {}
+) => {
   let reserved = model
   const startable: Array<ThreadId> = []
   for (const id of model.queue) {
-    if (id === until) break
+    if (id === options.until) break
     const thread = Option.getOrUndefined(HashMap.get(model.threads, id))
     if (thread === undefined || thread.status !== "queued" || !placeableOn(model, thread, host)) continue
-    if (Result.isSuccess(admit(reserved, queuedRequest(thread, host), limits))) {
+    if (Result.isSuccess(admitIn(reserved, occupancy, queuedRequest(thread, host), limits))) {
       reserved = reserve(reserved, thread, host)
+      occupancy.reserve(thread, host)
       startable.push(id)
+      if (options.enough?.(id) === true) break
     }
   }
   return { startable, reserved }
@@ -342,7 +319,21 @@ export const startableQueued = (
   model: ReadModel,
   limits: Limits,
   host: string | null = null
-): ReadonlyArray<ThreadId> => walkQueue(model, limits, host).startable
+): ReadonlyArray<ThreadId> => walkQueue(model, occupancyOf(model), limits, host).startable
+
+/**
+ * The first queued thread `host` may start now that `skip` does not pass over (those ahead of it
+ * that may start keep their slots); undefined when there is none.
+ */
+export const nextStartable = (
+  model: ReadModel,
+  limits: Limits,
+  host: string | null,
+  skip: (threadId: ThreadId) => boolean
+): ThreadId | undefined =>
+  walkQueue(model, occupancyOf(model), limits, host, { enough: (id) => !skip(id) }).startable.find(
+    (id) => !skip(id)
+  )
 
 /**
  * Admission that keeps the queue's order: a start (a newcomer, or a queued thread itself) takes
@@ -354,11 +345,13 @@ export const admitInOrder = (
   request: AdmissionRequest,
   limits: Limits
 ): Result.Result<void, Refusal> => {
-  const now = admit(model, request, limits)
+  // Counted once: the walk below takes the slots of those ahead in the same count.
+  const occupancy = occupancyOf(model)
+  const now = admitIn(model, occupancy, request, limits)
   if (Result.isFailure(now) || model.queue.length === 0) return now
-  const ahead = walkQueue(model, limits, request.host, request.threadId)
+  const ahead = walkQueue(model, occupancy, limits, request.host, { until: request.threadId })
   if (ahead.startable.length === 0) return now
-  const after = admit(ahead.reserved, request, limits)
+  const after = admitIn(ahead.reserved, occupancy, request, limits)
   if (Result.isSuccess(after) || after.failure.wait === undefined) return after
   return Result.fail({
     wait: after.failure.wait,
@@ -379,15 +372,16 @@ const ordinal = (n: number) => {
 
 /** What a queued thread waits for, in words, with how much of it is in use now. */
 export const describeWait = (model: ReadModel, thread: Thread, wait: QueueWait) => {
+  const occupancy = occupancyOf(model)
   switch (wait.kind) {
     case "running-turns":
-      return `waiting for a running-turn slot (${turnSlotsInUse(model, thread.host)} of ${wait.limit} in use)`
+      return `waiting for a running-turn slot (${occupancy.turnSlotsOn(thread.host)} of ${wait.limit} in use)`
     case "active-threads":
-      return `waiting for an active-thread slot in project ${thread.projectId} (${activeIn(model, thread.projectId)} of ${wait.limit} in use)`
+      return `waiting for an active-thread slot in project ${thread.projectId} (${occupancy.activeIn(thread.projectId)} of ${wait.limit} in use)`
     case "children":
-      return `waiting for a child slot under thread ${thread.parentThreadId} (${thread.parentThreadId === null ? 0 : childrenOf(model, thread.parentThreadId)} of ${wait.limit} in use)`
+      return `waiting for a child slot under thread ${thread.parentThreadId} (${thread.parentThreadId === null ? 0 : occupancy.childrenOf(thread.parentThreadId)} of ${wait.limit} in use)`
     case "bootstraps":
-      return `waiting for a bootstrap slot in project ${thread.projectId} (${bootstrapsIn(model, thread.projectId)} of ${wait.limit} in use)`
+      return `waiting for a bootstrap slot in project ${thread.projectId} (${occupancy.bootstrapsIn(thread.projectId)} of ${wait.limit} in use)`
   }
 }
 

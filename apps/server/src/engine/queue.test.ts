@@ -11,7 +11,7 @@ import * as Result from "effect/Result"
 import { DEFAULT_LIMITS, type Limits } from "../config/ServerConfig.ts"
 import { applyCommand, NOW, refusalOf } from "../testing/decide.ts"
 import { ids } from "../testing/fixtures.ts"
-import { queueMessage, startableQueued, turnSlotsInUse } from "./admission.ts"
+import { nextStartable, queueMessage, startableQueued, turnSlotsInUse } from "./admission.ts"
 import { decide } from "./decider.ts"
 
 const limits: Limits = { ...DEFAULT_LIMITS, runningTurns: 2, childrenPerThread: 8 }
@@ -133,6 +133,17 @@ describe("the start queue (decided in the writer)", () => {
     assert.strictEqual(thread(started, "q2").queue?.position, 1)
     assert.strictEqual(thread(started, "late").queue?.position, 2)
     assert.strictEqual(turnSlotsInUse(started), 2)
+  })
+
+  it("a host that finds the head taken by another looks at the next that may start; the head keeps its slot", () => {
+    const one = turnEnded(full("q1", "q2", "q3"), "a")
+    assert.strictEqual(nextStartable(one, limits, null, () => false), "q1")
+    // One slot free: it is q1's, wherever q1 starts, so nothing behind it may take it.
+    assert.isUndefined(nextStartable(one, limits, null, (id) => id === "q1"))
+    const two = turnEnded(one, "b")
+    assert.strictEqual(nextStartable(two, limits, null, (id) => id === "q1"), "q2")
+    assert.isUndefined(nextStartable(two, limits, null, (id) => id === "q1" || id === "q2"))
+    assert.deepStrictEqual([...startableQueued(two, limits)], ["q1", "q2"])
   })
 
   it("archive takes a thread out of the queue; a queued thread takes no turn; it cannot be unarchived", () => {

@@ -5,6 +5,7 @@
 // admission, in the single writer, says whether a start leaves the queue and keeps its order. On
 // start it looks once, so the queue a restart finds resumes in its order.
 import type { ThreadId } from "@spindle/contracts"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -13,10 +14,13 @@ import * as Stream from "effect/Stream"
 import { BootstrapTurnStartDispatcher } from "../bootstrap/BootstrapTurnStartDispatcher.ts"
 import { CurrentHost } from "../config/HostIdentity.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
-import { startableQueued } from "../engine/admission.ts"
+import { nextStartable } from "../engine/admission.ts"
 import { Engine } from "../engine/Engine.ts"
 import { ofTypes } from "../engine/followers.ts"
 import { EventStore } from "../persistence/EventStore.ts"
+
+/** How long a queued thread this host failed to send waits before this host tries it again. */
+const RETRY_MS = 1_000
 
 /** Events after which a queued thread may be able to start (or the next one be sent). */
 const FREES_A_SLOT = ofTypes(
@@ -50,30 +54,47 @@ export class StartQueue extends Context.Service<
       /** Queued threads being sent again right now: not sent twice. */
       const sending = new Set<ThreadId>()
 
-      /** The queued start of `threadId`, as recorded, through the dispatcher again. */
-      const send = (threadId: ThreadId) =>
+      /**
+       * The queued start of `threadId`, as recorded, through the dispatcher again. Answers whether
+       * it went through (it left the queue, or stayed queued for want of a slot) or failed: taken
+       * by another host first, gone from the queue meanwhile, or no longer valid (then recorded on
+       * the thread as a failed bootstrap).
+       */
+      const send = (threadId: ThreadId): Effect.Effect<"sent" | "failed"> =>
         Effect.gen(function* () {
           const queued = yield* eventStore.lastOfThread(threadId, "thread.queued")
           if (queued?.type !== "thread.queued") {
-            return yield* Effect.logWarning(
-              `Queued thread ${threadId} has no thread.queued event; left queued`
-            )
+            yield* Effect.logWarning(`Queued thread ${threadId} has no thread.queued event; left queued`)
+            return "failed" as const
           }
           const { command, parent } = queued.payload.request
-          if (command.bootstrap === undefined) return
+          if (command.bootstrap === undefined) return "failed" as const
           yield* dispatcher.dispatch({
             command: { ...command, bootstrap: command.bootstrap },
             actor: queued.actor,
             ...(parent === null ? {} : { parent }),
             fromQueue: true
           })
+          return "sent" as const
         }).pipe(
-          // Its failure is recorded on the thread (bootstrap failed); a full host leaves it queued.
           Effect.catch((error) =>
-            Effect.logInfo(`A queued start of ${threadId} did not go on: ${String(error)}`)
+            Effect.as(
+              Effect.logDebug(`A queued start of ${threadId} did not go on: ${String(error)}`),
+              "failed" as const
+            )
           ),
           Effect.withSpan("StartQueue.send", { attributes: { threadId } })
         )
+
+      /**
+       * Queued threads this host failed to send, and when it may try each again. Another host of
+       * the store took it first (its bootstrap is under way there, or it put it back for want of
+       * a slot), or it left the queue meanwhile: this host looks at the next one instead of
+       * asking again at once, and comes back to it after RETRY_MS.
+       */
+      const backOff = new Map<ThreadId, number>()
+      /** Bumped by every event that may free a slot: whether one came while a send was out. */
+      let generation = 0
 
       let stopped = false
 
@@ -86,23 +107,46 @@ export class StartQueue extends Context.Service<
         if (stopped || model.queue.length === 0) return
         const queued = new Set(model.queue)
         if ([...sending].some((threadId) => queued.has(threadId))) return
+        const now = yield* Clock.currentTimeMillis
+        for (const [threadId, at] of backOff) if (at <= now || !queued.has(threadId)) backOff.delete(threadId)
         // The queued threads this host may take (their project has a checkout here, and they are
         // not held for another host); admission under the log's lock says whether it gets them.
-        const next = startableQueued(model, limits, self?.id ?? null)[0]
+        const next = nextStartable(model, limits, self?.id ?? null, (id) => backOff.has(id))
         if (next === undefined || sending.has(next)) return
         sending.add(next)
+        const sentAt = generation
         yield* Effect.forkIn(
           send(next).pipe(
             Effect.ensuring(Effect.sync(() => sending.delete(next))),
-            // One that stayed queued (a slot taken meanwhile) or failed lets the next be looked at.
-            Effect.andThen(Effect.suspend(() => pump))
+            Effect.flatMap((outcome) =>
+              Effect.suspend(() => {
+                if (outcome === "failed") {
+                  // The next one may be free to take now; this one is looked at again later.
+                  backOff.set(next, now + RETRY_MS)
+                  return Effect.andThen(
+                    Effect.forkIn(Effect.andThen(Effect.sleep(RETRY_MS), pump), scope),
+                    pump
+                  )
+                }
+                // Left the queue, or stayed for want of a slot: the slot's event (or the one that
+                // came while it was out) says when to look again, not a loop asking now.
+                return generation === sentAt ? Effect.void : pump
+              })
+            )
           ),
           scope
         )
       })
 
       const follow = (after: number) =>
-        engine.events(after, { wanted: FREES_A_SLOT, background: true }).pipe(Stream.runForEach(() => pump))
+        engine.events(after, { wanted: FREES_A_SLOT, background: true }).pipe(
+          Stream.runForEach(() =>
+            Effect.suspend(() => {
+              generation++
+              return pump
+            })
+          )
+        )
 
       const start = Effect.gen(function* () {
         const from = (yield* engine.readModel).sequence
