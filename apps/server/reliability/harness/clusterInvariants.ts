@@ -23,16 +23,19 @@ export interface ClusterInvariantInput {
   readonly members: ReadonlyArray<ClusterMember>
   readonly trackers: ReadonlyArray<Tracker>
   readonly seeded?: ReadonlyArray<SeededChange>
+  /** Also wait (up to 120 s) for the start queue to empty: every queued start placed and begun. */
+  readonly drainQueue?: boolean
 }
 
-/** The first host's snapshot once nothing is in flight (at most 30 s). */
-const settled = (client: SpindleClient) =>
+/** The first host's snapshot once nothing is in flight (at most 30 s; 120 s to drain the queue). */
+const settled = (client: SpindleClient, drainQueue: boolean) =>
   client["orchestration.getSnapshot"]().pipe(
     Effect.repeat({
-      until: (snapshot) => !snapshot.threads.some(transient),
+      until: (snapshot) =>
+        !snapshot.threads.some((t) => transient(t) || (drainQueue && t.status === "queued")),
       schedule: Schedule.spaced("200 millis")
     }),
-    Effect.timeoutOption("30 seconds"),
+    Effect.timeoutOption(drainQueue ? "120 seconds" : "30 seconds"),
     Effect.flatMap((found) =>
       found._tag === "Some" ? Effect.succeed(found.value) : client["orchestration.getSnapshot"]()
     )
@@ -43,8 +46,11 @@ export const checkClusterInvariants = (input: ClusterInvariantInput) =>
     const violations: Array<string> = []
     const notes: Array<string> = []
     const first = input.members[0]
-    if (first === undefined) return { violations: ["no hosts"], notes, events: 0, threads: 0 }
-    const snapshot = yield* settled(first.client)
+    if (first === undefined)
+      return { violations: ["no hosts"], notes, events: 0, threads: 0, worktrees: 0, settledMs: 0 }
+    const settling = Date.now()
+    const snapshot = yield* settled(first.client, input.drainQueue === true)
+    const settledMs = Date.now() - settling
     for (const thread of snapshot.threads) {
       if (transient(thread))
         violations.push(`thread ${thread.id} (host ${thread.host}) is stuck in a transient state`)
@@ -95,5 +101,5 @@ export const checkClusterInvariants = (input: ClusterInvariantInput) =>
       else if (readFileSync(change.path, "utf8") !== change.content)
         violations.push(`${change.path} was changed`)
     }
-    return { violations, notes, events: last, threads: snapshot.threads.length, worktrees }
+    return { violations, notes, events: last, threads: snapshot.threads.length, worktrees, settledMs }
   })

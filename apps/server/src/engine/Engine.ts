@@ -45,7 +45,7 @@ import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { CurrentHost, ownedBy } from "../config/HostIdentity.ts"
 import { AdmissionLimits } from "../config/ServerConfig.ts"
-import { CommandReceipts } from "../persistence/CommandReceipts.ts"
+import { CommandReceipts, type Receipt, type ReceiptWrite } from "../persistence/CommandReceipts.ts"
 import { dialect } from "../persistence/dialect.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import { LogSignals } from "../persistence/LogSignals.ts"
@@ -63,6 +63,13 @@ interface Envelope {
   readonly command: Command
   readonly actor: Actor
   readonly done: Deferred.Deferred<DispatchResult, SpindleError>
+}
+
+/** What a batch writes once all its commands are decided. */
+interface BatchWrites {
+  readonly events: Array<SpindleEvent>
+  readonly receipts: Array<ReceiptWrite>
+  readonly changed: Map<string, AggregateRef>
 }
 
 interface Outcome {
@@ -188,7 +195,7 @@ export class Engine extends Context.Service<
       const limits = yield* AdmissionLimits
       const host = yield* CurrentHost
       const signals = yield* LogSignals
-      const { lockLog } = dialect(sql)
+      const { lockLog, together } = dialect(sql)
       // The writer and the reader of other hosts' appends take turns on the model.
       const writing = yield* Semaphore.make(1)
 
@@ -277,17 +284,29 @@ export class Engine extends Context.Service<
         )
 
       /**
-       * Decides one command against `current` and appends its events; the projection rows of what
-       * it changed are added to `changed`, written once for the whole batch.
+       * Decides one command against `current`, in memory: its events are numbered as the log's
+       * next ones and folded in, so the next command of the batch is decided after it. What it
+       * writes (its events, its receipt, the projection rows it changed) is added to `writes` and
+       * written once for the whole batch. `known` holds the receipts of the batch's commands, read
+       * once under the log's lock, and gains each one decided here (a repeat in one batch).
        */
-      const apply = (envelope: Envelope, current: ReadModel, changed: Map<string, AggregateRef>) =>
+      const apply = (
+        envelope: Envelope,
+        current: ReadModel,
+        known: Map<string, Receipt>,
+        writes: BatchWrites
+      ) =>
         Effect.gen(function* () {
           const { command, actor } = envelope
           const receipted = !withoutReceipt(command)
           const payloadHash = receipted ? hashCommand(command) : ""
           const answer = (result: Outcome["result"]): Outcome => ({ result, model: current, events: [] })
           const now = DateTime.formatIso(yield* DateTime.now)
-          const receipt = receipted ? yield* receipts.get(command.commandId) : undefined
+          const remember = (receipt: Receipt) => {
+            known.set(command.commandId, receipt)
+            writes.receipts.push({ commandId: command.commandId, receipt, recordedAt: now })
+          }
+          const receipt = receipted ? known.get(command.commandId) : undefined
           if (receipt !== undefined) {
             if (receipt.payloadHash !== payloadHash) {
               return answer(
@@ -316,42 +335,43 @@ export class Engine extends Context.Service<
             // commandId is decided again once there is room. A bootstrap's refused begin is not
             // recorded either: the bootstrap made nothing, and its own journal keys its retries.
             if (
-              !receipted ||
-              decision.failure.reason === "capacity" ||
-              command.type === "thread.bootstrap.begin"
+              receipted &&
+              decision.failure.reason !== "capacity" &&
+              command.type !== "thread.bootstrap.begin"
             ) {
-              return answer(Result.fail(decision.failure))
+              remember({
+                status: "rejected",
+                commandType: command.type,
+                payloadHash,
+                error: decision.failure
+              })
             }
-            yield* receipts.record(
-              command.commandId,
-              { status: "rejected", commandType: command.type, payloadHash, error: decision.failure },
-              now
-            )
             return answer(Result.fail(decision.failure))
           }
-          const drafts = yield* Effect.forEach(decision.success, (draft) =>
-            Effect.map(randomHex(16), (hex) => ({
-              ...draft,
-              eventId: EventId.make(`evt_${hex}`),
-              occurredAt: now,
-              commandId: command.commandId,
-              actor
-            }))
+          const stored = yield* Effect.forEach(decision.success, (draft, i) =>
+            Effect.map(
+              randomHex(16),
+              (hex) =>
+                ({
+                  ...draft,
+                  sequence: current.sequence + i + 1,
+                  eventId: EventId.make(`evt_${hex}`),
+                  occurredAt: now,
+                  commandId: command.commandId,
+                  actor
+                }) as SpindleEvent
+            )
           )
-          const stored = yield* eventStore.append(drafts)
+          writes.events.push(...stored)
           const secret = secretChange(command)
           if (secret !== undefined && stored.length > 0) {
             yield* secret.secret === null
               ? secrets.remove(secret.projectId)
               : secrets.set(secret.projectId, secret.secret, now)
           }
-          const next = fold(current, stored, changed)
+          const next = fold(current, stored, writes.changed)
           if (receipted) {
-            yield* receipts.record(
-              command.commandId,
-              { status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence },
-              now
-            )
+            remember({ status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence })
           }
           return {
             result: Result.succeed({ sequence: next.sequence }),
@@ -360,28 +380,44 @@ export class Engine extends Context.Service<
           } satisfies Outcome
         })
 
-      // Group commit: whatever is queued when the writer comes round is applied in order in one
-      // transaction; each command still gets its own outcome.
+      // Group commit: whatever is queued when the writer comes round is decided in order, then
+      // written in one transaction of a few statements however many commands it holds (the
+      // events, the receipts, the projection rows); each command still gets its own outcome.
       const processBatch = (batch: ReadonlyArray<Envelope>) =>
         Effect.gen(function* () {
           const applied = yield* sql.withTransaction(
             Effect.gen(function* () {
               let current = yield* Ref.get(model)
               const outcomes: Array<Outcome> = []
-              let foreign: ReadonlyArray<SpindleEvent> = []
-              if (signals.shared) {
-                yield* lockLog
-                const folded = yield* foldForeign(current)
-                current = folded.model
-                foreign = folded.events
-              }
-              const changed = new Map<string, AggregateRef>()
+              // Under the log's lock (shared log), what the other hosts appended and the receipts of
+              // this batch's commands, read together.
+              if (signals.shared) yield* lockLog
+              const [folded, found] = yield* Effect.all(
+                [
+                  signals.shared ? foldForeign(current) : Effect.succeed(undefined),
+                  receipts.getMany(
+                    batch.flatMap(({ command }) => (withoutReceipt(command) ? [] : [command.commandId]))
+                  )
+                ],
+                { concurrency: together }
+              )
+              if (folded !== undefined) current = folded.model
+              const foreign: ReadonlyArray<SpindleEvent> = folded?.events ?? []
+              const known = new Map(found)
+              const writes: BatchWrites = { events: [], receipts: [], changed: new Map() }
               for (const envelope of batch) {
-                const outcome = yield* apply(envelope, current, changed)
+                const outcome = yield* apply(envelope, current, known, writes)
                 current = outcome.model
                 outcomes.push(outcome)
               }
-              if (changed.size > 0) yield* projections.save(current, changed.values())
+              yield* Effect.all(
+                [
+                  eventStore.append(writes.events),
+                  receipts.recordMany(writes.receipts),
+                  writes.changed.size > 0 ? projections.save(current, writes.changed.values()) : Effect.void
+                ],
+                { concurrency: together, discard: true }
+              )
               return { model: current, outcomes, foreign }
             })
           )

@@ -137,11 +137,17 @@ describe("the start queue (decided in the writer)", () => {
 
   it("a host that finds the head taken by another looks at the next that may start; the head keeps its slot", () => {
     const one = turnEnded(full("q1", "q2", "q3"), "a")
-    assert.strictEqual(nextStartable(one, limits, null, () => false), "q1")
+    assert.strictEqual(
+      nextStartable(one, limits, null, () => false),
+      "q1"
+    )
     // One slot free: it is q1's, wherever q1 starts, so nothing behind it may take it.
     assert.isUndefined(nextStartable(one, limits, null, (id) => id === "q1"))
     const two = turnEnded(one, "b")
-    assert.strictEqual(nextStartable(two, limits, null, (id) => id === "q1"), "q2")
+    assert.strictEqual(
+      nextStartable(two, limits, null, (id) => id === "q1"),
+      "q2"
+    )
     assert.isUndefined(nextStartable(two, limits, null, (id) => id === "q1" || id === "q2"))
     assert.deepStrictEqual([...startableQueued(two, limits)], ["q1", "q2"])
   })

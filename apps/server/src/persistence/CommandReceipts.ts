@@ -3,6 +3,7 @@
 // the caller passes the hash it compares. Receipts go in and out through one row schema (the
 // refusal as JSON); a row that does not decode dies as a `CorruptRow`.
 import { SpindleError } from "@spindle/contracts"
+import * as Arr from "effect/Array"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -46,17 +47,33 @@ const Row: Schema.Codec<Receipt, Record<string, unknown>> = Schema.Union([
 ])
 
 const Write = Schema.Struct({ commandId: Schema.String, receipt: Row, recordedAt: Schema.String })
+export type ReceiptWrite = typeof Write.Type
+
+/** A write as its row: every column named, so the rows of one INSERT have the same shape. */
+const rowOf = ({ commandId, receipt, recordedAt }: typeof Write.Encoded): Record<string, unknown> => ({
+  command_id: commandId,
+  result_sequence: null,
+  error: null,
+  ...receipt,
+  recorded_at: recordedAt
+})
 
 export class CommandReceipts extends Context.Service<
   CommandReceipts,
   {
     readonly get: (commandId: string) => Effect.Effect<Receipt | undefined, SqlError>
+    /** The receipts of those of `commandIds` that have one, in one read. */
+    readonly getMany: (
+      commandIds: ReadonlyArray<string>
+    ) => Effect.Effect<ReadonlyMap<string, Receipt>, SqlError>
     /** Records a receipt; call inside the transaction that applied (or refused) the command. */
     readonly record: (
       commandId: string,
       receipt: Receipt,
       recordedAt: string
     ) => Effect.Effect<void, SqlError>
+    /** Records several receipts in one write; call inside the transaction that applied them. */
+    readonly recordMany: (writes: ReadonlyArray<ReceiptWrite>) => Effect.Effect<void, SqlError>
   }
 >()("spindle/persistence/CommandReceipts") {
   static readonly layer = Layer.effect(
@@ -71,10 +88,24 @@ export class CommandReceipts extends Context.Service<
           SELECT command_type, payload_hash, status, result_sequence, error
           FROM command_receipts WHERE command_id = ${commandId}`
       })
+      const findMany = SqlSchema.findAll({
+        Request: Schema.Array(Schema.String),
+        Result: Schema.Struct({ command_id: Schema.String, receipt: Row }),
+        execute: (commandIds) =>
+          sql<Record<string, unknown>>`
+            SELECT command_id, command_type, payload_hash, status, result_sequence, error
+            FROM command_receipts WHERE ${sql.in("command_id", commandIds)}`.pipe(
+            Effect.map((rows) => rows.map(({ command_id, ...receipt }) => ({ command_id, receipt })))
+          )
+      })
       const insert = SqlSchema.void({
-        Request: Write,
-        execute: ({ commandId, receipt, recordedAt }) =>
-          sql`INSERT INTO command_receipts ${sql.insert({ command_id: commandId, ...receipt, recorded_at: recordedAt })}`
+        Request: Schema.Array(Write),
+        execute: (writes) => {
+          const rows = writes.map(rowOf)
+          return Arr.isReadonlyArrayNonEmpty(rows)
+            ? sql`INSERT INTO command_receipts ${sql.insert(rows)}`
+            : Effect.succeed([])
+        }
       })
 
       const get = Effect.fn("CommandReceipts.get")(function* (commandId: string) {
@@ -89,12 +120,30 @@ export class CommandReceipts extends Context.Service<
         receipt: Receipt,
         recordedAt: string
       ) {
-        yield* insert({ commandId, receipt, recordedAt }).pipe(
-          dieOnCorruptRow("command_receipts", `new command_id = ${commandId}`)
+        yield* recordMany([{ commandId, receipt, recordedAt }])
+      })
+
+      const getMany = Effect.fn("CommandReceipts.getMany")(function* (commandIds: ReadonlyArray<string>) {
+        if (commandIds.length === 0) return new Map<string, Receipt>()
+        const rows = yield* findMany(commandIds).pipe(
+          dieOnCorruptRow("command_receipts", `command_id in (${commandIds.join(", ")})`)
+        )
+        return new Map(rows.map((row) => [row.command_id, row.receipt] as const))
+      })
+
+      const recordMany = Effect.fn("CommandReceipts.recordMany")(function* (
+        writes: ReadonlyArray<ReceiptWrite>
+      ) {
+        if (writes.length === 0) return
+        yield* insert(writes).pipe(
+          dieOnCorruptRow(
+            "command_receipts",
+            `new command_id in (${writes.map((w) => w.commandId).join(", ")})`
+          )
         )
       })
 
-      return { get, record }
+      return { get, getMany, record, recordMany }
     })
   )
 }

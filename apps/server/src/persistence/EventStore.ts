@@ -2,8 +2,9 @@
 // the log by sequence, each row decoded as a `SpindleEvent` (a row that does not is a
 // `CorruptRow` defect: the log is the source of truth, there is nothing to rebuild it from).
 // It does not decide, project or publish anything.
-import { type EventDraft, SpindleEvent } from "@spindle/contracts"
+import { SpindleEvent } from "@spindle/contracts"
 import { aggregateOf } from "@spindle/read-model"
+import * as Arr from "effect/Array"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -13,8 +14,6 @@ import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
 import { CorruptRow, dieOnCorruptRow } from "./corruptRow.ts"
-
-type Envelope = Omit<SpindleEvent, "type" | "payload" | "sequence">
 
 /** A JSON column taken as it is; what it must contain is checked by the schema it feeds. */
 const Json = Schema.fromJsonString(Schema.Unknown)
@@ -49,13 +48,19 @@ const StoredEvent = Schema.Struct({
 
 const Latest = Schema.Struct({ sequence: Schema.NullOr(Schema.Int) })
 
+/** Events per INSERT: eight parameters each, well under SQLite's limit on a statement's parameters. */
+const APPEND_CHUNK = 200
+
 export class EventStore extends Context.Service<
   EventStore,
   {
-    /** Appends the drafts in order; call inside a transaction. Returns the stored events. */
-    readonly append: (
-      drafts: ReadonlyArray<EventDraft & Envelope>
-    ) => Effect.Effect<ReadonlyArray<SpindleEvent>, SqlError>
+    /**
+     * Appends the events in order, in as few statements as it can; call inside the transaction
+     * that holds the log (the engine's writer). Each must carry the sequence the store numbers it
+     * with (the log's next ones): one that comes back numbered otherwise is a damaged or shared
+     * store written behind the writer's back, a `CorruptRow` defect that rolls the batch back.
+     */
+    readonly append: (events: ReadonlyArray<SpindleEvent>) => Effect.Effect<void, SqlError>
     /** Up to `limit` events with a sequence greater than `after`, in order. */
     readonly readAfter: (after: number, limit: number) => Effect.Effect<ReadonlyArray<SpindleEvent>, SqlError>
     readonly latestSequence: Effect.Effect<number, SqlError>
@@ -105,39 +110,46 @@ export class EventStore extends Context.Service<
           Effect.map(Option.getOrUndefined)
         )
 
-      // Written as it is, without a schema: the draft's JSON is the decider's (see NewEventRow above),
-      // and this is the hottest statement of all.
-      const append = Effect.fn("EventStore.append")(function* (drafts: ReadonlyArray<EventDraft & Envelope>) {
-        const stored: Array<SpindleEvent> = []
-        for (const draft of drafts) {
-          const aggregate = aggregateOf(draft)
-          const row: NewEventRow = {
-            event_id: draft.eventId,
-            type: draft.type,
-            aggregate_kind: aggregate.kind,
-            aggregate_id: aggregate.id,
-            command_id: draft.commandId,
-            actor: JSON.stringify(draft.actor),
-            occurred_at: draft.occurredAt,
-            payload: JSON.stringify(draft.payload)
-          }
-          const [inserted] = yield* sql<{
+      // Written as it is, without a schema: the event's JSON is the decider's (see NewEventRow
+      // above), and this is the hottest statement of all. One statement per APPEND_CHUNK events.
+      const append = Effect.fn("EventStore.append")(function* (events: ReadonlyArray<SpindleEvent>) {
+        for (let from = 0; from < events.length; from += APPEND_CHUNK) {
+          const chunk = events.slice(from, from + APPEND_CHUNK)
+          const rows = chunk.map((event): Record<string, unknown> => {
+            const aggregate = aggregateOf(event)
+            const row: NewEventRow = {
+              event_id: event.eventId,
+              type: event.type,
+              aggregate_kind: aggregate.kind,
+              aggregate_id: aggregate.id,
+              command_id: event.commandId,
+              actor: JSON.stringify(event.actor),
+              occurred_at: event.occurredAt,
+              payload: JSON.stringify(event.payload)
+            }
+            return row
+          })
+          if (!Arr.isReadonlyArrayNonEmpty(rows)) continue
+          const numbered = yield* sql<{
             readonly sequence: unknown
-          }>`INSERT INTO events ${sql.insert(row)} RETURNING sequence`
-          const sequence = inserted?.sequence
-          // RETURNING always answers the inserted row's integer key; anything else is a damaged store.
-          if (typeof sequence !== "number" || !Number.isSafeInteger(sequence)) {
+            readonly event_id: unknown
+          }>`INSERT INTO events ${sql.insert(rows)} RETURNING sequence, event_id`
+          // RETURNING answers each inserted row's key (in no promised order); a row numbered other
+          // than the writer expects means someone else wrote the log.
+          const expected = new Map(chunk.map((event) => [event.eventId as string, event.sequence]))
+          const wrong = numbered.find(
+            (row) => typeof row.event_id !== "string" || expected.get(row.event_id) !== row.sequence
+          )
+          if (wrong !== undefined || numbered.length !== chunk.length) {
             return yield* Effect.die(
               new CorruptRow({
                 table: "events",
-                row: `new event ${draft.eventId}`,
-                message: `The store answered the new event's sequence as ${String(sequence)}, not an integer.`
+                row: `new event ${String(wrong?.event_id ?? chunk[0]?.eventId)}`,
+                message: `The store numbered the new events otherwise than the log's next sequences (${chunk[0]?.sequence} to ${chunk.at(-1)?.sequence}): answered ${JSON.stringify(numbered)}.`
               })
             )
           }
-          stored.push({ ...draft, sequence } as SpindleEvent)
         }
-        return stored
       })
 
       const findRecentOfThread = SqlSchema.findAll({

@@ -4,6 +4,7 @@
 // `load` answer undefined (logged), so the engine rebuilds the projection from the log.
 import { Project, Thread } from "@spindle/contracts"
 import { type AggregateRef, emptyReadModel, queueOf, type ReadModel } from "@spindle/read-model"
+import * as Arr from "effect/Array"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
@@ -13,6 +14,7 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
+import { dialect } from "./dialect.ts"
 
 const PROJECTION = "read-model"
 
@@ -21,6 +23,9 @@ const State = Schema.Struct({ lastSequence: Schema.Int }).pipe(
 )
 const ProjectRow = Schema.Struct({ data: Schema.fromJsonString(Project) })
 const ThreadRow = Schema.Struct({ data: Schema.fromJsonString(Thread) })
+
+/** Rows per upsert: four parameters each, well under SQLite's limit on a statement's parameters. */
+const SAVE_CHUNK = 500
 
 export class ProjectionStore extends Context.Service<
   ProjectionStore,
@@ -37,6 +42,7 @@ export class ProjectionStore extends Context.Service<
     ProjectionStore,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const { together } = dialect(sql)
 
       const findState = SqlSchema.findOneOption({
         Request: Schema.Void,
@@ -80,32 +86,61 @@ export class ProjectionStore extends Context.Service<
       )
 
       // Writes store the model's JSON as it is: the projector's output is trusted here, and
-      // `load` checks it on the way back.
+      // `load` checks it on the way back. One upsert per table for the rows still there, one delete
+      // for those gone: a batch writes the same few statements however many it changed.
       const save = Effect.fn("ProjectionStore.save")(function* (
         model: ReadModel,
         changed: Iterable<AggregateRef>
       ) {
+        const projects: Array<Record<string, unknown>> = []
+        const threads: Array<Record<string, unknown>> = []
+        const goneProjects: Array<string> = []
+        const goneThreads: Array<string> = []
         for (const ref of changed) {
           if (ref.kind === "project") {
-            const project = HashMap.get(model.projects, ref.id)
-            yield* Option.isSome(project)
-              ? sql`INSERT INTO projection_projects (id, workspace_root, data, sequence)
-                    VALUES (${ref.id}, ${project.value.workspaceRoot}, ${JSON.stringify(project.value)}, ${model.sequence})
-                    ON CONFLICT (id) DO UPDATE SET workspace_root = excluded.workspace_root,
-                      data = excluded.data, sequence = excluded.sequence`
-              : sql`DELETE FROM projection_projects WHERE id = ${ref.id}`
+            const project = Option.getOrUndefined(HashMap.get(model.projects, ref.id))
+            if (project === undefined) goneProjects.push(ref.id)
+            else
+              projects.push({
+                id: ref.id,
+                workspace_root: project.workspaceRoot,
+                data: JSON.stringify(project),
+                sequence: model.sequence
+              })
           } else {
-            const thread = HashMap.get(model.threads, ref.id)
-            yield* Option.isSome(thread)
-              ? sql`INSERT INTO projection_threads (id, project_id, data, sequence)
-                    VALUES (${ref.id}, ${thread.value.projectId}, ${JSON.stringify(thread.value)}, ${model.sequence})
-                    ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id,
-                      data = excluded.data, sequence = excluded.sequence`
-              : sql`DELETE FROM projection_threads WHERE id = ${ref.id}`
+            const thread = Option.getOrUndefined(HashMap.get(model.threads, ref.id))
+            if (thread === undefined) goneThreads.push(ref.id)
+            else
+              threads.push({
+                id: ref.id,
+                project_id: thread.projectId,
+                data: JSON.stringify(thread),
+                sequence: model.sequence
+              })
           }
         }
-        yield* sql`INSERT INTO projection_state (name, last_sequence) VALUES (${PROJECTION}, ${model.sequence})
-                   ON CONFLICT (name) DO UPDATE SET last_sequence = excluded.last_sequence`
+        const statements: Array<Effect.Effect<unknown, SqlError>> = []
+        for (let from = 0; from < projects.length; from += SAVE_CHUNK) {
+          const rows = projects.slice(from, from + SAVE_CHUNK)
+          if (Arr.isReadonlyArrayNonEmpty(rows))
+            statements.push(sql`INSERT INTO projection_projects ${sql.insert(rows)}
+              ON CONFLICT (id) DO UPDATE SET workspace_root = excluded.workspace_root,
+                data = excluded.data, sequence = excluded.sequence`)
+        }
+        for (let from = 0; from < threads.length; from += SAVE_CHUNK) {
+          const rows = threads.slice(from, from + SAVE_CHUNK)
+          if (Arr.isReadonlyArrayNonEmpty(rows))
+            statements.push(sql`INSERT INTO projection_threads ${sql.insert(rows)}
+              ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id,
+                data = excluded.data, sequence = excluded.sequence`)
+        }
+        if (goneProjects.length > 0)
+          statements.push(sql`DELETE FROM projection_projects WHERE ${sql.in("id", goneProjects)}`)
+        if (goneThreads.length > 0)
+          statements.push(sql`DELETE FROM projection_threads WHERE ${sql.in("id", goneThreads)}`)
+        statements.push(sql`INSERT INTO projection_state (name, last_sequence) VALUES (${PROJECTION}, ${model.sequence})
+          ON CONFLICT (name) DO UPDATE SET last_sequence = excluded.last_sequence`)
+        yield* Effect.all(statements, { concurrency: together, discard: true })
       })
 
       const reset = Effect.gen(function* () {

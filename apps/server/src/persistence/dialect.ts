@@ -36,7 +36,13 @@ export const dialect = (sql: SqlClient.SqlClient) => {
     lockLog: sql.onDialectOrElse({
       pg: () => sql`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`,
       orElse: () => sql`SELECT 1`
-    })
+    }),
+    /**
+     * How many independent statements of one transaction to have in flight at once. Postgres: all
+     * of them, pipelined on the transaction's connection (one round trip for several statements,
+     * run in the order sent). SQLite: one, it runs in this process and there is no trip to save.
+     */
+    together: sql.onDialectOrElse({ pg: () => "unbounded" as const, orElse: () => 1 })
   }
 }
 
