@@ -4,7 +4,7 @@
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { assert, describe, it } from "@effect/vitest"
-import { type BootstrapResult, SpindleError } from "@spindle/contracts"
+import { type BootstrapResult, SpindleError, type SpindleEvent } from "@spindle/contracts"
 import { emptyReadModel } from "@spindle/read-model"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
+import * as SqlClient from "effect/sql/SqlClient"
 import { ids, tempDir } from "../testing/fixtures.ts"
 import { BootstrapJournal, type JournalEntry } from "./BootstrapJournal.ts"
 import { CommandReceipts } from "./CommandReceipts.ts"
@@ -40,6 +41,7 @@ const database = Effect.gen(function* () {
     receipts: Context.get(context, CommandReceipts),
     events: Context.get(context, EventStore),
     projections: Context.get(context, ProjectionStore),
+    sql: Context.get(context, SqlClient.SqlClient),
     damage
   }
 })
@@ -162,6 +164,12 @@ describe("rows decoded by schema", () => {
         sequence: 7
       })
 
+      // Read together, the same receipts; a command without one is absent.
+      const many = yield* receipts.getMany(["c1", "c2", "missing"])
+      assert.deepStrictEqual([...many.keys()].sort(), ["c1", "c2"])
+      assert.deepStrictEqual(many.get("c1"), rejected)
+      assert.deepStrictEqual(many.get("c2"), yield* receipts.get("c2"))
+
       yield* damage("UPDATE command_receipts SET error = ? WHERE command_id = 'c1'", '{"reason":"conflict"')
       const notJson = yield* corruptRow(receipts.get("c1"))
       assert.strictEqual(notJson.table, "command_receipts")
@@ -174,6 +182,35 @@ describe("rows decoded by schema", () => {
       // An accepted receipt without its sequence used to read as sequence 0.
       yield* damage("UPDATE command_receipts SET result_sequence = NULL WHERE command_id = 'c2'")
       assert.include((yield* corruptRow(receipts.get("c2"))).message, "result_sequence")
+    })
+  )
+
+  it.effect("an append the store numbers otherwise than the writer expects dies, writing nothing", () =>
+    Effect.gen(function* () {
+      const { events, sql } = yield* database
+      const event = (sequence: number, eventId: string) =>
+        ({
+          sequence,
+          eventId,
+          type: "project.deleted",
+          commandId: `c${sequence}`,
+          actor: { kind: "server" },
+          occurredAt: AT,
+          payload: { projectId: "p1" }
+        }) as unknown as SpindleEvent
+      yield* sql.withTransaction(events.append([event(1, "e1"), event(2, "e2")]))
+      assert.deepStrictEqual(
+        (yield* events.readAfter(0, 10)).map((e) => [e.sequence, e.eventId]),
+        [
+          [1, "e1"],
+          [2, "e2"]
+        ]
+      )
+      // Written behind the writer's back, the log's next number is not the one it expects.
+      const wrong = yield* corruptRow(sql.withTransaction(events.append([event(2, "e3")])))
+      assert.strictEqual(wrong.table, "events")
+      assert.include(wrong.message, "numbered")
+      assert.strictEqual(yield* events.latestSequence, 2)
     })
   )
 
