@@ -11,7 +11,7 @@ import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { Limits } from "../config/ServerConfig.ts"
-import { type Occupancy, occupancyOf } from "./occupancy.ts"
+import { asStarted, type Occupancy, occupancyOf } from "./occupancy.ts"
 
 export interface AdmissionRequest {
   readonly threadId: ThreadId
@@ -274,13 +274,7 @@ export const queuedRequest = (thread: Thread, host: string | null): AdmissionReq
 /** The model as if `thread` had left the queue and begun its bootstrap. */
 const reserve = (model: ReadModel, thread: Thread, host: string | null): ReadModel => ({
   ...model,
-  threads: HashMap.set(model.threads, thread.id, {
-    ...thread,
-    host,
-    status: "active",
-    queue: null,
-    bootstrap: { status: "running", stage: null, error: null }
-  })
+  threads: HashMap.set(model.threads, thread.id, asStarted(thread, host))
 })
 
 /**

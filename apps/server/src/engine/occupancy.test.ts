@@ -136,6 +136,7 @@ describe("occupancy", () => {
       for (const queued of threads.filter((t) => t.status === "queued").slice(0, 3)) {
         const host = pick(next, HOSTS)
         occupancy.reserve(queued, host)
+        // Started by hand, as the projector records a thread taken from the queue.
         const started: Thread = {
           ...queued,
           host,

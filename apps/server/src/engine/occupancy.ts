@@ -15,6 +15,15 @@ import * as HashMap from "effect/HashMap"
 export const holdsTurnSlot = (thread: Thread) =>
   thread.status === "active" && (thread.bootstrap.status === "running" || hasLiveTurn(thread))
 
+/** `thread` as it is once it has left the queue and begun its bootstrap on `host`. */
+export const asStarted = (thread: Thread, host: string | null): Thread => ({
+  ...thread,
+  host,
+  status: "active",
+  queue: null,
+  bootstrap: { status: "running", stage: null, error: null }
+})
+
 /** Whether the thread is the live holder of its workspace (another may not bind it). */
 const holdsWorktree = (thread: Thread) => thread.status === "active" && thread.bootstrap.status !== "failed"
 
@@ -80,15 +89,6 @@ export const occupancyOf = (model: ReadModel): Occupancy => {
       return turns.count(host, except) + turns.count(null, except)
     },
     worktreeHolder: (path, threadId) => worktrees.first(path, threadId),
-    reserve: (thread, host) => {
-      const reserved: Thread = {
-        ...thread,
-        host,
-        status: "active",
-        queue: null,
-        bootstrap: { status: "running", stage: null, error: null }
-      }
-      take(reserved)
-    }
+    reserve: (thread, host) => take(asStarted(thread, host))
   }
 }

@@ -92,52 +92,47 @@ export class ProjectionStore extends Context.Service<
         model: ReadModel,
         changed: Iterable<AggregateRef>
       ) {
-        const projects: Array<Record<string, unknown>> = []
-        const threads: Array<Record<string, unknown>> = []
-        const goneProjects: Array<string> = []
-        const goneThreads: Array<string> = []
+        // Rows by table: the kind's id and its one extra column (what the reads filter on).
+        const tables: Record<
+          AggregateRef["kind"],
+          { name: string; column: string; rows: Array<Record<string, unknown>>; gone: Array<string> }
+        > = {
+          project: { name: "projection_projects", column: "workspace_root", rows: [], gone: [] },
+          thread: { name: "projection_threads", column: "project_id", rows: [], gone: [] }
+        }
         for (const ref of changed) {
-          if (ref.kind === "project") {
-            const project = Option.getOrUndefined(HashMap.get(model.projects, ref.id))
-            if (project === undefined) goneProjects.push(ref.id)
-            else
-              projects.push({
-                id: ref.id,
-                workspace_root: project.workspaceRoot,
-                data: JSON.stringify(project),
-                sequence: model.sequence
-              })
-          } else {
-            const thread = Option.getOrUndefined(HashMap.get(model.threads, ref.id))
-            if (thread === undefined) goneThreads.push(ref.id)
-            else
-              threads.push({
-                id: ref.id,
-                project_id: thread.projectId,
-                data: JSON.stringify(thread),
-                sequence: model.sequence
-              })
-          }
+          const table = tables[ref.kind]
+          const found: { readonly data: unknown; readonly extra: string } | undefined =
+            ref.kind === "project"
+              ? Option.getOrUndefined(
+                  Option.map(HashMap.get(model.projects, ref.id), (p) => ({
+                    data: p,
+                    extra: p.workspaceRoot
+                  }))
+                )
+              : Option.getOrUndefined(
+                  Option.map(HashMap.get(model.threads, ref.id), (t) => ({ data: t, extra: t.projectId }))
+                )
+          if (found === undefined) table.gone.push(ref.id)
+          else
+            table.rows.push({
+              id: ref.id,
+              [table.column]: found.extra,
+              data: JSON.stringify(found.data),
+              sequence: model.sequence
+            })
         }
         const statements: Array<Effect.Effect<unknown, SqlError>> = []
-        for (let from = 0; from < projects.length; from += SAVE_CHUNK) {
-          const rows = projects.slice(from, from + SAVE_CHUNK)
-          if (Arr.isReadonlyArrayNonEmpty(rows))
-            statements.push(sql`INSERT INTO projection_projects ${sql.insert(rows)}
-              ON CONFLICT (id) DO UPDATE SET workspace_root = excluded.workspace_root,
-                data = excluded.data, sequence = excluded.sequence`)
+        for (const { name, column, rows, gone } of Object.values(tables)) {
+          for (let from = 0; from < rows.length; from += SAVE_CHUNK) {
+            const chunk = rows.slice(from, from + SAVE_CHUNK)
+            if (Arr.isReadonlyArrayNonEmpty(chunk))
+              statements.push(sql`INSERT INTO ${sql(name)} ${sql.insert(chunk)}
+                ON CONFLICT (id) DO UPDATE SET ${sql(column)} = ${sql.literal(`excluded.${column}`)},
+                  data = excluded.data, sequence = excluded.sequence`)
+          }
+          if (gone.length > 0) statements.push(sql`DELETE FROM ${sql(name)} WHERE ${sql.in("id", gone)}`)
         }
-        for (let from = 0; from < threads.length; from += SAVE_CHUNK) {
-          const rows = threads.slice(from, from + SAVE_CHUNK)
-          if (Arr.isReadonlyArrayNonEmpty(rows))
-            statements.push(sql`INSERT INTO projection_threads ${sql.insert(rows)}
-              ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id,
-                data = excluded.data, sequence = excluded.sequence`)
-        }
-        if (goneProjects.length > 0)
-          statements.push(sql`DELETE FROM projection_projects WHERE ${sql.in("id", goneProjects)}`)
-        if (goneThreads.length > 0)
-          statements.push(sql`DELETE FROM projection_threads WHERE ${sql.in("id", goneThreads)}`)
         statements.push(sql`INSERT INTO projection_state (name, last_sequence) VALUES (${PROJECTION}, ${model.sequence})
           ON CONFLICT (name) DO UPDATE SET last_sequence = excluded.last_sequence`)
         yield* Effect.all(statements, { concurrency: together, discard: true })
