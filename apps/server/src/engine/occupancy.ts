@@ -1,11 +1,12 @@
 // What holds the slots admission counts (active threads per project, a parent's active children,
-// running bootstraps per project, turn slots per host, bound worktrees), gathered in one pass over
-// the model. Admission asks it instead of scanning every thread per question, and walking the
+// running bootstraps per project, turn slots per host), counted in one pass over the model.
+// Admission asks it instead of scanning every thread per question, and walking the
 // queue reserves each startable thread in it as it goes: so deciding a start is one pass over the
 // threads and one over the queue, not one over the threads for each queued thread.
 import type { ProjectId, Thread, ThreadId } from "@spindle/contracts"
 import { hasLiveTurn, type ReadModel } from "@spindle/read-model"
 import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
 
 /**
  * Whether the thread holds one of the host's running-turn slots: from the moment its bootstrap
@@ -27,24 +28,7 @@ export const asStarted = (thread: Thread, host: string | null): Thread => ({
 /** Whether the thread is the live holder of its workspace (another may not bind it). */
 const holdsWorktree = (thread: Thread) => thread.status === "active" && thread.bootstrap.status !== "failed"
 
-/** Thread ids by key; a count can leave one out (the thread asking is not its own rival). */
-class Holders<K> {
-  private readonly byKey = new Map<K, Set<ThreadId>>()
-  add(key: K, threadId: ThreadId) {
-    const set = this.byKey.get(key)
-    if (set === undefined) this.byKey.set(key, new Set([threadId]))
-    else set.add(threadId)
-  }
-  count(key: K, except?: ThreadId) {
-    const set = this.byKey.get(key)
-    if (set === undefined) return 0
-    return except !== undefined && set.has(except) ? set.size - 1 : set.size
-  }
-  first(key: K, except: ThreadId) {
-    for (const id of this.byKey.get(key) ?? []) if (id !== except) return id
-    return undefined
-  }
-}
+const add = <K>(counts: Map<K, number>, key: K, by: number) => counts.set(key, (counts.get(key) ?? 0) + by)
 
 export interface Occupancy {
   readonly activeIn: (projectId: ProjectId) => number
@@ -52,43 +36,67 @@ export interface Occupancy {
   readonly bootstrapsIn: (projectId: ProjectId, except?: ThreadId) => number
   /** Turn slots held on `host` (threads from before hosts were recorded count on every host). */
   readonly turnSlotsOn: (host: string | null, except?: ThreadId) => number
-  /** The active thread, other than `threadId`, whose workspace is `path`. */
+  /** The active thread, other than `threadId`, whose workspace is `path` (looked up when asked). */
   readonly worktreeHolder: (path: string, threadId: ThreadId) => ThreadId | undefined
   /** Counts `thread` as it is once it has left the queue and begun its bootstrap on `host`. */
   readonly reserve: (thread: Thread, host: string | null) => void
 }
 
 export const occupancyOf = (model: ReadModel): Occupancy => {
-  const active = new Holders<ProjectId>()
-  const children = new Holders<ThreadId>()
-  const bootstraps = new Holders<ProjectId>()
-  /** Turn-slot holders by their host; null: from before hosts were recorded. */
-  const turns = new Holders<string | null>()
-  const turnHolders = new Set<ThreadId>()
-  const worktrees = new Holders<string>()
-  const take = (thread: Thread) => {
+  const active = new Map<ProjectId, number>()
+  const children = new Map<ThreadId, number>()
+  const bootstraps = new Map<ProjectId, number>()
+  /** Turn slots by their holder's host; null: from before hosts were recorded. */
+  const turns = new Map<string | null, number>()
+  let turnsTotal = 0
+  const count = (thread: Thread, by: 1 | -1) => {
     if (thread.status === "active") {
-      active.add(thread.projectId, thread.id)
-      if (thread.parentThreadId !== null) children.add(thread.parentThreadId, thread.id)
+      add(active, thread.projectId, by)
+      if (thread.parentThreadId !== null) add(children, thread.parentThreadId, by)
     }
-    if (thread.bootstrap.status === "running") bootstraps.add(thread.projectId, thread.id)
+    if (thread.bootstrap.status === "running") add(bootstraps, thread.projectId, by)
     if (holdsTurnSlot(thread)) {
-      turns.add(thread.host, thread.id)
-      turnHolders.add(thread.id)
+      add(turns, thread.host, by)
+      turnsTotal += by
     }
-    if (holdsWorktree(thread) && thread.workspace.worktreePath !== null)
-      worktrees.add(thread.workspace.worktreePath, thread.id)
   }
-  for (const thread of HashMap.values(model.threads)) take(thread)
+  for (const thread of HashMap.values(model.threads)) count(thread, 1)
+  /** Threads reserved so far, as they are counted now. */
+  const reserved = new Map<ThreadId, Thread>()
+  const now = (threadId: ThreadId | undefined) =>
+    threadId === undefined
+      ? undefined
+      : (reserved.get(threadId) ?? Option.getOrUndefined(HashMap.get(model.threads, threadId)))
   return {
-    activeIn: (projectId) => active.count(projectId),
-    childrenOf: (parentId) => children.count(parentId),
-    bootstrapsIn: (projectId, except) => bootstraps.count(projectId, except),
-    turnSlotsOn: (host, except) => {
-      if (host === null) return turnHolders.size - (except !== undefined && turnHolders.has(except) ? 1 : 0)
-      return turns.count(host, except) + turns.count(null, except)
+    activeIn: (projectId) => active.get(projectId) ?? 0,
+    childrenOf: (parentId) => children.get(parentId) ?? 0,
+    bootstrapsIn: (projectId, except) => {
+      const asking = now(except)
+      const own = asking?.projectId === projectId && asking.bootstrap.status === "running" ? 1 : 0
+      return (bootstraps.get(projectId) ?? 0) - own
     },
-    worktreeHolder: (path, threadId) => worktrees.first(path, threadId),
-    reserve: (thread, host) => take(asStarted(thread, host))
+    turnSlotsOn: (host, except) => {
+      const asking = now(except)
+      const own =
+        asking !== undefined &&
+        holdsTurnSlot(asking) &&
+        (host === null || asking.host === null || asking.host === host)
+          ? 1
+          : 0
+      return (host === null ? turnsTotal : (turns.get(host) ?? 0) + (turns.get(null) ?? 0)) - own
+    },
+    worktreeHolder: (path, threadId) =>
+      Option.getOrUndefined(
+        HashMap.findFirst(model.threads, (stored) => {
+          const thread = reserved.get(stored.id) ?? stored
+          return thread.id !== threadId && holdsWorktree(thread) && thread.workspace.worktreePath === path
+        })
+      )?.[0],
+    reserve: (thread, host) => {
+      count(now(thread.id) ?? thread, -1)
+      const started = asStarted(thread, host)
+      reserved.set(thread.id, started)
+      count(started, 1)
+    }
   }
 }
