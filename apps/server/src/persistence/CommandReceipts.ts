@@ -7,7 +7,6 @@ import * as Arr from "effect/Array"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
@@ -66,13 +65,7 @@ export class CommandReceipts extends Context.Service<
     readonly getMany: (
       commandIds: ReadonlyArray<string>
     ) => Effect.Effect<ReadonlyMap<string, Receipt>, SqlError>
-    /** Records a receipt; call inside the transaction that applied (or refused) the command. */
-    readonly record: (
-      commandId: string,
-      receipt: Receipt,
-      recordedAt: string
-    ) => Effect.Effect<void, SqlError>
-    /** Records several receipts in one write; call inside the transaction that applied them. */
+    /** Records receipts in one write; call inside the transaction that applied (or refused) them. */
     readonly recordMany: (writes: ReadonlyArray<ReceiptWrite>) => Effect.Effect<void, SqlError>
   }
 >()("spindle/persistence/CommandReceipts") {
@@ -81,13 +74,6 @@ export class CommandReceipts extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
 
-      const findOne = SqlSchema.findOneOption({
-        Request: Schema.String,
-        Result: Row,
-        execute: (commandId) => sql`
-          SELECT command_type, payload_hash, status, result_sequence, error
-          FROM command_receipts WHERE command_id = ${commandId}`
-      })
       const findMany = SqlSchema.findAll({
         Request: Schema.Array(Schema.String),
         Result: Schema.Struct({ command_id: Schema.String, receipt: Row }),
@@ -108,27 +94,20 @@ export class CommandReceipts extends Context.Service<
         }
       })
 
-      const get = Effect.fn("CommandReceipts.get")(function* (commandId: string) {
-        const found = yield* findOne(commandId).pipe(
-          dieOnCorruptRow("command_receipts", `command_id = ${commandId}`)
+      /** The receipts found, by commandId; a row that does not decode dies naming `rows`. */
+      const read = (commandIds: ReadonlyArray<string>, rows: string) =>
+        findMany(commandIds).pipe(
+          dieOnCorruptRow("command_receipts", rows),
+          Effect.map((found) => new Map(found.map((row) => [row.command_id, row.receipt] as const)))
         )
-        return Option.getOrUndefined(found)
-      })
 
-      const record = Effect.fn("CommandReceipts.record")(function* (
-        commandId: string,
-        receipt: Receipt,
-        recordedAt: string
-      ) {
-        yield* recordMany([{ commandId, receipt, recordedAt }])
+      const get = Effect.fn("CommandReceipts.get")(function* (commandId: string) {
+        return (yield* read([commandId], `command_id = ${commandId}`)).get(commandId)
       })
 
       const getMany = Effect.fn("CommandReceipts.getMany")(function* (commandIds: ReadonlyArray<string>) {
         if (commandIds.length === 0) return new Map<string, Receipt>()
-        const rows = yield* findMany(commandIds).pipe(
-          dieOnCorruptRow("command_receipts", `command_id in (${commandIds.join(", ")})`)
-        )
-        return new Map(rows.map((row) => [row.command_id, row.receipt] as const))
+        return yield* read(commandIds, `command_id in (${commandIds.join(", ")})`)
       })
 
       const recordMany = Effect.fn("CommandReceipts.recordMany")(function* (
@@ -143,7 +122,7 @@ export class CommandReceipts extends Context.Service<
         )
       })
 
-      return { get, getMany, record, recordMany }
+      return { get, getMany, recordMany }
     })
   )
 }

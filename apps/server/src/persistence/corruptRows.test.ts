@@ -138,16 +138,18 @@ describe("rows decoded by schema", () => {
         message: "already there",
         threadId: ids.thread("t1")
       })
-      yield* receipts.record(
-        "c1",
-        { status: "rejected", commandType: "thread.create", payloadHash: "h1", error: refusal },
-        AT
-      )
-      yield* receipts.record(
-        "c2",
-        { status: "accepted", commandType: "project.create", payloadHash: "h2", sequence: 7 },
-        AT
-      )
+      yield* receipts.recordMany([
+        {
+          commandId: "c1",
+          receipt: { status: "rejected", commandType: "thread.create", payloadHash: "h1", error: refusal },
+          recordedAt: AT
+        },
+        {
+          commandId: "c2",
+          receipt: { status: "accepted", commandType: "project.create", payloadHash: "h2", sequence: 7 },
+          recordedAt: AT
+        }
+      ])
       const rejected = yield* receipts.get("c1")
       assert.strictEqual(rejected?.status, "rejected")
       assert.instanceOf(rejected?.status === "rejected" ? rejected.error : undefined, SpindleError)
