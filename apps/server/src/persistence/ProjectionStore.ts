@@ -100,27 +100,29 @@ export class ProjectionStore extends Context.Service<
           project: { name: "projection_projects", column: "workspace_root", rows: [], gone: [] },
           thread: { name: "projection_threads", column: "project_id", rows: [], gone: [] }
         }
+        /** A row to upsert for what is still there (`extra`: its table's one other column), or one to delete. */
+        const keep = (
+          table: (typeof tables)[AggregateRef["kind"]],
+          id: string,
+          data: unknown,
+          extra: string
+        ) =>
+          data === undefined
+            ? table.gone.push(id)
+            : table.rows.push({
+                id,
+                [table.column]: extra,
+                data: JSON.stringify(data),
+                sequence: model.sequence
+              })
         for (const ref of changed) {
-          const table = tables[ref.kind]
-          const found: { readonly data: unknown; readonly extra: string } | undefined =
-            ref.kind === "project"
-              ? Option.getOrUndefined(
-                  Option.map(HashMap.get(model.projects, ref.id), (p) => ({
-                    data: p,
-                    extra: p.workspaceRoot
-                  }))
-                )
-              : Option.getOrUndefined(
-                  Option.map(HashMap.get(model.threads, ref.id), (t) => ({ data: t, extra: t.projectId }))
-                )
-          if (found === undefined) table.gone.push(ref.id)
-          else
-            table.rows.push({
-              id: ref.id,
-              [table.column]: found.extra,
-              data: JSON.stringify(found.data),
-              sequence: model.sequence
-            })
+          if (ref.kind === "project") {
+            const project = Option.getOrUndefined(HashMap.get(model.projects, ref.id))
+            keep(tables.project, ref.id, project, project?.workspaceRoot ?? "")
+          } else {
+            const thread = Option.getOrUndefined(HashMap.get(model.threads, ref.id))
+            keep(tables.thread, ref.id, thread, thread?.projectId ?? "")
+          }
         }
         const statements: Array<Effect.Effect<unknown, SqlError>> = []
         for (const { name, column, rows, gone } of Object.values(tables)) {
