@@ -2,8 +2,14 @@
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 
-/** `bytes` random bytes as lowercase hex. */
+/** `bytes` random bytes as lowercase hex, drawn in one step (ids are made on every write). */
 export const randomHex = (bytes: number): Effect.Effect<string> =>
-  Effect.map(Effect.all(Array.from({ length: bytes }, () => Random.nextIntBetween(0, 255))), (values) =>
-    values.map((v) => v.toString(16).padStart(2, "0")).join("")
-  )
+  Effect.map(Effect.service(Random.Random), (random) => {
+    let hex = ""
+    for (let i = 0; i < bytes; i++) {
+      hex += Math.floor(random.nextDoubleUnsafe() * 256)
+        .toString(16)
+        .padStart(2, "0")
+    }
+    return hex
+  })
