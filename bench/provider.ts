@@ -32,7 +32,7 @@ import { type BenchResult, formatMs, ratio, time, timeInTurns } from "./report.t
 
 const COMMAND_TURNS = 100
 const CODEX_TURNS = 30
-const CLAUDE_TURNS = 40
+const CLAUDE_TURNS = 100
 
 const spawnTrue = () =>
   new Promise<void>((resolve, reject) => {

@@ -63,7 +63,11 @@ describe("thread ports", () => {
       const world = yield* bootstrapWorld({ settings: rangeAt(44_000) })
       yield* create(world, "t1")
       const block = yield* portsOf(world, "t1")
-      assert.deepStrictEqual(block, { first: 44_004, count: 10 })
+      // The block starts past the busy port: 44_004 unless another process of this machine happens
+      // to listen there too (this range is also the kernel's for outgoing connections).
+      assert.strictEqual(block?.count, 10)
+      assert.isAtLeast(block!.first, 44_004)
+      assert.isAtMost(block!.first, 44_020)
     })
   )
 
