@@ -53,22 +53,17 @@ describe("the report recorder's pause for streaming text", () => {
   /** A recorder whose writes land in `written` (the engine's dispatch, and nothing else of it). */
   const recording = Effect.gen(function* () {
     const written: Array<string> = []
-    /** What each write (one transaction) held. */
-    const writes: Array<Array<string>> = []
     const engine = {
       dispatchAll: (commands: ReadonlyArray<{ report: ProviderReport }>) =>
-        Effect.sync(() => {
-          writes.push([])
-          return commands.map(({ report }) => {
-            const line = report.type === "turn-item" ? `${report.phase} ${report.item.text}` : report.type
-            written.push(line)
-            writes.at(-1)?.push(line)
+        Effect.sync(() =>
+          commands.map(({ report }) => {
+            written.push(report.type === "turn-item" ? `${report.phase} ${report.item.text}` : report.type)
             return Result.succeed({ sequence: written.length })
           })
-        })
+        )
     } as unknown as Engine["Service"]
     const recorder = yield* makeReportRecorder(engine, "t1" as ThreadId, () => "s1")
-    return { recorder, written, writes }
+    return { recorder, written }
   })
 
   it.effect("text waits a moment to gather more; the turn's end does not wait behind it", () =>
@@ -138,35 +133,6 @@ describe("the report recorder's pause for streaming text", () => {
         })
         yield* TestClock.adjust("1 millis")
         assert.deepStrictEqual(written, ["started undefined", "completed hi there"])
-      })
-  )
-
-  it.effect(
-    "a turn's start waits for what follows: a quick turn is one write from start to end, a long one's start is written after the pause",
-    () =>
-      Effect.gen(function* () {
-        const { recorder, writes } = yield* recording
-        yield* recorder.record({ type: "turn-started", turnId: turn })
-        yield* TestClock.adjust("1 millis")
-        assert.deepStrictEqual(writes, [])
-        yield* recorder.record(
-          {
-            type: "turn-item",
-            turnId: turn,
-            phase: "completed",
-            item: { id: "a", kind: "agent-message", text: "hi" }
-          },
-          { type: "turn-ended", turnId: turn, status: "completed", reason: null }
-        )
-        yield* TestClock.adjust("1 millis")
-        assert.deepStrictEqual(writes, [["turn-started", "completed hi", "turn-ended"]])
-
-        const next = "u2" as TurnId
-        yield* recorder.record({ type: "turn-started", turnId: next })
-        yield* TestClock.adjust("100 millis")
-        assert.strictEqual(writes.length, 1)
-        yield* TestClock.adjust("100 millis")
-        assert.deepStrictEqual(writes.at(-1), ["turn-started"])
       })
   )
 })

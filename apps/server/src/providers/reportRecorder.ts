@@ -3,11 +3,9 @@
 // reasoning) waits a moment for more before it is recorded: consecutive updates of one item become
 // one event, so a chatty agent costs a few events a second, not one per token, and a short message
 // whose end comes within that moment is recorded once, done (its `completed` carries the whole
-// text). A turn's start waits that moment too, for what follows it: a turn that ends within it
-// (a quick answer) is written in one transaction from its start to its end, and no write competes
-// with the agent while it starts on the prompt. Anything else (an item done, a command starting,
-// the turn's end) ends the wait, so it is never held back. Reports that no longer fit the thread
-// (a turn that already ended) are refused by the decider and dropped here.
+// text). Anything else (an item done, a command starting, the turn's end) ends the wait, so it is
+// never held back. Reports that no longer fit the thread (a turn that already ended) are refused by
+// the decider and dropped here.
 import { MAX_ITEM_TEXT, type ProviderReport, type ThreadId } from "@spindle/contracts"
 import { randomHex } from "@spindle/shared/random"
 import * as Deferred from "effect/Deferred"
@@ -43,14 +41,9 @@ const textItemKey = (report: ProviderReport, done: boolean) =>
     ? `${report.turnId}/${report.item.id}`
     : undefined
 
-/**
- * What may wait a moment for company: a turn's start, an item's update, or a message or reasoning
- * under way. Everything else is urgent.
- */
-const mayWait = (report: ProviderReport) =>
-  report.type === "turn-started" ||
-  (report.type === "turn-item" && report.phase === "updated") ||
-  textItemKey(report, false) !== undefined
+/** Streaming: an item's update, or a message or reasoning under way. Everything else is urgent. */
+const streams = (report: ProviderReport) =>
+  (report.type === "turn-item" && report.phase === "updated") || textItemKey(report, false) !== undefined
 
 /**
  * Merges runs of `updated` reports of the same item into one, and drops the start and updates of a
@@ -97,7 +90,7 @@ export const makeReportRecorder = (
     let wake = yield* Deferred.make<void>()
     /** Whether something that should not wait is in the queue. */
     let waiting = false
-    const urgent = (entry: Entry) => !("report" in entry) || !mayWait(entry.report)
+    const urgent = (entry: Entry) => !("report" in entry) || !streams(entry.report)
     /** Records reports in order, queued together so that they share one transaction. */
     const write = (reports: ReadonlyArray<ProviderReport>) =>
       Effect.gen(function* () {
@@ -127,8 +120,8 @@ export const makeReportRecorder = (
         const batch = yield* Queue.takeAll(queue)
         waiting = false
         if (!batch.some(urgent)) {
-          // Only a turn's start or streaming text so far: more gathers for a moment, unless
-          // something that should not wait (an item done, the turn's end, a flush) comes first.
+          // Only streaming text so far: more gathers for a moment, unless something that should
+          // not wait (an item done, the turn's end, a flush) comes first.
           wake = yield* Deferred.make<void>()
           if (!waiting) yield* Effect.raceFirst(Effect.sleep(COALESCE_MS), Deferred.await(wake))
           batch.push(...(yield* Queue.clear(queue)))
