@@ -4,7 +4,7 @@
 // would still be running. Recovery must end that git before it judges the bootstrap; otherwise the
 // git goes on after recovery, makes its branch and worktree for a thread that was rolled back, and
 // (its output pipe gone with the server) dies removing its folder but leaving the branch.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { Thread } from "@spindle/contracts"
@@ -24,6 +24,22 @@ const serverPid = (home: string) =>
 
 /** Live `git worktree add` processes naming a path under `root`, whoever started them. */
 const checkouts = (root: string) => gitProcessesOn(root, Number.MAX_SAFE_INTEGER, ["worktree", "add"])
+
+/**
+ * Whether git has reached the ref lock: `worktree add -b` runs `git branch <name>` once it has
+ * said what it prepares, and that is what waits. Before then a kill of the server could catch git
+ * about to write to the server's pipe, which ends git (SIGPIPE) instead of leaving it running.
+ */
+const waitingOnTheLock = (branch: string) =>
+  readdirSync("/proc").some((entry) => {
+    if (!/^\d+$/.test(entry)) return false
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
+      return argv.includes("branch") && argv.includes(branch)
+    } catch {
+      return false
+    }
+  })
 
 /** SIGKILL to each one's process group (git leads its own). */
 const killGroups = (pids: ReadonlyArray<number>) => {
@@ -99,8 +115,8 @@ describe("kill -9 during a checkout, restart at once", () => {
           }).pipe(Effect.ignore)
         )
         assert.isTrue(
-          yield* eventually(() => checkouts(worktreesDir).length > 0),
-          `git worktree add never ran:\n${doomed.output()}`
+          yield* eventually(() => checkouts(worktreesDir).length > 0 && waitingOnTheLock("crash/branch")),
+          `git worktree add never reached the ref lock:\n${doomed.output()}`
         )
         // kill -9 of the server alone, as the OOM killer would: its git has a group of its own.
         process.kill(serverPid(home), "SIGKILL")
