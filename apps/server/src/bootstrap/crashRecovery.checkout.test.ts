@@ -4,7 +4,7 @@
 // would still be running. Recovery must end that git before it judges the bootstrap; otherwise the
 // git goes on after recovery, makes its branch and worktree for a thread that was rolled back, and
 // (its output pipe gone with the server) dies removing its folder but leaving the branch.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { Thread } from "@spindle/contracts"
@@ -13,7 +13,7 @@ import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { makeClient } from "../cli/rpcClient.ts"
-import { gitProcessesOn } from "../git/orphanedGit.ts"
+import { gitProcessesOn, gitProcessesWhere } from "../git/orphanedGit.ts"
 import { git, gitRepo, tempHome } from "../testing/fixtures.ts"
 import { getJson } from "../testing/http.ts"
 import { startServer } from "../testing/serverProcess.ts"
@@ -31,15 +31,8 @@ const checkouts = (root: string) => gitProcessesOn(root, Number.MAX_SAFE_INTEGER
  * about to write to the server's pipe, which ends git (SIGPIPE) instead of leaving it running.
  */
 const waitingOnTheLock = (branch: string) =>
-  readdirSync("/proc").some((entry) => {
-    if (!/^\d+$/.test(entry)) return false
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")
-      return argv.includes("branch") && argv.includes(branch)
-    } catch {
-      return false
-    }
-  })
+  gitProcessesWhere((argv) => argv.includes("branch") && argv.includes(branch), Number.MAX_SAFE_INTEGER)
+    .length > 0
 
 /** SIGKILL to each one's process group (git leads its own). */
 const killGroups = (pids: ReadonlyArray<number>) => {

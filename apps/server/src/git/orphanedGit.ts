@@ -29,14 +29,10 @@ const SERVER_STARTED = startTicks("self")
 
 const isGit = (argv0: string) => /(^|\/)git$/.test(argv0)
 
-/**
- * git processes started before this server (or `startedBy`, in clock ticks) whose arguments name
- * `path` (or a file under it), and every word of `args` when given (e.g. worktree, remove).
- */
-export const gitProcessesOn = (
-  path: string,
-  startedBy = SERVER_STARTED,
-  args: ReadonlyArray<string> = []
+/** git processes started before this server (or `startedBy`, in clock ticks) whose arguments `match`. */
+export const gitProcessesWhere = (
+  match: (argv: ReadonlyArray<string>) => boolean,
+  startedBy = SERVER_STARTED
 ): Array<number> => {
   if (startedBy === undefined) return []
   const found: Array<number> = []
@@ -51,8 +47,7 @@ export const gitProcessesOn = (
     const pid = Number(entry)
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")
-      if (!isGit(argv[0] ?? "") || !argv.some((arg) => arg === path || arg.startsWith(`${path}/`))) continue
-      if (!args.every((word) => argv.includes(word))) continue
+      if (!isGit(argv[0] ?? "") || !match(argv)) continue
       const started = startTicks(pid)
       if (started !== undefined && started <= startedBy) found.push(pid)
     } catch {
@@ -61,6 +56,22 @@ export const gitProcessesOn = (
   }
   return found
 }
+
+/**
+ * git processes started before this server (or `startedBy`, in clock ticks) whose arguments name
+ * `path` (or a file under it), and every word of `args` when given (e.g. worktree, remove).
+ */
+export const gitProcessesOn = (
+  path: string,
+  startedBy = SERVER_STARTED,
+  args: ReadonlyArray<string> = []
+): Array<number> =>
+  gitProcessesWhere(
+    (argv) =>
+      argv.some((arg) => arg === path || arg.startsWith(`${path}/`)) &&
+      args.every((word) => argv.includes(word)),
+    startedBy
+  )
 
 /**
  * Waits (at most `waitMs`) for what a killed server left working on `path`: the git whose process
