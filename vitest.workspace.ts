@@ -40,7 +40,8 @@ const reliability = defineProject({
 
 // The engine, persistence and bootstrap tests again, against Postgres (`--store postgres://`):
 // one throwaway cluster for the run (Debian's postgresql package), a database per test. The few
-// files that open the SQLite file itself (to corrupt, fill or break it) stay SQLite-only.
+// files that open the SQLite file itself (to corrupt, fill or break it) or test the engine's direct
+// path on it (persistence/sqliteBatch.ts) stay SQLite-only.
 // Without Postgres's binaries (a machine that never installed Debian's postgresql) the project is
 // left out with a notice, except under CI, where a missing server is a failure.
 const serverPostgres = defineProject({
@@ -57,6 +58,7 @@ const serverPostgres = defineProject({
     exclude: [
       "src/persistence/HomeLock.test.ts",
       "src/persistence/corruptRows.test.ts",
+      "src/persistence/sqliteBatch.test.ts",
       "src/bootstrap/SetupRunner.faults.test.ts",
       "src/bootstrap/storageFull.test.ts",
       "src/bootstrap/storeFailures.test.ts"

@@ -1,6 +1,6 @@
 // The single writer. Every command goes through one queue and one fiber that decides a batch in
 // memory (batchDecision.ts), then appends its events, updates the projections and records the
-// receipts in one transaction, then publishes the events. Reads (snapshot, thread, event stream)
+// receipts in one transaction (batchWriter.ts), then publishes the events. Reads (snapshot, thread, event stream)
 // never wait for the writer. It does not validate transport input or run side effects outside the
 // database.
 import {
@@ -20,7 +20,6 @@ import {
   aggregateOf,
   emptyReadModel,
   hasCheckoutOn,
-  project,
   projectOn,
   type ReadModel
 } from "@spindle/read-model"
@@ -40,15 +39,12 @@ import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { CurrentHost, ownedBy } from "../config/HostIdentity.ts"
-import { AdmissionLimits } from "../config/ServerConfig.ts"
-import { CommandReceipts } from "../persistence/CommandReceipts.ts"
-import { dialect } from "../persistence/dialect.ts"
 import { EventStore } from "../persistence/EventStore.ts"
 import { LogSignals } from "../persistence/LogSignals.ts"
-import { NotifySecrets } from "../persistence/NotifySecrets.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { isStorageFull, storageFullMessage } from "../persistence/storageFull.ts"
-import { type BatchWrites, fold, makeApply, type Outcome, withoutReceipt } from "./batchDecision.ts"
+import { fold } from "./batchDecision.ts"
+import { makeBatchWriter } from "./batchWriter.ts"
 import { type Follow, makeFollowers } from "./followers.ts"
 
 const PAGE_SIZE = 500
@@ -113,13 +109,11 @@ export class Engine extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const eventStore = yield* EventStore
-      const receipts = yield* CommandReceipts
       const projections = yield* ProjectionStore
-      const secrets = yield* NotifySecrets
-      const limits = yield* AdmissionLimits
       const host = yield* CurrentHost
       const signals = yield* LogSignals
-      const { lockLog, together } = dialect(sql)
+      const batches = yield* makeBatchWriter
+      const { foldForeign } = batches
       // The writer and the reader of other hosts' appends take turns on the model.
       const writing = yield* Semaphore.make(1)
 
@@ -172,24 +166,6 @@ export class Engine extends Context.Service<
         Effect.withSpan("Engine.catchUp")
       )
 
-      /**
-       * What other writers of a shared log appended after `current`, folded in: read under the
-       * log's lock inside a batch, so a decision sees every event before its own. Only on a shared
-       * log (Postgres); SQLite has no other writer.
-       */
-      const foldForeign = (current: ReadModel) =>
-        Effect.gen(function* () {
-          const foreign: Array<SpindleEvent> = []
-          let next = current
-          while (true) {
-            const page: ReadonlyArray<SpindleEvent> = yield* eventStore.readAfter(next.sequence, PAGE_SIZE)
-            for (const event of page) next = project(next, event)
-            foreign.push(...page)
-            if (page.length < PAGE_SIZE) break
-          }
-          return { model: next, events: foreign }
-        })
-
       /** Between this server's own writes: takes in and publishes what the other hosts appended. */
       const takeInForeign = writing
         .withPermits(1)(
@@ -207,49 +183,9 @@ export class Engine extends Context.Service<
           Effect.withSpan("Engine.takeInForeign")
         )
 
-      const apply = makeApply({ secrets, limits, host })
-
-      // Group commit: whatever is queued when the writer comes round is decided in order, then
-      // written in one transaction of a few statements however many commands it holds (the
-      // events, the receipts, the projection rows); each command still gets its own outcome.
       const processBatch = (batch: ReadonlyArray<Envelope>) =>
         Effect.gen(function* () {
-          const applied = yield* sql.withTransaction(
-            Effect.gen(function* () {
-              let current = yield* Ref.get(model)
-              const outcomes: Array<Outcome> = []
-              // Under the log's lock (shared log), what the other hosts appended and the receipts of
-              // this batch's commands, read together.
-              if (signals.shared) yield* lockLog
-              const [folded, found] = yield* Effect.all(
-                [
-                  signals.shared ? foldForeign(current) : Effect.succeed(undefined),
-                  receipts.getMany(
-                    batch.flatMap(({ command }) => (withoutReceipt(command) ? [] : [command.commandId]))
-                  )
-                ],
-                { concurrency: together }
-              )
-              if (folded !== undefined) current = folded.model
-              const foreign: ReadonlyArray<SpindleEvent> = folded?.events ?? []
-              const known = new Map(found)
-              const writes: BatchWrites = { events: [], receipts: [], changed: new Map() }
-              for (const envelope of batch) {
-                const outcome = yield* apply(envelope, current, known, writes)
-                current = outcome.model
-                outcomes.push(outcome)
-              }
-              yield* Effect.all(
-                [
-                  eventStore.append(writes.events),
-                  receipts.recordMany(writes.receipts),
-                  writes.changed.size > 0 ? projections.save(current, writes.changed.values()) : Effect.void
-                ],
-                { concurrency: together, discard: true }
-              )
-              return { model: current, outcomes, foreign }
-            })
-          )
+          const applied = yield* batches.decideAndWrite(batch, yield* Ref.get(model))
           yield* Ref.set(model, applied.model)
           yield* publish([...applied.foreign, ...applied.outcomes.flatMap((outcome) => outcome.events)])
           yield* Effect.forEach(

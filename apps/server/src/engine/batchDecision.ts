@@ -1,8 +1,8 @@
 // One batch of the writer's commands, decided in memory: each command against the model the ones
 // before it left, its events numbered as the log's next ones and folded in, and what the batch
 // must write (events, receipts, projection rows) gathered for the engine to write at once. A
-// repeated commandId answers its recorded receipt. Writes nothing but the notify secrets a project
-// command carries (kept beside the log, never in an event).
+// repeated commandId answers its recorded receipt. Writes nothing: the notify secret a project
+// command carries is one more write of the batch (kept beside the log, never in an event).
 import { createHash } from "node:crypto"
 import {
   type Actor,
@@ -22,11 +22,10 @@ import * as Result from "effect/Result"
 import type { HostIdentity } from "../config/HostIdentity.ts"
 import type { Limits } from "../config/ServerConfig.ts"
 import type { Receipt, ReceiptWrite } from "../persistence/CommandReceipts.ts"
-import type { NotifySecrets } from "../persistence/NotifySecrets.ts"
+import type { SecretWrite } from "../persistence/NotifySecrets.ts"
 import { decide } from "./decider.ts"
 
 export interface ApplyServices {
-  readonly secrets: NotifySecrets["Service"]
   readonly limits: Limits
   readonly host: HostIdentity | undefined
 }
@@ -35,6 +34,7 @@ export interface ApplyServices {
 export interface BatchWrites {
   readonly events: Array<SpindleEvent>
   readonly receipts: Array<ReceiptWrite>
+  readonly secrets: Array<SecretWrite>
   readonly changed: Map<string, AggregateRef>
 }
 
@@ -111,7 +111,7 @@ export const fold = (
  * once under the log's lock, and gains each one decided here (a repeat in one batch).
  */
 export const makeApply =
-  ({ secrets, limits, host }: ApplyServices) =>
+  ({ limits, host }: ApplyServices) =>
   (
     envelope: { readonly command: Command; readonly actor: Actor },
     current: ReadModel,
@@ -186,11 +186,7 @@ export const makeApply =
       )
       writes.events.push(...stored)
       const secret = secretChange(command)
-      if (secret !== undefined && stored.length > 0) {
-        yield* secret.secret === null
-          ? secrets.remove(secret.projectId)
-          : secrets.set(secret.projectId, secret.secret, now)
-      }
+      if (secret !== undefined && stored.length > 0) writes.secrets.push({ ...secret, at: now })
       const next = fold(current, stored, writes.changed)
       if (receipted) {
         remember({ status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence })
@@ -201,3 +197,33 @@ export const makeApply =
         events: stored
       } satisfies Outcome
     })
+
+/** What a batch decided: each command's outcome, the model after the last, and what to write. */
+export interface Decided {
+  readonly model: ReadModel
+  readonly outcomes: ReadonlyArray<Outcome>
+  readonly writes: BatchWrites
+}
+
+/** Decides the batch's commands in order against `current` (each after the ones before it). */
+export const decideBatch = (
+  apply: ReturnType<typeof makeApply>,
+  batch: ReadonlyArray<{ readonly command: Command; readonly actor: Actor }>,
+  current: ReadModel,
+  known: Map<string, Receipt>
+) =>
+  Effect.gen(function* () {
+    const writes: BatchWrites = { events: [], receipts: [], secrets: [], changed: new Map() }
+    const outcomes: Array<Outcome> = []
+    let model = current
+    for (const envelope of batch) {
+      const outcome = yield* apply(envelope, model, known, writes)
+      model = outcome.model
+      outcomes.push(outcome)
+    }
+    return { model, outcomes, writes } satisfies Decided
+  })
+
+/** The ids of the batch's commands that take a receipt (whose receipts the batch reads first). */
+export const receiptIds = (batch: ReadonlyArray<{ readonly command: Command }>) =>
+  batch.flatMap(({ command }) => (withoutReceipt(command) ? [] : [command.commandId]))

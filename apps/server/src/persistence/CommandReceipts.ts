@@ -57,6 +57,17 @@ const rowOf = ({ commandId, receipt, recordedAt }: typeof Write.Encoded): Record
   recorded_at: recordedAt
 })
 
+const encodeWrites = Schema.encodeSync(Schema.Array(Write))
+
+/** Receipts as their `command_receipts` rows (a write that cannot take its row's shape throws a `SchemaError`). */
+export const receiptRows = (writes: ReadonlyArray<ReceiptWrite>): Array<Record<string, unknown>> =>
+  encodeWrites(writes).map(rowOf)
+
+const decodeRow = Schema.decodeUnknownSync(Row)
+
+/** A `command_receipts` row (its columns but `command_id`) as a `Receipt`; throws a `SchemaError` if it does not decode. */
+export const receiptOf = (row: Record<string, unknown>): Receipt => decodeRow(row)
+
 export class CommandReceipts extends Context.Service<
   CommandReceipts,
   {

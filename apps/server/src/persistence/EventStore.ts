@@ -24,7 +24,7 @@ const COLUMNS = { eventId: "event_id", commandId: "command_id", occurredAt: "occ
  * What is written: the draft's JSON as it is. Its validity is the decider's business; encoding
  * it through `SpindleEvent` here would turn a bad draft into a failed write, a new behaviour.
  */
-type NewEventRow = {
+export type NewEventRow = {
   readonly event_id: string
   readonly type: string
   readonly aggregate_kind: string
@@ -50,6 +50,56 @@ const Latest = Schema.Struct({ sequence: Schema.NullOr(Schema.Int) })
 
 /** Events per INSERT: eight parameters each, well under SQLite's limit on a statement's parameters. */
 const APPEND_CHUNK = 200
+
+/** The events in INSERTs of at most APPEND_CHUNK. */
+export const appendChunks = (events: ReadonlyArray<SpindleEvent>): Array<ReadonlyArray<SpindleEvent>> => {
+  const chunks: Array<ReadonlyArray<SpindleEvent>> = []
+  for (let from = 0; from < events.length; from += APPEND_CHUNK)
+    chunks.push(events.slice(from, from + APPEND_CHUNK))
+  return chunks
+}
+
+/** An event as the `events` row that records it (its `sequence` is the store's to number). */
+export const eventRow = (event: SpindleEvent): NewEventRow => {
+  const aggregate = aggregateOf(event)
+  return {
+    event_id: event.eventId,
+    type: event.type,
+    aggregate_kind: aggregate.kind,
+    aggregate_id: aggregate.id,
+    command_id: event.commandId,
+    actor: JSON.stringify(event.actor),
+    occurred_at: event.occurredAt,
+    payload: JSON.stringify(event.payload)
+  }
+}
+
+/** What an INSERT ... RETURNING sequence, event_id answers for each row. */
+export interface NumberedRow {
+  readonly sequence: unknown
+  readonly event_id: unknown
+}
+
+/**
+ * The defect when the store numbered the inserted `chunk` otherwise than the writer expects (the
+ * log's next sequences): someone else wrote the log. RETURNING answers each row's key in no
+ * promised order.
+ */
+export const misnumbered = (
+  chunk: ReadonlyArray<SpindleEvent>,
+  numbered: ReadonlyArray<Partial<NumberedRow>>
+): CorruptRow | undefined => {
+  const expected = new Map(chunk.map((event) => [event.eventId as string, event.sequence]))
+  const wrong = numbered.find(
+    (row) => typeof row.event_id !== "string" || expected.get(row.event_id) !== row.sequence
+  )
+  if (wrong === undefined && numbered.length === chunk.length) return undefined
+  return new CorruptRow({
+    table: "events",
+    row: `new event ${String(wrong?.event_id ?? chunk[0]?.eventId)}`,
+    message: `The store numbered the new events otherwise than the log's next sequences (${chunk[0]?.sequence} to ${chunk.at(-1)?.sequence}): answered ${JSON.stringify(numbered)}.`
+  })
+}
 
 export class EventStore extends Context.Service<
   EventStore,
@@ -112,43 +162,15 @@ export class EventStore extends Context.Service<
 
       // Written as it is, without a schema: the event's JSON is the decider's (see NewEventRow
       // above), and this is the hottest statement of all. One statement per APPEND_CHUNK events.
+      // (The embedded store's engine writes through persistence/sqliteBatch.ts instead.)
       const append = Effect.fn("EventStore.append")(function* (events: ReadonlyArray<SpindleEvent>) {
-        for (let from = 0; from < events.length; from += APPEND_CHUNK) {
-          const chunk = events.slice(from, from + APPEND_CHUNK)
-          const rows = chunk.map((event): Record<string, unknown> => {
-            const aggregate = aggregateOf(event)
-            const row: NewEventRow = {
-              event_id: event.eventId,
-              type: event.type,
-              aggregate_kind: aggregate.kind,
-              aggregate_id: aggregate.id,
-              command_id: event.commandId,
-              actor: JSON.stringify(event.actor),
-              occurred_at: event.occurredAt,
-              payload: JSON.stringify(event.payload)
-            }
-            return row
-          })
+        for (const chunk of appendChunks(events)) {
+          const rows = chunk.map((event): Record<string, unknown> => eventRow(event))
           if (!Arr.isReadonlyArrayNonEmpty(rows)) continue
-          const numbered = yield* sql<{
-            readonly sequence: unknown
-            readonly event_id: unknown
-          }>`INSERT INTO events ${sql.insert(rows)} RETURNING sequence, event_id`
-          // RETURNING answers each inserted row's key (in no promised order); a row numbered other
-          // than the writer expects means someone else wrote the log.
-          const expected = new Map(chunk.map((event) => [event.eventId as string, event.sequence]))
-          const wrong = numbered.find(
-            (row) => typeof row.event_id !== "string" || expected.get(row.event_id) !== row.sequence
-          )
-          if (wrong !== undefined || numbered.length !== chunk.length) {
-            return yield* Effect.die(
-              new CorruptRow({
-                table: "events",
-                row: `new event ${String(wrong?.event_id ?? chunk[0]?.eventId)}`,
-                message: `The store numbered the new events otherwise than the log's next sequences (${chunk[0]?.sequence} to ${chunk.at(-1)?.sequence}): answered ${JSON.stringify(numbered)}.`
-              })
-            )
-          }
+          const numbered =
+            yield* sql<NumberedRow>`INSERT INTO events ${sql.insert(rows)} RETURNING sequence, event_id`
+          const wrong = misnumbered(chunk, numbered)
+          if (wrong !== undefined) return yield* Effect.die(wrong)
         }
       })
 

@@ -12,12 +12,18 @@ import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
 import { dieOnCorruptRow } from "./corruptRow.ts"
 
+/** A change to a project's secret: set (or replaced) at `at`, or removed (`secret` null). */
+export interface SecretWrite {
+  readonly projectId: string
+  readonly secret: string | null
+  readonly at: string
+}
+
 export class NotifySecrets extends Context.Service<
   NotifySecrets,
   {
-    /** Sets (or replaces) the project's secret; call inside the transaction that applies the command. */
-    readonly set: (projectId: string, secret: string, at: string) => Effect.Effect<void, SqlError>
-    readonly remove: (projectId: string) => Effect.Effect<void, SqlError>
+    /** Applies the changes in order; call inside the transaction that applies their commands. */
+    readonly write: (writes: ReadonlyArray<SecretWrite>) => Effect.Effect<void, SqlError>
     readonly get: (projectId: string) => Effect.Effect<string | undefined, SqlError>
   }
 >()("spindle/persistence/NotifySecrets") {
@@ -30,20 +36,24 @@ export class NotifySecrets extends Context.Service<
         Result: Schema.Struct({ secret: Schema.String }),
         execute: (projectId) => sql`SELECT secret FROM notify_secrets WHERE project_id = ${projectId}`
       })
-      const set = Effect.fn("NotifySecrets.set")(function* (projectId: string, secret: string, at: string) {
-        yield* sql`INSERT INTO notify_secrets ${sql.insert({ project_id: projectId, secret, set_at: at })}
+      const set = (
+        projectId: string,
+        secret: string,
+        at: string
+      ) => sql`INSERT INTO notify_secrets ${sql.insert({ project_id: projectId, secret, set_at: at })}
           ON CONFLICT (project_id) DO UPDATE SET secret = excluded.secret, set_at = excluded.set_at`
-      })
-      const remove = Effect.fn("NotifySecrets.remove")(function* (projectId: string) {
-        yield* sql`DELETE FROM notify_secrets WHERE project_id = ${projectId}`
-      })
+      const remove = (projectId: string) => sql`DELETE FROM notify_secrets WHERE project_id = ${projectId}`
       const get = Effect.fn("NotifySecrets.get")(function* (projectId: string) {
         const row = yield* findOne(projectId).pipe(
           dieOnCorruptRow("notify_secrets", `project_id = ${projectId}`)
         )
         return Option.getOrUndefined(Option.map(row, (r) => r.secret))
       })
-      return { set, remove, get }
+      const write = Effect.fn("NotifySecrets.write")(function* (writes: ReadonlyArray<SecretWrite>) {
+        for (const w of writes)
+          yield* w.secret === null ? remove(w.projectId) : set(w.projectId, w.secret, w.at)
+      })
+      return { get, write }
     })
   )
 }

@@ -16,8 +16,6 @@ import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
 import { dialect } from "./dialect.ts"
 
-const PROJECTION = "read-model"
-
 const State = Schema.Struct({ lastSequence: Schema.Int }).pipe(
   Schema.encodeKeys({ lastSequence: "last_sequence" })
 )
@@ -25,7 +23,42 @@ const ProjectRow = Schema.Struct({ data: Schema.fromJsonString(Project) })
 const ThreadRow = Schema.Struct({ data: Schema.fromJsonString(Thread) })
 
 /** Rows per upsert: four parameters each, well under SQLite's limit on a statement's parameters. */
-const SAVE_CHUNK = 500
+export const SAVE_CHUNK = 500
+
+/** One projection table's writes: rows to upsert (id, its one extra column, data, sequence) and ids to delete. */
+export interface TableWrites {
+  readonly name: string
+  /** The table's one column besides id, data and sequence (what the reads filter on). */
+  readonly column: string
+  readonly rows: Array<Record<string, string | number>>
+  readonly gone: Array<string>
+}
+
+/** The projection rows to write for the `changed` aggregates as they are in `model`, by table. */
+export const projectionRows = (
+  model: ReadModel,
+  changed: Iterable<AggregateRef>
+): ReadonlyArray<TableWrites> => {
+  const projects: TableWrites = { name: "projection_projects", column: "workspace_root", rows: [], gone: [] }
+  const threads: TableWrites = { name: "projection_threads", column: "project_id", rows: [], gone: [] }
+  const keep = (table: TableWrites, id: string, data: unknown, extra: string) =>
+    data === undefined
+      ? table.gone.push(id)
+      : table.rows.push({ id, [table.column]: extra, data: JSON.stringify(data), sequence: model.sequence })
+  for (const ref of changed) {
+    if (ref.kind === "project") {
+      const project = Option.getOrUndefined(HashMap.get(model.projects, ref.id))
+      keep(projects, ref.id, project, project?.workspaceRoot ?? "")
+    } else {
+      const thread = Option.getOrUndefined(HashMap.get(model.threads, ref.id))
+      keep(threads, ref.id, thread, thread?.projectId ?? "")
+    }
+  }
+  return [projects, threads]
+}
+
+/** The name of the read model's row in projection_state. */
+export const PROJECTION = "read-model"
 
 export class ProjectionStore extends Context.Service<
   ProjectionStore,
@@ -92,40 +125,9 @@ export class ProjectionStore extends Context.Service<
         model: ReadModel,
         changed: Iterable<AggregateRef>
       ) {
-        // Rows by table: the kind's id and its one extra column (what the reads filter on).
-        const tables: Record<
-          AggregateRef["kind"],
-          { name: string; column: string; rows: Array<Record<string, unknown>>; gone: Array<string> }
-        > = {
-          project: { name: "projection_projects", column: "workspace_root", rows: [], gone: [] },
-          thread: { name: "projection_threads", column: "project_id", rows: [], gone: [] }
-        }
-        /** A row to upsert for what is still there (`extra`: its table's one other column), or one to delete. */
-        const keep = (
-          table: (typeof tables)[AggregateRef["kind"]],
-          id: string,
-          data: unknown,
-          extra: string
-        ) =>
-          data === undefined
-            ? table.gone.push(id)
-            : table.rows.push({
-                id,
-                [table.column]: extra,
-                data: JSON.stringify(data),
-                sequence: model.sequence
-              })
-        for (const ref of changed) {
-          if (ref.kind === "project") {
-            const project = Option.getOrUndefined(HashMap.get(model.projects, ref.id))
-            keep(tables.project, ref.id, project, project?.workspaceRoot ?? "")
-          } else {
-            const thread = Option.getOrUndefined(HashMap.get(model.threads, ref.id))
-            keep(tables.thread, ref.id, thread, thread?.projectId ?? "")
-          }
-        }
+        const tables = projectionRows(model, changed)
         const statements: Array<Effect.Effect<unknown, SqlError>> = []
-        for (const { name, column, rows, gone } of Object.values(tables)) {
+        for (const { name, column, rows, gone } of tables) {
           for (let from = 0; from < rows.length; from += SAVE_CHUNK) {
             const chunk = rows.slice(from, from + SAVE_CHUNK)
             if (Arr.isReadonlyArrayNonEmpty(chunk))

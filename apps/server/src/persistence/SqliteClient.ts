@@ -2,6 +2,7 @@
 // It owns one connection per database file, WAL mode and a statement cache; it does not know
 // about migrations or any table.
 import { DatabaseSync, type StatementSync } from "node:sqlite"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Reactivity from "effect/reactivity/Reactivity"
@@ -11,6 +12,7 @@ import * as SqlClient from "effect/sql/SqlClient"
 import type * as SqlConnection from "effect/sql/SqlConnection"
 import { classifySqliteError, SqlError } from "effect/sql/SqlError"
 import * as Statement from "effect/sql/Statement"
+import { SqliteDirect, type SqliteSession } from "./SqliteDirect.ts"
 
 export interface SqliteOptions {
   /** A file path, or ":memory:" for a throwaway database. */
@@ -29,7 +31,7 @@ const toSqlError = (cause: unknown, operation: string) =>
     })
   })
 
-const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
+const makeConnection = (db: DatabaseSync) => {
   const cache = new Map<string, StatementSync>()
   const prepare = (sql: string): StatementSync => {
     const cached = cache.get(sql)
@@ -69,7 +71,7 @@ const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
           try: () => db.prepare(sql).all(...(params as Array<any>)) as ReadonlyArray<any>,
           catch: (cause) => toSqlError(cause, "execute")
         })
-  return {
+  const connection: SqlConnection.Connection = {
     execute: (sql, params, transformRows) =>
       transformRows ? Effect.map(run(sql, params, false), transformRows) : run(sql, params, false),
     executeRaw: (sql, params) => run(sql, params, false),
@@ -82,7 +84,32 @@ const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
         transformRows ? Effect.map(run(sql, params, false), transformRows) : run(sql, params, false)
       )
   }
+  const session: SqliteSession = {
+    all: (sql, params) => {
+      const statement = prepare(sql)
+      statement.setReturnArrays(false)
+      return statement.all(...params) as ReadonlyArray<Record<string, unknown>>
+    },
+    run: (sql, params) => {
+      prepare(sql).run(...params)
+    }
+  }
+  return { connection, session }
 }
+
+/** What node:sqlite throws for a failed statement (anything else thrown is a bug). */
+const isSqliteError = (cause: unknown) =>
+  cause instanceof Error && (cause as { readonly code?: unknown }).code === "ERR_SQLITE_ERROR"
+
+/** `f` on the session as an effect: a SQLite error fails, anything else dies. */
+const runDirect = <A>(f: () => A): Effect.Effect<A, SqlError> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(f())
+    } catch (cause) {
+      return isSqliteError(cause) ? Effect.fail(toSqlError(cause, "execute")) : Effect.die(cause)
+    }
+  })
 
 /** Opens the database, switches it to WAL and closes it when the scope ends. */
 export const make = Effect.fnUntraced(function* (options: SqliteOptions) {
@@ -93,7 +120,7 @@ export const make = Effect.fnUntraced(function* (options: SqliteOptions) {
     }),
     (db) => Effect.sync(() => db.isOpen && db.close())
   )
-  const connection = makeConnection(db)
+  const { connection, session } = makeConnection(db)
   // These also force SQLite to read the header, so a file that is not a database fails here.
   yield* connection.executeUnprepared("PRAGMA journal_mode = WAL", [], undefined)
   yield* connection.executeUnprepared("PRAGMA synchronous = NORMAL", [], undefined)
@@ -118,15 +145,34 @@ export const make = Effect.fnUntraced(function* (options: SqliteOptions) {
     releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
     spanAttributes: [["db.system.name", "sqlite"]]
   })
-  return client
+  const direct: SqliteDirect["Service"] = {
+    use: (f) => borrower(() => runDirect(() => f(session))),
+    transaction: (f) =>
+      borrower(() =>
+        runDirect(() => {
+          db.exec("BEGIN IMMEDIATE")
+          try {
+            const result = f(session)
+            db.exec("COMMIT")
+            return result
+          } finally {
+            if (db.isTransaction) db.exec("ROLLBACK")
+          }
+        })
+      )
+  }
+  return { client, direct }
 })
 
-/** Provides `SqlClient` for one database file. */
+/** Provides `SqlClient` (and `SqliteDirect`) for one database file. */
 export const layer = <E = SqlError>(
   options: SqliteOptions,
   onOpenError?: (error: SqlError) => E
-): Layer.Layer<SqlClient.SqlClient, E> =>
-  Layer.effect(
-    SqlClient.SqlClient,
-    Effect.mapError(make(options), (error) => (onOpenError ? onOpenError(error) : (error as E)))
+): Layer.Layer<SqlClient.SqlClient | SqliteDirect, E> =>
+  Layer.effectContext(
+    Effect.map(
+      Effect.mapError(make(options), (error) => (onOpenError ? onOpenError(error) : (error as E))),
+      ({ client, direct }) =>
+        Context.make(SqlClient.SqlClient, client).pipe(Context.add(SqliteDirect, direct))
+    )
   ).pipe(Layer.provide(Reactivity.layer))

@@ -12,6 +12,16 @@ export class CorruptRow extends Schema.TaggedError<CorruptRow>()("CorruptRow", {
   message: Schema.String
 }) {}
 
+/** The `CorruptRow` for a row of `table` (`row`, in words) that does not match its schema. */
+export const corruptRow = (table: string, row: string, error: Schema.SchemaError) =>
+  new CorruptRow({
+    table,
+    row,
+    message:
+      `A row of ${table} (${row}) does not match its schema: ${error.message.replace(/\s*\n\s*/g, " ")}. ` +
+      "The database was changed outside Spindle or is damaged: restore a backup, or move it aside."
+  })
+
 /** Turns a `SchemaError` from `SqlSchema` into a `CorruptRow` defect; other failures pass. */
 export const dieOnCorruptRow =
   (table: string, row: string) =>
@@ -19,14 +29,5 @@ export const dieOnCorruptRow =
     Effect.catchIf(
       effect,
       (error): error is Extract<E, Schema.SchemaError> => Schema.isSchemaError(error),
-      (error) =>
-        Effect.die(
-          new CorruptRow({
-            table,
-            row,
-            message:
-              `A row of ${table} (${row}) does not match its schema: ${error.message.replace(/\s*\n\s*/g, " ")}. ` +
-              "The database was changed outside Spindle or is damaged: restore a backup, or move it aside."
-          })
-        )
+      (error) => Effect.die(corruptRow(table, row, error))
     ) as Effect.Effect<A, Exclude<E, Schema.SchemaError>, R>

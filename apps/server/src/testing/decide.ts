@@ -8,28 +8,35 @@ import { decide } from "../engine/decider.ts"
 
 export const NOW = "2026-01-01T00:00:00.000Z"
 
-/** Decides and folds, numbering events from the model's sequence; throws on a rejection. */
-export const applyCommand = (
+/** The events a command makes, numbered from the model's sequence; throws on a rejection. */
+export const eventsOf = (
   model: ReadModel,
   command: Command,
   limits: Limits = DEFAULT_LIMITS,
   hostId?: string
-): ReadModel => {
+): Array<SpindleEvent> => {
   const decision = decide(command, model, { now: NOW, limits, ...(hostId === undefined ? {} : { hostId }) })
   if (Result.isFailure(decision)) throw new Error(`unexpected rejection: ${decision.failure.message}`)
-  return decision.success.reduce(
-    (m, draft, i) =>
-      project(m, {
+  return decision.success.map(
+    (draft, i) =>
+      ({
         ...draft,
         sequence: model.sequence + i + 1,
         eventId: `e${model.sequence + i + 1}`,
         occurredAt: NOW,
         commandId: command.commandId,
         actor: { kind: "server" }
-      } as SpindleEvent),
-    model
+      }) as SpindleEvent
   )
 }
+
+/** Decides and folds, numbering events from the model's sequence; throws on a rejection. */
+export const applyCommand = (
+  model: ReadModel,
+  command: Command,
+  limits: Limits = DEFAULT_LIMITS,
+  hostId?: string
+): ReadModel => eventsOf(model, command, limits, hostId).reduce(project, model)
 
 /** The error a command is refused with; throws when it is accepted. */
 export const refusalOf = (
