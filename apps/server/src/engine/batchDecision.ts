@@ -1,5 +1,5 @@
-// One batch of the writer's commands, decided in memory: each command against the model the ones
-// before it left, its events numbered as the log's next ones and folded in, and what the batch
+// One batch of the writer's commands, decided in memory and at once (no effect: the batch's moment
+// and randomness are taken once, batchClock): each command against the model the ones before it left, its events numbered as the log's next ones and folded in, and what the batch
 // must write (events, receipts, projection rows) gathered for the engine to write at once. A
 // repeated commandId answers its recorded receipt. Writes nothing: the notify secret a project
 // command carries is one more write of the batch (kept beside the log, never in an event).
@@ -15,9 +15,10 @@ import {
 } from "@spindle/contracts"
 import { type AggregateRef, aggregateOf, project, type ReadModel } from "@spindle/read-model"
 import { stableStringify } from "@spindle/shared/json"
-import { randomHex } from "@spindle/shared/random"
+import { hexOf } from "@spindle/shared/random"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import type { HostIdentity } from "../config/HostIdentity.ts"
 import type { Limits } from "../config/ServerConfig.ts"
@@ -36,6 +37,12 @@ export interface BatchWrites {
   readonly receipts: Array<ReceiptWrite>
   readonly secrets: Array<SecretWrite>
   readonly changed: Map<string, AggregateRef>
+}
+
+/** When a batch is decided (every command and event of it carries this moment), and its ids' randomness. */
+export interface BatchClock {
+  readonly now: string
+  readonly random: Random.Random
 }
 
 export interface Outcome {
@@ -116,87 +123,79 @@ export const makeApply =
     envelope: { readonly command: Command; readonly actor: Actor },
     current: ReadModel,
     known: Map<string, Receipt>,
-    writes: BatchWrites
-  ) =>
-    Effect.gen(function* () {
-      const { command, actor } = envelope
-      const receipted = !withoutReceipt(command)
-      const payloadHash = receipted ? hashCommand(command) : ""
-      const answer = (result: Outcome["result"]): Outcome => ({ result, model: current, events: [] })
-      const now = DateTime.formatIso(yield* DateTime.now)
-      const remember = (receipt: Receipt) => {
-        known.set(command.commandId, receipt)
-        writes.receipts.push({ commandId: command.commandId, receipt, recordedAt: now })
-      }
-      const receipt = receipted ? known.get(command.commandId) : undefined
-      if (receipt !== undefined) {
-        if (receipt.payloadHash !== payloadHash) {
-          return answer(
-            Result.fail(
-              new SpindleError({
-                reason: "conflict",
-                commandId: command.commandId,
-                message: `commandId ${command.commandId} was already used for a different ${receipt.commandType} command. Use a new commandId for a new command.`
-              })
-            )
-          )
-        }
+    writes: BatchWrites,
+    { now, random }: BatchClock
+  ): Outcome => {
+    const { command, actor } = envelope
+    const receipted = !withoutReceipt(command)
+    const payloadHash = receipted ? hashCommand(command) : ""
+    const answer = (result: Outcome["result"]): Outcome => ({ result, model: current, events: [] })
+    const remember = (receipt: Receipt) => {
+      known.set(command.commandId, receipt)
+      writes.receipts.push({ commandId: command.commandId, receipt, recordedAt: now })
+    }
+    const receipt = receipted ? known.get(command.commandId) : undefined
+    if (receipt !== undefined) {
+      if (receipt.payloadHash !== payloadHash) {
         return answer(
-          receipt.status === "accepted"
-            ? Result.succeed({ sequence: receipt.sequence })
-            : Result.fail(receipt.error)
-        )
-      }
-      const decision = decide(command, current, {
-        now,
-        limits,
-        ...(host === undefined ? {} : { hostId: host.id })
-      })
-      if (Result.isFailure(decision)) {
-        // A full project is not this command's outcome, only its moment: a retry with the same
-        // commandId is decided again once there is room. A bootstrap's refused begin is not
-        // recorded either: the bootstrap made nothing, and its own journal keys its retries.
-        if (
-          receipted &&
-          decision.failure.reason !== "capacity" &&
-          command.type !== "thread.bootstrap.begin"
-        ) {
-          remember({
-            status: "rejected",
-            commandType: command.type,
-            payloadHash,
-            error: decision.failure
-          })
-        }
-        return answer(Result.fail(decision.failure))
-      }
-      const stored = yield* Effect.forEach(decision.success, (draft, i) =>
-        Effect.map(
-          randomHex(16),
-          (hex) =>
-            ({
-              ...draft,
-              sequence: current.sequence + i + 1,
-              eventId: EventId.make(`evt_${hex}`),
-              occurredAt: now,
+          Result.fail(
+            new SpindleError({
+              reason: "conflict",
               commandId: command.commandId,
-              actor
-            }) as SpindleEvent
+              message: `commandId ${command.commandId} was already used for a different ${receipt.commandType} command. Use a new commandId for a new command.`
+            })
+          )
         )
-      )
-      writes.events.push(...stored)
-      const secret = secretChange(command)
-      if (secret !== undefined && stored.length > 0) writes.secrets.push({ ...secret, at: now })
-      const next = fold(current, stored, writes.changed)
-      if (receipted) {
-        remember({ status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence })
       }
-      return {
-        result: Result.succeed({ sequence: next.sequence }),
-        model: next,
-        events: stored
-      } satisfies Outcome
+      return answer(
+        receipt.status === "accepted"
+          ? Result.succeed({ sequence: receipt.sequence })
+          : Result.fail(receipt.error)
+      )
+    }
+    const decision = decide(command, current, {
+      now,
+      limits,
+      ...(host === undefined ? {} : { hostId: host.id })
     })
+    if (Result.isFailure(decision)) {
+      // A full project is not this command's outcome, only its moment: a retry with the same
+      // commandId is decided again once there is room. A bootstrap's refused begin is not
+      // recorded either: the bootstrap made nothing, and its own journal keys its retries.
+      if (receipted && decision.failure.reason !== "capacity" && command.type !== "thread.bootstrap.begin") {
+        remember({
+          status: "rejected",
+          commandType: command.type,
+          payloadHash,
+          error: decision.failure
+        })
+      }
+      return answer(Result.fail(decision.failure))
+    }
+    const stored = decision.success.map(
+      (draft, i) =>
+        ({
+          ...draft,
+          sequence: current.sequence + i + 1,
+          eventId: EventId.make(`evt_${hexOf(random, 16)}`),
+          occurredAt: now,
+          commandId: command.commandId,
+          actor
+        }) as SpindleEvent
+    )
+    writes.events.push(...stored)
+    const secret = secretChange(command)
+    if (secret !== undefined && stored.length > 0) writes.secrets.push({ ...secret, at: now })
+    const next = fold(current, stored, writes.changed)
+    if (receipted) {
+      remember({ status: "accepted", commandType: command.type, payloadHash, sequence: next.sequence })
+    }
+    return {
+      result: Result.succeed({ sequence: next.sequence }),
+      model: next,
+      events: stored
+    } satisfies Outcome
+  }
 
 /** What a batch decided: each command's outcome, the model after the last, and what to write. */
 export interface Decided {
@@ -210,19 +209,25 @@ export const decideBatch = (
   apply: ReturnType<typeof makeApply>,
   batch: ReadonlyArray<{ readonly command: Command; readonly actor: Actor }>,
   current: ReadModel,
-  known: Map<string, Receipt>
-) =>
-  Effect.gen(function* () {
-    const writes: BatchWrites = { events: [], receipts: [], secrets: [], changed: new Map() }
-    const outcomes: Array<Outcome> = []
-    let model = current
-    for (const envelope of batch) {
-      const outcome = yield* apply(envelope, model, known, writes)
-      model = outcome.model
-      outcomes.push(outcome)
-    }
-    return { model, outcomes, writes } satisfies Decided
-  })
+  known: Map<string, Receipt>,
+  clock: BatchClock
+): Decided => {
+  const writes: BatchWrites = { events: [], receipts: [], secrets: [], changed: new Map() }
+  const outcomes: Array<Outcome> = []
+  let model = current
+  for (const envelope of batch) {
+    const outcome = apply(envelope, model, known, writes, clock)
+    model = outcome.model
+    outcomes.push(outcome)
+  }
+  return { model, outcomes, writes }
+}
+
+/** The batch's moment and its source of event ids, taken once from `Clock` and `Random`. */
+export const batchClock: Effect.Effect<BatchClock> = Effect.map(
+  Effect.all([DateTime.now, Effect.service(Random.Random)]),
+  ([now, random]) => ({ now: DateTime.formatIso(now), random })
+)
 
 /** The ids of the batch's commands that take a receipt (whose receipts the batch reads first). */
 export const receiptIds = (batch: ReadonlyArray<{ readonly command: Command }>) =>

@@ -2,8 +2,8 @@
 // one transaction, the same rows either way. Through effect/sql on any store: one transaction from
 // the log's lock (on a shared log, with what the other hosts appended read under it first) to the
 // last write. On the embedded store, where this server is the only writer: the receipts read, the
-// batch decided, then its writes in one synchronous step (persistence/sqliteBatch.ts), without
-// effect/sql's work per statement, which was most of a command's time there.
+// batch decided and its writes made in one synchronous transaction (persistence/sqliteBatch.ts),
+// without effect/sql's work per statement, which was most of a command's time there.
 import type { Actor, Command, SpindleEvent } from "@spindle/contracts"
 import { project, type ReadModel } from "@spindle/read-model"
 import * as Effect from "effect/Effect"
@@ -20,7 +20,7 @@ import { NotifySecrets } from "../persistence/NotifySecrets.ts"
 import { ProjectionStore } from "../persistence/ProjectionStore.ts"
 import { SqliteDirect } from "../persistence/SqliteDirect.ts"
 import { readReceipts, writeBatch } from "../persistence/sqliteBatch.ts"
-import { type Decided, decideBatch, makeApply, receiptIds } from "./batchDecision.ts"
+import { batchClock, type Decided, decideBatch, makeApply, receiptIds } from "./batchDecision.ts"
 
 const PAGE_SIZE = 500
 
@@ -66,7 +66,7 @@ export const makeBatchWriter = Effect.gen(function* () {
           ],
           { concurrency: together }
         )
-        const decided = yield* decideBatch(apply, batch, folded?.model ?? current, new Map(found))
+        const decided = decideBatch(apply, batch, folded?.model ?? current, new Map(found), yield* batchClock)
         const { writes } = decided
         yield* Effect.all(
           [
@@ -82,12 +82,13 @@ export const makeBatchWriter = Effect.gen(function* () {
     )
 
   const inOneStep = (session: SqliteDirect["Service"]) => (batch: Batch, current: ReadModel) =>
-    Effect.gen(function* () {
-      const known = yield* session.use((s) => readReceipts(s, receiptIds(batch)))
-      const decided = yield* decideBatch(apply, batch, current, known)
-      yield* session.transaction((s) => writeBatch(s, { ...decided.writes, model: decided.model }))
-      return { ...decided, foreign: [] }
-    })
+    Effect.flatMap(batchClock, (clock) =>
+      session.transaction((s) => {
+        const decided = decideBatch(apply, batch, current, readReceipts(s, receiptIds(batch)), clock)
+        writeBatch(s, { ...decided.writes, model: decided.model })
+        return { ...decided, foreign: [] }
+      })
+    )
 
   const decideAndWrite: (
     batch: Batch,

@@ -26,6 +26,9 @@ export interface LogBatch {
 
 const placeholders = (count: number) => `(${Array.from({ length: count }, () => "?").join(", ")})`
 
+/** The text of each INSERT shape met so far (a table, its columns, a number of rows): made once. */
+const insertTexts = new Map<string, string>()
+
 /** `INSERT INTO table (columns) VALUES (?, ...), ...` for rows of one shape, and its parameters. */
 const insert = (
   table: string,
@@ -34,8 +37,14 @@ const insert = (
   const columns = Object.keys(rows[0] ?? {})
   const params: Array<SQLInputValue> = []
   for (const row of rows) for (const column of columns) params.push(row[column] as SQLInputValue)
-  const values = Array.from({ length: rows.length }, () => placeholders(columns.length)).join(", ")
-  return [`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${values}`, params]
+  const key = `${table}(${columns.join(",")})x${rows.length}`
+  let text = insertTexts.get(key)
+  if (text === undefined) {
+    const values = Array.from({ length: rows.length }, () => placeholders(columns.length)).join(", ")
+    text = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${values}`
+    insertTexts.set(key, text)
+  }
+  return [text, params]
 }
 
 /** The receipts of those of `commandIds` that have one; a row that does not decode is a `CorruptRow` defect. */
