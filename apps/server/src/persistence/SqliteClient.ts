@@ -1,5 +1,6 @@
 // A small `SqlClient` for `effect/sql` over Node's built-in `node:sqlite` (no native addon).
-// It owns one connection per database file, WAL mode and a statement cache; it does not know
+// It owns one connection per database file, WAL mode and a statement cache, and lends the
+// connection to the engine's batch write (SqliteDirect) under the same lock; it does not know
 // about migrations or any table.
 import { DatabaseSync, type StatementSync } from "node:sqlite"
 import * as Context from "effect/Context"
@@ -146,7 +147,6 @@ export const make = Effect.fnUntraced(function* (options: SqliteOptions) {
     spanAttributes: [["db.system.name", "sqlite"]]
   })
   const direct: SqliteDirect["Service"] = {
-    use: (f) => borrower(() => runDirect(() => f(session))),
     transaction: (f) =>
       borrower(() =>
         runDirect(() => {

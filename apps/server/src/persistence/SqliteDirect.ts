@@ -17,11 +17,10 @@ export class SqliteDirect extends Context.Service<
   SqliteDirect,
   {
     /**
-     * Runs `f` on the connection in one synchronous step, between other fibers' statements. A
-     * SQLite error thrown in `f` fails as a `SqlError`; anything else it throws is a defect.
+     * Runs `f` on the connection in one synchronous step inside BEGIN IMMEDIATE ... COMMIT,
+     * between other fibers' statements and transactions; whatever `f` throws rolls it back. A
+     * SQLite error fails as a `SqlError`; anything else thrown is a defect.
      */
-    readonly use: <A>(f: (session: SqliteSession) => A) => Effect.Effect<A, SqlError>
-    /** `use` inside BEGIN IMMEDIATE ... COMMIT; whatever `f` throws rolls it back. */
     readonly transaction: <A>(f: (session: SqliteSession) => A) => Effect.Effect<A, SqlError>
   }
 >()("spindle/persistence/SqliteDirect") {}

@@ -211,7 +211,7 @@ describe("sqliteBatch", () => {
       assert.isUndefined(yield* direct.secrets.get("p2"))
 
       // Receipts read in one step, as the effect/sql reads decode them.
-      const found = yield* direct.direct.use((session) =>
+      const found = yield* direct.direct.transaction((session) =>
         readReceipts(session, ["c1", "refused-0", "missing"])
       )
       assert.deepStrictEqual([...found.keys()].sort(), ["c1", "refused-0"])
@@ -219,12 +219,12 @@ describe("sqliteBatch", () => {
       const refused = found.get("refused-0")
       assert.instanceOf(refused?.status === "rejected" ? refused.error : undefined, SpindleError)
       assert.deepStrictEqual(refused, yield* direct.receipts.get("refused-0"))
-      assert.strictEqual((yield* direct.direct.use((session) => readReceipts(session, []))).size, 0)
+      assert.strictEqual((yield* direct.direct.transaction((session) => readReceipts(session, []))).size, 0)
 
       // A damaged receipt is a CorruptRow naming it, never a wrong answer.
       yield* direct.damage("UPDATE command_receipts SET result_sequence = NULL WHERE command_id = 'c2'")
       const damaged = failureOf(
-        yield* Effect.exit(direct.direct.use((session) => readReceipts(session, ["c1", "c2"])))
+        yield* Effect.exit(direct.direct.transaction((session) => readReceipts(session, ["c1", "c2"])))
       )
       assert.instanceOf(damaged, CorruptRow)
       assert.strictEqual((damaged as CorruptRow).row, "command_id = c2")
