@@ -325,21 +325,22 @@ export class Engine extends Context.Service<
         followers.events(after, follow).pipe(Stream.mapError((error) => internalError(error)))
 
       const owns = (thread: Thread) => ownedBy(host, thread)
-      const ownEvents = (after: number, follow?: Follow) =>
+      /** Whether the event is this host's to react to: not one of a thread another host owns. */
+      const ownedHere = (event: SpindleEvent) => {
+        const ref = aggregateOf(event)
+        if (ref.kind !== "thread") return true
+        const thread = HashMap.get(Ref.getUnsafe(model).threads, ref.id as ThreadId)
+        return Option.isNone(thread) || owns(thread.value)
+      }
+      // Checked as each event is published (as `wanted` is), so another host's events wake nobody here.
+      const ownEvents = (after: number, follow: Follow = {}) =>
         host === undefined
           ? events(after, follow)
-          : events(after, follow).pipe(
-              Stream.filterEffect((event) => {
-                const ref = aggregateOf(event)
-                if (ref.kind !== "thread") return Effect.succeed(true)
-                return Effect.map(Ref.get(model), (m) =>
-                  Option.match(HashMap.get(m.threads, ref.id as ThreadId), {
-                    onNone: () => true,
-                    onSome: owns
-                  })
-                )
-              })
-            )
+          : events(after, {
+              ...follow,
+              wanted:
+                follow.wanted === undefined ? ownedHere : (event) => follow.wanted!(event) && ownedHere(event)
+            })
 
       return {
         dispatch,
