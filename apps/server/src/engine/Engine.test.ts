@@ -12,6 +12,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as SqlClient from "effect/sql/SqlClient"
 import * as Database from "../persistence/Database.ts"
+import { NotifySecrets } from "../persistence/NotifySecrets.ts"
 import { engineLayer, ids, serverActor, tempDir } from "../testing/fixtures.ts"
 import { readTestStore, testPostgres } from "../testing/testStore.ts"
 import { Engine } from "./Engine.ts"
@@ -177,6 +178,51 @@ describe("Engine", () => {
       const after = yield* withEngine(file, (engine) => engine.snapshot)
       assert.deepStrictEqual(after, before)
     })
+  )
+
+  it.effect(
+    "writes a notify secret with the command that carries it, in batch order, and never into the log",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir()
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const context = yield* Layer.build(engineLayer(join(dir, "db.sqlite")))
+            const engine = Context.get(context, Engine)
+            const secrets = Context.get(context, NotifySecrets)
+            const sql = Context.get(context, SqlClient.SqlClient)
+            yield* engine.ready
+            const hooked = (n: number, notifySecret: string) =>
+              ({ ...createProject(n), notifyWebhook: "http://127.0.0.1:9/hook", notifySecret }) as Command
+            yield* engine.dispatch(hooked(1, "secret-one"), serverActor)
+            assert.strictEqual(yield* secrets.get("p1"), "secret-one")
+
+            // One batch: p2's secret set then dropped, p3's set, then a refused create of p3 again.
+            const outcomes = yield* engine.dispatchAll(
+              [
+                hooked(2, "secret-two"),
+                {
+                  type: "project.update",
+                  commandId: ids.command("drop-2"),
+                  projectId: ids.project("p2"),
+                  notifySecret: null
+                } as Command,
+                hooked(3, "secret-three"),
+                { ...hooked(3, "secret-refused"), commandId: ids.command("again-3") }
+              ],
+              serverActor
+            )
+            assert.deepStrictEqual(
+              outcomes.map((o) => o._tag),
+              ["Success", "Success", "Success", "Failure"]
+            )
+            assert.isUndefined(yield* secrets.get("p2"))
+            assert.strictEqual(yield* secrets.get("p3"), "secret-three")
+            const logged = yield* sql<{ readonly payload: string }>`SELECT payload FROM events`
+            assert.isFalse(logged.some((row) => row.payload.includes("secret-")))
+          })
+        )
+      })
   )
 
   it.effect("refuses to change or delete a recorded event", () =>
