@@ -82,18 +82,14 @@ const database = Effect.gen(function* () {
 })
 
 const commands: ReadonlyArray<Command> = [
-  {
-    type: "project.create",
-    commandId: ids.command("c1"),
-    projectId: ids.project("p1"),
-    workspaceRoot: "/r/a"
-  },
-  {
-    type: "project.create",
-    commandId: ids.command("c2"),
-    projectId: ids.project("p2"),
-    workspaceRoot: "/r/b"
-  },
+  ...[1, 2].map(
+    (n): Command => ({
+      type: "project.create",
+      commandId: ids.command(`c${n}`),
+      projectId: ids.project(`p${n}`),
+      workspaceRoot: `/r/${n}`
+    })
+  ),
   {
     type: "thread.create",
     commandId: ids.command("c3"),
