@@ -4,7 +4,9 @@
 // bare JSON-lines client: turn/start to turn/completed); and for Claude Code through its ACP
 // adapter (a `claude` thread) with the fake Anthropic API against driving the same adapter directly
 // with the ACP SDK's client (session/prompt to its answer), all in one run. Each agent and its
-// baseline take turns (bench/report.ts timeInTurns), so drift during the run weighs on both alike.
+// baseline take turns (bench/report.ts timeInTurns), so drift during the run weighs on both alike,
+// and each agent's server is closed before the next agent's turns. Claude Code's turns are short
+// (about 20 ms), so it takes 300 of each: at 100 the p50 ratio moved by +-0.05x from run to run.
 import { spawn } from "node:child_process"
 import { Readable, Writable } from "node:stream"
 import { client, ndJsonStream, PROTOCOL_VERSION } from "@agentclientprotocol/sdk"
@@ -32,7 +34,7 @@ import { type BenchResult, formatMs, ratio, time, timeInTurns } from "./report.t
 
 const COMMAND_TURNS = 100
 const CODEX_TURNS = 30
-const CLAUDE_TURNS = 100
+const CLAUDE_TURNS = 300
 
 const spawnTrue = () =>
   new Promise<void>((resolve, reject) => {
@@ -124,7 +126,16 @@ const directClaude = async (
 }
 
 export const run = async (): Promise<BenchResult> => {
-  const scope = Effect.runSync(Scope.make())
+  // Each agent's server lives in a scope of its own, closed before the next agent's turns, so no
+  // server of an earlier phase (its services, its idle agent) runs beside the one measured.
+  const scopes: Array<Scope.Closeable> = []
+  let scope = Effect.runSync(Scope.make())
+  scopes.push(scope)
+  const nextPhase = async () => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    scope = Effect.runSync(Scope.make())
+    scopes.push(scope)
+  }
   const inScope = <A, E>(effect: Effect.Effect<A, E, Scope.Scope | ServerConfig>) =>
     Effect.runPromise(Scope.provide(effect as Effect.Effect<A, E, Scope.Scope>, scope))
   try {
@@ -157,6 +168,7 @@ export const run = async (): Promise<BenchResult> => {
     const commandTurns = await time(COMMAND_TURNS, await turnOf(commandWorld, "cmd"))
     const spawned = await time(COMMAND_TURNS, spawnTrue)
 
+    await nextPhase()
     // The models, each in a process of its own (bench/fakeApis.ts).
     const apis = await startFakeApis()
     // Codex with the fake model, against codex app-server driven directly.
@@ -173,6 +185,7 @@ export const run = async (): Promise<BenchResult> => {
     )
     direct.close()
 
+    await nextPhase()
     // Claude Code through its ACP adapter with the fake Anthropic API, against the adapter driven directly.
     const config = await inScope(tempDir("spindle-bench-claude-"))
     const env = claudeEnv({ env: () => apis.anthropicEnv, proxyEnv: () => apis.anthropicProxyEnv }, config)
@@ -214,6 +227,6 @@ export const run = async (): Promise<BenchResult> => {
       ]
     }
   } finally {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+    for (const open of scopes) await Effect.runPromise(Scope.close(open, Exit.void))
   }
 }
