@@ -81,11 +81,12 @@ export const makeBatchWriter = Effect.gen(function* () {
       })
     )
 
-  const inOneStep = (session: SqliteDirect["Service"]) => (batch: Batch, current: ReadModel) =>
+  const inOneStep = (sqlite: SqliteDirect["Service"]) => (batch: Batch, current: ReadModel) =>
     Effect.flatMap(batchClock, (clock) =>
-      session.transaction((s) => {
-        const decided = decideBatch(apply, batch, current, readReceipts(s, receiptIds(batch)), clock)
-        writeBatch(s, { ...decided.writes, model: decided.model })
+      sqlite.transaction((session) => {
+        const known = readReceipts(session, receiptIds(batch))
+        const decided = decideBatch(apply, batch, current, known, clock)
+        writeBatch(session, { ...decided.writes, model: decided.model })
         return { ...decided, foreign: [] }
       })
     )
