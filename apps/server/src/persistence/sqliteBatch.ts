@@ -1,6 +1,6 @@
 // The engine's batch on the embedded store, in plain node:sqlite statements run in one synchronous
-// step (SqliteDirect): the receipts of the batch's commands read, then everything the batch writes
-// (events, receipts, notify secrets, projection rows) in one transaction. The same rows as the
+// transaction (SqliteDirect): the receipts of the batch's commands read, then, once the batch is
+// decided, everything it writes (events, receipts, notify secrets, projection rows). The same rows as the
 // stores write through effect/sql on Postgres (each store's row builder serves both); what it saves
 // is effect/sql's per-statement and per-transaction work, most of a command's time on SQLite.
 import type { SQLInputValue } from "node:sqlite"
