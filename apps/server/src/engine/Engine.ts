@@ -1,8 +1,8 @@
 // The single writer. Every command goes through one queue and one fiber that decides a batch in
 // memory (batchDecision.ts), then appends its events, updates the projections and records the
-// receipts in one transaction (batchWriter.ts), then publishes the events. Reads (snapshot, thread, event stream)
-// never wait for the writer. It does not validate transport input or run side effects outside the
-// database.
+// receipts in one transaction (batchWriter.ts), then publishes the events. Reads (snapshot,
+// thread, event stream) never wait for the writer. It does not validate transport input or run
+// side effects outside the database.
 import {
   type Actor,
   type Command,
@@ -333,14 +333,14 @@ export class Engine extends Context.Service<
         return Option.isNone(thread) || owns(thread.value)
       }
       // Checked as each event is published (as `wanted` is), so another host's events wake nobody here.
-      const ownEvents = (after: number, follow: Follow = {}) =>
-        host === undefined
-          ? events(after, follow)
-          : events(after, {
-              ...follow,
-              wanted:
-                follow.wanted === undefined ? ownedHere : (event) => follow.wanted!(event) && ownedHere(event)
-            })
+      const ownEvents = (after: number, follow: Follow = {}) => {
+        if (host === undefined) return events(after, follow)
+        const { wanted } = follow
+        return events(after, {
+          ...follow,
+          wanted: wanted === undefined ? ownedHere : (event) => wanted(event) && ownedHere(event)
+        })
+      }
 
       return {
         dispatch,

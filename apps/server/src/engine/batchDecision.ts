@@ -1,6 +1,7 @@
 // One batch of the writer's commands, decided in memory and at once (no effect: the batch's moment
-// and randomness are taken once, batchClock): each command against the model the ones before it left, its events numbered as the log's next ones and folded in, and what the batch
-// must write (events, receipts, projection rows) gathered for the engine to write at once. A
+// and randomness are taken once, batchClock): each command against the model the ones before it
+// left, its events numbered as the log's next ones and folded in, and what the batch must write
+// (events, receipts, secrets, projection rows) gathered for the engine to write at once. A
 // repeated commandId answers its recorded receipt. Writes nothing: the notify secret a project
 // command carries is one more write of the batch (kept beside the log, never in an event).
 import { createHash } from "node:crypto"

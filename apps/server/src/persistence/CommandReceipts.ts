@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import * as SqlSchema from "effect/sql/SqlSchema"
-import { dieOnCorruptRow } from "./corruptRow.ts"
+import { corruptRow, dieOnCorruptRow } from "./corruptRow.ts"
 
 export type Receipt =
   | {
@@ -59,9 +59,22 @@ const rowOf = ({ commandId, receipt, recordedAt }: typeof Write.Encoded): Record
 
 const encodeWrites = Schema.encodeSync(Schema.Array(Write))
 
-/** Receipts as their `command_receipts` rows (a write that cannot take its row's shape throws a `SchemaError`). */
-export const receiptRows = (writes: ReadonlyArray<ReceiptWrite>): Array<Record<string, unknown>> =>
-  encodeWrites(writes).map(rowOf)
+/**
+ * Receipts as their `command_receipts` rows, for both stores' writes. A write that cannot take its
+ * row's shape throws a `CorruptRow` (a defect wherever it is thrown).
+ */
+export const receiptRows = (writes: ReadonlyArray<ReceiptWrite>): Array<Record<string, unknown>> => {
+  try {
+    return encodeWrites(writes).map(rowOf)
+  } catch (error) {
+    if (!Schema.isSchemaError(error)) throw error
+    throw corruptRow(
+      "command_receipts",
+      `new command_id in (${writes.map((w) => w.commandId).join(", ")})`,
+      error
+    )
+  }
+}
 
 const decodeRow = Schema.decodeUnknownSync(Row)
 
@@ -95,15 +108,6 @@ export class CommandReceipts extends Context.Service<
             Effect.map((rows) => rows.map(({ command_id, ...receipt }) => ({ command_id, receipt })))
           )
       })
-      const insert = SqlSchema.void({
-        Request: Schema.Array(Write),
-        execute: (writes) => {
-          const rows = writes.map(rowOf)
-          return Arr.isReadonlyArrayNonEmpty(rows)
-            ? sql`INSERT INTO command_receipts ${sql.insert(rows)}`
-            : Effect.succeed([])
-        }
-      })
 
       /** The receipts found, by commandId; a row that does not decode dies naming `rows`. */
       const read = (commandIds: ReadonlyArray<string>, rows: string) =>
@@ -124,13 +128,8 @@ export class CommandReceipts extends Context.Service<
       const recordMany = Effect.fn("CommandReceipts.recordMany")(function* (
         writes: ReadonlyArray<ReceiptWrite>
       ) {
-        if (writes.length === 0) return
-        yield* insert(writes).pipe(
-          dieOnCorruptRow(
-            "command_receipts",
-            `new command_id in (${writes.map((w) => w.commandId).join(", ")})`
-          )
-        )
+        const rows = receiptRows(writes)
+        if (Arr.isReadonlyArrayNonEmpty(rows)) yield* sql`INSERT INTO command_receipts ${sql.insert(rows)}`
       })
 
       return { get, getMany, recordMany }

@@ -24,7 +24,7 @@ const COLUMNS = { eventId: "event_id", commandId: "command_id", occurredAt: "occ
  * What is written: the draft's JSON as it is. Its validity is the decider's business; encoding
  * it through `SpindleEvent` here would turn a bad draft into a failed write, a new behaviour.
  */
-export type NewEventRow = {
+type NewEventRow = {
   readonly event_id: string
   readonly type: string
   readonly aggregate_kind: string
@@ -49,15 +49,7 @@ const StoredEvent = Schema.Struct({
 const Latest = Schema.Struct({ sequence: Schema.NullOr(Schema.Int) })
 
 /** Events per INSERT: eight parameters each, well under SQLite's limit on a statement's parameters. */
-const APPEND_CHUNK = 200
-
-/** The events in INSERTs of at most APPEND_CHUNK. */
-export const appendChunks = (events: ReadonlyArray<SpindleEvent>): Array<ReadonlyArray<SpindleEvent>> => {
-  const chunks: Array<ReadonlyArray<SpindleEvent>> = []
-  for (let from = 0; from < events.length; from += APPEND_CHUNK)
-    chunks.push(events.slice(from, from + APPEND_CHUNK))
-  return chunks
-}
+export const APPEND_CHUNK = 200
 
 /** An event as the `events` row that records it (its `sequence` is the store's to number). */
 export const eventRow = (event: SpindleEvent): NewEventRow => {
@@ -75,7 +67,7 @@ export const eventRow = (event: SpindleEvent): NewEventRow => {
 }
 
 /** What an INSERT ... RETURNING sequence, event_id answers for each row. */
-export interface NumberedRow {
+interface NumberedRow {
   readonly sequence: unknown
   readonly event_id: unknown
 }
@@ -164,9 +156,8 @@ export class EventStore extends Context.Service<
       // above), and this is the hottest statement of all. One statement per APPEND_CHUNK events.
       // (The embedded store's engine writes through persistence/sqliteBatch.ts instead.)
       const append = Effect.fn("EventStore.append")(function* (events: ReadonlyArray<SpindleEvent>) {
-        for (const chunk of appendChunks(events)) {
-          const rows = chunk.map((event): Record<string, unknown> => eventRow(event))
-          if (!Arr.isReadonlyArrayNonEmpty(rows)) continue
+        for (const chunk of Arr.chunksOf(events, APPEND_CHUNK)) {
+          const rows = Arr.map(chunk, (event): Record<string, unknown> => eventRow(event))
           const numbered =
             yield* sql<NumberedRow>`INSERT INTO events ${sql.insert(rows)} RETURNING sequence, event_id`
           const wrong = misnumbered(chunk, numbered)

@@ -128,13 +128,10 @@ export class ProjectionStore extends Context.Service<
         const tables = projectionRows(model, changed)
         const statements: Array<Effect.Effect<unknown, SqlError>> = []
         for (const { name, column, rows, gone } of tables) {
-          for (let from = 0; from < rows.length; from += SAVE_CHUNK) {
-            const chunk = rows.slice(from, from + SAVE_CHUNK)
-            if (Arr.isReadonlyArrayNonEmpty(chunk))
-              statements.push(sql`INSERT INTO ${sql(name)} ${sql.insert(chunk)}
+          for (const chunk of Arr.chunksOf(rows, SAVE_CHUNK))
+            statements.push(sql`INSERT INTO ${sql(name)} ${sql.insert(chunk)}
                 ON CONFLICT (id) DO UPDATE SET ${sql(column)} = ${sql.literal(`excluded.${column}`)},
                   data = excluded.data, sequence = excluded.sequence`)
-          }
           if (gone.length > 0) statements.push(sql`DELETE FROM ${sql(name)} WHERE ${sql.in("id", gone)}`)
         }
         statements.push(sql`INSERT INTO projection_state (name, last_sequence) VALUES (${PROJECTION}, ${model.sequence})

@@ -6,10 +6,11 @@
 import type { SQLInputValue } from "node:sqlite"
 import type { SpindleEvent } from "@spindle/contracts"
 import type { AggregateRef, ReadModel } from "@spindle/read-model"
+import * as Arr from "effect/Array"
 import * as Schema from "effect/Schema"
 import { type Receipt, type ReceiptWrite, receiptOf, receiptRows } from "./CommandReceipts.ts"
 import { corruptRow } from "./corruptRow.ts"
-import { appendChunks, eventRow, misnumbered } from "./EventStore.ts"
+import { APPEND_CHUNK, eventRow, misnumbered } from "./EventStore.ts"
 import type { SecretWrite } from "./NotifySecrets.ts"
 import { PROJECTION, projectionRows, SAVE_CHUNK } from "./ProjectionStore.ts"
 import type { SqliteSession } from "./SqliteDirect.ts"
@@ -73,22 +74,12 @@ export const readReceipts = (
 
 /** Writes the batch; call inside `SqliteDirect.transaction`. */
 export const writeBatch = (session: SqliteSession, batch: LogBatch): void => {
-  for (const chunk of appendChunks(batch.events)) {
+  for (const chunk of Arr.chunksOf(batch.events, APPEND_CHUNK)) {
     const [sql, params] = insert("events", chunk.map(eventRow))
     const wrong = misnumbered(chunk, session.all(`${sql} RETURNING sequence, event_id`, params))
     if (wrong !== undefined) throw wrong
   }
-  if (batch.receipts.length > 0) {
-    let rows: Array<Record<string, unknown>>
-    try {
-      rows = receiptRows(batch.receipts)
-    } catch (error) {
-      if (!Schema.isSchemaError(error)) throw error
-      const ids = batch.receipts.map((w) => w.commandId).join(", ")
-      throw corruptRow("command_receipts", `new command_id in (${ids})`, error)
-    }
-    session.run(...insert("command_receipts", rows))
-  }
+  if (batch.receipts.length > 0) session.run(...insert("command_receipts", receiptRows(batch.receipts)))
   for (const { projectId, secret, at } of batch.secrets) {
     if (secret === null) session.run("DELETE FROM notify_secrets WHERE project_id = ?", [projectId])
     else
@@ -100,8 +91,8 @@ export const writeBatch = (session: SqliteSession, batch: LogBatch): void => {
   }
   if (batch.changed.size === 0) return
   for (const { name, column, rows, gone } of projectionRows(batch.model, batch.changed.values())) {
-    for (let from = 0; from < rows.length; from += SAVE_CHUNK) {
-      const [sql, params] = insert(name, rows.slice(from, from + SAVE_CHUNK))
+    for (const chunk of Arr.chunksOf(rows, SAVE_CHUNK)) {
+      const [sql, params] = insert(name, chunk)
       session.run(
         `${sql} ON CONFLICT (id) DO UPDATE SET ${column} = excluded.${column}, data = excluded.data, sequence = excluded.sequence`,
         params
